@@ -1,0 +1,31 @@
+package dev.penumbra.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code penumbra} command. */
+@Command(
+    name = "penumbra",
+    mixinStandardHelpOptions = true,
+    version = "penumbra 0.1.0",
+    description = "Predictive resource allocation: shadow the work, forecast its demand, reserve before it arrives.",
+    subcommands = {CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The configured command line, shared by {@link #main} and the tests. */
+  static CommandLine commandLine() {
+    return new CommandLine(new Main());
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+}

@@ -1,0 +1,141 @@
+package dev.penumbra.core.feedback;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Scores predictions against what happened and keeps per-model error statistics over a sliding window of the
+ * most recent predictions. Whatever predicts records here; the ensemble and the allocator read it. Thread-safe.
+ */
+public final class ErrorTracker {
+
+  /** Values this close to zero are treated as this, so that q-errors of near-idle series stay finite. */
+  static final double FLOOR = 1e-9;
+
+  private final int window;
+  private final Map<String, Window> models = new ConcurrentHashMap<>();
+
+  /** A tracker keeping the last {@code window} (>= 1) predictions of each model. */
+  public ErrorTracker(int window) {
+    if (window < 1) {
+      throw new IllegalArgumentException("window must be >= 1, was " + window);
+    }
+    this.window = window;
+  }
+
+  public ErrorTracker() {
+    this(1000);
+  }
+
+  /**
+   * Scores one prediction.
+   *
+   * @param model which model made it
+   * @param point the predicted value
+   * @param upper the upper bound that was acted on (e.g. reserved); equal to point when there was none
+   * @param actual what happened
+   * @throws IllegalArgumentException naming the value when any is NaN, infinite or negative
+   */
+  public void record(String model, double point, double upper, double actual) {
+    check("point", point);
+    check("upper", upper);
+    check("actual", actual);
+    models.computeIfAbsent(model, m -> new Window(window)).add(point, upper, actual);
+  }
+
+  private static void check(String field, double v) {
+    if (!Double.isFinite(v) || v < 0) {
+      throw new IllegalArgumentException(field + " must be finite and >= 0, was " + v);
+    }
+  }
+
+  /** The statistics of one model (empty when nothing was scored for it). */
+  public ErrorStats stats(String model) {
+    Window w = models.get(model);
+    return w == null ? ErrorStats.empty(model) : w.stats(model);
+  }
+
+  /** The statistics of every model scored so far, sorted by name. */
+  public List<ErrorStats> all() {
+    return models.keySet().stream().sorted().map(this::stats).toList();
+  }
+
+  /** The q-error of one prediction: max(p/a, a/p), with both floored away from zero. */
+  public static double qError(double predicted, double actual) {
+    double p = Math.max(predicted, FLOOR);
+    double a = Math.max(actual, FLOOR);
+    return Math.max(p / a, a / p);
+  }
+
+  private static final class Window {
+    private final double[] point;
+    private final double[] upper;
+    private final double[] actual;
+    private int next;
+    private int size;
+    private long total;
+
+    Window(int capacity) {
+      point = new double[capacity];
+      upper = new double[capacity];
+      actual = new double[capacity];
+    }
+
+    synchronized void add(double p, double u, double a) {
+      point[next] = p;
+      upper[next] = u;
+      actual[next] = a;
+      next = (next + 1) % point.length;
+      size = Math.min(size + 1, point.length);
+      total++;
+    }
+
+    synchronized ErrorStats stats(String model) {
+      if (size == 0) {
+        return ErrorStats.empty(model);
+      }
+      double apeSum = 0;
+      int apeCount = 0;
+      int under = 0;
+      int exceed = 0;
+      double signed = 0;
+      double actualSum = 0;
+      double[] q = new double[size];
+      for (int i = 0; i < size; i++) {
+        double p = point[i];
+        double a = actual[i];
+        if (a > 0) {
+          apeSum += Math.abs(p - a) / a;
+          apeCount++;
+        }
+        if (p < a) {
+          under++;
+        }
+        if (upper[i] < a) {
+          exceed++;
+        }
+        signed += p - a;
+        actualSum += a;
+        q[i] = qError(p, a);
+      }
+      Arrays.sort(q);
+      return new ErrorStats(
+          model,
+          size,
+          total,
+          apeCount == 0 ? Double.NaN : apeSum / apeCount,
+          (double) under / size,
+          (double) exceed / size,
+          actualSum == 0 ? (signed == 0 ? 0 : Double.POSITIVE_INFINITY) : signed / actualSum,
+          percentile(q, 0.5),
+          percentile(q, 0.9));
+    }
+
+    private static double percentile(double[] sorted, double p) {
+      int idx = (int) Math.ceil(p * sorted.length) - 1;
+      return sorted[Math.max(0, Math.min(sorted.length - 1, idx))];
+    }
+  }
+}
