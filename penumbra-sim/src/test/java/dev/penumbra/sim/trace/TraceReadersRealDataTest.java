@@ -128,9 +128,6 @@ class TraceReadersRealDataTest {
   void everythingReadsInAFewSeconds() throws IOException {
     String[] all = {"nab/data/realAWSCloudwatch", "bitbrains-rnd", "alibaba-v2018-sample/machine_usage.csv",
         "alibaba-genai-v2026/pod_memory_util_anon.tar.gz"};
-    for (String p : all) {
-      TraceReaders.read(SharedData.path(p)); // warm up
-    }
     long t0 = System.nanoTime();
     int traces = 0;
     long values = 0;
