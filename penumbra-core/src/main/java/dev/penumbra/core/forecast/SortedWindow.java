@@ -1,0 +1,55 @@
+package dev.penumbra.core.forecast;
+
+import java.util.Arrays;
+
+/**
+ * The last {@code capacity} values in arrival order and, alongside, the same values kept sorted, so that a
+ * quantile is an index lookup. Each add costs two binary searches and two array shifts of at most
+ * {@code capacity} elements, with no allocation.
+ */
+final class SortedWindow {
+  private final double[] ring;
+  private final double[] sorted;
+  private int next;
+  private int size;
+
+  SortedWindow(int capacity) {
+    ring = new double[capacity];
+    sorted = new double[capacity];
+  }
+
+  void add(double x) {
+    if (size == ring.length) {
+      double old = ring[next];
+      int at = Arrays.binarySearch(sorted, 0, size, old);
+      System.arraycopy(sorted, at + 1, sorted, at, size - at - 1);
+      size--;
+    }
+    ring[next] = x;
+    next = (next + 1) % ring.length;
+    int at = Arrays.binarySearch(sorted, 0, size, x);
+    if (at < 0) {
+      at = -at - 1;
+    }
+    System.arraycopy(sorted, at, sorted, at + 1, size - at);
+    sorted[at] = x;
+    size++;
+  }
+
+  int size() {
+    return size;
+  }
+
+  /**
+   * The empirical {@code level}-quantile, taken as the ceil(level * (n + 1))-th smallest of the n values
+   * (the split-conformal rule, so that a new value falls below it with probability >= level), capped at the
+   * largest value.
+   */
+  double quantile(double level) {
+    if (size == 0) {
+      return 0;
+    }
+    int k = (int) Math.ceil(level * (size + 1)) - 1;
+    return sorted[Math.max(0, Math.min(size - 1, k))];
+  }
+}

@@ -1,0 +1,161 @@
+package dev.penumbra.core.forecast;
+
+import dev.penumbra.core.feedback.ErrorStats;
+import dev.penumbra.core.feedback.ErrorTracker;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Weighted average of member forecasts. Each member's 1-step absolute error is smoothed twice, with a short
+ * half-life ({@value #SHORT_HALF_LIFE} observations) and a long one ({@value #LONG_HALF_LIFE}); a member's
+ * error score is the geometric mean of the two, and its weight is proportional to 1 / (score^2 + eps^2)
+ * with eps a millionth of the mean level. The short average moves the weight within a few steps when the
+ * series changes behaviour; the long one keeps a member that is briefly lucky from taking over. The members'
+ * 1-step forecasts are recorded in the ensemble's own {@link ErrorTracker}; the ensemble's interval comes from
+ * its own residuals like any other forecaster.
+ */
+final class WeightedEnsemble extends BaseForecaster implements Ensemble {
+  static final int SHORT_HALF_LIFE = 8;
+  static final int LONG_HALF_LIFE = 64;
+  private static final double SHORT_RATE = 1 - Math.pow(0.5, 1.0 / SHORT_HALF_LIFE);
+  private static final double LONG_RATE = 1 - Math.pow(0.5, 1.0 / LONG_HALF_LIFE);
+
+  private final Forecaster[] members;
+  private final BaseForecaster[] fast;
+  private final String[] names;
+  private final ErrorTracker memberTracker = new ErrorTracker(RESIDUAL_WINDOW);
+  private final double[] pendingPoint;
+  private final double[] pendingUpper;
+  private final double[] shortError;
+  private final double[] longError;
+  private final double[] weight;
+  private boolean pending;
+  private boolean scored;
+
+  WeightedEnsemble(List<? extends Forecaster> members) {
+    super("ensemble");
+    int k = members.size();
+    this.members = new Forecaster[k];
+    this.fast = new BaseForecaster[k];
+    this.names = new String[k];
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < k; i++) {
+      Forecaster m = members.get(i);
+      if (m == null) {
+        throw new IllegalArgumentException("members[" + i + "] must not be null");
+      }
+      if (m instanceof ScoredForecaster s && s.observations() > 0) {
+        throw new IllegalArgumentException(
+            "members[" + i + "] must be fresh, had " + s.observations() + " observations");
+      }
+      this.members[i] = m;
+      this.fast[i] = m instanceof BaseForecaster b ? b : null;
+      String name = m.name();
+      int n = 2;
+      while (!seen.add(name)) {
+        name = m.name() + "#" + n++;
+      }
+      names[i] = name;
+    }
+    pendingPoint = new double[k];
+    pendingUpper = new double[k];
+    shortError = new double[k];
+    longError = new double[k];
+    weight = new double[k];
+    java.util.Arrays.fill(weight, 1.0 / k);
+  }
+
+  @Override
+  void update(long timeMillis, double value) {
+    int k = members.length;
+    if (pending) {
+      for (int i = 0; i < k; i++) {
+        double e = Math.abs(value - pendingPoint[i]);
+        if (scored) {
+          shortError[i] += SHORT_RATE * (e - shortError[i]);
+          longError[i] += LONG_RATE * (e - longError[i]);
+        } else {
+          shortError[i] = e;
+          longError[i] = e;
+        }
+        memberTracker.record(names[i], pendingPoint[i], pendingUpper[i], value);
+      }
+      scored = true;
+    }
+    for (int i = 0; i < k; i++) {
+      members[i].observe(timeMillis, value);
+      if (fast[i] != null) {
+        pendingPoint[i] = fast[i].point(1);
+        pendingUpper[i] = fast[i].upper1();
+      } else {
+        Forecast f = members[i].forecast(1, SCORE_LEVEL);
+        pendingPoint[i] = f.point();
+        pendingUpper[i] = Math.max(f.point(), f.upper());
+      }
+    }
+    pending = true;
+    if (scored) {
+      reweigh(value);
+    }
+  }
+
+  private void reweigh(double value) {
+    // The new value is not yet in meanValue(); either is a fine scale for eps.
+    double eps = 1e-6 * Math.max(Math.max(meanValue(), value), 1e-9);
+    double eps2 = eps * eps;
+    double sum = 0;
+    for (int i = 0; i < weight.length; i++) {
+      double score2 = shortError[i] * longError[i];
+      weight[i] = 1 / (score2 + eps2);
+      sum += weight[i];
+    }
+    for (int i = 0; i < weight.length; i++) {
+      weight[i] /= sum;
+    }
+  }
+
+  @Override
+  double predict(int horizon) {
+    double p = 0;
+    for (int i = 0; i < members.length; i++) {
+      double point;
+      if (horizon == 1) {
+        point = pendingPoint[i];
+      } else if (fast[i] != null) {
+        point = fast[i].point(horizon);
+      } else {
+        point = members[i].forecast(horizon, SCORE_LEVEL).point();
+      }
+      p += weight[i] * point;
+    }
+    return p;
+  }
+
+  @Override
+  public List<String> members() {
+    return List.of(names);
+  }
+
+  @Override
+  public Map<String, Double> weights() {
+    Map<String, Double> out = new LinkedHashMap<>();
+    for (int i = 0; i < names.length; i++) {
+      out.put(names[i], weight[i]);
+    }
+    return Collections.unmodifiableMap(out);
+  }
+
+  @Override
+  public List<ErrorStats> memberStats() {
+    List<ErrorStats> out = new ArrayList<>(names.length);
+    for (String n : names) {
+      out.add(memberTracker.stats(n));
+    }
+    return List.copyOf(out);
+  }
+}
