@@ -122,7 +122,7 @@ final class ReplayCommand implements Callable<Integer> {
     }
 
     List<Trace> loaded = load(dimension);
-    PrintStream err = spec.commandLine().getErr() == null ? System.err : new PrintStream(System.err, true);
+    PrintStream err = System.err;
     Progress progress = new Progress(System.err, System.console() != null);
     ReplayResult result = Replay.run(loaded, new ReplayOptions(chosen, lead, rate, workers), progress);
     progress.finish();
