@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "penumbra 0.1.0",
     description = "Predictive resource allocation: shadow the work, forecast its demand, reserve before it arrives.",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {CommandLine.HelpCommand.class, ReplayCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec
@@ -21,7 +21,13 @@ public final class Main implements Runnable {
 
   /** The configured command line, shared by {@link #main} and the tests. */
   static CommandLine commandLine() {
-    return new CommandLine(new Main());
+    CommandLine cli = new CommandLine(new Main());
+    // A bad option is reported as one line naming it, not buried above the whole usage text.
+    cli.setParameterExceptionHandler((ex, args) -> {
+      ex.getCommandLine().getErr().println(ex.getMessage());
+      return CommandLine.ExitCode.USAGE;
+    });
+    return cli;
   }
 
   @Override

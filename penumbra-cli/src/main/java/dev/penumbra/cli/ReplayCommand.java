@@ -1,0 +1,229 @@
+package dev.penumbra.cli;
+
+import dev.penumbra.core.Resources.Dimension;
+import dev.penumbra.sim.policy.Policies;
+import dev.penumbra.sim.replay.ProgressListener;
+import dev.penumbra.sim.replay.Replay;
+import dev.penumbra.sim.replay.ReplayOptions;
+import dev.penumbra.sim.replay.ReplayResult;
+import dev.penumbra.sim.report.Reporter;
+import dev.penumbra.sim.trace.DemoTrace;
+import dev.penumbra.sim.trace.Trace;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+
+/** {@code penumbra replay}: replays usage traces through allocation policies and compares them. */
+@Command(
+    name = "replay",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Replays usage traces interval by interval through allocation policies and scores each: slack,",
+      "violation rate, shortfall, actuations and slack at a violation budget. Without --trace it replays",
+      "a built-in, seeded demonstration trace."
+    })
+final class ReplayCommand implements Callable<Integer> {
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--trace", paramLabel = "PATH", description = "Trace file or directory (repeatable). Default: the demo trace.")
+  List<Path> traces = new ArrayList<>();
+
+  @Option(names = "--policy", paramLabel = "NAME", split = ",",
+      description = "Policy to replay (repeatable or comma-separated): ${COMPLETION-CANDIDATES}. Default: all.",
+      completionCandidates = PolicyNames.class)
+  List<String> policies = new ArrayList<>();
+
+  @Option(names = "--resource", paramLabel = "cpu|memory|io|network", description = "Only traces of this resource.")
+  String resource;
+
+  @Option(names = "--lead", paramLabel = "N", defaultValue = "1",
+      description = "Decide each allocation N intervals ahead (>= 1). Default: ${DEFAULT-VALUE}.")
+  int lead;
+
+  @Option(names = "--budget", paramLabel = "RATE", defaultValue = "1%",
+      description = "Tolerated violation rate for slack-at-budget, e.g. 1% or 0.01, in [0, 100%). Default: ${DEFAULT-VALUE}.")
+  String budget;
+
+  @Option(names = "--format", paramLabel = "table|csv|json", defaultValue = "table",
+      description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
+  String format;
+
+  @Option(names = "--report", paramLabel = "FILE", description = "Also write a self-contained HTML report here.")
+  Path report;
+
+  @Option(names = "--threads", paramLabel = "N", description = "Worker threads. Default: one per core.")
+  Integer threads;
+
+  /** Reads trace files; replaceable so the command can be tested without the readers' formats. */
+  static TraceLoader loader = TraceFiles::read;
+
+  /** Reads the traces of one file or directory. */
+  @FunctionalInterface
+  interface TraceLoader {
+    List<Trace> read(Path path) throws IOException;
+  }
+
+  static final class PolicyNames implements Iterable<String> {
+    @Override
+    public java.util.Iterator<String> iterator() {
+      return Policies.names().iterator();
+    }
+  }
+
+  @Override
+  public Integer call() {
+    List<String> chosen = policies.isEmpty() ? Policies.names() : List.copyOf(policies);
+    for (String p : chosen) {
+      if (!Policies.names().contains(p)) {
+        throw invalid("--policy", p, "not one of " + String.join(", ", Policies.names()));
+      }
+    }
+    Dimension dimension = null;
+    if (resource != null) {
+      try {
+        dimension = Dimension.parse(resource);
+      } catch (IllegalArgumentException e) {
+        throw invalid("--resource", resource, "not one of cpu, memory, io, network");
+      }
+    }
+    if (lead < 1) {
+      throw invalid("--lead", Integer.toString(lead), "must be >= 1");
+    }
+    double rate = parseBudget(budget);
+    if (!List.of("table", "csv", "json").contains(format)) {
+      throw invalid("--format", format, "not one of table, csv, json");
+    }
+    int workers = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+    if (workers < 1) {
+      throw invalid("--threads", Integer.toString(workers), "must be >= 1");
+    }
+    for (Path p : traces) {
+      if (!Files.exists(p)) {
+        throw invalid("--trace", p.toString(), "no such file or directory");
+      }
+    }
+    if (report != null && report.toAbsolutePath().getParent() != null && !Files.isDirectory(report.toAbsolutePath().getParent())) {
+      throw invalid("--report", report.toString(), "its directory does not exist");
+    }
+
+    List<Trace> loaded = load(dimension);
+    PrintStream err = System.err;
+    Progress progress = new Progress(System.err, System.console() != null);
+    ReplayResult result = Replay.run(loaded, new ReplayOptions(chosen, lead, rate, workers), progress);
+    progress.finish();
+    try {
+      Writer out = new OutputStreamWriter(System.out, StandardCharsets.UTF_8);
+      Reporter.of(format).write(result, out);
+      out.flush();
+      if (report != null) {
+        try (Writer html = Files.newBufferedWriter(report, StandardCharsets.UTF_8)) {
+          Reporter.of("html").write(result, html);
+        }
+        err.println("report written to " + report);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return 0;
+  }
+
+  private List<Trace> load(Dimension dimension) {
+    if (traces.isEmpty()) {
+      return List.of(DemoTrace.of(dimension == null ? Dimension.CPU : dimension));
+    }
+    List<Trace> all = new ArrayList<>();
+    for (Path p : traces) {
+      try {
+        all.addAll(loader.read(p));
+      } catch (IOException | IllegalArgumentException e) {
+        throw invalid("--trace", p.toString(), "cannot be read: " + e.getMessage());
+      }
+    }
+    if (dimension != null) {
+      Dimension d = dimension;
+      all.removeIf(t -> t.resource() != d);
+      if (all.isEmpty()) {
+        throw invalid("--resource", resource, "none of the given traces measures it");
+      }
+    }
+    if (all.isEmpty()) {
+      throw invalid("--trace", traces.toString(), "holds no trace");
+    }
+    return all;
+  }
+
+  private double parseBudget(String text) {
+    String t = text.trim();
+    double v;
+    try {
+      v = t.endsWith("%") ? Double.parseDouble(t.substring(0, t.length() - 1).trim()) / 100 : Double.parseDouble(t);
+    } catch (NumberFormatException e) {
+      throw invalid("--budget", text, "not a rate such as 1% or 0.01");
+    }
+    if (!(v >= 0 && v < 1)) {
+      throw invalid("--budget", text, "must be in [0, 100%)");
+    }
+    return v;
+  }
+
+  private ParameterException invalid(String option, String value, String why) {
+    return new ParameterException(spec.commandLine(),
+        String.format(Locale.ROOT, "Invalid value for option '%s': '%s' (%s)", option, value, why));
+  }
+
+  /**
+   * A progress bar on stderr, never stdout: redrawn in place on a terminal; otherwise, once the run has lasted
+   * two seconds, a plain line at every tenth.
+   */
+  static final class Progress implements ProgressListener {
+    private final PrintStream err;
+    private final boolean terminal;
+    private final long start = System.nanoTime();
+    private int lastTenth = -1;
+    private boolean drawn;
+
+    Progress(PrintStream err, boolean terminal) {
+      this.err = err;
+      this.terminal = terminal;
+    }
+
+    @Override
+    public synchronized void progress(int done, int total) {
+      double seconds = (System.nanoTime() - start) / 1e9;
+      if (terminal) {
+        int width = 30;
+        int filled = (int) ((long) done * width / total);
+        err.print(String.format(Locale.ROOT, "\rreplay [%s%s] %d/%d  %.1fs",
+            "#".repeat(filled), " ".repeat(width - filled), done, total, seconds));
+        drawn = true;
+      } else if (seconds >= 2) {
+        int tenth = (int) ((long) done * 10 / total);
+        if (tenth > lastTenth) {
+          lastTenth = tenth;
+          err.println(String.format(Locale.ROOT, "replay: %d/%d runs, %.1fs", done, total, seconds));
+        }
+      }
+    }
+
+    synchronized void finish() {
+      if (drawn) {
+        err.println();
+      }
+    }
+  }
+}

@@ -1,0 +1,102 @@
+package dev.penumbra.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import picocli.CommandLine;
+
+class ReplayCommandTest {
+
+  record Run(int code, String out, String err) {}
+
+  private static synchronized Run run(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    StringWriter cliErr = new StringWriter();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      CommandLine cli = Main.commandLine();
+      cli.setErr(new PrintWriter(cliErr, true));
+      int code = cli.execute(args);
+      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8) + cliErr);
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "--policy, lru",
+    "--resource, gpu",
+    "--format, xml",
+    "--lead, 0",
+    "--budget, 100%",
+    "--budget, -1%",
+    "--budget, lots",
+    "--trace, /no/such/trace.csv"
+  })
+  void aBadOptionExitsWithTwoAndOneLineNamingIt(String option, String value) {
+    Run r = run("replay", option, value);
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip().lines()).hasSize(1);
+    assertThat(r.err()).contains(option).contains(value);
+    assertThat(r.out()).isEmpty();
+  }
+
+  @Test
+  void jsonFormatPrintsOnlyJsonOnStdout(@TempDir Path dir) throws Exception {
+    Path html = dir.resolve("out.html");
+    Run r = run("replay", "--format", "json", "--policy", "static,reactive", "--policy", "oracle", "--report", html.toString());
+    assertThat(r.code()).isEqualTo(0);
+    JsonNode root = new ObjectMapper().readTree(r.out());
+    assertThat(root.get("lead").asInt()).isEqualTo(1);
+    assertThat(root.get("runs")).hasSize(3);
+    JsonNode oracle = root.get("runs").get(2);
+    assertThat(oracle.get("policy").asText()).isEqualTo("oracle");
+    assertThat(oracle.get("trace").asText()).isEqualTo("demo:cpu");
+    assertThat(oracle.get("slack_at_budget").asDouble()).isLessThan(1e-9);
+    assertThat(oracle.get("violation_rate").asDouble()).isZero();
+    assertThat(root.get("runs").get(0).get("slack_at_budget").asDouble()).isGreaterThan(0);
+    String page = Files.readString(html);
+    assertThat(page).startsWith("<!DOCTYPE html>").contains("<svg").contains("demo:cpu").doesNotContain("<script", "src=\"http");
+  }
+
+  @Test
+  void csvHasAHeaderAndOneRowPerPolicy() {
+    Run r = run("replay", "--format", "csv", "--resource", "memory", "--lead", "3", "--budget", "0.05");
+    assertThat(r.code()).isEqualTo(0);
+    var lines = r.out().strip().lines().toList();
+    assertThat(lines.get(0)).startsWith("trace,resource,unit,intervals,scored,lead,budget,policy,slack,");
+    assertThat(lines).hasSize(1 + dev.penumbra.sim.policy.Policies.names().size());
+    assertThat(lines.get(1)).startsWith("demo:memory,memory,GiB,2016,1728,3,0.05,");
+  }
+
+  @Test
+  void readsTraceFilesGivenOnTheCommandLine(@TempDir Path dir) throws Exception {
+    StringBuilder csv = new StringBuilder("timestamp,value\n");
+    for (int i = 0; i < 100; i++) {
+      csv.append(String.format("2024-01-01 %02d:%02d:00,%d%n", i / 60, i % 60, 10 + i % 7));
+    }
+    Path file = dir.resolve("series.csv");
+    Files.writeString(file, csv);
+    Run r = run("replay", "--trace", file.toString(), "--policy", "static,oracle");
+    assertThat(r.code()).as(r.err()).isEqualTo(0);
+    assertThat(r.out()).contains("series.csv").contains("static").contains("oracle");
+  }
+}
