@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,7 +69,7 @@ public final class TraceReaders {
       }
     } else {
       if (!Files.isRegularFile(path)) {
-        throw new java.nio.file.NoSuchFileException(path.toString(), null, "no such trace file or directory");
+        throw new NoSuchFileException(path.toString(), null, "no such trace file or directory");
       }
       readFile(path, path.getFileName().toString(), forced, traces);
     }
