@@ -4,18 +4,20 @@ import dev.penumbra.core.Resources.Dimension;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.tribuo.Model;
 import org.tribuo.MutableDataset;
 import org.tribuo.Trainer;
+import org.tribuo.impl.ArrayExample;
 import org.tribuo.provenance.SimpleDataSourceProvenance;
 import org.tribuo.regression.RegressionFactory;
 import org.tribuo.regression.Regressor;
 import org.tribuo.regression.rtree.CARTRegressionTrainer;
 import org.tribuo.regression.rtree.impurity.MeanSquaredError;
 import org.tribuo.regression.xgboost.XGBoostRegressionTrainer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** Fits a {@link TrainedModel} on a history snapshot: split, train in log1p space, calibrate the residuals. */
 final class ModelTrainer {
@@ -41,7 +43,7 @@ final class ModelTrainer {
       try {
         MutableDataset<Regressor> data = dataset();
         for (int i = 0; i < 4; i++) {
-          data.add(new org.tribuo.impl.ArrayExample<>(
+          data.add(new ArrayExample<>(
               new Regressor("y", i), new String[] {"x"}, new double[] {i}));
         }
         xgboostTrainer(1, 2, 0.3, 1).train(data);
@@ -128,7 +130,7 @@ final class ModelTrainer {
       data.add(TrainedModel.example(new Regressor(dimNames, targets), featureNames, s.features()));
     }
     Model<Regressor> model = trainer(c).train(data);
-    String label = c.backend().name().toLowerCase(java.util.Locale.ROOT);
+    String label = c.backend().name().toLowerCase(Locale.ROOT);
 
     double[][] quantiles = new double[dims.size()][c.levels().length];
     TrainedModel uncalibrated = new TrainedModel(model, featureNames, dims, c.levels(), offsets, quantiles, label, training,

@@ -4,8 +4,8 @@ import dev.penumbra.core.Demand;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.Resources.Dimension;
 import dev.penumbra.core.predict.Features;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeMap;
 import org.tribuo.Model;
 import org.tribuo.impl.ArrayExample;
@@ -59,7 +59,7 @@ final class TrainedModel {
 
   /** Log1p-space predictions, one per {@link #dimensions()} entry. */
   synchronized double[] predictLog(Features features) {
-    Regressor out = model.predict(example(RegressionFactory.UNKNOWN_MULTIPLE_REGRESSOR, featureNames, features))
+    Regressor out = model.predict(example(RegressionFactory.UNKNOWN_REGRESSOR, featureNames, features))
         .getOutput();
     double[] result = new double[dimensions.size()];
     for (int d = 0; d < result.length; d++) {
@@ -75,7 +75,7 @@ final class TrainedModel {
     double[] logs = predictLog(features);
     Resources point = Resources.ZERO;
     Resources[] upper = new Resources[levels.length];
-    java.util.Arrays.fill(upper, Resources.ZERO);
+    Arrays.fill(upper, Resources.ZERO);
     for (int d = 0; d < logs.length; d++) {
       Dimension dim = dimensions.get(d);
       point = point.with(dim, toAmount(logs[d], false));
@@ -83,11 +83,11 @@ final class TrainedModel {
         upper[i] = upper[i].with(dim, toAmount(logs[d] + residualQuantiles[d][i], true));
       }
     }
-    Map<Double, Resources> q = new TreeMap<>();
+    TreeMap<Double, Resources> q = new TreeMap<>();
     for (int i = 0; i < levels.length; i++) {
       q.put(levels[i], upper[i]);
     }
-    return new Demand(point, new TreeMap<>(q), model, calibrationSize < MIN_CALIBRATION);
+    return new Demand(point, q, model, calibrationSize < MIN_CALIBRATION);
   }
 
   /** Back from log1p space to a non-negative amount; upper bounds round up so they stay bounds. */
