@@ -1,5 +1,6 @@
 package dev.penumbra.sim.policy;
 
+import dev.penumbra.core.forecast.Forecasters;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,6 +22,9 @@ public final class Policies {
     FACTORIES.put("reactive", ReactivePolicy::new);
     FACTORIES.put("vpa", VpaPolicy::new);
     FACTORIES.put("autopilot", AutopilotPolicy::new);
+    // Forecasters keep per-series state and are not thread-safe: every policy instance gets a fresh one.
+    FACTORIES.put("holt-winters", c -> new HoltWintersPolicy(c, Forecasters.holtWinters()));
+    FACTORIES.put(PENUMBRA, c -> new PenumbraPolicy(c, Forecasters.ensemble()));
     FACTORIES.put(ORACLE, OraclePolicy::new);
   }
 
