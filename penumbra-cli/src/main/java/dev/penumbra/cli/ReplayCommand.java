@@ -9,6 +9,7 @@ import dev.penumbra.sim.replay.ReplayResult;
 import dev.penumbra.sim.report.Reporter;
 import dev.penumbra.sim.trace.DemoTrace;
 import dev.penumbra.sim.trace.Trace;
+import dev.penumbra.sim.trace.TraceReaders;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
@@ -48,7 +49,12 @@ final class ReplayCommand implements Callable<Integer> {
       completionCandidates = PolicyNames.class)
   List<String> policies = new ArrayList<>();
 
-  @Option(names = "--resource", paramLabel = "cpu|memory|io|network", description = "Only traces of this resource.")
+  @Option(names = "--trace-format", paramLabel = "NAME", defaultValue = "auto",
+      description = "Format of the --trace files: auto, nab, bitbrains, alibaba2018, genai2026, csv. Default: ${DEFAULT-VALUE} (detect each file).")
+  String traceFormat;
+
+  @Option(names = "--resource", paramLabel = "cpu|memory|io|network",
+      description = "Only traces of this resource. Default: every resource the traces read hold.")
   String resource;
 
   @Option(names = "--lead", paramLabel = "N", defaultValue = "1",
@@ -68,15 +74,6 @@ final class ReplayCommand implements Callable<Integer> {
 
   @Option(names = "--threads", paramLabel = "N", description = "Worker threads. Default: one per core.")
   Integer threads;
-
-  /** Reads trace files; replaceable so the command can be tested without the readers' formats. */
-  static TraceLoader loader = TraceFiles::read;
-
-  /** Reads the traces of one file or directory. */
-  @FunctionalInterface
-  interface TraceLoader {
-    List<Trace> read(Path path) throws IOException;
-  }
 
   static final class PolicyNames implements Iterable<String> {
     @Override
@@ -105,8 +102,12 @@ final class ReplayCommand implements Callable<Integer> {
       throw invalid("--lead", Integer.toString(lead), "must be >= 1");
     }
     double rate = parseBudget(budget);
+    // Every option is checked before any trace is read: reading can take seconds.
     if (!List.of("table", "csv", "json").contains(format)) {
       throw invalid("--format", format, "not one of table, csv, json");
+    }
+    if (!TraceReaders.FORMATS.contains(traceFormat.trim().toLowerCase(Locale.ROOT))) {
+      throw invalid("--trace-format", traceFormat, "not one of " + String.join(", ", TraceReaders.FORMATS));
     }
     int workers = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
     if (workers < 1) {
@@ -149,7 +150,7 @@ final class ReplayCommand implements Callable<Integer> {
     List<Trace> all = new ArrayList<>();
     for (Path p : traces) {
       try {
-        all.addAll(loader.read(p));
+        all.addAll(TraceReaders.read(p, traceFormat.trim().toLowerCase(Locale.ROOT)));
       } catch (IOException | IllegalArgumentException e) {
         throw invalid("--trace", p.toString(), "cannot be read: " + e.getMessage());
       }

@@ -13,9 +13,10 @@ import java.util.Map;
  * @param warmup the number of leading intervals not scored
  * @param metrics every {@link Metric}'s value
  * @param curve pairs (violation budget, slack at that budget) for {@link Scoring#CURVE_BUDGETS}
+ * @param nanos how long the policy took to replay the trace (its observe and allocate calls), in nanoseconds
  */
 public record PolicyRun(
-    Trace trace, String policy, double[] allocations, int warmup, Map<Metric, Double> metrics, double[][] curve) {
+    Trace trace, String policy, double[] allocations, int warmup, Map<Metric, Double> metrics, double[][] curve, long nanos) {
 
   public PolicyRun {
     metrics = java.util.Collections.unmodifiableMap(new EnumMap<>(metrics));
@@ -26,7 +27,7 @@ public record PolicyRun(
   }
 
   /** Scores {@code allocations} against the trace. */
-  static PolicyRun score(Trace trace, String policy, double[] allocations, int warmup, double budget) {
+  static PolicyRun score(Trace trace, String policy, double[] allocations, int warmup, double budget, long nanos) {
     double[] used = trace.values();
     Map<Metric, Double> m = new EnumMap<>(Metric.class);
     m.put(Metric.SLACK, Scoring.slack(allocations, used, warmup));
@@ -41,6 +42,6 @@ public record PolicyRun(
       double b = Scoring.CURVE_BUDGETS[i];
       curve[i] = new double[] {b, Scoring.slackAtBudget(allocations, used, warmup, b)};
     }
-    return new PolicyRun(trace, policy, allocations, warmup, m, curve);
+    return new PolicyRun(trace, policy, allocations, warmup, m, curve, nanos);
   }
 }

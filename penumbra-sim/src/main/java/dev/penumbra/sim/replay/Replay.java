@@ -76,6 +76,7 @@ public final class Replay {
     int n = trace.length();
     double[] alloc = new double[n];
     int shown = 0;
+    long start = System.nanoTime();
     for (int t = 0; t < n; t++) {
       while (shown <= t - lead) {
         policy.observe(trace.value(shown++));
@@ -87,6 +88,7 @@ public final class Replay {
       }
       alloc[t] = a;
     }
-    return PolicyRun.score(trace, policy.name(), alloc, warmup(trace), budget);
+    long nanos = System.nanoTime() - start;
+    return PolicyRun.score(trace, policy.name(), alloc, warmup(trace), budget, nanos);
   }
 }

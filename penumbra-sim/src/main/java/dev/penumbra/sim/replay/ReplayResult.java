@@ -18,6 +18,14 @@ public record ReplayResult(ReplayOptions options, List<Trace> traces, List<Polic
     return runs.stream().filter(r -> r.trace() == trace).toList();
   }
 
+  /** The same replay restricted to {@code subset} (traces of this result, kept in this result's order). */
+  public ReplayResult only(java.util.Collection<Trace> subset) {
+    java.util.Set<Trace> keep = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    keep.addAll(subset);
+    return new ReplayResult(options,
+        traces.stream().filter(keep::contains).toList(), runs.stream().filter(r -> keep.contains(r.trace())).toList());
+  }
+
   public Summary summary() {
     return Summary.of(this);
   }

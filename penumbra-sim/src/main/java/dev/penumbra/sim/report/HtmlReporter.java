@@ -40,9 +40,11 @@ final class HtmlReporter implements Reporter {
     out.write(String.format(Locale.ROOT, "<p>Lead %d interval(s), violation budget %s, %d trace(s).</p>\n",
         result.options().lead(), Metric.SLACK.format(result.options().budget()), result.traces().size()));
     Summary s = result.summary();
-    out.write("<h2>Summary</h2>\n<table><tr><th>policy</th><th>median slack at budget</th></tr>\n");
+    out.write("<h2>Summary</h2>\n<table><tr><th>policy</th><th>median slack at budget</th>"
+        + "<th>median oracle gap</th></tr>\n");
     for (Map.Entry<String, Double> e : s.medianSlackAtBudget().entrySet()) {
-      out.write("<tr><td>" + esc(e.getKey()) + "</td><td>" + Metric.SLACK_AT_BUDGET.format(e.getValue()) + "</td></tr>\n");
+      out.write("<tr><td>" + esc(e.getKey()) + "</td><td>" + Metric.SLACK_AT_BUDGET.format(e.getValue()) + "</td><td>"
+          + Metric.ORACLE_GAP.format(s.medianOracleGap().get(e.getKey())) + "</td></tr>\n");
     }
     out.write("</table>\n");
     if (!Double.isNaN(s.penumbraWinShare())) {

@@ -46,6 +46,14 @@ final class JsonReporter implements Reporter {
     for (Map.Entry<String, Double> e : s.medianSlackAtBudget().entrySet()) {
       put(medians, e.getKey(), e.getValue(), false);
     }
+    ObjectNode gaps = summary.putObject("median_oracle_gap");
+    for (Map.Entry<String, Double> e : s.medianOracleGap().entrySet()) {
+      put(gaps, e.getKey(), e.getValue(), false);
+    }
+    ObjectNode seconds = summary.putObject("seconds");
+    for (Map.Entry<String, Double> e : s.seconds().entrySet()) {
+      put(seconds, e.getKey(), e.getValue(), false);
+    }
     put(summary, "penumbra_win_share", s.penumbraWinShare(), false);
     put(summary, "penumbra_to_best_baseline_median_ratio", s.medianRatioToBestBaseline(), false);
     MAPPER.writeValue(new NonClosing(out), root);

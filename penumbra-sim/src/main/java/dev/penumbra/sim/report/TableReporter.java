@@ -42,11 +42,13 @@ final class TableReporter implements Reporter {
       out.write(System.lineSeparator());
     }
     Summary s = result.summary();
-    out.write(String.format(Locale.ROOT, "Summary over %d trace(s): median slack at budget%n", s.traces()));
+    out.write(String.format(Locale.ROOT, "Summary over %d trace(s): medians over traces%n", s.traces()));
     List<String[]> rows = new ArrayList<>();
-    rows.add(new String[] {"policy", "median_slack_at_budget"});
+    rows.add(new String[] {"policy", "median_slack_at_budget", "median_oracle_gap", "seconds"});
     for (Map.Entry<String, Double> e : s.medianSlackAtBudget().entrySet()) {
-      rows.add(new String[] {e.getKey(), Metric.SLACK_AT_BUDGET.format(e.getValue())});
+      rows.add(new String[] {e.getKey(), Metric.SLACK_AT_BUDGET.format(e.getValue()),
+          Metric.ORACLE_GAP.format(s.medianOracleGap().get(e.getKey())),
+          String.format(Locale.ROOT, "%.2f", s.seconds().get(e.getKey()))});
     }
     writeAligned(rows, out);
     if (!Double.isNaN(s.penumbraWinShare())) {
