@@ -49,7 +49,8 @@ class ReplayCommandTest {
     "--budget, 100%",
     "--budget, -1%",
     "--budget, lots",
-    "--trace, /no/such/trace.csv"
+    "--trace, /no/such/trace.csv",
+    "--trace-format, parquet"
   })
   void aBadOptionExitsWithTwoAndOneLineNamingIt(String option, String value) {
     Run r = run("replay", option, value);
@@ -85,6 +86,64 @@ class ReplayCommandTest {
     assertThat(lines.get(0)).startsWith("trace,resource,unit,intervals,scored,lead,budget,policy,slack,");
     assertThat(lines).hasSize(1 + dev.penumbra.sim.policy.Policies.names().size());
     assertThat(lines.get(1)).startsWith("demo:memory,memory,GiB,2016,1728,3,0.05,");
+  }
+
+  @Test
+  void formatIsValidatedBeforeAnyTraceIsRead(@TempDir Path dir) throws Exception {
+    // the trace is unreadable; the bad --format must be reported, not the trace
+    Path bad = dir.resolve("bad.csv");
+    Files.writeString(bad, "hello world\n");
+    Run r = run("replay", "--trace", bad.toString(), "--format", "xml");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("--format").contains("xml").doesNotContain("bad.csv");
+  }
+
+  @Test
+  void anUnreadableTraceIsOneLineNamingTheFileAndTheProblem(@TempDir Path dir) throws Exception {
+    Path bad = dir.resolve("bad.csv");
+    Files.writeString(bad, "hello world\n");
+    Run r = run("replay", "--trace", bad.toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip().lines()).hasSize(1);
+    assertThat(r.err()).contains("--trace").contains("bad.csv").contains("unrecognised trace format");
+  }
+
+  @Test
+  void resourceKeepsOnlyTracesOfThatResource(@TempDir Path dir) throws Exception {
+    // a generic CSV export with a cpu and a memory column: two traces
+    StringBuilder csv = new StringBuilder("timestamp,cpu_percent,mem_bytes\n");
+    for (int i = 0; i < 100; i++) {
+      csv.append(String.format("2024-01-01 %02d:%02d:00,%d,%d%n", i / 60, i % 60, 10 + i % 7, 1000 + i));
+    }
+    Path file = dir.resolve("export.csv");
+    Files.writeString(file, csv);
+    Run all = run("replay", "--trace", file.toString(), "--policy", "static", "--format", "csv");
+    assertThat(all.code()).as(all.err()).isEqualTo(0);
+    assertThat(all.out().strip().lines()).hasSize(3);
+    Run memory = run("replay", "--trace", file.toString(), "--policy", "static", "--format", "csv", "--resource", "memory");
+    assertThat(memory.code()).as(memory.err()).isEqualTo(0);
+    var lines = memory.out().strip().lines().toList();
+    assertThat(lines).hasSize(2);
+    assertThat(lines.get(1)).startsWith("export.csv:mem_bytes:memory,memory,");
+    Run io = run("replay", "--trace", file.toString(), "--resource", "io");
+    assertThat(io.code()).isEqualTo(2);
+    assertThat(io.err()).contains("--resource").contains("io").contains("none of the given traces");
+  }
+
+  @Test
+  void traceFormatForcesTheReader(@TempDir Path dir) throws Exception {
+    StringBuilder csv = new StringBuilder("timestamp,value\n");
+    for (int i = 0; i < 50; i++) {
+      csv.append(String.format("2024-01-01 %02d:%02d:00,%d%n", i / 60, i % 60, 10 + i % 7));
+    }
+    Path file = dir.resolve("requests.csv");
+    Files.writeString(file, csv);
+    Run nab = run("replay", "--trace", file.toString(), "--trace-format", "nab", "--policy", "static", "--format", "csv");
+    assertThat(nab.code()).as(nab.err()).isEqualTo(0);
+    assertThat(nab.out()).contains("requests.csv:cpu,cpu,count,50,");
+    Run bitbrains = run("replay", "--trace", file.toString(), "--trace-format", "bitbrains");
+    assertThat(bitbrains.code()).isEqualTo(2);
+    assertThat(bitbrains.err()).contains("--trace").contains("requests.csv");
   }
 
   @Test

@@ -99,6 +99,50 @@ class ReplayTest {
   }
 
   @Test
+  void penumbraAndHoltWintersRunEndToEndOnTheDemoTrace() {
+    Trace demo = DemoTrace.of(Dimension.CPU);
+    ReplayResult result = Replay.run(List.of(demo), ReplayOptions.defaults(), ProgressListener.NONE);
+    assertThat(Policies.names())
+        .containsExactly("static", "reactive", "vpa", "autopilot", "holt-winters", "penumbra", "oracle");
+    double best = Double.POSITIVE_INFINITY;
+    for (PolicyRun run : result.runs()) {
+      assertThat(java.util.Arrays.stream(run.allocations()).allMatch(a -> a >= 0 && Double.isFinite(a))).isTrue();
+      assertThat(run.nanos()).isPositive();
+      if (Policies.isBaseline(run.policy())) {
+        best = Math.min(best, run.metric(Metric.SLACK_AT_BUDGET));
+      }
+    }
+    PolicyRun hw = result.runs().get(4);
+    PolicyRun penumbra = result.runs().get(5);
+    assertThat(hw.policy()).isEqualTo("holt-winters");
+    assertThat(hw.metric(Metric.SLACK_AT_BUDGET)).isBetween(0.01, 0.9);
+    // the allocations follow the trace: most allocations change from one interval to the next
+    assertThat(hw.metric(Metric.ACTUATIONS)).isGreaterThan(1000);
+    assertThat(penumbra.metric(Metric.ACTUATIONS)).isGreaterThan(1000);
+    // the demo's bursts start at random (1% of intervals), so at a 1% budget no forecast can see them coming:
+    // penumbra is within a few percent of the best baseline (reactive) and well below holt-winters' point
+    assertThat(penumbra.metric(Metric.SLACK_AT_BUDGET)).isLessThan(best * 1.05).isLessThan(hw.metric(Metric.SLACK_AT_BUDGET));
+    Summary s = result.summary();
+    assertThat(s.medianRatioToBestBaseline()).isLessThan(1.05);
+    assertThat(s.medianOracleGap().get(Policies.ORACLE)).isCloseTo(0, within(1e-9));
+    assertThat(s.medianOracleGap().get(Policies.PENUMBRA)).isPositive();
+  }
+
+  @Test
+  void onlyRestrictsAResultToSomeTraces() {
+    Trace cpu = DemoTrace.of(Dimension.CPU);
+    Trace memory = DemoTrace.of(Dimension.MEMORY);
+    ReplayResult result = Replay.run(List.of(cpu, memory),
+        new ReplayOptions(List.of("static", Policies.ORACLE), 1, 0.01, 2), ProgressListener.NONE);
+    ReplayResult sub = result.only(List.of(memory));
+    assertThat(sub.traces()).containsExactly(memory);
+    assertThat(sub.runs()).hasSize(2).allMatch(r -> r.trace() == memory);
+    assertThat(sub.summary().traces()).isEqualTo(1);
+    assertThat(sub.summary().medianSlackAtBudget().get("static"))
+        .isEqualTo(result.runs(memory).get(0).metric(Metric.SLACK_AT_BUDGET));
+  }
+
+  @Test
   void warmupIsADayButAtMostAQuarterOfTheTrace() {
     assertThat(Replay.warmup(DemoTrace.of(Dimension.CPU))).isEqualTo(288);
     assertThat(Replay.warmup(ramp(20))).isEqualTo(5);
