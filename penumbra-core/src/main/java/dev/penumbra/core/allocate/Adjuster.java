@@ -278,7 +278,7 @@ public final class Adjuster {
       long a = r.amount().get(d);
       long u = use.get(d);
       if (a > 0 || u > 0) {
-        tracker.record(model + "/" + d.label(), a, a, u);
+        tracker.record(ErrorTracker.name(model, d), a, a, u);
       }
     }
   }

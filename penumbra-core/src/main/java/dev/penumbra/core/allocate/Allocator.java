@@ -2,6 +2,9 @@ package dev.penumbra.core.allocate;
 
 import dev.penumbra.core.Demand;
 import dev.penumbra.core.Resources;
+import dev.penumbra.core.Resources.Dimension;
+import dev.penumbra.core.feedback.ErrorStats;
+import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.core.ledger.InsufficientCapacityException;
 import dev.penumbra.core.ledger.Ledger;
 import dev.penumbra.core.ledger.LedgerEvent;
@@ -25,7 +28,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * ledger, and queues what does not fit until capacity frees up.
  *
  * <ul>
- *   <li>Sizing: {@code demand.at(sla.priority().quantile())} — critical p99, standard p90, batch p50.
+ *   <li>Sizing: {@code demand.at(sla.priority().quantile())} — critical p99, standard p90, batch p50. With
+ *       {@link Builder#feedback feedback}, the headroom above the point is widened for a model whose
+ *       reservations have been overrun more often than the priority tolerates (see {@link #sizeFor}).
  *   <li>Placement: pluggable, best fit by default.
  *   <li>Admission: requests wait in one queue ordered by priority (critical first), then deadline (earliest
  *       first, none last), then arrival. Each pass walks the queue in that order and places what it can; the
@@ -58,6 +63,7 @@ public final class Allocator implements AutoCloseable {
   private final Duration lease;
   private final State initial;
   private final Ledger.Subscription subscription;
+  private final ErrorTracker feedback;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final AtomicBoolean dirty = new AtomicBoolean();
@@ -72,6 +78,7 @@ public final class Allocator implements AutoCloseable {
     this.preemption = b.preemption;
     this.lease = b.lease;
     this.initial = b.initial;
+    this.feedback = b.feedback;
     this.subscription = ledger.subscribe(this::onLedgerEvent);
   }
 
@@ -87,6 +94,7 @@ public final class Allocator implements AutoCloseable {
     private boolean preemption = true;
     private Duration lease = Duration.ofMinutes(5);
     private State initial = State.WARM;
+    private ErrorTracker feedback;
 
     private Builder(Ledger ledger) {
       if (ledger == null) {
@@ -136,6 +144,18 @@ public final class Allocator implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Error statistics to calibrate sizing with: the scores of each demand's model, per dimension, under
+     * {@link ErrorTracker#name} (as the adjuster and the predictors record them). None by default.
+     */
+    public Builder feedback(ErrorTracker tracker) {
+      if (tracker == null) {
+        throw new IllegalArgumentException("feedback tracker must not be null");
+      }
+      this.feedback = tracker;
+      return this;
+    }
+
     public Allocator build() {
       return new Allocator(this);
     }
@@ -152,9 +172,45 @@ public final class Allocator implements AutoCloseable {
     return demand.at(sla.priority().quantile());
   }
 
-  /** Requests a reservation sized from {@code demand} by {@link #size}. */
+  /** Scored outcomes a model needs before its record changes sizing. */
+  static final int MIN_SCORED = 20;
+  /** The most the headroom is widened by feedback. */
+  static final double MAX_WIDEN = 4.0;
+  /** Headroom assumed, as a share of the point, for a demand that carries none when it must be widened. */
+  static final double BASE_HEADROOM = 0.05;
+
+  /**
+   * The size this allocator reserves for a demand: {@link #size} corrected by the model's record. For each
+   * dimension, once the model has at least {@value #MIN_SCORED} scored outcomes there, the share of them
+   * that exceeded what was reserved ({@link ErrorStats#exceedanceRate}) is compared with what the priority
+   * tolerates, {@code 1 - quantile}; when it is higher, the headroom above the point is multiplied by their
+   * ratio (at most {@value #MAX_WIDEN}x; a demand without headroom gets {@value #BASE_HEADROOM} of its point
+   * as the base). A model that overruns its reservations thus gets wider ones until it stops; sizes are never
+   * shrunk below the quantile, as too few overruns are the adjuster's to reclaim.
+   */
+  public Resources sizeFor(Demand demand, Sla sla) {
+    Resources base = size(demand, sla);
+    if (feedback == null) {
+      return base;
+    }
+    double tolerated = 1 - sla.priority().quantile();
+    Resources sized = base;
+    for (Dimension d : Dimension.values()) {
+      ErrorStats stats = feedback.stats(ErrorTracker.name(demand.model(), d));
+      if (stats.count() < MIN_SCORED || !(stats.exceedanceRate() > tolerated)) {
+        continue;
+      }
+      double widen = Math.min(MAX_WIDEN, stats.exceedanceRate() / tolerated);
+      long point = demand.point().get(d);
+      long headroom = Math.max(base.get(d) - point, (long) Math.ceil(point * BASE_HEADROOM));
+      sized = sized.with(d, Math.addExact(point, (long) Math.ceil(headroom * widen)));
+    }
+    return sized;
+  }
+
+  /** Requests a reservation sized from {@code demand} by {@link #sizeFor}. */
   public Ticket request(String owner, Demand demand, Sla sla) {
-    return request(owner, size(demand, sla), sla);
+    return request(owner, sizeFor(demand, sla), sla);
   }
 
   /** Requests a reservation of exactly {@code amount}. */
