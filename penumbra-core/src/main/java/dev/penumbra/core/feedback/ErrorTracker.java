@@ -1,5 +1,6 @@
 package dev.penumbra.core.feedback;
 
+import dev.penumbra.core.Resources;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -60,6 +61,14 @@ public final class ErrorTracker {
   /** The statistics of every model scored so far, sorted by name. */
   public List<ErrorStats> all() {
     return models.keySet().stream().sorted().map(this::stats).toList();
+  }
+
+  /**
+   * The name under which a model's error in one dimension is tracked: {@code model + "/" + dimension}, e.g.
+   * "ensemble/cpu". Predictors, the adjuster and the allocator all use it, so they read each other's scores.
+   */
+  public static String name(String model, Resources.Dimension dimension) {
+    return model + "/" + dimension.label();
   }
 
   /** The q-error of one prediction: max(p/a, a/p), with both floored away from zero. */

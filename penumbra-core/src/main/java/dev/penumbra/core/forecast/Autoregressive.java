@@ -12,8 +12,8 @@ import org.apache.commons.math3.stat.regression.OLSMultipleLinearRegression;
  */
 final class Autoregressive extends BaseForecaster {
   static final int MAX_ORDER = 64;
-  static final int WINDOW = 512;
-  static final int REFIT_EVERY = 64;
+  static final int WINDOW = 256;
+  static final int REFIT_EVERY = 128;
   /** Rank-deficiency threshold of the QR decomposition. */
   private static final double SINGULARITY = 1e-10;
 
@@ -25,6 +25,7 @@ final class Autoregressive extends BaseForecaster {
   private long sinceFit;
 
   private boolean fitted;
+  private boolean attempted;
   private double intercept;
   private final double[] phi;
   private double low;
@@ -58,12 +59,14 @@ final class Autoregressive extends BaseForecaster {
     historySize = Math.min(historySize + 1, history.length);
     sinceFit++;
     int rows = historySize - p;
-    if (rows >= 3 * (p + 1) && (!fitted || sinceFit >= refitEvery)) {
+    if (rows >= 3 * (p + 1) && (!attempted || sinceFit >= refitEvery)) {
       fit(rows);
     }
   }
 
   private void fit(int rows) {
+    // A failed fit (degenerate window) waits for the next period too, so it cannot cost every step.
+    attempted = true;
     sinceFit = 0;
     double[] y = new double[rows];
     double[][] x = new double[rows][p];

@@ -33,7 +33,7 @@ abstract class BaseForecaster implements ScoredForecaster {
 
   private final String name;
   private final ErrorTracker tracker = new ErrorTracker(RESIDUAL_WINDOW);
-  private Track[] tracks = new Track[0];
+  private Track[] tracks;
   private long count;
   private long lastTime;
   private double last;

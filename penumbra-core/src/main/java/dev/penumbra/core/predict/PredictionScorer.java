@@ -68,7 +68,7 @@ public final class PredictionScorer {
 
   /** The name statistics of {@code model} in {@code dimension} are kept under, e.g. "query/memory". */
   public static String statsName(String model, Dimension dimension) {
-    return model + "/" + dimension.label();
+    return ErrorTracker.name(model, dimension);
   }
 
   /** Remembers a prediction made for {@code features} so that its actual can score it. */

@@ -1,0 +1,78 @@
+package dev.penumbra.core.allocate;
+
+import dev.penumbra.core.Resources;
+import dev.penumbra.core.ledger.Reservation;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A request to the {@link Allocator}: completes with the reservation once placed, or fails with
+ * {@link DeadlineExceededException} (deadline passed while waiting),
+ * {@link dev.penumbra.core.ledger.InsufficientCapacityException} (no node could ever hold it) or
+ * {@link IllegalStateException} (the allocator was closed). {@link #cancel()} withdraws it; a reservation made
+ * for a ticket cancelled at the same moment is released.
+ */
+public final class Ticket {
+
+  private final long id;
+  private final String owner;
+  private final Resources amount;
+  private final Sla sla;
+  private final Instant arrival;
+  private final CompletableFuture<Reservation> future = new CompletableFuture<>();
+
+  Ticket(long id, String owner, Resources amount, Sla sla, Instant arrival, Allocator allocator) {
+    this.id = id;
+    this.owner = owner;
+    this.amount = amount;
+    this.sla = sla;
+    this.arrival = arrival;
+    // Cancelling the future directly is the same as cancel(): the allocator forgets it and re-admits.
+    future.whenComplete((r, ex) -> {
+      if (future.isCancelled()) {
+        allocator.cancelled(this);
+      }
+    });
+  }
+
+  /** The allocator's number for it, increasing with arrival. */
+  public long id() {
+    return id;
+  }
+
+  public String owner() {
+    return owner;
+  }
+
+  /** The size it reserves (the demand at the priority's quantile). */
+  public Resources amount() {
+    return amount;
+  }
+
+  public Sla sla() {
+    return sla;
+  }
+
+  /** When it was requested (allocator clock). */
+  public Instant arrival() {
+    return arrival;
+  }
+
+  public CompletableFuture<Reservation> future() {
+    return future;
+  }
+
+  /** Withdraws it if not yet placed; true when this call cancelled it. */
+  public boolean cancel() {
+    return future.cancel(false);
+  }
+
+  public boolean isDone() {
+    return future.isDone();
+  }
+
+  @Override
+  public String toString() {
+    return "request " + id + " of owner '" + owner + "' for " + amount + " at " + sla.priority().label();
+  }
+}
