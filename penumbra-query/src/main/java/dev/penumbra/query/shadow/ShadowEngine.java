@@ -1,0 +1,336 @@
+package dev.penumbra.query.shadow;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.penumbra.query.QueryProfile;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Shadow Query Engine: keeps sampled replicas of the primary DuckDB database fresh and, for each query,
+ * plans it on the primary and runs it on a sample with profiling. Thread-safe; {@link #close()} stops the
+ * replicator and drops the replicas.
+ *
+ * <pre>{@code
+ * try (ShadowEngine sqe = ShadowEngine.builder(() -> primary.duplicate()).build()) {
+ *   ShadowResult r = sqe.shadow("SELECT count(*) FROM lineitem WHERE l_quantity < 10");
+ * }
+ * }</pre>
+ */
+public final class ShadowEngine implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ShadowEngine.class);
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+  private final ConnectionSource primary;
+  private final SamplingRule rule;
+  private final List<Replica> replicas = new ArrayList<>();
+  private final double defaultFraction;
+  private final Semaphore permits;
+  private final long timeoutNanos;
+  private final ScheduledExecutorService timers;
+  private final Object refreshLock = new Object();
+  private volatile boolean closed;
+
+  private ShadowEngine(Builder b) throws SQLException {
+    this.primary = b.primary;
+    this.rule = b.rule;
+    this.defaultFraction = b.fractions.get(0);
+    this.permits = new Semaphore(b.maxConcurrent, true);
+    this.timeoutNanos = b.timeout.toNanos();
+    this.timers = Executors.newScheduledThreadPool(1, r -> {
+      Thread t = new Thread(r, "penumbra-shadow-timer");
+      t.setDaemon(true);
+      return t;
+    });
+    try (Connection c = primary.open()) {
+      for (double f : b.fractions) {
+        Replica r = new Replica(f, rule, b.replicaThreads, b.replicaMemoryLimit, b.tempDir);
+        replicas.add(r);
+        r.load(c);
+      }
+    } catch (SQLException | RuntimeException e) {
+      close();
+      throw e;
+    }
+    if (!b.pollInterval.isZero()) {
+      long ms = b.pollInterval.toMillis();
+      timers.scheduleWithFixedDelay(this::refreshQuietly, ms, ms, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  public static Builder builder(ConnectionSource primary) {
+    return new Builder(primary);
+  }
+
+  /** The replicas' sampling fractions, in the configured order (the first is the default). */
+  public List<Double> fractions() {
+    return replicas.stream().map(Replica::fraction).toList();
+  }
+
+  public SamplingRule rule() {
+    return rule;
+  }
+
+  /** Shadows {@code sql} on the default (first) replica. */
+  public ShadowResult shadow(String sql) {
+    return shadow(sql, defaultFraction);
+  }
+
+  /**
+   * Plans {@code sql} on the primary and runs it on the replica of {@code fraction}, measuring both.
+   *
+   * @throws QueryRejectedException when the query is not a single read statement or the engine rejects it
+   * @throws IllegalArgumentException when no replica has that fraction, or sql is blank
+   */
+  public ShadowResult shadow(String sql, double fraction) {
+    Replica replica = replicas.stream().filter(r -> r.fraction() == fraction).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException(
+            "fraction " + fraction + " is not one of the replicas' fractions " + fractions()));
+    ReadOnlyCheck.check(sql);
+    if (closed) {
+      throw new IllegalStateException("the shadow engine is closed");
+    }
+    try {
+      permits.acquire();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for a shadow slot", e);
+    }
+    try {
+      return run(sql, replica);
+    } finally {
+      permits.release();
+    }
+  }
+
+  private ShadowResult run(String sql, Replica replica) {
+    long t0 = System.nanoTime();
+    long cpu0 = THREADS.getCurrentThreadCpuTime();
+    PlanFeatures plan;
+    try (Connection c = primary.open()) {
+      plan = plan(c, sql);
+    } catch (SQLException e) {
+      throw Errors.reject(e);
+    }
+    QueryProfile sample = null;
+    JsonNode json = null;
+    AtomicBoolean fired = new AtomicBoolean();
+    try (Connection c = replica.connect()) {
+      DuckDbProfiler.enableProfiling(c);
+      try (Statement s = c.createStatement()) {
+        ScheduledFuture<?> cancel = timers.schedule(() -> {
+          fired.set(true);
+          try {
+            s.cancel();
+          } catch (SQLException e) {
+            LOG.warn("could not cancel a shadow run: {}", e.getMessage());
+          }
+        }, timeoutNanos, TimeUnit.NANOSECONDS);
+        try {
+          DuckDbProfiler.Run run = DuckDbProfiler.run(c, s, sql);
+          sample = run.profile();
+          json = run.json();
+        } finally {
+          cancel.cancel(false);
+        }
+      }
+    } catch (SQLException e) {
+      if (!fired.get()) {
+        throw Errors.reject(e);
+      }
+      // cut off: the sample measurements are unknown, the plan still stands
+    }
+    if (fired.get()) {
+      sample = null;
+    }
+    Set<String> tables = new TreeSet<>(plan.tables());
+    Plans.SampleScale scale = null;
+    if (json != null) {
+      double eff0 = rule.effectiveFraction(tables, replica.fraction());
+      scale = Plans.scale(json, rule, replica.fraction(), eff0);
+      tables.addAll(scale.tables());
+    }
+    double eff = rule.effectiveFraction(tables, replica.fraction());
+    long wall = System.nanoTime() - t0;
+    long threadCpu = Math.max(0, THREADS.getCurrentThreadCpuTime() - cpu0);
+    long cpu = Math.max(threadCpu, sample == null ? 0 : sample.cpuNanos());
+    return new ShadowResult(sql, replica.fraction(), eff, tables, plan, sample, sample == null,
+        scale == null ? 0 : scale.scanBytes(),
+        scale == null ? 1.0 / eff : scale.scanScale(),
+        scale == null ? (plan.joins() + plan.aggregates() + plan.sorts() + plan.windows() > 0 ? 1.0 / eff : 1.0)
+            : scale.memoryScale(),
+        wall, cpu);
+  }
+
+  private static PlanFeatures plan(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("EXPLAIN (FORMAT JSON) " + sql)) {
+      JsonNode merged = null;
+      while (r.next()) {
+        JsonNode n = DuckDbProfiler.parse(r.getString(r.getMetaData().getColumnCount()));
+        if (merged == null) {
+          merged = n;
+        }
+      }
+      return Plans.features(merged == null ? DuckDbProfiler.parse("[]") : merged);
+    }
+  }
+
+  /**
+   * Copies rows inserted into the primary since the last refresh into every replica (sampled ones only) and
+   * returns the number of rows copied. The background replicator calls this every poll interval.
+   */
+  public long refresh() throws SQLException {
+    synchronized (refreshLock) {
+      if (closed) {
+        return 0;
+      }
+      long copied = 0;
+      try (Connection c = primary.open()) {
+        for (Replica r : replicas) {
+          copied += r.poll(c);
+        }
+      }
+      return copied;
+    }
+  }
+
+  private void refreshQuietly() {
+    try {
+      refresh();
+    } catch (Exception e) {
+      LOG.warn("shadow replication failed, retrying next interval: {}", e.getMessage());
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    timers.shutdownNow();
+    synchronized (refreshLock) {
+      replicas.forEach(Replica::close);
+    }
+  }
+
+  /** Options of a {@link ShadowEngine}. */
+  public static final class Builder {
+    private final ConnectionSource primary;
+    private List<Double> fractions = List.of(0.01, 0.1);
+    private SamplingRule rule = SamplingRule.tpch();
+    private int maxConcurrent = 2;
+    private Duration timeout = Duration.ofSeconds(2);
+    private int replicaThreads = 1;
+    private String replicaMemoryLimit = "512MB";
+    private Duration pollInterval = Duration.ofMillis(500);
+    private Path tempDir = Path.of(System.getProperty("java.io.tmpdir"));
+
+    private Builder(ConnectionSource primary) {
+      if (primary == null) {
+        throw new IllegalArgumentException("primary connection source must not be null");
+      }
+      this.primary = primary;
+    }
+
+    /** Sampling fractions, each in (0, 1], distinct; the first is the default. Default 0.01 and 0.1. */
+    public Builder fractions(double... fractions) {
+      if (fractions.length == 0) {
+        throw new IllegalArgumentException("fractions must not be empty");
+      }
+      List<Double> list = new ArrayList<>();
+      for (double f : fractions) {
+        if (!(f > 0 && f <= 1)) {
+          throw new IllegalArgumentException("fraction must be in (0, 1], was " + f);
+        }
+        if (list.contains(f)) {
+          throw new IllegalArgumentException("fraction " + f + " is listed twice");
+        }
+        list.add(f);
+      }
+      this.fractions = List.copyOf(list);
+      return this;
+    }
+
+    public Builder rule(SamplingRule rule) {
+      if (rule == null) {
+        throw new IllegalArgumentException("rule must not be null");
+      }
+      this.rule = rule;
+      return this;
+    }
+
+    /** Shadow runs at once (>= 1, default 2); more wait. */
+    public Builder maxConcurrent(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("maxConcurrent must be >= 1, was " + n);
+      }
+      this.maxConcurrent = n;
+      return this;
+    }
+
+    /** A sample run longer than this is cancelled and reported as cut off (> 0, default 2 s). */
+    public Builder timeout(Duration timeout) {
+      if (timeout == null || timeout.isZero() || timeout.isNegative()) {
+        throw new IllegalArgumentException("timeout must be > 0, was " + timeout);
+      }
+      this.timeout = timeout;
+      return this;
+    }
+
+    /** DuckDB threads of each replica instance (>= 1, default 1). */
+    public Builder replicaThreads(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("replicaThreads must be >= 1, was " + threads);
+      }
+      this.replicaThreads = threads;
+      return this;
+    }
+
+    /** DuckDB memory_limit of each replica instance, e.g. "512MB" (the default). */
+    public Builder replicaMemoryLimit(String limit) {
+      if (limit == null || !limit.strip().matches("[0-9]+(\\.[0-9]+)?\\s*[A-Za-z]*")) {
+        throw new IllegalArgumentException("replicaMemoryLimit must be an amount like '512MB', was '" + limit + "'");
+      }
+      this.replicaMemoryLimit = limit.strip();
+      return this;
+    }
+
+    /** How often the replicator polls the primary for new rows (>= 0; 0 = only {@link #refresh()}). */
+    public Builder pollInterval(Duration interval) {
+      if (interval == null || interval.isNegative()) {
+        throw new IllegalArgumentException("pollInterval must be >= 0, was " + interval);
+      }
+      this.pollInterval = interval;
+      return this;
+    }
+
+    /** Where the replicas' transfer files go (default java.io.tmpdir). */
+    public Builder tempDir(Path dir) {
+      if (dir == null) {
+        throw new IllegalArgumentException("tempDir must not be null");
+      }
+      this.tempDir = dir;
+      return this;
+    }
+
+    /** Loads the replicas from the primary and starts the replicator. */
+    public ShadowEngine build() throws SQLException {
+      return new ShadowEngine(this);
+    }
+  }
+}

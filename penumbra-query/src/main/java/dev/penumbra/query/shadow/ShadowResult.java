@@ -1,0 +1,46 @@
+package dev.penumbra.query.shadow;
+
+import dev.penumbra.query.QueryProfile;
+import java.util.Set;
+
+/**
+ * What the shadow learned about one query: its plan on the primary and its measured run on a sample.
+ *
+ * @param sql the query as submitted
+ * @param fraction the replica's sampling fraction
+ * @param effectiveFraction the fraction the query's result and work shrink by on the sample: {@code
+ *     fraction^g}, g = distinct hash groups among the tables it touches (see {@link SamplingRule})
+ * @param tables the base tables the query touches
+ * @param plan the full query's plan features on the primary
+ * @param sample the measured run on the sample; null when the run was cut off
+ * @param cutOff true when the sample run exceeded the shadow timeout and was cancelled
+ * @param sampleScanBytes bytes the sample's table scans produced (decompressed column data)
+ * @param scanScale the factor from the sample's rows scanned to the full query's: Σ rows_scanned(t) /
+ *     fraction(t) over the scans, divided by Σ rows_scanned (1/effectiveFraction when nothing was scanned)
+ * @param memoryScale the factor from the sample's working memory to the full query's: the largest growth of
+ *     any materializing operator's input (hash-join build side, aggregate/sort/window input); 1 when the query
+ *     only streams
+ * @param shadowWallNanos elapsed time of the whole shadow (plan + sample run), its own cost
+ * @param shadowCpuNanos CPU the shadow used: max(calling thread's CPU time, the sample engine's CPU time)
+ */
+public record ShadowResult(
+    String sql,
+    double fraction,
+    double effectiveFraction,
+    Set<String> tables,
+    PlanFeatures plan,
+    QueryProfile sample,
+    boolean cutOff,
+    long sampleScanBytes,
+    double scanScale,
+    double memoryScale,
+    long shadowWallNanos,
+    long shadowCpuNanos) {
+
+  public ShadowResult {
+    tables = Set.copyOf(tables);
+    if (cutOff != (sample == null)) {
+      throw new IllegalArgumentException("sample must be null exactly when cutOff, cutOff was " + cutOff);
+    }
+  }
+}
