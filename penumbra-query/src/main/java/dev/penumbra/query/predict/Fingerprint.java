@@ -1,0 +1,111 @@
+package dev.penumbra.query.predict;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * The shape of a query with its parameters removed. Normalisation: comments dropped; string literals become
+ * {@code ?}; numeric literals (integers, decimals, exponents, not parts of identifiers) become {@code ?}; runs
+ * of whitespace become one space; everything outside quoted identifiers is lower-cased; a trailing semicolon
+ * is dropped. Two queries differing only in literal values, spacing or keyword case share a fingerprint.
+ */
+public final class Fingerprint {
+  private Fingerprint() {}
+
+  /** The normalised SQL text. */
+  public static String normalize(String sql) {
+    if (sql == null) {
+      throw new IllegalArgumentException("sql must not be null");
+    }
+    StringBuilder out = new StringBuilder(sql.length());
+    int n = sql.length();
+    int i = 0;
+    boolean space = false;
+    while (i < n) {
+      char c = sql.charAt(i);
+      if (c == '-' && i + 1 < n && sql.charAt(i + 1) == '-') {
+        int j = sql.indexOf('\n', i);
+        i = j < 0 ? n : j + 1;
+        space = true;
+      } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
+        int j = sql.indexOf("*/", i + 2);
+        i = j < 0 ? n : j + 2;
+        space = true;
+      } else if (Character.isWhitespace(c)) {
+        space = true;
+        i++;
+      } else {
+        if (space && !out.isEmpty()) {
+          out.append(' ');
+        }
+        space = false;
+        if (c == '\'') {
+          i = skip(sql, i, '\'');
+          out.append('?');
+        } else if (c == '"') {
+          int j = skip(sql, i, '"');
+          out.append(sql, i, j);
+          i = j;
+        } else if (Character.isDigit(c) || c == '.' && i + 1 < n && Character.isDigit(sql.charAt(i + 1))) {
+          boolean partOfName = !out.isEmpty() && isNameChar(out.charAt(out.length() - 1));
+          int j = i;
+          while (j < n && (Character.isDigit(sql.charAt(j)) || sql.charAt(j) == '.')) {
+            j++;
+          }
+          if (j < n && (sql.charAt(j) == 'e' || sql.charAt(j) == 'E') && j + 1 < n
+              && (Character.isDigit(sql.charAt(j + 1)) || sql.charAt(j + 1) == '-' || sql.charAt(j + 1) == '+')) {
+            j += 2;
+            while (j < n && Character.isDigit(sql.charAt(j))) {
+              j++;
+            }
+          }
+          if (partOfName) {
+            out.append(sql, i, j);
+          } else {
+            out.append('?');
+          }
+          i = j;
+        } else {
+          out.append(Character.toLowerCase(c));
+          i++;
+        }
+      }
+    }
+    String s = out.toString().strip();
+    while (s.endsWith(";")) {
+      s = s.substring(0, s.length() - 1).strip();
+    }
+    return s;
+  }
+
+  /** A 16-hex-digit digest (SHA-256 prefix) of the normalised SQL. */
+  public static String of(String sql) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(normalize(sql).getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(d, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is not available", e);
+    }
+  }
+
+  private static boolean isNameChar(char c) {
+    return Character.isLetterOrDigit(c) || c == '_';
+  }
+
+  private static int skip(String s, int i, char quote) {
+    int j = i + 1;
+    while (j < s.length()) {
+      if (s.charAt(j) == quote) {
+        if (j + 1 < s.length() && s.charAt(j + 1) == quote) {
+          j += 2;
+          continue;
+        }
+        return j + 1;
+      }
+      j++;
+    }
+    return s.length();
+  }
+}

@@ -1,0 +1,421 @@
+package dev.penumbra.query.predict;
+
+import dev.penumbra.core.Demand;
+import dev.penumbra.core.Resources;
+import dev.penumbra.core.feedback.ErrorStats;
+import dev.penumbra.core.feedback.ErrorTracker;
+import dev.penumbra.core.predict.Features;
+import dev.penumbra.ml.TreePredictor;
+import dev.penumbra.query.QueryProfile;
+import dev.penumbra.query.predict.QueryPrediction.Tier;
+import dev.penumbra.query.shadow.ShadowResult;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The Resource Prediction Module: predicts a full query's memory, CPU, wall time and bytes read from its shadow,
+ * in three tiers (fingerprint history, gradient-boosted model, sample scale-up), and learns from every actual.
+ * Thread-safe. See docs/query-shadowing.md for the rules.
+ */
+public final class QueryPredictor implements AutoCloseable {
+
+  /** The four predicted metrics, as scored in the error tracker. */
+  public enum Metric {
+    MEMORY("memory"), CPU("cpu"), WALL("wall"), BYTES_READ("bytes_read");
+
+    private final String label;
+
+    Metric(String label) {
+      this.label = label;
+    }
+
+    public String label() {
+      return label;
+    }
+
+    long of(QueryProfile p) {
+      return switch (this) {
+        case MEMORY -> p.peakMemoryBytes();
+        case CPU -> p.cpuNanos();
+        case WALL -> p.wallNanos();
+        case BYTES_READ -> p.bytesRead();
+      };
+    }
+
+    Estimate of(QueryPrediction p) {
+      return switch (this) {
+        case MEMORY -> p.memoryBytes();
+        case CPU -> p.cpuNanos();
+        case WALL -> p.wallNanos();
+        case BYTES_READ -> p.bytesRead();
+      };
+    }
+  }
+
+  /**
+   * The load a query will run under.
+   *
+   * @param cores cores of the primary engine (>= 1)
+   * @param running queries already running on it (>= 0)
+   */
+  public record Load(int cores, int running) {
+    public Load {
+      if (cores < 1) {
+        throw new IllegalArgumentException("cores must be >= 1, was " + cores);
+      }
+      if (running < 0) {
+        throw new IllegalArgumentException("running must be >= 0, was " + running);
+      }
+    }
+  }
+
+  private record Run(ShadowResult shadow, QueryProfile actual) {}
+
+  private final int minHistory;
+  private final int historyWindow;
+  private final int primaryThreads;
+  private final int cores;
+  private final long minMemoryBytes;
+  private final TreePredictor model;
+  private final ErrorTracker tracker;
+  private final Map<String, Deque<Run>> history = new HashMap<>();
+
+  private QueryPredictor(Builder b) {
+    this.minHistory = b.minHistory;
+    this.historyWindow = b.historyWindow;
+    this.primaryThreads = b.primaryThreads;
+    this.cores = b.cores;
+    this.minMemoryBytes = b.minMemoryBytes;
+    this.model = b.model != null ? b.model : TreePredictor.builder().name("query-model").build();
+    this.tracker = b.tracker;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Predicts for an otherwise idle primary. */
+  public QueryPrediction predict(ShadowResult shadow) {
+    return predict(shadow, new Load(cores, 0));
+  }
+
+  /** Predicts, stretching the wall time for the load the query will run under. */
+  public QueryPrediction predict(ShadowResult shadow, Load load) {
+    if (shadow == null || load == null) {
+      throw new IllegalArgumentException("shadow and load must not be null");
+    }
+    return adjust(unloaded(shadow), load);
+  }
+
+  private QueryPrediction unloaded(ShadowResult shadow) {
+    String fp = Fingerprint.of(shadow.sql());
+    List<Run> runs = runs(fp);
+    if (runs.size() >= minHistory || shadow.cutOff() && !runs.isEmpty()) {
+      return fromHistory(fp, shadow, runs);
+    }
+    if (model.modelVersion() > 0) {
+      return fromModel(fp, shadow);
+    }
+    return scaleUp(fp, shadow);
+  }
+
+  /**
+   * Wall-time load rule: the query's parallelism p = clamp(cpu / wall, 1, cores); with {@code running} other
+   * queries the cores are shared by running + 1, so wall × max(1, (running + 1) · p / cores).
+   */
+  QueryPrediction adjust(QueryPrediction p, Load load) {
+    double par = Math.min(load.cores(), Math.max(1.0,
+        (double) p.cpuNanos().point() / Math.max(1, p.wallNanos().point())));
+    double factor = Math.max(1.0, (load.running() + 1) * par / load.cores());
+    if (factor == 1.0) {
+      return p;
+    }
+    return new QueryPrediction(p.fingerprint(), p.memoryBytes(), p.cpuNanos(), p.wallNanos().scale(factor),
+        p.bytesRead(), p.tier(), p.lowConfidence());
+  }
+
+  // ------------------------------------------------------------------ tier 1: fingerprint history
+
+  private QueryPrediction fromHistory(String fp, ShadowResult shadow, List<Run> runs) {
+    Map<Metric, Estimate> e = new EnumMap<>(Metric.class);
+    for (Metric m : Metric.values()) {
+      double[] v = new double[runs.size()];
+      for (int i = 0; i < v.length; i++) {
+        Run r = runs.get(i);
+        v[i] = m.of(r.actual()) * ratio(shadow, r.shadow(), m == Metric.MEMORY);
+      }
+      Arrays.sort(v);
+      e.put(m, Estimate.of(quantile(v, 0.5), quantile(v, 0.9), quantile(v, 0.99)));
+    }
+    return new QueryPrediction(fp, e.get(Metric.MEMORY), e.get(Metric.CPU), e.get(Metric.WALL),
+        e.get(Metric.BYTES_READ), Tier.HISTORY, runs.size() < 10);
+  }
+
+  /**
+   * How much more work this shadow's sample did than a past run's: the ratio of sample CPU (memory: sample
+   * memory), 1 inside the noise band [0.8, 1.25] or when either run was cut off, clamped to [0.25, 4].
+   */
+  static double ratio(ShadowResult now, ShadowResult then, boolean memory) {
+    if (now.sample() == null || then.sample() == null) {
+      return 1.0;
+    }
+    double a = memory ? now.sample().peakMemoryBytes() : now.sample().cpuNanos();
+    double b = memory ? then.sample().peakMemoryBytes() : then.sample().cpuNanos();
+    if (a <= 0 || b <= 0) {
+      return 1.0;
+    }
+    double r = a / b;
+    if (r >= 0.8 && r <= 1.25) {
+      return 1.0;
+    }
+    return Math.max(0.25, Math.min(4.0, r));
+  }
+
+  private static double quantile(double[] sorted, double q) {
+    int idx = (int) Math.ceil(q * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, idx))];
+  }
+
+  // ------------------------------------------------------------------ tier 2: the model
+
+  private QueryPrediction fromModel(String fp, ShadowResult shadow) {
+    Demand d = model.predict(features(shadow));
+    Resources p = d.point();
+    Resources q90 = d.at(0.9);
+    Resources q99 = d.at(0.99);
+    return new QueryPrediction(fp,
+        Estimate.of(p.memoryBytes(), q90.memoryBytes(), q99.memoryBytes()),
+        Estimate.of(p.cpuMillis() * 1000.0, q90.cpuMillis() * 1000.0, q99.cpuMillis() * 1000.0),
+        Estimate.of(p.networkBytesPerSec() * 1000.0, q90.networkBytesPerSec() * 1000.0,
+            q99.networkBytesPerSec() * 1000.0),
+        Estimate.of(p.ioBytesPerSec(), q90.ioBytesPerSec(), q99.ioBytesPerSec()),
+        Tier.MODEL, d.lowConfidence());
+  }
+
+  /**
+   * The model's target packs the four metrics into one {@link Resources} (the tree predictor fits each
+   * dimension separately, in log space): cpu = CPU µs, memory = bytes, io = bytes read, network = wall µs.
+   */
+  static Resources pack(QueryProfile a) {
+    return new Resources(a.cpuNanos() / 1000, a.peakMemoryBytes(), a.bytesRead(), a.wallNanos() / 1000);
+  }
+
+  /** The model's features: the sample's measurements, its scale factors and the primary's plan. */
+  static Features features(ShadowResult s) {
+    QueryProfile p = s.sample();
+    double cpu = p == null ? s.shadowWallNanos() : p.cpuNanos();
+    double mem = p == null ? 0 : p.peakMemoryBytes();
+    return Features.builder()
+        .put("fraction", s.fraction())
+        .put("effectiveFraction", s.effectiveFraction())
+        .put("cutOff", s.cutOff() ? 1 : 0)
+        .put("sampleCpuNanos", cpu)
+        .put("sampleMemoryBytes", mem)
+        .put("sampleWallNanos", p == null ? s.shadowWallNanos() : p.wallNanos())
+        .put("sampleRowsScanned", p == null ? 0 : p.rowsScanned())
+        .put("sampleRowsReturned", p == null ? 0 : p.rowsReturned())
+        .put("sampleScanBytes", s.sampleScanBytes())
+        .put("scanScale", s.scanScale())
+        .put("memoryScale", s.memoryScale())
+        .put("scaledCpuNanos", cpu * s.scanScale())
+        .put("scaledMemoryBytes", mem * s.memoryScale())
+        .put("estimatedRows", s.plan().estimatedRows())
+        .put("estimatedRowsScanned", s.plan().estimatedRowsScanned())
+        .put("maxEstimatedCardinality", s.plan().maxEstimatedCardinality())
+        .put("operators", s.plan().operators())
+        .put("joins", s.plan().joins())
+        .put("aggregates", s.plan().aggregates())
+        .put("sorts", s.plan().sorts())
+        .put("windows", s.plan().windows())
+        .put("filters", s.plan().filters())
+        .put("tables", s.tables().size())
+        .build();
+  }
+
+  // ------------------------------------------------------------------ tier 3: scale-up
+
+  /**
+   * CPU and bytes read grow with the rows scanned (× scanScale); wall time too, divided by the primary's
+   * threads per query; memory by the growth of the largest materialized input (× memoryScale), at least
+   * minMemoryBytes. Quantiles are fixed bands: p90 = 2 × point, p99 = 4 × point. A cut-off sample counts as
+   * having used its whole shadow time in CPU.
+   */
+  private QueryPrediction scaleUp(String fp, ShadowResult s) {
+    QueryProfile p = s.sample();
+    double cpu = (p == null ? s.shadowWallNanos() : p.cpuNanos()) * s.scanScale();
+    double wall = (p == null ? s.shadowWallNanos() : p.wallNanos()) * s.scanScale() / primaryThreads;
+    double bytes = (p == null ? s.sampleScanBytes() : Math.max(p.bytesRead(), s.sampleScanBytes())) * s.scanScale();
+    double mem = Math.max(minMemoryBytes, (p == null ? 0 : p.peakMemoryBytes()) * s.memoryScale());
+    return new QueryPrediction(fp, band(mem), band(cpu), band(wall), band(bytes), Tier.SCALE_UP, true);
+  }
+
+  private static Estimate band(double v) {
+    return Estimate.of(v, 2 * v, 4 * v);
+  }
+
+  // ------------------------------------------------------------------ feedback
+
+  /**
+   * Scores every tier that could have answered for this shadow (its prediction before learning, without load
+   * adjustment) against the actual, under {@code query/<tier>/<metric>}, and the tier that would have been
+   * chosen also under {@code query/<metric>}; then adds the run to the fingerprint's history and to the model.
+   */
+  public void learn(ShadowResult shadow, QueryProfile actual) {
+    if (shadow == null || actual == null) {
+      throw new IllegalArgumentException("shadow and actual must not be null");
+    }
+    String fp = Fingerprint.of(shadow.sql());
+    List<Run> runs = runs(fp);
+    QueryPrediction chosen = unloaded(shadow);
+    List<QueryPrediction> tiers = new ArrayList<>();
+    if (!runs.isEmpty()) {
+      tiers.add(fromHistory(fp, shadow, runs));
+    }
+    if (model.modelVersion() > 0) {
+      tiers.add(fromModel(fp, shadow));
+    }
+    tiers.add(scaleUp(fp, shadow));
+    for (QueryPrediction p : tiers) {
+      score(statsName(p.tier(), null), p, actual);
+    }
+    score("query", chosen, actual);
+    synchronized (history) {
+      Deque<Run> d = history.computeIfAbsent(fp, k -> new ArrayDeque<>());
+      d.addLast(new Run(shadow, actual));
+      while (d.size() > historyWindow) {
+        d.removeFirst();
+      }
+    }
+    model.learn(features(shadow), pack(actual));
+  }
+
+  private void score(String prefix, QueryPrediction p, QueryProfile actual) {
+    for (Metric m : Metric.values()) {
+      Estimate e = m.of(p);
+      tracker.record(prefix + "/" + m.label(), e.point(), e.at(0.9), m.of(actual));
+    }
+  }
+
+  private static String statsName(Tier tier, Metric m) {
+    String t = "query/" + tier.name().toLowerCase(Locale.ROOT);
+    return m == null ? t : t + "/" + m.label();
+  }
+
+  /** The error statistics of one tier in one metric (q-error of the point, exceedance of the p90). */
+  public ErrorStats errors(Tier tier, Metric metric) {
+    return tracker.stats(statsName(tier, metric));
+  }
+
+  /** The error statistics of the predictions that would have been served, in one metric. */
+  public ErrorStats errors(Metric metric) {
+    return tracker.stats("query/" + metric.label());
+  }
+
+  public ErrorTracker errorTracker() {
+    return tracker;
+  }
+
+  /** Runs remembered for a fingerprint (at most the history window). */
+  public int historySize(String fingerprint) {
+    return runs(fingerprint).size();
+  }
+
+  private List<Run> runs(String fp) {
+    synchronized (history) {
+      Deque<Run> d = history.get(fp);
+      return d == null ? List.of() : List.copyOf(d);
+    }
+  }
+
+  /** Stops the model's training thread. */
+  @Override
+  public void close() {
+    model.close();
+  }
+
+  /** Options of a {@link QueryPredictor}. */
+  public static final class Builder {
+    private int minHistory = 5;
+    private int historyWindow = 20;
+    private int primaryThreads = 1;
+    private int cores = Runtime.getRuntime().availableProcessors();
+    private long minMemoryBytes = 1L << 20;
+    private TreePredictor model;
+    private ErrorTracker tracker = new ErrorTracker();
+
+    private Builder() {}
+
+    /** Runs of a fingerprint before its history answers (>= 1, default 5). */
+    public Builder minHistory(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("minHistory must be >= 1, was " + n);
+      }
+      this.minHistory = n;
+      return this;
+    }
+
+    /** Most recent runs kept per fingerprint (>= 1, default 20). */
+    public Builder historyWindow(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("historyWindow must be >= 1, was " + n);
+      }
+      this.historyWindow = n;
+      return this;
+    }
+
+    /** Threads the primary runs each query with (>= 1, default 1); divides the scaled-up wall time. */
+    public Builder primaryThreads(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("primaryThreads must be >= 1, was " + n);
+      }
+      this.primaryThreads = n;
+      return this;
+    }
+
+    /** Cores of the primary for the idle load (>= 1, default the JVM's available processors). */
+    public Builder cores(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("cores must be >= 1, was " + n);
+      }
+      this.cores = n;
+      return this;
+    }
+
+    /** Smallest memory the scale-up tier predicts (>= 0, default 1 MiB). */
+    public Builder minMemoryBytes(long bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("minMemoryBytes must be >= 0, was " + bytes);
+      }
+      this.minMemoryBytes = bytes;
+      return this;
+    }
+
+    /** The tier-2 model (default: a {@code TreePredictor} named "query-model" with its defaults). */
+    public Builder model(TreePredictor model) {
+      if (model == null) {
+        throw new IllegalArgumentException("model must not be null");
+      }
+      this.model = model;
+      return this;
+    }
+
+    public Builder errorTracker(ErrorTracker tracker) {
+      if (tracker == null) {
+        throw new IllegalArgumentException("errorTracker must not be null");
+      }
+      this.tracker = tracker;
+      return this;
+    }
+
+    public QueryPredictor build() {
+      return new QueryPredictor(this);
+    }
+  }
+}
