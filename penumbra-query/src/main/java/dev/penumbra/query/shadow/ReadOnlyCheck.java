@@ -12,13 +12,23 @@ final class ReadOnlyCheck {
   private ReadOnlyCheck() {}
 
   private static final Set<String> READ = Set.of("SELECT", "WITH", "FROM");
+  private static final Set<String> STATEMENTS = Set.of("INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP",
+      "ALTER", "COPY", "ATTACH", "DETACH", "PRAGMA", "SET", "RESET", "CALL", "INSTALL", "LOAD", "EXPORT", "IMPORT",
+      "VACUUM", "CHECKPOINT", "TRUNCATE", "BEGIN", "START", "COMMIT", "ROLLBACK", "ABORT", "END", "GRANT", "REVOKE",
+      "USE", "EXPLAIN", "ANALYZE", "SUMMARIZE", "DESCRIBE", "SHOW", "VALUES", "TABLE", "PREPARE", "EXECUTE",
+      "DEALLOCATE", "UPDATE_EXTENSIONS", "COMMENT", "UNPIVOT", "PIVOT");
 
-  static void check(String sql) {
+  /**
+   * Throws for a statement that is not a read (or several statements); returns true for a read, false when
+   * the first word is no statement keyword at all (the engine's parser then reports the syntax error).
+   */
+  static boolean check(String sql) {
     if (sql == null || sql.isBlank()) {
       throw new IllegalArgumentException("sql must not be blank, was '" + sql + "'");
     }
     String first = firstKeyword(sql);
-    if (!READ.contains(first)) {
+    boolean read = READ.contains(first);
+    if (!read && STATEMENTS.contains(first)) {
       throw new QueryRejectedException(Kind.NOT_READ_ONLY,
           "only read queries (SELECT / WITH) are accepted, got a statement starting with '" + first + "'", null);
     }
@@ -36,11 +46,12 @@ final class ReadOnlyCheck {
         if (!firstKeyword(sql.substring(i + 1)).isEmpty()) {
           throw new QueryRejectedException(Kind.NOT_READ_ONLY, "only one statement per query is accepted", null);
         }
-        return;
+        return read;
       } else {
         i++;
       }
     }
+    return read;
   }
 
   /** The first word of the SQL in upper case, skipping whitespace, comments and '('; "" when there is none. */

@@ -84,6 +84,14 @@ public final class ShadowEngine implements AutoCloseable {
     return replicas.stream().map(Replica::fraction).toList();
   }
 
+  /** A read connection to the replica of {@code fraction}, e.g. to inspect the sample; the caller closes it. */
+  public Connection replicaConnection(double fraction) throws SQLException {
+    return replicas.stream().filter(r -> r.fraction() == fraction).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException(
+            "fraction " + fraction + " is not one of the replicas' fractions " + fractions()))
+        .connect();
+  }
+
   public SamplingRule rule() {
     return rule;
   }
@@ -103,7 +111,16 @@ public final class ShadowEngine implements AutoCloseable {
     Replica replica = replicas.stream().filter(r -> r.fraction() == fraction).findFirst()
         .orElseThrow(() -> new IllegalArgumentException(
             "fraction " + fraction + " is not one of the replicas' fractions " + fractions()));
-    ReadOnlyCheck.check(sql);
+    if (!ReadOnlyCheck.check(sql)) {
+      // Not a statement keyword: let the parser name the syntax error; anything it accepts is still refused.
+      try (Connection c = primary.open()) {
+        plan(c, sql);
+      } catch (SQLException e) {
+        throw Errors.reject(e);
+      }
+      throw new QueryRejectedException(QueryRejectedException.Kind.NOT_READ_ONLY,
+          "only read queries (SELECT / WITH) are accepted", null);
+    }
     if (closed) {
       throw new IllegalStateException("the shadow engine is closed");
     }

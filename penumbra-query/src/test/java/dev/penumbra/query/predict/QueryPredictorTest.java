@@ -1,0 +1,123 @@
+package dev.penumbra.query.predict;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.penumbra.core.feedback.ErrorTracker;
+import dev.penumbra.ml.TreePredictor;
+import dev.penumbra.query.QueryProfile;
+import dev.penumbra.query.predict.QueryPrediction.Tier;
+import dev.penumbra.query.predict.QueryPredictor.Metric;
+import dev.penumbra.query.shadow.DuckDbProfiler;
+import dev.penumbra.query.shadow.ShadowEngine;
+import dev.penumbra.query.shadow.ShadowResult;
+import dev.penumbra.query.shadow.TpchFixture;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.duckdb.DuckDBConnection;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class QueryPredictorTest {
+  static DuckDBConnection primary;
+  static ShadowEngine sqe;
+
+  @BeforeAll
+  static void setUp() throws SQLException {
+    primary = TpchFixture.primary(60_000);
+    sqe = ShadowEngine.builder(primary::duplicate).fractions(0.1).pollInterval(Duration.ZERO).build();
+  }
+
+  @AfterAll
+  static void tearDown() throws SQLException {
+    sqe.close();
+    primary.close();
+  }
+
+  static QueryProfile actual(String sql) throws SQLException {
+    try (Connection c = primary.duplicate()) {
+      return DuckDbProfiler.measure(c, sql);
+    }
+  }
+
+  static QueryPredictor predictor() {
+    return QueryPredictor.builder().cores(2).model(TreePredictor.builder().backend(TreePredictor.Backend.CART)
+        .minSamples(20).executor(Runnable::run).build()).build();
+  }
+
+  static final String[] TEMPLATES = {
+    "SELECT l_suppkey, sum(l_extendedprice) FROM lineitem WHERE l_quantity < %d GROUP BY 1",
+    "SELECT o_custkey, count(*) FROM orders JOIN lineitem ON l_orderkey = o_orderkey"
+        + " WHERE l_quantity > %d GROUP BY 1 ORDER BY 2 DESC",
+    "SELECT * FROM orders WHERE o_totalprice > %d * 1000 ORDER BY o_orderdate",
+  };
+
+  @Test
+  void coldStartScaleUpIsWithinASaneFactorOnASimpleScan() throws SQLException {
+    try (QueryPredictor p = predictor()) {
+      String sql = "SELECT sum(l_extendedprice * l_quantity) FROM lineitem WHERE l_shipdate > DATE '1993-01-01'";
+      ShadowResult s = sqe.shadow(sql);
+      QueryPrediction pred = p.predict(s);
+      QueryProfile a = actual(sql);
+      assertThat(pred.tier()).isEqualTo(Tier.SCALE_UP);
+      assertThat(pred.lowConfidence()).isTrue();
+      assertThat(ErrorTracker.qError(pred.cpuNanos().point(), a.cpuNanos())).isLessThan(8);
+      assertThat(ErrorTracker.qError(pred.wallNanos().point(), a.wallNanos())).isLessThan(8);
+      assertThat(pred.cpuNanos().at(0.9)).isEqualTo(2 * pred.cpuNanos().point());
+      assertThat(pred.demand().point().memoryBytes()).isEqualTo(pred.memoryBytes().point());
+    }
+  }
+
+  @Test
+  void predictionsImproveWithFeedback() throws SQLException {
+    Random rnd = new Random(7);
+    try (QueryPredictor p = predictor()) {
+      List<Double> beforeCpu = new ArrayList<>();
+      List<Double> beforeMem = new ArrayList<>();
+      List<Double> afterCpu = new ArrayList<>();
+      List<Double> afterMem = new ArrayList<>();
+      for (int round = 0; round < 8; round++) {
+        for (String t : TEMPLATES) {
+          String sql = String.format(t, 10 + rnd.nextInt(30));
+          ShadowResult s = sqe.shadow(sql);
+          QueryPrediction pred = p.predict(s);
+          QueryProfile a = actual(sql);
+          if (round == 0) {
+            beforeCpu.add(ErrorTracker.qError(pred.cpuNanos().point(), a.cpuNanos()));
+            beforeMem.add(ErrorTracker.qError(pred.memoryBytes().point(), a.peakMemoryBytes()));
+          } else if (round >= 6) {
+            assertThat(pred.tier()).isEqualTo(Tier.HISTORY);
+            afterCpu.add(ErrorTracker.qError(pred.cpuNanos().point(), a.cpuNanos()));
+            afterMem.add(ErrorTracker.qError(pred.memoryBytes().point(), a.peakMemoryBytes()));
+          }
+          p.learn(s, a);
+        }
+      }
+      assertThat(mean(afterCpu)).isLessThan(mean(beforeCpu));
+      assertThat(mean(afterMem)).isLessThan(mean(beforeMem));
+      assertThat(p.errors(Tier.SCALE_UP, Metric.CPU).count()).isEqualTo(24);
+      assertThat(p.errors(Tier.HISTORY, Metric.MEMORY).count()).isPositive();
+      assertThat(p.errors(Metric.WALL).count()).isEqualTo(24);
+    }
+  }
+
+  @Test
+  void loadStretchesTheWallTime() {
+    try (QueryPredictor p = predictor()) {
+      ShadowResult s = sqe.shadow("SELECT count(*) FROM lineitem WHERE l_quantity < 20");
+      long idle = p.predict(s, new QueryPredictor.Load(2, 0)).wallNanos().point();
+      long busy = p.predict(s, new QueryPredictor.Load(2, 3)).wallNanos().point();
+      assertThat(busy).isBetween(2 * idle - 2, 2 * idle + 2);
+      assertThatThrownBy(() -> new QueryPredictor.Load(0, 1)).hasMessage("cores must be >= 1, was 0");
+    }
+  }
+
+  static double mean(List<Double> v) {
+    return v.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+  }
+}
