@@ -4,97 +4,39 @@ import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.LocalDate;
-import org.duckdb.DuckDBAppender;
 import org.postgresql.copy.CopyIn;
 
 /** The {@link RowSink}s of the loaders. */
 final class Sinks {
   private Sinks() {}
 
-  /** Appends rows through DuckDB's appender (columnar chunks, no SQL parsing per row). */
-  static final class Appender implements RowSink {
-    private final DuckDBAppender a;
-    private boolean inRow;
-
-    Appender(DuckDBAppender a) {
-      this.a = a;
-    }
-
-    private DuckDBAppender row() throws SQLException {
-      if (!inRow) {
-        a.beginRow();
-        inRow = true;
-      }
-      return a;
-    }
-
-    @Override
-    public void int4(int v) {
-      try {
-        row().append(v);
-      } catch (SQLException e) {
-        throw new LoadFailure(e);
-      }
-    }
-
-    @Override
-    public void int8(long v) {
-      try {
-        row().append(v);
-      } catch (SQLException e) {
-        throw new LoadFailure(e);
-      }
-    }
-
-    @Override
-    public void cents(long v) {
-      try {
-        row().appendDecimal(v);
-      } catch (SQLException e) {
-        throw new LoadFailure(e);
-      }
-    }
-
-    @Override
-    public void date(int epochDay) {
-      try {
-        row().appendEpochDays(epochDay);
-      } catch (SQLException e) {
-        throw new LoadFailure(e);
-      }
-    }
-
-    @Override
-    public void text(String v) {
-      try {
-        row().append(v);
-      } catch (SQLException e) {
-        throw new LoadFailure(e);
-      }
-    }
-
-    @Override
-    public void endRow() {
-      try {
-        a.endRow();
-        inRow = false;
-      } catch (SQLException e) {
-        throw new LoadFailure(e);
-      }
-    }
+  /** Where {@link Text} sends its encoded chunks. */
+  interface ChunkTarget {
+    void write(byte[] bytes, int len) throws Exception;
   }
 
-  /** Writes PostgreSQL COPY text format into a {@link CopyIn}, in 256 KiB chunks. */
-  static final class Copy implements RowSink {
+  /**
+   * Tab-separated text (PostgreSQL COPY text format, also read by DuckDB's COPY), written in 256 KiB chunks
+   * to a PostgreSQL {@link CopyIn} or a file.
+   */
+  static final class Text implements RowSink {
     private static final int FLUSH_AT = 1 << 18;
     private static final String[] DATES = new String[TpchGenerator.END_DATE + 400 - TpchGenerator.START_DATE];
-    private final CopyIn in;
+    private final ChunkTarget out;
     private final StringBuilder buf = new StringBuilder(FLUSH_AT + 1024);
     private boolean first = true;
     long rows;
 
-    Copy(CopyIn in) {
-      this.in = in;
+    Text(ChunkTarget out) {
+      this.out = out;
+    }
+
+    static Text copyIn(CopyIn in) {
+      return new Text((b, n) -> in.writeToCopy(b, 0, n));
+    }
+
+    static Text stream(java.io.OutputStream os) {
+      return new Text((b, n) -> os.write(b, 0, n));
     }
 
     private StringBuilder field() {
@@ -176,17 +118,8 @@ final class Sinks {
       byte[] bytes = buf.toString().getBytes(StandardCharsets.UTF_8);
       buf.setLength(0);
       try {
-        in.writeToCopy(bytes, 0, bytes.length);
-      } catch (SQLException e) {
-        throw new LoadFailure(e);
-      }
-    }
-
-    long finish() {
-      flush();
-      try {
-        return in.endCopy();
-      } catch (SQLException e) {
+        out.write(bytes, bytes.length);
+      } catch (Exception e) {
         throw new LoadFailure(e);
       }
     }
