@@ -13,15 +13,19 @@ import java.util.Set;
 /**
  * Weighted average of member forecasts. Each member's 1-step absolute error is smoothed twice, with a short
  * half-life ({@value #SHORT_HALF_LIFE} observations) and a long one ({@value #LONG_HALF_LIFE}); a member's
- * error score is the geometric mean of the two, and its weight is proportional to 1 / (score^2 + eps^2)
- * with eps a millionth of the mean level. The short average moves the weight within a few steps when the
- * series changes behaviour; the long one keeps a member that is briefly lucky from taking over. The members'
+ * error score is the geometric mean of the two (plus eps, a millionth of the mean level), and its weight is
+ * proportional to (best score / its score)^{@value #SHARPNESS}. The steep power makes the ensemble follow the
+ * member that is clearly best (averaging a good member with worse ones that err the same way only blurs it)
+ * while still hedging between members that are close; on the replay benchmark it beat the inverse-square
+ * weighting on most traces. The short average moves the weight within a few steps when the series changes
+ * behaviour; the long one keeps a member that is briefly lucky from taking over. The members'
  * 1-step forecasts are recorded in the ensemble's own {@link ErrorTracker}; the ensemble's interval comes from
  * its own residuals like any other forecaster.
  */
 final class WeightedEnsemble extends BaseForecaster implements Ensemble {
-  static final int SHORT_HALF_LIFE = 8;
-  static final int LONG_HALF_LIFE = 64;
+  static final int SHORT_HALF_LIFE = 32;
+  static final int LONG_HALF_LIFE = 256;
+  static final int SHARPNESS = 8;
   private static final double SHORT_RATE = 1 - Math.pow(0.5, 1.0 / SHORT_HALF_LIFE);
   private static final double LONG_RATE = 1 - Math.pow(0.5, 1.0 / LONG_HALF_LIFE);
 
@@ -107,11 +111,18 @@ final class WeightedEnsemble extends BaseForecaster implements Ensemble {
   private void reweigh(double value) {
     // The new value is not yet in meanValue(); either is a fine scale for eps.
     double eps = 1e-6 * Math.max(Math.max(meanValue(), value), 1e-9);
-    double eps2 = eps * eps;
+    double best = Double.POSITIVE_INFINITY;
+    for (int i = 0; i < weight.length; i++) {
+      weight[i] = Math.sqrt(shortError[i] * longError[i]) + eps;
+      best = Math.min(best, weight[i]);
+    }
+    // Ratios to the best score keep the steep power within double range whatever the series' scale.
     double sum = 0;
     for (int i = 0; i < weight.length; i++) {
-      double score2 = shortError[i] * longError[i];
-      weight[i] = 1 / (score2 + eps2);
+      double r = best / weight[i];
+      double r2 = r * r;
+      double r4 = r2 * r2;
+      weight[i] = r4 * r4;
       sum += weight[i];
     }
     for (int i = 0; i < weight.length; i++) {
