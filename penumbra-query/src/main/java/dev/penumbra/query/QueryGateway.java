@@ -84,6 +84,7 @@ public final class QueryGateway implements AutoCloseable {
   private final int cores;
   private final AtomicInteger running = new AtomicInteger();
   private final AtomicLong sequence = new AtomicLong();
+  private volatile boolean learning = true;
 
   private QueryGateway(Builder b, TpchDatabase database, DuckDBConnection root, ShadowEngine shadow,
       PrimaryEngine engine) {
@@ -219,7 +220,7 @@ public final class QueryGateway implements AutoCloseable {
       case FAILED_MEMORY -> withMemory(a, Math.max(a.peakMemoryBytes(), reserved.memoryBytes() + 1));
       case TIMED_OUT, SQL_ERROR -> null;
     };
-    if (learned != null) {
+    if (learned != null && learning) {
       predictor.learn(sr, learned);
     }
   }
@@ -227,6 +228,14 @@ public final class QueryGateway implements AutoCloseable {
   private static QueryProfile withMemory(QueryProfile p, long memory) {
     return new QueryProfile(p.cpuNanos(), memory, p.wallNanos(), p.bytesRead(), p.rowsScanned(), p.rowsReturned(),
         p.spilledBytes());
+  }
+
+  /**
+   * Turns learning from actuals on (the default) or off; off freezes the predictor, e.g. to evaluate it on
+   * queries it must not train on.
+   */
+  public void learning(boolean on) {
+    this.learning = on;
   }
 
   /** The ledger the gateway reserves on (subscribe to watch every change). */
