@@ -26,8 +26,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
-import org.duckdb.DuckDBConnection;
-import org.duckdb.ProfilerPrintFormat;
 
 /**
  * The embedded primary engine: a pool of DuckDB instances over one shared database file. Each instance is its
@@ -97,7 +95,7 @@ public final class DuckDbEngine implements PrimaryEngine {
     Connection c = DriverManager.getConnection("jdbc:duckdb:", p);
     Path temp = Files.createDirectories(tempRoot.resolve("instance-" + i));
     try (Statement st = c.createStatement()) {
-      st.execute("ATTACH '" + databaseFile.toString().replace("'", "''") + "' AS tpch (READ_ONLY)");
+      st.execute(attach());
       st.execute("USE tpch");
       st.execute("SET temp_directory = '" + temp.toString().replace("'", "''") + "'");
       st.execute("PRAGMA enable_profiling = 'no_output'");
@@ -106,6 +104,10 @@ public final class DuckDbEngine implements PrimaryEngine {
       throw e;
     }
     return new Instance(c, temp);
+  }
+
+  private String attach() {
+    return "ATTACH '" + databaseFile.toString().replace("'", "''") + "' AS tpch (READ_ONLY)";
   }
 
   @Override
@@ -136,12 +138,24 @@ public final class DuckDbEngine implements PrimaryEngine {
 
   private QueryResult run(Instance inst, String sql, Resources reservation, Duration timeout) {
     Connection c = inst.connection();
+    long resident;
     try (Statement setup = c.createStatement()) {
+      // A freshly attached database has an empty buffer pool: the query's measured peak is then its own (pages
+      // cached by earlier queries would count otherwise), the same measurement whichever instance it gets.
+      setup.execute("USE memory");
+      setup.execute("DETACH tpch");
+      setup.execute(attach());
+      setup.execute("USE tpch");
       setup.execute("SET threads = " + PrimaryEngine.threadsFor(reservation));
       // memory_limit takes whole units; KiB rounded up never grants less than reserved by more than 1 KiB.
       setup.execute("SET memory_limit = '" + ((reservation.memoryBytes() + 1023) / 1024) + "KiB'");
     } catch (SQLException e) {
       return QueryResult.failed(Outcome.SQL_ERROR, 0, "cannot apply the reservation: " + e.getMessage());
+    }
+    try {
+      resident = DuckDbProfiles.residentBytes(c);
+    } catch (SQLException e) {
+      return QueryResult.failed(Outcome.SQL_ERROR, 0, "cannot read DuckDB's memory use: " + e.getMessage());
     }
     AtomicBoolean timedOut = new AtomicBoolean();
     long start = System.nanoTime();
@@ -164,7 +178,7 @@ public final class DuckDbEngine implements PrimaryEngine {
       if (timedOut.get()) {
         return QueryResult.failed(Outcome.TIMED_OUT, wall, "cancelled after " + timeout);
       }
-      QueryProfile profile = profile(c, wall, rows.count());
+      QueryProfile profile = DuckDbProfiles.of(DuckDbProfiles.lastProfile(c), resident, wall, rows.count());
       Outcome outcome = profile.spilledBytes() > 0 ? Outcome.SPILLED : Outcome.COMPLETED;
       return new QueryResult(outcome, rows.columns(), rows.rows(), rows.count(), profile, Optional.empty());
     } catch (SQLException e) {
@@ -178,30 +192,6 @@ public final class DuckDbEngine implements PrimaryEngine {
       }
       return QueryResult.failed(Outcome.SQL_ERROR, wall, msg);
     }
-  }
-
-  /**
-   * Reads DuckDB's profile of the last query: query.cpu_time (seconds over all threads),
-   * system.peak_buffer_memory, system.peak_temp_dir_size (spill), io.total_bytes_read,
-   * query.total_rows_scanned.
-   */
-  private static QueryProfile profile(Connection c, long wallNanos, long rowsReturned) throws SQLException {
-    String json = c.unwrap(DuckDBConnection.class).getProfilingInformation(ProfilerPrintFormat.JSON);
-    JsonNode root;
-    try {
-      root = JSON.readTree(json);
-    } catch (IOException e) {
-      throw new SQLException("cannot parse DuckDB's profiling output: " + e.getMessage(), e);
-    }
-    long cpu = Math.round(root.path("query").path("cpu_time").asDouble(0) * 1e9);
-    return new QueryProfile(
-        Math.max(0, cpu),
-        Math.max(0, root.path("system").path("peak_buffer_memory").asLong(0)),
-        wallNanos,
-        Math.max(0, root.path("io").path("total_bytes_read").asLong(0)),
-        Math.max(0, root.path("query").path("total_rows_scanned").asLong(0)),
-        rowsReturned,
-        Math.max(0, root.path("system").path("peak_temp_dir_size").asLong(0)));
   }
 
   @Override

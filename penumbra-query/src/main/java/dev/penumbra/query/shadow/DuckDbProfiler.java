@@ -3,26 +3,16 @@ package dev.penumbra.query.shadow;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.penumbra.query.QueryProfile;
+import dev.penumbra.query.engine.DuckDbProfiles;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Locale;
-import org.duckdb.DuckDBConnection;
-import org.duckdb.ProfilerPrintFormat;
 
 /**
- * Runs a query on a DuckDB connection with profiling and reads its measurements from DuckDB's JSON profile:
- *
- * <ul>
- *   <li>cpuNanos: {@code query.cpu_time} (seconds, summed over DuckDB's threads)
- *   <li>peakMemoryBytes: {@code system.total_memory_allocated} — memory the query's operators allocated through
- *       the buffer manager (hash tables, sort runs); DuckDB's {@code peak_buffer_memory} is not used because it
- *       includes table data cached by the database
- *   <li>wallNanos: measured around execute and fetching every row
- *   <li>bytesRead: {@code io.total_bytes_read}; rowsScanned: {@code query.total_rows_scanned}; rowsReturned:
- *       rows fetched; spilledBytes: {@code system.peak_temp_dir_size}
- * </ul>
+ * Runs a query on a DuckDB connection with profiling and reads its measurements with {@link DuckDbProfiles},
+ * the definition the primary engine uses too (memory: peak buffer memory above what was resident at the start).
  *
  * DuckDB answers some queries (e.g. {@code count(*)} of a table) from metadata without a profile; then only
  * the wall time and rows returned are non-zero.
@@ -51,6 +41,7 @@ public final class DuckDbProfiler {
   }
 
   static Run run(Connection c, Statement s, String sql) throws SQLException {
+    long resident = DuckDbProfiles.residentBytes(c);
     long t0 = System.nanoTime();
     long rows = 0;
     try (ResultSet r = s.executeQuery(sql)) {
@@ -59,28 +50,8 @@ public final class DuckDbProfiler {
       }
     }
     long wall = System.nanoTime() - t0;
-    JsonNode json = profileJson(c);
-    JsonNode q = json.path("query");
-    JsonNode sys = json.path("system");
-    QueryProfile p = new QueryProfile(
-        seconds(q.path("cpu_time")),
-        nonNegative(sys.path("total_memory_allocated")),
-        wall,
-        nonNegative(json.path("io").path("total_bytes_read")),
-        nonNegative(q.path("total_rows_scanned")),
-        rows,
-        nonNegative(sys.path("peak_temp_dir_size")));
-    return new Run(p, json);
-  }
-
-  static JsonNode profileJson(Connection c) throws SQLException {
-    String text = c.unwrap(DuckDBConnection.class).getProfilingInformation(ProfilerPrintFormat.JSON);
-    try {
-      JsonNode node = JSON.readTree(text == null ? "{}" : text);
-      return node == null || node.has("result") && !node.has("query") ? JSON.createObjectNode() : node;
-    } catch (Exception e) {
-      return JSON.createObjectNode();
-    }
+    JsonNode json = DuckDbProfiles.lastProfile(c);
+    return new Run(DuckDbProfiles.of(json, resident, wall, rows), json);
   }
 
   static JsonNode parse(String json) throws SQLException {
@@ -89,14 +60,6 @@ public final class DuckDbProfiler {
     } catch (Exception e) {
       throw new SQLException("cannot parse DuckDB JSON output: " + e.getMessage(), e);
     }
-  }
-
-  private static long seconds(JsonNode n) {
-    return n.isNumber() ? Math.max(0, Math.round(n.asDouble() * 1e9)) : 0;
-  }
-
-  private static long nonNegative(JsonNode n) {
-    return n.isNumber() ? Math.max(0, n.asLong()) : 0;
   }
 
   /** "memory.main.lineitem" → "lineitem". */

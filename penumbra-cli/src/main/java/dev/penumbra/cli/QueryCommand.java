@@ -1,0 +1,272 @@
+package dev.penumbra.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.penumbra.core.Priority;
+import dev.penumbra.core.Resources;
+import dev.penumbra.core.allocate.Sla;
+import dev.penumbra.query.QueryGateway;
+import dev.penumbra.query.QueryProfile;
+import dev.penumbra.query.QueryReport;
+import dev.penumbra.query.QueryRequest;
+import dev.penumbra.query.QueryResponse;
+import dev.penumbra.query.predict.Estimate;
+import dev.penumbra.query.shadow.QueryRejectedException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParameterException;
+
+/** {@code penumbra query "SELECT ..."}: runs one query through the gateway on the embedded TPC-H database. */
+@Command(
+    name = "query",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs one SQL query on the embedded TPC-H database (generated on first use under ~/.cache/penumbra):",
+      "shadow on a sample, predict, reserve by priority, run on exactly the reservation; prints the first rows",
+      "and the report."
+    })
+final class QueryCommand implements Callable<Integer> {
+  static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "SQL", description = "One SELECT (or WITH) statement over the TPC-H tables.")
+  String sql;
+
+  @Option(names = "--priority", paramLabel = "critical|standard|batch", defaultValue = "standard",
+      description = "Priority: sizing quantile and queue order. Default: ${DEFAULT-VALUE}.")
+  String priority;
+
+  @Option(names = "--user", paramLabel = "NAME", defaultValue = "${sys:user.name}",
+      description = "Who submits it. Default: the OS user.")
+  String user;
+
+  @Option(names = "--scale", paramLabel = "SF", defaultValue = "0.1",
+      description = "TPC-H scale factor of the embedded database. Default: ${DEFAULT-VALUE}.")
+  String scale;
+
+  @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
+      description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
+  String format;
+
+  @Option(names = "--rows", paramLabel = "N", defaultValue = "20", description = "Rows to print. Default: ${DEFAULT-VALUE}.")
+  int rows;
+
+  @Option(names = "--cache-dir", paramLabel = "DIR", description = "Where the database file is kept. Default: ~/.cache/penumbra.")
+  Path cacheDir;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!List.of("table", "json").contains(format)) {
+      throw invalid(spec, "--format", format, "not one of table, json");
+    }
+    Priority p;
+    try {
+      p = Priority.parse(priority);
+    } catch (IllegalArgumentException e) {
+      throw invalid(spec, "--priority", priority, "not one of critical, standard, batch");
+    }
+    double sf = parseScale(spec, scale);
+    if (rows < 0) {
+      throw invalid(spec, "--rows", Integer.toString(rows), "must be >= 0");
+    }
+    if (user == null || user.isBlank()) {
+      throw invalid(spec, "--user", String.valueOf(user), "must not be blank");
+    }
+    if (sql == null || sql.isBlank()) {
+      throw invalid(spec, "SQL", String.valueOf(sql), "must not be blank");
+    }
+    PrintStream err = System.err;
+    QueryGateway.Builder b = QueryGateway.builder().scale(sf).maxRows(rows).progress(err::println);
+    if (cacheDir != null) {
+      b.cacheDir(cacheDir);
+    }
+    try (QueryGateway gw = b.build()) {
+      QueryResponse r;
+      try {
+        r = gw.submit(new QueryRequest(sql, user, Sla.of(p)));
+      } catch (QueryRejectedException e) {
+        err.println("query rejected (" + e.kind().name().toLowerCase(Locale.ROOT).replace('_', ' ') + "): "
+            + e.getMessage());
+        return CommandLine.ExitCode.USAGE;
+      }
+      if (format.equals("json")) {
+        System.out.println(JSON.writeValueAsString(json(r)));
+      } else {
+        printTable(r, System.out);
+      }
+      return r.report().succeeded() ? 0 : 1;
+    }
+  }
+
+  static double parseScale(CommandLine.Model.CommandSpec spec, String text) {
+    double sf;
+    try {
+      sf = Double.parseDouble(text);
+    } catch (NumberFormatException e) {
+      throw invalid(spec, "--scale", text, "not a number");
+    }
+    if (!(sf > 0) || sf > 100) {
+      throw invalid(spec, "--scale", text, "must be > 0 and <= 100");
+    }
+    return sf;
+  }
+
+  static ParameterException invalid(CommandLine.Model.CommandSpec spec, String option, String value, String why) {
+    return new ParameterException(spec.commandLine(),
+        String.format(Locale.ROOT, "Invalid value for option '%s': '%s' (%s)", option, value, why));
+  }
+
+  static ObjectNode json(QueryResponse r) {
+    ObjectNode root = JSON.createObjectNode();
+    ArrayNode cols = root.putArray("columns");
+    r.columns().forEach(cols::add);
+    ArrayNode rowsNode = root.putArray("rows");
+    for (List<Object> row : r.rows()) {
+      ArrayNode a = rowsNode.addArray();
+      for (Object v : row) {
+        a.addPOJO(v == null ? null : v instanceof Number || v instanceof Boolean ? v : v.toString());
+      }
+    }
+    root.put("rowCount", r.rowCount());
+    root.set("report", report(r.report()));
+    return root;
+  }
+
+  static ObjectNode report(QueryReport rep) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("user", rep.user());
+    n.put("priority", rep.sla().priority().label());
+    n.put("engine", rep.engine());
+    ObjectNode s = n.putObject("shadow");
+    s.put("fraction", rep.shadow().fraction());
+    s.put("effectiveFraction", rep.shadow().effectiveFraction());
+    s.put("cutOff", rep.shadow().cutOff());
+    s.put("wallNanos", rep.shadow().wallNanos());
+    s.put("cpuNanos", rep.shadow().cpuNanos());
+    if (rep.shadow().sample() != null) {
+      s.set("sample", profile(rep.shadow().sample()));
+    }
+    ObjectNode p = n.putObject("prediction");
+    p.put("tier", rep.prediction().tier().name().toLowerCase(Locale.ROOT));
+    p.put("lowConfidence", rep.prediction().lowConfidence());
+    p.set("memoryBytes", estimate(rep.prediction().memoryBytes()));
+    p.set("cpuNanos", estimate(rep.prediction().cpuNanos()));
+    p.set("wallNanos", estimate(rep.prediction().wallNanos()));
+    p.set("bytesRead", estimate(rep.prediction().bytesRead()));
+    ObjectNode res = n.putObject("reservation");
+    res.put("id", rep.reservation().id());
+    res.put("node", rep.reservation().node());
+    res.put("requestedCpuMillis", rep.reservation().requested().cpuMillis());
+    res.put("requestedMemoryBytes", rep.reservation().requested().memoryBytes());
+    res.put("cpuMillis", rep.reservation().amount().cpuMillis());
+    res.put("memoryBytes", rep.reservation().amount().memoryBytes());
+    res.put("queueWaitNanos", rep.reservation().queueWaitNanos());
+    n.put("outcome", rep.outcome().name().toLowerCase(Locale.ROOT));
+    rep.error().ifPresent(e -> n.put("error", e));
+    n.put("attempts", rep.attempts());
+    n.set("actual", profile(rep.actual()));
+    ArrayNode adj = n.putArray("adjustments");
+    for (QueryReport.Adjustment a : rep.adjustments()) {
+      ObjectNode o = adj.addObject();
+      o.put("kind", a.kind().name().toLowerCase(Locale.ROOT));
+      o.put("beforeMemoryBytes", a.before().memoryBytes());
+      o.put("afterMemoryBytes", a.after().memoryBytes());
+      o.put("beforeCpuMillis", a.before().cpuMillis());
+      o.put("afterCpuMillis", a.after().cpuMillis());
+      o.put("reason", a.reason());
+    }
+    return n;
+  }
+
+  private static ObjectNode estimate(Estimate e) {
+    ObjectNode o = JSON.createObjectNode();
+    o.put("point", e.point());
+    o.put("p90", e.at(0.9));
+    o.put("p99", e.at(0.99));
+    return o;
+  }
+
+  private static ObjectNode profile(QueryProfile p) {
+    ObjectNode o = JSON.createObjectNode();
+    o.put("cpuNanos", p.cpuNanos());
+    o.put("peakMemoryBytes", p.peakMemoryBytes());
+    o.put("wallNanos", p.wallNanos());
+    o.put("bytesRead", p.bytesRead());
+    o.put("rowsScanned", p.rowsScanned());
+    o.put("rowsReturned", p.rowsReturned());
+    o.put("spilledBytes", p.spilledBytes());
+    return o;
+  }
+
+  static void printTable(QueryResponse r, PrintStream out) {
+    List<List<String>> cells = new ArrayList<>();
+    cells.add(r.columns());
+    for (List<Object> row : r.rows()) {
+      cells.add(row.stream().map(v -> v == null ? "NULL" : v.toString()).toList());
+    }
+    int[] width = new int[r.columns().size()];
+    for (List<String> row : cells) {
+      for (int i = 0; i < width.length && i < row.size(); i++) {
+        width[i] = Math.min(40, Math.max(width[i], row.get(i).length()));
+      }
+    }
+    for (int k = 0; k < cells.size(); k++) {
+      StringBuilder sb = new StringBuilder();
+      for (int i = 0; i < width.length; i++) {
+        String v = cells.get(k).get(i);
+        if (v.length() > 40) {
+          v = v.substring(0, 39) + "…";
+        }
+        sb.append(i == 0 ? "" : " | ").append(String.format(Locale.ROOT, "%-" + width[i] + "s", v));
+      }
+      out.println(sb.toString().stripTrailing());
+      if (k == 0) {
+        out.println("-".repeat(Math.max(3, sb.length())));
+      }
+    }
+    out.printf(Locale.ROOT, "(%d rows%s)%n%n", r.rowCount(), r.rowCount() > r.rows().size()
+        ? ", first " + r.rows().size() + " shown" : "");
+    QueryReport rep = r.report();
+    out.printf(Locale.ROOT, "outcome      %s%s%s%n", rep.outcome().name().toLowerCase(Locale.ROOT),
+        rep.attempts() > 1 ? " (after a retry)" : "", rep.error().map(e -> ": " + e).orElse(""));
+    out.printf(Locale.ROOT, "shadow       %.0f%% sample (effective %.2f%%), %s, %s CPU%s%n",
+        rep.shadow().fraction() * 100, rep.shadow().effectiveFraction() * 100, ms(rep.shadow().wallNanos()),
+        ms(rep.shadow().cpuNanos()), rep.shadow().cutOff() ? ", cut off" : "");
+    var pr = rep.prediction();
+    out.printf(Locale.ROOT, "prediction   %s%s: memory %s (p90 %s, p99 %s), CPU %s, wall %s, read %s%n",
+        pr.tier().name().toLowerCase(Locale.ROOT), pr.lowConfidence() ? " (low confidence)" : "",
+        Resources.formatBytes(pr.memoryBytes().point()), Resources.formatBytes(pr.memoryBytes().at(0.9)),
+        Resources.formatBytes(pr.memoryBytes().at(0.99)), ms(pr.cpuNanos().point()), ms(pr.wallNanos().point()),
+        Resources.formatBytes(pr.bytesRead().point()));
+    out.printf(Locale.ROOT, "reservation  %s, %s on node %s (#%d), queued %s%n",
+        Resources.formatCpu(rep.reservation().amount().cpuMillis()),
+        Resources.formatBytes(rep.reservation().amount().memoryBytes()), rep.reservation().node(),
+        rep.reservation().id(), ms(rep.reservation().queueWaitNanos()));
+    QueryProfile a = rep.actual();
+    out.printf(Locale.ROOT, "actual       memory %s, CPU %s, wall %s, read %s, scanned %d rows%s%n",
+        Resources.formatBytes(a.peakMemoryBytes()), ms(a.cpuNanos()), ms(a.wallNanos()),
+        Resources.formatBytes(a.bytesRead()), a.rowsScanned(),
+        a.spilledBytes() > 0 ? ", spilled " + Resources.formatBytes(a.spilledBytes()) : "");
+    for (QueryReport.Adjustment adj : rep.adjustments()) {
+      out.printf(Locale.ROOT, "adjustment   %s %s -> %s (%s)%n", adj.kind().name().toLowerCase(Locale.ROOT),
+          Resources.formatBytes(adj.before().memoryBytes()), Resources.formatBytes(adj.after().memoryBytes()),
+          adj.reason());
+    }
+  }
+
+  static String ms(long nanos) {
+    return String.format(Locale.ROOT, "%.1f ms", nanos / 1e6);
+  }
+}

@@ -1,0 +1,357 @@
+package dev.penumbra.query.bench;
+
+import dev.penumbra.core.Priority;
+import dev.penumbra.core.Resources;
+import dev.penumbra.core.allocate.Sla;
+import dev.penumbra.core.feedback.ErrorTracker;
+import dev.penumbra.ml.TreePredictor;
+import dev.penumbra.query.QueryGateway;
+import dev.penumbra.query.QueryReport;
+import dev.penumbra.query.QueryRequest;
+import dev.penumbra.query.engine.DuckDbEngine;
+import dev.penumbra.query.engine.LocalPostgres;
+import dev.penumbra.query.engine.Outcome;
+import dev.penumbra.query.engine.PostgresEngine;
+import dev.penumbra.query.engine.PrimaryEngine;
+import dev.penumbra.query.engine.QueryResult;
+import dev.penumbra.query.predict.QueryPredictor;
+import dev.penumbra.query.shadow.QueryRejectedException;
+import dev.penumbra.query.tpch.Tpch;
+import dev.penumbra.query.tpch.TpchDatabase;
+import dev.penumbra.query.workload.QuerySpec;
+import dev.penumbra.query.workload.Workload;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+import java.util.function.IntFunction;
+
+/**
+ * {@code penumbra bench query}: accuracy of the query predictor, the shadow's overhead and an end-to-end
+ * comparison of Penumbra's admission with FIFO fixed slots and no admission control, in one run on the same
+ * data. See docs/benchmarks.md, "Query".
+ */
+public final class QueryBench {
+  private QueryBench() {}
+
+  /**
+   * What to run.
+   *
+   * @param scale TPC-H scale factor
+   * @param seed data and workload seed
+   * @param engine "duckdb" or "postgres" (the primary; the shadow always samples the DuckDB file)
+   * @param cacheDir where the DuckDB file is cached
+   * @param extraQueries statements the model never trained on (from --queries), tested like held-out templates
+   * @param trainRuns training queries (training templates, random parameters)
+   * @param testRuns test queries with fresh parameters (training templates and held-out ones, half each)
+   * @param e2eQueries queries of the end-to-end burst, per mode
+   * @param memoryBudget the end-to-end memory budget shared by all concurrent queries
+   * @param fifoSlots FIFO's equal fixed slots
+   */
+  public record Options(double scale, long seed, String engine, Path cacheDir, List<String> extraQueries,
+      int trainRuns, int testRuns, int e2eQueries, long memoryBudget, int fifoSlots) {
+    public Options {
+      if (!(scale > 0)) {
+        throw new IllegalArgumentException("scale must be > 0, was " + scale);
+      }
+      if (!engine.equals("duckdb") && !engine.equals("postgres")) {
+        throw new IllegalArgumentException("engine must be duckdb or postgres, was '" + engine + "'");
+      }
+      extraQueries = List.copyOf(extraQueries);
+    }
+
+    /** The default run: SF 1, 80 training and 40 test queries, a burst of 60 under 2 cores and 384 MiB. */
+    public static Options defaults(Path cacheDir) {
+      return new Options(1.0, 42, "duckdb", cacheDir, List.of(), 80, 40, 60, 384L << 20, 4);
+    }
+  }
+
+  /** One test query: predicted (before it ran, model frozen) vs actual. */
+  public record QueryRow(String source, boolean heldOut, String sql, String tier, String outcome,
+      long predictedMemoryBytes, long actualMemoryBytes, long predictedCpuNanos, long actualCpuNanos,
+      long predictedWallNanos, long actualWallNanos, long shadowWallNanos) {}
+
+  /** q-error median and p90 over the test queries. */
+  public record Accuracy(int queries, double memoryMedian, double memoryP90, double wallMedian, double wallP90,
+      double cpuMedian, double cpuP90) {}
+
+  /** Latency percentiles of one priority class, milliseconds. */
+  public record Latency(int queries, double p50Millis, double p95Millis) {}
+
+  /** One admission mode of the end-to-end run. */
+  public record Mode(String name, Map<Priority, Latency> latency, double throughputPerSecond, double makespanSeconds,
+      int completed, int spilled, int failedMemory, int otherFailures) {}
+
+  /** Everything one run measured. */
+  public record Result(Options options, List<QueryRow> queries, Accuracy accuracy, double shadowOverheadMedian,
+      List<Mode> endToEnd, double seconds) {}
+
+  /**
+   * Splits the text of a --queries file into statements on ';' (outside quotes).
+   *
+   * @throws IllegalArgumentException naming the statement number when one is empty (two ';' in a row) or none
+   *     is found
+   */
+  public static List<String> parseStatements(String text) {
+    List<String> out = new ArrayList<>();
+    StringBuilder cur = new StringBuilder();
+    boolean quoted = false;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '\'') {
+        quoted = !quoted;
+      }
+      if (c == ';' && !quoted) {
+        if (cur.toString().isBlank()) {
+          throw new IllegalArgumentException("statement " + (out.size() + 1) + " is empty");
+        }
+        out.add(cur.toString().strip());
+        cur.setLength(0);
+      } else {
+        cur.append(c);
+      }
+    }
+    if (!cur.toString().isBlank()) {
+      out.add(cur.toString().strip());
+    }
+    if (out.isEmpty()) {
+      throw new IllegalArgumentException("no SQL statements found");
+    }
+    return out;
+  }
+
+  public static Result run(Options o, Consumer<String> progress) throws Exception {
+    long t0 = System.nanoTime();
+    Path file = QueryGateway.databaseFile(o.cacheDir(), o.scale(), o.seed());
+    if (!file.toFile().exists()) {
+      progress.accept(String.format(Locale.ROOT, "generating TPC-H SF %s into %s (SF 1: about 30 s) ...",
+          fmt(o.scale()), file));
+    }
+    TpchDatabase db = TpchDatabase.duckdb(file, o.scale(), o.seed());
+    int cores = Runtime.getRuntime().availableProcessors();
+    LocalPostgres pg = null;
+    try {
+      IntFunction<PrimaryEngine> engines;
+      if (o.engine().equals("postgres")) {
+        Path bin = LocalPostgres.findBinaries().orElseThrow(() -> new IllegalStateException(
+            "PostgreSQL binaries not found under /usr/lib/postgresql/*/bin: apt-get install postgresql"));
+        progress.accept("starting PostgreSQL and loading TPC-H SF " + fmt(o.scale()) + " ...");
+        pg = LocalPostgres.start(bin);
+        try (Connection c = pg.connect()) {
+          Tpch.loadPostgres(c, o.scale(), o.seed());
+        }
+        String url = pg.jdbcUrl();
+        engines = n -> uncheck(() -> PostgresEngine.open(url, n, 20));
+      } else {
+        engines = n -> uncheck(() -> DuckDbEngine.open(db.file(), n, 20));
+      }
+      Workload w = Workload.tpch(o.scale());
+      Random rnd = new Random(o.seed());
+
+      // Validate the extra queries first: a bad statement stops the run before any measuring.
+      TreePredictor model = TreePredictor.builder().name("query-model").minSamples(30).seed(o.seed()).build();
+      ErrorTracker errors = new ErrorTracker();
+      try (QueryPredictor predictor = QueryPredictor.builder().cores(cores).model(model).errorTracker(errors).build();
+          PrimaryEngine primary = engines.apply(8);
+          QueryGateway gw = QueryGateway.builder().database(db).primary(primary).predictor(predictor)
+              .node("local", Resources.of(cores * 1000L, o.memoryBudget())).engineInstances(8).maxRows(20)
+              .build()) {
+        gw.learning(false);
+        for (int i = 0; i < o.extraQueries().size(); i++) {
+          try {
+            gw.submit(new QueryRequest(o.extraQueries().get(i), "bench", Sla.of(Priority.STANDARD)));
+          } catch (QueryRejectedException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("--queries statement " + (i + 1) + ": " + e.getMessage(), e);
+          }
+        }
+        gw.learning(true);
+        progress.accept("training on " + o.trainRuns() + " queries of " + w.trainingTemplates().size()
+            + " training templates ...");
+        for (int i = 0; i < o.trainRuns(); i++) {
+          QuerySpec q = w.sample(rnd);
+          gw.submit(new QueryRequest(q.sql(), "train", Sla.of(Priority.STANDARD)));
+          if ((i + 1) % 20 == 0) {
+            progress.accept("  trained " + (i + 1) + "/" + o.trainRuns());
+          }
+        }
+        if (model.historySize() >= 30) {
+          model.retrainNow();
+        }
+        gw.learning(false);
+        progress.accept("testing on " + o.testRuns() + " fresh queries (+ " + o.extraQueries().size()
+            + " from --queries), model frozen ...");
+        List<QueryRow> rows = new ArrayList<>();
+        for (int i = 0; i < o.testRuns(); i++) {
+          QuerySpec q = i % 2 == 0 ? w.sample(rnd) : w.sampleHeldOut(rnd);
+          rows.add(row(q.template(), q.heldOut(), q.sql(), gw));
+        }
+        for (int i = 0; i < o.extraQueries().size(); i++) {
+          rows.add(row("queries#" + (i + 1), true, o.extraQueries().get(i), gw));
+        }
+        Accuracy acc = accuracy(rows);
+        double overhead = median(rows.stream().mapToDouble(
+            r -> (double) r.shadowWallNanos() / Math.max(1, r.actualWallNanos())).toArray());
+        gw.learning(true);
+
+        // End to end: the same burst of queries under each admission mode.
+        List<QuerySpec> burst = new ArrayList<>();
+        List<Priority> prio = new ArrayList<>();
+        Random br = new Random(o.seed() + 1);
+        for (int i = 0; i < o.e2eQueries(); i++) {
+          burst.add(w.sample(br));
+          double u = br.nextDouble();
+          prio.add(u < 0.2 ? Priority.CRITICAL : u < 0.6 ? Priority.STANDARD : Priority.BATCH);
+        }
+        List<Mode> modes = new ArrayList<>();
+        progress.accept("end to end: " + o.e2eQueries() + " queries at once, " + cores + " cores, "
+            + Resources.formatBytes(o.memoryBudget()) + "; Penumbra ...");
+        modes.add(penumbra(gw, burst, prio));
+        progress.accept("end to end: FIFO with " + o.fifoSlots() + " equal slots ...");
+        try (PrimaryEngine e = engines.apply(o.fifoSlots())) {
+          Resources slot = Resources.of(Math.max(1000, cores * 1000L / o.fifoSlots()), o.memoryBudget() / o.fifoSlots());
+          modes.add(fixed("fifo", e, burst, prio, o.fifoSlots(), slot));
+        }
+        progress.accept("end to end: no admission control (all at once, even shares) ...");
+        try (PrimaryEngine e = engines.apply(o.e2eQueries())) {
+          Resources share = Resources.of(1000, o.memoryBudget() / o.e2eQueries());
+          modes.add(fixed("none", e, burst, prio, o.e2eQueries(), share));
+        }
+        return new Result(o, rows, acc, overhead, modes, (System.nanoTime() - t0) / 1e9);
+      }
+    } finally {
+      if (pg != null) {
+        pg.close();
+      }
+    }
+  }
+
+  private static QueryRow row(String source, boolean heldOut, String sql, QueryGateway gw) {
+    QueryReport r = gw.submit(new QueryRequest(sql, "test", Sla.of(Priority.STANDARD))).report();
+    return new QueryRow(source, heldOut, sql, r.prediction().tier().name().toLowerCase(Locale.ROOT),
+        r.outcome().name().toLowerCase(Locale.ROOT),
+        r.prediction().memoryBytes().point(), r.actual().peakMemoryBytes(),
+        r.prediction().cpuNanos().point(), r.actual().cpuNanos(),
+        r.prediction().wallNanos().point(), r.actual().wallNanos(), r.shadow().wallNanos());
+  }
+
+  static Accuracy accuracy(List<QueryRow> rows) {
+    List<QueryRow> ok = rows.stream().filter(r -> r.outcome().equals("completed") || r.outcome().equals("spilled"))
+        .toList();
+    double[] mem = ok.stream().mapToDouble(r -> ErrorTracker.qError(r.predictedMemoryBytes(), r.actualMemoryBytes()))
+        .toArray();
+    double[] wall = ok.stream().mapToDouble(r -> ErrorTracker.qError(r.predictedWallNanos(), r.actualWallNanos()))
+        .toArray();
+    double[] cpu = ok.stream().mapToDouble(r -> ErrorTracker.qError(r.predictedCpuNanos(), r.actualCpuNanos()))
+        .toArray();
+    return new Accuracy(ok.size(), median(mem), quantile(mem, 0.9), median(wall), quantile(wall, 0.9),
+        median(cpu), quantile(cpu, 0.9));
+  }
+
+  private record Done(Priority priority, long latencyNanos, Outcome outcome) {}
+
+  private static Mode penumbra(QueryGateway gw, List<QuerySpec> burst, List<Priority> prio) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(burst.size());
+    try {
+      long start = System.nanoTime();
+      List<Future<Done>> fs = new ArrayList<>();
+      for (int i = 0; i < burst.size(); i++) {
+        String sql = burst.get(i).sql();
+        Priority p = prio.get(i);
+        fs.add(pool.submit(() -> {
+          QueryReport r = gw.submit(new QueryRequest(sql, "e2e", Sla.of(p))).report();
+          return new Done(p, System.nanoTime() - start, r.outcome());
+        }));
+      }
+      return mode("penumbra", fs, start);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** Runs the burst on {@code workers} workers taking queries in arrival order, each with a fixed amount. */
+  private static Mode fixed(String name, PrimaryEngine engine, List<QuerySpec> burst, List<Priority> prio,
+      int workers, Resources each) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(workers);
+    try {
+      long start = System.nanoTime();
+      List<Future<Done>> fs = new ArrayList<>();
+      for (int i = 0; i < burst.size(); i++) {
+        String sql = burst.get(i).sql();
+        Priority p = prio.get(i);
+        fs.add(pool.submit(() -> {
+          QueryResult r = engine.execute(sql, each, Duration.ofMinutes(5));
+          return new Done(p, System.nanoTime() - start, r.outcome());
+        }));
+      }
+      return mode(name, fs, start);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static Mode mode(String name, List<Future<Done>> fs, long start) throws Exception {
+    List<Done> done = new ArrayList<>();
+    for (Future<Done> f : fs) {
+      done.add(f.get());
+    }
+    double makespan = (System.nanoTime() - start) / 1e9;
+    Map<Priority, Latency> lat = new EnumMap<>(Priority.class);
+    for (Priority p : Priority.values()) {
+      double[] ms = done.stream().filter(d -> d.priority() == p).mapToDouble(d -> d.latencyNanos() / 1e6).toArray();
+      if (ms.length > 0) {
+        lat.put(p, new Latency(ms.length, median(ms), quantile(ms, 0.95)));
+      }
+    }
+    int completed = (int) done.stream().filter(d -> d.outcome() == Outcome.COMPLETED).count();
+    int spilled = (int) done.stream().filter(d -> d.outcome() == Outcome.SPILLED).count();
+    int failedMemory = (int) done.stream().filter(d -> d.outcome() == Outcome.FAILED_MEMORY).count();
+    int other = done.size() - completed - spilled - failedMemory;
+    double ok = completed + spilled;
+    return new Mode(name, lat, ok / makespan, makespan, completed, spilled, failedMemory, other);
+  }
+
+  static double median(double[] v) {
+    return quantile(v, 0.5);
+  }
+
+  /** Linear-interpolated quantile (NaN when empty). */
+  static double quantile(double[] values, double q) {
+    if (values.length == 0) {
+      return Double.NaN;
+    }
+    double[] v = values.clone();
+    Arrays.sort(v);
+    double pos = q * (v.length - 1);
+    int lo = (int) Math.floor(pos);
+    int hi = Math.min(v.length - 1, lo + 1);
+    return v[lo] + (v[hi] - v[lo]) * (pos - lo);
+  }
+
+  private static String fmt(double scale) {
+    return java.math.BigDecimal.valueOf(scale).stripTrailingZeros().toPlainString();
+  }
+
+  private interface Io<T> {
+    T get() throws Exception;
+  }
+
+  private static <T> T uncheck(Io<T> f) {
+    try {
+      return f.get();
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,145 @@
+package dev.penumbra.query;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.penumbra.core.Priority;
+import dev.penumbra.core.Resources;
+import dev.penumbra.core.allocate.Sla;
+import dev.penumbra.core.ledger.LedgerSnapshot;
+import dev.penumbra.core.ledger.NodeView;
+import dev.penumbra.query.QueryReport.Adjustment;
+import dev.penumbra.query.engine.Outcome;
+import dev.penumbra.query.shadow.QueryRejectedException;
+import dev.penumbra.query.workload.Workload;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The gateway's contract, run against every primary engine (TPC-H SF 0.01, seed 42). */
+abstract class GatewayContract {
+  static final double SCALE = 0.01;
+  /** Small enough that concurrent queries queue: 2 cores, 96 MiB. */
+  static final Resources NODE = Resources.of(2000, 96L << 20);
+
+  abstract QueryGateway gateway();
+
+  @Test
+  void aQueryReturnsRowsAndAFullReport() {
+    QueryResponse r = gateway().submit(new QueryRequest(
+        "SELECT o_orderpriority, count(*) AS n FROM orders GROUP BY o_orderpriority ORDER BY 1", "ana",
+        Sla.of(Priority.CRITICAL)));
+    QueryReport rep = r.report();
+    assertThat(rep.outcome()).as(rep.error().orElse("")).isEqualTo(Outcome.COMPLETED);
+    assertThat(r.columns()).containsExactly("o_orderpriority", "n");
+    assertThat(r.rowCount()).isEqualTo(5);
+    assertThat(r.rows()).hasSize(5);
+    assertThat(rep.user()).isEqualTo("ana");
+    assertThat(rep.sla().priority()).isEqualTo(Priority.CRITICAL);
+    assertThat(rep.engine()).isEqualTo(gateway().engine().name());
+    assertThat(rep.shadow().cutOff()).isFalse();
+    assertThat(rep.shadow().sample().rowsScanned()).isPositive();
+    assertThat(rep.shadow().wallNanos()).isPositive();
+    assertThat(rep.prediction().memoryBytes().point()).isPositive();
+    assertThat(rep.prediction().wallNanos().point()).isPositive();
+    assertThat(rep.reservation().amount().memoryBytes()).isGreaterThanOrEqualTo(16L << 20);
+    assertThat(rep.reservation().amount().fits(NODE)).isTrue();
+    assertThat(rep.reservation().node()).isEqualTo("n1");
+    assertThat(rep.reservation().queueWaitNanos()).isNotNegative();
+    assertThat(rep.actual().wallNanos()).isPositive();
+    assertThat(rep.actual().rowsReturned()).isEqualTo(5);
+    assertThat(rep.attempts()).isEqualTo(1);
+    assertThat(rep.adjustments()).last().extracting(Adjustment::kind).isEqualTo(Adjustment.Kind.RELEASED);
+    // Released at once: nothing stays reserved.
+    assertThat(gateway().ledger().snapshot().reservations()).isEmpty();
+    assertThat(gateway().ledger().get(rep.reservation().id())).get()
+        .extracting(x -> x.state().isLive()).isEqualTo(false);
+  }
+
+  @Test
+  void badSqlIsRejectedByTheShadowAndReservesNothing() {
+    LedgerSnapshot before = gateway().ledger().snapshot();
+    assertThatThrownBy(() -> gateway().submit(new QueryRequest("SELECT count(*) FROM lineitemz", "bo",
+        Sla.of(Priority.STANDARD))))
+        .isInstanceOf(QueryRejectedException.class)
+        .hasMessageContaining("lineitemz")
+        .satisfies(e -> assertThat(((QueryRejectedException) e).kind())
+            .isEqualTo(QueryRejectedException.Kind.UNKNOWN_OBJECT));
+    assertThatThrownBy(() -> gateway().submit(new QueryRequest("SELEC 1", "bo", Sla.of(Priority.BATCH))))
+        .isInstanceOf(QueryRejectedException.class)
+        .satisfies(e -> assertThat(((QueryRejectedException) e).kind())
+            .isEqualTo(QueryRejectedException.Kind.SYNTAX));
+    assertThatThrownBy(() -> gateway().submit(new QueryRequest("DELETE FROM orders", "bo", Sla.of(Priority.BATCH))))
+        .isInstanceOf(QueryRejectedException.class)
+        .satisfies(e -> assertThat(((QueryRejectedException) e).kind())
+            .isEqualTo(QueryRejectedException.Kind.NOT_READ_ONLY));
+    assertThat(gateway().ledger().snapshot().sequence()).isEqualTo(before.sequence());
+    assertThat(gateway().ledger().snapshot().reservations()).isEmpty();
+  }
+
+  @Test
+  void malformedRequestsNameTheFieldAndReserveNothing() {
+    long seq = gateway().ledger().snapshot().sequence();
+    assertThatThrownBy(() -> new QueryRequest("  ", "bo", Sla.of(Priority.BATCH)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sql");
+    assertThatThrownBy(() -> new QueryRequest("SELECT 1", "bo", null))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("priority");
+    assertThatThrownBy(() -> new QueryRequest("SELECT 1", " ", Sla.of(Priority.BATCH)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("user");
+    assertThatThrownBy(() -> Sla.of(null)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> gateway().submit(null))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("request");
+    assertThat(gateway().ledger().snapshot().sequence()).isEqualTo(seq);
+  }
+
+  @Test
+  void theLedgerNeverExceedsCapacityUnderConcurrentSubmissions() throws Exception {
+    ConcurrentLinkedQueue<String> bad = new ConcurrentLinkedQueue<>();
+    AtomicInteger events = new AtomicInteger();
+    AtomicInteger maxLive = new AtomicInteger();
+    var sub = gateway().ledger().subscribe(e -> {
+      events.incrementAndGet();
+      LedgerSnapshot s = gateway().ledger().snapshot();
+      maxLive.accumulateAndGet(s.reservations().size(), Math::max);
+      for (NodeView n : s.nodes()) {
+        if (!n.used().fits(n.capacity())) {
+          bad.add(n.id() + " uses " + n.used() + " of " + n.capacity() + " after " + e.type());
+        }
+      }
+    });
+    Workload w = Workload.tpch(SCALE);
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    List<Future<QueryResponse>> futures = new ArrayList<>();
+    Priority[] priorities = Priority.values();
+    try {
+      for (int t = 0; t < 4; t++) {
+        Random rnd = new Random(100 + t);
+        int thread = t;
+        futures.add(pool.submit(() -> {
+          QueryResponse last = null;
+          for (int i = 0; i < 20; i++) {
+            last = gateway().submit(new QueryRequest(w.sample(rnd).sql(), "user" + thread,
+                Sla.of(priorities[(thread + i) % priorities.length])));
+            assertThat(last.report().succeeded()).as(last.report().error().orElse("")).isTrue();
+          }
+          return last;
+        }));
+      }
+      for (Future<QueryResponse> f : futures) {
+        f.get();
+      }
+    } finally {
+      pool.shutdownNow();
+      sub.close();
+    }
+    assertThat(bad).as(String.join("\n", bad)).isEmpty();
+    assertThat(events.get()).as("reserve, activate, release per query").isGreaterThanOrEqualTo(3 * 80);
+    assertThat(gateway().ledger().snapshot().reservations()).isEmpty();
+  }
+}
