@@ -138,6 +138,8 @@ final class BenchQueryCommand implements Callable<Integer> {
       o.put("predictedWallNanos", q.predictedWallNanos());
       o.put("actualWallNanos", q.actualWallNanos());
       o.put("shadowWallNanos", q.shadowWallNanos());
+      o.put("shadowSkipped", q.shadowSkipped());
+      o.put("threads", q.threads());
     }
     ObjectNode s = root.putObject("summary");
     s.put("scale", r.options().scale());
@@ -153,7 +155,9 @@ final class BenchQueryCommand implements Callable<Integer> {
     a.put("wallQErrorP90", r.accuracy().wallP90());
     a.put("cpuQErrorMedian", r.accuracy().cpuMedian());
     a.put("cpuQErrorP90", r.accuracy().cpuP90());
-    s.put("shadowOverheadMedian", r.shadowOverheadMedian());
+    s.put("shadowOverheadMedian", r.shadowOverhead().allMedian());
+    s.put("shadowOverheadShadowedMedian", r.shadowOverhead().shadowedMedian());
+    s.put("shadowSkipped", r.shadowOverhead().all() - r.shadowOverhead().shadowed());
     ArrayNode modes = s.putArray("endToEnd");
     for (QueryBench.Mode m : r.endToEnd()) {
       ObjectNode o = modes.addObject();
@@ -182,7 +186,7 @@ final class BenchQueryCommand implements Callable<Integer> {
     QueryBench.Accuracy a = r.accuracy();
     t.put("qErrorMedianAtMost1.5", a.memoryMedian() <= TARGET_QERROR_MEDIAN && a.wallMedian() <= TARGET_QERROR_MEDIAN);
     t.put("qErrorP90AtMost3", a.memoryP90() <= TARGET_QERROR_P90 && a.wallP90() <= TARGET_QERROR_P90);
-    t.put("shadowOverheadAtMost5%", r.shadowOverheadMedian() <= TARGET_OVERHEAD);
+    t.put("shadowOverheadAtMost5%", r.shadowOverhead().allMedian() <= TARGET_OVERHEAD);
     QueryBench.Mode pen = mode(r, "penumbra");
     QueryBench.Mode fifo = mode(r, "fifo");
     t.put("noMemoryFailures", pen.failedMemory() == 0);
@@ -207,8 +211,10 @@ final class BenchQueryCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "  peak memory          %6.2f  %6.2f   <= 1.5 / <= 3%n", a.memoryMedian(), a.memoryP90());
     out.printf(Locale.ROOT, "  wall time            %6.2f  %6.2f   <= 1.5 / <= 3%n", a.wallMedian(), a.wallP90());
     out.printf(Locale.ROOT, "  CPU time             %6.2f  %6.2f%n", a.cpuMedian(), a.cpuP90());
-    out.printf(Locale.ROOT, "shadow overhead (median shadow/primary time): %.1f%% (target <= 5%% at SF 1)%n%n",
-        r.shadowOverheadMedian() * 100);
+    QueryBench.Overhead o = r.shadowOverhead();
+    out.printf(Locale.ROOT, "shadow overhead (median shadow/primary time): %.1f%% of all %d (target <= 5%% at SF 1),"
+        + " %.1f%% of the %d sampled (%d skipped: settled)%n%n", o.allMedian() * 100, o.all(),
+        o.shadowedMedian() * 100, o.shadowed(), o.all() - o.shadowed());
     out.println("end to end       crit p50/p95 ms    std p50/p95 ms  batch p50/p95 ms    q/s  spilled  failed-mem  other");
     for (QueryBench.Mode m : r.endToEnd()) {
       StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  %-10s", m.name()));

@@ -155,6 +155,7 @@ final class QueryCommand implements Callable<Integer> {
     s.put("cutOff", rep.shadow().cutOff());
     s.put("wallNanos", rep.shadow().wallNanos());
     s.put("cpuNanos", rep.shadow().cpuNanos());
+    rep.shadow().skipped().ifPresent(why -> s.put("skipped", why));
     if (rep.shadow().sample() != null) {
       s.set("sample", profile(rep.shadow().sample()));
     }
@@ -241,9 +242,14 @@ final class QueryCommand implements Callable<Integer> {
     QueryReport rep = r.report();
     out.printf(Locale.ROOT, "outcome      %s%s%s%n", rep.outcome().name().toLowerCase(Locale.ROOT),
         rep.attempts() > 1 ? " (after a retry)" : "", rep.error().map(e -> ": " + e).orElse(""));
-    out.printf(Locale.ROOT, "shadow       %.0f%% sample (effective %.2f%%), %s, %s CPU%s%n",
-        rep.shadow().fraction() * 100, rep.shadow().effectiveFraction() * 100, ms(rep.shadow().wallNanos()),
-        ms(rep.shadow().cpuNanos()), rep.shadow().cutOff() ? ", cut off" : "");
+    if (rep.shadow().skipped().isPresent()) {
+      out.printf(Locale.ROOT, "shadow       plan only, %s (sample run skipped: %s)%n", ms(rep.shadow().wallNanos()),
+          rep.shadow().skipped().get());
+    } else {
+      out.printf(Locale.ROOT, "shadow       %.0f%% sample (effective %.2f%%), %s, %s CPU%s%n",
+          rep.shadow().fraction() * 100, rep.shadow().effectiveFraction() * 100, ms(rep.shadow().wallNanos()),
+          ms(rep.shadow().cpuNanos()), rep.shadow().cutOff() ? ", cut off" : "");
+    }
     var pr = rep.prediction();
     out.printf(Locale.ROOT, "prediction   %s%s: memory %s (p90 %s, p99 %s), CPU %s, wall %s, read %s%n",
         pr.tier().name().toLowerCase(Locale.ROOT), pr.lowConfidence() ? " (low confidence)" : "",

@@ -34,6 +34,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -82,6 +83,8 @@ public final class QueryGateway implements AutoCloseable {
   private final long minMemory;
   private final Resources largest;
   private final int cores;
+  private final long cpuPerThreadNanos;
+  private final boolean skipSettled;
   private final AtomicInteger running = new AtomicInteger();
   private final AtomicLong sequence = new AtomicLong();
   private volatile boolean learning = true;
@@ -100,13 +103,18 @@ public final class QueryGateway implements AutoCloseable {
     this.ledger = Ledger.inMemory(b.clock);
     Resources big = Resources.ZERO;
     for (Map.Entry<String, Resources> n : b.nodes().entrySet()) {
-      ledger.addNode(n.getKey(), n.getValue());
-      big = big.max(n.getValue());
+      // CPU is compressible: the ledger may promise each core to cpuOvercommit threads (memory is never
+      // overcommitted).
+      Resources c = n.getValue();
+      ledger.addNode(n.getKey(), c.with(Resources.Dimension.CPU, (long) Math.floor(c.cpuMillis() * b.cpuOvercommit)));
+      big = big.max(c);
     }
     this.largest = big;
     this.cores = (int) Math.max(1, big.cpuMillis() / 1000);
     this.timeout = b.timeout;
     this.minMemory = b.minMemory;
+    this.cpuPerThreadNanos = b.cpuPerThread.toNanos();
+    this.skipSettled = b.skipSettledShadows;
     // The lease outlives the longest run (two attempts) so a running query's reservation never expires.
     this.allocator = Allocator.builder(ledger).preemption(false).feedback(errors)
         .lease(b.timeout.multipliedBy(2).plusMinutes(1)).clock(b.clock).build();
@@ -128,10 +136,17 @@ public final class QueryGateway implements AutoCloseable {
     if (request == null) {
       throw new IllegalArgumentException("request must not be null");
     }
-    ShadowResult sr = shadow.shadow(request.sql());
-    QueryPrediction prediction = predictor.predict(sr, new QueryPredictor.Load(cores, running.get()));
+    Optional<String> settled = skipSettled ? predictor.settled(request.sql()) : Optional.empty();
+    ShadowResult sr = settled.isPresent() ? shadow.plan(request.sql()) : shadow.shadow(request.sql());
+    int now = running.get();
+    // CPU first (it hardly depends on the threads), then wall time for the threads that CPU earns.
+    QueryPrediction single = predictor.predict(sr, new QueryPredictor.Load(cores, now, 1));
+    int threads = threadsFor(single.cpuNanos().point());
+    QueryPrediction prediction = threads == 1 ? single
+        : predictor.predict(sr, new QueryPredictor.Load(cores, now, threads));
     Demand demand = prediction.demand();
-    Resources requested = allocator.sizeFor(demand, request.sla());
+    Resources requested = allocator.sizeFor(demand, request.sla())
+        .with(Resources.Dimension.CPU, threads * 1000L);
     Resources amount = fit(requested);
     String owner = request.user() + "/q" + sequence.incrementAndGet();
     List<Adjustment> adjustments = new ArrayList<>();
@@ -161,11 +176,22 @@ public final class QueryGateway implements AutoCloseable {
     }
     learn(sr, result, r.amount());
     QueryReport.Shadow shadowReport = new QueryReport.Shadow(sr.fraction(), sr.effectiveFraction(), sr.cutOff(),
-        sr.sample(), sr.shadowWallNanos(), sr.shadowCpuNanos());
+        sr.sample(), sr.shadowWallNanos(), sr.shadowCpuNanos(), settled);
     QueryReport report = new QueryReport(request.user(), request.sla(), engine.name(), shadowReport, prediction,
         new QueryReport.Allocation(r.id(), r.node(), requested, r.amount(), waited[0]),
         result.outcome(), result.error(), result.profile(), attempts, adjustments);
     return new QueryResponse(result.columns(), result.rows(), result.rowCount(), report);
+  }
+
+  /**
+   * Threads a query is granted: one per {@code cpuPerThread} of predicted CPU time (rounded up), at least 1 and
+   * at most the node's cores. A query with less CPU than that gains little from a second thread (DuckDB splits
+   * scans into row groups of 122,880 rows; a short query has few to share), and under load a thread it does
+   * not use well is a core another query could have.
+   */
+  int threadsFor(long cpuNanos) {
+    long t = (cpuNanos + cpuPerThreadNanos - 1) / cpuPerThreadNanos;
+    return (int) Math.max(1, Math.min(cores, t));
   }
 
   /** Floors memory at the minimum and caps every dimension at the largest node, so a request can always place. */
@@ -221,7 +247,7 @@ public final class QueryGateway implements AutoCloseable {
       case TIMED_OUT, SQL_ERROR -> null;
     };
     if (learned != null && learning) {
-      predictor.learn(sr, learned);
+      predictor.learn(sr, learned, PrimaryEngine.threadsFor(reserved));
     }
   }
 
@@ -313,6 +339,9 @@ public final class QueryGateway implements AutoCloseable {
     private long minMemory = 16L << 20;
     private double[] shadowFractions;
     private Duration shadowTimeout = Duration.ofSeconds(2);
+    private double cpuOvercommit = 2.0;
+    private Duration cpuPerThread = Duration.ofMillis(250);
+    private boolean skipSettledShadows = true;
     private Clock clock = Clock.systemUTC();
     private Consumer<String> progress = m -> {};
 
@@ -439,6 +468,36 @@ public final class QueryGateway implements AutoCloseable {
         throw new IllegalArgumentException("shadowTimeout must be > 0, was " + timeout);
       }
       this.shadowTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * How many threads the ledger may promise per physical core (>= 1, default 2). CPU is compressible: an
+     * overcommitted query runs slower, it does not fail; memory is never overcommitted.
+     */
+    public Builder cpuOvercommit(double factor) {
+      if (!(factor >= 1) || Double.isInfinite(factor)) {
+        throw new IllegalArgumentException("cpuOvercommit must be >= 1, was " + factor);
+      }
+      this.cpuOvercommit = factor;
+      return this;
+    }
+
+    /** Predicted CPU time that earns a query one more thread (> 0, default 250 ms). */
+    public Builder cpuPerThread(Duration cpu) {
+      if (cpu == null || cpu.isNegative() || cpu.isZero()) {
+        throw new IllegalArgumentException("cpuPerThread must be > 0, was " + cpu);
+      }
+      this.cpuPerThread = cpu;
+      return this;
+    }
+
+    /**
+     * Whether a query whose fingerprint is settled (its history predicts well, see {@code
+     * QueryPredictor.settled}) is only planned, its sample run skipped (default true).
+     */
+    public Builder skipSettledShadows(boolean skip) {
+      this.skipSettledShadows = skip;
       return this;
     }
 

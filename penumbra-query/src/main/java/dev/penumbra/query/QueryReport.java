@@ -51,19 +51,26 @@ public record QueryReport(
    * @param fraction the sample's fraction
    * @param effectiveFraction the share of the query's work the sample did (fraction^groups)
    * @param cutOff true when the sample run was cancelled at the shadow timeout (the prediction fell back)
-   * @param sample the sample's measurements; null when cut off
-   * @param wallNanos the shadow's elapsed time (plan on the primary + sample run): its cost in latency
+   * @param sample the sample's measurements; null when cut off or skipped
+   * @param wallNanos the shadow's elapsed time (plan on the primary alongside the sample run): its cost in latency
    * @param cpuNanos the shadow's CPU time: its cost in compute
+   * @param skipped why the sample run was skipped (only the plan was made), e.g. "fingerprint settled: ..."; empty
+   *     when it ran
    */
   public record Shadow(double fraction, double effectiveFraction, boolean cutOff, QueryProfile sample,
-      long wallNanos, long cpuNanos) {}
+      long wallNanos, long cpuNanos, Optional<String> skipped) {
+    public Shadow {
+      Objects.requireNonNull(skipped, "skipped");
+    }
+  }
 
   /**
    * The reservation on the ledger.
    *
    * @param id the ledger's reservation id (of the final reservation when it was replaced to extend)
    * @param node the ledger node it was placed on
-   * @param requested the amount sized from the prediction (the priority's quantile, widened by feedback)
+   * @param requested the amount sized from the prediction: memory at the priority's quantile (widened by
+   *     feedback), CPU as the threads granted (1000 millicores each)
    * @param amount the amount the query finally ran with
    * @param queueWaitNanos time spent waiting in the allocator's priority queue (all attempts)
    */

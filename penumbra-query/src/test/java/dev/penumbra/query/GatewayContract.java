@@ -63,6 +63,56 @@ abstract class GatewayContract {
   }
 
   @Test
+  void cpuIsReservedAsThreadsOnAnOvercommittedLedgerAndMemoryIsNot() {
+    QueryGateway gw = gateway();
+    assertThat(gw.threadsFor(0)).isEqualTo(1);
+    assertThat(gw.threadsFor(250_000_000)).isEqualTo(1);
+    assertThat(gw.threadsFor(250_000_001)).isEqualTo(2);
+    assertThat(gw.threadsFor(60_000_000_000L)).as("at most the node's cores").isEqualTo(2);
+    NodeView node = gw.ledger().snapshot().nodes().get(0);
+    assertThat(node.capacity().cpuMillis()).as("2 cores x overcommit 2").isEqualTo(4000);
+    assertThat(node.capacity().memoryBytes()).as("memory is not overcommitted").isEqualTo(NODE.memoryBytes());
+    QueryReport rep = gw.submit(new QueryRequest("SELECT count(*) FROM lineitem WHERE l_quantity < 10", "ana",
+        Sla.of(Priority.CRITICAL))).report();
+    // SF 0.01: a few ms of CPU, one thread, whatever the quantile the priority sizes memory at.
+    assertThat(rep.reservation().amount().cpuMillis()).isEqualTo(1000);
+    assertThatThrownBy(() -> QueryGateway.builder().cpuOvercommit(0.5))
+        .hasMessage("cpuOvercommit must be >= 1, was 0.5");
+    assertThatThrownBy(() -> QueryGateway.builder().cpuPerThread(java.time.Duration.ZERO))
+        .hasMessage("cpuPerThread must be > 0, was PT0S");
+  }
+
+  @Test
+  void aSettledFingerprintSkipsItsSampleRunButIsStillValidated() {
+    String sql = "SELECT l_returnflag, count(*), sum(l_extendedprice) FROM lineitem WHERE l_orderkey < %d"
+        + " GROUP BY 1 ORDER BY 1";
+    List<QueryReport> reports = new ArrayList<>();
+    for (int i = 0; i < 14; i++) {
+      reports.add(gateway().submit(new QueryRequest(String.format(sql, 30_000), "ana", Sla.of(Priority.BATCH)))
+          .report());
+    }
+    assertThat(reports.subList(0, 6)).allSatisfy(r -> assertThat(r.shadow().skipped()).isEmpty());
+    List<QueryReport> skipped = reports.stream().filter(r -> r.shadow().skipped().isPresent()).toList();
+    // Memory of one query is deterministic; CPU of a busy machine's few-ms query may miss 2x now and then.
+    assertThat(skipped).as("settled after 6 runs with history within 1.5x memory, 2x CPU").isNotEmpty();
+    assertThat(skipped).allSatisfy(r -> {
+      assertThat(r.shadow().sample()).isNull();
+      assertThat(r.shadow().skipped().get()).startsWith("fingerprint settled");
+      assertThat(r.prediction().tier()).isEqualTo(dev.penumbra.query.predict.QueryPrediction.Tier.HISTORY);
+      assertThat(r.succeeded()).isTrue();
+    });
+    // The plan still binds the literals: a bad date in a settled shape is rejected before anything is reserved.
+    String dated = "SELECT count(*) FROM orders WHERE o_orderdate < DATE '%s'";
+    for (int i = 0; i < 8; i++) {
+      gateway().submit(new QueryRequest(String.format(dated, "1995-01-01"), "ana", Sla.of(Priority.BATCH)));
+    }
+    long seq = gateway().ledger().snapshot().sequence();
+    assertThatThrownBy(() -> gateway().submit(new QueryRequest(String.format(dated, "1995-13-45"), "ana",
+        Sla.of(Priority.BATCH)))).isInstanceOf(QueryRejectedException.class);
+    assertThat(gateway().ledger().snapshot().sequence()).isEqualTo(seq);
+  }
+
+  @Test
   void badSqlIsRejectedByTheShadowAndReservesNothing() {
     LedgerSnapshot before = gateway().ledger().snapshot();
     assertThatThrownBy(() -> gateway().submit(new QueryRequest("SELECT count(*) FROM lineitemz", "bo",

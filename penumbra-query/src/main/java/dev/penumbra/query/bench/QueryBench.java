@@ -79,7 +79,7 @@ public final class QueryBench {
   /** One test query: predicted (before it ran, model frozen) vs actual. */
   public record QueryRow(String source, boolean heldOut, String sql, String tier, String outcome,
       long predictedMemoryBytes, long actualMemoryBytes, long predictedCpuNanos, long actualCpuNanos,
-      long predictedWallNanos, long actualWallNanos, long shadowWallNanos) {}
+      long predictedWallNanos, long actualWallNanos, long shadowWallNanos, boolean shadowSkipped, int threads) {}
 
   /** q-error median and p90 over the test queries. */
   public record Accuracy(int queries, double memoryMedian, double memoryP90, double wallMedian, double wallP90,
@@ -92,8 +92,14 @@ public final class QueryBench {
   public record Mode(String name, Map<Priority, Latency> latency, double throughputPerSecond, double makespanSeconds,
       int completed, int spilled, int failedMemory, int otherFailures) {}
 
+  /**
+   * Shadow time / primary time per test query, median: over all test queries (a skipped sample run counts as
+   * what the shadow cost, its plan) and over those whose sample ran.
+   */
+  public record Overhead(double allMedian, int all, double shadowedMedian, int shadowed) {}
+
   /** Everything one run measured. */
-  public record Result(Options options, List<QueryRow> queries, Accuracy accuracy, double shadowOverheadMedian,
+  public record Result(Options options, List<QueryRow> queries, Accuracy accuracy, Overhead shadowOverhead,
       List<Mode> endToEnd, double seconds) {}
 
   /**
@@ -199,8 +205,7 @@ public final class QueryBench {
           rows.add(row("queries#" + (i + 1), true, o.extraQueries().get(i), gw));
         }
         Accuracy acc = accuracy(rows);
-        double overhead = median(rows.stream().mapToDouble(
-            r -> (double) r.shadowWallNanos() / Math.max(1, r.actualWallNanos())).toArray());
+        Overhead overhead = overhead(rows);
         gw.learning(true);
 
         // End to end: the same burst of queries under each admission mode.
@@ -241,7 +246,16 @@ public final class QueryBench {
         r.outcome().name().toLowerCase(Locale.ROOT),
         r.prediction().memoryBytes().point(), r.actual().peakMemoryBytes(),
         r.prediction().cpuNanos().point(), r.actual().cpuNanos(),
-        r.prediction().wallNanos().point(), r.actual().wallNanos(), r.shadow().wallNanos());
+        r.prediction().wallNanos().point(), r.actual().wallNanos(), r.shadow().wallNanos(),
+        r.shadow().skipped().isPresent(), PrimaryEngine.threadsFor(r.reservation().amount()));
+  }
+
+  static Overhead overhead(List<QueryRow> rows) {
+    double[] all = rows.stream().mapToDouble(r -> (double) r.shadowWallNanos() / Math.max(1, r.actualWallNanos()))
+        .toArray();
+    double[] shadowed = rows.stream().filter(r -> !r.shadowSkipped())
+        .mapToDouble(r -> (double) r.shadowWallNanos() / Math.max(1, r.actualWallNanos())).toArray();
+    return new Overhead(median(all), all.length, median(shadowed), shadowed.length);
   }
 
   static Accuracy accuracy(List<QueryRow> rows) {

@@ -7,7 +7,8 @@ import java.util.HexFormat;
 
 /**
  * The shape of a query with its parameters removed. Normalisation: comments dropped; string literals become
- * {@code ?}; numeric literals (integers, decimals, exponents, not parts of identifiers) become {@code ?}; runs
+ * {@code '?'}; numeric literals (integers, decimals, exponents, not parts of identifiers) become {@code ?} — so
+ * the literal's type stays part of the shape ({@code x = 5} and {@code x = '5'} differ); runs
  * of whitespace become one space; everything outside quoted identifiers is lower-cased; a trailing semicolon
  * is dropped. Two queries differing only in literal values, spacing or keyword case share a fingerprint.
  */
@@ -43,7 +44,7 @@ public final class Fingerprint {
         space = false;
         if (c == '\'') {
           i = skip(sql, i, '\'');
-          out.append('?');
+          out.append("'?'");
         } else if (c == '"') {
           int j = skip(sql, i, '"');
           out.append(sql, i, j);

@@ -60,12 +60,13 @@ public final class QueryPredictor implements AutoCloseable {
   }
 
   /**
-   * The load a query will run under.
+   * The conditions a query will run under.
    *
    * @param cores cores of the primary engine (>= 1)
    * @param running queries already running on it (>= 0)
+   * @param threads threads the query itself is granted (>= 1): wall time depends on it
    */
-  public record Load(int cores, int running) {
+  public record Load(int cores, int running, int threads) {
     public Load {
       if (cores < 1) {
         throw new IllegalArgumentException("cores must be >= 1, was " + cores);
@@ -73,10 +74,34 @@ public final class QueryPredictor implements AutoCloseable {
       if (running < 0) {
         throw new IllegalArgumentException("running must be >= 0, was " + running);
       }
+      if (threads < 1) {
+        throw new IllegalArgumentException("threads must be >= 1, was " + threads);
+      }
+    }
+
+    /** A load with one thread for the query. */
+    public Load(int cores, int running) {
+      this(cores, running, 1);
     }
   }
 
-  private record Run(ShadowResult shadow, QueryProfile actual) {}
+  /**
+   * One learned run.
+   *
+   * @param threads the threads the primary ran it with
+   * @param historyMemoryQError q-error, for this run, of the median memory of the fingerprint's earlier runs (what
+   *     the history predicts without a sample to scale by; NaN when there were none)
+   * @param historyCpuQError the same for CPU time
+   */
+  private record Run(ShadowResult shadow, QueryProfile actual, int threads, double historyMemoryQError,
+      double historyCpuQError) {}
+
+  /** Runs whose history predictions decide whether a fingerprint is settled. */
+  static final int SETTLE_RUNS = 5;
+  /** Largest memory q-error of the history tier, on each of the last runs, for a settled fingerprint. */
+  static final double SETTLE_MEMORY_QERROR = 1.5;
+  /** Largest CPU q-error likewise: CPU is compressible, a miss changes how long the query runs, not whether. */
+  static final double SETTLE_CPU_QERROR = 2.0;
 
   private final int minHistory;
   private final int historyWindow;
@@ -101,37 +126,69 @@ public final class QueryPredictor implements AutoCloseable {
     return new Builder();
   }
 
-  /** Predicts for an otherwise idle primary. */
+  /** Predicts for an otherwise idle primary, the query running with the default {@code primaryThreads}. */
   public QueryPrediction predict(ShadowResult shadow) {
-    return predict(shadow, new Load(cores, 0));
+    return predict(shadow, new Load(cores, 0, Math.min(cores, primaryThreads)));
   }
 
-  /** Predicts, stretching the wall time for the load the query will run under. */
+  /**
+   * Predicts for a query granted {@code load.threads()} threads, stretching the wall time for the queries
+   * running beside it.
+   */
   public QueryPrediction predict(ShadowResult shadow, Load load) {
     if (shadow == null || load == null) {
       throw new IllegalArgumentException("shadow and load must not be null");
     }
-    return adjust(unloaded(shadow), load);
+    return adjust(unloaded(shadow, load.threads()), load);
   }
 
-  private QueryPrediction unloaded(ShadowResult shadow) {
+  private QueryPrediction unloaded(ShadowResult shadow, int threads) {
     String fp = Fingerprint.of(shadow.sql());
     List<Run> runs = runs(fp);
-    if (runs.size() >= minHistory || shadow.cutOff() && !runs.isEmpty()) {
-      return fromHistory(fp, shadow, runs);
+    if (runs.size() >= minHistory || shadow.sample() == null && !runs.isEmpty()) {
+      return fromHistory(fp, shadow, runs, threads);
     }
     if (model.modelVersion() > 0) {
-      return fromModel(fp, shadow);
+      return fromModel(fp, shadow, threads);
     }
-    return scaleUp(fp, shadow);
+    return scaleUp(fp, shadow, threads);
   }
 
   /**
-   * Wall-time load rule: the query's parallelism p = clamp(cpu / wall, 1, cores); with {@code running} other
+   * Whether a query's sample run can be skipped: its fingerprint is <em>settled</em> when it has at least
+   * {@code minHistory} runs and, on each of its last {@value #SETTLE_RUNS} runs, the median of the earlier runs
+   * (the history's answer without a sample) was within {@value #SETTLE_MEMORY_QERROR}x of the actual memory and
+   * within
+   * {@value #SETTLE_CPU_QERROR}x of the actual CPU time. Returns why, or empty when it is not settled.
+   */
+  public java.util.Optional<String> settled(String sql) {
+    if (sql == null) {
+      throw new IllegalArgumentException("sql must not be null");
+    }
+    List<Run> runs = runs(Fingerprint.of(sql));
+    if (runs.size() < Math.max(minHistory, SETTLE_RUNS + 1)) {
+      return java.util.Optional.empty();
+    }
+    double mem = 0;
+    double cpu = 0;
+    for (Run r : runs.subList(runs.size() - SETTLE_RUNS, runs.size())) {
+      if (!(r.historyMemoryQError() <= SETTLE_MEMORY_QERROR) || !(r.historyCpuQError() <= SETTLE_CPU_QERROR)) {
+        return java.util.Optional.empty();
+      }
+      mem = Math.max(mem, r.historyMemoryQError());
+      cpu = Math.max(cpu, r.historyCpuQError());
+    }
+    return java.util.Optional.of(String.format(Locale.ROOT,
+        "fingerprint settled: %d runs, history within %.2fx memory and %.2fx CPU on the last %d",
+        runs.size(), mem, cpu, SETTLE_RUNS));
+  }
+
+  /**
+   * Wall-time load rule: the query's parallelism p = clamp(cpu / wall, 1, threads); with {@code running} other
    * queries the cores are shared by running + 1, so wall × max(1, (running + 1) · p / cores).
    */
   QueryPrediction adjust(QueryPrediction p, Load load) {
-    double par = Math.min(load.cores(), Math.max(1.0,
+    double par = Math.min(load.threads(), Math.max(1.0,
         (double) p.cpuNanos().point() / Math.max(1, p.wallNanos().point())));
     double factor = Math.max(1.0, (load.running() + 1) * par / load.cores());
     if (factor == 1.0) {
@@ -143,12 +200,18 @@ public final class QueryPredictor implements AutoCloseable {
 
   // ------------------------------------------------------------------ tier 1: fingerprint history
 
-  private QueryPrediction fromHistory(String fp, ShadowResult shadow, List<Run> runs) {
+  /**
+   * Wall time uses only the runs granted the same threads when there are any (wall time depends on them);
+   * the other metrics use every run.
+   */
+  private QueryPrediction fromHistory(String fp, ShadowResult shadow, List<Run> runs, int threads) {
     Map<Metric, Estimate> e = new EnumMap<>(Metric.class);
+    List<Run> same = runs.stream().filter(r -> r.threads() == threads).toList();
     for (Metric m : Metric.values()) {
-      double[] v = new double[runs.size()];
+      List<Run> use = m == Metric.WALL && !same.isEmpty() ? same : runs;
+      double[] v = new double[use.size()];
       for (int i = 0; i < v.length; i++) {
-        Run r = runs.get(i);
+        Run r = use.get(i);
         v[i] = m.of(r.actual()) * ratio(shadow, r.shadow(), m == Metric.MEMORY);
       }
       Arrays.sort(v);
@@ -185,8 +248,8 @@ public final class QueryPredictor implements AutoCloseable {
 
   // ------------------------------------------------------------------ tier 2: the model
 
-  private QueryPrediction fromModel(String fp, ShadowResult shadow) {
-    Demand d = model.predict(features(shadow));
+  private QueryPrediction fromModel(String fp, ShadowResult shadow, int threads) {
+    Demand d = model.predict(features(shadow, threads));
     Resources p = d.point();
     Resources q90 = d.at(0.9);
     Resources q99 = d.at(0.99);
@@ -207,8 +270,11 @@ public final class QueryPredictor implements AutoCloseable {
     return new Resources(a.cpuNanos() / 1000, a.peakMemoryBytes(), a.bytesRead(), a.wallNanos() / 1000);
   }
 
-  /** The model's features: the sample's measurements, its scale factors and the primary's plan. */
-  static Features features(ShadowResult s) {
+  /**
+   * The model's features: the sample's measurements, its scale factors, the primary's plan, and the threads the
+   * query runs with (wall time depends on them).
+   */
+  static Features features(ShadowResult s, int threads) {
     QueryProfile p = s.sample();
     double cpu = p == null ? s.shadowWallNanos() : p.cpuNanos();
     double mem = p == null ? 0 : p.peakMemoryBytes();
@@ -236,21 +302,22 @@ public final class QueryPredictor implements AutoCloseable {
         .put("windows", s.plan().windows())
         .put("filters", s.plan().filters())
         .put("tables", s.tables().size())
+        .put("threads", threads)
         .build();
   }
 
   // ------------------------------------------------------------------ tier 3: scale-up
 
   /**
-   * CPU and bytes read grow with the rows scanned (× scanScale); wall time too, divided by the primary's
-   * threads per query; memory by the growth of the largest materialized input (× memoryScale), at least
+   * CPU and bytes read grow with the rows scanned (× scanScale); wall time too, divided by the threads the
+   * query is granted; memory by the growth of the largest materialized input (× memoryScale), at least
    * minMemoryBytes. Quantiles are fixed bands: p90 = 2 × point, p99 = 4 × point. A cut-off sample counts as
    * having used its whole shadow time in CPU.
    */
-  private QueryPrediction scaleUp(String fp, ShadowResult s) {
+  private QueryPrediction scaleUp(String fp, ShadowResult s, int threads) {
     QueryProfile p = s.sample();
     double cpu = (p == null ? s.shadowWallNanos() : p.cpuNanos()) * s.scanScale();
-    double wall = (p == null ? s.shadowWallNanos() : p.wallNanos()) * s.scanScale() / primaryThreads;
+    double wall = (p == null ? s.shadowWallNanos() : p.wallNanos()) * s.scanScale() / threads;
     double bytes = (p == null ? s.sampleScanBytes() : Math.max(p.bytesRead(), s.sampleScanBytes())) * s.scanScale();
     double mem = Math.max(minMemoryBytes, (p == null ? 0 : p.peakMemoryBytes()) * s.memoryScale());
     return new QueryPrediction(fp, band(mem), band(cpu), band(wall), band(bytes), Tier.SCALE_UP, true);
@@ -262,38 +329,64 @@ public final class QueryPredictor implements AutoCloseable {
 
   // ------------------------------------------------------------------ feedback
 
-  /**
-   * Scores every tier that could have answered for this shadow (its prediction before learning, without load
-   * adjustment) against the actual, under {@code query/<tier>/<metric>}, and the tier that would have been
-   * chosen also under {@code query/<metric>}; then adds the run to the fingerprint's history and to the model.
-   */
+  /** {@link #learn(ShadowResult, QueryProfile, int)} for a run with the default {@code primaryThreads}. */
   public void learn(ShadowResult shadow, QueryProfile actual) {
+    learn(shadow, actual, primaryThreads);
+  }
+
+  /**
+   * Scores every tier that could have answered for this shadow (its prediction before learning, at the threads
+   * the run had, without load adjustment) against the actual, under {@code query/<tier>/<metric>}, and the tier
+   * that would have been chosen also under {@code query/<metric>}; then adds the run to the fingerprint's
+   * history and to the model. A {@link ShadowResult#skipped() skipped} shadow has no sample: only the history
+   * tier is scored and the model learns nothing from it (its features would be empty).
+   *
+   * @param threads the threads the primary ran the query with (>= 1)
+   */
+  public void learn(ShadowResult shadow, QueryProfile actual, int threads) {
     if (shadow == null || actual == null) {
       throw new IllegalArgumentException("shadow and actual must not be null");
     }
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be >= 1, was " + threads);
+    }
     String fp = Fingerprint.of(shadow.sql());
     List<Run> runs = runs(fp);
-    QueryPrediction chosen = unloaded(shadow);
+    QueryPrediction chosen = unloaded(shadow, threads);
     List<QueryPrediction> tiers = new ArrayList<>();
-    if (!runs.isEmpty()) {
-      tiers.add(fromHistory(fp, shadow, runs));
+    QueryPrediction hist = runs.isEmpty() ? null : fromHistory(fp, shadow, runs, threads);
+    if (hist != null) {
+      tiers.add(hist);
     }
-    if (model.modelVersion() > 0) {
-      tiers.add(fromModel(fp, shadow));
+    if (!shadow.skipped()) {
+      if (model.modelVersion() > 0) {
+        tiers.add(fromModel(fp, shadow, threads));
+      }
+      tiers.add(scaleUp(fp, shadow, threads));
     }
-    tiers.add(scaleUp(fp, shadow));
     for (QueryPrediction p : tiers) {
       score(statsName(p.tier(), null), p, actual);
     }
     score("query", chosen, actual);
+    // What the history alone (no sample to scale by, as when the sample run is skipped) would have predicted.
+    double memQ = runs.isEmpty() ? Double.NaN
+        : ErrorTracker.qError(median(runs, Metric.MEMORY), actual.peakMemoryBytes());
+    double cpuQ = runs.isEmpty() ? Double.NaN : ErrorTracker.qError(median(runs, Metric.CPU), actual.cpuNanos());
     synchronized (history) {
       Deque<Run> d = history.computeIfAbsent(fp, k -> new ArrayDeque<>());
-      d.addLast(new Run(shadow, actual));
+      d.addLast(new Run(shadow, actual, threads, memQ, cpuQ));
       while (d.size() > historyWindow) {
         d.removeFirst();
       }
     }
-    model.learn(features(shadow), pack(actual));
+    if (!shadow.skipped()) {
+      model.learn(features(shadow, threads), pack(actual));
+    }
+  }
+
+  private static double median(List<Run> runs, Metric m) {
+    double[] v = runs.stream().mapToDouble(r -> m.of(r.actual())).sorted().toArray();
+    return quantile(v, 0.5);
   }
 
   private void score(String prefix, QueryPrediction p, QueryProfile actual) {
@@ -370,7 +463,10 @@ public final class QueryPredictor implements AutoCloseable {
       return this;
     }
 
-    /** Threads the primary runs each query with (>= 1, default 1); divides the scaled-up wall time. */
+    /**
+     * Threads a query runs with when the caller does not say ({@link #predict(ShadowResult)},
+     * {@link #learn(ShadowResult, QueryProfile)}; >= 1, default 1).
+     */
     public Builder primaryThreads(int n) {
       if (n < 1) {
         throw new IllegalArgumentException("primaryThreads must be >= 1, was " + n);

@@ -36,12 +36,12 @@ public final class DuckDbProfiler {
   public static QueryProfile measure(Connection connection, String sql) throws SQLException {
     enableProfiling(connection);
     try (Statement s = connection.createStatement()) {
-      return run(connection, s, sql).profile();
+      return run(connection, s, sql, DuckDbProfiles.residentBytes(connection)).profile();
     }
   }
 
-  static Run run(Connection c, Statement s, String sql) throws SQLException {
-    long resident = DuckDbProfiles.residentBytes(c);
+  /** Runs {@code sql}, counting memory above {@code resident} (the buffer memory held before it started). */
+  static Run run(Connection c, Statement s, String sql, long resident) throws SQLException {
     long t0 = System.nanoTime();
     long rows = 0;
     try (ResultSet r = s.executeQuery(sql)) {

@@ -1,5 +1,6 @@
 package dev.penumbra.query.shadow;
 
+import dev.penumbra.query.engine.DuckDbProfiles;
 import dev.penumbra.query.shadow.SamplingRule.TableRule;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -32,6 +33,8 @@ final class Replica implements AutoCloseable {
   private final Map<String, Object> watermarks = new HashMap<>();
   private final List<TableRule> tables = new ArrayList<>();
   private long files;
+  /** Buffer memory resident between queries (the table data): measured after each load and copy. */
+  private volatile long resident;
 
   Replica(double fraction, SamplingRule rule, int threads, String memoryLimit, Path tempRoot) throws SQLException {
     this.fraction = fraction;
@@ -51,6 +54,18 @@ final class Replica implements AutoCloseable {
 
   double fraction() {
     return fraction;
+  }
+
+  /**
+   * Buffer memory the replica holds between queries: its tables, which stay in memory. Measured after loading
+   * and after every copy of new rows, so a shadow need not query it before each run.
+   */
+  long residentBytes() {
+    return resident;
+  }
+
+  private void measureResident() throws SQLException {
+    resident = DuckDbProfiles.residentBytes(writer);
   }
 
   /** A new connection to this replica (cheap: shares the instance). */
@@ -86,6 +101,7 @@ final class Replica implements AutoCloseable {
         watermarks.put(name, max);
       }
     }
+    measureResident();
   }
 
   /** Copies rows above each table's watermark (sampled ones only); returns the number of rows copied. */
@@ -111,6 +127,9 @@ final class Replica implements AutoCloseable {
         delete(file);
       }
       watermarks.put(tr.table(), max);
+    }
+    if (copied > 0) {
+      measureResident();
     }
     return copied;
   }

@@ -14,10 +14,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -42,7 +46,9 @@ public final class ShadowEngine implements AutoCloseable {
   private final SamplingRule rule;
   private final List<Replica> replicas = new ArrayList<>();
   private final double defaultFraction;
-  private final Semaphore permits;
+  /** One per concurrent shadow: connections kept open across shadows (opening and configuring them costs ms). */
+  private final BlockingQueue<Slot> slots;
+  private final ExecutorService planner;
   private final long timeoutNanos;
   private final ScheduledExecutorService timers;
   private final Object refreshLock = new Object();
@@ -52,7 +58,15 @@ public final class ShadowEngine implements AutoCloseable {
     this.primary = b.primary;
     this.rule = b.rule;
     this.defaultFraction = b.fractions.get(0);
-    this.permits = new Semaphore(b.maxConcurrent, true);
+    this.slots = new ArrayBlockingQueue<>(b.maxConcurrent, true);
+    for (int i = 0; i < b.maxConcurrent; i++) {
+      slots.add(new Slot());
+    }
+    this.planner = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "penumbra-shadow-plan");
+      t.setDaemon(true);
+      return t;
+    });
     this.timeoutNanos = b.timeout.toNanos();
     this.timers = Executors.newScheduledThreadPool(1, r -> {
       Thread t = new Thread(r, "penumbra-shadow-timer");
@@ -124,33 +138,88 @@ public final class ShadowEngine implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("the shadow engine is closed");
     }
+    Slot slot = acquire();
     try {
-      permits.acquire();
+      return run(sql, replica, slot);
+    } finally {
+      slots.add(slot);
+    }
+  }
+
+  /**
+   * Only plans {@code sql} on the primary (validating it: parser, binder and literal conversions) and skips the
+   * sample run: for a query whose prediction does not need one (see {@code QueryPredictor.settled}). The result
+   * has {@code skipped = true}, no sample, and the plan's tables.
+   *
+   * @throws QueryRejectedException when the query is not a single read statement or the engine rejects it
+   */
+  public ShadowResult plan(String sql) {
+    if (!ReadOnlyCheck.check(sql)) {
+      return shadow(sql);
+    }
+    if (closed) {
+      throw new IllegalStateException("the shadow engine is closed");
+    }
+    Slot slot = acquire();
+    try {
+      long t0 = System.nanoTime();
+      long cpu0 = THREADS.getCurrentThreadCpuTime();
+      PlanFeatures plan;
+      try {
+        plan = plan(slot.primary(), sql);
+      } catch (SQLException e) {
+        throw Errors.reject(e);
+      }
+      Set<String> tables = new TreeSet<>(plan.tables());
+      double eff = rule.effectiveFraction(tables, defaultFraction);
+      long wall = System.nanoTime() - t0;
+      long cpu = Math.max(0, THREADS.getCurrentThreadCpuTime() - cpu0);
+      return new ShadowResult(sql, defaultFraction, eff, tables, plan, null, false, 0, 1.0 / eff,
+          fallbackMemoryScale(plan, eff), wall, cpu, true);
+    } finally {
+      slots.add(slot);
+    }
+  }
+
+  private Slot acquire() {
+    try {
+      return slots.take();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while waiting for a shadow slot", e);
     }
-    try {
-      return run(sql, replica);
-    } finally {
-      permits.release();
-    }
   }
 
-  private ShadowResult run(String sql, Replica replica) {
+  private static double fallbackMemoryScale(PlanFeatures plan, double eff) {
+    return plan.joins() + plan.aggregates() + plan.sorts() + plan.windows() > 0 ? 1.0 / eff : 1.0;
+  }
+
+  /** The plan on the primary and the run on the sample go in parallel: the shadow's latency is the longer one. */
+  private ShadowResult run(String sql, Replica replica, Slot slot) {
     long t0 = System.nanoTime();
     long cpu0 = THREADS.getCurrentThreadCpuTime();
-    PlanFeatures plan;
-    try (Connection c = primary.open()) {
-      plan = plan(c, sql);
+    Connection primaryConnection;
+    Connection c;
+    try {
+      primaryConnection = slot.primary();
+      c = slot.replica(replica);
     } catch (SQLException e) {
-      throw Errors.reject(e);
+      throw new IllegalStateException("cannot connect the shadow: " + e.getMessage(), e);
     }
+    long[] planCpu = {0};
+    Future<PlanFeatures> planned = planner.submit(() -> {
+      long p0 = THREADS.getCurrentThreadCpuTime();
+      try {
+        return plan(primaryConnection, sql);
+      } finally {
+        planCpu[0] = Math.max(0, THREADS.getCurrentThreadCpuTime() - p0);
+      }
+    });
     QueryProfile sample = null;
     JsonNode json = null;
+    SQLException sampleError = null;
     AtomicBoolean fired = new AtomicBoolean();
-    try (Connection c = replica.connect()) {
-      DuckDbProfiler.enableProfiling(c);
+    try {
       try (Statement s = c.createStatement()) {
         ScheduledFuture<?> cancel = timers.schedule(() -> {
           fired.set(true);
@@ -161,7 +230,7 @@ public final class ShadowEngine implements AutoCloseable {
           }
         }, timeoutNanos, TimeUnit.NANOSECONDS);
         try {
-          DuckDbProfiler.Run run = DuckDbProfiler.run(c, s, sql);
+          DuckDbProfiler.Run run = DuckDbProfiler.run(c, s, sql, replica.residentBytes());
           sample = run.profile();
           json = run.json();
         } finally {
@@ -169,13 +238,27 @@ public final class ShadowEngine implements AutoCloseable {
         }
       }
     } catch (SQLException e) {
-      if (!fired.get()) {
-        throw Errors.reject(e);
-      }
-      // cut off: the sample measurements are unknown, the plan still stands
+      sampleError = e;
     }
     if (fired.get()) {
+      // Cut off: the sample measurements are unknown, the plan still stands. A fresh connection next time.
       sample = null;
+      json = null;
+      slot.dropReplica(replica);
+    }
+    PlanFeatures plan;
+    try {
+      plan = planned.get();
+    } catch (ExecutionException e) {
+      // The primary's error names the problem in the full query's terms; it wins over the sample's.
+      throw e.getCause() instanceof SQLException se ? Errors.reject(se)
+          : new IllegalStateException("planning failed: " + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while planning", e);
+    }
+    if (sampleError != null && !fired.get()) {
+      throw Errors.reject(sampleError);
     }
     Set<String> tables = new TreeSet<>(plan.tables());
     Plans.SampleScale scale = null;
@@ -187,12 +270,11 @@ public final class ShadowEngine implements AutoCloseable {
     double eff = rule.effectiveFraction(tables, replica.fraction());
     long wall = System.nanoTime() - t0;
     long threadCpu = Math.max(0, THREADS.getCurrentThreadCpuTime() - cpu0);
-    long cpu = Math.max(threadCpu, sample == null ? 0 : sample.cpuNanos());
+    long cpu = planCpu[0] + Math.max(threadCpu, sample == null ? 0 : sample.cpuNanos());
     return new ShadowResult(sql, replica.fraction(), eff, tables, plan, sample, sample == null,
         scale == null ? 0 : scale.scanBytes(),
         scale == null ? 1.0 / eff : scale.scanScale(),
-        scale == null ? (plan.joins() + plan.aggregates() + plan.sorts() + plan.windows() > 0 ? 1.0 / eff : 1.0)
-            : scale.memoryScale(),
+        scale == null ? fallbackMemoryScale(plan, eff) : scale.memoryScale(),
         wall, cpu);
   }
 
@@ -240,8 +322,57 @@ public final class ShadowEngine implements AutoCloseable {
   public void close() {
     closed = true;
     timers.shutdownNow();
+    planner.shutdownNow();
     synchronized (refreshLock) {
+      for (Slot slot : slots) {
+        slot.close();
+      }
       replicas.forEach(Replica::close);
+    }
+  }
+
+  /**
+   * Connections one shadow at a time uses: to the primary (for plans) and to each replica (profiling enabled).
+   * Opened on first use and kept; a replica connection whose run was cancelled is replaced.
+   */
+  private final class Slot {
+    private Connection primaryConnection;
+    private final java.util.Map<Replica, Connection> replicaConnections = new java.util.HashMap<>();
+
+    Connection primary() throws SQLException {
+      if (primaryConnection == null) {
+        primaryConnection = ShadowEngine.this.primary.open();
+      }
+      return primaryConnection;
+    }
+
+    Connection replica(Replica r) throws SQLException {
+      Connection c = replicaConnections.get(r);
+      if (c == null) {
+        c = r.connect();
+        DuckDbProfiler.enableProfiling(c);
+        replicaConnections.put(r, c);
+      }
+      return c;
+    }
+
+    void dropReplica(Replica r) {
+      closeQuietly(replicaConnections.remove(r));
+    }
+
+    void close() {
+      closeQuietly(primaryConnection);
+      replicaConnections.values().forEach(ShadowEngine::closeQuietly);
+    }
+  }
+
+  private static void closeQuietly(Connection c) {
+    if (c != null) {
+      try {
+        c.close();
+      } catch (SQLException ignored) {
+        // Closing is best effort.
+      }
     }
   }
 

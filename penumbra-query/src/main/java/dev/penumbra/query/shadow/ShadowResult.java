@@ -12,7 +12,7 @@ import java.util.Set;
  *     fraction^g}, g = distinct hash groups among the tables it touches (see {@link SamplingRule})
  * @param tables the base tables the query touches
  * @param plan the full query's plan features on the primary
- * @param sample the measured run on the sample; null when the run was cut off
+ * @param sample the measured run on the sample; null when the run was cut off or skipped
  * @param cutOff true when the sample run exceeded the shadow timeout and was cancelled
  * @param sampleScanBytes bytes the sample's table scans produced (decompressed column data)
  * @param scanScale the factor from the sample's rows scanned to the full query's: Σ rows_scanned(t) /
@@ -21,7 +21,9 @@ import java.util.Set;
  *     any materializing operator's input (hash-join build side, aggregate/sort/window input); 1 when the query
  *     only streams
  * @param shadowWallNanos elapsed time of the whole shadow (plan + sample run), its own cost
- * @param shadowCpuNanos CPU the shadow used: max(calling thread's CPU time, the sample engine's CPU time)
+ * @param shadowCpuNanos CPU the shadow used: the plan's and the calling thread's CPU time, or the sample
+ *     engine's CPU time when larger
+ * @param skipped true when only the plan was made and the sample run skipped ({@link ShadowEngine#plan})
  */
 public record ShadowResult(
     String sql,
@@ -35,12 +37,25 @@ public record ShadowResult(
     double scanScale,
     double memoryScale,
     long shadowWallNanos,
-    long shadowCpuNanos) {
+    long shadowCpuNanos,
+    boolean skipped) {
 
   public ShadowResult {
     tables = Set.copyOf(tables);
-    if (cutOff != (sample == null)) {
-      throw new IllegalArgumentException("sample must be null exactly when cutOff, cutOff was " + cutOff);
+    if (cutOff && skipped) {
+      throw new IllegalArgumentException("a shadow cannot be both cut off and skipped");
     }
+    if ((cutOff || skipped) != (sample == null)) {
+      throw new IllegalArgumentException("sample must be null exactly when cut off or skipped, cutOff was " + cutOff
+          + ", skipped " + skipped);
+    }
+  }
+
+  /** A shadow whose sample run was made (or cut off). */
+  public ShadowResult(String sql, double fraction, double effectiveFraction, Set<String> tables, PlanFeatures plan,
+      QueryProfile sample, boolean cutOff, long sampleScanBytes, double scanScale, double memoryScale,
+      long shadowWallNanos, long shadowCpuNanos) {
+    this(sql, fraction, effectiveFraction, tables, plan, sample, cutOff, sampleScanBytes, scanScale, memoryScale,
+        shadowWallNanos, shadowCpuNanos, false);
   }
 }

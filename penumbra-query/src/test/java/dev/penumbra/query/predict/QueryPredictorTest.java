@@ -121,6 +121,59 @@ class QueryPredictorTest {
     }
   }
 
+  @Test
+  void aFingerprintSettlesWhenItsHistoryPredictsWellAndUnsettlesOnAMiss() {
+    String sql = "SELECT count(*) FROM orders WHERE o_orderkey < 100";
+    ShadowResult s = sqe.shadow(sql);
+    QueryProfile steady = new QueryProfile(40_000_000, 8L << 20, 50_000_000, 0, 1000, 1, 0);
+    try (QueryPredictor p = predictor()) {
+      for (int i = 0; i < 5; i++) {
+        p.learn(s, steady, 1);
+        assertThat(p.settled(sql)).as("after %d runs", i + 1).isEmpty();
+      }
+      p.learn(s, steady, 1);
+      // Another literal of the same type is the same shape; a string literal in its place is not.
+      assertThat(p.settled("SELECT count(*) FROM orders WHERE o_orderkey < 5")).get().asString()
+          .startsWith("fingerprint settled: 6 runs");
+      assertThat(p.settled("SELECT count(*) FROM orders WHERE o_orderkey < '5'")).isEmpty();
+      // A skipped shadow (plan only) is answered by the history.
+      ShadowResult planOnly = sqe.plan(sql);
+      assertThat(planOnly.skipped()).isTrue();
+      assertThat(planOnly.sample()).isNull();
+      assertThat(planOnly.plan().tables()).contains("orders");
+      assertThat(p.predict(planOnly).tier()).isEqualTo(Tier.HISTORY);
+      assertThat(p.predict(planOnly).memoryBytes().point()).isEqualTo(8L << 20);
+      // One run using 3x the memory: the history missed, the fingerprint is no longer settled.
+      p.learn(planOnly, new QueryProfile(40_000_000, 24L << 20, 50_000_000, 0, 1000, 1, 0), 1);
+      assertThat(p.settled(sql)).isEmpty();
+      assertThat(p.errors(Tier.HISTORY, Metric.MEMORY).count()).isEqualTo(6);
+      assertThat(p.errors(Tier.SCALE_UP, Metric.MEMORY).count()).as("a skipped shadow scores history only")
+          .isEqualTo(6);
+      assertThatThrownBy(() -> p.learn(s, steady, 0)).hasMessage("threads must be >= 1, was 0");
+    }
+  }
+
+  @Test
+  void wallTimeIsPredictedForTheThreadsGranted() {
+    String sql = "SELECT l_suppkey, sum(l_quantity) FROM lineitem GROUP BY 1";
+    ShadowResult s = sqe.shadow(sql);
+    try (QueryPredictor p = predictor()) {
+      ShadowResult sample = s;
+      long one = p.predict(sample, new QueryPredictor.Load(2, 0, 1)).wallNanos().point();
+      long two = p.predict(sample, new QueryPredictor.Load(2, 0, 2)).wallNanos().point();
+      assertThat((double) two).as("scale-up divides by the threads").isCloseTo(one / 2.0,
+          org.assertj.core.data.Offset.offset(1.0));
+      // History keeps runs per thread grant: wall time from the runs with the same threads.
+      for (int i = 0; i < 6; i++) {
+        p.learn(s, new QueryProfile(100_000_000, 8L << 20, 100_000_000, 0, 1000, 4, 0), 1);
+        p.learn(s, new QueryProfile(104_000_000, 8L << 20, 55_000_000, 0, 1000, 4, 0), 2);
+      }
+      assertThat(p.predict(s, new QueryPredictor.Load(2, 0, 1)).wallNanos().point()).isEqualTo(100_000_000);
+      assertThat(p.predict(s, new QueryPredictor.Load(2, 0, 2)).wallNanos().point()).isEqualTo(55_000_000);
+      assertThatThrownBy(() -> new QueryPredictor.Load(2, 0, 0)).hasMessage("threads must be >= 1, was 0");
+    }
+  }
+
   static double mean(List<Double> v) {
     return v.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
   }
