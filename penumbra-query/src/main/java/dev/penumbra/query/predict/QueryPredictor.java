@@ -102,6 +102,11 @@ public final class QueryPredictor implements AutoCloseable {
   static final double SETTLE_MEMORY_QERROR = 1.5;
   /** Largest CPU q-error likewise: CPU is compressible, a miss changes how long the query runs, not whether. */
   static final double SETTLE_CPU_QERROR = 2.0;
+  /**
+   * CPU times below this count as this much when settling: a few-ms query's CPU swings several-fold with
+   * scheduling noise on a busy machine, and at that size any of them gets one thread.
+   */
+  static final long SETTLE_CPU_FLOOR_NANOS = 10_000_000;
 
   private final int minHistory;
   private final int historyWindow;
@@ -371,7 +376,9 @@ public final class QueryPredictor implements AutoCloseable {
     // What the history alone (no sample to scale by, as when the sample run is skipped) would have predicted.
     double memQ = runs.isEmpty() ? Double.NaN
         : ErrorTracker.qError(median(runs, Metric.MEMORY), actual.peakMemoryBytes());
-    double cpuQ = runs.isEmpty() ? Double.NaN : ErrorTracker.qError(median(runs, Metric.CPU), actual.cpuNanos());
+    double cpuQ = runs.isEmpty() ? Double.NaN : ErrorTracker.qError(
+        Math.max(SETTLE_CPU_FLOOR_NANOS, median(runs, Metric.CPU)),
+        Math.max(SETTLE_CPU_FLOOR_NANOS, actual.cpuNanos()));
     synchronized (history) {
       Deque<Run> d = history.computeIfAbsent(fp, k -> new ArrayDeque<>());
       d.addLast(new Run(shadow, actual, threads, memQ, cpuQ));
