@@ -52,7 +52,7 @@ public record QueryReport(
    * @param effectiveFraction the share of the query's work the sample did (fraction^groups)
    * @param cutOff true when the sample run was cancelled at the shadow timeout (the prediction fell back)
    * @param sample the sample's measurements; null when cut off or skipped
-   * @param wallNanos the shadow's elapsed time (plan on the primary alongside the sample run): its cost in latency
+   * @param wallNanos the shadow's elapsed time (plan on the primary + sample run): its cost in latency
    * @param cpuNanos the shadow's CPU time: its cost in compute
    * @param skipped why the sample run was skipped (only the plan was made), e.g. "fingerprint settled: ..."; empty
    *     when it ran

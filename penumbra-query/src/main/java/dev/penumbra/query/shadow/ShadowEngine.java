@@ -17,9 +17,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -48,7 +46,6 @@ public final class ShadowEngine implements AutoCloseable {
   private final double defaultFraction;
   /** One per concurrent shadow: connections kept open across shadows (opening and configuring them costs ms). */
   private final BlockingQueue<Slot> slots;
-  private final ExecutorService planner;
   private final long timeoutNanos;
   private final ScheduledExecutorService timers;
   private final Object refreshLock = new Object();
@@ -62,11 +59,6 @@ public final class ShadowEngine implements AutoCloseable {
     for (int i = 0; i < b.maxConcurrent; i++) {
       slots.add(new Slot());
     }
-    this.planner = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "penumbra-shadow-plan");
-      t.setDaemon(true);
-      return t;
-    });
     this.timeoutNanos = b.timeout.toNanos();
     this.timers = Executors.newScheduledThreadPool(1, r -> {
       Thread t = new Thread(r, "penumbra-shadow-timer");
@@ -194,7 +186,6 @@ public final class ShadowEngine implements AutoCloseable {
     return plan.joins() + plan.aggregates() + plan.sorts() + plan.windows() > 0 ? 1.0 / eff : 1.0;
   }
 
-  /** The plan on the primary and the run on the sample go in parallel: the shadow's latency is the longer one. */
   private ShadowResult run(String sql, Replica replica, Slot slot) {
     long t0 = System.nanoTime();
     long cpu0 = THREADS.getCurrentThreadCpuTime();
@@ -207,7 +198,9 @@ public final class ShadowEngine implements AutoCloseable {
       throw new IllegalStateException("cannot connect the shadow: " + e.getMessage(), e);
     }
     long[] planCpu = {0};
-    Future<PlanFeatures> planned = planner.submit(() -> {
+    // Planned before the sample run, not beside it: a plan on the other core inflated the sample's measured CPU
+    // time on a 2-core machine, and the sample's CPU is what history scales by.
+    java.util.concurrent.FutureTask<PlanFeatures> planned = new java.util.concurrent.FutureTask<>(() -> {
       long p0 = THREADS.getCurrentThreadCpuTime();
       try {
         return plan(primaryConnection, sql);
@@ -215,6 +208,7 @@ public final class ShadowEngine implements AutoCloseable {
         planCpu[0] = Math.max(0, THREADS.getCurrentThreadCpuTime() - p0);
       }
     });
+    planned.run();
     QueryProfile sample = null;
     JsonNode json = null;
     SQLException sampleError = null;
@@ -322,7 +316,6 @@ public final class ShadowEngine implements AutoCloseable {
   public void close() {
     closed = true;
     timers.shutdownNow();
-    planner.shutdownNow();
     synchronized (refreshLock) {
       for (Slot slot : slots) {
         slot.close();
