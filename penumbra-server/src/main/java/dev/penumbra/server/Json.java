@@ -16,6 +16,9 @@ import dev.penumbra.core.ledger.NodeView;
 import dev.penumbra.core.ledger.Reservation;
 import io.javalin.http.Context;
 import java.io.IOException;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
@@ -27,6 +30,14 @@ public final class Json {
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
       .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+
+  static {
+    // A number or boolean where text is expected is a client mistake, not something to convert silently.
+    var text = MAPPER.coercionConfigFor(com.fasterxml.jackson.databind.type.LogicalType.Textual);
+    for (var shape : List.of(CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean)) {
+      text.setCoercion(shape, CoercionAction.Fail);
+    }
+  }
 
   private Json() {}
 

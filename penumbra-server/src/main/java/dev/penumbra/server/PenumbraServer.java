@@ -245,7 +245,7 @@ public final class PenumbraServer implements AutoCloseable {
       return;
     }
     stopped = true;
-    admitting = false;
+    stopAdmitting();
     long end = System.nanoTime() + config.server().shutdownGrace().toNanos();
     try {
       while (inFlight() > 0 && System.nanoTime() < end) {
@@ -312,8 +312,9 @@ public final class PenumbraServer implements AutoCloseable {
     void run() throws Exception;
   }
 
-  boolean admitting() {
-    return admitting;
+  /** From now on command routes answer 503 and {@code /ready} 503 (the first step of a stop). */
+  void stopAdmitting() {
+    admitting = false;
   }
 
   private void record(LedgerEvent e) {
