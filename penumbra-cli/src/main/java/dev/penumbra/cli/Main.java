@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "penumbra 0.1.0",
     description = "Predictive resource allocation: shadow the work, forecast its demand, reserve before it arrives.",
-    subcommands = {CommandLine.HelpCommand.class, ReplayCommand.class, QueryCommand.class, BenchCommand.class})
+    subcommands = {CommandLine.HelpCommand.class, ReplayCommand.class, QueryCommand.class, BenchCommand.class,
+        ServeCommand.class, DemoCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec

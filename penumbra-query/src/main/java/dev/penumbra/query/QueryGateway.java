@@ -100,14 +100,22 @@ public final class QueryGateway implements AutoCloseable {
     this.ownPredictor = b.predictor == null;
     this.predictor = b.predictor != null ? b.predictor
         : QueryPredictor.builder().cores(b.cores()).errorTracker(errors).build();
-    this.ledger = Ledger.inMemory(b.clock);
     Resources big = Resources.ZERO;
-    for (Map.Entry<String, Resources> n : b.nodes().entrySet()) {
-      // CPU is compressible: the ledger may promise each core to cpuOvercommit threads (memory is never
-      // overcommitted).
-      Resources c = n.getValue();
-      ledger.addNode(n.getKey(), c.with(Resources.Dimension.CPU, (long) Math.floor(c.cpuMillis() * b.cpuOvercommit)));
-      big = big.max(c);
+    if (b.ledger != null) {
+      // A shared ledger (a server's): its nodes are the capacity, as the owner sized them; the gateway adds none.
+      this.ledger = b.ledger;
+      for (var n : ledger.nodes()) {
+        big = big.max(n.capacity());
+      }
+    } else {
+      this.ledger = Ledger.inMemory(b.clock);
+      for (Map.Entry<String, Resources> n : b.nodes().entrySet()) {
+        // CPU is compressible: the ledger may promise each core to cpuOvercommit threads (memory is never
+        // overcommitted).
+        Resources c = n.getValue();
+        ledger.addNode(n.getKey(), c.with(Resources.Dimension.CPU, (long) Math.floor(c.cpuMillis() * b.cpuOvercommit)));
+        big = big.max(c);
+      }
     }
     this.largest = big;
     this.cores = (int) Math.max(1, big.cpuMillis() / 1000);
@@ -344,8 +352,23 @@ public final class QueryGateway implements AutoCloseable {
     private boolean skipSettledShadows = true;
     private Clock clock = Clock.systemUTC();
     private Consumer<String> progress = m -> {};
+    private Ledger ledger;
 
     private Builder() {}
+
+    /**
+     * Reserves on this ledger (shared with other work) instead of a private one; its nodes are the capacity
+     * and {@link #node} is ignored. The ledger must have at least one node with >= 1 core and memory > 0.
+     */
+    public Builder ledger(Ledger ledger) {
+      if (ledger == null || ledger.nodes().stream()
+          .noneMatch(n -> n.capacity().cpuMillis() >= 1000 && n.capacity().memoryBytes() > 0)) {
+        throw new IllegalArgumentException("ledger must have a node with >= 1 core and memory > 0, was "
+            + (ledger == null ? "null" : ledger.nodes()));
+      }
+      this.ledger = ledger;
+      return this;
+    }
 
     /** TPC-H scale factor of the embedded database (> 0, default 0.1). */
     public Builder scale(double scale) {
@@ -520,6 +543,10 @@ public final class QueryGateway implements AutoCloseable {
     }
 
     int cores() {
+      if (ledger != null) {
+        return (int) Math.max(1, ledger.nodes().stream().mapToLong(n -> n.capacity().cpuMillis()).max().orElse(1000)
+            / 1000);
+      }
       return (int) Math.max(1, nodes().values().stream().mapToLong(Resources::cpuMillis).max().orElse(1000) / 1000);
     }
 

@@ -1,0 +1,102 @@
+package dev.penumbra.cli;
+
+import dev.penumbra.server.DemoWorkload;
+import dev.penumbra.server.PenumbraServer;
+import dev.penumbra.server.ServerConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code penumbra serve}: the control plane (HTTP API, dashboard, metrics) until Ctrl-C. */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs the control plane: HTTP API under /v1, dashboard at /, Prometheus metrics at /metrics, until Ctrl-C.",
+      "Configuration: --config FILE (YAML, see docs/server.md) and PENUMBRA_<SECTION>_<KEY> environment variables."
+    })
+class ServeCommand implements Callable<Integer> {
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file. Default: embedded defaults.")
+  Path config;
+
+  @Option(names = "--port", paramLabel = "N", description = "TCP port (0 picks a free one). Default: 8080 or the file's.")
+  Integer port;
+
+  @Option(names = "--duration", paramLabel = "SECONDS",
+      description = "Stop by itself after this many seconds (default: run until Ctrl-C).")
+  Double duration;
+
+  /** The demo adds a workload; serve runs none. */
+  boolean demo() {
+    return false;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (config != null && !Files.isReadable(config)) {
+      throw QueryCommand.invalid(spec, "--config", config.toString(), "not a readable file");
+    }
+    if (port != null && (port < 0 || port > 65535)) {
+      throw QueryCommand.invalid(spec, "--port", port.toString(), "must be in [0, 65535]");
+    }
+    if (duration != null && !(duration > 0)) {
+      throw QueryCommand.invalid(spec, "--duration", duration.toString(), "must be > 0");
+    }
+    ServerConfig cfg;
+    try {
+      cfg = ServerConfig.load(config, System.getenv());
+      if (port != null) {
+        cfg = cfg.withPort(port);
+      }
+    } catch (ServerConfig.ConfigException e) {
+      System.err.println(e.getMessage());
+      return CommandLine.ExitCode.USAGE;
+    }
+    PenumbraServer server = PenumbraServer.builder(cfg).progress(System.err::println).build();
+    CountDownLatch done = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      System.err.println("stopping: finishing running work, releasing reservations ...");
+      server.stop();
+      done.countDown();
+    });
+    Runtime.getRuntime().addShutdownHook(hook);
+    server.start();
+    System.out.println((demo() ? "Penumbra demo" : "Penumbra") + " at " + server.url() + "/  (dashboard; API "
+        + server.url() + "/v1/openapi.json, metrics " + server.url() + "/metrics)");
+    System.out.flush();
+    DemoWorkload workload = null;
+    if (demo()) {
+      workload = DemoWorkload.start(server, cfg.demo());
+      System.err.println("demo workload: " + cfg.demo().clients() + " clients per capability ("
+          + String.join(", ", server.capabilities().stream().map(c -> c.name()).toList()) + "); Ctrl-C to stop");
+    }
+    boolean timedOut = duration != null
+        && !done.await((long) (duration * 1000), TimeUnit.MILLISECONDS);
+    if (duration == null) {
+      done.await();
+      return 0;
+    }
+    if (timedOut) {
+      if (workload != null) {
+        workload.close();
+        System.err.println("demo: " + workload.steps() + " steps, " + workload.failures() + " failed");
+      }
+      server.stop();
+      Runtime.getRuntime().removeShutdownHook(hook);
+    }
+    return workload != null && workload.steps() == 0 && !server.capabilities().isEmpty() ? 1 : 0;
+  }
+
+  static Duration seconds(double s) {
+    return Duration.ofMillis((long) (s * 1000));
+  }
+}

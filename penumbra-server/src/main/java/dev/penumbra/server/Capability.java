@@ -1,0 +1,65 @@
+package dev.penumbra.server;
+
+import dev.penumbra.core.feedback.ErrorTracker;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.Random;
+
+/**
+ * One kind of work the server shadows, predicts and reserves for (queries, streams, tasks). The server
+ * gives each capability the shared ledger at creation and asks it for the rest through this interface.
+ */
+public interface Capability extends AutoCloseable {
+
+  /** Short lower-case name, used in URLs, metric tags and the dashboard ("query"). */
+  String name();
+
+  /** Registers this capability's routes under {@code /v1/...}; every one must be in the OpenAPI file. */
+  void routes(Api api);
+
+  /** Registers this capability's own meters (queue length, shadow overhead ...). */
+  void metrics(MeterRegistry registry);
+
+  /**
+   * Prepares what takes time (e.g. generating a database); called once, on a background thread, after the
+   * server listens. Until it returns, {@link #ready()} is false.
+   */
+  default void start() throws Exception {}
+
+  /** True once the capability can take work (e.g. its database is generated). */
+  boolean ready();
+
+  /** Work admitted and not finished: waiting for a reservation or running. */
+  int inFlight();
+
+  /** Work waiting for a reservation. */
+  int queued();
+
+  /** Where the predictions of this capability are scored (per model). */
+  ErrorTracker errors();
+
+  /** Predicted vs reserved vs actual use, and the baseline's reservation, over time (for the dashboard). */
+  Timeline timeline();
+
+  /** Shadow cost relative to the primary work: sum of shadow time / sum of primary time, NaN before any. */
+  double shadowOverhead();
+
+  /** Performs one unit of the demo workload (e.g. submits one query and waits for it). */
+  void demoStep(Random random) throws Exception;
+
+  /** Waits up to {@code grace} for in-flight work to finish; returns true when none is left. */
+  default boolean awaitIdle(Duration grace) throws InterruptedException {
+    long end = System.nanoTime() + grace.toNanos();
+    while (inFlight() > 0) {
+      if (System.nanoTime() >= end) {
+        return false;
+      }
+      Thread.sleep(20);
+    }
+    return true;
+  }
+
+  /** Stops and frees everything; what is still running is abandoned and its reservations released. */
+  @Override
+  void close();
+}

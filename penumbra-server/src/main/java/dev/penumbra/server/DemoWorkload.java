@@ -1,0 +1,87 @@
+package dev.penumbra.server;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The built-in workload of {@code penumbra demo}: for every capability, {@code clients} threads each
+ * performing the capability's demo step (e.g. a query of mixed priority from the TPC-H workload), pausing
+ * between steps, until {@link #close()}.
+ */
+public final class DemoWorkload implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(DemoWorkload.class);
+  private final List<Thread> threads = new ArrayList<>();
+  private final AtomicLong steps = new AtomicLong();
+  private final AtomicLong failures = new AtomicLong();
+  private volatile boolean running = true;
+
+  private DemoWorkload() {}
+
+  /** Starts the workload against the capabilities of {@code server} (waiting for each to be ready). */
+  public static DemoWorkload start(PenumbraServer server, ServerConfig.Demo demo) {
+    DemoWorkload w = new DemoWorkload();
+    int k = 0;
+    for (Capability c : server.capabilities()) {
+      for (int i = 0; i < demo.clients(); i++) {
+        Random random = new Random(demo.seed() + 1000L * k++);
+        Thread t = Thread.ofPlatform().daemon().name("demo-" + c.name() + "-" + i).start(() -> w.loop(c, random,
+            demo.pause().toMillis()));
+        w.threads.add(t);
+      }
+    }
+    return w;
+  }
+
+  private void loop(Capability c, Random random, long pauseMillis) {
+    try {
+      while (running) {
+        if (!c.ready()) {
+          Thread.sleep(100);
+          continue;
+        }
+        try {
+          c.demoStep(random);
+          steps.incrementAndGet();
+        } catch (InterruptedException e) {
+          throw e;
+        } catch (Exception e) {
+          failures.incrementAndGet();
+          if (running) {
+            LOG.warn("demo step of {} failed: {}", c.name(), e.getMessage());
+          }
+        }
+        Thread.sleep(pauseMillis);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Demo steps completed. */
+  public long steps() {
+    return steps.get();
+  }
+
+  /** Demo steps that failed. */
+  public long failures() {
+    return failures.get();
+  }
+
+  /** Stops the clients and waits for their current step to finish. */
+  @Override
+  public void close() {
+    running = false;
+    for (Thread t : threads) {
+      try {
+        t.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+}

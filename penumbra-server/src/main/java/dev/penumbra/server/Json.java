@@ -1,0 +1,185 @@
+package dev.penumbra.server;
+
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.penumbra.core.Resources;
+import dev.penumbra.core.feedback.ErrorStats;
+import dev.penumbra.core.ledger.LedgerEvent;
+import dev.penumbra.core.ledger.NodeView;
+import dev.penumbra.core.ledger.Reservation;
+import io.javalin.http.Context;
+import java.io.IOException;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/** JSON in and out: strict request parsing (unknown fields, trailing tokens and nulls for numbers refused). */
+public final class Json {
+  public static final ObjectMapper MAPPER = new ObjectMapper()
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
+      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+
+  static {
+    // A number or boolean where text is expected is a client mistake, not something to convert silently.
+    var text = MAPPER.coercionConfigFor(com.fasterxml.jackson.databind.type.LogicalType.Textual);
+    for (var shape : List.of(CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean)) {
+      text.setCoercion(shape, CoercionAction.Fail);
+    }
+  }
+
+  private Json() {}
+
+  /**
+   * Reads the request body as {@code type}; a body over {@code maxBytes} is 413, malformed JSON, an unknown
+   * field or a value of the wrong type is 400 naming the field and the value.
+   */
+  public static <T> T read(Context ctx, Class<T> type, long maxBytes) {
+    byte[] body;
+    try {
+      body = ctx.bodyInputStream().readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+    } catch (IOException e) {
+      throw new ApiException(400, "(body)", "", "cannot read the request body: " + e.getMessage());
+    }
+    if (body.length > maxBytes) {
+      throw new ApiException(413, "(body)", "> " + maxBytes + " bytes", "request body larger than " + maxBytes
+          + " bytes");
+    }
+    if (body.length == 0) {
+      throw new ApiException(400, "(body)", "", "request body is empty; a JSON object is expected");
+    }
+    try {
+      return MAPPER.readValue(body, type);
+    } catch (UnrecognizedPropertyException e) {
+      throw new ApiException(400, path(e), e.getPropertyName(), "unknown field '" + path(e) + "' (known: "
+          + e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", ")) + ")");
+    } catch (InvalidFormatException e) {
+      throw new ApiException(400, path(e), String.valueOf(e.getValue()), "field '" + path(e) + "' has an invalid value '"
+          + e.getValue() + "' (expected " + e.getTargetType().getSimpleName() + ")");
+    } catch (MismatchedInputException e) {
+      String f = path(e);
+      throw new ApiException(400, f.isEmpty() ? "(body)" : f, "", f.isEmpty()
+          ? "request body must be a JSON object: " + firstLine(e.getOriginalMessage())
+          : "field '" + f + "' has the wrong type: " + firstLine(e.getOriginalMessage()));
+    } catch (JsonMappingException e) {
+      // A record constructor refused a value (IllegalArgumentException names the field and value).
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      if (cause instanceof ApiException api) {
+        throw api;
+      }
+      throw new ApiException(400, path(e).isEmpty() ? "(body)" : path(e), "", firstLine(cause.getMessage()));
+    } catch (JsonParseException e) {
+      throw new ApiException(400, "(body)", "", "malformed JSON: " + firstLine(e.getOriginalMessage()));
+    } catch (JsonProcessingException e) {
+      throw new ApiException(400, "(body)", "", "malformed JSON: " + firstLine(e.getOriginalMessage()));
+    } catch (IOException e) {
+      throw new ApiException(400, "(body)", "", "cannot read the request body: " + e.getMessage());
+    }
+  }
+
+  private static String path(JsonMappingException e) {
+    return e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+        .collect(Collectors.joining("."));
+  }
+
+  private static String firstLine(String s) {
+    return s == null ? "" : s.lines().findFirst().orElse("");
+  }
+
+  /** The error body every 4xx and 5xx carries. */
+  public static ObjectNode error(int status, String message, String field, String value) {
+    ObjectNode n = MAPPER.createObjectNode();
+    n.put("status", status);
+    n.put("error", message);
+    if (field != null) {
+      n.put("field", field);
+      n.put("value", value);
+    }
+    return n;
+  }
+
+  static ObjectNode resources(Resources r) {
+    ObjectNode n = MAPPER.createObjectNode();
+    n.put("cpuMillis", r.cpuMillis());
+    n.put("memoryBytes", r.memoryBytes());
+    return n;
+  }
+
+  static ObjectNode node(NodeView v) {
+    ObjectNode n = MAPPER.createObjectNode();
+    n.put("id", v.id());
+    n.set("capacity", resources(v.capacity()));
+    n.set("used", resources(v.used()));
+    n.set("free", resources(v.free()));
+    n.put("reservations", v.reservations());
+    ObjectNode u = n.putObject("utilisation");
+    u.put("cpu", share(v.used().cpuMillis(), v.capacity().cpuMillis()));
+    u.put("memory", share(v.used().memoryBytes(), v.capacity().memoryBytes()));
+    return n;
+  }
+
+  static double share(long used, long capacity) {
+    return capacity == 0 ? 0 : (double) used / capacity;
+  }
+
+  static ObjectNode reservation(Reservation r) {
+    ObjectNode n = MAPPER.createObjectNode();
+    n.put("id", r.id());
+    n.put("owner", r.owner());
+    n.put("node", r.node());
+    n.set("amount", resources(r.amount()));
+    n.put("priority", r.priority().label());
+    n.put("state", r.state().name().toLowerCase(Locale.ROOT));
+    n.put("created", r.created().toString());
+    n.put("leaseExpiry", r.leaseExpiry().toString());
+    return n;
+  }
+
+  static ObjectNode event(LedgerEvent e) {
+    ObjectNode n = MAPPER.createObjectNode();
+    n.put("sequence", e.sequence());
+    n.put("time", e.time().toString());
+    n.put("type", e.type().name().toLowerCase(Locale.ROOT));
+    n.put("node", e.node());
+    if (e.after() != null) {
+      n.set("reservation", reservation(e.after()));
+    } else if (e.before() != null) {
+      n.set("reservation", reservation(e.before()));
+    }
+    return n;
+  }
+
+  static ObjectNode errorStats(ErrorStats s) {
+    ObjectNode n = MAPPER.createObjectNode();
+    n.put("model", s.model());
+    n.put("count", s.count());
+    n.put("total", s.total());
+    num(n, "mape", s.mape());
+    num(n, "underPredictionRate", s.underPredictionRate());
+    num(n, "exceedanceRate", s.exceedanceRate());
+    num(n, "bias", s.bias());
+    num(n, "qErrorMedian", s.qErrorMedian());
+    num(n, "qErrorP90", s.qErrorP90());
+    return n;
+  }
+
+  /** Puts a number, or null for NaN and infinities (JSON has neither). */
+  static void num(ObjectNode n, String key, double v) {
+    if (Double.isFinite(v)) {
+      n.put(key, v);
+    } else {
+      n.putNull(key);
+    }
+  }
+}

@@ -1,0 +1,327 @@
+package dev.penumbra.server;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.penumbra.core.Priority;
+import dev.penumbra.core.allocate.DeadlineExceededException;
+import dev.penumbra.core.allocate.Sla;
+import dev.penumbra.core.feedback.ErrorTracker;
+import dev.penumbra.core.ledger.Ledger;
+import dev.penumbra.query.QueryGateway;
+import dev.penumbra.query.QueryProfile;
+import dev.penumbra.query.QueryReport;
+import dev.penumbra.query.QueryRequest;
+import dev.penumbra.query.QueryResponse;
+import dev.penumbra.query.predict.Estimate;
+import dev.penumbra.query.shadow.QueryRejectedException;
+import dev.penumbra.query.workload.QuerySpec;
+import dev.penumbra.query.workload.Workload;
+import io.javalin.http.HandlerType;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * Queries on the embedded TPC-H database through a {@link QueryGateway} that reserves on the server's
+ * ledger. Baseline for the dashboard: a fixed equal slot per engine (node memory / engine instances), the
+ * reservation a static pool of workers would hold whatever the query.
+ */
+final class QueryCapability implements Capability {
+  static final String NAME = "query";
+  private static final int RECENT = 50;
+
+  private final Ledger ledger;
+  private final ServerConfig config;
+  private final Consumer<String> progress;
+  private final Timeline timeline = new Timeline("memory", "MiB", 600);
+  private final ArrayDeque<ObjectNode> recent = new ArrayDeque<>();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final long baselineSlot;
+  private volatile QueryGateway gateway;
+  private volatile boolean closed;
+  private volatile MeterRegistry registry;
+  private long shadowNanos;
+  private long primaryNanos;
+  private Workload workload;
+
+  QueryCapability(Ledger ledger, ServerConfig config, Consumer<String> progress) {
+    this.ledger = ledger;
+    this.config = config;
+    this.progress = progress;
+    this.baselineSlot = config.ledger().memory() / config.query().engineInstances();
+  }
+
+  /** The request body of {@code POST /v1/queries}. */
+  record QueryBody(String sql, String user, String priority, Double deadlineSeconds) {}
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public void start() throws Exception {
+    ServerConfig.Query q = config.query();
+    QueryGateway.Builder b = QueryGateway.builder().ledger(ledger).scale(q.scale()).engineInstances(q.engineInstances())
+        .maxRows(q.maxRows()).timeout(q.timeout()).progress(progress);
+    q.cacheDirPath().ifPresent(b::cacheDir);
+    QueryGateway gw = b.build();
+    synchronized (this) {
+      if (closed) {
+        gw.close();
+        return;
+      }
+      workload = Workload.tpch(gw.database().metadata().scale());
+      gateway = gw;
+    }
+  }
+
+  @Override
+  public boolean ready() {
+    return gateway != null && !closed;
+  }
+
+  @Override
+  public int inFlight() {
+    return inFlight.get();
+  }
+
+  @Override
+  public int queued() {
+    QueryGateway gw = gateway;
+    return gw == null ? 0 : gw.waiting();
+  }
+
+  @Override
+  public ErrorTracker errors() {
+    QueryGateway gw = gateway;
+    return gw == null ? new ErrorTracker() : gw.errors();
+  }
+
+  @Override
+  public Timeline timeline() {
+    return timeline;
+  }
+
+  @Override
+  public synchronized double shadowOverhead() {
+    return primaryNanos == 0 ? Double.NaN : (double) shadowNanos / primaryNanos;
+  }
+
+  @Override
+  public void metrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  @Override
+  public void routes(Api api) {
+    api.command(HandlerType.POST, "/v1/queries", ctx -> {
+      QueryBody b = Json.read(ctx, QueryBody.class, config.server().maxBodyBytes());
+      ctx.json(json(submit(b)));
+    });
+    api.get("/v1/queries", ctx -> {
+      ArrayNode arr = Json.MAPPER.createArrayNode();
+      synchronized (recent) {
+        recent.forEach(arr::add);
+      }
+      ctx.json(arr);
+    });
+  }
+
+  /** Validates the body, runs the query through the gateway and records it. */
+  QueryResponse submit(QueryBody b) {
+    if (b.sql() == null || b.sql().isBlank()) {
+      throw new ApiException(400, "sql", String.valueOf(b.sql()), "field 'sql' must not be blank");
+    }
+    String user = b.user() == null ? "anonymous" : b.user();
+    if (user.isBlank() || user.length() > 200) {
+      throw new ApiException(400, "user", user, "field 'user' must be 1 to 200 characters");
+    }
+    Priority p;
+    try {
+      p = b.priority() == null ? Priority.STANDARD : Priority.parse(b.priority());
+    } catch (IllegalArgumentException e) {
+      throw new ApiException(400, "priority", b.priority(), "field 'priority' must be critical, standard or batch");
+    }
+    Sla sla = Sla.of(p);
+    if (b.deadlineSeconds() != null) {
+      double d = b.deadlineSeconds();
+      if (!(d > 0) || d > 86_400) {
+        throw new ApiException(400, "deadlineSeconds", String.valueOf(d),
+            "field 'deadlineSeconds' must be > 0 and <= 86400");
+      }
+      sla = Sla.of(p, Instant.now().plusMillis((long) (d * 1000)));
+    }
+    QueryGateway gw = gateway;
+    if (gw == null || closed) {
+      throw new ApiException(503, null, null, "the query capability is not ready (the database is being prepared)");
+    }
+    if (inFlight.get() >= config.query().maxQueued()) {
+      throw new ApiException(503, null, null, "too many queries in flight (" + config.query().maxQueued() + ")");
+    }
+    inFlight.incrementAndGet();
+    long t0 = System.nanoTime();
+    try {
+      QueryResponse r = gw.submit(new QueryRequest(b.sql(), user, sla));
+      record(r, System.nanoTime() - t0);
+      return r;
+    } catch (QueryRejectedException e) {
+      throw new ApiException(400, "sql", b.sql(), "query rejected ("
+          + e.kind().name().toLowerCase(Locale.ROOT).replace('_', ' ') + "): " + e.getMessage());
+    } catch (DeadlineExceededException e) {
+      throw new ApiException(504, "deadlineSeconds", String.valueOf(b.deadlineSeconds()),
+          "deadline passed while the query waited for a reservation: " + e.getMessage());
+    } finally {
+      inFlight.decrementAndGet();
+    }
+  }
+
+  private void record(QueryResponse r, long latencyNanos) {
+    QueryReport rep = r.report();
+    double mib = 1 << 20;
+    timeline.add(new Timeline.Sample(System.currentTimeMillis(), "#" + rep.reservation().id(),
+        rep.prediction().memoryBytes().point() / mib, rep.reservation().amount().memoryBytes() / mib,
+        rep.actual().peakMemoryBytes() / mib, baselineSlot / mib));
+    synchronized (this) {
+      shadowNanos += rep.shadow().wallNanos();
+      primaryNanos += rep.actual().wallNanos();
+    }
+    ObjectNode summary = Json.MAPPER.createObjectNode();
+    summary.put("time", System.currentTimeMillis());
+    summary.put("sql", r.report().user() + ": " + abbreviate(rep));
+    summary.set("report", report(rep));
+    synchronized (recent) {
+      if (recent.size() == RECENT) {
+        recent.removeFirst();
+      }
+      recent.addLast(summary);
+    }
+    MeterRegistry reg = registry;
+    if (reg != null) {
+      Timer.builder("penumbra.query.latency").description("Query latency, submission to response")
+          .tags("priority", rep.sla().priority().label(), "outcome", rep.outcome().name().toLowerCase(Locale.ROOT))
+          .register(reg).record(Duration.ofNanos(latencyNanos));
+      Timer.builder("penumbra.shadow.time").description("Time spent in shadows").tags("capability", NAME)
+          .register(reg).record(Duration.ofNanos(rep.shadow().wallNanos()));
+    }
+  }
+
+  private static String abbreviate(QueryReport rep) {
+    return rep.outcome().name().toLowerCase(Locale.ROOT);
+  }
+
+  @Override
+  public void demoStep(Random random) {
+    Workload w;
+    synchronized (this) {
+      w = workload;
+    }
+    if (w == null) {
+      return;
+    }
+    QuerySpec spec = w.sample(random);
+    double u = random.nextDouble();
+    String priority = u < 0.2 ? "critical" : u < 0.6 ? "standard" : "batch";
+    try {
+      submit(new QueryBody(spec.sql(), "demo", priority, null));
+    } catch (ApiException e) {
+      if (e.status() != 503) {
+        throw e;
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    QueryGateway gw;
+    synchronized (this) {
+      closed = true;
+      gw = gateway;
+    }
+    if (gw != null) {
+      gw.close();
+    }
+  }
+
+  static ObjectNode json(QueryResponse r) {
+    ObjectNode root = Json.MAPPER.createObjectNode();
+    ArrayNode cols = root.putArray("columns");
+    r.columns().forEach(cols::add);
+    ArrayNode rows = root.putArray("rows");
+    for (List<Object> row : r.rows()) {
+      ArrayNode a = rows.addArray();
+      for (Object v : row) {
+        a.addPOJO(v == null ? null : v instanceof Number || v instanceof Boolean ? v : v.toString());
+      }
+    }
+    root.put("rowCount", r.rowCount());
+    root.set("report", report(r.report()));
+    return root;
+  }
+
+  static ObjectNode report(QueryReport rep) {
+    ObjectNode n = Json.MAPPER.createObjectNode();
+    n.put("user", rep.user());
+    n.put("priority", rep.sla().priority().label());
+    n.put("engine", rep.engine());
+    ObjectNode s = n.putObject("shadow");
+    s.put("fraction", rep.shadow().fraction());
+    s.put("effectiveFraction", rep.shadow().effectiveFraction());
+    s.put("cutOff", rep.shadow().cutOff());
+    s.put("wallNanos", rep.shadow().wallNanos());
+    s.put("cpuNanos", rep.shadow().cpuNanos());
+    ObjectNode p = n.putObject("prediction");
+    p.put("tier", rep.prediction().tier().name().toLowerCase(Locale.ROOT));
+    p.put("lowConfidence", rep.prediction().lowConfidence());
+    p.set("memoryBytes", estimate(rep.prediction().memoryBytes()));
+    p.set("cpuNanos", estimate(rep.prediction().cpuNanos()));
+    p.set("wallNanos", estimate(rep.prediction().wallNanos()));
+    p.set("bytesRead", estimate(rep.prediction().bytesRead()));
+    ObjectNode res = n.putObject("reservation");
+    res.put("id", rep.reservation().id());
+    res.put("node", rep.reservation().node());
+    res.set("requested", Json.resources(rep.reservation().requested()));
+    res.set("amount", Json.resources(rep.reservation().amount()));
+    res.put("queueWaitNanos", rep.reservation().queueWaitNanos());
+    n.put("outcome", rep.outcome().name().toLowerCase(Locale.ROOT));
+    rep.error().ifPresent(e -> n.put("error", e));
+    n.put("attempts", rep.attempts());
+    n.set("actual", profile(rep.actual()));
+    ArrayNode adj = n.putArray("adjustments");
+    for (QueryReport.Adjustment a : rep.adjustments()) {
+      ObjectNode o = adj.addObject();
+      o.put("kind", a.kind().name().toLowerCase(Locale.ROOT));
+      o.set("before", Json.resources(a.before()));
+      o.set("after", Json.resources(a.after()));
+      o.put("reason", a.reason());
+    }
+    return n;
+  }
+
+  private static ObjectNode estimate(Estimate e) {
+    ObjectNode o = Json.MAPPER.createObjectNode();
+    o.put("point", e.point());
+    o.put("p90", e.at(0.9));
+    o.put("p99", e.at(0.99));
+    return o;
+  }
+
+  private static ObjectNode profile(QueryProfile p) {
+    ObjectNode o = Json.MAPPER.createObjectNode();
+    o.put("cpuNanos", p.cpuNanos());
+    o.put("peakMemoryBytes", p.peakMemoryBytes());
+    o.put("wallNanos", p.wallNanos());
+    o.put("bytesRead", p.bytesRead());
+    o.put("rowsScanned", p.rowsScanned());
+    o.put("rowsReturned", p.rowsReturned());
+    o.put("spilledBytes", p.spilledBytes());
+    return o;
+  }
+}

@@ -1,0 +1,295 @@
+package dev.penumbra.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.penumbra.core.Resources;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The server's configuration, validated: one YAML file (every key optional) overridden by environment
+ * variables {@code PENUMBRA_<SECTION>_<KEY>} (camelCase keys in UPPER_SNAKE, e.g. {@code PENUMBRA_SERVER_PORT},
+ * {@code PENUMBRA_QUERY_SCALE}). An unknown key or a bad value throws {@link ConfigException} naming both.
+ *
+ * @param server where and how the HTTP server listens
+ * @param ledger the one ledger node this machine offers
+ * @param query the query capability
+ * @param demo the built-in workload of {@code penumbra demo}
+ */
+public record ServerConfig(Http server, Node ledger, Query query, Demo demo) {
+
+  /**
+   * @param host interface to bind (default 127.0.0.1)
+   * @param port TCP port, 0 picks a free one (default 8080)
+   * @param maxBodyBytes larger request bodies get 413 (default 64 KiB)
+   * @param shutdownGrace how long a stop waits for running work before releasing it (default 30 s)
+   */
+  public record Http(String host, int port, long maxBodyBytes, Duration shutdownGrace) {}
+
+  /**
+   * @param node the node's id (default "local")
+   * @param cores CPU cores offered; 0 means this machine's {@code Runtime.availableProcessors()} (default 0)
+   * @param memory memory budget the ledger may reserve (default 1 GiB)
+   */
+  public record Node(String node, int cores, long memory) {
+    /** The node's capacity. */
+    public Resources capacity() {
+      int c = cores == 0 ? Runtime.getRuntime().availableProcessors() : cores;
+      return Resources.of(c * 1000L, memory);
+    }
+  }
+
+  /**
+   * @param enabled whether the query capability runs (default true)
+   * @param scale TPC-H scale factor of the embedded database (default 0.1)
+   * @param cacheDir where the database is kept; empty means ~/.cache/penumbra
+   * @param engineInstances DuckDB engines, i.e. queries running at once (default 4)
+   * @param maxRows rows returned per query (default 100)
+   * @param timeout per attempt (default 2 min)
+   * @param maxQueued queries admitted but not finished before 503 (default 64)
+   */
+  public record Query(boolean enabled, double scale, String cacheDir, int engineInstances, int maxRows,
+      Duration timeout, int maxQueued) {
+    /** The cache directory, when one is configured. */
+    public Optional<Path> cacheDirPath() {
+      return cacheDir.isBlank() ? Optional.empty() : Optional.of(Path.of(cacheDir));
+    }
+  }
+
+  /**
+   * @param clients concurrent workload clients per capability (default 2)
+   * @param pause pause between one client's submissions (default 200 ms)
+   * @param seed the workload's random seed (default 7)
+   */
+  public record Demo(int clients, Duration pause, long seed) {}
+
+  /** The embedded defaults (no file, no environment). */
+  public static ServerConfig defaults() {
+    return parse(MAPPER.createObjectNode(), Map.of());
+  }
+
+  /** Reads a YAML file (or only the defaults when {@code file} is null) with overrides from {@code env}. */
+  public static ServerConfig load(Path file, Map<String, String> env) {
+    ObjectNode root;
+    if (file == null) {
+      root = MAPPER.createObjectNode();
+    } else {
+      try {
+        JsonNode n = MAPPER.readTree(Files.readString(file));
+        if (n == null || n.isMissingNode() || n.isNull()) {
+          root = MAPPER.createObjectNode();
+        } else if (n instanceof ObjectNode o) {
+          root = o;
+        } else {
+          throw new ConfigException("(root)", n.toString(), "must be a mapping of sections");
+        }
+      } catch (IOException e) {
+        throw new ConfigException("(file)", file.toString(), "cannot be read as YAML: "
+            + e.getMessage().lines().findFirst().orElse(""));
+      }
+    }
+    return parse(root, env);
+  }
+
+  private static final ObjectMapper MAPPER = new ObjectMapper(new YAMLFactory());
+
+  /** Section -> key -> default value (as YAML text), the single list of what a file may say. */
+  static final Map<String, Map<String, String>> KEYS = keys();
+
+  private static Map<String, Map<String, String>> keys() {
+    Map<String, Map<String, String>> k = new LinkedHashMap<>();
+    k.put("server", ordered("host", "127.0.0.1", "port", "8080", "maxBodyBytes", "65536", "shutdownGrace", "30s"));
+    k.put("ledger", ordered("node", "local", "cores", "0", "memory", "1GiB"));
+    k.put("query", ordered("enabled", "true", "scale", "0.1", "cacheDir", "", "engineInstances", "4",
+        "maxRows", "100", "timeout", "2m", "maxQueued", "64"));
+    k.put("demo", ordered("clients", "2", "pause", "200ms", "seed", "7"));
+    return k;
+  }
+
+  private static Map<String, String> ordered(String... kv) {
+    Map<String, String> m = new LinkedHashMap<>();
+    for (int i = 0; i < kv.length; i += 2) {
+      m.put(kv[i], kv[i + 1]);
+    }
+    return m;
+  }
+
+  /** The environment variable overriding {@code section.key}. */
+  static String envName(String section, String key) {
+    return "PENUMBRA_" + section.toUpperCase(Locale.ROOT) + "_" + key.replaceAll("([a-z])([A-Z])", "$1_$2")
+        .toUpperCase(Locale.ROOT);
+  }
+
+  private static ServerConfig parse(ObjectNode root, Map<String, String> env) {
+    Map<String, String> v = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> s = it.next();
+      Map<String, String> known = KEYS.get(s.getKey());
+      if (known == null) {
+        throw new ConfigException(s.getKey(), s.getValue().toString(), "unknown section (one of " + KEYS.keySet() + ")");
+      }
+      if (!s.getValue().isObject()) {
+        throw new ConfigException(s.getKey(), s.getValue().toString(), "must be a mapping");
+      }
+      for (Iterator<Map.Entry<String, JsonNode>> f = s.getValue().fields(); f.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = f.next();
+        String key = s.getKey() + "." + e.getKey();
+        if (!known.containsKey(e.getKey())) {
+          throw new ConfigException(key, e.getValue().toString(), "unknown key (one of " + known.keySet() + ")");
+        }
+        if (e.getValue().isContainerNode()) {
+          throw new ConfigException(key, e.getValue().toString(), "must be a single value");
+        }
+        v.put(key, e.getValue().isNull() ? "" : e.getValue().asText());
+      }
+    }
+    for (var s : KEYS.entrySet()) {
+      for (var k : s.getValue().entrySet()) {
+        String key = s.getKey() + "." + k.getKey();
+        String fromEnv = env.get(envName(s.getKey(), k.getKey()));
+        if (fromEnv != null) {
+          v.put(key, fromEnv);
+        } else {
+          v.putIfAbsent(key, k.getValue());
+        }
+      }
+    }
+    Values r = new Values(v);
+    Http http = new Http(r.text("server.host", false), (int) r.integer("server.port", 0, 65535),
+        r.integer("server.maxBodyBytes", 256, 64 << 20), r.duration("server.shutdownGrace", Duration.ZERO));
+    long memory = r.bytes("ledger.memory");
+    if (memory < (16L << 20)) {
+      throw new ConfigException("ledger.memory", v.get("ledger.memory"), "must be at least 16MiB");
+    }
+    Node node = new Node(r.text("ledger.node", false), (int) r.integer("ledger.cores", 0, 4096), memory);
+    double scale = r.number("query.scale");
+    if (!(scale > 0) || scale > 100) {
+      throw new ConfigException("query.scale", v.get("query.scale"), "must be > 0 and <= 100");
+    }
+    Query query = new Query(r.bool("query.enabled"), scale, r.text("query.cacheDir", true),
+        (int) r.integer("query.engineInstances", 1, 256), (int) r.integer("query.maxRows", 0, 100_000),
+        r.duration("query.timeout", Duration.ofMillis(1)), (int) r.integer("query.maxQueued", 1, 100_000));
+    Demo demo = new Demo((int) r.integer("demo.clients", 1, 64), r.duration("demo.pause", Duration.ZERO),
+        r.integer("demo.seed", Long.MIN_VALUE, Long.MAX_VALUE));
+    return new ServerConfig(http, node, query, demo);
+  }
+
+  /** This configuration with another port (the command line's {@code --port}). */
+  public ServerConfig withPort(int port) {
+    if (port < 0 || port > 65535) {
+      throw new ConfigException("server.port", Integer.toString(port), "must be in [0, 65535]");
+    }
+    return new ServerConfig(new Http(server.host(), port, server.maxBodyBytes(), server.shutdownGrace()), ledger,
+        query, demo);
+  }
+
+  /** An invalid configuration: the key, its value and why. */
+  public static final class ConfigException extends IllegalArgumentException {
+    private final String key;
+    private final String value;
+
+    ConfigException(String key, String value, String why) {
+      super("invalid configuration: " + key + " = '" + value + "': " + why);
+      this.key = key;
+      this.value = value;
+    }
+
+    public String key() {
+      return key;
+    }
+
+    public String value() {
+      return value;
+    }
+  }
+
+  private record Values(Map<String, String> v) {
+    String text(String key, boolean blankAllowed) {
+      String s = v.get(key).strip();
+      if (!blankAllowed && s.isEmpty()) {
+        throw new ConfigException(key, s, "must not be blank");
+      }
+      return s;
+    }
+
+    long integer(String key, long min, long max) {
+      String s = v.get(key).strip();
+      long n;
+      try {
+        n = Long.parseLong(s);
+      } catch (NumberFormatException e) {
+        throw new ConfigException(key, s, "not an integer");
+      }
+      if (n < min || n > max) {
+        throw new ConfigException(key, s, "must be in [" + min + ", " + max + "]");
+      }
+      return n;
+    }
+
+    double number(String key) {
+      String s = v.get(key).strip();
+      try {
+        return Double.parseDouble(s);
+      } catch (NumberFormatException e) {
+        throw new ConfigException(key, s, "not a number");
+      }
+    }
+
+    boolean bool(String key) {
+      String s = v.get(key).strip().toLowerCase(Locale.ROOT);
+      if (!List.of("true", "false").contains(s)) {
+        throw new ConfigException(key, s, "must be true or false");
+      }
+      return s.equals("true");
+    }
+
+    long bytes(String key) {
+      String s = v.get(key).strip();
+      try {
+        return Resources.parseBytes(s);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(key, s, "not an amount of memory such as 512MiB or 2GiB");
+      }
+    }
+
+    Duration duration(String key, Duration min) {
+      String s = v.get(key).strip();
+      Duration d;
+      try {
+        d = parseDuration(s);
+      } catch (IllegalArgumentException | DateTimeParseException e) {
+        throw new ConfigException(key, s, "not a duration such as 500ms, 30s, 2m");
+      }
+      if (d.compareTo(min) < 0) {
+        throw new ConfigException(key, s, "must be at least " + min);
+      }
+      return d;
+    }
+  }
+
+  /** Parses 500ms, 30s, 2m, 1h (or an ISO-8601 duration such as PT30S). */
+  static Duration parseDuration(String s) {
+    var m = java.util.regex.Pattern.compile("(\\d+)\\s*(ms|s|m|h)").matcher(s);
+    if (m.matches()) {
+      long n = Long.parseLong(m.group(1));
+      return switch (m.group(2)) {
+        case "ms" -> Duration.ofMillis(n);
+        case "s" -> Duration.ofSeconds(n);
+        case "m" -> Duration.ofMinutes(n);
+        default -> Duration.ofHours(n);
+      };
+    }
+    return Duration.parse(s);
+  }
+}

@@ -1,0 +1,156 @@
+package dev.penumbra.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The dashboard in a real headless Chromium, driven through chromedriver's W3C WebDriver endpoints. Skips
+ * when Debian's chromium and chromium-driver are not installed.
+ */
+class DashboardBrowserTest {
+  @TempDir Path profile;
+
+  @Test
+  void pageLoadsChartsRenderAndAQueryShowsItsReport() throws Exception {
+    Optional<Path> chromium = find("chromium", "chromium-browser", "google-chrome");
+    Optional<Path> driver = find("chromedriver");
+    Assumptions.assumeTrue(chromium.isPresent() && driver.isPresent(),
+        "chromium and chromedriver are not installed (apt-get install -y chromium chromium-driver); skipping");
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Process cd = new ProcessBuilder(driver.get().toString(), "--port=" + port).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    PenumbraServer server = TestServers.started(Map.of());
+    String wd = "http://127.0.0.1:" + port;
+    String session = null;
+    try {
+      waitFor(() -> call("GET", wd + "/status", null).path("value").path("ready").asBoolean(), 15_000);
+      // One query before the page opens, so the capability's chart has data from the first poll.
+      assertThat(TestServers.post(server, "/v1/queries", "{\"sql\": \"SELECT count(*) FROM orders\"}").status())
+          .isEqualTo(200);
+      ObjectNode caps = Json.MAPPER.createObjectNode();
+      ObjectNode opts = caps.putObject("capabilities").putObject("alwaysMatch").putObject("goog:chromeOptions");
+      opts.put("binary", chromium.get().toString());
+      var args = opts.putArray("args");
+      for (String a : List.of("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+          "--disable-background-networking", "--disable-component-update", "--disable-sync",
+          "--disable-dev-shm-usage", "--window-size=1280,1000", "--user-data-dir=" + profile)) {
+        args.add(a);
+      }
+      JsonNode created = call("POST", wd + "/session", caps);
+      session = created.path("value").path("sessionId").asText();
+      assertThat(session).as(created.toString()).isNotBlank();
+      String base = wd + "/session/" + session;
+      call("POST", base + "/url", Json.MAPPER.createObjectNode().put("url", server.url() + "/"));
+      assertThat(script(base, "return document.title").asText()).isEqualTo("Penumbra");
+      // The page marks itself loaded after its first successful fetch; charts then hold data.
+      waitFor(() -> script(base, "return document.body.dataset.loaded").asText().equals("true"), 20_000);
+      waitFor(() -> script(base, "return Number(document.body.dataset.points || 0)").asInt() > 0, 20_000);
+      JsonNode drawn = script(base, """
+          const out = {};
+          for (const c of document.querySelectorAll('canvas')) {
+            const chart = Chart.getChart(c);
+            const pts = chart ? chart.data.datasets.reduce((n, d) => n + d.data.length, 0) : 0;
+            const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let ink = 0;
+            for (let i = 3; i < px.length; i += 4) if (px[i] !== 0) ink++;
+            out[c.id] = {points: pts, ink: ink, width: c.width};
+          }
+          return out;""");
+      assertThat(drawn.has("utilisation")).as(drawn.toString()).isTrue();
+      assertThat(drawn.has("cap-query")).as(drawn.toString()).isTrue();
+      for (JsonNode c : drawn) {
+        assertThat(c.get("points").asInt()).as(drawn.toString()).isPositive();
+        assertThat(c.get("ink").asInt()).as(drawn.toString()).isGreaterThan(1000);
+      }
+      // Submit a query through the form and wait for its report.
+      script(base, """
+          document.getElementById('sql').value = 'SELECT r_name FROM region ORDER BY r_name';
+          document.getElementById('priority').value = 'critical';
+          document.getElementById('submit').click();
+          return true;""");
+      waitFor(() -> !script(base, "return document.getElementById('report').dataset.status").asText()
+          .matches("idle|running"), 30_000);
+      assertThat(script(base, "return document.getElementById('report').dataset.status").asText()).isEqualTo("done");
+      String report = script(base, "return document.getElementById('report').textContent").asText();
+      assertThat(report).contains("5 rows").contains("outcome completed").contains("reservation #")
+          .contains("\"priority\": \"critical\"").contains("AFRICA");
+    } finally {
+      if (session != null) {
+        try {
+          call("DELETE", wd + "/session/" + session, null);
+        } catch (IOException ignored) {
+          // chromedriver is killed next anyway
+        }
+      }
+      cd.destroy();
+      server.close();
+    }
+  }
+
+  private static JsonNode script(String base, String js) throws Exception {
+    ObjectNode body = Json.MAPPER.createObjectNode().put("script", js);
+    body.putArray("args");
+    JsonNode r = call("POST", base + "/execute/sync", body);
+    if (r.path("value").has("error")) {
+      throw new AssertionError("script failed: " + r);
+    }
+    return r.path("value");
+  }
+
+  private static JsonNode call(String method, String url, JsonNode body) throws IOException, InterruptedException {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json");
+    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+        : HttpRequest.BodyPublishers.ofString(body.toString()));
+    return Json.MAPPER.readTree(TestServers.HTTP.send(b.build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body());
+  }
+
+  interface Check {
+    boolean ok() throws Exception;
+  }
+
+  private static void waitFor(Check check, long millis) throws Exception {
+    long end = System.currentTimeMillis() + millis;
+    Exception last = null;
+    while (System.currentTimeMillis() < end) {
+      try {
+        if (check.ok()) {
+          return;
+        }
+      } catch (IOException e) {
+        last = e;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("condition not met within " + millis + " ms", last);
+  }
+
+  private static Optional<Path> find(String... names) {
+    for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(java.io.File.pathSeparator)) {
+      for (String n : names) {
+        Path p = Path.of(dir, n);
+        if (Files.isExecutable(p)) {
+          return Optional.of(p);
+        }
+      }
+    }
+    return Optional.empty();
+  }
+}

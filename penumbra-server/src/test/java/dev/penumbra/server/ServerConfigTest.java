@@ -1,0 +1,79 @@
+package dev.penumbra.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ServerConfigTest {
+  @TempDir Path dir;
+
+  @Test
+  void defaultsAreDocumentedValues() {
+    ServerConfig c = ServerConfig.defaults();
+    assertThat(c.server().port()).isEqualTo(8080);
+    assertThat(c.server().host()).isEqualTo("127.0.0.1");
+    assertThat(c.server().maxBodyBytes()).isEqualTo(65536);
+    assertThat(c.ledger().memory()).isEqualTo(1L << 30);
+    assertThat(c.ledger().capacity().cpuMillis()).isEqualTo(Runtime.getRuntime().availableProcessors() * 1000L);
+    assertThat(c.query().scale()).isEqualTo(0.1);
+    assertThat(c.query().cacheDirPath()).isEmpty();
+    assertThat(c.query().timeout()).isEqualTo(Duration.ofMinutes(2));
+  }
+
+  @Test
+  void fileThenEnvironmentOverride() throws Exception {
+    Path f = write("server:\n  port: 9001\n  shutdownGrace: 5s\nledger:\n  memory: 2GiB\n  cores: 3\nquery:\n  scale: 0.01\n");
+    ServerConfig c = ServerConfig.load(f, Map.of("PENUMBRA_SERVER_PORT", "9002", "PENUMBRA_QUERY_MAX_ROWS", "7"));
+    assertThat(c.server().port()).isEqualTo(9002);
+    assertThat(c.server().shutdownGrace()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(c.ledger().capacity().cpuMillis()).isEqualTo(3000);
+    assertThat(c.ledger().memory()).isEqualTo(2L << 30);
+    assertThat(c.query().scale()).isEqualTo(0.01);
+    assertThat(c.query().maxRows()).isEqualTo(7);
+    assertThat(ServerConfig.envName("query", "engineInstances")).isEqualTo("PENUMBRA_QUERY_ENGINE_INSTANCES");
+  }
+
+  @Test
+  void invalidValuesNameKeyAndValue() throws Exception {
+    assertInvalid("server:\n  port: 70000\n", "server.port", "70000");
+    assertInvalid("server:\n  port: eighty\n", "server.port", "eighty");
+    assertInvalid("ledger:\n  memory: lots\n", "ledger.memory", "lots");
+    assertInvalid("ledger:\n  memory: 1MiB\n", "ledger.memory", "1MiB");
+    assertInvalid("query:\n  scale: -1\n", "query.scale", "-1");
+    assertInvalid("query:\n  timeout: soon\n", "query.timeout", "soon");
+    assertInvalid("query:\n  enabled: maybe\n", "query.enabled", "maybe");
+    assertInvalid("server:\n  prot: 80\n", "server.prot", "80");
+    assertInvalid("sever:\n  port: 80\n", "sever", "");
+    assertInvalid("server: [1, 2]\n", "server", "[1,2]");
+    assertInvalid("server:\n  port: [\n", "(file)", "");
+  }
+
+  @Test
+  void invalidEnvironmentNamesKey() {
+    assertThatThrownBy(() -> ServerConfig.load(null, Map.of("PENUMBRA_SERVER_PORT", "-5")))
+        .isInstanceOf(ServerConfig.ConfigException.class).hasMessageContaining("server.port = '-5'");
+    assertThatThrownBy(() -> ServerConfig.defaults().withPort(99999)).hasMessageContaining("server.port = '99999'");
+  }
+
+  private void assertInvalid(String yaml, String key, String value) throws Exception {
+    Path f = write(yaml);
+    assertThatThrownBy(() -> ServerConfig.load(f, Map.of()))
+        .isInstanceOf(ServerConfig.ConfigException.class)
+        .satisfies(e -> {
+          assertThat(((ServerConfig.ConfigException) e).key()).isEqualTo(key);
+          assertThat(e.getMessage()).contains(key).contains(value);
+        });
+  }
+
+  private Path write(String yaml) throws Exception {
+    Path f = Files.createTempFile(dir, "config", ".yaml");
+    Files.writeString(f, yaml);
+    return f;
+  }
+}
