@@ -41,9 +41,15 @@ class ServeCommandTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"serve, --port, 70000", "serve, --port, x", "demo, --duration, -1", "serve, --config, /no/such.yaml"})
+  @CsvSource({"serve, --port, 70000", "serve, --port, x", "demo, --duration, -1", "serve, --config, /no/such.yaml",
+      "bench server, --clients, 0", "bench server, --requests, -5", "bench server, --seconds, 0",
+      "bench server, --query-share, 2", "bench server, --format, xml"})
   void badOptionsExit2NamingTheOptionAndValue(String command, String option, String value) {
-    Run r = run(command, option, value);
+    String[] words = command.split(" ");
+    String[] args = java.util.Arrays.copyOf(words, words.length + 2);
+    args[words.length] = option;
+    args[words.length + 1] = value;
+    Run r = run(args);
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains(option).contains(value);
     assertThat(r.out()).isEmpty();

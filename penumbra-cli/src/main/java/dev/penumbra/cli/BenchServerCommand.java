@@ -1,0 +1,109 @@
+package dev.penumbra.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.penumbra.server.ServerConfig;
+import dev.penumbra.server.bench.LoadBench;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code penumbra bench server}: a bounded load test of the control plane on loopback — concurrent clients, a
+ * fixed number of requests or a time limit, whichever comes first — with the ledger invariant checked on every
+ * ledger event and nothing left reserved afterwards.
+ */
+@Command(
+    name = "server",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Starts the control plane on a free 127.0.0.1 port and loads it with concurrent clients (query submissions",
+      "of mixed priority and reads of nodes, reservations, events, metrics) until --requests or --seconds is reached."
+    })
+final class BenchServerCommand implements Callable<Integer> {
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--clients", paramLabel = "N", defaultValue = "8", description = "Concurrent clients. Default: ${DEFAULT-VALUE}.")
+  int clients;
+
+  @Option(names = "--requests", paramLabel = "N", defaultValue = "600", description = "Requests in all. Default: ${DEFAULT-VALUE}.")
+  int requests;
+
+  @Option(names = "--seconds", paramLabel = "S", defaultValue = "60", description = "Time limit. Default: ${DEFAULT-VALUE}.")
+  double seconds;
+
+  @Option(names = "--query-share", paramLabel = "F", defaultValue = "0.5",
+      description = "Share of requests that submit a query, in [0, 1]. Default: ${DEFAULT-VALUE}.")
+  double queryShare;
+
+  @Option(names = "--scale", paramLabel = "SF", description = "TPC-H scale factor of the embedded database. Default: the server's (0.1).")
+  Double scale;
+
+  @Option(names = "--format", paramLabel = "table|json", defaultValue = "table", description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
+  String format;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!List.of("table", "json").contains(format)) {
+      throw QueryCommand.invalid(spec, "--format", format, "not one of table, json");
+    }
+    if (clients < 1) {
+      throw QueryCommand.invalid(spec, "--clients", Integer.toString(clients), "must be >= 1");
+    }
+    if (requests < 1) {
+      throw QueryCommand.invalid(spec, "--requests", Integer.toString(requests), "must be >= 1");
+    }
+    if (!(seconds > 0) || Double.isInfinite(seconds)) {
+      throw QueryCommand.invalid(spec, "--seconds", Double.toString(seconds), "must be > 0 and finite");
+    }
+    if (!(queryShare >= 0 && queryShare <= 1)) {
+      throw QueryCommand.invalid(spec, "--query-share", Double.toString(queryShare), "must be in [0, 1]");
+    }
+    ServerConfig cfg = ServerConfig.defaults();
+    if (scale != null) {
+      if (!(scale > 0) || scale > 100) {
+        throw QueryCommand.invalid(spec, "--scale", scale.toString(), "must be in (0, 100]");
+      }
+      ServerConfig.Query q = cfg.query();
+      cfg = new ServerConfig(cfg.server(), cfg.ledger(), new ServerConfig.Query(q.enabled(), scale, q.cacheDir(),
+          q.engineInstances(), q.maxRows(), q.timeout(), q.maxQueued()), cfg.demo());
+    }
+    PrintStream err = System.err;
+    LoadBench.Options options = new LoadBench.Options(clients, requests,
+        Duration.ofNanos((long) (seconds * 1e9)), queryShare, 42);
+    err.printf(Locale.ROOT, "bench server: %d clients, %d requests or %.0f s, %.0f%% queries, on 127.0.0.1%n",
+        clients, requests, seconds, queryShare * 100);
+    int step = Math.max(1, requests / 20);
+    LoadBench.Result r = LoadBench.run(cfg, options, done -> {
+      if (done % step == 0) {
+        err.printf(Locale.ROOT, "  %d/%d requests%n", done, requests);
+      }
+    });
+    if (format.equals("json")) {
+      System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
+    } else {
+      PrintStream out = System.out;
+      out.printf(Locale.ROOT, "requests %d in %.1f s: %.1f/s; statuses %s%n", r.sent(), r.seconds(), r.perSecond(), r.byStatus());
+      out.printf(Locale.ROOT, "latency ms      count      p50      p99      max%n");
+      print(out, "all", r.all());
+      r.byKind().forEach((k, v) -> print(out, k, v));
+      out.printf(Locale.ROOT, "5xx: %d (target 0); no response: %d%n", r.serverErrors(), r.transportErrors());
+      out.printf(Locale.ROOT, "ledger events checked: %d, invariant violations: %d (target 0)%n",
+          r.ledgerEvents(), r.invariantViolations());
+      out.printf(Locale.ROOT, "left reserved after the load: %d (target 0)%n", r.leftReserved());
+    }
+    boolean ok = r.serverErrors() == 0 && r.invariantViolations() == 0 && r.leftReserved() == 0 && r.transportErrors() == 0;
+    return ok ? 0 : 1;
+  }
+
+  private static void print(PrintStream out, String kind, LoadBench.Latency l) {
+    out.printf(Locale.ROOT, "%-12s %8d %8.1f %8.1f %8.1f%n", kind, l.count(), l.p50(), l.p99(), l.max());
+  }
+}

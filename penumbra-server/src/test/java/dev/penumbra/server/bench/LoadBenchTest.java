@@ -1,0 +1,60 @@
+package dev.penumbra.server.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.penumbra.core.Priority;
+import dev.penumbra.core.Resources;
+import dev.penumbra.core.ManualClock;
+import dev.penumbra.core.ledger.Ledger;
+import dev.penumbra.server.ServerConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class LoadBenchTest {
+
+  @Test
+  void aSmallLoadEndsCleanWithEveryRequestAnswered() throws Exception {
+    ServerConfig cfg = ServerConfig.load(null, Map.of(
+        "PENUMBRA_QUERY_SCALE", "0.01",
+        "PENUMBRA_QUERY_CACHE_DIR", Path.of("target", "test-cache").toAbsolutePath().toString(),
+        "PENUMBRA_LEDGER_MEMORY", "512MiB", "PENUMBRA_LEDGER_CORES", "2"));
+    AtomicInteger progress = new AtomicInteger();
+    LoadBench.Result r = LoadBench.run(cfg, new LoadBench.Options(3, 30, Duration.ofSeconds(60), 0.5, 1),
+        progress::set);
+    assertThat(r.sent()).isEqualTo(30);
+    assertThat(progress.get()).isEqualTo(30);
+    assertThat(r.byStatus()).containsOnlyKeys(200);
+    assertThat(r.serverErrors()).isZero();
+    assertThat(r.transportErrors()).isZero();
+    assertThat(r.byKind()).containsKeys("query", "read");
+    assertThat(r.ledgerEvents()).isPositive();
+    assertThat(r.invariantViolations()).isZero();
+    assertThat(r.leftReserved()).isZero();
+    assertThat(r.all().p99()).isGreaterThanOrEqualTo(r.all().p50());
+  }
+
+  @Test
+  void theInvariantCheckSeesAnOverfullNode() {
+    Ledger ledger = Ledger.inMemory(new ManualClock(Instant.EPOCH));
+    ledger.addNode("n", Resources.cpu(1000));
+    ledger.reserve("a", "n", Resources.cpu(600), Priority.BATCH, Duration.ofMinutes(1));
+    assertThat(LoadBench.holds(ledger.snapshot())).isTrue();
+    var s = ledger.snapshot();
+    // A snapshot whose reservations exceed what the node reports used is caught.
+    var forged = new dev.penumbra.core.ledger.LedgerSnapshot(s.sequence(), s.time(), s.nodes(),
+        java.util.List.of(s.reservations().get(0), s.reservations().get(0)));
+    assertThat(LoadBench.holds(forged)).isFalse();
+  }
+
+  @Test
+  void badOptionsAreNamed() {
+    assertThatThrownBy(() -> new LoadBench.Options(0, 1, Duration.ofSeconds(1), 0.5, 1)).hasMessageContaining("clients");
+    assertThatThrownBy(() -> new LoadBench.Options(1, 1, Duration.ZERO, 0.5, 1)).hasMessageContaining("limit");
+    assertThatThrownBy(() -> new LoadBench.Options(1, 1, Duration.ofSeconds(1), 1.5, 1)).hasMessageContaining("1.5");
+  }
+}
