@@ -1,0 +1,85 @@
+package dev.penumbra.task;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** The executor's state of one running task. Resource state is guarded by this object's monitor. */
+final class TaskRun {
+
+  final String id;
+  final TaskSpec spec;
+  final TaskModel model;
+  final long threadId;
+  final long startMillis;
+  final long submitNanos;
+  final CompletableFuture<TaskResult> future = new CompletableFuture<>();
+
+  // Guarded by this.
+  final List<Piece> pieces = new ArrayList<>();
+  long baseReservation = -1;
+  boolean ended;
+  long stallNanos;
+  int hits;
+  int misses;
+
+  // Written under the monitor, read by the sampler without it.
+  volatile long heldBytes;
+  volatile int heldThreads;
+  volatile int extras;
+  volatile boolean progressed;
+  final AtomicLong ioBytes = new AtomicLong();
+  final AtomicLong workerCpuNanos = new AtomicLong();
+
+  // Sampler thread only.
+  long lastCpu = -1;
+  long lastAlloc = -1;
+  long lastIo;
+  long lastFullMillis = Long.MIN_VALUE;
+  int stride = 1;
+  long nextFullTick;
+  final double[] values = new double[Signal.COUNT];
+  double[] peaks = new double[0];
+
+  TaskRun(String id, TaskSpec spec, TaskModel model, long threadId, long startMillis) {
+    this.id = id;
+    this.spec = spec;
+    this.model = model;
+    this.threadId = threadId;
+    this.startMillis = startMillis;
+    this.submitNanos = System.nanoTime();
+  }
+
+  /** Raises the recorded peak of {@code s} in the bucket of {@code elapsed}. */
+  void peak(int bucket, int s, double v) {
+    int i = bucket * Signal.COUNT + s;
+    if (i >= peaks.length) {
+      peaks = Arrays.copyOf(peaks, (bucket + 1) * Signal.COUNT);
+    }
+    if (v > peaks[i]) {
+      peaks[i] = v;
+    }
+  }
+
+  /** Units of {@code kind} in live pieces (warm ones still being filled included). */
+  int owned(Piece.Kind kind) {
+    int n = 0;
+    for (Piece p : pieces) {
+      if (p.kind == kind && !p.released) {
+        n += p.units;
+      }
+    }
+    return n;
+  }
+
+  boolean filling(Piece.Kind kind) {
+    for (Piece p : pieces) {
+      if (p.kind == kind && !p.released && !p.isReady()) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
