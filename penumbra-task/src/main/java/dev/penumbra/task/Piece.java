@@ -22,6 +22,8 @@ final class Piece {
   final List<Object> free = new ArrayList<>();
   final CountDownLatch ready = new CountDownLatch(1);
   boolean warm;
+  /** The warm-up thread has begun filling it (its units appear in {@link #free} one by one). */
+  boolean started;
   boolean released;
   int inUse;
   /** Clock millis since it has been entirely unused (creation for a warm piece). */

@@ -88,6 +88,7 @@ public final class TaskExecutor implements AutoCloseable {
   private final LongAdder rejected = new LongAdder();
   private final LongAdder yielded = new LongAdder();
   private final LongAdder hookFailures = new LongAdder();
+  private final LongAdder cancelled = new LongAdder();
   // Sampler-only (tick is synchronized), published through volatile reads in stats().
   private volatile long ticks;
   private volatile long taskSteps;
@@ -290,7 +291,7 @@ public final class TaskExecutor implements AutoCloseable {
     if (failure == null) {
       synchronized (this) {
         // The sampler writes peaks under the tick lock; the final sample is taken here from accounted use.
-        run.model.profile().record(run.peaks.clone());
+        run.model.profile().record(run.peaks());
       }
     } else {
       failed.increment();
@@ -533,6 +534,11 @@ public final class TaskExecutor implements AutoCloseable {
           if (taken.size() == units) {
             break;
           }
+          // A warm-up still queued behind other tasks' would be slower than granting now: cancel it.
+          for (Piece p : run.unstarted(kind)) {
+            releasePiece(run, p, true);
+            cancelled.increment();
+          }
           if (run.filling(kind)) {
             waited = true;
             try {
@@ -605,7 +611,7 @@ public final class TaskExecutor implements AutoCloseable {
   private void takeFree(TaskRun run, Piece.Kind kind, int units, List<Taken> taken) {
     for (int pass = 0; pass < 3 && taken.size() < units; pass++) {
       for (Piece p : run.pieces) {
-        if (p.kind != kind || p.released || !p.isReady() || p.free.isEmpty()) {
+        if (p.kind != kind || p.released || p.free.isEmpty()) {
           continue;
         }
         boolean match = switch (pass) {
@@ -929,22 +935,24 @@ public final class TaskExecutor implements AutoCloseable {
   private void fill(TaskRun r, List<Piece> pieces, Resources predicted) {
     try {
       for (Piece p : pieces) {
-        List<Object> units = new ArrayList<>(p.units);
-        for (int i = 0; i < p.units; i++) {
-          synchronized (r) {
-            if (p.released) {
-              break;
-            }
-          }
-          units.add(p.kind == Piece.Kind.MEMORY ? newBlock() : new Worker(r.id));
-        }
         synchronized (r) {
           if (p.released) {
-            if (p.kind == Piece.Kind.THREAD) {
-              units.forEach(w -> ((Worker) w).stop());
+            continue;
+          }
+          p.started = true;
+        }
+        // Unit by unit, so the task can take what is ready while the rest is being warmed.
+        for (int i = 0; i < p.units; i++) {
+          Object unit = p.kind == Piece.Kind.MEMORY ? newBlock() : new Worker(r.id);
+          synchronized (r) {
+            if (p.released) {
+              if (unit instanceof Worker w) {
+                w.stop();
+              }
+              break;
             }
-          } else {
-            p.free.addAll(units);
+            p.free.add(unit);
+            r.notifyAll();
           }
         }
       }
@@ -1022,7 +1030,7 @@ public final class TaskExecutor implements AutoCloseable {
       ut = acct.usedThreadMillis;
     }
     return new TaskStats(submitted.sum(), completed.sum(), failed.sum(), hits.sum(), misses.sum(), warmed.sum(),
-        warmUsed.sum(), warmDenied.sum(), graceReleases.sum(), queued.sum(), degraded.sum(), rejected.sum(),
+        warmUsed.sum(), warmDenied.sum(), cancelled.sum(), graceReleases.sum(), queued.sum(), degraded.sum(), rejected.sum(),
         yielded.sum(), hookFailures.sum(), ticks, taskSteps, fullSamples, samplerCpuNanos, rb, ub, rt, ut);
   }
 
@@ -1073,7 +1081,7 @@ public final class TaskExecutor implements AutoCloseable {
     private Duration lease = Duration.ofMinutes(10);
     private Duration bucket = Duration.ofMillis(20);
     private Duration queueTimeout = Duration.ofSeconds(30);
-    private int blockBytes = 1 << 20;
+    private int blockBytes = 256 << 10;
     private int maxStride = 8;
     private boolean warming = true;
     private boolean sampling = true;
@@ -1140,7 +1148,10 @@ public final class TaskExecutor implements AutoCloseable {
       return this;
     }
 
-    /** Memory block size in bytes, 4 KiB .. 64 MiB. Default 1 MiB. */
+    /**
+     * Memory block size in bytes, 4 KiB .. 64 MiB. Default 256 KiB: below half a G1 region, so blocks are not
+     * humongous objects.
+     */
     public Builder blockSize(long bytes) {
       if (bytes < 4096 || bytes > (64L << 20)) {
         throw new IllegalArgumentException("blockSize must be in [4096, 67108864] bytes, was " + bytes);

@@ -60,14 +60,21 @@ public final class TaskProfile {
   }
 
   /**
-   * Folds one finished task in.
+   * Folds one finished task in (the executor does this when a task succeeds).
    *
-   * @param peaks per-bucket peaks of the task, index {@code bucket * Signal.COUNT + signal}; its length / COUNT
-   *     is the number of buckets the task reached
+   * @param peaks the task's per-bucket peaks, finite and >= 0, at index
+   *     {@code bucket * Signal.values().length + signal.ordinal()}; its length / {@code Signal.values().length} is
+   *     the number of buckets the task reached
    */
-  synchronized void record(double[] peaks) {
-    if (peaks.length % Signal.COUNT != 0) {
-      throw new IllegalArgumentException("peaks length must be a multiple of " + Signal.COUNT + ", was " + peaks.length);
+  public synchronized void record(double[] peaks) {
+    if (peaks == null || peaks.length % Signal.COUNT != 0) {
+      throw new IllegalArgumentException("peaks length must be a multiple of " + Signal.COUNT + ", was "
+          + (peaks == null ? "null" : peaks.length));
+    }
+    for (int i = 0; i < peaks.length; i++) {
+      if (!(peaks[i] >= 0) || Double.isInfinite(peaks[i])) {
+        throw new IllegalArgumentException("peaks[" + i + "] must be finite and >= 0, was " + peaks[i]);
+      }
     }
     Table t = table;
     int taskBuckets = Math.min(peaks.length / Signal.COUNT, MAX_BUCKETS);

@@ -41,7 +41,9 @@ final class TaskRun {
   int stride = 1;
   long nextFullTick;
   final double[] values = new double[Signal.COUNT];
-  double[] peaks = new double[0];
+  double[] peaks = new double[8 * Signal.COUNT];
+  /** Buckets of {@link #peaks} in use. */
+  int peakBuckets;
 
   TaskRun(String id, TaskSpec spec, TaskModel model, long threadId, long startMillis) {
     this.id = id;
@@ -56,11 +58,20 @@ final class TaskRun {
   void peak(int bucket, int s, double v) {
     int i = bucket * Signal.COUNT + s;
     if (i >= peaks.length) {
-      peaks = Arrays.copyOf(peaks, (bucket + 1) * Signal.COUNT);
+      // Doubling keeps the per-tick cost constant for long tasks.
+      peaks = Arrays.copyOf(peaks, Math.max(peaks.length * 2, (bucket + 1) * Signal.COUNT));
+    }
+    if (bucket >= peakBuckets) {
+      peakBuckets = bucket + 1;
     }
     if (v > peaks[i]) {
       peaks[i] = v;
     }
+  }
+
+  /** The recorded peaks of the buckets reached. */
+  double[] peaks() {
+    return Arrays.copyOf(peaks, peakBuckets * Signal.COUNT);
   }
 
   /** Units of {@code kind} in live pieces (warm ones still being filled included). */
@@ -81,5 +92,16 @@ final class TaskRun {
       }
     }
     return false;
+  }
+
+  /** Warm pieces of {@code kind} the warm-up thread has not started on yet. */
+  List<Piece> unstarted(Piece.Kind kind) {
+    List<Piece> out = new ArrayList<>(1);
+    for (Piece p : pieces) {
+      if (p.kind == kind && !p.released && p.warm && !p.started) {
+        out.add(p);
+      }
+    }
+    return out;
   }
 }

@@ -12,6 +12,8 @@ package dev.penumbra.task;
  * @param warmed warm reservations made
  * @param warmUsed warm reservations that became ACTIVE
  * @param warmDenied warm reservations the ledger had no room for
+ * @param warmCancelled warm reservations not yet started when their task asked, released so the request is
+ *     granted at once instead of waiting behind other warm-ups
  * @param graceReleases reservations released because they stayed unused for the grace period
  * @param queued requests that had to wait for capacity (fallback QUEUE)
  * @param degraded thread requests run with fewer threads (fallback DEGRADE)
@@ -36,6 +38,7 @@ public record TaskStats(
     long warmed,
     long warmUsed,
     long warmDenied,
+    long warmCancelled,
     long graceReleases,
     long queued,
     long degraded,
