@@ -84,6 +84,10 @@ final class BenchTaskCommand implements Callable<Integer> {
       description = "Grace period of unused reservations in milliseconds (0-3600000). Default: ${DEFAULT-VALUE}.")
   int grace;
 
+  @Option(names = "--horizon", paramLabel = "MS", defaultValue = "100",
+      description = "Forecast horizon (how far ahead to warm) in milliseconds (1-3600000). Default: ${DEFAULT-VALUE}.")
+  int horizon;
+
   @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "Workload seed. Default: ${DEFAULT-VALUE}.")
   long seed;
 
@@ -164,6 +168,9 @@ final class BenchTaskCommand implements Callable<Integer> {
     if (grace < 0 || grace > 3_600_000) {
       throw invalid("--grace", Integer.toString(grace), "must be in 0..3600000");
     }
+    if (horizon < 1 || horizon > 3_600_000) {
+      throw invalid("--horizon", Integer.toString(horizon), "must be in 1..3600000");
+    }
     if (overheadTasks < 0 || overheadTasks > 10_000) {
       throw invalid("--overhead-tasks", Integer.toString(overheadTasks), "must be in 0..10000");
     }
@@ -214,7 +221,7 @@ final class BenchTaskCommand implements Callable<Integer> {
     try (TaskExecutor ex = TaskExecutor.builder(ledger, "jvm")
         .interval(Duration.ofMillis(interval))
         .grace(Duration.ofMillis(grace))
-        .horizon(Duration.ofMillis(Math.max(50, 4L * interval)))
+        .horizon(Duration.ofMillis(horizon))
         .bucket(Duration.ofMillis(Math.max(10, interval)))
         .warming(penumbra)
         .build()) {
@@ -345,8 +352,8 @@ final class BenchTaskCommand implements Callable<Integer> {
 
   private void writeTable(List<ModeResult> modes, List<Overhead> overheads, double stepNanos, double wall) {
     PrintStream out = System.out;
-    out.printf(Locale.ROOT, "Task benchmark: %d tasks per mode, %d at once, sampling every %d ms, grace %d ms, seed %d%n%n",
-        tasks, concurrency, interval, grace, seed);
+    out.printf(Locale.ROOT, "Task benchmark: %d tasks per mode, %d at once, sampling every %d ms, horizon %d ms, grace %d ms, seed %d%n%n",
+        tasks, concurrency, interval, horizon, grace, seed);
     List<String[]> rows = new ArrayList<>();
     rows.add(new String[] {"mode", "p50 ms", "p99 ms", "mean ms", "stall p50", "stall p99", "hits", "misses",
         "mem GiB*s res/used", "threads s res/used", "warmed", "warm used", "grace rel.", "queued", "failed",
@@ -391,6 +398,7 @@ final class BenchTaskCommand implements Callable<Integer> {
     root.put("concurrency", concurrency);
     root.put("interval_ms", interval);
     root.put("grace_ms", grace);
+    root.put("horizon_ms", horizon);
     root.put("seed", seed);
     root.put("wall_seconds", wall);
     ObjectNode ms = root.putObject("modes");
@@ -409,6 +417,7 @@ final class BenchTaskCommand implements Callable<Integer> {
       o.put("warmed", s.warmed());
       o.put("warm_used", s.warmUsed());
       o.put("warm_denied", s.warmDenied());
+      o.put("warm_helped", s.warmHelped());
       o.put("grace_releases", s.graceReleases());
       o.put("queued", s.queued());
       o.put("degraded", s.degraded());

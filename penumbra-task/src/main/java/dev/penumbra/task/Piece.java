@@ -2,7 +2,6 @@ package dev.penumbra.task;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * One reservation's worth of a task's resources: memory blocks or worker threads, with the ledger reservation
@@ -20,10 +19,11 @@ final class Piece {
   final boolean base;
   /** Free blocks ({@code byte[]}) or idle workers ({@link Worker}). */
   final List<Object> free = new ArrayList<>();
-  final CountDownLatch ready = new CountDownLatch(1);
   boolean warm;
-  /** The warm-up thread has begun filling it (its units appear in {@link #free} one by one). */
-  boolean started;
+  /** Units nobody has started to allocate yet (the warm-up thread or the task itself claims them one by one). */
+  int unfilled;
+  /** Units being allocated right now. */
+  int inFlight;
   boolean released;
   int inUse;
   /** Clock millis since it has been entirely unused (creation for a warm piece). */
@@ -38,7 +38,8 @@ final class Piece {
     this.idleSince = now;
   }
 
+  /** Every unit allocated. */
   boolean isReady() {
-    return ready.getCount() == 0;
+    return unfilled == 0 && inFlight == 0;
   }
 }

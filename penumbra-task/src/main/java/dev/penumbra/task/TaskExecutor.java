@@ -88,7 +88,7 @@ public final class TaskExecutor implements AutoCloseable {
   private final LongAdder rejected = new LongAdder();
   private final LongAdder yielded = new LongAdder();
   private final LongAdder hookFailures = new LongAdder();
-  private final LongAdder cancelled = new LongAdder();
+  private final LongAdder helped = new LongAdder();
   // Sampler-only (tick is synchronized), published through volatile reads in stats().
   private volatile long ticks;
   private volatile long taskSteps;
@@ -132,7 +132,11 @@ public final class TaskExecutor implements AutoCloseable {
       this.warmer = b.warmer;
       this.ownedWarmer = null;
     } else {
-      this.ownedWarmer = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("penumbra-warmer").unstarted(r));
+      // Warm-ups of different tasks run side by side; a task that asks before its warm-up got a turn
+      // allocates the rest itself, so the pool size bounds warming throughput, not any task's wait.
+      int threads = Math.max(2, Runtime.getRuntime().availableProcessors() / 2);
+      this.ownedWarmer = Executors.newFixedThreadPool(threads,
+          r -> Thread.ofPlatform().daemon().name("penumbra-warmer").unstarted(r));
       this.warmer = ownedWarmer;
     }
     if (b.sampling) {
@@ -232,13 +236,11 @@ public final class TaskExecutor implements AutoCloseable {
       if (blocks > 0) {
         Piece p = new Piece(Piece.Kind.MEMORY, blocks, r.id(), true, false, now);
         p.free.addAll(blockList);
-        p.ready.countDown();
         run.pieces.add(p);
       }
       for (Worker w : workers) {
         Piece p = new Piece(Piece.Kind.THREAD, 1, r.id(), true, false, now);
         p.free.add(w);
-        p.ready.countDown();
         run.pieces.add(p);
       }
       run.stallNanos += System.nanoTime() - t0;
@@ -528,18 +530,20 @@ public final class TaskExecutor implements AutoCloseable {
     boolean waited = false;
     try {
       while (true) {
+        Piece claimed = null;
         synchronized (run) {
           checkNotEnded(run);
           takeFree(run, kind, units, taken);
           if (taken.size() == units) {
             break;
           }
-          // A warm-up still queued behind other tasks' would be slower than granting now: cancel it.
-          for (Piece p : run.unstarted(kind)) {
-            releasePiece(run, p, true);
-            cancelled.increment();
-          }
-          if (run.filling(kind)) {
+          // A warm-up not finished yet: allocate its remaining units here rather than wait behind the warm-up
+          // thread (which may be busy with other tasks); the reservation is kept and becomes ACTIVE.
+          claimed = run.unfilled(kind);
+          if (claimed != null) {
+            claimed.unfilled--;
+            claimed.inFlight++;
+          } else if (run.filling(kind)) {
             waited = true;
             try {
               run.wait(1);
@@ -549,6 +553,28 @@ public final class TaskExecutor implements AutoCloseable {
             }
             continue;
           }
+        }
+        if (claimed != null) {
+          waited = true;
+          Object unit = kind == Piece.Kind.MEMORY ? newBlock() : new Worker(run.id);
+          synchronized (run) {
+            claimed.inFlight--;
+            run.notifyAll();
+            if (claimed.released) {
+              if (unit instanceof Worker w) {
+                w.stop();
+              }
+              continue;
+            }
+            if (claimed.warm && !activate(run, claimed)) {
+              continue;
+            }
+            claimed.inUse++;
+            run.warmFloor[kind.ordinal()] = 0;
+            taken.add(new Taken(claimed, unit));
+          }
+          helped.increment();
+          continue;
         }
         waited = true;
         int missing = units - taken.size();
@@ -567,8 +593,7 @@ public final class TaskExecutor implements AutoCloseable {
         synchronized (run) {
           Piece p = new Piece(kind, missing, r.id(), false, false, now);
           p.free.addAll(fresh);
-          p.ready.countDown();
-          run.pieces.add(p);
+            run.pieces.add(p);
           run.extras++;
           if (run.ended) {
             drop(p);
@@ -622,23 +647,30 @@ public final class TaskExecutor implements AutoCloseable {
         if (!match) {
           continue;
         }
-        if (p.warm) {
-          try {
-            ledger.activate(p.reservationId);
-            p.warm = false;
-            warmUsed.increment();
-          } catch (IllegalStateException e) {
-            // Expired or preempted before use: the piece is gone.
-            log.info("warm reservation {} of task {} ended before use: {}", p.reservationId, run.id, e.getMessage());
-            releasePiece(run, p, false);
-            continue;
-          }
+        if (p.warm && !activate(run, p)) {
+          continue;
         }
+        run.warmFloor[kind.ordinal()] = 0;
         while (taken.size() < units && !p.free.isEmpty()) {
           taken.add(new Taken(p, p.free.remove(p.free.size() - 1)));
           p.inUse++;
         }
       }
+    }
+  }
+
+  /** Under the run's monitor: WARM -> ACTIVE; false when the reservation ended meanwhile (the piece is dropped). */
+  private boolean activate(TaskRun run, Piece p) {
+    try {
+      ledger.activate(p.reservationId);
+      p.warm = false;
+      warmUsed.increment();
+      return true;
+    } catch (IllegalStateException e) {
+      // Expired or preempted before use: the piece is gone.
+      log.info("warm reservation {} of task {} ended before use: {}", p.reservationId, run.id, e.getMessage());
+      releasePiece(run, p, false);
+      return false;
     }
   }
 
@@ -891,14 +923,14 @@ public final class TaskExecutor implements AutoCloseable {
         return;
       }
       int haveBlocks = r.owned(Piece.Kind.MEMORY);
-      if (wantBlocks > haveBlocks) {
+      if (wantBlocks > haveBlocks && wantBlocks > r.warmFloor[Piece.Kind.MEMORY.ordinal()]) {
         Piece p = reserveWarm(r, Piece.Kind.MEMORY, wantBlocks - haveBlocks, now);
         if (p != null) {
           fresh.add(p);
         }
       }
       int haveThreads = r.owned(Piece.Kind.THREAD);
-      if (wantThreads > haveThreads) {
+      if (wantThreads > haveThreads && wantThreads > r.warmFloor[Piece.Kind.THREAD.ordinal()]) {
         Piece p = reserveWarm(r, Piece.Kind.THREAD, wantThreads - haveThreads, now);
         if (p != null) {
           fresh.add(p);
@@ -924,6 +956,7 @@ public final class TaskExecutor implements AutoCloseable {
       return null;
     }
     Piece p = new Piece(kind, units, res.id(), false, true, now);
+    p.unfilled = units;
     r.pieces.add(p);
     r.extras++;
     warmed.increment();
@@ -935,23 +968,25 @@ public final class TaskExecutor implements AutoCloseable {
   private void fill(TaskRun r, List<Piece> pieces, Resources predicted) {
     try {
       for (Piece p : pieces) {
-        synchronized (r) {
-          if (p.released) {
-            continue;
+        // Unit by unit, claimed under the lock, so the task can take what is ready and allocate the rest itself.
+        while (true) {
+          synchronized (r) {
+            if (p.released || p.unfilled == 0) {
+              break;
+            }
+            p.unfilled--;
+            p.inFlight++;
           }
-          p.started = true;
-        }
-        // Unit by unit, so the task can take what is ready while the rest is being warmed.
-        for (int i = 0; i < p.units; i++) {
           Object unit = p.kind == Piece.Kind.MEMORY ? newBlock() : new Worker(r.id);
           synchronized (r) {
+            p.inFlight--;
             if (p.released) {
               if (unit instanceof Worker w) {
                 w.stop();
               }
-              break;
+            } else {
+              p.free.add(unit);
             }
-            p.free.add(unit);
             r.notifyAll();
           }
         }
@@ -972,10 +1007,13 @@ public final class TaskExecutor implements AutoCloseable {
           }
         }
       }
-    } finally {
+    } catch (RuntimeException | Error e) {
+      log.warn("warm-up of task {} failed: {}", r.id, e.toString());
       synchronized (r) {
         for (Piece p : pieces) {
-          p.ready.countDown();
+          if (!p.released && p.warm && p.inUse == 0) {
+            releasePiece(r, p, true);
+          }
         }
         r.notifyAll();
       }
@@ -986,7 +1024,10 @@ public final class TaskExecutor implements AutoCloseable {
   private void graceCheck(TaskRun r, long now) {
     synchronized (r) {
       for (Piece p : r.pieces) {
-        if (!p.base && !p.released && p.inUse == 0 && p.isReady() && now - p.idleSince >= graceMillis) {
+        if (!p.base && !p.released && p.inUse == 0 && p.inFlight == 0 && now - p.idleSince >= graceMillis) {
+          if (p.warm) {
+            r.warmFloor[p.kind.ordinal()] = Math.max(r.warmFloor[p.kind.ordinal()], r.owned(p.kind));
+          }
           releasePiece(r, p, true);
           graceReleases.increment();
         }
@@ -1030,7 +1071,7 @@ public final class TaskExecutor implements AutoCloseable {
       ut = acct.usedThreadMillis;
     }
     return new TaskStats(submitted.sum(), completed.sum(), failed.sum(), hits.sum(), misses.sum(), warmed.sum(),
-        warmUsed.sum(), warmDenied.sum(), cancelled.sum(), graceReleases.sum(), queued.sum(), degraded.sum(), rejected.sum(),
+        warmUsed.sum(), warmDenied.sum(), helped.sum(), graceReleases.sum(), queued.sum(), degraded.sum(), rejected.sum(),
         yielded.sum(), hookFailures.sum(), ticks, taskSteps, fullSamples, samplerCpuNanos, rb, ub, rt, ut);
   }
 

@@ -20,6 +20,12 @@ final class TaskRun {
   // Guarded by this.
   final List<Piece> pieces = new ArrayList<>();
   long baseReservation = -1;
+  /**
+   * Per {@link Piece.Kind}: the units owned when a warm piece of that kind was released unused after the grace
+   * period. Warming again needs a forecast above it (the need must have grown), so a forecast that keeps
+   * overshooting does not warm, release and warm again; the task taking units of that kind clears it.
+   */
+  final int[] warmFloor = new int[Piece.Kind.values().length];
   boolean ended;
   long stallNanos;
   int hits;
@@ -94,14 +100,13 @@ final class TaskRun {
     return false;
   }
 
-  /** Warm pieces of {@code kind} the warm-up thread has not started on yet. */
-  List<Piece> unstarted(Piece.Kind kind) {
-    List<Piece> out = new ArrayList<>(1);
+  /** A live piece of {@code kind} with units nobody has started to allocate, or null. */
+  Piece unfilled(Piece.Kind kind) {
     for (Piece p : pieces) {
-      if (p.kind == kind && !p.released && p.warm && !p.started) {
-        out.add(p);
+      if (p.kind == kind && !p.released && p.unfilled > 0) {
+        return p;
       }
     }
-    return out;
+    return null;
   }
 }

@@ -12,8 +12,8 @@ package dev.penumbra.task;
  * @param warmed warm reservations made
  * @param warmUsed warm reservations that became ACTIVE
  * @param warmDenied warm reservations the ledger had no room for
- * @param warmCancelled warm reservations not yet started when their task asked, released so the request is
- *     granted at once instead of waiting behind other warm-ups
+ * @param warmHelped units of warm reservations the task allocated itself because it asked before the warm-up
+ *     threads had got to them (the reservation is kept and becomes ACTIVE)
  * @param graceReleases reservations released because they stayed unused for the grace period
  * @param queued requests that had to wait for capacity (fallback QUEUE)
  * @param degraded thread requests run with fewer threads (fallback DEGRADE)
@@ -38,7 +38,7 @@ public record TaskStats(
     long warmed,
     long warmUsed,
     long warmDenied,
-    long warmCancelled,
+    long warmHelped,
     long graceReleases,
     long queued,
     long degraded,
