@@ -72,6 +72,10 @@ final class BenchTaskCommand implements Callable<Integer> {
       description = "Tasks per mode. Default: ${DEFAULT-VALUE}.")
   int tasks;
 
+  @Option(names = "--warmup", paramLabel = "N", defaultValue = "60",
+      description = "Tasks per mode run first and not measured (JIT, heap growth). Default: ${DEFAULT-VALUE}.")
+  int warmup;
+
   @Option(names = "--concurrency", paramLabel = "N", defaultValue = "8",
       description = "Tasks running at once. Default: ${DEFAULT-VALUE}.")
   int concurrency;
@@ -159,6 +163,9 @@ final class BenchTaskCommand implements Callable<Integer> {
     if (tasks < 1 || tasks > 100_000) {
       throw invalid("--tasks", Integer.toString(tasks), "must be in 1..100000");
     }
+    if (warmup < 0 || warmup > 100_000) {
+      throw invalid("--warmup", Integer.toString(warmup), "must be in 0..100000");
+    }
     if (concurrency < 1 || concurrency > 256) {
       throw invalid("--concurrency", Integer.toString(concurrency), "must be in 1..256");
     }
@@ -187,8 +194,15 @@ final class BenchTaskCommand implements Callable<Integer> {
     double stepNanos;
     try {
       List<TaskWorkload.Plan> plans = TaskWorkload.plan(tasks, seed);
+      if (warmup > 0) {
+        // The JVM's first minutes (JIT, heap growth) would otherwise fall on whichever mode runs first.
+        List<TaskWorkload.Plan> warm = TaskWorkload.plan(warmup, seed + 1);
+        for (String mode : MODES) {
+          runMode(mode + " (warm-up)", mode, warm, workload, err);
+        }
+      }
       for (String mode : MODES) {
-        modes.add(runMode(mode, plans, workload, err));
+        modes.add(runMode(mode, mode, plans, workload, err));
       }
       if (overheadTasks > 0) {
         overheads.add(overhead("adaptive", 8, err));
@@ -209,7 +223,8 @@ final class BenchTaskCommand implements Callable<Integer> {
     return 0;
   }
 
-  private ModeResult runMode(String mode, List<TaskWorkload.Plan> plans, TaskWorkload workload, PrintStream err)
+  private ModeResult runMode(String label, String mode, List<TaskWorkload.Plan> plans, TaskWorkload workload,
+      PrintStream err)
       throws InterruptedException, ExecutionException, TimeoutException {
     Ledger ledger = Ledger.inMemory(Clock.systemUTC());
     // Room for every task at its peak and its warm-up: the comparison is about grant latency, not queueing.
@@ -232,7 +247,7 @@ final class BenchTaskCommand implements Callable<Integer> {
         TaskSpec s = workload.spec(p, mode.equals("static"), penumbra);
         results.add(ex.submit(s, workload.body(p)).whenComplete((r, e) -> slots.release()));
         if ((p.index() + 1) % step == 0) {
-          err.printf(Locale.ROOT, "bench task: %s %d/%d tasks submitted%n", mode, p.index() + 1, plans.size());
+          err.printf(Locale.ROOT, "bench task: %s %d/%d tasks submitted%n", label, p.index() + 1, plans.size());
         }
       }
       CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).get(10, TimeUnit.MINUTES);
@@ -244,7 +259,7 @@ final class BenchTaskCommand implements Callable<Integer> {
     int failed = (int) results.stream().filter(f -> !f.join().succeeded()).count();
     ModeResult r = new ModeResult(mode, plans.size(), failed, quantile(latency, 0.5), quantile(latency, 0.99),
         Arrays.stream(latency).average().orElse(Double.NaN), quantile(stall, 0.5), quantile(stall, 0.99), wall, stats);
-    err.printf(Locale.ROOT, "bench task: %s done in %.1fs, p50 %.1f ms, p99 %.1f ms%n", mode, wall, r.p50Ms(), r.p99Ms());
+    err.printf(Locale.ROOT, "bench task: %s done in %.1fs, p50 %.1f ms, p99 %.1f ms%n", label, wall, r.p50Ms(), r.p99Ms());
     return r;
   }
 
@@ -395,6 +410,7 @@ final class BenchTaskCommand implements Callable<Integer> {
     ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     ObjectNode root = mapper.createObjectNode();
     root.put("tasks", tasks);
+    root.put("warmup_tasks", warmup);
     root.put("concurrency", concurrency);
     root.put("interval_ms", interval);
     root.put("grace_ms", grace);

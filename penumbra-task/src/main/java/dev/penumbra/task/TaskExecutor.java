@@ -70,6 +70,7 @@ public final class TaskExecutor implements AutoCloseable {
   private final ConcurrentHashMap<String, TaskProfile> profiles = new ConcurrentHashMap<>();
   private final AtomicLong sequence = new AtomicLong();
   private final Object runsLock = new Object();
+  private final java.util.concurrent.ConcurrentLinkedQueue<TaskRun> finished = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private volatile TaskRun[] runs = new TaskRun[0];
   private final Object capacity = new Object();
   private volatile boolean closed;
@@ -250,6 +251,7 @@ public final class TaskExecutor implements AutoCloseable {
 
   /** Ends a run: releases everything it holds, teaches its type's profile, completes its future. */
   void complete(TaskRun run, Throwable failure) {
+    long endNanos = System.nanoTime();
     long now = clock.millis();
     long bytes = 0;
     long threads = 0;
@@ -291,17 +293,16 @@ public final class TaskExecutor implements AutoCloseable {
     }
     signalCapacity();
     if (failure == null) {
-      synchronized (this) {
-        // The sampler writes peaks under the tick lock; the final sample is taken here from accounted use.
-        run.model.profile().record(run.peaks());
-      }
+      // The sampler owns the run's peaks: it teaches the profile at its next tick, so ending a task never
+      // waits for a tick in progress.
+      finished.add(run);
     } else {
       failed.increment();
     }
     completed.increment();
     TaskResult result;
     synchronized (run) {
-      result = new TaskResult(run.id, run.spec.type(), Duration.ofNanos(System.nanoTime() - run.submitNanos),
+      result = new TaskResult(run.id, run.spec.type(), Duration.ofNanos(endNanos - run.submitNanos),
           Duration.ofNanos(run.stallNanos), run.hits, run.misses, failure);
     }
     run.future.complete(result);
@@ -826,6 +827,9 @@ public final class TaskExecutor implements AutoCloseable {
    */
   public synchronized void tick() {
     long cpu0 = probe.currentThreadCpuNanos();
+    for (TaskRun done; (done = finished.poll()) != null; ) {
+      done.model.profile().record(done.peaks());
+    }
     long now = clock.millis();
     long t = ++ticks;
     TaskRun[] rs = runs;
