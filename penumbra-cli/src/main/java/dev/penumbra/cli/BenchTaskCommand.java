@@ -84,11 +84,11 @@ final class BenchTaskCommand implements Callable<Integer> {
       description = "Sampling interval in milliseconds (1-1000). Default: ${DEFAULT-VALUE}.")
   int interval;
 
-  @Option(names = "--grace", paramLabel = "MS", defaultValue = "200",
+  @Option(names = "--grace", paramLabel = "MS", defaultValue = "100",
       description = "Grace period of unused reservations in milliseconds (0-3600000). Default: ${DEFAULT-VALUE}.")
   int grace;
 
-  @Option(names = "--horizon", paramLabel = "MS", defaultValue = "100",
+  @Option(names = "--horizon", paramLabel = "MS", defaultValue = "50",
       description = "Forecast horizon (how far ahead to warm) in milliseconds (1-3600000). Default: ${DEFAULT-VALUE}.")
   int horizon;
 
@@ -205,7 +205,7 @@ final class BenchTaskCommand implements Callable<Integer> {
         modes.add(runMode(mode, mode, plans, workload, err));
       }
       if (overheadTasks > 0) {
-        overheads.add(overhead("adaptive", 8, err));
+        overheads.add(overhead("adaptive", 32, err));
         overheads.add(overhead("every tick", 1, err));
       }
       stepNanos = modelStepNanos();

@@ -13,6 +13,7 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -97,6 +98,16 @@ public final class TaskExecutor implements AutoCloseable {
   private volatile long samplerCpuNanos;
   private long[] dueIds = new long[64];
   private TaskRun[] dueRuns = new TaskRun[64];
+  private boolean[] readFlags = new boolean[64];
+  /** Runs by the tick of their next full sample (modulo WHEEL > the largest stride). Sampler only. */
+  private static final int WHEEL = 128;
+  @SuppressWarnings("unchecked")
+  private final ArrayDeque<TaskRun>[] wheel = new ArrayDeque[WHEEL];
+  private final java.util.concurrent.ConcurrentLinkedQueue<TaskRun> urgent = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.util.Set<TaskRun> withExtras = ConcurrentHashMap.newKeySet();
+  private static final long[] EMPTY = new long[0];
+  /** A waiting task's thread is still read every this many full samples. */
+  static final int READ_EVERY = 4;
 
   // Resource-time accounting, guarded by itself.
   private final Accounting acct = new Accounting();
@@ -140,6 +151,9 @@ public final class TaskExecutor implements AutoCloseable {
           r -> Thread.ofPlatform().daemon().name("penumbra-warmer").unstarted(r));
       this.warmer = ownedWarmer;
     }
+    for (int i = 0; i < WHEEL; i++) {
+      wheel[i] = new ArrayDeque<>();
+    }
     if (b.sampling) {
       this.sampler = Executors.newSingleThreadScheduledExecutor(
           r -> Thread.ofPlatform().daemon().name("penumbra-task-sampler").unstarted(r));
@@ -182,6 +196,7 @@ public final class TaskExecutor implements AutoCloseable {
       execute(ref.get(), body);
     });
     TaskRun run = register(spec, t.threadId());
+    run.thread = t;
     t.setName("penumbra-task-" + run.id);
     ref.set(run);
     registered.countDown();
@@ -200,6 +215,7 @@ public final class TaskExecutor implements AutoCloseable {
       runs = rs;
     }
     submitted.increment();
+    nudge(run);
     return run;
   }
 
@@ -411,6 +427,7 @@ public final class TaskExecutor implements AutoCloseable {
           throw new IllegalArgumentException("progress must be in [0, 1], was " + fraction);
         }
         run.progressed = true;
+        nudge(run);
       }
     };
   }
@@ -430,6 +447,10 @@ public final class TaskExecutor implements AutoCloseable {
     long held = (long) taken.size() * blockBytes;
     synchronized (run) {
       run.heldBytes += held;
+      run.peak(run.model.profile().bucketOf(clock.millis() - run.startMillis), Signal.MEMORY.ordinal(), run.heldBytes);
+      if (run.heldBytes > run.upperBytes) {
+        nudge(run);
+      }
     }
     account(clock.millis(), 0, held, 0, 0);
     return new MemoryLease() {
@@ -483,6 +504,10 @@ public final class TaskExecutor implements AutoCloseable {
     int n = taken.size();
     synchronized (run) {
       run.heldThreads += n;
+      run.peak(run.model.profile().bucketOf(clock.millis() - run.startMillis), Signal.THREADS.ordinal(), run.heldThreads);
+      if (run.heldThreads > run.upperThreads) {
+        nudge(run);
+      }
     }
     account(clock.millis(), 0, 0, 0, n);
     CountDownLatch done = new CountDownLatch(n);
@@ -596,6 +621,7 @@ public final class TaskExecutor implements AutoCloseable {
           p.free.addAll(fresh);
             run.pieces.add(p);
           run.extras++;
+          withExtras.add(run);
           if (run.ended) {
             drop(p);
             releaseQuietly(r.id(), run.id);
@@ -828,72 +854,126 @@ public final class TaskExecutor implements AutoCloseable {
   public synchronized void tick() {
     long cpu0 = probe.currentThreadCpuNanos();
     for (TaskRun done; (done = finished.poll()) != null; ) {
-      done.model.profile().record(done.peaks());
+      double[] peaks;
+      synchronized (done) {
+        peaks = done.peaks();
+      }
+      done.model.profile().record(peaks);
     }
     long now = clock.millis();
     long t = ++ticks;
-    TaskRun[] rs = runs;
     int due = 0;
-    long steps = 0;
-    for (TaskRun r : rs) {
-      if (r.ended) {
-        continue;
-      }
-      steps++;
-      long elapsed = now - r.startMillis;
-      int b = r.model.profile().bucketOf(elapsed);
-      long held = r.heldBytes;
-      int threads = r.heldThreads;
-      r.peak(b, Signal.MEMORY.ordinal(), held);
-      r.peak(b, Signal.THREADS.ordinal(), threads);
-      boolean isDue = t >= r.nextFullTick || r.progressed || r.lastFullMillis == Long.MIN_VALUE
-          || held > r.model.upper(Signal.MEMORY) || threads > r.model.upper(Signal.THREADS);
-      if (isDue) {
-        if (due == dueIds.length) {
-          dueIds = Arrays.copyOf(dueIds, due * 2);
-          dueRuns = Arrays.copyOf(dueRuns, due * 2);
-        }
-        dueIds[due] = r.threadId;
-        dueRuns[due++] = r;
+    // Only due runs are visited: those whose stride ends now (the wheel) and those that nudged themselves
+    // (new, progress reported, or holding more than the last forecast's bound).
+    for (TaskRun r; (r = urgent.poll()) != null; ) {
+      r.urgent.set(false);
+      due = addDue(r, t, due);
+    }
+    ArrayDeque<TaskRun> slot = wheel[(int) (t & (WHEEL - 1))];
+    for (TaskRun r; (r = slot.poll()) != null; ) {
+      if (r.nextFullTick == t) {
+        due = addDue(r, t, due);
       }
     }
     if (due > 0) {
-      long[] ids = Arrays.copyOf(dueIds, due);
-      long[] cpu = probe.cpuNanos(ids);
-      long[] alloc = probe.allocatedBytes(ids);
+      // Thread reads cost a system call per thread (about 0.5-1 µs each): they are skipped for a parked or
+      // waiting thread, which uses no CPU and allocates nothing, except every READ_EVERY-th full sample.
+      int reads = 0;
       for (int i = 0; i < due; i++) {
         TaskRun r = dueRuns[i];
+        Thread th = r.thread;
+        boolean read = th == null || th.getState() == Thread.State.RUNNABLE || ++r.unread >= READ_EVERY;
+        if (read) {
+          r.unread = 0;
+          dueIds[reads++] = r.threadId;
+        }
+        readFlags[i] = read;
+      }
+      long[] cpu = EMPTY;
+      long[] alloc = EMPTY;
+      if (reads > 0) {
+        long[] ids = Arrays.copyOf(dueIds, reads);
+        cpu = probe.cpuNanos(ids);
+        alloc = probe.allocatedBytes(ids);
+      }
+      for (int i = 0, j = 0; i < due; i++) {
+        TaskRun r = dueRuns[i];
         dueRuns[i] = null;
-        fullSample(r, now, t, cpu[i], alloc[i]);
+        if (readFlags[i]) {
+          fullSample(r, now, t, true, cpu[j], alloc[j]);
+          j++;
+        } else {
+          fullSample(r, now, t, false, -1, -1);
+        }
       }
       fullSamples += due;
     }
-    for (TaskRun r : rs) {
-      if (r.extras > 0 && !r.ended) {
+    for (java.util.Iterator<TaskRun> it = withExtras.iterator(); it.hasNext(); ) {
+      TaskRun r = it.next();
+      if (r.ended || r.extras == 0) {
+        it.remove();
+      } else {
         graceCheck(r, now);
       }
     }
-    taskSteps += steps;
+    taskSteps += runs.length;
     samplerCpuNanos += probe.currentThreadCpuNanos() - cpu0;
   }
 
-  private void fullSample(TaskRun r, long now, long tick, long cpuNanos, long allocBytes) {
+  private int addDue(TaskRun r, long t, int due) {
+    if (r.ended || r.lastSampledTick == t) {
+      return due;
+    }
+    r.lastSampledTick = t;
+    if (due == dueIds.length) {
+      dueIds = Arrays.copyOf(dueIds, due * 2);
+      dueRuns = Arrays.copyOf(dueRuns, due * 2);
+      readFlags = Arrays.copyOf(readFlags, due * 2);
+    }
+    dueRuns[due] = r;
+    return due + 1;
+  }
+
+  /** Has the sampler take a full sample of the run at its next tick. */
+  void nudge(TaskRun r) {
+    if (r.urgent.compareAndSet(false, true)) {
+      urgent.add(r);
+    }
+  }
+
+  private void fullSample(TaskRun r, long now, long tick, boolean read, long cpuNanos, long allocBytes) {
     r.progressed = false;
     double[] v = r.values;
     long io = r.ioBytes.get();
-    long cpu = cpuNanos < 0 ? r.lastCpu : cpuNanos + r.workerCpuNanos.get();
     long dt = r.lastFullMillis == Long.MIN_VALUE ? 0 : now - r.lastFullMillis;
     if (dt > 0) {
-      v[Signal.CPU.ordinal()] = r.lastCpu < 0 || cpu < r.lastCpu ? 0 : (cpu - r.lastCpu) / 1000.0 / dt;
       v[Signal.IO.ordinal()] = (io - r.lastIo) * 1000.0 / dt;
-      v[Signal.ALLOCATION.ordinal()] = r.lastAlloc < 0 || allocBytes < r.lastAlloc ? 0 : (allocBytes - r.lastAlloc) * 1000.0 / dt;
     }
+    if (read) {
+      long cpu = cpuNanos < 0 ? -1 : cpuNanos + r.workerCpuNanos.get();
+      // Rates over the span since the last read: skipped reads delay attribution, they never lose any.
+      long span = r.lastReadMillis == Long.MIN_VALUE ? 0 : now - r.lastReadMillis;
+      if (span > 0) {
+        v[Signal.CPU.ordinal()] = r.lastCpu < 0 || cpu < r.lastCpu ? 0 : (cpu - r.lastCpu) / 1000.0 / span;
+        v[Signal.ALLOCATION.ordinal()] =
+            r.lastAlloc < 0 || allocBytes < r.lastAlloc ? 0 : (allocBytes - r.lastAlloc) * 1000.0 / span;
+      }
+      if (span > 0 || r.lastReadMillis == Long.MIN_VALUE) {
+        r.lastCpu = cpu;
+        r.lastAlloc = allocBytes;
+        r.lastReadMillis = now;
+      }
+    } else {
+      // Not running now: only what its workers did since the last sample.
+      long w = r.workerCpuNanos.get();
+      v[Signal.CPU.ordinal()] = dt > 0 ? (w - r.lastWorkerCpu) / 1000.0 / dt : 0;
+      v[Signal.ALLOCATION.ordinal()] = 0;
+    }
+    r.lastWorkerCpu = r.workerCpuNanos.get();
     v[Signal.THREADS.ordinal()] = r.heldThreads;
     v[Signal.MEMORY.ordinal()] = r.heldBytes;
     if (dt > 0 || r.lastFullMillis == Long.MIN_VALUE) {
-      r.lastCpu = cpu;
       r.lastIo = io;
-      r.lastAlloc = allocBytes;
       r.lastFullMillis = now;
     }
     long elapsed = now - r.startMillis;
@@ -907,11 +987,16 @@ public final class TaskExecutor implements AutoCloseable {
     r.model.observe(now, elapsed, v);
     r.model.forecast();
     int b = r.model.profile().bucketOf(elapsed);
-    for (int s = 0; s < Signal.COUNT; s++) {
-      r.peak(b, s, v[s]);
+    synchronized (r) {
+      for (int s = 0; s < Signal.COUNT; s++) {
+        r.peak(b, s, v[s]);
+      }
     }
+    r.upperBytes = r.model.upper(Signal.MEMORY);
+    r.upperThreads = r.model.upper(Signal.THREADS);
     r.stride = stable ? Math.min(r.stride * 2, maxStride) : 1;
     r.nextFullTick = tick + r.stride;
+    wheel[(int) (r.nextFullTick & (WHEEL - 1))].add(r);
     if (warming) {
       warm(r, now);
     }
@@ -921,7 +1006,7 @@ public final class TaskExecutor implements AutoCloseable {
   void warm(TaskRun r, long now) {
     int wantBlocks = blocksFor((long) Math.ceil(r.model.upper(Signal.MEMORY)));
     int wantThreads = (int) Math.ceil(r.model.upper(Signal.THREADS) - 0.5);
-    List<Piece> fresh = new ArrayList<>(2);
+    List<Piece> fresh = null;
     synchronized (r) {
       if (r.ended) {
         return;
@@ -930,6 +1015,7 @@ public final class TaskExecutor implements AutoCloseable {
       if (wantBlocks > haveBlocks && wantBlocks > r.warmFloor[Piece.Kind.MEMORY.ordinal()]) {
         Piece p = reserveWarm(r, Piece.Kind.MEMORY, wantBlocks - haveBlocks, now);
         if (p != null) {
+          fresh = new ArrayList<>(2);
           fresh.add(p);
         }
       }
@@ -937,15 +1023,19 @@ public final class TaskExecutor implements AutoCloseable {
       if (wantThreads > haveThreads && wantThreads > r.warmFloor[Piece.Kind.THREAD.ordinal()]) {
         Piece p = reserveWarm(r, Piece.Kind.THREAD, wantThreads - haveThreads, now);
         if (p != null) {
+          if (fresh == null) {
+            fresh = new ArrayList<>(1);
+          }
           fresh.add(p);
         }
       }
     }
-    if (fresh.isEmpty()) {
+    if (fresh == null) {
       return;
     }
+    List<Piece> warming = fresh;
     Resources predicted = r.model.demand(r.spec.priority()).at(r.spec.priority() == Priority.BATCH ? 0.5 : r.spec.priority().quantile());
-    warmer.execute(() -> fill(r, fresh, predicted));
+    warmer.execute(() -> fill(r, warming, predicted));
   }
 
   /** Under the run's monitor. */
@@ -963,6 +1053,7 @@ public final class TaskExecutor implements AutoCloseable {
     p.unfilled = units;
     r.pieces.add(p);
     r.extras++;
+    withExtras.add(r);
     warmed.increment();
     account(now, kind == Piece.Kind.MEMORY ? amount.memoryBytes() : 0, 0, kind == Piece.Kind.THREAD ? units : 0, 0);
     return p;
@@ -1127,7 +1218,7 @@ public final class TaskExecutor implements AutoCloseable {
     private Duration bucket = Duration.ofMillis(20);
     private Duration queueTimeout = Duration.ofSeconds(30);
     private int blockBytes = 256 << 10;
-    private int maxStride = 8;
+    private int maxStride = 32;
     private boolean warming = true;
     private boolean sampling = true;
     private final Map<Priority, Fallback> fallbacks = new EnumMap<>(Map.of(
@@ -1205,7 +1296,10 @@ public final class TaskExecutor implements AutoCloseable {
       return this;
     }
 
-    /** Most ticks between two full samples of a stable task, 1 .. 64. Default 8. */
+    /**
+     * Most ticks between two full samples (thread MXBean reads and a model step) of a stable task, 1 .. 64.
+     * Default 32. Accounted use, progress reports and IO are still looked at every tick.
+     */
     public Builder maxStride(int ticks) {
       if (ticks < 1 || ticks > 64) {
         throw new IllegalArgumentException("maxStride must be in 1..64, was " + ticks);

@@ -53,19 +53,21 @@ public final class TaskModel {
   private final ErrorTracker tracker;
   private final String[] names;
 
-  private final double[] level = new double[Signal.COUNT];
-  private final double[] slope = new double[Signal.COUNT];
-  private final double[] last = new double[Signal.COUNT];
-  private final double[] realError = new double[Signal.COUNT];
-  private final double[] typeError = new double[Signal.COUNT];
-  private final double[] tolerance = new double[Signal.COUNT];
-  private final double[] weight = new double[Signal.COUNT];
-  private final double[] point = new double[Signal.COUNT];
-  private final double[] upper = new double[Signal.COUNT];
-  private final double[] peak = new double[Signal.COUNT];
-  private final double[] spread = new double[Signal.COUNT];
-  private final double[] pendingPoint = new double[Signal.COUNT];
-  private final double[] pendingUpper = new double[Signal.COUNT];
+  // All per-signal state in one array (one block of Signal.COUNT per field): a full sample touches few cache lines.
+  private static final int LEVEL = 0 * Signal.COUNT;
+  private static final int SLOPE = 1 * Signal.COUNT;
+  private static final int LAST = 2 * Signal.COUNT;
+  private static final int REAL_ERROR = 3 * Signal.COUNT;
+  private static final int TYPE_ERROR = 4 * Signal.COUNT;
+  private static final int TOLERANCE_AT = 5 * Signal.COUNT;
+  private static final int WEIGHT = 6 * Signal.COUNT;
+  private static final int POINT = 7 * Signal.COUNT;
+  private static final int UPPER = 8 * Signal.COUNT;
+  private static final int PEAK = 9 * Signal.COUNT;
+  private static final int SPREAD = 10 * Signal.COUNT;
+  private static final int PENDING_POINT = 11 * Signal.COUNT;
+  private static final int PENDING_UPPER = 12 * Signal.COUNT;
+  private final double[] st = new double[13 * Signal.COUNT];
   private long pendingAt = Long.MIN_VALUE;
   private long lastTime = Long.MIN_VALUE;
   private long lastElapsed;
@@ -105,7 +107,7 @@ public final class TaskModel {
     for (Signal s : Signal.ALL) {
       names[s.ordinal()] = "task:" + profile.type() + "/" + s.label();
     }
-    Arrays.fill(weight, 1);
+    Arrays.fill(st, WEIGHT, WEIGHT + Signal.COUNT, 1);
   }
 
   /**
@@ -141,44 +143,44 @@ public final class TaskModel {
     for (int s = 0; s < Signal.COUNT; s++) {
       double x = values[s];
       if (score && tracker != null) {
-        tracker.record(names[s], pendingPoint[s], pendingUpper[s], x);
+        tracker.record(names[s], st[PENDING_POINT + s], st[PENDING_UPPER + s], x);
       }
       if (observations == 0) {
-        level[s] = x;
-        slope[s] = 0;
+        st[LEVEL + s] = x;
+        st[SLOPE + s] = 0;
       } else {
-        double predicted = Math.max(0, level[s] + slope[s] * dt);
+        double predicted = Math.max(0, st[LEVEL + s] + st[SLOPE + s] * dt);
         double e = Math.abs(x - predicted);
-        realError[s] = realErred ? ERROR_WEIGHT * e + (1 - ERROR_WEIGHT) * realError[s] : e;
+        st[REAL_ERROR + s] = realErred ? ERROR_WEIGHT * e + (1 - ERROR_WEIGHT) * st[REAL_ERROR + s] : e;
         double l = ALPHA * x + (1 - ALPHA) * predicted;
         if (dt > 0) {
-          slope[s] = BETA * (l - level[s]) / dt + (1 - BETA) * slope[s];
+          st[SLOPE + s] = BETA * (l - st[LEVEL + s]) / dt + (1 - BETA) * st[SLOPE + s];
         }
-        level[s] = l;
+        st[LEVEL + s] = l;
       }
       if (typed) {
         double expected = profile.expected(Signal.ALL[s], elapsedMillis);
         double e = Math.abs(x - expected);
-        typeError[s] = observations == 0 ? e : ERROR_WEIGHT * e + (1 - ERROR_WEIGHT) * typeError[s];
-        tolerance[s] = 2 * profile.deviation(Signal.ALL[s], elapsedMillis) + TOLERANCE * expected;
+        st[TYPE_ERROR + s] = observations == 0 ? e : ERROR_WEIGHT * e + (1 - ERROR_WEIGHT) * st[TYPE_ERROR + s];
+        st[TOLERANCE_AT + s] = 2 * profile.deviation(Signal.ALL[s], elapsedMillis) + TOLERANCE * expected;
       }
-      last[s] = x;
+      st[LAST + s] = x;
     }
     if (observations > 0) {
       realErred = true;
     }
     for (int s = 0; s < Signal.COUNT; s++) {
       if (!typed) {
-        weight[s] = 1;
+        st[WEIGHT + s] = 1;
       } else if (!realErred) {
-        weight[s] = 0;
+        st[WEIGHT + s] = 0;
       } else {
         // Only the type's error beyond its usual spread counts against it: within it, the profile's foresight
         // of coming phases is worth more than real time's extrapolation, which cannot see a step coming.
-        double excess = Math.max(0, typeError[s] - tolerance[s]);
+        double excess = Math.max(0, st[TYPE_ERROR + s] - st[TOLERANCE_AT + s]);
         double t2 = excess * excess;
-        double r2 = realError[s] * realError[s];
-        weight[s] = t2 == 0 ? 0 : t2 / (t2 + r2);
+        double r2 = st[REAL_ERROR + s] * st[REAL_ERROR + s];
+        st[WEIGHT + s] = t2 == 0 ? 0 : t2 / (t2 + r2);
       }
     }
     lastTime = timeMillis;
@@ -188,40 +190,40 @@ public final class TaskModel {
 
   /** Computes the forecast for the window {@code [now, now + horizon]} from the samples so far. */
   public void forecast() {
-    boolean typed = profile.window(lastElapsed, lastElapsed + horizonMillis, peak, spread);
+    boolean typed = profile.window(lastElapsed, lastElapsed + horizonMillis, st, PEAK, SPREAD);
     for (int s = 0; s < Signal.COUNT; s++) {
-      double real = observations == 0 ? 0 : Math.max(0, Math.max(level[s], level[s] + slope[s] * horizonMillis));
-      double w = typed ? weight[s] : 1;
-      double p = typed ? w * real + (1 - w) * peak[s] : real;
-      double err = w * realError[s] + (typed ? (1 - w) * Math.max(typeError[s], spread[s]) : 0);
-      point[s] = p;
-      upper[s] = p + z * 1.25 * err;
+      double real = observations == 0 ? 0 : Math.max(0, Math.max(st[LEVEL + s], st[LEVEL + s] + st[SLOPE + s] * horizonMillis));
+      double w = typed ? st[WEIGHT + s] : 1;
+      double p = typed ? w * real + (1 - w) * st[PEAK + s] : real;
+      double err = w * st[REAL_ERROR + s] + (typed ? (1 - w) * Math.max(st[TYPE_ERROR + s], st[SPREAD + s]) : 0);
+      st[POINT + s] = p;
+      st[UPPER + s] = p + z * 1.25 * err;
     }
     if (pendingAt == Long.MIN_VALUE && observations > 0) {
       pendingAt = lastTime + horizonMillis;
-      System.arraycopy(point, 0, pendingPoint, 0, Signal.COUNT);
-      System.arraycopy(upper, 0, pendingUpper, 0, Signal.COUNT);
+      System.arraycopy(st, POINT, st, PENDING_POINT, Signal.COUNT);
+      System.arraycopy(st, UPPER, st, PENDING_UPPER, Signal.COUNT);
     }
   }
 
   /** The point forecast of {@code s} from the last {@link #forecast()}. */
   public double point(Signal s) {
-    return point[s.ordinal()];
+    return st[POINT + s.ordinal()];
   }
 
   /** The upper bound of {@code s} at the priority's quantile from the last {@link #forecast()}. */
   public double upper(Signal s) {
-    return upper[s.ordinal()];
+    return st[UPPER + s.ordinal()];
   }
 
   /** The weight of the task's own real-time behaviour (vs its type's profile) for {@code s}, in [0, 1]. */
   public double realTimeWeight(Signal s) {
-    return weight[s.ordinal()];
+    return st[WEIGHT + s.ordinal()];
   }
 
   /** The last observed value of {@code s}. */
   public double last(Signal s) {
-    return last[s.ordinal()];
+    return st[LAST + s.ordinal()];
   }
 
   public int observations() {
@@ -241,16 +243,17 @@ public final class TaskModel {
    * millicores each), memory and IO as forecast; the upper amounts at the priority's quantile level.
    */
   public Demand demand(Priority priority) {
-    Resources p = resources(point);
-    Resources u = resources(upper);
+    Resources p = resources(st, POINT);
+    Resources u = resources(st, UPPER);
     if (priority == Priority.BATCH) {
       return Demand.exact(p, "task-model");
     }
     return Demand.of(p, priority.quantile(), u, "task-model", observations < 2 && profile.tasks() == 0);
   }
 
-  private static Resources resources(double[] v) {
-    long cpu = (long) Math.ceil(Math.max(v[Signal.CPU.ordinal()], 1000 * v[Signal.THREADS.ordinal()]));
-    return new Resources(cpu, (long) Math.ceil(v[Signal.MEMORY.ordinal()]), (long) Math.ceil(v[Signal.IO.ordinal()]), 0);
+  private static Resources resources(double[] v, int at) {
+    long cpu = (long) Math.ceil(Math.max(v[at + Signal.CPU.ordinal()], 1000 * v[at + Signal.THREADS.ordinal()]));
+    return new Resources(cpu, (long) Math.ceil(v[at + Signal.MEMORY.ordinal()]),
+        (long) Math.ceil(v[at + Signal.IO.ordinal()]), 0);
   }
 }

@@ -118,24 +118,25 @@ public final class TaskProfile {
   }
 
   /**
-   * Writes, for every signal, the highest expected value (into {@code peak}) and the highest deviation (into
-   * {@code spread}) over the buckets of {@code [fromMillis, toMillis]}: what must be ready within the window.
+   * Writes, for every signal, the highest expected value (into {@code out} from {@code peakOffset}) and the
+   * highest deviation (from {@code spreadOffset}) over the buckets of {@code [fromMillis, toMillis]}: what must
+   * be ready within the window.
    * Returns false (writing nothing) before the first finished task.
    */
-  boolean window(long fromMillis, long toMillis, double[] peak, double[] spread) {
+  boolean window(long fromMillis, long toMillis, double[] out, int peakOffset, int spreadOffset) {
     Table t = table;
     if (t.tasks == 0) {
       return false;
     }
-    Arrays.fill(peak, 0);
-    Arrays.fill(spread, 0);
+    Arrays.fill(out, peakOffset, peakOffset + Signal.COUNT, 0);
+    Arrays.fill(out, spreadOffset, spreadOffset + Signal.COUNT, 0);
     int first = bucketOf(fromMillis);
     int last = Math.min(bucketOf(toMillis), t.buckets - 1);
     for (int b = first; b <= last; b++) {
       int base = b * Signal.COUNT;
       for (int s = 0; s < Signal.COUNT; s++) {
-        peak[s] = Math.max(peak[s], t.mean[base + s]);
-        spread[s] = Math.max(spread[s], t.dev[base + s]);
+        out[peakOffset + s] = Math.max(out[peakOffset + s], t.mean[base + s]);
+        out[spreadOffset + s] = Math.max(out[spreadOffset + s], t.dev[base + s]);
       }
     }
     return true;

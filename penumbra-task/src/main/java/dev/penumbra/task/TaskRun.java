@@ -39,14 +39,29 @@ final class TaskRun {
   final AtomicLong ioBytes = new AtomicLong();
   final AtomicLong workerCpuNanos = new AtomicLong();
 
+  /** Bounds of the last forecast; a run holding more is sampled at the next tick. Written by the sampler. */
+  volatile double upperBytes;
+  volatile double upperThreads;
+
+  /** The task's thread when it runs on one the executor started (null for runs registered by tests). */
+  volatile Thread thread;
+
+  /** Queued for a full sample at the next tick. */
+  final java.util.concurrent.atomic.AtomicBoolean urgent = new java.util.concurrent.atomic.AtomicBoolean();
+
   // Sampler thread only.
+  long lastSampledTick = -1;
   long lastCpu = -1;
+  long lastReadMillis = Long.MIN_VALUE;
+  long lastWorkerCpu;
+  int unread;
   long lastAlloc = -1;
   long lastIo;
   long lastFullMillis = Long.MIN_VALUE;
   int stride = 1;
   long nextFullTick;
   final double[] values = new double[Signal.COUNT];
+  /** Per-bucket peaks of every signal, guarded by the monitor (the task thread and the sampler write them). */
   double[] peaks = new double[8 * Signal.COUNT];
   /** Buckets of {@link #peaks} in use. */
   int peakBuckets;
@@ -60,7 +75,7 @@ final class TaskRun {
     this.submitNanos = System.nanoTime();
   }
 
-  /** Raises the recorded peak of {@code s} in the bucket of {@code elapsed}. */
+  /** Raises the recorded peak of {@code s} in {@code bucket}. Under the monitor (task thread and sampler write). */
   void peak(int bucket, int s, double v) {
     int i = bucket * Signal.COUNT + s;
     if (i >= peaks.length) {

@@ -233,9 +233,9 @@ class TaskExecutorTest {
     }
     TaskStats s = w.executor.stats();
     assertThat(s.taskSteps()).isEqualTo(100);
-    // A flat task doubles its stride up to 8: far fewer full samples than ticks.
-    assertThat(s.fullSamples()).isLessThan(25);
-    assertThat(run.stride).isEqualTo(8);
+    // A flat task doubles its stride up to 32: far fewer full samples than ticks.
+    assertThat(s.fullSamples()).isLessThan(12);
+    assertThat(run.stride).isEqualTo(32);
     // A jump in held memory beyond the forecast is seen at the next tick.
     w.executor.context(run).memory(4 * MIB);
     long before = w.executor.stats().fullSamples();
