@@ -68,6 +68,8 @@ final class BenchTaskCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
+  private Priority parsedPriority = Priority.STANDARD;
+
   @Option(names = "--tasks", paramLabel = "N", defaultValue = "600",
       description = "Tasks per mode. Default: ${DEFAULT-VALUE}.")
   int tasks;
@@ -91,6 +93,10 @@ final class BenchTaskCommand implements Callable<Integer> {
   @Option(names = "--horizon", paramLabel = "MS", defaultValue = "50",
       description = "Forecast horizon (how far ahead to warm) in milliseconds (1-3600000). Default: ${DEFAULT-VALUE}.")
   int horizon;
+
+  @Option(names = "--priority", paramLabel = "critical|standard|batch", defaultValue = "standard",
+      description = "Priority of the tasks: the quantile warm-ups are sized at (p99, p90, p50). Default: ${DEFAULT-VALUE}.")
+  String priority;
 
   @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "Workload seed. Default: ${DEFAULT-VALUE}.")
   long seed;
@@ -163,6 +169,13 @@ final class BenchTaskCommand implements Callable<Integer> {
     if (tasks < 1 || tasks > 100_000) {
       throw invalid("--tasks", Integer.toString(tasks), "must be in 1..100000");
     }
+    Priority taskPriority;
+    try {
+      taskPriority = Priority.parse(priority);
+    } catch (IllegalArgumentException e) {
+      throw invalid("--priority", priority, "not one of critical, standard, batch");
+    }
+    this.parsedPriority = taskPriority;
     if (warmup < 0 || warmup > 100_000) {
       throw invalid("--warmup", Integer.toString(warmup), "must be in 0..100000");
     }
@@ -244,7 +257,7 @@ final class BenchTaskCommand implements Callable<Integer> {
       int step = Math.max(1, plans.size() / 10);
       for (TaskWorkload.Plan p : plans) {
         slots.acquire();
-        TaskSpec s = workload.spec(p, mode.equals("static"), penumbra);
+        TaskSpec s = workload.spec(p, parsedPriority, mode.equals("static"), penumbra);
         results.add(ex.submit(s, workload.body(p)).whenComplete((r, e) -> slots.release()));
         if ((p.index() + 1) % step == 0) {
           err.printf(Locale.ROOT, "bench task: %s %d/%d tasks submitted%n", label, p.index() + 1, plans.size());
@@ -367,8 +380,8 @@ final class BenchTaskCommand implements Callable<Integer> {
 
   private void writeTable(List<ModeResult> modes, List<Overhead> overheads, double stepNanos, double wall) {
     PrintStream out = System.out;
-    out.printf(Locale.ROOT, "Task benchmark: %d tasks per mode, %d at once, sampling every %d ms, horizon %d ms, grace %d ms, seed %d%n%n",
-        tasks, concurrency, interval, horizon, grace, seed);
+    out.printf(Locale.ROOT, "Task benchmark: %d %s tasks per mode, %d at once, sampling every %d ms, horizon %d ms, grace %d ms, seed %d%n%n",
+        tasks, parsedPriority.label(), concurrency, interval, horizon, grace, seed);
     List<String[]> rows = new ArrayList<>();
     rows.add(new String[] {"mode", "p50 ms", "p99 ms", "mean ms", "stall p50", "stall p99", "hits", "misses",
         "mem GiB*s res/used", "threads s res/used", "warmed", "warm used", "grace rel.", "queued", "failed",
@@ -415,6 +428,7 @@ final class BenchTaskCommand implements Callable<Integer> {
     root.put("interval_ms", interval);
     root.put("grace_ms", grace);
     root.put("horizon_ms", horizon);
+    root.put("priority", parsedPriority.label());
     root.put("seed", seed);
     root.put("wall_seconds", wall);
     ObjectNode ms = root.putObject("modes");

@@ -87,8 +87,8 @@ final class TaskWorkload {
     };
   }
 
-  TaskSpec spec(Plan p, boolean staticBase, boolean prefetch) {
-    TaskSpec spec = TaskSpec.of(p.type(), Priority.STANDARD);
+  TaskSpec spec(Plan p, Priority priority, boolean staticBase, boolean prefetch) {
+    TaskSpec spec = TaskSpec.of(p.type(), priority);
     if (staticBase) {
       spec = spec.withBase(staticBase(p.type()));
     }
