@@ -16,8 +16,6 @@ import dev.penumbra.task.TaskSpec;
 import dev.penumbra.task.TaskStats;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
