@@ -128,6 +128,7 @@ final class TaskWorkload {
       case "burst" -> ctx -> {
         int threads = p.deviant() ? 4 : 2;
         try (MemoryLease m = ctx.memory(8 * MIB)) {
+          m.block(0)[0]++;
           Thread.sleep(30);
           ctx.parallel(threads, () -> spin(8));
           Thread.sleep(60);
@@ -148,6 +149,7 @@ final class TaskWorkload {
           }
         }
         try (MemoryLease m = early != null ? early : ctx.memory(24 * MIB)) {
+          m.block(m.blocks() - 1)[0]++;
           spin(2);
           Thread.sleep(58);
         }
