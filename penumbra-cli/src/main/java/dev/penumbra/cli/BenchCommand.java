@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Runs a fixed benchmark and prints its summary.",
-    subcommands = {BenchReplayCommand.class, BenchQueryCommand.class, BenchServerCommand.class})
+    subcommands = {BenchReplayCommand.class, BenchQueryCommand.class, BenchServerCommand.class, BenchTaskCommand.class})
 final class BenchCommand implements Runnable {
 
   @CommandLine.Spec

@@ -1,0 +1,246 @@
+package dev.penumbra.task;
+
+import static dev.penumbra.task.Scripted.MIB;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.penumbra.core.Priority;
+import dev.penumbra.core.Resources;
+import dev.penumbra.core.ledger.Reservation;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class TaskExecutorTest {
+
+  private static final TaskSpec ETL = TaskSpec.of("etl", Priority.STANDARD);
+
+  @Test
+  void warmMemoryIsReadyBeforeTheScriptedStep() {
+    Scripted w = new Scripted(Resources.of(16_000, 1L << 30));
+    for (int i = 0; i < 3; i++) {
+      w.typical(ETL, 100, 8 * MIB, 200);
+    }
+    TaskRun run = w.start(ETL);
+    TaskContext ctx = w.executor.context(run);
+    for (long e = 0; e < 100; e += 10) {
+      w.executor.tick();
+      w.clock.advance(Duration.ofMillis(10));
+    }
+    // Elapsed 100 ms, the step is due now: the memory is already reserved WARM and allocated.
+    assertThat(w.warmBytes(run.id)).isGreaterThanOrEqualTo(8 * MIB);
+    synchronized (run) {
+      assertThat(run.pieces).filteredOn(p -> p.warm).allMatch(Piece::isReady);
+    }
+    try (MemoryLease lease = ctx.memory(8 * MIB)) {
+      assertThat(lease.bytes()).isEqualTo(8 * MIB);
+      assertThat(run.hits).isEqualTo(1);
+      assertThat(run.misses).isZero();
+      assertThat(w.live(run.id)).filteredOn(r -> r.amount().memoryBytes() > 0)
+          .extracting(Reservation::state).contains(Reservation.State.ACTIVE);
+    }
+    w.executor.complete(run, null);
+    assertThat(w.ledger.snapshot().reservations()).isEmpty();
+    assertThat(w.executor.stats().warmUsed()).isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
+  void withoutWarmingTheSameStepIsAMiss() {
+    Scripted w = new Scripted(Resources.of(16_000, 1L << 30), b -> b.warming(false));
+    for (int i = 0; i < 3; i++) {
+      w.typical(ETL, 100, 8 * MIB, 200);
+    }
+    TaskRun run = w.start(ETL);
+    for (long e = 0; e < 100; e += 10) {
+      w.executor.tick();
+      w.clock.advance(Duration.ofMillis(10));
+    }
+    assertThat(w.warmBytes(run.id)).isZero();
+    w.executor.context(run).memory(8 * MIB).close();
+    assertThat(run.misses).isEqualTo(1);
+    w.executor.complete(run, null);
+    assertThat(w.ledger.snapshot().reservations()).isEmpty();
+  }
+
+  @Test
+  void unusedWarmReservationIsReleasedExactlyAfterTheGracePeriod() {
+    Scripted w = new Scripted(Resources.of(16_000, 1L << 30));
+    for (int i = 0; i < 3; i++) {
+      w.typical(ETL, 100, 8 * MIB, 200);
+    }
+    TaskRun run = w.start(ETL);
+    Reservation warm = null;
+    long warmedAt = 0;
+    while (warm == null) {
+      w.executor.tick();
+      List<Reservation> live = w.live(run.id);
+      warm = live.stream().filter(r -> r.state() == Reservation.State.WARM).findFirst().orElse(null);
+      warmedAt = w.clock.millis();
+      w.clock.advance(Duration.ofMillis(10));
+    }
+    // The task never takes the memory; tick through to 1 ms before the grace period ends.
+    while (w.clock.millis() + 10 < warmedAt + 200) {
+      w.executor.tick();
+      w.clock.advance(Duration.ofMillis(10));
+    }
+    w.clock.set(java.time.Instant.ofEpochMilli(warmedAt + 199));
+    w.executor.tick();
+    assertThat(w.ledger.get(warm.id()).orElseThrow().state()).isEqualTo(Reservation.State.WARM);
+    long before = w.executor.stats().graceReleases();
+    w.clock.advance(Duration.ofMillis(1));
+    w.executor.tick();
+    assertThat(w.ledger.get(warm.id()).orElseThrow().state()).isEqualTo(Reservation.State.RELEASED);
+    assertThat(w.executor.stats().graceReleases()).isGreaterThan(before);
+    w.executor.complete(run, null);
+    assertThat(w.ledger.snapshot().reservations()).isEmpty();
+  }
+
+  @Test
+  void prefetchHookIsCalledWithTheWarmUpAndAThrowingHookLeaksNothing() {
+    Scripted w = new Scripted(Resources.of(16_000, 1L << 30));
+    for (int i = 0; i < 3; i++) {
+      w.typical(ETL, 100, 8 * MIB, 200);
+    }
+    AtomicInteger calls = new AtomicInteger();
+    TaskRun good = w.start(ETL.withPrefetch((id, predicted) -> {
+      assertThat(predicted.memoryBytes()).isGreaterThanOrEqualTo(8 * MIB);
+      calls.incrementAndGet();
+    }));
+    for (long e = 0; e < 100; e += 10) {
+      w.executor.tick();
+      w.clock.advance(Duration.ofMillis(10));
+    }
+    assertThat(calls.get()).isGreaterThanOrEqualTo(1);
+    w.executor.complete(good, null);
+
+    TaskRun bad = w.start(ETL.withPrefetch((id, predicted) -> {
+      throw new IllegalStateException("cache is down");
+    }));
+    for (long e = 0; e < 100; e += 10) {
+      w.executor.tick();
+      assertThat(w.warmBytes(bad.id)).isZero();
+      w.clock.advance(Duration.ofMillis(10));
+    }
+    assertThat(w.executor.stats().hookFailures()).isGreaterThanOrEqualTo(1);
+    // The task goes on: its request is granted on the spot.
+    w.executor.context(bad).memory(8 * MIB).close();
+    w.executor.complete(bad, null);
+    assertThat(w.ledger.snapshot().reservations()).isEmpty();
+  }
+
+  @Test
+  void rejectFallbackFailsClearlyAndLeaksNothing() {
+    Scripted w = new Scripted(Resources.of(4_000, 4 * MIB), b -> b.fallback(Priority.BATCH, Fallback.REJECT));
+    TaskRun run = w.start(TaskSpec.of("scan", Priority.BATCH));
+    TaskContext ctx = w.executor.context(run);
+    assertThatThrownBy(() -> ctx.memory(8 * MIB))
+        .isInstanceOf(ResourceUnavailableException.class)
+        .hasMessageContaining("task " + run.id)
+        .hasMessageContaining("memory=8MiB")
+        .hasMessageContaining("REJECT");
+    assertThat(w.executor.stats().rejected()).isEqualTo(1);
+    w.executor.complete(run, new ResourceUnavailableException("x"));
+    assertThat(w.ledger.snapshot().reservations()).isEmpty();
+  }
+
+  @Test
+  void degradeFallbackRunsThreadWorkOnFewerThreads() {
+    Scripted w = new Scripted(Resources.of(2_000, 64 * MIB));
+    TaskRun run = w.start(TaskSpec.of("crunch", Priority.BATCH));
+    AtomicInteger ran = new AtomicInteger();
+    int threads = w.executor.context(run).parallel(3, ran::incrementAndGet);
+    assertThat(threads).isEqualTo(1);
+    assertThat(ran.get()).isEqualTo(1);
+    assertThat(w.executor.stats().degraded()).isEqualTo(1);
+    w.executor.complete(run, null);
+    assertThat(w.ledger.snapshot().reservations()).isEmpty();
+  }
+
+  @Test
+  void queueFallbackWaitsThenTimesOutNamingTheRequest() {
+    Scripted w = new Scripted(Resources.of(4_000, 4 * MIB), b -> b.queueTimeout(Duration.ofMillis(30)));
+    TaskRun run = w.start(TaskSpec.of("scan", Priority.STANDARD));
+    assertThatThrownBy(() -> w.executor.context(run).memory(8 * MIB))
+        .isInstanceOf(ResourceUnavailableException.class)
+        .hasMessageContaining("waited")
+        .hasMessageContaining("memory=8MiB");
+    assertThat(w.executor.stats().queued()).isEqualTo(1);
+    assertThat(w.executor.stats().rejected()).isEqualTo(1);
+    w.executor.complete(run, null);
+    assertThat(w.ledger.snapshot().reservations()).isEmpty();
+  }
+
+  @Test
+  void requestsYieldOtherTasksIdleWarmReservations() {
+    Scripted w = new Scripted(Resources.of(16_000, 24 * MIB));
+    for (int i = 0; i < 3; i++) {
+      w.typical(ETL, 100, 8 * MIB, 200);
+    }
+    TaskRun warmOne = w.start(ETL);
+    for (long e = 0; e < 90; e += 10) {
+      w.executor.tick();
+      w.clock.advance(Duration.ofMillis(10));
+    }
+    long warm = w.warmBytes(warmOne.id);
+    assertThat(warm).isGreaterThanOrEqualTo(8 * MIB);
+    TaskRun other = w.start(TaskSpec.of("big", Priority.STANDARD));
+    // One block more than is free: it fits only when the idle warm reservation gives way.
+    long ask = 24 * MIB - warm + MIB;
+    try (MemoryLease lease = w.executor.context(other).memory(ask)) {
+      assertThat(lease.bytes()).isEqualTo(ask);
+    }
+    assertThat(w.warmBytes(warmOne.id)).isZero();
+    assertThat(w.executor.stats().yielded()).isGreaterThanOrEqualTo(1);
+    w.executor.complete(warmOne, null);
+    w.executor.complete(other, null);
+    assertThat(w.ledger.snapshot().reservations()).isEmpty();
+  }
+
+  @Test
+  void badInputIsRejectedNamingFieldAndValue() {
+    Scripted w = new Scripted(Resources.of(4_000, 64 * MIB));
+    assertThatThrownBy(() -> w.executor.submit(null, ctx -> { }))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("spec");
+    assertThatThrownBy(() -> w.executor.submit(ETL, null))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("body of task type 'etl'");
+    TaskRun run = w.start(ETL);
+    TaskContext ctx = w.executor.context(run);
+    assertThatThrownBy(() -> ctx.memory(0)).hasMessage("memory bytes must be > 0, was 0");
+    assertThatThrownBy(() -> ctx.parallel(0, () -> { })).hasMessage("threads must be in 1..256, was 0");
+    assertThatThrownBy(() -> ctx.progress(1.5)).hasMessage("progress must be in [0, 1], was 1.5");
+    w.executor.complete(run, null);
+    assertThatThrownBy(() -> ctx.memory(1)).isInstanceOf(IllegalStateException.class).hasMessageContaining("has ended");
+    assertThat(w.ledger.snapshot().reservations()).isEmpty();
+
+    assertThatThrownBy(() -> TaskExecutor.builder(w.ledger, "nope"))
+        .hasMessage("node 'nope' is not in the ledger");
+    assertThatThrownBy(() -> TaskExecutor.builder(w.ledger, "jvm").interval(Duration.ZERO))
+        .hasMessageContaining("interval must be in").hasMessageContaining("was PT0S");
+    assertThatThrownBy(() -> TaskExecutor.builder(w.ledger, "jvm").blockSize(10))
+        .hasMessage("blockSize must be in [4096, 67108864] bytes, was 10");
+    assertThatThrownBy(() -> TaskExecutor.builder(w.ledger, "jvm").maxStride(0))
+        .hasMessage("maxStride must be in 1..64, was 0");
+  }
+
+  @Test
+  void stableTasksAreSampledLessOften() {
+    Scripted w = new Scripted(Resources.of(16_000, 1L << 30));
+    TaskRun run = w.start(ETL);
+    for (int i = 0; i < 100; i++) {
+      w.executor.tick();
+      w.clock.advance(Duration.ofMillis(10));
+    }
+    TaskStats s = w.executor.stats();
+    assertThat(s.taskSteps()).isEqualTo(100);
+    // A flat task doubles its stride up to 32: far fewer full samples than ticks.
+    assertThat(s.fullSamples()).isLessThan(12);
+    assertThat(run.stride).isEqualTo(32);
+    // A jump in held memory beyond the forecast is seen at the next tick.
+    w.executor.context(run).memory(4 * MIB);
+    long before = w.executor.stats().fullSamples();
+    w.executor.tick();
+    assertThat(w.executor.stats().fullSamples()).isEqualTo(before + 1);
+    w.executor.complete(run, null);
+  }
+}
