@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Runs a fixed benchmark and prints its summary.",
-    subcommands = {BenchReplayCommand.class})
+    subcommands = {BenchReplayCommand.class, BenchStreamCommand.class})
 final class BenchCommand implements Runnable {
 
   @CommandLine.Spec

@@ -228,7 +228,7 @@ public final class EmbeddedStream implements AutoCloseable, ScalingTarget {
     final AtomicLong retiredBusy = new AtomicLong();
     final AtomicLong scalings = new AtomicLong(-1);
     volatile List<Worker> workers = List.of();
-    final List<Worker> retiring = new ArrayList<>();
+    final List<Worker> retiring = new java.util.concurrent.CopyOnWriteArrayList<>();
     // The previous assignment while a handover is in progress: its workers and their fences.
     List<Worker> previous;
     long[] fences;
@@ -240,48 +240,55 @@ public final class EmbeddedStream implements AutoCloseable, ScalingTarget {
     }
 
     List<Worker> snapshotWorkers() {
-      lock.lock();
-      try {
-        List<Worker> all = new ArrayList<>(workers);
-        all.addAll(retiring);
-        return all;
-      } finally {
-        lock.unlock();
-      }
+      List<Worker> all = new ArrayList<>(workers);
+      all.addAll(retiring);
+      return all;
     }
 
     void submit(StreamRecord record) throws InterruptedException {
-      lock.lockInterruptibly();
-      try {
-        if (closed) {
-          throw new IllegalStateException("stream is closed");
-        }
-        long pos = position;
-        List<Worker> ws = workers;
-        int target = route(record.key(), pos, ws.size());
-        if (previous != null) {
-          int old = route(record.key(), pos, previous.size());
-          Worker was = previous.get(old);
-          if (was != ws.get(target)) {
-            // The key moves: wait until its old worker has finished what it was given before the change.
-            while (was.completed.get() < fences[old]) {
-              Thread.onSpinWait();
-              Thread.sleep(0, 50_000);
-            }
+      long backoff = 1_000;
+      // The lock is never held while waiting for queue room, so stats and scaling go on under back-pressure;
+      // the route is recomputed after every wait because a scale change may have happened meanwhile.
+      while (true) {
+        lock.lockInterruptibly();
+        try {
+          if (closed) {
+            throw new IllegalStateException("stream is closed");
           }
-          clearFencesIfPassed();
+          long pos = position;
+          List<Worker> ws = workers;
+          int target = route(record.key(), pos, ws.size());
+          if (previous != null) {
+            int old = route(record.key(), pos, previous.size());
+            Worker was = previous.get(old);
+            if (was != ws.get(target)) {
+              // The key moves: wait until its old worker has finished what it was given before the change.
+              while (was.completed.get() < fences[old]) {
+                Thread.sleep(0, 50_000);
+              }
+            }
+            clearFencesIfPassed();
+          }
+          Worker w = ws.get(target);
+          // One slot stays free for the stop marker, so retiring a worker never waits under the lock.
+          if (w.queue.size() < queueCapacity && w.queue.offer(record)) {
+            w.given++;
+            position = pos + 1;
+            submitted.incrementAndGet();
+            if (sampler != null && sampler.test(record.key())) {
+              sampled.incrementAndGet();
+              shadow.offer(record);
+            }
+            return;
+          }
+        } finally {
+          lock.unlock();
         }
-        Worker w = ws.get(target);
-        w.queue.put(record);
-        w.given++;
-        position = pos + 1;
-        submitted.incrementAndGet();
-        if (sampler != null && sampler.test(record.key())) {
-          sampled.incrementAndGet();
-          shadow.offer(record);
+        java.util.concurrent.locks.LockSupport.parkNanos(backoff);
+        if (Thread.interrupted()) {
+          throw new InterruptedException();
         }
-      } finally {
-        lock.unlock();
+        backoff = Math.min(1_000_000, backoff * 2);
       }
     }
 
