@@ -123,7 +123,7 @@ public final class StreamPlanner {
       double[] f = forecast(s, source, k, level);
       low |= f[2] > 0;
       int w = workersFor(f[1], cost);
-      long cpu = (long) Math.ceil(f[1] * cost * 1000 / config.targetUtilisation());
+      long cpu = (long) Math.ceil(f[1] * cost * 1000 / config.targetUtilisation() - 1e-6);
       horizons.add(new HorizonPlan(h, f[0], f[1], w, Resources.of(cpu, w * config.workerMemoryBytes())));
     }
     double peak = 0;
