@@ -1,7 +1,6 @@
 package dev.penumbra.stream.kafka;
 
 import dev.penumbra.stream.StreamRecord;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
@@ -108,9 +107,5 @@ public final class KafkaSource implements AutoCloseable {
     running = false;
     consumer.wakeup();
     thread.join(15_000);
-  }
-
-  static String text(byte[] b) {
-    return b == null ? null : new String(b, StandardCharsets.UTF_8);
   }
 }
