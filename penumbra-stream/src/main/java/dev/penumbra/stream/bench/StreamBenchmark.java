@@ -33,8 +33,9 @@ import java.util.function.Consumer;
  * what Penumbra's planner sees. A worker asked for starts serving {@code startDelay} later, for every scaler.
  *
  * <p>Rate rule: over the replayed window with mean {@code m} and maximum {@code M} of the trace's values,
- * {@code rate = v * P / M} when {@code M >= 4m}; otherwise {@code rate = max(0, v - b) * P / (M - b)} with
- * {@code b = (4m - M) / 3} (the affine map that makes the peak 4x the mean). {@code P} is the peak rate:
+ * {@code rate = v * P / M} when {@code M >= 4m}; otherwise {@code rate = max(0, v - b) * P / (M - b)} with the
+ * offset {@code b} in [0, m] found by bisection so that the rates' peak is 4x their mean (capped at {@code m}, so
+ * the shape above the mean is kept; a trace with a long plateau then gets less than 4x). {@code P} is the peak rate:
  * {@code peakWorkers / cost} records per second unless given.
  */
 public final class StreamBenchmark {
@@ -157,7 +158,7 @@ public final class StreamBenchmark {
       if (max <= 0) {
         throw new IllegalArgumentException("rate trace '" + s.name() + "' is all zero in the replayed window");
       }
-      double b = max >= 4 * mean ? 0 : (4 * mean - max) / 3;
+      double b = max >= 4 * mean ? 0 : offsetForPeakToMean(v, mean, max, 4);
       double[] r = new double[steps];
       for (int i = 0; i < steps; i++) {
         r[i] = Math.max(0, v[i] - b) * peakRate / (max - b);
@@ -371,6 +372,29 @@ public final class StreamBenchmark {
       stream.awaitIdle(Duration.ofMinutes(5));
       return records / ((System.nanoTime() - t0) / 1e9);
     }
+  }
+
+  /**
+   * The offset b in [0, mean] at which max(0, v - b) has peak / mean = target, by bisection (the ratio grows
+   * with b); capped at the mean so that the shape above the mean is kept.
+   */
+  static double offsetForPeakToMean(double[] v, double mean, double max, double target) {
+    double lo = 0;
+    double hi = mean;
+    for (int i = 0; i < 60; i++) {
+      double b = (lo + hi) / 2;
+      double sum = 0;
+      for (double x : v) {
+        sum += Math.max(0, x - b);
+      }
+      double ratio = sum <= 0 ? Double.POSITIVE_INFINITY : (max - b) / (sum / v.length);
+      if (ratio < target) {
+        lo = b;
+      } else {
+        hi = b;
+      }
+    }
+    return lo;
   }
 
   private static double median(double[] v) {
