@@ -50,8 +50,8 @@ class StreamBenchmarkTest {
     assertThat(r.partitions().get(0).offset()).isBetween(500.0, 600.0);
     double[] spiky = {10, 10, 10, 10, 10, 10, 10, 100};
     assertThat(StreamBenchmark.offsetForPeakToMean(spiky, 21.25, 100, 4)).isZero();
-    double[] taxiLike = {50, 60, 80, 100, 90, 70};
-    double b = StreamBenchmark.offsetForPeakToMean(taxiLike, 75, 100, 4);
+    double[] taxiLike = {50, 50, 50, 50, 50, 100};
+    double b = StreamBenchmark.offsetForPeakToMean(taxiLike, 350 / 6.0, 100, 4);
     double sum = 0;
     for (double x : taxiLike) {
       sum += Math.max(0, x - b);
