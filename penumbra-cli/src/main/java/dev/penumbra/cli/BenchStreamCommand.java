@@ -89,7 +89,7 @@ final class BenchStreamCommand implements Callable<Integer> {
       description = "The shadow's sample, in (0, 1]. Default: ${DEFAULT-VALUE}.")
   double sampleRate;
 
-  @Option(names = "--overhead-rounds", paramLabel = "N", defaultValue = "15",
+  @Option(names = "--overhead-rounds", paramLabel = "N", defaultValue = "40",
       description = "Pairs of runs without / with the shadow for the overhead (0 skips). Default: ${DEFAULT-VALUE}.")
   int overheadRounds;
 

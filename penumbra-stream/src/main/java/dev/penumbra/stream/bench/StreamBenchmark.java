@@ -103,7 +103,7 @@ public final class StreamBenchmark {
     }
 
     public static Options defaults(List<RateSeries> partitions) {
-      return new Options(partitions, 3600, 360, 48, 8, Double.NaN, 1000, 3, 0.01, 1, 15);
+      return new Options(partitions, 3600, 360, 48, 8, Double.NaN, 1000, 3, 0.01, 1, 40);
     }
 
     private static void positive(String field, double v) {
