@@ -182,9 +182,20 @@ public final class EmbeddedStream implements AutoCloseable, ScalingTarget {
     return true;
   }
 
-  /** Stops accepting, lets every worker finish its queue, and waits for them (up to 30 s). */
+  /**
+   * Stops accepting, lets every worker finish its queue, and waits for them (up to 30 s each). When interrupted
+   * it stops waiting (the workers still finish) and keeps the interrupt flag set.
+   */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
+    try {
+      shutdown();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void shutdown() throws InterruptedException {
     closed = true;
     List<Worker> all = new ArrayList<>();
     for (Partition p : partitions) {

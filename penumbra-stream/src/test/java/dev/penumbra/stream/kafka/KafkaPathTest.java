@@ -32,6 +32,7 @@ import org.junit.jupiter.api.Test;
 class KafkaPathTest {
 
   @Test
+  @SuppressWarnings("try") // the test kit's close() may throw InterruptedException
   void producerSideShadowAndManagedWorkersEndToEnd() throws Exception {
     TestKitNodes nodes = new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1)
         .setNumControllerNodes(1).build();
