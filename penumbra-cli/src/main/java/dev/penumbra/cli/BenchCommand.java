@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Runs a fixed benchmark and prints its summary.",
-    subcommands = {BenchReplayCommand.class, BenchQueryCommand.class, BenchServerCommand.class, BenchTaskCommand.class})
+    subcommands = {BenchReplayCommand.class, BenchQueryCommand.class, BenchStreamCommand.class,
+        BenchTaskCommand.class, BenchServerCommand.class})
 final class BenchCommand implements Runnable {
 
   @CommandLine.Spec

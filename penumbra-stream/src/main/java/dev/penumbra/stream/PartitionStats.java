@@ -1,0 +1,23 @@
+package dev.penumbra.stream;
+
+/**
+ * One partition of the embedded runtime, cumulative since it started.
+ *
+ * @param partition the partition
+ * @param workers its current number of workers
+ * @param submitted records accepted
+ * @param processed records whose processing finished (successfully or not)
+ * @param failed records whose processing threw (each still processed exactly once)
+ * @param sampled records handed to the shadow
+ * @param busyNanos wall time the workers spent processing
+ * @param scalings scale changes applied
+ */
+public record PartitionStats(
+    int partition, int workers, long submitted, long processed, long failed, long sampled, long busyNanos,
+    long scalings) {
+
+  /** Records accepted and not yet processed: queued or in flight. */
+  public long backlog() {
+    return submitted - processed;
+  }
+}

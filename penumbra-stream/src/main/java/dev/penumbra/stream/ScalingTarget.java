@@ -1,0 +1,16 @@
+package dev.penumbra.stream;
+
+/** What a scaler drives: a partitioned stream whose partitions' worker counts can be changed. */
+public interface ScalingTarget {
+
+  int partitions();
+
+  /** The partition's current number of workers (including ones still starting). */
+  int workers(int partition);
+
+  /** Sets the partition's number of workers. */
+  void scale(int partition, int workers) throws InterruptedException;
+
+  /** Records accepted and not yet processed. */
+  long backlog(int partition);
+}

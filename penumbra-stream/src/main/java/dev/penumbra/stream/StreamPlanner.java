@@ -1,0 +1,258 @@
+package dev.penumbra.stream;
+
+import dev.penumbra.core.Resources;
+import dev.penumbra.core.feedback.ErrorTracker;
+import dev.penumbra.core.forecast.Ensemble;
+import dev.penumbra.core.forecast.Forecast;
+import dev.penumbra.core.forecast.Forecasters;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Forecasts each partition's arrival rate with the core ensemble (last value, EWMA, Holt, seasonal
+ * Holt-Winters, AR, decaying histogram, weighted by their recent errors) and turns it into a plan: workers,
+ * CPU and memory per partition at each horizon, and the workers to run now.
+ *
+ * <p>Rules (a record costs {@code c} CPU seconds, measured by the shadow; {@code u} is the target utilisation;
+ * {@code q} the priority's quantile):
+ * <ul>
+ *   <li>workers at a horizon = {@code ceil(upper_q(rate) * c / u)}, within [minWorkers, maxWorkers];
+ *   <li>workers now = {@code ceil((max over k in {1, L/2, L} of upper_q(rate at k steps) + backlog / lead) * c / u)},
+ *       {@code L} = lead in steps: capacity started now is ready when the forecast window begins;
+ *   <li>CPU = {@code ceil(upper * c * 1000 / u)} millicores, memory = workers * workerMemoryBytes.
+ * </ul>
+ *
+ * <p>Cold start: until a partition has {@code minHistory} observations it borrows the forecast of the partition
+ * with history whose mean rate is closest to its own (or the mean of all, when it has none), and until the
+ * shadow has measured one of its records, the mean cost of the other partitions (or the default).
+ *
+ * <p>Feedback: each observation scores the forecasts made for it, per horizon, in {@link #errors()} under
+ * {@code stream/p<n>@<steps>} (rate) and {@code stream/p<n>/workers} (planned vs needed workers); the
+ * ensemble re-weights its members by their errors, so a member that keeps losing loses its weight.
+ *
+ * <p>Not thread-safe: one controller drives it.
+ */
+public final class StreamPlanner {
+
+  private final PlannerConfig config;
+  private final TreeMap<Integer, State> partitions = new TreeMap<>();
+  private final ErrorTracker errors = new ErrorTracker();
+  private final int leadSteps;
+
+  public StreamPlanner(PlannerConfig config) {
+    if (config == null) {
+      throw new IllegalArgumentException("planner config is missing");
+    }
+    this.config = config;
+    this.leadSteps = config.steps(config.lead());
+  }
+
+  public PlannerConfig config() {
+    return config;
+  }
+
+  /** Starts tracking a partition; adding a known one does nothing. */
+  public void addPartition(int partition) {
+    if (partition < 0) {
+      throw new IllegalArgumentException("partition must be >= 0, was " + partition);
+    }
+    partitions.computeIfAbsent(partition, p -> new State());
+  }
+
+  public List<Integer> partitionIds() {
+    return List.copyOf(partitions.keySet());
+  }
+
+  /**
+   * Records one interval of a partition.
+   *
+   * @param timeMillis the end of the interval, not before the previous one
+   * @param arrivalRate records per second that arrived in the interval (>= 0)
+   * @param costSecondsPerRecord CPU seconds per record the shadow measured in it, or NaN when none was measured
+   * @throws IllegalArgumentException for an unknown partition or a negative / non-finite rate
+   */
+  public void observe(int partition, long timeMillis, double arrivalRate, double costSecondsPerRecord) {
+    State s = state(partition);
+    if (!(arrivalRate >= 0 && Double.isFinite(arrivalRate))) {
+      throw new IllegalArgumentException("arrivalRate must be finite and >= 0, was " + arrivalRate);
+    }
+    if (!Double.isNaN(costSecondsPerRecord) && !(costSecondsPerRecord >= 0 && Double.isFinite(costSecondsPerRecord))) {
+      throw new IllegalArgumentException("costSecondsPerRecord must be >= 0 or NaN, was " + costSecondsPerRecord);
+    }
+    s.forecaster.observe(timeMillis, arrivalRate);
+    s.count++;
+    s.rateSum += arrivalRate;
+    s.lastTime = timeMillis;
+    if (!Double.isNaN(costSecondsPerRecord) && costSecondsPerRecord > 0) {
+      s.cost = Double.isNaN(s.cost) ? costSecondsPerRecord : 0.8 * s.cost + 0.2 * costSecondsPerRecord;
+    }
+    // Score what was predicted for this step.
+    Pending[] due = s.pending.remove(s.count);
+    if (due != null) {
+      double cost = cost(s);
+      int needed = workersFor(arrivalRate, cost);
+      for (Pending p : due) {
+        errors.record("stream/p" + partition + "@" + p.steps, p.point, p.upper, arrivalRate);
+        if (p.steps == leadSteps) {
+          errors.record("stream/p" + partition + "/workers", p.workers, p.workers, needed);
+        }
+      }
+    }
+  }
+
+  /** The partition's plan now, given its current backlog (records). */
+  public PartitionPlan plan(int partition, long backlog) {
+    State s = state(partition);
+    if (backlog < 0) {
+      throw new IllegalArgumentException("backlog must be >= 0, was " + backlog);
+    }
+    double cost = cost(s);
+    double level = config.priority().quantile();
+    boolean borrowed = s.count < config.minHistory();
+    State source = borrowed ? donor(s) : s;
+    String model = source == null ? "none" : (borrowed ? "borrowed:" : "") + source.forecaster.name();
+    boolean low = borrowed;
+
+    List<HorizonPlan> horizons = new ArrayList<>();
+    for (Duration h : config.horizons()) {
+      int k = config.steps(h);
+      double[] f = forecast(s, source, k, level);
+      low |= f[2] > 0;
+      int w = workersFor(f[1], cost);
+      long cpu = (long) Math.ceil(f[1] * cost * 1000 / config.targetUtilisation() - 1e-6);
+      horizons.add(new HorizonPlan(h, f[0], f[1], w, Resources.of(cpu, w * config.workerMemoryBytes())));
+    }
+    double peak = 0;
+    for (int k : new int[] {1, Math.max(1, (leadSteps + 1) / 2), leadSteps}) {
+      double[] f = forecast(s, source, k, level);
+      peak = Math.max(peak, f[1]);
+      low |= f[2] > 0;
+      if (!borrowed && s.count > 0) {
+        remember(s, k, f, workersFor(f[1], cost));
+      }
+    }
+    double leadSeconds = config.lead().toNanos() / 1e9;
+    int now = workersFor(peak + backlog / leadSeconds, cost);
+    return new PartitionPlan(partition, s.lastTime, now, horizons, cost, model, low);
+  }
+
+  /** Plans every partition; {@code backlogs} gives each one's backlog (missing means 0). */
+  public Map<Integer, PartitionPlan> plan(Map<Integer, Long> backlogs) {
+    Map<Integer, PartitionPlan> plans = new TreeMap<>();
+    for (int p : partitions.keySet()) {
+      plans.put(p, plan(p, backlogs.getOrDefault(p, 0L)));
+    }
+    return plans;
+  }
+
+  /** Every prediction's score, per partition and horizon. */
+  public ErrorTracker errors() {
+    return errors;
+  }
+
+  /** The ensemble's current member weights for the partition. */
+  public Map<String, Double> weights(int partition) {
+    return state(partition).forecaster.weights();
+  }
+
+  /** The cost per record the planner assumes for the partition (measured, borrowed or default). */
+  public double costSecondsPerRecord(int partition) {
+    return cost(state(partition));
+  }
+
+  int workersFor(double rate, double cost) {
+    double w = Math.ceil(rate * cost / config.targetUtilisation() - 1e-9);
+    return (int) Math.max(config.minWorkers(), Math.min(config.maxWorkers(), w));
+  }
+
+  private double[] forecast(State s, State source, int k, double level) {
+    if (source == null) {
+      // Nobody has history: the partition's own mean so far, or nothing.
+      double mean = s.count == 0 ? 0 : s.rateSum / s.count;
+      return new double[] {mean, mean, 1};
+    }
+    Forecast f = source.forecaster.forecast(k, level);
+    double point = f.point();
+    double upper = f.upper();
+    if (source != s && s.count > 0 && source.count > 0) {
+      // Borrowed: the donor's shape at this partition's own level.
+      double ratio = (s.rateSum / s.count) / Math.max(1e-9, source.rateSum / source.count);
+      point *= ratio;
+      upper *= ratio;
+    }
+    return new double[] {point, upper, f.lowConfidence() ? 1 : 0};
+  }
+
+  private void remember(State s, int k, double[] f, int workers) {
+    long target = s.count + k;
+    Pending p = new Pending(k, f[0], f[1], workers);
+    Pending[] old = s.pending.get(target);
+    if (old == null) {
+      s.pending.put(target, new Pending[] {p});
+    } else {
+      for (Pending o : old) {
+        if (o.steps == k) {
+          return;
+        }
+      }
+      Pending[] grown = java.util.Arrays.copyOf(old, old.length + 1);
+      grown[old.length] = p;
+      s.pending.put(target, grown);
+    }
+  }
+
+  private State donor(State s) {
+    State best = null;
+    double mine = s.count == 0 ? Double.NaN : s.rateSum / s.count;
+    double bestGap = Double.POSITIVE_INFINITY;
+    for (State o : partitions.values()) {
+      if (o == s || o.count < config.minHistory()) {
+        continue;
+      }
+      double gap = Double.isNaN(mine) ? 0 : Math.abs(o.rateSum / o.count - mine);
+      if (best == null || gap < bestGap) {
+        best = o;
+        bestGap = gap;
+      }
+    }
+    return best;
+  }
+
+  private double cost(State s) {
+    if (!Double.isNaN(s.cost)) {
+      return s.cost;
+    }
+    double sum = 0;
+    int n = 0;
+    for (State o : partitions.values()) {
+      if (!Double.isNaN(o.cost)) {
+        sum += o.cost;
+        n++;
+      }
+    }
+    return n == 0 ? config.defaultCostSeconds() : sum / n;
+  }
+
+  private State state(int partition) {
+    State s = partitions.get(partition);
+    if (s == null) {
+      throw new IllegalArgumentException("unknown partition " + partition + " (known: " + partitions.keySet() + ")");
+    }
+    return s;
+  }
+
+  private record Pending(int steps, double point, double upper, int workers) {}
+
+  private static final class State {
+    final Ensemble forecaster = Forecasters.ensemble();
+    final Map<Long, Pending[]> pending = new HashMap<>();
+    long count;
+    double rateSum;
+    long lastTime;
+    double cost = Double.NaN;
+  }
+}
