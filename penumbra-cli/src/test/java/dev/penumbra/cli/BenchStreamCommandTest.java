@@ -1,47 +1,23 @@
 package dev.penumbra.cli;
 
+import static dev.penumbra.cli.CliRun.run;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code penumbra bench stream}: options, and a short run on a small rate trace. */
 class BenchStreamCommandTest {
 
-  record Run(int code, String out, String err) {}
-
-  private static synchronized Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    StringWriter cliErr = new StringWriter();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      CommandLine cli = Main.commandLine();
-      cli.setErr(new PrintWriter(cliErr, true));
-      int code = cli.execute(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8) + cliErr);
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
 
   @Test
   void badOptionsExitTwoNamingOptionAndValue(@TempDir Path dir) {
-    Run r = run("bench", "stream", "--sample-rate", "1.5");
+    CliRun r = run("bench", "stream", "--sample-rate", "1.5");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("--sample-rate").contains("'1.5'").contains("(0, 1]");
     assertThat(r.out()).isEmpty();
@@ -68,7 +44,7 @@ class BenchStreamCommandTest {
     }
     Path f = dir.resolve("rates.csv");
     Files.writeString(f, csv);
-    Run r = run("bench", "stream", "--rates", f.toString(), "--duration", "30", "--warmup", "10",
+    CliRun r = run("bench", "stream", "--rates", f.toString(), "--duration", "30", "--warmup", "10",
         "--peak-workers", "3", "--cost-us", "200", "--sample-rate", "0.02", "--overhead-rounds", "0",
         "--format", "json");
     assertThat(r.code()).as(r.err()).isZero();

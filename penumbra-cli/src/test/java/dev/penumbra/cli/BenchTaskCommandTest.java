@@ -1,44 +1,20 @@
 package dev.penumbra.cli;
 
+import static dev.penumbra.cli.CliRun.run;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** The task benchmark's options and output; the full run's figures are in docs/benchmarks.md. */
 class BenchTaskCommandTest {
 
-  record Run(int code, String out, String err) {}
-
-  private static synchronized Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    StringWriter cliErr = new StringWriter();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      CommandLine cli = Main.commandLine();
-      cli.setErr(new PrintWriter(cliErr, true));
-      int code = cli.execute(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8) + cliErr);
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
 
   @Test
   void badOptionsExitWithTwoNamingOptionAndValue() {
-    Run r = run("bench", "task", "--concurrency", "0");
+    CliRun r = run("bench", "task", "--concurrency", "0");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("--concurrency").contains("'0'").contains("must be in 1..256");
     assertThat(r.out()).isEmpty();
@@ -49,7 +25,7 @@ class BenchTaskCommandTest {
 
   @Test
   void aSmallJsonRunPrintsOnlyJsonWithEveryModeAndTarget() throws Exception {
-    Run r = run("bench", "task", "--tasks", "12", "--warmup", "6", "--concurrency", "4", "--overhead-tasks", "20",
+    CliRun r = run("bench", "task", "--tasks", "12", "--warmup", "6", "--concurrency", "4", "--overhead-tasks", "20",
         "--overhead-seconds", "1", "--format", "json");
     assertThat(r.code()).isEqualTo(0);
     JsonNode root = new ObjectMapper().readTree(r.out());

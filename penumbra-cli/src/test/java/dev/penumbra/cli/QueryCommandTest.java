@@ -1,51 +1,27 @@
 package dev.penumbra.cli;
 
+import static dev.penumbra.cli.CliRun.run;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import picocli.CommandLine;
 
 /** {@code penumbra query} and {@code penumbra bench query} on TPC-H SF 0.01 in a temporary cache directory. */
 class QueryCommandTest {
   @TempDir static Path cache;
 
-  record Run(int code, String out, String err) {}
-
-  private static synchronized Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    StringWriter cliErr = new StringWriter();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      CommandLine cli = Main.commandLine();
-      cli.setErr(new PrintWriter(cliErr, true));
-      int code = cli.execute(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8) + cliErr);
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
 
   @ParameterizedTest
   @CsvSource({"--priority, urgent", "--scale, 0", "--scale, abc", "--format, xml", "--rows, -1", "--user, ' '"})
   void badQueryOptionsExit2NamingTheOptionAndValue(String option, String value) {
-    Run r = run("query", "SELECT 1", option, value, "--cache-dir", cache.toString());
+    CliRun r = run("query", "SELECT 1", option, value, "--cache-dir", cache.toString());
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains(option).contains("'" + value + "'");
     assertThat(r.out()).isEmpty();
@@ -53,7 +29,7 @@ class QueryCommandTest {
 
   @Test
   void jsonOutputParsesWithRowsAndTheReport() throws Exception {
-    Run r = run("query", "SELECT r_name FROM region ORDER BY r_name", "--scale", "0.01", "--format", "json",
+    CliRun r = run("query", "SELECT r_name FROM region ORDER BY r_name", "--scale", "0.01", "--format", "json",
         "--priority", "critical", "--user", "ana", "--cache-dir", cache.toString());
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode j = new ObjectMapper().readTree(r.out());
@@ -71,7 +47,7 @@ class QueryCommandTest {
 
   @Test
   void badSqlExits2WithTheShadowsMessage() {
-    Run r = run("query", "SELECT nope FROM orders", "--scale", "0.01", "--cache-dir", cache.toString());
+    CliRun r = run("query", "SELECT nope FROM orders", "--scale", "0.01", "--cache-dir", cache.toString());
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("query rejected").contains("nope");
     assertThat(r.out()).isEmpty();
@@ -80,22 +56,22 @@ class QueryCommandTest {
   @ParameterizedTest
   @CsvSource({"--engine, oracle", "--format, csv", "--scale, -1", "--train, 3"})
   void badBenchOptionsExit2(String option, String value) {
-    Run r = run("bench", "query", option, value, "--cache-dir", cache.toString());
+    CliRun r = run("bench", "query", option, value, "--cache-dir", cache.toString());
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains(option).contains("'" + value + "'");
   }
 
   @Test
   void benchQueriesFileIsValidated(@TempDir Path dir) throws Exception {
-    Run missing = run("bench", "query", "--queries", dir.resolve("none.sql").toString());
+    CliRun missing = run("bench", "query", "--queries", dir.resolve("none.sql").toString());
     assertThat(missing.code()).isEqualTo(2);
     assertThat(missing.err()).contains("--queries").contains("cannot read");
     Path empty = Files.writeString(dir.resolve("empty.sql"), "SELECT 1;;SELECT 2;");
-    Run e = run("bench", "query", "--queries", empty.toString());
+    CliRun e = run("bench", "query", "--queries", empty.toString());
     assertThat(e.code()).isEqualTo(2);
     assertThat(e.err()).contains("--queries").contains("statement 2 is empty");
     Path bad = Files.writeString(dir.resolve("bad.sql"), "SELECT count(*) FROM orders;\nSELECT x FROM nowhere;");
-    Run b = run("bench", "query", "--queries", bad.toString(), "--scale", "0.01", "--cache-dir", cache.toString(),
+    CliRun b = run("bench", "query", "--queries", bad.toString(), "--scale", "0.01", "--cache-dir", cache.toString(),
         "--train", "30", "--test", "2", "--burst", "4");
     assertThat(b.code()).isEqualTo(2);
     assertThat(b.err()).contains("--queries").contains("statement 2").contains("nowhere");
@@ -105,7 +81,7 @@ class QueryCommandTest {
   void benchJsonPrintsOnlyJson(@TempDir Path dir) throws Exception {
     Path extra = Files.writeString(dir.resolve("extra.sql"),
         "SELECT c_mktsegment, count(*) FROM customer GROUP BY 1;\nSELECT max(l_quantity) FROM lineitem");
-    Run r = run("bench", "query", "--scale", "0.01", "--cache-dir", cache.toString(), "--format", "json",
+    CliRun r = run("bench", "query", "--scale", "0.01", "--cache-dir", cache.toString(), "--format", "json",
         "--train", "30", "--test", "6", "--burst", "8", "--queries", extra.toString());
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode j = new ObjectMapper().readTree(r.out());

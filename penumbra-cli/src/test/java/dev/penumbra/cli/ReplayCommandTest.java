@@ -1,44 +1,20 @@
 package dev.penumbra.cli;
 
+import static dev.penumbra.cli.CliRun.run;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import picocli.CommandLine;
 
 class ReplayCommandTest {
 
-  record Run(int code, String out, String err) {}
-
-  private static synchronized Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    StringWriter cliErr = new StringWriter();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      CommandLine cli = Main.commandLine();
-      cli.setErr(new PrintWriter(cliErr, true));
-      int code = cli.execute(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8) + cliErr);
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
 
   @ParameterizedTest
   @CsvSource({
@@ -53,7 +29,7 @@ class ReplayCommandTest {
     "--trace-format, parquet"
   })
   void aBadOptionExitsWithTwoAndOneLineNamingIt(String option, String value) {
-    Run r = run("replay", option, value);
+    CliRun r = run("replay", option, value);
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err().strip().lines()).hasSize(1);
     assertThat(r.err()).contains(option).contains(value);
@@ -63,7 +39,7 @@ class ReplayCommandTest {
   @Test
   void jsonFormatPrintsOnlyJsonOnStdout(@TempDir Path dir) throws Exception {
     Path html = dir.resolve("out.html");
-    Run r = run("replay", "--format", "json", "--policy", "static,reactive", "--policy", "oracle", "--report", html.toString());
+    CliRun r = run("replay", "--format", "json", "--policy", "static,reactive", "--policy", "oracle", "--report", html.toString());
     assertThat(r.code()).isEqualTo(0);
     JsonNode root = new ObjectMapper().readTree(r.out());
     assertThat(root.get("lead").asInt()).isEqualTo(1);
@@ -80,7 +56,7 @@ class ReplayCommandTest {
 
   @Test
   void csvHasAHeaderAndOneRowPerPolicy() {
-    Run r = run("replay", "--format", "csv", "--resource", "memory", "--lead", "3", "--budget", "0.05");
+    CliRun r = run("replay", "--format", "csv", "--resource", "memory", "--lead", "3", "--budget", "0.05");
     assertThat(r.code()).isEqualTo(0);
     var lines = r.out().strip().lines().toList();
     assertThat(lines.get(0)).startsWith("trace,resource,unit,intervals,scored,lead,budget,policy,slack,");
@@ -93,7 +69,7 @@ class ReplayCommandTest {
     // the trace is unreadable; the bad --format must be reported, not the trace
     Path bad = dir.resolve("bad.csv");
     Files.writeString(bad, "hello world\n");
-    Run r = run("replay", "--trace", bad.toString(), "--format", "xml");
+    CliRun r = run("replay", "--trace", bad.toString(), "--format", "xml");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("--format").contains("xml").doesNotContain("bad.csv");
   }
@@ -102,7 +78,7 @@ class ReplayCommandTest {
   void anUnreadableTraceIsOneLineNamingTheFileAndTheProblem(@TempDir Path dir) throws Exception {
     Path bad = dir.resolve("bad.csv");
     Files.writeString(bad, "hello world\n");
-    Run r = run("replay", "--trace", bad.toString());
+    CliRun r = run("replay", "--trace", bad.toString());
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err().strip().lines()).hasSize(1);
     assertThat(r.err()).contains("--trace").contains("bad.csv").contains("unrecognised trace format");
@@ -117,15 +93,15 @@ class ReplayCommandTest {
     }
     Path file = dir.resolve("export.csv");
     Files.writeString(file, csv);
-    Run all = run("replay", "--trace", file.toString(), "--policy", "static", "--format", "csv");
+    CliRun all = run("replay", "--trace", file.toString(), "--policy", "static", "--format", "csv");
     assertThat(all.code()).as(all.err()).isEqualTo(0);
     assertThat(all.out().strip().lines()).hasSize(3);
-    Run memory = run("replay", "--trace", file.toString(), "--policy", "static", "--format", "csv", "--resource", "memory");
+    CliRun memory = run("replay", "--trace", file.toString(), "--policy", "static", "--format", "csv", "--resource", "memory");
     assertThat(memory.code()).as(memory.err()).isEqualTo(0);
     var lines = memory.out().strip().lines().toList();
     assertThat(lines).hasSize(2);
     assertThat(lines.get(1)).startsWith("export.csv:mem_bytes:memory,memory,");
-    Run io = run("replay", "--trace", file.toString(), "--resource", "io");
+    CliRun io = run("replay", "--trace", file.toString(), "--resource", "io");
     assertThat(io.code()).isEqualTo(2);
     assertThat(io.err()).contains("--resource").contains("io").contains("none of the given traces");
   }
@@ -138,10 +114,10 @@ class ReplayCommandTest {
     }
     Path file = dir.resolve("requests.csv");
     Files.writeString(file, csv);
-    Run nab = run("replay", "--trace", file.toString(), "--trace-format", "nab", "--policy", "static", "--format", "csv");
+    CliRun nab = run("replay", "--trace", file.toString(), "--trace-format", "nab", "--policy", "static", "--format", "csv");
     assertThat(nab.code()).as(nab.err()).isEqualTo(0);
     assertThat(nab.out()).contains("requests.csv:cpu,cpu,count,50,");
-    Run bitbrains = run("replay", "--trace", file.toString(), "--trace-format", "bitbrains");
+    CliRun bitbrains = run("replay", "--trace", file.toString(), "--trace-format", "bitbrains");
     assertThat(bitbrains.code()).isEqualTo(2);
     assertThat(bitbrains.err()).contains("--trace").contains("requests.csv");
   }
@@ -154,7 +130,7 @@ class ReplayCommandTest {
     }
     Path file = dir.resolve("series.csv");
     Files.writeString(file, csv);
-    Run r = run("replay", "--trace", file.toString(), "--policy", "static,oracle");
+    CliRun r = run("replay", "--trace", file.toString(), "--policy", "static,oracle");
     assertThat(r.code()).as(r.err()).isEqualTo(0);
     assertThat(r.out()).contains("series.csv").contains("static").contains("oracle");
   }
