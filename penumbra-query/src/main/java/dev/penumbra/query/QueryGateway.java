@@ -124,7 +124,9 @@ public final class QueryGateway implements AutoCloseable {
     this.cpuPerThreadNanos = b.cpuPerThread.toNanos();
     this.skipSettled = b.skipSettledShadows;
     // The lease outlives the longest run (two attempts) so a running query's reservation never expires.
-    this.allocator = Allocator.builder(ledger).preemption(false).feedback(errors)
+    // The allocator learns from what its reservations turned out to need (recordOutcome after each query),
+    // per model and priority; the predictor's own scores (against its p90) stay apart.
+    this.allocator = Allocator.builder(ledger).preemption(false).feedback(new ErrorTracker())
         .lease(b.timeout.multipliedBy(2).plusMinutes(1)).clock(b.clock).build();
   }
 
@@ -183,6 +185,7 @@ public final class QueryGateway implements AutoCloseable {
       }
     }
     learn(sr, result, r.amount());
+    recordOutcome(demand, request, r.amount(), result);
     QueryReport.Shadow shadowReport = new QueryReport.Shadow(sr.fraction(), sr.effectiveFraction(), sr.cutOff(),
         sr.sample(), sr.shadowWallNanos(), sr.shadowCpuNanos(), settled);
     QueryReport report = new QueryReport(request.user(), request.sla(), engine.name(), shadowReport, prediction,
@@ -257,6 +260,25 @@ public final class QueryGateway implements AutoCloseable {
     if (learned != null && learning) {
       predictor.learn(sr, learned, PrimaryEngine.threadsFor(reserved));
     }
+  }
+
+  /**
+   * Tells the allocator what the reservation turned out to need: memory (a spilled or failed run needed more
+   * than it had) and average cores over the run. Runs that failed otherwise teach nothing.
+   */
+  private void recordOutcome(Demand demand, QueryRequest request, Resources reserved, QueryResult result) {
+    QueryProfile a = result.profile();
+    long memory = switch (result.outcome()) {
+      case COMPLETED -> a.peakMemoryBytes();
+      case SPILLED -> Math.max(a.peakMemoryBytes(), reserved.memoryBytes() + a.spilledBytes());
+      case FAILED_MEMORY -> Math.max(a.peakMemoryBytes(), reserved.memoryBytes() + 1);
+      case TIMED_OUT, SQL_ERROR -> -1;
+    };
+    if (memory < 0) {
+      return;
+    }
+    long cores = a.wallNanos() > 0 ? (long) Math.ceil(1000.0 * a.cpuNanos() / a.wallNanos()) : 0;
+    allocator.recordOutcome(demand.model(), request.sla().priority(), reserved, Resources.of(cores, memory));
   }
 
   private static QueryProfile withMemory(QueryProfile p, long memory) {

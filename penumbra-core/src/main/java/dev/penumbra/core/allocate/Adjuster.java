@@ -41,7 +41,8 @@ import java.util.function.Function;
  * </ul>
  *
  * <p>When an {@link ErrorTracker} is given, every comparison is scored there before adjusting: per dimension
- * where reserved or use is non-zero, model {@code modelName(reservation) + "/" + dimension}, point and upper
+ * where reserved or use is non-zero, under {@link Allocator#feedbackName}(modelName(reservation), its priority,
+ * dimension) so the allocator reads it back, point and upper
  * = reserved, actual = use. {@code adjust()} is synchronized; the ledger may change meanwhile (a resize that no
  * longer fits falls back to shrinking only, a reservation that ended is skipped).
  */
@@ -278,7 +279,7 @@ public final class Adjuster {
       long a = r.amount().get(d);
       long u = use.get(d);
       if (a > 0 || u > 0) {
-        tracker.record(ErrorTracker.name(model, d), a, a, u);
+        tracker.record(Allocator.feedbackName(model, r.priority(), d), a, a, u);
       }
     }
   }

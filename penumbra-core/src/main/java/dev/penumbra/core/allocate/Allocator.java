@@ -1,6 +1,7 @@
 package dev.penumbra.core.allocate;
 
 import dev.penumbra.core.Demand;
+import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.Resources.Dimension;
 import dev.penumbra.core.feedback.ErrorStats;
@@ -145,8 +146,8 @@ public final class Allocator implements AutoCloseable {
     }
 
     /**
-     * Error statistics to calibrate sizing with: the scores of each demand's model, per dimension, under
-     * {@link ErrorTracker#name} (as the adjuster and the predictors record them). None by default.
+     * Where the outcomes of reservations are tracked and read back to calibrate sizing ({@link #recordOutcome},
+     * {@link #feedbackName}; the adjuster records there too when given the same tracker). None by default.
      */
     public Builder feedback(ErrorTracker tracker) {
       if (tracker == null) {
@@ -180,13 +181,41 @@ public final class Allocator implements AutoCloseable {
   static final double BASE_HEADROOM = 0.05;
 
   /**
-   * The size this allocator reserves for a demand: {@link #size} corrected by the model's record. For each
-   * dimension, once the model has at least {@value #MIN_SCORED} scored outcomes there, the share of them
-   * that exceeded what was reserved ({@link ErrorStats#exceedanceRate}) is compared with what the priority
-   * tolerates, {@code 1 - quantile}; when it is higher, the headroom above the point is multiplied by their
-   * ratio (at most {@value #MAX_WIDEN}x; a demand without headroom gets {@value #BASE_HEADROOM} of its point
-   * as the base). A model that overruns its reservations thus gets wider ones until it stops; sizes are never
-   * shrunk below the quantile, as too few overruns are the adjuster's to reclaim.
+   * The name under which the outcomes of one model's reservations at one priority are tracked, per dimension:
+   * {@code model@priority/dimension}, e.g. "query/model@critical/memory". Kept per priority because each
+   * priority reserves at its own quantile and so tolerates its own share of overruns.
+   */
+  public static String feedbackName(String model, Priority priority, Dimension dimension) {
+    return ErrorTracker.name(model + "@" + priority.label(), dimension);
+  }
+
+  /**
+   * Records what a reservation made for {@code model}'s demand at {@code priority} turned out to need: per
+   * dimension where either is non-zero, the reserved amount against the used one, into the feedback tracker
+   * (nothing when there is none). The owner of the work calls it when the work ends, as the adjuster does
+   * while it runs.
+   */
+  public void recordOutcome(String model, Priority priority, Resources reserved, Resources used) {
+    if (feedback == null) {
+      return;
+    }
+    for (Dimension d : Dimension.values()) {
+      long r = reserved.get(d);
+      long u = used.get(d);
+      if (r > 0 || u > 0) {
+        feedback.record(feedbackName(model, priority, d), r, r, u);
+      }
+    }
+  }
+
+  /**
+   * The size this allocator reserves for a demand: {@link #size} corrected by the record of the model's
+   * reservations at this priority ({@link #recordOutcome}, {@link #feedbackName}). For each dimension, once
+   * there are at least {@value #MIN_SCORED} outcomes, the share that exceeded what was reserved is compared
+   * with what the priority tolerates, {@code 1 - quantile}; when it is higher, the headroom above the point is
+   * multiplied by their ratio (at most {@value #MAX_WIDEN}x; a demand without headroom gets
+   * {@value #BASE_HEADROOM} of its point as the base). A model whose reservations overrun gets wider ones until
+   * they stop; sizes are never shrunk below the quantile, as unused headroom is the adjuster's to reclaim.
    */
   public Resources sizeFor(Demand demand, Sla sla) {
     Resources base = size(demand, sla);
@@ -196,7 +225,7 @@ public final class Allocator implements AutoCloseable {
     double tolerated = 1 - sla.priority().quantile();
     Resources sized = base;
     for (Dimension d : Dimension.values()) {
-      ErrorStats stats = feedback.stats(ErrorTracker.name(demand.model(), d));
+      ErrorStats stats = feedback.stats(feedbackName(demand.model(), sla.priority(), d));
       if (stats.count() < MIN_SCORED || !(stats.exceedanceRate() > tolerated)) {
         continue;
       }

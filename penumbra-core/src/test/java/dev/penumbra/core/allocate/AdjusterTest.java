@@ -133,10 +133,11 @@ class AdjusterTest {
     Reservation r = active(1000, 0);
     use.put(r.id(), Resources.of(1250, 0));
     a.adjust();
-    var stats = tracker.stats("job/cpu");
+    var stats = tracker.stats("job@standard/cpu");
     assertThat(stats.count()).isEqualTo(1);
     assertThat(stats.exceedanceRate()).isEqualTo(1.0);
     assertThat(stats.mape()).isEqualTo(0.2);
-    assertThat(tracker.stats("job/memory").count()).isZero();
+    assertThat(tracker.stats("job@standard/memory").count()).isZero();
+    assertThat(Allocator.feedbackName("job", Priority.STANDARD, Resources.Dimension.CPU)).isEqualTo("job@standard/cpu");
   }
 }

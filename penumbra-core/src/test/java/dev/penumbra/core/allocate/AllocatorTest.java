@@ -56,40 +56,53 @@ class AllocatorTest {
   }
 
   @Test
-  void feedbackWidensTheHeadroomOfAModelThatOverruns() {
+  void feedbackWidensTheHeadroomOfAModelThatOverrunsAtThatPriority() {
     ErrorTracker tracker = new ErrorTracker(100);
     ledger.addNode("n", Resources.cpu(100_000));
     Allocator alloc = Allocator.builder(ledger).feedback(tracker).build();
-    // Too few scores: the plain quantile.
+    // Too few outcomes: the plain quantile.
     for (int i = 0; i < Allocator.MIN_SCORED - 1; i++) {
-      tracker.record(ErrorTracker.name("test", Resources.Dimension.CPU), 1500, 1500, 2000);
+      alloc.recordOutcome("test", Priority.STANDARD, Resources.cpu(1500), Resources.cpu(2000));
     }
     assertThat(alloc.sizeFor(demand(), Sla.of(Priority.STANDARD))).isEqualTo(Resources.cpu(1500));
     // One more overrun and 15 outcomes within the reservation.
-    tracker.record(ErrorTracker.name("test", Resources.Dimension.CPU), 1500, 1500, 2000);
+    alloc.recordOutcome("test", Priority.STANDARD, Resources.cpu(1500), Resources.cpu(2000));
     for (int i = 0; i < 15; i++) {
-      tracker.record(ErrorTracker.name("test", Resources.Dimension.CPU), 1500, 1500, 1000);
+      alloc.recordOutcome("test", Priority.STANDARD, Resources.cpu(1500), Resources.cpu(1000));
     }
-    assertThat(tracker.stats("test/cpu").count()).isEqualTo(35);
+    assertThat(tracker.stats("test@standard/cpu").count()).isEqualTo(35);
     // 20 overruns of 35 = 0.571 where standard tolerates 0.10 -> ratio 5.7, capped at 4x: 1000 + 500 * 4.
     assertThat(alloc.sizeFor(demand(), Sla.of(Priority.STANDARD))).isEqualTo(Resources.cpu(3000));
-    // Batch tolerates 50%: 0.571 / 0.5 = 1.143; no headroom at p50 -> base 5% of 1000 = 50 -> 1000 + 58.
-    assertThat(alloc.sizeFor(demand(), Sla.of(Priority.BATCH))).isEqualTo(Resources.cpu(1058));
     assertThat(alloc.request("q", demand(), Sla.of(Priority.STANDARD)).future().join().amount())
         .isEqualTo(Resources.cpu(3000));
-    // Another model's record changes nothing; memory (no scores) is untouched.
+    // Another priority has its own record (none yet), and so has another model; memory (no outcomes) stays.
+    assertThat(alloc.sizeFor(demand(), Sla.of(Priority.CRITICAL))).isEqualTo(Resources.cpu(2500));
     Demand other = new Demand(Resources.of(1000, 10), demand().quantiles(), "other", false);
     assertThat(alloc.sizeFor(other, Sla.of(Priority.STANDARD))).isEqualTo(Resources.of(1500, 10));
   }
 
   @Test
-  void aModelWithinItsToleranceIsNotWidened() {
+  void batchOverrunsWidenFromABaseWhenThereIsNoHeadroom() {
     ErrorTracker tracker = new ErrorTracker(100);
-    for (int i = 0; i < 100; i++) {
-      tracker.record(ErrorTracker.name("test", Resources.Dimension.CPU), 1500, 1500, i < 5 ? 2000 : 1000);
-    }
     Allocator alloc = Allocator.builder(ledger).feedback(tracker).build();
+    for (int i = 0; i < 35; i++) {
+      alloc.recordOutcome("test", Priority.BATCH, Resources.cpu(1000), Resources.cpu(i < 20 ? 1200 : 900));
+    }
+    // 20/35 = 0.571 over batch's 0.5 -> x1.143; no headroom at p50 -> base 5% of 1000 = 50 -> 1000 + 58.
+    assertThat(alloc.sizeFor(demand(), Sla.of(Priority.BATCH))).isEqualTo(Resources.cpu(1058));
+  }
+
+  @Test
+  void aModelWithinItsToleranceIsNotWidenedAndNoTrackerRecordsNothing() {
+    ErrorTracker tracker = new ErrorTracker(100);
+    Allocator alloc = Allocator.builder(ledger).feedback(tracker).build();
+    for (int i = 0; i < 100; i++) {
+      alloc.recordOutcome("test", Priority.STANDARD, Resources.cpu(1500), Resources.cpu(i < 5 ? 2000 : 1000));
+    }
     assertThat(alloc.sizeFor(demand(), Sla.of(Priority.STANDARD))).isEqualTo(Resources.cpu(1500));
+    Allocator plain = Allocator.builder(ledger).build();
+    plain.recordOutcome("test", Priority.STANDARD, Resources.cpu(1), Resources.cpu(2));
+    assertThat(plain.sizeFor(demand(), Sla.of(Priority.STANDARD))).isEqualTo(Resources.cpu(1500));
     assertThatThrownBy(() -> Allocator.builder(ledger).feedback(null))
         .hasMessageContaining("feedback tracker must not be null");
   }
