@@ -466,7 +466,9 @@ final class StreamCapability implements Capability {
     }
     if (h == null) {
       try {
-        h = create(new CreateBody(DEMO_STREAM, 2, 0.1));
+        // Each partition holds at least one core (a worker); a small node keeps cores for queries and tasks.
+        int partitions = config.ledger().capacity().cpuMillis() >= 6000 ? 2 : 1;
+        h = create(new CreateBody(DEMO_STREAM, partitions, 0.1));
       } catch (ApiException e) {
         if (e.status() != 409) {
           throw e;

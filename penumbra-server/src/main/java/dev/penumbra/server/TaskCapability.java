@@ -319,9 +319,11 @@ final class TaskCapability implements Capability {
   public void demoStep(Random random) throws Exception {
     String type = random.nextBoolean() ? "etl" : "report";
     int scale = type.equals("etl") ? 16 : 8;
+    // A task's own thread holds a core; a worker thread is added only where the node has cores to spare.
+    int workers = config.ledger().capacity().cpuMillis() >= 4000 ? 1 : 0;
     List<PhaseBody> phases = List.of(
         new PhaseBody(20L + random.nextInt(20), (scale / 2) + "MiB", 0),
-        new PhaseBody(40L + random.nextInt(60), (scale + random.nextInt(scale)) + "MiB", 1),
+        new PhaseBody(40L + random.nextInt(60), (scale + random.nextInt(scale)) + "MiB", workers),
         new PhaseBody(10L + random.nextInt(10), "2MiB", 0));
     double u = random.nextDouble();
     String priority = u < 0.2 ? "critical" : u < 0.6 ? "standard" : "batch";
