@@ -73,7 +73,7 @@ final class BenchServerCommand implements Callable<Integer> {
       }
       ServerConfig.Query q = cfg.query();
       cfg = new ServerConfig(cfg.server(), cfg.ledger(), new ServerConfig.Query(q.enabled(), scale, q.cacheDir(),
-          q.engineInstances(), q.maxRows(), q.timeout(), q.maxQueued()), cfg.demo());
+          q.engineInstances(), q.maxRows(), q.timeout(), q.maxQueued()), cfg.stream(), cfg.task(), cfg.demo());
     }
     PrintStream err = System.err;
     LoadBench.Options options = new LoadBench.Options(clients, requests,

@@ -88,7 +88,8 @@ class ServeCommand implements Callable<Integer> {
     if (timedOut) {
       if (workload != null) {
         workload.close();
-        System.err.println("demo: " + workload.steps() + " steps, " + workload.failures() + " failed");
+        System.err.println("demo: " + workload.steps() + " steps, " + workload.failures() + " failed " + workload
+            .stepsByCapability());
       }
       server.stop();
       Runtime.getRuntime().removeShutdownHook(hook);

@@ -9,15 +9,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The built-in workload of {@code penumbra demo}: for every capability, {@code clients} threads each
- * performing the capability's demo step (e.g. a query of mixed priority from the TPC-H workload), pausing
- * between steps, until {@link #close()}.
+ * performing the capability's demo step (a query of mixed priority from the TPC-H workload, a batch of records
+ * to the demo stream at a daily-with-bursts rate, a phased task), pausing between steps, until {@link #close()}.
  */
 public final class DemoWorkload implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DemoWorkload.class);
   private final List<Thread> threads = new ArrayList<>();
   private final AtomicLong steps = new AtomicLong();
   private final AtomicLong failures = new AtomicLong();
+  private final java.util.Map<String, AtomicLong> perCapability = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean running = true;
+  private final List<String> names = new ArrayList<>();
 
   private DemoWorkload() {}
 
@@ -26,6 +28,7 @@ public final class DemoWorkload implements AutoCloseable {
     DemoWorkload w = new DemoWorkload();
     int k = 0;
     for (Capability c : server.capabilities()) {
+      w.names.add(c.name());
       for (int i = 0; i < demo.clients(); i++) {
         Random random = new Random(demo.seed() + 1000L * k++);
         Thread t = Thread.ofPlatform().daemon().name("demo-" + c.name() + "-" + i).start(() -> w.loop(c, random,
@@ -46,6 +49,7 @@ public final class DemoWorkload implements AutoCloseable {
         try {
           c.demoStep(random);
           steps.incrementAndGet();
+          perCapability.computeIfAbsent(c.name(), k -> new AtomicLong()).incrementAndGet();
         } catch (InterruptedException e) {
           throw e;
         } catch (Exception e) {
@@ -64,6 +68,16 @@ public final class DemoWorkload implements AutoCloseable {
   /** Demo steps completed. */
   public long steps() {
     return steps.get();
+  }
+
+  /** Demo steps completed by each capability, by name (in the server's order). */
+  public java.util.Map<String, Long> stepsByCapability() {
+    java.util.Map<String, Long> m = new java.util.LinkedHashMap<>();
+    for (String name : names) {
+      AtomicLong n = perCapability.get(name);
+      m.put(name, n == null ? 0 : n.get());
+    }
+    return m;
   }
 
   /** Demo steps that failed. */

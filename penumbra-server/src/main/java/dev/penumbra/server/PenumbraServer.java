@@ -124,6 +124,12 @@ public final class PenumbraServer implements AutoCloseable {
       if (config.query().enabled()) {
         factories.add(QueryCapability::new);
       }
+      if (config.stream().enabled()) {
+        factories.add(StreamCapability::new);
+      }
+      if (config.task().enabled()) {
+        factories.add(TaskCapability::new);
+      }
     }
 
     /** Adds a capability (beyond those the configuration enables). */

@@ -25,9 +25,11 @@ import java.util.Optional;
  * @param server where and how the HTTP server listens
  * @param ledger the one ledger node this machine offers
  * @param query the query capability
+ * @param stream the stream capability
+ * @param task the task capability
  * @param demo the built-in workload of {@code penumbra demo}
  */
-public record ServerConfig(Http server, Node ledger, Query query, Demo demo) {
+public record ServerConfig(Http server, Node ledger, Query query, Stream stream, Task task, Demo demo) {
 
   /**
    * @param host interface to bind (default 127.0.0.1)
@@ -66,6 +68,20 @@ public record ServerConfig(Http server, Node ledger, Query query, Demo demo) {
       return cacheDir.isBlank() ? Optional.empty() : Optional.of(Path.of(cacheDir));
     }
   }
+
+  /**
+   * @param enabled whether the stream capability runs (default true)
+   * @param interval the planner's step: each stream is observed, planned and reserved once per interval
+   *     (default 1 s)
+   * @param maxStreams streams that may exist at once (default 16)
+   */
+  public record Stream(boolean enabled, Duration interval, int maxStreams) {}
+
+  /**
+   * @param enabled whether the task capability runs (default true)
+   * @param maxRunning tasks admitted and not finished before 503 (default 16)
+   */
+  public record Task(boolean enabled, int maxRunning) {}
 
   /**
    * @param clients concurrent workload clients per capability (default 2)
@@ -113,6 +129,8 @@ public record ServerConfig(Http server, Node ledger, Query query, Demo demo) {
     k.put("ledger", ordered("node", "local", "cores", "0", "memory", "1GiB"));
     k.put("query", ordered("enabled", "true", "scale", "0.1", "cacheDir", "", "engineInstances", "4",
         "maxRows", "100", "timeout", "2m", "maxQueued", "64"));
+    k.put("stream", ordered("enabled", "true", "interval", "1s", "maxStreams", "16"));
+    k.put("task", ordered("enabled", "true", "maxRunning", "16"));
     k.put("demo", ordered("clients", "2", "pause", "200ms", "seed", "7"));
     return k;
   }
@@ -180,9 +198,15 @@ public record ServerConfig(Http server, Node ledger, Query query, Demo demo) {
     Query query = new Query(r.bool("query.enabled"), scale, r.text("query.cacheDir", true),
         (int) r.integer("query.engineInstances", 1, 256), (int) r.integer("query.maxRows", 0, 100_000),
         r.duration("query.timeout", Duration.ofMillis(1)), (int) r.integer("query.maxQueued", 1, 100_000));
+    Duration interval = r.duration("stream.interval", Duration.ofMillis(10));
+    if (interval.compareTo(Duration.ofMinutes(1)) > 0) {
+      throw new ConfigException("stream.interval", v.get("stream.interval"), "must be at most 1m");
+    }
+    Stream stream = new Stream(r.bool("stream.enabled"), interval, (int) r.integer("stream.maxStreams", 1, 1000));
+    Task task = new Task(r.bool("task.enabled"), (int) r.integer("task.maxRunning", 1, 10_000));
     Demo demo = new Demo((int) r.integer("demo.clients", 1, 64), r.duration("demo.pause", Duration.ZERO),
         r.integer("demo.seed", Long.MIN_VALUE, Long.MAX_VALUE));
-    return new ServerConfig(http, node, query, demo);
+    return new ServerConfig(http, node, query, stream, task, demo);
   }
 
   /** This configuration with another port (the command line's {@code --port}). */
@@ -191,7 +215,7 @@ public record ServerConfig(Http server, Node ledger, Query query, Demo demo) {
       throw new ConfigException("server.port", Integer.toString(port), "must be in [0, 65535]");
     }
     return new ServerConfig(new Http(server.host(), port, server.maxBodyBytes(), server.shutdownGrace()), ledger,
-        query, demo);
+        query, stream, task, demo);
   }
 
   /** An invalid configuration: the key, its value and why. */

@@ -44,6 +44,15 @@ class DashboardBrowserTest {
       // One query before the page opens, so the capability's chart has data from the first poll.
       assertThat(TestServers.post(server, "/v1/queries", "{\"sql\": \"SELECT count(*) FROM orders\"}").status())
           .isEqualTo(200);
+      // And a task and two stream intervals, so every capability's chart has data.
+      assertThat(TestServers.post(server, "/v1/tasks", "{\"type\": \"t\", \"phases\": [{\"millis\": 5,"
+          + " \"memory\": \"1MiB\"}]}").status()).isEqualTo(200);
+      assertThat(TestServers.post(server, "/v1/streams", "{\"name\": \"s\"}").status()).isEqualTo(201);
+      StreamCapability streams = (StreamCapability) server.capability("stream").orElseThrow();
+      for (int i = 0; i < 2; i++) {
+        TestServers.post(server, "/v1/streams/s/records", "{\"records\": [{\"value\": \"x\"}]}");
+        streams.tickAll();
+      }
       ObjectNode caps = Json.MAPPER.createObjectNode();
       ObjectNode opts = caps.putObject("capabilities").putObject("alwaysMatch").putObject("goog:chromeOptions");
       opts.put("binary", chromium.get().toString());

@@ -48,6 +48,9 @@ class ServerConfigTest {
     assertInvalid("query:\n  scale: -1\n", "query.scale", "-1");
     assertInvalid("query:\n  timeout: soon\n", "query.timeout", "soon");
     assertInvalid("query:\n  enabled: maybe\n", "query.enabled", "maybe");
+    assertInvalid("stream:\n  enabled: maybe\n", "stream.enabled", "maybe");
+    assertInvalid("stream:\n  interval: 2h\n", "stream.interval", "2h");
+    assertInvalid("task:\n  maxRunning: 0\n", "task.maxRunning", "0");
     assertInvalid("server:\n  prot: 80\n", "server.prot", "80");
     assertInvalid("sever:\n  port: 80\n", "sever", "");
     assertInvalid("server: [1, 2]\n", "server", "[1,2]");

@@ -1,0 +1,155 @@
+package dev.penumbra.server;
+
+import static dev.penumbra.server.TestServers.get;
+import static dev.penumbra.server.TestServers.post;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.penumbra.core.ledger.Reservation;
+import dev.penumbra.server.TestServers.Reply;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The stream and task routes: happy paths, bad input (4xx naming the field), metrics and the dashboard. */
+class StreamTaskApiTest {
+  static PenumbraServer server;
+  static StreamCapability streams;
+
+  @BeforeAll
+  static void start() throws Exception {
+    // No query capability (no database to prepare); a long interval so the test drives the ticks itself.
+    server = TestServers.started(Map.of("PENUMBRA_QUERY_ENABLED", "false", "PENUMBRA_STREAM_INTERVAL", "1m",
+        "PENUMBRA_LEDGER_CORES", "8"));
+    streams = (StreamCapability) server.capability("stream").orElseThrow();
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  @Test
+  void capabilitiesAreRegisteredAndReady() throws Exception {
+    JsonNode caps = get(server, "/ready").json().get("capabilities");
+    assertThat(caps.has("query")).isFalse();
+    assertThat(caps.get("stream").asBoolean()).isTrue();
+    assertThat(caps.get("task").asBoolean()).isTrue();
+  }
+
+  @Test
+  void createProduceAndReadThePlan() throws Exception {
+    Reply created = post(server, "/v1/streams", "{\"name\": \"orders\", \"partitions\": 2, \"sampleRate\": 0.5}");
+    assertThat(created.status()).as(created.body()).isEqualTo(201);
+    assertThat(created.json().get("partitions").asInt()).isEqualTo(2);
+    assertThat(get(server, "/v1/streams").json().findValuesAsText("name")).contains("orders");
+
+    Reply produced = post(server, "/v1/streams/orders/records", "{\"records\": [{\"key\": \"a\", \"value\": \"x\"},"
+        + " {\"partition\": 1, \"value\": \"yy\"}, {\"partition\": 0, \"key\": \"b\", \"value\": \"zzz\"}]}");
+    assertThat(produced.status()).as(produced.body()).isEqualTo(202);
+    assertThat(produced.json().get("accepted").asInt()).isEqualTo(3);
+    JsonNode parts = get(server, "/v1/streams").json().get(0).get("partitionStats");
+    assertThat(parts.get(0).get("submitted").asLong() + parts.get(1).get("submitted").asLong()).isEqualTo(3);
+
+    JsonNode before = get(server, "/v1/streams/orders/plan").json();
+    assertThat(before.get("partitions").get(0).get("plannedWorkers").isNull()).isTrue();
+    streams.tickAll();
+    post(server, "/v1/streams/orders/records", "{\"records\": [{\"value\": \"again\"}]}");
+    streams.tickAll();
+    Reply plan = get(server, "/v1/streams/orders/plan");
+    assertThat(plan.status()).isEqualTo(200);
+    JsonNode p0 = plan.json().get("partitions").get(0);
+    assertThat(p0.get("plannedWorkers").asInt()).isBetween(1, 8);
+    assertThat(p0.get("horizons")).hasSize(2);
+    assertThat(p0.get("horizons").get(0).get("horizon").asText()).isEqualTo("PT5M");
+    // Every partition holds a live reservation on the server's ledger, at least one core per worker.
+    JsonNode res = p0.get("reservation");
+    assertThat(res.get("state").asText()).isEqualTo("active");
+    assertThat(res.get("amount").get("cpuMillis").asLong()).isGreaterThanOrEqualTo(1000);
+    assertThat(server.ledger().snapshot().reservations()).extracting(Reservation::owner)
+        .contains("stream/p0", "stream/p1");
+    JsonNode dash = get(server, "/v1/dashboard").json().get("capabilities").get("stream");
+    assertThat(dash.get("dimension").asText()).isEqualTo("cpu");
+    assertThat(dash.get("samples").size()).isPositive();
+    assertThat(dash.get("samples").get(0).get("label").asText()).isEqualTo("orders");
+  }
+
+  @Test
+  void badStreamRequestsNameTheField() throws Exception {
+    assertError(post(server, "/v1/streams", "{\"name\": \"s1\", \"partitions\": 0}"), 400, "partitions", "0");
+    assertError(post(server, "/v1/streams", "{\"name\": \"s1\", \"sampleRate\": 1.5}"), 400, "sampleRate", "1.5");
+    assertError(post(server, "/v1/streams", "{\"name\": \"no spaces\"}"), 400, "name", "no spaces");
+    assertError(post(server, "/v1/streams", "{\"name\": \"s1\", \"shards\": 3}"), 400, "shards", "shards");
+    assertThat(get(server, "/v1/streams").json().findValuesAsText("name")).doesNotContain("s1");
+
+    assertThat(post(server, "/v1/streams", "{\"name\": \"dup\"}").status()).isEqualTo(201);
+    assertError(post(server, "/v1/streams", "{\"name\": \"dup\"}"), 409, "name", "dup");
+
+    assertError(post(server, "/v1/streams/dup/records", "{\"records\": [{\"value\": \"ok\"},"
+        + " {\"partition\": 5, \"value\": \"x\"}]}"), 400, "records[1].partition", "5");
+    assertError(post(server, "/v1/streams/dup/records", "{\"records\": [{\"key\": \"k\"}]}"), 400,
+        "records[0].value", "null");
+    assertError(post(server, "/v1/streams/dup/records", "{\"records\": []}"), 400, "records", "[]");
+    // A rejected batch submits nothing.
+    JsonNode dup = get(server, "/v1/streams").json().findParents("name").stream()
+        .filter(n -> n.get("name").asText().equals("dup")).findFirst().orElseThrow();
+    assertThat(dup.get("partitionStats").get(0).get("submitted").asLong()).isZero();
+
+    assertError(post(server, "/v1/streams/nope/records", "{\"records\": [{\"value\": \"x\"}]}"), 404, "name",
+        "nope");
+    assertError(get(server, "/v1/streams/nope/plan"), 404, "name", "nope");
+  }
+
+  @Test
+  void submitAPhasedTaskAndListIt() throws Exception {
+    Reply r = post(server, "/v1/tasks", "{\"type\": \"etl\", \"priority\": \"batch\", \"phases\": ["
+        + "{\"millis\": 20, \"memory\": \"4MiB\"}, {\"millis\": 30, \"memory\": \"8MiB\", \"threads\": 1},"
+        + " {\"millis\": 5}]}");
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    assertThat(r.json().get("succeeded").asBoolean()).isTrue();
+    String id = r.json().get("taskId").asText();
+    assertThat(id).startsWith("etl");
+    assertThat(r.json().get("latencyMillis").asDouble()).isGreaterThanOrEqualTo(55);
+    assertThat(r.json().get("phases").asInt()).isEqualTo(3);
+    assertThat(get(server, "/v1/tasks").json().findValuesAsText("taskId")).contains(id);
+    // The task's end released everything it held.
+    assertThat(server.ledger().snapshot().reservations()).extracting(Reservation::owner).doesNotContain(id);
+    JsonNode samples = get(server, "/v1/dashboard").json().get("capabilities").get("task").get("samples");
+    JsonNode mine = null;
+    for (JsonNode s : samples) {
+      if (s.get("label").asText().equals(id + "/1")) {
+        mine = s;
+      }
+    }
+    assertThat(mine).as("timeline sample of phase 1").isNotNull();
+    assertThat(mine.get("actual").asDouble()).isEqualTo(8.0);
+    assertThat(mine.get("baseline").asDouble()).isEqualTo(8.0);
+    assertThat(mine.get("reserved").asDouble()).isGreaterThanOrEqualTo(8.0);
+    assertThat(get(server, "/metrics").body()).contains("penumbra_task_completed_total")
+        .contains("penumbra_stream_streams");
+  }
+
+  @Test
+  void badTaskRequestsNameTheField() throws Exception {
+    assertError(post(server, "/v1/tasks", "{\"type\": \"t\", \"phases\": [{\"millis\": 5}, {\"millis\": 0}]}"), 400,
+        "phases[1].millis", "0");
+    assertError(post(server, "/v1/tasks", "{\"type\": \"t\", \"phases\": [{\"millis\": 5, \"memory\": \"lots\"}]}"),
+        400, "phases[0].memory", "lots");
+    assertError(post(server, "/v1/tasks", "{\"type\": \"t\", \"phases\": [{\"millis\": 5, \"threads\": 99}]}"), 400,
+        "phases[0].threads", "99");
+    assertError(post(server, "/v1/tasks", "{\"type\": \"t\", \"priority\": \"urgent\", \"phases\": [{\"millis\": 5}]}"),
+        400, "priority", "urgent");
+    assertError(post(server, "/v1/tasks", "{\"type\": \"t\", \"phases\": []}"), 400, "phases", "0 phases");
+    assertError(post(server, "/v1/tasks", "{\"type\": \"bad type\", \"phases\": [{\"millis\": 5}]}"), 400, "type",
+        "bad type");
+    assertThat(get(server, "/v1/tasks").json().findValuesAsText("type")).doesNotContain("t", "bad type");
+  }
+
+  private static void assertError(Reply r, int status, String field, String value) {
+    assertThat(r.status()).as(r.body()).isEqualTo(status);
+    assertThat(r.json().get("field").asText()).as(r.body()).isEqualTo(field);
+    assertThat(r.json().get("value").asText()).as(r.body()).isEqualTo(value);
+    assertThat(r.json().get("error").asText()).as(r.body()).isNotBlank();
+  }
+}
