@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * Timeline (CPU cores, per stream and interval): predicted = the previous tick's first-horizon point rate x
  * measured cost,
  * reserved = what the partitions hold in the ledger, actual = the workers' busy time / the interval, baseline =
- * a static pool sized for the highest actual use seen so far.
+ * a static pool of whole workers (one core each, as the controller reserves them) sized for the highest actual
+ * use seen so far, at least one per partition.
  */
 final class StreamCapability implements Capability {
   static final String NAME = "stream";
@@ -386,8 +387,10 @@ final class StreamCapability implements Capability {
     // A prediction is compared with the interval it was made for: the one ending at the next tick.
     if (!plans.isEmpty() && !Double.isNaN(h.prevPredicted)) {
       errors.record("stream/cpu", h.prevPredicted, h.prevUpper, actual);
+      // Static provisioning runs whole workers too: one per partition at least, enough for the peak so far.
+      double baseline = Math.max(plans.size(), Math.ceil(peakActual));
       timeline.add(new Timeline.Sample(System.currentTimeMillis(), h.name, h.prevPredicted, reserved, actual,
-          peakActual));
+          baseline));
     }
     h.prevPredicted = predicted;
     h.prevUpper = upper;
