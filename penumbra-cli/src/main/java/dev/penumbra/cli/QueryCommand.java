@@ -2,17 +2,15 @@ package dev.penumbra.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.allocate.Sla;
 import dev.penumbra.query.QueryGateway;
+import dev.penumbra.query.QueryJson;
 import dev.penumbra.query.QueryProfile;
 import dev.penumbra.query.QueryReport;
 import dev.penumbra.query.QueryRequest;
 import dev.penumbra.query.QueryResponse;
-import dev.penumbra.query.predict.Estimate;
 import dev.penumbra.query.shadow.QueryRejectedException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -102,7 +100,7 @@ final class QueryCommand implements Callable<Integer> {
         return CommandLine.ExitCode.USAGE;
       }
       if (format.equals("json")) {
-        System.out.println(JSON.writeValueAsString(json(r)));
+        System.out.println(JSON.writeValueAsString(QueryJson.response(r)));
       } else {
         printTable(r, System.out);
       }
@@ -128,88 +126,9 @@ final class QueryCommand implements Callable<Integer> {
         String.format(Locale.ROOT, "Invalid value for option '%s': '%s' (%s)", option, value, why));
   }
 
-  static ObjectNode json(QueryResponse r) {
-    ObjectNode root = JSON.createObjectNode();
-    ArrayNode cols = root.putArray("columns");
-    r.columns().forEach(cols::add);
-    ArrayNode rowsNode = root.putArray("rows");
-    for (List<Object> row : r.rows()) {
-      ArrayNode a = rowsNode.addArray();
-      for (Object v : row) {
-        a.addPOJO(v == null ? null : v instanceof Number || v instanceof Boolean ? v : v.toString());
-      }
-    }
-    root.put("rowCount", r.rowCount());
-    root.set("report", report(r.report()));
-    return root;
-  }
 
-  static ObjectNode report(QueryReport rep) {
-    ObjectNode n = JSON.createObjectNode();
-    n.put("user", rep.user());
-    n.put("priority", rep.sla().priority().label());
-    n.put("engine", rep.engine());
-    ObjectNode s = n.putObject("shadow");
-    s.put("fraction", rep.shadow().fraction());
-    s.put("effectiveFraction", rep.shadow().effectiveFraction());
-    s.put("cutOff", rep.shadow().cutOff());
-    s.put("wallNanos", rep.shadow().wallNanos());
-    s.put("cpuNanos", rep.shadow().cpuNanos());
-    rep.shadow().skipped().ifPresent(why -> s.put("skipped", why));
-    if (rep.shadow().sample() != null) {
-      s.set("sample", profile(rep.shadow().sample()));
-    }
-    ObjectNode p = n.putObject("prediction");
-    p.put("tier", rep.prediction().tier().name().toLowerCase(Locale.ROOT));
-    p.put("lowConfidence", rep.prediction().lowConfidence());
-    p.set("memoryBytes", estimate(rep.prediction().memoryBytes()));
-    p.set("cpuNanos", estimate(rep.prediction().cpuNanos()));
-    p.set("wallNanos", estimate(rep.prediction().wallNanos()));
-    p.set("bytesRead", estimate(rep.prediction().bytesRead()));
-    ObjectNode res = n.putObject("reservation");
-    res.put("id", rep.reservation().id());
-    res.put("node", rep.reservation().node());
-    res.put("requestedCpuMillis", rep.reservation().requested().cpuMillis());
-    res.put("requestedMemoryBytes", rep.reservation().requested().memoryBytes());
-    res.put("cpuMillis", rep.reservation().amount().cpuMillis());
-    res.put("memoryBytes", rep.reservation().amount().memoryBytes());
-    res.put("queueWaitNanos", rep.reservation().queueWaitNanos());
-    n.put("outcome", rep.outcome().name().toLowerCase(Locale.ROOT));
-    rep.error().ifPresent(e -> n.put("error", e));
-    n.put("attempts", rep.attempts());
-    n.set("actual", profile(rep.actual()));
-    ArrayNode adj = n.putArray("adjustments");
-    for (QueryReport.Adjustment a : rep.adjustments()) {
-      ObjectNode o = adj.addObject();
-      o.put("kind", a.kind().name().toLowerCase(Locale.ROOT));
-      o.put("beforeMemoryBytes", a.before().memoryBytes());
-      o.put("afterMemoryBytes", a.after().memoryBytes());
-      o.put("beforeCpuMillis", a.before().cpuMillis());
-      o.put("afterCpuMillis", a.after().cpuMillis());
-      o.put("reason", a.reason());
-    }
-    return n;
-  }
 
-  private static ObjectNode estimate(Estimate e) {
-    ObjectNode o = JSON.createObjectNode();
-    o.put("point", e.point());
-    o.put("p90", e.at(0.9));
-    o.put("p99", e.at(0.99));
-    return o;
-  }
 
-  private static ObjectNode profile(QueryProfile p) {
-    ObjectNode o = JSON.createObjectNode();
-    o.put("cpuNanos", p.cpuNanos());
-    o.put("peakMemoryBytes", p.peakMemoryBytes());
-    o.put("wallNanos", p.wallNanos());
-    o.put("bytesRead", p.bytesRead());
-    o.put("rowsScanned", p.rowsScanned());
-    o.put("rowsReturned", p.rowsReturned());
-    o.put("spilledBytes", p.spilledBytes());
-    return o;
-  }
 
   static void printTable(QueryResponse r, PrintStream out) {
     List<List<String>> cells = new ArrayList<>();

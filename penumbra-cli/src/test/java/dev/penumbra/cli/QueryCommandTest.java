@@ -40,7 +40,7 @@ class QueryCommandTest {
     assertThat(rep.path("priority").asText()).isEqualTo("critical");
     assertThat(rep.path("outcome").asText()).isEqualTo("completed");
     assertThat(rep.path("prediction").path("memoryBytes").path("point").asLong()).isPositive();
-    assertThat(rep.path("reservation").path("memoryBytes").asLong()).isPositive();
+    assertThat(rep.path("reservation").path("amount").path("memoryBytes").asLong()).isPositive();
     assertThat(rep.path("actual").path("wallNanos").asLong()).isPositive();
     assertThat(rep.path("shadow").path("wallNanos").asLong()).isPositive();
   }

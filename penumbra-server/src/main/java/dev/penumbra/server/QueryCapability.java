@@ -8,11 +8,10 @@ import dev.penumbra.core.allocate.Sla;
 import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.core.ledger.Ledger;
 import dev.penumbra.query.QueryGateway;
-import dev.penumbra.query.QueryProfile;
+import dev.penumbra.query.QueryJson;
 import dev.penumbra.query.QueryReport;
 import dev.penumbra.query.QueryRequest;
 import dev.penumbra.query.QueryResponse;
-import dev.penumbra.query.predict.Estimate;
 import dev.penumbra.query.shadow.QueryRejectedException;
 import dev.penumbra.query.workload.QuerySpec;
 import dev.penumbra.query.workload.Workload;
@@ -22,7 +21,6 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -124,7 +122,7 @@ final class QueryCapability implements Capability {
   public void routes(Api api) {
     api.command(HandlerType.POST, "/v1/queries", ctx -> {
       QueryBody b = Json.read(ctx, QueryBody.class, config.server().maxBodyBytes());
-      ctx.json(json(submit(b)));
+      ctx.json(QueryJson.response(submit(b)));
     });
     api.get("/v1/queries", ctx -> {
       ArrayNode arr = Json.MAPPER.createArrayNode();
@@ -196,7 +194,7 @@ final class QueryCapability implements Capability {
     ObjectNode summary = Json.MAPPER.createObjectNode();
     summary.put("time", System.currentTimeMillis());
     summary.put("sql", r.report().user() + ": " + abbreviate(rep));
-    summary.set("report", report(rep));
+    summary.set("report", QueryJson.report(rep));
     synchronized (recent) {
       if (recent.size() == RECENT) {
         recent.removeFirst();
@@ -250,78 +248,7 @@ final class QueryCapability implements Capability {
     }
   }
 
-  static ObjectNode json(QueryResponse r) {
-    ObjectNode root = Json.MAPPER.createObjectNode();
-    ArrayNode cols = root.putArray("columns");
-    r.columns().forEach(cols::add);
-    ArrayNode rows = root.putArray("rows");
-    for (List<Object> row : r.rows()) {
-      ArrayNode a = rows.addArray();
-      for (Object v : row) {
-        a.addPOJO(v == null ? null : v instanceof Number || v instanceof Boolean ? v : v.toString());
-      }
-    }
-    root.put("rowCount", r.rowCount());
-    root.set("report", report(r.report()));
-    return root;
-  }
 
-  static ObjectNode report(QueryReport rep) {
-    ObjectNode n = Json.MAPPER.createObjectNode();
-    n.put("user", rep.user());
-    n.put("priority", rep.sla().priority().label());
-    n.put("engine", rep.engine());
-    ObjectNode s = n.putObject("shadow");
-    s.put("fraction", rep.shadow().fraction());
-    s.put("effectiveFraction", rep.shadow().effectiveFraction());
-    s.put("cutOff", rep.shadow().cutOff());
-    s.put("wallNanos", rep.shadow().wallNanos());
-    s.put("cpuNanos", rep.shadow().cpuNanos());
-    ObjectNode p = n.putObject("prediction");
-    p.put("tier", rep.prediction().tier().name().toLowerCase(Locale.ROOT));
-    p.put("lowConfidence", rep.prediction().lowConfidence());
-    p.set("memoryBytes", estimate(rep.prediction().memoryBytes()));
-    p.set("cpuNanos", estimate(rep.prediction().cpuNanos()));
-    p.set("wallNanos", estimate(rep.prediction().wallNanos()));
-    p.set("bytesRead", estimate(rep.prediction().bytesRead()));
-    ObjectNode res = n.putObject("reservation");
-    res.put("id", rep.reservation().id());
-    res.put("node", rep.reservation().node());
-    res.set("requested", Json.resources(rep.reservation().requested()));
-    res.set("amount", Json.resources(rep.reservation().amount()));
-    res.put("queueWaitNanos", rep.reservation().queueWaitNanos());
-    n.put("outcome", rep.outcome().name().toLowerCase(Locale.ROOT));
-    rep.error().ifPresent(e -> n.put("error", e));
-    n.put("attempts", rep.attempts());
-    n.set("actual", profile(rep.actual()));
-    ArrayNode adj = n.putArray("adjustments");
-    for (QueryReport.Adjustment a : rep.adjustments()) {
-      ObjectNode o = adj.addObject();
-      o.put("kind", a.kind().name().toLowerCase(Locale.ROOT));
-      o.set("before", Json.resources(a.before()));
-      o.set("after", Json.resources(a.after()));
-      o.put("reason", a.reason());
-    }
-    return n;
-  }
 
-  private static ObjectNode estimate(Estimate e) {
-    ObjectNode o = Json.MAPPER.createObjectNode();
-    o.put("point", e.point());
-    o.put("p90", e.at(0.9));
-    o.put("p99", e.at(0.99));
-    return o;
-  }
 
-  private static ObjectNode profile(QueryProfile p) {
-    ObjectNode o = Json.MAPPER.createObjectNode();
-    o.put("cpuNanos", p.cpuNanos());
-    o.put("peakMemoryBytes", p.peakMemoryBytes());
-    o.put("wallNanos", p.wallNanos());
-    o.put("bytesRead", p.bytesRead());
-    o.put("rowsScanned", p.rowsScanned());
-    o.put("rowsReturned", p.rowsReturned());
-    o.put("spilledBytes", p.spilledBytes());
-    return o;
-  }
 }
