@@ -1,15 +1,15 @@
 package dev.penumbra.cli;
 
 import dev.penumbra.core.Resources.Dimension;
-import dev.penumbra.sim.policy.Policies;
-import dev.penumbra.sim.replay.ProgressListener;
-import dev.penumbra.sim.replay.Replay;
-import dev.penumbra.sim.replay.ReplayOptions;
-import dev.penumbra.sim.replay.ReplayResult;
-import dev.penumbra.sim.report.Reporter;
-import dev.penumbra.sim.trace.DemoTrace;
-import dev.penumbra.sim.trace.Trace;
-import dev.penumbra.sim.trace.TraceReaders;
+import dev.penumbra.eval.policy.Policies;
+import dev.penumbra.eval.replay.ProgressListener;
+import dev.penumbra.eval.replay.Replay;
+import dev.penumbra.eval.replay.ReplayOptions;
+import dev.penumbra.eval.replay.ReplayResult;
+import dev.penumbra.eval.report.Reporter;
+import dev.penumbra.eval.trace.DemoTrace;
+import dev.penumbra.eval.trace.Trace;
+import dev.penumbra.eval.trace.TraceReaders;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;

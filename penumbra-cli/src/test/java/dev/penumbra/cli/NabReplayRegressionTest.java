@@ -4,15 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.penumbra.core.SharedData;
-import dev.penumbra.sim.policy.Policies;
-import dev.penumbra.sim.replay.Metric;
-import dev.penumbra.sim.replay.PolicyRun;
-import dev.penumbra.sim.replay.ProgressListener;
-import dev.penumbra.sim.replay.Replay;
-import dev.penumbra.sim.replay.ReplayOptions;
-import dev.penumbra.sim.replay.ReplayResult;
-import dev.penumbra.sim.trace.Trace;
-import dev.penumbra.sim.trace.TraceReaders;
+import dev.penumbra.eval.policy.Policies;
+import dev.penumbra.eval.replay.Metric;
+import dev.penumbra.eval.replay.PolicyRun;
+import dev.penumbra.eval.replay.ProgressListener;
+import dev.penumbra.eval.replay.Replay;
+import dev.penumbra.eval.replay.ReplayOptions;
+import dev.penumbra.eval.replay.ReplayResult;
+import dev.penumbra.eval.trace.Trace;
+import dev.penumbra.eval.trace.TraceReaders;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -60,7 +60,7 @@ class ReplayCommandTest {
     assertThat(r.code()).isEqualTo(0);
     var lines = r.out().strip().lines().toList();
     assertThat(lines.get(0)).startsWith("trace,resource,unit,intervals,scored,lead,budget,policy,slack,");
-    assertThat(lines).hasSize(1 + dev.penumbra.sim.policy.Policies.names().size());
+    assertThat(lines).hasSize(1 + dev.penumbra.eval.policy.Policies.names().size());
     assertThat(lines.get(1)).startsWith("demo:memory,memory,GiB,2016,1728,3,0.05,");
   }
 
