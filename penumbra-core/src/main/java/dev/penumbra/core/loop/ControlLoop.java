@@ -56,6 +56,17 @@ public final class ControlLoop<S> implements AutoCloseable {
   private final Adjuster adjuster;
   private final Duration keepAlive;
   private final Clock clock;
+  private final Baseline<S> baseline;
+  private final CostModel costs;
+  private final double hysteresis;
+  private final int minScored;
+  private final double decay;
+  // Baseline guard state, guarded by this: decayed costs of both rules on the same measured use.
+  private double penumbraCost;
+  private double baselineCost;
+  private long scored;
+  private long switches;
+  private Rule acting = Rule.PENUMBRA;
   private final Map<Long, Grant<S>> live = new ConcurrentHashMap<>();
   private final Set<Grant<S>> waiting = ConcurrentHashMap.newKeySet();
   private final Ledger.Subscription subscription;
@@ -74,6 +85,11 @@ public final class ControlLoop<S> implements AutoCloseable {
     this.actuator = b.actuator;
     this.keepAlive = b.keepAlive;
     this.clock = b.clock != null ? b.clock : ledger.clock();
+    this.baseline = b.baseline;
+    this.costs = b.costs;
+    this.hysteresis = b.hysteresis;
+    this.minScored = b.minScored;
+    this.decay = Math.pow(0.5, 1.0 / b.costHalfLife);
     ErrorTracker feedback = b.allocator.feedback();
     Adjuster.Builder ab = Adjuster.builder(ledger, this::measure)
         .grace(b.grace)
@@ -106,6 +122,11 @@ public final class ControlLoop<S> implements AutoCloseable {
     private double margin = 0.1;
     private Duration keepAlive;
     private Clock clock;
+    private Baseline<S> baseline;
+    private CostModel costs = CostModel.DEFAULT;
+    private double hysteresis = 0.1;
+    private int minScored = 20;
+    private int costHalfLife = 50;
 
     private Builder(String name, Allocator allocator, Model<S> model) {
       if (name == null || name.isBlank()) {
@@ -169,6 +190,48 @@ public final class ControlLoop<S> implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The rule users would run instead (grant on request, a reactive scaler, static): scored beside Penumbra's
+     * model on the same measured use, and acted on while it is the cheaper (see the class comment).
+     */
+    public Builder<S> baseline(Baseline<S> baseline) {
+      if (baseline == null) {
+        throw new IllegalArgumentException("baseline of loop '" + name + "' must not be null");
+      }
+      this.baseline = baseline;
+      return this;
+    }
+
+    /** The prices both rules are scored with. */
+    public Builder<S> costs(CostModel costs) {
+      if (costs == null) {
+        throw new IllegalArgumentException("cost model of loop '" + name + "' must not be null");
+      }
+      this.costs = costs;
+      return this;
+    }
+
+    /**
+     * The guard's hysteresis (a rule takes over only when it is cheaper by this share, in [0, 1)), how many
+     * scored outcomes it needs before it may switch (>= 1), and the half-life of its cost record in scored
+     * outcomes (>= 1).
+     */
+    public Builder<S> guard(double hysteresis, int minScored, int costHalfLife) {
+      if (!(hysteresis >= 0 && hysteresis < 1)) {
+        throw new IllegalArgumentException("hysteresis of loop '" + name + "' must be in [0, 1), was " + hysteresis);
+      }
+      if (minScored < 1) {
+        throw new IllegalArgumentException("minScored of loop '" + name + "' must be >= 1, was " + minScored);
+      }
+      if (costHalfLife < 1) {
+        throw new IllegalArgumentException("costHalfLife of loop '" + name + "' must be >= 1, was " + costHalfLife);
+      }
+      this.hysteresis = hysteresis;
+      this.minScored = minScored;
+      this.costHalfLife = costHalfLife;
+      return this;
+    }
+
     public ControlLoop<S> build() {
       return new ControlLoop<>(this);
     }
@@ -210,7 +273,10 @@ public final class ControlLoop<S> implements AutoCloseable {
    * full shadow); {@code signal} is what the model learns from at completion and may be null.
    */
   public Grant<S> reserve(String owner, S signal, Demand demand, Sla sla) {
-    return submit(owner, signal, demand, allocator.request(owner, demand, sla), sla);
+    Resources own = allocator.sizeFor(demand, sla);
+    Resources base = baseline == null ? null : baseline.size(signal, sla, null);
+    Resources amount = acting() == Rule.BASELINE && base != null ? base : own;
+    return submit(owner, signal, demand, allocator.request(owner, amount, sla), sla, own, base);
   }
 
   /**
@@ -219,11 +285,13 @@ public final class ControlLoop<S> implements AutoCloseable {
    */
   public Grant<S> reserveExactly(String owner, S signal, Resources amount, Sla sla) {
     Demand exact = Demand.exact(amount, model.name());
-    return submit(owner, signal, exact, allocator.request(owner, amount, sla), sla);
+    return submit(owner, signal, exact, allocator.request(owner, amount, sla), sla, amount, null);
   }
 
-  private Grant<S> submit(String owner, S signal, Demand demand, Ticket ticket, Sla sla) {
+  private Grant<S> submit(String owner, S signal, Demand demand, Ticket ticket, Sla sla, Resources own,
+      Resources base) {
     Grant<S> g = new Grant<>(this, owner, signal, demand, sla, ticket);
+    g.candidates(own, base);
     waiting.add(g);
     ticket.future().whenComplete((r, failure) -> {
       waiting.remove(g);
@@ -293,7 +361,23 @@ public final class ControlLoop<S> implements AutoCloseable {
 
   public synchronized LoopStats stats() {
     return new LoopStats(name, live.size(), waiting.size(), placed.get(), completed.get(), ended.get(),
-        preempted.get(), reservedTime, usedTime);
+        preempted.get(), reservedTime, usedTime,
+        new LoopStats.Guard(baseline == null ? null : baseline.name(), acting, penumbraCost, baselineCost, scored,
+            switches));
+  }
+
+  /** Which rule sizes new work now: Penumbra's model, or the baseline while it has been the cheaper. */
+  public synchronized Rule acting() {
+    return acting;
+  }
+
+  /** The two rules the baseline guard chooses between. */
+  public enum Rule {
+    PENUMBRA, BASELINE;
+
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
   }
 
   /** Cancels what waits and releases what is held. */
@@ -315,7 +399,25 @@ public final class ControlLoop<S> implements AutoCloseable {
   }
 
   void retarget(Grant<S> g, Demand demand) {
-    Resources want = allocator.sizeFor(demand, g.sla());
+    Resources own = allocator.sizeFor(demand, g.sla());
+    Resources base = baseline == null ? null : baseline.size(g.signal(), g.sla(), g.observed());
+    g.candidates(own, base);
+    holdFloor(g, acting() == Rule.BASELINE && base != null ? base : own);
+  }
+
+  /** After a measurement: a reactive baseline resizes on it, so while it acts its floor follows it. */
+  void observed(Grant<S> g, Resources used) {
+    if (baseline == null) {
+      return;
+    }
+    Resources base = baseline.size(g.signal(), g.sla(), used);
+    g.candidates(g.ownCandidate(), base);
+    if (acting() == Rule.BASELINE) {
+      holdFloor(g, base);
+    }
+  }
+
+  private void holdFloor(Grant<S> g, Resources want) {
     g.floor(want);
     if (!g.isPlaced() || g.isEnded()) {
       return;
@@ -354,7 +456,13 @@ public final class ControlLoop<S> implements AutoCloseable {
       throw new IllegalStateException(g + " cannot complete before it is placed");
     }
     Reservation r = g.reservation();
-    account(g, g.observed() != null ? g.observed() : actual);
+    if (g.observed() == null) {
+      synchronized (g) {
+        // Nothing measured while it ran: the actual stands for its use over its whole life.
+        g.accountedUse = actual;
+      }
+    }
+    account(g, actual);
     // Learn before releasing, so a waiting request placed by the release is sized with this outcome.
     allocator.recordOutcome(g.demand().model(), g.sla().priority(), g.requested(), actual);
     if (g.signal() != null) {
@@ -381,18 +489,50 @@ public final class ControlLoop<S> implements AutoCloseable {
     Instant now = clock.instant();
     ResourceTime res;
     ResourceTime use;
+    double ownCost = 0;
+    double baseCost = 0;
+    boolean score;
     synchronized (g) {
       Instant since = g.accountedAt != null ? g.accountedAt : now;
       double seconds = Math.max(0, Duration.between(since, now).toNanos() / 1e9);
       Reservation r = g.isPlaced() ? g.reservation() : null;
       res = r == null || !r.isLive() ? ResourceTime.ZERO : ResourceTime.of(r.amount(), seconds);
       use = ResourceTime.of(g.accountedUse, seconds);
+      score = baseline != null && seconds > 0 && g.ownCandidate() != null && g.baseCandidate() != null;
+      if (score) {
+        ownCost = costs.cost(g.ownCandidate(), g.accountedUse, seconds, g.sla().priority());
+        baseCost = costs.cost(g.baseCandidate(), g.accountedUse, seconds, g.sla().priority());
+      }
       g.accountedAt = now;
       g.accountedUse = used;
     }
     synchronized (this) {
       reservedTime = reservedTime.plus(res);
       usedTime = usedTime.plus(use);
+      if (score) {
+        scoreRules(ownCost, baseCost);
+      }
+    }
+  }
+
+  /**
+   * The baseline guard: both rules' costs on the same span of measured use join decayed sums; the rule not acting
+   * takes over once it has been cheaper by more than the hysteresis (after {@code minScored} spans). Penumbra's
+   * model is scored even while the baseline acts (its sizes are still computed), so it can win back.
+   */
+  private void scoreRules(double ownCost, double baseCost) {
+    penumbraCost = penumbraCost * decay + ownCost;
+    baselineCost = baselineCost * decay + baseCost;
+    scored++;
+    if (scored < minScored) {
+      return;
+    }
+    if (acting == Rule.PENUMBRA && baselineCost < penumbraCost * (1 - hysteresis)) {
+      acting = Rule.BASELINE;
+      switches++;
+    } else if (acting == Rule.BASELINE && penumbraCost < baselineCost * (1 - hysteresis)) {
+      acting = Rule.PENUMBRA;
+      switches++;
     }
   }
 

@@ -42,6 +42,9 @@ public final class Grant<S> {
   // Accounting of reserved and used resource-time, guarded by the grant's monitor.
   java.time.Instant accountedAt;
   Resources accountedUse = Resources.ZERO;
+  // What each rule of the baseline guard would hold for this work now (base: null without a baseline).
+  private volatile Resources ownCandidate;
+  private volatile Resources baseCandidate;
 
   Grant(ControlLoop<S> loop, String owner, S signal, Demand demand, Sla sla, Ticket ticket) {
     this.loop = loop;
@@ -132,6 +135,7 @@ public final class Grant<S> {
     loop.account(this, used);
     observed = used;
     peakObserved = peakObserved.max(used);
+    loop.observed(this, used);
   }
 
   /**
@@ -193,6 +197,21 @@ public final class Grant<S> {
 
   void floor(Resources f) {
     floor = f;
+  }
+
+  void candidates(Resources own, Resources base) {
+    ownCandidate = own;
+    baseCandidate = base;
+  }
+
+  /** What Penumbra's model would hold for this work now. */
+  public Resources ownCandidate() {
+    return ownCandidate;
+  }
+
+  /** What the loop's baseline rule would hold for this work now, or null without a baseline. */
+  public Resources baseCandidate() {
+    return baseCandidate;
   }
 
   CompletableFuture<Grant<S>> placedFuture() {

@@ -12,9 +12,23 @@ package dev.penumbra.core.loop;
  * @param preempted grants whose reservation was preempted by higher-priority work
  * @param reserved what the loop's reservations held, integrated over time (between measurements)
  * @param used what the work was measured to use, integrated over the same spans
+ * @param guard the baseline guard's state
  */
 public record LoopStats(String loop, int live, int waiting, long placed, long completed, long ended, long preempted,
-    ResourceTime reserved, ResourceTime used) {
+    ResourceTime reserved, ResourceTime used, Guard guard) {
+
+  /**
+   * The baseline guard: which rule acts and the running (decayed) cost of each on the same measured use.
+   *
+   * @param baseline the baseline rule's name, or null when the loop carries none
+   * @param acting the rule sizing new work now
+   * @param penumbraCost Penumbra's decayed cost
+   * @param baselineCost the baseline's decayed cost
+   * @param scored spans of measured use both were scored on
+   * @param switches how often the acting rule changed
+   */
+  public record Guard(String baseline, ControlLoop.Rule acting, double penumbraCost, double baselineCost, long scored,
+      long switches) {}
 
   /** Reserved over used CPU time (NaN before anything was used). */
   public double cpuReservedPerUsed() {

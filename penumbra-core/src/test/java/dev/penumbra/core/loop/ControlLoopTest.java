@@ -218,4 +218,45 @@ class ControlLoopTest {
     assertThatThrownBy(() -> g.observe(null)).hasMessageContaining("used");
     assertThatThrownBy(() -> g.complete(null)).hasMessageContaining("actual");
   }
+
+  @Test
+  void theBaselineGuardActsOnTheCheaperRuleAndPenumbraCanWinBack() {
+    // The model predicts the signal (p99 1.5x); the baseline grants 1000 whatever the work.
+    ControlLoop<Long> loop = ControlLoop.builder("guarded", allocator, new Doubling()).clock(clock)
+        .baseline(Baseline.fixed("grant-on-request", Resources.cpu(1000))).guard(0.1, 5, 10).build();
+    // Work that really uses 1000: the baseline is exact, Penumbra (predicting 2000 -> 3000 held) wastes.
+    for (int i = 0; i < 6; i++) {
+      Grant<Long> g = loop.reserve("w" + i, 2000L, Sla.of(Priority.STANDARD));
+      clock.advance(Duration.ofSeconds(1));
+      g.complete(Resources.cpu(1000));
+    }
+    assertThat(loop.acting()).isEqualTo(ControlLoop.Rule.BASELINE);
+    Grant<Long> next = loop.reserve("next", 2000L, Sla.of(Priority.STANDARD));
+    assertThat(next.reservation().amount().cpuMillis()).isEqualTo(1000);
+    assertThat(next.ownCandidate().cpuMillis()).isEqualTo(3000);
+    next.release();
+    // Work that uses 1400: the baseline falls short (priced 10x), Penumbra predicting 1000 -> 1500 wins back.
+    for (int i = 0; i < 6; i++) {
+      Grant<Long> g = loop.reserve("v" + i, 1000L, Sla.of(Priority.STANDARD));
+      clock.advance(Duration.ofSeconds(1));
+      g.complete(Resources.cpu(1400));
+    }
+    assertThat(loop.acting()).isEqualTo(ControlLoop.Rule.PENUMBRA);
+    LoopStats.Guard guard = loop.stats().guard();
+    assertThat(guard.switches()).isEqualTo(2);
+    assertThat(guard.baseline()).isEqualTo("grant-on-request");
+    assertThat(guard.scored()).isEqualTo(12);
+  }
+
+  @Test
+  void costModelPricesSlackPerResourceAndShortfallByPriority() {
+    CostModel c = CostModel.DEFAULT;
+    // one idle core for 2 s
+    assertThat(c.cost(Resources.cpu(1000), Resources.ZERO, 2, Priority.STANDARD)).isCloseTo(2, within(1e-9));
+    // one missing core for 1 s: 10x standard, 100x critical, 1x batch
+    assertThat(c.cost(Resources.ZERO, Resources.cpu(1000), 1, Priority.STANDARD)).isCloseTo(10, within(1e-9));
+    assertThat(c.cost(Resources.ZERO, Resources.cpu(1000), 1, Priority.CRITICAL)).isCloseTo(100, within(1e-9));
+    assertThat(c.cost(Resources.ZERO, Resources.cpu(1000), 1, Priority.BATCH)).isCloseTo(1, within(1e-9));
+    assertThatThrownBy(() -> new CostModel(1, 1, 1, 1, 0.5, 1)).hasMessageContaining("criticalWeight");
+  }
 }
