@@ -64,6 +64,7 @@ public final class StreamController implements AutoCloseable {
   private Map<Integer, PartitionPlan> lastPlan = Map.of();
   private long lastMillis;
   private long shortfalls;
+  private long debugTicks;
   // The shadow's cost and the primary's, decayed sums of CPU nanos (half-life ~10 ticks).
   private double shadowCpu;
   private double primaryCpu;
@@ -97,7 +98,7 @@ public final class StreamController implements AutoCloseable {
     private Ledger ledger;
     private String node;
     private Duration grace;
-    private double margin = 0.1;
+    private double margin = Double.parseDouble(System.getProperty("sloop.margin", "0.1"));
     private double shadowBudget = 0.02;
     private double reactiveUtilisation = 0.7;
     private Duration workerStartup;
@@ -228,7 +229,7 @@ public final class StreamController implements AutoCloseable {
       }
     };
     this.loop = ControlLoop.builder(name, allocator, model).clock(clock).actuator(actuator)
-        .grace(b.grace != null ? b.grace : pc.interval().multipliedBy(30)).margin(b.margin).keepAlive(lease)
+        .grace(b.grace != null ? b.grace : pc.interval().multipliedBy(Integer.getInteger("sloop.grace", 30))).margin(b.margin).keepAlive(lease)
         .baseline(new ReactiveBaseline(b.reactiveUtilisation, pc.lead().toNanos() / 1e9, pc))
         .build();
     double initialShare = Math.min(1, shadowBudget / samplingRate);
@@ -303,6 +304,9 @@ public final class StreamController implements AutoCloseable {
       }
     }
     budgetShadow(shadowNanos, primaryNanos > 0 ? primaryNanos : arrivalNanos);
+    if (Boolean.getBoolean("sloop.debug") && (++debugTicks % 60 == 0)) {
+      System.err.println("DEBUG " + loop.stats());
+    }
     return plans;
   }
 

@@ -169,7 +169,7 @@ public final class StreamPlanner {
 
   /** The ensemble's current member weights for the partition. */
   public Map<String, Double> weights(int partition) {
-    return state(partition).forecaster.weights();
+    return state(partition).ensemble.weights();
   }
 
   /** The cost per record the planner assumes for the partition (measured, borrowed or default). */
@@ -260,8 +260,10 @@ public final class StreamPlanner {
 
   private record Pending(int steps, double point, double upper, int workers) {}
 
-  private static final class State {
-    final Ensemble forecaster = Forecasters.ensemble();
+  private final class State {
+    final Ensemble ensemble = Forecasters.ensemble();
+    final dev.penumbra.core.forecast.Forecaster forecaster = Boolean.getBoolean("sloop.production")
+        ? Forecasters.withHeadroom(ensemble, leadSteps) : ensemble;
     final Map<Long, Pending[]> pending = new HashMap<>();
     long count;
     double rateSum;
