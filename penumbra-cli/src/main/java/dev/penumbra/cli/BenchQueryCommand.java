@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
 import dev.penumbra.query.QueryGateway;
-import dev.penumbra.query.bench.QueryBench;
+import dev.penumbra.eval.query.QueryBench;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

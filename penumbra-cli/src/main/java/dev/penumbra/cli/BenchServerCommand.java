@@ -3,7 +3,7 @@ package dev.penumbra.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.penumbra.server.ServerConfig;
-import dev.penumbra.server.bench.LoadBench;
+import dev.penumbra.eval.server.LoadBench;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;

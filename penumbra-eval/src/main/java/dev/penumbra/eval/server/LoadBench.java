@@ -1,4 +1,4 @@
-package dev.penumbra.server.bench;
+package dev.penumbra.eval.server;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
