@@ -230,7 +230,8 @@ public final class StreamController implements AutoCloseable {
     };
     this.loop = ControlLoop.builder(name, allocator, model).clock(clock).actuator(actuator)
         .grace(b.grace != null ? b.grace : pc.interval().multipliedBy(Integer.getInteger("sloop.grace", 30))).margin(b.margin).keepAlive(lease)
-        .baseline(new ReactiveBaseline(b.reactiveUtilisation, pc.lead().toNanos() / 1e9, pc))
+        .baseline(new ReactiveBaseline(b.reactiveUtilisation, pc.lead().toNanos() / 1e9, pc,
+            actuator::acquisitionLag))
         .build();
     double initialShare = Math.min(1, shadowBudget / samplingRate);
     shadow.admit(Math.max(1e-3, initialShare));
