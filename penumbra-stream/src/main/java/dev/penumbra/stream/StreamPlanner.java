@@ -169,7 +169,7 @@ public final class StreamPlanner {
 
   /** The ensemble's current member weights for the partition. */
   public Map<String, Double> weights(int partition) {
-    return state(partition).ensemble.weights();
+    return state(partition).forecaster.weights();
   }
 
   /** The cost per record the planner assumes for the partition (measured, borrowed or default). */
@@ -260,10 +260,10 @@ public final class StreamPlanner {
 
   private record Pending(int steps, double point, double upper, int workers) {}
 
-  private final class State {
-    final Ensemble ensemble = Forecasters.ensemble();
-    final dev.penumbra.core.forecast.Forecaster forecaster = Boolean.getBoolean("sloop.production")
-        ? Forecasters.withHeadroom(ensemble, leadSteps) : ensemble;
+  private static final class State {
+    // The ensemble with its residual interval, not Forecasters.production's volatility band: on the tuning traces
+    // the band sized too low before bursts (p99 524 vs 326 ms at grace 2, 326 vs 273 ms at grace 10; stream.md).
+    final Ensemble forecaster = Forecasters.ensemble();
     final Map<Long, Pending[]> pending = new HashMap<>();
     long count;
     double rateSum;
