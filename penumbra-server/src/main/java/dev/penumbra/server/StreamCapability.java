@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.core.ledger.Ledger;
+import dev.penumbra.core.loop.ControlLoop;
 import dev.penumbra.core.loop.LoopStats;
 import dev.penumbra.stream.EmbeddedStream;
 import dev.penumbra.stream.HorizonPlan;
@@ -183,6 +184,8 @@ final class StreamCapability implements Capability {
         .register(registry);
     Gauge.builder("penumbra.stream.shortfalls", this, c -> c.shortfalls())
         .description("Ticks where a partition could not grow its reservation").register(registry);
+    Gauge.builder("penumbra.stream.guard.baseline.acting", this, c -> c.baselineActing())
+        .description("Streams whose loop lets the reactive baseline size the partitions now").register(registry);
   }
 
   private synchronized double count() {
@@ -195,6 +198,14 @@ final class StreamCapability implements Capability {
       for (int p = 0; p < h.stream.partitions(); p++) {
         n += h.stream.workers(p);
       }
+    }
+    return n;
+  }
+
+  private synchronized double baselineActing() {
+    double n = 0;
+    for (Handle h : streams.values()) {
+      n += h.controller.stats().guard().acting() == ControlLoop.Rule.BASELINE ? 1 : 0;
     }
     return n;
   }
