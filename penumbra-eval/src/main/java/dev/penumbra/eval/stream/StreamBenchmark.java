@@ -23,9 +23,10 @@ import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
 /**
- * The stream scaling benchmark: replays arrival-rate traces, one per partition, and runs Penumbra's predictive
- * scaling, a reactive scaler (Flink autoscaler / DS2 style) and static provisioning at the window's mean and
- * peak side by side on the same arrivals. Then measures the shadow's overhead on a real embedded stream.
+ * The stream scaling benchmark: replays arrival-rate traces, one per partition, and runs Penumbra's stream loop
+ * ({@link StreamController}), a reactive scaler (Flink autoscaler / DS2 style), static provisioning at the
+ * window's mean and peak, and an oracle that knows the rate ahead side by side on the same arrivals, at one load
+ * level ({@link #run}) or several ({@link #sweep}). Then measures the shadow's overhead on a real embedded stream.
  *
  * <p>Time: a trace step of {@code stepMillis} lasts {@code stepMillis / speedup} in the run. Workers are
  * servers in that run time (a discrete-event simulation: two shared cores cannot host tens of CPU-bound
@@ -38,6 +39,9 @@ import java.util.function.Consumer;
  * offset {@code b} in [0, m] found by bisection so that the rates' peak is 4x their mean (capped at {@code m}, so
  * the shape above the mean is kept; a trace with a long plateau then gets less than 4x). {@code P} is the peak rate:
  * {@code peakWorkers / cost} records per second unless given.
+ *
+ * <p>About 500 lines: one replay drives five scalers in lockstep on the same arrivals, and splitting the loop
+ * would pass its shared state (arrivals, clocks, per-scaler partitions) between classes.
  */
 public final class StreamBenchmark {
 
