@@ -7,7 +7,6 @@ import dev.penumbra.eval.stream.StreamBenchmark.Options;
 import dev.penumbra.eval.stream.StreamBenchmark.RateSeries;
 import dev.penumbra.eval.stream.StreamBenchmark.Result;
 import dev.penumbra.eval.stream.StreamReport;
-import dev.penumbra.server.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -158,12 +157,7 @@ final class BenchStreamCommand implements Callable<Integer> {
     Options o = new Options(series, speedup, duration, warmup, peakWorkers,
         peakRate == null ? Double.NaN : peakRate, costMicros, startDelay, sampleRate, seed, overheadRounds);
     Result r = StreamBenchmark.run(o, err::println);
-    if (format.equals("json")) {
-      System.out.println(Json.pretty(StreamReport.json(r)));
-      System.out.flush();
-    } else {
-      StreamReport.table(r, System.out);
-    }
+    new StreamReport(r).print(format, System.out);
     return 0;
   }
 

@@ -1,6 +1,7 @@
 package dev.penumbra.eval.stream;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.penumbra.eval.report.BenchReport;
 import dev.penumbra.eval.report.Tables;
 import dev.penumbra.eval.report.Target;
 import dev.penumbra.eval.stream.StreamBenchmark.Options;
@@ -15,8 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /** What {@code penumbra bench stream} prints: a table for a person, or one JSON document ({@link #json}). */
-public final class StreamReport {
-  private StreamReport() {}
+public record StreamReport(Result result) implements BenchReport {
 
   /** p99 latency at most this share of the reactive scaler's. */
   public static final double TARGET_P99_RATIO = 0.5;
@@ -41,7 +41,8 @@ public final class StreamReport {
       Double withShadowRecordsPerSecond, Double overhead) {}
 
   /** The targets by name, as the table names them. */
-  public static Map<String, Target> targets(Result r) {
+  public Map<String, Target> targets() {
+    Result r = result;
     ScalerResult pen = r.scaler(StreamBenchmark.PENUMBRA);
     ScalerResult rea = r.scaler(StreamBenchmark.REACTIVE);
     Map<String, Target> t = new LinkedHashMap<>();
@@ -55,7 +56,9 @@ public final class StreamReport {
     return t;
   }
 
-  public static Json json(Result r) {
+  @Override
+  public Json json() {
+    Result r = result;
     Options o = r.options();
     JsonOptions opts = new JsonOptions(o.speedup(), o.durationSeconds(), o.warmupSeconds(), o.peakWorkers(),
         o.peakRate(), o.costMicros(), o.startDelaySeconds(), o.samplingRate(), o.seed());
@@ -68,10 +71,12 @@ public final class StreamReport {
     Shadow shadow = new Shadow(r.shadowSampled(), r.shadowDropped(), r.measuredCostMicros(),
         oh == null ? null : oh.baselineRecordsPerSecond(), oh == null ? null : oh.shadowRecordsPerSecond(),
         oh == null ? null : oh.overhead());
-    return new Json(opts, r.partitions(), scalers, shadow, targets(r), r.wallSeconds());
+    return new Json(opts, r.partitions(), scalers, shadow, targets(), r.wallSeconds());
   }
 
-  public static void table(Result r, PrintStream out) {
+  @Override
+  public void table(PrintStream out) {
+    Result r = result;
     Options o = r.options();
     out.printf(Locale.ROOT, "Stream scaling benchmark: %d partitions, speedup %s, %s s replayed (%s s warm-up), "
         + "cost %s us/record, start delay %s s, shadow %s%n%n", r.partitions().size(), fmt(o.speedup()),
@@ -101,7 +106,7 @@ public final class StreamReport {
       out.printf(Locale.ROOT, "shadow overhead at %s: %.0f rec/s without, %.0f rec/s with (%s)%n",
           pct(oh.samplingRate()), oh.baselineRecordsPerSecond(), oh.shadowRecordsPerSecond(), pct(oh.overhead()));
     }
-    Map<String, Target> t = targets(r);
+    Map<String, Target> t = targets();
     Target p99 = t.get("p99RatioToReactive");
     out.printf(Locale.ROOT, "target: penumbra p99 <= %.0f%% of reactive's: %s (%s)%n", TARGET_P99_RATIO * 100,
         pct(p99.value()), met(p99));
