@@ -3,7 +3,6 @@ package dev.penumbra.cli;
 import dev.penumbra.query.QueryGateway;
 import dev.penumbra.eval.query.QueryBench;
 import dev.penumbra.eval.query.QueryBenchReport;
-import dev.penumbra.server.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -106,11 +105,7 @@ final class BenchQueryCommand implements Callable<Integer> {
       }
       throw e;
     }
-    if (format.equals("json")) {
-      System.out.println(Json.pretty(QueryBenchReport.json(r)));
-    } else {
-      QueryBenchReport.table(r, System.out);
-    }
+    new QueryBenchReport(r).print(format, System.out);
     return 0;
   }
 }

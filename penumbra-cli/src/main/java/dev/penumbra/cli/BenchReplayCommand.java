@@ -5,7 +5,6 @@ import dev.penumbra.eval.replay.ReplayBench;
 import dev.penumbra.eval.replay.ReplayBenchReport;
 import dev.penumbra.eval.report.Reporter;
 import dev.penumbra.eval.trace.Trace;
-import dev.penumbra.server.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -91,12 +90,7 @@ final class BenchReplayCommand implements Callable<Integer> {
     progress.finish();
     double wall = (System.nanoTime() - start) / 1e9;
     try {
-      if (format.equals("json")) {
-        System.out.println(Json.pretty(ReplayBenchReport.json(result, readSeconds, wall)));
-        System.out.flush();
-      } else {
-        ReplayBenchReport.table(result, readSeconds, wall, System.out);
-      }
+      new ReplayBenchReport(result, readSeconds, wall).print(format, System.out);
       if (report != null) {
         try (Writer html = Files.newBufferedWriter(report, StandardCharsets.UTF_8)) {
           Reporter.of("html").write(result.replay(), html);

@@ -2,7 +2,7 @@ package dev.penumbra.cli;
 
 import dev.penumbra.server.ServerConfig;
 import dev.penumbra.eval.server.LoadBench;
-import dev.penumbra.server.Json;
+import dev.penumbra.eval.server.LoadBenchReport;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
@@ -85,24 +85,8 @@ final class BenchServerCommand implements Callable<Integer> {
         err.printf(Locale.ROOT, "  %d/%d requests%n", done, requests);
       }
     });
-    if (format.equals("json")) {
-      System.out.println(Json.pretty(r));
-    } else {
-      PrintStream out = System.out;
-      out.printf(Locale.ROOT, "requests %d in %.1f s: %.1f/s; statuses %s%n", r.sent(), r.seconds(), r.perSecond(), r.byStatus());
-      out.printf(Locale.ROOT, "latency ms      count      p50      p99      max%n");
-      print(out, "all", r.all());
-      r.byKind().forEach((k, v) -> print(out, k, v));
-      out.printf(Locale.ROOT, "5xx: %d (target 0); no response: %d%n", r.serverErrors(), r.transportErrors());
-      out.printf(Locale.ROOT, "ledger events checked: %d, invariant violations: %d (target 0)%n",
-          r.ledgerEvents(), r.invariantViolations());
-      out.printf(Locale.ROOT, "left reserved after the load: %d (target 0)%n", r.leftReserved());
-    }
-    boolean ok = r.serverErrors() == 0 && r.invariantViolations() == 0 && r.leftReserved() == 0 && r.transportErrors() == 0;
-    return ok ? 0 : 1;
-  }
-
-  private static void print(PrintStream out, String kind, LoadBench.Latency l) {
-    out.printf(Locale.ROOT, "%-12s %8d %8.1f %8.1f %8.1f%n", kind, l.count(), l.p50(), l.p99(), l.max());
+    LoadBenchReport report = new LoadBenchReport(r);
+    report.print(format, System.out);
+    return report.clean() ? 0 : 1;
   }
 }

@@ -7,7 +7,6 @@ import dev.penumbra.eval.stream.StreamHtml;
 import dev.penumbra.eval.stream.StreamBenchmark.Options;
 import dev.penumbra.eval.stream.StreamBenchmark.RateSeries;
 import dev.penumbra.eval.stream.StreamReport;
-import dev.penumbra.server.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -180,12 +179,7 @@ final class BenchStreamCommand implements Callable<Integer> {
       }
       err.println("bench: wrote " + html);
     }
-    if (format.equals("json")) {
-      System.out.println(Json.pretty(StreamReport.json(levels)));
-      System.out.flush();
-    } else {
-      StreamReport.table(levels, System.out);
-    }
+    new StreamReport(levels).print(format, System.out);
     return 0;
   }
 

@@ -5,7 +5,6 @@ import dev.penumbra.core.Priority;
 import dev.penumbra.eval.task.TaskBench;
 import dev.penumbra.eval.task.TaskBench.Result;
 import dev.penumbra.eval.task.TaskReport;
-import dev.penumbra.server.Json;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
@@ -32,8 +31,6 @@ final class BenchTaskCommand implements Callable<Integer> {
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
-
-  private Priority parsedPriority = Priority.STANDARD;
 
   @Option(names = "--tasks", paramLabel = "N", defaultValue = "600",
       description = "Tasks per mode. Default: ${DEFAULT-VALUE}.")
@@ -93,7 +90,6 @@ final class BenchTaskCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw invalid("--priority", priority, "not one of critical, standard, batch");
     }
-    this.parsedPriority = taskPriority;
     if (warmup < 0 || warmup > 100_000) {
       throw invalid("--warmup", Integer.toString(warmup), "must be in 0..100000");
     }
@@ -122,12 +118,7 @@ final class BenchTaskCommand implements Callable<Integer> {
         seed, overheadTasks, overheadSeconds);
     Result r = TaskBench.run(o, m -> err.println("bench task: " + m));
     double wall = (System.nanoTime() - start) / 1e9;
-    if (format.equals("json")) {
-      System.out.println(Json.pretty(TaskReport.json(r, wall)));
-      System.out.flush();
-    } else {
-      TaskReport.table(r, wall, System.out);
-    }
+    new TaskReport(r, wall).print(format, System.out);
     return 0;
   }
 

@@ -2,6 +2,7 @@ package dev.penumbra.eval.query;
 
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
+import dev.penumbra.eval.report.BenchReport;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -9,8 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /** What {@code penumbra bench query} prints: a table for a person, or one JSON document ({@link #json}). */
-public final class QueryBenchReport {
-  private QueryBenchReport() {}
+public record QueryBenchReport(QueryBench.Result result) implements BenchReport {
 
   public static final double TARGET_QERROR_MEDIAN = 1.5;
   public static final double TARGET_QERROR_P90 = 3;
@@ -44,7 +44,9 @@ public final class QueryBenchReport {
 
   public record Latency(int queries, double p50, double p95) {}
 
-  public static Json json(QueryBench.Result r) {
+  @Override
+  public Json json() {
+    QueryBench.Result r = result;
     QueryBench.Accuracy a = r.accuracy();
     QueryBench.Overhead o = r.shadowOverhead();
     List<Mode> modes = r.endToEnd().stream().map(m -> {
@@ -56,12 +58,13 @@ public final class QueryBenchReport {
     Summary s = new Summary(r.options().scale(), r.options().engine(), Runtime.getRuntime().availableProcessors(),
         r.options().memoryBudget(), r.seconds(), new Accuracy(a.queries(), a.memoryMedian(), a.memoryP90(),
             a.wallMedian(), a.wallP90(), a.cpuMedian(), a.cpuP90()),
-        o.allMedian(), o.shadowedMedian(), o.all() - o.shadowed(), modes, targets(r));
+        o.allMedian(), o.shadowedMedian(), o.all() - o.shadowed(), modes, targets());
     return new Json(r.queries().stream().map(Query::of).toList(), s);
   }
 
   /** Each target, met or not, by name. */
-  public static Map<String, Boolean> targets(QueryBench.Result r) {
+  public Map<String, Boolean> targets() {
+    QueryBench.Result r = result;
     Map<String, Boolean> t = new LinkedHashMap<>();
     QueryBench.Accuracy a = r.accuracy();
     t.put("qErrorMedianAtMost1.5", a.memoryMedian() <= TARGET_QERROR_MEDIAN && a.wallMedian() <= TARGET_QERROR_MEDIAN);
@@ -83,7 +86,9 @@ public final class QueryBenchReport {
         .orElseThrow(() -> new IllegalArgumentException("no mode '" + name + "' in this run"));
   }
 
-  public static void table(QueryBench.Result r, PrintStream out) {
+  @Override
+  public void table(PrintStream out) {
+    QueryBench.Result r = result;
     QueryBench.Accuracy a = r.accuracy();
     out.printf(Locale.ROOT, "TPC-H SF %s on %s, %d cores, %s budget; %d test queries; %.1f s%n%n",
         r.options().scale(), r.options().engine(), Runtime.getRuntime().availableProcessors(),
@@ -109,6 +114,6 @@ public final class QueryBenchReport {
       out.println(sb);
     }
     out.println();
-    targets(r).forEach((k, v) -> out.printf(Locale.ROOT, "  %-34s %s%n", k, v ? "met" : "NOT met"));
+    targets().forEach((k, v) -> out.printf(Locale.ROOT, "  %-34s %s%n", k, v ? "met" : "NOT met"));
   }
 }

@@ -9,6 +9,7 @@ import static dev.penumbra.eval.replay.ReplayBench.TARGET_SECONDS;
 import static dev.penumbra.eval.replay.ReplayBench.TARGET_WIN_SHARE;
 
 import dev.penumbra.eval.policy.Policies;
+import dev.penumbra.eval.report.BenchReport;
 import dev.penumbra.eval.report.Tables;
 import dev.penumbra.eval.report.Target;
 import java.io.PrintStream;
@@ -18,9 +19,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** What {@code penumbra bench replay} prints: a table for a person, or one JSON document ({@link #json}). */
-public final class ReplayBenchReport {
-  private ReplayBenchReport() {}
+/**
+ * What {@code penumbra bench replay} prints: a table for a person, or one JSON document ({@link #json}).
+ *
+ * @param readSeconds time spent reading the traces
+ * @param wallSeconds the whole run's time, reading included
+ */
+public record ReplayBenchReport(ReplayBench.Result result, double readSeconds, double wallSeconds)
+    implements BenchReport {
 
   /** The JSON document: the run, each column's summary by column name, the targets. */
   public record Json(int lead, double budget, int traces, int threads, double readSeconds, double wallSeconds,
@@ -30,9 +36,9 @@ public final class ReplayBenchReport {
   public record Dataset(int traces, Map<String, Double> medianSlackAtBudget, Map<String, Double> medianOracleGap,
       Map<String, Double> seconds, double penumbraWinShare, double penumbraToBestBaselineMedianRatio) {}
 
-  /** The targets, counted over the resolvable traces; {@code wallSeconds} is the whole run's. */
-  public static Map<String, Target> targets(ReplayBench.Result r, double wallSeconds) {
-    Summary all = r.summaries().get(RESOLVED);
+  /** The targets, counted over the resolvable traces. */
+  public Map<String, Target> targets() {
+    Summary all = result.summaries().get(RESOLVED);
     Map<String, Target> t = new LinkedHashMap<>();
     t.put("penumbraWinShare", Target.atLeast(TARGET_WIN_SHARE, all.penumbraWinShare()));
     t.put("penumbraToBestBaselineMedianRatio", Target.atMost(TARGET_RATIO, all.medianRatioToBestBaseline()));
@@ -40,15 +46,19 @@ public final class ReplayBenchReport {
     return t;
   }
 
-  public static Json json(ReplayBench.Result r, double readSeconds, double wallSeconds) {
+  @Override
+  public Json json() {
+    ReplayBench.Result r = result;
     Map<String, Dataset> sets = new LinkedHashMap<>();
     r.summaries().forEach((name, s) -> sets.put(name, new Dataset(s.traces(), s.medianSlackAtBudget(),
         s.medianOracleGap(), s.seconds(), s.penumbraWinShare(), s.medianRatioToBestBaseline())));
     return new Json(LEAD, BUDGET, r.traces(), r.threads(), readSeconds, wallSeconds, sets,
-        targets(r, wallSeconds));
+        targets());
   }
 
-  public static void table(ReplayBench.Result r, double readSeconds, double wallSeconds, PrintStream out) {
+  @Override
+  public void table(PrintStream out) {
+    ReplayBench.Result r = result;
     Map<String, Summary> summaries = r.summaries();
     Summary all = summaries.get(RESOLVED);
     out.printf(Locale.ROOT, "Replay benchmark: %d traces, %d policies, lead %d, budget %s, %d threads%n%n",
@@ -82,7 +92,7 @@ public final class ReplayBenchReport {
         + "the datasets' columns and the targets count only those.%n", RESOLVED, all.traces(), MIN_SCORED,
         Metric.SLACK.format(BUDGET));
     out.println("oracle gap: median over resolvable traces; seconds: time in each policy, summed over traces.");
-    Map<String, Target> t = targets(r, wallSeconds);
+    Map<String, Target> t = targets();
     out.printf(Locale.ROOT, "target: penumbra beats every baseline on >= %s of traces: %s (%s)%n",
         Metric.SLACK.format(TARGET_WIN_SHARE), Metric.SLACK.format(all.penumbraWinShare()),
         met(t.get("penumbraWinShare")));

@@ -1,6 +1,7 @@
 package dev.penumbra.eval.stream;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.penumbra.eval.report.BenchReport;
 import dev.penumbra.eval.report.Tables;
 import dev.penumbra.eval.report.Target;
 import dev.penumbra.eval.stream.StreamBenchmark.Options;
@@ -14,9 +15,30 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** What {@code penumbra bench stream} prints: a table for a person, or one JSON document ({@link #json}). */
-public final class StreamReport {
-  private StreamReport() {}
+/**
+ * What {@code penumbra bench stream} prints for a sweep of load levels: a table per level and a summary, or one
+ * JSON document ({@link SweepJson}).
+ */
+public record StreamReport(List<StreamBenchmark.Level> levels) implements BenchReport {
+
+  public StreamReport {
+    levels = List.copyOf(levels);
+  }
+
+  /** The report of one run at the traces' nominal load (1). */
+  public StreamReport(Result result) {
+    this(List.of(new StreamBenchmark.Level(1, result)));
+  }
+
+  @Override
+  public void table(PrintStream out) {
+    table(levels, out);
+  }
+
+  @Override
+  public SweepJson json() {
+    return json(levels);
+  }
 
   /** p99 latency at most this share of the reactive scaler's. */
   public static final double TARGET_P99_RATIO = 0.5;

@@ -1,5 +1,6 @@
 package dev.penumbra.eval.task;
 
+import dev.penumbra.eval.report.BenchReport;
 import dev.penumbra.eval.report.Keys;
 import dev.penumbra.eval.report.Tables;
 import dev.penumbra.eval.report.Target;
@@ -14,9 +15,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** What {@code penumbra bench task} prints: a table for a person, or one JSON document ({@link #json}). */
-public final class TaskReport {
-  private TaskReport() {}
+/**
+ * What {@code penumbra bench task} prints: a table for a person, or one JSON document ({@link #json}).
+ *
+ * @param wallSeconds the whole command's time
+ */
+public record TaskReport(Result result, double wallSeconds) implements BenchReport {
 
   /** The JSON document: the options, each mode's figures by mode, the overhead runs, the targets by name. */
   public record Json(int tasks, int warmupTasks, int concurrency, int intervalMs, int graceMs, int horizonMs,
@@ -50,8 +54,10 @@ public final class TaskReport {
     }
   }
 
-  /** The run as the JSON document; {@code wallSeconds} is the whole command's time. */
-  public static Json json(Result r, double wallSeconds) {
+  /** The run as the JSON document. */
+  @Override
+  public Json json() {
+    Result r = result;
     TaskBench.Options o = r.options();
     Map<String, Mode> modes = new LinkedHashMap<>();
     r.modes().forEach(m -> modes.put(m.mode(), Mode.of(m)));
@@ -63,7 +69,9 @@ public final class TaskReport {
   }
 
   /** The run as tables and one line per target. */
-  public static void table(Result r, double wallSeconds, PrintStream out) {
+  @Override
+  public void table(PrintStream out) {
+    Result r = result;
     TaskBench.Options opt = r.options();
     out.printf(Locale.ROOT, "Task benchmark: %d %s tasks per mode, %d at once, sampling every %d ms, horizon %d ms,"
         + " grace %d ms, seed %d%n%n", opt.tasks(), opt.priority().label(), opt.concurrency(), opt.intervalMillis(),

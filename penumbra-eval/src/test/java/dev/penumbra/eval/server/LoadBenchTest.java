@@ -36,6 +36,17 @@ class LoadBenchTest {
     assertThat(r.invariantViolations()).isZero();
     assertThat(r.leftReserved()).isZero();
     assertThat(r.all().p99()).isGreaterThanOrEqualTo(r.all().p50());
+    LoadBenchReport report = new LoadBenchReport(r);
+    assertThat(report.clean()).isTrue();
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    report.print("json", new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+    com.fasterxml.jackson.databind.JsonNode json = dev.penumbra.server.Json.MAPPER.readTree(out.toByteArray());
+    assertThat(json.get("sent").asInt()).isEqualTo(30);
+    assertThat(json.get("byKind").has("query")).isTrue();
+    out.reset();
+    report.print("table", new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+    assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8)).startsWith("requests 30 in ")
+        .contains("invariant violations: 0 (target 0)");
   }
 
   @Test

@@ -23,6 +23,26 @@ class StreamBenchmarkTest {
   }
 
   @Test
+  void theReportPrintsTargetsAndWritesCamelCaseJsonWithoutTheSkippedOverhead() throws Exception {
+    Options o = new Options(List.of(daily()), 3600, 30, 10, 4, Double.NaN, 200, 2, 0.02, 7, 0);
+    StreamReport report = new StreamReport(StreamBenchmark.run(o, null));
+    java.io.ByteArrayOutputStream table = new java.io.ByteArrayOutputStream();
+    report.print("table", new java.io.PrintStream(table, true, java.nio.charset.StandardCharsets.UTF_8));
+    assertThat(table.toString(java.nio.charset.StandardCharsets.UTF_8))
+        .contains("scaler", "static-peak", "target: no record lost: 0 (met)").doesNotContain("shadow overhead");
+    java.io.ByteArrayOutputStream json = new java.io.ByteArrayOutputStream();
+    report.print("json", new java.io.PrintStream(json, true, java.nio.charset.StandardCharsets.UTF_8));
+    com.fasterxml.jackson.databind.JsonNode root =
+        dev.penumbra.server.Json.MAPPER.readTree(json.toByteArray()).path("levels").get(0).path("result");
+    assertThat(root.path("scalers").path("penumbra").path("recordsLost").asLong(-1)).isZero();
+    assertThat(root.path("options").path("peakRate").isNull()).as("NaN is written as null").isTrue();
+    assertThat(root.path("shadow").has("overhead")).isFalse();
+    assertThat(root.path("targets").fieldNames()).toIterable()
+        .containsExactly("p99RatioToReactive", "workerSecondsVsReactive", "recordsLost", "shadowCost");
+    assertThatThrownBy(() -> report.print("xml", System.out)).hasMessageContaining("'xml'");
+  }
+
+  @Test
   void everyScalerSeesTheSameRecordsAndLosesNone() throws Exception {
     Options o = new Options(List.of(daily()), 3600, 48, 24, 4, Double.NaN, 200, 2, 0.02, 7, 0);
     Result r = StreamBenchmark.run(o, null);
