@@ -21,8 +21,12 @@ import java.util.Set;
  * @param peers every replica of the group, this one included
  * @param electionTimeoutMin the shortest time a follower waits for a leader's heartbeat before standing
  * @param snapshotEvery take a snapshot after this many log entries
+ * @param fsync whether a log entry counts as written only once it is on disk (fsync): on, an acknowledged
+ *     operation survives power loss of a majority; off, it is in the operating system's page cache, which
+ *     survives the kill of the replica's process but not of its machine
  */
-public record ClusterConfig(String self, List<ClusterPeer> peers, Duration electionTimeoutMin, long snapshotEvery) {
+public record ClusterConfig(
+    String self, List<ClusterPeer> peers, Duration electionTimeoutMin, long snapshotEvery, boolean fsync) {
 
   public static final Duration DEFAULT_ELECTION_TIMEOUT = Duration.ofMillis(300);
   public static final long DEFAULT_SNAPSHOT_EVERY = 20_000;
@@ -58,7 +62,12 @@ public record ClusterConfig(String self, List<ClusterPeer> peers, Duration elect
   }
 
   public ClusterConfig(String self, List<ClusterPeer> peers) {
-    this(self, peers, DEFAULT_ELECTION_TIMEOUT, DEFAULT_SNAPSHOT_EVERY);
+    this(self, peers, DEFAULT_ELECTION_TIMEOUT, DEFAULT_SNAPSHOT_EVERY, true);
+  }
+
+  /** The same config with fsync on or off. */
+  public ClusterConfig withFsync(boolean on) {
+    return new ClusterConfig(self, peers, electionTimeoutMin, snapshotEvery, on);
   }
 
   /** This node's peer entry. */

@@ -114,6 +114,8 @@ public final class ClusterLedger implements Ledger, AutoCloseable {
   private final ScheduledExecutorService timer;
   private volatile boolean closed;
   private final AtomicLong resends = new AtomicLong();
+  private final AtomicLong batches = new AtomicLong();
+  private final AtomicLong operations = new AtomicLong();
 
   private final CopyOnWriteArrayList<LedgerListener> listeners = new CopyOnWriteArrayList<>();
   private final ConcurrentSkipListMap<Long, LedgerEvent> buffered = new ConcurrentSkipListMap<>();
@@ -141,6 +143,16 @@ public final class ClusterLedger implements Ledger, AutoCloseable {
   /** A client of the group of {@code peers}. */
   public static ClusterLedger connect(List<ClusterPeer> peers, Clock clock, Options options) {
     return new ClusterLedger(Raft.client(peers, ClusterConfig.DEFAULT_ELECTION_TIMEOUT), clock, options);
+  }
+
+  /** How many batches (log entries) this client sent, retries not counted. */
+  public long batches() {
+    return batches.get();
+  }
+
+  /** How many operations this client sent. */
+  public long operations() {
+    return operations.get();
   }
 
   /** How many batches were sent again after a failure (leader change, timeout). */
@@ -326,6 +338,8 @@ public final class ClusterLedger implements Ledger, AutoCloseable {
         queue.drainTo(batch, options.maxBatch() - 1);
         List<Pending> toSend = List.copyOf(batch);
         batch.clear();
+        batches.incrementAndGet();
+        operations.addAndGet(toSend.size());
         send(toSend, System.nanoTime() + options.timeout().toNanos());
       } catch (InterruptedException e) {
         inFlight.release();
@@ -344,7 +358,9 @@ public final class ClusterLedger implements Ledger, AutoCloseable {
     byte[] bytes = Codec.encodeBatch(new Codec.Batch(session, acked, ops));
     CompletableFuture<RaftClientReply> f;
     try {
-      f = raft.async().send(Message.valueOf(ByteString.copyFrom(bytes)));
+      // A copy, so that the deadline ends our wait without touching Ratis' own request.
+      f = raft.async().send(Message.valueOf(ByteString.copyFrom(bytes))).copy()
+          .orTimeout(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     } catch (RuntimeException e) {
       f = CompletableFuture.failedFuture(e);
     }

@@ -53,6 +53,9 @@ public final class ClusterReplica implements AutoCloseable {
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotEvery());
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+    // Without fsync the log is written to the page cache and the flush index moves on without waiting for
+    // the disk: a killed process loses nothing, a crashed machine may.
+    RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, !config.fsync());
     LedgerStateMachine machine = new LedgerStateMachine();
     boolean fresh;
     try (var files = Files.list(me.dataDir())) {

@@ -46,8 +46,6 @@ final class Raft {
     RaftServerConfigKeys.Rpc.setTimeoutMax(p,
         TimeDuration.valueOf(2 * min, java.util.concurrent.TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
-    // Send entries to followers as soon as they are appended: batching is done by the client already.
-    RaftServerConfigKeys.Log.Appender.setWaitTimeMin(p, TimeDuration.ZERO);
     RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, java.util.concurrent.TimeUnit.SECONDS));
   }
 
@@ -59,8 +57,10 @@ final class Raft {
         .setParameters(new Parameters())
         .setClientId(ClientId.randomId())
         .setRaftGroup(group(peers))
-        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-            50, TimeDuration.valueOf(50, java.util.concurrent.TimeUnit.MILLISECONDS)))
+        // Ratis closes a client's ordered request window for good once a request exhausts a limited retry
+        // policy; the cluster ledger bounds every operation by its own deadline instead.
+        .setRetryPolicy(RetryPolicies.retryForeverWithSleep(
+            TimeDuration.valueOf(50, java.util.concurrent.TimeUnit.MILLISECONDS)))
         .build();
   }
 }

@@ -26,7 +26,6 @@ final class TestGroup implements AutoCloseable {
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(150, java.util.concurrent.TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(300, java.util.concurrent.TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
-    RaftServerConfigKeys.Log.Appender.setWaitTimeMin(p, TimeDuration.ZERO);
     if (snapshotEvery > 0) {
       RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
       RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, snapshotEvery);

@@ -39,6 +39,11 @@ public abstract class LedgerContract {
   /** A new, empty ledger whose leases follow {@code clock}. */
   protected abstract Ledger newLedger(ManualClock clock);
 
+  /** How many random operations {@link #behavesLikeTheReference} runs per seed. */
+  protected int referenceSteps() {
+    return 150;
+  }
+
   /** Releases what {@link #newLedger} set up; called after each test. */
   protected void closeLedger(Ledger ledger) {}
 
@@ -266,7 +271,7 @@ public abstract class LedgerContract {
     ref.addNode("b", Resources.of(2000, 4L << 30));
     Random rnd = new Random(seed);
     Priority[] prios = Priority.values();
-    for (int step = 0; step < 150; step++) {
+    for (int step = 0; step < referenceSteps(); step++) {
       Duration dt = Duration.ofMillis(rnd.nextInt(3000));
       clock.advance(dt);
       refClock.advance(dt);
