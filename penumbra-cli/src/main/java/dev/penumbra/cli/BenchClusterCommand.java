@@ -1,0 +1,145 @@
+package dev.penumbra.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.penumbra.eval.cluster.ClusterBench;
+import dev.penumbra.eval.cluster.ClusterReport;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code penumbra bench cluster}: the Raft-replicated ledger through three replica processes on 127.0.0.1 —
+ * throughput and commit latency at several load levels beside the in-memory and unbatched baselines, then
+ * leader kills ({@code kill -9}) under load with the history of acknowledged operations checked.
+ */
+@Command(
+    name = "cluster",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Starts three ledger replica processes on 127.0.0.1, measures committed reserve+release operations per",
+      "second and commit latency at each --clients level (with the in-memory ledger and the unbatched cluster",
+      "as baselines), then kills the leader with kill -9 --kills times under load and checks that no",
+      "acknowledged operation was lost or applied twice."
+    })
+final class BenchClusterCommand implements Callable<Integer> {
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--clients", paramLabel = "N,N,...", defaultValue = "1,16,64,256",
+      description = "Load levels: concurrent client threads, light to overload. Default: ${DEFAULT-VALUE}.")
+  String clients;
+
+  @Option(names = "--seconds", paramLabel = "S", defaultValue = "4",
+      description = "Seconds each system runs at each level. Default: ${DEFAULT-VALUE}.")
+  double seconds;
+
+  @Option(names = "--warmup", paramLabel = "S", defaultValue = "15",
+      description = "Seconds of batched load before measuring (JIT warm-up of the replicas). Default: ${DEFAULT-VALUE}.")
+  double warmup;
+
+  @Option(names = "--kills", paramLabel = "N", defaultValue = "10",
+      description = "Leader kills (kill -9) in the failover phase. Default: ${DEFAULT-VALUE}.")
+  int kills;
+
+  @Option(names = "--max-batch", paramLabel = "N", defaultValue = "512",
+      description = "Operations per log entry for the batched client. Default: ${DEFAULT-VALUE}.")
+  int maxBatch;
+
+  @Option(names = "--work-dir", paramLabel = "DIR", defaultValue = "target/bench-cluster",
+      description = "Where the replicas keep their Raft logs and snapshots. Default: ${DEFAULT-VALUE}.")
+  Path workDir;
+
+  @Option(names = "--fsync", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Replicas fsync their Raft log before acknowledging (--no-fsync: page cache only, which "
+          + "survives a killed process but not a crashed machine). Default: ${DEFAULT-VALUE}.")
+  boolean fsync;
+
+  @Option(names = "--report", paramLabel = "FILE", description = "Also write the HTML report here.")
+  Path report;
+
+  @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
+      description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
+  String format;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!List.of("table", "json").contains(format)) {
+      throw QueryCommand.invalid(spec, "--format", format, "not one of table, json");
+    }
+    List<Integer> levels = new ArrayList<>();
+    for (String part : clients.split(",")) {
+      try {
+        int n = Integer.parseInt(part.trim());
+        if (n < 1 || n > 2048) {
+          throw QueryCommand.invalid(spec, "--clients", clients, "each level must be 1..2048, was " + n);
+        }
+        levels.add(n);
+      } catch (NumberFormatException e) {
+        throw QueryCommand.invalid(spec, "--clients", clients, "'" + part + "' is not a number");
+      }
+    }
+    if (!(seconds > 0) || seconds > 600) {
+      throw QueryCommand.invalid(spec, "--seconds", Double.toString(seconds), "must be in (0, 600]");
+    }
+    if (!(warmup >= 0) || warmup > 600) {
+      throw QueryCommand.invalid(spec, "--warmup", Double.toString(warmup), "must be in [0, 600]");
+    }
+    if (kills < 0 || kills > 100) {
+      throw QueryCommand.invalid(spec, "--kills", Integer.toString(kills), "must be 0..100");
+    }
+    if (maxBatch < 1 || maxBatch > 10_000) {
+      throw QueryCommand.invalid(spec, "--max-batch", Integer.toString(maxBatch), "must be 1..10000");
+    }
+    if (report != null && report.toAbsolutePath().getParent() != null
+        && !Files.isDirectory(report.toAbsolutePath().getParent())) {
+      throw QueryCommand.invalid(spec, "--report", report.toString(), "its directory does not exist");
+    }
+    PrintStream err = System.err;
+    ClusterBench.Options o = new ClusterBench.Options(levels, Duration.ofMillis((long) (seconds * 1000)), kills,
+        maxBatch, workDir, fsync, Duration.ofMillis((long) (warmup * 1000)));
+    err.printf(Locale.ROOT, "bench cluster: levels %s clients, %.1f s each, %d leader kills, fsync %s%n", levels,
+        seconds, kills, fsync ? "on" : "off");
+    ClusterBench.Result r = ClusterBench.run(o, line -> err.println("  " + line));
+    if (report != null) {
+      try (Writer w = Files.newBufferedWriter(report, StandardCharsets.UTF_8)) {
+        ClusterReport.write(r, levels, w);
+      }
+      err.println("report written to " + report);
+    }
+    PrintStream out = System.out;
+    if (format.equals("json")) {
+      out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
+    } else {
+      out.printf(Locale.ROOT, "%-24s %7s %10s %10s %8s %8s %7s %9s %10s %12s%n", "system", "clients", "ops/s",
+          "pairs/s", "p50 ms", "p99 ms", "errors", "ops/entry", "CPU us/op", "idle ops/s");
+      for (ClusterBench.Level l : r.levels()) {
+        out.printf(Locale.ROOT, "%-24s %7d %10.0f %10.0f %8.2f %8.2f %7d %9.1f %10.1f %12.0f%n", l.system(),
+            l.clients(), l.opsPerSec(), l.pairsPerSec(), l.p50Ms(), l.p99Ms(), l.errors(), l.opsPerBatch(),
+            l.cpuMicrosPerOp(), l.idleMachineOpsPerSec());
+      }
+      for (int i = 0; i < levels.size(); i++) {
+        out.printf(Locale.ROOT, "%d clients: batched / in-memory %.3f, batched / unbatched %.2f%n", levels.get(i),
+            r.ratioToInMemory().get(i), r.ratioToUnbatched().get(i));
+      }
+      out.printf(Locale.ROOT, "failover over %d kill -9 of the leader: p50 %.0f ms, p99 %.0f ms, max %.0f ms "
+          + "(target p99 < 1000 ms)%n", r.failovers().size(), r.failoverP50Ms(), r.failoverP99Ms(),
+          r.failoverMaxMs());
+      out.printf(Locale.ROOT, "acknowledged %d, unknown outcome %d, lost %d, duplicated %d (target 0 and 0)%n",
+          r.acknowledged(), r.unknown(), r.lost(), r.duplicated());
+      out.printf(Locale.ROOT, "machine load: before %s, after %s%n", r.loadBefore(), r.loadAfter());
+    }
+    return r.lost() == 0 && r.duplicated() == 0 ? 0 : 1;
+  }
+}

@@ -1,0 +1,23 @@
+package dev.penumbra.cli;
+
+import static dev.penumbra.cli.CliRun.run;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** The cluster benchmark's options; its runs are exercised by penumbra-eval's process-level failover test. */
+class BenchClusterCommandTest {
+
+  @Test
+  void badOptionsExitWithTwoNamingOptionAndValue() {
+    CliRun r = run("bench", "cluster", "--clients", "1,0");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("--clients").contains("'1,0'").contains("each level must be 1..2048, was 0");
+    assertThat(r.out()).isEmpty();
+    assertThat(run("bench", "cluster", "--clients", "1,x").err()).contains("--clients").contains("'x' is not a number");
+    assertThat(run("bench", "cluster", "--kills", "101").err()).contains("--kills").contains("101");
+    assertThat(run("bench", "cluster", "--seconds", "0").err()).contains("--seconds").contains("0.0");
+    assertThat(run("bench", "cluster", "--max-batch", "0").err()).contains("--max-batch").contains("0");
+    assertThat(run("bench", "cluster", "--format", "csv").err()).contains("--format").contains("csv");
+  }
+}

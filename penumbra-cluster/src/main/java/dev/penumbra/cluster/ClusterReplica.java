@@ -1,0 +1,147 @@
+package dev.penumbra.cluster;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One replica of the ledger in this process: a Ratis server holding a {@link LedgerStateMachine}, its Raft log
+ * and snapshots in the peer's data directory (so a restarted replica comes back with its state: the latest
+ * snapshot, then the log after it).
+ */
+public final class ClusterReplica implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterReplica.class);
+
+  private final ClusterConfig config;
+  private final RaftServer server;
+  private final LedgerStateMachine machine;
+
+  private ClusterReplica(ClusterConfig config, RaftServer server, LedgerStateMachine machine) {
+    this.config = config;
+    this.server = server;
+    this.machine = machine;
+  }
+
+  /** Checks the config on this machine, then starts the replica (it joins the others as they come up). */
+  public static ClusterReplica start(ClusterConfig config) throws IOException {
+    config.checkReachable();
+    ClusterPeer me = config.me();
+    Files.createDirectories(me.dataDir());
+    RaftProperties p = new RaftProperties();
+    Raft.tune(p, config.electionTimeoutMin());
+    RaftServerConfigKeys.setStorageDir(p, List.of(me.dataDir().toFile()));
+    GrpcConfigKeys.Server.setHost(p, me.host());
+    GrpcConfigKeys.Server.setPort(p, me.port());
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotEvery());
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+    // Without fsync the log is written to the page cache and the flush index moves on without waiting for
+    // the disk: a killed process loses nothing, a crashed machine may.
+    RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, !config.fsync());
+    LedgerStateMachine machine = new LedgerStateMachine();
+    boolean fresh;
+    try (var files = Files.list(me.dataDir())) {
+      fresh = files.findAny().isEmpty();
+    }
+    RaftServer server = RaftServer.newBuilder()
+        .setServerId(RaftPeerId.valueOf(me.id()))
+        .setGroup(Raft.group(config.peers()))
+        .setProperties(p)
+        .setParameters(new Parameters())
+        .setStateMachine(machine)
+        .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER)
+        .build();
+    server.start();
+    LOG.info("ledger replica {} listening on {} ({} state in {})", me.id(), me.address(),
+        fresh ? "fresh" : "recovered", me.dataDir());
+    return new ClusterReplica(config, server, machine);
+  }
+
+  public ClusterConfig config() {
+    return config;
+  }
+
+  /** The replica's state machine (for status and checks). */
+  public LedgerStateMachine machine() {
+    return machine;
+  }
+
+  /**
+   * Waits until the group has a leader this replica knows of; fails naming the peers that cannot be reached
+   * when none appears in {@code timeout}.
+   */
+  public ClusterStatus awaitLeader(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      ClusterStatus s = status();
+      if (s.leader() != null) {
+        return s;
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    List<String> down = new ArrayList<>();
+    for (ClusterPeer peer : config.peers()) {
+      if (peer.id().equals(config.self())) {
+        continue;
+      }
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress(peer.host(), peer.port()), 500);
+      } catch (IOException e) {
+        down.add(peer.id() + " at " + peer.address());
+      }
+    }
+    throw new IllegalStateException("no leader elected within " + timeout + "; a majority of "
+        + config.peers().size() + " peers is needed, unreachable: " + (down.isEmpty() ? "none" : down));
+  }
+
+  /** What this replica knows of the group now. */
+  public ClusterStatus status() {
+    try {
+      RaftServer.Division d = server.getDivision(Raft.GROUP_ID);
+      Map<String, Long> commits = new HashMap<>();
+      for (CommitInfoProto c : d.getCommitInfos()) {
+        commits.put(c.getServer().getId().toStringUtf8(), c.getCommitIndex());
+      }
+      long commit = d.getRaftLog().getLastCommittedIndex();
+      List<ClusterStatus.Member> members = new ArrayList<>();
+      for (ClusterPeer peer : config.peers()) {
+        long c = peer.id().equals(config.self()) ? commit : commits.getOrDefault(peer.id(), -1L);
+        members.add(new ClusterStatus.Member(peer.id(), peer.address(), c, c < 0 ? -1 : Math.max(0, commit - c)));
+      }
+      RaftPeerId leader = d.getInfo().getLeaderId();
+      return new ClusterStatus(config.self(), d.getInfo().getCurrentRole().name(),
+          leader == null ? null : leader.toString(), d.getInfo().getCurrentTerm(), commit,
+          d.getInfo().getLastAppliedIndex(), machine.ledgerSequence(), members);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+  }
+}

@@ -1,0 +1,96 @@
+package dev.penumbra.cluster;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Runs one ledger replica as its own process, for the process-level failover benchmark and test:
+ * {@code --self ID --peers ID=HOST:PORT,... --data-root DIR [--no-fsync]}. It prints a status line every 100 ms on stdout
+ * ({@code status ROLE LEADER TERM COMMIT APPLIED SEQUENCE}) and exits when its stdin closes, so it never
+ * outlives the process that started it.
+ */
+public final class ClusterReplicaMain {
+
+  private ClusterReplicaMain() {}
+
+  public static void main(String[] args) throws Exception {
+    String self = null;
+    String peers = null;
+    Path root = null;
+    boolean fsync = true;
+    for (int i = 0; i < args.length; i += 2) {
+      if (args[i].equals("--no-fsync")) {
+        fsync = false;
+        i--;
+        continue;
+      }
+      if (i + 1 >= args.length) {
+        throw new IllegalArgumentException("option '" + args[i] + "' needs a value");
+      }
+      switch (args[i]) {
+        case "--self" -> self = args[i + 1];
+        case "--peers" -> peers = args[i + 1];
+        case "--data-root" -> root = Path.of(args[i + 1]);
+        default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'");
+      }
+    }
+    if (self == null || peers == null || root == null) {
+      throw new IllegalArgumentException("--self, --peers and --data-root are required, got " + List.of(args));
+    }
+    ClusterConfig config = new ClusterConfig(self, parsePeers(peers, root)).withFsync(fsync);
+    PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    try (ClusterReplica replica = ClusterReplica.start(config)) {
+      out.println("ready " + self);
+      Thread status = Thread.ofPlatform().daemon().start(() -> {
+        while (true) {
+          ClusterStatus s = replica.status();
+          out.printf(Locale.ROOT, "status %s %s %d %d %d %d%n", s.role(), s.leader() == null ? "-" : s.leader(),
+              s.term(), s.commitIndex(), s.appliedIndex(), s.ledgerSequence());
+          try {
+            Thread.sleep(Duration.ofMillis(100));
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      });
+      InputStream in = System.in;
+      while (in.read() >= 0) {
+        // wait for the parent to close stdin (or die)
+      }
+      status.interrupt();
+    } catch (IOException e) {
+      System.err.println("replica " + self + " failed: " + e);
+      System.exit(2);
+    }
+    System.exit(0);
+  }
+
+  /** Parses {@code id=host:port,...}; each peer's data directory is {@code root/id}. */
+  public static List<ClusterPeer> parsePeers(String text, Path root) {
+    List<ClusterPeer> out = new ArrayList<>();
+    for (String part : text.split(",")) {
+      String p = part.trim();
+      int eq = p.indexOf('=');
+      int colon = p.lastIndexOf(':');
+      if (eq < 1 || colon < eq + 2 || colon == p.length() - 1) {
+        throw new IllegalArgumentException("peer '" + p + "' is not id=host:port");
+      }
+      String id = p.substring(0, eq);
+      int port;
+      try {
+        port = Integer.parseInt(p.substring(colon + 1));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("port of peer '" + p + "' is not a number");
+      }
+      out.add(new ClusterPeer(id, p.substring(eq + 1, colon), port, root.resolve(id)));
+    }
+    return out;
+  }
+}

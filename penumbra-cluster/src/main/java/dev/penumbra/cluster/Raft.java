@@ -1,0 +1,66 @@
+package dev.penumbra.cluster;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.util.TimeDuration;
+
+/** The Ratis settings every replica and client of the ledger's group share. */
+final class Raft {
+
+  /** One group per cluster; its id is fixed so that replicas and clients find each other by config alone. */
+  static final RaftGroupId GROUP_ID =
+      RaftGroupId.valueOf(UUID.nameUUIDFromBytes("penumbra-ledger".getBytes(StandardCharsets.UTF_8)));
+
+  private Raft() {}
+
+  static RaftGroup group(List<ClusterPeer> peers) {
+    return RaftGroup.valueOf(GROUP_ID, peers.stream()
+        .map(p -> RaftPeer.newBuilder().setId(RaftPeerId.valueOf(p.id())).setAddress(p.address()).build())
+        .toList());
+  }
+
+  /**
+   * Timeouts short enough that a new leader serves within about a second of the old one dying (an election
+   * waits min..2*min), reads linearizable through Ratis' read index (status reads only: ledger reads go
+   * through the log because they may expire leases).
+   */
+  static void tune(RaftProperties p, Duration electionTimeoutMin) {
+    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+    long min = electionTimeoutMin.toMillis();
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(min, java.util.concurrent.TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p,
+        TimeDuration.valueOf(2 * min, java.util.concurrent.TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, java.util.concurrent.TimeUnit.SECONDS));
+  }
+
+  static RaftClient client(List<ClusterPeer> peers, Duration electionTimeoutMin) {
+    RaftProperties p = new RaftProperties();
+    tune(p, electionTimeoutMin);
+    return RaftClient.newBuilder()
+        .setProperties(p)
+        .setParameters(new Parameters())
+        .setClientId(ClientId.randomId())
+        .setRaftGroup(group(peers))
+        // Ratis closes a client's ordered request window for good once a request exhausts a limited retry
+        // policy; the cluster ledger bounds every operation by its own deadline instead.
+        .setRetryPolicy(RetryPolicies.retryForeverWithSleep(
+            TimeDuration.valueOf(50, java.util.concurrent.TimeUnit.MILLISECONDS)))
+        .build();
+  }
+}

@@ -1,0 +1,401 @@
+package dev.penumbra.eval.cluster;
+
+import dev.penumbra.cluster.ClusterLedger;
+import dev.penumbra.core.Priority;
+import dev.penumbra.core.Resources;
+import dev.penumbra.core.ledger.Ledger;
+import dev.penumbra.core.ledger.LedgerSnapshot;
+import dev.penumbra.core.ledger.Reservation;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * {@code penumbra bench cluster}: the replicated ledger through three replica processes on 127.0.0.1, side by
+ * side with two baselines at each load level: the in-memory ledger of one process (no replication: the
+ * ceiling) and the replicated ledger without batching (one log entry per operation). Each client thread
+ * loops reserve + release; throughput counts committed operations, latency is each call's commit latency.
+ * Then failover: under load, the leader's process is killed with {@code kill -9} {@code kills} times (and
+ * restarted); each time the time until a write commits again is measured, and the history of acknowledged
+ * operations is checked against the final state (lost, duplicated). Bounded in time and count throughout.
+ */
+public final class ClusterBench {
+
+  /**
+   * @param clients the load levels: client threads per level, light to overload
+   * @param perLevel how long each system runs at each level
+   * @param kills leader kills in the failover phase
+   * @param maxBatch operations per log entry for the batched client
+   * @param workDir where replicas keep their logs and snapshots (a fresh directory is made inside)
+   * @param fsync whether replicas fsync their log before acknowledging
+   * @param warmup batched load before measuring, so that the replicas' JIT has compiled the hot paths
+   */
+  public record Options(List<Integer> clients, Duration perLevel, int kills, int maxBatch, Path workDir,
+      boolean fsync, Duration warmup) {
+
+    public Options {
+      clients = List.copyOf(clients);
+      if (clients.isEmpty() || clients.stream().anyMatch(c -> c < 1 || c > 2048)) {
+        throw new IllegalArgumentException("clients must be a non-empty list of 1..2048, was " + clients);
+      }
+      if (perLevel.isNegative() || perLevel.isZero() || perLevel.toSeconds() > 600) {
+        throw new IllegalArgumentException("perLevel must be in (0, 10 min], was " + perLevel);
+      }
+      if (kills < 0 || kills > 100) {
+        throw new IllegalArgumentException("kills must be 0..100, was " + kills);
+      }
+      if (maxBatch < 1 || maxBatch > 10_000) {
+        throw new IllegalArgumentException("maxBatch must be 1..10000, was " + maxBatch);
+      }
+      if (warmup == null || warmup.isNegative() || warmup.toSeconds() > 600) {
+        throw new IllegalArgumentException("warmup must be in [0, 10 min], was " + warmup);
+      }
+      if (workDir == null) {
+        throw new IllegalArgumentException("workDir must not be null");
+      }
+    }
+  }
+
+  /**
+   * One system at one load level. The CPU figures count this process and the replica processes; they do not
+   * depend on what else the machine runs, so {@code idleMachineOpsPerSec} (all cores divided by the CPU one
+   * operation costs) says what the same code would do on this machine when idle.
+   *
+   * @param opsPerBatch operations per log entry (1 for the in-memory ledger)
+   * @param cpuMicrosPerOp CPU time (all processes) per committed operation
+   * @param idleMachineOpsPerSec cores / cpuMicrosPerOp: the CPU-bound throughput on this machine when idle
+   */
+  public record Level(String system, int clients, long operations, double seconds, double opsPerSec,
+      double pairsPerSec, double p50Ms, double p99Ms, double maxMs, long errors, double opsPerBatch,
+      double cpuMicrosPerOp, double idleMachineOpsPerSec) {}
+
+  /** One leader kill: who died, who took over, how long until a write committed again. */
+  public record Failover(int round, String killed, String newLeader, double millisToCommit) {}
+
+  /**
+   * @param ratioToInMemory batched cluster ops/s over in-memory ops/s, per level (same order as clients)
+   * @param ratioToUnbatched batched over unbatched, per level
+   * @param acknowledged acknowledged reservations and releases in the failover phase
+   * @param lost acknowledged operations missing from the final state
+   * @param duplicated operations applied more than once in the final state
+   */
+  public record Result(List<Level> levels, List<Double> ratioToInMemory, List<Double> ratioToUnbatched,
+      List<Failover> failovers, double failoverP50Ms, double failoverP99Ms, double failoverMaxMs,
+      long acknowledged, long unknown, long lost, long duplicated, boolean fsync, String loadBefore,
+      String loadAfter) {}
+
+  static final String IN_MEMORY = "in-memory (1 process)";
+  static final String UNBATCHED = "cluster, unbatched";
+  static final String BATCHED = "cluster, batched";
+  private static final int NODES = 16;
+  private static final Duration LEASE = Duration.ofHours(1);
+
+  private ClusterBench() {}
+
+  public static Result run(Options o, Consumer<String> progress) throws Exception {
+    String loadBefore = loadAverage();
+    Path root = Files.createTempDirectory(Files.createDirectories(o.workDir()), "cluster-");
+    List<Level> levels = new ArrayList<>();
+    List<Failover> failovers = new ArrayList<>();
+    long[] history;
+    try (ReplicaProcesses replicas = new ReplicaProcesses(root, 3, o.fsync())) {
+      progress.accept("started 3 replica processes on 127.0.0.1 in " + root + (o.fsync() ? ", fsync on" : ", fsync off"));
+      awaitLeader(replicas, Duration.ofSeconds(60));
+      ClusterLedger.Options batched = ClusterLedger.Options.DEFAULTS.withMaxBatch(o.maxBatch());
+      ClusterLedger.Options unbatched = ClusterLedger.Options.DEFAULTS.withMaxBatch(1).withMaxInFlight(64);
+      try (ClusterLedger admin = ClusterLedger.connect(replicas.peers(), Clock.systemUTC(), batched)) {
+        for (int i = 0; i < NODES; i++) {
+          admin.addNode("n" + i, Resources.cpu(Long.MAX_VALUE / 4));
+        }
+      }
+      if (!o.warmup().isZero()) {
+        int most = o.clients().stream().mapToInt(Integer::intValue).max().orElse(1);
+        try (ClusterLedger l = ClusterLedger.connect(replicas.peers(), Clock.systemUTC(), batched)) {
+          measure("warm-up", most, o.warmup(), l, replicas, progress);
+        }
+      }
+      for (int clients : o.clients()) {
+        Ledger mem = Ledger.inMemory(Clock.systemUTC());
+        for (int i = 0; i < NODES; i++) {
+          mem.addNode("n" + i, Resources.cpu(Long.MAX_VALUE / 4));
+        }
+        levels.add(measure(IN_MEMORY, clients, o.perLevel(), mem, null, progress));
+        try (ClusterLedger l = ClusterLedger.connect(replicas.peers(), Clock.systemUTC(), unbatched)) {
+          levels.add(measure(UNBATCHED, clients, o.perLevel(), l, replicas, progress));
+        }
+        try (ClusterLedger l = ClusterLedger.connect(replicas.peers(), Clock.systemUTC(), batched)) {
+          levels.add(measure(BATCHED, clients, o.perLevel(), l, replicas, progress));
+        }
+      }
+      history = failover(replicas, o, batched, failovers, progress);
+    }
+    List<Double> toMem = new ArrayList<>();
+    List<Double> toUnbatched = new ArrayList<>();
+    for (int clients : o.clients()) {
+      double b = find(levels, BATCHED, clients).opsPerSec();
+      toMem.add(b / find(levels, IN_MEMORY, clients).opsPerSec());
+      toUnbatched.add(b / find(levels, UNBATCHED, clients).opsPerSec());
+    }
+    double[] ms = failovers.stream().mapToDouble(Failover::millisToCommit).sorted().toArray();
+    return new Result(levels, toMem, toUnbatched, failovers, quantile(ms, 0.5), quantile(ms, 0.99),
+        ms.length == 0 ? Double.NaN : ms[ms.length - 1], history[0], history[1], history[2], history[3],
+        o.fsync(), loadBefore, loadAverage());
+  }
+
+  // ---------------------------------------------------------------- throughput and latency
+
+  private static Level measure(String system, int clients, Duration d, Ledger l, ReplicaProcesses replicas,
+      Consumer<String> progress) throws InterruptedException {
+    Recorder recorder = new Recorder(3);
+    AtomicLong ops = new AtomicLong();
+    AtomicLong errors = new AtomicLong();
+    long batches0 = l instanceof ClusterLedger c ? c.batches() : 0;
+    long sent0 = l instanceof ClusterLedger c ? c.operations() : 0;
+    long cpu0 = cpuNanos(replicas);
+    long start = System.nanoTime();
+    long end = start + d.toNanos();
+    List<Thread> threads = new ArrayList<>();
+    for (int c = 0; c < clients; c++) {
+      int client = c;
+      threads.add(Thread.ofPlatform().daemon().start(() -> {
+        String node = "n" + (client % NODES);
+        long i = 0;
+        while (System.nanoTime() < end) {
+          try {
+            long t0 = System.nanoTime();
+            Reservation r = l.reserve("c" + client + "-" + i++, node, Resources.cpu(1), Priority.STANDARD, LEASE);
+            long t1 = System.nanoTime();
+            l.release(r.id());
+            long t2 = System.nanoTime();
+            recorder.recordValue(Math.max(1, (t1 - t0) / 1000));
+            recorder.recordValue(Math.max(1, (t2 - t1) / 1000));
+            ops.addAndGet(2);
+          } catch (RuntimeException e) {
+            errors.incrementAndGet();
+          }
+        }
+      }));
+    }
+    for (Thread t : threads) {
+      t.join(d.toMillis() + 60_000);
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    double cpuMicros = (cpuNanos(replicas) - cpu0) / 1e3 / Math.max(1, ops.get());
+    double perBatch = l instanceof ClusterLedger c
+        ? (c.operations() - sent0) / (double) Math.max(1, c.batches() - batches0) : 1;
+    Histogram h = recorder.getIntervalHistogram();
+    int cores = Runtime.getRuntime().availableProcessors();
+    Level level = new Level(system, clients, ops.get(), seconds, ops.get() / seconds, ops.get() / 2.0 / seconds,
+        h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0, h.getMaxValue() / 1000.0,
+        errors.get(), perBatch, cpuMicros, cores * 1e6 / Math.max(1e-3, cpuMicros));
+    progress.accept(String.format(java.util.Locale.ROOT,
+        "%-22s %4d clients: %9.0f ops/s, p50 %7.2f ms, p99 %7.2f ms, errors %d, %.1f ops/entry, "
+            + "%.0f us CPU/op (idle-machine bound %.0f ops/s)", system, clients,
+        level.opsPerSec(), level.p50Ms(), level.p99Ms(), level.errors(), perBatch, cpuMicros,
+        level.idleMachineOpsPerSec()));
+    return level;
+  }
+
+  // ---------------------------------------------------------------- failover
+
+  /** One operation of the failover history. */
+  private record Done(boolean reserve, String owner, long id, boolean acked) {}
+
+  /** Returns {acknowledged, unknown, lost, duplicated}. */
+  private static long[] failover(ReplicaProcesses replicas, Options o, ClusterLedger.Options opts,
+      List<Failover> failovers, Consumer<String> progress) throws Exception {
+    if (o.kills() == 0) {
+      return new long[4];
+    }
+    ConcurrentLinkedQueue<Done> history = new ConcurrentLinkedQueue<>();
+    long hardStop = System.nanoTime() + Duration.ofSeconds(60L * o.kills() + 120).toNanos();
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    List<Thread> load = new ArrayList<>();
+    try (ClusterLedger client = ClusterLedger.connect(replicas.peers(), Clock.systemUTC(),
+        opts.withTimeout(Duration.ofSeconds(20)))) {
+      for (int w = 0; w < 8; w++) {
+        int worker = w;
+        load.add(Thread.ofPlatform().daemon().start(() -> {
+          Random rnd = new Random(worker);
+          long i = 0;
+          while (!stop.get() && System.nanoTime() < hardStop) {
+            String owner = "f" + worker + "-" + i++;
+            Reservation r;
+            try {
+              r = client.reserve(owner, "n" + rnd.nextInt(NODES), Resources.cpu(1), Priority.STANDARD, LEASE);
+              history.add(new Done(true, owner, r.id(), true));
+            } catch (RuntimeException e) {
+              history.add(new Done(true, owner, -1, false));
+              continue;
+            }
+            if (rnd.nextInt(4) > 0) {
+              try {
+                client.release(r.id());
+                history.add(new Done(false, owner, r.id(), true));
+              } catch (RuntimeException e) {
+                history.add(new Done(false, owner, r.id(), false));
+              }
+            }
+          }
+        }));
+      }
+      for (int k = 1; k <= o.kills(); k++) {
+        awaitAllCaughtUp(replicas, Duration.ofSeconds(60));
+        String leader = replicas.leader();
+        try (ClusterLedger probe = ClusterLedger.connect(replicas.peers(), Clock.systemUTC(),
+            ClusterLedger.Options.DEFAULTS.withTimeout(Duration.ofSeconds(30)))) {
+          probe.expireDue(); // connected, leader known
+          long t0 = System.nanoTime();
+          replicas.kill9(leader);
+          double ms;
+          try {
+            probe.expireDue(); // a write through the log: returns once a new leader commits it
+            ms = (System.nanoTime() - t0) / 1e6;
+          } catch (RuntimeException e) {
+            ms = (System.nanoTime() - t0) / 1e6; // no commit within the probe's timeout: counted as is
+            progress.accept("no write committed within " + Math.round(ms) + " ms of the kill: " + e.getMessage());
+          }
+          String next = awaitLeader(replicas, Duration.ofSeconds(30));
+          failovers.add(new Failover(k, leader, next, ms));
+          progress.accept(String.format(java.util.Locale.ROOT,
+              "kill -9 %d/%d of leader %s: a write committed again after %.0f ms (new leader %s)",
+              k, o.kills(), leader, ms, next));
+        }
+        replicas.start(leader);
+      }
+      awaitAllCaughtUp(replicas, Duration.ofSeconds(60));
+      stop.set(true);
+      for (Thread t : load) {
+        t.join(Duration.ofSeconds(60));
+      }
+      LedgerSnapshot fin = client.snapshot();
+      return check(new ArrayList<>(history), fin);
+    }
+  }
+
+  /** {acknowledged, unknown, lost, duplicated} from the history and the final state. */
+  static long[] check(List<Done> history, LedgerSnapshot fin) {
+    Map<String, Integer> byOwner = new HashMap<>();
+    Set<Long> live = new HashSet<>();
+    for (Reservation r : fin.reservations()) {
+      if (r.owner().startsWith("f")) {
+        byOwner.merge(r.owner(), 1, Integer::sum);
+        live.add(r.id());
+      }
+    }
+    long duplicated = byOwner.values().stream().filter(c -> c > 1).mapToLong(c -> c - 1).sum();
+    Set<Long> releasedAcked = new HashSet<>();
+    Set<Long> releaseUnknown = new HashSet<>();
+    long acknowledged = 0;
+    long unknown = 0;
+    for (Done d : history) {
+      if (!d.reserve()) {
+        (d.acked() ? releasedAcked : releaseUnknown).add(d.id());
+      }
+      if (d.acked()) {
+        acknowledged++;
+      } else {
+        unknown++;
+      }
+    }
+    long lost = 0;
+    for (Done d : history) {
+      if (d.reserve() && d.acked()) {
+        boolean shouldBeLive = !releasedAcked.contains(d.id()) && !releaseUnknown.contains(d.id());
+        if (shouldBeLive && !live.contains(d.id())) {
+          lost++; // an acknowledged reservation vanished
+        }
+        if (releasedAcked.contains(d.id()) && live.contains(d.id())) {
+          lost++; // an acknowledged release did not happen
+        }
+      }
+    }
+    return new long[] {acknowledged, unknown, lost, duplicated};
+  }
+
+  /** CPU time of this process and the replica processes (null: this process only). */
+  private static long cpuNanos(ReplicaProcesses replicas) {
+    long self = ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+    return self + (replicas == null ? 0 : replicas.cpuNanos());
+  }
+
+  private static String awaitLeader(ReplicaProcesses replicas, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      String l = replicas.leader();
+      if (l != null) {
+        return l;
+      }
+      Thread.sleep(20);
+    }
+    throw new IllegalStateException("no leader among the replica processes within " + timeout);
+  }
+
+  /** Every replica up, on the leader's term, and applied at least up to what the leader had committed. */
+  private static void awaitAllCaughtUp(ReplicaProcesses replicas, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      String leader = replicas.leader();
+      ReplicaProcesses.Status ls = leader == null ? null : replicas.status(leader);
+      if (ls != null) {
+        boolean all = true;
+        for (var p : replicas.peers()) {
+          ReplicaProcesses.Status s = replicas.status(p.id());
+          all &= s != null && s.term() == ls.term() && s.leader() != null && s.applied() >= ls.commit() - 50;
+        }
+        if (all) {
+          return;
+        }
+      }
+      Thread.sleep(50);
+    }
+    throw new IllegalStateException("the replicas did not all catch up within " + timeout);
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  static Level find(List<Level> levels, String system, int clients) {
+    return levels.stream().filter(l -> l.system().equals(system) && l.clients() == clients).findFirst()
+        .orElseThrow();
+  }
+
+  static double quantile(double[] sorted, double q) {
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    int i = (int) Math.ceil(q * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+  }
+
+  private static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).trim() + " (" + Runtime.getRuntime().availableProcessors()
+          + " cores)";
+    } catch (IOException e) {
+      return "unknown";
+    }
+  }
+
+  static String[] systems() {
+    return new String[] {IN_MEMORY, UNBATCHED, BATCHED};
+  }
+
+  static List<String> systemList() {
+    return Arrays.asList(systems());
+  }
+}

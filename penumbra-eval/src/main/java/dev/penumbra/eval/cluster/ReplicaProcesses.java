@@ -1,0 +1,149 @@
+package dev.penumbra.eval.cluster;
+
+import dev.penumbra.cluster.ClusterPeer;
+import dev.penumbra.cluster.ClusterReplicaMain;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * Three (or N) ledger replicas, each its own JVM on 127.0.0.1, started from this JVM's class path. Each
+ * reports its status on stdout; each dies with {@code kill -9}; each exits when this JVM closes its stdin.
+ */
+final class ReplicaProcesses implements AutoCloseable {
+
+  /** The last status line of one replica. */
+  record Status(String role, String leader, long term, long commit, long applied, long sequence) {}
+
+  private final Path root;
+  private final List<ClusterPeer> peers;
+  private final Map<String, Process> processes = new LinkedHashMap<>();
+  private final Map<String, Status> status = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private final boolean fsync;
+
+  ReplicaProcesses(Path root, int n, boolean fsync) throws IOException {
+    this.root = root;
+    this.fsync = fsync;
+    List<ClusterPeer> ps = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ps.add(new ClusterPeer("r" + i, "127.0.0.1", freePort(), root.resolve("r" + i)));
+    }
+    this.peers = List.copyOf(ps);
+    for (ClusterPeer p : peers) {
+      start(p.id());
+    }
+  }
+
+  List<ClusterPeer> peers() {
+    return peers;
+  }
+
+  /** Starts (or restarts, keeping its data directory) the replica {@code id}. */
+  void start(String id) throws IOException {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    String peerList = peers.stream().map(p -> p.id() + "=" + p.address()).collect(Collectors.joining(","));
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC",
+        "-cp", System.getProperty("java.class.path"), ClusterReplicaMain.class.getName(),
+        "--self", id, "--peers", peerList, "--data-root", root.toString()));
+    if (!fsync) {
+      cmd.add("--no-fsync");
+    }
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.redirectError(ProcessBuilder.Redirect.appendTo(root.resolve(id + ".log").toFile()));
+    Process p = pb.start();
+    processes.put(id, p);
+    status.remove(id);
+    Thread.ofPlatform().daemon().name("status-" + id).start(() -> {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          String[] f = line.split(" ");
+          if (f.length == 7 && f[0].equals("status") && processes.get(id) == p) {
+            status.put(id, new Status(f[1], f[2].equals("-") ? null : f[2], Long.parseLong(f[3]),
+                Long.parseLong(f[4]), Long.parseLong(f[5]), Long.parseLong(f[6])));
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // the process is gone
+      }
+    });
+  }
+
+  /** {@code kill -9} of the replica's process; waits until it is gone. */
+  void kill9(String id) throws IOException, InterruptedException {
+    Process p = processes.get(id);
+    Process kill = new ProcessBuilder("kill", "-9", Long.toString(p.pid())).inheritIO().start();
+    if (kill.waitFor() != 0) {
+      throw new IOException("kill -9 " + p.pid() + " failed");
+    }
+    p.waitFor();
+    status.remove(id);
+  }
+
+  /** CPU time used so far by the live replica processes, in nanoseconds. */
+  long cpuNanos() {
+    long sum = 0;
+    for (Process p : processes.values()) {
+      sum += p.toHandle().info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
+    }
+    return sum;
+  }
+
+  boolean alive(String id) {
+    return processes.get(id).isAlive();
+  }
+
+  /** The replica that says it is the leader, with the highest term; null when none does. */
+  String leader() {
+    String best = null;
+    long term = -1;
+    for (Map.Entry<String, Status> e : status.entrySet()) {
+      if (e.getValue().role().equals("LEADER") && alive(e.getKey()) && e.getValue().term() > term) {
+        best = e.getKey();
+        term = e.getValue().term();
+      }
+    }
+    return best;
+  }
+
+  Status status(String id) {
+    return status.get(id);
+  }
+
+  @Override
+  public void close() {
+    for (Process p : processes.values()) {
+      try {
+        p.getOutputStream().close();
+      } catch (IOException e) {
+        // it is going anyway
+      }
+    }
+    for (Process p : processes.values()) {
+      try {
+        if (!p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) {
+          p.destroyForcibly().waitFor();
+        }
+      } catch (InterruptedException e) {
+        p.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+}
