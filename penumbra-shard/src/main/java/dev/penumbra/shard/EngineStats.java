@@ -16,7 +16,8 @@ package dev.penumbra.shard;
  * @param duplicates results dropped because the shard already had one
  * @param reservedCpuMilliSeconds millicores x seconds held by reservations
  * @param usedCpuMilliSeconds millicores x seconds measured as used by accepted and failed attempts
+ * @param queuedMillis milliseconds attempts waited between asking for their reservation and getting it, summed
  */
 public record EngineStats(long requests, long completed, long failed, long shards, long attempts, long retries,
     long failures, long timeouts, long lost, long accepted, long duplicates, double reservedCpuMilliSeconds,
-    double usedCpuMilliSeconds) {}
+    double usedCpuMilliSeconds, double queuedMillis) {}

@@ -37,8 +37,9 @@ import java.util.function.Function;
  * {@link Predictor} per function (features: its keys, its unit's and request's keys, the history's ms per key, the
  * live load of its priority's pools, and the unit's hints), sized by the allocator at the priority's quantile.
  *
- * <p><b>Policy.</b> {@link ShardPolicy#PREDICTED} cuts each unit into as many key ranges as its predicted (p50)
- * duration needs for a shard to last about {@link Builder#targetShard}, at most {@code shards}; fixed policies
+ * <p><b>Policy.</b> {@link ShardPolicy#PREDICTED} spends a budget of {@code shards} on the units by predicted (p50)
+ * cost: every shard is cut to last about {@code max(targetShard, predicted total / shards)}, a unit gets
+ * {@code ceil(its cost / that)} key ranges (at least one, at most one per key); fixed policies
  * ({@link ShardPolicy#KEY_RANGE}, {@link ShardPolicy#HASH}, {@link ShardPolicy#FUNCTIONAL}) ignore predictions.
  *
  * <p><b>Reservation before dispatch.</b> A shard asks for its reservation when every shard it depends on has its
@@ -46,9 +47,11 @@ import java.util.function.Function;
  * of this engine, avoiding one that failed within {@link Builder#cooldown} when another fits.
  *
  * <p><b>Sweeper ({@link #tick}).</b> An attempt whose backend died is lost and its reservation reclaimed; one running
- * past its timeout ({@code max(minTimeout, p99 x timeoutFactor)}) is cancelled and its reservation reclaimed. A
- * failed, lost or hung attempt is retried after a backoff ({@code backoff x 2^(attempt-1)}) on another backend, up to
- * {@code maxAttempts}, then the request fails and everything it holds is released. Results are keyed by shard id:
+ * past its timeout ({@code max(minTimeout, p99 x timeoutFactor)}) gets a backup attempt on another backend at once
+ * (slow and hung look alike from outside) and is itself given up, cancelled and its reservation reclaimed at
+ * {@value #HUNG_FACTOR}x its timeout. A failed or lost attempt is retried after a backoff
+ * ({@code backoff x 2^(attempt-1)}) on another backend. After {@code maxAttempts} attempts, once none is left
+ * running, the request fails and everything it holds is released. Results are keyed by shard id:
  * the first result of a shard is accepted (even from an attempt already taken for hung), later ones are counted as
  * duplicates and dropped. Leases of running attempts are renewed. Every outcome is recorded in the history, learned
  * by the predictor and reported to the allocator ({@link Allocator#recordOutcome}).
@@ -83,7 +86,7 @@ public final class ShardEngine implements AutoCloseable {
 
   private long nRequests, nCompleted, nFailed, nShards, nAttempts, nRetries, nFailures, nTimeouts, nLost, nAccepted,
       nDuplicates;
-  private double reservedCpuMs, usedCpuMs;
+  private double reservedCpuMs, usedCpuMs, queuedMs;
 
   private ShardEngine(Builder b) {
     this.ledger = b.ledger;
@@ -289,6 +292,7 @@ public final class ShardEngine implements AutoCloseable {
     Features features;
     Demand demand;
     Instant retryAt;
+    Instant requestedAt;
     boolean done;
     ShardReport report;
 
@@ -308,8 +312,11 @@ public final class ShardEngine implements AutoCloseable {
     }
   }
 
+  /** An attempt that ran past its timeout gets a backup and is given up at this multiple of its timeout. */
+  static final int HUNG_FACTOR = 4;
+
   private record Live(State state, Attempt attempt, Reservation reservation, Backend backend, Instant started,
-      Instant deadline) {}
+      Instant deadline, boolean overdue) {}
 
   // ------------------------------------------------------------------ API
 
@@ -317,7 +324,8 @@ public final class ShardEngine implements AutoCloseable {
    * Cuts a request into shards and starts reserving the first stage. Everything is validated before anything is
    * reserved: a bad request, policy or shard count throws naming the field and value, and reserves nothing.
    *
-   * @param shards shards per unit for KEY_RANGE and HASH, the most per unit for PREDICTED, 1 for FUNCTIONAL
+   * @param shards shards per unit for KEY_RANGE and HASH; for PREDICTED the request's budget (about that many in
+   *     all, at least one per unit); ignored by FUNCTIONAL
    * @return completes with the result, or exceptionally when a shard runs out of attempts or can never be placed
    */
   public CompletableFuture<RequestResult> submit(ShardRequest request, ShardPolicy policy, int shards) {
@@ -341,11 +349,19 @@ public final class ShardEngine implements AutoCloseable {
       List<Shard> cut = switch (policy) {
         case FUNCTIONAL -> ShardGenerator.generate(request, policy, 1);
         case KEY_RANGE, HASH -> ShardGenerator.generate(request, policy, shards);
-        case PREDICTED -> ShardGenerator.generate(request, policy, u -> {
-          double millis = est.get(u.name()).millis(u.keys().size(), 0.5);
-          long k = (long) Math.ceil(millis / targetShard.toMillis());
-          return (int) Math.max(1, Math.min(k, Math.min(shards, u.keys().size())));
-        });
+        case PREDICTED -> {
+          // A budget of `shards` for the request, spent where the predicted cost is: every shard lasts about the same.
+          double total = 0;
+          for (Unit u : request.units()) {
+            total += est.get(u.name()).millis(u.keys().size(), 0.5);
+          }
+          long budget = shards;
+          double target = Math.max(targetShard.toMillis(), total / budget);
+          yield ShardGenerator.generate(request, policy, u -> {
+            long k = (long) Math.ceil(est.get(u.name()).millis(u.keys().size(), 0.5) / target);
+            return (int) Math.max(1, Math.min(k, Math.min(budget, u.keys().size())));
+          });
+        }
       };
       Req req = new Req(request, policy, clock.instant());
       Map<String, State> byId = new HashMap<>();
@@ -387,7 +403,16 @@ public final class ShardEngine implements AutoCloseable {
           endAttempt(l, now);
           lastFailure.put(l.backend.id(), now);
           retryOrFail(l.state, now, "backend " + l.backend.id() + " died");
+        } else if (!now.isBefore(l.deadline) && !l.overdue && l.state.attempts < maxAttempts) {
+          // Slow or hung: a backup runs elsewhere while this one may still finish; the first result wins.
+          nTimeouts++;
+          live.put(l.attempt.id(), new Live(l.state, l.attempt, l.reservation, l.backend, l.started,
+              l.started.plus(l.attempt.timeout().multipliedBy(HUNG_FACTOR)), true));
+          lastFailure.put(l.backend.id(), now);
+          nRetries++;
+          l.state.retryAt = now;
         } else if (!now.isBefore(l.deadline)) {
+          // Past its last deadline: taken for hung, cancelled, its reservation reclaimed.
           nTimeouts++;
           endAttempt(l, now);
           zombies.put(l.attempt.id(), l.state);
@@ -404,9 +429,11 @@ public final class ShardEngine implements AutoCloseable {
       }
       for (Req r : new ArrayList<>(requests.values())) {
         for (State st : r.shards) {
-          if (!r.failed && st.retryAt != null && !now.isBefore(st.retryAt)) {
+          if (!r.failed && !st.done && st.retryAt != null && !now.isBefore(st.retryAt)) {
             st.retryAt = null;
-            reserve(st);
+            if (st.ticket == null) {
+              reserve(st);
+            }
           }
         }
       }
@@ -433,7 +460,7 @@ public final class ShardEngine implements AutoCloseable {
 
   public synchronized EngineStats stats() {
     return new EngineStats(nRequests, nCompleted, nFailed, nShards, nAttempts, nRetries, nFailures, nTimeouts, nLost,
-        nAccepted, nDuplicates, reservedCpuMs, usedCpuMs);
+        nAccepted, nDuplicates, reservedCpuMs, usedCpuMs, queuedMs);
   }
 
   /** How many attempts run now. */
@@ -519,6 +546,7 @@ public final class ShardEngine implements AutoCloseable {
     }
     st.demand = d;
     st.attempts++;
+    st.requestedAt = clock.instant();
     int number = st.attempts;
     String owner = st.shard.id() + "#" + number;
     Ticket t = allocator.request(owner, d, Sla.of(st.shard.priority()));
@@ -560,7 +588,8 @@ public final class ShardEngine implements AutoCloseable {
       double p99 = st.p99();
       Duration timeout = Duration.ofMillis(Math.max(minTimeout.toMillis(), (long) Math.ceil(p99 * timeoutFactor)));
       Attempt a = new Attempt(st.shard.id() + "#" + number, st.shard, number, r.id(), r.amount(), timeout);
-      Live l = new Live(st, a, active, b, now, now.plus(timeout));
+      Live l = new Live(st, a, active, b, now, now.plus(timeout), false);
+      queuedMs += Math.max(0, Duration.between(st.requestedAt, now).toNanos() / 1e6);
       live.put(a.id(), l);
       nAttempts++;
       b.submit(a, this::reported);

@@ -13,8 +13,9 @@ public enum ShardPolicy {
   /** Each unit cut into the given number of hash buckets over its whole range. */
   HASH,
   /**
-   * Each unit cut into key ranges by its predicted cost: as many as its predicted duration needs for a shard to
-   * last about the target duration; a cheap unit stays whole (functional + key range, the Penumbra default).
+   * Each unit cut into key ranges by its predicted cost, so that all shards of the request last about as long: a
+   * budget of shards is spent where the cost is; a cheap unit stays whole (functional + key range, the Penumbra
+   * default).
    */
   PREDICTED;
 
