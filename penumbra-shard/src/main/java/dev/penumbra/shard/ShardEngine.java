@@ -552,7 +552,19 @@ public final class ShardEngine implements AutoCloseable {
     Ticket t = allocator.request(owner, d, Sla.of(st.shard.priority()));
     // Granted at once, the completion below runs now, in this thread; only a waiting ticket is remembered.
     st.ticket = t;
-    t.future().whenComplete((r, ex) -> granted(st, number, r, ex));
+    t.future().whenComplete((r, ex) -> {
+      try {
+        granted(st, number, r, ex);
+      } catch (RuntimeException e) {
+        // A completion callback's exception would vanish; fail the request loudly instead.
+        synchronized (this) {
+          if (r != null) {
+            release(r, clock.instant(), r.created());
+          }
+          fail(st.req, "dispatching shard " + st.shard.id() + " failed: " + e);
+        }
+      }
+    });
     if (t.isDone()) {
       st.ticket = null;
     }
