@@ -49,8 +49,12 @@ final class BenchShardCommand implements Callable<Integer> {
   int cores;
 
   @Option(names = "--shards", paramLabel = "N", defaultValue = "16",
-      description = "N: uniform shards per job, Penumbra's budget per job. Default: ${DEFAULT-VALUE}.")
+      description = "N: uniform static shards per job. Default: ${DEFAULT-VALUE}.")
   int shards;
+
+  @Option(names = "--max-shards", paramLabel = "N", defaultValue = "256",
+      description = "The most shards Penumbra (and the oracle) cut a job into. Default: ${DEFAULT-VALUE}.")
+  int maxShards;
 
   @Option(names = "--jobs", paramLabel = "N", defaultValue = "1500",
       description = "Most jobs scored (and tuned on). Default: ${DEFAULT-VALUE}.")
@@ -94,7 +98,7 @@ final class BenchShardCommand implements Callable<Integer> {
     Path dir = tmp ? Files.createTempDirectory("penumbra-bench-shard") : workDir;
     ShardBench.Options o;
     try {
-      o = new ShardBench.Options(trace, parsed, backends, cores, shards, jobs, !noKill, dir, tpchScale, 50_000_000);
+      o = new ShardBench.Options(trace, parsed, backends, cores, shards, maxShards, jobs, !noKill, dir, tpchScale, 50_000_000);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "Invalid option: " + e.getMessage());
     }

@@ -37,9 +37,10 @@ import java.util.function.Function;
  * {@link Predictor} per function (features: its keys, its unit's and request's keys, the history's ms per key, the
  * live load of its priority's pools, and the unit's hints), sized by the allocator at the priority's quantile.
  *
- * <p><b>Policy.</b> {@link ShardPolicy#PREDICTED} spends a budget of {@code shards} on the units by predicted (p50)
- * cost: every shard is cut to last about {@code max(targetShard, predicted total / shards)}, a unit gets
- * {@code ceil(its cost / that)} key ranges (at least one, at most one per key); fixed policies
+ * <p><b>Policy.</b> {@link ShardPolicy#PREDICTED} cuts by predicted (p50) cost so that a request's shards finish
+ * together: the request's shard length is {@code max(total / shards, min(targetShard, median unit cost))} (as long
+ * as its typical unit, never longer than {@code targetShard}, never more than {@code shards} shards), and each unit
+ * gets {@code ceil(its cost / that)} key ranges (at least one, at most one per key); fixed policies
  * ({@link ShardPolicy#KEY_RANGE}, {@link ShardPolicy#HASH}, {@link ShardPolicy#FUNCTIONAL}) ignore predictions.
  *
  * <p><b>Reservation before dispatch.</b> A shard asks for its reservation when every shard it depends on has its
@@ -76,6 +77,7 @@ public final class ShardEngine implements AutoCloseable {
   private final Duration backoff;
   private final Duration lease;
   private final Duration cooldown;
+  private final int maxInFlight;
 
   private final Map<String, Req> requests = new LinkedHashMap<>();
   private final Map<String, Live> live = new LinkedHashMap<>();
@@ -101,6 +103,7 @@ public final class ShardEngine implements AutoCloseable {
     this.backoff = b.backoff;
     this.lease = b.lease;
     this.cooldown = b.cooldown;
+    this.maxInFlight = b.maxInFlight;
     for (Backend be : b.backends) {
       if (backends.put(be.id(), be) != null) {
         throw new IllegalArgumentException("backend '" + be.id() + "' given twice");
@@ -139,6 +142,7 @@ public final class ShardEngine implements AutoCloseable {
     private Duration lease = Duration.ofHours(1);
     private Duration cooldown = Duration.ofSeconds(30);
     private ErrorTracker feedback = new ErrorTracker();
+    private int maxInFlight = Integer.MAX_VALUE;
 
     private Builder(Ledger ledger, ShardHistory history) {
       if (ledger == null) {
@@ -187,7 +191,7 @@ public final class ShardEngine implements AutoCloseable {
       return this;
     }
 
-    /** The duration a PREDICTED shard is cut to last (> 0); 1 s by default. */
+    /** The longest a PREDICTED shard is cut to last while the shard budget allows (> 0); 1 s by default. */
     public Builder targetShard(Duration d) {
       this.targetShard = positive("target shard duration", d);
       return this;
@@ -241,6 +245,18 @@ public final class ShardEngine implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The most shards of one request reserving or running at once (>= 1); unlimited by default. A request cut into
+     * many shards then cannot fill the allocator's queue ahead of every request that arrives after it.
+     */
+    public Builder maxInFlight(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("max in flight must be >= 1, was " + n);
+      }
+      this.maxInFlight = n;
+      return this;
+    }
+
     /** Where reservation outcomes are tracked and read back by the allocator's sizing. */
     public Builder feedback(ErrorTracker tracker) {
       if (tracker == null) {
@@ -270,6 +286,8 @@ public final class ShardEngine implements AutoCloseable {
     final Instant arrival;
     final List<State> shards = new ArrayList<>();
     final CompletableFuture<RequestResult> future = new CompletableFuture<>();
+    final java.util.ArrayDeque<State> backlog = new java.util.ArrayDeque<>();
+    int inFlight;
     int remaining;
     boolean failed;
 
@@ -352,11 +370,16 @@ public final class ShardEngine implements AutoCloseable {
         case PREDICTED -> {
           // A budget of `shards` for the request, spent where the predicted cost is: every shard lasts about the same.
           double total = 0;
-          for (Unit u : request.units()) {
-            total += est.get(u.name()).millis(u.keys().size(), 0.5);
+          double[] costs = new double[request.units().size()];
+          for (int i = 0; i < costs.length; i++) {
+            Unit u = request.units().get(i);
+            costs[i] = est.get(u.name()).millis(u.keys().size(), 0.5);
+            total += costs[i];
           }
+          java.util.Arrays.sort(costs);
+          double median = costs[(costs.length - 1) / 2];
           long budget = shards;
-          double target = Math.max(targetShard.toMillis(), total / budget);
+          double target = Math.max(Math.max(total / budget, 1e-9), Math.min(targetShard.toMillis(), median));
           yield ShardGenerator.generate(request, policy, u -> {
             long k = (long) Math.ceil(est.get(u.name()).millis(u.keys().size(), 0.5) / target);
             return (int) Math.max(1, Math.min(k, Math.min(budget, u.keys().size())));
@@ -386,7 +409,7 @@ public final class ShardEngine implements AutoCloseable {
       nShards += cut.size();
       for (State st : req.shards) {
         if (st.waitingFor == 0) {
-          reserve(st);
+          ready(st);
         }
       }
       return req.future;
@@ -528,6 +551,16 @@ public final class ShardEngine implements AutoCloseable {
     return predictors.computeIfAbsent(function, predictorFactory);
   }
 
+  /** A shard whose dependencies are done: reserves it when its request has room in flight, else queues it. */
+  private void ready(State st) {
+    if (st.req.inFlight < maxInFlight) {
+      st.req.inFlight++;
+      reserve(st);
+    } else {
+      st.req.backlog.add(st);
+    }
+  }
+
   private void reserve(State st) {
     Unit unit = st.req.request.units().stream().filter(u -> u.name().equals(st.shard.unit())).findFirst().orElseThrow();
     Features.Builder f = Features.builder()
@@ -665,10 +698,14 @@ public final class ShardEngine implements AutoCloseable {
     }
     unrecorded.add(new ShardProfile(st.req.request.id(), st.req.request.type(), st.shard.function(),
         st.req.request.keys(), unit.keys().size(), st.shard.keys(), res.used(), res.ran().toNanos() / 1e6));
+    st.req.inFlight--;
     for (State d : st.dependents) {
       if (--d.waitingFor == 0) {
-        reserve(d);
+        st.req.backlog.add(d);
       }
+    }
+    while (!st.req.backlog.isEmpty() && st.req.inFlight < maxInFlight) {
+      ready(st.req.backlog.poll());
     }
     if (--st.req.remaining == 0) {
       requests.remove(st.req.request.id());

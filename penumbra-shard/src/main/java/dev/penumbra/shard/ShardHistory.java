@@ -17,7 +17,8 @@ import java.util.Locale;
  * <p>{@link #estimate} answers from the most similar level that has at least {@code minSamples} profiles: same request
  * type, function and unit size (within a factor of two either way, by {@code floor(log2(unit keys))}), then same
  * type and function, then same type; with none, the prior. Quantiles are SQL's {@code percentile_cont} over
- * milliseconds per key. Thread-safe (one connection, serialized).
+ * milliseconds per key, reused per (type, function, size bucket) until a tenth more profiles than it rests on were
+ * recorded here. Thread-safe (one connection, serialized).
  */
 public final class ShardHistory implements AutoCloseable {
 
@@ -31,6 +32,11 @@ public final class ShardHistory implements AutoCloseable {
   private final int minSamples;
   private final CostEstimate prior;
   private final String url;
+  private record Cached(CostEstimate estimate, long recordedAt) {}
+
+  /** Estimates by (type, function, size bucket) and how many profiles had been recorded then. */
+  private final java.util.Map<String, Cached> cache = new java.util.HashMap<>();
+  private long recorded;
 
   private ShardHistory(String url, int minSamples, CostEstimate prior) throws SQLException {
     if (url == null || !(url.startsWith("jdbc:duckdb:") || url.startsWith("jdbc:postgresql:"))) {
@@ -106,6 +112,7 @@ public final class ShardHistory implements AutoCloseable {
           ps.setDouble(k++, p.durationMillis() / p.shardKeys());
         }
         ps.executeUpdate();
+        recorded += chunk.size();
       } catch (SQLException e) {
         throw new IllegalStateException("could not record " + chunk.size() + " shard profiles in " + url + ": "
             + e.getMessage(), e);
@@ -126,6 +133,18 @@ public final class ShardHistory implements AutoCloseable {
   /** The predicted milliseconds per key of a unit of {@code function} with {@code unitKeys} keys. */
   public synchronized CostEstimate estimate(String requestType, String function, long unitKeys) {
     int b = sizeBucket(unitKeys);
+    String key = requestType + "\u0000" + function + "\u0000" + b;
+    Cached c = cache.get(key);
+    // Quantiles over n profiles barely move with a few more: reuse an estimate until n/10 new profiles came in.
+    if (c != null && recorded - c.recordedAt < Math.max(1, c.estimate.samples() / 10)) {
+      return c.estimate;
+    }
+    CostEstimate e = compute(requestType, function, b);
+    cache.put(key, new Cached(e, recorded));
+    return e;
+  }
+
+  private CostEstimate compute(String requestType, String function, int b) {
     try {
       CostEstimate e = query("request_type = ? AND function_name = ? AND size_bucket BETWEEN ? AND ?", "size",
           requestType, function, b - 1, b + 1);

@@ -22,10 +22,11 @@ public final class ShardBenchReport {
   public static void table(ShardBench.Report r, PrintStream out) {
     ShardBench.Options o = r.options();
     out.printf(Locale.ROOT, "Shard benchmark: %s, %d history / %d tuning / %d scored jobs, %d backends x %d cores,"
-            + " N = %d, backend killed: %s%n", o.trace().getFileName(), r.historyJobs(), r.tuningJobs(), r.scoredJobs(),
-        o.backends(), o.coresPerBackend(), o.shards(), o.killBackend() ? "yes" : "no");
-    out.printf(Locale.ROOT, "Penumbra's shortest shard tuned on the tuning part at load %.1f: %.0f s%n%n",
-        ShardBench.TUNING_LOAD, r.targetShardSeconds());
+            + " uniform N = %d, Penumbra at most %d, backend killed: %s%n", o.trace().getFileName(), r.historyJobs(),
+        r.tuningJobs(), r.scoredJobs(), o.backends(), o.coresPerBackend(), o.shards(), o.maxShards(),
+        o.killBackend() ? "yes" : "no");
+    out.printf(Locale.ROOT, "Penumbra tuned on the tuning part at load %.1f: longest shard %.0f s, %d shards in flight"
+        + " per job%n%n", ShardBench.TUNING_LOAD, r.targetShardSeconds(), r.window());
     List<String[]> rows = new ArrayList<>();
     rows.add(new String[] {"load", "policy", "done", "p50 s", "p99 s", "p99/unif", "straggler p50", "p90",
         "reserved core-s", "res/unif", "used core-s", "queue s", "shards", "retries", "failures inj.", "lost att.",
@@ -70,12 +71,14 @@ public final class ShardBenchReport {
     root.put("backends", o.backends());
     root.put("cores_per_backend", o.coresPerBackend());
     root.put("shards", o.shards());
+    root.put("max_shards", o.maxShards());
     root.put("backend_killed", o.killBackend());
     root.put("history_jobs", r.historyJobs());
     root.put("tuning_jobs", r.tuningJobs());
     root.put("scored_jobs", r.scoredJobs());
     root.put("skipped_tasks", r.skippedTasks());
     root.put("target_shard_seconds", r.targetShardSeconds());
+    root.put("window", r.window());
     root.set("tuning", m.valueToTree(r.tuning()));
     ArrayNode results = root.putArray("results");
     for (ShardSimulation.Result x : r.results()) {
@@ -111,10 +114,10 @@ public final class ShardBenchReport {
         + "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}td:first-child,th:first-child{text-align:left}"
         + "svg{background:#fafafa;border:1px solid #ddd;margin:.3em 0}.legend span{margin-right:1em}</style></head><body>\n");
     out.write("<h1>Penumbra shard benchmark</h1>\n");
-    out.write(String.format(Locale.ROOT, "<p>%s: %d history, %d tuning, %d scored jobs; %d backends x %d cores; N = %d;"
-            + " backend killed: %s; shortest shard %.0f s (tuned).</p>\n", esc(r.options().trace().getFileName().toString()),
-        r.historyJobs(), r.tuningJobs(), r.scoredJobs(), r.options().backends(), r.options().coresPerBackend(),
-        r.options().shards(), r.options().killBackend() ? "yes" : "no", r.targetShardSeconds()));
+    out.write(String.format(Locale.ROOT, "<p>%s: %d history, %d tuning, %d scored jobs; %d backends x %d cores; uniform N = %d;"
+            + " Penumbra at most %d; backend killed: %s; longest shard %.0f s (tuned).</p>\n",
+        esc(r.options().trace().getFileName().toString()), r.historyJobs(), r.tuningJobs(), r.scoredJobs(),
+        r.options().backends(), r.options().coresPerBackend(), r.options().shards(), r.options().maxShards(), r.options().killBackend() ? "yes" : "no", r.targetShardSeconds()));
     out.write("<div class=\"legend\">");
     for (int i = 0; i < ShardSimulation.POLICIES.size(); i++) {
       out.write("<span style=\"color:" + COLORS[i] + "\">&#9632; " + ShardSimulation.POLICIES.get(i) + "</span>");

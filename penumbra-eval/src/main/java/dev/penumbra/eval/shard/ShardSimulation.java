@@ -44,8 +44,9 @@ import java.util.Set;
  *       {@code num_cpus=1}).
  *   <li>{@code reactive}: uniform, and a running shard observed at more than 5x the median duration of the job's
  *       finished shards has its remaining keys split into pieces run on their own cores (Spark AQE skew splitting).
- *   <li>{@code penumbra}: the engine's PREDICTED policy (a budget of N shards spent by predicted cost from the
- *       history), shards sized by the predictor, the sweeper's timeouts and backups.
+ *   <li>{@code penumbra}: the engine's PREDICTED policy: shards cut to last about the tuned target by predicted cost
+ *       from the history (at most maxShards per job), reservations sized by the predictor, the sweeper's timeouts
+ *       and backups.
  *   <li>{@code oracle}: PREDICTED with the true costs and the exact CPU each task requests; bounds what shaping can
  *       reach.
  * </ul>
@@ -68,14 +69,16 @@ final class ShardSimulation {
    * @param jobs the scored jobs with compressed arrivals
    * @param backends how many backends
    * @param coresPerBackend cores each
-   * @param shards N: shards per job (uniform, reactive) or the budget (penumbra, oracle)
+   * @param shards N: shards per job of uniform and reactive
+   * @param maxShards the most shards penumbra and the oracle cut a job into
+   * @param window the most shards of one job penumbra and the oracle reserve or run at once
    * @param targetShard penumbra's shortest shard
    * @param history profiles the history starts from (the trace's earlier part)
    * @param killAtMillis when backend 0 dies, or -1
    * @param maxEvents bound on simulated events
    */
   record Setup(List<BatchTrace.Job> jobs, List<Long> arrivals, int backends, int coresPerBackend, int shards,
-      Duration targetShard, List<ShardProfile> history, long killAtMillis, long maxEvents) {}
+      int maxShards, int window, Duration targetShard, List<ShardProfile> history, long killAtMillis, long maxEvents) {}
 
   /** One policy's figures at one load level. */
   record Result(String policy, double load, int requests, int completed, int failedRequests, double p50Seconds,
@@ -152,7 +155,8 @@ final class ShardSimulation {
     try (ShardHistory history = ShardHistory.inMemory(1000)) {
       history.record(setup.history());
       ShardEngine.Builder b = ShardEngine.builder(ledger, history).clock(loop.clock)
-          .targetShard(setup.targetShard()).lease(Duration.ofDays(3650)).defaultDemand(Resources.cpu(1000)).minTimeout(Duration.ofSeconds(1))
+          .targetShard(setup.targetShard()).lease(Duration.ofDays(3650)).defaultDemand(Resources.cpu(1000))
+          .maxInFlight(setup.window()).minTimeout(Duration.ofSeconds(1))
           .timeoutFactor(2).maxAttempts(8).backoff(Duration.ofMillis(100)).cooldown(Duration.ofSeconds(30));
       backends.values().forEach(b::backend);
       ShardEngine engine = b.build();
@@ -193,7 +197,7 @@ final class ShardSimulation {
           Features.of("cpu_percent", t.cpuPercent(), "memory", t.memory())));
     }
     ShardRequest req = new ShardRequest(j.id, TYPE, Priority.STANDARD, units);
-    engine.submit(req, ShardPolicy.PREDICTED, setup.shards()).whenComplete((r, ex) -> {
+    engine.submit(req, ShardPolicy.PREDICTED, setup.maxShards()).whenComplete((r, ex) -> {
       if (ex != null) {
         j.failed = true;
         return;
@@ -237,6 +241,8 @@ final class ShardSimulation {
   }
 
   private final Map<String, Integer> outstanding = new HashMap<>();
+  private final Map<String, Integer> inFlight = new HashMap<>();
+  private final Map<String, java.util.ArrayDeque<Piece>> backlog = new HashMap<>();
   private final Map<String, Integer> pieceIds = new HashMap<>();
 
   private boolean runBaseline() {
@@ -279,8 +285,15 @@ final class ShardSimulation {
         }
       }
       case "oracle" -> {
+        // The engine's PREDICTED rule with the true costs.
         double total = j.cost(KeyRange.of(0, j.keys), Long.MAX_VALUE)[0];
-        double target = Math.max(setup.targetShard().toMillis(), total / setup.shards());
+        double[] costs = new double[j.job.tasks().size()];
+        for (int i = 0; i < costs.length; i++) {
+          costs[i] = j.cost(j.unitKeys(i), Long.MAX_VALUE)[0];
+        }
+        java.util.Arrays.sort(costs);
+        double target = Math.max(total / setup.maxShards(), Math.min(setup.targetShard().toMillis(),
+            costs[(costs.length - 1) / 2]));
         for (int i = 0; i < j.job.tasks().size(); i++) {
           KeyRange u = j.unitKeys(i);
           double cost = j.cost(u, Long.MAX_VALUE)[0];
@@ -295,9 +308,17 @@ final class ShardSimulation {
     outstanding.put(j.id, pieces.size());
     pieceIds.put(j.id, pieces.size());
     shardCount += pieces.size();
+    int window = policy.equals("oracle") ? setup.window() : Integer.MAX_VALUE;
+    java.util.ArrayDeque<Piece> waiting = new java.util.ArrayDeque<>();
     for (Piece p : pieces) {
-      request(p);
+      if (inFlight.merge(j.id, 1, Integer::sum) <= window) {
+        request(p);
+      } else {
+        inFlight.merge(j.id, -1, Integer::sum);
+        waiting.add(p);
+      }
     }
+    backlog.put(j.id, waiting);
   }
 
   static List<KeyRange> equal(KeyRange keys, int k) {
@@ -362,6 +383,12 @@ final class ShardSimulation {
     SimJob j = p.job;
     j.keysDone += keys;
     j.runs.add(ranMs);
+    inFlight.merge(j.id, -1, Integer::sum);
+    java.util.ArrayDeque<Piece> waiting = backlog.get(j.id);
+    if (waiting != null && !waiting.isEmpty()) {
+      inFlight.merge(j.id, 1, Integer::sum);
+      request(waiting.poll());
+    }
     int left = outstanding.merge(j.id, -1, Integer::sum);
     if (left == 0) {
       j.finishedAt = loop.now();
@@ -426,6 +453,7 @@ final class ShardSimulation {
     // The cut piece counts as one finished shard with the keys it did.
     pieceDone(p, done, elapsed);
     for (Piece q : pieces) {
+      inFlight.merge(q.job.id, 1, Integer::sum);
       request(q);
     }
   }

@@ -41,7 +41,7 @@ class ShardSimulationTest {
   }
 
   private ShardBench.Options options(Path trace, boolean kill) {
-    return new ShardBench.Options(trace, List.of(0.8), 4, 16, 8, 60, kill, dir, 0, 5_000_000);
+    return new ShardBench.Options(trace, List.of(0.8), 4, 16, 8, 32, 60, kill, dir, 0, 5_000_000);
   }
 
   @Test
@@ -50,7 +50,7 @@ class ShardSimulationTest {
     BatchTrace t = BatchTrace.read(f);
     assertThat(t.skipped()).isEqualTo(1);
     List<BatchTrace.Job> scored = t.jobs().subList(60, 120);
-    ShardSimulation.Setup s = ShardBench.setup(options(f, true), scored, 0.8, Duration.ofSeconds(1),
+    ShardSimulation.Setup s = ShardBench.setup(options(f, true), scored, 0.8, Duration.ofSeconds(1), 8,
         ShardBench.profiles(t.jobs().subList(0, 60)), true);
     List<ShardSimulation.Result> rs = new ArrayList<>();
     for (String p : ShardSimulation.POLICIES) {
@@ -77,7 +77,7 @@ class ShardSimulationTest {
     Files.writeString(f, "a,b\n");
     assertThatThrownBy(() -> BatchTrace.read(f)).hasMessageContaining("line 1: expected the batch_task header");
     assertThatThrownBy(() -> BatchTrace.read(dir.resolve("none.csv"))).hasMessageContaining("does not exist");
-    assertThatThrownBy(() -> new ShardBench.Options(f, List.of(0.0), 4, 16, 8, 60, false, dir, 0, 1))
+    assertThatThrownBy(() -> new ShardBench.Options(f, List.of(0.0), 4, 16, 8, 32, 60, false, dir, 0, 1))
         .hasMessageContaining("load must be in (0, 10], was 0.0");
   }
 }
