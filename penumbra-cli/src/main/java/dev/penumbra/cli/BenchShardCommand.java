@@ -56,7 +56,7 @@ final class BenchShardCommand implements Callable<Integer> {
       description = "The most shards Penumbra (and the oracle) cut a job into. Default: ${DEFAULT-VALUE}.")
   int maxShards;
 
-  @Option(names = "--jobs", paramLabel = "N", defaultValue = "1500",
+  @Option(names = "--jobs", paramLabel = "N", defaultValue = "300",
       description = "Most jobs scored (and tuned on). Default: ${DEFAULT-VALUE}.")
   int jobs;
 

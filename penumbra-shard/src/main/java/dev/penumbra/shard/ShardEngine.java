@@ -84,6 +84,8 @@ public final class ShardEngine implements AutoCloseable {
   /** Attempts given up on (hung) whose result may still come: attempt id -> shard. */
   private final Map<String, State> zombies = new HashMap<>();
   private final Map<String, Instant> lastFailure = new HashMap<>();
+  /** Shards waiting for a retry (so the sweeper need not walk every shard). */
+  private final java.util.Set<State> retrying = new java.util.LinkedHashSet<>();
   private final List<ShardProfile> unrecorded = new ArrayList<>();
 
   private long nRequests, nCompleted, nFailed, nShards, nAttempts, nRetries, nFailures, nTimeouts, nLost, nAccepted,
@@ -434,6 +436,7 @@ public final class ShardEngine implements AutoCloseable {
           lastFailure.put(l.backend.id(), now);
           nRetries++;
           l.state.retryAt = now;
+          retrying.add(l.state);
         } else if (!now.isBefore(l.deadline)) {
           // Past its last deadline: taken for hung, cancelled, its reservation reclaimed.
           nTimeouts++;
@@ -450,13 +453,14 @@ public final class ShardEngine implements AutoCloseable {
           }
         }
       }
-      for (Req r : new ArrayList<>(requests.values())) {
-        for (State st : r.shards) {
-          if (!r.failed && !st.done && st.retryAt != null && !now.isBefore(st.retryAt)) {
-            st.retryAt = null;
-            if (st.ticket == null) {
-              reserve(st);
-            }
+      for (State st : new ArrayList<>(retrying)) {
+        if (st.retryAt == null || st.req.failed || st.done) {
+          retrying.remove(st);
+        } else if (!now.isBefore(st.retryAt)) {
+          st.retryAt = null;
+          retrying.remove(st);
+          if (st.ticket == null) {
+            reserve(st);
           }
         }
       }
@@ -471,11 +475,9 @@ public final class ShardEngine implements AutoCloseable {
     for (Live l : live.values()) {
       next = next == null || l.deadline.isBefore(next) ? l.deadline : next;
     }
-    for (Req r : requests.values()) {
-      for (State st : r.shards) {
-        if (st.retryAt != null && (next == null || st.retryAt.isBefore(next))) {
-          next = st.retryAt;
-        }
+    for (State st : retrying) {
+      if (st.retryAt != null && (next == null || st.retryAt.isBefore(next))) {
+        next = st.retryAt;
       }
     }
     return Optional.ofNullable(next);
@@ -736,6 +738,7 @@ public final class ShardEngine implements AutoCloseable {
     nRetries++;
     long delay = backoff.toMillis() << Math.min(20, st.attempts - 1);
     st.retryAt = now.plusMillis(delay);
+    retrying.add(st);
   }
 
   private void endAttempt(Live l, Instant now) {
