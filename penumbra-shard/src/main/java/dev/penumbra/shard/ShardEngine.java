@@ -54,8 +54,8 @@ import java.util.function.Function;
  * ({@code backoff x 2^(attempt-1)}) on another backend. After {@code maxAttempts} attempts, once none is left
  * running, the request fails and everything it holds is released. Results are keyed by shard id:
  * the first result of a shard is accepted (even from an attempt already taken for hung), later ones are counted as
- * duplicates and dropped. Leases of running attempts are renewed. Every outcome is recorded in the history, learned
- * by the predictor and reported to the allocator ({@link Allocator#recordOutcome}).
+ * duplicates and dropped. Leases of running attempts are renewed. Every outcome is recorded in the history (in batches of
+ * {@value #FLUSH_BATCH}, and on close), learned by the predictor and reported to the allocator ({@link Allocator#recordOutcome}).
  *
  * <p>Thread-safe: one lock; backends may report from any thread. This class is long because the dispatch and the
  * sweeper share all of its state; splitting them would only move that state behind accessors.
@@ -289,6 +289,7 @@ public final class ShardEngine implements AutoCloseable {
     final List<State> shards = new ArrayList<>();
     final CompletableFuture<RequestResult> future = new CompletableFuture<>();
     final java.util.ArrayDeque<State> backlog = new java.util.ArrayDeque<>();
+    final Map<String, State> predicted = new HashMap<>();
     int inFlight;
     int remaining;
     boolean failed;
@@ -334,6 +335,8 @@ public final class ShardEngine implements AutoCloseable {
 
   /** An attempt that ran past its timeout gets a backup and is given up at this multiple of its timeout. */
   static final int HUNG_FACTOR = 4;
+  /** Profiles written to the history in one statement; estimates lag the history by at most this many. */
+  static final int FLUSH_BATCH = 256;
 
   private record Live(State state, Attempt attempt, Reservation reservation, Backend backend, Instant started,
       Instant deadline, boolean overdue) {}
@@ -464,7 +467,6 @@ public final class ShardEngine implements AutoCloseable {
           }
         }
       }
-      flushHistory();
     }
     allocator.tick();
   }
@@ -563,7 +565,7 @@ public final class ShardEngine implements AutoCloseable {
     }
   }
 
-  private void reserve(State st) {
+  private void predict(State st) {
     Unit unit = st.req.request.units().stream().filter(u -> u.name().equals(st.shard.unit())).findFirst().orElseThrow();
     Features.Builder f = Features.builder()
         .put("keys", st.shard.keys())
@@ -580,11 +582,25 @@ public final class ShardEngine implements AutoCloseable {
       d = Demand.exact(defaultDemand, "shard/default");
     }
     st.demand = d;
+  }
+
+  private void reserve(State st) {
+    if (st.demand == null) {
+      // Shards of one unit run the same function on like-sized subsets: one prediction per unit and request.
+      State first = st.req.predicted.get(st.shard.unit());
+      if (first != null) {
+        st.features = first.features;
+        st.demand = first.demand;
+      } else {
+        predict(st);
+        st.req.predicted.put(st.shard.unit(), st);
+      }
+    }
     st.attempts++;
     st.requestedAt = clock.instant();
     int number = st.attempts;
     String owner = st.shard.id() + "#" + number;
-    Ticket t = allocator.request(owner, d, Sla.of(st.shard.priority()));
+    Ticket t = allocator.request(owner, st.demand, Sla.of(st.shard.priority()));
     // Granted at once, the completion below runs now, in this thread; only a waiting ticket is remembered.
     st.ticket = t;
     t.future().whenComplete((r, ex) -> {
@@ -698,6 +714,9 @@ public final class ShardEngine implements AutoCloseable {
       predictor(st.shard.function()).learn(st.features, res.used());
       allocator.recordOutcome(st.demand.model(), st.shard.priority(), reserved, res.used());
     }
+    if (unrecorded.size() >= FLUSH_BATCH) {
+      flushHistory();
+    }
     unrecorded.add(new ShardProfile(st.req.request.id(), st.req.request.type(), st.shard.function(),
         st.req.request.keys(), unit.keys().size(), st.shard.keys(), res.used(), res.ran().toNanos() / 1e6));
     st.req.inFlight--;
@@ -712,7 +731,6 @@ public final class ShardEngine implements AutoCloseable {
     if (--st.req.remaining == 0) {
       requests.remove(st.req.request.id());
       nCompleted++;
-      flushHistory();
       List<ShardReport> reports = new ArrayList<>();
       for (State s : st.req.shards) {
         reports.add(s.report);
@@ -778,6 +796,11 @@ public final class ShardEngine implements AutoCloseable {
     requests.remove(r.request.id());
     nFailed++;
     r.future.completeExceptionally(new ShardFailedException("request '" + r.request.id() + "' failed: " + why));
+  }
+
+  /** Writes the profiles not yet written to the history now. */
+  public synchronized void flush() {
+    flushHistory();
   }
 
   private void flushHistory() {

@@ -17,8 +17,8 @@ import java.util.Locale;
  * <p>{@link #estimate} answers from the most similar level that has at least {@code minSamples} profiles: same request
  * type, function and unit size (within a factor of two either way, by {@code floor(log2(unit keys))}), then same
  * type and function, then same type; with none, the prior. Quantiles are SQL's {@code percentile_cont} over
- * milliseconds per key, reused per (type, function, size bucket) until a tenth more profiles than it rests on were
- * recorded here. Thread-safe (one connection, serialized).
+ * milliseconds per key, reused per (type, function, size bucket) until {@value #REUSE_MIN} or a tenth more profiles than it
+ * rests on (whichever is more) were recorded here. Thread-safe (one connection, serialized).
  */
 public final class ShardHistory implements AutoCloseable {
 
@@ -87,6 +87,8 @@ public final class ShardHistory implements AutoCloseable {
 
   /** Rows per INSERT statement: row-at-a-time JDBC batches are slow on DuckDB. */
   static final int ROWS_PER_INSERT = 500;
+  /** Fewest new profiles after which a cached estimate is recomputed. */
+  static final int REUSE_MIN = 200;
 
   /** Adds profiles, many rows per statement. */
   public synchronized void record(List<ShardProfile> profiles) {
@@ -135,8 +137,10 @@ public final class ShardHistory implements AutoCloseable {
     int b = sizeBucket(unitKeys);
     String key = requestType + "\u0000" + function + "\u0000" + b;
     Cached c = cache.get(key);
-    // Quantiles over n profiles barely move with a few more: reuse an estimate until n/10 new profiles came in.
-    if (c != null && recorded - c.recordedAt < Math.max(1, c.estimate.samples() / 10)) {
+    // Quantiles over n profiles barely move with a few more: reuse an estimate until max(200, n/10) new profiles came
+    // in (the prior only until the first).
+    long fresh = c == null ? 0 : c.estimate.samples() == 0 ? 1 : Math.max(REUSE_MIN, c.estimate.samples() / 10);
+    if (c != null && recorded - c.recordedAt < fresh) {
       return c.estimate;
     }
     CostEstimate e = compute(requestType, function, b);

@@ -115,6 +115,7 @@ class ShardEngineTest {
     assertThat(st.duplicates()).isZero();
     assertThat(st.attempts()).isEqualTo(8);
     assertAllReleased();
+    engine.flush();
     assertThat(history.size()).isEqualTo(8);
   }
 

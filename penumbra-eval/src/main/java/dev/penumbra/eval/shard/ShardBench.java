@@ -29,9 +29,8 @@ public final class ShardBench {
   public static final double TARGET_RESERVED_RATIO = 1.0;
   /** Penumbra's median straggler ratio at most this. */
   public static final double TARGET_STRAGGLER = 1.5;
-  static final List<Duration> TUNING_TARGETS = List.of(Duration.ofSeconds(300), Duration.ofSeconds(3600),
-      Duration.ofSeconds(21600));
-  static final List<Integer> TUNING_WINDOWS = List.of(8, 32, 128);
+  static final List<Duration> TUNING_TARGETS = List.of(Duration.ofSeconds(300), Duration.ofSeconds(3600));
+  static final List<Integer> TUNING_WINDOWS = List.of(32, 128);
   static final double TUNING_LOAD = 0.8;
 
   /**
