@@ -1,0 +1,180 @@
+package dev.penumbra.query;
+
+import dev.penumbra.query.predict.Fingerprint;
+import dev.penumbra.query.predict.QueryPrediction;
+import dev.penumbra.query.predict.QueryPredictor;
+import dev.penumbra.query.shadow.ShadowResult;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Shadows that pay for themselves: decides, per query, whether its sample run is worth its cost, and holds all
+ * shadows to a budget (a share of primary time). A sample run only sharpens a prediction, and a sharper prediction
+ * only pays when the reservation it sizes competes for something scarce; so, in order:
+ *
+ * <ol>
+ *   <li>a shape never seen is planned (the plan validates it before anything is reserved) and sampled while the
+ *       budget allows it, else only planned;
+ *   <li>a settled shape (its history predicts well, {@link QueryPredictor#settled}) takes the fast path: neither
+ *       plan nor sample, its last plan is reused;
+ *   <li>so does a query when the budget is spent, or when the sample is expected to cost more than the budget's
+ *       share of the query's predicted time (a cheap query);
+ *   <li>a query is sampled while the model tier still needs training data (it learns only from sampled runs);
+ *   <li>otherwise only under contention — queries wait, or the best node's free memory is below the prediction's
+ *       p99 — and only while the prediction is not settled (history answered with a p99 within 1.25x of its
+ *       point on 10 or more runs counts as settled).
+ * </ol>
+ *
+ * A sample run is cut off at its cost cap: the budget's share of the query's predicted p99 time, at least twice
+ * its expected cost, at most the shadow timeout. Expected cost: the shape's last sample run, else the mean of
+ * recent ones. Thread-safe.
+ */
+final class ShadowGate {
+
+  /** What to do for one query. */
+  enum Kind { SAMPLE, PLAN, REUSE }
+
+  /**
+   * @param cap the sample run's cost cap (SAMPLE only)
+   * @param reason why, for the query's report (null when the sample runs)
+   */
+  record Decision(Kind kind, Duration cap, String reason) {}
+
+  /** Free room on the ledger as the query arrives. */
+  record Room(long freeMemoryBytes, int waiting) {}
+
+  private static final double NARROW = 1.25;
+  private static final int MAX_SHAPES = 10_000;
+
+  private final QueryPredictor predictor;
+  private final double share;
+  private final long creditNanos;
+  private final Duration timeout;
+  private final boolean always;
+  private final boolean skipSettled;
+  private final Map<String, Long> lastSampleNanos = new ConcurrentHashMap<>();
+  // Guarded by this.
+  private double meanSampleNanos;
+  private long shadowNanos;
+  private long primaryNanos;
+  private long sampled;
+  private long cutOff;
+  private long planned;
+  private long reused;
+
+  /**
+   * @param share the budget: shadow time as a share of primary time
+   * @param credit shadow time allowed before any primary time was earned (a cold start samples its first shapes)
+   * @param always sample every query (bar settled shapes when {@code skipSettled}): the rule before the gate
+   */
+  ShadowGate(QueryPredictor predictor, double share, Duration credit, Duration timeout, boolean always,
+      boolean skipSettled) {
+    this.predictor = predictor;
+    this.share = share;
+    this.creditNanos = credit.toNanos();
+    this.timeout = timeout;
+    this.always = always;
+    this.skipSettled = skipSettled;
+  }
+
+  /** For a shape never seen (no earlier shadow to reuse). */
+  Decision unseen() {
+    if (always || allows(expected(null))) {
+      return new Decision(Kind.SAMPLE, timeout, null);
+    }
+    return new Decision(Kind.PLAN, null, "first of its shape, shadow budget spent: only planned");
+  }
+
+  /**
+   * For a query of a known shape; {@code reused} is its fast-path shadow (no sample), {@code room} the ledger's
+   * room now.
+   */
+  Decision seen(ShadowResult reused, Room room) {
+    Optional<String> settled = skipSettled ? predictor.settled(reused.sql()) : Optional.empty();
+    if (settled.isPresent()) {
+      return new Decision(Kind.REUSE, null, settled.get());
+    }
+    if (always) {
+      return new Decision(Kind.SAMPLE, timeout, null);
+    }
+    String fp = Fingerprint.of(reused.sql());
+    double expected = expected(fp);
+    if (!allows(expected)) {
+      return new Decision(Kind.REUSE, null, String.format(Locale.ROOT,
+          "shadow budget spent (%.1f%% of primary time, budget %.1f%%)", 100 * share(), 100 * share));
+    }
+    QueryPrediction p = predictor.predict(reused);
+    double wall = p.wallNanos().point();
+    if (expected > share * wall) {
+      return new Decision(Kind.REUSE, null, String.format(Locale.ROOT,
+          "cheap: a sample costs ~%.1f ms, more than %.0f%% of the query's ~%.1f ms", expected / 1e6, 100 * share,
+          wall / 1e6));
+    }
+    Duration cap = Duration.ofNanos((long) Math.min(timeout.toNanos(),
+        Math.max(2 * expected, share * p.wallNanos().at(0.99))));
+    if (!predictor.modelFitted() && predictor.hasModel()) {
+      return new Decision(Kind.SAMPLE, cap, null);
+    }
+    long p99 = p.memoryBytes().at(0.99);
+    if (room.waiting() == 0 && room.freeMemoryBytes() >= p99) {
+      return new Decision(Kind.REUSE, null, "uncontended: " + mib(room.freeMemoryBytes()) + " free >= p99 "
+          + mib(p99));
+    }
+    if (!p.lowConfidence() && p.tier() == QueryPrediction.Tier.HISTORY
+        && p99 <= NARROW * p.memoryBytes().point()) {
+      return new Decision(Kind.REUSE, null, "prediction settled: p99 " + mib(p99) + " within "
+          + NARROW + "x of its point");
+    }
+    return new Decision(Kind.SAMPLE, cap, null);
+  }
+
+  /** Records what one shadow cost. */
+  synchronized void spent(ShadowResult s, Kind kind) {
+    shadowNanos += s.shadowWallNanos();
+    switch (kind) {
+      case SAMPLE -> {
+        sampled++;
+        if (s.cutOff()) {
+          cutOff++;
+        }
+        long cost = s.shadowWallNanos();
+        meanSampleNanos = sampled == 1 ? cost : 0.8 * meanSampleNanos + 0.2 * cost;
+        if (lastSampleNanos.size() >= MAX_SHAPES) {
+          lastSampleNanos.clear();
+        }
+        lastSampleNanos.put(Fingerprint.of(s.sql()), cost);
+      }
+      case PLAN -> planned++;
+      case REUSE -> reused++;
+    }
+  }
+
+  /** Records one primary run's elapsed time (what the budget is a share of). */
+  synchronized void primary(long wallNanos) {
+    primaryNanos += Math.max(0, wallNanos);
+  }
+
+  synchronized ShadowStats stats() {
+    return new ShadowStats(share, shadowNanos, primaryNanos, sampled, cutOff, planned, reused);
+  }
+
+  private synchronized double share() {
+    return primaryNanos == 0 ? 0 : (double) shadowNanos / primaryNanos;
+  }
+
+  private synchronized boolean allows(double expectedNanos) {
+    return shadowNanos + expectedNanos <= share * primaryNanos + creditNanos;
+  }
+
+  private synchronized double expected(String fingerprint) {
+    Long last = fingerprint == null ? null : lastSampleNanos.get(fingerprint);
+    return last != null ? last : meanSampleNanos;
+  }
+
+  private static String mib(long bytes) {
+    return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
+  }
+}
