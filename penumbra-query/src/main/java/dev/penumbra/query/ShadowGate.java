@@ -20,9 +20,11 @@ import java.util.concurrent.ConcurrentHashMap;
  *       budget allows it, else only planned;
  *   <li>a settled shape (its history predicts well, {@link QueryPredictor#settled}) takes the fast path: neither
  *       plan nor sample, its last plan is reused;
- *   <li>so does a query when the budget is spent, or when the sample is expected to cost more than the budget's
- *       share of the query's predicted time (a cheap query);
- *   <li>a query is sampled while the model tier still needs training data (it learns only from sampled runs);
+ *   <li>so does a query when the budget is spent;
+ *   <li>a young shape (fewer runs than the history tier needs) is sampled, and so is any query while the model
+ *       tier still needs training data (it learns only from sampled runs): there a sample teaches most;
+ *   <li>a query whose sample is expected to cost more than the budget's share of its predicted time (a cheap
+ *       query) reuses its shape's plan;
  *   <li>otherwise only under contention — queries wait, or the best node's free memory is below the prediction's
  *       p99 — and only while the prediction is not settled (history answered with a p99 within 1.25x of its
  *       point on 10 or more runs counts as settled).
@@ -108,15 +110,17 @@ final class ShadowGate {
     }
     QueryPrediction p = predictor.predict(reused);
     double wall = p.wallNanos().point();
+    Duration cap = Duration.ofNanos((long) Math.min(timeout.toNanos(),
+        Math.max(2 * expected, share * p.wallNanos().at(0.99))));
+    if (predictor.historySize(fp) < predictor.minHistory() || predictor.hasModel() && !predictor.modelFitted()) {
+      // A young shape (its history does not answer yet) or a model still short of training data: what a sample
+      // teaches is worth most here, so the budget goes here first.
+      return new Decision(Kind.SAMPLE, cap, null);
+    }
     if (expected > share * wall) {
       return new Decision(Kind.REUSE, null, String.format(Locale.ROOT,
           "cheap: a sample costs ~%.1f ms, more than %.0f%% of the query's ~%.1f ms", expected / 1e6, 100 * share,
           wall / 1e6));
-    }
-    Duration cap = Duration.ofNanos((long) Math.min(timeout.toNanos(),
-        Math.max(2 * expected, share * p.wallNanos().at(0.99))));
-    if (!predictor.modelFitted() && predictor.hasModel()) {
-      return new Decision(Kind.SAMPLE, cap, null);
     }
     long p99 = p.memoryBytes().at(0.99);
     if (room.waiting() == 0 && room.freeMemoryBytes() >= p99) {

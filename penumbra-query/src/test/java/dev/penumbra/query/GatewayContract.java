@@ -92,11 +92,10 @@ abstract class GatewayContract {
       reports.add(gateway().submit(new QueryRequest(String.format(sql, 30_000), "ana", Sla.of(Priority.BATCH)))
           .report());
     }
-    // The first run of the shape is planned and sampled; then the sample costs more than 5% of a query of a few
-    // ms (and one query at a time never contends), so the shape's last plan is reused.
-    assertThat(reports.get(0).shadow().skipped()).isEmpty();
-    assertThat(reports.get(0).shadow().sample()).isNotNull();
-    assertThat(reports.subList(1, 14)).allSatisfy(r -> assertThat(r.shadow().skipped()).isPresent());
+    // The shape's first 5 runs are sampled (its history does not answer before); then a sample costs more than 5%
+    // of a query of a few ms (and one query at a time never contends), so the shape's last plan is reused.
+    assertThat(reports.subList(0, 5)).allSatisfy(r -> assertThat(r.shadow().sample()).isNotNull());
+    assertThat(reports.subList(5, 14)).allSatisfy(r -> assertThat(r.shadow().skipped()).isPresent());
     List<QueryReport> skipped = reports.stream().filter(r -> r.shadow().skipped().isPresent()
         && r.shadow().skipped().get().startsWith("fingerprint settled")).toList();
     // DuckDB measures CPU per query (below 10 ms it counts as 10 ms, a busy machine's noise); PostgreSQL's CPU is
@@ -104,7 +103,7 @@ abstract class GatewayContract {
     if (gateway().engine().name().equals("duckdb")) {
       assertThat(skipped).as("settled after 6 runs with history within 1.5x memory, 2x CPU").isNotEmpty();
     }
-    assertThat(reports.subList(1, 14)).allSatisfy(r -> {
+    assertThat(reports.subList(5, 14)).allSatisfy(r -> {
       assertThat(r.shadow().sample()).isNull();
       assertThat(r.prediction().tier()).isEqualTo(dev.penumbra.query.predict.QueryPrediction.Tier.HISTORY);
       assertThat(r.succeeded()).isTrue();
@@ -136,7 +135,8 @@ abstract class GatewayContract {
     ShadowStats s = gateway().shadowStats();
     assertThat(s.budget()).isEqualTo(0.05);
     assertThat(s.sampled() + s.planned() + s.reused()).isGreaterThanOrEqualTo(10);
-    assertThat(s.reused()).as("a known cheap shape is not sampled again").isGreaterThanOrEqualTo(9);
+    assertThat(s.reused()).as("a known cheap shape is not sampled once its history answers")
+        .isGreaterThanOrEqualTo(5);
     assertThat(s.primaryNanos()).isPositive();
     assertThat(s.share()).isEqualTo((double) s.shadowNanos() / s.primaryNanos());
     dev.penumbra.core.loop.LoopStats l = gateway().loopStats();

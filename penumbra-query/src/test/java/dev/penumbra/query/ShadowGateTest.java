@@ -32,7 +32,8 @@ class ShadowGateTest {
     return new QueryProfile(wallNanos, memory, wallNanos, 10_000, 1000, 1, 0);
   }
 
-  QueryPredictor predictor = QueryPredictor.builder().cores(2).build();
+  /** History answers from the first run, so a shape is young only before it ran. */
+  QueryPredictor predictor = QueryPredictor.builder().cores(2).minHistory(1).build();
 
   ShadowGate gate(boolean always) {
     return new ShadowGate(predictor, 0.05, Duration.ofMillis(10), Duration.ofSeconds(2), always, true);
@@ -96,6 +97,25 @@ class ShadowGateTest {
     String other = "SELECT count(*) FROM lineitem WHERE l_orderkey < 10";
     predictor.learn(sampled(other, MS), run(100 * MS, 4L << 20), 1);
     assertThat(g.seen(reused(other), ROOMY).kind()).as("always samples what is not settled").isEqualTo(Kind.SAMPLE);
+  }
+
+  @Test
+  void aYoungShapeIsSampledFirstWithinTheBudget() {
+    QueryPredictor p = QueryPredictor.builder().cores(2).build();
+    ShadowGate g = new ShadowGate(p, 0.05, Duration.ofMillis(10), Duration.ofSeconds(2), false, true);
+    g.primary(10_000 * MS);
+    String cheap = "SELECT count(*) FROM orders WHERE o_orderkey < 10";
+    ShadowResult c = sampled(cheap, 8 * MS);
+    g.spent(c, Kind.SAMPLE);
+    p.learn(c, run(100 * MS, 4L << 20), 1);
+    // One run of five the history needs: sampled although a sample costs 8% of the query, capped at 16 ms.
+    Decision d = g.seen(reused(cheap), ROOMY);
+    assertThat(d.kind()).isEqualTo(Kind.SAMPLE);
+    assertThat(d.cap()).isEqualTo(Duration.ofMillis(16));
+    for (int i = 0; i < 4; i++) {
+      p.learn(c, run(100 * MS, 4L << 20), 1);
+    }
+    assertThat(g.seen(reused(cheap), ROOMY).reason()).startsWith("cheap");
   }
 
   @Test

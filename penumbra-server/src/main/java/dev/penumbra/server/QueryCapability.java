@@ -119,6 +119,29 @@ final class QueryCapability implements Capability {
   @Override
   public void metrics(MeterRegistry registry) {
     this.registry = registry;
+    // The query loop's baseline guard: the running cost of each rule on the same measured use, and which acts.
+    for (String rule : new String[] {"penumbra", "baseline"}) {
+      io.micrometer.core.instrument.Gauge.builder("penumbra.loop.cost", this, c -> c.guardCost(rule))
+          .description("Decayed cost of a sizing rule on the measured use").tags("capability", NAME, "rule", rule)
+          .register(registry);
+    }
+    io.micrometer.core.instrument.Gauge.builder("penumbra.loop.baseline.acting", this,
+            c -> c.guardCost("acting"))
+        .description("1 while the baseline rule sizes new work, else 0").tags("capability", NAME)
+        .register(registry);
+  }
+
+  private double guardCost(String what) {
+    QueryGateway gw = gateway;
+    if (gw == null) {
+      return Double.NaN;
+    }
+    var g = gw.loopStats().guard();
+    return switch (what) {
+      case "penumbra" -> g.penumbraCost();
+      case "baseline" -> g.baselineCost();
+      default -> g.acting() == dev.penumbra.core.loop.ControlLoop.Rule.BASELINE ? 1 : 0;
+    };
   }
 
   @Override
