@@ -30,7 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *       point on 10 or more runs counts as settled).
  * </ol>
  *
- * A sample run is cut off at its cost cap: the budget's share of the query's predicted p99 time, at least twice
+ * The budget holds over a recent window (half-life 64 primary runs). A sample run is cut off at its cost cap: the budget's share of the query's predicted p99 time, at least twice
  * its expected cost, at most the shadow timeout. Expected cost: the shape's last sample run, else the mean of
  * recent ones. Thread-safe.
  */
@@ -49,6 +49,11 @@ final class ShadowGate {
   record Room(long freeMemoryBytes, int waiting) {}
 
   private static final double NARROW = 1.25;
+  /**
+   * The budget is enforced over a recent window (sums decayed by half every 64 primary runs), so shadow time saved
+   * while nothing needed sampling cannot be spent all at once later; the reported share is over the whole life.
+   */
+  private static final double WINDOW_DECAY = Math.pow(0.5, 1.0 / 64);
   private static final int MAX_SHAPES = 10_000;
 
   private final QueryPredictor predictor;
@@ -62,6 +67,8 @@ final class ShadowGate {
   private double meanSampleNanos;
   private long shadowNanos;
   private long primaryNanos;
+  private double windowShadowNanos;
+  private double windowPrimaryNanos;
   private long sampled;
   private long cutOff;
   private long planned;
@@ -106,7 +113,7 @@ final class ShadowGate {
     double expected = expected(fp);
     if (!allows(expected)) {
       return new Decision(Kind.REUSE, null, String.format(Locale.ROOT,
-          "shadow budget spent (%.1f%% of primary time, budget %.1f%%)", 100 * share(), 100 * share));
+          "shadow budget spent (%.1f%% of recent primary time, budget %.1f%%)", 100 * share(), 100 * share));
     }
     QueryPrediction p = predictor.predict(reused);
     double wall = p.wallNanos().point();
@@ -138,6 +145,7 @@ final class ShadowGate {
   /** Records what one shadow cost. */
   synchronized void spent(ShadowResult s, Kind kind) {
     shadowNanos += s.shadowWallNanos();
+    windowShadowNanos += s.shadowWallNanos();
     switch (kind) {
       case SAMPLE -> {
         sampled++;
@@ -159,18 +167,21 @@ final class ShadowGate {
   /** Records one primary run's elapsed time (what the budget is a share of). */
   synchronized void primary(long wallNanos) {
     primaryNanos += Math.max(0, wallNanos);
+    windowShadowNanos *= WINDOW_DECAY;
+    windowPrimaryNanos = windowPrimaryNanos * WINDOW_DECAY + Math.max(0, wallNanos);
   }
 
   synchronized ShadowStats stats() {
     return new ShadowStats(share, shadowNanos, primaryNanos, sampled, cutOff, planned, reused);
   }
 
+  /** The share over the recent window the budget is enforced on. */
   private synchronized double share() {
-    return primaryNanos == 0 ? 0 : (double) shadowNanos / primaryNanos;
+    return windowPrimaryNanos == 0 ? 0 : windowShadowNanos / windowPrimaryNanos;
   }
 
   private synchronized boolean allows(double expectedNanos) {
-    return shadowNanos + expectedNanos <= share * primaryNanos + creditNanos;
+    return windowShadowNanos + expectedNanos <= share * windowPrimaryNanos + creditNanos;
   }
 
   private synchronized double expected(String fingerprint) {

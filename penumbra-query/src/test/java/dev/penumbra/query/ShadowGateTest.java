@@ -129,7 +129,7 @@ class ShadowGateTest {
     // 60 ms spent, 50 ms + 10 ms earned: the next 60 ms sample would exceed the budget.
     Decision d = g.seen(reused(dear), new Room(0, 4));
     assertThat(d.kind()).isEqualTo(Kind.REUSE);
-    assertThat(d.reason()).startsWith("shadow budget spent (6.0% of primary time, budget 5.0%)");
+    assertThat(d.reason()).startsWith("shadow budget spent (5.9% of recent primary time, budget 5.0%)");
     g.spent(reused(dear), Kind.REUSE);
     assertThat(g.stats().reused()).isEqualTo(1);
   }
