@@ -184,7 +184,6 @@ public final class QueryGateway implements AutoCloseable {
     ShadowGate.Decision d = reused == null ? gate.unseen() : gate.seen(reused, room());
     ShadowResult sr = switch (d.kind()) {
       case SAMPLE -> shadow.shadow(sql, d.cap());
-      case PLAN -> shadow.plan(sql);
       case REUSE -> reused;
     };
     gate.spent(sr, d.kind());

@@ -16,13 +16,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * only pays when the reservation it sizes competes for something scarce; so, in order:
  *
  * <ol>
- *   <li>a shape never seen is planned (the plan validates it before anything is reserved) and sampled while the
- *       budget allows it, else only planned;
+ *   <li>a shape never seen is planned (the plan validates it before anything is reserved) and sampled: without
+ *       a sample or a history its prediction would be blind;
  *   <li>a settled shape (its history predicts well, {@link QueryPredictor#settled}) takes the fast path: neither
  *       plan nor sample, its last plan is reused;
- *   <li>so does a query when the budget is spent;
- *   <li>a young shape (fewer runs than the history tier needs) is sampled, and so is any query while the model
- *       tier still needs training data (it learns only from sampled runs): there a sample teaches most;
+ *   <li>every query is sampled while the model tier has not been fitted yet (a cold start: the model learns only
+ *       from sampled runs), whatever the budget;
+ *   <li>a known shape takes the fast path when the budget is spent;
+ *   <li>a young shape (fewer runs than the history tier needs) is sampled: there a sample teaches most;
  *   <li>a query whose sample is expected to cost more than the budget's share of its predicted time (a cheap
  *       query) reuses its shape's plan;
  *   <li>otherwise only under contention — queries wait, or the best node's free memory is below the prediction's
@@ -37,7 +38,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ShadowGate {
 
   /** What to do for one query. */
-  enum Kind { SAMPLE, PLAN, REUSE }
+  enum Kind { SAMPLE, REUSE }
 
   /**
    * @param cap the sample run's cost cap (SAMPLE only)
@@ -71,7 +72,6 @@ final class ShadowGate {
   private double windowPrimaryNanos;
   private long sampled;
   private long cutOff;
-  private long planned;
   private long reused;
 
   /**
@@ -89,12 +89,9 @@ final class ShadowGate {
     this.skipSettled = skipSettled;
   }
 
-  /** For a shape never seen (no earlier shadow to reuse). */
+  /** For a shape never seen (no earlier shadow to reuse): planned and sampled, cut off at the shadow timeout. */
   Decision unseen() {
-    if (always || allows(expected(null))) {
-      return new Decision(Kind.SAMPLE, timeout, null);
-    }
-    return new Decision(Kind.PLAN, null, "first of its shape, shadow budget spent: only planned");
+    return new Decision(Kind.SAMPLE, timeout, null);
   }
 
   /**
@@ -111,17 +108,20 @@ final class ShadowGate {
     }
     String fp = Fingerprint.of(reused.sql());
     double expected = expected(fp);
-    if (!allows(expected)) {
-      return new Decision(Kind.REUSE, null, String.format(Locale.ROOT,
-          "shadow budget spent (%.1f%% of recent primary time, budget %.1f%%)", 100 * share(), 100 * share));
-    }
     QueryPrediction p = predictor.predict(reused);
     double wall = p.wallNanos().point();
     Duration cap = Duration.ofNanos((long) Math.min(timeout.toNanos(),
         Math.max(2 * expected, share * p.wallNanos().at(0.99))));
-    if (predictor.historySize(fp) < predictor.minHistory() || predictor.hasModel() && !predictor.modelFitted()) {
-      // A young shape (its history does not answer yet) or a model still short of training data: what a sample
-      // teaches is worth most here, so the budget goes here first.
+    if (predictor.hasModel() && !predictor.modelFitted()) {
+      return new Decision(Kind.SAMPLE, timeout, null);
+    }
+    if (!allows(expected)) {
+      return new Decision(Kind.REUSE, null, String.format(Locale.ROOT,
+          "shadow budget spent (%.1f%% of recent primary time, budget %.1f%%)", 100 * share(), 100 * share));
+    }
+    if (predictor.historySize(fp) < predictor.minHistory()) {
+      // A young shape (its history does not answer yet): what a sample teaches is worth most here, so the budget
+      // goes here first.
       return new Decision(Kind.SAMPLE, cap, null);
     }
     if (expected > share * wall) {
@@ -159,7 +159,6 @@ final class ShadowGate {
         }
         lastSampleNanos.put(Fingerprint.of(s.sql()), cost);
       }
-      case PLAN -> planned++;
       case REUSE -> reused++;
     }
   }
@@ -172,7 +171,7 @@ final class ShadowGate {
   }
 
   synchronized ShadowStats stats() {
-    return new ShadowStats(share, shadowNanos, primaryNanos, sampled, cutOff, planned, reused);
+    return new ShadowStats(share, shadowNanos, primaryNanos, sampled, cutOff, reused);
   }
 
   /** The share over the recent window the budget is enforced on. */

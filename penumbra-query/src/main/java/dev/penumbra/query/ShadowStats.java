@@ -8,11 +8,10 @@ package dev.penumbra.query;
  * @param primaryNanos elapsed time of every primary run so far
  * @param sampled queries whose sample ran (to the end or cut off)
  * @param cutOff sample runs cut off at their cost cap
- * @param planned queries only planned (first of their shape, budget spent)
  * @param reused queries on the fast path: neither planned nor sampled (settled, cheap, uncontended, budget)
  */
 public record ShadowStats(double budget, long shadowNanos, long primaryNanos, long sampled, long cutOff,
-    long planned, long reused) {
+    long reused) {
 
   /** Shadow time over primary time (NaN before any primary run): the overhead the budget bounds. */
   public double share() {

@@ -40,20 +40,17 @@ class ShadowGateTest {
   }
 
   @Test
-  void aNewShapeIsSampledWhileTheBudgetAllowsThenOnlyPlanned() {
+  void aNewShapeIsAlwaysSampledAndCounted() {
     ShadowGate g = gate(false);
     assertThat(g.unseen().kind()).isEqualTo(Kind.SAMPLE);
     g.spent(sampled("SELECT 1 FROM orders", 8 * MS), Kind.SAMPLE);
-    // 8 ms spent of a 10 ms credit, no primary time yet: another ~8 ms sample does not fit.
-    Decision d = g.unseen();
-    assertThat(d.kind()).isEqualTo(Kind.PLAN);
-    assertThat(d.reason()).contains("budget");
-    // One second of primary time earns 50 ms at 5%.
+    // Past the 10 ms credit with no primary time yet: a new shape is still sampled (its prediction would be blind).
+    g.spent(sampled("SELECT 2 FROM orders", 8 * MS), Kind.SAMPLE);
+    assertThat(g.unseen().cap()).isEqualTo(Duration.ofSeconds(2));
     g.primary(1000 * MS);
-    assertThat(g.unseen().kind()).isEqualTo(Kind.SAMPLE);
     ShadowStats s = g.stats();
-    assertThat(s.sampled()).isEqualTo(1);
-    assertThat(s.share()).isEqualTo(0.008);
+    assertThat(s.sampled()).isEqualTo(2);
+    assertThat(s.share()).isEqualTo(0.016);
     assertThat(s.budget()).isEqualTo(0.05);
   }
 

@@ -43,7 +43,7 @@ public final class QueryBenchReport {
       double capacityPerSecond, List<QuerySweep.Level> sweep, Map<String, Boolean> targets) {}
 
   /** What the gateway's shadows did over the run. */
-  public record Shadows(long sampled, long cutOff, long planned, long reused) {}
+  public record Shadows(long sampled, long cutOff, long reused) {}
 
   /** The query loop: reserved over used memory- and CPU-time, and which rule its baseline guard let act. */
   public record Loop(double memoryReservedPerUsed, double cpuReservedPerUsed, String baseline, String acting,
@@ -72,7 +72,7 @@ public final class QueryBenchReport {
         r.options().memoryBudget(), r.seconds(), new Accuracy(a.queries(), a.memoryMedian(), a.memoryP90(),
             a.wallMedian(), a.wallP90(), a.cpuMedian(), a.cpuP90()),
         o.allMedian(), o.shadowedMedian(), o.all() - o.shadowed(), sh.share(), sh.budget(),
-        new Shadows(sh.sampled(), sh.cutOff(), sh.planned(), sh.reused()),
+        new Shadows(sh.sampled(), sh.cutOff(), sh.reused()),
         new Loop(r.loop().memoryReservedPerUsed(), r.loop().cpuReservedPerUsed(), g.baseline(), g.acting().label(),
             g.penumbraCost(), g.baselineCost(), g.switches()),
         modes, r.capacityPerSecond(), r.sweep(), targets(r));
@@ -203,8 +203,8 @@ public final class QueryBenchReport {
       var sh = r.shadow();
       var g = r.loop().guard();
       out.printf(Locale.ROOT, "%nshadow share over the run: %.1f%% of primary time (budget %.0f%%): %d sampled"
-          + " (%d cut off), %d only planned, %d on the fast path%n", 100 * sh.share(), 100 * sh.budget(),
-          sh.sampled(), sh.cutOff(), sh.planned(), sh.reused());
+          + " (%d cut off), %d on the fast path%n", 100 * sh.share(), 100 * sh.budget(),
+          sh.sampled(), sh.cutOff(), sh.reused());
       out.printf(Locale.ROOT, "query loop: memory reserved/used %.2f, CPU reserved/used %.2f; baseline guard: %s acts"
           + " (cost penumbra %.1f, %s %.1f, %d switches)%n", r.loop().memoryReservedPerUsed(),
           r.loop().cpuReservedPerUsed(), g.acting().label(), g.penumbraCost(), g.baseline(), g.baselineCost(),
