@@ -94,7 +94,8 @@ abstract class GatewayContract {
     }
     // The shape's first 5 runs are sampled (its history does not answer before); then a sample costs more than 5%
     // of a query of a few ms (and one query at a time never contends), so the shape's last plan is reused.
-    assertThat(reports.subList(0, 5)).allSatisfy(r -> assertThat(r.shadow().sample()).isNotNull());
+    // (A sample may be cut off at its cost cap on a busy machine: it was still run, not skipped.)
+    assertThat(reports.subList(0, 5)).allSatisfy(r -> assertThat(r.shadow().skipped()).isEmpty());
     assertThat(reports.subList(5, 14)).allSatisfy(r -> assertThat(r.shadow().skipped()).isPresent());
     List<QueryReport> skipped = reports.stream().filter(r -> r.shadow().skipped().isPresent()
         && r.shadow().skipped().get().startsWith("fingerprint settled")).toList();
