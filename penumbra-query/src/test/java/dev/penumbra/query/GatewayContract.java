@@ -101,7 +101,9 @@ abstract class GatewayContract {
         && r.shadow().skipped().get().startsWith("fingerprint settled")).toList();
     // DuckDB measures CPU per query (below 10 ms it counts as 10 ms, a busy machine's noise); PostgreSQL's CPU is
     // its wall time, which a busy machine may swing more than 2x, so it may not settle in 14 runs.
-    if (gateway().engine().name().equals("duckdb")) {
+    // The 2x CPU bound is on DuckDB's operator timings, which stretch on a machine running several times more
+    // threads than it has cores; only a machine that is not overloaded is held to it.
+    if (gateway().engine().name().equals("duckdb") && notOverloaded()) {
       assertThat(skipped).as("settled after 6 runs with history within 1.5x memory, 2x CPU").isNotEmpty();
     }
     assertThat(reports.subList(5, 14)).allSatisfy(r -> {
@@ -149,6 +151,11 @@ abstract class GatewayContract {
     assertThat(l.reserved().memoryByteSeconds()).isPositive();
     assertThat(l.used().memoryByteSeconds()).isPositive();
     assertThat(gateway().threadsHeld()).isZero();
+  }
+
+  static boolean notOverloaded() {
+    double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    return load < 4 * Runtime.getRuntime().availableProcessors();
   }
 
   @Test

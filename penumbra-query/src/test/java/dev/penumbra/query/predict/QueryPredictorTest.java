@@ -85,6 +85,11 @@ class QueryPredictorTest {
 
   @Test
   void predictionsImproveWithFeedback() throws SQLException {
+    // Both sides are DuckDB measurements of separate runs; on a machine running several times more threads than it
+    // has cores they are not comparable.
+    double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    org.junit.jupiter.api.Assumptions.assumeTrue(load < 4 * Runtime.getRuntime().availableProcessors(),
+        "load average " + load + ": measurements are not comparable");
     Random rnd = new Random(7);
     try (QueryPredictor p = predictor()) {
       List<Double> beforeCpu = new ArrayList<>();
