@@ -31,9 +31,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *       point on 10 or more runs counts as settled).
  * </ol>
  *
- * The budget holds over a recent window (half-life 64 primary runs). A sample run is cut off at its cost cap: the budget's share of the query's predicted p99 time, at least twice
- * its expected cost, at most the shadow timeout. Expected cost: the shape's last sample run, else the mean of
- * recent ones. Thread-safe.
+ * The budget holds over a recent window (half-life 64 primary runs). A sample run is cut off at its cost cap:
+ * the budget's share of the query's predicted p99 time, at least twice its expected cost, at most the shadow
+ * timeout. Expected cost: the shape's last sample run, else the mean of recent ones. Thread-safe.
  */
 final class ShadowGate {
 
