@@ -525,8 +525,10 @@ public final class ControlLoop<S> implements AutoCloseable {
       use = ResourceTime.of(g.accountedUse, seconds);
       score = baseline != null && seconds > 0 && g.ownCandidate() != null && g.baseCandidate() != null;
       if (score) {
-        ownCost = costs.cost(g.ownCandidate(), g.accountedUse, seconds, g.sla().priority());
-        baseCost = costs.cost(g.baseCandidate(), g.accountedUse, seconds, g.sla().priority());
+        // Scored on the measurement that closes the span (it covers the span): a reactive baseline sized from the
+        // previous measurement is thus judged on what came next, not on the value it was computed from.
+        ownCost = costs.cost(g.ownCandidate(), used, seconds, g.sla().priority());
+        baseCost = costs.cost(g.baseCandidate(), used, seconds, g.sla().priority());
       }
       g.accountedAt = now;
       g.accountedUse = used;
