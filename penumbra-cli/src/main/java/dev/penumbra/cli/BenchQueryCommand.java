@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
     description = {
       "Query shadowing benchmark on TPC-H: q-error of predicted peak memory and wall time on queries the model",
       "did not train on, shadow time / primary time, and a concurrent mixed-priority burst under a fixed",
-      "budget with Penumbra, FIFO with equal fixed slots, and no admission control."
+      "budget with Penumbra, FIFO with equal fixed slots, and no admission control; then a load sweep",
+      "(open-loop arrivals at shares of capacity) with the same three side by side."
     })
 final class BenchQueryCommand implements Callable<Integer> {
 
@@ -60,6 +61,40 @@ final class BenchQueryCommand implements Callable<Integer> {
       description = "Queries of the end-to-end burst. Default: ${DEFAULT-VALUE}.")
   int burst;
 
+  @Option(names = "--loads", paramLabel = "LIST", defaultValue = "0.25,0.5,0.75,1,1.5",
+      description = "Load sweep levels, shares of capacity separated by ',', each in (0, 10]; 'none' skips the"
+          + " sweep. Default: ${DEFAULT-VALUE}.")
+  String loads;
+
+  @Option(names = "--sweep-queries", paramLabel = "N", defaultValue = "24",
+      description = "Queries per level and mode of the load sweep (>= 4). Default: ${DEFAULT-VALUE}.")
+  int sweepQueries;
+
+  @Option(names = "--html", paramLabel = "FILE",
+      description = "Also write the load sweep's plots (latency, throughput, cost against load) to this HTML file.")
+  Path html;
+
+  /** Parses --loads: 'none', or shares of capacity in (0, 10] separated by ','. */
+  static List<Double> parseLoads(CommandLine.Model.CommandSpec spec, String text) {
+    if (text.strip().equals("none")) {
+      return List.of();
+    }
+    List<Double> out = new java.util.ArrayList<>();
+    for (String part : text.split(",", -1)) {
+      double v;
+      try {
+        v = Double.parseDouble(part.strip());
+      } catch (NumberFormatException e) {
+        throw QueryCommand.invalid(spec, "--loads", text, "'" + part.strip() + "' is not a number");
+      }
+      if (!(v > 0 && v <= 10)) {
+        throw QueryCommand.invalid(spec, "--loads", text, "each level must be in (0, 10], was " + part.strip());
+      }
+      out.add(v);
+    }
+    return out;
+  }
+
   @Override
   public Integer call() throws Exception {
     if (!List.of("table", "json").contains(format)) {
@@ -78,6 +113,13 @@ final class BenchQueryCommand implements Callable<Integer> {
     if (burst < 4) {
       throw QueryCommand.invalid(spec, "--burst", Integer.toString(burst), "must be >= 4");
     }
+    if (sweepQueries < 4) {
+      throw QueryCommand.invalid(spec, "--sweep-queries", Integer.toString(sweepQueries), "must be >= 4");
+    }
+    List<Double> levels = parseLoads(spec, loads);
+    if (html != null && levels.isEmpty()) {
+      throw QueryCommand.invalid(spec, "--html", html.toString(), "needs a load sweep (--loads is 'none')");
+    }
     List<String> extra = List.of();
     if (queries != null) {
       String text;
@@ -95,7 +137,7 @@ final class BenchQueryCommand implements Callable<Integer> {
     PrintStream err = System.err;
     QueryBench.Options d = QueryBench.Options.defaults(cacheDir != null ? cacheDir : QueryGateway.defaultCacheDir());
     QueryBench.Options o = new QueryBench.Options(sf, d.seed(), engine, d.cacheDir(), extra, train, test, burst,
-        d.memoryBudget(), d.fifoSlots());
+        d.memoryBudget(), d.fifoSlots(), levels, sweepQueries);
     QueryBench.Result r;
     try {
       r = QueryBench.run(o, m -> err.println("bench query: " + m));
@@ -104,6 +146,10 @@ final class BenchQueryCommand implements Callable<Integer> {
         throw QueryCommand.invalid(spec, "--queries", queries.toString(), e.getMessage().substring(10));
       }
       throw e;
+    }
+    if (html != null) {
+      QueryBench.writeHtml(r, html);
+      err.println("bench query: wrote " + html);
     }
     new QueryBenchReport(r).print(format, System.out);
     return 0;

@@ -54,11 +54,12 @@ class QueryCommandTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"--engine, oracle", "--format, csv", "--scale, -1", "--train, 3"})
+  @CsvSource({"--engine, oracle", "--format, csv", "--scale, -1", "--train, 3", "--loads, 0.5;x", "--loads, 11",
+      "--sweep-queries, 2"})
   void badBenchOptionsExit2(String option, String value) {
-    CliRun r = run("bench", "query", option, value, "--cache-dir", cache.toString());
+    CliRun r = run("bench", "query", option, value.replace(';', ','), "--cache-dir", cache.toString());
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).contains(option).contains("'" + value + "'");
+    assertThat(r.err()).contains(option).contains("'" + value.replace(';', ',') + "'");
   }
 
   @Test
@@ -82,7 +83,8 @@ class QueryCommandTest {
     Path extra = Files.writeString(dir.resolve("extra.sql"),
         "SELECT c_mktsegment, count(*) FROM customer GROUP BY 1;\nSELECT max(l_quantity) FROM lineitem");
     CliRun r = run("bench", "query", "--scale", "0.01", "--cache-dir", cache.toString(), "--format", "json",
-        "--train", "30", "--test", "6", "--burst", "8", "--queries", extra.toString());
+        "--train", "30", "--test", "6", "--burst", "8", "--queries", extra.toString(), "--loads", "0.5,1.5",
+        "--sweep-queries", "4", "--html", dir.resolve("sweep.html").toString());
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode j = new ObjectMapper().readTree(r.out());
     assertThat(j.path("queries")).hasSize(8);
@@ -96,6 +98,16 @@ class QueryCommandTest {
     assertThat(s.path("endToEnd")).hasSize(3);
     assertThat(s.path("endToEnd").get(0).path("mode").asText()).isEqualTo("penumbra");
     assertThat(s.path("targets").has("noMemoryFailures")).isTrue();
+    assertThat(s.path("shadowBudget").asDouble()).isEqualTo(0.05);
+    assertThat(s.path("loop").path("baseline").asText()).isEqualTo("fifo");
+    // The load sweep: each level run by the three modes side by side, and its plots.
+    assertThat(s.path("sweep")).hasSize(6);
+    assertThat(s.path("sweep").get(0).path("mode").asText()).isEqualTo("penumbra");
+    assertThat(s.path("sweep").get(5).path("load").asDouble()).isEqualTo(1.5);
+    assertThat(s.path("sweep").get(0).path("completed").asInt() + s.path("sweep").get(0).path("failedMemory").asInt()
+        + s.path("sweep").get(0).path("otherFailures").asInt()).isEqualTo(4);
+    assertThat(s.path("targets").has("sweepShadowShareAtMost5%")).isTrue();
+    assertThat(Files.readString(dir.resolve("sweep.html"))).contains("<svg").contains("critical p99 latency");
     assertThat(r.err()).contains("bench query: training");
   }
 }

@@ -129,6 +129,12 @@ public final class TreePredictor implements Predictor, AutoCloseable {
     return backend;
   }
 
+  /** False until the first model is trained (predictions come from the fallback until then). */
+  @Override
+  public boolean fitted() {
+    return model != null;
+  }
+
   @Override
   public Demand predict(Features features) {
     checkFeatures(features, false);

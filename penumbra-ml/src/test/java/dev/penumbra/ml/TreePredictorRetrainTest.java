@@ -56,11 +56,13 @@ class TreePredictorRetrainTest {
       assertThat(exec.tasks).hasSize(1);
       assertThat(p.isTraining()).isTrue();
       assertThat(p.modelVersion()).isZero();
+      assertThat(p.fitted()).as("the fallback answers until the first model is published").isFalse();
 
       learn(p, 30, 50); // due again, but one training at a time
       assertThat(exec.tasks).hasSize(1);
       exec.runOne();
       assertThat(p.modelVersion()).isEqualTo(1);
+      assertThat(p.fitted()).isTrue();
       assertThat(p.trainedOn()).isEqualTo(24); // 30 minus the 20% calibration share
       // 20 samples arrived during that training, more than 30 * 0.5: the next one is queued at once.
       assertThat(exec.tasks).hasSize(1);

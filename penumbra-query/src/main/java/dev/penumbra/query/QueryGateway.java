@@ -3,13 +3,18 @@ package dev.penumbra.query;
 import dev.penumbra.core.Demand;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.allocate.Allocator;
+import dev.penumbra.core.allocate.Sla;
 import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.core.ledger.InsufficientCapacityException;
 import dev.penumbra.core.ledger.Ledger;
 import dev.penumbra.core.ledger.NodeView;
-import dev.penumbra.core.ledger.Reservation;
+import dev.penumbra.core.loop.Baseline;
+import dev.penumbra.core.loop.ControlLoop;
+import dev.penumbra.core.loop.Grant;
+import dev.penumbra.core.loop.LoopStats;
+import dev.penumbra.core.loop.Model;
+import dev.penumbra.core.predict.Predictor;
 import dev.penumbra.query.QueryReport.Adjustment;
-import dev.penumbra.query.engine.DuckDbEngine;
 import dev.penumbra.query.engine.Outcome;
 import dev.penumbra.query.engine.PrimaryEngine;
 import dev.penumbra.query.engine.QueryResult;
@@ -19,32 +24,26 @@ import dev.penumbra.query.shadow.QueryRejectedException;
 import dev.penumbra.query.shadow.ShadowEngine;
 import dev.penumbra.query.shadow.ShadowResult;
 import dev.penumbra.query.tpch.TpchDatabase;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import org.duckdb.DuckDBConnection;
 
 /**
- * The query gateway: every query is shadowed, predicted, reserved by priority, run on the primary with exactly
- * its reservation, measured, released and learned from.
+ * The query gateway: Penumbra's control loop for queries. Every query is shadowed when that pays, predicted,
+ * reserved by priority, run on the primary with exactly its reservation, measured, released and learned from.
  *
  * <pre>{@code
  * try (QueryGateway gw = QueryGateway.builder().scale(0.1).build()) {   // ~/.cache/penumbra/tpch-sf0.1-seed42.duckdb
@@ -53,53 +52,55 @@ import org.duckdb.DuckDBConnection;
  * }
  * }</pre>
  *
- * <p>Flow of {@link #submit}: the shadow plans the query on the primary and runs it on the sample (bad SQL is
- * rejected here with {@link QueryRejectedException}, before anything is reserved); the predictor turns that
- * into a {@link Demand} adjusted for the queries running now; the allocator sizes it at the priority's
- * quantile (widened for models that overran, from the shared {@link ErrorTracker}), floors the memory at
- * {@link Builder#minMemory}, caps it at the largest node, and queues it by priority; the reservation is
- * activated and the primary runs the query with exactly that many threads and that memory limit. When the
- * primary fails for memory, the reservation is extended to twice its memory (in place when the node has room,
- * otherwise through the queue again) and the query is retried once. The reservation is released as soon as
- * the query ends, and the run is learned from.
+ * <p>Flow of {@link #submit}, as one core {@link ControlLoop}: <b>observe</b> — the {@link ShadowGate} decides
+ * whether the query's sample run is worth its cost (a new shape is always planned, which rejects bad SQL with
+ * {@link QueryRejectedException} before anything is reserved; a known shape may reuse its last plan); <b>predict</b>
+ * — the query predictor turns the shadow into a {@link Demand} for the queries running now, its CPU as the
+ * threads the predicted CPU earns; <b>reserve</b> — the loop's allocator sizes it at the priority's quantile
+ * (widened while the model overran), the loop's shape floors memory at {@link Builder#minMemory} and caps it at the
+ * largest node, and queues it by priority; the baseline guard holds the FIFO rule (equal fixed slots) beside it
+ * and sizes with whichever has cost less on the measured use; <b>execute</b> — the grant is activated and the
+ * primary runs the query in its {@link EngineEnvelope} (threads and memory limit); when it fails for memory the
+ * grant is extended to twice its memory (in place when the node has room, otherwise through the queue again) and
+ * the query retried once; <b>learn</b> — {@link Grant#complete} releases the reservation and feeds the allocator,
+ * the predictor learns the run's profile, and {@link ControlLoop#adjust()} runs over the loop's grants.
  *
  * <p>Preemption is off: the ledger's preemption may take ACTIVE reservations, and a running query cannot give
  * its memory back; waiting queries are ordered by priority instead, so a critical query waits only for running
  * ones. Thread-safe: submit from any number of threads.
+ *
+ * <p>Over 500 lines because of its {@link Builder}: one validated method per option. The pipeline is the first
+ * part; the database it runs on is {@link QueryDatabase}, the learn step {@link QueryFeedback}, the shadow's
+ * value-of-information rule {@link ShadowGate}, the actuator {@link EngineEnvelope}.
  */
 public final class QueryGateway implements AutoCloseable {
 
-  private final TpchDatabase database;
-  private final DuckDBConnection root;
-  private final ShadowEngine shadow;
+  private final QueryDatabase database;
   private final QueryPredictor predictor;
   private final boolean ownPredictor;
-  private final PrimaryEngine engine;
-  private final boolean ownEngine;
   private final Ledger ledger;
   private final Allocator allocator;
+  private final ControlLoop<ShadowResult> loop;
+  private final EngineEnvelope envelope = new EngineEnvelope();
+  private final ShadowGate gate;
+  private final QueryFeedback feedback;
   private final ErrorTracker errors;
   private final Duration timeout;
-  private final long minMemory;
   private final Resources largest;
   private final int cores;
   private final long cpuPerThreadNanos;
-  private final boolean skipSettled;
   private final AtomicInteger running = new AtomicInteger();
   private final AtomicLong sequence = new AtomicLong();
-  private volatile boolean learning = true;
 
-  private QueryGateway(Builder b, TpchDatabase database, DuckDBConnection root, ShadowEngine shadow,
-      PrimaryEngine engine) {
+  private QueryGateway(Builder b, QueryDatabase database) {
     this.database = database;
-    this.root = root;
-    this.shadow = shadow;
-    this.engine = engine;
-    this.ownEngine = b.primary == null;
     this.errors = b.predictor != null ? b.predictor.errorTracker() : new ErrorTracker();
     this.ownPredictor = b.predictor == null;
-    this.predictor = b.predictor != null ? b.predictor
-        : QueryPredictor.builder().cores(b.cores()).errorTracker(errors).build();
+    QueryPredictor.Builder pb = QueryPredictor.builder().cores(b.cores()).errorTracker(errors);
+    if (b.model != null) {
+      pb.model(b.model);
+    }
+    this.predictor = b.predictor != null ? b.predictor : pb.build();
     Resources big = Resources.ZERO;
     if (b.ledger != null) {
       // A shared ledger (a server's): its nodes are the capacity, as the owner sized them; the gateway adds none.
@@ -120,14 +121,44 @@ public final class QueryGateway implements AutoCloseable {
     this.largest = big;
     this.cores = (int) Math.max(1, big.cpuMillis() / 1000);
     this.timeout = b.timeout;
-    this.minMemory = b.minMemory;
     this.cpuPerThreadNanos = b.cpuPerThread.toNanos();
-    this.skipSettled = b.skipSettledShadows;
+    this.feedback = new QueryFeedback(predictor);
+    this.gate = new ShadowGate(predictor, b.shadowBudget, b.shadowCredit, b.shadowTimeout, b.shadowAlways,
+        b.skipSettledShadows);
     // The lease outlives the longest run (two attempts) so a running query's reservation never expires.
-    // The allocator learns from what its reservations turned out to need (recordOutcome after each query),
+    // The allocator learns from what its reservations turned out to need (Grant.complete after each query),
     // per model and priority; the predictor's own scores (against its p90) stay apart.
     this.allocator = Allocator.builder(ledger).preemption(false).feedback(new ErrorTracker())
         .lease(b.timeout.multipliedBy(2).plusMinutes(1)).clock(b.clock).build();
+    long minMemory = b.minMemory;
+    Resources cap = largest;
+    int slots = b.baselineSlots > 0 ? b.baselineSlots : b.engineInstances;
+    // FIFO with equal fixed slots: what a user runs instead (each of `slots` workers gets an equal share).
+    Resources slot = Resources.of(Math.max(1000, cap.cpuMillis() / slots / 1000 * 1000), cap.memoryBytes() / slots);
+    // A running query cannot give memory back: headroom is reclaimed only after the longest run (grace = lease).
+    this.loop = ControlLoop.builder("query", allocator, model(predictor))
+        .actuator(envelope)
+        .grace(b.timeout.multipliedBy(2).plusMinutes(1))
+        .margin(0)
+        .clock(b.clock)
+        .baseline(Baseline.fixed("fifo", slot))
+        .shape(r -> fit(r, minMemory, cap))
+        .build();
+  }
+
+  /** The query predictor as the loop's model; it learns a run's full profile through {@link QueryFeedback}. */
+  private static Model<ShadowResult> model(QueryPredictor predictor) {
+    return new Model<>() {
+      @Override
+      public String name() {
+        return "query";
+      }
+
+      @Override
+      public Demand predict(ShadowResult signal) {
+        return predictor.predict(signal).demand();
+      }
+    };
   }
 
   public static Builder builder() {
@@ -146,50 +177,66 @@ public final class QueryGateway implements AutoCloseable {
     if (request == null) {
       throw new IllegalArgumentException("request must not be null");
     }
-    Optional<String> settled = skipSettled ? predictor.settled(request.sql()) : Optional.empty();
-    ShadowResult sr = settled.isPresent() ? shadow.plan(request.sql()) : shadow.shadow(request.sql());
+    String sql = request.sql();
+    ShadowEngine shadow = database.shadow;
+    Optional<ShadowResult> earlier = predictor.lastShadow(sql);
+    ShadowResult reused = earlier.map(e -> shadow.reuse(sql, e)).orElse(null);
+    ShadowGate.Decision d = reused == null ? gate.unseen() : gate.seen(reused, room());
+    ShadowResult sr = switch (d.kind()) {
+      case SAMPLE -> shadow.shadow(sql, d.cap());
+      case REUSE -> reused;
+    };
+    gate.spent(sr, d.kind());
     int now = running.get();
     // CPU first (it hardly depends on the threads), then wall time for the threads that CPU earns.
     QueryPrediction single = predictor.predict(sr, new QueryPredictor.Load(cores, now, 1));
     int threads = threadsFor(single.cpuNanos().point());
     QueryPrediction prediction = threads == 1 ? single
         : predictor.predict(sr, new QueryPredictor.Load(cores, now, threads));
-    Demand demand = prediction.demand();
-    Resources requested = allocator.sizeFor(demand, request.sla())
-        .with(Resources.Dimension.CPU, threads * 1000L);
-    Resources amount = fit(requested);
     String owner = request.user() + "/q" + sequence.incrementAndGet();
     List<Adjustment> adjustments = new ArrayList<>();
     long[] waited = {0};
-    Reservation r = reserve(owner, amount, request, waited);
+    Grant<ShadowResult> g = placed(loop.reserve(owner, sr, granted(prediction.demand(), threads), request.sla()),
+        waited);
+    Resources requested = g.requested();
     QueryResult result;
     int attempts = 1;
     running.incrementAndGet();
     try {
-      result = engine.execute(request.sql(), r.amount(), timeout);
-      if (result.outcome() == Outcome.FAILED_MEMORY && r.amount().memoryBytes() < largest.memoryBytes()) {
-        Resources before = r.amount();
+      result = database.engine.execute(sql, envelope.of(g.reservation()), timeout);
+      Resources before = g.reservation().amount();
+      if (result.outcome() == Outcome.FAILED_MEMORY && before.memoryBytes() < largest.memoryBytes()) {
         Resources bigger = before.with(Resources.Dimension.MEMORY,
             Math.min(largest.memoryBytes(), Math.multiplyExact(before.memoryBytes(), 2)));
-        r = extend(r, bigger, owner, request, waited);
-        adjustments.add(new Adjustment(Adjustment.Kind.EXTENDED, before, r.amount(),
+        g = extend(g, bigger, owner, request.sla(), waited);
+        adjustments.add(new Adjustment(Adjustment.Kind.EXTENDED, before, g.reservation().amount(),
             "FAILED_MEMORY: memory doubled, retrying once"));
-        result = engine.execute(request.sql(), r.amount(), timeout);
+        result = database.engine.execute(sql, envelope.of(g.reservation()), timeout);
         attempts = 2;
       }
+    } catch (RuntimeException e) {
+      g.release();
+      throw e;
     } finally {
       running.decrementAndGet();
-      if (ledger.get(r.id()).map(Reservation::isLive).orElse(false)) {
-        ledger.release(r.id());
-        adjustments.add(new Adjustment(Adjustment.Kind.RELEASED, r.amount(), Resources.ZERO, "query ended"));
-      }
     }
-    learn(sr, result, r.amount());
-    recordOutcome(demand, request, r.amount(), result);
+    Resources amount = g.reservation().amount();
+    Resources need = QueryFeedback.need(result, amount);
+    if (need != null) {
+      g.complete(need);
+    } else {
+      g.release();
+    }
+    adjustments.add(new Adjustment(Adjustment.Kind.RELEASED, amount, Resources.ZERO, "query ended"));
+    feedback.learn(sr, result, amount);
+    gate.primary(result.profile().wallNanos());
+    loop.adjust();
+    Optional<String> skipped = Optional.ofNullable(d.reason());
     QueryReport.Shadow shadowReport = new QueryReport.Shadow(sr.fraction(), sr.effectiveFraction(), sr.cutOff(),
-        sr.sample(), sr.shadowWallNanos(), sr.shadowCpuNanos(), settled);
-    QueryReport report = new QueryReport(request.user(), request.sla(), engine.name(), shadowReport, prediction,
-        new QueryReport.Allocation(r.id(), r.node(), requested, r.amount(), waited[0]),
+        sr.sample(), sr.shadowWallNanos(), sr.shadowCpuNanos(), skipped);
+    var r = g.reservation();
+    QueryReport report = new QueryReport(request.user(), request.sla(), database.engine.name(), shadowReport,
+        prediction, new QueryReport.Allocation(r.id(), r.node(), requested, amount, waited[0]),
         result.outcome(), result.error(), result.profile(), attempts, adjustments);
     return new QueryResponse(result.columns(), result.rows(), result.rowCount(), report);
   }
@@ -205,85 +252,65 @@ public final class QueryGateway implements AutoCloseable {
     return (int) Math.max(1, Math.min(cores, t));
   }
 
-  /** Floors memory at the minimum and caps every dimension at the largest node, so a request can always place. */
-  private Resources fit(Resources sized) {
+  /** The demand with its CPU as exactly the threads granted, at every level. */
+  private static Demand granted(Demand d, int threads) {
+    long cpu = threads * 1000L;
+    TreeMap<Double, Resources> q = new TreeMap<>();
+    d.quantiles().forEach((level, r) -> q.put(level, r.with(Resources.Dimension.CPU, cpu)));
+    return new Demand(d.point().with(Resources.Dimension.CPU, cpu), q, d.model(), d.lowConfidence());
+  }
+
+  /**
+   * The loop's shape: memory floored at the minimum and every dimension capped at the largest node, so a request
+   * can always place; CPU in whole threads (the allocator's widening never adds a fraction of a thread).
+   */
+  static Resources fit(Resources sized, long minMemory, Resources largest) {
     long mem = Math.min(largest.memoryBytes(), Math.max(minMemory, sized.memoryBytes()));
-    long cpu = Math.min(largest.cpuMillis(), Math.max(1, sized.cpuMillis()));
+    long cpu = Math.min(largest.cpuMillis(), Math.max(1000, sized.cpuMillis() / 1000 * 1000));
     return Resources.of(cpu, mem);
   }
 
-  private Reservation reserve(String owner, Resources amount, QueryRequest request, long[] waited) {
+  /** The room the shadow gate weighs: the best node's free memory and how many requests wait. */
+  private ShadowGate.Room room() {
+    long free = 0;
+    for (NodeView n : ledger.nodes()) {
+      free = Math.max(free, n.free().memoryBytes());
+    }
+    return new ShadowGate.Room(free, allocator.waiting());
+  }
+
+  /** Waits until the grant is placed, then activates it (WARM -> ACTIVE). */
+  private static Grant<ShadowResult> placed(Grant<ShadowResult> g, long[] waited) {
     long t0 = System.nanoTime();
-    var ticket = allocator.request(owner, amount, request.sla());
     try {
-      Reservation r = ticket.future().get();
-      return ledger.activate(r.id());
+      g.placed().get();
+      return g.activate();
     } catch (InterruptedException e) {
-      ticket.cancel();
+      g.release();
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for a reservation for " + owner, e);
+      throw new IllegalStateException("interrupted while waiting for a reservation for " + g.owner(), e);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof RuntimeException re) {
         throw re;
       }
       throw new IllegalStateException(e.getCause());
     } catch (CancellationException e) {
-      throw new IllegalStateException("the reservation request of " + owner + " was cancelled", e);
+      throw new IllegalStateException("the reservation request of " + g.owner() + " was cancelled", e);
     } finally {
       waited[0] += System.nanoTime() - t0;
     }
   }
 
-  /** Grows in place when the node has room; otherwise gives the reservation back and queues for the larger one. */
-  private Reservation extend(Reservation r, Resources bigger, String owner, QueryRequest request, long[] waited) {
+  /** Grows in place when the node has room; otherwise gives the grant back and queues for the larger one. */
+  private Grant<ShadowResult> extend(Grant<ShadowResult> g, Resources bigger, String owner, Sla sla,
+      long[] waited) {
     try {
-      return ledger.resize(r.id(), bigger);
+      g.resize(bigger);
+      return g;
     } catch (InsufficientCapacityException e) {
-      ledger.release(r.id());
-      return reserve(owner, bigger, request, waited);
+      g.release();
+      return placed(loop.reserveExactly(owner, g.signal(), bigger, sla), waited);
     }
-  }
-
-  /**
-   * Feeds the actual back. A spilled run's peak is bounded by its limit, so its need is taken as the reserved
-   * memory plus what it spilled; a run that failed for memory twice needed more than its reservation, which is
-   * taken as the need's lower bound. Runs that failed otherwise (SQL error, timeout) teach nothing.
-   */
-  private void learn(ShadowResult sr, QueryResult result, Resources reserved) {
-    QueryProfile a = result.profile();
-    QueryProfile learned = switch (result.outcome()) {
-      case COMPLETED -> a;
-      case SPILLED -> withMemory(a, Math.max(a.peakMemoryBytes(), reserved.memoryBytes() + a.spilledBytes()));
-      case FAILED_MEMORY -> withMemory(a, Math.max(a.peakMemoryBytes(), reserved.memoryBytes() + 1));
-      case TIMED_OUT, SQL_ERROR -> null;
-    };
-    if (learned != null && learning) {
-      predictor.learn(sr, learned, PrimaryEngine.threadsFor(reserved));
-    }
-  }
-
-  /**
-   * Tells the allocator what the reservation turned out to need: memory (a spilled or failed run needed more
-   * than it had) and average cores over the run. Runs that failed otherwise teach nothing.
-   */
-  private void recordOutcome(Demand demand, QueryRequest request, Resources reserved, QueryResult result) {
-    QueryProfile a = result.profile();
-    long memory = switch (result.outcome()) {
-      case COMPLETED -> a.peakMemoryBytes();
-      case SPILLED -> Math.max(a.peakMemoryBytes(), reserved.memoryBytes() + a.spilledBytes());
-      case FAILED_MEMORY -> Math.max(a.peakMemoryBytes(), reserved.memoryBytes() + 1);
-      case TIMED_OUT, SQL_ERROR -> -1;
-    };
-    if (memory < 0) {
-      return;
-    }
-    long cores = a.wallNanos() > 0 ? (long) Math.ceil(1000.0 * a.cpuNanos() / a.wallNanos()) : 0;
-    allocator.recordOutcome(demand.model(), request.sla().priority(), reserved, Resources.of(cores, memory));
-  }
-
-  private static QueryProfile withMemory(QueryProfile p, long memory) {
-    return new QueryProfile(p.cpuNanos(), memory, p.wallNanos(), p.bytesRead(), p.rowsScanned(), p.rowsReturned(),
-        p.spilledBytes());
   }
 
   /**
@@ -291,7 +318,7 @@ public final class QueryGateway implements AutoCloseable {
    * queries it must not train on.
    */
   public void learning(boolean on) {
-    this.learning = on;
+    feedback.learning(on);
   }
 
   /** The ledger the gateway reserves on (subscribe to watch every change). */
@@ -311,12 +338,12 @@ public final class QueryGateway implements AutoCloseable {
 
   /** The primary engine queries run on. */
   public PrimaryEngine engine() {
-    return engine;
+    return database.engine;
   }
 
   /** The TPC-H database the shadow samples (and the embedded primary runs on). */
   public TpchDatabase database() {
-    return database;
+    return database.tpch;
   }
 
   /** Queries waiting for a reservation now. */
@@ -324,34 +351,42 @@ public final class QueryGateway implements AutoCloseable {
     return allocator.waiting();
   }
 
+  /**
+   * The query loop's totals: reserved vs used resource-time, and its baseline guard (which rule sizes queries
+   * now, Penumbra's or FIFO's equal slots, and the running cost of both on the same measured use).
+   */
+  public LoopStats loopStats() {
+    return loop.stats();
+  }
+
+  /** What the shadows cost so far against their budget. */
+  public ShadowStats shadowStats() {
+    return gate.stats();
+  }
+
+  /** Threads the engine envelopes of placed queries hold now. */
+  public int threadsHeld() {
+    return envelope.threads();
+  }
+
   @Override
   public void close() {
+    loop.close();
     allocator.close();
-    shadow.close();
-    if (ownEngine) {
-      engine.close();
-    }
+    database.close();
     if (ownPredictor) {
       predictor.close();
-    }
-    try {
-      root.close();
-    } catch (SQLException ignored) {
-      // Closing is best effort.
     }
   }
 
   /** The default cache directory: $XDG_CACHE_HOME/penumbra, else ~/.cache/penumbra. */
   public static Path defaultCacheDir() {
-    String xdg = System.getenv("XDG_CACHE_HOME");
-    Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-    return base.resolve("penumbra");
+    return QueryDatabase.defaultCacheDir();
   }
 
   /** The embedded database file for a scale and seed under a cache directory. */
   public static Path databaseFile(Path cacheDir, double scale, long seed) {
-    String sf = java.math.BigDecimal.valueOf(scale).stripTrailingZeros().toPlainString();
-    return cacheDir.resolve("tpch-sf" + sf + "-seed" + seed + ".duckdb");
+    return QueryDatabase.file(cacheDir, scale, seed);
   }
 
   /** Options of a {@link QueryGateway}; every one has a default. */
@@ -362,6 +397,11 @@ public final class QueryGateway implements AutoCloseable {
     private TpchDatabase database;
     private PrimaryEngine primary;
     private QueryPredictor predictor;
+    private Predictor model;
+    private double shadowBudget = 0.05;
+    private Duration shadowCredit = Duration.ofMillis(250);
+    private boolean shadowAlways;
+    private int baselineSlots;
     private final Map<String, Resources> nodes = new LinkedHashMap<>();
     private int engineInstances = 8;
     private int maxRows = 100;
@@ -447,6 +487,61 @@ public final class QueryGateway implements AutoCloseable {
     }
 
     /**
+     * The query predictor's model tier (e.g. a gradient-boosted {@code TreePredictor} built at the edge); the
+     * gateway's predictor owns it and closes it. Ignored when {@link #predictor} is given. Default: none (the
+     * history and scale-up tiers answer).
+     */
+    public Builder model(Predictor model) {
+      if (model == null) {
+        throw new IllegalArgumentException("model must not be null");
+      }
+      this.model = model;
+      return this;
+    }
+
+    /**
+     * The shadow budget: shadow time as a share of primary time, in (0, 1] (default 0.05). A sample run is made
+     * only while the shadows stay within it (see {@code ShadowGate}).
+     */
+    public Builder shadowBudget(double share) {
+      if (!(share > 0 && share <= 1)) {
+        throw new IllegalArgumentException("shadowBudget must be in (0, 1], was " + share);
+      }
+      this.shadowBudget = share;
+      return this;
+    }
+
+    /** Shadow time allowed before any primary time is earned, so a cold start samples its first shapes (>= 0). */
+    public Builder shadowCredit(Duration credit) {
+      if (credit == null || credit.isNegative()) {
+        throw new IllegalArgumentException("shadowCredit must be >= 0, was " + credit);
+      }
+      this.shadowCredit = credit;
+      return this;
+    }
+
+    /**
+     * Samples every query (bar settled shapes when {@link #skipSettledShadows}) instead of only where it pays
+     * (default false): for measuring what the gate saves, and for training on every run.
+     */
+    public Builder shadowAlways(boolean always) {
+      this.shadowAlways = always;
+      return this;
+    }
+
+    /**
+     * The baseline the loop's guard holds beside Penumbra: FIFO with this many equal fixed slots of the largest
+     * node (>= 1; default: {@link #engineInstances}).
+     */
+    public Builder baselineSlots(int slots) {
+      if (slots < 1) {
+        throw new IllegalArgumentException("baselineSlots must be >= 1, was " + slots);
+      }
+      this.baselineSlots = slots;
+      return this;
+    }
+
+    /**
      * Adds a ledger node with its capacity (CPU millicores and memory bytes are reserved). Default: one node
      * "local" with this machine's cores and a quarter of its physical memory.
      */
@@ -507,7 +602,7 @@ public final class QueryGateway implements AutoCloseable {
       return this;
     }
 
-    /** How long a sample run may take before it is cut off (default 2 s). */
+    /** The longest a sample run may take before it is cut off, whatever its cost cap (default 2 s). */
     public Builder shadowTimeout(Duration timeout) {
       if (timeout == null || timeout.isNegative() || timeout.isZero()) {
         throw new IllegalArgumentException("shadowTimeout must be > 0, was " + timeout);
@@ -585,56 +680,13 @@ public final class QueryGateway implements AutoCloseable {
 
     /** Opens the database (generating it on first use), the shadow's replicas and the primary engine. */
     public QueryGateway build() throws SQLException {
-      TpchDatabase db = database;
-      if (db == null) {
-        Path file = databaseFile(cacheDir != null ? cacheDir : defaultCacheDir(), scale, seed);
-        boolean generate = !Files.exists(file);
-        long t0 = System.nanoTime();
-        if (generate) {
-          progress.accept(String.format(Locale.ROOT, "generating TPC-H SF %s (seed %d) into %s ...",
-              java.math.BigDecimal.valueOf(scale).stripTrailingZeros().toPlainString(), seed, file));
-        }
-        try {
-          db = TpchDatabase.duckdb(file, scale, seed);
-        } catch (IOException e) {
-          throw new UncheckedIOException("cannot create " + file + ": " + e.getMessage(), e);
-        }
-        if (generate) {
-          progress.accept(String.format(Locale.ROOT, "generated in %.1f s", (System.nanoTime() - t0) / 1e9));
-        }
-      }
-      double sf = db.metadata().scale();
-      double[] fractions = shadowFractions != null ? shadowFractions : new double[] {sf >= 1 ? 0.01 : 0.1};
-      DuckDBConnection conn = (DuckDBConnection) db.connect(true);
-      ShadowEngine sqe = null;
-      PrimaryEngine eng = primary;
+      QueryDatabase db = QueryDatabase.open(new QueryDatabase.Options(scale, seed, cacheDir, database, primary,
+          engineInstances, maxRows, shadowFractions, shadowTimeout, progress));
       try {
-        try (Statement s = conn.createStatement()) {
-          // Planning only: the primary's plan is read through this handle, it runs no queries.
-          s.execute("SET threads = 1");
-        }
-        sqe = ShadowEngine.builder(conn::duplicate).fractions(fractions).timeout(shadowTimeout).build();
-        if (eng == null) {
-          eng = DuckDbEngine.open(db.file(), engineInstances, maxRows);
-        }
-        return new QueryGateway(this, db, conn, sqe, eng);
-      } catch (IOException e) {
-        close(conn, sqe);
-        throw new UncheckedIOException(e);
-      } catch (SQLException | RuntimeException e) {
-        close(conn, sqe);
+        return new QueryGateway(this, db);
+      } catch (RuntimeException e) {
+        db.close();
         throw e;
-      }
-    }
-
-    private static void close(Connection c, ShadowEngine sqe) {
-      if (sqe != null) {
-        sqe.close();
-      }
-      try {
-        c.close();
-      } catch (SQLException ignored) {
-        // best effort
       }
     }
   }

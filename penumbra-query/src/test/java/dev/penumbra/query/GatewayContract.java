@@ -32,8 +32,9 @@ abstract class GatewayContract {
 
   @Test
   void aQueryReturnsRowsAndAFullReport() {
+    // A shape no other test runs: its first run is planned and sampled.
     QueryResponse r = gateway().submit(new QueryRequest(
-        "SELECT o_orderpriority, count(*) AS n FROM orders GROUP BY o_orderpriority ORDER BY 1", "ana",
+        "SELECT o_orderpriority, count(*) AS n FROM orders GROUP BY o_orderpriority ORDER BY 1, 2", "ana",
         Sla.of(Priority.CRITICAL)));
     QueryReport rep = r.report();
     assertThat(rep.outcome()).as(rep.error().orElse("")).isEqualTo(Outcome.COMPLETED);
@@ -83,7 +84,7 @@ abstract class GatewayContract {
   }
 
   @Test
-  void aSettledFingerprintSkipsItsSampleRunButIsStillValidated() {
+  void aKnownShapeTakesTheFastPathAndASettledOneSaysSo() {
     String sql = "SELECT l_returnflag, count(*), sum(l_extendedprice) FROM lineitem WHERE l_orderkey < %d"
         + " GROUP BY 1 ORDER BY 1";
     List<QueryReport> reports = new ArrayList<>();
@@ -91,16 +92,22 @@ abstract class GatewayContract {
       reports.add(gateway().submit(new QueryRequest(String.format(sql, 30_000), "ana", Sla.of(Priority.BATCH)))
           .report());
     }
-    assertThat(reports.subList(0, 6)).allSatisfy(r -> assertThat(r.shadow().skipped()).isEmpty());
-    List<QueryReport> skipped = reports.stream().filter(r -> r.shadow().skipped().isPresent()).toList();
+    // The shape's first 5 runs are sampled (its history does not answer before); then a sample costs more than 5%
+    // of a query of a few ms (and one query at a time never contends), so the shape's last plan is reused.
+    // (A sample may be cut off at its cost cap on a busy machine: it was still run, not skipped.)
+    assertThat(reports.subList(0, 5)).allSatisfy(r -> assertThat(r.shadow().skipped()).isEmpty());
+    assertThat(reports.subList(5, 14)).allSatisfy(r -> assertThat(r.shadow().skipped()).isPresent());
+    List<QueryReport> skipped = reports.stream().filter(r -> r.shadow().skipped().isPresent()
+        && r.shadow().skipped().get().startsWith("fingerprint settled")).toList();
     // DuckDB measures CPU per query (below 10 ms it counts as 10 ms, a busy machine's noise); PostgreSQL's CPU is
     // its wall time, which a busy machine may swing more than 2x, so it may not settle in 14 runs.
-    if (gateway().engine().name().equals("duckdb")) {
+    // The 2x CPU bound is on DuckDB's operator timings, which stretch on a machine running several times more
+    // threads than it has cores; only a machine that is not overloaded is held to it.
+    if (gateway().engine().name().equals("duckdb") && notOverloaded()) {
       assertThat(skipped).as("settled after 6 runs with history within 1.5x memory, 2x CPU").isNotEmpty();
     }
-    assertThat(skipped).allSatisfy(r -> {
+    assertThat(reports.subList(5, 14)).allSatisfy(r -> {
       assertThat(r.shadow().sample()).isNull();
-      assertThat(r.shadow().skipped().get()).startsWith("fingerprint settled");
       assertThat(r.prediction().tier()).isEqualTo(dev.penumbra.query.predict.QueryPrediction.Tier.HISTORY);
       assertThat(r.succeeded()).isTrue();
     });
@@ -119,6 +126,36 @@ abstract class GatewayContract {
       assertThat(e.kind()).isEqualTo(QueryRejectedException.Kind.TYPE);  // not settled: the sample caught it
     }
     assertThat(gateway().ledger().snapshot().reservations()).isEmpty();
+  }
+
+  @Test
+  void theLoopReportsItsCostsAndTheShadowsStayWithinBudget() {
+    String sql = "SELECT c_mktsegment, count(*) FROM customer WHERE c_acctbal > %d GROUP BY 1";
+    for (int i = 0; i < 10; i++) {
+      assertThat(gateway().submit(new QueryRequest(String.format(sql, i * 100), "ana", Sla.of(Priority.STANDARD)))
+          .report().succeeded()).isTrue();
+    }
+    ShadowStats s = gateway().shadowStats();
+    assertThat(s.budget()).isEqualTo(0.05);
+    assertThat(s.sampled() + s.reused()).isGreaterThanOrEqualTo(10);
+    assertThat(s.reused()).as("a known cheap shape is not sampled once its history answers")
+        .isGreaterThanOrEqualTo(5);
+    assertThat(s.primaryNanos()).isPositive();
+    assertThat(s.share()).isEqualTo((double) s.shadowNanos() / s.primaryNanos());
+    dev.penumbra.core.loop.LoopStats l = gateway().loopStats();
+    assertThat(l.loop()).isEqualTo("query");
+    assertThat(l.completed()).isGreaterThanOrEqualTo(10);
+    assertThat(l.live()).isZero();
+    assertThat(l.guard().baseline()).isEqualTo("fifo");
+    assertThat(l.guard().scored()).isGreaterThanOrEqualTo(10);
+    assertThat(l.reserved().memoryByteSeconds()).isPositive();
+    assertThat(l.used().memoryByteSeconds()).isPositive();
+    assertThat(gateway().threadsHeld()).isZero();
+  }
+
+  static boolean notOverloaded() {
+    double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    return load < 4 * Runtime.getRuntime().availableProcessors();
   }
 
   @Test

@@ -29,7 +29,8 @@ class PostgresGatewayTest extends GatewayContract {
       Tpch.loadPostgres(c, SCALE, 42);
     }
     engine = PostgresEngine.open(server.jdbcUrl(), 4, 100);
-    gateway = QueryGateway.builder().scale(SCALE).cacheDir(cache).node("n1", NODE).primary(engine).build();
+    gateway = QueryGateway.builder().scale(SCALE).cacheDir(cache).node("n1", NODE).primary(engine)
+        .shadowCredit(java.time.Duration.ofMinutes(1)).build();  // see DuckDbGatewayTest
   }
 
   @AfterAll

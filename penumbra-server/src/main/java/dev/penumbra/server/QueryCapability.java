@@ -7,6 +7,7 @@ import dev.penumbra.core.allocate.DeadlineExceededException;
 import dev.penumbra.core.allocate.Sla;
 import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.core.ledger.Ledger;
+import dev.penumbra.ml.TreePredictor;
 import dev.penumbra.query.QueryGateway;
 import dev.penumbra.query.QueryJson;
 import dev.penumbra.query.QueryReport;
@@ -45,8 +46,6 @@ final class QueryCapability implements Capability {
   private volatile QueryGateway gateway;
   private volatile boolean closed;
   private volatile MeterRegistry registry;
-  private long shadowNanos;
-  private long primaryNanos;
   private Workload workload;
 
   QueryCapability(Ledger ledger, ServerConfig config, Consumer<String> progress) {
@@ -68,7 +67,9 @@ final class QueryCapability implements Capability {
   public void start() throws Exception {
     ServerConfig.Query q = config.query();
     QueryGateway.Builder b = QueryGateway.builder().ledger(ledger).scale(q.scale()).engineInstances(q.engineInstances())
-        .maxRows(q.maxRows()).timeout(q.timeout()).progress(progress);
+        .maxRows(q.maxRows()).timeout(q.timeout()).progress(progress)
+        // The query predictor's model tier: a gradient-boosted model, built here at the edge (query knows the SPI).
+        .model(TreePredictor.builder().name("query-model").build());
     q.cacheDirPath().ifPresent(b::cacheDir);
     QueryGateway gw = b.build();
     synchronized (this) {
@@ -108,14 +109,39 @@ final class QueryCapability implements Capability {
     return timeline;
   }
 
+  /** The gateway's measured shadow share (shadow time over primary time), the figure its budget bounds. */
   @Override
-  public synchronized double shadowOverhead() {
-    return primaryNanos == 0 ? Double.NaN : (double) shadowNanos / primaryNanos;
+  public double shadowOverhead() {
+    QueryGateway gw = gateway;
+    return gw == null ? Double.NaN : gw.shadowStats().share();
   }
 
   @Override
   public void metrics(MeterRegistry registry) {
     this.registry = registry;
+    // The query loop's baseline guard: the running cost of each rule on the same measured use, and which acts.
+    for (String rule : new String[] {"penumbra", "baseline"}) {
+      io.micrometer.core.instrument.Gauge.builder("penumbra.loop.cost", this, c -> c.guardCost(rule))
+          .description("Decayed cost of a sizing rule on the measured use").tags("capability", NAME, "rule", rule)
+          .register(registry);
+    }
+    io.micrometer.core.instrument.Gauge.builder("penumbra.loop.baseline.acting", this,
+            c -> c.guardCost("acting"))
+        .description("1 while the baseline rule sizes new work, else 0").tags("capability", NAME)
+        .register(registry);
+  }
+
+  private double guardCost(String what) {
+    QueryGateway gw = gateway;
+    if (gw == null) {
+      return Double.NaN;
+    }
+    var g = gw.loopStats().guard();
+    return switch (what) {
+      case "penumbra" -> g.penumbraCost();
+      case "baseline" -> g.baselineCost();
+      default -> g.acting() == dev.penumbra.core.loop.ControlLoop.Rule.BASELINE ? 1 : 0;
+    };
   }
 
   @Override
@@ -187,10 +213,6 @@ final class QueryCapability implements Capability {
     timeline.add(new Timeline.Sample(System.currentTimeMillis(), "#" + rep.reservation().id(),
         rep.prediction().memoryBytes().point() / mib, rep.reservation().amount().memoryBytes() / mib,
         rep.actual().peakMemoryBytes() / mib, baselineSlot / mib));
-    synchronized (this) {
-      shadowNanos += rep.shadow().wallNanos();
-      primaryNanos += rep.actual().wallNanos();
-    }
     ObjectNode summary = Json.MAPPER.createObjectNode();
     summary.put("time", System.currentTimeMillis());
     summary.put("sql", r.report().user() + ": " + abbreviate(rep));

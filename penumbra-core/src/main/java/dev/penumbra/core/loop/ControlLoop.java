@@ -61,6 +61,7 @@ public final class ControlLoop<S> implements AutoCloseable {
   private final double hysteresis;
   private final int minScored;
   private final double decay;
+  private final java.util.function.UnaryOperator<Resources> shape;
   // Baseline guard state, guarded by this: decayed costs of both rules on the same measured use.
   private double penumbraCost;
   private double baselineCost;
@@ -90,6 +91,7 @@ public final class ControlLoop<S> implements AutoCloseable {
     this.hysteresis = b.hysteresis;
     this.minScored = b.minScored;
     this.decay = Math.pow(0.5, 1.0 / b.costHalfLife);
+    this.shape = b.shape;
     ErrorTracker feedback = b.allocator.feedback();
     Adjuster.Builder ab = Adjuster.builder(ledger, this::measure)
         .grace(b.grace)
@@ -127,6 +129,7 @@ public final class ControlLoop<S> implements AutoCloseable {
     private double hysteresis = 0.1;
     private int minScored = 20;
     private int costHalfLife = 50;
+    private java.util.function.UnaryOperator<Resources> shape = java.util.function.UnaryOperator.identity();
 
     private Builder(String name, Allocator allocator, Model<S> model) {
       if (name == null || name.isBlank()) {
@@ -202,6 +205,19 @@ public final class ControlLoop<S> implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The capability's bounds on a size, applied to what the allocator sized from a demand and to the baseline's
+     * size before either is requested or held: a floor, the largest node, whole units (threads, workers).
+     * Default: none.
+     */
+    public Builder<S> shape(java.util.function.UnaryOperator<Resources> shape) {
+      if (shape == null) {
+        throw new IllegalArgumentException("shape of loop '" + name + "' must not be null");
+      }
+      this.shape = shape;
+      return this;
+    }
+
     /** The prices both rules are scored with. */
     public Builder<S> costs(CostModel costs) {
       if (costs == null) {
@@ -260,7 +276,16 @@ public final class ControlLoop<S> implements AutoCloseable {
 
   /** The size the allocator would reserve for {@code demand} under {@code sla} now (feedback included). */
   public Resources size(Demand demand, Sla sla) {
-    return allocator.sizeFor(demand, sla);
+    return shaped(allocator.sizeFor(demand, sla));
+  }
+
+  /** What the loop's baseline rule would hold for {@code signal}'s work now (shaped), or null without one. */
+  public Resources baselineSize(S signal, Sla sla) {
+    return baseline == null ? null : shaped(baseline.size(signal, sla, null));
+  }
+
+  private Resources shaped(Resources r) {
+    return r == null ? null : shape.apply(r);
   }
 
   /** Predicts {@code signal}'s demand and requests a reservation for it, sized at the priority's quantile. */
@@ -273,8 +298,8 @@ public final class ControlLoop<S> implements AutoCloseable {
    * full shadow); {@code signal} is what the model learns from at completion and may be null.
    */
   public Grant<S> reserve(String owner, S signal, Demand demand, Sla sla) {
-    Resources own = allocator.sizeFor(demand, sla);
-    Resources base = baseline == null ? null : baseline.size(signal, sla, null);
+    Resources own = size(demand, sla);
+    Resources base = baselineSize(signal, sla);
     Resources amount = acting() == Rule.BASELINE && base != null ? base : own;
     return submit(owner, signal, demand, allocator.request(owner, amount, sla), sla, own, base);
   }
@@ -399,8 +424,8 @@ public final class ControlLoop<S> implements AutoCloseable {
   }
 
   void retarget(Grant<S> g, Demand demand) {
-    Resources own = allocator.sizeFor(demand, g.sla());
-    Resources base = baseline == null ? null : baseline.size(g.signal(), g.sla(), g.observed());
+    Resources own = size(demand, g.sla());
+    Resources base = baseline == null ? null : shaped(baseline.size(g.signal(), g.sla(), g.observed()));
     g.candidates(own, base);
     holdFloor(g, acting() == Rule.BASELINE && base != null ? base : own);
   }
@@ -410,7 +435,7 @@ public final class ControlLoop<S> implements AutoCloseable {
     if (baseline == null) {
       return;
     }
-    Resources base = baseline.size(g.signal(), g.sla(), used);
+    Resources base = shaped(baseline.size(g.signal(), g.sla(), used));
     g.candidates(g.ownCandidate(), base);
     if (acting() == Rule.BASELINE) {
       holdFloor(g, base);

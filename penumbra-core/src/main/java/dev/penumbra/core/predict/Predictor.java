@@ -40,6 +40,14 @@ public interface Predictor {
    */
   void learn(Features features, Resources actual);
 
+  /**
+   * Whether {@link #predict} answers from a fitted model: false while a learning model still falls back to a
+   * simpler rule before its first fit, so a caller with a better fallback of its own can use that instead.
+   */
+  default boolean fitted() {
+    return true;
+  }
+
   /** The error statistics of this predictor's scored predictions in one resource dimension. */
   ErrorStats errors(Resources.Dimension dimension);
 }

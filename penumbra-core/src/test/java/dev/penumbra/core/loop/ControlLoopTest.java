@@ -249,6 +249,24 @@ class ControlLoopTest {
   }
 
   @Test
+  void theShapeBoundsBothRulesSizesBeforeTheyAreRequested() {
+    // Whole cores, at most 2: Penumbra's 1500 (p99 of 1000) becomes 1000, the baseline's 9000 becomes 2000.
+    ControlLoop<Long> loop = ControlLoop.builder("shaped", allocator, new Doubling()).clock(clock)
+        .baseline(Baseline.fixed("slot", Resources.cpu(9000)))
+        .shape(r -> r.with(Resources.Dimension.CPU, Math.min(2000, Math.max(1000, r.cpuMillis() / 1000 * 1000))))
+        .build();
+    Grant<Long> g = loop.reserve("s", 1000L, Sla.of(Priority.CRITICAL));
+    assertThat(g.reservation().amount().cpuMillis()).isEqualTo(1000);
+    assertThat(g.ownCandidate().cpuMillis()).isEqualTo(1000);
+    assertThat(g.baseCandidate().cpuMillis()).isEqualTo(2000);
+    assertThat(loop.baselineSize(1000L, Sla.of(Priority.CRITICAL)).cpuMillis()).isEqualTo(2000);
+    assertThat(loop.size(loop.predict(3000L), Sla.of(Priority.CRITICAL)).cpuMillis()).isEqualTo(2000);
+    g.release();
+    assertThatThrownBy(() -> ControlLoop.builder("x", allocator, new Doubling()).shape(null))
+        .hasMessageContaining("shape");
+  }
+
+  @Test
   void costModelPricesSlackPerResourceAndShortfallByPriority() {
     CostModel c = CostModel.DEFAULT;
     // one idle core for 2 s

@@ -4,10 +4,12 @@ import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.allocate.Sla;
 import dev.penumbra.core.feedback.ErrorTracker;
+import dev.penumbra.core.loop.LoopStats;
 import dev.penumbra.ml.TreePredictor;
 import dev.penumbra.query.QueryGateway;
 import dev.penumbra.query.QueryReport;
 import dev.penumbra.query.QueryRequest;
+import dev.penumbra.query.ShadowStats;
 import dev.penumbra.query.engine.DuckDbEngine;
 import dev.penumbra.query.engine.LocalPostgres;
 import dev.penumbra.query.engine.Outcome;
@@ -57,10 +59,22 @@ public final class QueryBench {
    * @param e2eQueries queries of the end-to-end burst, per mode
    * @param memoryBudget the end-to-end memory budget shared by all concurrent queries
    * @param fifoSlots FIFO's equal fixed slots
+   * @param loads the load sweep's levels, shares of capacity (empty: no sweep)
+   * @param sweepQueries queries per level and mode of the sweep
    */
   public record Options(double scale, long seed, String engine, Path cacheDir, List<String> extraQueries,
-      int trainRuns, int testRuns, int e2eQueries, long memoryBudget, int fifoSlots) {
+      int trainRuns, int testRuns, int e2eQueries, long memoryBudget, int fifoSlots, List<Double> loads,
+      int sweepQueries) {
     public Options {
+      loads = List.copyOf(loads);
+      for (double l : loads) {
+        if (!(l > 0 && l <= 10)) {
+          throw new IllegalArgumentException("loads must be in (0, 10], was " + l);
+        }
+      }
+      if (sweepQueries < 4) {
+        throw new IllegalArgumentException("sweepQueries must be >= 4, was " + sweepQueries);
+      }
       if (!(scale > 0)) {
         throw new IllegalArgumentException("scale must be > 0, was " + scale);
       }
@@ -72,7 +86,8 @@ public final class QueryBench {
 
     /** The default run: SF 1, 80 training and 40 test queries, a burst of 60 under 2 cores and 384 MiB. */
     public static Options defaults(Path cacheDir) {
-      return new Options(1.0, 42, "duckdb", cacheDir, List.of(), 80, 40, 60, 384L << 20, 4);
+      return new Options(1.0, 42, "duckdb", cacheDir, List.of(), 80, 40, 60, 384L << 20, 4,
+          List.of(0.25, 0.5, 0.75, 1.0, 1.5), 24);
     }
   }
 
@@ -98,9 +113,24 @@ public final class QueryBench {
    */
   public record Overhead(double allMedian, int all, double shadowedMedian, int shadowed) {}
 
-  /** Everything one run measured. */
+  /**
+   * Everything one run measured.
+   *
+   * @param shadow the gateway's shadow cost over the whole run against its budget
+   * @param loop the gateway's control loop at the end: reserved vs used resource-time, the baseline guard
+   * @param capacityPerSecond the sweep's capacity: cores / mean primary time of the training queries
+   * @param sweep the load sweep, per level and mode (empty without one)
+   */
   public record Result(Options options, List<QueryRow> queries, Accuracy accuracy, Overhead shadowOverhead,
-      List<Mode> endToEnd, double seconds) {}
+      List<Mode> endToEnd, double seconds, ShadowStats shadow, LoopStats loop, double capacityPerSecond,
+      List<QuerySweep.Level> sweep) {}
+
+  /** Writes the load sweep's plots as a self-contained HTML page. */
+  public static void writeHtml(Result r, Path file) throws java.io.IOException {
+    try (java.io.Writer w = java.nio.file.Files.newBufferedWriter(file, java.nio.charset.StandardCharsets.UTF_8)) {
+      QuerySweepHtml.write(r, w);
+    }
+  }
 
   /**
    * Splits the text of a --queries file into statements on ';' (outside quotes).
@@ -183,9 +213,11 @@ public final class QueryBench {
         gw.learning(true);
         progress.accept("training on " + o.trainRuns() + " queries of " + w.trainingTemplates().size()
             + " training templates ...");
+        double trainWall = 0;
         for (int i = 0; i < o.trainRuns(); i++) {
           QuerySpec q = w.sample(rnd);
-          gw.submit(new QueryRequest(q.sql(), "train", Sla.of(Priority.STANDARD)));
+          trainWall += gw.submit(new QueryRequest(q.sql(), "train", Sla.of(Priority.STANDARD))).report().actual()
+              .wallNanos() / 1e9;
           if ((i + 1) % 20 == 0) {
             progress.accept("  trained " + (i + 1) + "/" + o.trainRuns());
           }
@@ -231,7 +263,17 @@ public final class QueryBench {
           Resources share = Resources.of(1000, o.memoryBudget() / o.e2eQueries());
           modes.add(fixed("none", e, burst, prio, o.e2eQueries(), share));
         }
-        return new Result(o, rows, acc, overhead, modes, (System.nanoTime() - t0) / 1e9);
+        double capacity = cores / Math.max(1e-3, trainWall / o.trainRuns());
+        List<QuerySweep.Level> sweep = List.of();
+        if (!o.loads().isEmpty()) {
+          try (PrimaryEngine fifo = engines.apply(o.fifoSlots());
+              PrimaryEngine none = engines.apply(o.sweepQueries())) {
+            sweep = QuerySweep.run(new QuerySweep.Setup(gw, fifo, o.fifoSlots(), none, o.memoryBudget(), cores,
+                capacity, o.sweepQueries(), o.seed()), w, o.loads(), progress);
+          }
+        }
+        return new Result(o, rows, acc, overhead, modes, (System.nanoTime() - t0) / 1e9, gw.shadowStats(),
+            gw.loopStats(), capacity, sweep);
       }
     } finally {
       if (pg != null) {

@@ -12,6 +12,16 @@ import java.util.Map;
 /** What {@code penumbra bench query} prints: a table for a person, or one JSON document ({@link #json}). */
 public record QueryBenchReport(QueryBench.Result result) implements BenchReport {
 
+  @Override
+  public Json json() {
+    return json(result);
+  }
+
+  @Override
+  public void table(PrintStream out) {
+    table(result, out);
+  }
+
   public static final double TARGET_QERROR_MEDIAN = 1.5;
   public static final double TARGET_QERROR_P90 = 3;
   public static final double TARGET_OVERHEAD = 0.05;
@@ -32,9 +42,22 @@ public record QueryBenchReport(QueryBench.Result result) implements BenchReport 
     }
   }
 
+  /**
+   * The run's summary. {@code shadowShare} is the gateway's measured shadow time over primary time for the whole
+   * run (training, test, burst, sweep) against {@code shadowBudget}; {@code loop} the query loop's totals and
+   * baseline guard at the end; {@code sweep} the load sweep per level and mode.
+   */
   public record Summary(double scale, String engine, int cores, long memoryBudgetBytes, double seconds,
       Accuracy accuracy, double shadowOverheadMedian, double shadowOverheadShadowedMedian, int shadowSkipped,
-      List<Mode> endToEnd, Map<String, Boolean> targets) {}
+      double shadowShare, double shadowBudget, Shadows shadows, Loop loop, List<Mode> endToEnd,
+      double capacityPerSecond, List<QuerySweep.Level> sweep, Map<String, Boolean> targets) {}
+
+  /** What the gateway's shadows did over the run. */
+  public record Shadows(long sampled, long cutOff, long reused) {}
+
+  /** The query loop: reserved over used memory- and CPU-time, and which rule its baseline guard let act. */
+  public record Loop(double memoryReservedPerUsed, double cpuReservedPerUsed, String baseline, String acting,
+      double penumbraCost, double baselineCost, long switches) {}
 
   public record Accuracy(int queries, double memoryQErrorMedian, double memoryQErrorP90, double wallQErrorMedian,
       double wallQErrorP90, double cpuQErrorMedian, double cpuQErrorP90) {}
@@ -44,9 +67,7 @@ public record QueryBenchReport(QueryBench.Result result) implements BenchReport 
 
   public record Latency(int queries, double p50, double p95) {}
 
-  @Override
-  public Json json() {
-    QueryBench.Result r = result;
+  public static Json json(QueryBench.Result r) {
     QueryBench.Accuracy a = r.accuracy();
     QueryBench.Overhead o = r.shadowOverhead();
     List<Mode> modes = r.endToEnd().stream().map(m -> {
@@ -55,16 +76,21 @@ public record QueryBenchReport(QueryBench.Result result) implements BenchReport 
       return new Mode(m.name(), m.throughputPerSecond(), m.makespanSeconds(), m.completed(), m.spilled(),
           m.failedMemory(), m.otherFailures(), lat);
     }).toList();
+    var sh = r.shadow();
+    var g = r.loop().guard();
     Summary s = new Summary(r.options().scale(), r.options().engine(), Runtime.getRuntime().availableProcessors(),
         r.options().memoryBudget(), r.seconds(), new Accuracy(a.queries(), a.memoryMedian(), a.memoryP90(),
             a.wallMedian(), a.wallP90(), a.cpuMedian(), a.cpuP90()),
-        o.allMedian(), o.shadowedMedian(), o.all() - o.shadowed(), modes, targets());
+        o.allMedian(), o.shadowedMedian(), o.all() - o.shadowed(), sh.share(), sh.budget(),
+        new Shadows(sh.sampled(), sh.cutOff(), sh.reused()),
+        new Loop(r.loop().memoryReservedPerUsed(), r.loop().cpuReservedPerUsed(), g.baseline(), g.acting().label(),
+            g.penumbraCost(), g.baselineCost(), g.switches()),
+        modes, r.capacityPerSecond(), r.sweep(), targets(r));
     return new Json(r.queries().stream().map(Query::of).toList(), s);
   }
 
   /** Each target, met or not, by name. */
-  public Map<String, Boolean> targets() {
-    QueryBench.Result r = result;
+  public static Map<String, Boolean> targets(QueryBench.Result r) {
     Map<String, Boolean> t = new LinkedHashMap<>();
     QueryBench.Accuracy a = r.accuracy();
     t.put("qErrorMedianAtMost1.5", a.memoryMedian() <= TARGET_QERROR_MEDIAN && a.wallMedian() <= TARGET_QERROR_MEDIAN);
@@ -78,7 +104,51 @@ public record QueryBenchReport(QueryBench.Result result) implements BenchReport 
     t.put("criticalP95AtLeast30%BelowFifo", pc != null && fc != null
         && pc.p95Millis() <= (1 - TARGET_CRITICAL_GAIN) * fc.p95Millis());
     t.put("throughputNoWorseThanFifo", pen.throughputPerSecond() >= fifo.throughputPerSecond());
+    t.put("shadowShareWithinBudget", r.shadow().share() <= r.shadow().budget());
+    if (!r.sweep().isEmpty()) {
+      boolean never = true;
+      boolean contended = true;
+      boolean budget = true;
+      for (QuerySweep.Level l : r.sweep()) {
+        if (!l.mode().equals("penumbra")) {
+          continue;
+        }
+        QuerySweep.Level f = level(r, l.load(), "fifo");
+        for (Priority p : Priority.values()) {
+          QuerySweep.Pct pp = l.latency().get(p);
+          QuerySweep.Pct fp = f.latency().get(p);
+          if (pp != null && fp != null && pp.p99() > SWEEP_NEVER_WORSE * fp.p99()) {
+            never = false;
+          }
+        }
+        if (l.throughputPerSecond() < SWEEP_THROUGHPUT * f.throughputPerSecond()) {
+          never = false;
+        }
+        QuerySweep.Pct lc = l.latency().get(Priority.CRITICAL);
+        QuerySweep.Pct flc = f.latency().get(Priority.CRITICAL);
+        if (l.load() >= 1 && (lc == null || flc == null || lc.p95() > SWEEP_CRITICAL_GAIN * flc.p95()
+            || l.failedMemory() > 0)) {
+          contended = false;
+        }
+        if (!(l.shadowShare() <= TARGET_OVERHEAD)) {
+          budget = false;
+        }
+      }
+      t.put("sweepP99AtMost1.05xFifoAndThroughputAtLeast0.95x", never);
+      t.put("sweepCriticalP95AtMostHalfFifoFromLoad1", contended);
+      t.put("sweepShadowShareAtMost5%", budget);
+    }
     return t;
+  }
+
+  /** Penumbra's p99 per priority may exceed FIFO's by this factor at any load (noise). */
+  public static final double SWEEP_NEVER_WORSE = 1.05;
+  public static final double SWEEP_THROUGHPUT = 0.95;
+  public static final double SWEEP_CRITICAL_GAIN = 0.5;
+
+  private static QuerySweep.Level level(QueryBench.Result r, double load, String mode) {
+    return r.sweep().stream().filter(l -> l.load() == load && l.mode().equals(mode)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no sweep level " + load + " for '" + mode + "'"));
   }
 
   private static QueryBench.Mode mode(QueryBench.Result r, String name) {
@@ -86,9 +156,7 @@ public record QueryBenchReport(QueryBench.Result result) implements BenchReport 
         .orElseThrow(() -> new IllegalArgumentException("no mode '" + name + "' in this run"));
   }
 
-  @Override
-  public void table(PrintStream out) {
-    QueryBench.Result r = result;
+  public static void table(QueryBench.Result r, PrintStream out) {
     QueryBench.Accuracy a = r.accuracy();
     out.printf(Locale.ROOT, "TPC-H SF %s on %s, %d cores, %s budget; %d test queries; %.1f s%n%n",
         r.options().scale(), r.options().engine(), Runtime.getRuntime().availableProcessors(),
@@ -113,7 +181,44 @@ public record QueryBenchReport(QueryBench.Result result) implements BenchReport 
           m.failedMemory(), m.otherFailures()));
       out.println(sb);
     }
+    ShadowStatsLine.print(r, out);
+    if (!r.sweep().isEmpty()) {
+      out.printf(Locale.ROOT, "%nload sweep (%d queries per level and mode; capacity %.2f queries/s)%n",
+          r.options().sweepQueries(), r.capacityPerSecond());
+      out.println("  load  mode       crit p50/p95/p99 ms        std p50/p99 ms   batch p50/p99 ms    q/s  fail-mem"
+          + "  other  mem GiB·s res/used  core·s res/used  shadow");
+      for (QuerySweep.Level l : r.sweep()) {
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  %4.2f  %-9s", l.load(), l.mode()));
+        QuerySweep.Pct c = l.latency().get(Priority.CRITICAL);
+        sb.append(c == null ? String.format(Locale.ROOT, "%26s", "-")
+            : String.format(Locale.ROOT, "  %6.0f/%6.0f/%6.0f", c.p50(), c.p95(), c.p99()));
+        for (Priority p : new Priority[] {Priority.STANDARD, Priority.BATCH}) {
+          QuerySweep.Pct x = l.latency().get(p);
+          sb.append(x == null ? String.format(Locale.ROOT, "%17s", "-")
+              : String.format(Locale.ROOT, "  %7.0f/%7.0f", x.p50(), x.p99()));
+        }
+        sb.append(String.format(Locale.ROOT, "  %5.2f  %8d  %5d  %7.2f/%7.2f  %7.1f/%6.1f  %5.1f%%",
+            l.throughputPerSecond(), l.failedMemory(), l.otherFailures(), l.reservedGibSeconds(),
+            l.usedGibSeconds(), l.reservedCoreSeconds(), l.usedCoreSeconds(), 100 * l.shadowShare()));
+        out.println(sb);
+      }
+    }
     out.println();
-    targets().forEach((k, v) -> out.printf(Locale.ROOT, "  %-34s %s%n", k, v ? "met" : "NOT met"));
+    targets(r).forEach((k, v) -> out.printf(Locale.ROOT, "  %-34s %s%n", k, v ? "met" : "NOT met"));
+  }
+
+  /** The gateway's shadow cost and loop state, one paragraph. */
+  private static final class ShadowStatsLine {
+    static void print(QueryBench.Result r, PrintStream out) {
+      var sh = r.shadow();
+      var g = r.loop().guard();
+      out.printf(Locale.ROOT, "%nshadow share over the run: %.1f%% of primary time (budget %.0f%%): %d sampled"
+          + " (%d cut off), %d on the fast path%n", 100 * sh.share(), 100 * sh.budget(),
+          sh.sampled(), sh.cutOff(), sh.reused());
+      out.printf(Locale.ROOT, "query loop: memory reserved/used %.2f, CPU reserved/used %.2f; baseline guard: %s acts"
+          + " (cost penumbra %.1f, %s %.1f, %d switches)%n", r.loop().memoryReservedPerUsed(),
+          r.loop().cpuReservedPerUsed(), g.acting().label(), g.penumbraCost(), g.baseline(), g.baselineCost(),
+          g.switches());
+    }
   }
 }

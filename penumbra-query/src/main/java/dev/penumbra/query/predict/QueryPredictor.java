@@ -5,7 +5,7 @@ import dev.penumbra.core.Resources;
 import dev.penumbra.core.feedback.ErrorStats;
 import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.core.predict.Features;
-import dev.penumbra.ml.TreePredictor;
+import dev.penumbra.core.predict.Predictor;
 import dev.penumbra.query.QueryProfile;
 import dev.penumbra.query.predict.QueryPrediction.Tier;
 import dev.penumbra.query.shadow.ShadowResult;
@@ -21,8 +21,9 @@ import java.util.Map;
 
 /**
  * The Resource Prediction Module: predicts a full query's memory, CPU, wall time and bytes read from its shadow,
- * in three tiers (fingerprint history, gradient-boosted model, sample scale-up), and learns from every actual.
- * Thread-safe. See docs/query-shadowing.md for the rules.
+ * in three tiers (fingerprint history, a feature-based model behind the core {@link Predictor} SPI, sample
+ * scale-up), and learns from every actual. The model is injected (the server and CLI build a gradient-boosted
+ * one); without it the history and scale-up tiers answer. Thread-safe. See docs/query.md for the rules.
  */
 public final class QueryPredictor implements AutoCloseable {
 
@@ -113,7 +114,7 @@ public final class QueryPredictor implements AutoCloseable {
   private final int primaryThreads;
   private final int cores;
   private final long minMemoryBytes;
-  private final TreePredictor model;
+  private final Predictor model;
   private final ErrorTracker tracker;
   private final Map<String, Deque<Run>> history = new HashMap<>();
 
@@ -123,7 +124,7 @@ public final class QueryPredictor implements AutoCloseable {
     this.primaryThreads = b.primaryThreads;
     this.cores = b.cores;
     this.minMemoryBytes = b.minMemoryBytes;
-    this.model = b.model != null ? b.model : TreePredictor.builder().name("query-model").build();
+    this.model = b.model;
     this.tracker = b.tracker;
   }
 
@@ -153,7 +154,7 @@ public final class QueryPredictor implements AutoCloseable {
     if (runs.size() >= minHistory || shadow.sample() == null && !runs.isEmpty()) {
       return fromHistory(fp, shadow, runs, threads);
     }
-    if (model.modelVersion() > 0) {
+    if (modelFitted()) {
       return fromModel(fp, shadow, threads);
     }
     return scaleUp(fp, shadow, threads);
@@ -364,7 +365,7 @@ public final class QueryPredictor implements AutoCloseable {
       tiers.add(hist);
     }
     if (!shadow.skipped()) {
-      if (model.modelVersion() > 0) {
+      if (modelFitted()) {
         tiers.add(fromModel(fp, shadow, threads));
       }
       tiers.add(scaleUp(fp, shadow, threads));
@@ -386,7 +387,7 @@ public final class QueryPredictor implements AutoCloseable {
         d.removeFirst();
       }
     }
-    if (!shadow.skipped()) {
+    if (!shadow.skipped() && model != null) {
       model.learn(features(shadow, threads), pack(actual));
     }
   }
@@ -434,10 +435,40 @@ public final class QueryPredictor implements AutoCloseable {
     }
   }
 
-  /** Stops the model's training thread. */
+  /** Whether a model was given (it learns from sampled runs only). */
+  public boolean hasModel() {
+    return model != null;
+  }
+
+  /** Whether the model tier answers: a model was given and it has been fitted. */
+  public boolean modelFitted() {
+    return model != null && model.fitted();
+  }
+
+  /**
+   * The latest shadow of {@code sql}'s fingerprint (its plan, tables and scale factors), or empty when the shape
+   * has not run yet: a query of a known shape can reuse it instead of planning again.
+   */
+  public java.util.Optional<ShadowResult> lastShadow(String sql) {
+    List<Run> runs = runs(Fingerprint.of(sql));
+    return runs.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(runs.get(runs.size() - 1).shadow());
+  }
+
+  /** Runs of a fingerprint before its history answers (the builder's {@code minHistory}). */
+  public int minHistory() {
+    return minHistory;
+  }
+
+  /** Closes the model when it holds resources (a training thread); the predictor owns the model it was given. */
   @Override
   public void close() {
-    model.close();
+    if (model instanceof AutoCloseable c) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        throw new IllegalStateException("closing model '" + model.name() + "' failed: " + e.getMessage(), e);
+      }
+    }
   }
 
   /** Options of a {@link QueryPredictor}. */
@@ -447,7 +478,7 @@ public final class QueryPredictor implements AutoCloseable {
     private int primaryThreads = 1;
     private int cores = Runtime.getRuntime().availableProcessors();
     private long minMemoryBytes = 1L << 20;
-    private TreePredictor model;
+    private Predictor model;
     private ErrorTracker tracker = new ErrorTracker();
 
     private Builder() {}
@@ -500,8 +531,11 @@ public final class QueryPredictor implements AutoCloseable {
       return this;
     }
 
-    /** The tier-2 model (default: a {@code TreePredictor} named "query-model" with its defaults). */
-    public Builder model(TreePredictor model) {
+    /**
+     * The tier-2 model over the shadow's features (default none: history and scale-up answer). The predictor owns
+     * it and closes it when it is {@link AutoCloseable}.
+     */
+    public Builder model(Predictor model) {
       if (model == null) {
         throw new IllegalArgumentException("model must not be null");
       }

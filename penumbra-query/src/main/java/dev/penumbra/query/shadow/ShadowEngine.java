@@ -114,6 +114,42 @@ public final class ShadowEngine implements AutoCloseable {
    * @throws IllegalArgumentException when no replica has that fraction, or sql is blank
    */
   public ShadowResult shadow(String sql, double fraction) {
+    return shadow(sql, fraction, timeoutNanos);
+  }
+
+  /**
+   * Shadows {@code sql} on the default replica with the sample run cut off at {@code cap} (at most the engine's
+   * timeout): a caller that knows what the shadow may cost, e.g. a share of the query's predicted time.
+   *
+   * @throws IllegalArgumentException when cap is not positive
+   */
+  public ShadowResult shadow(String sql, Duration cap) {
+    if (cap == null || cap.isNegative() || cap.isZero()) {
+      throw new IllegalArgumentException("cap must be > 0, was " + cap);
+    }
+    return shadow(sql, defaultFraction, Math.min(timeoutNanos, cap.toNanos()));
+  }
+
+  /**
+   * Neither plans nor samples: a query of the same fingerprint as {@code earlier} (which was planned) reuses its
+   * plan, tables and scale factors — the fast path for cheap or settled shapes. Only the read-only check runs, so
+   * a bad literal reaches the primary (which fails it without harm). The result has {@code skipped = true}.
+   *
+   * @throws QueryRejectedException when the query is not a single read statement
+   */
+  public ShadowResult reuse(String sql, ShadowResult earlier) {
+    if (earlier == null) {
+      throw new IllegalArgumentException("earlier shadow must not be null for " + sql);
+    }
+    long t0 = System.nanoTime();
+    if (!ReadOnlyCheck.check(sql)) {
+      return shadow(sql);
+    }
+    return new ShadowResult(sql, earlier.fraction(), earlier.effectiveFraction(), earlier.tables(), earlier.plan(),
+        null, false, 0, earlier.scanScale(), earlier.memoryScale(), System.nanoTime() - t0, 0, true);
+  }
+
+  private ShadowResult shadow(String sql, double fraction, long capNanos) {
     Replica replica = replicas.stream().filter(r -> r.fraction() == fraction).findFirst()
         .orElseThrow(() -> new IllegalArgumentException(
             "fraction " + fraction + " is not one of the replicas' fractions " + fractions()));
@@ -132,7 +168,7 @@ public final class ShadowEngine implements AutoCloseable {
     }
     Slot slot = acquire();
     try {
-      return run(sql, replica, slot);
+      return run(sql, replica, slot, capNanos);
     } finally {
       slots.add(slot);
     }
@@ -186,7 +222,7 @@ public final class ShadowEngine implements AutoCloseable {
     return plan.joins() + plan.aggregates() + plan.sorts() + plan.windows() > 0 ? 1.0 / eff : 1.0;
   }
 
-  private ShadowResult run(String sql, Replica replica, Slot slot) {
+  private ShadowResult run(String sql, Replica replica, Slot slot, long capNanos) {
     long t0 = System.nanoTime();
     long cpu0 = THREADS.getCurrentThreadCpuTime();
     Connection primaryConnection;
@@ -222,7 +258,7 @@ public final class ShadowEngine implements AutoCloseable {
           } catch (SQLException e) {
             LOG.warn("could not cancel a shadow run: {}", e.getMessage());
           }
-        }, timeoutNanos, TimeUnit.NANOSECONDS);
+        }, capNanos, TimeUnit.NANOSECONDS);
         try {
           DuckDbProfiler.Run run = DuckDbProfiler.run(c, s, sql, replica.residentBytes());
           sample = run.profile();
