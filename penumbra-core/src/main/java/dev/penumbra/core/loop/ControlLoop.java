@@ -41,6 +41,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *       widens a model's headroom while it overruns more than its priority tolerates) and into the model.
  * </ol>
  *
+ * <p>Baseline guard scoring: over each span between two measurements, each rule pays {@link CostModel#cost} for
+ * what it would have held against what was used; when use steps up, each rule also pays the shortfall of the part
+ * of the step it did not hold ahead for the {@link Actuator#acquisitionLag() actuator's acquisition lag} (none
+ * when the lag is zero).
+ *
  * <p>The ledger is the bookkeeping under the loop; no capability reserves, resizes or releases in it itself.
  * Several loops may share one allocator (and so one ledger): each adjusts only its own grants. Thread-safe.
  *
@@ -502,6 +507,13 @@ public final class ControlLoop<S> implements AutoCloseable {
       if (score) {
         ownCost = costs.cost(g.ownCandidate(), g.accountedUse, seconds, g.sla().priority());
         baseCost = costs.cost(g.baseCandidate(), g.accountedUse, seconds, g.sla().priority());
+        // A step up in use that a rule did not hold ahead is short until the actuator delivers it.
+        double lag = actuator.acquisitionLag().toNanos() / 1e9;
+        if (lag > 0) {
+          Resources step = used.minusClamped(g.accountedUse);
+          ownCost += lagCost(step, used, g.ownCandidate(), lag, g);
+          baseCost += lagCost(step, used, g.baseCandidate(), lag, g);
+        }
       }
       g.accountedAt = now;
       g.accountedUse = used;
@@ -513,6 +525,16 @@ public final class ControlLoop<S> implements AutoCloseable {
         scoreRules(ownCost, baseCost);
       }
     }
+  }
+
+  /**
+   * The shortfall a rule holding {@code held} pays when use steps up by {@code step} to {@code used}: the part of
+   * the step it did not hold ahead, for the actuator's acquisition lag. This is what makes a rule that only
+   * reacts (grant on request) pay for the wait its grants take, and a forecast that held the step ahead not.
+   */
+  private double lagCost(Resources step, Resources used, Resources held, double lagSeconds, Grant<S> g) {
+    Resources missing = step.min(used.minusClamped(held));
+    return missing.isZero() ? 0 : costs.cost(Resources.ZERO, missing, lagSeconds, g.sla().priority());
   }
 
   /**

@@ -249,6 +249,53 @@ class ControlLoopTest {
   }
 
   @Test
+  void aReactiveBaselinePaysTheActuatorsLagForEveryStepUpItDidNotHoldAhead() {
+    // Work uses 1000 for a second, then 2000: Penumbra's demand (exactly 2000) holds the step ahead and wastes
+    // 1000 for the first second; grant-on-request (what was last used) is exact except at the step.
+    Baseline<Demand> onRequest = new Baseline<>() {
+      @Override
+      public String name() {
+        return "grant-on-request";
+      }
+
+      @Override
+      public Resources size(Demand signal, Sla sla, Resources lastObserved) {
+        return lastObserved == null ? Resources.cpu(1000) : lastObserved;
+      }
+    };
+    for (long lagMillis : new long[] {0, 500}) {
+      Actuator lagging = new Actuator() {
+        @Override
+        public Duration acquisitionLag() {
+          return Duration.ofMillis(lagMillis);
+        }
+      };
+      ControlLoop<Demand> loop = ControlLoop.builder("lag" + lagMillis, allocator, Model.given("m")).clock(clock)
+          .actuator(lagging).baseline(onRequest).guard(0.1, 5, 10).build();
+      Demand twoCores = Demand.exact(Resources.cpu(2000), "m");
+      for (int i = 0; i < 6; i++) {
+        Grant<Demand> g = loop.reserve("w" + lagMillis + "-" + i, twoCores, Sla.of(Priority.STANDARD));
+        g.observe(Resources.cpu(1000));
+        clock.advance(Duration.ofSeconds(1));
+        g.observe(Resources.cpu(2000));
+        clock.advance(Duration.ofSeconds(1));
+        g.complete(Resources.cpu(2000));
+      }
+      LoopStats.Guard guard = loop.stats().guard();
+      if (lagMillis == 0) {
+        // Without a lag the step costs the reactive rule nothing: it is the cheaper.
+        assertThat(guard.baselineCost()).isZero();
+        assertThat(loop.acting()).isEqualTo(ControlLoop.Rule.BASELINE);
+      } else {
+        // 1000 millicores short for 0.5 s at 10x (5 per grant) against 1 core-second of slack (1 per grant).
+        assertThat(guard.baselineCost()).isGreaterThan(4 * guard.penumbraCost());
+        assertThat(loop.acting()).isEqualTo(ControlLoop.Rule.PENUMBRA);
+      }
+      loop.close();
+    }
+  }
+
+  @Test
   void costModelPricesSlackPerResourceAndShortfallByPriority() {
     CostModel c = CostModel.DEFAULT;
     // one idle core for 2 s
