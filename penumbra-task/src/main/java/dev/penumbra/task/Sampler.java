@@ -28,6 +28,7 @@ final class Sampler {
   private final ExecutorConfig cfg;
   private final Accounting acct;
   private final GrantPool pool;
+  private final Requests requests;
   private final Warmer warmer;
   private final ControlLoop<TaskRun> loop;
   private final ConcurrentLinkedQueue<TaskRun> finished = new ConcurrentLinkedQueue<>();
@@ -39,7 +40,9 @@ final class Sampler {
   private TaskRun[] dueRuns = new TaskRun[64];
   private boolean[] readFlags = new boolean[64];
 
-  Sampler(ExecutorConfig cfg, Accounting acct, GrantPool pool, Warmer warmer, ControlLoop<TaskRun> loop) {
+  Sampler(ExecutorConfig cfg, Accounting acct, GrantPool pool, Requests requests, Warmer warmer,
+      ControlLoop<TaskRun> loop) {
+    this.requests = requests;
     this.cfg = cfg;
     this.acct = acct;
     this.pool = pool;
@@ -131,7 +134,7 @@ final class Sampler {
         pool.signalCapacity();
       }
       for (TaskRun r : pool.running()) {
-        pool.repair(r);
+        requests.repair(r);
       }
     }
     acct.taskSteps += pool.size();

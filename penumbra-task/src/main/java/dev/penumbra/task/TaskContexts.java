@@ -10,14 +10,14 @@ import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** The {@link TaskContext} a task body gets: its requests go to the {@link GrantPool}, its reports to the sampler. */
+/** The {@link TaskContext} a task body gets: its requests go to {@link Requests}, its reports to the sampler. */
 final class TaskContexts {
 
   private final ExecutorConfig cfg;
-  private final GrantPool pool;
+  private final Requests pool;
   private final Sampler sampler;
 
-  TaskContexts(ExecutorConfig cfg, GrantPool pool, Sampler sampler) {
+  TaskContexts(ExecutorConfig cfg, Requests pool, Sampler sampler) {
     this.cfg = cfg;
     this.pool = pool;
     this.sampler = sampler;

@@ -67,14 +67,15 @@ public final class TaskExecutor implements AutoCloseable {
       warmThreads = ownedWarmer;
     }
     this.pool = new GrantPool(cfg, acct, b.ledger);
-    this.warmer = new Warmer(cfg, acct, pool, warmThreads);
+    Requests requests = new Requests(cfg, acct, pool);
+    this.warmer = new Warmer(cfg, acct, pool, requests, warmThreads);
     Sampler[] s = new Sampler[1];
     this.loop = TaskLoop.build(b.ledger, cfg, pool, run -> s[0].finished(run));
     pool.wire(loop, warmer);
     warmer.wire(loop);
-    this.sampler = new Sampler(cfg, acct, pool, warmer, loop);
+    this.sampler = new Sampler(cfg, acct, pool, requests, warmer, loop);
     s[0] = sampler;
-    this.contexts = new TaskContexts(cfg, pool, sampler);
+    this.contexts = new TaskContexts(cfg, requests, sampler);
     if (b.sampling) {
       this.samplerThread = Executors.newSingleThreadScheduledExecutor(
           r -> Thread.ofPlatform().daemon().name("penumbra-task-sampler").unstarted(r));

@@ -25,10 +25,12 @@ final class Warmer {
   private final ExecutorConfig cfg;
   private final Accounting acct;
   private final GrantPool pool;
+  private final Requests requests;
   private final Executor threads;
   private volatile ControlLoop<TaskRun> loop;
 
-  Warmer(ExecutorConfig cfg, Accounting acct, GrantPool pool, Executor threads) {
+  Warmer(ExecutorConfig cfg, Accounting acct, GrantPool pool, Requests requests, Executor threads) {
+    this.requests = requests;
     this.cfg = cfg;
     this.acct = acct;
     this.pool = pool;
@@ -125,8 +127,8 @@ final class Warmer {
         return;
       }
     }
-    pool.shrinkIdle(run, Units.Kind.MEMORY);
-    pool.shrinkIdle(run, Units.Kind.THREAD);
+    requests.shrinkIdle(run, Units.Kind.MEMORY);
+    requests.shrinkIdle(run, Units.Kind.THREAD);
     synchronized (run) {
       run.notifyAll();
     }

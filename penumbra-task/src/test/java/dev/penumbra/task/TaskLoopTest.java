@@ -1,0 +1,77 @@
+package dev.penumbra.task;
+
+import static dev.penumbra.task.Scripted.MIB;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.penumbra.core.Priority;
+import dev.penumbra.core.Resources;
+import dev.penumbra.core.loop.ControlLoop;
+import dev.penumbra.core.loop.LoopStats;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The executor as an instance of the core control loop: its grants, its baseline guard, what it warms. */
+class TaskLoopTest {
+
+  private static final TaskSpec ETL = TaskSpec.of("etl", Priority.STANDARD);
+
+  @Test
+  void everyTaskIsAGrantOfTheLoopAndItsResourceTimeIsAccounted() {
+    Scripted w = new Scripted(Resources.of(16_000, 1L << 30));
+    for (int i = 0; i < 3; i++) {
+      w.typical(ETL, 100, 8 * MIB, 200);
+    }
+    LoopStats s = w.executor.loopStats();
+    assertThat(s.loop()).isEqualTo("task");
+    assertThat(s.placed()).isEqualTo(3);
+    assertThat(s.completed()).isEqualTo(3);
+    assertThat(s.live()).isZero();
+    assertThat(s.guard().baseline()).isEqualTo("grant-on-request");
+    // Each task used 8 MiB for 100 ms: 0.8 MiB-seconds, 2.4 in all.
+    assertThat(s.used().memoryByteSeconds()).isCloseTo(3 * 8 * MIB * 0.1, org.assertj.core.api.Assertions.within(1.0));
+    assertThat(s.reserved().memoryByteSeconds()).isGreaterThanOrEqualTo(s.used().memoryByteSeconds());
+    assertThat(w.ledger.snapshot().reservations()).isEmpty();
+  }
+
+  @Test
+  void whatAReactiveGrantDeliversBeforeTheTaskWouldNoticeIsNotWarmed() {
+    // Reactive grants here take far less than a second: nothing is worth warming ahead.
+    Scripted w = new Scripted(Resources.of(16_000, 1L << 30), b -> b.warmAbove(Duration.ofSeconds(1)));
+    for (int i = 0; i < 3; i++) {
+      w.typical(ETL, 100, 8 * MIB, 200);
+    }
+    TaskRun run = w.start(ETL);
+    for (long e = 0; e < 100; e += 10) {
+      w.executor.tick();
+      assertThat(w.warmBytes(run)).isZero();
+      w.clock.advance(Duration.ofMillis(10));
+    }
+    assertThat(w.executor.stats().warmed()).isZero();
+    w.executor.complete(run, null);
+  }
+
+  @Test
+  void theGuardHandsOverToGrantOnRequestWhenWarmingOnlyCosts() {
+    // Nothing is contended and a grant takes a few milliseconds of real time: the memory Penumbra holds ahead
+    // costs more than the waits grant on request would have.
+    Scripted w = new Scripted(Resources.of(16_000, 1L << 30));
+    for (int i = 0; i < 14; i++) {
+      w.typical(ETL, 100, 8 * MIB, 200);
+    }
+    LoopStats.Guard guard = w.executor.loopStats().guard();
+    assertThat(guard.scored()).isGreaterThanOrEqualTo(20);
+    assertThat(guard.penumbraCost()).isGreaterThan(guard.baselineCost());
+    assertThat(guard.acting()).isEqualTo(ControlLoop.Rule.BASELINE);
+    // Acting on grant on request: the next task is not warmed, its step is granted when asked.
+    TaskRun run = w.start(ETL);
+    for (long e = 0; e < 100; e += 10) {
+      w.executor.tick();
+      w.clock.advance(Duration.ofMillis(10));
+    }
+    assertThat(w.warmBytes(run)).isZero();
+    w.executor.context(run).memory(8 * MIB).close();
+    assertThat(run.misses).isEqualTo(1);
+    w.executor.complete(run, null);
+    assertThat(w.ledger.snapshot().reservations()).isEmpty();
+  }
+}
