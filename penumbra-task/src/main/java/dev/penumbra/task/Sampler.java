@@ -127,18 +127,39 @@ final class Sampler {
       }
       acct.fullSamples += due;
     }
-    if (t % cfg.adjustEveryTicks() == 0) {
+    if (t % cfg.adjustEveryTicks() == 0 && adjustable()) {
       AdjustmentReport report = loop.adjust();
       acct.graceReleases.add(report.reclaimed().size());
       if (!report.reclaimed().isEmpty()) {
         pool.signalCapacity();
       }
-      for (TaskRun r : pool.running()) {
-        requests.repair(r);
-      }
     }
     acct.taskSteps += pool.size();
     acct.samplerCpuNanos += probe.currentThreadCpuNanos() - cpu0;
+  }
+
+  /**
+   * Whether an adjuster pass has anything to do: some task owns idle units (headroom the grace period may
+   * reclaim) or holds less than the loop's floor (a warm-up that did not fit and may now). A pass walks the
+   * whole ledger, so with many tasks that hold only what they use (the usual case) it is skipped. Repairs
+   * ride along.
+   */
+  private boolean adjustable() {
+    boolean any = false;
+    for (TaskRun r : pool.running()) {
+      requests.repair(r);
+      if (any) {
+        continue;
+      }
+      synchronized (r) {
+        any = r.memory.idle() > 0 || r.threads.idle() > 0;
+      }
+      var g = r.grant;
+      if (!any && g != null && g.isPlaced() && !g.isEnded() && g.floor() != null) {
+        any = !g.floor().fits(g.reservation().amount());
+      }
+    }
+    return any;
   }
 
   private int addDue(TaskRun r, long t, int due) {

@@ -77,7 +77,11 @@ public final class TaskModel {
   private static final int PENDING_UPPER = 12 * Signal.COUNT;
   /** The blended mean absolute error of the last forecast, the cold-start band's base. */
   private static final int ERROR = 13 * Signal.COUNT;
-  private final double[] st = new double[14 * Signal.COUNT];
+  /** Residual quantile bands at the model's level (NaN: too few residuals); scratch of residuals to record. */
+  private static final int BAND = 14 * Signal.COUNT;
+  private static final int RESIDUAL = 15 * Signal.COUNT;
+  private final double[] st = new double[16 * Signal.COUNT];
+  private boolean cold = true;
   private long pendingAt = Long.MIN_VALUE;
   private long lastTime = Long.MIN_VALUE;
   private long lastElapsed;
@@ -149,7 +153,7 @@ public final class TaskModel {
     for (int s = 0; s < Signal.COUNT; s++) {
       double x = values[s];
       if (score) {
-        profile.residual(Signal.ALL[s], x - st[PENDING_POINT + s]);
+        st[RESIDUAL + s] = x - st[PENDING_POINT + s];
         if (tracker != null) {
           tracker.record(names[s], st[PENDING_POINT + s], st[PENDING_UPPER + s], x);
         }
@@ -174,6 +178,9 @@ public final class TaskModel {
         st[TOLERANCE_AT + s] = 2 * profile.deviation(Signal.ALL[s], elapsedMillis) + TOLERANCE * expected;
       }
       st[LAST + s] = x;
+    }
+    if (score) {
+      profile.residuals(st, RESIDUAL);
     }
     if (observations > 0) {
       realErred = true;
@@ -200,6 +207,11 @@ public final class TaskModel {
   /** Computes the forecast for the window {@code [now, now + horizon]} from the samples so far. */
   public void forecast() {
     boolean typed = profile.window(lastElapsed, lastElapsed + horizonMillis, st, PEAK, SPREAD);
+    profile.bands(level > 0.5 ? level : 0.9, st, BAND);
+    cold = false;
+    for (int s = 0; s < Signal.COUNT; s++) {
+      cold |= Double.isNaN(st[BAND + s]);
+    }
     for (int s = 0; s < Signal.COUNT; s++) {
       double real = observations == 0 ? 0 : Math.max(0, Math.max(st[LEVEL + s], st[LEVEL + s] + st[SLOPE + s] * horizonMillis));
       double w = typed ? st[WEIGHT + s] : 1;
@@ -207,7 +219,7 @@ public final class TaskModel {
       double err = w * st[REAL_ERROR + s] + (typed ? (1 - w) * Math.max(st[TYPE_ERROR + s], st[SPREAD + s]) : 0);
       st[POINT + s] = p;
       st[ERROR + s] = err;
-      st[UPPER + s] = p + band(s, level);
+      st[UPPER + s] = p + (level <= 0.5 ? 0 : bandOf(st[BAND + s], s));
     }
     if (pendingAt == Long.MIN_VALUE && observations > 0) {
       pendingAt = lastTime + horizonMillis;
@@ -221,18 +233,19 @@ public final class TaskModel {
     if (q <= 0.5) {
       return 0;
     }
-    double b = profile.band(Signal.ALL[s], q);
-    return Double.isNaN(b) ? COLD_BAND * st[ERROR + s] : b;
+    if (q == level) {
+      return bandOf(st[BAND + s], s);
+    }
+    return bandOf(profile.band(Signal.ALL[s], q), s);
   }
 
-  /** True while some signal's band is the cold-start one (too few residuals of the type). */
+  private double bandOf(double residualQuantile, int s) {
+    return Double.isNaN(residualQuantile) ? COLD_BAND * st[ERROR + s] : residualQuantile;
+  }
+
+  /** True while some signal's band at the last forecast was the cold-start one (too few residuals of the type). */
   boolean isCold() {
-    for (Signal s : Signal.ALL) {
-      if (profile.residuals(s) < TaskProfile.MIN_RESIDUALS) {
-        return true;
-      }
-    }
-    return false;
+    return cold;
   }
 
   /** The bound of {@code s} at quantile {@code level} from the last {@link #forecast()} (the point up to 0.5). */

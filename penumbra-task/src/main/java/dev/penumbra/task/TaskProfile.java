@@ -58,6 +58,24 @@ public final class TaskProfile {
     residuals[signal.ordinal()].add(residual);
   }
 
+  /** Records one residual per signal (ordinal order, from {@code offset}): one lock for a whole sample. */
+  synchronized void residuals(double[] r, int offset) {
+    for (int s = 0; s < Signal.COUNT; s++) {
+      residuals[s].add(r[offset + s]);
+    }
+  }
+
+  /**
+   * Writes {@link #band} at {@code level} of every signal into {@code out} from {@code offset} (NaN where too few
+   * residuals are known); one lock for a whole forecast.
+   */
+  synchronized void bands(double level, double[] out, int offset) {
+    for (int s = 0; s < Signal.COUNT; s++) {
+      SortedWindow w = residuals[s];
+      out[offset + s] = w.size() < MIN_RESIDUALS ? Double.NaN : Math.max(0, w.quantile(level));
+    }
+  }
+
   /** Residuals of {@code signal} recorded so far (at most {@value #RESIDUAL_WINDOW}). */
   public synchronized int residuals(Signal signal) {
     return residuals[signal.ordinal()].size();
