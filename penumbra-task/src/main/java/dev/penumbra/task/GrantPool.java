@@ -252,7 +252,11 @@ final class GrantPool implements Actuator {
       run.threads.base = (int) (run.spec.base().cpuMillis() / 1000);
     }
     checkOpen();
-    Grant<TaskRun> g = loop.reserveExactly(run.id, run, base, Sla.of(priority));
+    // With warming on, admission asks for the task's predicted demand (its type's coming phases) and the loop
+    // sizes it by the acting rule; grant on request (warming off) asks for the base alone.
+    Grant<TaskRun> g = cfg.warming()
+        ? loop.reserve(run.id, run, Sla.of(priority))
+        : loop.reserveExactly(run.id, run, base, Sla.of(priority));
     run.grant = g;
     if (!g.placed().isDone()) {
       Fallback f = cfg.fallbacks().get(priority);
@@ -291,13 +295,16 @@ final class GrantPool implements Actuator {
       admitting.remove(g);
     }
     g.activate();
+    boolean ahead = false;
     for (Units u : List.of(run.memory, run.threads)) {
       List<Object> made = new ArrayList<>();
       int n;
       synchronized (run) {
-        n = u.unfilled;
-        u.unfilled = 0;
-        u.warming = 0;
+        // The base is the task's to fill now; what was admitted beyond it is warmed while the task starts.
+        n = Math.min(u.unfilled, u.base);
+        u.unfilled -= n;
+        u.warming = u.unfilled;
+        ahead |= u.warming > 0;
         u.inFlight += n;
       }
       for (int i = 0; i < n; i++) {
@@ -311,6 +318,9 @@ final class GrantPool implements Actuator {
     }
     synchronized (run) {
       run.stallNanos += System.nanoTime() - t0;
+    }
+    if (ahead) {
+      warmer.fill(run);
     }
     g.observe(inUse(run));
   }

@@ -36,6 +36,7 @@ final class Sampler {
   @SuppressWarnings("unchecked")
   private final ArrayDeque<TaskRun>[] wheel = new ArrayDeque[WHEEL];
   // Sampler thread only (tick is synchronized).
+  private long lead;
   private long[] dueIds = new long[64];
   private TaskRun[] dueRuns = new TaskRun[64];
   private boolean[] readFlags = new boolean[64];
@@ -85,6 +86,7 @@ final class Sampler {
     }
     long now = cfg.clock().millis();
     long t = ++acct.ticks;
+    lead = pool.acquisitionLag().toMillis();
     int due = 0;
     for (TaskRun r; (r = urgent.poll()) != null; ) {
       r.urgent.set(false);
@@ -220,7 +222,7 @@ final class Sampler {
       stable = Math.abs(v[s] - p) <= band + 1e-9;
     }
     r.model.observe(now, elapsed, v);
-    r.model.forecast();
+    r.model.forecast(lead);
     int b = r.model.profile().bucketOf(elapsed);
     synchronized (r) {
       for (int s = 0; s < Signal.COUNT; s++) {

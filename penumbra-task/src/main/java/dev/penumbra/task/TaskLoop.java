@@ -73,6 +73,9 @@ final class TaskLoop {
 
     @Override
     public Demand predict(TaskRun run) {
+      if (run.grant == null) {
+        return admission(run);
+      }
       TaskModel m = run.model;
       int baseBlocks;
       int baseThreads;
@@ -105,6 +108,47 @@ final class TaskLoop {
           ? Math.max(floorThreads, (int) Math.ceil(m.bound(Signal.THREADS, level) - 0.5))
           : floorThreads;
       return pool.amount(blocks, threads);
+    }
+
+    /**
+     * At admission, before any sample: what tasks of its type needed over the first {@code max(horizon, lag)}
+     * of their life, with the type's residual bands — admission by predicted phases: on a contended node (a long
+     * lag) a task is admitted when its coming peak fits, so peaks do not collide mid-run. Reads only the shared
+     * profile (the task's model belongs to the sampler).
+     */
+    private Demand admission(TaskRun run) {
+      TaskProfile p = run.model.profile();
+      Resources base = pool.base(run);
+      double[] peak = new double[2 * Signal.COUNT];
+      long lead = Math.max(cfg.horizon().toMillis(), pool.acquisitionLag().toMillis());
+      if (!p.window(0, lead, peak, 0, Signal.COUNT)) {
+        return Demand.exact(base, MODEL);
+      }
+      double[] band = new double[Signal.COUNT];
+      TreeMap<Double, Resources> q = new TreeMap<>();
+      boolean cold = false;
+      for (double level : TaskModel.LEVELS) {
+        p.bands(level, band, 0);
+        for (int s = 0; s < Signal.COUNT; s++) {
+          cold |= Double.isNaN(band[s]);
+        }
+        q.put(level, admissionUnits(peak, band, base));
+      }
+      return new Demand(admissionUnits(peak, new double[Signal.COUNT], base), q, MODEL, cold);
+    }
+
+    private Resources admissionUnits(double[] peak, double[] band, Resources base) {
+      double mem = peak[Signal.MEMORY.ordinal()] + nanToZero(band[Signal.MEMORY.ordinal()]);
+      double thr = peak[Signal.THREADS.ordinal()] + nanToZero(band[Signal.THREADS.ordinal()]);
+      boolean warmMemory = worthWarming(Units.Kind.MEMORY);
+      boolean warmThreads = worthWarming(Units.Kind.THREAD);
+      Resources want = pool.amount(warmMemory ? cfg.blocksFor((long) Math.ceil(mem)) : 0,
+          warmThreads ? (int) Math.ceil(thr - 0.5) : 0);
+      return want.max(base);
+    }
+
+    private static double nanToZero(double v) {
+      return Double.isNaN(v) ? 0 : v;
     }
 
     private boolean worthWarming(Units.Kind kind) {

@@ -206,7 +206,17 @@ public final class TaskModel {
 
   /** Computes the forecast for the window {@code [now, now + horizon]} from the samples so far. */
   public void forecast() {
-    boolean typed = profile.window(lastElapsed, lastElapsed + horizonMillis, st, PEAK, SPREAD);
+    forecast(horizonMillis);
+  }
+
+  /**
+   * Computes the forecast for the window {@code [now, now + max(horizon, leadMillis)]}: the executor reserves at
+   * least as far ahead as a grant on request would take to arrive (its measured acquisition lag), which on a
+   * contended node is longer than the horizon. Scoring stays at the horizon.
+   */
+  void forecast(long leadMillis) {
+    long window = Math.max(horizonMillis, leadMillis);
+    boolean typed = profile.window(lastElapsed, lastElapsed + window, st, PEAK, SPREAD);
     profile.bands(level > 0.5 ? level : 0.9, st, BAND);
     cold = false;
     for (int s = 0; s < Signal.COUNT; s++) {
@@ -214,7 +224,8 @@ public final class TaskModel {
     }
     for (int s = 0; s < Signal.COUNT; s++) {
       double real = observations == 0 ? 0 : Math.max(0, Math.max(st[LEVEL + s], st[LEVEL + s] + st[SLOPE + s] * horizonMillis));
-      double w = typed ? st[WEIGHT + s] : 1;
+      // Before its first sample a task is its type: the type's forecast is all there is.
+      double w = typed ? (observations == 0 ? 0 : st[WEIGHT + s]) : 1;
       double p = typed ? w * real + (1 - w) * st[PEAK + s] : real;
       double err = w * st[REAL_ERROR + s] + (typed ? (1 - w) * Math.max(st[TYPE_ERROR + s], st[SPREAD + s]) : 0);
       st[POINT + s] = p;

@@ -2,6 +2,7 @@ package dev.penumbra.task;
 
 import static dev.penumbra.task.Scripted.MIB;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
@@ -72,6 +73,28 @@ class TaskLoopTest {
     w.executor.context(run).memory(8 * MIB).close();
     assertThat(run.misses).isEqualTo(1);
     w.executor.complete(run, null);
+    assertThat(w.ledger.snapshot().reservations()).isEmpty();
+  }
+
+  @Test
+  void admissionReservesTheTypesComingPeakSoPeaksDoNotCollide() {
+    // A lead of 150 ms covers the step tasks of the type take at 100 ms: a task is admitted with it held.
+    Scripted w = new Scripted(Resources.of(16_000, 12 * MIB),
+        b -> b.horizon(Duration.ofMillis(150)).fallback(Priority.STANDARD, Fallback.REJECT));
+    for (int i = 0; i < 3; i++) {
+      w.typical(ETL, 100, 8 * MIB, 200);
+    }
+    TaskRun first = w.start(ETL);
+    assertThat(w.live(first.id)).singleElement()
+        .satisfies(r -> assertThat(r.amount().memoryBytes()).isGreaterThanOrEqualTo(8 * MIB));
+    // A second task of the type would collide at its peak: it is not admitted while the first holds its own.
+    assertThatThrownBy(() -> w.start(ETL)).isInstanceOf(ResourceUnavailableException.class)
+        .hasMessageContaining("REJECT");
+    // The first one's step is a hit.
+    w.executor.context(first).memory(8 * MIB).close();
+    assertThat(first.hits).isEqualTo(1);
+    assertThat(first.misses).isZero();
+    w.executor.complete(first, null);
     assertThat(w.ledger.snapshot().reservations()).isEmpty();
   }
 }
