@@ -29,8 +29,10 @@ import org.slf4j.LoggerFactory;
  * adjuster reclaiming headroom unused for the grace period, a request — the pool follows with real units (new ones
  * are filled by the {@link Warmer} or by the task itself, idle ones are dropped). The ledger is never touched here.
  *
- * <p>What a task asks for while it runs goes through {@link Requests}. The acquisition lag it declares is measured: the recent mean time a request that found nothing ready took to
- * get its units (allocation, thread start, and any wait for capacity).
+ * <p>What a task asks for while it runs goes through {@link Requests}. The acquisition lag it declares is measured:
+ * the recent mean time a request that had to grow its grant waited for capacity (zero on a node with room).
+ * Allocating and touching the units costs the same CPU ahead of need or on demand; the wait for another task to
+ * give memory back is what holding ahead saves.
  */
 final class GrantPool implements Actuator {
 
@@ -227,6 +229,12 @@ final class GrantPool implements Actuator {
   /** What the run's reservation stands for when it owns {@code blocks} and {@code workers}. */
   Resources amount(int blocks, int workers) {
     return Resources.of(1000L * (workers + 1), (long) blocks * cfg.blockBytes());
+  }
+
+  /** The capacity of the executor's node. */
+  Resources capacity() {
+    return ledger.nodes().stream().filter(n -> n.id().equals(cfg.node())).findFirst()
+        .map(dev.penumbra.core.ledger.NodeView::capacity).orElse(Resources.ZERO);
   }
 
   /** The run's base: its own thread, its base threads and memory. */

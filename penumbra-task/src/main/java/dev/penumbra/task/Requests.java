@@ -41,6 +41,7 @@ final class Requests {
     List<Taken> taken = new ArrayList<>(units);
     long t0 = System.nanoTime();
     boolean waited = false;
+    long waitedForCapacity = 0;
     Units u = run.units(kind);
     try {
       while (true) {
@@ -96,7 +97,11 @@ final class Requests {
           continue;
         }
         waited = true;
-        if (!grow(run, kind, units - taken.size(), degradable)) {
+        long queuedNanos = grow(run, kind, units - taken.size(), degradable);
+        if (queuedNanos > 0) {
+          waitedForCapacity += queuedNanos;
+        }
+        if (queuedNanos < 0) {
           break;
         }
       }
@@ -115,7 +120,8 @@ final class Requests {
     }
     if (waited) {
       acct.misses.increment();
-      pool.measuredLag(kind, stall);
+      // A grant's lag is its wait for capacity: allocating the units costs the same ahead or on demand.
+      pool.measuredLag(kind, waitedForCapacity);
     } else {
       acct.hits.increment();
     }
@@ -178,9 +184,10 @@ final class Requests {
 
   /**
    * Grows the run's grant by {@code missing} units of {@code kind}. When the node is full: other tasks' idle
-   * units (same or lower priority) give way first, then the priority's fallback applies. False when degraded.
+   * units (same or lower priority) give way first, then the priority's fallback applies. Returns how long it
+   * waited for capacity (0 when the node had room), -1 when degraded.
    */
-  private boolean grow(TaskRun run, Units.Kind kind, int missing, boolean degradable) {
+  private long grow(TaskRun run, Units.Kind kind, int missing, boolean degradable) {
     Priority priority = run.spec.priority();
     Grant<TaskRun> g = run.grant;
     Resources extra = kind == Units.Kind.MEMORY
@@ -188,12 +195,13 @@ final class Requests {
         : Resources.cpu(1000L * missing);
     long start = System.nanoTime();
     boolean counted = false;
+    boolean yieldedAny = false;
     while (true) {
       pool.checkOpen();
       GrantPool.CLAIMING.set(true);
       try {
         g.resize(g.reservation().amount().plus(extra));
-        return true;
+        return counted || yieldedAny ? System.nanoTime() - start : 0;
       } catch (InsufficientCapacityException e) {
         // Full: handled below.
       } catch (IllegalStateException e) {
@@ -202,6 +210,7 @@ final class Requests {
         GrantPool.CLAIMING.set(false);
       }
       if (yieldIdle(run, kind)) {
+        yieldedAny = true;
         continue;
       }
       Fallback f = cfg.fallbacks().get(priority);
@@ -216,7 +225,7 @@ final class Requests {
         acct.degraded.increment();
         log.info("task {} ({}): {} does not fit on node '{}'; fallback DEGRADE runs with fewer threads", run.id,
             priority.label(), extra, cfg.node());
-        return false;
+        return -1;
       }
       if (!counted) {
         counted = true;
@@ -225,6 +234,7 @@ final class Requests {
             priority.label(), extra, cfg.node());
       }
       if (System.nanoTime() - start > cfg.queueTimeoutNanos()) {
+        pool.measuredLag(kind, System.nanoTime() - start);
         acct.rejected.increment();
         String msg = "task " + run.id + " (" + priority.label() + "): waited " + Duration.ofNanos(cfg.queueTimeoutNanos())
             + " for " + extra + " on node '" + cfg.node() + "'; giving up";

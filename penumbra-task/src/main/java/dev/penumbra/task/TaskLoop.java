@@ -125,6 +125,8 @@ final class TaskLoop {
         return Demand.exact(base, MODEL);
       }
       double[] band = new double[Signal.COUNT];
+      // Never more than the node holds (a type's band can be wide): admission must stay possible.
+      Resources cap = pool.capacity().max(base);
       TreeMap<Double, Resources> q = new TreeMap<>();
       boolean cold = false;
       for (double level : TaskModel.LEVELS) {
@@ -132,9 +134,9 @@ final class TaskLoop {
         for (int s = 0; s < Signal.COUNT; s++) {
           cold |= Double.isNaN(band[s]);
         }
-        q.put(level, admissionUnits(peak, band, base));
+        q.put(level, admissionUnits(peak, band, base).min(cap));
       }
-      return new Demand(admissionUnits(peak, new double[Signal.COUNT], base), q, MODEL, cold);
+      return new Demand(admissionUnits(peak, new double[Signal.COUNT], base).min(cap), q, MODEL, cold);
     }
 
     private Resources admissionUnits(double[] peak, double[] band, Resources base) {

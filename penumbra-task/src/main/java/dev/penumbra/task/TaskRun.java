@@ -36,6 +36,11 @@ final class TaskRun {
   final AtomicLong ioBytes = new AtomicLong();
   final AtomicLong workerCpuNanos = new AtomicLong();
 
+  /** What the last target handed to the loop was made of (sampler only): unchanged, it is not handed again. */
+  double targetedBytes = -1;
+  double targetedThreads = -1;
+  long targetedHeld = -1;
+
   /** Bounds of the last forecast; a run holding more is sampled at the next tick. Written by the sampler. */
   volatile double upperBytes;
   volatile double upperThreads;

@@ -50,6 +50,17 @@ final class Warmer {
     if (g == null || !g.isPlaced() || g.isEnded()) {
       return;
     }
+    // The same forecast and use as last time: the loop already holds its size (most samples of most tasks).
+    double bytes = run.model.upper(Signal.MEMORY);
+    double threads = run.model.upper(Signal.THREADS);
+    long held = run.heldBytes + run.heldThreads;
+    if (bytes == run.targetedBytes && threads == run.targetedThreads && held == run.targetedHeld
+        && g.floor() != null) {
+      return;
+    }
+    run.targetedBytes = bytes;
+    run.targetedThreads = threads;
+    run.targetedHeld = held;
     try {
       g.target(loop.predict(run));
     } catch (IllegalStateException ended) {

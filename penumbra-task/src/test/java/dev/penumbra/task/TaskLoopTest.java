@@ -53,8 +53,8 @@ class TaskLoopTest {
 
   @Test
   void theGuardHandsOverToGrantOnRequestWhenWarmingOnlyCosts() {
-    // Nothing is contended and a grant takes a few milliseconds of real time: the memory Penumbra holds ahead
-    // costs more than the waits grant on request would have.
+    // Nothing is contended, so a grant never waits for capacity: the memory Penumbra holds ahead costs more than
+    // grant on request, which is short of nothing.
     Scripted w = new Scripted(Resources.of(16_000, 1L << 30));
     for (int i = 0; i < 14; i++) {
       w.typical(ETL, 100, 8 * MIB, 200);
