@@ -51,6 +51,11 @@ final class GrantPool implements Actuator {
   final Object capacity = new Object();
   /** Running mean of the reactive grant time per kind, nanoseconds (NaN: none measured yet). Guarded by itself. */
   private final double[] lagNanos = {Double.NaN, Double.NaN};
+  /**
+   * Set when some task may own idle units or sit below its floor (units grown, given back, a warm-up denied, a
+   * deficit); the sampler scans for an adjuster pass only then, so parked tasks cost no scan.
+   */
+  final java.util.concurrent.atomic.AtomicBoolean mayAdjust = new java.util.concurrent.atomic.AtomicBoolean();
   private volatile ControlLoop<TaskRun> loop;
   private volatile Warmer warmer;
   private volatile boolean closed;
@@ -187,6 +192,9 @@ final class GrantPool implements Actuator {
   /** Under the run's monitor: the change in owned units. */
   private int follow(TaskRun run, Units u, int want, boolean warm, long now) {
     int delta = want - u.owned;
+    if (delta != 0) {
+      mayAdjust.set(true);
+    }
     if (delta > 0) {
       u.owned += delta;
       u.unfilled += delta;

@@ -166,6 +166,7 @@ final class Requests {
       }
       run.notifyAll();
     }
+    pool.mayAdjust.set(true);
     if (held && !ended) {
       int n = units.size();
       acct.change(cfg.clock().millis(), 0, kind == Units.Kind.MEMORY ? -(long) n * cfg.blockBytes() : 0, 0,

@@ -129,7 +129,9 @@ final class Sampler {
       }
       acct.fullSamples += due;
     }
-    if (t % cfg.adjustEveryTicks() == 0 && adjustable()) {
+    if (t % cfg.adjustEveryTicks() == 0 && pool.mayAdjust.getAndSet(false) && adjustable()) {
+      // Something may still be reclaimable after this pass: look again next time.
+      pool.mayAdjust.set(true);
       AdjustmentReport report = loop.adjust();
       acct.graceReleases.add(report.reclaimed().size());
       if (!report.reclaimed().isEmpty()) {

@@ -68,6 +68,7 @@ final class Warmer {
     }
     Resources floor = g.floor();
     if (floor != null && !g.isEnded() && !floor.fits(g.reservation().amount())) {
+      pool.mayAdjust.set(true);
       acct.warmDenied.increment();
     }
   }
