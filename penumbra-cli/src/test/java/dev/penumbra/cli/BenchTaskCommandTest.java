@@ -45,7 +45,7 @@ class BenchTaskCommandTest {
     assertThat(r.err()).contains("bench task: penumbra");
     JsonNode sweep = root.get("sweep");
     assertThat(sweep.get("points")).hasSize(6);
-    assertThat(sweep.get("targets").fieldNames()).toIterable().contains("p99ToGrantOnRequestAtLoad0_5",
-        "contendedP99ToGrantOnRequestAtLoad1_5");
+    assertThat(sweep.get("targets").fieldNames()).toIterable().contains("p99ToGrantOnRequestAtLoad0p5",
+        "contendedP99ToGrantOnRequestAtLoad1p5");
   }
 }

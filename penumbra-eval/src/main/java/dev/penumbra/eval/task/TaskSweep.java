@@ -129,8 +129,9 @@ public final class TaskSweep {
     }
   }
 
+  /** A load level in a target's name: 1.5 -> "1p5" (a point would not survive the JSON key convention). */
   static String label(double load) {
-    return String.format(Locale.ROOT, "%s", load).replace('.', '_');
+    return String.format(Locale.ROOT, "%s", load).replace('.', 'p');
   }
 
   /** Tasks running at once at {@code load}: that share of the node's memory at the tasks' mean peak. */
@@ -154,7 +155,7 @@ public final class TaskSweep {
           points.add(p);
           progress.accept(String.format(Locale.ROOT,
               "sweep load %s, %s (%d at once): p50 %.1f ms, p99 %.1f ms, %.1f tasks/s, %d failed, memory %.2f GiB*s"
-                  + " reserved / %.2f used", label(load).replace('_', '.'), mode, concurrency, p.p50Ms(), p.p99Ms(),
+                  + " reserved / %.2f used", load, mode, concurrency, p.p50Ms(), p.p99Ms(),
               p.throughputPerSecond(), p.failed(), p.reservedMemoryGibSeconds(), p.usedMemoryGibSeconds()));
         }
       }

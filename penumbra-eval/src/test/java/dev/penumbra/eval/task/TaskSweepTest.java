@@ -45,8 +45,8 @@ class TaskSweepTest {
       assertThat(p.reservedMemoryGibSeconds()).isGreaterThanOrEqualTo(p.usedMemoryGibSeconds() * 0.99);
     }
     assertThat(r.point(1.5, "penumbra").concurrency()).isGreaterThan(r.point(0.5, "penumbra").concurrency());
-    assertThat(r.targets()).containsKeys("p99_to_grant_on_request_at_load_0_5",
-        "contended_p99_to_grant_on_request_at_load_1_5").doesNotContainKey("contended_p99_to_grant_on_request_at_load_0_5");
+    assertThat(r.targets()).containsKeys("p99_to_grant_on_request_at_load_0p5",
+        "contended_p99_to_grant_on_request_at_load_1p5").doesNotContainKey("contended_p99_to_grant_on_request_at_load_0p5");
     assertThat(progress).hasSize(6);
     StringWriter html = new StringWriter();
     TaskSweepHtml.write(r, html);
