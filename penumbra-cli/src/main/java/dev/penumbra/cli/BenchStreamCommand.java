@@ -3,9 +3,9 @@ package dev.penumbra.cli;
 import dev.penumbra.eval.trace.Trace;
 import dev.penumbra.eval.trace.TraceReaders;
 import dev.penumbra.eval.stream.StreamBenchmark;
+import dev.penumbra.eval.stream.StreamHtml;
 import dev.penumbra.eval.stream.StreamBenchmark.Options;
 import dev.penumbra.eval.stream.StreamBenchmark.RateSeries;
-import dev.penumbra.eval.stream.StreamBenchmark.Result;
 import dev.penumbra.eval.stream.StreamReport;
 import dev.penumbra.server.Json;
 import java.io.IOException;
@@ -87,6 +87,15 @@ final class BenchStreamCommand implements Callable<Integer> {
   @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Arrival seed. Default: ${DEFAULT-VALUE}.")
   long seed;
 
+  @Option(names = "--loads", paramLabel = "L1,L2,...", defaultValue = "0.25,0.5,1,1.5", split = ",",
+      description = "Load levels: each trace's peak rate as a multiple of what --peak-workers serve (light to "
+          + "overload). Default: ${DEFAULT-VALUE}.")
+  List<Double> loads;
+
+  @Option(names = "--html", paramLabel = "FILE",
+      description = "Also write the sweep as an HTML page with plots of latency and cost against load.")
+  Path html;
+
   @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
       description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
   String format;
@@ -116,6 +125,11 @@ final class BenchStreamCommand implements Callable<Integer> {
     }
     if (overheadRounds < 0) {
       throw invalid("--overhead-rounds", Integer.toString(overheadRounds), "must be >= 0");
+    }
+    for (Double l : loads) {
+      if (l == null || !(l > 0 && Double.isFinite(l))) {
+        throw invalid("--loads", String.valueOf(l), "each load level must be > 0");
+      }
     }
     List<Path> files = new ArrayList<>();
     if (rates == null || rates.isEmpty()) {
@@ -157,12 +171,20 @@ final class BenchStreamCommand implements Callable<Integer> {
     }
     Options o = new Options(series, speedup, duration, warmup, peakWorkers,
         peakRate == null ? Double.NaN : peakRate, costMicros, startDelay, sampleRate, seed, overheadRounds);
-    Result r = StreamBenchmark.run(o, err::println);
+    List<StreamBenchmark.Level> levels = StreamBenchmark.sweep(o, loads, err::println);
+    if (html != null) {
+      try (java.io.Writer w = Files.newBufferedWriter(html)) {
+        StreamHtml.write(levels, w);
+      } catch (IOException e) {
+        throw invalid("--html", html.toString(), "cannot write: " + e.getMessage());
+      }
+      err.println("bench: wrote " + html);
+    }
     if (format.equals("json")) {
-      System.out.println(Json.pretty(StreamReport.json(r)));
+      System.out.println(Json.pretty(StreamReport.json(levels)));
       System.out.flush();
     } else {
-      StreamReport.table(r, System.out);
+      StreamReport.table(levels, System.out);
     }
     return 0;
   }

@@ -30,6 +30,9 @@ class BenchStreamCommandTest {
     r = run("bench", "stream", "--data", dir.toString());
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("--data").contains("has no nab/data/realKnownCause/nyc_taxi.csv");
+    r = run("bench", "stream", "--loads", "1,-0.5");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("--loads").contains("'-0.5'").contains("> 0");
     r = run("bench", "stream", "--warmup", "500");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("--warmup").contains("'500'");
@@ -46,9 +49,15 @@ class BenchStreamCommandTest {
     Files.writeString(f, csv);
     CliRun r = run("bench", "stream", "--rates", f.toString(), "--duration", "30", "--warmup", "10",
         "--peak-workers", "3", "--cost-us", "200", "--sample-rate", "0.02", "--overhead-rounds", "0",
-        "--format", "json");
+        "--loads", "0.5,1", "--html", dir.resolve("sweep.html").toString(), "--format", "json");
     assertThat(r.code()).as(r.err()).isZero();
-    JsonNode root = new ObjectMapper().readTree(r.out());
+    JsonNode levels = new ObjectMapper().readTree(r.out()).path("levels");
+    assertThat(levels.size()).isEqualTo(2);
+    assertThat(levels.get(1).path("load").asDouble()).isEqualTo(1.0);
+    JsonNode root = levels.get(1).path("result");
+    assertThat(root.path("scalers").has("oracle")).isTrue();
+    assertThat(root.path("loop").path("acting").asText()).isIn("penumbra", "baseline");
+    assertThat(Files.readString(dir.resolve("sweep.html"))).contains("<svg");
     assertThat(root.path("scalers").path("penumbra").path("recordsLost").asLong(-1)).isZero();
     assertThat(root.path("scalers").path("reactive").path("records").asLong())
         .isEqualTo(root.path("scalers").path("penumbra").path("records").asLong());

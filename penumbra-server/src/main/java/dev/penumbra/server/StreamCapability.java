@@ -4,7 +4,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.core.ledger.Ledger;
-import dev.penumbra.core.ledger.Reservation;
+import dev.penumbra.core.loop.ControlLoop;
+import dev.penumbra.core.loop.LoopStats;
 import dev.penumbra.stream.EmbeddedStream;
 import dev.penumbra.stream.HorizonPlan;
 import dev.penumbra.stream.PartitionPlan;
@@ -183,6 +184,8 @@ final class StreamCapability implements Capability {
         .register(registry);
     Gauge.builder("penumbra.stream.shortfalls", this, c -> c.shortfalls())
         .description("Ticks where a partition could not grow its reservation").register(registry);
+    Gauge.builder("penumbra.stream.guard.baseline.acting", this, c -> c.baselineActing())
+        .description("Streams whose loop lets the reactive baseline size the partitions now").register(registry);
   }
 
   private synchronized double count() {
@@ -195,6 +198,14 @@ final class StreamCapability implements Capability {
       for (int p = 0; p < h.stream.partitions(); p++) {
         n += h.stream.workers(p);
       }
+    }
+    return n;
+  }
+
+  private synchronized double baselineActing() {
+    double n = 0;
+    for (Handle h : streams.values()) {
+      n += h.controller.stats().guard().acting() == ControlLoop.Rule.BASELINE ? 1 : 0;
     }
     return n;
   }
@@ -279,8 +290,8 @@ final class StreamCapability implements Capability {
       PlannerConfig pc = new PlannerConfig(config.stream().interval(), List.of(config.stream().interval()
           .multipliedBy(5), config.stream().interval().multipliedBy(60)), config.stream().interval().multipliedBy(5),
           dev.penumbra.core.Priority.STANDARD, 0.8, 1, 8, 8L << 20, 1e-4, 10);
-      StreamController controller = new StreamController(new StreamPlanner(pc), stream, shadow, sampling,
-          Clock.systemUTC(), ledger, config.ledger().node());
+      StreamController controller = StreamController.builder(new StreamPlanner(pc), stream, shadow, sampling)
+          .name("stream/" + b.name()).clock(Clock.systemUTC()).ledger(ledger, config.ledger().node()).build();
       Handle h = new Handle(b.name(), rate, stream, shadow, controller);
       for (int p = 0; p < partitions; p++) {
         h.lastBusy[p] = stream.stats(p).busyNanos();
@@ -371,8 +382,7 @@ final class StreamCapability implements Capability {
       HorizonPlan first = plan.horizons().get(0);
       predicted += first.ratePoint() * plan.costSecondsPerRecord();
       upper += first.rateUpper() * plan.costSecondsPerRecord();
-      reserved += h.controller.reservation(p).flatMap(ledger::get).filter(Reservation::isLive)
-          .map(r -> r.amount().cpuMillis() / 1000.0).orElse(0.0);
+      reserved += h.controller.reserved(p).map(r -> r.amount().cpuMillis() / 1000.0).orElse(0.0);
       PartitionStats st = h.stream.stats(p);
       long busy = st.busyNanos() - h.lastBusy[p];
       h.lastBusy[p] = st.busyNanos();
@@ -426,6 +436,16 @@ final class StreamCapability implements Capability {
     o.put("interval", config.stream().interval().toString());
     o.put("scalings", h.controller.scalings());
     o.put("shortfalls", h.controller.shortfalls());
+    LoopStats ls = h.controller.stats();
+    ObjectNode guard = o.putObject("guard");
+    guard.put("acting", ls.guard().acting().label());
+    guard.put("baseline", ls.guard().baseline());
+    Json.num(guard, "penumbraCost", ls.guard().penumbraCost());
+    Json.num(guard, "baselineCost", ls.guard().baselineCost());
+    guard.put("switches", ls.guard().switches());
+    Json.num(o, "reservedPerUsed", ls.cpuReservedPerUsed());
+    Json.num(o, "shadowShare", h.controller.shadowShare());
+    Json.num(o, "shadowBudget", h.controller.shadowBudget());
     ArrayNode arr = o.putArray("partitions");
     for (int p = 0; p < h.stream.partitions(); p++) {
       ObjectNode n = arr.addObject();
@@ -450,8 +470,7 @@ final class StreamCapability implements Capability {
       } else {
         n.putNull("plannedWorkers");
       }
-      h.controller.reservation(p).flatMap(ledger::get).filter(Reservation::isLive)
-          .ifPresent(r -> n.set("reservation", Json.reservation(r)));
+      h.controller.reserved(p).ifPresent(r -> n.set("reservation", Json.reservation(r)));
     }
     return o;
   }
@@ -515,19 +534,7 @@ final class StreamCapability implements Capability {
     for (Handle h : all) {
       h.stream.close();
       h.shadow.close();
-      for (int p = 0; p < h.stream.partitions(); p++) {
-        h.controller.reservation(p).ifPresent(this::release);
-      }
-    }
-  }
-
-  private void release(long id) {
-    try {
-      if (ledger.get(id).map(Reservation::isLive).orElse(false)) {
-        ledger.release(id);
-      }
-    } catch (IllegalStateException | IllegalArgumentException e) {
-      // Ended meanwhile (lease expiry): nothing to release.
+      h.controller.close();
     }
   }
 }

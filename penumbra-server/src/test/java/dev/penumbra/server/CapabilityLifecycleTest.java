@@ -22,7 +22,7 @@ class CapabilityLifecycleTest {
           .status()).isEqualTo(202);
       ((StreamCapability) server.capability("stream").orElseThrow()).tickAll();
       assertThat(server.ledger().snapshot().reservations()).extracting(Reservation::owner)
-          .contains("stream/p0", "stream/p1");
+          .contains("stream/s/p0", "stream/s/p1");
       server.stopAdmitting();
       assertThat(post(server, "/v1/streams/s/records", "{\"records\": [{\"value\": \"c\"}]}").status())
           .isEqualTo(503);

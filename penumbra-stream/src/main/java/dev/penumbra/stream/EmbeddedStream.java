@@ -164,6 +164,11 @@ public final class EmbeddedStream implements AutoCloseable, ScalingTarget {
   }
 
   @Override
+  public long busyNanos(int partition) {
+    return stats(partition).busyNanos();
+  }
+
+  @Override
   public long backlog(int partition) {
     return stats(partition).backlog();
   }

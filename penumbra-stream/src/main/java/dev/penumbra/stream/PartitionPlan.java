@@ -1,5 +1,6 @@
 package dev.penumbra.stream;
 
+import dev.penumbra.core.Demand;
 import java.util.List;
 
 /**
@@ -13,10 +14,13 @@ import java.util.List;
  * @param costSecondsPerRecord the CPU seconds per record it assumed
  * @param model the model whose forecast it used, {@code borrowed:...} during cold start
  * @param lowConfidence true during cold start or while the model's interval is provisional
+ * @param demand what the partition needs now, as the loop reserves it: CPU for the point and for the upper bound
+ *     (the priority's quantile) of the highest rate within the lead plus draining the backlog within the lead, at
+ *     the target utilisation; memory for the workers that CPU runs
  */
 public record PartitionPlan(
     int partition, long timeMillis, int workers, List<HorizonPlan> horizons, double costSecondsPerRecord,
-    String model, boolean lowConfidence) {
+    String model, boolean lowConfidence, Demand demand) {
 
   public PartitionPlan {
     horizons = List.copyOf(horizons);

@@ -13,4 +13,9 @@ public interface ScalingTarget {
 
   /** Records accepted and not yet processed. */
   long backlog(int partition);
+
+  /** Time the partition's workers spent processing so far, in nanoseconds; -1 when the target does not know. */
+  default long busyNanos(int partition) {
+    return -1;
+  }
 }

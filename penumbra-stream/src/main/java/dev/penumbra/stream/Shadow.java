@@ -30,6 +30,7 @@ public final class Shadow implements AutoCloseable {
   private final java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
   private final com.sun.management.ThreadMXBean allocations;
   private volatile boolean closed;
+  private volatile double admitted = 1;
 
   private Shadow(String name, RecordProcessor processor, int capacity) {
     this.name = name;
@@ -64,12 +65,22 @@ public final class Shadow implements AutoCloseable {
     return name;
   }
 
-  /** Hands a sampled record to the shadow; false (and counted as dropped) when the buffer is full or closed. */
+  /**
+   * Hands a sampled record to the shadow; false (and counted as dropped) when the buffer is full or closed, or
+   * (counted as skipped) when the record falls outside the {@link #admit admitted share}. Every offered record
+   * is counted, so the arrival rate read from {@code offered} does not depend on what is processed.
+   */
   public boolean offer(StreamRecord record) {
     Counters c = counters(record.partition());
-    c.offered.incrementAndGet();
+    long n = c.offered.incrementAndGet();
     if (closed) {
       c.dropped.incrementAndGet();
+      return false;
+    }
+    double share = admitted;
+    // Every-nth within the partition's offered records: the same evenly spaced rule as Sampling.everyNth.
+    if (share < 1 && Math.floor(n * share) == Math.floor((n - 1) * share)) {
+      c.skipped.incrementAndGet();
       return false;
     }
     pending.incrementAndGet();
@@ -79,6 +90,22 @@ public final class Shadow implements AutoCloseable {
       return false;
     }
     return true;
+  }
+
+  /**
+   * The share of offered records the shadow processes, in (0, 1] (1 at start): how the owner of a shadow keeps
+   * its cost within a budget. The others are counted ({@link ShadowStats#skipped}) but not processed.
+   */
+  public void admit(double share) {
+    if (!(share > 0 && share <= 1)) {
+      throw new IllegalArgumentException("admitted share must be in (0, 1], was " + share);
+    }
+    admitted = share;
+  }
+
+  /** The share of offered records processed now. */
+  public double admitted() {
+    return admitted;
   }
 
   /** The partition's counters; an empty record for a partition never seen. */
@@ -168,13 +195,14 @@ public final class Shadow implements AutoCloseable {
     final AtomicLong offered = new AtomicLong();
     final AtomicLong processed = new AtomicLong();
     final AtomicLong dropped = new AtomicLong();
+    final AtomicLong skipped = new AtomicLong();
     final AtomicLong failed = new AtomicLong();
     final AtomicLong cpuNanos = new AtomicLong();
     final AtomicLong allocatedBytes = new AtomicLong();
 
     ShadowStats snapshot(int partition) {
       long p = processed.get();
-      return new ShadowStats(partition, offered.get(), p, dropped.get(), failed.get(), cpuNanos.get(),
+      return new ShadowStats(partition, offered.get(), p, dropped.get(), skipped.get(), failed.get(), cpuNanos.get(),
           allocatedBytes.get());
     }
   }

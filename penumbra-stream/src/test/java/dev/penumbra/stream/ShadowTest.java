@@ -77,7 +77,7 @@ class ShadowTest {
       // About 2 ms of busy-waiting each; CPU time is below wall time on a busy machine, so only a floor.
       assertThat(st.cpuSecondsPerRecord()).isGreaterThan(0.2e-3).isLessThan(0.05);
       assertThat(st.allocatedBytesPerRecord()).isGreaterThanOrEqualTo(128 * 1024).isLessThan(1 << 20);
-      assertThat(shadow.stats(7)).isEqualTo(new ShadowStats(7, 0, 0, 0, 0, 0, 0));
+      assertThat(shadow.stats(7)).isEqualTo(new ShadowStats(7, 0, 0, 0, 0, 0, 0, 0));
     }
   }
 

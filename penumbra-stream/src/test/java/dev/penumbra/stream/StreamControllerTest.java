@@ -44,12 +44,13 @@ class StreamControllerTest {
       // The planner measured a tiny cost (empty processing), so it needs few workers; check the rate it learnt.
       assertThat(p0.horizons().get(0).ratePoint()).isCloseTo(2000, org.assertj.core.data.Offset.offset(20.0));
       assertThat(plans.get(1).horizons().get(0).ratePoint()).isCloseTo(100, org.assertj.core.data.Offset.offset(2.0));
-      assertThat(stream.workers(0)).isEqualTo(p0.workers());
       long id = controller.reservation(0).orElseThrow();
       Reservation r = ledger.get(id).orElseThrow();
       assertThat(r.state()).isEqualTo(Reservation.State.ACTIVE);
       assertThat(r.owner()).isEqualTo("stream/p0");
-      assertThat(r.amount().cpuMillis()).isGreaterThanOrEqualTo(p0.workers() * 1000L);
+      // Sized by the forecast demand (at least its upper bound), and the workers are what the reservation runs.
+      assertThat(r.amount().cpuMillis()).isGreaterThanOrEqualTo(p0.demand().at(0.9).cpuMillis());
+      assertThat(stream.workers(0)).isEqualTo((int) Math.max(1, (r.amount().cpuMillis() + 999) / 1000));
     }
   }
 

@@ -38,6 +38,8 @@ final class Requests {
    * when {@code degradable} and the fallback degraded.
    */
   List<Object> take(TaskRun run, Units.Kind kind, int units, boolean degradable) {
+    // Close the loop's span at the use before this request: the step it makes is then measured as it happens.
+    observe(run);
     List<Taken> taken = new ArrayList<>(units);
     long t0 = System.nanoTime();
     boolean waited = false;
@@ -146,6 +148,9 @@ final class Requests {
       return;
     }
     Units u = run.units(kind);
+    if (held) {
+      observe(run);
+    }
     boolean ended;
     synchronized (run) {
       ended = run.ended;

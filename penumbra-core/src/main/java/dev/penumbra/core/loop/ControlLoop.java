@@ -42,9 +42,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * </ol>
  *
  * <p>Baseline guard scoring: over each span between two measurements, each rule pays {@link CostModel#cost} for
- * what it would have held against what was used; when use steps up, each rule also pays the shortfall of the part
- * of the step it did not hold ahead for the {@link Actuator#acquisitionLag() actuator's acquisition lag} (none
- * when the lag is zero).
+ * what it would have held against the measurement that closes the span; a step up in use measured at the instant
+ * it happens (a zero-length span, as event-driven capabilities report it) costs each rule the part of the step it
+ * did not hold ahead, for the {@link Actuator#acquisitionLag() actuator's acquisition lag} (none when it is zero).
  *
  * <p>The ledger is the bookkeeping under the loop; no capability reserves, resizes or releases in it itself.
  * Several loops may share one allocator (and so one ledger): each adjusts only its own grants. Thread-safe.
@@ -505,14 +505,20 @@ public final class ControlLoop<S> implements AutoCloseable {
       use = ResourceTime.of(g.accountedUse, seconds);
       score = baseline != null && seconds > 0 && g.ownCandidate() != null && g.baseCandidate() != null;
       if (score) {
-        ownCost = costs.cost(g.ownCandidate(), g.accountedUse, seconds, g.sla().priority());
-        baseCost = costs.cost(g.baseCandidate(), g.accountedUse, seconds, g.sla().priority());
-        // A step up in use that a rule did not hold ahead is short until the actuator delivers it.
-        double lag = actuator.acquisitionLag().toNanos() / 1e9;
-        if (lag > 0) {
-          Resources step = used.minusClamped(g.accountedUse);
-          ownCost += lagCost(step, used, g.ownCandidate(), lag, g);
-          baseCost += lagCost(step, used, g.baseCandidate(), lag, g);
+        // Scored on the measurement that closes the span (it covers the span): a reactive baseline sized from the
+        // previous measurement is thus judged on what came next, not on the value it was computed from.
+        ownCost = costs.cost(g.ownCandidate(), used, seconds, g.sla().priority());
+        baseCost = costs.cost(g.baseCandidate(), used, seconds, g.sla().priority());
+      }
+      // A step up measured at the instant it happens (no span to score it over) is short, for a rule that did not
+      // hold it ahead, until the actuator delivers it.
+      double lag = actuator.acquisitionLag().toNanos() / 1e9;
+      if (baseline != null && seconds == 0 && lag > 0 && g.ownCandidate() != null && g.baseCandidate() != null) {
+        Resources step = used.minusClamped(g.accountedUse);
+        if (!step.isZero()) {
+          ownCost = lagCost(step, used, g.ownCandidate(), lag, g);
+          baseCost = lagCost(step, used, g.baseCandidate(), lag, g);
+          score = true;
         }
       }
       g.accountedAt = now;

@@ -29,7 +29,7 @@ public final class Grant<S> {
 
   private final ControlLoop<S> loop;
   private final String owner;
-  private final S signal;
+  private volatile S signal;
   private final Sla sla;
   private final Ticket ticket;
   private final CompletableFuture<Grant<S>> placed = new CompletableFuture<>();
@@ -148,6 +148,19 @@ public final class Grant<S> {
     }
     demand = newDemand;
     loop.retarget(this, newDemand);
+  }
+
+  /**
+   * A newer prediction together with the newer signal it was made from, for long-lived work whose signal keeps
+   * changing (a stream partition's sampled rate): the baseline rule and the model's learning read the latest
+   * signal from then on; otherwise as {@link #target(Demand)}.
+   */
+  public void target(Demand newDemand, S newSignal) {
+    if (newSignal == null) {
+      throw new IllegalArgumentException("signal must not be null for grant of owner '" + owner + "'");
+    }
+    signal = newSignal;
+    target(newDemand);
   }
 
   /**

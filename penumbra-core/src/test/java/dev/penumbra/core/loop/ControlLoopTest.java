@@ -277,6 +277,8 @@ class ControlLoopTest {
         Grant<Demand> g = loop.reserve("w" + lagMillis + "-" + i, twoCores, Sla.of(Priority.STANDARD));
         g.observe(Resources.cpu(1000));
         clock.advance(Duration.ofSeconds(1));
+        // The span closes at the old level, then the step is measured the instant it happens.
+        g.observe(Resources.cpu(1000));
         g.observe(Resources.cpu(2000));
         clock.advance(Duration.ofSeconds(1));
         g.complete(Resources.cpu(2000));
@@ -305,5 +307,40 @@ class ControlLoopTest {
     assertThat(c.cost(Resources.ZERO, Resources.cpu(1000), 1, Priority.CRITICAL)).isCloseTo(100, within(1e-9));
     assertThat(c.cost(Resources.ZERO, Resources.cpu(1000), 1, Priority.BATCH)).isCloseTo(1, within(1e-9));
     assertThatThrownBy(() -> new CostModel(1, 1, 1, 1, 0.5, 1)).hasMessageContaining("criticalWeight");
+  }
+
+  @Test
+  void aReactiveBaselineIsScoredOnWhatCameNextAndLongLivedWorkRetargetsWithItsNewSignal() {
+    // The baseline holds the last measured use; the model's signal is the coming use (p99 1.5x: slack only).
+    Baseline<Long> reactive = new Baseline<>() {
+      @Override
+      public String name() {
+        return "reactive";
+      }
+
+      @Override
+      public Resources size(Long signal, Sla sla, Resources lastObserved) {
+        return lastObserved == null ? Resources.cpu(1000) : lastObserved;
+      }
+    };
+    ControlLoop<Long> loop = ControlLoop.builder("long", allocator, new Doubling()).clock(clock)
+        .baseline(reactive).guard(0.1, 5, 10).build();
+    Grant<Long> g = loop.reserve("p0", 1000L, Sla.of(Priority.STANDARD));
+    g.activate();
+    long[] uses = {1000, 400, 1600, 400, 1600, 400, 1600, 400, 1600, 400, 1600, 400, 1600};
+    for (int i = 0; i + 1 < uses.length; i++) {
+      // Measured over the span just ended, then the forecast of the next span with the signal it came from.
+      clock.advance(Duration.ofSeconds(1));
+      g.observe(Resources.cpu(uses[i]));
+      g.target(new Doubling().predict(uses[i + 1]), uses[i + 1]);
+      assertThat(g.signal()).isEqualTo(uses[i + 1]);
+    }
+    // Reactive is one step behind an alternating load: short by 1200 every other span, priced 10x.
+    LoopStats.Guard guard = loop.stats().guard();
+    assertThat(guard.scored()).isEqualTo(uses.length - 1);
+    assertThat(guard.baselineCost()).isGreaterThan(guard.penumbraCost());
+    assertThat(loop.acting()).isEqualTo(ControlLoop.Rule.PENUMBRA);
+    assertThatThrownBy(() -> g.target(new Doubling().predict(1L), null)).hasMessageContaining("signal");
+    g.release();
   }
 }

@@ -4,6 +4,7 @@ import dev.penumbra.core.ManualClock;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.ledger.Ledger;
+import dev.penumbra.core.loop.LoopStats;
 import dev.penumbra.stream.EmbeddedStream;
 import dev.penumbra.stream.PlannerConfig;
 import dev.penumbra.stream.Sampling;
@@ -22,9 +23,10 @@ import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
 /**
- * The stream scaling benchmark: replays arrival-rate traces, one per partition, and runs Penumbra's predictive
- * scaling, a reactive scaler (Flink autoscaler / DS2 style) and static provisioning at the window's mean and
- * peak side by side on the same arrivals. Then measures the shadow's overhead on a real embedded stream.
+ * The stream scaling benchmark: replays arrival-rate traces, one per partition, and runs Penumbra's stream loop
+ * ({@link StreamController}), a reactive scaler (Flink autoscaler / DS2 style), static provisioning at the
+ * window's mean and peak, and an oracle that knows the rate ahead side by side on the same arrivals, at one load
+ * level ({@link #run}) or several ({@link #sweep}). Then measures the shadow's overhead on a real embedded stream.
  *
  * <p>Time: a trace step of {@code stepMillis} lasts {@code stepMillis / speedup} in the run. Workers are
  * servers in that run time (a discrete-event simulation: two shared cores cannot host tens of CPU-bound
@@ -37,6 +39,9 @@ import java.util.function.Consumer;
  * offset {@code b} in [0, m] found by bisection so that the rates' peak is 4x their mean (capped at {@code m}, so
  * the shape above the mean is kept; a trace with a long plateau then gets less than 4x). {@code P} is the peak rate:
  * {@code peakWorkers / cost} records per second unless given.
+ *
+ * <p>About 500 lines: one replay drives five scalers in lockstep on the same arrivals, and splitting the loop
+ * would pass its shared state (arrivals, clocks, per-scaler partitions) between classes.
  */
 public final class StreamBenchmark {
 
@@ -125,8 +130,17 @@ public final class StreamBenchmark {
   public record Overhead(double samplingRate, double baselineRecordsPerSecond, double shadowRecordsPerSecond,
       double overhead, long sampled, long shadowProcessed, long shadowDropped) {}
 
+  /**
+   * Penumbra's loop at the end of the run: the rule its baseline guard let act, both rules' decayed costs, its
+   * reserved over used CPU-time, the shadow's CPU share as the loop measured and budgeted it, and the shadow's CPU
+   * over the primary's work over the whole run.
+   */
+  public record Loop(String acting, double penumbraCost, double baselineCost, long switches, double reservedPerUsed,
+      double shadowShareBudgeted, double shadowCost) {}
+
   public record Result(Options options, List<PartitionInfo> partitions, List<ScalerResult> scalers,
-      double measuredCostMicros, long shadowSampled, long shadowDropped, Overhead overhead, double wallSeconds) {
+      double measuredCostMicros, long shadowSampled, long shadowDropped, Overhead overhead, Loop loop,
+      double wallSeconds) {
 
     public ScalerResult scaler(String name) {
       return scalers.stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
@@ -137,6 +151,42 @@ public final class StreamBenchmark {
   public static final String REACTIVE = "reactive";
   public static final String STATIC_MEAN = "static-mean";
   public static final String STATIC_PEAK = "static-peak";
+  public static final String ORACLE = "oracle";
+  /** The oracle's planned utilisation: it knows the rate, not each record's weight or the Poisson arrivals. */
+  static final double ORACLE_UTILISATION = 0.9;
+
+  /** One load level of a sweep: the peak rate is {@code load} times what the nominal capacity serves. */
+  public record Level(double load, Result result) {}
+
+  /**
+   * Runs every scaler at each load level in {@code loads} (each > 0; 1 = the traces' peaks need exactly
+   * {@code peakWorkers} workers, the nominal capacity; 1.5 = half again more: overload): the same arrivals (same
+   * seed), the rates scaled. The shadow's overhead on a real stream does not depend on the level; it is measured
+   * once, with the first level.
+   */
+  public static List<Level> sweep(Options o, List<Double> loads, Consumer<String> progress)
+      throws InterruptedException {
+    if (loads == null || loads.isEmpty()) {
+      throw new IllegalArgumentException("at least one load level is needed");
+    }
+    double cost = o.costMicros() / 1e6;
+    double nominal = Double.isNaN(o.peakRate()) ? o.peakWorkers() / cost : o.peakRate();
+    List<Level> levels = new ArrayList<>();
+    for (int i = 0; i < loads.size(); i++) {
+      double load = loads.get(i);
+      if (!(load > 0 && Double.isFinite(load))) {
+        throw new IllegalArgumentException("load level must be > 0, was " + load);
+      }
+      Options at = new Options(o.partitions(), o.speedup(), o.durationSeconds(), o.warmupSeconds(), o.peakWorkers(),
+          load * nominal, o.costMicros(), o.startDelaySeconds(), o.samplingRate(), o.seed(),
+          i == 0 ? o.overheadRounds() : 0);
+      if (progress != null) {
+        progress.accept(String.format(Locale.ROOT, "stream bench: load %s (%d of %d)", load, i + 1, loads.size()));
+      }
+      levels.add(new Level(load, run(at, progress)));
+    }
+    return levels;
+  }
 
   public static Result run(Options o, Consumer<String> progress) throws InterruptedException {
     long wall0 = System.nanoTime();
@@ -170,7 +220,7 @@ public final class StreamBenchmark {
           Math.max(1, (int) Math.ceil(rx * cost - 1e-9))));
     }
 
-    String[] names = {PENUMBRA, REACTIVE, STATIC_MEAN, STATIC_PEAK};
+    String[] names = {PENUMBRA, REACTIVE, STATIC_MEAN, STATIC_PEAK, ORACLE};
     LatencyHistogram[] lat = new LatencyHistogram[names.length];
     SimPartition[][] sims = new SimPartition[names.length][n];
     for (int k = 0; k < names.length; k++) {
@@ -200,8 +250,9 @@ public final class StreamBenchmark {
         .withWorkers(1, maxWorkers)
         .withDefaultCostSeconds(cost);
     SimTarget target = new SimTarget(sims[0]);
-    StreamController controller = new StreamController(new StreamPlanner(pc), target, shadow, sampling, clock,
-        ledger, "bench");
+    StreamController controller = StreamController.builder(new StreamPlanner(pc), target, shadow, sampling)
+        .clock(clock).ledger(ledger, "bench")
+        .workerStartup(Duration.ofMillis(Math.round(o.startDelaySeconds() * 1000))).build();
     ReactiveScaler[] reactive = new ReactiveScaler[n];
     for (int p = 0; p < n; p++) {
       reactive[p] = new ReactiveScaler(new ReactiveScaler.Settings(10, 0.7, 0.3, pc.lead().toMillis() / 1e3, 5, 30,
@@ -214,6 +265,7 @@ public final class StreamBenchmark {
       nextArrival[p] = Double.NaN;
     }
     long[] stepOf = new long[n];
+    double primaryCpuSeconds = 0;
     int ticks = (int) Math.ceil(o.durationSeconds() / tick);
     long[] scalingsAtWarmup = new long[names.length];
     double[] workerSecondsAtWarmup = new double[names.length];
@@ -249,6 +301,7 @@ public final class StreamBenchmark {
           x += gap;
           int w = random.nextInt(101);
           double service = cost * (50 + w) / 100.0;
+          primaryCpuSeconds += service;
           for (int k = 0; k < names.length; k++) {
             sims[k][p].arrive(x, service);
           }
@@ -269,6 +322,8 @@ public final class StreamBenchmark {
       controller.tick();
       for (int p = 0; p < n; p++) {
         sims[1][p].scale(reactive[p].decide(end, sims[1][p]));
+        sims[4][p].scale(oracle(rates[p], o.partitions().get(p).stepMillis() / 1000.0 / o.speedup(), end,
+            o.startDelaySeconds() + tick, cost, sims[4][p].backlog(), maxWorkers));
       }
       if (Math.abs(end - o.warmupSeconds()) < tick / 2 || (o.warmupSeconds() == 0 && t == 1)) {
         for (int k = 0; k < names.length; k++) {
@@ -319,7 +374,11 @@ public final class StreamBenchmark {
       progress.accept("stream bench: measuring the shadow's overhead on a real embedded stream");
     }
     Overhead overhead = o.overheadRounds() == 0 ? null : measureOverhead(work, o.samplingRate(), o.overheadRounds());
+    LoopStats loop = controller.stats();
     return new Result(o, infos, results, measuredMicros, sampled, dropped, overhead,
+        new Loop(loop.guard().acting().label(), loop.guard().penumbraCost(), loop.guard().baselineCost(),
+            loop.guard().switches(), loop.cpuReservedPerUsed(), controller.shadowShare(),
+            processed == 0 ? Double.NaN : cpu / 1e9 / primaryCpuSeconds),
         (System.nanoTime() - wall0) / 1e9);
   }
 
@@ -372,6 +431,24 @@ public final class StreamBenchmark {
       stream.awaitIdle(Duration.ofMinutes(5));
       return records / ((System.nanoTime() - t0) / 1e9);
     }
+  }
+
+  /**
+   * The oracle scaler: it knows the trace's rate ahead. At {@code now} it runs what the highest rate from now until
+   * a worker asked for now would serve plus one tick ({@code reach}) needs at {@link #ORACLE_UTILISATION}, plus
+   * what drains the backlog within that reach: workers it asks for come in time, and it never holds capacity for a
+   * rise further away than that.
+   */
+  static int oracle(double[] rates, double stepSeconds, double now, double reach, double cost, long backlog,
+      int maxWorkers) {
+    int from = (int) Math.min(rates.length - 1, Math.floor(now / stepSeconds));
+    int to = (int) Math.min(rates.length - 1, Math.floor((now + reach) / stepSeconds));
+    double peak = 0;
+    for (int i = from; i <= to; i++) {
+      peak = Math.max(peak, rates[i]);
+    }
+    double need = (peak + backlog / Math.max(reach, 1e-9)) * cost / ORACLE_UTILISATION;
+    return (int) Math.max(1, Math.min(maxWorkers, Math.ceil(need - 1e-9)));
   }
 
   /**

@@ -22,10 +22,19 @@ public final class StreamReport {
   public static final double TARGET_P99_RATIO = 0.5;
   /** Shadow overhead on primary throughput at most this. */
   public static final double TARGET_OVERHEAD = 0.02;
+  /** The shadow's CPU at most this share of the primary's work on the replayed stream. */
+  public static final double TARGET_SHADOW_COST = 0.02;
 
-  /** The JSON document. */
+  /** The JSON document of one load level. */
   public record Json(JsonOptions options, List<PartitionInfo> partitions, Map<String, Scaler> scalers,
-      Shadow shadow, Map<String, Target> targets, double wallSeconds) {}
+      Shadow shadow, StreamBenchmark.Loop loop, Map<String, Double> oracleGapClosed, Map<String, Target> targets,
+      double wallSeconds) {}
+
+  /** The JSON document of a sweep: one entry per load level. */
+  public record SweepJson(List<LevelJson> levels) {}
+
+  /** One load level of the sweep. */
+  public record LevelJson(double load, Json result) {}
 
   /** The run's options in the JSON document. */
   public record JsonOptions(double speedup, double durationSeconds, double warmupSeconds, int peakWorkers,
@@ -49,6 +58,7 @@ public final class StreamReport {
     t.put("workerSecondsVsReactive", Target.atMost(rea.workerSeconds(), pen.workerSeconds()));
     long lost = r.scalers().stream().mapToLong(ScalerResult::lost).sum();
     t.put("recordsLost", Target.atMost(0, lost));
+    t.put("shadowCost", Target.atMost(TARGET_SHADOW_COST, r.loop().shadowCost()));
     if (r.overhead() != null) {
       t.put("shadowOverhead", Target.atMost(TARGET_OVERHEAD, r.overhead().overhead()));
     }
@@ -68,7 +78,58 @@ public final class StreamReport {
     Shadow shadow = new Shadow(r.shadowSampled(), r.shadowDropped(), r.measuredCostMicros(),
         oh == null ? null : oh.baselineRecordsPerSecond(), oh == null ? null : oh.shadowRecordsPerSecond(),
         oh == null ? null : oh.overhead());
-    return new Json(opts, r.partitions(), scalers, shadow, targets(r), r.wallSeconds());
+    return new Json(opts, r.partitions(), scalers, shadow, r.loop(), gapClosed(r), targets(r), r.wallSeconds());
+  }
+
+  public static SweepJson json(List<StreamBenchmark.Level> levels) {
+    List<LevelJson> out = new ArrayList<>();
+    for (StreamBenchmark.Level l : levels) {
+      out.add(new LevelJson(l.load(), json(l.result())));
+    }
+    return new SweepJson(out);
+  }
+
+  /**
+   * How much of the gap between the reactive scaler and the oracle Penumbra closes, per figure (p99 latency,
+   * worker-seconds): {@code (reactive - penumbra) / (reactive - oracle)}; 1 = as good as the oracle, 0 = no better
+   * than reactive, negative = worse; NaN when the oracle is no better than reactive on that figure.
+   */
+  public static Map<String, Double> gapClosed(Result r) {
+    ScalerResult pen = r.scaler(StreamBenchmark.PENUMBRA);
+    ScalerResult rea = r.scaler(StreamBenchmark.REACTIVE);
+    ScalerResult ora = r.scaler(StreamBenchmark.ORACLE);
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("p99", gap(rea.p99Millis(), pen.p99Millis(), ora.p99Millis()));
+    m.put("workerSeconds", gap(rea.workerSeconds(), pen.workerSeconds(), ora.workerSeconds()));
+    return m;
+  }
+
+  private static double gap(double reactive, double penumbra, double oracle) {
+    return reactive - oracle > 1e-9 ? (reactive - penumbra) / (reactive - oracle) : Double.NaN;
+  }
+
+  /** Every level's table, one after the other, then a summary line per level. */
+  public static void table(List<StreamBenchmark.Level> levels, PrintStream out) {
+    for (StreamBenchmark.Level l : levels) {
+      out.printf(Locale.ROOT, "=== load %s (peak rate %s x the nominal capacity)%n", fmt(l.load()), fmt(l.load()));
+      table(l.result(), out);
+      out.println();
+    }
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"load", "p99 pen/reactive", "worker-s pen/reactive", "p99 gap closed",
+        "worker-s gap closed", "acting rule", "shadow cost"});
+    for (StreamBenchmark.Level l : levels) {
+      Result r = l.result();
+      ScalerResult pen = r.scaler(StreamBenchmark.PENUMBRA);
+      ScalerResult rea = r.scaler(StreamBenchmark.REACTIVE);
+      Map<String, Double> g = gapClosed(r);
+      rows.add(new String[] {fmt(l.load()), String.format(Locale.ROOT, "%.2f", pen.p99Millis() / rea.p99Millis()),
+          String.format(Locale.ROOT, "%.2f", pen.workerSeconds() / rea.workerSeconds()), pct(g.get("p99")),
+          pct(g.get("workerSeconds")), r.loop().acting(), pct(r.loop().shadowCost())});
+    }
+    out.println("sweep summary");
+    out.print(Tables.aligned(rows));
+    out.flush();
   }
 
   public static void table(Result r, PrintStream out) {
@@ -110,6 +171,17 @@ public final class StreamReport {
         fmt1(ws.value()), fmt1(ws.target()), met(ws));
     Target lost = t.get("recordsLost");
     out.printf(Locale.ROOT, "target: no record lost: %d (%s)%n", (long) lost.value(), met(lost));
+    StreamBenchmark.Loop loop = r.loop();
+    out.printf(Locale.ROOT, "penumbra loop: acting rule %s (cost penumbra %.1f, reactive %.1f, %d switches), "
+        + "reserved/used CPU %.2f, shadow CPU %s of the primary's (budgeted share %s, budget %s)%n", loop.acting(),
+        loop.penumbraCost(), loop.baselineCost(), loop.switches(), loop.reservedPerUsed(), pct(loop.shadowCost()),
+        pct(loop.shadowShareBudgeted()), pct(TARGET_SHADOW_COST));
+    Map<String, Double> g = gapClosed(r);
+    out.printf(Locale.ROOT, "gap reactive -> oracle closed by penumbra: p99 %s, worker-seconds %s%n", pct(g.get("p99")),
+        pct(g.get("workerSeconds")));
+    Target sc = t.get("shadowCost");
+    out.printf(Locale.ROOT, "target: shadow CPU <= %s of the primary's: %s (%s)%n", pct(TARGET_SHADOW_COST),
+        pct(sc.value()), met(sc));
     if (r.overhead() != null) {
       Target oh = t.get("shadowOverhead");
       out.printf(Locale.ROOT, "target: shadow overhead <= %s: %s (%s)%n", pct(TARGET_OVERHEAD), pct(oh.value()),
@@ -132,7 +204,10 @@ public final class StreamReport {
     return String.format(Locale.ROOT, "%.1f", v);
   }
 
-  private static String pct(double v) {
+  private static String pct(Double v) {
+    if (v == null || v.isNaN()) {
+      return "n/a";
+    }
     return String.format(Locale.ROOT, "%.1f%%", v * 100);
   }
 }

@@ -27,7 +27,7 @@ class StreamBenchmarkTest {
     Options o = new Options(List.of(daily()), 3600, 48, 24, 4, Double.NaN, 200, 2, 0.02, 7, 0);
     Result r = StreamBenchmark.run(o, null);
     assertThat(r.scalers()).extracting(ScalerResult::name)
-        .containsExactly("penumbra", "reactive", "static-mean", "static-peak");
+        .containsExactly("penumbra", "reactive", "static-mean", "static-peak", "oracle");
     long records = r.scalers().get(0).records();
     assertThat(records).isGreaterThan(10_000);
     for (ScalerResult s : r.scalers()) {
@@ -59,6 +59,44 @@ class StreamBenchmarkTest {
     assertThat((100 - b) / (sum / taxiLike.length)).isCloseTo(4.0, org.assertj.core.data.Offset.offset(1e-6));
     assertThat(r.shadowSampled()).isPositive();
     assertThat(r.measuredCostMicros()).isGreaterThan(50);
+    // The oracle knows the rate ahead: far faster than the mean's static pool, cheaper than the peak's.
+    assertThat(r.scaler("oracle").p99Millis()).isLessThan(r.scaler("static-mean").p99Millis() / 10);
+    assertThat(r.scaler("oracle").workerSeconds()).isLessThan(peak.workerSeconds());
+    // Penumbra's loop: its guard names a rule; its shadow (a 2% sample, budget 2%) costs about 2% of the primary
+    // (more when this machine runs the calibrated work slower than calibrated).
+    assertThat(r.loop().acting()).isIn("penumbra", "baseline");
+    assertThat(r.loop().shadowCost()).isPositive().isLessThanOrEqualTo(0.02 * 2);
+    assertThat(r.loop().reservedPerUsed()).isGreaterThan(1);
+  }
+
+  @Test
+  void theOracleRunsWhatTheHighestRateWithinItsReachNeeds() {
+    double[] rates = {1000, 1000, 5000, 1000};
+    // 1 s steps, at t=0 reaching 1.5 s: steps 0..1 -> 1000/s x 1 ms / 0.9 = 2 workers.
+    assertThat(StreamBenchmark.oracle(rates, 1, 0, 1.5, 1e-3, 0, 64)).isEqualTo(2);
+    // Reaching 2 s sees the 5000/s step: 6 workers, capped at the maximum.
+    assertThat(StreamBenchmark.oracle(rates, 1, 0, 2, 1e-3, 0, 64)).isEqualTo(6);
+    assertThat(StreamBenchmark.oracle(rates, 1, 0, 2, 1e-3, 0, 4)).isEqualTo(4);
+    // A backlog of 900 records drained within the 1.5 s reach: + 600/s.
+    assertThat(StreamBenchmark.oracle(rates, 1, 0, 1.5, 1e-3, 900, 64)).isEqualTo(2);
+    assertThat(StreamBenchmark.oracle(rates, 1, 0, 1.5, 1e-3, 1500, 64)).isEqualTo(3);
+  }
+
+  @Test
+  void aSweepScalesTheRatesPerLevelAndWritesAnHtmlPage() throws Exception {
+    Options o = new Options(List.of(daily()), 3600, 30, 10, 4, Double.NaN, 200, 2, 0.02, 7, 0);
+    List<StreamBenchmark.Level> levels = StreamBenchmark.sweep(o, List.of(0.5, 1.5), null);
+    assertThat(levels).extracting(StreamBenchmark.Level::load).containsExactly(0.5, 1.5);
+    double low = levels.get(0).result().partitions().get(0).peakRate();
+    double high = levels.get(1).result().partitions().get(0).peakRate();
+    assertThat(high / low).isCloseTo(3, org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(levels.get(1).result().scaler("static-peak").workerSeconds())
+        .isGreaterThan(levels.get(0).result().scaler("static-peak").workerSeconds());
+    java.io.StringWriter w = new java.io.StringWriter();
+    StreamHtml.write(levels, w);
+    assertThat(w.toString()).contains("<svg").contains("p99 latency").contains("worker-seconds")
+        .contains("oracle").contains("<polyline").endsWith("</html>\n");
+    assertThatThrownBy(() -> StreamBenchmark.sweep(o, List.of(0.0), null)).hasMessageContaining("load level must be > 0");
   }
 
   @Test

@@ -1,0 +1,214 @@
+package dev.penumbra.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.penumbra.core.ManualClock;
+import dev.penumbra.core.Resources;
+import dev.penumbra.core.ledger.Ledger;
+import dev.penumbra.core.ledger.Reservation;
+import dev.penumbra.core.loop.ControlLoop;
+import dev.penumbra.core.loop.LoopStats;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The stream's control loop on a scripted target: the shadow's processing fails on purpose, so no CPU is
+ * measured and the planner uses its configured cost (1 ms per record) — every figure is deterministic.
+ */
+class StreamLoopTest {
+
+  static final class FakeTarget implements ScalingTarget {
+    final int[] workers;
+    final long[] backlog;
+    final long[] busy;
+
+    FakeTarget(int partitions, boolean knowsBusy) {
+      workers = new int[partitions];
+      backlog = new long[partitions];
+      busy = new long[partitions];
+      java.util.Arrays.fill(workers, 1);
+      java.util.Arrays.fill(busy, knowsBusy ? 0 : -1);
+    }
+
+    @Override
+    public int partitions() {
+      return workers.length;
+    }
+
+    @Override
+    public int workers(int partition) {
+      return workers[partition];
+    }
+
+    @Override
+    public void scale(int partition, int n) {
+      workers[partition] = n;
+    }
+
+    @Override
+    public long backlog(int partition) {
+      return backlog[partition];
+    }
+
+    @Override
+    public long busyNanos(int partition) {
+      return busy[partition];
+    }
+  }
+
+  final ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
+  final Ledger ledger = Ledger.inMemory(clock);
+  final Sampling sampling = Sampling.everyNth(0.01);
+  final PlannerConfig config = PlannerConfig.defaults().withLead(Duration.ofSeconds(2)).withTargetUtilisation(1.0)
+      .withWorkers(1, 16);
+
+  StreamLoopTest() {
+    ledger.addNode("n1", Resources.of(32_000, 64L << 30));
+  }
+
+  /** One interval: {@code rate} records per second offered to the shadow at the sampling rate, then a tick. */
+  void interval(StreamController c, Shadow shadow, int partition, int rate) throws InterruptedException {
+    for (int i = 0; i < rate * sampling.rate(); i++) {
+      shadow.offer(new StreamRecord(partition, "k" + i, null));
+    }
+    clock.advance(Duration.ofSeconds(1));
+    c.tick();
+  }
+
+  static Shadow failingShadow() {
+    return Shadow.start("s", r -> {
+      throw new IllegalStateException("not measured on purpose");
+    }, 100_000);
+  }
+
+  @Test
+  void scalesUpAtOnceAndDownOnlyAfterTheGracePeriod() throws Exception {
+    FakeTarget target = new FakeTarget(1, false);
+    try (Shadow shadow = failingShadow();
+        StreamController c = StreamController.builder(new StreamPlanner(config), target, shadow, sampling)
+            .clock(clock).ledger(ledger, "n1").grace(Duration.ofSeconds(10)).build()) {
+      for (int t = 0; t < 20; t++) {
+        interval(c, shadow, 0, 4000);
+      }
+      // 4000 records/s x 1 ms = 4 cores.
+      int high = target.workers(0);
+      assertThat(high).isGreaterThanOrEqualTo(4);
+      long scalingsAtHigh = c.scalings();
+      for (int t = 0; t < 5; t++) {
+        interval(c, shadow, 0, 500);
+      }
+      // The forecast fell, but the headroom has not been unused for the grace period yet.
+      assertThat(target.workers(0)).isEqualTo(high);
+      for (int t = 0; t < 40; t++) {
+        interval(c, shadow, 0, 500);
+      }
+      assertThat(target.workers(0)).isLessThan(high).isGreaterThanOrEqualTo(1);
+      // One step down per grace period at most, not a change every tick.
+      assertThat(c.scalings() - scalingsAtHigh).isBetween(1L, 5L);
+      Reservation r = c.reserved(0).orElseThrow();
+      assertThat(target.workers(0)).isEqualTo((int) Math.max(1, (r.amount().cpuMillis() + 999) / 1000));
+      // Kept alive: the lease runs three intervals from the last tick.
+      assertThat(r.leaseExpiry()).isEqualTo(clock.instant().plus(Duration.ofSeconds(3)));
+    }
+  }
+
+  @Test
+  void anIdleStreamReservesWhatItsForecastNeedsNotAWorkerPerPartition() throws Exception {
+    FakeTarget target = new FakeTarget(2, false);
+    try (Shadow shadow = failingShadow();
+        StreamController c = new StreamController(new StreamPlanner(config), target, shadow, sampling, clock, ledger,
+            "n1")) {
+      for (int t = 0; t < 20; t++) {
+        interval(c, shadow, 0, 100);
+        interval(c, shadow, 1, 0);
+      }
+      // 100 records/s x 1 ms = 0.1 core (x2 intervals: partition 1's tick is an idle second for partition 0).
+      assertThat(c.reserved(0).orElseThrow().amount().cpuMillis()).isBetween(50L, 400L);
+      assertThat(c.reserved(1).orElseThrow().amount().cpuMillis()).isLessThan(100L);
+      assertThat(target.workers(0)).isEqualTo(1);
+      assertThat(target.workers(1)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void theReactiveBaselineIsScoredBesideTheForecast() throws Exception {
+    FakeTarget target = new FakeTarget(1, false);
+    try (Shadow shadow = failingShadow();
+        StreamController c = new StreamController(new StreamPlanner(config), target, shadow, sampling, clock, ledger,
+            "n1")) {
+      for (int t = 0; t < 60; t++) {
+        interval(c, shadow, 0, t % 10 < 5 ? 3000 : 500);
+      }
+      LoopStats stats = c.stats();
+      assertThat(stats.loop()).isEqualTo("stream");
+      assertThat(stats.guard().baseline()).isEqualTo("reactive");
+      assertThat(stats.guard().scored()).isGreaterThan(50);
+      assertThat(stats.guard().penumbraCost()).isPositive();
+      assertThat(stats.guard().baselineCost()).isPositive();
+      assertThat(stats.guard().acting()).isIn(ControlLoop.Rule.PENUMBRA, ControlLoop.Rule.BASELINE);
+      assertThat(stats.cpuReservedPerUsed()).isGreaterThan(1);
+    }
+  }
+
+  @Test
+  void closingReleasesEveryPartitionsReservation() throws Exception {
+    FakeTarget target = new FakeTarget(2, false);
+    Shadow shadow = failingShadow();
+    StreamController c = new StreamController(new StreamPlanner(config), target, shadow, sampling, clock, ledger,
+        "n1");
+    interval(c, shadow, 0, 2000);
+    long id = c.reservation(0).orElseThrow();
+    c.close();
+    shadow.close();
+    assertThat(ledger.get(id).orElseThrow().state()).isEqualTo(Reservation.State.RELEASED);
+    assertThat(ledger.nodes().get(0).used()).isEqualTo(Resources.ZERO);
+  }
+
+  @Test
+  void keepsTheShadowWithinItsBudgetWithoutBiasingTheRate() throws Exception {
+    FakeTarget target = new FakeTarget(1, true);
+    Sampling half = Sampling.everyNth(0.5);
+    // The shadow burns about 1 ms of CPU per record; the primary is reported busy one core-second per interval.
+    try (Shadow shadow = Shadow.start("s", r -> {
+          long end = System.nanoTime() + 1_000_000;
+          while (System.nanoTime() < end) {
+            Thread.onSpinWait();
+          }
+        }, 100_000);
+        StreamController c = StreamController.builder(new StreamPlanner(config), target, shadow, half)
+            .clock(clock).ledger(ledger, "n1").build()) {
+      assertThat(shadow.admitted()).isEqualTo(0.04);
+      for (int t = 0; t < 40; t++) {
+        for (int i = 0; i < 200; i++) {
+          shadow.offer(new StreamRecord(0, "k" + i, null));
+        }
+        assertThat(shadow.awaitIdle(Duration.ofSeconds(30))).isTrue();
+        target.busy[0] += 1_000_000_000L;
+        clock.advance(Duration.ofSeconds(1));
+        c.tick();
+      }
+      assertThat(c.shadowShare()).isLessThanOrEqualTo(c.shadowBudget() * 1.5);
+      assertThat(shadow.stats(0).skipped()).isPositive();
+      assertThat(shadow.admitted()).isLessThan(1);
+      // Skipped records still count: 200 offered per second at a 50% sample is 400 records/s.
+      assertThat(c.lastPlan().get(0).horizons().get(0).ratePoint())
+          .isCloseTo(400, org.assertj.core.data.Offset.offset(1.0));
+    }
+  }
+
+  @Test
+  void badOptionsNameTheFieldAndTheValue() throws Exception {
+    FakeTarget target = new FakeTarget(1, false);
+    try (Shadow shadow = failingShadow()) {
+      var b = StreamController.builder(new StreamPlanner(config), target, shadow, sampling);
+      assertThatThrownBy(() -> b.shadowBudget(0)).hasMessage("shadowBudget must be in (0, 1], was 0.0");
+      assertThatThrownBy(() -> b.grace(Duration.ofSeconds(-1))).hasMessage("grace must be >= 0, was PT-1S");
+      assertThatThrownBy(() -> b.reactiveUtilisation(1.5))
+          .hasMessage("reactiveUtilisation must be in (0, 1], was 1.5");
+      assertThatThrownBy(() -> b.name(" ")).hasMessage("stream name must not be blank, was  ");
+      assertThatThrownBy(() -> shadow.admit(0)).hasMessage("admitted share must be in (0, 1], was 0.0");
+    }
+  }
+}
