@@ -5,7 +5,13 @@ import dev.penumbra.core.Priority;
 import dev.penumbra.eval.task.TaskBench;
 import dev.penumbra.eval.task.TaskBench.Result;
 import dev.penumbra.eval.task.TaskReport;
+import dev.penumbra.eval.task.TaskSweep;
+import dev.penumbra.eval.task.TaskSweepHtml;
 import java.io.PrintStream;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -71,6 +77,23 @@ final class BenchTaskCommand implements Callable<Integer> {
       description = "Length of each overhead run in seconds (1-600). Default: ${DEFAULT-VALUE}.")
   int overheadSeconds;
 
+  @Option(names = "--loads", paramLabel = "L,L,...", defaultValue = "0.25,0.5,1,1.5",
+      description = {"Load levels of the sweep on a node of fixed capacity (share of its memory the tasks running at",
+          "once need at their peaks; each in (0, 4]); 'none' skips the sweep. Default: ${DEFAULT-VALUE}."})
+  String loads;
+
+  @Option(names = "--sweep-tasks", paramLabel = "N", defaultValue = "150",
+      description = "Tasks per load level and mode in the sweep. Default: ${DEFAULT-VALUE}.")
+  int sweepTasks;
+
+  @Option(names = "--queue-timeout", paramLabel = "MS", defaultValue = "2000",
+      description = "In the sweep, how long a request waits for memory before it fails (0-3600000). Default: ${DEFAULT-VALUE}.")
+  int queueTimeout;
+
+  @Option(names = "--html", paramLabel = "FILE",
+      description = "Also write the sweep's plots (latency, throughput, reserved memory against load) to FILE.")
+  Path html;
+
   @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
       description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
   String format;
@@ -111,15 +134,56 @@ final class BenchTaskCommand implements Callable<Integer> {
     if (overheadSeconds < 1 || overheadSeconds > 600) {
       throw invalid("--overhead-seconds", Integer.toString(overheadSeconds), "must be in 1..600");
     }
+    List<Double> levels = parseLoads(loads);
+    if (sweepTasks < 1 || sweepTasks > 100_000) {
+      throw invalid("--sweep-tasks", Integer.toString(sweepTasks), "must be in 1..100000");
+    }
+    if (queueTimeout < 0 || queueTimeout > 3_600_000) {
+      throw invalid("--queue-timeout", Integer.toString(queueTimeout), "must be in 0..3600000");
+    }
+    if (html != null && levels.isEmpty()) {
+      throw invalid("--html", html.toString(), "needs a sweep; --loads is 'none'");
+    }
     // Fallbacks and hook failures are counted in the figures; their log lines would only interleave with them.
     ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("dev.penumbra.task")).setLevel(Level.ERROR);
     PrintStream err = System.err;
     TaskBench.Options o = new TaskBench.Options(tasks, warmup, concurrency, interval, grace, horizon, taskPriority,
         seed, overheadTasks, overheadSeconds);
     Result r = TaskBench.run(o, m -> err.println("bench task: " + m));
+    TaskSweep.Result sweep = null;
+    if (!levels.isEmpty()) {
+      sweep = TaskSweep.run(new TaskSweep.Options(levels, sweepTasks, interval, grace, horizon, taskPriority, seed,
+          queueTimeout), m -> err.println("bench task: " + m));
+      if (html != null) {
+        try (Writer w = Files.newBufferedWriter(html)) {
+          TaskSweepHtml.write(sweep, w);
+        }
+        err.println("bench task: plots written to " + html);
+      }
+    }
     double wall = (System.nanoTime() - start) / 1e9;
-    new TaskReport(r, wall).print(format, System.out);
+    new TaskReport(r, sweep, wall).print(format, System.out);
     return 0;
+  }
+
+  private List<Double> parseLoads(String text) {
+    if (text.trim().equals("none")) {
+      return List.of();
+    }
+    List<Double> out = new ArrayList<>();
+    for (String part : text.split(",")) {
+      double v;
+      try {
+        v = Double.parseDouble(part.trim());
+      } catch (NumberFormatException e) {
+        throw invalid("--loads", text, "'" + part.trim() + "' is not a number");
+      }
+      if (!(v > 0 && v <= 4)) {
+        throw invalid("--loads", text, "each level must be in (0, 4], was " + part.trim());
+      }
+      out.add(v);
+    }
+    return out;
   }
 
   private ParameterException invalid(String option, String value, String why) {

@@ -21,12 +21,15 @@ class BenchTaskCommandTest {
     assertThat(run("bench", "task", "--format", "csv").err()).contains("--format").contains("csv");
     assertThat(run("bench", "task", "--interval", "5000").err()).contains("--interval").contains("5000");
     assertThat(run("bench", "task", "--grace", "-1").err()).contains("--grace").contains("-1");
+    assertThat(run("bench", "task", "--loads", "0.5,x").err()).contains("--loads").contains("'x' is not a number");
+    assertThat(run("bench", "task", "--loads", "5").err()).contains("--loads").contains("(0, 4]");
+    assertThat(run("bench", "task", "--sweep-tasks", "0").err()).contains("--sweep-tasks").contains("'0'");
   }
 
   @Test
   void aSmallJsonRunPrintsOnlyJsonWithEveryModeAndTarget() throws Exception {
     CliRun r = run("bench", "task", "--tasks", "12", "--warmup", "6", "--concurrency", "4", "--overhead-tasks", "20",
-        "--overhead-seconds", "1", "--format", "json");
+        "--overhead-seconds", "1", "--loads", "0.5,1.5", "--sweep-tasks", "9", "--format", "json");
     assertThat(r.code()).isEqualTo(0);
     JsonNode root = new ObjectMapper().readTree(r.out());
     assertThat(root.get("modes").fieldNames()).toIterable().containsExactly("penumbra", "reactive", "static");
@@ -40,5 +43,9 @@ class BenchTaskCommandTest {
     assertThat(root.get("targets").fieldNames()).toIterable().contains("p99LatencyToReactive",
         "reservedMemoryToReactive", "shadowOverheadShareOfCore", "modelStepMicros");
     assertThat(r.err()).contains("bench task: penumbra");
+    JsonNode sweep = root.get("sweep");
+    assertThat(sweep.get("points")).hasSize(6);
+    assertThat(sweep.get("targets").fieldNames()).toIterable().contains("p99ToGrantOnRequestAtLoad0p5",
+        "contendedP99ToGrantOnRequestAtLoad1p5");
   }
 }

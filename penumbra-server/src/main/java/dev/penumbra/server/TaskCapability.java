@@ -7,6 +7,7 @@ import dev.penumbra.core.Resources;
 import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.core.ledger.Ledger;
 import dev.penumbra.core.ledger.Reservation;
+import dev.penumbra.core.loop.ControlLoop;
 import dev.penumbra.task.MemoryLease;
 import dev.penumbra.task.ResourceUnavailableException;
 import dev.penumbra.task.Signal;
@@ -18,6 +19,7 @@ import dev.penumbra.task.TaskSpec;
 import dev.penumbra.task.TaskStats;
 import io.javalin.http.HandlerType;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -125,8 +127,27 @@ final class TaskCapability implements Capability {
     counter(registry, "penumbra.task.misses", "Resource requests that waited for a grant", TaskStats::misses);
     counter(registry, "penumbra.task.warmed", "Warm reservations made", TaskStats::warmed);
     counter(registry, "penumbra.task.warm.used", "Warm reservations that became active", TaskStats::warmUsed);
-    counter(registry, "penumbra.task.grace.releases", "Reservations released unused after the grace period",
+    counter(registry, "penumbra.task.grace.releases", "Headroom reclaimed by the loop's adjuster after the grace period",
         TaskStats::graceReleases);
+    // The task loop's baseline guard: which rule acts and the running cost of both on the same measured use.
+    Gauge.builder("penumbra.loop.acting.baseline", executor,
+            e -> e.loopStats().guard().acting() == ControlLoop.Rule.BASELINE ? 1 : 0)
+        .description("1 while the loop acts on its baseline rule (grant on request), 0 while on Penumbra's forecast")
+        .tag("capability", NAME).register(registry);
+    for (ControlLoop.Rule rule : ControlLoop.Rule.values()) {
+      Gauge.builder("penumbra.loop.cost", executor, e -> rule == ControlLoop.Rule.PENUMBRA
+              ? e.loopStats().guard().penumbraCost() : e.loopStats().guard().baselineCost())
+          .description("Decayed cost of a rule on the loop's measured use (slack, shortfall, grant waits)")
+          .tags("capability", NAME, "rule", rule.label()).register(registry);
+    }
+    FunctionCounter.builder("penumbra.loop.reserved.memory.byte.seconds", executor,
+            e -> e.loopStats().reserved().memoryByteSeconds())
+        .description("Memory the loop's reservations held, integrated over time").tag("capability", NAME)
+        .register(registry);
+    FunctionCounter.builder("penumbra.loop.used.memory.byte.seconds", executor,
+            e -> e.loopStats().used().memoryByteSeconds())
+        .description("Memory the work was measured to use, integrated over time").tag("capability", NAME)
+        .register(registry);
   }
 
   private void counter(MeterRegistry registry, String name, String description, ToDoubleFunction<TaskStats> f) {

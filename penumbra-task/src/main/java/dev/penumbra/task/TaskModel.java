@@ -6,6 +6,7 @@ import dev.penumbra.core.Resources;
 import dev.penumbra.core.feedback.ErrorTracker;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.TreeMap;
 
 /**
  * The behavioural model of one running task: for every {@link Signal}, a forecast of the most it will need
@@ -30,11 +31,14 @@ import java.util.Arrays;
  * own behaviour within two or three samples. Without a profile (no finished task of the type yet) the weight
  * is 1; before real time has erred once it is 0.
  *
- * <p>Upper bound: {@code point + z * 1.25 * (w*eR + (1-w)*max(eT, profile deviation))} where {@code z} is the
- * priority's normal quantile (critical 2.33, standard 1.28, batch 0) and 1.25 turns a mean absolute deviation
- * into a standard deviation. Every forecast is scored: the point and upper made at {@code t} are compared with
- * the first sample at or after {@code t + horizon} and recorded in the {@link ErrorTracker} under
- * {@code task:<type>/<signal>}.
+ * <p>Uncertainty is the core's one mechanism, residual quantiles: every forecast is scored — the point made at
+ * {@code t} is compared with the first sample at or after {@code t + horizon} — and the residual (actual - point)
+ * joins the type's window in its {@link TaskProfile}; the bound at quantile {@code q} is the point plus the
+ * q-quantile of those residuals ({@link TaskProfile#band}). While a type has fewer than
+ * {@value TaskProfile#MIN_RESIDUALS} residuals of a signal, the band is twice the blended mean absolute error
+ * {@code w*eR + (1-w)*max(eT, profile deviation)} and the {@link Demand} is flagged low-confidence. The
+ * priority picks the level of {@link #upper}: critical 0.99, standard 0.9, batch 0.5 (the point). Forecasts are
+ * also recorded in the {@link ErrorTracker} under {@code task:<type>/<signal>}.
  *
  * <p>Not thread-safe: one model per task, fed by one thread (the sampler). {@link #observe} and
  * {@link #forecast} do not allocate.
@@ -46,10 +50,14 @@ public final class TaskModel {
   static final double ERROR_WEIGHT = 0.5;
   /** Share of the expected value the type may miss by (beside twice its deviation) before it counts as wrong. */
   static final double TOLERANCE = 0.05;
+  /** Band while a type has too few residuals, as a multiple of the blended mean absolute error. */
+  static final double COLD_BAND = 2;
+  /** The quantile levels a {@link #demand} carries. */
+  static final double[] LEVELS = {0.9, 0.99};
 
   private final TaskProfile profile;
   private final long horizonMillis;
-  private final double z;
+  private final double level;
   private final ErrorTracker tracker;
   private final String[] names;
 
@@ -67,7 +75,13 @@ public final class TaskModel {
   private static final int SPREAD = 10 * Signal.COUNT;
   private static final int PENDING_POINT = 11 * Signal.COUNT;
   private static final int PENDING_UPPER = 12 * Signal.COUNT;
-  private final double[] st = new double[13 * Signal.COUNT];
+  /** The blended mean absolute error of the last forecast, the cold-start band's base. */
+  private static final int ERROR = 13 * Signal.COUNT;
+  /** Residual quantile bands at the model's level (NaN: too few residuals); scratch of residuals to record. */
+  private static final int BAND = 14 * Signal.COUNT;
+  private static final int RESIDUAL = 15 * Signal.COUNT;
+  private final double[] st = new double[16 * Signal.COUNT];
+  private boolean cold = true;
   private long pendingAt = Long.MIN_VALUE;
   private long lastTime = Long.MIN_VALUE;
   private long lastElapsed;
@@ -82,7 +96,7 @@ public final class TaskModel {
   /**
    * @param profile the profile of the task's type
    * @param horizon how far ahead to forecast (1 ms .. 1 h): at least the time warming takes
-   * @param priority picks the quantile of the upper bound
+   * @param priority picks the quantile level of {@link #upper}
    * @param tracker where forecasts are scored, or null
    */
   public TaskModel(TaskProfile profile, Duration horizon, Priority priority, ErrorTracker tracker) {
@@ -97,11 +111,7 @@ public final class TaskModel {
     }
     this.profile = profile;
     this.horizonMillis = horizon.toMillis();
-    this.z = switch (priority) {
-      case CRITICAL -> 2.326;
-      case STANDARD -> 1.2816;
-      case BATCH -> 0;
-    };
+    this.level = priority.quantile();
     this.tracker = tracker;
     this.names = new String[Signal.COUNT];
     for (Signal s : Signal.ALL) {
@@ -142,8 +152,11 @@ public final class TaskModel {
     long dt = observations == 0 ? 0 : timeMillis - lastTime;
     for (int s = 0; s < Signal.COUNT; s++) {
       double x = values[s];
-      if (score && tracker != null) {
-        tracker.record(names[s], st[PENDING_POINT + s], st[PENDING_UPPER + s], x);
+      if (score) {
+        st[RESIDUAL + s] = x - st[PENDING_POINT + s];
+        if (tracker != null) {
+          tracker.record(names[s], st[PENDING_POINT + s], st[PENDING_UPPER + s], x);
+        }
       }
       if (observations == 0) {
         st[LEVEL + s] = x;
@@ -165,6 +178,9 @@ public final class TaskModel {
         st[TOLERANCE_AT + s] = 2 * profile.deviation(Signal.ALL[s], elapsedMillis) + TOLERANCE * expected;
       }
       st[LAST + s] = x;
+    }
+    if (score) {
+      profile.residuals(st, RESIDUAL);
     }
     if (observations > 0) {
       realErred = true;
@@ -190,14 +206,31 @@ public final class TaskModel {
 
   /** Computes the forecast for the window {@code [now, now + horizon]} from the samples so far. */
   public void forecast() {
-    boolean typed = profile.window(lastElapsed, lastElapsed + horizonMillis, st, PEAK, SPREAD);
+    forecast(horizonMillis);
+  }
+
+  /**
+   * Computes the forecast for the window {@code [now, now + max(horizon, leadMillis)]}: the executor reserves at
+   * least as far ahead as a grant on request would take to arrive (its measured acquisition lag), which on a
+   * contended node is longer than the horizon. Scoring stays at the horizon.
+   */
+  void forecast(long leadMillis) {
+    long window = Math.max(horizonMillis, leadMillis);
+    boolean typed = profile.window(lastElapsed, lastElapsed + window, st, PEAK, SPREAD);
+    profile.bands(level > 0.5 ? level : 0.9, st, BAND);
+    cold = false;
+    for (int s = 0; s < Signal.COUNT; s++) {
+      cold |= Double.isNaN(st[BAND + s]);
+    }
     for (int s = 0; s < Signal.COUNT; s++) {
       double real = observations == 0 ? 0 : Math.max(0, Math.max(st[LEVEL + s], st[LEVEL + s] + st[SLOPE + s] * horizonMillis));
-      double w = typed ? st[WEIGHT + s] : 1;
+      // Before its first sample a task is its type: the type's forecast is all there is.
+      double w = typed ? (observations == 0 ? 0 : st[WEIGHT + s]) : 1;
       double p = typed ? w * real + (1 - w) * st[PEAK + s] : real;
       double err = w * st[REAL_ERROR + s] + (typed ? (1 - w) * Math.max(st[TYPE_ERROR + s], st[SPREAD + s]) : 0);
       st[POINT + s] = p;
-      st[UPPER + s] = p + z * 1.25 * err;
+      st[ERROR + s] = err;
+      st[UPPER + s] = p + (level <= 0.5 ? 0 : bandOf(st[BAND + s], s));
     }
     if (pendingAt == Long.MIN_VALUE && observations > 0) {
       pendingAt = lastTime + horizonMillis;
@@ -206,12 +239,37 @@ public final class TaskModel {
     }
   }
 
+  /** The band above the point of signal {@code s} at quantile {@code q}: residual quantile, or the cold band. */
+  private double band(int s, double q) {
+    if (q <= 0.5) {
+      return 0;
+    }
+    if (q == level) {
+      return bandOf(st[BAND + s], s);
+    }
+    return bandOf(profile.band(Signal.ALL[s], q), s);
+  }
+
+  private double bandOf(double residualQuantile, int s) {
+    return Double.isNaN(residualQuantile) ? COLD_BAND * st[ERROR + s] : residualQuantile;
+  }
+
+  /** True while some signal's band at the last forecast was the cold-start one (too few residuals of the type). */
+  boolean isCold() {
+    return cold;
+  }
+
+  /** The bound of {@code s} at quantile {@code level} from the last {@link #forecast()} (the point up to 0.5). */
+  double bound(Signal s, double level) {
+    return st[POINT + s.ordinal()] + band(s.ordinal(), level);
+  }
+
   /** The point forecast of {@code s} from the last {@link #forecast()}. */
   public double point(Signal s) {
     return st[POINT + s.ordinal()];
   }
 
-  /** The upper bound of {@code s} at the priority's quantile from the last {@link #forecast()}. */
+  /** The bound of {@code s} at the priority's quantile level from the last {@link #forecast()}. */
   public double upper(Signal s) {
     return st[UPPER + s.ordinal()];
   }
@@ -239,16 +297,20 @@ public final class TaskModel {
   }
 
   /**
-   * The last forecast as a {@link Demand}: CPU is the larger of the measured CPU and the worker threads (1000
-   * millicores each), memory and IO as forecast; the upper amounts at the priority's quantile level.
+   * The last forecast as a {@link Demand} — the one shape of a prediction with uncertainty: the point and the
+   * bounds at {@link #LEVELS}, each the point plus that quantile of the type's residuals. CPU is the larger of
+   * the measured CPU and the worker threads (1000 millicores each); memory and IO as forecast.
    */
-  public Demand demand(Priority priority) {
-    Resources p = resources(st, POINT);
-    Resources u = resources(st, UPPER);
-    if (priority == Priority.BATCH) {
-      return Demand.exact(p, "task-model");
+  public Demand demand() {
+    TreeMap<Double, Resources> q = new TreeMap<>();
+    double[] at = new double[Signal.COUNT];
+    for (double l : LEVELS) {
+      for (int s = 0; s < Signal.COUNT; s++) {
+        at[s] = st[POINT + s] + band(s, l);
+      }
+      q.put(l, resources(at, 0));
     }
-    return Demand.of(p, priority.quantile(), u, "task-model", observations < 2 && profile.tasks() == 0);
+    return new Demand(resources(st, POINT), q, "task-model", isCold());
   }
 
   private static Resources resources(double[] v, int at) {

@@ -1,5 +1,6 @@
 package dev.penumbra.task;
 
+import dev.penumbra.core.forecast.SortedWindow;
 import java.time.Duration;
 import java.util.Arrays;
 
@@ -9,7 +10,9 @@ import java.util.Arrays;
  * the mean absolute deviation from it. A task that ended before a bucket counts 0 there (it needed nothing).
  *
  * <p>The mean is the plain average of the first 5 tasks, then an exponential average with weight 0.2 for the
- * newest, so the profile follows a type whose behaviour drifts. Thread-safe: {@link #record} (at task end)
+ * newest, so the profile follows a type whose behaviour drifts. It also keeps, per signal, the residuals of the
+ * forecasts made for its tasks, the core's one uncertainty mechanism ({@link SortedWindow}): a forecast's band at
+ * a quantile level is that quantile of the residuals. Thread-safe: {@link #record} (at task end)
  * publishes a new immutable table; readers (the sampler) never lock.
  */
 public final class TaskProfile {
@@ -18,8 +21,15 @@ public final class TaskProfile {
   public static final int MAX_BUCKETS = 256;
   static final double MIN_WEIGHT = 0.2;
 
+  /** Residuals kept per signal (as the core forecasters keep theirs). */
+  static final int RESIDUAL_WINDOW = 200;
+  /** Residuals a signal needs before its quantiles bound a forecast (as in the core forecasters). */
+  static final int MIN_RESIDUALS = 20;
+
   private final String type;
   private final long bucketMillis;
+  /** Per signal: residuals (actual - point) of the forecasts of tasks of this type, guarded by this. */
+  private final SortedWindow[] residuals = new SortedWindow[Signal.COUNT];
   private volatile Table table = new Table(0, 0, new double[0], new double[0]);
 
   /** Per-bucket means and deviations, signal-major within a bucket: index = bucket * COUNT + signal. */
@@ -38,6 +48,46 @@ public final class TaskProfile {
     }
     this.type = type;
     this.bucketMillis = bucket.toMillis();
+    for (int s = 0; s < Signal.COUNT; s++) {
+      residuals[s] = new SortedWindow(RESIDUAL_WINDOW);
+    }
+  }
+
+  /** Records the residual (actual - point) of a forecast of {@code signal} made for a task of this type. */
+  synchronized void residual(Signal signal, double residual) {
+    residuals[signal.ordinal()].add(residual);
+  }
+
+  /** Records one residual per signal (ordinal order, from {@code offset}): one lock for a whole sample. */
+  synchronized void residuals(double[] r, int offset) {
+    for (int s = 0; s < Signal.COUNT; s++) {
+      residuals[s].add(r[offset + s]);
+    }
+  }
+
+  /**
+   * Writes {@link #band} at {@code level} of every signal into {@code out} from {@code offset} (NaN where too few
+   * residuals are known); one lock for a whole forecast.
+   */
+  synchronized void bands(double level, double[] out, int offset) {
+    for (int s = 0; s < Signal.COUNT; s++) {
+      SortedWindow w = residuals[s];
+      out[offset + s] = w.size() < MIN_RESIDUALS ? Double.NaN : Math.max(0, w.quantile(level));
+    }
+  }
+
+  /** Residuals of {@code signal} recorded so far (at most {@value #RESIDUAL_WINDOW}). */
+  public synchronized int residuals(Signal signal) {
+    return residuals[signal.ordinal()].size();
+  }
+
+  /**
+   * The band above a point forecast of {@code signal} at quantile {@code level}: the empirical quantile of the
+   * type's recent residuals (never negative), or NaN while fewer than {@value #MIN_RESIDUALS} are known.
+   */
+  public synchronized double band(Signal signal, double level) {
+    SortedWindow w = residuals[signal.ordinal()];
+    return w.size() < MIN_RESIDUALS ? Double.NaN : Math.max(0, w.quantile(level));
   }
 
   public String type() {

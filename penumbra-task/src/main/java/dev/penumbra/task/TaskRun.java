@@ -1,8 +1,6 @@
 package dev.penumbra.task;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -18,14 +16,14 @@ final class TaskRun {
   final CompletableFuture<TaskResult> future = new CompletableFuture<>();
 
   // Guarded by this.
-  final List<Piece> pieces = new ArrayList<>();
-  long baseReservation = -1;
-  /**
-   * Per {@link Piece.Kind}: the units owned when a warm piece of that kind was released unused after the grace
-   * period. Warming again needs a forecast above it (the need must have grown), so a forecast that keeps
-   * overshooting does not warm, release and warm again; the task taking units of that kind clears it.
-   */
-  final int[] warmFloor = new int[Piece.Kind.values().length];
+  final Units memory = new Units(Units.Kind.MEMORY);
+  final Units threads = new Units(Units.Kind.THREAD);
+  /** The task's passage through the executor's control loop (set at admission). */
+  volatile dev.penumbra.core.loop.Grant<TaskRun> grant;
+  /** A prefetch hook of this task threw: it is not warmed again. */
+  volatile boolean warmFailed;
+  /** The pool could not give back units the ledger no longer holds (they were in use): repaired by the sampler. */
+  volatile boolean deficit;
   boolean ended;
   long stallNanos;
   int hits;
@@ -34,10 +32,14 @@ final class TaskRun {
   // Written under the monitor, read by the sampler without it.
   volatile long heldBytes;
   volatile int heldThreads;
-  volatile int extras;
   volatile boolean progressed;
   final AtomicLong ioBytes = new AtomicLong();
   final AtomicLong workerCpuNanos = new AtomicLong();
+
+  /** What the last target handed to the loop was made of (sampler only): unchanged, it is not handed again. */
+  double targetedBytes = -1;
+  double targetedThreads = -1;
+  long targetedHeld = -1;
 
   /** Bounds of the last forecast; a run holding more is sampled at the next tick. Written by the sampler. */
   volatile double upperBytes;
@@ -95,33 +97,7 @@ final class TaskRun {
     return Arrays.copyOf(peaks, peakBuckets * Signal.COUNT);
   }
 
-  /** Units of {@code kind} in live pieces (warm ones still being filled included). */
-  int owned(Piece.Kind kind) {
-    int n = 0;
-    for (Piece p : pieces) {
-      if (p.kind == kind && !p.released) {
-        n += p.units;
-      }
-    }
-    return n;
-  }
-
-  boolean filling(Piece.Kind kind) {
-    for (Piece p : pieces) {
-      if (p.kind == kind && !p.released && !p.isReady()) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** A live piece of {@code kind} with units nobody has started to allocate, or null. */
-  Piece unfilled(Piece.Kind kind) {
-    for (Piece p : pieces) {
-      if (p.kind == kind && !p.released && p.unfilled > 0) {
-        return p;
-      }
-    }
-    return null;
+  Units units(Units.Kind kind) {
+    return kind == Units.Kind.MEMORY ? memory : threads;
   }
 }

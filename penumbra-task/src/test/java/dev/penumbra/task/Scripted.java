@@ -57,6 +57,7 @@ final class Scripted {
             .horizon(Duration.ofMillis(50))
             .bucket(Duration.ofMillis(10))
             .grace(Duration.ofMillis(200))
+            .warmAbove(Duration.ZERO)
             .blockSize(MIB))
         .build();
   }
@@ -93,8 +94,13 @@ final class Scripted {
     return ledger.snapshot().reservations().stream().filter(r -> r.owner().equals(owner)).toList();
   }
 
-  long warmBytes(String owner) {
-    return live(owner).stream().filter(r -> r.state() == Reservation.State.WARM)
-        .mapToLong(r -> r.amount().memoryBytes()).sum();
+  /** Memory the run's reservation holds beyond what the task has taken: warmed ahead of need. */
+  long warmBytes(TaskRun run) {
+    long reserved = live(run.id).stream().mapToLong(r -> r.amount().memoryBytes()).sum();
+    long used;
+    synchronized (run) {
+      used = (long) run.memory.inUse * MIB;
+    }
+    return reserved - used;
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.penumbra.core.Demand;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.feedback.ErrorTracker;
 import java.time.Duration;
@@ -69,6 +70,34 @@ class TaskModelTest {
     // At 60 ms the window [60, 110] holds the step at 100 ms; real time alone would say 0.
     assertThat(m.point(Signal.MEMORY)).isEqualTo(100);
     assertThat(m.upper(Signal.MEMORY)).isGreaterThanOrEqualTo(100);
+  }
+
+  @Test
+  void theBandIsTheTypesResidualQuantileAndTheDemandCarriesIt() {
+    TaskProfile p = new TaskProfile("band", Duration.ofMillis(10));
+    TaskModel m = new TaskModel(p, Duration.ofMillis(50), Priority.STANDARD);
+    for (long t = 0; t <= 50; t += 10) {
+      m.observe(t, t, memory(50));
+      m.forecast();
+    }
+    // Too few residuals of the type: a cold band, flagged in the demand.
+    assertThat(m.demand().lowConfidence()).isTrue();
+    for (Signal s : Signal.values()) {
+      for (int i = 0; i < 100; i++) {
+        p.residual(s, i);
+      }
+    }
+    m.observe(60, 60, memory(50));
+    m.forecast();
+    double point = m.point(Signal.MEMORY);
+    assertThat(point).isCloseTo(50, within(0.5));
+    // Standard priority bounds at 0.9: the ceil(0.9 * 101) = 91st smallest residual of 0..99 and more.
+    assertThat(m.upper(Signal.MEMORY) - point).isCloseTo(90, within(1.0));
+    Demand d = m.demand();
+    assertThat(d.lowConfidence()).isFalse();
+    assertThat(d.at(0.99).memoryBytes()).isEqualTo((long) Math.ceil(point + 99));
+    assertThat(d.at(0.9).memoryBytes()).isLessThan(d.at(0.99).memoryBytes());
+    assertThat(p.band(Signal.MEMORY, 0.9)).isEqualTo(90);
   }
 
   @Test

@@ -6,19 +6,28 @@ import java.util.Arrays;
  * The last {@code capacity} values in arrival order and, alongside, the same values kept sorted, so that a
  * quantile is an index lookup. Each add costs two binary searches and two array shifts of at most
  * {@code capacity} elements, with no allocation.
+ *
+ * <p>This is the one uncertainty mechanism of the product: forecasters keep their residuals (actual - point) in
+ * it and bound a forecast at {@code level} by the point plus {@link #quantile}; models outside this package (the
+ * task model) use the same window so every "upper quantile" means the same thing. Not thread-safe.
  */
-final class SortedWindow {
+public final class SortedWindow {
   private final double[] ring;
   private final double[] sorted;
   private int next;
   private int size;
 
-  SortedWindow(int capacity) {
+  /** A window of the last {@code capacity} values (>= 1). */
+  public SortedWindow(int capacity) {
+    if (capacity < 1) {
+      throw new IllegalArgumentException("capacity must be >= 1, was " + capacity);
+    }
     ring = new double[capacity];
     sorted = new double[capacity];
   }
 
-  void add(double x) {
+  /** Adds a value (callers pass finite ones), dropping the oldest when full. */
+  public void add(double x) {
     if (size == ring.length) {
       double old = ring[next];
       int at = Arrays.binarySearch(sorted, 0, size, old);
@@ -36,7 +45,8 @@ final class SortedWindow {
     size++;
   }
 
-  int size() {
+  /** Values held (at most the capacity). */
+  public int size() {
     return size;
   }
 
@@ -45,7 +55,7 @@ final class SortedWindow {
    * (the split-conformal rule, so that a new value falls below it with probability >= level), capped at the
    * largest value.
    */
-  double quantile(double level) {
+  public double quantile(double level) {
     if (size == 0) {
       return 0;
     }

@@ -41,6 +41,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *       widens a model's headroom while it overruns more than its priority tolerates) and into the model.
  * </ol>
  *
+ * <p>Baseline guard scoring: over each span between two measurements, each rule pays {@link CostModel#cost} for
+ * what it would have held against the measurement that closes the span; a step up in use measured at the instant
+ * it happens (a zero-length span, as event-driven capabilities report it) costs each rule the part of the step it
+ * did not hold ahead, for the {@link Actuator#acquisitionLag() actuator's acquisition lag} (none when it is zero).
+ *
  * <p>The ledger is the bookkeeping under the loop; no capability reserves, resizes or releases in it itself.
  * Several loops may share one allocator (and so one ledger): each adjusts only its own grants. Thread-safe.
  *
@@ -530,6 +535,17 @@ public final class ControlLoop<S> implements AutoCloseable {
         ownCost = costs.cost(g.ownCandidate(), used, seconds, g.sla().priority());
         baseCost = costs.cost(g.baseCandidate(), used, seconds, g.sla().priority());
       }
+      // A step up measured at the instant it happens (no span to score it over) is short, for a rule that did not
+      // hold it ahead, until the actuator delivers it.
+      double lag = actuator.acquisitionLag().toNanos() / 1e9;
+      if (baseline != null && seconds == 0 && lag > 0 && g.ownCandidate() != null && g.baseCandidate() != null) {
+        Resources step = used.minusClamped(g.accountedUse);
+        if (!step.isZero()) {
+          ownCost = lagCost(step, used, g.ownCandidate(), lag, g);
+          baseCost = lagCost(step, used, g.baseCandidate(), lag, g);
+          score = true;
+        }
+      }
       g.accountedAt = now;
       g.accountedUse = used;
     }
@@ -540,6 +556,16 @@ public final class ControlLoop<S> implements AutoCloseable {
         scoreRules(ownCost, baseCost);
       }
     }
+  }
+
+  /**
+   * The shortfall a rule holding {@code held} pays when use steps up by {@code step} to {@code used}: the part of
+   * the step it did not hold ahead, for the actuator's acquisition lag. This is what makes a rule that only
+   * reacts (grant on request) pay for the wait its grants take, and a forecast that held the step ahead not.
+   */
+  private double lagCost(Resources step, Resources used, Resources held, double lagSeconds, Grant<S> g) {
+    Resources missing = step.min(used.minusClamped(held));
+    return missing.isZero() ? 0 : costs.cost(Resources.ZERO, missing, lagSeconds, g.sla().priority());
   }
 
   /**

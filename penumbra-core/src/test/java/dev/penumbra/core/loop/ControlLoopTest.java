@@ -249,21 +249,52 @@ class ControlLoopTest {
   }
 
   @Test
-  void theShapeBoundsBothRulesSizesBeforeTheyAreRequested() {
-    // Whole cores, at most 2: Penumbra's 1500 (p99 of 1000) becomes 1000, the baseline's 9000 becomes 2000.
-    ControlLoop<Long> loop = ControlLoop.builder("shaped", allocator, new Doubling()).clock(clock)
-        .baseline(Baseline.fixed("slot", Resources.cpu(9000)))
-        .shape(r -> r.with(Resources.Dimension.CPU, Math.min(2000, Math.max(1000, r.cpuMillis() / 1000 * 1000))))
-        .build();
-    Grant<Long> g = loop.reserve("s", 1000L, Sla.of(Priority.CRITICAL));
-    assertThat(g.reservation().amount().cpuMillis()).isEqualTo(1000);
-    assertThat(g.ownCandidate().cpuMillis()).isEqualTo(1000);
-    assertThat(g.baseCandidate().cpuMillis()).isEqualTo(2000);
-    assertThat(loop.baselineSize(1000L, Sla.of(Priority.CRITICAL)).cpuMillis()).isEqualTo(2000);
-    assertThat(loop.size(loop.predict(3000L), Sla.of(Priority.CRITICAL)).cpuMillis()).isEqualTo(2000);
-    g.release();
-    assertThatThrownBy(() -> ControlLoop.builder("x", allocator, new Doubling()).shape(null))
-        .hasMessageContaining("shape");
+  void aReactiveBaselinePaysTheActuatorsLagForEveryStepUpItDidNotHoldAhead() {
+    // Work uses 1000 for a second, then 2000: Penumbra's demand (exactly 2000) holds the step ahead and wastes
+    // 1000 for the first second; grant-on-request (what was last used) is exact except at the step.
+    Baseline<Demand> onRequest = new Baseline<>() {
+      @Override
+      public String name() {
+        return "grant-on-request";
+      }
+
+      @Override
+      public Resources size(Demand signal, Sla sla, Resources lastObserved) {
+        return lastObserved == null ? Resources.cpu(1000) : lastObserved;
+      }
+    };
+    for (long lagMillis : new long[] {0, 500}) {
+      Actuator lagging = new Actuator() {
+        @Override
+        public Duration acquisitionLag() {
+          return Duration.ofMillis(lagMillis);
+        }
+      };
+      ControlLoop<Demand> loop = ControlLoop.builder("lag" + lagMillis, allocator, Model.given("m")).clock(clock)
+          .actuator(lagging).baseline(onRequest).guard(0.1, 5, 10).build();
+      Demand twoCores = Demand.exact(Resources.cpu(2000), "m");
+      for (int i = 0; i < 6; i++) {
+        Grant<Demand> g = loop.reserve("w" + lagMillis + "-" + i, twoCores, Sla.of(Priority.STANDARD));
+        g.observe(Resources.cpu(1000));
+        clock.advance(Duration.ofSeconds(1));
+        // The span closes at the old level, then the step is measured the instant it happens.
+        g.observe(Resources.cpu(1000));
+        g.observe(Resources.cpu(2000));
+        clock.advance(Duration.ofSeconds(1));
+        g.complete(Resources.cpu(2000));
+      }
+      LoopStats.Guard guard = loop.stats().guard();
+      if (lagMillis == 0) {
+        // Without a lag the step costs the reactive rule nothing: it is the cheaper.
+        assertThat(guard.baselineCost()).isZero();
+        assertThat(loop.acting()).isEqualTo(ControlLoop.Rule.BASELINE);
+      } else {
+        // 1000 millicores short for 0.5 s at 10x (5 per grant) against 1 core-second of slack (1 per grant).
+        assertThat(guard.baselineCost()).isGreaterThan(4 * guard.penumbraCost());
+        assertThat(loop.acting()).isEqualTo(ControlLoop.Rule.PENUMBRA);
+      }
+      loop.close();
+    }
   }
 
   @Test
@@ -311,5 +342,23 @@ class ControlLoopTest {
     assertThat(loop.acting()).isEqualTo(ControlLoop.Rule.PENUMBRA);
     assertThatThrownBy(() -> g.target(new Doubling().predict(1L), null)).hasMessageContaining("signal");
     g.release();
+  }
+
+  @Test
+  void theShapeBoundsBothRulesSizesBeforeTheyAreRequested() {
+    // Whole cores, at most 2: Penumbra's 1500 (p99 of 1000) becomes 1000, the baseline's 9000 becomes 2000.
+    ControlLoop<Long> loop = ControlLoop.builder("shaped", allocator, new Doubling()).clock(clock)
+        .baseline(Baseline.fixed("slot", Resources.cpu(9000)))
+        .shape(r -> r.with(Resources.Dimension.CPU, Math.min(2000, Math.max(1000, r.cpuMillis() / 1000 * 1000))))
+        .build();
+    Grant<Long> g = loop.reserve("s", 1000L, Sla.of(Priority.CRITICAL));
+    assertThat(g.reservation().amount().cpuMillis()).isEqualTo(1000);
+    assertThat(g.ownCandidate().cpuMillis()).isEqualTo(1000);
+    assertThat(g.baseCandidate().cpuMillis()).isEqualTo(2000);
+    assertThat(loop.baselineSize(1000L, Sla.of(Priority.CRITICAL)).cpuMillis()).isEqualTo(2000);
+    assertThat(loop.size(loop.predict(3000L), Sla.of(Priority.CRITICAL)).cpuMillis()).isEqualTo(2000);
+    g.release();
+    assertThatThrownBy(() -> ControlLoop.builder("x", allocator, new Doubling()).shape(null))
+        .hasMessageContaining("shape");
   }
 }

@@ -80,7 +80,7 @@ public final class TaskBench {
       }
     }
 
-    private static void check(String name, int value, int min, int max) {
+    static void check(String name, int value, int min, int max) {
       if (value < min || value > max) {
         throw new IllegalArgumentException(name + " must be in " + min + ".." + max + ", was " + value);
       }

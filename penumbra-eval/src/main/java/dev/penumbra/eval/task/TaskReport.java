@@ -15,17 +15,44 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/**
- * What {@code penumbra bench task} prints: a table for a person, or one JSON document ({@link #json}).
- *
- * @param wallSeconds the whole command's time
- */
-public record TaskReport(Result result, double wallSeconds) implements BenchReport {
+/** What {@code penumbra bench task} prints: a table for a person, or one JSON document ({@link #json}). */
+public record TaskReport(Result result, TaskSweep.Result sweep, double wallSeconds) implements BenchReport {
+
+  /** A run without a load sweep. */
+  public TaskReport(Result result, double wallSeconds) {
+    this(result, null, wallSeconds);
+  }
+
+  @Override
+  public Json json() {
+    return json(result, sweep, wallSeconds);
+  }
+
+  @Override
+  public void table(PrintStream out) {
+    table(result, wallSeconds, out);
+    if (sweep != null) {
+      sweepTable(sweep, out);
+    }
+  }
 
   /** The JSON document: the options, each mode's figures by mode, the overhead runs, the targets by name. */
   public record Json(int tasks, int warmupTasks, int concurrency, int intervalMs, int graceMs, int horizonMs,
       String priority, long seed, double wallSeconds, Map<String, Mode> modes, List<OverheadRun> overhead,
-      double modelStepNanos, Map<String, Target> targets) {}
+      double modelStepNanos, Map<String, Target> targets, Sweep sweep) {}
+
+  /** The load sweep in the JSON document (null when none ran): every level and mode, the targets by name. */
+  public record Sweep(String node, List<TaskSweep.Point> points, Map<String, Target> targets) {
+
+    static Sweep of(TaskSweep.Result s) {
+      if (s == null) {
+        return null;
+      }
+      Map<String, Target> targets = new LinkedHashMap<>();
+      s.targets().forEach((name, t) -> targets.put(Keys.camel(name), t));
+      return new Sweep(TaskSweep.NODE.toString(), s.points(), targets);
+    }
+  }
 
   /** One mode in the JSON document. */
   public record Mode(int tasks, int failed, double latencyP50Ms, double latencyP99Ms, double latencyMeanMs,
@@ -54,10 +81,13 @@ public record TaskReport(Result result, double wallSeconds) implements BenchRepo
     }
   }
 
-  /** The run as the JSON document. */
-  @Override
-  public Json json() {
-    Result r = result;
+  /** The run as the JSON document; {@code wallSeconds} is the whole command's time. */
+  public static Json json(Result r, double wallSeconds) {
+    return json(r, null, wallSeconds);
+  }
+
+  /** The run and its load sweep (null when none ran) as the JSON document. */
+  public static Json json(Result r, TaskSweep.Result sweep, double wallSeconds) {
     TaskBench.Options o = r.options();
     Map<String, Mode> modes = new LinkedHashMap<>();
     r.modes().forEach(m -> modes.put(m.mode(), Mode.of(m)));
@@ -65,13 +95,11 @@ public record TaskReport(Result result, double wallSeconds) implements BenchRepo
     r.targets().forEach((name, t) -> targets.put(Keys.camel(name), t));
     return new Json(o.tasks(), o.warmup(), o.concurrency(), o.intervalMillis(), o.graceMillis(), o.horizonMillis(),
         o.priority().label(), o.seed(), wallSeconds, modes, r.overheads().stream().map(OverheadRun::of).toList(),
-        r.modelStepNanos(), targets);
+        r.modelStepNanos(), targets, Sweep.of(sweep));
   }
 
   /** The run as tables and one line per target. */
-  @Override
-  public void table(PrintStream out) {
-    Result r = result;
+  public static void table(Result r, double wallSeconds, PrintStream out) {
     TaskBench.Options opt = r.options();
     out.printf(Locale.ROOT, "Task benchmark: %d %s tasks per mode, %d at once, sampling every %d ms, horizon %d ms,"
         + " grace %d ms, seed %d%n%n", opt.tasks(), opt.priority().label(), opt.concurrency(), opt.intervalMillis(),
@@ -110,6 +138,29 @@ public record TaskReport(Result result, double wallSeconds) implements BenchRepo
     r.targets().forEach((name, v) -> out.printf(Locale.ROOT,
         "target: %s <= %s: %s (%s)%n", name, g(v.target()), g(v.value()), v.met() ? "met" : "not met"));
     out.printf(Locale.ROOT, "wall time: %.1f s%n", wallSeconds);
+    out.flush();
+  }
+
+  /** The load sweep as a table and one line per target. */
+  public static void sweepTable(TaskSweep.Result s, PrintStream out) {
+    TaskSweep.Options o = s.options();
+    out.printf(Locale.ROOT, "%nLoad sweep: node %s, %d %s tasks per level and mode, queue timeout %d ms, seed %d%n%n",
+        TaskSweep.NODE, o.tasks(), o.priority().label(), o.queueTimeoutMillis(), o.seed());
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"load", "mode", "at once", "p50 ms", "p99 ms", "tasks/s", "stall p99", "stalls",
+        "queued", "failed", "mem GiB*s res/used", "threads s res/used", "shadow % core", "acting"});
+    for (TaskSweep.Point p : s.points()) {
+      rows.add(new String[] {Double.toString(p.load()), p.mode(), Integer.toString(p.concurrency()), f1(p.p50Ms()),
+          f1(p.p99Ms()), String.format(Locale.ROOT, "%.2f", p.throughputPerSecond()), f1(p.stallP99Ms()),
+          Long.toString(p.stalls()), Long.toString(p.queued()), Integer.toString(p.failed()),
+          String.format(Locale.ROOT, "%.2f / %.2f", p.reservedMemoryGibSeconds(), p.usedMemoryGibSeconds()),
+          String.format(Locale.ROOT, "%.1f / %.1f", p.reservedThreadSeconds(), p.usedThreadSeconds()),
+          String.format(Locale.ROOT, "%.3f", 100 * p.shadowShareOfCore()), p.acting()});
+    }
+    out.print(Tables.aligned(rows));
+    out.println();
+    s.targets().forEach((name, v) -> out.printf(Locale.ROOT, "target: %s %s %s: %s (%s)%n", name,
+        name.startsWith("throughput") ? ">=" : "<=", g(v.target()), g(v.value()), v.met() ? "met" : "not met"));
     out.flush();
   }
 

@@ -87,6 +87,16 @@ final class TaskWorkload {
     };
   }
 
+  /** The most a task of the plan takes at once (deviants included): what static allocation would miss for it. */
+  static Resources peak(Plan p) {
+    return switch (p.type()) {
+      case "ramp" -> Resources.memory((p.deviant() ? 48 : 24) * MIB);
+      case "burst" -> Resources.of((p.deviant() ? 4000 : 2000), 8 * MIB);
+      case "io" -> Resources.memory(24 * MIB);
+      default -> throw new IllegalArgumentException("task type '" + p.type() + "' is not in the workload");
+    };
+  }
+
   TaskSpec spec(Plan p, Priority priority, boolean staticBase, boolean prefetch) {
     TaskSpec spec = TaskSpec.of(p.type(), priority);
     if (staticBase) {

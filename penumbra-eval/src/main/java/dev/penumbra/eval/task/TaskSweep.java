@@ -1,0 +1,209 @@
+package dev.penumbra.eval.task;
+
+import dev.penumbra.core.Priority;
+import dev.penumbra.core.Resources;
+import dev.penumbra.core.ledger.Ledger;
+import dev.penumbra.core.loop.LoopStats;
+import dev.penumbra.eval.report.Target;
+import dev.penumbra.task.TaskExecutor;
+import dev.penumbra.task.TaskResult;
+import dev.penumbra.task.TaskSpec;
+import dev.penumbra.task.TaskStats;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * The task load sweep of {@code penumbra bench task}: the phased workload on one node of fixed capacity, at load
+ * levels from light to overload, Penumbra beside grant on request (the baseline its loop guards against) and static
+ * allocation (each task its type's peak at admission) on the same tasks per level.
+ *
+ * <p>Load is the share of the node's memory the tasks running at once would need at their peaks: at load
+ * {@code L}, {@code round(L * node memory / mean task peak)} tasks run at once. From 1.0 up, more tasks run than
+ * fit at their peaks, so a task whose phase needs more must wait for another to give memory back (grant on
+ * request queues, and gives up after the queue timeout) — the scenario the task capability is for.
+ */
+public final class TaskSweep {
+  private TaskSweep() {}
+
+  /** The node: memory is the contended resource (threads have room for every task's peak). */
+  public static final Resources NODE = Resources.of(32_000, 128 * TaskWorkload.MIB);
+  /** At every level: Penumbra's p99 at most this multiple of grant on request's. */
+  public static final double TARGET_P99_TO_BASELINE = 1.05;
+  /** At every level: Penumbra's throughput at least this share of grant on request's. */
+  public static final double TARGET_THROUGHPUT_TO_BASELINE = 0.95;
+  /** At every level: Penumbra's reserved memory-time at most this multiple of grant on request's. */
+  public static final double TARGET_RESERVED_TO_BASELINE = 1.2;
+  /** Under contention (load >= 1): Penumbra's p99 at most this share of grant on request's (30% below). */
+  public static final double TARGET_CONTENDED_P99 = 0.7;
+  public static final List<String> MODES = List.of("penumbra", "grant-on-request", "static");
+
+  /**
+   * What to sweep.
+   *
+   * @param loads load levels, each in (0, 4]
+   * @param tasks tasks per level and mode
+   * @param intervalMillis the sampling interval
+   * @param graceMillis grace period of unused reservations
+   * @param horizonMillis forecast horizon
+   * @param priority the tasks' priority
+   * @param seed workload seed (the same tasks at every level and mode)
+   * @param queueTimeoutMillis how long a request waits for memory before it fails
+   */
+  public record Options(List<Double> loads, int tasks, int intervalMillis, int graceMillis, int horizonMillis,
+      Priority priority, long seed, int queueTimeoutMillis) {
+    public Options {
+      if (loads == null || loads.isEmpty()) {
+        throw new IllegalArgumentException("loads must hold at least one level");
+      }
+      for (double l : loads) {
+        if (!(l > 0 && l <= 4)) {
+          throw new IllegalArgumentException("load must be in (0, 4], was " + l);
+        }
+      }
+      loads = List.copyOf(loads);
+      TaskBench.Options.check("sweep tasks", tasks, 1, 100_000);
+      TaskBench.Options.check("interval", intervalMillis, 1, 1000);
+      TaskBench.Options.check("grace", graceMillis, 0, 3_600_000);
+      TaskBench.Options.check("horizon", horizonMillis, 1, 3_600_000);
+      TaskBench.Options.check("queue timeout", queueTimeoutMillis, 0, 3_600_000);
+      if (priority == null) {
+        throw new IllegalArgumentException("priority must be set");
+      }
+    }
+  }
+
+  /**
+   * One mode at one load level.
+   *
+   * @param stalls requests that waited for a grant (misses)
+   * @param acting the rule Penumbra's loop acted on at the end ("penumbra" or "baseline"; "-" for the others)
+   */
+  public record Point(double load, String mode, int concurrency, int tasks, int failed, double p50Ms, double p99Ms,
+      double throughputPerSecond, double stallP99Ms, long stalls, long queued, double reservedMemoryGibSeconds,
+      double usedMemoryGibSeconds, double reservedThreadSeconds, double usedThreadSeconds, double shadowShareOfCore,
+      double wallSeconds, String acting) {}
+
+  /** A whole sweep. */
+  public record Result(Options options, List<Point> points) {
+    public Result {
+      points = List.copyOf(points);
+    }
+
+    public Point point(double load, String mode) {
+      return points.stream().filter(p -> p.load() == load && p.mode().equals(mode)).findFirst()
+          .orElseThrow(() -> new IllegalArgumentException("no point for load " + load + " and mode " + mode));
+    }
+
+    /** Per level, Penumbra against grant on request: the targets by name (load in the name). */
+    public Map<String, Target> targets() {
+      Map<String, Target> t = new LinkedHashMap<>();
+      for (double load : options.loads()) {
+        Point p = point(load, "penumbra");
+        Point b = point(load, "grant-on-request");
+        String at = String.format(Locale.ROOT, "_at_load_%s", label(load));
+        t.put("p99_to_grant_on_request" + at, Target.atMost(TARGET_P99_TO_BASELINE, p.p99Ms() / b.p99Ms()));
+        t.put("throughput_to_grant_on_request" + at,
+            Target.atLeast(TARGET_THROUGHPUT_TO_BASELINE, p.throughputPerSecond() / b.throughputPerSecond()));
+        t.put("reserved_memory_to_grant_on_request" + at, Target.atMost(TARGET_RESERVED_TO_BASELINE,
+            p.reservedMemoryGibSeconds() / b.reservedMemoryGibSeconds()));
+        if (load >= 1) {
+          t.put("contended_p99_to_grant_on_request" + at,
+              Target.atMost(TARGET_CONTENDED_P99, p.p99Ms() / b.p99Ms()));
+        }
+      }
+      return t;
+    }
+  }
+
+  /** A load level in a target's name: 1.5 -> "1p5" (a point would not survive the JSON key convention). */
+  static String label(double load) {
+    return String.format(Locale.ROOT, "%s", load).replace('.', 'p');
+  }
+
+  /** Tasks running at once at {@code load}: that share of the node's memory at the tasks' mean peak. */
+  static int concurrency(double load, List<TaskWorkload.Plan> plans) {
+    double meanPeak = plans.stream().mapToLong(p -> TaskWorkload.peak(p).memoryBytes()).average().orElse(1);
+    return (int) Math.max(1, Math.round(load * NODE.memoryBytes() / meanPeak));
+  }
+
+  /** Runs every level, each mode on the same tasks. */
+  public static Result run(Options o, Consumer<String> progress)
+      throws IOException, InterruptedException, ExecutionException, TimeoutException {
+    Path dir = Files.createTempDirectory("penumbra-bench-task-sweep");
+    TaskWorkload workload = new TaskWorkload(dir);
+    List<Point> points = new ArrayList<>();
+    try {
+      List<TaskWorkload.Plan> plans = TaskWorkload.plan(o.tasks(), o.seed());
+      for (double load : o.loads()) {
+        int concurrency = concurrency(load, plans);
+        for (String mode : MODES) {
+          Point p = runLevel(o, load, concurrency, mode, plans, workload);
+          points.add(p);
+          progress.accept(String.format(Locale.ROOT,
+              "sweep load %s, %s (%d at once): p50 %.1f ms, p99 %.1f ms, %.1f tasks/s, %d failed, memory %.2f GiB*s"
+                  + " reserved / %.2f used", load, mode, concurrency, p.p50Ms(), p.p99Ms(),
+              p.throughputPerSecond(), p.failed(), p.reservedMemoryGibSeconds(), p.usedMemoryGibSeconds()));
+        }
+      }
+    } finally {
+      workload.delete();
+      Files.deleteIfExists(dir);
+    }
+    return new Result(o, points);
+  }
+
+  private static Point runLevel(Options o, double load, int concurrency, String mode, List<TaskWorkload.Plan> plans,
+      TaskWorkload workload) throws InterruptedException, ExecutionException, TimeoutException {
+    Ledger ledger = Ledger.inMemory(Clock.systemUTC());
+    ledger.addNode("jvm", NODE);
+    boolean penumbra = mode.equals("penumbra");
+    List<CompletableFuture<TaskResult>> results = new ArrayList<>(plans.size());
+    long t0 = System.nanoTime();
+    TaskStats stats;
+    String acting = "-";
+    try (TaskExecutor ex = TaskExecutor.builder(ledger, "jvm")
+        .interval(Duration.ofMillis(o.intervalMillis()))
+        .grace(Duration.ofMillis(o.graceMillis()))
+        .horizon(Duration.ofMillis(o.horizonMillis()))
+        .bucket(Duration.ofMillis(Math.max(10, o.intervalMillis())))
+        .queueTimeout(Duration.ofMillis(o.queueTimeoutMillis()))
+        .warming(penumbra)
+        .build()) {
+      Semaphore slots = new Semaphore(concurrency);
+      for (TaskWorkload.Plan p : plans) {
+        slots.acquire();
+        TaskSpec s = workload.spec(p, o.priority(), mode.equals("static"), penumbra);
+        results.add(ex.submit(s, workload.body(p)).whenComplete((r, e) -> slots.release()));
+      }
+      CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).get(30, TimeUnit.MINUTES);
+      stats = ex.stats();
+      if (penumbra) {
+        LoopStats.Guard g = ex.loopStats().guard();
+        acting = g.acting().label();
+      }
+    }
+    double wall = (System.nanoTime() - t0) / 1e9;
+    double[] latency = results.stream().mapToDouble(f -> f.join().latency().toNanos() / 1e6).sorted().toArray();
+    double[] stall = results.stream().mapToDouble(f -> f.join().stalled().toNanos() / 1e6).sorted().toArray();
+    int failed = (int) results.stream().filter(f -> !f.join().succeeded()).count();
+    return new Point(load, mode, concurrency, plans.size(), failed, TaskBench.quantile(latency, 0.5),
+        TaskBench.quantile(latency, 0.99), (plans.size() - failed) / wall, TaskBench.quantile(stall, 0.99),
+        stats.misses(), stats.queued(), stats.reservedMemoryByteMillis() / 1000 / (1L << 30),
+        stats.usedMemoryByteMillis() / 1000 / (1L << 30), stats.reservedThreadMillis() / 1000,
+        stats.usedThreadMillis() / 1000, stats.samplerCpuNanos() / 1e9 / wall, wall, acting);
+  }
+}

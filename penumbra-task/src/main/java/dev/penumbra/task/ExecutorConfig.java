@@ -1,0 +1,49 @@
+package dev.penumbra.task;
+
+import dev.penumbra.core.Priority;
+import dev.penumbra.core.feedback.ErrorTracker;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * A {@link TaskExecutor}'s options, checked once by its builder.
+ *
+ * @param node the ledger node the tasks reserve on
+ * @param warmAbove a reactive grant faster than this is not worth warming ahead (the task would not notice it)
+ */
+record ExecutorConfig(
+    String node,
+    Clock clock,
+    long intervalMillis,
+    Duration horizon,
+    Duration grace,
+    Duration lease,
+    Duration bucket,
+    int blockBytes,
+    int maxStride,
+    boolean warming,
+    Map<Priority, Fallback> fallbacks,
+    long queueTimeoutNanos,
+    ErrorTracker tracker,
+    ThreadProbe probe,
+    Duration warmAbove) {
+
+  ExecutorConfig {
+    fallbacks = Map.copyOf(fallbacks);
+  }
+
+  /** Whole blocks holding {@code bytes}. */
+  int blocksFor(long bytes) {
+    long n = (bytes + blockBytes - 1) / blockBytes;
+    if (n > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("memory bytes is too large, was " + bytes);
+    }
+    return (int) n;
+  }
+
+  /** Ticks between two runs of the loop's adjuster: often enough to release within half a grace period. */
+  int adjustEveryTicks() {
+    return (int) Math.max(1, Math.min(64, grace.toMillis() / 2 / intervalMillis));
+  }
+}
