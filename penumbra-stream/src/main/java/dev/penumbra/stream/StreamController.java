@@ -23,7 +23,8 @@ import java.util.TreeMap;
  *
  * <ol>
  *   <li><b>observe</b>: what the shadow saw of each partition in the interval (arrival rate = sampled records /
- *       sampling rate / interval; cost = measured CPU per record) becomes a {@link PartitionSignal};
+ *       sampling rate / interval; cost = the primary's busy time per processed record when the target reports
+ *       both, else the shadow's measured CPU per record) becomes a {@link PartitionSignal};
  *   <li><b>predict</b>: the {@link StreamPlanner} forecasts it and plans; the plan's {@link PartitionPlan#demand}
  *       (CPU for the forecast rate's upper bound over the lead plus the backlog's drain) is the prediction;
  *   <li><b>reserve</b>: each partition holds one {@link Grant} of the stream's {@link ControlLoop}, placed through
@@ -55,6 +56,9 @@ public final class StreamController implements AutoCloseable {
    * start) cost 3-5% more worker-seconds than 2 and lowered no p99, so 2 stays.
    */
   static final int GRACE_INTERVALS = 2;
+
+  /** The reactive baseline's default scale-down delay, in planner intervals. */
+  static final int REACTIVE_SCALE_DOWN_INTERVALS = 30;
 
   /** Processed records an interval needs before the primary's busy time per record is taken as the cost. */
   static final long MIN_PRIMARY_RECORDS = 20;
@@ -119,6 +123,7 @@ public final class StreamController implements AutoCloseable {
     private Duration workerStartup;
     private boolean backlogInNeed;
     private Duration burstWindow = Duration.ZERO;
+    private Duration reactiveScaleDownDelay;
 
     private Builder(StreamPlanner planner, ScalingTarget target, Shadow shadow, Sampling sampling) {
       if (planner == null || target == null || shadow == null || sampling == null) {
@@ -190,6 +195,18 @@ public final class StreamController implements AutoCloseable {
         throw new IllegalArgumentException("reactiveUtilisation must be in (0, 1], was " + u);
       }
       this.reactiveUtilisation = u;
+      return this;
+    }
+
+    /**
+     * How long the reactive baseline's lower need must last before it scales down (>= 0; default 30 intervals, the
+     * delay of the benchmark's reactive scaler; Flink's autoscaler and KEDA wait longer by default).
+     */
+    public Builder reactiveScaleDownDelay(Duration d) {
+      if (d == null || d.isNegative()) {
+        throw new IllegalArgumentException("reactiveScaleDownDelay must be >= 0, was " + d);
+      }
+      this.reactiveScaleDownDelay = d;
       return this;
     }
 
@@ -273,7 +290,8 @@ public final class StreamController implements AutoCloseable {
     this.loop = ControlLoop.builder(name, allocator, model).clock(clock).actuator(actuator)
         .grace(b.grace != null ? b.grace : pc.interval().multipliedBy(GRACE_INTERVALS)).margin(b.margin).keepAlive(lease)
         .baseline(new ReactiveBaseline(b.reactiveUtilisation, pc.lead().toNanos() / 1e9, pc,
-            actuator::acquisitionLag))
+            actuator::acquisitionLag, b.reactiveScaleDownDelay != null ? b.reactiveScaleDownDelay
+                : pc.interval().multipliedBy(REACTIVE_SCALE_DOWN_INTERVALS)))
         .build();
     double initialShare = Math.min(1, shadowBudget / samplingRate);
     shadow.admit(Math.max(1e-3, initialShare));
