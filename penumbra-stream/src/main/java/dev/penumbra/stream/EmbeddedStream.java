@@ -169,6 +169,11 @@ public final class EmbeddedStream implements AutoCloseable, ScalingTarget {
   }
 
   @Override
+  public long processed(int partition) {
+    return stats(partition).processed();
+  }
+
+  @Override
   public long backlog(int partition) {
     return stats(partition).backlog();
   }

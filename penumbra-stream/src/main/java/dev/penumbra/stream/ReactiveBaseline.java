@@ -4,8 +4,8 @@ import dev.penumbra.core.Resources;
 import dev.penumbra.core.allocate.Sla;
 import dev.penumbra.core.loop.Baseline;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -17,9 +17,10 @@ import java.util.function.Supplier;
  * The stream's loop scores it beside the forecast on the same measured use (the baseline guard).
  *
  * <p>What it holds is what it asked for one acquisition lag ago when that is less than what it asks for now:
- * workers it asks for serve only after the lag (scaling down is immediate). Penumbra's forecast already covers
- * the lead, so it is scored as sized; a reactive rule scored as if its workers came at once would look better
- * than it is.
+ * workers it asks for serve only after the lag. Like those scalers it scales down only after a lower need has
+ * lasted its scale-down delay: it keeps the most it asked for within the delay (once served). Penumbra's forecast
+ * already covers the lead, so it is scored as sized; a reactive rule scored as if its workers came at once, or
+ * as if it dropped them the moment the rate fell, would not be the rule users run.
  */
 final class ReactiveBaseline implements Baseline<PartitionSignal> {
 
@@ -29,11 +30,21 @@ final class ReactiveBaseline implements Baseline<PartitionSignal> {
   private final double catchUpSeconds;
   private final PlannerConfig config;
   private final Supplier<Duration> lag;
-  private final Map<Integer, Deque<Asked>> asked = new HashMap<>();
+  private final long scaleDownDelayMillis;
+  private final Map<Integer, List<Asked>> asked = new HashMap<>();
 
   private record Asked(long timeMillis, Resources amount) {}
 
   ReactiveBaseline(double targetUtilisation, double catchUpSeconds, PlannerConfig config, Supplier<Duration> lag) {
+    this(targetUtilisation, catchUpSeconds, config, lag, Duration.ZERO);
+  }
+
+  ReactiveBaseline(double targetUtilisation, double catchUpSeconds, PlannerConfig config, Supplier<Duration> lag,
+      Duration scaleDownDelay) {
+    if (scaleDownDelay == null || scaleDownDelay.isNegative()) {
+      throw new IllegalArgumentException("reactive scaleDownDelay must be >= 0, was " + scaleDownDelay);
+    }
+    this.scaleDownDelayMillis = scaleDownDelay.toMillis();
     if (!(targetUtilisation > 0 && targetUtilisation <= 1)) {
       throw new IllegalArgumentException("reactive targetUtilisation must be in (0, 1], was " + targetUtilisation);
     }
@@ -59,24 +70,29 @@ final class ReactiveBaseline implements Baseline<PartitionSignal> {
     double rate = signal.rate() + signal.backlog() / catchUpSeconds;
     long cpu = (long) Math.ceil(rate * signal.costSecondsPerRecord() * 1000 / targetUtilisation - 1e-6);
     Resources now = StreamController.amountFor(Math.max(0, cpu), config);
-    Deque<Asked> history = asked.computeIfAbsent(signal.partition(), p -> new ArrayDeque<>());
-    if (history.isEmpty() || history.peekLast().timeMillis() < signal.timeMillis()) {
-      history.addLast(new Asked(signal.timeMillis(), now));
+    List<Asked> history = asked.computeIfAbsent(signal.partition(), p -> new ArrayList<>());
+    if (history.isEmpty() || history.get(history.size() - 1).timeMillis() < signal.timeMillis()) {
+      history.add(new Asked(signal.timeMillis(), now));
     }
-    long since = signal.timeMillis() - lag.get().toMillis();
-    // The latest request at or before one lag ago is what serves now; older ones are no longer needed.
-    Resources served = null;
-    while (!history.isEmpty() && history.peekFirst().timeMillis() <= since) {
-      Asked a = history.pollFirst();
-      served = a.amount();
-      if (history.isEmpty() || history.peekFirst().timeMillis() > since) {
-        history.addFirst(a);
-        break;
+    long lagMillis = lag.get().toMillis();
+    long since = signal.timeMillis() - lagMillis;
+    long keepFrom = signal.timeMillis() - Math.max(lagMillis, scaleDownDelayMillis);
+    // Requests older than both the lag and the scale-down delay no longer matter, except the latest of them.
+    while (history.size() > 1 && history.get(1).timeMillis() <= keepFrom) {
+      history.remove(0);
+    }
+    // The latest request at or before one lag ago is what serves now.
+    Resources served = history.get(0).amount();
+    long held = 0;
+    for (Asked a : history) {
+      if (a.timeMillis() <= since) {
+        served = a.amount();
+        if (a.timeMillis() > signal.timeMillis() - scaleDownDelayMillis) {
+          // Served within the scale-down delay: still held.
+          held = Math.max(held, a.amount().cpuMillis());
+        }
       }
     }
-    if (served == null) {
-      served = history.peekFirst().amount();
-    }
-    return StreamController.amountFor(Math.min(now.cpuMillis(), served.cpuMillis()), config);
+    return StreamController.amountFor(Math.max(Math.min(now.cpuMillis(), served.cpuMillis()), held), config);
   }
 }

@@ -18,4 +18,9 @@ public interface ScalingTarget {
   default long busyNanos(int partition) {
     return -1;
   }
+
+  /** Records the partition's workers have processed so far; -1 when the target does not know. */
+  default long processed(int partition) {
+    return -1;
+  }
 }

@@ -1,5 +1,6 @@
 package dev.penumbra.stream;
 
+import dev.penumbra.core.Demand;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.allocate.Allocator;
 import dev.penumbra.core.allocate.Sla;
@@ -22,7 +23,8 @@ import java.util.TreeMap;
  *
  * <ol>
  *   <li><b>observe</b>: what the shadow saw of each partition in the interval (arrival rate = sampled records /
- *       sampling rate / interval; cost = measured CPU per record) becomes a {@link PartitionSignal};
+ *       sampling rate / interval; cost = the primary's busy time per processed record when the target reports
+ *       both, else the shadow's measured CPU per record) becomes a {@link PartitionSignal};
  *   <li><b>predict</b>: the {@link StreamPlanner} forecasts it and plans; the plan's {@link PartitionPlan#demand}
  *       (CPU for the forecast rate's upper bound over the lead plus the backlog's drain) is the prediction;
  *   <li><b>reserve</b>: each partition holds one {@link Grant} of the stream's {@link ControlLoop}, placed through
@@ -48,11 +50,18 @@ import java.util.TreeMap;
 public final class StreamController implements AutoCloseable {
 
   /**
-   * Default grace in planner intervals. Tuned on NAB Twitter_volume_AMZN and _IBM (`bench stream --loads 1`):
-   * 0 -> 770 worker-s and p99 484 ms, 2 -> 820 and 326 ms, 10 -> 901 and 273 ms, reactive 846 and 503 ms; 2 is the
-   * longest grace at no more worker-seconds than reactive.
+   * Default grace in planner intervals. Tuned on NAB Twitter_volume_AMZN and _IBM (`bench stream --loads 1`), with
+   * the shadow's cost: 0 -> 770 worker-s and p99 484 ms, 2 -> 820 and 326 ms, 10 -> 901 and 273 ms, reactive 846 and
+   * 503 ms. With the primary's cost (loads 1 and 1.5, and Bitbrains 2013-7): 4 intervals (longer than the 3 s worker
+   * start) cost 3-5% more worker-seconds than 2 and lowered no p99, so 2 stays.
    */
   static final int GRACE_INTERVALS = 2;
+
+  /** The reactive baseline's default scale-down delay, in planner intervals. */
+  static final int REACTIVE_SCALE_DOWN_INTERVALS = 30;
+
+  /** Processed records an interval needs before the primary's busy time per record is taken as the cost. */
+  static final long MIN_PRIMARY_RECORDS = 20;
 
   private final String name;
   private final StreamPlanner planner;
@@ -65,8 +74,12 @@ public final class StreamController implements AutoCloseable {
   private final WorkerActuator actuator;
   private final Allocator allocator;
   private final double shadowBudget;
+  private final boolean backlogInNeed;
+  private final long burstWindowMillis;
+  private final Map<Integer, java.util.ArrayDeque<long[]>> recentNeed = new HashMap<>();
   private final Map<Integer, ShadowStats> last = new HashMap<>();
   private final Map<Integer, Long> lastBusy = new HashMap<>();
+  private final Map<Integer, Long> lastProcessed = new HashMap<>();
   private final Map<Integer, Grant<PartitionSignal>> grants = new HashMap<>();
   private Map<Integer, PartitionPlan> lastPlan = Map.of();
   private long lastMillis;
@@ -108,6 +121,9 @@ public final class StreamController implements AutoCloseable {
     private double shadowBudget = 0.02;
     private double reactiveUtilisation = 0.7;
     private Duration workerStartup;
+    private boolean backlogInNeed;
+    private Duration burstWindow = Duration.ZERO;
+    private Duration reactiveScaleDownDelay;
 
     private Builder(StreamPlanner planner, ScalingTarget target, Shadow shadow, Sampling sampling) {
       if (planner == null || target == null || shadow == null || sampling == null) {
@@ -182,12 +198,47 @@ public final class StreamController implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How long the reactive baseline's lower need must last before it scales down (>= 0; default 30 intervals, the
+     * delay of the benchmark's reactive scaler; Flink's autoscaler and KEDA wait longer by default).
+     */
+    public Builder reactiveScaleDownDelay(Duration d) {
+      if (d == null || d.isNegative()) {
+        throw new IllegalArgumentException("reactiveScaleDownDelay must be >= 0, was " + d);
+      }
+      this.reactiveScaleDownDelay = d;
+      return this;
+    }
+
     /** How long a new worker takes to serve (the actuator's declared lag); unset: measured on the target. */
     public Builder workerStartup(Duration d) {
       if (d == null || d.isNegative()) {
         throw new IllegalArgumentException("workerStartup must be >= 0, was " + d);
       }
       this.workerStartup = d;
+      return this;
+    }
+
+    /**
+     * Whether a partition's measured need counts the CPU that drains its backlog within the lead (default false):
+     * the guard then prices the queue a shortfall leaves behind, not only the CPU missing in the interval, and the
+     * adjuster grows on queueing.
+     */
+    public Builder backlogInNeed(boolean on) {
+      this.backlogInNeed = on;
+      return this;
+    }
+
+    /**
+     * The burst-aware floor: a partition's demand is at least the highest need measured over this window, at the
+     * planner's target utilisation (zero: no floor). Spikes shorter than an interval cannot be forecast; the floor
+     * keeps what the last one needed while more may come.
+     */
+    public Builder burstWindow(Duration window) {
+      if (window == null || window.isNegative()) {
+        throw new IllegalArgumentException("burstWindow must be >= 0, was " + window);
+      }
+      this.burstWindow = window;
       return this;
     }
 
@@ -206,6 +257,8 @@ public final class StreamController implements AutoCloseable {
     PlannerConfig pc = planner.config();
     this.sla = Sla.of(pc.priority());
     this.shadowBudget = b.shadowBudget;
+    this.backlogInNeed = b.backlogInNeed;
+    this.burstWindowMillis = b.burstWindow.toMillis();
     Ledger ledger = b.ledger;
     String node = b.node;
     if (ledger == null) {
@@ -237,7 +290,8 @@ public final class StreamController implements AutoCloseable {
     this.loop = ControlLoop.builder(name, allocator, model).clock(clock).actuator(actuator)
         .grace(b.grace != null ? b.grace : pc.interval().multipliedBy(GRACE_INTERVALS)).margin(b.margin).keepAlive(lease)
         .baseline(new ReactiveBaseline(b.reactiveUtilisation, pc.lead().toNanos() / 1e9, pc,
-            actuator::acquisitionLag))
+            actuator::acquisitionLag, b.reactiveScaleDownDelay != null ? b.reactiveScaleDownDelay
+                : pc.interval().multipliedBy(REACTIVE_SCALE_DOWN_INTERVALS)))
         .build();
     double initialShare = Math.min(1, shadowBudget / samplingRate);
     shadow.admit(Math.max(1e-3, initialShare));
@@ -245,6 +299,7 @@ public final class StreamController implements AutoCloseable {
       planner.addPartition(p);
       last.put(p, shadow.stats(p));
       lastBusy.put(p, target.busyNanos(p));
+      lastProcessed.put(p, target.processed(p));
     }
     this.lastMillis = clock.millis();
   }
@@ -265,17 +320,26 @@ public final class StreamController implements AutoCloseable {
       last.put(p, cur);
       // Offered counts every sampled record, dropped and skipped ones too: the rate does not depend on the shadow.
       double rate = d.offered() / samplingRate / seconds;
-      planner.observe(p, now, rate, d.cpuSecondsPerRecord());
-      rates.put(p, rate);
-      backlogs.put(p, target.backlog(p));
       long b = target.busyNanos(p);
+      long done = target.processed(p);
       double used = Double.NaN;
+      double cost = d.cpuSecondsPerRecord();
       if (b >= 0) {
         long delta = Math.max(0, b - lastBusy.get(p));
         lastBusy.put(p, b);
         used = delta / seconds / 1e6;
         primaryNanos += delta;
+        long records = done - lastProcessed.get(p);
+        if (done >= 0 && records >= MIN_PRIMARY_RECORDS) {
+          // The primary's own busy time per record is what its workers' capacity is: the shadow runs on another
+          // thread (or machine), whose cost differs from the primary's by load, cache and JIT state.
+          cost = delta / 1e9 / records;
+        }
       }
+      lastProcessed.put(p, done);
+      planner.observe(p, now, rate, cost);
+      rates.put(p, rate);
+      backlogs.put(p, target.backlog(p));
       busy.put(p, used);
       shadowNanos += d.cpuNanos();
     }
@@ -287,19 +351,23 @@ public final class StreamController implements AutoCloseable {
       PartitionSignal signal = new PartitionSignal(p, now, rates.get(p), plan.costSecondsPerRecord(),
           backlogs.get(p), target.workers(p));
       arrivalNanos += signal.arrivalsMillicores() * 1e6 * seconds;
+      double need = signal.arrivalsMillicores();
+      Double measured = busy.get(p);
+      if (measured != null && !measured.isNaN()) {
+        need = Math.max(need, measured);
+      }
+      if (backlogInNeed) {
+        need += backlogs.get(p) * plan.costSecondsPerRecord() * 1000 / (planner.config().lead().toNanos() / 1e9);
+      }
+      Demand demand = withBurstFloor(p, now, need, plan.demand());
       Grant<PartitionSignal> g = grants.get(p);
       if (g == null || g.isEnded()) {
-        g = loop.reserve(name + "/p" + p, signal, plan.demand(), sla);
+        g = loop.reserve(name + "/p" + p, signal, demand, sla);
         grants.put(p, g);
       } else if (g.isPlaced()) {
-        double need = signal.arrivalsMillicores();
-        Double measured = busy.get(p);
-        if (measured != null && !measured.isNaN()) {
-          need = Math.max(need, measured);
-        }
         // Memory: what the workers this need occupies are given (a worker's memory is configured, not measured).
         g.observe(amountFor((long) Math.ceil(need), planner.config()));
-        g.target(plan.demand(), signal);
+        g.target(demand, signal);
       }
     }
     allocator.tick();
@@ -330,6 +398,30 @@ public final class StreamController implements AutoCloseable {
         ? admitted * shadowBudget / shadowShare
         : Math.min(admitted * 1.1, shadowShare > 0 ? admitted * shadowBudget / shadowShare : 1);
     shadow.admit(Math.max(1e-3, Math.min(1, next)));
+  }
+
+  /** {@code demand} with its upper bound raised to the highest need of the burst window, if that is more. */
+  private Demand withBurstFloor(int p, long now, double need, Demand demand) {
+    if (burstWindowMillis <= 0) {
+      return demand;
+    }
+    java.util.ArrayDeque<long[]> q = recentNeed.computeIfAbsent(p, k -> new java.util.ArrayDeque<>());
+    q.addLast(new long[] {now, (long) Math.ceil(need)});
+    while (q.peekFirst()[0] < now - burstWindowMillis) {
+      q.pollFirst();
+    }
+    long peak = 0;
+    for (long[] e : q) {
+      peak = Math.max(peak, e[1]);
+    }
+    long floor = (long) Math.ceil(peak / planner.config().targetUtilisation());
+    double level = sla.priority().quantile();
+    Resources upper = demand.at(level);
+    if (floor <= upper.cpuMillis()) {
+      return demand;
+    }
+    return Demand.of(demand.point(), level, amountFor(floor, planner.config()).max(upper), demand.model(),
+        demand.lowConfidence());
   }
 
   /** CPU {@code cpuMillis} and the memory of the workers it runs (1 core each, within the planner's bounds). */

@@ -68,21 +68,28 @@ class StreamControllerTest {
         Thread.onSpinWait();
       }
     };
+    // The primary holds its records until the end: it has processed none, so the cost comes from the shadow.
+    java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
     try (Shadow shadow = Shadow.start("s", busy20ms, 10_000);
-        EmbeddedStream stream = EmbeddedStream.builder(1, r -> { }).maxWorkers(64).shadow(sampling, shadow).build()) {
-      StreamController controller = new StreamController(new StreamPlanner(config), stream, shadow, sampling, clock,
-          ledger, "small");
-      for (int i = 0; i < 3000; i++) {
-        stream.submit(new StreamRecord(0, "k" + i, null));
+        EmbeddedStream stream = EmbeddedStream.builder(1, r -> hold.await()).maxWorkers(64).queueCapacity(4096)
+            .shadow(sampling, shadow).build()) {
+      try {
+        StreamController controller = new StreamController(new StreamPlanner(config), stream, shadow, sampling, clock,
+            ledger, "small");
+        for (int i = 0; i < 3000; i++) {
+          stream.submit(new StreamRecord(0, "k" + i, null));
+        }
+        assertThat(shadow.awaitIdle(Duration.ofSeconds(20))).isTrue();
+        clock.advance(Duration.ofSeconds(1));
+        PartitionPlan plan = controller.tick().get(0);
+        // 3000 rec/s at >= 2 ms of CPU each (20 ms busy, even with a tenth of a core) needs > 3 workers.
+        assertThat(plan.workers()).isGreaterThan(3);
+        assertThat(stream.workers(0)).isEqualTo(1);
+        assertThat(controller.shortfalls()).isEqualTo(1);
+        assertThat(controller.reservation(0)).isEmpty();
+      } finally {
+        hold.countDown();
       }
-      assertThat(shadow.awaitIdle(Duration.ofSeconds(20))).isTrue();
-      clock.advance(Duration.ofSeconds(1));
-      PartitionPlan plan = controller.tick().get(0);
-      // 3000 rec/s at >= 2 ms of CPU each (20 ms busy, even with a tenth of a core) needs > 3 workers.
-      assertThat(plan.workers()).isGreaterThan(3);
-      assertThat(stream.workers(0)).isEqualTo(1);
-      assertThat(controller.shortfalls()).isEqualTo(1);
-      assertThat(controller.reservation(0)).isEmpty();
     }
   }
 

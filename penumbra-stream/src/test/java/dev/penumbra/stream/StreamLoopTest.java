@@ -2,6 +2,7 @@ package dev.penumbra.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.penumbra.core.ManualClock;
 import dev.penumbra.core.Resources;
@@ -23,13 +24,16 @@ class StreamLoopTest {
     final int[] workers;
     final long[] backlog;
     final long[] busy;
+    final long[] processed;
 
     FakeTarget(int partitions, boolean knowsBusy) {
       workers = new int[partitions];
       backlog = new long[partitions];
       busy = new long[partitions];
+      processed = new long[partitions];
       java.util.Arrays.fill(workers, 1);
       java.util.Arrays.fill(busy, knowsBusy ? 0 : -1);
+      java.util.Arrays.fill(processed, -1);
     }
 
     @Override
@@ -55,6 +59,11 @@ class StreamLoopTest {
     @Override
     public long busyNanos(int partition) {
       return busy[partition];
+    }
+
+    @Override
+    public long processed(int partition) {
+      return processed[partition];
     }
   }
 
@@ -111,6 +120,83 @@ class StreamLoopTest {
       assertThat(target.workers(0)).isEqualTo((int) Math.max(1, (r.amount().cpuMillis() + 999) / 1000));
       // Kept alive: the lease runs three intervals from the last tick.
       assertThat(r.leaseExpiry()).isEqualTo(clock.instant().plus(Duration.ofSeconds(3)));
+    }
+  }
+
+  @Test
+  void thePrimarysBusyTimePerRecordIsTheCostWhenTheTargetReportsIt() throws Exception {
+    FakeTarget target = new FakeTarget(1, true);
+    target.processed[0] = 0;
+    try (Shadow shadow = failingShadow();
+        StreamController c = StreamController.builder(new StreamPlanner(config), target, shadow, sampling)
+            .clock(clock).ledger(ledger, "n1").build()) {
+      for (int t = 0; t < 20; t++) {
+        // 1000 records/s processed at 3 ms each of the primary's busy time (the shadow measures nothing).
+        target.processed[0] += 1000;
+        target.busy[0] += 1000 * 3_000_000L;
+        interval(c, shadow, 0, 1000);
+      }
+      assertThat(c.lastPlan().get(0).costSecondsPerRecord()).isCloseTo(0.003, within(1e-4));
+      // 1000 records/s x 3 ms = 3 cores.
+      assertThat(target.workers(0)).isGreaterThanOrEqualTo(3);
+      for (int t = 0; t < 20; t++) {
+        // Too few records processed to measure: the cost it learnt stands.
+        target.processed[0] += 5;
+        target.busy[0] += 5 * 9_000_000L;
+        interval(c, shadow, 0, 5);
+      }
+      assertThat(c.lastPlan().get(0).costSecondsPerRecord()).isCloseTo(0.003, within(1e-4));
+    }
+  }
+
+  @Test
+  void withoutThePrimarysCountsTheShadowsDefaultCostStands() throws Exception {
+    FakeTarget target = new FakeTarget(1, true);
+    try (Shadow shadow = failingShadow();
+        StreamController c = StreamController.builder(new StreamPlanner(config), target, shadow, sampling)
+            .clock(clock).ledger(ledger, "n1").build()) {
+      for (int t = 0; t < 5; t++) {
+        target.busy[0] += 1000 * 3_000_000L;
+        interval(c, shadow, 0, 1000);
+      }
+      assertThat(c.lastPlan().get(0).costSecondsPerRecord()).isCloseTo(config.defaultCostSeconds(), within(1e-9));
+    }
+  }
+
+  @Test
+  void theBurstFloorHoldsASpikesNeedForItsWindowOnly() throws Exception {
+    FakeTarget withFloor = new FakeTarget(1, false);
+    FakeTarget without = new FakeTarget(1, false);
+    try (Shadow s1 = failingShadow(); Shadow s2 = failingShadow();
+        StreamController floor = StreamController.builder(new StreamPlanner(config), withFloor, s1, sampling)
+            .clock(clock).ledger(ledger, "n1").name("floor").burstWindow(Duration.ofSeconds(8)).build();
+        StreamController plain = StreamController.builder(new StreamPlanner(config), without, s2, sampling)
+            .clock(clock).ledger(ledger, "n1").name("plain").build()) {
+      for (int t = 0; t < 15; t++) {
+        int rate = t == 11 ? 4000 : 200;
+        for (int i = 0; i < rate * sampling.rate(); i++) {
+          s1.offer(new StreamRecord(0, "k" + i, null));
+          s2.offer(new StreamRecord(0, "k" + i, null));
+        }
+        s1.awaitIdle(Duration.ofSeconds(5));
+        s2.awaitIdle(Duration.ofSeconds(5));
+        clock.advance(Duration.ofSeconds(1));
+        floor.tick();
+        plain.tick();
+      }
+      // Three intervals after a spike of 4000 records/s x 1 ms: the floor still holds its 4 cores, the plain
+      // loop has given them back after its grace.
+      assertThat(floor.reserved(0).orElseThrow().amount().cpuMillis()).isGreaterThanOrEqualTo(4000);
+      assertThat(plain.reserved(0).orElseThrow().amount().cpuMillis()).isLessThan(4000);
+      for (int t = 0; t < 8; t++) {
+        for (int i = 0; i < 200 * sampling.rate(); i++) {
+          s1.offer(new StreamRecord(0, "k" + i, null));
+        }
+        s1.awaitIdle(Duration.ofSeconds(5));
+        clock.advance(Duration.ofSeconds(1));
+        floor.tick();
+      }
+      assertThat(floor.reserved(0).orElseThrow().amount().cpuMillis()).isLessThan(4000);
     }
   }
 
@@ -207,6 +293,8 @@ class StreamLoopTest {
       assertThatThrownBy(() -> b.grace(Duration.ofSeconds(-1))).hasMessage("grace must be >= 0, was PT-1S");
       assertThatThrownBy(() -> b.reactiveUtilisation(1.5))
           .hasMessage("reactiveUtilisation must be in (0, 1], was 1.5");
+      assertThatThrownBy(() -> b.burstWindow(Duration.ofSeconds(-2)))
+          .hasMessage("burstWindow must be >= 0, was PT-2S");
       assertThatThrownBy(() -> b.name(" ")).hasMessage("stream name must not be blank, was  ");
       assertThatThrownBy(() -> shadow.admit(0)).hasMessage("admitted share must be in (0, 1], was 0.0");
     }

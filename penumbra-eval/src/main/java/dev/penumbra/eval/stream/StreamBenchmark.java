@@ -147,6 +147,15 @@ public final class StreamBenchmark {
     }
   }
 
+  /**
+   * Prefix of the JVM system properties that vary Penumbra's loop for tuning runs (defaults in brackets):
+   * {@code utilisation} (0.9, the planner's target), {@code grace} (2 s), {@code backlogInNeed} (false),
+   * {@code burstWindow} (0 s, off), {@code primaryCounts} (true: the simulated workers report their busy time
+   * and processed records, as the embedded runtime does; false: the loop sees only the shadow).
+   */
+  static final String TUNING = "penumbra.bench.stream.";
+  static final boolean PRIMARY_COUNTS = Boolean.parseBoolean(System.getProperty(TUNING + "primaryCounts", "true"));
+
   public static final String PENUMBRA = "penumbra";
   public static final String REACTIVE = "reactive";
   public static final String STATIC_MEAN = "static-mean";
@@ -246,12 +255,15 @@ public final class StreamBenchmark {
     PlannerConfig pc = PlannerConfig.defaults()
         .withLead(Duration.ofMillis(Math.round((o.startDelaySeconds() + tick) * 1000)))
         .withPriority(Priority.STANDARD)
-        .withTargetUtilisation(0.9)
+        .withTargetUtilisation(Double.parseDouble(System.getProperty(TUNING + "utilisation", "0.9")))
         .withWorkers(1, maxWorkers)
         .withDefaultCostSeconds(cost);
     SimTarget target = new SimTarget(sims[0]);
     StreamController controller = StreamController.builder(new StreamPlanner(pc), target, shadow, sampling)
         .clock(clock).ledger(ledger, "bench")
+        .grace(Duration.ofSeconds(Long.getLong(TUNING + "grace", 2)))
+        .backlogInNeed(Boolean.getBoolean(TUNING + "backlogInNeed"))
+        .burstWindow(Duration.ofSeconds(Long.getLong(TUNING + "burstWindow", 0)))
         .workerStartup(Duration.ofMillis(Math.round(o.startDelaySeconds() * 1000))).build();
     ReactiveScaler[] reactive = new ReactiveScaler[n];
     for (int p = 0; p < n; p++) {
@@ -500,6 +512,16 @@ public final class StreamBenchmark {
     @Override
     public long backlog(int partition) {
       return sims[partition].backlog();
+    }
+
+    @Override
+    public long busyNanos(int partition) {
+      return PRIMARY_COUNTS ? Math.round(sims[partition].busySeconds() * 1e9) : -1;
+    }
+
+    @Override
+    public long processed(int partition) {
+      return PRIMARY_COUNTS ? sims[partition].processed : -1;
     }
   }
 }
