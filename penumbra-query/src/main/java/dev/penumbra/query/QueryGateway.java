@@ -10,6 +10,7 @@ import dev.penumbra.core.ledger.NodeView;
 import dev.penumbra.core.ledger.Reservation;
 import dev.penumbra.query.QueryReport.Adjustment;
 import dev.penumbra.query.engine.DuckDbEngine;
+import dev.penumbra.query.engine.DuckDbSandbox;
 import dev.penumbra.query.engine.Outcome;
 import dev.penumbra.query.engine.PrimaryEngine;
 import dev.penumbra.query.engine.QueryResult;
@@ -613,7 +614,10 @@ public final class QueryGateway implements AutoCloseable {
           // Planning only: the primary's plan is read through this handle, it runs no queries.
           s.execute("SET threads = 1");
         }
-        sqe = ShadowEngine.builder(conn::duplicate).fractions(fractions).timeout(shadowTimeout).build();
+        Path file = db.file();
+        // Client SQL is planned on locked instances of their own; the primary handle only feeds the replicas.
+        sqe = ShadowEngine.builder(conn::duplicate).fractions(fractions).timeout(shadowTimeout)
+            .planner(() -> DuckDbSandbox.openLocked(file, "tpch", List.of("SET threads = 1"))).build();
         if (eng == null) {
           eng = DuckDbEngine.open(db.file(), engineInstances, maxRows);
         }

@@ -1,6 +1,7 @@
 package dev.penumbra.query.shadow;
 
 import dev.penumbra.query.engine.DuckDbProfiles;
+import dev.penumbra.query.engine.DuckDbSandbox;
 import dev.penumbra.query.shadow.SamplingRule.TableRule;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -66,6 +67,16 @@ final class Replica implements AutoCloseable {
 
   private void measureResident() throws SQLException {
     resident = DuckDbProfiles.residentBytes(writer);
+  }
+
+  /**
+   * Closes the replica's instance to the host (see {@link DuckDbSandbox#lock}): external access only to its own
+   * transfer directory, which {@link #poll} still reads. The configuration stays open because each shadow
+   * connection enables its own profiling; client SQL reaches a replica only as one checked SELECT. Call once,
+   * after {@link #load}.
+   */
+  synchronized void lock() throws SQLException {
+    DuckDbSandbox.lock(writer, List.of(dir), false);
   }
 
   /** A new connection to this replica (cheap: shares the instance). */
