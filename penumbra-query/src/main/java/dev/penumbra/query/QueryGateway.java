@@ -320,6 +320,14 @@ public final class QueryGateway implements AutoCloseable {
     return database;
   }
 
+  /**
+   * Fails waiting queries whose deadline has come and admits what now fits: call it periodically (a server's
+   * ledger timer does) so a deadline is kept on time, not when the next query arrives.
+   */
+  public void tick() {
+    allocator.tick();
+  }
+
   /** Queries waiting for a reservation now. */
   public int waiting() {
     return allocator.waiting();

@@ -7,6 +7,7 @@ import dev.penumbra.core.Resources;
 import dev.penumbra.core.ledger.InsufficientCapacityException;
 import dev.penumbra.core.ledger.Ledger;
 import dev.penumbra.core.ledger.LedgerEvent;
+import dev.penumbra.core.ledger.LedgerTimer;
 import dev.penumbra.core.ledger.NodeView;
 import dev.penumbra.core.ledger.Reservation;
 import io.javalin.Javalin;
@@ -57,6 +58,9 @@ public final class PenumbraServer implements AutoCloseable {
     Capability create(Ledger ledger, ServerConfig config, Consumer<String> progress);
   }
 
+  /** How late a lease expiry or a missed deadline may be noticed, at most. */
+  static final Duration TIMER_PERIOD = Duration.ofMillis(100);
+
   private final ServerConfig config;
   private final Ledger ledger;
   private final List<Capability> capabilities;
@@ -71,6 +75,8 @@ public final class PenumbraServer implements AutoCloseable {
   private volatile boolean stopped;
   private volatile CompletableFuture<Void> starting = CompletableFuture.completedFuture(null);
   private final Ledger.Subscription subscription;
+  /** Expires leases and fails missed deadlines on time (finding: they waited for the next request). */
+  private LedgerTimer timer;
   private final Runnable refreshMetrics;
 
   private PenumbraServer(Builder b) {
@@ -95,6 +101,8 @@ public final class PenumbraServer implements AutoCloseable {
       cfg.jetty.port = config.server().port();
       // The body limit is enforced (413 with a JSON error) while reading; Jetty's own limit stays above it.
       cfg.http.maxRequestSize = Math.max(config.server().maxBodyBytes() * 2, 1 << 20);
+      // A known path with another method is 405 (with Allow), not 404.
+      cfg.http.prefer405over404 = true;
       cfg.staticFiles.enableWebjars();
       Api a = new Api(cfg.routes, this);
       holder[0] = a;
@@ -168,6 +176,8 @@ public final class PenumbraServer implements AutoCloseable {
     }
     started = true;
     app.start();
+    timer = LedgerTimer.start(ledger, TIMER_PERIOD);
+    timer.add(() -> capabilities.forEach(Capability::tick));
     starting = CompletableFuture.runAsync(() -> {
       for (Capability c : capabilities) {
         try {
@@ -276,6 +286,9 @@ public final class PenumbraServer implements AutoCloseable {
       LOG.info("released {} reservations left at stop", released);
     }
     app.stop();
+    if (timer != null) {
+      timer.close();
+    }
     subscription.close();
     registry.close();
   }
@@ -332,6 +345,26 @@ public final class PenumbraServer implements AutoCloseable {
     }
   }
 
+  /** The methods registered for {@code path} (matching {@code {param}} segments), e.g. "GET, DELETE". */
+  String allowed(String path) {
+    String[] want = path.split("/", -1);
+    java.util.Set<String> methods = new java.util.TreeSet<>();
+    for (Api.Route route : api.routes()) {
+      String[] have = route.path().split("/", -1);
+      if (have.length != want.length) {
+        continue;
+      }
+      boolean match = true;
+      for (int i = 0; i < have.length && match; i++) {
+        match = have[i].equals(want[i]) || have[i].startsWith("{") && !want[i].isEmpty();
+      }
+      if (match) {
+        methods.add(route.method().toUpperCase(Locale.ROOT));
+      }
+    }
+    return String.join(", ", methods);
+  }
+
   List<LedgerEvent> events() {
     synchronized (events) {
       return List.copyOf(events);
@@ -348,17 +381,25 @@ public final class PenumbraServer implements AutoCloseable {
         .json(Json.error(e.getStatus(), e.getMessage(), null, null)));
     r.exception(Exception.class, (e, ctx) -> {
       LOG.error("request {} {} failed", ctx.method(), ctx.path(), e);
-      ctx.status(500).json(Json.error(500, "internal error: " + e.getClass().getSimpleName() + ": " + e.getMessage(),
-          null, null));
+      // The log has the details; the client learns no internals (class names, stack frames).
+      ctx.status(500).json(Json.error(500, "internal error (logged on the server)", null, null));
     });
     r.error(404, "*", ctx -> {
       if (ctx.result() == null || ctx.result().isEmpty()) {
         ctx.json(Json.error(404, "no such resource: " + ctx.method() + " " + ctx.path(), null, null));
       }
     });
-    r.error(405, "*", ctx -> ctx.json(Json.error(405, "method not allowed: " + ctx.method() + " " + ctx.path(),
-        null, null)));
+    r.error(405, "*", ctx -> {
+      String allow = allowed(ctx.path());
+      if (!allow.isEmpty()) {
+        ctx.header("Allow", allow);
+      }
+      ctx.json(Json.error(405, "method not allowed: " + ctx.method() + " " + ctx.path()
+          + (allow.isEmpty() ? "" : " (allowed: " + allow + ")"), null, null));
+    });
     r.before(ctx -> {
+      Edge.checkHostAndOrigin(ctx, config.server().host());
+      Edge.checkContentType(ctx);
       String len = ctx.header("Content-Length");
       if (len != null) {
         try {

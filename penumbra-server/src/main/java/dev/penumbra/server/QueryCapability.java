@@ -82,6 +82,14 @@ final class QueryCapability implements Capability {
   }
 
   @Override
+  public void tick() {
+    QueryGateway gw = gateway;
+    if (gw != null) {
+      gw.tick();
+    }
+  }
+
+  @Override
   public boolean ready() {
     return gateway != null && !closed;
   }

@@ -221,8 +221,9 @@ final class StreamCapability implements Capability {
       ctx.json(arr);
     });
     api.command(HandlerType.POST, "/v1/streams/{name}/records", ctx -> {
-      Handle h = handle(ctx.pathParam("name"));
+      // The body is checked first: a malformed request is 400 whichever stream it names.
       ProduceBody b = Json.read(ctx, ProduceBody.class, config.server().maxBodyBytes());
+      Handle h = handle(ctx.pathParam("name"));
       int n = produce(h, b);
       ObjectNode o = Json.MAPPER.createObjectNode();
       o.put("stream", h.name);

@@ -1,0 +1,57 @@
+package dev.penumbra.server;
+
+import static dev.penumbra.server.TestServers.post;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.penumbra.core.ManualClock;
+import dev.penumbra.core.ledger.LedgerEvent;
+import dev.penumbra.server.TestServers.Reply;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Leases end when their time comes on the server's clock, not when a later request touches the ledger. */
+class TimeDrivenLedgerTest {
+
+  @Test
+  void aLeaseExpiresOnTimeWithNoRequestTouchingTheLedger() throws Exception {
+    ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
+    ServerConfig config = TestServers.config(Map.of("PENUMBRA_QUERY_ENABLED", "false",
+        "PENUMBRA_STREAM_ENABLED", "false", "PENUMBRA_TASK_ENABLED", "false"));
+    try (PenumbraServer server = PenumbraServer.builder(config).clock(clock).build().start()) {
+      Reply r = post(server, "/v1/reservations",
+          "{\"owner\": \"ext\", \"cpu\": \"500m\", \"memory\": \"64MiB\", \"leaseSeconds\": 3}");
+      assertThat(r.status()).as(r.body()).isEqualTo(201);
+      long id = r.json().get("id").asLong();
+      clock.advance(Duration.ofSeconds(3));
+      // Only the server's own event log is read: nothing here touches the ledger.
+      await().atMost(Duration.ofSeconds(10)).until(() -> server.events().stream()
+          .anyMatch(e -> e.type() == LedgerEvent.Type.EXPIRED && e.before().id() == id));
+      LedgerEvent expired = server.events().stream().filter(e -> e.type() == LedgerEvent.Type.EXPIRED)
+          .findFirst().orElseThrow();
+      assertThat(expired.time()).isEqualTo(Instant.parse("2026-01-01T00:00:03Z"));
+    }
+  }
+
+  @Test
+  void aQueryWaitingBehindAFullNodeGetsItsTimeoutAnswerAtItsDeadline() throws Exception {
+    try (PenumbraServer server = TestServers.started(Map.of("PENUMBRA_STREAM_ENABLED", "false",
+        "PENUMBRA_TASK_ENABLED", "false"))) {
+      Reply hog = post(server, "/v1/reservations",
+          "{\"owner\": \"hog\", \"cpu\": \"2\", \"memory\": \"512MiB\", \"priority\": \"critical\","
+              + " \"leaseSeconds\": 600}");
+      assertThat(hog.status()).as(hog.body()).isEqualTo(201);
+      // Before the ledger timer, nothing failed the waiting request until another request arrived: the
+      // client's own timeout (generous, far past the 1 s deadline) then ended the wait instead of a 504.
+      Reply r = TestServers.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.url() + "/v1/queries"))
+          .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
+          .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+              "{\"sql\": \"SELECT count(*) FROM nation\", \"priority\": \"batch\", \"deadlineSeconds\": 1}"))
+          .build());
+      assertThat(r.status()).as(r.body()).isEqualTo(504);
+      assertThat(r.json().get("field").asText()).isEqualTo("deadlineSeconds");
+    }
+  }
+}
