@@ -69,7 +69,14 @@ class ServeCommand implements Callable<Integer> {
       done.countDown();
     });
     Runtime.getRuntime().addShutdownHook(hook);
-    server.start();
+    try {
+      server.start();
+    } catch (PenumbraServer.ListenException e) {
+      Runtime.getRuntime().removeShutdownHook(hook);
+      server.stop();
+      System.err.println(e.getMessage());
+      return CommandLine.ExitCode.USAGE;
+    }
     System.out.println((demo() ? "Penumbra demo" : "Penumbra") + " at " + server.url() + "/  (dashboard; API "
         + server.url() + "/v1/openapi.json, metrics " + server.url() + "/metrics)");
     System.out.flush();

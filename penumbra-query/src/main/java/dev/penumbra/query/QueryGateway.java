@@ -328,6 +328,11 @@ public final class QueryGateway implements AutoCloseable {
     allocator.tick();
   }
 
+  /** Queries of {@code priority} waiting for a reservation now. */
+  public int waiting(dev.penumbra.core.Priority priority) {
+    return (int) allocator.queue().stream().filter(t -> t.sla().priority() == priority).count();
+  }
+
   /** Queries waiting for a reservation now. */
   public int waiting() {
     return allocator.waiting();

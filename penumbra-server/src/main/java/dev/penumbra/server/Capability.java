@@ -53,6 +53,11 @@ public interface Capability extends AutoCloseable {
    */
   default void tick() {}
 
+  /** True while critical work of this capability waits for capacity (the server then frees manual holds). */
+  default boolean criticalWaiting() {
+    return false;
+  }
+
   /** Waits up to {@code grace} for in-flight work to finish; returns true when none is left. */
   default boolean awaitIdle(Duration grace) throws InterruptedException {
     long end = System.nanoTime() + grace.toNanos();

@@ -75,6 +75,8 @@ public final class PenumbraServer implements AutoCloseable {
   private volatile boolean stopped;
   private volatile CompletableFuture<Void> starting = CompletableFuture.completedFuture(null);
   private final Ledger.Subscription subscription;
+  /** Ids of live reservations clients took through POST /v1/reservations (preemptible for critical work). */
+  private final java.util.Set<Long> manual = java.util.concurrent.ConcurrentHashMap.newKeySet();
   /** Expires leases and fails missed deadlines on time (finding: they waited for the next request). */
   private LedgerTimer timer;
   private final Runnable refreshMetrics;
@@ -175,9 +177,14 @@ public final class PenumbraServer implements AutoCloseable {
       throw new IllegalStateException("server already started");
     }
     started = true;
-    app.start();
+    try {
+      app.start();
+    } catch (RuntimeException e) {
+      throw new ListenException(config.server().host(), config.server().port(), e);
+    }
     timer = LedgerTimer.start(ledger, TIMER_PERIOD);
     timer.add(() -> capabilities.forEach(Capability::tick));
+    timer.add(this::makeRoomForCritical);
     starting = CompletableFuture.runAsync(() -> {
       for (Capability c : capabilities) {
         try {
@@ -192,6 +199,34 @@ public final class PenumbraServer implements AutoCloseable {
       }
     });
     return this;
+  }
+
+  /**
+   * The server could not listen: the port is taken, or the host is not an address of this machine. The message
+   * is one line naming the host, port and reason (Jetty says "port already in use" for both).
+   */
+  public static final class ListenException extends RuntimeException {
+    ListenException(String host, int port, Throwable cause) {
+      super("cannot listen on " + host + ":" + port + ": " + reason(host, cause), cause);
+    }
+
+    private static String reason(String host, Throwable e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        String m = String.valueOf(t.getMessage());
+        if (t instanceof java.nio.channels.UnresolvedAddressException || t instanceof java.net.UnknownHostException
+            || m.contains("Unresolved") || m.contains("Cannot assign requested address")) {
+          return "'" + host + "' is not an address of this machine (set server.host to e.g. 127.0.0.1)";
+        }
+        if (m.contains("Address already in use")) {
+          return "the port is already in use (choose another with server.port or --port)";
+        }
+      }
+      Throwable root = e;
+      while (root.getCause() != null) {
+        root = root.getCause();
+      }
+      return String.valueOf(root.getMessage());
+    }
   }
 
   /** Waits until every capability is ready; false when {@code timeout} passed first. */
@@ -273,7 +308,9 @@ public final class PenumbraServer implements AutoCloseable {
     if (inFlight() > 0) {
       LOG.warn("stopping with {} requests still running; their reservations are released", inFlight());
     }
-    starting.cancel(true);
+    if (starting != null) {
+      starting.cancel(true);
+    }
     for (Capability c : capabilities) {
       try {
         c.close();
@@ -296,6 +333,35 @@ public final class PenumbraServer implements AutoCloseable {
   @Override
   public void close() {
     stop();
+  }
+
+  /**
+   * Critical work gets through a hog: while a capability has critical work waiting for capacity, the live
+   * reservations clients took through {@code POST /v1/reservations} below critical priority are preempted, one
+   * per timer pass (lowest priority first, then the newest), until the critical work is admitted. Capabilities'
+   * own reservations are not taken: a running query cannot give its memory back. Returns the id preempted.
+   */
+  Optional<Long> makeRoomForCritical() {
+    if (capabilities.stream().noneMatch(Capability::criticalWaiting)) {
+      return Optional.empty();
+    }
+    Optional<Reservation> victim = ledger.snapshot().reservations().stream()
+        .filter(r -> manual.contains(r.id()) && r.priority().compareTo(Priority.CRITICAL) != 0)
+        .min(java.util.Comparator.comparing((Reservation r) -> r.priority() == Priority.BATCH ? 0 : 1)
+            .thenComparing(Reservation::created, java.util.Comparator.reverseOrder()));
+    if (victim.isEmpty()) {
+      return Optional.empty();
+    }
+    Reservation r = victim.get();
+    try {
+      ledger.release(r.id());
+    } catch (IllegalStateException | IllegalArgumentException e) {
+      return Optional.empty(); // ended meanwhile
+    }
+    manual.remove(r.id());
+    LOG.info("released manual reservation #{} (owner {}, {}) to admit waiting critical work", r.id(), r.owner(),
+        r.priority().label());
+    return Optional.of(r.id());
   }
 
   /** Releases every live reservation; returns how many. */
@@ -459,6 +525,7 @@ public final class PenumbraServer implements AutoCloseable {
     a.command(HandlerType.POST, "/v1/reservations", ctx -> {
       ReservationBody b = Json.read(ctx, ReservationBody.class, config.server().maxBodyBytes());
       Reservation res = reserve(b);
+      manual.add(res.id());
       ctx.status(201).json(Json.reservation(res));
     });
     a.command(HandlerType.DELETE, "/v1/reservations/{id}", ctx -> {

@@ -90,6 +90,12 @@ final class QueryCapability implements Capability {
   }
 
   @Override
+  public boolean criticalWaiting() {
+    QueryGateway gw = gateway;
+    return gw != null && gw.waiting(Priority.CRITICAL) > 0;
+  }
+
+  @Override
   public boolean ready() {
     return gateway != null && !closed;
   }
@@ -130,7 +136,16 @@ final class QueryCapability implements Capability {
   public void routes(Api api) {
     api.command(HandlerType.POST, "/v1/queries", ctx -> {
       QueryBody b = Json.read(ctx, QueryBody.class, config.server().maxBodyBytes());
-      ctx.json(QueryJson.response(submit(b)));
+      QueryResponse r = submit(b);
+      ObjectNode body = (ObjectNode) QueryJson.response(r);
+      int status = status(r.report().outcome());
+      if (status != 200) {
+        // A query that did not complete is not a success: the status says so, the body still has the report.
+        body.put("status", status);
+        body.put("error", r.report().outcome().name().toLowerCase(Locale.ROOT) + ": "
+            + r.report().error().orElse("the query did not complete"));
+      }
+      ctx.status(status).json(body);
     });
     api.get("/v1/queries", ctx -> {
       ArrayNode arr = Json.MAPPER.createArrayNode();
@@ -139,6 +154,19 @@ final class QueryCapability implements Capability {
       }
       ctx.json(arr);
     });
+  }
+
+  /**
+   * The HTTP status of a query's outcome: 200 when it completed (spilled or not), 504 when it ran out of time,
+   * 422 when the engine failed it (a runtime SQL error, or more memory than the node can give even after the
+   * retry).
+   */
+  static int status(dev.penumbra.query.engine.Outcome outcome) {
+    return switch (outcome) {
+      case COMPLETED, SPILLED -> 200;
+      case TIMED_OUT -> 504;
+      case SQL_ERROR, FAILED_MEMORY -> 422;
+    };
   }
 
   /** Validates the body, runs the query through the gateway and records it. */
@@ -176,7 +204,7 @@ final class QueryCapability implements Capability {
     long t0 = System.nanoTime();
     try {
       QueryResponse r = gw.submit(new QueryRequest(b.sql(), user, sla));
-      record(r, System.nanoTime() - t0);
+      record(b.sql(), r, System.nanoTime() - t0);
       return r;
     } catch (QueryRejectedException e) {
       throw new ApiException(400, "sql", b.sql(), "query rejected ("
@@ -189,7 +217,7 @@ final class QueryCapability implements Capability {
     }
   }
 
-  private void record(QueryResponse r, long latencyNanos) {
+  private void record(String sql, QueryResponse r, long latencyNanos) {
     QueryReport rep = r.report();
     double mib = 1 << 20;
     timeline.add(new Timeline.Sample(System.currentTimeMillis(), "#" + rep.reservation().id(),
@@ -201,7 +229,9 @@ final class QueryCapability implements Capability {
     }
     ObjectNode summary = Json.MAPPER.createObjectNode();
     summary.put("time", System.currentTimeMillis());
-    summary.put("sql", r.report().user() + ": " + abbreviate(rep));
+    summary.put("sql", sql.length() > 500 ? sql.substring(0, 500) + "..." : sql);
+    summary.put("user", rep.user());
+    summary.put("outcome", abbreviate(rep));
     summary.set("report", QueryJson.report(rep));
     synchronized (recent) {
       if (recent.size() == RECENT) {

@@ -118,7 +118,9 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
     return parse(root, env);
   }
 
-  private static final ObjectMapper MAPPER = new ObjectMapper(new YAMLFactory());
+  // A key written twice is a mistake whichever value was meant: refused, not last-wins.
+  private static final ObjectMapper MAPPER = new ObjectMapper(new YAMLFactory())
+      .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   /** Section -> key -> default value (as YAML text), the single list of what a file may say. */
   static final Map<String, Map<String, String>> KEYS = keys();
@@ -141,6 +143,33 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
       m.put(kv[i], kv[i + 1]);
     }
     return m;
+  }
+
+  /**
+   * Refuses a {@code PENUMBRA_<SECTION>_*} variable that overrides no key (e.g. {@code PENUMBRA_LEDGER_MEMRY}):
+   * silently ignoring it would run with a value the operator believes changed.
+   */
+  static void checkEnvironment(Map<String, String> env) {
+    java.util.Set<String> known = new java.util.TreeSet<>();
+    KEYS.forEach((section, keys) -> keys.keySet().forEach(k -> known.add(envName(section, k))));
+    for (String name : new java.util.TreeSet<>(env.keySet())) {
+      for (String section : KEYS.keySet()) {
+        String prefix = "PENUMBRA_" + section.toUpperCase(Locale.ROOT) + "_";
+        if (name.startsWith(prefix) && !known.contains(name)) {
+          List<String> same = known.stream().filter(n -> n.startsWith(prefix)).toList();
+          throw new ConfigException(name, env.get(name).length() > 40 ? "(set)" : env.get(name),
+              "unknown environment override (known for " + section + ": " + same + ")");
+        }
+      }
+    }
+  }
+
+  private static long physicalMemory() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getTotalMemorySize();
+    }
+    return Long.MAX_VALUE;
   }
 
   /** The environment variable overriding {@code section.key}. */
@@ -172,6 +201,7 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
         v.put(key, e.getValue().isNull() ? "" : e.getValue().asText());
       }
     }
+    checkEnvironment(env);
     for (var s : KEYS.entrySet()) {
       for (var k : s.getValue().entrySet()) {
         String key = s.getKey() + "." + k.getKey();
@@ -189,6 +219,12 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
     long memory = r.bytes("ledger.memory");
     if (memory < (16L << 20)) {
       throw new ConfigException("ledger.memory", v.get("ledger.memory"), "must be at least 16MiB");
+    }
+    long physical = physicalMemory();
+    if (memory > physical) {
+      // The ledger promises this memory to work run on this machine: more than it has is a typo, not a plan.
+      throw new ConfigException("ledger.memory", v.get("ledger.memory"), "must be at most this machine's memory ("
+          + (physical >> 20) + "MiB)");
     }
     Node node = new Node(r.text("ledger.node", false), (int) r.integer("ledger.cores", 0, 4096), memory);
     double scale = r.number("query.scale");

@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Executors;
@@ -231,6 +232,14 @@ final class StreamCapability implements Capability {
       ctx.status(202).json(o);
     });
     api.get("/v1/streams/{name}/plan", ctx -> ctx.json(plan(handle(ctx.pathParam("name")))));
+    api.command(HandlerType.DELETE, "/v1/streams/{name}", ctx -> {
+      int released = delete(ctx.pathParam("name"));
+      ObjectNode o = Json.MAPPER.createObjectNode();
+      o.put("stream", ctx.pathParam("name"));
+      o.put("deleted", true);
+      o.put("released", released);
+      ctx.json(o);
+    });
   }
 
   private synchronized List<Handle> handles() {
@@ -520,6 +529,26 @@ final class StreamCapability implements Capability {
         h.controller.reservation(p).ifPresent(this::release);
       }
     }
+  }
+
+  /**
+   * Stops a stream and gives back what it holds; returns how many reservations were released. Under the
+   * capability's lock, so no tick renews a reservation of a stream being deleted.
+   */
+  synchronized int delete(String name) {
+    Handle h = handle(name);
+    streams.remove(name);
+    h.stream.close();
+    h.shadow.close();
+    int released = 0;
+    for (int p = 0; p < h.stream.partitions(); p++) {
+      Optional<Long> id = h.controller.reservation(p);
+      if (id.isPresent() && ledger.get(id.get()).map(Reservation::isLive).orElse(false)) {
+        release(id.get());
+        released++;
+      }
+    }
+    return released;
   }
 
   private void release(long id) {

@@ -38,7 +38,13 @@ class TimeDrivenLedgerTest {
   @Test
   void aQueryWaitingBehindAFullNodeGetsItsTimeoutAnswerAtItsDeadline() throws Exception {
     try (PenumbraServer server = TestServers.started(Map.of("PENUMBRA_STREAM_ENABLED", "false",
-        "PENUMBRA_TASK_ENABLED", "false"))) {
+        "PENUMBRA_TASK_ENABLED", "false", "PENUMBRA_QUERY_TIMEOUT", "1s"))) {
+      // A query cut off by the engine's timeout is not answered 200 (it was, with the outcome in the body).
+      Reply slow = post(server, "/v1/queries", "{\"sql\": \"SELECT count(*) FROM lineitem a, lineitem b"
+          + " WHERE a.l_comment < b.l_comment\"}");
+      assertThat(slow.status()).as(slow.body()).isEqualTo(504);
+      assertThat(slow.json().get("report").get("outcome").asText()).isEqualTo("timed_out");
+      assertThat(slow.json().get("error").asText()).startsWith("timed_out");
       Reply hog = post(server, "/v1/reservations",
           "{\"owner\": \"hog\", \"cpu\": \"2\", \"memory\": \"512MiB\", \"priority\": \"critical\","
               + " \"leaseSeconds\": 600}");
@@ -52,6 +58,29 @@ class TimeDrivenLedgerTest {
           .build());
       assertThat(r.status()).as(r.body()).isEqualTo(504);
       assertThat(r.json().get("field").asText()).isEqualTo("deadlineSeconds");
+    }
+  }
+
+  @Test
+  void aCriticalQueryGetsThroughAHogHoldingTheWholeNode() throws Exception {
+    try (PenumbraServer server = TestServers.started(Map.of("PENUMBRA_STREAM_ENABLED", "false",
+        "PENUMBRA_TASK_ENABLED", "false"))) {
+      Reply hog = post(server, "/v1/reservations",
+          "{\"owner\": \"hog\", \"cpu\": \"2\", \"memory\": \"512MiB\", \"leaseSeconds\": 86400}");
+      assertThat(hog.status()).as(hog.body()).isEqualTo(201);
+      long id = hog.json().get("id").asLong();
+      // Before, the critical query waited out the hog's day-long lease (here: its own 60 s deadline).
+      Reply r = post(server, "/v1/queries",
+          "{\"sql\": \"SELECT count(*) FROM nation\", \"priority\": \"critical\", \"deadlineSeconds\": 60}");
+      assertThat(r.status()).as(r.body()).isEqualTo(200);
+      assertThat(TestServers.get(server, "/v1/reservations/" + id).json().get("state").asText()).isEqualTo("released");
+      // A standard query does not take a hog's place the same way: only critical work preempts.
+      Reply hog2 = post(server, "/v1/reservations",
+          "{\"owner\": \"hog\", \"cpu\": \"2\", \"memory\": \"512MiB\", \"leaseSeconds\": 86400}");
+      assertThat(hog2.status()).as(hog2.body()).isEqualTo(201);
+      Reply standard = post(server, "/v1/queries",
+          "{\"sql\": \"SELECT count(*) FROM nation\", \"priority\": \"standard\", \"deadlineSeconds\": 1}");
+      assertThat(standard.status()).as(standard.body()).isEqualTo(504);
     }
   }
 }
