@@ -69,8 +69,9 @@ class ServeCommandTest {
   @Test
   void aHostThatIsNotAnAddressIsOneCleanLineAndExitCode2() throws Exception {
     Path f = dir.resolve("badhost.yaml");
+    // With tokens, so the non-loopback check passes and the listen itself fails.
     Files.writeString(f, "server:\n  host: 999.1.1.1\n  port: 0\nquery:\n  enabled: false\nstream:\n  enabled: false\n"
-        + "task:\n  enabled: false\n");
+        + "task:\n  enabled: false\nauth:\n  tokens: ops:admin:0123456789abcdef\n");
     CliRun r = run("serve", "--config", f.toString(), "--duration", "1");
     assertThat(r.code()).as(r.err()).isEqualTo(2);
     assertThat(r.err()).contains("999.1.1.1").doesNotContain("already in use").doesNotContain("\tat ")

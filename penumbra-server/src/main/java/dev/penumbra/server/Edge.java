@@ -50,6 +50,64 @@ final class Edge {
     }
   }
 
+  private static final String PRINCIPAL = "penumbra.principal";
+
+  /**
+   * With authentication configured, every request that changes state ({@code /v1/} and not GET) carries
+   * {@code Authorization: Bearer <token>} naming a known principal: 401 otherwise (the token is never echoed or
+   * logged). Reads stay open so the dashboard works; bind loopback or put a proxy in front when reads are
+   * sensitive.
+   */
+  static void authenticate(Context ctx, ServerConfig.Auth auth) {
+    if (!auth.enabled()) {
+      return;
+    }
+    String header = ctx.header("Authorization");
+    if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      ServerConfig.Principal p = auth.byToken().get(header.substring(7).strip());
+      if (p != null) {
+        ctx.attribute(PRINCIPAL, p);
+        return;
+      }
+    }
+    if (ctx.path().startsWith("/v1/") && ctx.method() != HandlerType.GET && ctx.method() != HandlerType.HEAD) {
+      ctx.header("WWW-Authenticate", "Bearer");
+      throw new ApiException(401, "Authorization", header == null ? "" : "(hidden)", header == null
+          ? "header 'Authorization: Bearer <token>' is required" : "the bearer token is not known");
+    }
+  }
+
+  /** The authenticated caller of this request, if authentication is configured. */
+  static java.util.Optional<ServerConfig.Principal> principal(Context ctx) {
+    return java.util.Optional.ofNullable(ctx.attribute(PRINCIPAL));
+  }
+
+  /** Refuses a priority above what the principal may use (403 naming the field). */
+  static void checkPriority(ServerConfig.Principal p, dev.penumbra.core.Priority asked) {
+    if (asked.ordinal() < p.maxPriority().ordinal()) {
+      throw new ApiException(403, "priority", asked.label(), "principal '" + p.name() + "' may use priority "
+          + p.maxPriority().label() + " at most, asked " + asked.label());
+    }
+  }
+
+  /**
+   * A priority exactly as the API spells it ({@code critical}, {@code standard}, {@code batch}): no padding, no
+   * other case, so {@code " critical"} is a mistake reported, not a guess taken.
+   */
+  static dev.penumbra.core.Priority priority(String text) {
+    for (dev.penumbra.core.Priority p : dev.penumbra.core.Priority.values()) {
+      if (p.label().equals(text)) {
+        return p;
+      }
+    }
+    throw new IllegalArgumentException("priority '" + text + "' is not one of critical, standard, batch");
+  }
+
+  /** True when the text holds a control character (NUL, newline ...): never valid in a name. */
+  static boolean hasControl(String s) {
+    return s != null && s.chars().anyMatch(Character::isISOControl);
+  }
+
   static void checkContentType(Context ctx) {
     HandlerType m = ctx.method();
     if (m != HandlerType.POST && m != HandlerType.PUT && m != HandlerType.PATCH) {

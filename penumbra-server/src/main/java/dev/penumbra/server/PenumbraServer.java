@@ -75,8 +75,11 @@ public final class PenumbraServer implements AutoCloseable {
   private volatile boolean stopped;
   private volatile CompletableFuture<Void> starting = CompletableFuture.completedFuture(null);
   private final Ledger.Subscription subscription;
-  /** Ids of live reservations clients took through POST /v1/reservations (preemptible for critical work). */
-  private final java.util.Set<Long> manual = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /**
+   * Live reservations clients took through POST /v1/reservations, by id: the principal that took it ("" without
+   * authentication). Only these may be released over HTTP, and they are preemptible for critical work.
+   */
+  private final Map<Long, String> manual = new java.util.concurrent.ConcurrentHashMap<>();
   /** Expires leases and fails missed deadlines on time (finding: they waited for the next request). */
   private LedgerTimer timer;
   private final Runnable refreshMetrics;
@@ -346,7 +349,7 @@ public final class PenumbraServer implements AutoCloseable {
       return Optional.empty();
     }
     Optional<Reservation> victim = ledger.snapshot().reservations().stream()
-        .filter(r -> manual.contains(r.id()) && r.priority().compareTo(Priority.CRITICAL) != 0)
+        .filter(r -> manual.containsKey(r.id()) && r.priority() != Priority.CRITICAL)
         .min(java.util.Comparator.comparing((Reservation r) -> r.priority() == Priority.BATCH ? 0 : 1)
             .thenComparing(Reservation::created, java.util.Comparator.reverseOrder()));
     if (victim.isEmpty()) {
@@ -465,6 +468,7 @@ public final class PenumbraServer implements AutoCloseable {
     });
     r.before(ctx -> {
       Edge.checkHostAndOrigin(ctx, config.server().host());
+      Edge.authenticate(ctx, config.auth());
       Edge.checkContentType(ctx);
       String len = ctx.header("Content-Length");
       if (len != null) {
@@ -524,8 +528,20 @@ public final class PenumbraServer implements AutoCloseable {
     });
     a.command(HandlerType.POST, "/v1/reservations", ctx -> {
       ReservationBody b = Json.read(ctx, ReservationBody.class, config.server().maxBodyBytes());
+      Optional<ServerConfig.Principal> who = Edge.principal(ctx);
+      if (who.isPresent()) {
+        if (b.owner() != null && !b.owner().equals(who.get().name()) && !who.get().admin()) {
+          throw new ApiException(403, "owner", b.owner(), "field 'owner' must be your principal '"
+              + who.get().name() + "' (or absent)");
+        }
+        Priority asked = parsePriority(b.priority());
+        Edge.checkPriority(who.get(), asked);
+        if (b.owner() == null) {
+          b = new ReservationBody(who.get().name(), b.node(), b.cpu(), b.memory(), b.priority(), b.leaseSeconds());
+        }
+      }
       Reservation res = reserve(b);
-      manual.add(res.id());
+      manual.put(res.id(), who.map(ServerConfig.Principal::name).orElse(""));
       ctx.status(201).json(Json.reservation(res));
     });
     a.command(HandlerType.DELETE, "/v1/reservations/{id}", ctx -> {
@@ -536,7 +552,19 @@ public final class PenumbraServer implements AutoCloseable {
         throw new ApiException(409, "id", Long.toString(id), "reservation " + id + " is already "
             + res.state().name().toLowerCase(Locale.ROOT));
       }
+      String holder = manual.get(id);
+      Optional<ServerConfig.Principal> who = Edge.principal(ctx);
+      if (holder == null && !who.map(ServerConfig.Principal::admin).orElse(false)) {
+        // A query's, stream's or task's reservation: released by its capability when the work ends. Taking it
+        // away over HTTP left a running query on cores the ledger showed free.
+        throw new ApiException(403, "id", Long.toString(id), "reservation " + id + " is held by running work ("
+            + res.owner() + "); only an admin may release it");
+      }
+      if (who.isPresent() && !who.get().admin() && !who.get().name().equals(holder)) {
+        throw new ApiException(403, "id", Long.toString(id), "reservation " + id + " belongs to another principal");
+      }
       try {
+        manual.remove(id);
         ctx.json(Json.reservation(ledger.release(id)));
       } catch (IllegalStateException e) {
         throw new ApiException(409, "id", Long.toString(id), e.getMessage());
@@ -582,9 +610,17 @@ public final class PenumbraServer implements AutoCloseable {
     return l.subList(Math.max(0, l.size() - 500), l.size());
   }
 
+  private static Priority parsePriority(String text) {
+    try {
+      return text == null ? Priority.STANDARD : Edge.priority(text);
+    } catch (IllegalArgumentException e) {
+      throw new ApiException(400, "priority", text, "field 'priority' must be critical, standard or batch");
+    }
+  }
+
   private Reservation reserve(ReservationBody b) {
-    if (b.owner() == null || b.owner().isBlank()) {
-      throw new ApiException(400, "owner", String.valueOf(b.owner()), "field 'owner' must not be blank");
+    if (b.owner() == null || b.owner().isBlank() || b.owner().length() > 200 || Edge.hasControl(b.owner())) {
+      throw new ApiException(400, "owner", String.valueOf(b.owner()), "field 'owner' must be 1 to 200 characters, none a control character");
     }
     String node = b.node() == null ? config.ledger().node() : b.node();
     NodeView view = ledger.nodes().stream().filter(v -> v.id().equals(node)).findFirst()
@@ -604,7 +640,7 @@ public final class PenumbraServer implements AutoCloseable {
     }
     Priority p;
     try {
-      p = b.priority() == null ? Priority.STANDARD : Priority.parse(b.priority());
+      p = b.priority() == null ? Priority.STANDARD : Edge.priority(b.priority());
     } catch (IllegalArgumentException e) {
       throw new ApiException(400, "priority", b.priority(), "field 'priority' must be critical, standard or batch");
     }

@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -136,6 +137,20 @@ final class QueryCapability implements Capability {
   public void routes(Api api) {
     api.command(HandlerType.POST, "/v1/queries", ctx -> {
       QueryBody b = Json.read(ctx, QueryBody.class, config.server().maxBodyBytes());
+      Optional<ServerConfig.Principal> who = Edge.principal(ctx);
+      if (who.isPresent()) {
+        // The caller is who the token says: its queries run as that user and no higher than it may.
+        if (b.user() != null && !b.user().equals(who.get().name())) {
+          throw new ApiException(403, "user", b.user(), "field 'user' must be your principal '" + who.get().name()
+              + "' (or absent)");
+        }
+        b = new QueryBody(b.sql(), who.get().name(), b.priority(), b.deadlineSeconds());
+        try {
+          Edge.checkPriority(who.get(), b.priority() == null ? Priority.STANDARD : Edge.priority(b.priority()));
+        } catch (IllegalArgumentException e) {
+          // A malformed priority is reported by submit with the usual 400.
+        }
+      }
       QueryResponse r = submit(b);
       ObjectNode body = (ObjectNode) QueryJson.response(r);
       int status = status(r.report().outcome());
@@ -175,12 +190,12 @@ final class QueryCapability implements Capability {
       throw new ApiException(400, "sql", String.valueOf(b.sql()), "field 'sql' must not be blank");
     }
     String user = b.user() == null ? "anonymous" : b.user();
-    if (user.isBlank() || user.length() > 200) {
-      throw new ApiException(400, "user", user, "field 'user' must be 1 to 200 characters");
+    if (user.isBlank() || user.length() > 200 || Edge.hasControl(user)) {
+      throw new ApiException(400, "user", user, "field 'user' must be 1 to 200 characters, none a control character");
     }
     Priority p;
     try {
-      p = b.priority() == null ? Priority.STANDARD : Priority.parse(b.priority());
+      p = b.priority() == null ? Priority.STANDARD : Edge.priority(b.priority());
     } catch (IllegalArgumentException e) {
       throw new ApiException(400, "priority", b.priority(), "field 'priority' must be critical, standard or batch");
     }

@@ -28,8 +28,86 @@ import java.util.Optional;
  * @param stream the stream capability
  * @param task the task capability
  * @param demo the built-in workload of {@code penumbra demo}
+ * @param auth who may call the API (docs/server.md, "Security model"); none configured: open, loopback only
  */
-public record ServerConfig(Http server, Node ledger, Query query, Stream stream, Task task, Demo demo) {
+public record ServerConfig(Http server, Node ledger, Query query, Stream stream, Task task, Demo demo, Auth auth) {
+
+  /** A configuration without authentication (loopback binds only). */
+  public ServerConfig(Http server, Node ledger, Query query, Stream stream, Task task, Demo demo) {
+    this(server, ledger, query, stream, task, demo, Auth.NONE);
+  }
+
+  /**
+   * A caller the server knows by its bearer token.
+   *
+   * @param name the principal: owner of the reservations it makes, user of its queries
+   * @param maxPriority the highest priority it may ask for
+   * @param admin whether it may release anyone's reservation
+   */
+  public record Principal(String name, dev.penumbra.core.Priority maxPriority, boolean admin) {}
+
+  /**
+   * The tokens the server accepts ({@code auth.tokens}: comma-separated {@code name:level:token}, level one of
+   * batch, standard, critical, admin; tokens at least 16 characters). Empty: no authentication. The tokens are
+   * secrets: neither {@link #toString()} nor any error message shows them.
+   */
+  public record Auth(Map<String, Principal> byToken) {
+    public static final Auth NONE = new Auth(Map.of());
+
+    public Auth {
+      byToken = Map.copyOf(byToken);
+    }
+
+    public boolean enabled() {
+      return !byToken.isEmpty();
+    }
+
+    @Override
+    public String toString() {
+      return "Auth" + byToken.values().stream().map(Principal::name).sorted().toList();
+    }
+
+    static Auth parse(String text) {
+      Map<String, Principal> m = new LinkedHashMap<>();
+      java.util.Set<String> names = new java.util.HashSet<>();
+      if (text == null || text.isBlank()) {
+        return NONE;
+      }
+      int n = 0;
+      for (String entry : text.split(",")) {
+        n++;
+        String[] parts = entry.strip().split(":", 3);
+        String where = "entry " + n;
+        if (parts.length != 3) {
+          throw new ConfigException("auth.tokens", "(hidden)", where + " must be name:level:token");
+        }
+        String name = parts[0].strip();
+        String level = parts[1].strip().toLowerCase(Locale.ROOT);
+        String token = parts[2].strip();
+        if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
+          throw new ConfigException("auth.tokens", "(hidden)", where + ": name must be 1-64 of [A-Za-z0-9._-], was '"
+              + name + "'");
+        }
+        if (!names.add(name)) {
+          throw new ConfigException("auth.tokens", "(hidden)", where + ": name '" + name + "' is listed twice");
+        }
+        if (token.length() < 16) {
+          throw new ConfigException("auth.tokens", "(hidden)", where + " (" + name
+              + "): token must be at least 16 characters");
+        }
+        Principal p = switch (level) {
+          case "admin" -> new Principal(name, dev.penumbra.core.Priority.CRITICAL, true);
+          case "critical", "standard", "batch" -> new Principal(name, dev.penumbra.core.Priority.parse(level), false);
+          default -> throw new ConfigException("auth.tokens", "(hidden)", where + " (" + name
+              + "): level must be batch, standard, critical or admin, was '" + level + "'");
+        };
+        if (m.put(token, p) != null) {
+          throw new ConfigException("auth.tokens", "(hidden)", where + " (" + name + "): token is used twice");
+        }
+      }
+      return new Auth(m);
+    }
+  }
 
   /**
    * @param host interface to bind (default 127.0.0.1)
@@ -134,6 +212,7 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
     k.put("stream", ordered("enabled", "true", "interval", "1s", "maxStreams", "16"));
     k.put("task", ordered("enabled", "true", "maxRunning", "16"));
     k.put("demo", ordered("clients", "2", "pause", "200ms", "seed", "7"));
+    k.put("auth", ordered("tokens", ""));
     return k;
   }
 
@@ -242,7 +321,12 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
     Task task = new Task(r.bool("task.enabled"), (int) r.integer("task.maxRunning", 1, 10_000));
     Demo demo = new Demo((int) r.integer("demo.clients", 1, 64), r.duration("demo.pause", Duration.ZERO),
         r.integer("demo.seed", Long.MIN_VALUE, Long.MAX_VALUE));
-    return new ServerConfig(http, node, query, stream, task, demo);
+    Auth auth = Auth.parse(v.get("auth.tokens"));
+    if (!auth.enabled() && !Edge.isLoopback(http.host())) {
+      throw new ConfigException("server.host", http.host(), "a non-loopback address needs authentication:"
+          + " set auth.tokens (or PENUMBRA_AUTH_TOKENS)");
+    }
+    return new ServerConfig(http, node, query, stream, task, demo, auth);
   }
 
   /** This configuration with another port (the command line's {@code --port}). */
@@ -251,7 +335,7 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
       throw new ConfigException("server.port", Integer.toString(port), "must be in [0, 65535]");
     }
     return new ServerConfig(new Http(server.host(), port, server.maxBodyBytes(), server.shutdownGrace()), ledger,
-        query, stream, task, demo);
+        query, stream, task, demo, auth);
   }
 
   /** An invalid configuration: the key, its value and why. */
