@@ -75,6 +75,8 @@ public final class PenumbraServer implements AutoCloseable {
   private volatile boolean stopped;
   private volatile CompletableFuture<Void> starting = CompletableFuture.completedFuture(null);
   private final Ledger.Subscription subscription;
+  /** Where ids (and, later, more) outlive the process; null when server.dataDir is not set. */
+  private final DataDir dataDir;
   /**
    * Live reservations clients took through POST /v1/reservations, by id: the principal that took it ("" without
    * authentication). Only these may be released over HTTP, and they are preemptible for critical work.
@@ -87,7 +89,9 @@ public final class PenumbraServer implements AutoCloseable {
   private PenumbraServer(Builder b) {
     this.config = b.config;
     this.progress = b.progress;
-    this.ledger = Ledger.inMemory(b.clock);
+    TempFiles.removeStale();
+    this.dataDir = config.server().dataDirPath().map(DataDir::open).orElse(null);
+    this.ledger = Ledger.inMemory(b.clock, dataDir == null ? 1 : dataDir.firstId());
     ledger.addNode(config.ledger().node(), config.ledger().capacity());
     this.subscription = ledger.subscribe(this::record);
     List<Capability> caps = new ArrayList<>();
@@ -330,6 +334,9 @@ public final class PenumbraServer implements AutoCloseable {
       timer.close();
     }
     subscription.close();
+    if (dataDir != null) {
+      dataDir.close();
+    }
     registry.close();
   }
 
@@ -406,6 +413,9 @@ public final class PenumbraServer implements AutoCloseable {
   }
 
   private void record(LedgerEvent e) {
+    if (dataDir != null && e.type() == LedgerEvent.Type.RESERVED && e.after() != null) {
+      dataDir.used(e.after().id());
+    }
     synchronized (events) {
       if (events.size() == EVENT_HISTORY) {
         events.removeFirst();

@@ -114,8 +114,18 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
    * @param port TCP port, 0 picks a free one (default 8080)
    * @param maxBodyBytes larger request bodies get 413 (default 64 KiB)
    * @param shutdownGrace how long a stop waits for running work before releasing it (default 30 s)
+   * @param dataDir where state that outlives the process is kept ("" = nowhere: ids restart at 1)
    */
-  public record Http(String host, int port, long maxBodyBytes, Duration shutdownGrace) {}
+  public record Http(String host, int port, long maxBodyBytes, Duration shutdownGrace, String dataDir) {
+    public Http(String host, int port, long maxBodyBytes, Duration shutdownGrace) {
+      this(host, port, maxBodyBytes, shutdownGrace, "");
+    }
+
+    /** The data directory, when one is configured. */
+    public java.util.Optional<java.nio.file.Path> dataDirPath() {
+      return dataDir.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(java.nio.file.Path.of(dataDir));
+    }
+  }
 
   /**
    * @param node the node's id (default "local")
@@ -205,7 +215,8 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
 
   private static Map<String, Map<String, String>> keys() {
     Map<String, Map<String, String>> k = new LinkedHashMap<>();
-    k.put("server", ordered("host", "127.0.0.1", "port", "8080", "maxBodyBytes", "65536", "shutdownGrace", "30s"));
+    k.put("server", ordered("host", "127.0.0.1", "port", "8080", "maxBodyBytes", "65536", "shutdownGrace", "30s",
+        "dataDir", ""));
     k.put("ledger", ordered("node", "local", "cores", "0", "memory", "1GiB"));
     k.put("query", ordered("enabled", "true", "scale", "0.1", "cacheDir", "", "engineInstances", "4",
         "maxRows", "100", "timeout", "2m", "maxQueued", "64"));
@@ -294,7 +305,8 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
     }
     Values r = new Values(v);
     Http http = new Http(r.text("server.host", false), (int) r.integer("server.port", 0, 65535),
-        r.integer("server.maxBodyBytes", 256, 64 << 20), r.duration("server.shutdownGrace", Duration.ZERO));
+        r.integer("server.maxBodyBytes", 256, 64 << 20), r.duration("server.shutdownGrace", Duration.ZERO),
+        r.text("server.dataDir", true));
     long memory = r.bytes("ledger.memory");
     if (memory < (16L << 20)) {
       throw new ConfigException("ledger.memory", v.get("ledger.memory"), "must be at least 16MiB");
@@ -334,7 +346,8 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
     if (port < 0 || port > 65535) {
       throw new ConfigException("server.port", Integer.toString(port), "must be in [0, 65535]");
     }
-    return new ServerConfig(new Http(server.host(), port, server.maxBodyBytes(), server.shutdownGrace()), ledger,
+    return new ServerConfig(new Http(server.host(), port, server.maxBodyBytes(), server.shutdownGrace(),
+        server.dataDir()), ledger,
         query, stream, task, demo, auth);
   }
 

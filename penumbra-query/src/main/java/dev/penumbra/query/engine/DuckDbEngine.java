@@ -66,7 +66,8 @@ public final class DuckDbEngine implements PrimaryEngine {
     if (!Files.isRegularFile(databaseFile)) {
       throw new IllegalArgumentException("databaseFile does not exist: " + databaseFile);
     }
-    DuckDbEngine e = new DuckDbEngine(databaseFile.toAbsolutePath(), Files.createTempDirectory("penumbra-duckdb-"),
+    DuckDbEngine e = new DuckDbEngine(databaseFile.toAbsolutePath(), Files.createTempDirectory(
+        "penumbra-duckdb-" + ProcessHandle.current().pid() + "-"),
         instances, maxRows);
     try {
       for (int i = 0; i < instances; i++) {

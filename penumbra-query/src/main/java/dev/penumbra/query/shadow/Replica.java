@@ -47,7 +47,8 @@ final class Replica implements AutoCloseable {
     }
     this.writer = root.duplicate();
     try {
-      this.dir = Files.createTempDirectory(tempRoot, "penumbra-shadow-");
+      this.dir = Files.createTempDirectory(tempRoot,
+          "penumbra-shadow-" + ProcessHandle.current().pid() + "-");
     } catch (IOException e) {
       throw new SQLException("cannot create a temporary directory under " + tempRoot + ": " + e.getMessage(), e);
     }
