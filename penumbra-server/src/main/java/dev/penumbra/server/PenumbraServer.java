@@ -112,6 +112,9 @@ public final class PenumbraServer implements AutoCloseable {
       cfg.http.maxRequestSize = Math.max(config.server().maxBodyBytes() * 2, 1 << 20);
       // A known path with another method is 405 (with Allow), not 404.
       cfg.http.prefer405over404 = true;
+      // Errors Jetty answers itself (a malformed request line, a path it refuses, URI or headers too long) are
+      // JSON like every other error, not an HTML page.
+      cfg.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
       cfg.staticFiles.enableWebjars();
       Api a = new Api(cfg.routes, this);
       holder[0] = a;

@@ -130,6 +130,29 @@ class EdgeTest {
     }
   }
 
+  @Test
+  void errorsJettyAnswersItselfAreJsonToo() throws Exception {
+    String tooLong = rawRequest("GET /v1/nodes?" + "x".repeat(70_000) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + "Connection: close\r\n\r\n");
+    assertThat(tooLong).startsWith("HTTP/1.1 414").contains("application/json").contains("\"status\":414");
+    String bigHeader = rawRequest("GET /v1/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + "y".repeat(70_000)
+        + "\r\nConnection: close\r\n\r\n");
+    assertThat(bigHeader).startsWith("HTTP/1.1 431").contains("application/json").contains("\"status\":431");
+    String traversal = rawRequest("GET /v1/%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + "Connection: close\r\n\r\n");
+    assertThat(traversal).startsWith("HTTP/1.1 4").contains("application/json").doesNotContain("<html");
+  }
+
+  private static String rawRequest(String request) throws Exception {
+    URI u = URI.create(server.url());
+    try (Socket s = new Socket(u.getHost(), u.getPort())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream().flush();
+      return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
   private static String rawGet(String path, String host) throws Exception {
     URI u = URI.create(server.url());
     try (Socket s = new Socket(u.getHost(), u.getPort())) {
