@@ -25,11 +25,10 @@ import picocli.CommandLine.Option;
 @Command(
     name = "query",
     mixinStandardHelpOptions = true,
-    description = {
-      "Query shadowing benchmark on TPC-H: q-error of predicted peak memory and wall time on queries the model",
-      "did not train on, shadow time / primary time, and a concurrent mixed-priority burst under a fixed",
-      "budget with Penumbra, FIFO with equal fixed slots, and no admission control."
-    })
+    description =
+      "Query shadowing benchmark on TPC-H: q-error of predicted peak memory and wall time on queries the model "
+      + "did not train on, shadow time / primary time, and a concurrent mixed-priority burst under a fixed "
+      + "budget with Penumbra, FIFO with equal fixed slots, and no admission control.")
 final class BenchQueryCommand implements Callable<Integer> {
   static final double TARGET_QERROR_MEDIAN = 1.5;
   static final double TARGET_QERROR_P90 = 3;

@@ -21,10 +21,9 @@ import picocli.CommandLine.Option;
 @Command(
     name = "server",
     mixinStandardHelpOptions = true,
-    description = {
-      "Starts the control plane on a free 127.0.0.1 port and loads it with concurrent clients (query submissions",
-      "of mixed priority and reads of nodes, reservations, events, metrics) until --requests or --seconds is reached."
-    })
+    description =
+      "Starts the control plane on a free 127.0.0.1 port and loads it with concurrent clients (query submissions "
+      + "of mixed priority and reads of nodes, reservations, events, metrics) until --requests or --seconds is reached.")
 final class BenchServerCommand implements Callable<Integer> {
 
   @CommandLine.Spec

@@ -17,10 +17,9 @@ import picocli.CommandLine.Option;
 @Command(
     name = "serve",
     mixinStandardHelpOptions = true,
-    description = {
-      "Runs the control plane: HTTP API under /v1, dashboard at /, Prometheus metrics at /metrics, until Ctrl-C.",
-      "Configuration: --config FILE (YAML, see docs/server.md) and PENUMBRA_<SECTION>_<KEY> environment variables."
-    })
+    description =
+      "Runs the control plane: HTTP API under /v1, dashboard at /, Prometheus metrics at /metrics, until Ctrl-C. "
+      + "Configuration: --config FILE (YAML, see docs/server.md) and PENUMBRA_<SECTION>_<KEY> environment variables.")
 class ServeCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
