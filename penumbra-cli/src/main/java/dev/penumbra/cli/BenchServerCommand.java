@@ -1,9 +1,8 @@
 package dev.penumbra.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.penumbra.server.ServerConfig;
-import dev.penumbra.server.bench.LoadBench;
+import dev.penumbra.eval.server.LoadBench;
+import dev.penumbra.server.Json;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
@@ -86,7 +85,7 @@ final class BenchServerCommand implements Callable<Integer> {
       }
     });
     if (format.equals("json")) {
-      System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
+      System.out.println(Json.pretty(r));
     } else {
       PrintStream out = System.out;
       out.printf(Locale.ROOT, "requests %d in %.1f s: %.1f/s; statuses %s%n", r.sent(), r.seconds(), r.perSecond(), r.byStatus());

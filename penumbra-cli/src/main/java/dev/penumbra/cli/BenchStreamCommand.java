@@ -1,17 +1,13 @@
 package dev.penumbra.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.penumbra.eval.trace.Trace;
 import dev.penumbra.eval.trace.TraceReaders;
-import dev.penumbra.stream.bench.StreamBenchmark;
-import dev.penumbra.stream.bench.StreamBenchmark.Options;
-import dev.penumbra.stream.bench.StreamBenchmark.PartitionInfo;
-import dev.penumbra.stream.bench.StreamBenchmark.RateSeries;
-import dev.penumbra.stream.bench.StreamBenchmark.Result;
-import dev.penumbra.stream.bench.StreamBenchmark.ScalerResult;
+import dev.penumbra.eval.stream.StreamBenchmark;
+import dev.penumbra.eval.stream.StreamBenchmark.Options;
+import dev.penumbra.eval.stream.StreamBenchmark.RateSeries;
+import dev.penumbra.eval.stream.StreamBenchmark.Result;
+import dev.penumbra.eval.stream.StreamReport;
+import dev.penumbra.server.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -40,11 +36,6 @@ final class BenchStreamCommand implements Callable<Integer> {
 
   static final List<String> DEFAULT_RATES =
       List.of("nab/data/realKnownCause/nyc_taxi.csv", "nab/data/realTweets/Twitter_volume_GOOG.csv");
-  /** p99 latency at most this share of the reactive scaler's. */
-  static final double TARGET_P99_RATIO = 0.5;
-  /** Shadow overhead on primary throughput at most this. */
-  static final double TARGET_OVERHEAD = 0.02;
-
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
@@ -167,141 +158,12 @@ final class BenchStreamCommand implements Callable<Integer> {
         peakRate == null ? Double.NaN : peakRate, costMicros, startDelay, sampleRate, seed, overheadRounds);
     Result r = StreamBenchmark.run(o, err::println);
     if (format.equals("json")) {
-      writeJson(r);
+      System.out.println(Json.pretty(StreamReport.json(r)));
+      System.out.flush();
     } else {
-      writeTable(r);
+      StreamReport.table(r, System.out);
     }
     return 0;
-  }
-
-  private void writeTable(Result r) {
-    PrintStream out = System.out;
-    Options o = r.options();
-    out.printf(Locale.ROOT, "Stream scaling benchmark: %d partitions, speedup %s, %s s replayed (%s s warm-up), "
-        + "cost %s us/record, start delay %s s, shadow %s%n%n", r.partitions().size(), fmt(o.speedup()),
-        fmt(o.durationSeconds()), fmt(o.warmupSeconds()), fmt(o.costMicros()), fmt(o.startDelaySeconds()),
-        pct(o.samplingRate()));
-    List<String[]> rows = new ArrayList<>();
-    rows.add(new String[] {"partition", "steps", "mean rec/s", "peak rec/s", "offset", "mean workers", "peak workers"});
-    for (PartitionInfo p : r.partitions()) {
-      rows.add(new String[] {p.name(), Integer.toString(p.steps()), fmt1(p.meanRate()), fmt1(p.peakRate()),
-          fmt1(p.offset()), Integer.toString(p.meanWorkers()), Integer.toString(p.peakWorkers())});
-    }
-    out.print(BenchReplayCommand.aligned(rows));
-    out.println();
-    rows = new ArrayList<>();
-    rows.add(new String[] {"scaler", "records", "p50 ms", "p99 ms", "max backlog", "worker-s", "scalings", "lost"});
-    for (ScalerResult s : r.scalers()) {
-      rows.add(new String[] {s.name(), Long.toString(s.records()), fmt1(s.p50Millis()), fmt1(s.p99Millis()),
-          Long.toString(s.maxBacklog()), fmt1(s.workerSeconds()), Long.toString(s.scalingActions()),
-          Long.toString(s.lost())});
-    }
-    out.print(BenchReplayCommand.aligned(rows));
-    out.println();
-    out.printf(Locale.ROOT, "shadow: %d records sampled, %d dropped, measured %.1f us CPU/record%n",
-        r.shadowSampled(), r.shadowDropped(), r.measuredCostMicros());
-    if (r.overhead() != null) {
-      StreamBenchmark.Overhead oh = r.overhead();
-      out.printf(Locale.ROOT, "shadow overhead at %s: %.0f rec/s without, %.0f rec/s with (%s)%n",
-          pct(oh.samplingRate()), oh.baselineRecordsPerSecond(), oh.shadowRecordsPerSecond(), pct(oh.overhead()));
-    }
-    ScalerResult pen = r.scaler(StreamBenchmark.PENUMBRA);
-    ScalerResult rea = r.scaler(StreamBenchmark.REACTIVE);
-    double ratio = pen.p99Millis() / rea.p99Millis();
-    out.printf(Locale.ROOT, "target: penumbra p99 <= %.0f%% of reactive's: %s (%s)%n", TARGET_P99_RATIO * 100,
-        pct(ratio), ratio <= TARGET_P99_RATIO ? "met" : "not met");
-    out.printf(Locale.ROOT, "target: penumbra worker-seconds <= reactive's: %s vs %s (%s)%n",
-        fmt1(pen.workerSeconds()), fmt1(rea.workerSeconds()),
-        pen.workerSeconds() <= rea.workerSeconds() ? "met" : "not met");
-    long lost = r.scalers().stream().mapToLong(ScalerResult::lost).sum();
-    out.printf(Locale.ROOT, "target: no record lost: %d (%s)%n", lost, lost == 0 ? "met" : "not met");
-    if (r.overhead() != null) {
-      out.printf(Locale.ROOT, "target: shadow overhead <= %s: %s (%s)%n", pct(TARGET_OVERHEAD),
-          pct(r.overhead().overhead()), r.overhead().overhead() <= TARGET_OVERHEAD ? "met" : "not met");
-    }
-    out.printf(Locale.ROOT, "wall time: %.1f s%n", r.wallSeconds());
-    out.flush();
-  }
-
-  private void writeJson(Result r) throws IOException {
-    ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    ObjectNode root = mapper.createObjectNode();
-    Options o = r.options();
-    ObjectNode opts = root.putObject("options");
-    opts.put("speedup", o.speedup());
-    opts.put("duration_seconds", o.durationSeconds());
-    opts.put("warmup_seconds", o.warmupSeconds());
-    opts.put("peak_workers", o.peakWorkers());
-    put(opts, "peak_rate", o.peakRate());
-    opts.put("cost_micros", o.costMicros());
-    opts.put("start_delay_seconds", o.startDelaySeconds());
-    opts.put("sampling_rate", o.samplingRate());
-    opts.put("seed", o.seed());
-    ArrayNode parts = root.putArray("partitions");
-    for (PartitionInfo p : r.partitions()) {
-      ObjectNode n = parts.addObject();
-      n.put("name", p.name());
-      n.put("steps", p.steps());
-      n.put("mean_rate", p.meanRate());
-      n.put("peak_rate", p.peakRate());
-      n.put("offset", p.offset());
-      n.put("mean_workers", p.meanWorkers());
-      n.put("peak_workers", p.peakWorkers());
-    }
-    ObjectNode scalers = root.putObject("scalers");
-    for (ScalerResult s : r.scalers()) {
-      ObjectNode n = scalers.putObject(s.name());
-      n.put("records", s.records());
-      put(n, "p50_ms", s.p50Millis());
-      put(n, "p99_ms", s.p99Millis());
-      n.put("max_backlog", s.maxBacklog());
-      n.put("worker_seconds", s.workerSeconds());
-      n.put("scaling_actions", s.scalingActions());
-      n.put("records_lost", s.lost());
-    }
-    ObjectNode shadow = root.putObject("shadow");
-    shadow.put("sampled", r.shadowSampled());
-    shadow.put("dropped", r.shadowDropped());
-    put(shadow, "measured_cost_micros", r.measuredCostMicros());
-    if (r.overhead() != null) {
-      shadow.put("baseline_records_per_second", r.overhead().baselineRecordsPerSecond());
-      shadow.put("with_shadow_records_per_second", r.overhead().shadowRecordsPerSecond());
-      shadow.put("overhead", r.overhead().overhead());
-    }
-    ScalerResult pen = r.scaler(StreamBenchmark.PENUMBRA);
-    ScalerResult rea = r.scaler(StreamBenchmark.REACTIVE);
-    ObjectNode targets = root.putObject("targets");
-    double ratio = pen.p99Millis() / rea.p99Millis();
-    ObjectNode t1 = targets.putObject("p99_ratio_to_reactive");
-    t1.put("target", TARGET_P99_RATIO);
-    put(t1, "value", ratio);
-    t1.put("met", ratio <= TARGET_P99_RATIO);
-    ObjectNode t2 = targets.putObject("worker_seconds_vs_reactive");
-    t2.put("target", rea.workerSeconds());
-    t2.put("value", pen.workerSeconds());
-    t2.put("met", pen.workerSeconds() <= rea.workerSeconds());
-    long lost = r.scalers().stream().mapToLong(ScalerResult::lost).sum();
-    ObjectNode t3 = targets.putObject("records_lost");
-    t3.put("target", 0);
-    t3.put("value", lost);
-    t3.put("met", lost == 0);
-    if (r.overhead() != null) {
-      ObjectNode t4 = targets.putObject("shadow_overhead");
-      t4.put("target", TARGET_OVERHEAD);
-      t4.put("value", r.overhead().overhead());
-      t4.put("met", r.overhead().overhead() <= TARGET_OVERHEAD);
-    }
-    root.put("wall_seconds", r.wallSeconds());
-    System.out.println(mapper.writeValueAsString(root));
-    System.out.flush();
-  }
-
-  private static void put(ObjectNode o, String field, double v) {
-    if (Double.isFinite(v)) {
-      o.put(field, v);
-    } else {
-      o.putNull(field);
-    }
   }
 
   private void positive(String option, double v) {
@@ -312,14 +174,6 @@ final class BenchStreamCommand implements Callable<Integer> {
 
   private static String fmt(double v) {
     return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
-  }
-
-  private static String fmt1(double v) {
-    return String.format(Locale.ROOT, "%.1f", v);
-  }
-
-  private static String pct(double v) {
-    return String.format(Locale.ROOT, "%.1f%%", v * 100);
   }
 
   private ParameterException invalid(String option, String value, String why) {

@@ -1,12 +1,11 @@
 package dev.penumbra.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.allocate.Sla;
 import dev.penumbra.query.QueryGateway;
 import dev.penumbra.query.QueryJson;
+import dev.penumbra.server.Json;
 import dev.penumbra.query.QueryProfile;
 import dev.penumbra.query.QueryReport;
 import dev.penumbra.query.QueryRequest;
@@ -33,7 +32,6 @@ import picocli.CommandLine.ParameterException;
       + "shadow on a sample, predict, reserve by priority, run on exactly the reservation; prints the first rows "
       + "and the report.")
 final class QueryCommand implements Callable<Integer> {
-  static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -99,7 +97,7 @@ final class QueryCommand implements Callable<Integer> {
         return CommandLine.ExitCode.USAGE;
       }
       if (format.equals("json")) {
-        System.out.println(JSON.writeValueAsString(QueryJson.response(r)));
+        System.out.println(Json.pretty(QueryJson.response(r)));
       } else {
         printTable(r, System.out);
       }

@@ -43,14 +43,4 @@ class BenchReplayCommandTest {
     assertThat(r.code()).isEqualTo(0);
     assertThat(r.out()).contains("replay");
   }
-
-  @Test
-  void theTraceSetCoversTheSixDatasets() {
-    assertThat(BenchReplayCommand.DATASETS).extracting(BenchReplayCommand.Dataset::name).containsExactly(
-        "NAB cpu", "Bitbrains cpu", "Bitbrains memory", "Alibaba cpu", "Alibaba memory", "GenAI memory");
-    for (BenchReplayCommand.Dataset d : BenchReplayCommand.DATASETS) {
-      assertThat(Files.exists(Path.of("../../shared/data").resolve(d.path()))
-          || !Files.exists(Path.of("../../shared/data"))).as(d.path()).isTrue();
-    }
-  }
 }

@@ -49,7 +49,7 @@ class BenchStreamCommandTest {
         "--format", "json");
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode root = new ObjectMapper().readTree(r.out());
-    assertThat(root.path("scalers").path("penumbra").path("records_lost").asLong(-1)).isZero();
+    assertThat(root.path("scalers").path("penumbra").path("recordsLost").asLong(-1)).isZero();
     assertThat(root.path("scalers").path("reactive").path("records").asLong())
         .isEqualTo(root.path("scalers").path("penumbra").path("records").asLong());
     assertThat(root.path("partitions").get(0).path("name").asText()).isEqualTo("rates");

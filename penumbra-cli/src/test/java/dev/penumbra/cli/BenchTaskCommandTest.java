@@ -33,12 +33,12 @@ class BenchTaskCommandTest {
     for (JsonNode m : root.get("modes")) {
       assertThat(m.get("tasks").asInt()).isEqualTo(12);
       assertThat(m.get("failed").asInt()).isZero();
-      assertThat(m.get("latency_p99_ms").asDouble()).isGreaterThanOrEqualTo(m.get("latency_p50_ms").asDouble());
+      assertThat(m.get("latencyP99Ms").asDouble()).isGreaterThanOrEqualTo(m.get("latencyP50Ms").asDouble());
       assertThat(m.get("hits").asLong() + m.get("misses").asLong()).isGreaterThanOrEqualTo(12);
     }
     assertThat(root.get("overhead")).hasSize(2);
-    assertThat(root.get("targets").fieldNames()).toIterable().contains("p99_latency_to_reactive",
-        "reserved_memory_to_reactive", "shadow_overhead_share_of_core", "model_step_micros");
+    assertThat(root.get("targets").fieldNames()).toIterable().contains("p99LatencyToReactive",
+        "reservedMemoryToReactive", "shadowOverheadShareOfCore", "modelStepMicros");
     assertThat(r.err()).contains("bench task: penumbra");
   }
 }

@@ -48,9 +48,9 @@ class ReplayCommandTest {
     JsonNode oracle = root.get("runs").get(2);
     assertThat(oracle.get("policy").asText()).isEqualTo("oracle");
     assertThat(oracle.get("trace").asText()).isEqualTo("demo:cpu");
-    assertThat(oracle.get("slack_at_budget").asDouble()).isLessThan(1e-9);
-    assertThat(oracle.get("violation_rate").asDouble()).isZero();
-    assertThat(root.get("runs").get(0).get("slack_at_budget").asDouble()).isGreaterThan(0);
+    assertThat(oracle.get("slackAtBudget").asDouble()).isLessThan(1e-9);
+    assertThat(oracle.get("violationRate").asDouble()).isZero();
+    assertThat(root.get("runs").get(0).get("slackAtBudget").asDouble()).isGreaterThan(0);
     String page = Files.readString(html);
     assertThat(page).startsWith("<!DOCTYPE html>").contains("<svg").contains("demo:cpu").doesNotContain("<script", "src=\"http");
   }

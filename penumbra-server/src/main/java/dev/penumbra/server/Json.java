@@ -1,10 +1,15 @@
 package dev.penumbra.server;
 
+import com.fasterxml.jackson.core.JsonFactoryBuilder;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.core.util.JsonGeneratorDelegate;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
@@ -22,16 +27,26 @@ import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
-/** JSON in and out: strict request parsing (unknown fields, trailing tokens and nulls for numbers refused). */
+/**
+ * The product's one JSON mapper, and the HTTP edge's helpers around it. Everything Penumbra writes as JSON (HTTP
+ * API, CLI and benchmark output) goes through {@link #MAPPER}: keys are camelCase (record component names as they
+ * are, no naming strategy), NaN and infinities are written as {@code null} (JSON has neither), field order is the
+ * declaration order. Reading is strict: unknown fields, trailing tokens, nulls for numbers and numbers for text
+ * are refused. See docs/architecture.md, "JSON".
+ */
 public final class Json {
-  public static final ObjectMapper MAPPER = new ObjectMapper()
+  public static final ObjectMapper MAPPER = JsonMapper.builder(
+          new JsonFactoryBuilder().addDecorator((factory, generator) -> new FiniteNumbers(generator)).build())
       // Two values for one field: which one the client meant is unknowable, so neither is taken.
-      .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+      .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
-      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+      .build();
+
+  private static final ObjectWriter PRETTY = MAPPER.writerWithDefaultPrettyPrinter();
 
   static {
     // A number or boolean where text is expected is a client mistake, not something to convert silently.
@@ -48,6 +63,41 @@ public final class Json {
   }
 
   private Json() {}
+
+  /** {@code value} as indented JSON, for a person or a file (CLI {@code --format json}). */
+  public static String pretty(Object value) {
+    try {
+      return PRETTY.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("cannot write " + value.getClass().getSimpleName() + " as JSON: "
+          + e.getOriginalMessage(), e);
+    }
+  }
+
+  /** Writes NaN and infinities as null wherever a number is written: records, maps and trees alike. */
+  private static final class FiniteNumbers extends JsonGeneratorDelegate {
+    FiniteNumbers(JsonGenerator d) {
+      super(d, true);
+    }
+
+    @Override
+    public void writeNumber(double v) throws IOException {
+      if (Double.isFinite(v)) {
+        super.writeNumber(v);
+      } else {
+        writeNull();
+      }
+    }
+
+    @Override
+    public void writeNumber(float v) throws IOException {
+      if (Float.isFinite(v)) {
+        super.writeNumber(v);
+      } else {
+        writeNull();
+      }
+    }
+  }
 
   /**
    * Reads the request body as {@code type}; a body over {@code maxBytes} is 413, malformed JSON, an unknown

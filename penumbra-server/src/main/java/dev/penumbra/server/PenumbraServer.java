@@ -106,6 +106,7 @@ public final class PenumbraServer implements AutoCloseable {
     this.app = Javalin.create(cfg -> {
       cfg.startup.showJavalinBanner = false;
       cfg.startup.showOldJavalinVersionWarning = false;
+      cfg.jsonMapper(new io.javalin.json.JavalinJackson(Json.MAPPER, false));
       cfg.jetty.host = config.server().host();
       cfg.jetty.port = config.server().port();
       // The body limit is enforced (413 with a JSON error) while reading; Jetty's own limit stays above it.

@@ -40,6 +40,10 @@ import java.util.function.Function;
  *   <li>Otherwise, or when the measurement is absent, the dimension's timer is cleared.
  * </ul>
  *
+ * <p>With a {@link Builder#floor floor} (the latest forecast of the work, as a
+ * {@link dev.penumbra.core.loop.ControlLoop} sets it), {@code want} is at least the floor: a reservation below
+ * it grows to it as room allows, and headroom is reclaimed only down to it.
+ *
  * <p>When an {@link ErrorTracker} is given, every comparison is scored there before adjusting: per dimension
  * where reserved or use is non-zero, under {@link Allocator#feedbackName}(modelName(reservation), its priority,
  * dimension) so the allocator reads it back, point and upper
@@ -55,6 +59,7 @@ public final class Adjuster {
   private final double margin;
   private final ErrorTracker tracker;
   private final Function<Reservation, String> modelName;
+  private final Function<Reservation, Optional<Resources>> floor;
   private final Map<Long, Track> tracks = new HashMap<>();
 
   private Adjuster(Builder b) {
@@ -65,6 +70,7 @@ public final class Adjuster {
     this.margin = b.margin;
     this.tracker = b.tracker;
     this.modelName = b.modelName;
+    this.floor = b.floor;
   }
 
   public static Builder builder(Ledger ledger, UsageSource usage) {
@@ -80,6 +86,7 @@ public final class Adjuster {
     private double margin = 0.1;
     private ErrorTracker tracker;
     private Function<Reservation, String> modelName = Reservation::owner;
+    private Function<Reservation, Optional<Resources>> floor = r -> Optional.empty();
 
     private Builder(Ledger ledger, UsageSource usage) {
       if (ledger == null) {
@@ -134,6 +141,19 @@ public final class Adjuster {
       return this;
     }
 
+    /**
+     * The amount a reservation is held at least, per reservation (empty: none): the latest forecast of its
+     * work, sized at its priority's quantile. A reservation below its floor grows to it as room allows; headroom
+     * is reclaimed only down to it. No margin is added to a floor (it is already an upper quantile).
+     */
+    public Builder floor(Function<Reservation, Optional<Resources>> floor) {
+      if (floor == null) {
+        throw new IllegalArgumentException("floor must not be null");
+      }
+      this.floor = floor;
+      return this;
+    }
+
     public Adjuster build() {
       return new Adjuster(this);
     }
@@ -178,13 +198,15 @@ public final class Adjuster {
       score(r, use);
       long[] have = toArray(r.amount());
       long[] used = toArray(use);
+      Optional<Resources> fl = floor.apply(r);
+      long[] least = fl == null || fl.isEmpty() ? new long[4] : toArray(fl.get());
       long[] room = free.getOrDefault(r.node(), new long[4]);
       long[] target = have.clone();
       long[] shrinkOnly = have.clone();
       Track track = tracks.computeIfAbsent(r.id(), id -> new Track());
       for (int d = 0; d < 4; d++) {
-        long want = withMargin(used[d], dims[d]);
-        if (used[d] > have[d]) {
+        long want = Math.max(withMargin(used[d], dims[d]), least[d]);
+        if (used[d] > have[d] || least[d] > have[d]) {
           target[d] = Math.min(want, have[d] + room[d]);
           track.since[d] = null;
         } else if (want < have[d]) {
@@ -195,7 +217,7 @@ public final class Adjuster {
             track.peak[d] = Math.max(track.peak[d], used[d]);
           }
           if (Duration.between(track.since[d], now).compareTo(grace) >= 0) {
-            long keep = Math.max(withMargin(track.peak[d], dims[d]), used[d]);
+            long keep = Math.max(Math.max(withMargin(track.peak[d], dims[d]), used[d]), least[d]);
             target[d] = Math.min(keep, have[d]);
             shrinkOnly[d] = target[d];
             track.since[d] = null;

@@ -268,6 +268,16 @@ public final class Allocator implements AutoCloseable {
     return t;
   }
 
+  /** The ledger this allocator places reservations in. */
+  public Ledger ledger() {
+    return ledger;
+  }
+
+  /** The tracker of what reservations turned out to need (see {@link #recordOutcome}), or null when none. */
+  public ErrorTracker feedback() {
+    return feedback;
+  }
+
   /** Fails waiting requests whose deadline has come and admits what now fits. */
   public void tick() {
     pump();

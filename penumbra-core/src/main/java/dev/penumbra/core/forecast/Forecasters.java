@@ -126,6 +126,21 @@ public final class Forecasters {
     return new WeightedEnsemble(members);
   }
 
+  /**
+   * The forecaster Penumbra reserves ahead with: the default {@link #ensemble()} and, at {@code lead} steps
+   * ahead, the band of {@link Headroom} (the point plus z(level) times the recent volatility of its errors at
+   * that lead, never below the last two values). The replay's {@code penumbra} policy and the capabilities that
+   * forecast series (stream partitions, task phases) all use it.
+   */
+  public static ScoredForecaster production(int lead) {
+    return new Headroom(ensemble(), lead);
+  }
+
+  /** {@code inner} with the production band at {@code lead}; see {@link #production(int)}. */
+  public static ScoredForecaster withHeadroom(Forecaster inner, int lead) {
+    return new Headroom(inner, lead);
+  }
+
   private static void unit(String field, double v) {
     if (!(v > 0 && v <= 1)) {
       throw new IllegalArgumentException(field + " must be in (0, 1], was " + v);

@@ -24,7 +24,7 @@ public final class Policies {
     FACTORIES.put("autopilot", AutopilotPolicy::new);
     // Forecasters keep per-series state and are not thread-safe: every policy instance gets a fresh one.
     FACTORIES.put("holt-winters", c -> new HoltWintersPolicy(c, Forecasters.holtWinters()));
-    FACTORIES.put(PENUMBRA, c -> new PenumbraPolicy(c, Forecasters.ensemble()));
+    FACTORIES.put(PENUMBRA, c -> new PenumbraPolicy(c, Forecasters.production(c.lead())));
     FACTORIES.put(ORACLE, OraclePolicy::new);
   }
 

@@ -1,85 +1,52 @@
 package dev.penumbra.eval.report;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.penumbra.eval.replay.Metric;
 import dev.penumbra.eval.replay.PolicyRun;
 import dev.penumbra.eval.replay.ReplayResult;
 import dev.penumbra.eval.replay.Summary;
+import dev.penumbra.server.Json;
 import java.io.IOException;
 import java.io.Writer;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * One JSON document: {@code {"lead", "budget", "runs": [one object per (trace, policy)], "summary"}}. Each run
- * object has trace, resource, unit, intervals, scored, policy and every metric by its label; undefined values
- * (budget unreachable) are null.
+ * object has trace, resource, unit, intervals, scored, policy and every metric by its camelCase key
+ * ({@code slackAtBudget}); undefined values (budget unreachable) are null.
  */
 final class JsonReporter implements Reporter {
 
-  private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  /** The document; a run is a map because its metric keys come from {@link Metric}. */
+  record Document(int lead, double budget, List<Map<String, Object>> runs, SummaryJson summary) {}
+
+  record SummaryJson(int traces, Map<String, Double> medianSlackAtBudget, Map<String, Double> medianOracleGap,
+      Map<String, Double> seconds, double penumbraWinShare, double penumbraToBestBaselineMedianRatio) {}
 
   @Override
   public void write(ReplayResult result, Writer out) throws IOException {
-    ObjectNode root = MAPPER.createObjectNode();
-    root.put("lead", result.options().lead());
-    root.put("budget", result.options().budget());
-    ArrayNode runs = root.putArray("runs");
-    for (PolicyRun run : result.runs()) {
-      ObjectNode o = runs.addObject();
-      o.put("trace", run.trace().name());
-      o.put("resource", run.trace().resource().label());
-      o.put("unit", run.trace().unit());
-      o.put("intervals", run.trace().length());
-      o.put("scored", run.trace().length() - run.warmup());
-      o.put("policy", run.policy());
-      for (Metric m : Metric.values()) {
-        put(o, m.label(), run.metric(m), m.type() == Metric.Type.COUNT);
-      }
-    }
+    List<Map<String, Object>> runs = result.runs().stream().map(JsonReporter::run).toList();
     Summary s = result.summary();
-    ObjectNode summary = root.putObject("summary");
-    summary.put("traces", s.traces());
-    ObjectNode medians = summary.putObject("median_slack_at_budget");
-    for (Map.Entry<String, Double> e : s.medianSlackAtBudget().entrySet()) {
-      put(medians, e.getKey(), e.getValue(), false);
-    }
-    ObjectNode gaps = summary.putObject("median_oracle_gap");
-    for (Map.Entry<String, Double> e : s.medianOracleGap().entrySet()) {
-      put(gaps, e.getKey(), e.getValue(), false);
-    }
-    ObjectNode seconds = summary.putObject("seconds");
-    for (Map.Entry<String, Double> e : s.seconds().entrySet()) {
-      put(seconds, e.getKey(), e.getValue(), false);
-    }
-    put(summary, "penumbra_win_share", s.penumbraWinShare(), false);
-    put(summary, "penumbra_to_best_baseline_median_ratio", s.medianRatioToBestBaseline(), false);
-    MAPPER.writeValue(new NonClosing(out), root);
+    SummaryJson summary = new SummaryJson(s.traces(), s.medianSlackAtBudget(), s.medianOracleGap(), s.seconds(),
+        s.penumbraWinShare(), s.medianRatioToBestBaseline());
+    out.write(Json.pretty(new Document(result.options().lead(), result.options().budget(), runs, summary)));
     out.write('\n');
     out.flush();
   }
 
-  private static void put(ObjectNode o, String field, double v, boolean whole) {
-    if (!Double.isFinite(v)) {
-      o.putNull(field);
-    } else if (whole) {
-      o.put(field, Math.round(v));
-    } else {
-      o.put(field, v);
+  private static Map<String, Object> run(PolicyRun run) {
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("trace", run.trace().name());
+    o.put("resource", run.trace().resource().label());
+    o.put("unit", run.trace().unit());
+    o.put("intervals", run.trace().length());
+    o.put("scored", run.trace().length() - run.warmup());
+    o.put("policy", run.policy());
+    for (Metric m : Metric.values()) {
+      double v = run.metric(m);
+      o.put(Keys.camel(m.label()), m.type() == Metric.Type.COUNT && Double.isFinite(v) ? (Object) Math.round(v) : v);
     }
-  }
-
-  /** Jackson closes the writer it is given; the caller owns it. */
-  private static final class NonClosing extends java.io.FilterWriter {
-    NonClosing(Writer out) {
-      super(out);
-    }
-
-    @Override
-    public void close() throws IOException {
-      flush();
-    }
+    return o;
   }
 }

@@ -59,23 +59,6 @@ final class TableReporter implements Reporter {
   }
 
   private static void writeAligned(List<String[]> rows, Writer out) throws IOException {
-    int[] widths = new int[rows.get(0).length];
-    for (String[] row : rows) {
-      for (int i = 0; i < row.length; i++) {
-        widths[i] = Math.max(widths[i], row[i].length());
-      }
-    }
-    for (String[] row : rows) {
-      StringBuilder line = new StringBuilder();
-      for (int i = 0; i < row.length; i++) {
-        if (i == 0) {
-          line.append(String.format("%-" + widths[i] + "s", row[i]));
-        } else {
-          line.append("  ").append(String.format("%" + widths[i] + "s", row[i]));
-        }
-      }
-      out.write(line.toString().stripTrailing());
-      out.write(System.lineSeparator());
-    }
+    out.write(Tables.aligned(rows));
   }
 }

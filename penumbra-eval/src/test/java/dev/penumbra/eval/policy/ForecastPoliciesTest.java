@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import dev.penumbra.core.Resources.Dimension;
 import dev.penumbra.core.forecast.Forecast;
 import dev.penumbra.core.forecast.Forecaster;
+import dev.penumbra.core.forecast.Forecasters;
 import dev.penumbra.eval.trace.Trace;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,7 +54,7 @@ class ForecastPoliciesTest {
   @Test
   void penumbraAllocatesThePointPlusZTimesItsErrorVolatilityButNotBelowTheShortPeak() {
     LastPlusOne f = new LastPlusOne();
-    PenumbraPolicy p = new PenumbraPolicy(context(1, 0.01), f);
+    PenumbraPolicy p = new PenumbraPolicy(context(1, 0.01), Forecasters.withHeadroom(f, 1));
     assertThat(p.allocate(0)).isZero();
     p.observe(10);
     // no error seen yet: the cold-start bound, max(upper, peak)
@@ -78,7 +79,7 @@ class ForecastPoliciesTest {
   void penumbraScoresEachAllocationAgainstTheIntervalItWasFor() {
     // lead 2: the point issued for interval t is scored when t's use arrives, two observations later
     LastPlusOne f = new LastPlusOne();
-    PenumbraPolicy p = new PenumbraPolicy(context(2, 0.01), f);
+    PenumbraPolicy p = new PenumbraPolicy(context(2, 0.01), Forecasters.withHeadroom(f, 2));
     p.observe(10);
     p.allocate(2); // point 10, aimed at interval 2
     p.observe(10); // interval 1: nothing was issued for it
@@ -91,7 +92,7 @@ class ForecastPoliciesTest {
   void penumbraUsesThePeakSoFarWhileTheForecasterIsCold() {
     LastPlusOne f = new LastPlusOne();
     f.cold = true;
-    PenumbraPolicy p = new PenumbraPolicy(context(1, 0.01), f);
+    PenumbraPolicy p = new PenumbraPolicy(context(1, 0.01), Forecasters.withHeadroom(f, 1));
     p.observe(30);
     p.observe(5);
     p.observe(5);

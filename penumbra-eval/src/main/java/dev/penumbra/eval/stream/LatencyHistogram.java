@@ -1,4 +1,4 @@
-package dev.penumbra.stream.bench;
+package dev.penumbra.eval.stream;
 
 /** Latencies in log buckets of 2% width from 1 µs; quantiles are a bucket's upper edge (within 2%). */
 final class LatencyHistogram {

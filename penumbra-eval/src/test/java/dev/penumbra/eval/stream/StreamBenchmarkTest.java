@@ -1,12 +1,12 @@
-package dev.penumbra.stream.bench;
+package dev.penumbra.eval.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.penumbra.stream.bench.StreamBenchmark.Options;
-import dev.penumbra.stream.bench.StreamBenchmark.RateSeries;
-import dev.penumbra.stream.bench.StreamBenchmark.Result;
-import dev.penumbra.stream.bench.StreamBenchmark.ScalerResult;
+import dev.penumbra.eval.stream.StreamBenchmark.Options;
+import dev.penumbra.eval.stream.StreamBenchmark.RateSeries;
+import dev.penumbra.eval.stream.StreamBenchmark.Result;
+import dev.penumbra.eval.stream.StreamBenchmark.ScalerResult;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package dev.penumbra.query.bench;
+package dev.penumbra.eval.query;
 
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;

@@ -1,4 +1,4 @@
-package dev.penumbra.server.bench;
+package dev.penumbra.eval.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.penumbra.stream.bench;
+package dev.penumbra.eval.stream;
 
 /**
  * The reactive baseline, in the style of Flink's autoscaler and DS2: from observed metrics only (no

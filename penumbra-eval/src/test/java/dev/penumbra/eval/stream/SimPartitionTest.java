@@ -1,4 +1,4 @@
-package dev.penumbra.stream.bench;
+package dev.penumbra.eval.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

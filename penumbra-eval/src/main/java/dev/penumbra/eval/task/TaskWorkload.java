@@ -1,4 +1,4 @@
-package dev.penumbra.cli;
+package dev.penumbra.eval.task;
 
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;

@@ -1,13 +1,13 @@
-package dev.penumbra.server.bench;
+package dev.penumbra.eval.server;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.ledger.Ledger;
 import dev.penumbra.core.ledger.LedgerSnapshot;
 import dev.penumbra.core.ledger.NodeView;
 import dev.penumbra.core.ledger.Reservation;
 import dev.penumbra.query.workload.Workload;
+import dev.penumbra.server.Json;
 import dev.penumbra.server.PenumbraServer;
 import dev.penumbra.server.ServerConfig;
 import java.net.URI;
@@ -98,7 +98,6 @@ public final class LoadBench {
       long invariantViolations,
       int leftReserved) {}
 
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private LoadBench() {}
 
@@ -220,7 +219,7 @@ public final class LoadBench {
       return HttpRequest.newBuilder(URI.create(base + reads[rnd.nextInt(reads.length)]))
           .timeout(Duration.ofSeconds(30)).GET().build();
     }
-    String body = JSON.writeValueAsString(Map.of(
+    String body = Json.MAPPER.writeValueAsString(Map.of(
         "sql", workload.sample(rnd).sql(), "user", "load", "priority", priorities[rnd.nextInt(priorities.length)]));
     return HttpRequest.newBuilder(URI.create(base + "/v1/queries"))
         .timeout(Duration.ofSeconds(120))

@@ -1,4 +1,4 @@
-package dev.penumbra.stream.bench;
+package dev.penumbra.eval.stream;
 
 import dev.penumbra.stream.RecordProcessor;
 import dev.penumbra.stream.StreamRecord;

@@ -1,0 +1,115 @@
+package dev.penumbra.eval.task;
+
+import dev.penumbra.eval.report.Keys;
+import dev.penumbra.eval.report.Tables;
+import dev.penumbra.eval.report.Target;
+import dev.penumbra.eval.task.TaskBench.ModeResult;
+import dev.penumbra.eval.task.TaskBench.Overhead;
+import dev.penumbra.eval.task.TaskBench.Result;
+import dev.penumbra.task.TaskStats;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** What {@code penumbra bench task} prints: a table for a person, or one JSON document ({@link #json}). */
+public final class TaskReport {
+  private TaskReport() {}
+
+  /** The JSON document: the options, each mode's figures by mode, the overhead runs, the targets by name. */
+  public record Json(int tasks, int warmupTasks, int concurrency, int intervalMs, int graceMs, int horizonMs,
+      String priority, long seed, double wallSeconds, Map<String, Mode> modes, List<OverheadRun> overhead,
+      double modelStepNanos, Map<String, Target> targets) {}
+
+  /** One mode in the JSON document. */
+  public record Mode(int tasks, int failed, double latencyP50Ms, double latencyP99Ms, double latencyMeanMs,
+      double stallP50Ms, double stallP99Ms, long hits, long misses, long warmed, long warmUsed, long warmDenied,
+      long warmHelped, long graceReleases, long queued, long degraded, long rejected, long hookFailures,
+      double reservedMemoryGibSeconds, double usedMemoryGibSeconds, double reservedThreadSeconds,
+      double usedThreadSeconds, double samplerShareOfCore, double wallSeconds) {
+
+    static Mode of(ModeResult m) {
+      TaskStats s = m.stats();
+      return new Mode(m.tasks(), m.failed(), m.p50Ms(), m.p99Ms(), m.meanMs(), m.stallP50Ms(), m.stallP99Ms(),
+          s.hits(), s.misses(), s.warmed(), s.warmUsed(), s.warmDenied(), s.warmHelped(), s.graceReleases(),
+          s.queued(), s.degraded(), s.rejected(), s.hookFailures(), m.reservedMemoryGibSeconds(),
+          m.usedMemoryGibSeconds(), m.reservedThreadSeconds(), m.usedThreadSeconds(), m.samplerShareOfCore(),
+          m.wallSeconds());
+    }
+  }
+
+  /** One overhead run in the JSON document. */
+  public record OverheadRun(String label, int tasks, int maxStride, double seconds, long ticks, long taskSteps,
+      long fullSamples, double shareOfCore, double nanosPerTaskStep, double nanosPerFullSample) {
+
+    static OverheadRun of(Overhead h) {
+      return new OverheadRun(h.label(), h.tasks(), h.maxStride(), h.seconds(), h.ticks(), h.taskSteps(),
+          h.fullSamples(), h.shareOfCore(), h.nanosPerTaskStep(), h.nanosPerFullSample());
+    }
+  }
+
+  /** The run as the JSON document; {@code wallSeconds} is the whole command's time. */
+  public static Json json(Result r, double wallSeconds) {
+    TaskBench.Options o = r.options();
+    Map<String, Mode> modes = new LinkedHashMap<>();
+    r.modes().forEach(m -> modes.put(m.mode(), Mode.of(m)));
+    Map<String, Target> targets = new LinkedHashMap<>();
+    r.targets().forEach((name, t) -> targets.put(Keys.camel(name), t));
+    return new Json(o.tasks(), o.warmup(), o.concurrency(), o.intervalMillis(), o.graceMillis(), o.horizonMillis(),
+        o.priority().label(), o.seed(), wallSeconds, modes, r.overheads().stream().map(OverheadRun::of).toList(),
+        r.modelStepNanos(), targets);
+  }
+
+  /** The run as tables and one line per target. */
+  public static void table(Result r, double wallSeconds, PrintStream out) {
+    TaskBench.Options opt = r.options();
+    out.printf(Locale.ROOT, "Task benchmark: %d %s tasks per mode, %d at once, sampling every %d ms, horizon %d ms,"
+        + " grace %d ms, seed %d%n%n", opt.tasks(), opt.priority().label(), opt.concurrency(), opt.intervalMillis(),
+        opt.horizonMillis(), opt.graceMillis(), opt.seed());
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"mode", "p50 ms", "p99 ms", "mean ms", "stall p50", "stall p99", "hits", "misses",
+        "mem GiB*s res/used", "threads s res/used", "warmed", "warm used", "grace rel.", "queued", "failed",
+        "sampler % core"});
+    for (ModeResult m : r.modes()) {
+      TaskStats s = m.stats();
+      rows.add(new String[] {m.mode(), f1(m.p50Ms()), f1(m.p99Ms()), f1(m.meanMs()), f1(m.stallP50Ms()),
+          f1(m.stallP99Ms()), Long.toString(s.hits()), Long.toString(s.misses()),
+          String.format(Locale.ROOT, "%.2f / %.2f", m.reservedMemoryGibSeconds(), m.usedMemoryGibSeconds()),
+          String.format(Locale.ROOT, "%.1f / %.1f", m.reservedThreadSeconds(), m.usedThreadSeconds()),
+          Long.toString(s.warmed()), Long.toString(s.warmUsed()), Long.toString(s.graceReleases()),
+          Long.toString(s.queued()), Integer.toString(m.failed()),
+          String.format(Locale.ROOT, "%.3f", 100 * m.samplerShareOfCore())});
+    }
+    out.print(Tables.aligned(rows));
+    out.println();
+    if (!r.overheads().isEmpty()) {
+      List<String[]> o = new ArrayList<>();
+      o.add(new String[] {"overhead run", "tasks", "max stride", "ticks/s", "full samples/s", "% of one core",
+          "ns per task-step", "ns per full sample"});
+      for (Overhead h : r.overheads()) {
+        o.add(new String[] {h.label(), Integer.toString(h.tasks()), Integer.toString(h.maxStride()),
+            f1(h.tickRate()), f1(h.fullSamples() / h.seconds()),
+            String.format(Locale.ROOT, "%.3f", 100 * h.shareOfCore()),
+            String.format(Locale.ROOT, "%.0f", h.nanosPerTaskStep()),
+            String.format(Locale.ROOT, "%.0f", h.nanosPerFullSample())});
+      }
+      out.print(Tables.aligned(o));
+      out.println();
+    }
+    out.printf(Locale.ROOT, "model step (observe + forecast, 5 signals): %.0f ns%n", r.modelStepNanos());
+    r.targets().forEach((name, v) -> out.printf(Locale.ROOT,
+        "target: %s <= %s: %s (%s)%n", name, g(v.target()), g(v.value()), v.met() ? "met" : "not met"));
+    out.printf(Locale.ROOT, "wall time: %.1f s%n", wallSeconds);
+    out.flush();
+  }
+
+  private static String f1(double v) {
+    return String.format(Locale.ROOT, "%.1f", v);
+  }
+
+  private static String g(double v) {
+    return String.format(Locale.ROOT, "%.3g", v);
+  }
+}
