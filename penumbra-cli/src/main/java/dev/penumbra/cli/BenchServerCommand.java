@@ -41,6 +41,11 @@ final class BenchServerCommand implements Callable<Integer> {
       description = "Share of requests that submit a query, in [0, 1]. Default: ${DEFAULT-VALUE}.")
   double queryShare;
 
+  @Option(names = "--hostile-share", paramLabel = "F", defaultValue = "0.2",
+      description = "Share of requests a hostile client sends instead (bad bodies, methods, origins, SQL sandbox "
+          + "probes; a hog holds the whole node from the start), in [0, 1]. Default: ${DEFAULT-VALUE}.")
+  double hostileShare;
+
   @Option(names = "--scale", paramLabel = "SF", description = "TPC-H scale factor of the embedded database. Default: the server's (0.1).")
   Double scale;
 
@@ -64,6 +69,9 @@ final class BenchServerCommand implements Callable<Integer> {
     if (!(queryShare >= 0 && queryShare <= 1)) {
       throw QueryCommand.invalid(spec, "--query-share", Double.toString(queryShare), "must be in [0, 1]");
     }
+    if (!(hostileShare >= 0 && hostileShare <= 1)) {
+      throw QueryCommand.invalid(spec, "--hostile-share", Double.toString(hostileShare), "must be in [0, 1]");
+    }
     ServerConfig cfg = ServerConfig.defaults();
     if (scale != null) {
       if (!(scale > 0) || scale > 100) {
@@ -75,9 +83,9 @@ final class BenchServerCommand implements Callable<Integer> {
     }
     PrintStream err = System.err;
     LoadBench.Options options = new LoadBench.Options(clients, requests,
-        Duration.ofNanos((long) (seconds * 1e9)), queryShare, 42);
-    err.printf(Locale.ROOT, "bench server: %d clients, %d requests or %.0f s, %.0f%% queries, on 127.0.0.1%n",
-        clients, requests, seconds, queryShare * 100);
+        Duration.ofNanos((long) (seconds * 1e9)), queryShare, 42, hostileShare);
+    err.printf(Locale.ROOT, "bench server: %d clients, %d requests or %.0f s, %.0f%% hostile, of the rest %.0f%%"
+        + " queries, on 127.0.0.1%n", clients, requests, seconds, hostileShare * 100, queryShare * 100);
     int step = Math.max(1, requests / 20);
     LoadBench.Result r = LoadBench.run(cfg, options, done -> {
       if (done % step == 0) {
@@ -96,8 +104,16 @@ final class BenchServerCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "ledger events checked: %d, invariant violations: %d (target 0)%n",
           r.ledgerEvents(), r.invariantViolations());
       out.printf(Locale.ROOT, "left reserved after the load: %d (target 0)%n", r.leftReserved());
+      LoadBench.Hostile h = r.hostile();
+      out.printf(Locale.ROOT, "hostile: %d sent, %d refused 4xx, %d accepted (target 0); sandbox probes refused %d/%d;"
+          + " hog released for critical work: %s%n", h.sent(), h.refused(), h.accepted(), h.probesRefused(), h.probes(),
+          h.hogReleased());
+      out.printf(Locale.ROOT, "resident memory: %.0f MiB before, %.0f MiB after%n", h.residentBytesBefore() / 1048576.0,
+          h.residentBytesAfter() / 1048576.0);
     }
-    boolean ok = r.serverErrors() == 0 && r.invariantViolations() == 0 && r.leftReserved() == 0 && r.transportErrors() == 0;
+    LoadBench.Hostile h = r.hostile();
+    boolean ok = r.serverErrors() == 0 && r.invariantViolations() == 0 && r.leftReserved() == 0 && r.transportErrors() == 0
+        && h.accepted() == 0 && h.probesRefused() == h.probes();
     return ok ? 0 : 1;
   }
 
