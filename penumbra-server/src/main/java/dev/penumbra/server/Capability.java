@@ -53,9 +53,12 @@ public interface Capability extends AutoCloseable {
    */
   default void tick() {}
 
-  /** True while critical work of this capability waits for capacity (the server then frees manual holds). */
-  default boolean criticalWaiting() {
-    return false;
+  /**
+   * The most urgent priority of this capability's work waiting for capacity now, if any: the server then frees
+   * manual holds of lower priority.
+   */
+  default java.util.Optional<dev.penumbra.core.Priority> mostUrgentWaiting() {
+    return java.util.Optional.empty();
   }
 
   /** Waits up to {@code grace} for in-flight work to finish; returns true when none is left. */

@@ -195,7 +195,7 @@ public final class PenumbraServer implements AutoCloseable {
     }
     timer = LedgerTimer.start(ledger, TIMER_PERIOD);
     timer.add(() -> capabilities.forEach(Capability::tick));
-    timer.add(this::makeRoomForCritical);
+    timer.add(this::makeRoomForWaiting);
     starting = CompletableFuture.runAsync(() -> {
       for (Capability c : capabilities) {
         try {
@@ -350,18 +350,21 @@ public final class PenumbraServer implements AutoCloseable {
   }
 
   /**
-   * Critical work gets through a hog: while a capability has critical work waiting for capacity, the live
-   * reservations clients took through {@code POST /v1/reservations} below critical priority are preempted, one
-   * per timer pass (lowest priority first, then the newest), until the critical work is admitted. Capabilities'
-   * own reservations are not taken: a running query cannot give its memory back. Returns the id preempted.
+   * Waiting work gets through a hog: while a capability has work waiting for capacity, the live reservations
+   * clients took through {@code POST /v1/reservations} at a strictly lower priority than the most urgent waiting
+   * work are preempted, one per timer pass (lowest priority first, then the newest), until it is admitted — the
+   * ledger's own rule (critical preempts standard and batch, standard preempts batch). Capabilities' own
+   * reservations are not taken: a running query cannot give its memory back. Returns the id preempted.
    */
-  Optional<Long> makeRoomForCritical() {
-    if (capabilities.stream().noneMatch(Capability::criticalWaiting)) {
+  Optional<Long> makeRoomForWaiting() {
+    Optional<Priority> waiting = capabilities.stream().map(Capability::mostUrgentWaiting).flatMap(Optional::stream)
+        .min(java.util.Comparator.naturalOrder());
+    if (waiting.isEmpty()) {
       return Optional.empty();
     }
     Optional<Reservation> victim = ledger.snapshot().reservations().stream()
-        .filter(r -> manual.containsKey(r.id()) && r.priority() != Priority.CRITICAL)
-        .min(java.util.Comparator.comparing((Reservation r) -> r.priority() == Priority.BATCH ? 0 : 1)
+        .filter(r -> manual.containsKey(r.id()) && r.priority().compareTo(waiting.get()) > 0)
+        .min(java.util.Comparator.comparing((Reservation r) -> r.priority(), java.util.Comparator.reverseOrder())
             .thenComparing(Reservation::created, java.util.Comparator.reverseOrder()));
     if (victim.isEmpty()) {
       return Optional.empty();
@@ -373,8 +376,8 @@ public final class PenumbraServer implements AutoCloseable {
       return Optional.empty(); // ended meanwhile
     }
     manual.remove(r.id());
-    LOG.info("released manual reservation #{} (owner {}, {}) to admit waiting critical work", r.id(), r.owner(),
-        r.priority().label());
+    LOG.info("released manual reservation #{} (owner {}, {}) to admit waiting {} work", r.id(), r.owner(),
+        r.priority().label(), waiting.get().label());
     return Optional.of(r.id());
   }
 

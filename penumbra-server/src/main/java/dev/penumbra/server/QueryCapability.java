@@ -91,9 +91,17 @@ final class QueryCapability implements Capability {
   }
 
   @Override
-  public boolean criticalWaiting() {
+  public Optional<Priority> mostUrgentWaiting() {
     QueryGateway gw = gateway;
-    return gw != null && gw.waiting(Priority.CRITICAL) > 0;
+    if (gw == null) {
+      return Optional.empty();
+    }
+    for (Priority p : Priority.values()) {
+      if (gw.waiting(p) > 0) {
+        return Optional.of(p);
+      }
+    }
+    return Optional.empty();
   }
 
   @Override

@@ -74,7 +74,13 @@ class TimeDrivenLedgerTest {
           "{\"sql\": \"SELECT count(*) FROM nation\", \"priority\": \"critical\", \"deadlineSeconds\": 60}");
       assertThat(r.status()).as(r.body()).isEqualTo(200);
       assertThat(TestServers.get(server, "/v1/reservations/" + id).json().get("state").asText()).isEqualTo("released");
-      // A standard query does not take a hog's place the same way: only critical work preempts.
+      // Standard work gets through a batch hog (strictly lower priority), not through a standard one.
+      Reply batchHog = post(server, "/v1/reservations", "{\"owner\": \"hog\", \"cpu\": \"2\", \"memory\": \"512MiB\","
+          + " \"priority\": \"batch\", \"leaseSeconds\": 86400}");
+      assertThat(batchHog.status()).as(batchHog.body()).isEqualTo(201);
+      Reply through = post(server, "/v1/queries",
+          "{\"sql\": \"SELECT count(*) FROM nation\", \"priority\": \"standard\", \"deadlineSeconds\": 60}");
+      assertThat(through.status()).as(through.body()).isEqualTo(200);
       Reply hog2 = post(server, "/v1/reservations",
           "{\"owner\": \"hog\", \"cpu\": \"2\", \"memory\": \"512MiB\", \"leaseSeconds\": 86400}");
       assertThat(hog2.status()).as(hog2.body()).isEqualTo(201);
