@@ -106,7 +106,7 @@ final class BenchServerCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "left reserved after the load: %d (target 0)%n", r.leftReserved());
       LoadBench.Hostile h = r.hostile();
       out.printf(Locale.ROOT, "hostile: %d sent, %d refused 4xx, %d accepted (target 0); sandbox probes refused %d/%d;"
-          + " hog released for critical work: %s%n", h.sent(), h.refused(), h.accepted(), h.probesRefused(), h.probes(),
+          + " hog released for waiting work: %s%n", h.sent(), h.refused(), h.accepted(), h.probesRefused(), h.probes(),
           h.hogReleased());
       out.printf(Locale.ROOT, "resident memory: %.0f MiB before, %.0f MiB after%n", h.residentBytesBefore() / 1048576.0,
           h.residentBytesAfter() / 1048576.0);

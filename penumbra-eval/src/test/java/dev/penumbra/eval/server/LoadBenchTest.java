@@ -47,6 +47,7 @@ class LoadBenchTest {
     LoadBench.Result r = LoadBench.run(cfg, new LoadBench.Options(3, 60, Duration.ofSeconds(120), 0.6, 3, 0.4),
         n -> { });
     LoadBench.Hostile h = r.hostile();
+    assertThat(r.all().count()).as("every answered request once").isEqualTo(60);
     assertThat(h.sent()).isPositive();
     assertThat(h.accepted()).isZero();
     assertThat(h.refused()).isEqualTo(h.sent());
