@@ -21,12 +21,11 @@ import picocli.CommandLine.Option;
 @Command(
     name = "query",
     mixinStandardHelpOptions = true,
-    description = {
-      "Query shadowing benchmark on TPC-H: q-error of predicted peak memory and wall time on queries the model",
-      "did not train on, shadow time / primary time, and a concurrent mixed-priority burst under a fixed",
-      "budget with Penumbra, FIFO with equal fixed slots, and no admission control; then a load sweep",
-      "(open-loop arrivals at shares of capacity) with the same three side by side."
-    })
+    description =
+      "Query shadowing benchmark on TPC-H: q-error of predicted peak memory and wall time on queries the model "
+      + "did not train on, shadow time / primary time, and a concurrent mixed-priority burst under a fixed "
+      + "budget with Penumbra, FIFO with equal fixed slots, and no admission control; then a load sweep "
+      + "(open-loop arrivals at shares of capacity) with the same three side by side.")
 final class BenchQueryCommand implements Callable<Integer> {
 
   @CommandLine.Spec

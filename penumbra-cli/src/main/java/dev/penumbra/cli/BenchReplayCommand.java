@@ -30,10 +30,9 @@ import picocli.CommandLine.ParameterException;
 @Command(
     name = "replay",
     mixinStandardHelpOptions = true,
-    description = {
-      "Replays the benchmark trace set (NAB realAWSCloudwatch CPU, Bitbrains cpu and memory, Alibaba 2018",
-      "machines' cpu and memory, Alibaba GenAI 2026 pod memory) with every policy at lead 1 and budget 1%."
-    })
+    description =
+      "Replays the benchmark trace set (NAB realAWSCloudwatch CPU, Bitbrains cpu and memory, Alibaba 2018 "
+      + "machines' cpu and memory, Alibaba GenAI 2026 pod memory) with every policy at lead 1 and budget 1%%.")
 final class BenchReplayCommand implements Callable<Integer> {
 
   @CommandLine.Spec

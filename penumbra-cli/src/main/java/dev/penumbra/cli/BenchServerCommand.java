@@ -20,10 +20,9 @@ import picocli.CommandLine.Option;
 @Command(
     name = "server",
     mixinStandardHelpOptions = true,
-    description = {
-      "Starts the control plane on a free 127.0.0.1 port and loads it with concurrent clients (query submissions",
-      "of mixed priority and reads of nodes, reservations, events, metrics) until --requests or --seconds is reached."
-    })
+    description =
+      "Starts the control plane on a free 127.0.0.1 port and loads it with concurrent clients (query submissions "
+      + "of mixed priority and reads of nodes, reservations, events, metrics) until --requests or --seconds is reached.")
 final class BenchServerCommand implements Callable<Integer> {
 
   @CommandLine.Spec
@@ -41,6 +40,11 @@ final class BenchServerCommand implements Callable<Integer> {
   @Option(names = "--query-share", paramLabel = "F", defaultValue = "0.5",
       description = "Share of requests that submit a query, in [0, 1]. Default: ${DEFAULT-VALUE}.")
   double queryShare;
+
+  @Option(names = "--hostile-share", paramLabel = "F", defaultValue = "0.2",
+      description = "Share of requests a hostile client sends instead (bad bodies, methods, origins, SQL sandbox "
+          + "probes; a hog holds the whole node from the start), in [0, 1]. Default: ${DEFAULT-VALUE}.")
+  double hostileShare;
 
   @Option(names = "--scale", paramLabel = "SF", description = "TPC-H scale factor of the embedded database. Default: the server's (0.1).")
   Double scale;
@@ -65,6 +69,9 @@ final class BenchServerCommand implements Callable<Integer> {
     if (!(queryShare >= 0 && queryShare <= 1)) {
       throw QueryCommand.invalid(spec, "--query-share", Double.toString(queryShare), "must be in [0, 1]");
     }
+    if (!(hostileShare >= 0 && hostileShare <= 1)) {
+      throw QueryCommand.invalid(spec, "--hostile-share", Double.toString(hostileShare), "must be in [0, 1]");
+    }
     ServerConfig cfg = ServerConfig.defaults();
     if (scale != null) {
       if (!(scale > 0) || scale > 100) {
@@ -76,9 +83,9 @@ final class BenchServerCommand implements Callable<Integer> {
     }
     PrintStream err = System.err;
     LoadBench.Options options = new LoadBench.Options(clients, requests,
-        Duration.ofNanos((long) (seconds * 1e9)), queryShare, 42);
-    err.printf(Locale.ROOT, "bench server: %d clients, %d requests or %.0f s, %.0f%% queries, on 127.0.0.1%n",
-        clients, requests, seconds, queryShare * 100);
+        Duration.ofNanos((long) (seconds * 1e9)), queryShare, 42, hostileShare);
+    err.printf(Locale.ROOT, "bench server: %d clients, %d requests or %.0f s, %.0f%% hostile, of the rest %.0f%%"
+        + " queries, on 127.0.0.1%n", clients, requests, seconds, hostileShare * 100, queryShare * 100);
     int step = Math.max(1, requests / 20);
     LoadBench.Result r = LoadBench.run(cfg, options, done -> {
       if (done % step == 0) {

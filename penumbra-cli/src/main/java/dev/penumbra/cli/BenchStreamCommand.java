@@ -27,11 +27,10 @@ import picocli.CommandLine.ParameterException;
 @Command(
     name = "stream",
     mixinStandardHelpOptions = true,
-    description = {
-      "Replays arrival-rate traces (default NAB nyc_taxi and Twitter_volume_GOOG, one per partition) and compares",
-      "penumbra's predictive scaling with a reactive scaler (Flink autoscaler / DS2 style) and static provisioning",
-      "at the mean and the peak; then measures the shadow's overhead on the primary's throughput."
-    })
+    description =
+      "Replays arrival-rate traces (default NAB nyc_taxi and Twitter_volume_GOOG, one per partition) and compares "
+      + "penumbra's predictive scaling with a reactive scaler (Flink autoscaler / DS2 style) and static provisioning "
+      + "at the mean and the peak; then measures the shadow's overhead on the primary's throughput.")
 final class BenchStreamCommand implements Callable<Integer> {
 
   static final List<String> DEFAULT_RATES =

@@ -29,10 +29,9 @@ import picocli.CommandLine.ParameterException;
 @Command(
     name = "task",
     mixinStandardHelpOptions = true,
-    description = {
-      "Runs phased JVM tasks (ramping memory, CPU bursts, IO phases; three types, some tasks deviating) with",
-      "Penumbra's task shadows, reactive allocation and static allocation, and measures the shadows' overhead."
-    })
+    description =
+      "Runs phased JVM tasks (ramping memory, CPU bursts, IO phases; three types, some tasks deviating) with "
+      + "Penumbra's task shadows, reactive allocation and static allocation, and measures the shadows' overhead.")
 final class BenchTaskCommand implements Callable<Integer> {
 
   @CommandLine.Spec

@@ -6,10 +6,9 @@ import picocli.CommandLine.Command;
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
-    description = {
-      "Starts the control plane and a built-in workload (TPC-H queries of mixed priority) and prints the",
-      "dashboard URL; runs until Ctrl-C or --duration. The TPC-H database (SF 0.1) is generated on first use."
-    })
+    description =
+      "Starts the control plane and a built-in workload (TPC-H queries of mixed priority) and prints the "
+      + "dashboard URL; runs until Ctrl-C or --duration. The TPC-H database (SF 0.1) is generated on first use.")
 final class DemoCommand extends ServeCommand {
   @Override
   boolean demo() {

@@ -27,11 +27,10 @@ import picocli.CommandLine.ParameterException;
 @Command(
     name = "query",
     mixinStandardHelpOptions = true,
-    description = {
-      "Runs one SQL query on the embedded TPC-H database (generated on first use under ~/.cache/penumbra):",
-      "shadow on a sample, predict, reserve by priority, run on exactly the reservation; prints the first rows",
-      "and the report."
-    })
+    description =
+      "Runs one SQL query on the embedded TPC-H database (generated on first use under ~/.cache/penumbra): "
+      + "shadow on a sample, predict, reserve by priority, run on exactly the reservation; prints the first rows "
+      + "and the report.")
 final class QueryCommand implements Callable<Integer> {
 
   @CommandLine.Spec

@@ -31,17 +31,17 @@ import picocli.CommandLine.ParameterException;
 @Command(
     name = "replay",
     mixinStandardHelpOptions = true,
-    description = {
-      "Replays usage traces interval by interval through allocation policies and scores each: slack,",
-      "violation rate, shortfall, actuations and slack at a violation budget. Without --trace it replays",
-      "a built-in, seeded demonstration trace."
-    })
+    description =
+      "Replays usage traces interval by interval through allocation policies and scores each: slack, "
+      + "violation rate, shortfall, actuations and slack at a violation budget. Without --trace it replays "
+      + "a built-in, seeded demonstration trace.")
 final class ReplayCommand implements Callable<Integer> {
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--trace", paramLabel = "PATH", description = "Trace file or directory (repeatable). Default: the demo trace.")
+  @Option(names = "--trace", paramLabel = "PATH", arity = "1..*",
+      description = "Trace files or directories: --trace a.csv b.csv, or repeated. Default: the demo trace.")
   List<Path> traces = new ArrayList<>();
 
   @Option(names = "--policy", paramLabel = "NAME", split = ",",
@@ -62,7 +62,7 @@ final class ReplayCommand implements Callable<Integer> {
   int lead;
 
   @Option(names = "--budget", paramLabel = "RATE", defaultValue = "1%",
-      description = "Tolerated violation rate for slack-at-budget, e.g. 1% or 0.01, in [0, 100%). Default: ${DEFAULT-VALUE}.")
+      description = "Tolerated violation rate for slack-at-budget, e.g. 1%% or 0.01, in [0, 100%%). Default: 1%%.")
   String budget;
 
   @Option(names = "--format", paramLabel = "table|csv|json", defaultValue = "table",

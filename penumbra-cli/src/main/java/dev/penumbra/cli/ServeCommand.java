@@ -17,10 +17,9 @@ import picocli.CommandLine.Option;
 @Command(
     name = "serve",
     mixinStandardHelpOptions = true,
-    description = {
-      "Runs the control plane: HTTP API under /v1, dashboard at /, Prometheus metrics at /metrics, until Ctrl-C.",
-      "Configuration: --config FILE (YAML, see docs/server.md) and PENUMBRA_<SECTION>_<KEY> environment variables."
-    })
+    description =
+      "Runs the control plane: HTTP API under /v1, dashboard at /, Prometheus metrics at /metrics, until Ctrl-C. "
+      + "Configuration: --config FILE (YAML, see docs/server.md) and PENUMBRA_<SECTION>_<KEY> environment variables.")
 class ServeCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -69,7 +68,14 @@ class ServeCommand implements Callable<Integer> {
       done.countDown();
     });
     Runtime.getRuntime().addShutdownHook(hook);
-    server.start();
+    try {
+      server.start();
+    } catch (PenumbraServer.ListenException e) {
+      Runtime.getRuntime().removeShutdownHook(hook);
+      server.stop();
+      System.err.println(e.getMessage());
+      return CommandLine.ExitCode.USAGE;
+    }
     System.out.println((demo() ? "Penumbra demo" : "Penumbra") + " at " + server.url() + "/  (dashboard; API "
         + server.url() + "/v1/openapi.json, metrics " + server.url() + "/metrics)");
     System.out.flush();

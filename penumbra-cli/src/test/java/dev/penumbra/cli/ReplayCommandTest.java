@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -133,5 +134,33 @@ class ReplayCommandTest {
     CliRun r = run("replay", "--trace", file.toString(), "--policy", "static,oracle");
     assertThat(r.code()).as(r.err()).isEqualTo(0);
     assertThat(r.out()).contains("series.csv").contains("static").contains("oracle");
+  }
+
+  @Test
+  void severalTracesFollowOneTraceOption(@TempDir Path dir) throws Exception {
+    for (String name : List.of("a.csv", "b.csv")) {
+      StringBuilder csv = new StringBuilder("timestamp,value\n");
+      for (int i = 0; i < 100; i++) {
+        csv.append(String.format("2024-01-01 %02d:%02d:00,%d%n", i / 60, i % 60, 10 + i % 5));
+      }
+      Files.writeString(dir.resolve(name), csv);
+    }
+    CliRun r = run("replay", "--trace", dir.resolve("a.csv").toString(), dir.resolve("b.csv").toString(),
+        "--policy", "static");
+    assertThat(r.code()).as(r.err()).isEqualTo(0);
+    assertThat(r.out()).contains("a.csv").contains("b.csv");
+  }
+
+  @Test
+  void helpHasNoFormatWarningsAndNoSentenceBrokenAcrossLines() {
+    for (String[] args : List.of(new String[] {"replay", "--help"}, new String[] {"bench", "replay", "--help"},
+        new String[] {"query", "--help"}, new String[] {"serve", "--help"})) {
+      CliRun r = run(args);
+      assertThat(r.code()).isZero();
+      assertThat(r.out() + r.err()).doesNotContain("WARN").doesNotContain("Could not format");
+      // A description split into array lines left stubs such as "scores each: slack," on a line of their own.
+      assertThat(r.out()).doesNotContainPattern("\\n\\s*[^\\n\\[\\]-]{1,30},\\r?\\n");
+    }
+    assertThat(run("replay", "--help").out()).contains("1%");
   }
 }

@@ -57,4 +57,31 @@ class ServeCommandTest {
     assertThat(r.out()).containsPattern("Penumbra demo at http://127\\.0\\.0\\.1:\\d+/");
     assertThat(r.err()).containsPattern("demo: [1-9]\\d* steps, 0 failed");
   }
+
+  @Test
+  void aPortInUseIsOneCleanLineAndExitCode2() throws Exception {
+    Path f = dir.resolve("quiet.yaml");
+    Files.writeString(f, "query:\n  enabled: false\nstream:\n  enabled: false\ntask:\n  enabled: false\n");
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      CliRun r = run("serve", "--config", f.toString(), "--port", Integer.toString(taken.getLocalPort()),
+          "--duration", "1");
+      assertThat(r.code()).as(r.err()).isEqualTo(2);
+      assertThat(r.err()).contains(":" + taken.getLocalPort()).contains("already in use").doesNotContain("\tat ")
+          .doesNotContain("Exception");
+      assertThat(r.out()).isEmpty();
+    }
+  }
+
+  @Test
+  void aHostThatIsNotAnAddressIsOneCleanLineAndExitCode2() throws Exception {
+    Path f = dir.resolve("badhost.yaml");
+    // With tokens, so the non-loopback check passes and the listen itself fails.
+    Files.writeString(f, "server:\n  host: 999.1.1.1\n  port: 0\nquery:\n  enabled: false\nstream:\n  enabled: false\n"
+        + "task:\n  enabled: false\nauth:\n  tokens: ops:admin:0123456789abcdef\n");
+    CliRun r = run("serve", "--config", f.toString(), "--duration", "1");
+    assertThat(r.code()).as(r.err()).isEqualTo(2);
+    assertThat(r.err()).contains("999.1.1.1").doesNotContain("already in use").doesNotContain("\tat ")
+        .doesNotContain("Exception");
+    assertThat(r.out()).isEmpty();
+  }
 }

@@ -1,6 +1,7 @@
 package dev.penumbra.query;
 
 import dev.penumbra.query.engine.DuckDbEngine;
+import dev.penumbra.query.engine.DuckDbSandbox;
 import dev.penumbra.query.engine.PrimaryEngine;
 import dev.penumbra.query.shadow.ShadowEngine;
 import dev.penumbra.query.tpch.TpchDatabase;
@@ -9,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.List;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Locale;
@@ -82,7 +84,10 @@ final class QueryDatabase implements AutoCloseable {
         // Planning only: the primary's plan is read through this handle, it runs no queries.
         s.execute("SET threads = 1");
       }
-      sqe = ShadowEngine.builder(conn::duplicate).fractions(fractions).timeout(o.shadowTimeout()).build();
+      Path file = db.file();
+      // Client SQL is planned on locked instances of their own; the primary handle only feeds the replicas.
+      sqe = ShadowEngine.builder(conn::duplicate).fractions(fractions).timeout(o.shadowTimeout())
+          .planner(() -> DuckDbSandbox.openLocked(file, "tpch", List.of("SET threads = 1"))).build();
       PrimaryEngine eng = o.primary() != null ? o.primary()
           : DuckDbEngine.open(db.file(), o.engineInstances(), o.maxRows());
       return new QueryDatabase(db, conn, sqe, eng, o.primary() == null);

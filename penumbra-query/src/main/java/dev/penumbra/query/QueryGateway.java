@@ -346,6 +346,19 @@ public final class QueryGateway implements AutoCloseable {
     return database.tpch;
   }
 
+  /**
+   * Fails waiting queries whose deadline has come and admits what now fits: call it periodically (a server's
+   * ledger timer does) so a deadline is kept on time, not when the next query arrives.
+   */
+  public void tick() {
+    allocator.tick();
+  }
+
+  /** Queries of {@code priority} waiting for a reservation now. */
+  public int waiting(dev.penumbra.core.Priority priority) {
+    return (int) allocator.queue().stream().filter(t -> t.sla().priority() == priority).count();
+  }
+
   /** Queries waiting for a reservation now. */
   public int waiting() {
     return allocator.waiting();

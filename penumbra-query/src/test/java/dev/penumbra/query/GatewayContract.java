@@ -20,7 +20,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The gateway's contract, run against every primary engine (TPC-H SF 0.01, seed 42). */
 abstract class GatewayContract {
@@ -237,5 +239,25 @@ abstract class GatewayContract {
     assertThat(bad).as(String.join("\n", bad)).isEmpty();
     assertThat(events.get()).as("reserve, activate, release per query").isGreaterThanOrEqualTo(3 * 80);
     assertThat(gateway().ledger().snapshot().reservations()).isEmpty();
+  }
+
+  @Test
+  void sandboxProbesAreRejectedBeforeAnythingIsReservedAndReachNothing(@TempDir Path dir) {
+    for (String probe : SandboxProbes.all(dir)) {
+      assertThatThrownBy(() -> gateway().submit(new QueryRequest(probe, "mallory", Sla.of(Priority.CRITICAL))))
+          .as(probe).isInstanceOf(QueryRejectedException.class);
+    }
+    for (Path target : SandboxProbes.targets(dir)) {
+      assertThat(target).as("written by a probe").doesNotExist();
+    }
+    assertThat(gateway().ledger().snapshot().reservations()).isEmpty();
+    // No client's temporary view replaced the table, and no setting broke the engine for everyone after.
+    for (int i = 0; i < 4; i++) {
+      QueryResponse r = gateway().submit(new QueryRequest("SELECT * FROM region ORDER BY 1", "ana",
+          Sla.of(Priority.STANDARD)));
+      assertThat(r.report().succeeded()).as(r.report().error().orElse("")).isTrue();
+      assertThat(r.columns()).first().isEqualTo("r_regionkey");
+      assertThat(r.rowCount()).isEqualTo(5);
+    }
   }
 }

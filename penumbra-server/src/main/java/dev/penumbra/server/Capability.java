@@ -47,6 +47,20 @@ public interface Capability extends AutoCloseable {
   /** Performs one unit of the demo workload (e.g. submits one query and waits for it). */
   void demoStep(Random random) throws Exception;
 
+  /**
+   * Time-driven work (e.g. failing queued requests whose deadline has come), called by the server's ledger
+   * timer every pass after due leases were expired. Must be quick and must not block.
+   */
+  default void tick() {}
+
+  /**
+   * The most urgent priority of this capability's work waiting for capacity now, if any: the server then frees
+   * manual holds of lower priority.
+   */
+  default java.util.Optional<dev.penumbra.core.Priority> mostUrgentWaiting() {
+    return java.util.Optional.empty();
+  }
+
   /** Waits up to {@code grace} for in-flight work to finish; returns true when none is left. */
   default boolean awaitIdle(Duration grace) throws InterruptedException {
     long end = System.nanoTime() + grace.toNanos();

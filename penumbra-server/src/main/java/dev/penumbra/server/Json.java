@@ -37,6 +37,8 @@ import java.util.stream.Collectors;
 public final class Json {
   public static final ObjectMapper MAPPER = JsonMapper.builder(
           new JsonFactoryBuilder().addDecorator((factory, generator) -> new FiniteNumbers(generator)).build())
+      // Two values for one field: which one the client meant is unknowable, so neither is taken.
+      .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -51,6 +53,12 @@ public final class Json {
     var text = MAPPER.coercionConfigFor(com.fasterxml.jackson.databind.type.LogicalType.Textual);
     for (var shape : List.of(CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean)) {
       text.setCoercion(shape, CoercionAction.Fail);
+    }
+    // ... and text where a number or boolean is expected ("partitions": "2") likewise.
+    for (var type : List.of(com.fasterxml.jackson.databind.type.LogicalType.Integer,
+        com.fasterxml.jackson.databind.type.LogicalType.Float, com.fasterxml.jackson.databind.type.LogicalType.Boolean)) {
+      MAPPER.coercionConfigFor(type).setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+          .setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail);
     }
   }
 
@@ -110,18 +118,23 @@ public final class Json {
       throw new ApiException(400, "(body)", "", "request body is empty; a JSON object is expected");
     }
     try {
-      return MAPPER.readValue(body, type);
+      T value = MAPPER.readValue(body, type);
+      if (value == null) {
+        throw new ApiException(400, "(body)", "null", "request body must be a JSON object, was null");
+      }
+      return value;
     } catch (UnrecognizedPropertyException e) {
       throw new ApiException(400, path(e), e.getPropertyName(), "unknown field '" + path(e) + "' (known: "
           + e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", ")) + ")");
     } catch (InvalidFormatException e) {
       throw new ApiException(400, path(e), String.valueOf(e.getValue()), "field '" + path(e) + "' has an invalid value '"
-          + e.getValue() + "' (expected " + e.getTargetType().getSimpleName() + ")");
+          + e.getValue() + "' (expected " + jsonType(e.getTargetType()) + ")");
     } catch (MismatchedInputException e) {
       String f = path(e);
+      // Jackson's own text names Java types; the client wrote JSON, so the message speaks JSON.
       throw new ApiException(400, f.isEmpty() ? "(body)" : f, "", f.isEmpty()
-          ? "request body must be a JSON object: " + firstLine(e.getOriginalMessage())
-          : "field '" + f + "' has the wrong type: " + firstLine(e.getOriginalMessage()));
+          ? "request body must be a JSON object"
+          : "field '" + f + "' has the wrong type (expected " + jsonType(e.getTargetType()) + ")");
     } catch (JsonMappingException e) {
       // A record constructor refused a value (IllegalArgumentException names the field and value).
       Throwable cause = e.getCause() != null ? e.getCause() : e;
@@ -130,7 +143,12 @@ public final class Json {
       }
       throw new ApiException(400, path(e).isEmpty() ? "(body)" : path(e), "", firstLine(cause.getMessage()));
     } catch (JsonParseException e) {
-      throw new ApiException(400, "(body)", "", "malformed JSON: " + firstLine(e.getOriginalMessage()));
+      String m = firstLine(e.getOriginalMessage());
+      if (m.startsWith("Duplicate field")) {
+        String field = m.replaceAll("^Duplicate field '(.*)'.*$", "$1");
+        throw new ApiException(400, field, "", "field '" + field + "' appears more than once");
+      }
+      throw new ApiException(400, "(body)", "", "malformed JSON: " + m);
     } catch (JsonProcessingException e) {
       throw new ApiException(400, "(body)", "", "malformed JSON: " + firstLine(e.getOriginalMessage()));
     } catch (IOException e) {
@@ -138,9 +156,38 @@ public final class Json {
     }
   }
 
-  private static String path(JsonMappingException e) {
-    return e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-        .collect(Collectors.joining("."));
+  /** The field path in one style everywhere: {@code records[0].value}. */
+  static String path(JsonMappingException e) {
+    StringBuilder b = new StringBuilder();
+    for (JsonMappingException.Reference r : e.getPath()) {
+      if (r.getFieldName() != null) {
+        b.append(b.isEmpty() ? "" : ".").append(r.getFieldName());
+      } else {
+        b.append('[').append(r.getIndex()).append(']');
+      }
+    }
+    return b.toString();
+  }
+
+  /** The JSON kind of value a Java target type takes, for messages that name no Java class. */
+  static String jsonType(Class<?> t) {
+    if (t == null) {
+      return "another type";
+    }
+    if (Number.class.isAssignableFrom(t) || t == int.class || t == long.class || t == double.class
+        || t == float.class || t == short.class) {
+      return "a number";
+    }
+    if (t == Boolean.class || t == boolean.class) {
+      return "true or false";
+    }
+    if (CharSequence.class.isAssignableFrom(t) || t.isEnum()) {
+      return "a string";
+    }
+    if (t.isArray() || java.util.Collection.class.isAssignableFrom(t)) {
+      return "an array";
+    }
+    return "an object";
   }
 
   private static String firstLine(String s) {

@@ -7,6 +7,7 @@ import dev.penumbra.core.Resources;
 import dev.penumbra.core.ledger.InsufficientCapacityException;
 import dev.penumbra.core.ledger.Ledger;
 import dev.penumbra.core.ledger.LedgerEvent;
+import dev.penumbra.core.ledger.LedgerTimer;
 import dev.penumbra.core.ledger.NodeView;
 import dev.penumbra.core.ledger.Reservation;
 import io.javalin.Javalin;
@@ -57,6 +58,9 @@ public final class PenumbraServer implements AutoCloseable {
     Capability create(Ledger ledger, ServerConfig config, Consumer<String> progress);
   }
 
+  /** How late a lease expiry or a missed deadline may be noticed, at most. */
+  static final Duration TIMER_PERIOD = Duration.ofMillis(100);
+
   private final ServerConfig config;
   private final Ledger ledger;
   private final List<Capability> capabilities;
@@ -71,12 +75,23 @@ public final class PenumbraServer implements AutoCloseable {
   private volatile boolean stopped;
   private volatile CompletableFuture<Void> starting = CompletableFuture.completedFuture(null);
   private final Ledger.Subscription subscription;
+  /** Where ids (and, later, more) outlive the process; null when server.dataDir is not set. */
+  private final DataDir dataDir;
+  /**
+   * Live reservations clients took through POST /v1/reservations, by id: the principal that took it ("" without
+   * authentication). Only these may be released over HTTP, and they are preemptible for critical work.
+   */
+  private final Map<Long, String> manual = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Expires leases and fails missed deadlines on time (finding: they waited for the next request). */
+  private LedgerTimer timer;
   private final Runnable refreshMetrics;
 
   private PenumbraServer(Builder b) {
     this.config = b.config;
     this.progress = b.progress;
-    this.ledger = Ledger.inMemory(b.clock);
+    TempFiles.removeStale();
+    this.dataDir = config.server().dataDirPath().map(DataDir::open).orElse(null);
+    this.ledger = Ledger.inMemory(b.clock, dataDir == null ? 1 : dataDir.firstId());
     ledger.addNode(config.ledger().node(), config.ledger().capacity());
     this.subscription = ledger.subscribe(this::record);
     List<Capability> caps = new ArrayList<>();
@@ -96,6 +111,11 @@ public final class PenumbraServer implements AutoCloseable {
       cfg.jetty.port = config.server().port();
       // The body limit is enforced (413 with a JSON error) while reading; Jetty's own limit stays above it.
       cfg.http.maxRequestSize = Math.max(config.server().maxBodyBytes() * 2, 1 << 20);
+      // A known path with another method is 405 (with Allow), not 404.
+      cfg.http.prefer405over404 = true;
+      // Errors Jetty answers itself (a malformed request line, a path it refuses, URI or headers too long) are
+      // JSON like every other error, not an HTML page.
+      cfg.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
       cfg.staticFiles.enableWebjars();
       Api a = new Api(cfg.routes, this);
       holder[0] = a;
@@ -168,7 +188,14 @@ public final class PenumbraServer implements AutoCloseable {
       throw new IllegalStateException("server already started");
     }
     started = true;
-    app.start();
+    try {
+      app.start();
+    } catch (RuntimeException e) {
+      throw new ListenException(config.server().host(), config.server().port(), e);
+    }
+    timer = LedgerTimer.start(ledger, TIMER_PERIOD);
+    timer.add(() -> capabilities.forEach(Capability::tick));
+    timer.add(this::makeRoomForWaiting);
     starting = CompletableFuture.runAsync(() -> {
       for (Capability c : capabilities) {
         try {
@@ -183,6 +210,34 @@ public final class PenumbraServer implements AutoCloseable {
       }
     });
     return this;
+  }
+
+  /**
+   * The server could not listen: the port is taken, or the host is not an address of this machine. The message
+   * is one line naming the host, port and reason (Jetty says "port already in use" for both).
+   */
+  public static final class ListenException extends RuntimeException {
+    ListenException(String host, int port, Throwable cause) {
+      super("cannot listen on " + host + ":" + port + ": " + reason(host, cause), cause);
+    }
+
+    private static String reason(String host, Throwable e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        String m = String.valueOf(t.getMessage());
+        if (t instanceof java.nio.channels.UnresolvedAddressException || t instanceof java.net.UnknownHostException
+            || m.contains("Unresolved") || m.contains("Cannot assign requested address")) {
+          return "'" + host + "' is not an address of this machine (set server.host to e.g. 127.0.0.1)";
+        }
+        if (m.contains("Address already in use")) {
+          return "the port is already in use (choose another with server.port or --port)";
+        }
+      }
+      Throwable root = e;
+      while (root.getCause() != null) {
+        root = root.getCause();
+      }
+      return String.valueOf(root.getMessage());
+    }
   }
 
   /** Waits until every capability is ready; false when {@code timeout} passed first. */
@@ -264,7 +319,9 @@ public final class PenumbraServer implements AutoCloseable {
     if (inFlight() > 0) {
       LOG.warn("stopping with {} requests still running; their reservations are released", inFlight());
     }
-    starting.cancel(true);
+    if (starting != null) {
+      starting.cancel(true);
+    }
     for (Capability c : capabilities) {
       try {
         c.close();
@@ -277,13 +334,51 @@ public final class PenumbraServer implements AutoCloseable {
       LOG.info("released {} reservations left at stop", released);
     }
     app.stop();
+    if (timer != null) {
+      timer.close();
+    }
     subscription.close();
+    if (dataDir != null) {
+      dataDir.close();
+    }
     registry.close();
   }
 
   @Override
   public void close() {
     stop();
+  }
+
+  /**
+   * Waiting work gets through a hog: while a capability has work waiting for capacity, the live reservations
+   * clients took through {@code POST /v1/reservations} at a strictly lower priority than the most urgent waiting
+   * work are preempted, one per timer pass (lowest priority first, then the newest), until it is admitted — the
+   * ledger's own rule (critical preempts standard and batch, standard preempts batch). Capabilities' own
+   * reservations are not taken: a running query cannot give its memory back. Returns the id preempted.
+   */
+  Optional<Long> makeRoomForWaiting() {
+    Optional<Priority> waiting = capabilities.stream().map(Capability::mostUrgentWaiting).flatMap(Optional::stream)
+        .min(java.util.Comparator.naturalOrder());
+    if (waiting.isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<Reservation> victim = ledger.snapshot().reservations().stream()
+        .filter(r -> manual.containsKey(r.id()) && r.priority().compareTo(waiting.get()) > 0)
+        .min(java.util.Comparator.comparing((Reservation r) -> r.priority(), java.util.Comparator.reverseOrder())
+            .thenComparing(Reservation::created, java.util.Comparator.reverseOrder()));
+    if (victim.isEmpty()) {
+      return Optional.empty();
+    }
+    Reservation r = victim.get();
+    try {
+      ledger.release(r.id());
+    } catch (IllegalStateException | IllegalArgumentException e) {
+      return Optional.empty(); // ended meanwhile
+    }
+    manual.remove(r.id());
+    LOG.info("released manual reservation #{} (owner {}, {}) to admit waiting {} work", r.id(), r.owner(),
+        r.priority().label(), waiting.get().label());
+    return Optional.of(r.id());
   }
 
   /** Releases every live reservation; returns how many. */
@@ -325,12 +420,35 @@ public final class PenumbraServer implements AutoCloseable {
   }
 
   private void record(LedgerEvent e) {
+    if (dataDir != null && e.type() == LedgerEvent.Type.RESERVED && e.after() != null) {
+      dataDir.used(e.after().id());
+    }
     synchronized (events) {
       if (events.size() == EVENT_HISTORY) {
         events.removeFirst();
       }
       events.addLast(e);
     }
+  }
+
+  /** The methods registered for {@code path} (matching {@code {param}} segments), e.g. "GET, DELETE". */
+  String allowed(String path) {
+    String[] want = path.split("/", -1);
+    java.util.Set<String> methods = new java.util.TreeSet<>();
+    for (Api.Route route : api.routes()) {
+      String[] have = route.path().split("/", -1);
+      if (have.length != want.length) {
+        continue;
+      }
+      boolean match = true;
+      for (int i = 0; i < have.length && match; i++) {
+        match = have[i].equals(want[i]) || have[i].startsWith("{") && !want[i].isEmpty();
+      }
+      if (match) {
+        methods.add(route.method().toUpperCase(Locale.ROOT));
+      }
+    }
+    return String.join(", ", methods);
   }
 
   List<LedgerEvent> events() {
@@ -349,17 +467,26 @@ public final class PenumbraServer implements AutoCloseable {
         .json(Json.error(e.getStatus(), e.getMessage(), null, null)));
     r.exception(Exception.class, (e, ctx) -> {
       LOG.error("request {} {} failed", ctx.method(), ctx.path(), e);
-      ctx.status(500).json(Json.error(500, "internal error: " + e.getClass().getSimpleName() + ": " + e.getMessage(),
-          null, null));
+      // The log has the details; the client learns no internals (class names, stack frames).
+      ctx.status(500).json(Json.error(500, "internal error (logged on the server)", null, null));
     });
     r.error(404, "*", ctx -> {
       if (ctx.result() == null || ctx.result().isEmpty()) {
         ctx.json(Json.error(404, "no such resource: " + ctx.method() + " " + ctx.path(), null, null));
       }
     });
-    r.error(405, "*", ctx -> ctx.json(Json.error(405, "method not allowed: " + ctx.method() + " " + ctx.path(),
-        null, null)));
+    r.error(405, "*", ctx -> {
+      String allow = allowed(ctx.path());
+      if (!allow.isEmpty()) {
+        ctx.header("Allow", allow);
+      }
+      ctx.json(Json.error(405, "method not allowed: " + ctx.method() + " " + ctx.path()
+          + (allow.isEmpty() ? "" : " (allowed: " + allow + ")"), null, null));
+    });
     r.before(ctx -> {
+      Edge.checkHostAndOrigin(ctx, config.server().host());
+      Edge.authenticate(ctx, config.auth());
+      Edge.checkContentType(ctx);
       String len = ctx.header("Content-Length");
       if (len != null) {
         try {
@@ -418,7 +545,20 @@ public final class PenumbraServer implements AutoCloseable {
     });
     a.command(HandlerType.POST, "/v1/reservations", ctx -> {
       ReservationBody b = Json.read(ctx, ReservationBody.class, config.server().maxBodyBytes());
+      Optional<ServerConfig.Principal> who = Edge.principal(ctx);
+      if (who.isPresent()) {
+        if (b.owner() != null && !b.owner().equals(who.get().name()) && !who.get().admin()) {
+          throw new ApiException(403, "owner", b.owner(), "field 'owner' must be your principal '"
+              + who.get().name() + "' (or absent)");
+        }
+        Priority asked = parsePriority(b.priority());
+        Edge.checkPriority(who.get(), asked);
+        if (b.owner() == null) {
+          b = new ReservationBody(who.get().name(), b.node(), b.cpu(), b.memory(), b.priority(), b.leaseSeconds());
+        }
+      }
       Reservation res = reserve(b);
+      manual.put(res.id(), who.map(ServerConfig.Principal::name).orElse(""));
       ctx.status(201).json(Json.reservation(res));
     });
     a.command(HandlerType.DELETE, "/v1/reservations/{id}", ctx -> {
@@ -429,7 +569,19 @@ public final class PenumbraServer implements AutoCloseable {
         throw new ApiException(409, "id", Long.toString(id), "reservation " + id + " is already "
             + res.state().name().toLowerCase(Locale.ROOT));
       }
+      String holder = manual.get(id);
+      Optional<ServerConfig.Principal> who = Edge.principal(ctx);
+      if (holder == null && !who.map(ServerConfig.Principal::admin).orElse(false)) {
+        // A query's, stream's or task's reservation: released by its capability when the work ends. Taking it
+        // away over HTTP left a running query on cores the ledger showed free.
+        throw new ApiException(403, "id", Long.toString(id), "reservation " + id + " is held by running work ("
+            + res.owner() + "); only an admin may release it");
+      }
+      if (who.isPresent() && !who.get().admin() && !who.get().name().equals(holder)) {
+        throw new ApiException(403, "id", Long.toString(id), "reservation " + id + " belongs to another principal");
+      }
       try {
+        manual.remove(id);
         ctx.json(Json.reservation(ledger.release(id)));
       } catch (IllegalStateException e) {
         throw new ApiException(409, "id", Long.toString(id), e.getMessage());
@@ -475,9 +627,17 @@ public final class PenumbraServer implements AutoCloseable {
     return l.subList(Math.max(0, l.size() - 500), l.size());
   }
 
+  private static Priority parsePriority(String text) {
+    try {
+      return text == null ? Priority.STANDARD : Edge.priority(text);
+    } catch (IllegalArgumentException e) {
+      throw new ApiException(400, "priority", text, "field 'priority' must be critical, standard or batch");
+    }
+  }
+
   private Reservation reserve(ReservationBody b) {
-    if (b.owner() == null || b.owner().isBlank()) {
-      throw new ApiException(400, "owner", String.valueOf(b.owner()), "field 'owner' must not be blank");
+    if (b.owner() == null || b.owner().isBlank() || b.owner().length() > 200 || Edge.hasControl(b.owner())) {
+      throw new ApiException(400, "owner", String.valueOf(b.owner()), "field 'owner' must be 1 to 200 characters, none a control character");
     }
     String node = b.node() == null ? config.ledger().node() : b.node();
     NodeView view = ledger.nodes().stream().filter(v -> v.id().equals(node)).findFirst()
@@ -497,7 +657,7 @@ public final class PenumbraServer implements AutoCloseable {
     }
     Priority p;
     try {
-      p = b.priority() == null ? Priority.STANDARD : Priority.parse(b.priority());
+      p = b.priority() == null ? Priority.STANDARD : Edge.priority(b.priority());
     } catch (IllegalArgumentException e) {
       throw new ApiException(400, "priority", b.priority(), "field 'priority' must be critical, standard or batch");
     }

@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -80,6 +81,28 @@ final class QueryCapability implements Capability {
       workload = Workload.tpch(gw.database().metadata().scale());
       gateway = gw;
     }
+  }
+
+  @Override
+  public void tick() {
+    QueryGateway gw = gateway;
+    if (gw != null) {
+      gw.tick();
+    }
+  }
+
+  @Override
+  public Optional<Priority> mostUrgentWaiting() {
+    QueryGateway gw = gateway;
+    if (gw == null) {
+      return Optional.empty();
+    }
+    for (Priority p : Priority.values()) {
+      if (gw.waiting(p) > 0) {
+        return Optional.of(p);
+      }
+    }
+    return Optional.empty();
   }
 
   @Override
@@ -148,7 +171,30 @@ final class QueryCapability implements Capability {
   public void routes(Api api) {
     api.command(HandlerType.POST, "/v1/queries", ctx -> {
       QueryBody b = Json.read(ctx, QueryBody.class, config.server().maxBodyBytes());
-      ctx.json(QueryJson.response(submit(b)));
+      Optional<ServerConfig.Principal> who = Edge.principal(ctx);
+      if (who.isPresent()) {
+        // The caller is who the token says: its queries run as that user and no higher than it may.
+        if (b.user() != null && !b.user().equals(who.get().name())) {
+          throw new ApiException(403, "user", b.user(), "field 'user' must be your principal '" + who.get().name()
+              + "' (or absent)");
+        }
+        b = new QueryBody(b.sql(), who.get().name(), b.priority(), b.deadlineSeconds());
+        try {
+          Edge.checkPriority(who.get(), b.priority() == null ? Priority.STANDARD : Edge.priority(b.priority()));
+        } catch (IllegalArgumentException e) {
+          // A malformed priority is reported by submit with the usual 400.
+        }
+      }
+      QueryResponse r = submit(b);
+      ObjectNode body = (ObjectNode) QueryJson.response(r);
+      int status = status(r.report().outcome());
+      if (status != 200) {
+        // A query that did not complete is not a success: the status says so, the body still has the report.
+        body.put("status", status);
+        body.put("error", r.report().outcome().name().toLowerCase(Locale.ROOT) + ": "
+            + r.report().error().orElse("the query did not complete"));
+      }
+      ctx.status(status).json(body);
     });
     api.get("/v1/queries", ctx -> {
       ArrayNode arr = Json.MAPPER.createArrayNode();
@@ -159,18 +205,31 @@ final class QueryCapability implements Capability {
     });
   }
 
+  /**
+   * The HTTP status of a query's outcome: 200 when it completed (spilled or not), 504 when it ran out of time,
+   * 422 when the engine failed it (a runtime SQL error, or more memory than the node can give even after the
+   * retry).
+   */
+  static int status(dev.penumbra.query.engine.Outcome outcome) {
+    return switch (outcome) {
+      case COMPLETED, SPILLED -> 200;
+      case TIMED_OUT -> 504;
+      case SQL_ERROR, FAILED_MEMORY -> 422;
+    };
+  }
+
   /** Validates the body, runs the query through the gateway and records it. */
   QueryResponse submit(QueryBody b) {
     if (b.sql() == null || b.sql().isBlank()) {
       throw new ApiException(400, "sql", String.valueOf(b.sql()), "field 'sql' must not be blank");
     }
     String user = b.user() == null ? "anonymous" : b.user();
-    if (user.isBlank() || user.length() > 200) {
-      throw new ApiException(400, "user", user, "field 'user' must be 1 to 200 characters");
+    if (user.isBlank() || user.length() > 200 || Edge.hasControl(user)) {
+      throw new ApiException(400, "user", user, "field 'user' must be 1 to 200 characters, none a control character");
     }
     Priority p;
     try {
-      p = b.priority() == null ? Priority.STANDARD : Priority.parse(b.priority());
+      p = b.priority() == null ? Priority.STANDARD : Edge.priority(b.priority());
     } catch (IllegalArgumentException e) {
       throw new ApiException(400, "priority", b.priority(), "field 'priority' must be critical, standard or batch");
     }
@@ -194,7 +253,7 @@ final class QueryCapability implements Capability {
     long t0 = System.nanoTime();
     try {
       QueryResponse r = gw.submit(new QueryRequest(b.sql(), user, sla));
-      record(r, System.nanoTime() - t0);
+      record(b.sql(), r, System.nanoTime() - t0);
       return r;
     } catch (QueryRejectedException e) {
       throw new ApiException(400, "sql", b.sql(), "query rejected ("
@@ -207,7 +266,7 @@ final class QueryCapability implements Capability {
     }
   }
 
-  private void record(QueryResponse r, long latencyNanos) {
+  private void record(String sql, QueryResponse r, long latencyNanos) {
     QueryReport rep = r.report();
     double mib = 1 << 20;
     timeline.add(new Timeline.Sample(System.currentTimeMillis(), "#" + rep.reservation().id(),
@@ -215,7 +274,9 @@ final class QueryCapability implements Capability {
         rep.actual().peakMemoryBytes() / mib, baselineSlot / mib));
     ObjectNode summary = Json.MAPPER.createObjectNode();
     summary.put("time", System.currentTimeMillis());
-    summary.put("sql", r.report().user() + ": " + abbreviate(rep));
+    summary.put("sql", sql.length() > 500 ? sql.substring(0, 500) + "..." : sql);
+    summary.put("user", rep.user());
+    summary.put("outcome", abbreviate(rep));
     summary.set("report", QueryJson.report(rep));
     synchronized (recent) {
       if (recent.size() == RECENT) {

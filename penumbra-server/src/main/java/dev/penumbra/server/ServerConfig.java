@@ -28,16 +28,104 @@ import java.util.Optional;
  * @param stream the stream capability
  * @param task the task capability
  * @param demo the built-in workload of {@code penumbra demo}
+ * @param auth who may call the API (docs/server.md, "Security model"); none configured: open, loopback only
  */
-public record ServerConfig(Http server, Node ledger, Query query, Stream stream, Task task, Demo demo) {
+public record ServerConfig(Http server, Node ledger, Query query, Stream stream, Task task, Demo demo, Auth auth) {
+
+  /** A configuration without authentication (loopback binds only). */
+  public ServerConfig(Http server, Node ledger, Query query, Stream stream, Task task, Demo demo) {
+    this(server, ledger, query, stream, task, demo, Auth.NONE);
+  }
+
+  /**
+   * A caller the server knows by its bearer token.
+   *
+   * @param name the principal: owner of the reservations it makes, user of its queries
+   * @param maxPriority the highest priority it may ask for
+   * @param admin whether it may release anyone's reservation
+   */
+  public record Principal(String name, dev.penumbra.core.Priority maxPriority, boolean admin) {}
+
+  /**
+   * The tokens the server accepts ({@code auth.tokens}: comma-separated {@code name:level:token}, level one of
+   * batch, standard, critical, admin; tokens at least 16 characters). Empty: no authentication. The tokens are
+   * secrets: neither {@link #toString()} nor any error message shows them.
+   */
+  public record Auth(Map<String, Principal> byToken) {
+    public static final Auth NONE = new Auth(Map.of());
+
+    public Auth {
+      byToken = Map.copyOf(byToken);
+    }
+
+    public boolean enabled() {
+      return !byToken.isEmpty();
+    }
+
+    @Override
+    public String toString() {
+      return "Auth" + byToken.values().stream().map(Principal::name).sorted().toList();
+    }
+
+    static Auth parse(String text) {
+      Map<String, Principal> m = new LinkedHashMap<>();
+      java.util.Set<String> names = new java.util.HashSet<>();
+      if (text == null || text.isBlank()) {
+        return NONE;
+      }
+      int n = 0;
+      for (String entry : text.split(",")) {
+        n++;
+        String[] parts = entry.strip().split(":", 3);
+        String where = "entry " + n;
+        if (parts.length != 3) {
+          throw new ConfigException("auth.tokens", "(hidden)", where + " must be name:level:token");
+        }
+        String name = parts[0].strip();
+        String level = parts[1].strip().toLowerCase(Locale.ROOT);
+        String token = parts[2].strip();
+        if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
+          throw new ConfigException("auth.tokens", "(hidden)", where + ": name must be 1-64 of [A-Za-z0-9._-], was '"
+              + name + "'");
+        }
+        if (!names.add(name)) {
+          throw new ConfigException("auth.tokens", "(hidden)", where + ": name '" + name + "' is listed twice");
+        }
+        if (token.length() < 16) {
+          throw new ConfigException("auth.tokens", "(hidden)", where + " (" + name
+              + "): token must be at least 16 characters");
+        }
+        Principal p = switch (level) {
+          case "admin" -> new Principal(name, dev.penumbra.core.Priority.CRITICAL, true);
+          case "critical", "standard", "batch" -> new Principal(name, dev.penumbra.core.Priority.parse(level), false);
+          default -> throw new ConfigException("auth.tokens", "(hidden)", where + " (" + name
+              + "): level must be batch, standard, critical or admin, was '" + level + "'");
+        };
+        if (m.put(token, p) != null) {
+          throw new ConfigException("auth.tokens", "(hidden)", where + " (" + name + "): token is used twice");
+        }
+      }
+      return new Auth(m);
+    }
+  }
 
   /**
    * @param host interface to bind (default 127.0.0.1)
    * @param port TCP port, 0 picks a free one (default 8080)
    * @param maxBodyBytes larger request bodies get 413 (default 64 KiB)
    * @param shutdownGrace how long a stop waits for running work before releasing it (default 30 s)
+   * @param dataDir where state that outlives the process is kept ("" = nowhere: ids restart at 1)
    */
-  public record Http(String host, int port, long maxBodyBytes, Duration shutdownGrace) {}
+  public record Http(String host, int port, long maxBodyBytes, Duration shutdownGrace, String dataDir) {
+    public Http(String host, int port, long maxBodyBytes, Duration shutdownGrace) {
+      this(host, port, maxBodyBytes, shutdownGrace, "");
+    }
+
+    /** The data directory, when one is configured. */
+    public java.util.Optional<java.nio.file.Path> dataDirPath() {
+      return dataDir.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(java.nio.file.Path.of(dataDir));
+    }
+  }
 
   /**
    * @param node the node's id (default "local")
@@ -118,20 +206,24 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
     return parse(root, env);
   }
 
-  private static final ObjectMapper MAPPER = new ObjectMapper(new YAMLFactory());
+  // A key written twice is a mistake whichever value was meant: refused, not last-wins.
+  private static final ObjectMapper MAPPER = new ObjectMapper(new YAMLFactory())
+      .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   /** Section -> key -> default value (as YAML text), the single list of what a file may say. */
   static final Map<String, Map<String, String>> KEYS = keys();
 
   private static Map<String, Map<String, String>> keys() {
     Map<String, Map<String, String>> k = new LinkedHashMap<>();
-    k.put("server", ordered("host", "127.0.0.1", "port", "8080", "maxBodyBytes", "65536", "shutdownGrace", "30s"));
+    k.put("server", ordered("host", "127.0.0.1", "port", "8080", "maxBodyBytes", "65536", "shutdownGrace", "30s",
+        "dataDir", ""));
     k.put("ledger", ordered("node", "local", "cores", "0", "memory", "1GiB"));
     k.put("query", ordered("enabled", "true", "scale", "0.1", "cacheDir", "", "engineInstances", "4",
         "maxRows", "100", "timeout", "2m", "maxQueued", "64"));
     k.put("stream", ordered("enabled", "true", "interval", "1s", "maxStreams", "16"));
     k.put("task", ordered("enabled", "true", "maxRunning", "16"));
     k.put("demo", ordered("clients", "2", "pause", "200ms", "seed", "7"));
+    k.put("auth", ordered("tokens", ""));
     return k;
   }
 
@@ -141,6 +233,33 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
       m.put(kv[i], kv[i + 1]);
     }
     return m;
+  }
+
+  /**
+   * Refuses a {@code PENUMBRA_<SECTION>_*} variable that overrides no key (e.g. {@code PENUMBRA_LEDGER_MEMRY}):
+   * silently ignoring it would run with a value the operator believes changed.
+   */
+  static void checkEnvironment(Map<String, String> env) {
+    java.util.Set<String> known = new java.util.TreeSet<>();
+    KEYS.forEach((section, keys) -> keys.keySet().forEach(k -> known.add(envName(section, k))));
+    for (String name : new java.util.TreeSet<>(env.keySet())) {
+      for (String section : KEYS.keySet()) {
+        String prefix = "PENUMBRA_" + section.toUpperCase(Locale.ROOT) + "_";
+        if (name.startsWith(prefix) && !known.contains(name)) {
+          List<String> same = known.stream().filter(n -> n.startsWith(prefix)).toList();
+          throw new ConfigException(name, env.get(name).length() > 40 ? "(set)" : env.get(name),
+              "unknown environment override (known for " + section + ": " + same + ")");
+        }
+      }
+    }
+  }
+
+  private static long physicalMemory() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getTotalMemorySize();
+    }
+    return Long.MAX_VALUE;
   }
 
   /** The environment variable overriding {@code section.key}. */
@@ -172,6 +291,7 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
         v.put(key, e.getValue().isNull() ? "" : e.getValue().asText());
       }
     }
+    checkEnvironment(env);
     for (var s : KEYS.entrySet()) {
       for (var k : s.getValue().entrySet()) {
         String key = s.getKey() + "." + k.getKey();
@@ -185,10 +305,17 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
     }
     Values r = new Values(v);
     Http http = new Http(r.text("server.host", false), (int) r.integer("server.port", 0, 65535),
-        r.integer("server.maxBodyBytes", 256, 64 << 20), r.duration("server.shutdownGrace", Duration.ZERO));
+        r.integer("server.maxBodyBytes", 256, 64 << 20), r.duration("server.shutdownGrace", Duration.ZERO),
+        r.text("server.dataDir", true));
     long memory = r.bytes("ledger.memory");
     if (memory < (16L << 20)) {
       throw new ConfigException("ledger.memory", v.get("ledger.memory"), "must be at least 16MiB");
+    }
+    long physical = physicalMemory();
+    if (memory > physical) {
+      // The ledger promises this memory to work run on this machine: more than it has is a typo, not a plan.
+      throw new ConfigException("ledger.memory", v.get("ledger.memory"), "must be at most this machine's memory ("
+          + (physical >> 20) + "MiB)");
     }
     Node node = new Node(r.text("ledger.node", false), (int) r.integer("ledger.cores", 0, 4096), memory);
     double scale = r.number("query.scale");
@@ -206,7 +333,12 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
     Task task = new Task(r.bool("task.enabled"), (int) r.integer("task.maxRunning", 1, 10_000));
     Demo demo = new Demo((int) r.integer("demo.clients", 1, 64), r.duration("demo.pause", Duration.ZERO),
         r.integer("demo.seed", Long.MIN_VALUE, Long.MAX_VALUE));
-    return new ServerConfig(http, node, query, stream, task, demo);
+    Auth auth = Auth.parse(v.get("auth.tokens"));
+    if (!auth.enabled() && !Edge.isLoopback(http.host())) {
+      throw new ConfigException("server.host", http.host(), "a non-loopback address needs authentication:"
+          + " set auth.tokens (or PENUMBRA_AUTH_TOKENS)");
+    }
+    return new ServerConfig(http, node, query, stream, task, demo, auth);
   }
 
   /** This configuration with another port (the command line's {@code --port}). */
@@ -214,8 +346,9 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
     if (port < 0 || port > 65535) {
       throw new ConfigException("server.port", Integer.toString(port), "must be in [0, 65535]");
     }
-    return new ServerConfig(new Http(server.host(), port, server.maxBodyBytes(), server.shutdownGrace()), ledger,
-        query, stream, task, demo);
+    return new ServerConfig(new Http(server.host(), port, server.maxBodyBytes(), server.shutdownGrace(),
+        server.dataDir()), ledger,
+        query, stream, task, demo, auth);
   }
 
   /** An invalid configuration: the key, its value and why. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.core.ledger.Ledger;
+import dev.penumbra.core.ledger.Reservation;
 import dev.penumbra.core.loop.ControlLoop;
 import dev.penumbra.core.loop.LoopStats;
 import dev.penumbra.stream.EmbeddedStream;
@@ -28,6 +29,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Executors;
@@ -232,8 +234,9 @@ final class StreamCapability implements Capability {
       ctx.json(arr);
     });
     api.command(HandlerType.POST, "/v1/streams/{name}/records", ctx -> {
-      Handle h = handle(ctx.pathParam("name"));
+      // The body is checked first: a malformed request is 400 whichever stream it names.
       ProduceBody b = Json.read(ctx, ProduceBody.class, config.server().maxBodyBytes());
+      Handle h = handle(ctx.pathParam("name"));
       int n = produce(h, b);
       ObjectNode o = Json.MAPPER.createObjectNode();
       o.put("stream", h.name);
@@ -241,6 +244,14 @@ final class StreamCapability implements Capability {
       ctx.status(202).json(o);
     });
     api.get("/v1/streams/{name}/plan", ctx -> ctx.json(plan(handle(ctx.pathParam("name")))));
+    api.command(HandlerType.DELETE, "/v1/streams/{name}", ctx -> {
+      int released = delete(ctx.pathParam("name"));
+      ObjectNode o = Json.MAPPER.createObjectNode();
+      o.put("stream", ctx.pathParam("name"));
+      o.put("deleted", true);
+      o.put("released", released);
+      ctx.json(o);
+    });
   }
 
   private synchronized List<Handle> handles() {
@@ -536,5 +547,24 @@ final class StreamCapability implements Capability {
       h.shadow.close();
       h.controller.close();
     }
+  }
+
+  /**
+   * Stops a stream and gives back what it holds (its loop releases every partition's grant); returns how many
+   * reservations were live. Under the capability's lock, so no tick renews a reservation of a stream being deleted.
+   */
+  synchronized int delete(String name) {
+    Handle h = handle(name);
+    streams.remove(name);
+    int live = 0;
+    for (int p = 0; p < h.stream.partitions(); p++) {
+      if (h.controller.reserved(p).map(Reservation::isLive).orElse(false)) {
+        live++;
+      }
+    }
+    h.stream.close();
+    h.shadow.close();
+    h.controller.close();
+    return live;
   }
 }

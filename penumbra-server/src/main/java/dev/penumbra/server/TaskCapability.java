@@ -178,7 +178,7 @@ final class TaskCapability implements Capability {
     }
     Priority priority;
     try {
-      priority = b.priority() == null ? Priority.STANDARD : Priority.parse(b.priority());
+      priority = b.priority() == null ? Priority.STANDARD : Edge.priority(b.priority());
     } catch (IllegalArgumentException e) {
       throw new ApiException(400, "priority", b.priority(), "field 'priority' must be critical, standard or batch");
     }

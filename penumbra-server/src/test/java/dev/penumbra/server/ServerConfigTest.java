@@ -64,6 +64,19 @@ class ServerConfigTest {
     assertThatThrownBy(() -> ServerConfig.defaults().withPort(99999)).hasMessageContaining("server.port = '99999'");
   }
 
+  @Test
+  void duplicateKeysAbsurdSizesAndMisspeltOverridesAreRefused() throws Exception {
+    Path dup = write("server:\n  port: 8080\n  port: 9090\n");
+    assertThatThrownBy(() -> ServerConfig.load(dup, Map.of())).isInstanceOf(ServerConfig.ConfigException.class)
+        .hasMessageContaining("Duplicate field 'port'");
+    assertInvalid("ledger:\n  memory: 100000TiB\n", "ledger.memory", "100000TiB");
+    assertThatThrownBy(() -> ServerConfig.load(null, Map.of("PENUMBRA_LEDGER_MEMRY", "2GiB")))
+        .isInstanceOf(ServerConfig.ConfigException.class)
+        .hasMessageContaining("PENUMBRA_LEDGER_MEMRY").hasMessageContaining("PENUMBRA_LEDGER_MEMORY");
+    // Variables of other tools that merely start with PENUMBRA_ stay allowed.
+    assertThat(ServerConfig.load(null, Map.of("PENUMBRA_JAVA_OPTS", "-Xmx1g")).server().port()).isEqualTo(8080);
+  }
+
   private void assertInvalid(String yaml, String key, String value) throws Exception {
     Path f = write(yaml);
     assertThatThrownBy(() -> ServerConfig.load(f, Map.of()))

@@ -39,6 +39,33 @@ class StreamTaskApiTest {
   }
 
   @Test
+  void aDeletedStreamGivesBackItsReservationsAndItsName() throws Exception {
+    java.util.Set<Long> before = liveIds();
+    Reply created = post(server, "/v1/streams", "{\"name\": \"idle\", \"partitions\": 2}");
+    assertThat(created.status()).as(created.body()).isEqualTo(201);
+    streams.tickAll();
+    java.util.Set<Long> held = liveIds();
+    held.removeAll(before);
+    assertThat(held).as("the idle stream's reservations").isNotEmpty();
+    Reply deleted = TestServers.delete(server, "/v1/streams/idle");
+    assertThat(deleted.status()).as(deleted.body()).isEqualTo(200);
+    assertThat(deleted.json().get("released").asInt()).isEqualTo(held.size());
+    streams.tickAll();
+    assertThat(liveIds()).doesNotContainAnyElementsOf(held);
+    assertThat(get(server, "/v1/streams").json().findValuesAsText("name")).doesNotContain("idle");
+    assertThat(TestServers.delete(server, "/v1/streams/idle").status()).isEqualTo(404);
+    // The name is free again.
+    assertThat(post(server, "/v1/streams", "{\"name\": \"idle\"}").status()).isEqualTo(201);
+    assertThat(TestServers.delete(server, "/v1/streams/idle").status()).isEqualTo(200);
+  }
+
+  static java.util.Set<Long> liveIds() {
+    java.util.Set<Long> ids = new java.util.HashSet<>();
+    server.ledger().snapshot().reservations().forEach(r -> ids.add(r.id()));
+    return ids;
+  }
+
+  @Test
   void createProduceAndReadThePlan() throws Exception {
     Reply created = post(server, "/v1/streams", "{\"name\": \"orders\", \"partitions\": 2, \"sampleRate\": 0.5}");
     assertThat(created.status()).as(created.body()).isEqualTo(201);

@@ -159,7 +159,11 @@ public final class EmbeddedStream implements AutoCloseable, ScalingTarget {
     for (Worker w : p.snapshotWorkers()) {
       busy += w.busyNanos.get();
     }
-    return new PartitionStats(partition, p.workers.size(), p.submitted.get(), p.processed.get(), p.failed.get(),
+    // processed before submitted: both only grow, so the snapshot's submitted is at least its processed except
+    // for records a worker finished before their submission was counted (see PartitionStats.backlog).
+    long processed = p.processed.get();
+    long submitted = p.submitted.get();
+    return new PartitionStats(partition, p.workers.size(), submitted, processed, p.failed.get(),
         p.sampled.get(), busy, p.scalings.get());
   }
 

@@ -16,8 +16,12 @@ public record PartitionStats(
     int partition, int workers, long submitted, long processed, long failed, long sampled, long busyNanos,
     long scalings) {
 
-  /** Records accepted and not yet processed: queued or in flight. */
+  /**
+   * Records accepted and not yet processed: queued or in flight. Never negative: a record is counted as
+   * submitted just after it is queued, so a worker may finish it before the count moves, and a snapshot taken
+   * in between saw one more processed than submitted (under a flood, ticks logged "backlog must be >= 0").
+   */
   public long backlog() {
-    return submitted - processed;
+    return Math.max(0, submitted - processed);
   }
 }

@@ -50,7 +50,15 @@ final class InMemoryLedger implements Ledger {
   private final ReentrantLock delivery = new ReentrantLock();
 
   InMemoryLedger(Clock clock) {
+    this(clock, 1);
+  }
+
+  InMemoryLedger(Clock clock, long firstId) {
     this.clock = Objects.requireNonNull(clock, "clock");
+    if (firstId < 1) {
+      throw new IllegalArgumentException("firstId must be >= 1, was " + firstId);
+    }
+    this.nextId = firstId;
   }
 
   /** A node and the sum of its live reservations, kept as plain longs to avoid allocating on every change. */

@@ -31,6 +31,15 @@ public interface Ledger {
     return new InMemoryLedger(clock);
   }
 
+  /**
+   * A ledger like {@link #inMemory(Clock)} whose reservation ids start at {@code firstId} (>= 1): a restarted
+   * server passes the first id its previous runs never handed out, so an id a client still holds never names
+   * someone else's reservation.
+   */
+  static Ledger inMemory(Clock clock, long firstId) {
+    return new InMemoryLedger(clock, firstId);
+  }
+
   /** The clock leases are measured on. */
   Clock clock();
 

@@ -91,6 +91,14 @@ public record Summary(
     double[] s = values.clone();
     Arrays.sort(s);
     int n = s.length;
-    return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    if (n % 2 == 1) {
+      return s[n / 2];
+    }
+    // Infinity stands for "no slack meets the budget". With half the traces reachable, the mean of the middle
+    // pair was infinite (reported as null); the reachable middle value says more: the lower median.
+    if (Double.isInfinite(s[n / 2]) && !Double.isInfinite(s[n / 2 - 1])) {
+      return s[n / 2 - 1];
+    }
+    return (s[n / 2 - 1] + s[n / 2]) / 2;
   }
 }

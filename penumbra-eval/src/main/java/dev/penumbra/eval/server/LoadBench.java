@@ -37,6 +37,11 @@ import java.util.function.IntConsumer;
  * reservations, events and metrics. A ledger listener checks the capacity invariant on every ledger event;
  * once the load has drained, nothing may be left reserved.
  *
+ * <p>With a hostile share, that share of requests is what a hostile client sends instead (bad bodies, wrong
+ * types and methods, a foreign origin, a body over the size limit, and the SQL sandbox probes: host files, catalog functions,
+ * stacked statements), every one of which must be refused with a 4xx; and before the load a "hog" takes the
+ * whole node for a day at batch priority, which critical queries must get through.
+ *
  * <p>Only 127.0.0.1 is ever addressed: the server is started here, on a free port.
  */
 public final class LoadBench {
@@ -48,8 +53,17 @@ public final class LoadBench {
    * @param queryShare share of requests that submit a query, in [0, 1]
    * @param seed for the request mix and the query parameters
    */
-  public record Options(int clients, int requests, Duration limit, double queryShare, long seed) {
+  public record Options(int clients, int requests, Duration limit, double queryShare, long seed,
+      double hostileShare) {
+    /** Well-formed load only. */
+    public Options(int clients, int requests, Duration limit, double queryShare, long seed) {
+      this(clients, requests, limit, queryShare, seed, 0);
+    }
+
     public Options {
+      if (!(hostileShare >= 0 && hostileShare <= 1)) {
+        throw new IllegalArgumentException("hostileShare must be in [0, 1], was " + hostileShare);
+      }
       if (clients < 1) {
         throw new IllegalArgumentException("clients must be >= 1, was " + clients);
       }
@@ -96,7 +110,38 @@ public final class LoadBench {
       int transportErrors,
       long ledgerEvents,
       long invariantViolations,
-      int leftReserved) {}
+      int leftReserved,
+      Hostile hostile) {}
+
+  /**
+   * What the hostile share did.
+   *
+   * @param sent hostile requests sent
+   * @param refused of those, answered 4xx (target: all)
+   * @param probes SQL sandbox probes among them
+   * @param probesRefused probes answered 4xx (target: all)
+   * @param accepted hostile requests answered 2xx (target 0)
+   * @param hogReleased whether the hog's reservation was released for critical work during the load
+   * @param residentBytesBefore the process's resident memory (VmRSS) before the load, bytes (0 when unknown)
+   * @param residentBytesAfter the same after the load
+   */
+  public record Hostile(int sent, int refused, int probes, int probesRefused, int accepted, boolean hogReleased,
+      long residentBytesBefore, long residentBytesAfter) {}
+
+  /** SQL a hostile client sends (issue findings 1-3); each must be refused before anything runs. */
+  static final List<String> PROBES = List.of(
+      "SELECT * FROM read_text('/etc/hostname')",
+      "SELECT * FROM read_csv('/etc/passwd', header = false)",
+      "SELECT * FROM glob('/etc/*')",
+      "SELECT * FROM read_json_auto('/etc/hostname')",
+      "SELECT path FROM duckdb_databases()",
+      "SELECT current_setting('temp_directory')",
+      "SELECT $$'$$ AS a; COPY (SELECT 42 AS pwned) TO '/tmp/penumbra-bench-pwned.csv'; SELECT 1 AS done --'",
+      "SELECT E'\\'' AS a; COPY (SELECT 42) TO '/tmp/penumbra-bench-pwned.csv'; SELECT 1 --'",
+      "ATTACH '/tmp/penumbra-bench-x.db'",
+      "SELECT $$'$$ AS a; CREATE OR REPLACE TEMP VIEW region AS SELECT 999 AS poisoned; SELECT 1 --'",
+      "SET lock_configuration = true",
+      "INSTALL httpfs");
 
 
   private LoadBench() {}
@@ -119,7 +164,8 @@ public final class LoadBench {
         }
       })) {
         String base = "http://127.0.0.1:" + server.port();
-        Result r = load(base, cfg, options, events, violations, ledger, progress);
+        long hog = options.hostileShare() > 0 ? hog(base, cfg) : -1;
+        Result r = load(base, cfg, options, events, violations, ledger, progress, hog);
         return r;
       }
     }
@@ -139,8 +185,42 @@ public final class LoadBench {
     return true;
   }
 
+  /** Takes the whole node for a day at batch priority, as finding 7's client did; returns the reservation id. */
+  private static long hog(String base, ServerConfig cfg) throws Exception {
+    Resources all = cfg.ledger().capacity();
+    String body = Json.MAPPER.writeValueAsString(Map.of("owner", "hog", "cpu", all.cpuMillis() + "m",
+        "memory", (all.memoryBytes() >> 20) + "MiB", "priority", "batch", "leaseSeconds", 86_400));
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base
+        + "/v1/reservations")).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 201) {
+      throw new IllegalStateException("the hog's reservation was refused: " + r.statusCode() + " " + r.body());
+    }
+    return Json.MAPPER.readTree(r.body()).get("id").asLong();
+  }
+
+  /** The process's resident set (VmRSS of /proc/self/status) in bytes, 0 where there is no /proc. */
+  static long residentBytes() {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      return 0;
+    }
+    return 0;
+  }
+
   private static Result load(String base, ServerConfig cfg, Options o, AtomicLong events, AtomicLong violations,
-      Ledger ledger, IntConsumer progress) throws Exception {
+      Ledger ledger, IntConsumer progress, long hogId) throws Exception {
+    long rssBefore = residentBytes();
+    AtomicInteger hostileSent = new AtomicInteger();
+    AtomicInteger hostileRefused = new AtomicInteger();
+    AtomicInteger hostileAccepted = new AtomicInteger();
+    AtomicInteger probes = new AtomicInteger();
+    AtomicInteger probesRefused = new AtomicInteger();
     Workload workload = Workload.tpch(cfg.query().scale());
     String[] reads = {"/v1/nodes", "/v1/reservations", "/v1/events?limit=50", "/metrics", "/v1/errors", "/ready"};
     String[] priorities = {"critical", "standard", "standard", "batch", "batch"};
@@ -160,10 +240,19 @@ public final class LoadBench {
         Random rnd = new Random(o.seed() * 1_000_003 + c);
         clients.add(pool.submit(() -> {
           while (next.getAndIncrement() < o.requests() && System.nanoTime() < deadline) {
-            boolean query = rnd.nextDouble() < o.queryShare();
+            boolean hostile = rnd.nextDouble() < o.hostileShare();
+            boolean query = !hostile && rnd.nextDouble() < o.queryShare();
+            String priority = priorities[rnd.nextInt(priorities.length)];
             HttpRequest req;
+            boolean probe = false;
             try {
-              req = request(base, query, rnd, workload, reads, priorities);
+              if (hostile) {
+                int kind = rnd.nextInt(HOSTILE_KINDS + PROBES.size());
+                probe = kind >= HOSTILE_KINDS;
+                req = hostileRequest(base, kind, rnd);
+              } else {
+                req = request(base, query, rnd, workload, reads, priority);
+              }
             } catch (JsonProcessingException e) {
               failure.compareAndSet(null, e);
               return;
@@ -172,8 +261,25 @@ public final class LoadBench {
             try {
               HttpResponse<String> resp = http.send(req, HttpResponse.BodyHandlers.ofString());
               double ms = (System.nanoTime() - t0) / 1e6;
-              statuses.computeIfAbsent(resp.statusCode(), k -> new AtomicInteger()).incrementAndGet();
-              latencies.computeIfAbsent(query ? "query" : "read", k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(ms);
+              int code = resp.statusCode();
+              statuses.computeIfAbsent(code, k -> new AtomicInteger()).incrementAndGet();
+              String kind = hostile ? "hostile" : query ? "query" : "read";
+              latencies.computeIfAbsent(kind, k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(ms);
+              if (query) {
+                latencies.computeIfAbsent("query " + priority,
+                    k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(ms);
+              }
+              if (hostile) {
+                hostileSent.incrementAndGet();
+                boolean refused = code >= 400 && code < 500;
+                (refused ? hostileRefused : code < 300 ? hostileAccepted : new AtomicInteger()).incrementAndGet();
+                if (probe) {
+                  probes.incrementAndGet();
+                  if (refused) {
+                    probesRefused.incrementAndGet();
+                  }
+                }
+              }
             } catch (java.io.IOException e) {
               transport.incrementAndGet();
             } catch (InterruptedException e) {
@@ -197,12 +303,21 @@ public final class LoadBench {
       throw new IllegalStateException("load client failed", failure.get());
     }
     double seconds = (System.nanoTime() - start) / 1e9;
+    boolean hogReleased = false;
+    if (hogId >= 0) {
+      hogReleased = ledger.get(hogId).map(r -> !r.isLive()).orElse(true);
+      if (!hogReleased) {
+        ledger.release(hogId); // no critical query came: the hog is not a leak of the load
+      }
+    }
     // Every request has been answered; whatever is still reserved now was leaked.
     int left = ledger.snapshot().reservations().size();
     List<Double> every = new ArrayList<>();
     Map<String, Latency> byKind = new TreeMap<>();
     latencies.forEach((k, v) -> {
-      every.addAll(v);
+      if (!k.contains(" ")) {
+        every.addAll(v); // "query critical" etc. repeat requests already under "query"
+      }
       byKind.put(k, latency(v));
     });
     Map<Integer, Integer> byStatus = new TreeMap<>();
@@ -210,17 +325,45 @@ public final class LoadBench {
     int server5xx = byStatus.entrySet().stream().filter(e -> e.getKey() >= 500).mapToInt(Map.Entry::getValue).sum();
     int sent = done.get() + transport.get();
     return new Result(sent, seconds, done.get() / seconds, latency(every), byKind, byStatus, server5xx,
-        transport.get(), events.get(), violations.get(), left);
+        transport.get(), events.get(), violations.get(), left, new Hostile(hostileSent.get(), hostileRefused.get(),
+            probes.get(), probesRefused.get(), hostileAccepted.get(), hogReleased, rssBefore, residentBytes()));
+  }
+
+  /** Kinds of hostile request besides the SQL probes (see {@link #hostileRequest}). */
+  static final int HOSTILE_KINDS = 8;
+
+  /** A hostile request: {@code kind} below {@link #HOSTILE_KINDS} is a bad request, above it a SQL probe. */
+  static HttpRequest hostileRequest(String base, int kind, Random rnd) throws JsonProcessingException {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/v1/queries")).timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/json");
+    String reservation = "{\"owner\": \"x\", \"memory\": \"16MiB\", \"leaseSeconds\": \"30\"}";
+    return switch (kind) {
+      case 0 -> b.POST(HttpRequest.BodyPublishers.ofString("null")).build();
+      case 1 -> b.POST(HttpRequest.BodyPublishers.ofString("{\"sql\": \"SELECT 1\", \"sql\": \"SELECT 2\"}")).build();
+      case 2 -> b.POST(HttpRequest.BodyPublishers.ofString("{\"sql\": 42, \"priority\": \" critical\"}")).build();
+      case 3 -> HttpRequest.newBuilder(URI.create(base + "/v1/reservations")).timeout(Duration.ofSeconds(30))
+          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(reservation)).build();
+      case 4 -> HttpRequest.newBuilder(URI.create(base + "/v1/queries")).timeout(Duration.ofSeconds(30))
+          .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("{\"sql\": \"SELECT 1\"}"))
+          .build();
+      case 5 -> b.header("Origin", "http://evil.example")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"sql\": \"SELECT 1\"}")).build();
+      case 6 -> HttpRequest.newBuilder(URI.create(base + "/v1/reservations")).timeout(Duration.ofSeconds(30))
+          .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString("{}")).build();
+      case 7 -> b.POST(HttpRequest.BodyPublishers.ofString("{\"sql\": \"" + "x".repeat(128 << 10) + "\"}")).build();
+      default -> b.POST(HttpRequest.BodyPublishers.ofString(Json.MAPPER.writeValueAsString(
+          Map.of("sql", PROBES.get(kind - HOSTILE_KINDS), "priority", "critical")))).build();
+    };
   }
 
   private static HttpRequest request(String base, boolean query, Random rnd, Workload workload, String[] reads,
-      String[] priorities) throws JsonProcessingException {
+      String priority) throws JsonProcessingException {
     if (!query) {
       return HttpRequest.newBuilder(URI.create(base + reads[rnd.nextInt(reads.length)]))
           .timeout(Duration.ofSeconds(30)).GET().build();
     }
     String body = Json.MAPPER.writeValueAsString(Map.of(
-        "sql", workload.sample(rnd).sql(), "user", "load", "priority", priorities[rnd.nextInt(priorities.length)]));
+        "sql", workload.sample(rnd).sql(), "user", "load", "priority", priority));
     return HttpRequest.newBuilder(URI.create(base + "/v1/queries"))
         .timeout(Duration.ofSeconds(120))
         .header("Content-Type", "application/json")

@@ -7,11 +7,15 @@ import java.util.Locale;
 /** What {@code penumbra bench server} prints: a table for a person, or the result record as JSON. */
 public record LoadBenchReport(LoadBench.Result result) implements BenchReport {
 
-  /** True when every correctness target holds: no 5xx, no lost response, no invariant violation, nothing left. */
+  /**
+   * True when every correctness target holds: no 5xx, no lost response, no invariant violation, nothing left, no
+   * hostile request accepted and every sandbox probe refused.
+   */
   public boolean clean() {
     LoadBench.Result r = result;
+    LoadBench.Hostile h = r.hostile();
     return r.serverErrors() == 0 && r.invariantViolations() == 0 && r.leftReserved() == 0
-        && r.transportErrors() == 0;
+        && r.transportErrors() == 0 && (h == null || (h.accepted() == 0 && h.probesRefused() == h.probes()));
   }
 
   @Override
@@ -31,6 +35,14 @@ public record LoadBenchReport(LoadBench.Result result) implements BenchReport {
     out.printf(Locale.ROOT, "ledger events checked: %d, invariant violations: %d (target 0)%n",
         r.ledgerEvents(), r.invariantViolations());
     out.printf(Locale.ROOT, "left reserved after the load: %d (target 0)%n", r.leftReserved());
+    LoadBench.Hostile h = r.hostile();
+    if (h != null) {
+      out.printf(Locale.ROOT, "hostile: %d sent, %d refused 4xx, %d accepted (target 0); sandbox probes refused %d/%d;"
+          + " hog released for waiting work: %s%n", h.sent(), h.refused(), h.accepted(), h.probesRefused(), h.probes(),
+          h.hogReleased());
+      out.printf(Locale.ROOT, "resident memory: %.0f MiB before, %.0f MiB after%n", h.residentBytesBefore() / 1048576.0,
+          h.residentBytesAfter() / 1048576.0);
+    }
   }
 
   private static void print(PrintStream out, String kind, LoadBench.Latency l) {

@@ -50,6 +50,30 @@ class LoadBenchTest {
   }
 
   @Test
+  void aHostileMixIsRefusedAndCriticalWorkGetsThroughTheHog() throws Exception {
+    ServerConfig cfg = ServerConfig.load(null, Map.of(
+        "PENUMBRA_QUERY_SCALE", "0.01",
+        "PENUMBRA_QUERY_CACHE_DIR", Path.of("target", "test-cache").toAbsolutePath().toString(),
+        "PENUMBRA_LEDGER_MEMORY", "512MiB", "PENUMBRA_LEDGER_CORES", "2"));
+    LoadBench.Result r = LoadBench.run(cfg, new LoadBench.Options(3, 60, Duration.ofSeconds(120), 0.6, 3, 0.4),
+        n -> { });
+    LoadBench.Hostile h = r.hostile();
+    assertThat(r.all().count()).as("every answered request once").isEqualTo(60);
+    assertThat(h.sent()).isPositive();
+    assertThat(h.accepted()).isZero();
+    assertThat(h.refused()).isEqualTo(h.sent());
+    assertThat(h.probesRefused()).isEqualTo(h.probes());
+    assertThat(r.serverErrors()).as("%s", r.byStatus()).isZero();
+    assertThat(r.transportErrors()).isZero();
+    assertThat(r.invariantViolations()).isZero();
+    assertThat(r.leftReserved()).isZero();
+    if (r.byKind().containsKey("query critical")) {
+      assertThat(h.hogReleased()).as("a critical query ran, so the hog gave way").isTrue();
+    }
+    assertThat(h.residentBytesAfter()).isPositive();
+  }
+
+  @Test
   void theInvariantCheckSeesAnOverfullNode() {
     Ledger ledger = Ledger.inMemory(new ManualClock(Instant.EPOCH));
     ledger.addNode("n", Resources.cpu(1000));

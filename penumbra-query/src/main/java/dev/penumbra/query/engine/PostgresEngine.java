@@ -15,8 +15,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import org.postgresql.core.NativeQuery;
+import org.postgresql.core.Parser;
+import org.postgresql.core.SqlCommandType;
 
 /**
  * The PostgreSQL primary engine: a pool of sessions. Before each query its session gets
@@ -25,11 +29,24 @@ import java.util.concurrent.BlockingQueue;
  * {@code auto_explain} with {@code log_analyze, log_buffers, log_format=json, log_level=notice}, so the plan
  * with actual rows, buffers and temp blocks arrives as a NOTICE on the same run that returns the rows (loading
  * it needs a superuser, or {@code session_preload_libraries = 'auto_explain'} on the server).
+ *
+ * <p>Sandbox (docs/query.md): client SQL runs as a role that can only read. Given a superuser URL, {@link #open}
+ * creates the role {@value #READER} (SELECT on the public schema's tables, {@code default_transaction_read_only},
+ * auto_explain preloaded by the superuser's role settings) and opens its sessions as that role; given any other
+ * role it checks the role cannot write. Every query is exactly one SELECT/WITH statement (pgjdbc's parser, which
+ * knows dollar quoting and escape strings, splits the text), runs as a read-only transaction on a session whose
+ * state was discarded first ({@code DISCARD ALL}), so no client sees another's settings.
  */
 public final class PostgresEngine implements PrimaryEngine {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int BLOCK = 8192;
   private static final long MIN_WORK_MEM_KB = 64;
+  /** The read-only role sessions log in as when the given URL names a superuser. */
+  static final String READER = "penumbra_reader";
+  private static final List<String> PROFILING = List.of(
+      "auto_explain.log_min_duration = 0", "auto_explain.log_analyze = on", "auto_explain.log_buffers = on",
+      "auto_explain.log_timing = off", "auto_explain.log_format = 'json'", "auto_explain.log_level = 'notice'",
+      "client_min_messages = 'notice'", "hash_mem_multiplier = 1");
 
   private final int maxRows;
   private final BlockingQueue<Connection> pool;
@@ -50,19 +67,13 @@ public final class PostgresEngine implements PrimaryEngine {
     }
     PostgresEngine e = new PostgresEngine(sessions, maxRows);
     try {
+      Properties reader = readerLogin(jdbcUrl);
+      String url = reader == null ? jdbcUrl : withoutCredentials(jdbcUrl);
       for (int i = 0; i < sessions; i++) {
-        Connection c = DriverManager.getConnection(jdbcUrl);
+        Connection c = reader == null ? DriverManager.getConnection(jdbcUrl) : DriverManager.getConnection(url, reader);
         e.all.add(c);
-        try (Statement st = c.createStatement()) {
-          st.execute("LOAD 'auto_explain'");
-          st.execute("SET auto_explain.log_min_duration = 0");
-          st.execute("SET auto_explain.log_analyze = on");
-          st.execute("SET auto_explain.log_buffers = on");
-          st.execute("SET auto_explain.log_timing = off");
-          st.execute("SET auto_explain.log_format = 'json'");
-          st.execute("SET auto_explain.log_level = 'notice'");
-          st.execute("SET client_min_messages = 'notice'");
-          st.execute("SET hash_mem_multiplier = 1");
+        if (reader == null) {
+          requireReadOnlyRole(c);
         }
         e.pool.add(c);
       }
@@ -71,6 +82,81 @@ public final class PostgresEngine implements PrimaryEngine {
       throw ex;
     }
     return e;
+  }
+
+  /**
+   * When {@code jdbcUrl} logs in as a superuser: creates or refreshes the reader role (new random password,
+   * SELECT on every table of the public schema, read-only by default, profiling preloaded) and returns its
+   * login. Otherwise null: the given role is used as it is (and checked).
+   */
+  private static Properties readerLogin(String jdbcUrl) throws SQLException {
+    try (Connection admin = DriverManager.getConnection(jdbcUrl); Statement st = admin.createStatement()) {
+      boolean superuser;
+      try (ResultSet r = st.executeQuery("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")) {
+        superuser = r.next() && r.getBoolean(1);
+      }
+      if (!superuser) {
+        return null;
+      }
+      String password = java.util.HexFormat.of().formatHex(new java.security.SecureRandom().generateSeed(16));
+      boolean exists;
+      try (ResultSet r = st.executeQuery("SELECT 1 FROM pg_roles WHERE rolname = '" + READER + "'")) {
+        exists = r.next();
+      }
+      String attrs = " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '" + password + "'";
+      st.execute((exists ? "ALTER ROLE " : "CREATE ROLE ") + READER + attrs);
+      String db;
+      try (ResultSet r = st.executeQuery("SELECT current_database()")) {
+        r.next();
+        db = r.getString(1);
+      }
+      st.execute("GRANT CONNECT ON DATABASE \"" + db.replace("\"", "\"\"") + "\" TO " + READER);
+      st.execute("REVOKE TEMPORARY ON DATABASE \"" + db.replace("\"", "\"\"") + "\" FROM PUBLIC");
+      st.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC");
+      st.execute("GRANT USAGE ON SCHEMA public TO " + READER);
+      st.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + READER);
+      st.execute("ALTER ROLE " + READER + " SET default_transaction_read_only = on");
+      // The superuser sets these for the role: auto_explain's settings are superuser-only, so the reader can
+      // neither load the module nor change how it reports.
+      st.execute("LOAD 'auto_explain'");
+      st.execute("ALTER ROLE " + READER + " SET session_preload_libraries = 'auto_explain'");
+      for (String setting : PROFILING) {
+        st.execute("ALTER ROLE " + READER + " SET " + setting);
+      }
+      Properties p = new Properties();
+      p.setProperty("user", READER);
+      p.setProperty("password", password);
+      return p;
+    }
+  }
+
+  private static String withoutCredentials(String url) {
+    int q = url.indexOf('?');
+    if (q < 0) {
+      return url;
+    }
+    StringBuilder kept = new StringBuilder();
+    for (String param : url.substring(q + 1).split("&")) {
+      String key = param.split("=", 2)[0];
+      if (!key.equals("user") && !key.equals("password") && !param.isEmpty()) {
+        kept.append(kept.isEmpty() ? "?" : "&").append(param);
+      }
+    }
+    return url.substring(0, q) + kept;
+  }
+
+  /** Refuses a role that could change anything: a superuser, or one with any write privilege on a table. */
+  private static void requireReadOnlyRole(Connection c) throws SQLException {
+    try (Statement st = c.createStatement(); ResultSet r = st.executeQuery(
+        "SELECT current_user, (SELECT count(*) FROM pg_tables t WHERE t.schemaname NOT IN ('pg_catalog',"
+            + " 'information_schema') AND has_table_privilege(format('%I.%I', t.schemaname, t.tablename),"
+            + " 'INSERT,UPDATE,DELETE,TRUNCATE')) FROM pg_roles WHERE rolname = current_user")) {
+      if (r.next() && r.getLong(2) > 0) {
+        throw new IllegalArgumentException("PostgreSQL role '" + r.getString(1) + "' may write "
+            + r.getLong(2) + " table(s): give the engine a role that can only read, or a superuser URL so it"
+            + " creates " + READER);
+      }
+    }
   }
 
   @Override
@@ -96,9 +182,18 @@ public final class PostgresEngine implements PrimaryEngine {
   }
 
   private QueryResult run(Connection c, String sql, Resources reservation, Duration timeout) {
+    Optional<String> refusal = refusal(sql);
+    if (refusal.isPresent()) {
+      return QueryResult.failed(Outcome.SQL_ERROR, 0, refusal.get());
+    }
     int threads = PrimaryEngine.threadsFor(reservation);
     long workMemKb = Math.max(MIN_WORK_MEM_KB, reservation.memoryBytes() / threads / 1024);
     try (Statement setup = c.createStatement()) {
+      // Whatever an earlier query changed in this session (settings, prepared statements) is gone. The query
+      // then runs as its own read-only transaction: within it, read-write can no longer be switched on. (An
+      // explicit transaction would hold auto_explain's plan back until the rollback.)
+      setup.execute("DISCARD ALL");
+      setup.execute("SET default_transaction_read_only = on");
       setup.execute("SET work_mem = '" + workMemKb + "kB'");
       setup.execute("SET max_parallel_workers_per_gather = " + (threads - 1));
       setup.execute("SET statement_timeout = " + Math.max(1, timeout.toMillis()));
@@ -127,6 +222,29 @@ public final class PostgresEngine implements PrimaryEngine {
       }
       return QueryResult.failed(Outcome.SQL_ERROR, wall, msg);
     }
+  }
+
+  /**
+   * Why {@code sql} must not run, or empty when it is exactly one SELECT or WITH statement. pgjdbc's parser
+   * splits the text as the server will (dollar quotes, escape strings, nested comments); the READ ONLY
+   * transaction and the reader role stop what a WITH could still try to write.
+   */
+  static Optional<String> refusal(String sql) {
+    List<NativeQuery> parsed;
+    try {
+      parsed = Parser.parseJdbcSql(sql, true, false, true, false, false);
+    } catch (SQLException e) {
+      return Optional.of("cannot parse the query: " + e.getMessage());
+    }
+    List<NativeQuery> statements = parsed.stream().filter(q -> !q.nativeSql.isBlank()).toList();
+    if (statements.size() != 1) {
+      return Optional.of("only one statement per query is accepted, got " + statements.size());
+    }
+    SqlCommandType type = statements.get(0).getCommand().getType();
+    if (type != SqlCommandType.SELECT && type != SqlCommandType.WITH) {
+      return Optional.of("only one read query (SELECT / WITH) is accepted: the statement is not a SELECT");
+    }
+    return Optional.empty();
   }
 
   /** The auto_explain JSON plan among the statement's notices, or null. */

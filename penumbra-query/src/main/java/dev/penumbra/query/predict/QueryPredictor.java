@@ -116,11 +116,22 @@ public final class QueryPredictor implements AutoCloseable {
   private final long minMemoryBytes;
   private final Predictor model;
   private final ErrorTracker tracker;
-  private final Map<String, Deque<Run>> history = new HashMap<>();
+  /**
+   * Runs per fingerprint, least recently used first: a client sending ever new query shapes would otherwise grow
+   * it without bound; beyond {@code maxFingerprints} the least recently used shape is forgotten.
+   */
+  private final Map<String, Deque<Run>> history;
 
   private QueryPredictor(Builder b) {
     this.minHistory = b.minHistory;
     this.historyWindow = b.historyWindow;
+    int maxShapes = b.maxFingerprints;
+    this.history = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, Deque<Run>> eldest) {
+        return size() > maxShapes;
+      }
+    };
     this.primaryThreads = b.primaryThreads;
     this.cores = b.cores;
     this.minMemoryBytes = b.minMemoryBytes;
@@ -423,6 +434,13 @@ public final class QueryPredictor implements AutoCloseable {
     return tracker;
   }
 
+  /** Query shapes whose runs are remembered now (at most {@code maxFingerprints}). */
+  public int fingerprints() {
+    synchronized (history) {
+      return history.size();
+    }
+  }
+
   /** Runs remembered for a fingerprint (at most the history window). */
   public int historySize(String fingerprint) {
     return runs(fingerprint).size();
@@ -475,6 +493,7 @@ public final class QueryPredictor implements AutoCloseable {
   public static final class Builder {
     private int minHistory = 5;
     private int historyWindow = 20;
+    private int maxFingerprints = 10_000;
     private int primaryThreads = 1;
     private int cores = Runtime.getRuntime().availableProcessors();
     private long minMemoryBytes = 1L << 20;
@@ -493,6 +512,15 @@ public final class QueryPredictor implements AutoCloseable {
     }
 
     /** Most recent runs kept per fingerprint (>= 1, default 20). */
+    /** Query shapes (fingerprints) whose runs are remembered (>= 1, default 10,000; least recently used go). */
+    public Builder maxFingerprints(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("maxFingerprints must be >= 1, was " + n);
+      }
+      this.maxFingerprints = n;
+      return this;
+    }
+
     public Builder historyWindow(int n) {
       if (n < 1) {
         throw new IllegalArgumentException("historyWindow must be >= 1, was " + n);

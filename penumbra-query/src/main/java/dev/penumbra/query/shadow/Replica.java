@@ -1,6 +1,7 @@
 package dev.penumbra.query.shadow;
 
 import dev.penumbra.query.engine.DuckDbProfiles;
+import dev.penumbra.query.engine.DuckDbSandbox;
 import dev.penumbra.query.shadow.SamplingRule.TableRule;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -46,7 +47,8 @@ final class Replica implements AutoCloseable {
     }
     this.writer = root.duplicate();
     try {
-      this.dir = Files.createTempDirectory(tempRoot, "penumbra-shadow-");
+      this.dir = Files.createTempDirectory(tempRoot,
+          "penumbra-shadow-" + ProcessHandle.current().pid() + "-");
     } catch (IOException e) {
       throw new SQLException("cannot create a temporary directory under " + tempRoot + ": " + e.getMessage(), e);
     }
@@ -66,6 +68,16 @@ final class Replica implements AutoCloseable {
 
   private void measureResident() throws SQLException {
     resident = DuckDbProfiles.residentBytes(writer);
+  }
+
+  /**
+   * Closes the replica's instance to the host (see {@link DuckDbSandbox#lock}): external access only to its own
+   * transfer directory, which {@link #poll} still reads. The configuration stays open because each shadow
+   * connection enables its own profiling; client SQL reaches a replica only as one checked SELECT. Call once,
+   * after {@link #load}.
+   */
+  synchronized void lock() throws SQLException {
+    DuckDbSandbox.lock(writer, List.of(dir), false);
   }
 
   /** A new connection to this replica (cheap: shares the instance). */

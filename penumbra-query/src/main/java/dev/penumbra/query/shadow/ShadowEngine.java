@@ -2,6 +2,7 @@ package dev.penumbra.query.shadow;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.penumbra.query.QueryProfile;
+import dev.penumbra.query.engine.DuckDbSandbox;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
@@ -12,6 +13,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -41,6 +43,7 @@ public final class ShadowEngine implements AutoCloseable {
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
   private final ConnectionSource primary;
+  private final ConnectionSource planner;
   private final SamplingRule rule;
   private final List<Replica> replicas = new ArrayList<>();
   private final double defaultFraction;
@@ -53,6 +56,7 @@ public final class ShadowEngine implements AutoCloseable {
 
   private ShadowEngine(Builder b) throws SQLException {
     this.primary = b.primary;
+    this.planner = b.planner != null ? b.planner : b.primary;
     this.rule = b.rule;
     this.defaultFraction = b.fractions.get(0);
     this.slots = new ArrayBlockingQueue<>(b.maxConcurrent, true);
@@ -70,6 +74,9 @@ public final class ShadowEngine implements AutoCloseable {
         Replica r = new Replica(f, rule, b.replicaThreads, b.replicaMemoryLimit, b.tempDir);
         replicas.add(r);
         r.load(c);
+        if (b.lockReplicas) {
+          r.lock();
+        }
       }
     } catch (SQLException | RuntimeException e) {
       close();
@@ -110,7 +117,8 @@ public final class ShadowEngine implements AutoCloseable {
   /**
    * Plans {@code sql} on the primary and runs it on the replica of {@code fraction}, measuring both.
    *
-   * @throws QueryRejectedException when the query is not a single read statement or the engine rejects it
+   * @throws QueryRejectedException when the query is not a single read statement (DuckDB's parser decides, see
+   *     {@link DuckDbSandbox#check}) or the engine rejects it
    * @throws IllegalArgumentException when no replica has that fraction, or sql is blank
    */
   public ShadowResult shadow(String sql, double fraction) {
@@ -132,7 +140,7 @@ public final class ShadowEngine implements AutoCloseable {
 
   /**
    * Neither plans nor samples: a query of the same fingerprint as {@code earlier} (which was planned) reuses its
-   * plan, tables and scale factors — the fast path for cheap or settled shapes. Only the read-only check runs, so
+   * plan, tables and scale factors — the fast path for cheap or settled shapes. Only the sandbox's check runs, so
    * a bad literal reaches the primary (which fails it without harm). The result has {@code skipped = true}.
    *
    * @throws QueryRejectedException when the query is not a single read statement
@@ -141,9 +149,17 @@ public final class ShadowEngine implements AutoCloseable {
     if (earlier == null) {
       throw new IllegalArgumentException("earlier shadow must not be null for " + sql);
     }
+    requireText(sql);
+    if (closed) {
+      throw new IllegalStateException("the shadow engine is closed");
+    }
     long t0 = System.nanoTime();
-    if (!ReadOnlyCheck.check(sql)) {
-      return shadow(sql);
+    Slot slot = acquire();
+    try {
+      // The sandbox's parser check runs on every path: a reused plan never lets unchecked SQL through.
+      check(slot, sql);
+    } finally {
+      slots.add(slot);
     }
     return new ShadowResult(sql, earlier.fraction(), earlier.effectiveFraction(), earlier.tables(), earlier.plan(),
         null, false, 0, earlier.scanScale(), earlier.memoryScale(), System.nanoTime() - t0, 0, true);
@@ -153,21 +169,13 @@ public final class ShadowEngine implements AutoCloseable {
     Replica replica = replicas.stream().filter(r -> r.fraction() == fraction).findFirst()
         .orElseThrow(() -> new IllegalArgumentException(
             "fraction " + fraction + " is not one of the replicas' fractions " + fractions()));
-    if (!ReadOnlyCheck.check(sql)) {
-      // Not a statement keyword: let the parser name the syntax error; anything it accepts is still refused.
-      try (Connection c = primary.open()) {
-        plan(c, sql);
-      } catch (SQLException e) {
-        throw Errors.reject(e);
-      }
-      throw new QueryRejectedException(QueryRejectedException.Kind.NOT_READ_ONLY,
-          "only read queries (SELECT / WITH) are accepted", null);
-    }
+    requireText(sql);
     if (closed) {
       throw new IllegalStateException("the shadow engine is closed");
     }
     Slot slot = acquire();
     try {
+      check(slot, sql);
       return run(sql, replica, slot, capNanos);
     } finally {
       slots.add(slot);
@@ -182,14 +190,13 @@ public final class ShadowEngine implements AutoCloseable {
    * @throws QueryRejectedException when the query is not a single read statement or the engine rejects it
    */
   public ShadowResult plan(String sql) {
-    if (!ReadOnlyCheck.check(sql)) {
-      return shadow(sql);
-    }
+    requireText(sql);
     if (closed) {
       throw new IllegalStateException("the shadow engine is closed");
     }
     Slot slot = acquire();
     try {
+      check(slot, sql);
       long t0 = System.nanoTime();
       long cpu0 = THREADS.getCurrentThreadCpuTime();
       PlanFeatures plan;
@@ -206,6 +213,29 @@ public final class ShadowEngine implements AutoCloseable {
           fallbackMemoryScale(plan, eff), wall, cpu, true);
     } finally {
       slots.add(slot);
+    }
+  }
+
+  private static void requireText(String sql) {
+    if (sql == null || sql.isBlank()) {
+      throw new IllegalArgumentException("sql must not be blank, was '" + sql + "'");
+    }
+  }
+
+  /**
+   * DuckDB's own parser decides: exactly one SELECT naming no file, catalog or setting function, or the query
+   * is rejected before anything runs (see {@link DuckDbSandbox#check}).
+   */
+  private static void check(Slot slot, String sql) {
+    Optional<DuckDbSandbox.Refusal> refusal;
+    try {
+      refusal = DuckDbSandbox.check(slot.primary(), sql);
+    } catch (SQLException e) {
+      throw Errors.reject(e);
+    }
+    if (refusal.isPresent()) {
+      throw new QueryRejectedException(refusal.get().syntax() ? QueryRejectedException.Kind.SYNTAX
+          : QueryRejectedException.Kind.NOT_READ_ONLY, refusal.get().message(), null);
     }
   }
 
@@ -370,7 +400,7 @@ public final class ShadowEngine implements AutoCloseable {
 
     Connection primary() throws SQLException {
       if (primaryConnection == null) {
-        primaryConnection = ShadowEngine.this.primary.open();
+        primaryConnection = ShadowEngine.this.planner.open();
       }
       return primaryConnection;
     }
@@ -416,6 +446,8 @@ public final class ShadowEngine implements AutoCloseable {
     private String replicaMemoryLimit = "512MB";
     private Duration pollInterval = Duration.ofMillis(500);
     private Path tempDir = Path.of(System.getProperty("java.io.tmpdir"));
+    private ConnectionSource planner;
+    private boolean lockReplicas = true;
 
     private Builder(ConnectionSource primary) {
       if (primary == null) {
@@ -502,6 +534,27 @@ public final class ShadowEngine implements AutoCloseable {
         throw new IllegalArgumentException("tempDir must not be null");
       }
       this.tempDir = dir;
+      return this;
+    }
+
+    /**
+     * Where client queries are planned (default: the primary source). Give a connection to a locked instance
+     * ({@link DuckDbSandbox#openLocked}) so client SQL never runs where the replicator exports files.
+     */
+    public Builder planner(ConnectionSource planner) {
+      if (planner == null) {
+        throw new IllegalArgumentException("planner must not be null");
+      }
+      this.planner = planner;
+      return this;
+    }
+
+    /**
+     * Whether each replica is locked after loading (default true): external access only to its own transfer
+     * directory, configuration locked. Off only for tests that inspect a replica's settings.
+     */
+    public Builder lockReplicas(boolean lock) {
+      this.lockReplicas = lock;
       return this;
     }
 

@@ -11,7 +11,9 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The contract every primary engine meets; subclasses provide an engine over TPC-H SF 0.01 (seed 42). */
 abstract class EngineContract {
@@ -25,6 +27,11 @@ abstract class EngineContract {
   abstract String threadsSettingSql();
 
   abstract String expectedThreadsSetting(int threads);
+
+  /** Whether the engine refuses this probe outright (an engine may instead answer it harmlessly). */
+  boolean refuses(String probe) {
+    return true;
+  }
 
   /** Row counts of every template instantiated with seed 1, in template order. */
   static Map<String, Long> runWorkload(PrimaryEngine engine) {
@@ -110,5 +117,24 @@ abstract class EngineContract {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("memoryBytes").hasMessageContaining("0");
     assertThatThrownBy(() -> engine().execute("SELECT 1", ROOMY, Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("timeout");
+  }
+
+  @Test
+  void theEngineItselfRefusesSandboxProbes(@TempDir Path dir) {
+    // The gateway's shadow rejects these first; the engine holds on its own when a caller skips the shadow.
+    for (String probe : dev.penumbra.query.SandboxProbes.all(dir)) {
+      if (!refuses(probe)) {
+        continue;
+      }
+      QueryResult r = engine().execute(probe, ROOMY, TIMEOUT);
+      assertThat(r.outcome()).as(probe + " -> " + r.rows()).isEqualTo(Outcome.SQL_ERROR);
+    }
+    for (Path target : dev.penumbra.query.SandboxProbes.targets(dir)) {
+      assertThat(target).as("written by a probe").doesNotExist();
+    }
+    QueryResult region = engine().execute("SELECT * FROM region ORDER BY 1", ROOMY, TIMEOUT);
+    assertThat(region.outcome()).as(region.error().orElse("")).isEqualTo(Outcome.COMPLETED);
+    assertThat(region.columns()).first().isEqualTo("r_regionkey");
+    assertThat(region.rowCount()).isEqualTo(5);
   }
 }

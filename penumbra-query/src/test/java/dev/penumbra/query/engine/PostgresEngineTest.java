@@ -98,4 +98,28 @@ class PostgresEngineTest extends EngineContract {
     assertThat(roomy.profile().peakMemoryBytes()).isGreaterThan(1L << 20);
     assertThat(roomy.rowCount()).isEqualTo(r.rowCount());
   }
+
+  @Override
+  boolean refuses(String probe) {
+    // Any role may read pg_settings; a role without pg_read_all_settings sees no paths there (checked below).
+    return !probe.contains("pg_settings");
+  }
+
+  @Test
+  void queriesRunAsARoleThatSeesNoHostPathsAndStartsFromAFreshSession() {
+    QueryResult who = engine.execute("SELECT current_user, (SELECT count(*) FROM pg_settings"
+        + " WHERE name IN ('data_directory', 'config_file', 'hba_file')) AS paths", ROOMY, TIMEOUT);
+    assertThat(who.outcome()).as(who.error().orElse("")).isEqualTo(Outcome.COMPLETED);
+    assertThat(who.rows().get(0)).containsExactly(PostgresEngine.READER, 0L);
+    // A session setting one query changed is gone for the next: search_path would hide the TPC-H tables.
+    QueryResult set = engine.execute("SELECT set_config('search_path', 'pg_catalog', false),"
+        + " set_config('default_transaction_read_only', 'off', false)", ROOMY, TIMEOUT);
+    assertThat(set.outcome()).as(set.error().orElse("")).isEqualTo(Outcome.COMPLETED);
+    for (int i = 0; i < 4; i++) {
+      QueryResult r = engine.execute("SELECT count(*) FROM region", ROOMY, TIMEOUT);
+      assertThat(r.outcome()).as(r.error().orElse("")).isEqualTo(Outcome.COMPLETED);
+      QueryResult ro = engine.execute("SELECT current_setting('transaction_read_only')", ROOMY, TIMEOUT);
+      assertThat(ro.rows().get(0)).containsExactly("on");
+    }
+  }
 }

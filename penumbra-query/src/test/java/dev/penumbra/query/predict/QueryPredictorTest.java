@@ -196,4 +196,21 @@ class QueryPredictorTest {
   static double mean(List<Double> v) {
     return v.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
   }
+
+  @Test
+  void theHistoryRemembersABoundedNumberOfQueryShapes() {
+    try (QueryPredictor p = QueryPredictor.builder().cores(2).maxFingerprints(3).model(TreePredictor.builder()
+        .backend(TreePredictor.Backend.CART).minSamples(20).executor(Runnable::run).build()).build()) {
+      String[] shapes = {"SELECT count(*) FROM orders", "SELECT count(*) FROM lineitem",
+          "SELECT max(o_totalprice) FROM orders", "SELECT max(l_quantity) FROM lineitem",
+          "SELECT min(o_orderdate) FROM orders"};
+      QueryProfile a = new QueryProfile(1_000_000, 1L << 20, 1_000_000, 0, 10, 1, 0);
+      for (String sql : shapes) {
+        p.learn(sqe.shadow(sql), a, 1);
+      }
+      assertThat(p.fingerprints()).isEqualTo(3);
+      assertThat(p.historySize(Fingerprint.of(shapes[0]))).as("least recently used, forgotten").isZero();
+      assertThat(p.historySize(Fingerprint.of(shapes[4]))).isEqualTo(1);
+    }
+  }
 }

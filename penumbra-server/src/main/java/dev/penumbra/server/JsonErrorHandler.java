@@ -1,0 +1,36 @@
+package dev.penumbra.server;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
+
+/** Jetty's own error responses in the API's error shape: {@code {"status", "error"}}, never HTML or stacks. */
+final class JsonErrorHandler extends ErrorHandler {
+
+  private static byte[] body(int code, String message) {
+    String text = message == null || message.isBlank() ? HttpStatus.getMessage(code) : message;
+    return Json.error(code, "request refused by the HTTP layer: " + text, null, null).toString()
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Override
+  protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
+      Callback callback) {
+    byte[] b = body(code, message);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, b.length);
+    response.write(true, ByteBuffer.wrap(b), callback);
+  }
+
+  @Override
+  public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
+    fields.put(HttpHeader.CONTENT_TYPE, "application/json");
+    return ByteBuffer.wrap(body(status, reason));
+  }
+}
