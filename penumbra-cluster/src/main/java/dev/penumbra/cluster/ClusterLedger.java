@@ -54,6 +54,9 @@ import org.slf4j.LoggerFactory;
  * clients too: the events of this client's own operations come with their outcomes (delivered before the call
  * returns, as the in-memory ledger does), gaps are filled by a read of the state machine's recent events, and
  * a poll picks up changes made elsewhere.
+ *
+ * <p>About 500 lines: every {@code Ledger} operation, the batching of calls into log entries, resends under a
+ * deadline and ordered event delivery meet here, on one client session.
  */
 public final class ClusterLedger implements Ledger, AutoCloseable {
 

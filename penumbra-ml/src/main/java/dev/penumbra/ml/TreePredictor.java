@@ -46,6 +46,9 @@ import org.slf4j.LoggerFactory;
  * {@code learn} whose names differ is rejected with an {@link IllegalArgumentException} naming the missing and
  * the unexpected features (a silently missing feature would make the trees answer for a different workload).
  * Before the first {@code learn}, any names are accepted.
+ *
+ * <p>About 500 lines: learning, background retraining, the CART fallback and scoring share the sample window and
+ * its lock.
  */
 public final class TreePredictor implements Predictor, AutoCloseable {
 

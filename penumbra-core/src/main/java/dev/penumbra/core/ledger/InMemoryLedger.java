@@ -28,6 +28,9 @@ import org.slf4j.LoggerFactory;
  * per-operation "anything due?" check is one comparison, and removal on release is O(log n) without garbage.
  * Each node keeps an intrusive list of its reservations for preemption. Events are queued under the lock (in
  * sequence order) and delivered after it is released.
+ *
+ * <p>About 700 lines: the hot path (one lock, the lease heap, per-node lists, preemption plans) is kept in one class
+ * so that every invariant check sees every field it depends on.
  */
 final class InMemoryLedger implements Ledger {
 

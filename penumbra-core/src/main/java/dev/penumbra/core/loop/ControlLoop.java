@@ -46,6 +46,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * it happens (a zero-length span, as event-driven capabilities report it) costs each rule the part of the step it
  * did not hold ahead, for the {@link Actuator#acquisitionLag() actuator's acquisition lag} (none when it is zero).
  *
+ * <p>Why this class is long (about 650 lines): its builder validates a dozen options, and the rest — grant
+ * placement, ledger events, resource-time accounting, the guard's scoring — shares one lock discipline that
+ * splitting would spread over files that must agree on it. The guard's record is {@link BaselineGuard}.
+ *
  * <p>The ledger is the bookkeeping under the loop; no capability reserves, resizes or releases in it itself.
  * Several loops may share one allocator (and so one ledger): each adjusts only its own grants. Thread-safe.
  *
@@ -63,16 +67,9 @@ public final class ControlLoop<S> implements AutoCloseable {
   private final Clock clock;
   private final Baseline<S> baseline;
   private final CostModel costs;
-  private final double hysteresis;
-  private final int minScored;
-  private final double decay;
   private final java.util.function.UnaryOperator<Resources> shape;
-  // Baseline guard state, guarded by this: decayed costs of both rules on the same measured use.
-  private double penumbraCost;
-  private double baselineCost;
-  private long scored;
-  private long switches;
-  private Rule acting = Rule.PENUMBRA;
+  // Guarded by this.
+  private final BaselineGuard guard;
   private final Map<Long, Grant<S>> live = new ConcurrentHashMap<>();
   private final Set<Grant<S>> waiting = ConcurrentHashMap.newKeySet();
   private final Ledger.Subscription subscription;
@@ -93,9 +90,7 @@ public final class ControlLoop<S> implements AutoCloseable {
     this.clock = b.clock != null ? b.clock : ledger.clock();
     this.baseline = b.baseline;
     this.costs = b.costs;
-    this.hysteresis = b.hysteresis;
-    this.minScored = b.minScored;
-    this.decay = Math.pow(0.5, 1.0 / b.costHalfLife);
+    this.guard = new BaselineGuard(b.hysteresis, b.minScored, b.costHalfLife);
     this.shape = b.shape;
     ErrorTracker feedback = b.allocator.feedback();
     Adjuster.Builder ab = Adjuster.builder(ledger, this::measure)
@@ -392,13 +387,12 @@ public final class ControlLoop<S> implements AutoCloseable {
   public synchronized LoopStats stats() {
     return new LoopStats(name, live.size(), waiting.size(), placed.get(), completed.get(), ended.get(),
         preempted.get(), reservedTime, usedTime,
-        new LoopStats.Guard(baseline == null ? null : baseline.name(), acting, penumbraCost, baselineCost, scored,
-            switches));
+        guard.stats(baseline == null ? null : baseline.name()));
   }
 
   /** Which rule sizes new work now: Penumbra's model, or the baseline while it has been the cheaper. */
   public synchronized Rule acting() {
-    return acting;
+    return guard.acting();
   }
 
   /** The two rules the baseline guard chooses between. */
@@ -553,7 +547,7 @@ public final class ControlLoop<S> implements AutoCloseable {
       reservedTime = reservedTime.plus(res);
       usedTime = usedTime.plus(use);
       if (score) {
-        scoreRules(ownCost, baseCost);
+        guard.score(ownCost, baseCost);
       }
     }
   }
@@ -566,27 +560,6 @@ public final class ControlLoop<S> implements AutoCloseable {
   private double lagCost(Resources step, Resources used, Resources held, double lagSeconds, Grant<S> g) {
     Resources missing = step.min(used.minusClamped(held));
     return missing.isZero() ? 0 : costs.cost(Resources.ZERO, missing, lagSeconds, g.sla().priority());
-  }
-
-  /**
-   * The baseline guard: both rules' costs on the same span of measured use join decayed sums; the rule not acting
-   * takes over once it has been cheaper by more than the hysteresis (after {@code minScored} spans). Penumbra's
-   * model is scored even while the baseline acts (its sizes are still computed), so it can win back.
-   */
-  private void scoreRules(double ownCost, double baseCost) {
-    penumbraCost = penumbraCost * decay + ownCost;
-    baselineCost = baselineCost * decay + baseCost;
-    scored++;
-    if (scored < minScored) {
-      return;
-    }
-    if (acting == Rule.PENUMBRA && baselineCost < penumbraCost * (1 - hysteresis)) {
-      acting = Rule.BASELINE;
-      switches++;
-    } else if (acting == Rule.BASELINE && penumbraCost < baselineCost * (1 - hysteresis)) {
-      acting = Rule.PENUMBRA;
-      switches++;
-    }
   }
 
   // ----- ledger side

@@ -24,6 +24,8 @@ import java.util.Map;
  * in three tiers (fingerprint history, a feature-based model behind the core {@link Predictor} SPI, sample
  * scale-up), and learns from every actual. The model is injected (the server and CLI build a gradient-boosted
  * one); without it the history and scale-up tiers answer. Thread-safe. See docs/query.md for the rules.
+ *
+ * <p>Over 500 lines: the three tiers, their blending and the bounded per-shape history share one lock.
  */
 public final class QueryPredictor implements AutoCloseable {
 

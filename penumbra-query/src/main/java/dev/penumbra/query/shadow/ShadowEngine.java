@@ -37,6 +37,10 @@ import org.slf4j.LoggerFactory;
  *   ShadowResult r = sqe.shadow("SELECT count(*) FROM lineitem WHERE l_quantity < 10");
  * }
  * }</pre>
+ *
+ * <p>Over 500 lines: planning, the sandbox check, sample runs on replicas with their cost cap, plan reuse and the
+ * slot pool that bounds concurrent shadows share the slots' lifecycle; the parts stand in {@link Plans},
+ * {@link SamplingRule}, {@link Replica} and {@link DuckDbProfiler}.
  */
 public final class ShadowEngine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ShadowEngine.class);
