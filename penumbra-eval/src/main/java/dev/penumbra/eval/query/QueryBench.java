@@ -141,13 +141,31 @@ public final class QueryBench {
   public static List<String> parseStatements(String text) {
     List<String> out = new ArrayList<>();
     StringBuilder cur = new StringBuilder();
-    boolean quoted = false;
+    // Quotes ('...' strings, "..." identifiers) and comments (-- to the end of the line, /* ... */) are read as
+    // SQL reads them, so a ';' or an apostrophe inside them neither ends nor opens anything; comments are dropped.
+    char quote = 0;
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
-      if (c == '\'') {
-        quoted = !quoted;
-      }
-      if (c == ';' && !quoted) {
+      char next = i + 1 < text.length() ? text.charAt(i + 1) : 0;
+      if (quote != 0) {
+        cur.append(c);
+        if (c == quote) {
+          quote = 0;
+        }
+      } else if (c == '-' && next == '-') {
+        int end = text.indexOf('\n', i);
+        i = end < 0 ? text.length() : end - 1;
+      } else if (c == '/' && next == '*') {
+        int end = text.indexOf("*/", i + 2);
+        if (end < 0) {
+          throw new IllegalArgumentException("statement " + (out.size() + 1) + " has a /* comment that is never closed");
+        }
+        i = end + 1;
+        cur.append(' ');
+      } else if (c == '\'' || c == '"') {
+        quote = c;
+        cur.append(c);
+      } else if (c == ';') {
         if (cur.toString().isBlank()) {
           throw new IllegalArgumentException("statement " + (out.size() + 1) + " is empty");
         }
