@@ -54,6 +54,14 @@ public interface Capability extends AutoCloseable {
   default void tick() {}
 
   /**
+   * The capability's control loops as they stand (reserved vs used resource-time, the baseline guard's acting rule
+   * and both running costs), for the dashboard; empty for a capability without one.
+   */
+  default java.util.List<dev.penumbra.core.loop.LoopStats> loops() {
+    return java.util.List.of();
+  }
+
+  /**
    * The most urgent priority of this capability's work waiting for capacity now, if any: the server then frees
    * manual holds of lower priority.
    */

@@ -708,6 +708,17 @@ public final class PenumbraServer implements AutoCloseable {
       o.put("queued", c.queued());
       o.put("inFlight", c.inFlight());
       Json.num(o, "shadowOverhead", c.shadowOverhead());
+      ArrayNode loops = o.putArray("loops");
+      for (dev.penumbra.core.loop.LoopStats ls : c.loops()) {
+        ObjectNode l = loops.addObject();
+        l.put("loop", ls.loop());
+        l.put("baseline", ls.guard().baseline());
+        l.put("acting", ls.guard().acting().label());
+        Json.num(l, "penumbraCost", ls.guard().penumbraCost());
+        Json.num(l, "baselineCost", ls.guard().baselineCost());
+        l.put("switches", ls.guard().switches());
+        l.put("scored", ls.guard().scored());
+      }
       caps.set(c.name(), o);
     }
     return n;

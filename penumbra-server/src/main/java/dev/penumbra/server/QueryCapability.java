@@ -154,6 +154,12 @@ final class QueryCapability implements Capability {
         .register(registry);
   }
 
+  @Override
+  public java.util.List<dev.penumbra.core.loop.LoopStats> loops() {
+    QueryGateway gw = gateway;
+    return gw == null ? java.util.List.of() : java.util.List.of(gw.loopStats());
+  }
+
   private double guardCost(String what) {
     QueryGateway gw = gateway;
     if (gw == null) {

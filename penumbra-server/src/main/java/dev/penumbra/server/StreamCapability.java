@@ -549,6 +549,15 @@ final class StreamCapability implements Capability {
     }
   }
 
+  @Override
+  public synchronized List<LoopStats> loops() {
+    List<LoopStats> out = new ArrayList<>();
+    for (Handle h : streams.values()) {
+      out.add(h.controller.stats());
+    }
+    return out;
+  }
+
   /**
    * Stops a stream and gives back what it holds (its loop releases every partition's grant); returns how many
    * reservations were live. Under the capability's lock, so no tick renews a reservation of a stream being deleted.

@@ -370,4 +370,9 @@ final class TaskCapability implements Capability {
     closed = true;
     executor.close();
   }
+
+  @Override
+  public java.util.List<dev.penumbra.core.loop.LoopStats> loops() {
+    return java.util.List.of(executor.loopStats());
+  }
 }

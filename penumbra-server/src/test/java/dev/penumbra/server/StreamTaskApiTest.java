@@ -105,6 +105,13 @@ class StreamTaskApiTest {
     assertThat(dash.get("dimension").asText()).isEqualTo("cpu");
     assertThat(dash.get("samples").size()).isPositive();
     assertThat(dash.get("samples").get(0).get("label").asText()).isEqualTo("orders");
+    // Each stream is a loop; the dashboard shows which rule of its baseline guard acts.
+    JsonNode loop = dash.get("loops").get(0);
+    assertThat(loop.get("loop").asText()).contains("orders");
+    assertThat(loop.get("acting").asText()).isIn("penumbra", "baseline");
+    assertThat(loop.get("baseline").asText()).isNotBlank();
+    JsonNode task = get(server, "/v1/dashboard").json().get("capabilities").get("task").get("loops").get(0);
+    assertThat(task.get("acting").asText()).isIn("penumbra", "baseline");
   }
 
   @Test
