@@ -1,0 +1,67 @@
+package dev.penumbra.failover.pg;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The non-local storage every node reaches (it stands for network block or object storage): a WAL archive
+ * ({@code wal/}, filled by the primaries' {@code archive_command}) and base backups ({@code base/NAME}). A node
+ * with no standby is replaced from here: the latest base backup of its lineage plus every archived WAL segment.
+ * What is not archived yet when a primary dies (at most {@code archive_timeout} of commits) is lost on that path.
+ */
+public final class WalArchive {
+
+  private final Path dir;
+
+  private WalArchive(Path dir) {
+    this.dir = dir;
+  }
+
+  /** Creates (or reuses) an archive under {@code dir}. */
+  public static WalArchive at(Path dir, PgBinaries bin) throws IOException, InterruptedException {
+    Files.createDirectories(dir.resolve("wal"));
+    Files.createDirectories(dir.resolve("base"));
+    bin.own(dir);
+    return new WalArchive(dir);
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  /** The WAL of one lineage (a logical node and whatever replaces it): segment names repeat across clusters. */
+  Path wal(String lineage) {
+    return dir.resolve("wal").resolve(lineage);
+  }
+
+  Path base(String name) {
+    return dir.resolve("base").resolve(name);
+  }
+
+  /** The primary's archive_command: copy a finished segment unless already there (never overwrite). */
+  String archiveCommand(String lineage) {
+    return "test ! -f " + wal(lineage) + "/%f && cp %p " + wal(lineage) + "/%f";
+  }
+
+  String restoreCommand(String lineage) {
+    return "cp " + wal(lineage) + "/%f %p";
+  }
+
+  /** Prepares the WAL folder of a lineage. */
+  void open(String lineage, PgBinaries bin) throws IOException, InterruptedException {
+    Files.createDirectories(wal(lineage));
+    bin.own(dir);
+  }
+
+  /** Takes a base backup of {@code server} for {@code lineage} (replacing an older one). */
+  void baseBackup(PgServer server, String lineage, PgBinaries bin) throws IOException, InterruptedException {
+    Path target = base(lineage);
+    if (Files.exists(target)) {
+      PgBinaries.run(List.of("rm", "-rf", target.toString()), 60);
+    }
+    bin.runPg(List.of(bin.bin("pg_basebackup").toString(), "-h", "127.0.0.1", "-p", Integer.toString(server.port()),
+        "-U", "postgres", "-D", target.toString(), "-X", "stream", "-c", "fast", "--no-sync"), 120);
+  }
+}
