@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     description = "Runs a fixed benchmark and prints its summary.",
     subcommands = {BenchReplayCommand.class, BenchQueryCommand.class, BenchStreamCommand.class,
-        BenchTaskCommand.class, BenchServerCommand.class})
+        BenchTaskCommand.class, BenchServerCommand.class, BenchFailureCommand.class, BenchFailoverCommand.class})
 final class BenchCommand implements Runnable {
 
   @CommandLine.Spec
