@@ -56,6 +56,11 @@ final class BenchFailoverCommand implements Callable<Integer> {
       description = "Risk below which a standby is removed. Default: ${DEFAULT-VALUE}.")
   double decommission;
 
+  @Option(names = "--tune",
+      description = "Replace the thresholds by ones chosen on the training days: provision at the risk exceeded by 1%"
+          + " of training drive-days, promote at 0.1%.")
+  boolean tune;
+
   @Option(names = "--budget", paramLabel = "N", defaultValue = "2",
       description = "Penumbra's standby budget. Default: ${DEFAULT-VALUE}.")
   int budget;
@@ -86,7 +91,7 @@ final class BenchFailoverCommand implements Callable<Integer> {
     FailoverBench.Options o;
     try {
       Thresholds t = new Thresholds(decommission, provision, promote);
-      o = new FailoverBench.Options(data, nodes, secondsPerDay, rate, t, budget,
+      o = new FailoverBench.Options(data, nodes, secondsPerDay, rate, t, tune, budget,
           policies == null ? FailoverBench.POLICIES : policies, 0.6, 3, 42);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "Invalid option: " + e.getMessage());

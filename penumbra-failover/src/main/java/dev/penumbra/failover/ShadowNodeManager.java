@@ -330,13 +330,18 @@ public final class ShadowNodeManager implements AutoCloseable {
         e.reservation = r;
       }
       driver.provisionStandby(e.node);
+      double risk;
       synchronized (this) {
-        if (e.state == StandbyState.PROVISIONING) {
-          e.state = StandbyState.READY;
-          e.lastError = null;
+        if (e.state != StandbyState.PROVISIONING) {
+          return;
         }
+        e.state = StandbyState.READY;
+        e.lastError = null;
+        risk = e.risk;
       }
       LOG.info("standby of node '{}' ready", e.node);
+      // The risk may have reached the promote threshold while the standby was being built.
+      riskListener.accept(e.node, risk);
     } catch (Exception ex) {
       if (ex instanceof InterruptedException) {
         Thread.currentThread().interrupt();

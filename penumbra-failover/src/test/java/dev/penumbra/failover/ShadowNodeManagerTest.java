@@ -136,6 +136,21 @@ class ShadowNodeManagerTest {
   }
 
   @Test
+  void promotesAsSoonAsTheStandbyIsReadyWhenRiskPassedThePromoteThresholdMeanwhile() {
+    List<Runnable> queued = new ArrayList<>();
+    ShadowNodeManager deferred = ShadowNodeManager.builder(driver, Allocator.builder(ledger).build(), ledger)
+        .clock(clock).budget(1).executor(queued::add).build();
+    WorkloadOrchestrator wo = new WorkloadOrchestrator(deferred, 2);
+    deferred.register("a");
+    deferred.observe("a", 0.8);
+    deferred.observe("a", 0.95);
+    assertThat(wo.events()).isEmpty();
+    queued.remove(0).run();
+    assertThat(driver.calls).containsExactly("provision a", "promote a");
+    assertThat(wo.events()).singleElement().extracting(FailoverEvent::cause).isEqualTo(FailoverEvent.Cause.PLANNED);
+  }
+
+  @Test
   void detectsAFailureAfterConsecutiveFailedChecksAndReplacesWithoutStandby() {
     driver.up.put("b", false);
     assertThat(orchestrator.checkHealth()).isEmpty();

@@ -6,6 +6,7 @@ import dev.penumbra.core.ledger.Ledger;
 import dev.penumbra.failover.BackblazeData;
 import dev.penumbra.failover.FailoverEvent;
 import dev.penumbra.failover.FailureDataset;
+import dev.penumbra.failover.FailureFeatures;
 import dev.penumbra.failover.FailureModel;
 import dev.penumbra.failover.FailurePredictionEngine;
 import dev.penumbra.failover.NodeStatus;
@@ -69,6 +70,7 @@ public final class FailoverBench {
    * @param secondsPerDay wall seconds per replayed day, in [0.2, 60]
    * @param commitsPerSecond each writer's commit rate, 1-2000
    * @param thresholds penumbra's thresholds
+   * @param tune whether to replace them by thresholds chosen on the training days ({@link #tune})
    * @param budget penumbra's standby budget
    * @param policies which policies to run, of {@link #POLICIES}
    * @param trainShare share of the days that train the model
@@ -76,7 +78,7 @@ public final class FailoverBench {
    * @param seed drive choice seed
    */
   public record Options(Path data, int nodes, double secondsPerDay, int commitsPerSecond, Thresholds thresholds,
-      int budget, List<String> policies, double trainShare, int horizonDays, long seed) {
+      boolean tune, int budget, List<String> policies, double trainShare, int horizonDays, long seed) {
     public Options {
       if (nodes < 1 || nodes > 8) {
         throw new IllegalArgumentException("nodes must be in 1..8, was " + nodes);
@@ -102,7 +104,7 @@ public final class FailoverBench {
     }
 
     public static Options defaults(Path data) {
-      return new Options(data, 4, 1.0, 100, Thresholds.defaults(), 2, POLICIES, 0.6, 3, 42);
+      return new Options(data, 4, 1.0, 100, Thresholds.defaults(), false, 2, POLICIES, 0.6, 3, 42);
     }
   }
 
@@ -117,10 +119,11 @@ public final class FailoverBench {
       int movedBeforeKill, double wallSeconds) {}
 
   public record Result(String trainPeriod, String testPeriod, int nodes, double secondsPerDay, int commitsPerSecond,
-      Thresholds thresholds, int budget, List<PolicyResult> policies) {}
+      Thresholds thresholds, boolean tuned, int budget, List<PolicyResult> policies) {}
 
   /** A chosen drive. */
-  record Drive(String serial, String why, List<SmartRecord> history, LocalDate failsOn, double maxRisk) {}
+  record Drive(String serial, String why, List<SmartRecord> prior, List<SmartRecord> history, LocalDate failsOn,
+      double maxRisk) {}
 
   private FailoverBench() {}
 
@@ -138,7 +141,12 @@ public final class FailoverBench {
     FailureDataset trainSet = FailureDataset.of(train, List.of(), o.horizonDays());
     FailureModel model = FailureModel.train(trainSet, FailureModel.Options.defaults().withSeed(o.seed()));
     FailureDataset testSet = FailureDataset.of(test, train, o.horizonDays());
-    List<Drive> drives = chooseDrives(testSet, model, o.nodes(), o.seed());
+    List<Drive> drives = chooseDrives(testSet, train, model, o.nodes(), o.seed());
+    Thresholds thresholds = o.thresholds();
+    if (o.tune()) {
+      thresholds = tune(trainSet, model);
+      progress.printf("thresholds tuned on the training days: %s%n", thresholds);
+    }
     for (Drive d : drives) {
       progress.printf("drive %s: %s (max risk %.3f%s)%n", d.serial(), d.why(), d.maxRisk(),
           d.failsOn() == null ? "" : ", fails " + d.failsOn());
@@ -146,14 +154,20 @@ public final class FailoverBench {
     List<PolicyResult> results = new ArrayList<>();
     for (String policy : o.policies()) {
       progress.printf("policy %s: starting %d nodes%n", policy, drives.size());
-      results.add(runPolicy(policy, drives, model, testSet, o, bin, progress));
+      results.add(runPolicy(policy, drives, model, testSet, o, thresholds, bin, progress));
     }
     return new Result(trainSet.first() + ".." + trainSet.last(), testSet.first() + ".." + testSet.last(),
-        drives.size(), o.secondsPerDay(), o.commitsPerSecond(), o.thresholds(), o.budget(), results);
+        drives.size(), o.secondsPerDay(), o.commitsPerSecond(), thresholds, o.tune(), o.budget(), results);
   }
 
   /** See the class comment. */
-  static List<Drive> chooseDrives(FailureDataset test, FailureModel model, int n, long seed) {
+  static List<Drive> chooseDrives(FailureDataset test, List<SmartRecord> before, FailureModel model, int n,
+      long seed) {
+    Map<String, List<SmartRecord>> prior = new HashMap<>();
+    for (SmartRecord r : before) {
+      prior.computeIfAbsent(r.serial(), k -> new ArrayList<>()).add(r);
+    }
+    prior.values().forEach(l -> l.sort(Comparator.comparing(SmartRecord::date)));
     Map<String, List<FailureDataset.Row>> bySerial = new LinkedHashMap<>();
     for (FailureDataset.Row r : test.rows()) {
       bySerial.computeIfAbsent(r.record().serial(), k -> new ArrayList<>()).add(r);
@@ -183,7 +197,7 @@ public final class FailoverBench {
       // Alternate: the best-predicted failure, the least predicted, the second best, ...
       Scored s = i % 2 == 0 ? failing.get(i / 2) : failing.get(failing.size() - 1 - i / 2);
       out.add(new Drive(s.serial(), i % 2 == 0 ? "failing, best predicted" : "failing, least predicted",
-          s.rows().stream().map(FailureDataset.Row::record).toList(), s.failsOn(), s.maxRisk()));
+          lastDays(prior.get(s.serial())), s.rows().stream().map(FailureDataset.Row::record).toList(), s.failsOn(), s.maxRisk()));
     }
     Random rng = new Random(seed);
     Set<String> used = new HashSet<>();
@@ -193,9 +207,37 @@ public final class FailoverBench {
         continue;
       }
       out.add(new Drive(s.serial(), i == 0 ? "healthy, riskiest" : "healthy, random",
-          s.rows().stream().map(FailureDataset.Row::record).toList(), null, s.maxRisk()));
+          lastDays(prior.get(s.serial())), s.rows().stream().map(FailureDataset.Row::record).toList(), null, s.maxRisk()));
     }
     return out;
+  }
+
+  /** The records of the last days before the replay that the features' growth terms read. */
+  private static List<SmartRecord> lastDays(List<SmartRecord> records) {
+    if (records == null) {
+      return List.of();
+    }
+    return List.copyOf(records.subList(Math.max(0, records.size() - FailureFeatures.DELTA_DAYS), records.size()));
+  }
+
+  /** The risk exceeded by this share of the training drive-days is where penumbra provisions ({@code --tune}). */
+  static final double TUNED_PROVISION_SHARE = 0.01;
+  /** ... and where it promotes. */
+  static final double TUNED_PROMOTE_SHARE = 0.001;
+
+  /**
+   * Thresholds from the training days alone: provision at the risk exceeded by {@value #TUNED_PROVISION_SHARE} of
+   * the training drive-days (so standbys run beside about that share of nodes), promote at the risk exceeded by
+   * {@value #TUNED_PROMOTE_SHARE}, decommission at half the provision threshold.
+   */
+  static Thresholds tune(FailureDataset train, FailureModel model) {
+    double[] p = train.rows().stream().mapToDouble(r -> model.probability(r.features())).sorted().toArray();
+    double provision = p[(int) Math.floor(p.length * (1 - TUNED_PROVISION_SHARE))];
+    double promote = p[(int) Math.floor(p.length * (1 - TUNED_PROMOTE_SHARE))];
+    if (!(promote > provision)) {
+      promote = Math.min(1, provision * 2);
+    }
+    return new Thresholds(provision / 2, provision, promote);
   }
 
   /** One writer: commits at a fixed rate through the node's endpoint, recording each acknowledged id and time. */
@@ -273,7 +315,7 @@ public final class FailoverBench {
   }
 
   static PolicyResult runPolicy(String policy, List<Drive> drives, FailureModel model, FailureDataset test,
-      Options o, PgBinaries bin, PrintStream progress) throws Exception {
+      Options o, Thresholds thresholds, PgBinaries bin, PrintStream progress) throws Exception {
     long wallStart = System.nanoTime();
     Path root = Files.createTempDirectory("penumbra-failover-bench-");
     new ProcessBuilder("chmod", "755", root.toString()).start().waitFor();
@@ -290,7 +332,7 @@ public final class FailoverBench {
     try (PgNodeDriver driver = new PgNodeDriver(bin, root.resolve("nodes"), root.resolve("archive"));
         Allocator allocator = Allocator.builder(ledger).lease(Duration.ofDays(1)).build();
         ShadowNodeManager manager = ShadowNodeManager.builder(driver, allocator, ledger).budget(budget)
-            .thresholds(o.thresholds()).standbyAmount(standby).build()) {
+            .thresholds(thresholds).standbyAmount(standby).build()) {
       WorkloadOrchestrator orchestrator = new WorkloadOrchestrator(manager, 2);
       FailurePredictionEngine fpe = new FailurePredictionEngine(model);
       List<String> names = new ArrayList<>();
@@ -315,6 +357,12 @@ public final class FailoverBench {
             throw new IllegalStateException("standbys not ready after 180 s: " + manager.statuses());
           }
           Thread.sleep(100);
+        }
+      }
+      // The nodes ran before the replay: their telemetry of the last days before it is known.
+      for (int i = 0; i < drives.size(); i++) {
+        for (SmartRecord r : drives.get(i).prior()) {
+          fpe.observe(names.get(i), r);
         }
       }
       progress.printf("policy %s: nodes up, writers and replay starting%n", policy);
@@ -349,7 +397,10 @@ public final class FailoverBench {
             if (r.date().equals(day)) {
               double risk = fpe.observe(node, r);
               maxRisk.merge(node, risk, Math::max);
-              manager.observe(node, risk);
+              // Only penumbra acts on risk; none and always (Patroni-style) act on detected failures only.
+              if (policy.equals("penumbra")) {
+                manager.observe(node, risk);
+              }
             }
           }
         }

@@ -28,9 +28,9 @@ public final class FailoverReports {
     s.append(String.format(Locale.ROOT,
         "model trained on %s, drives replayed from %s; %d nodes, %.2f s per day, %d commits/s per node%n",
         r.trainPeriod(), r.testPeriod(), r.nodes(), r.secondsPerDay(), r.commitsPerSecond()));
-    s.append(String.format(Locale.ROOT, "penumbra: provision >= %.2f, promote >= %.2f, decommission < %.2f, "
+    s.append(String.format(Locale.ROOT, "penumbra: provision >= %.4f, promote >= %.4f, decommission < %.4f%s, "
         + "budget %d%n%n", r.thresholds().provision(), r.thresholds().promote(), r.thresholds().decommission(),
-        r.budget()));
+        r.tuned() ? " (tuned on the training days)" : "", r.budget()));
     s.append(String.format(Locale.ROOT, "%-9s %8s %11s %11s %9s %6s %13s %14s %12s %7s%n", "policy", "failures",
         "down p50 s", "down max s", "acked", "lost", "standby-days", "healthy stby", "moved early", "wall s"));
     double alwaysDays = r.policies().stream().filter(p -> p.policy().equals("always"))
