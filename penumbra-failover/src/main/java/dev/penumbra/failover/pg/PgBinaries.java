@@ -41,6 +41,10 @@ public final class PgBinaries {
     }
   }
 
+  boolean asPostgres() {
+    return asPostgres;
+  }
+
   Path bin(String tool) {
     return bin.resolve(tool);
   }

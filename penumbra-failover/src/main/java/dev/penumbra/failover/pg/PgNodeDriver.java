@@ -46,6 +46,7 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
     final Endpoint endpoint;
     volatile PgServer primary;
     volatile PgServer standby;
+    WalReceiver receiver;
     int generation;
     long prewarmedBlocks;
 
@@ -76,7 +77,7 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
    * @throws IllegalArgumentException when the name is not lower-case letters, digits and '_' (at most 31,
    *     starting with a letter) or is taken
    */
-  public Endpoint createNode(String name) throws IOException, InterruptedException {
+  public Endpoint createNode(String name) throws IOException, InterruptedException, SQLException {
     if (name == null || !NAME.matcher(name).matches()) {
       throw new IllegalArgumentException(
           "node name must be lower-case letters, digits and '_', starting with a letter, at most 31; was '" + name
@@ -93,8 +94,41 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
       throw e;
     }
     Node n = new Node(name, primary);
+    try {
+      attachReceiver(n);
+    } catch (IOException | InterruptedException | SQLException | RuntimeException e) {
+      if (n.receiver != null) {
+        n.receiver.stop();
+      }
+      primary.destroy();
+      throw e;
+    }
     nodes.put(name, n);
     return n.endpoint;
+  }
+
+  /** Streams the node's primary's WAL into the archive synchronously; waits until it is in sync. */
+  private void attachReceiver(Node n) throws IOException, SQLException, InterruptedException {
+    if (n.receiver != null) {
+      n.receiver.stop();
+    }
+    n.receiver = WalReceiver.start(bin, n.primary, archive.stream(n.name));
+    setSyncNames(n.primary, null);
+    try {
+      awaitSync(n.primary, WalReceiver.NAME, n.receiver::alive);
+    } catch (IllegalStateException e) {
+      throw new IllegalStateException(e.getMessage() + "; pg_receivewal says: " + n.receiver.log(), e);
+    }
+  }
+
+  /** The primary's synchronous standbys: the archive receiver, and the standby when there is one. */
+  private static void setSyncNames(PgServer primary, String standby) throws SQLException {
+    String names = standby == null ? "\"" + WalReceiver.NAME + "\""
+        : "FIRST 2 (\"" + standby + "\", \"" + WalReceiver.NAME + "\")";
+    try (Connection c = primary.connect(); Statement st = c.createStatement()) {
+      st.execute("ALTER SYSTEM SET synchronous_standby_names = '" + names + "'");
+      st.execute("SELECT pg_reload_conf()");
+    }
   }
 
   private Node node(String name) {
@@ -160,14 +194,11 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
       String name = node + "_s" + n.generation;
       PgServer standby = PgServer.newStandby(bin, primary, work.resolve(name), name);
       try {
-        try (Connection c = primary.connect(); Statement st = c.createStatement()) {
-          st.execute("ALTER SYSTEM SET synchronous_standby_names = '\"" + name + "\"'");
-          st.execute("SELECT pg_reload_conf()");
-        }
-        awaitSync(primary, name);
+        setSyncNames(primary, name);
+        awaitSync(primary, name, standby::alive);
         n.prewarmedBlocks = prewarm(standby);
       } catch (Exception e) {
-        clearSync(primary);
+        restoreSync(n);
         standby.destroy();
         throw e;
       }
@@ -175,9 +206,13 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
     }
   }
 
-  private static void awaitSync(PgServer primary, String name) throws SQLException, InterruptedException {
+  private static void awaitSync(PgServer primary, String name, java.util.function.BooleanSupplier alive)
+      throws SQLException, InterruptedException {
     long deadline = System.nanoTime() + 60_000_000_000L;
     while (true) {
+      if (!alive.getAsBoolean()) {
+        throw new IllegalStateException("standby '" + name + "' of " + primary + " exited");
+      }
       if (!primary.alive()) {
         throw new IllegalStateException(primary + " died while standby '" + name + "' was catching up");
       }
@@ -208,12 +243,13 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
     }
   }
 
-  private static void clearSync(PgServer primary) {
-    if (!primary.alive()) {
+  /** Back to the archive receiver alone as synchronous standby. */
+  private static void restoreSync(Node n) {
+    if (!n.primary.alive()) {
       return;
     }
-    try (Connection c = primary.connect(); Statement st = c.createStatement()) {
-      PgServer.clearSynchronousStandby(st);
+    try {
+      setSyncNames(n.primary, null);
     } catch (SQLException e) {
       // The primary is going away; nothing waits on it then.
     }
@@ -227,7 +263,7 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
         return;
       }
       // Un-name it first: a primary whose synchronous standby vanishes stops acknowledging commits.
-      clearSync(n.primary);
+      restoreSync(n);
       n.standby.destroy();
       n.standby = null;
     }
@@ -247,6 +283,8 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
       n.endpoint.redirect(n.standby);
       n.primary = n.standby;
       n.standby = null;
+      // After the redirect: until the receiver is back in sync, the archive trails the new primary.
+      attachReceiver(n);
       old.destroy();
     }
   }
@@ -258,6 +296,10 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
       PgServer old = n.primary;
       n.endpoint.hold();
       old.fence();
+      if (n.receiver != null) {
+        n.receiver.stop();
+        n.receiver = null;
+      }
       if (n.standby != null) {
         n.standby.destroy();
         n.standby = null;
@@ -278,6 +320,7 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
       }
       n.endpoint.redirect(fresh);
       n.primary = fresh;
+      attachReceiver(n);
       old.destroy();
     }
   }
@@ -291,6 +334,9 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
           n.standby.destroy();
         }
         n.primary.destroy();
+        if (n.receiver != null) {
+          n.receiver.stop();
+        }
       }
     }
     nodes.clear();

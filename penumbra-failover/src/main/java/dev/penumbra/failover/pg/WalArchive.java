@@ -9,7 +9,8 @@ import java.util.List;
  * The non-local storage every node reaches (it stands for network block or object storage): a WAL archive
  * ({@code wal/}, filled by the primaries' {@code archive_command}) and base backups ({@code base/NAME}). A node
  * with no standby is replaced from here: the latest base backup of its lineage plus every archived WAL segment.
- * What is not archived yet when a primary dies (at most {@code archive_timeout} of commits) is lost on that path.
+ * Each primary also streams its WAL here synchronously ({@link WalReceiver}), so the archive holds every acknowledged
+ * commit, not only those of finished segments.
  */
 public final class WalArchive {
 
@@ -45,13 +46,21 @@ public final class WalArchive {
     return "test ! -f " + wal(lineage) + "/%f && cp %p " + wal(lineage) + "/%f";
   }
 
-  String restoreCommand(String lineage) {
-    return "cp " + wal(lineage) + "/%f %p";
+  /** The WAL a lineage's {@link WalReceiver} streams synchronously (complete segments and the current partial). */
+  Path stream(String lineage) {
+    return dir.resolve("stream").resolve(lineage);
   }
 
-  /** Prepares the WAL folder of a lineage. */
+  /** Archived segment, else streamed segment, else the streamed partial segment (the last one). */
+  String restoreCommand(String lineage) {
+    return "cp " + wal(lineage) + "/%f %p 2>/dev/null || cp " + stream(lineage) + "/%f %p 2>/dev/null || cp "
+        + stream(lineage) + "/%f.partial %p";
+  }
+
+  /** Prepares the WAL folders of a lineage. */
   void open(String lineage, PgBinaries bin) throws IOException, InterruptedException {
     Files.createDirectories(wal(lineage));
+    Files.createDirectories(stream(lineage));
     bin.own(dir);
   }
 
