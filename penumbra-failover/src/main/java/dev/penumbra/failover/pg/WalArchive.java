@@ -46,15 +46,20 @@ public final class WalArchive {
     return "test ! -f " + wal(lineage) + "/%f && cp %p " + wal(lineage) + "/%f";
   }
 
-  /** The WAL a lineage's {@link WalReceiver} streams synchronously (complete segments and the current partial). */
+  /**
+   * The WAL a lineage's {@link WalReceiver}s stream synchronously, one folder per primary (complete segments and the
+   * current partial): a receiver on a new primary starts afresh at that primary's position, on its timeline.
+   */
   Path stream(String lineage) {
     return dir.resolve("stream").resolve(lineage);
   }
 
-  /** Archived segment, else streamed segment, else the streamed partial segment (the last one). */
+  /** Archived segment, else a streamed complete segment, else a streamed partial segment (the last one). */
   String restoreCommand(String lineage) {
-    return "cp " + wal(lineage) + "/%f %p 2>/dev/null || cp " + stream(lineage) + "/%f %p 2>/dev/null || cp "
-        + stream(lineage) + "/%f.partial %p";
+    String s = stream(lineage).toString();
+    return "test -f " + wal(lineage) + "/%f && exec cp " + wal(lineage) + "/%f %p; "
+        + "for d in " + s + "/*/; do test -f ${d}%f && exec cp ${d}%f %p; done; "
+        + "for d in " + s + "/*/; do test -f ${d}%f.partial && exec cp ${d}%f.partial %p; done; exit 1";
   }
 
   /** Prepares the WAL folders of a lineage. */

@@ -33,7 +33,11 @@ final class WalReceiver {
     }
   }
 
-  static WalReceiver start(PgBinaries bin, PgServer primary, Path dir) throws IOException {
+  /** Streams {@code primary}'s WAL into a new folder named after it under {@code streams}. */
+  static WalReceiver start(PgBinaries bin, PgServer primary, Path streams) throws IOException, InterruptedException {
+    Path dir = streams.resolve(primary.name());
+    java.nio.file.Files.createDirectories(dir);
+    bin.own(dir);
     List<String> cmd = new ArrayList<>();
     if (bin.asPostgres()) {
       cmd.addAll(List.of("runuser", "-u", "postgres", "--"));
@@ -41,7 +45,7 @@ final class WalReceiver {
     cmd.addAll(List.of(bin.bin("pg_receivewal").toString(), "-D", dir.toString(), "--synchronous",
         "-n", "-v", "-s", "1", "-d",
         "host=127.0.0.1 port=" + primary.port() + " user=postgres application_name=" + NAME));
-    Path log = dir.getParent().resolve("receivewal-" + primary.name() + ".log");
+    Path log = streams.resolve("receivewal-" + primary.name() + ".log");
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     return new WalReceiver(p, log);
   }
