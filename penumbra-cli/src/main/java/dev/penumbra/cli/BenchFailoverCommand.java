@@ -81,9 +81,6 @@ final class BenchFailoverCommand implements Callable<Integer> {
     if (!List.of("table", "json").contains(format)) {
       throw invalid("--format", format, "not one of table, json");
     }
-    if (!Files.isDirectory(data)) {
-      throw invalid("--data", data.toString(), "no such directory");
-    }
     if (report != null && report.toAbsolutePath().getParent() != null
         && !Files.isDirectory(report.toAbsolutePath().getParent())) {
       throw invalid("--report", report.toString(), "its directory does not exist");
@@ -95,6 +92,9 @@ final class BenchFailoverCommand implements Callable<Integer> {
           policies == null ? FailoverBench.POLICIES : policies, 0.6, 3, 42);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "Invalid option: " + e.getMessage());
+    }
+    if (!Files.isDirectory(data)) {
+      throw invalid("--data", data.toString(), "no such directory");
     }
     FailoverBench.Result r = FailoverBench.run(o, System.err);
     System.out.print(format.equals("json") ? FailoverReports.json(r) + "\n" : FailoverReports.table(r));
