@@ -230,7 +230,7 @@ public final class FailoverBench {
    * the training drive-days (so standbys run beside about that share of nodes), promote at the risk exceeded by
    * {@value #TUNED_PROMOTE_SHARE}, decommission at half the provision threshold.
    */
-  static Thresholds tune(FailureDataset train, FailureModel model) {
+  public static Thresholds tune(FailureDataset train, FailureModel model) {
     double[] p = train.rows().stream().mapToDouble(r -> model.probability(r.features())).sorted().toArray();
     double provision = p[(int) Math.floor(p.length * (1 - TUNED_PROVISION_SHARE))];
     double promote = p[(int) Math.floor(p.length * (1 - TUNED_PROMOTE_SHARE))];
@@ -321,7 +321,8 @@ public final class FailoverBench {
     new ProcessBuilder("chmod", "755", root.toString()).start().waitFor();
     Ledger ledger = Ledger.inMemory(Clock.systemUTC());
     Resources standby = Resources.of(250, 256L << 20);
-    ledger.addNode("standby-pool", standby.scale(drives.size()));
+    // Room for a standby per node and for the promoted ones that became primaries.
+    ledger.addNode("standby-pool", standby.scale(2 * drives.size()));
     AtomicBoolean stop = new AtomicBoolean();
     List<Thread> threads = new ArrayList<>();
     int budget = switch (policy) {

@@ -5,6 +5,7 @@ import dev.penumbra.failover.FailureDataset;
 import dev.penumbra.failover.FailureFeatures;
 import dev.penumbra.failover.FailureModel;
 import dev.penumbra.failover.SmartRecord;
+import dev.penumbra.failover.Thresholds;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -25,7 +26,8 @@ import java.util.Set;
  * scores it on the later days, beside three baselines — Backblaze's own rule (any of SMART 5/187/188/197/198 raw
  * above zero), a model of the drive's age only (same training and calibration, one feature) and random alarms at
  * Penumbra's alarm rate — at the provision and promote thresholds, with Brier score, ROC/PR areas and the
- * reliability table.
+ * reliability table. Beside the fixed thresholds it scores the two that {@code bench failover --tune} picks on the
+ * training days ({@link FailoverBench#tune}).
  */
 public final class FailureBench {
 
@@ -164,6 +166,12 @@ public final class FailureBench {
       pRule[i] = ruleAlarm[i] ? warnRate : quietRate;
       y[i] = r.positive();
     }
+    // Beside the fixed thresholds, the ones tuned on the training days (as `bench failover --tune` uses).
+    Thresholds tuned = FailoverBench.tune(trainSet, penumbra);
+    List<Double> all = new ArrayList<>(o.thresholds());
+    all.add(tuned.provision());
+    all.add(tuned.promote());
+    o = new Options(o.train(), o.test(), o.trainShare(), o.horizonDays(), all, o.seed());
     List<ModelResult> models = new ArrayList<>();
     models.add(score(PENUMBRA, rows, pPen, y, o, t -> alarms(pPen, t), testSet.days()));
     models.add(score(BACKBLAZE, rows, pRule, y, o, t -> ruleAlarm, testSet.days()));

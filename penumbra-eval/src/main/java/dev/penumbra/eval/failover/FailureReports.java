@@ -31,11 +31,11 @@ public final class FailureReports {
     }
     s.append(String.format(Locale.ROOT, "%-15s %8.5f (base rate for every drive-day)%n", "climatology",
         r.climatologyBrier()));
-    s.append(String.format(Locale.ROOT, "%n%-15s %5s %7s %6s %9s %9s %9s %10s %12s%n", "model", "thr", "alarms",
+    s.append(String.format(Locale.ROOT, "%n%-15s %7s %7s %6s %9s %9s %9s %10s %12s%n", "model", "thr", "alarms",
         "true", "precision", "recall", "lead d", "FA/day", "FA drives"));
     for (FailureBench.ModelResult m : r.models()) {
       for (FailureBench.AtThreshold a : m.thresholds()) {
-        s.append(String.format(Locale.ROOT, "%-15s %5.2f %7d %6d %9s %9s %9s %10.1f %12d%n", m.model(),
+        s.append(String.format(Locale.ROOT, "%-15s %7.4f %7d %6d %9s %9s %9s %10.1f %12d%n", m.model(),
             a.threshold(), a.alarms(), a.trueAlarms(), pct(a.precision()),
             a.caught() + "/" + a.failures(), num(a.medianLeadDays()), a.falseAlarmsPerDay(),
             a.falselyAlarmedDrives()));

@@ -32,7 +32,10 @@ class FailureBenchTest {
     assertThat(pen.rocAuc()).isGreaterThan(rule.rocAuc());
     assertThat(pen.prAuc()).isGreaterThan(rule.prAuc());
     assertThat(pen.brier()).isLessThan(r.climatologyBrier() * 1.2);
-    assertThat(pen.thresholds()).hasSize(2);
+    assertThat(pen.thresholds()).hasSize(4);
+    // At the thresholds tuned on the training days the model alarms, and catches some failures of the test days.
+    assertThat(pen.thresholds().get(2).alarms()).isPositive();
+    assertThat(pen.thresholds().get(2).caught()).isPositive();
   }
 
   @Test

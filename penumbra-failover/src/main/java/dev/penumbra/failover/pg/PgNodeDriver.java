@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The PostgreSQL node driver: each node is a primary on 127.0.0.1 with its own data directory and port, its
@@ -34,6 +36,7 @@ import java.util.regex.Pattern;
  */
 public final class PgNodeDriver implements NodeDriver, AutoCloseable {
 
+  private static final Logger LOG = LoggerFactory.getLogger(PgNodeDriver.class);
   private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,30}");
 
   private final PgBinaries bin;
@@ -194,6 +197,11 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
       String name = node + "_s" + n.generation;
       PgServer standby = PgServer.newStandby(bin, primary, work.resolve(name), name);
       try {
+        // The standby inherited the primary's synchronous_standby_names; cleared now (ALTER SYSTEM works on a
+        // standby), a promotion does not wait for a reload before it accepts writes.
+        try (Connection c = standby.connect(); Statement st = c.createStatement()) {
+          PgServer.clearSynchronousStandby(st);
+        }
         setSyncNames(primary, name);
         awaitSync(primary, name, standby::alive);
         n.prewarmedBlocks = prewarm(standby);
@@ -277,10 +285,15 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
         throw new IllegalStateException("node '" + node + "' has no standby to promote");
       }
       PgServer old = n.primary;
+      long t0 = System.nanoTime();
       n.endpoint.hold();
       old.fence();
+      long t1 = System.nanoTime();
       n.standby.promote();
+      long t2 = System.nanoTime();
       n.endpoint.redirect(n.standby);
+      LOG.info("node '{}': old primary fenced in {} ms, standby promoted in {} ms", node, (t1 - t0) / 1_000_000,
+          (t2 - t1) / 1_000_000);
       n.primary = n.standby;
       n.standby = null;
       // After the redirect: until the receiver is back in sync, the archive trails the new primary.

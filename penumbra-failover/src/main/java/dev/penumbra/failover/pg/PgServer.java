@@ -226,15 +226,16 @@ public final class PgServer {
     }
   }
 
-  /** Promotes a standby and waits until it accepts writes; it no longer waits for a synchronous standby. */
+  /**
+   * Promotes a standby and waits until it accepts writes. Its synchronous_standby_names was cleared when it was
+   * provisioned (the driver does it), so it does not wait for a standby.
+   */
   void promote() throws SQLException {
-    try (Connection c = connect(); Statement st = c.createStatement()) {
-      try (ResultSet rs = st.executeQuery("SELECT pg_promote(true, 60)")) {
-        if (!rs.next() || !rs.getBoolean(1)) {
-          throw new SQLException("pg_promote() on " + this + " did not complete in 60 s");
-        }
+    try (Connection c = connect(); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT pg_promote(true, 60)")) {
+      if (!rs.next() || !rs.getBoolean(1)) {
+        throw new SQLException("pg_promote() on " + this + " did not complete in 60 s");
       }
-      clearSynchronousStandby(st);
     }
   }
 
