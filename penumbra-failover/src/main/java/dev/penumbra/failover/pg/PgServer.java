@@ -220,8 +220,8 @@ public final class PgServer {
     fenced = true;
     kill9();
     if (Files.isDirectory(data())) {
+      // PostgreSQL only checks that the file exists: no chown (a process spawn) on the failover's critical path.
       Files.writeString(data().resolve("standby.signal"), "");
-      bin.own(data().resolve("standby.signal"));
       Files.deleteIfExists(data().resolve("recovery.signal"));
     }
   }
