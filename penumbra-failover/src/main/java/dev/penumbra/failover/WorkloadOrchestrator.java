@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * promotes the standby and redirects clients; without one it replaces the node from the archive. Every move is
  * recorded as a {@link FailoverEvent}.
  *
- * <p>Thread-safe; one move per node at a time.
+ * <p>Thread-safe; one move per node at a time, moves of different nodes in parallel.
  */
 public final class WorkloadOrchestrator {
 
@@ -25,6 +26,7 @@ public final class WorkloadOrchestrator {
 
   private final ShadowNodeManager manager;
   private final NodeDriver driver;
+  private final Executor moves;
   private final int failuresToDetect;
   private final Map<String, Integer> failedChecks = new HashMap<>();
   private final Set<String> moving = new HashSet<>();
@@ -36,6 +38,13 @@ public final class WorkloadOrchestrator {
    * @param failuresToDetect consecutive failed health checks that make a failure (>= 1)
    */
   public WorkloadOrchestrator(ShadowNodeManager manager, int failuresToDetect) {
+    // One thread per move: a slow replacement must not delay the detection or the move of another node.
+    this(manager, failuresToDetect, r -> Thread.ofPlatform().name("move").daemon().start(r));
+  }
+
+  /** As above; moves run on {@code moves} (tests pass {@code Runnable::run} to move in the caller's thread). */
+  WorkloadOrchestrator(ShadowNodeManager manager, int failuresToDetect, Executor moves) {
+    this.moves = moves;
     if (manager == null) {
       throw new IllegalArgumentException("manager must not be null");
     }
@@ -50,12 +59,13 @@ public final class WorkloadOrchestrator {
 
   private void onRisk(String node, double risk) {
     if (risk >= manager.thresholds().promote() && manager.status(node).standby() == StandbyState.READY) {
-      move(node, FailoverEvent.Cause.PLANNED, risk);
+      moves.execute(() -> move(node, FailoverEvent.Cause.PLANNED, risk));
     }
   }
 
   /**
-   * One round of health checks over every node; moves the nodes found failed.
+   * One round of health checks over every node; starts moving the nodes found failed (moves run on their own
+   * threads; {@link #events()} has them when done).
    *
    * @return the nodes whose failure this round detected
    */
@@ -77,12 +87,16 @@ public final class WorkloadOrchestrator {
       }
     }
     for (String node : detected) {
-      move(node, FailoverEvent.Cause.DETECTED, manager.status(node).risk());
+      double risk = manager.status(node).risk();
+      moves.execute(() -> move(node, FailoverEvent.Cause.DETECTED, risk));
     }
     return detected;
   }
 
-  /** Moves the node's work now (a manual promotion, when it has a ready standby; a replacement otherwise). */
+  /**
+   * Moves the node's work now, in the caller's thread (a manual promotion when it has a ready standby, else a
+   * replacement); null when a move of it is already under way.
+   */
   public FailoverEvent moveNow(String node) {
     manager.status(node);
     return move(node, FailoverEvent.Cause.PLANNED, manager.status(node).risk());

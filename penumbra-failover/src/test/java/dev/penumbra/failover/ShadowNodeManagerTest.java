@@ -73,7 +73,7 @@ class ShadowNodeManagerTest {
     }
     manager = ShadowNodeManager.builder(driver, allocator, ledger).clock(clock).budget(2)
         .hold(Duration.ofSeconds(10)).executor(Runnable::run).build();
-    orchestrator = new WorkloadOrchestrator(manager, 2);
+    orchestrator = new WorkloadOrchestrator(manager, 2, Runnable::run);
     for (String n : List.of("a", "b", "c")) {
       manager.register(n);
     }
@@ -140,7 +140,7 @@ class ShadowNodeManagerTest {
     List<Runnable> queued = new ArrayList<>();
     ShadowNodeManager deferred = ShadowNodeManager.builder(driver, Allocator.builder(ledger).build(), ledger)
         .clock(clock).budget(1).executor(queued::add).build();
-    WorkloadOrchestrator wo = new WorkloadOrchestrator(deferred, 2);
+    WorkloadOrchestrator wo = new WorkloadOrchestrator(deferred, 2, Runnable::run);
     deferred.register("a");
     deferred.observe("a", 0.8);
     deferred.observe("a", 0.95);

@@ -78,6 +78,7 @@ class ShadowNodesOnPostgresTest {
       assertThat(ledger.snapshot().reservations()).anySatisfy(r -> assertThat(r.owner()).isEqualTo("standby:gamma"));
       PgServer first = driver.primary("gamma");
       manager.observe("gamma", 0.95);
+      Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> orchestrator.events().size() == 1);
       assertThat(orchestrator.events()).singleElement().satisfies(ev -> {
         assertThat(ev.cause()).isEqualTo(FailoverEvent.Cause.PLANNED);
         assertThat(ev.withStandby()).isTrue();
