@@ -113,9 +113,13 @@ class PgNodeDriverTest {
       s.fence();
       assertThat(s.alive()).isFalse();
       // Someone restarts the postmaster by hand, bypassing the driver: it comes back as a read-only standby.
-      bin.runPg(List.of(bin.bin("pg_ctl").toString(), "-D", s.data().toString(), "-l",
-          root.resolve("fence").resolve("server.log").toString(), "-w", "-t", "60", "-o",
-          "-p " + s.port() + " -k " + root.resolve("fence").resolve("socket"), "start"), 90);
+      // (Retried while the killed server's last backends are still exiting and hold its shared memory.)
+      Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+        bin.runPg(List.of(bin.bin("pg_ctl").toString(), "-D", s.data().toString(), "-l",
+            root.resolve("fence").resolve("server.log").toString(), "-w", "-t", "30", "-o",
+            "-p " + s.port() + " -k " + root.resolve("fence").resolve("socket"), "start"), 45);
+        return true;
+      });
       try (Connection c = s.connect(); Statement st = c.createStatement()) {
         assertThatThrownBy(() -> st.execute("INSERT INTO t VALUES (1)"))
             .isInstanceOf(SQLException.class).hasMessageContaining("read-only");
