@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     description = "Runs a fixed benchmark and prints its summary.",
     subcommands = {BenchReplayCommand.class, BenchQueryCommand.class, BenchStreamCommand.class,
-        BenchTaskCommand.class, BenchServerCommand.class, BenchClusterCommand.class, BenchShardCommand.class})
+        BenchTaskCommand.class, BenchServerCommand.class, BenchClusterCommand.class, BenchShardCommand.class,
+        BenchFailureCommand.class, BenchFailoverCommand.class})
 final class BenchCommand implements Runnable {
 
   @CommandLine.Spec

@@ -1,0 +1,112 @@
+package dev.penumbra.cli;
+
+import dev.penumbra.eval.failover.FailoverBench;
+import dev.penumbra.eval.failover.FailoverReports;
+import dev.penumbra.failover.Thresholds;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+
+/** {@code penumbra bench failover}: live PostgreSQL nodes on replayed drives, three policies side by side. */
+@Command(
+    name = "failover",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Starts PostgreSQL nodes on 127.0.0.1, pairs each with a drive of the test days whose SMART history is",
+      "replayed in compressed time, kills the node's postmaster (kill -9) when its drive fails, and runs the",
+      "policies none (restore from the archive), always (a standby per node) and penumbra side by side:",
+      "downtime per failure, acknowledged commits lost, standby-days, standbys for nodes that did not fail."
+    })
+final class BenchFailoverCommand implements Callable<Integer> {
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--data", paramLabel = "DIR", defaultValue = "../shared/data/backblaze-2013",
+      description = "Folder of Backblaze's daily files. Default: ${DEFAULT-VALUE}.")
+  Path data;
+
+  @Option(names = "--nodes", paramLabel = "N", defaultValue = "4", description = "Live nodes (1-8). Default: ${DEFAULT-VALUE}.")
+  int nodes;
+
+  @Option(names = "--seconds-per-day", paramLabel = "S", defaultValue = "1",
+      description = "Wall seconds per replayed day (0.2-60). Default: ${DEFAULT-VALUE}.")
+  double secondsPerDay;
+
+  @Option(names = "--rate", paramLabel = "N", defaultValue = "100",
+      description = "Commits per second of each node's writer (1-2000). Default: ${DEFAULT-VALUE}.")
+  int rate;
+
+  @Option(names = "--provision", paramLabel = "P", defaultValue = "0.7",
+      description = "Risk at which penumbra provisions a standby. Default: ${DEFAULT-VALUE}.")
+  double provision;
+
+  @Option(names = "--promote", paramLabel = "P", defaultValue = "0.9",
+      description = "Risk at which penumbra moves the work. Default: ${DEFAULT-VALUE}.")
+  double promote;
+
+  @Option(names = "--decommission", paramLabel = "P", defaultValue = "0.5",
+      description = "Risk below which a standby is removed. Default: ${DEFAULT-VALUE}.")
+  double decommission;
+
+  @Option(names = "--tune",
+      description = "Replace the thresholds by ones chosen on the training days: provision at the risk exceeded by 1%"
+          + " of training drive-days, promote at 0.1%.")
+  boolean tune;
+
+  @Option(names = "--budget", paramLabel = "N", defaultValue = "2",
+      description = "Penumbra's standby budget. Default: ${DEFAULT-VALUE}.")
+  int budget;
+
+  @Option(names = "--policy", paramLabel = "NAME", split = ",",
+      description = "Policies to run (none, always, penumbra). Default: all three.")
+  List<String> policies;
+
+  @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
+      description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
+  String format;
+
+  @Option(names = "--report", paramLabel = "FILE", description = "Also write the HTML report.")
+  Path report;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!List.of("table", "json").contains(format)) {
+      throw invalid("--format", format, "not one of table, json");
+    }
+    if (report != null && report.toAbsolutePath().getParent() != null
+        && !Files.isDirectory(report.toAbsolutePath().getParent())) {
+      throw invalid("--report", report.toString(), "its directory does not exist");
+    }
+    FailoverBench.Options o;
+    try {
+      Thresholds t = new Thresholds(decommission, provision, promote);
+      o = new FailoverBench.Options(data, nodes, secondsPerDay, rate, t, tune, budget,
+          policies == null ? FailoverBench.POLICIES : policies, 0.6, 3, 42);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "Invalid option: " + e.getMessage());
+    }
+    if (!Files.isDirectory(data)) {
+      throw invalid("--data", data.toString(), "no such directory");
+    }
+    FailoverBench.Result r = FailoverBench.run(o, System.err);
+    System.out.print(format.equals("json") ? FailoverReports.json(r) + "\n" : FailoverReports.table(r));
+    if (report != null) {
+      Files.writeString(report, FailoverReports.html(r), StandardCharsets.UTF_8);
+      System.err.println("report written to " + report);
+    }
+    return 0;
+  }
+
+  private ParameterException invalid(String option, String value, String why) {
+    return new ParameterException(spec.commandLine(),
+        String.format(Locale.ROOT, "Invalid value for option '%s': '%s' (%s)", option, value, why));
+  }
+}

@@ -1,0 +1,93 @@
+package dev.penumbra.cli;
+
+import dev.penumbra.eval.failover.FailureBench;
+import dev.penumbra.eval.failover.FailureReports;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+
+/** {@code penumbra bench failure}: the failure prediction engine against its baselines on held-out days. */
+@Command(
+    name = "failure",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Trains the failure model on the earlier days of Backblaze's daily SMART files and scores it on the later",
+      "days against Backblaze's rule, drive age only and random alarms: precision, recall, lead time, false",
+      "alarms per day at the provision and promote thresholds, Brier score, ROC/PR and reliability."
+    })
+final class BenchFailureCommand implements Callable<Integer> {
+
+  static final Path DEFAULT_DATA = Path.of("../shared/data/backblaze-2013");
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--train", paramLabel = "DIR",
+      description = "Folder of the training days' files. Default: the shared Backblaze data, earlier 60% of days.")
+  Path train;
+
+  @Option(names = "--test", paramLabel = "DIR",
+      description = "Folder of the test days' files. Default: the same data, later 40% of days.")
+  Path test;
+
+  @Option(names = "--horizon", paramLabel = "DAYS", defaultValue = "3",
+      description = "Failure horizon in days (1-30). Default: ${DEFAULT-VALUE}.")
+  int horizon;
+
+  @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
+      description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
+  String format;
+
+  @Option(names = "--report", paramLabel = "FILE", description = "Also write the HTML report (ROC, PR, reliability).")
+  Path report;
+
+  @Override
+  public Integer call() throws IOException {
+    if (!List.of("table", "json").contains(format)) {
+      throw invalid("--format", format, "not one of table, json");
+    }
+    if (horizon < 1 || horizon > 30) {
+      throw invalid("--horizon", Integer.toString(horizon), "must be in 1..30");
+    }
+    Path tr = train != null ? train : test != null ? null : DEFAULT_DATA;
+    Path te = test != null ? test : train != null ? null : DEFAULT_DATA;
+    if (tr == null || te == null) {
+      throw invalid(train == null ? "--train" : "--test", "", "--train and --test go together (or neither)");
+    }
+    for (Path p : List.of(tr, te)) {
+      if (!Files.isDirectory(p)) {
+        throw invalid(p == tr ? "--train" : "--test", p.toString(), "no such directory");
+      }
+    }
+    if (report != null && report.toAbsolutePath().getParent() != null
+        && !Files.isDirectory(report.toAbsolutePath().getParent())) {
+      throw invalid("--report", report.toString(), "its directory does not exist");
+    }
+    FailureBench.Options o = new FailureBench.Options(tr, te, 0.6, horizon, List.of(0.7, 0.9), 42);
+    FailureBench.Result r;
+    try {
+      r = FailureBench.run(o, System.err);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    System.out.print(format.equals("json") ? FailureReports.json(r) + "\n" : FailureReports.table(r));
+    if (report != null) {
+      Files.writeString(report, FailureReports.html(r), StandardCharsets.UTF_8);
+      System.err.println("report written to " + report);
+    }
+    return 0;
+  }
+
+  private ParameterException invalid(String option, String value, String why) {
+    return new ParameterException(spec.commandLine(),
+        String.format(Locale.ROOT, "Invalid value for option '%s': '%s' (%s)", option, value, why));
+  }
+}

@@ -1,0 +1,549 @@
+package dev.penumbra.eval.failover;
+
+import dev.penumbra.core.Resources;
+import dev.penumbra.core.allocate.Allocator;
+import dev.penumbra.core.ledger.Ledger;
+import dev.penumbra.failover.BackblazeData;
+import dev.penumbra.failover.FailoverEvent;
+import dev.penumbra.failover.FailureDataset;
+import dev.penumbra.failover.FailureFeatures;
+import dev.penumbra.failover.FailureModel;
+import dev.penumbra.failover.FailurePredictionEngine;
+import dev.penumbra.failover.NodeStatus;
+import dev.penumbra.failover.ShadowNodeManager;
+import dev.penumbra.failover.SmartRecord;
+import dev.penumbra.failover.StandbyState;
+import dev.penumbra.failover.Thresholds;
+import dev.penumbra.failover.WorkloadOrchestrator;
+import dev.penumbra.failover.pg.Endpoint;
+import dev.penumbra.failover.pg.PgBinaries;
+import dev.penumbra.failover.pg.PgNodeDriver;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * {@code penumbra bench failover}: live PostgreSQL nodes, each paired with one drive of the test days, whose SMART
+ * history is replayed in compressed time (one day per {@code secondsPerDay}); when the drive's record says it
+ * failed, the node's postmaster is killed with SIGKILL. A writer per node commits continuously and records every
+ * acknowledged commit; at the end each node's current primary is checked for all of them. The same drives and
+ * writers run under each policy in turn: {@code none} (replacement from the archive after the failure),
+ * {@code always} (a synchronous standby per node all the time) and {@code penumbra} (standby at the provision
+ * threshold, promotion at the promote threshold or on detected failure).
+ *
+ * <p>Drive choice (fixed by the data, the model and the seed; see {@link #chooseDrives}): half the nodes get failing
+ * drives of the test days, the best-predicted failure first (highest risk before failing), then the least
+ * predicted; the other half get healthy drives, the one the model rates riskiest first (its worst false alarm),
+ * then seeded random ones.
+ */
+public final class FailoverBench {
+
+  public static final List<String> POLICIES = List.of("none", "always", "penumbra");
+
+  /**
+   * What to run.
+   *
+   * @param data folder of daily Backblaze files (split by date: the earlier {@code trainShare} trains the model)
+   * @param nodes live nodes, 1-8
+   * @param secondsPerDay wall seconds per replayed day, in [0.2, 60]
+   * @param commitsPerSecond each writer's commit rate, 1-2000
+   * @param thresholds penumbra's thresholds
+   * @param tune whether to replace them by thresholds chosen on the training days ({@link #tune})
+   * @param budget penumbra's standby budget
+   * @param policies which policies to run, of {@link #POLICIES}
+   * @param trainShare share of the days that train the model
+   * @param horizonDays the model's horizon
+   * @param seed drive choice seed
+   */
+  public record Options(Path data, int nodes, double secondsPerDay, int commitsPerSecond, Thresholds thresholds,
+      boolean tune, int budget, List<String> policies, double trainShare, int horizonDays, long seed) {
+    public Options {
+      if (nodes < 1 || nodes > 8) {
+        throw new IllegalArgumentException("nodes must be in 1..8, was " + nodes);
+      }
+      if (!(secondsPerDay >= 0.2 && secondsPerDay <= 60)) {
+        throw new IllegalArgumentException("secondsPerDay must be in [0.2, 60], was " + secondsPerDay);
+      }
+      if (commitsPerSecond < 1 || commitsPerSecond > 2000) {
+        throw new IllegalArgumentException("commitsPerSecond must be in 1..2000, was " + commitsPerSecond);
+      }
+      if (budget < 0) {
+        throw new IllegalArgumentException("budget must be >= 0, was " + budget);
+      }
+      for (String p : policies) {
+        if (!POLICIES.contains(p)) {
+          throw new IllegalArgumentException("unknown policy '" + p + "'; known: " + POLICIES);
+        }
+      }
+      policies = List.copyOf(policies);
+      if (policies.isEmpty()) {
+        throw new IllegalArgumentException("at least one policy must run");
+      }
+    }
+
+    public static Options defaults(Path data) {
+      return new Options(data, 4, 1.0, 100, Thresholds.defaults(), false, 2, POLICIES, 0.6, 3, 42);
+    }
+  }
+
+  /** A node's drive and what happened to it under one policy. */
+  public record NodeResult(String node, String drive, String why, LocalDate failsOn, double maxRisk,
+      boolean killed, List<FailoverEvent> moves, long acknowledged, long lost, double downtimeSeconds,
+      double detectionSeconds, double standbySeconds, int standbysProvisioned) {}
+
+  /** One policy's figures. */
+  public record PolicyResult(String policy, List<NodeResult> nodes, int failures, double downtimeP50,
+      double downtimeMax, long acknowledged, long lost, double standbyDays, int standbysForHealthyNodes,
+      int movedBeforeKill, double wallSeconds) {}
+
+  public record Result(String trainPeriod, String testPeriod, int nodes, double secondsPerDay, int commitsPerSecond,
+      Thresholds thresholds, boolean tuned, int budget, List<PolicyResult> policies) {}
+
+  /** A chosen drive. */
+  record Drive(String serial, String why, List<SmartRecord> prior, List<SmartRecord> history, LocalDate failsOn,
+      double maxRisk) {}
+
+  private FailoverBench() {}
+
+  public static Result run(Options o, PrintStream progress) throws Exception {
+    PgBinaries bin = PgBinaries.find().orElseThrow(() -> new IllegalStateException(
+        "PostgreSQL server binaries not found under /usr/lib/postgresql/N/bin: apt-get install postgresql"));
+    List<Path> files = BackblazeData.dailyFiles(o.data());
+    int cut = (int) Math.round(files.size() * o.trainShare());
+    if (cut < 2 || cut >= files.size()) {
+      throw new IllegalArgumentException("trainShare " + o.trainShare() + " of " + files.size() + " days leaves "
+          + "no test day or fewer than 2 training days");
+    }
+    List<SmartRecord> train = FailureBench.read(files.subList(0, cut), progress);
+    List<SmartRecord> test = FailureBench.read(files.subList(cut, files.size()), progress);
+    FailureDataset trainSet = FailureDataset.of(train, List.of(), o.horizonDays());
+    FailureModel model = FailureModel.train(trainSet, FailureModel.Options.defaults().withSeed(o.seed()));
+    FailureDataset testSet = FailureDataset.of(test, train, o.horizonDays());
+    List<Drive> drives = chooseDrives(testSet, train, model, o.nodes(), o.seed());
+    Thresholds thresholds = o.thresholds();
+    if (o.tune()) {
+      thresholds = tune(trainSet, model);
+      progress.printf("thresholds tuned on the training days: %s%n", thresholds);
+    }
+    for (Drive d : drives) {
+      progress.printf("drive %s: %s (max risk %.3f%s)%n", d.serial(), d.why(), d.maxRisk(),
+          d.failsOn() == null ? "" : ", fails " + d.failsOn());
+    }
+    List<PolicyResult> results = new ArrayList<>();
+    for (String policy : o.policies()) {
+      progress.printf("policy %s: starting %d nodes%n", policy, drives.size());
+      results.add(runPolicy(policy, drives, model, testSet, o, thresholds, bin, progress));
+    }
+    return new Result(trainSet.first() + ".." + trainSet.last(), testSet.first() + ".." + testSet.last(),
+        drives.size(), o.secondsPerDay(), o.commitsPerSecond(), thresholds, o.tune(), o.budget(), results);
+  }
+
+  /** See the class comment. */
+  static List<Drive> chooseDrives(FailureDataset test, List<SmartRecord> before, FailureModel model, int n,
+      long seed) {
+    Map<String, List<SmartRecord>> prior = new HashMap<>();
+    for (SmartRecord r : before) {
+      prior.computeIfAbsent(r.serial(), k -> new ArrayList<>()).add(r);
+    }
+    prior.values().forEach(l -> l.sort(Comparator.comparing(SmartRecord::date)));
+    Map<String, List<FailureDataset.Row>> bySerial = new LinkedHashMap<>();
+    for (FailureDataset.Row r : test.rows()) {
+      bySerial.computeIfAbsent(r.record().serial(), k -> new ArrayList<>()).add(r);
+    }
+    record Scored(String serial, double maxRisk, LocalDate failsOn, List<FailureDataset.Row> rows) {}
+    List<Scored> failing = new ArrayList<>();
+    List<Scored> healthy = new ArrayList<>();
+    for (Map.Entry<String, List<FailureDataset.Row>> e : bySerial.entrySet()) {
+      List<FailureDataset.Row> rows = e.getValue();
+      double max = 0;
+      for (FailureDataset.Row r : rows) {
+        max = Math.max(max, model.probability(r.features()));
+      }
+      LocalDate failsOn = rows.get(rows.size() - 1).record().failed() ? rows.get(rows.size() - 1).record().date()
+          : null;
+      // Replayed from the first test day, so a node exists before its drive's troubles.
+      if (!rows.get(0).record().date().equals(test.first())) {
+        continue;
+      }
+      (failsOn != null ? failing : healthy).add(new Scored(e.getKey(), max, failsOn, rows));
+    }
+    failing.sort(Comparator.comparingDouble(Scored::maxRisk).reversed().thenComparing(Scored::serial));
+    healthy.sort(Comparator.comparingDouble(Scored::maxRisk).reversed().thenComparing(Scored::serial));
+    List<Drive> out = new ArrayList<>();
+    int wantFailing = Math.min(failing.size(), (n + 1) / 2);
+    for (int i = 0; i < wantFailing; i++) {
+      // Alternate: the best-predicted failure, the least predicted, the second best, ...
+      Scored s = i % 2 == 0 ? failing.get(i / 2) : failing.get(failing.size() - 1 - i / 2);
+      out.add(new Drive(s.serial(), i % 2 == 0 ? "failing, best predicted" : "failing, least predicted",
+          lastDays(prior.get(s.serial())), s.rows().stream().map(FailureDataset.Row::record).toList(), s.failsOn(), s.maxRisk()));
+    }
+    Random rng = new Random(seed);
+    Set<String> used = new HashSet<>();
+    for (int i = 0; out.size() < n && i < healthy.size(); i++) {
+      Scored s = i == 0 ? healthy.get(0) : healthy.get(1 + rng.nextInt(healthy.size() - 1));
+      if (!used.add(s.serial())) {
+        continue;
+      }
+      out.add(new Drive(s.serial(), i == 0 ? "healthy, riskiest" : "healthy, random",
+          lastDays(prior.get(s.serial())), s.rows().stream().map(FailureDataset.Row::record).toList(), null, s.maxRisk()));
+    }
+    return out;
+  }
+
+  /** The records of the last days before the replay that the features' growth terms read. */
+  private static List<SmartRecord> lastDays(List<SmartRecord> records) {
+    if (records == null) {
+      return List.of();
+    }
+    return List.copyOf(records.subList(Math.max(0, records.size() - FailureFeatures.DELTA_DAYS), records.size()));
+  }
+
+  /** The risk exceeded by this share of the training drive-days is where penumbra provisions ({@code --tune}). */
+  static final double TUNED_PROVISION_SHARE = 0.01;
+  /** ... and where it promotes. */
+  static final double TUNED_PROMOTE_SHARE = 0.001;
+
+  /**
+   * Thresholds from the training days alone: provision at the risk exceeded by {@value #TUNED_PROVISION_SHARE} of
+   * the training drive-days (so standbys run beside about that share of nodes), promote at the risk exceeded by
+   * {@value #TUNED_PROMOTE_SHARE}, decommission at half the provision threshold.
+   */
+  public static Thresholds tune(FailureDataset train, FailureModel model) {
+    double[] p = train.rows().stream().mapToDouble(r -> model.probability(r.features())).sorted().toArray();
+    double provision = p[(int) Math.floor(p.length * (1 - TUNED_PROVISION_SHARE))];
+    double promote = p[(int) Math.floor(p.length * (1 - TUNED_PROMOTE_SHARE))];
+    if (!(promote > provision)) {
+      promote = Math.min(1, provision * 2);
+    }
+    return new Thresholds(provision / 2, provision, promote);
+  }
+
+  /** One writer: commits at a fixed rate through the node's endpoint, recording each acknowledged id and time. */
+  static final class Writer implements Runnable {
+    final Endpoint endpoint;
+    final long periodNanos;
+    final AtomicBoolean stop;
+    final List<Long> acked = new ArrayList<>();
+    final List<Long> ackedAt = new ArrayList<>();
+
+    Writer(Endpoint endpoint, int perSecond, AtomicBoolean stop) {
+      this.endpoint = endpoint;
+      this.periodNanos = 1_000_000_000L / perSecond;
+      this.stop = stop;
+    }
+
+    @Override
+    public void run() {
+      long id = 0;
+      long next = System.nanoTime();
+      Connection c = null;
+      while (!stop.get()) {
+        try {
+          if (c == null) {
+            c = endpoint.connect();
+          }
+          try (Statement st = c.createStatement()) {
+            st.execute("INSERT INTO acked VALUES (" + id + ")");
+          }
+          synchronized (this) {
+            acked.add(id);
+            ackedAt.add(System.nanoTime());
+          }
+        } catch (SQLException e) {
+          closeQuietly(c);
+          c = null;
+        }
+        id++;
+        next += periodNanos;
+        long wait = next - System.nanoTime();
+        if (wait > 0) {
+          LockSupport.parkNanos(wait);
+        } else if (wait < -1_000_000_000L) {
+          next = System.nanoTime();
+        }
+      }
+      closeQuietly(c);
+    }
+
+    /** The longest time without an acknowledged commit, in seconds, from {@code fromNanos} on. */
+    synchronized double longestGap(long fromNanos, long endNanos) {
+      long prev = fromNanos;
+      long max = 0;
+      for (long t : ackedAt) {
+        if (t < fromNanos) {
+          prev = t;
+          continue;
+        }
+        max = Math.max(max, t - prev);
+        prev = t;
+      }
+      max = Math.max(max, endNanos - prev);
+      return max / 1e9;
+    }
+  }
+
+  static void closeQuietly(Connection c) {
+    if (c != null) {
+      try {
+        c.close();
+      } catch (SQLException ignored) {
+        // Broken already.
+      }
+    }
+  }
+
+  static PolicyResult runPolicy(String policy, List<Drive> drives, FailureModel model, FailureDataset test,
+      Options o, Thresholds thresholds, PgBinaries bin, PrintStream progress) throws Exception {
+    long wallStart = System.nanoTime();
+    Path root = Files.createTempDirectory("penumbra-failover-bench-");
+    new ProcessBuilder("chmod", "755", root.toString()).start().waitFor();
+    Ledger ledger = Ledger.inMemory(Clock.systemUTC());
+    Resources standby = Resources.of(250, 256L << 20);
+    // Room for a standby per node and for the promoted ones that became primaries.
+    ledger.addNode("standby-pool", standby.scale(2 * drives.size()));
+    AtomicBoolean stop = new AtomicBoolean();
+    List<Thread> threads = new ArrayList<>();
+    int budget = switch (policy) {
+      case "none" -> 0;
+      case "always" -> drives.size();
+      default -> o.budget();
+    };
+    try (PgNodeDriver driver = new PgNodeDriver(bin, root.resolve("nodes"), root.resolve("archive"));
+        Allocator allocator = Allocator.builder(ledger).lease(Duration.ofDays(1)).build();
+        ShadowNodeManager manager = ShadowNodeManager.builder(driver, allocator, ledger).budget(budget)
+            .thresholds(thresholds).standbyAmount(standby).build()) {
+      WorkloadOrchestrator orchestrator = new WorkloadOrchestrator(manager, 2);
+      FailurePredictionEngine fpe = new FailurePredictionEngine(model);
+      List<String> names = new ArrayList<>();
+      Map<String, Writer> writers = new LinkedHashMap<>();
+      for (int i = 0; i < drives.size(); i++) {
+        String name = "n" + i;
+        names.add(name);
+        Endpoint e = driver.createNode(name);
+        try (Connection c = e.connect(); Statement st = c.createStatement()) {
+          st.execute("CREATE TABLE acked (id bigint PRIMARY KEY)");
+        }
+        manager.register(name);
+        writers.put(name, new Writer(e, o.commitsPerSecond(), stop));
+      }
+      if (policy.equals("always")) {
+        for (String n : names) {
+          manager.pin(n);
+        }
+        long deadline = System.nanoTime() + 180_000_000_000L;
+        while (manager.statuses().stream().anyMatch(s -> s.standby() != StandbyState.READY)) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException("standbys not ready after 180 s: " + manager.statuses());
+          }
+          Thread.sleep(100);
+        }
+      }
+      // The nodes ran before the replay: their telemetry of the last days before it is known.
+      for (int i = 0; i < drives.size(); i++) {
+        for (SmartRecord r : drives.get(i).prior()) {
+          fpe.observe(names.get(i), r);
+        }
+      }
+      progress.printf("policy %s: nodes up, writers and replay starting%n", policy);
+      for (Map.Entry<String, Writer> w : writers.entrySet()) {
+        threads.add(Thread.ofPlatform().name("writer-" + w.getKey()).start(w.getValue()));
+      }
+      threads.add(Thread.ofPlatform().daemon().name("health").start(() -> {
+        while (!stop.get()) {
+          orchestrator.checkHealth();
+          LockSupport.parkNanos(100_000_000L);
+        }
+      }));
+      long replayStart = System.nanoTime();
+      // Events carry wall-clock instants, writers nanoTime: one offset converts.
+      long offset = replayStart - (Instant.now().getEpochSecond() * 1_000_000_000L + Instant.now().getNano());
+      Map<String, Long> killedAt = new HashMap<>();
+      Map<String, Instant> killedInstant = new HashMap<>();
+      Map<String, Double> maxRisk = new HashMap<>();
+      TreeSet<LocalDate> days = new TreeSet<>();
+      test.rows().forEach(r -> days.add(r.record().date()));
+      long dayNanos = (long) (o.secondsPerDay() * 1e9);
+      int dayIndex = 0;
+      for (LocalDate day : days) {
+        long dayStart = replayStart + dayIndex * dayNanos;
+        sleepUntil(dayStart);
+        for (int i = 0; i < drives.size(); i++) {
+          String node = names.get(i);
+          if (killedAt.containsKey(node) || manager.status(node).moves() > 0) {
+            continue;
+          }
+          for (SmartRecord r : drives.get(i).history()) {
+            if (r.date().equals(day)) {
+              double risk = fpe.observe(node, r);
+              maxRisk.merge(node, risk, Math::max);
+              // Only penumbra acts on risk; none and always (Patroni-style) act on detected failures only.
+              if (policy.equals("penumbra")) {
+                manager.observe(node, risk);
+              }
+            }
+          }
+        }
+        // The snapshot is the day's start; a drive that fails that day fails mid-day.
+        sleepUntil(dayStart + dayNanos / 2);
+        for (int i = 0; i < drives.size(); i++) {
+          String node = names.get(i);
+          Drive d = drives.get(i);
+          if (day.equals(d.failsOn()) && !killedAt.containsKey(node)) {
+            killedAt.put(node, System.nanoTime());
+            killedInstant.put(node, Instant.now());
+            // The drive under the node's first machine fails; if the work moved already, it hits nothing live.
+            if (manager.status(node).moves() == 0) {
+              driver.crashPrimary(node);
+              progress.printf("policy %s: day %s, drive %s failed: killed node %s's postmaster%n", policy, day,
+                  d.serial(), node);
+            } else {
+              progress.printf("policy %s: day %s, drive %s failed after node %s had moved off it%n", policy, day,
+                  d.serial(), node);
+            }
+          }
+        }
+        dayIndex++;
+      }
+      sleepUntil(replayStart + dayIndex * dayNanos);
+      // Let detection and replacement finish (bounded).
+      long tailDeadline = System.nanoTime() + 120_000_000_000L;
+      while (System.nanoTime() < tailDeadline && killedAt.keySet().stream().anyMatch(n ->
+          manager.status(n).moves() == 0 || !driver.healthy(n))) {
+        Thread.sleep(100);
+      }
+      Thread.sleep(1000);
+      long end = System.nanoTime();
+      stop.set(true);
+      for (Thread t : threads) {
+        t.join(10_000);
+      }
+      List<NodeResult> nodes = new ArrayList<>();
+      for (int i = 0; i < drives.size(); i++) {
+        String node = names.get(i);
+        Drive d = drives.get(i);
+        Writer w = writers.get(node);
+        Set<Long> present = new HashSet<>(ids(driver.endpoint(node)));
+        long lost = w.acked.stream().filter(id -> !present.contains(id)).count();
+        List<FailoverEvent> moves = orchestrator.events().stream().filter(e -> e.node().equals(node)).toList();
+        double downtime = Double.NaN;
+        double detection = Double.NaN;
+        if (killedAt.containsKey(node) || !moves.isEmpty()) {
+          long from = killedAt.getOrDefault(node, Long.MAX_VALUE);
+          if (!moves.isEmpty()) {
+            Instant st = moves.get(0).started();
+            from = Math.min(from, st.getEpochSecond() * 1_000_000_000L + st.getNano() + offset);
+          }
+          // The unavailability window starts at the kill or the move, whichever came first.
+          downtime = w.longestGap(Math.max(replayStart, from - 500_000_000L), end);
+        }
+        if (killedInstant.containsKey(node)) {
+          for (FailoverEvent e : moves) {
+            if (e.cause() == FailoverEvent.Cause.DETECTED) {
+              detection = Duration.between(killedInstant.get(node), e.started()).toMillis() / 1000.0;
+            }
+          }
+        }
+        NodeStatus s = manager.status(node);
+        nodes.add(new NodeResult(node, d.serial(), d.why(), d.failsOn(), maxRisk.getOrDefault(node, 0.0),
+            killedAt.containsKey(node), moves, w.acked.size(), lost, downtime, detection,
+            s.standbyTime().toMillis() / 1000.0, s.standbysProvisioned()));
+      }
+      return summarize(policy, nodes, o, (System.nanoTime() - wallStart) / 1e9);
+    } finally {
+      stop.set(true);
+      for (Thread t : threads) {
+        t.join(10_000);
+      }
+      deleteTree(root);
+    }
+  }
+
+  static PolicyResult summarize(String policy, List<NodeResult> nodes, Options o, double wall) {
+    List<Double> downtimes = new ArrayList<>();
+    long acked = 0;
+    long lost = 0;
+    double standbySeconds = 0;
+    int healthyStandbys = 0;
+    int movedBeforeKill = 0;
+    int failures = 0;
+    for (NodeResult n : nodes) {
+      acked += n.acknowledged();
+      lost += n.lost();
+      standbySeconds += n.standbySeconds();
+      if (n.failsOn() == null) {
+        healthyStandbys += n.standbysProvisioned();
+      }
+      if (n.killed() || !n.moves().isEmpty()) {
+        failures++;
+        downtimes.add(n.downtimeSeconds());
+      }
+      if (!n.moves().isEmpty() && n.moves().get(0).cause() == FailoverEvent.Cause.PLANNED && n.failsOn() != null) {
+        movedBeforeKill++;
+      }
+    }
+    double[] d = downtimes.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    double p50 = d.length == 0 ? Double.NaN : d.length % 2 == 1 ? d[d.length / 2] : (d[d.length / 2 - 1]
+        + d[d.length / 2]) / 2;
+    double max = d.length == 0 ? Double.NaN : Arrays.stream(d).max().getAsDouble();
+    return new PolicyResult(policy, nodes, failures, p50, max, acked, lost, standbySeconds / o.secondsPerDay(),
+        healthyStandbys, movedBeforeKill, wall);
+  }
+
+  static List<Long> ids(Endpoint e) throws SQLException {
+    List<Long> out = new ArrayList<>();
+    SQLException last = null;
+    // The node may just have been redirected; a few tries, bounded.
+    for (int attempt = 0; attempt < 50; attempt++) {
+      try (Connection c = e.connect(); Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT id FROM acked")) {
+        while (rs.next()) {
+          out.add(rs.getLong(1));
+        }
+        return out;
+      } catch (SQLException ex) {
+        last = ex;
+        LockSupport.parkNanos(200_000_000L);
+      }
+    }
+    throw last;
+  }
+
+  private static void sleepUntil(long nanos) throws InterruptedException {
+    long wait;
+    while ((wait = nanos - System.nanoTime()) > 0) {
+      Thread.sleep(Math.max(1, wait / 1_000_000));
+    }
+  }
+
+  private static void deleteTree(Path p) {
+    try {
+      new ProcessBuilder("rm", "-rf", p.toString()).start().waitFor();
+    } catch (IOException e) {
+      // Best effort.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,367 @@
+package dev.penumbra.eval.failover;
+
+import dev.penumbra.failover.BackblazeData;
+import dev.penumbra.failover.FailureDataset;
+import dev.penumbra.failover.FailureFeatures;
+import dev.penumbra.failover.FailureModel;
+import dev.penumbra.failover.SmartRecord;
+import dev.penumbra.failover.Thresholds;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * {@code penumbra bench failure}: trains the failure model on the earlier days of Backblaze's SMART data and
+ * scores it on the later days, beside three baselines — Backblaze's own rule (any of SMART 5/187/188/197/198 raw
+ * above zero), a model of the drive's age only (same training and calibration, one feature) and random alarms at
+ * Penumbra's alarm rate — at the provision and promote thresholds, with Brier score, ROC/PR areas and the
+ * reliability table. Beside the fixed thresholds it scores the two that {@code bench failover --tune} picks on the
+ * training days ({@link FailoverBench#tune}).
+ */
+public final class FailureBench {
+
+  public static final String PENUMBRA = "penumbra";
+  public static final String BACKBLAZE = "backblaze-rule";
+  public static final String AGE = "age-only";
+  public static final String RANDOM = "random";
+
+  /**
+   * What to run.
+   *
+   * @param train folder of the training days' daily files
+   * @param test folder of the test days' files (may be the same folder: then {@code trainShare} splits by date)
+   * @param trainShare when both folders are the same: the share of the days (earliest first) to train on
+   * @param horizonDays failure horizon
+   * @param thresholds alarm thresholds (provision, promote)
+   * @param seed model and random-baseline seed
+   */
+  public record Options(Path train, Path test, double trainShare, int horizonDays, List<Double> thresholds,
+      long seed) {
+    public Options {
+      if (train == null || test == null) {
+        throw new IllegalArgumentException("train and test folders must be given");
+      }
+      if (!(trainShare > 0 && trainShare < 1)) {
+        throw new IllegalArgumentException("trainShare must be in (0, 1), was " + trainShare);
+      }
+      if (horizonDays < 1) {
+        throw new IllegalArgumentException("horizonDays must be >= 1, was " + horizonDays);
+      }
+      for (double t : thresholds) {
+        if (!(t >= 0 && t <= 1)) {
+          throw new IllegalArgumentException("threshold must be in [0, 1], was " + t);
+        }
+      }
+      thresholds = List.copyOf(thresholds);
+    }
+
+    /** The shared data split by date: 60% of the days train, 40% test; horizon 3 days; thresholds 0.7 and 0.9. */
+    public static Options defaults(Path data) {
+      return new Options(data, data, 0.6, 3, List.of(0.7, 0.9), 42);
+    }
+  }
+
+  /** Figures of one model at one threshold. */
+  public record AtThreshold(double threshold, long alarms, long trueAlarms, double precision, int failures,
+      int caught, double recall, double meanLeadDays, double medianLeadDays, double falseAlarmsPerDay,
+      int falselyAlarmedDrives) {}
+
+  /** One bin of a reliability diagram. */
+  public record Bin(double low, double high, long count, double meanPredicted, double observed) {}
+
+  /** A curve's point (ROC: x=FPR, y=TPR; PR: x=recall, y=precision). */
+  public record Point(double x, double y) {}
+
+  /** One model's figures. */
+  public record ModelResult(String model, double brier, double rocAuc, double prAuc, double maxProbability,
+      List<AtThreshold> thresholds, List<Bin> reliability, List<Point> roc, List<Point> pr) {}
+
+  /** The whole run. */
+  public record Result(String trainPeriod, String testPeriod, int horizonDays, long trainRows, long trainPositives,
+      int trainFailures, long testRows, long testPositives, int testFailures, long testDays, double baseRate,
+      double climatologyBrier, List<ModelResult> models) {}
+
+  private FailureBench() {}
+
+  /** Reads, trains, scores. Progress goes to {@code progress}. */
+  public static Result run(Options o, PrintStream progress) throws IOException {
+    List<SmartRecord> trainRecords;
+    List<SmartRecord> testRecords;
+    if (o.train().toAbsolutePath().normalize().equals(o.test().toAbsolutePath().normalize())) {
+      List<Path> files = BackblazeData.dailyFiles(o.train());
+      int cut = (int) Math.round(files.size() * o.trainShare());
+      if (cut < 2 || cut >= files.size()) {
+        throw new IllegalArgumentException("trainShare " + o.trainShare() + " of " + files.size()
+            + " days leaves no test day or fewer than 2 training days");
+      }
+      trainRecords = read(files.subList(0, cut), progress);
+      testRecords = read(files.subList(cut, files.size()), progress);
+    } else {
+      trainRecords = read(BackblazeData.dailyFiles(o.train()), progress);
+      testRecords = read(BackblazeData.dailyFiles(o.test()), progress);
+    }
+    return run(trainRecords, testRecords, o, progress);
+  }
+
+  static List<SmartRecord> read(List<Path> files, PrintStream progress) throws IOException {
+    List<SmartRecord> out = new ArrayList<>();
+    for (Path f : files) {
+      progress.printf("reading %s%n", f.getFileName());
+      out.addAll(BackblazeData.readFile(f));
+    }
+    return out;
+  }
+
+  /** Trains on {@code train}, scores on {@code test} (whose features may read the training days as history). */
+  public static Result run(List<SmartRecord> train, List<SmartRecord> test, Options o, PrintStream progress) {
+    FailureDataset trainSet = FailureDataset.of(train, List.of(), o.horizonDays());
+    FailureDataset testSet = FailureDataset.of(test, train, o.horizonDays());
+    if (!trainSet.last().isBefore(testSet.first())) {
+      throw new IllegalArgumentException("the training days (" + trainSet.first() + ".." + trainSet.last()
+          + ") must all come before the test days (" + testSet.first() + ".." + testSet.last() + ")");
+    }
+    progress.printf("training on %s..%s (%d drive-days)%n", trainSet.first(), trainSet.last(), train.size());
+    FailureModel penumbra = FailureModel.train(trainSet, FailureModel.Options.defaults().withSeed(o.seed()));
+    FailureModel age = FailureModel.train(trainSet,
+        FailureModel.Options.defaults().withName(AGE).withFeatures(FailureFeatures.AGE_ONLY).withSeed(o.seed()));
+    List<FailureDataset.Row> trainKnown = trainSet.rows().stream().filter(FailureDataset.Row::known).toList();
+    double baseRate = trainKnown.stream().filter(FailureDataset.Row::positive).count() / (double) trainKnown.size();
+    long warn = 0;
+    long warnPos = 0;
+    for (FailureDataset.Row r : trainKnown) {
+      if (r.record().backblazeWarning()) {
+        warn++;
+        warnPos += r.positive() ? 1 : 0;
+      }
+    }
+    // The rule alarms on a warning whatever the threshold; for the Brier score it is given its training rates.
+    double warnRate = warn == 0 ? baseRate : warnPos / (double) warn;
+    double quietRate = (trainKnown.stream().filter(FailureDataset.Row::positive).count() - warnPos)
+        / (double) Math.max(1, trainKnown.size() - warn);
+
+    List<FailureDataset.Row> rows = testSet.rows();
+    progress.printf("scoring %s..%s (%d drive-days)%n", testSet.first(), testSet.last(), rows.size());
+    int n = rows.size();
+    double[] pPen = new double[n];
+    double[] pAge = new double[n];
+    double[] pRule = new double[n];
+    boolean[] ruleAlarm = new boolean[n];
+    boolean[] y = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      FailureDataset.Row r = rows.get(i);
+      pPen[i] = penumbra.probability(r.features());
+      pAge[i] = age.probability(r.features());
+      ruleAlarm[i] = r.record().backblazeWarning();
+      pRule[i] = ruleAlarm[i] ? warnRate : quietRate;
+      y[i] = r.positive();
+    }
+    // Beside the fixed thresholds, the ones tuned on the training days (as `bench failover --tune` uses).
+    Thresholds tuned = FailoverBench.tune(trainSet, penumbra);
+    List<Double> all = new ArrayList<>(o.thresholds());
+    all.add(tuned.provision());
+    all.add(tuned.promote());
+    o = new Options(o.train(), o.test(), o.trainShare(), o.horizonDays(), all, o.seed());
+    List<ModelResult> models = new ArrayList<>();
+    models.add(score(PENUMBRA, rows, pPen, y, o, t -> alarms(pPen, t), testSet.days()));
+    models.add(score(BACKBLAZE, rows, pRule, y, o, t -> ruleAlarm, testSet.days()));
+    models.add(score(AGE, rows, pAge, y, o, t -> alarms(pAge, t), testSet.days()));
+    double[] pRand = new double[n];
+    Arrays.fill(pRand, baseRate);
+    Map<Double, boolean[]> randomAlarms = new HashMap<>();
+    for (double t : o.thresholds()) {
+      boolean[] pen = alarms(pPen, t);
+      long count = 0;
+      for (boolean b : pen) {
+        count += b ? 1 : 0;
+      }
+      double rate = count / (double) n;
+      Random rng = new Random(o.seed() + Double.hashCode(t));
+      boolean[] a = new boolean[n];
+      for (int i = 0; i < n; i++) {
+        a[i] = rng.nextDouble() < rate;
+      }
+      randomAlarms.put(t, a);
+    }
+    models.add(score(RANDOM, rows, pRand, y, o, randomAlarms::get, testSet.days()));
+    long testPositives = 0;
+    for (boolean b : y) {
+      testPositives += b ? 1 : 0;
+    }
+    double climatology = 0;
+    for (int i = 0; i < n; i++) {
+      double d = baseRate - (y[i] ? 1 : 0);
+      climatology += d * d;
+    }
+    return new Result(trainSet.first() + ".." + trainSet.last(), testSet.first() + ".." + testSet.last(),
+        o.horizonDays(), trainKnown.size(), trainKnown.stream().filter(FailureDataset.Row::positive).count(),
+        failures(trainSet.rows()), n, testPositives, failures(rows), testSet.days(), baseRate, climatology / n,
+        models);
+  }
+
+  private static int failures(List<FailureDataset.Row> rows) {
+    Set<String> failed = new HashSet<>();
+    for (FailureDataset.Row r : rows) {
+      if (r.record().failed()) {
+        failed.add(r.record().serial());
+      }
+    }
+    return failed.size();
+  }
+
+  private static boolean[] alarms(double[] p, double t) {
+    boolean[] a = new boolean[p.length];
+    for (int i = 0; i < p.length; i++) {
+      a[i] = p[i] >= t;
+    }
+    return a;
+  }
+
+  private static ModelResult score(String name, List<FailureDataset.Row> rows, double[] p, boolean[] y, Options o,
+      java.util.function.DoubleFunction<boolean[]> alarmsAt, long days) {
+    List<AtThreshold> at = new ArrayList<>();
+    for (double t : o.thresholds()) {
+      at.add(atThreshold(t, rows, alarmsAt.apply(t), y, days));
+    }
+    double brier = 0;
+    double max = 0;
+    for (int i = 0; i < p.length; i++) {
+      double d = p[i] - (y[i] ? 1 : 0);
+      brier += d * d;
+      max = Math.max(max, p[i]);
+    }
+    Curves c = Curves.of(p, y);
+    return new ModelResult(name, brier / p.length, c.rocAuc, c.prAuc, max, at, reliability(p, y), c.roc, c.pr);
+  }
+
+  static AtThreshold atThreshold(double t, List<FailureDataset.Row> rows, boolean[] alarm, boolean[] y, long days) {
+    long alarms = 0;
+    long trueAlarms = 0;
+    Map<String, LocalDate> firstAlarm = new HashMap<>();
+    Map<String, LocalDate> failedOn = new LinkedHashMap<>();
+    Set<String> falselyAlarmed = new HashSet<>();
+    for (int i = 0; i < rows.size(); i++) {
+      FailureDataset.Row r = rows.get(i);
+      String serial = r.record().serial();
+      if (r.record().failed()) {
+        failedOn.put(serial, r.record().date());
+      }
+      if (alarm[i]) {
+        alarms++;
+        if (y[i]) {
+          trueAlarms++;
+        } else if (r.failureDate() == null) {
+          falselyAlarmed.add(serial);
+        }
+        firstAlarm.merge(serial, r.record().date(), (a, b) -> a.isBefore(b) ? a : b);
+      }
+    }
+    List<Double> leads = new ArrayList<>();
+    for (Map.Entry<String, LocalDate> f : failedOn.entrySet()) {
+      LocalDate first = firstAlarm.get(f.getKey());
+      if (first != null && !first.isAfter(f.getValue())) {
+        leads.add((double) java.time.temporal.ChronoUnit.DAYS.between(first, f.getValue()));
+      }
+    }
+    leads.sort(Comparator.naturalOrder());
+    double mean = leads.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+    double median = leads.isEmpty() ? Double.NaN : leads.size() % 2 == 1 ? leads.get(leads.size() / 2)
+        : (leads.get(leads.size() / 2 - 1) + leads.get(leads.size() / 2)) / 2;
+    int failures = failedOn.size();
+    return new AtThreshold(t, alarms, trueAlarms, alarms == 0 ? Double.NaN : trueAlarms / (double) alarms, failures,
+        leads.size(), failures == 0 ? Double.NaN : leads.size() / (double) failures, mean, median,
+        (alarms - trueAlarms) / (double) days, falselyAlarmed.size());
+  }
+
+  static List<Bin> reliability(double[] p, boolean[] y) {
+    int bins = 10;
+    long[] count = new long[bins];
+    double[] sumP = new double[bins];
+    long[] pos = new long[bins];
+    for (int i = 0; i < p.length; i++) {
+      int b = Math.min(bins - 1, (int) (p[i] * bins));
+      count[b]++;
+      sumP[b] += p[i];
+      pos[b] += y[i] ? 1 : 0;
+    }
+    List<Bin> out = new ArrayList<>();
+    for (int b = 0; b < bins; b++) {
+      out.add(new Bin(b / (double) bins, (b + 1) / (double) bins, count[b],
+          count[b] == 0 ? Double.NaN : sumP[b] / count[b], count[b] == 0 ? Double.NaN : pos[b] / (double) count[b]));
+    }
+    return out;
+  }
+
+  /** ROC and precision-recall curves and their areas, from scores sorted high to low (ties as one step). */
+  record Curves(double rocAuc, double prAuc, List<Point> roc, List<Point> pr) {
+
+    static final int MAX_POINTS = 300;
+
+    static Curves of(double[] p, boolean[] y) {
+      Integer[] order = new Integer[p.length];
+      for (int i = 0; i < p.length; i++) {
+        order[i] = i;
+      }
+      Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a]));
+      long pos = 0;
+      for (boolean b : y) {
+        pos += b ? 1 : 0;
+      }
+      long neg = p.length - pos;
+      List<Point> roc = new ArrayList<>();
+      List<Point> pr = new ArrayList<>();
+      roc.add(new Point(0, 0));
+      long tp = 0;
+      long fp = 0;
+      double auc = 0;
+      double ap = 0;
+      double prevFpr = 0;
+      double prevTpr = 0;
+      double prevRecall = 0;
+      for (int k = 0; k < order.length; ) {
+        double s = p[order[k]];
+        while (k < order.length && p[order[k]] == s) {
+          if (y[order[k]]) {
+            tp++;
+          } else {
+            fp++;
+          }
+          k++;
+        }
+        double tpr = pos == 0 ? 0 : tp / (double) pos;
+        double fpr = neg == 0 ? 0 : fp / (double) neg;
+        double precision = tp / (double) (tp + fp);
+        auc += (fpr - prevFpr) * (tpr + prevTpr) / 2;
+        ap += (tpr - prevRecall) * precision;
+        prevFpr = fpr;
+        prevTpr = tpr;
+        prevRecall = tpr;
+        roc.add(new Point(fpr, tpr));
+        pr.add(new Point(tpr, precision));
+      }
+      return new Curves(auc, ap, thin(roc), thin(pr));
+    }
+
+    private static List<Point> thin(List<Point> pts) {
+      if (pts.size() <= MAX_POINTS) {
+        return pts;
+      }
+      List<Point> out = new ArrayList<>();
+      double step = (pts.size() - 1) / (double) (MAX_POINTS - 1);
+      for (int i = 0; i < MAX_POINTS; i++) {
+        out.add(pts.get((int) Math.round(i * step)));
+      }
+      return out;
+    }
+  }
+}

@@ -1,0 +1,218 @@
+package dev.penumbra.failover;
+
+import dev.penumbra.core.predict.Features;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.TreeSet;
+import org.tribuo.Model;
+import org.tribuo.MutableDataset;
+import org.tribuo.Prediction;
+import org.tribuo.classification.Label;
+import org.tribuo.classification.LabelFactory;
+import org.tribuo.classification.liblinear.LibLinearClassificationTrainer;
+import org.tribuo.classification.liblinear.LinearClassificationType;
+import org.tribuo.impl.ArrayExample;
+import org.tribuo.provenance.SimpleDataSourceProvenance;
+
+/**
+ * The failure prediction engine's model: L2-regularised logistic regression (Tribuo over liblinear) on standardised {@link FailureFeatures},
+ * calibrated by {@link Platt} scaling on a held-out later part of the training period.
+ *
+ * <p>Training is temporal: of the labelled rows with a known outcome, the earliest {@code 1 - calibrationShare} of
+ * the days fit the regression and the later days calibrate it, as the model will be used on days after those it
+ * saw. Positives are rare (tens among hundreds of thousands of drive-days), so the fit keeps every positive and a
+ * seeded sample of the negatives; calibration, on untouched held-out rows, maps the resulting scores back to
+ * probabilities.
+ */
+public final class FailureModel implements RiskModel {
+
+  private static final String FAIL = "fail";
+  private static final String OK = "ok";
+  private static final LabelFactory LABELS = new LabelFactory();
+
+  /**
+   * Training options.
+   *
+   * @param name the model's name
+   * @param features feature names to read (a subset of {@link FailureFeatures#ALL})
+   * @param calibrationShare the later share of the training days held out for calibration, in (0, 1)
+   * @param negativeRate the share of negative rows the regression is fitted on, in (0, 1]
+   * @param cost liblinear's C, the inverse of the L2 penalty, > 0
+   * @param seed sampling and solver seed
+   */
+  public record Options(String name, List<String> features, double calibrationShare, double negativeRate, double cost,
+      long seed) {
+
+    public Options {
+      if (name == null || name.isBlank()) {
+        throw new IllegalArgumentException("model name must not be blank, was '" + name + "'");
+      }
+      if (features == null || features.isEmpty()) {
+        throw new IllegalArgumentException("model features must not be empty, was " + features);
+      }
+      for (String f : features) {
+        if (!FailureFeatures.ALL.contains(f)) {
+          throw new IllegalArgumentException("unknown feature '" + f + "'; known: " + FailureFeatures.ALL);
+        }
+      }
+      features = List.copyOf(features);
+      if (!(calibrationShare > 0 && calibrationShare < 1)) {
+        throw new IllegalArgumentException("calibrationShare must be in (0, 1), was " + calibrationShare);
+      }
+      if (!(negativeRate > 0 && negativeRate <= 1)) {
+        throw new IllegalArgumentException("negativeRate must be in (0, 1], was " + negativeRate);
+      }
+      if (!(cost > 0 && Double.isFinite(cost))) {
+        throw new IllegalArgumentException("cost must be > 0, was " + cost);
+      }
+    }
+
+    /** Every feature, 30% of the days for calibration, every negative, C = 1, seed 42. */
+    public static Options defaults() {
+      return new Options("penumbra-logistic", FailureFeatures.ALL, 0.3, 1.0, 1.0, 42);
+    }
+
+    public Options withName(String n) {
+      return new Options(n, features, calibrationShare, negativeRate, cost, seed);
+    }
+
+    public Options withFeatures(List<String> f) {
+      return new Options(name, f, calibrationShare, negativeRate, cost, seed);
+    }
+
+    public Options withSeed(long s) {
+      return new Options(name, features, calibrationShare, negativeRate, cost, s);
+    }
+  }
+
+  private final Options options;
+  private final int horizonDays;
+  private final Model<Label> model;
+  private final double[] mean;
+  private final double[] scale;
+  private final Platt platt;
+  private final String[] names;
+
+  private FailureModel(Options options, int horizonDays, Model<Label> model, double[] mean, double[] scale,
+      Platt platt) {
+    this.options = options;
+    this.horizonDays = horizonDays;
+    this.model = model;
+    this.mean = mean;
+    this.scale = scale;
+    this.platt = platt;
+    this.names = options.features().toArray(String[]::new);
+  }
+
+  /**
+   * Trains on the known rows of {@code train}.
+   *
+   * @throws IllegalArgumentException when the fit or the calibration days hold no positive (too little data to
+   *     learn or to calibrate from), naming the counts
+   */
+  public static FailureModel train(FailureDataset train, Options options) {
+    List<FailureDataset.Row> known = train.rows().stream().filter(FailureDataset.Row::known).toList();
+    TreeSet<LocalDate> days = new TreeSet<>();
+    known.forEach(r -> days.add(r.record().date()));
+    if (days.size() < 2) {
+      throw new IllegalArgumentException("training needs labelled rows on at least 2 days, has " + days.size());
+    }
+    List<LocalDate> ordered = new ArrayList<>(days);
+    int cutIndex = Math.max(1, Math.min(ordered.size() - 1,
+        (int) Math.round(ordered.size() * (1 - options.calibrationShare()))));
+    LocalDate cut = ordered.get(cutIndex);
+    List<FailureDataset.Row> fit = new ArrayList<>();
+    List<FailureDataset.Row> cal = new ArrayList<>();
+    Random rng = new Random(options.seed());
+    int fitPositives = 0;
+    int calPositives = 0;
+    for (FailureDataset.Row r : known) {
+      if (r.record().date().isBefore(cut)) {
+        if (r.positive()) {
+          fit.add(r);
+          fitPositives++;
+        } else if (rng.nextDouble() < options.negativeRate()) {
+          fit.add(r);
+        }
+      } else {
+        cal.add(r);
+        calPositives += r.positive() ? 1 : 0;
+      }
+    }
+    if (fitPositives == 0 || calPositives == 0) {
+      throw new IllegalArgumentException("training period " + train.first() + ".." + train.last() + " has "
+          + fitPositives + " positive rows before " + cut + " (fit) and " + calPositives
+          + " from it on (calibration); both need at least one");
+    }
+    int k = options.features().size();
+    double[] mean = new double[k];
+    double[] sq = new double[k];
+    for (FailureDataset.Row r : fit) {
+      for (int j = 0; j < k; j++) {
+        double v = r.features().get(options.features().get(j));
+        mean[j] += v;
+        sq[j] += v * v;
+      }
+    }
+    double[] scale = new double[k];
+    for (int j = 0; j < k; j++) {
+      mean[j] /= fit.size();
+      double var = sq[j] / fit.size() - mean[j] * mean[j];
+      scale[j] = var > 1e-12 ? Math.sqrt(var) : 1;
+    }
+    FailureModel unfitted = new FailureModel(options, train.horizonDays(), null, mean, scale, null);
+    MutableDataset<Label> data = new MutableDataset<>(new SimpleDataSourceProvenance("backblaze smart", LABELS),
+        LABELS);
+    for (FailureDataset.Row r : fit) {
+      data.add(new ArrayExample<>(new Label(r.positive() ? FAIL : OK), unfitted.names, unfitted.vector(r.features())));
+    }
+    LibLinearClassificationTrainer trainer = new LibLinearClassificationTrainer(
+        new LinearClassificationType(LinearClassificationType.LinearType.L2R_LR), options.cost(), 1000, 0.001,
+        options.seed());
+    Model<Label> model = trainer.train(data);
+    FailureModel raw = new FailureModel(options, train.horizonDays(), model, mean, scale, new Platt(1, 0));
+    double[] scores = new double[cal.size()];
+    boolean[] labels = new boolean[cal.size()];
+    for (int i = 0; i < cal.size(); i++) {
+      scores[i] = raw.rawScore(cal.get(i).features());
+      labels[i] = cal.get(i).positive();
+    }
+    return new FailureModel(options, train.horizonDays(), model, mean, scale, Platt.fit(scores, labels));
+  }
+
+  @Override
+  public String name() {
+    return options.name();
+  }
+
+  @Override
+  public int horizonDays() {
+    return horizonDays;
+  }
+
+  public Options options() {
+    return options;
+  }
+
+  @Override
+  public double probability(Features features) {
+    return platt.apply(rawScore(features));
+  }
+
+  /** The regression's own probability, before calibration. */
+  double rawScore(Features features) {
+    Prediction<Label> p = model.predict(new ArrayExample<>(LabelFactory.UNKNOWN_LABEL, names, vector(features)));
+    Label fail = p.getOutputScores().get(FAIL);
+    return fail == null ? 0 : fail.getScore();
+  }
+
+  private double[] vector(Features features) {
+    double[] v = new double[names.length];
+    for (int j = 0; j < names.length; j++) {
+      v[j] = (features.get(names[j]) - mean[j]) / scale[j];
+    }
+    return v;
+  }
+}

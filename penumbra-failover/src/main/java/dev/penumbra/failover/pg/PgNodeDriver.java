@@ -1,0 +1,358 @@
+package dev.penumbra.failover.pg;
+
+import dev.penumbra.failover.NodeDriver;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The PostgreSQL node driver: each node is a primary on 127.0.0.1 with its own data directory and port, its
+ * clients connect through its {@link Endpoint}, its WAL is archived to a shared {@link WalArchive} (one base
+ * backup per node, taken when the node is created).
+ *
+ * <ul>
+ *   <li>Standby: {@code pg_basebackup -R} from the primary, started with {@code cluster_name} = its name, named
+ *       in the primary's {@code synchronous_standby_names} (so every commit acknowledged from then on is on both),
+ *       awaited until {@code pg_stat_replication} says {@code sync}, then its buffer cache is filled with the
+ *       node's tables and indexes ({@code pg_prewarm}).
+ *   <li>Promotion: clients held, old primary fenced ({@link PgServer#fence}), standby promoted
+ *       ({@code pg_promote}), clients redirected, old primary's directory deleted.
+ *   <li>Replacement without standby: clients held, old primary fenced, a new server restored from the archive's
+ *       base backup and WAL (latest timeline), clients redirected when it accepts writes.
+ * </ul>
+ *
+ * <p>Calls for one node are serialised; calls for different nodes run in parallel.
+ */
+public final class PgNodeDriver implements NodeDriver, AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PgNodeDriver.class);
+  private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,30}");
+
+  private final PgBinaries bin;
+  private final WalArchive archive;
+  private final Path work;
+  private final Map<String, Node> nodes = new ConcurrentHashMap<>();
+
+  private static final class Node {
+    final String name;
+    final Endpoint endpoint;
+    volatile PgServer primary;
+    volatile PgServer standby;
+    WalReceiver receiver;
+    int generation;
+    long prewarmedBlocks;
+
+    Node(String name, PgServer primary) {
+      this.name = name;
+      this.primary = primary;
+      this.endpoint = new Endpoint(name, primary);
+    }
+  }
+
+  /**
+   * A driver keeping its servers under {@code work} and its archive under {@code archiveDir} (both created; when
+   * this process is root, user postgres must be able to traverse their parents).
+   */
+  public PgNodeDriver(PgBinaries bin, Path work, Path archiveDir) throws IOException, InterruptedException {
+    this.bin = bin;
+    this.work = work;
+    Files.createDirectories(work);
+    PgBinaries.run(List.of("chmod", "755", work.toString()), 30);
+    bin.checkReachable(work);
+    this.archive = WalArchive.at(archiveDir, bin);
+    bin.checkReachable(archiveDir);
+  }
+
+  /**
+   * Creates node {@code name}: a new primary, and its base backup in the archive.
+   *
+   * @throws IllegalArgumentException when the name is not lower-case letters, digits and '_' (at most 31,
+   *     starting with a letter) or is taken
+   */
+  public Endpoint createNode(String name) throws IOException, InterruptedException, SQLException {
+    if (name == null || !NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException(
+          "node name must be lower-case letters, digits and '_', starting with a letter, at most 31; was '" + name
+              + "'");
+    }
+    if (nodes.containsKey(name)) {
+      throw new IllegalArgumentException("node '" + name + "' exists already");
+    }
+    PgServer primary = PgServer.newPrimary(bin, work.resolve(name + "_g0"), name + "_g0", archive, name);
+    try {
+      archive.baseBackup(primary, name, bin);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      primary.destroy();
+      throw e;
+    }
+    Node n = new Node(name, primary);
+    try {
+      attachReceiver(n);
+    } catch (IOException | InterruptedException | SQLException | RuntimeException e) {
+      if (n.receiver != null) {
+        n.receiver.stop();
+      }
+      primary.destroy();
+      throw e;
+    }
+    nodes.put(name, n);
+    return n.endpoint;
+  }
+
+  /** Streams the node's primary's WAL into the archive synchronously; waits until it is in sync. */
+  private void attachReceiver(Node n) throws IOException, SQLException, InterruptedException {
+    if (n.receiver != null) {
+      n.receiver.stop();
+    }
+    n.receiver = WalReceiver.start(bin, n.primary, archive.stream(n.name));
+    setSyncNames(n.primary, null);
+    try {
+      awaitSync(n.primary, WalReceiver.NAME, n.receiver::alive);
+    } catch (IllegalStateException e) {
+      throw new IllegalStateException(e.getMessage() + "; pg_receivewal says: " + n.receiver.log(), e);
+    }
+  }
+
+  /** The primary's synchronous standbys: the archive receiver, and the standby when there is one. */
+  private static void setSyncNames(PgServer primary, String standby) throws SQLException {
+    String names = standby == null ? "\"" + WalReceiver.NAME + "\""
+        : "FIRST 2 (\"" + standby + "\", \"" + WalReceiver.NAME + "\")";
+    try (Connection c = primary.connect(); Statement st = c.createStatement()) {
+      st.execute("ALTER SYSTEM SET synchronous_standby_names = '" + names + "'");
+      st.execute("SELECT pg_reload_conf()");
+    }
+  }
+
+  private Node node(String name) {
+    Node n = nodes.get(name);
+    if (n == null) {
+      throw new IllegalArgumentException("unknown node '" + name + "'; known: " + nodes.keySet());
+    }
+    return n;
+  }
+
+  public Endpoint endpoint(String node) {
+    return node(node).endpoint;
+  }
+
+  /** The node's current primary. */
+  public PgServer primary(String node) {
+    Node n = node(node);
+    synchronized (n) {
+      return n.primary;
+    }
+  }
+
+  /** The node's standby, or null. */
+  public PgServer standby(String node) {
+    Node n = node(node);
+    synchronized (n) {
+      return n.standby;
+    }
+  }
+
+  /** Buffer-cache blocks the last standby of the node pre-warmed. */
+  public long prewarmedBlocks(String node) {
+    Node n = node(node);
+    synchronized (n) {
+      return n.prewarmedBlocks;
+    }
+  }
+
+  /** Kills the node's primary with SIGKILL (what a failing disk does to it; for fault injection). */
+  public void crashPrimary(String node) throws InterruptedException {
+    PgServer p;
+    Node n = node(node);
+    // Not under the node's lock: a crash does not wait for a provisioning in progress.
+    p = n.primary;
+    p.kill9();
+  }
+
+  @Override
+  public boolean healthy(String node) {
+    PgServer p = node(node).primary;
+    return p != null && !p.fenced() && p.alive() && p.listening(500);
+  }
+
+  @Override
+  public void provisionStandby(String node) throws Exception {
+    Node n = node(node);
+    synchronized (n) {
+      if (n.standby != null) {
+        return;
+      }
+      PgServer primary = n.primary;
+      n.generation++;
+      String name = node + "_s" + n.generation;
+      PgServer standby = PgServer.newStandby(bin, primary, work.resolve(name), name);
+      try {
+        // The standby inherited the primary's synchronous_standby_names; cleared now (ALTER SYSTEM works on a
+        // standby), a promotion does not wait for a reload before it accepts writes.
+        try (Connection c = standby.connect(); Statement st = c.createStatement()) {
+          PgServer.clearSynchronousStandby(st);
+        }
+        setSyncNames(primary, name);
+        awaitSync(primary, name, standby::alive);
+        n.prewarmedBlocks = prewarm(standby);
+      } catch (Exception e) {
+        restoreSync(n);
+        standby.destroy();
+        throw e;
+      }
+      n.standby = standby;
+    }
+  }
+
+  private static void awaitSync(PgServer primary, String name, java.util.function.BooleanSupplier alive)
+      throws SQLException, InterruptedException {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (true) {
+      if (!alive.getAsBoolean()) {
+        throw new IllegalStateException("standby '" + name + "' of " + primary + " exited");
+      }
+      if (!primary.alive()) {
+        throw new IllegalStateException(primary + " died while standby '" + name + "' was catching up");
+      }
+      try (Connection c = primary.connect();
+          PreparedStatement ps = c.prepareStatement(
+              "SELECT sync_state FROM pg_stat_replication WHERE application_name = ? AND state = 'streaming'")) {
+        ps.setString(1, name);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next() && "sync".equals(rs.getString(1))) {
+            return;
+          }
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("standby '" + name + "' of " + primary + " not in sync after 60 s");
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  private static long prewarm(PgServer standby) throws SQLException {
+    try (Connection c = standby.connect(); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT coalesce(sum(pg_prewarm(c.oid)), 0) FROM pg_class c"
+            + " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            + " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /** Back to the archive receiver alone as synchronous standby. */
+  private static void restoreSync(Node n) {
+    if (!n.primary.alive()) {
+      return;
+    }
+    try {
+      setSyncNames(n.primary, null);
+    } catch (SQLException e) {
+      // The primary is going away; nothing waits on it then.
+    }
+  }
+
+  @Override
+  public void decommissionStandby(String node) throws Exception {
+    Node n = node(node);
+    synchronized (n) {
+      if (n.standby == null) {
+        return;
+      }
+      // Un-name it first: a primary whose synchronous standby vanishes stops acknowledging commits.
+      restoreSync(n);
+      n.standby.destroy();
+      n.standby = null;
+    }
+  }
+
+  @Override
+  public void promoteStandby(String node) throws Exception {
+    Node n = node(node);
+    synchronized (n) {
+      if (n.standby == null) {
+        throw new IllegalStateException("node '" + node + "' has no standby to promote");
+      }
+      PgServer old = n.primary;
+      long t0 = System.nanoTime();
+      n.endpoint.hold();
+      old.fence();
+      long t1 = System.nanoTime();
+      n.standby.promote();
+      long t2 = System.nanoTime();
+      n.endpoint.redirect(n.standby);
+      LOG.info("node '{}': old primary fenced in {} ms, standby promoted in {} ms", node, (t1 - t0) / 1_000_000,
+          (t2 - t1) / 1_000_000);
+      n.primary = n.standby;
+      n.standby = null;
+      // After the redirect: until the receiver is back in sync, the archive trails the new primary.
+      attachReceiver(n);
+      old.destroy();
+    }
+  }
+
+  @Override
+  public void replaceFromArchive(String node) throws Exception {
+    Node n = node(node);
+    synchronized (n) {
+      PgServer old = n.primary;
+      n.endpoint.hold();
+      old.fence();
+      if (n.receiver != null) {
+        n.receiver.stop();
+        n.receiver = null;
+      }
+      if (n.standby != null) {
+        n.standby.destroy();
+        n.standby = null;
+      }
+      n.generation++;
+      String name = node + "_g" + n.generation;
+      PgServer fresh = PgServer.restore(bin, archive, node, work.resolve(name), name);
+      long deadline = System.nanoTime() + 300_000_000_000L;
+      while (fresh.inRecovery()) {
+        if (System.nanoTime() > deadline) {
+          fresh.destroy();
+          throw new IllegalStateException(fresh + " still recovering from the archive after 300 s");
+        }
+        Thread.sleep(50);
+      }
+      try (Connection c = fresh.connect(); Statement st = c.createStatement()) {
+        PgServer.clearSynchronousStandby(st);
+      }
+      n.endpoint.redirect(fresh);
+      n.primary = fresh;
+      attachReceiver(n);
+      old.destroy();
+    }
+  }
+
+  /** Stops every server and deletes the work directory (the archive is left to its owner). */
+  @Override
+  public void close() {
+    for (Node n : nodes.values()) {
+      synchronized (n) {
+        if (n.standby != null) {
+          n.standby.destroy();
+        }
+        n.primary.destroy();
+        if (n.receiver != null) {
+          n.receiver.stop();
+        }
+      }
+    }
+    nodes.clear();
+    PgServer.delete(work);
+  }
+}
