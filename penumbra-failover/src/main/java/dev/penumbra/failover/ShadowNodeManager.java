@@ -5,9 +5,10 @@ import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.allocate.Allocator;
 import dev.penumbra.core.allocate.Sla;
-import dev.penumbra.core.allocate.Ticket;
 import dev.penumbra.core.ledger.Ledger;
-import dev.penumbra.core.ledger.Reservation;
+import dev.penumbra.core.loop.ControlLoop;
+import dev.penumbra.core.loop.Grant;
+import dev.penumbra.core.loop.Model;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,8 +49,8 @@ public final class ShadowNodeManager implements AutoCloseable {
   static final int RISK_HISTORY = 1000;
 
   private final NodeDriver driver;
-  private final Allocator allocator;
-  private final Ledger ledger;
+  // Standbys pass through the core loop: reserved WARM before the standby is built, ACTIVE once promoted.
+  private final ControlLoop<String> loop;
   private final Clock clock;
   private final Thresholds thresholds;
   private final int budget;
@@ -73,7 +74,7 @@ public final class ShadowNodeManager implements AutoCloseable {
     int provisioned;
     int moves;
     String lastError;
-    Reservation reservation;
+    Grant<String> standby;
     final ArrayList<RiskPoint> history = new ArrayList<>();
 
     Entry(String node, Instant now) {
@@ -87,8 +88,17 @@ public final class ShadowNodeManager implements AutoCloseable {
 
   private ShadowNodeManager(Builder b) {
     this.driver = b.driver;
-    this.allocator = b.allocator;
-    this.ledger = b.ledger;
+    this.loop = ControlLoop.builder("failover/standby", b.allocator, new Model<String>() {
+      @Override
+      public String name() {
+        return "failover/standby";
+      }
+
+      @Override
+      public Demand predict(String node) {
+        return Demand.exact(b.standbyAmount, name());
+      }
+    }).clock(b.clock).build();
     this.clock = b.clock;
     this.thresholds = b.thresholds;
     this.budget = b.budget;
@@ -122,6 +132,9 @@ public final class ShadowNodeManager implements AutoCloseable {
     private Builder(NodeDriver driver, Allocator allocator, Ledger ledger) {
       if (driver == null || allocator == null || ledger == null) {
         throw new IllegalArgumentException("driver, allocator and ledger must not be null");
+      }
+      if (allocator.ledger() != ledger) {
+        throw new IllegalArgumentException("ledger must be the one the allocator places reservations in");
       }
       this.driver = driver;
       this.allocator = allocator;
@@ -316,18 +329,16 @@ public final class ShadowNodeManager implements AutoCloseable {
   }
 
   private void provision(Entry e) {
-    Reservation r = null;
     try {
-      Ticket t = allocator.request("standby:" + e.node, Demand.exact(standbyAmount, "failover/standby"),
-          Sla.of(Priority.STANDARD));
+      Grant<String> g = loop.reserve("standby:" + e.node, e.node, Sla.of(Priority.STANDARD));
       try {
-        r = t.future().get(5, TimeUnit.SECONDS);
+        g.placed().get(5, TimeUnit.SECONDS);
       } catch (TimeoutException full) {
-        t.cancel();
+        g.release();
         throw new IllegalStateException("no capacity for a standby of " + standbyAmount + " within 5 s");
       }
       synchronized (this) {
-        e.reservation = r;
+        e.standby = g;
       }
       driver.provisionStandby(e.node);
       double risk;
@@ -383,13 +394,13 @@ public final class ShadowNodeManager implements AutoCloseable {
       e.standbyTime = e.standbyTime.plus(Duration.between(e.standbySince, clock.instant()));
       e.standbySince = null;
     }
-    if (e.reservation != null) {
+    if (e.standby != null) {
       try {
-        ledger.release(e.reservation.id());
+        e.standby.release();
       } catch (IllegalStateException | IllegalArgumentException ended) {
         // It expired or was preempted meanwhile: nothing to give back.
       }
-      e.reservation = null;
+      e.standby = null;
     }
   }
 
@@ -419,17 +430,17 @@ public final class ShadowNodeManager implements AutoCloseable {
   void endMove(String node, boolean promoted) {
     synchronized (this) {
       Entry e = entry(node);
-      if (e.reservation != null) {
+      if (e.standby != null) {
         try {
           if (promoted) {
-            ledger.activate(e.reservation.id());
+            e.standby.activate();
           } else {
-            ledger.release(e.reservation.id());
+            e.standby.release();
           }
         } catch (IllegalStateException | IllegalArgumentException ended) {
           // Expired meanwhile.
         }
-        e.reservation = null;
+        e.standby = null;
       }
       e.state = StandbyState.NONE;
       e.risk = 0;
