@@ -26,12 +26,11 @@ import picocli.CommandLine.Option;
 @Command(
     name = "cluster",
     mixinStandardHelpOptions = true,
-    description = {
-      "Starts three ledger replica processes on 127.0.0.1, measures committed reserve+release operations per",
-      "second and commit latency at each --clients level (with the in-memory ledger and the unbatched cluster",
-      "as baselines), then kills the leader with kill -9 --kills times under load and checks that no",
-      "acknowledged operation was lost or applied twice."
-    })
+    description =
+      "Starts three ledger replica processes on 127.0.0.1, measures committed reserve+release operations "
+      + "per second and commit latency at each --clients level (with the in-memory ledger and the unbatched "
+      + "cluster as baselines), then kills the leader with kill -9 --kills times under load and checks that "
+      + "no acknowledged operation was lost or applied twice.")
 final class BenchClusterCommand implements Callable<Integer> {
 
   @CommandLine.Spec

@@ -18,12 +18,11 @@ import picocli.CommandLine.ParameterException;
 @Command(
     name = "failover",
     mixinStandardHelpOptions = true,
-    description = {
-      "Starts PostgreSQL nodes on 127.0.0.1, pairs each with a drive of the test days whose SMART history is",
-      "replayed in compressed time, kills the node's postmaster (kill -9) when its drive fails, and runs the",
-      "policies none (restore from the archive), always (a standby per node) and penumbra side by side:",
-      "downtime per failure, acknowledged commits lost, standby-days, standbys for nodes that did not fail."
-    })
+    description =
+      "Starts PostgreSQL nodes on 127.0.0.1, pairs each with a drive of the test days whose SMART history "
+      + "is replayed in compressed time, kills the node's postmaster (kill -9) when its drive fails, and runs "
+      + "the policies none (restore from the archive), always (a standby per node) and penumbra side by side: "
+      + "downtime per failure, acknowledged commits lost, standby-days, standbys for nodes that did not fail.")
 final class BenchFailoverCommand implements Callable<Integer> {
 
   @CommandLine.Spec
@@ -57,8 +56,8 @@ final class BenchFailoverCommand implements Callable<Integer> {
   double decommission;
 
   @Option(names = "--tune",
-      description = "Replace the thresholds by ones chosen on the training days: provision at the risk exceeded by 1%"
-          + " of training drive-days, promote at 0.1%.")
+      description = "Replace the thresholds by ones chosen on the training days: provision at the risk exceeded by 1%%"
+          + " of training drive-days, promote at 0.1%%.")
   boolean tune;
 
   @Option(names = "--budget", paramLabel = "N", defaultValue = "2",

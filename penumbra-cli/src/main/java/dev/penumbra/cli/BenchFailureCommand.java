@@ -18,11 +18,10 @@ import picocli.CommandLine.ParameterException;
 @Command(
     name = "failure",
     mixinStandardHelpOptions = true,
-    description = {
-      "Trains the failure model on the earlier days of Backblaze's daily SMART files and scores it on the later",
-      "days against Backblaze's rule, drive age only and random alarms: precision, recall, lead time, false",
-      "alarms per day at the provision and promote thresholds, Brier score, ROC/PR and reliability."
-    })
+    description =
+      "Trains the failure model on the earlier days of Backblaze's daily SMART files and scores it on the "
+      + "later days against Backblaze's rule, drive age only and random alarms: precision, recall, lead time, "
+      + "false alarms per day at the provision and promote thresholds, Brier score, ROC/PR and reliability.")
 final class BenchFailureCommand implements Callable<Integer> {
 
   static final Path DEFAULT_DATA = Path.of("../shared/data/backblaze-2013");
@@ -31,11 +30,11 @@ final class BenchFailureCommand implements Callable<Integer> {
   CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--train", paramLabel = "DIR",
-      description = "Folder of the training days' files. Default: the shared Backblaze data, earlier 60% of days.")
+      description = "Folder of the training days' files. Default: the shared Backblaze data, earlier 60%% of days.")
   Path train;
 
   @Option(names = "--test", paramLabel = "DIR",
-      description = "Folder of the test days' files. Default: the same data, later 40% of days.")
+      description = "Folder of the test days' files. Default: the same data, later 40%% of days.")
   Path test;
 
   @Option(names = "--horizon", paramLabel = "DAYS", defaultValue = "3",

@@ -23,10 +23,10 @@ import picocli.CommandLine.ParameterException;
 @Command(
     name = "shard",
     mixinStandardHelpOptions = true,
-    description = {
-      "Replays the Alibaba v2017 batch trace (jobs -> tasks -> instances) against fixed backends with no sharding,",
-      "uniform static sharding, reactive splitting, Penumbra's predictive sharding and the oracle, at several loads."
-    })
+    description =
+      "Replays the Alibaba v2017 batch trace (jobs -> tasks -> instances) against fixed backends with no "
+      + "sharding, uniform static sharding, reactive splitting, Penumbra's predictive sharding and the "
+      + "oracle, at several loads.")
 final class BenchShardCommand implements Callable<Integer> {
 
   @CommandLine.Spec

@@ -77,8 +77,8 @@ final class BenchTaskCommand implements Callable<Integer> {
   int overheadSeconds;
 
   @Option(names = "--loads", paramLabel = "L,L,...", defaultValue = "0.25,0.5,1,1.5",
-      description = {"Load levels of the sweep on a node of fixed capacity (share of its memory the tasks running at",
-          "once need at their peaks; each in (0, 4]); 'none' skips the sweep. Default: ${DEFAULT-VALUE}."})
+      description = "Load levels of the sweep on a node of fixed capacity (share of its memory the tasks running at "
+          + "once need at their peaks; each in (0, 4]); 'none' skips the sweep. Default: ${DEFAULT-VALUE}.")
   String loads;
 
   @Option(names = "--sweep-tasks", paramLabel = "N", defaultValue = "150",

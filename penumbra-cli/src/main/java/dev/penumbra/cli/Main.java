@@ -10,7 +10,9 @@ import picocli.CommandLine.Command;
     version = "penumbra 0.1.0",
     description = "Predictive resource allocation: shadow the work, forecast its demand, reserve before it arrives.",
     subcommands = {CommandLine.HelpCommand.class, ReplayCommand.class, QueryCommand.class, BenchCommand.class,
-        ServeCommand.class, DemoCommand.class})
+        ServeCommand.class, DemoCommand.class},
+    footer = {"", "The ./penumbra launcher also takes 'test': it runs the whole test suite (./mvnw -B verify, extra "
+        + "arguments passed to Maven)."})
 public final class Main implements Runnable {
 
   @CommandLine.Spec

@@ -93,7 +93,7 @@ final class QueryCommand implements Callable<Integer> {
         r = gw.submit(new QueryRequest(sql, user, Sla.of(p)));
       } catch (QueryRejectedException e) {
         err.println("query rejected (" + e.kind().name().toLowerCase(Locale.ROOT).replace('_', ' ') + "): "
-            + e.getMessage());
+            + e.engineMessage());
         return CommandLine.ExitCode.USAGE;
       }
       if (format.equals("json")) {

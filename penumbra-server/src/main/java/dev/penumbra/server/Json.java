@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.core.util.JsonGeneratorDelegate;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
@@ -132,9 +133,10 @@ public final class Json {
     } catch (MismatchedInputException e) {
       String f = path(e);
       // Jackson's own text names Java types; the client wrote JSON, so the message speaks JSON.
-      throw new ApiException(400, f.isEmpty() ? "(body)" : f, "", f.isEmpty()
+      String sent = valueAt(body, e);
+      throw new ApiException(400, f.isEmpty() ? "(body)" : f, sent, f.isEmpty()
           ? "request body must be a JSON object"
-          : "field '" + f + "' has the wrong type (expected " + jsonType(e.getTargetType()) + ")");
+          : "field '" + f + "' has the wrong type (expected " + jsonType(e.getTargetType()) + ", was " + sent + ")");
     } catch (JsonMappingException e) {
       // A record constructor refused a value (IllegalArgumentException names the field and value).
       Throwable cause = e.getCause() != null ? e.getCause() : e;
@@ -153,6 +155,22 @@ public final class Json {
       throw new ApiException(400, "(body)", "", "malformed JSON: " + firstLine(e.getOriginalMessage()));
     } catch (IOException e) {
       throw new ApiException(400, "(body)", "", "cannot read the request body: " + e.getMessage());
+    }
+  }
+
+  /** What the client sent at the exception's path, as JSON text ({@code "2"} for a string); empty when unknown. */
+  static String valueAt(byte[] body, JsonMappingException e) {
+    try {
+      JsonNode n = MAPPER.readTree(body);
+      for (JsonMappingException.Reference r : e.getPath()) {
+        if (n == null) {
+          return "";
+        }
+        n = r.getFieldName() != null ? n.get(r.getFieldName()) : n.get(r.getIndex());
+      }
+      return n == null ? "" : n.toString();
+    } catch (IOException | RuntimeException unreadable) {
+      return "";
     }
   }
 

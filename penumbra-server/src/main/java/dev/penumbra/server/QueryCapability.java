@@ -263,7 +263,7 @@ final class QueryCapability implements Capability {
       return r;
     } catch (QueryRejectedException e) {
       throw new ApiException(400, "sql", b.sql(), "query rejected ("
-          + e.kind().name().toLowerCase(Locale.ROOT).replace('_', ' ') + "): " + e.getMessage());
+          + e.kind().name().toLowerCase(Locale.ROOT).replace('_', ' ') + "): " + e.engineMessage());
     } catch (DeadlineExceededException e) {
       throw new ApiException(504, "deadlineSeconds", String.valueOf(b.deadlineSeconds()),
           "deadline passed while the query waited for a reservation: " + e.getMessage());

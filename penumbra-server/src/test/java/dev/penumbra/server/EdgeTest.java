@@ -92,6 +92,9 @@ class EdgeTest {
         "{\"owner\": \"x\", \"cpu\": \"1\", \"memory\": \"1MiB\", \"leaseSeconds\": \"30\"}");
     assertThat(coerced.status()).as(coerced.body()).isEqualTo(400);
     assertThat(coerced.json().get("field").asText()).isEqualTo("leaseSeconds");
+    // The error names what was sent, as JSON: the string "30", not the number.
+    assertThat(coerced.json().get("value").asText()).isEqualTo("\"30\"");
+    assertThat(coerced.json().get("error").asText()).contains("\"30\"");
     Reply number = post(server, "/v1/queries", "{\"sql\": 42}");
     assertThat(number.status()).isEqualTo(400);
     for (Reply r : List.of(dup, coerced, number)) {

@@ -89,7 +89,7 @@ class ServerApiTest {
   @Test
   void clientMistakesAre4xxNamingFieldAndValue() throws Exception {
     assertError(post(server, "/v1/queries", "{\"sql\": \"SELECT 1\""), 400, "(body)", "");
-    assertError(post(server, "/v1/queries", "[1, 2]"), 400, "(body)", "");
+    assertError(post(server, "/v1/queries", "[1, 2]"), 400, "(body)", "[1,2]");
     assertError(post(server, "/v1/queries", "{\"sql\": \"SELECT 1\", \"colour\": \"red\"}"), 400, "colour", "colour");
     assertError(post(server, "/v1/queries", "{\"sql\": \"SELECT * FROM lineitemz\"}"), 400, "sql",
         "SELECT * FROM lineitemz");

@@ -7,9 +7,36 @@ import java.sql.SQLException;
 final class Errors {
   private Errors() {}
 
+  /** The prefix the shadow plans with; the client never wrote it, so its messages must not show it. */
+  private static final String EXPLAIN = "EXPLAIN (FORMAT JSON) ";
+
   static QueryRejectedException reject(SQLException e) {
     String m = e.getMessage() == null ? e.toString() : e.getMessage().strip();
-    return new QueryRejectedException(classify(m), m, e);
+    return new QueryRejectedException(classify(m), withoutExplain(m), e);
+  }
+
+  /** Drops the planning prefix from a "LINE n: ..." excerpt and moves its caret line back by as much. */
+  static String withoutExplain(String message) {
+    String[] lines = message.split("\n", -1);
+    StringBuilder out = new StringBuilder();
+    int shift = 0;
+    for (String line : lines) {
+      String l = line;
+      int at = l.indexOf(EXPLAIN);
+      if (l.startsWith("LINE ") && at > 0) {
+        l = l.substring(0, at) + l.substring(at + EXPLAIN.length());
+        shift = EXPLAIN.length();
+      } else if (shift > 0 && l.isBlank() == false && l.strip().equals("^")) {
+        int spaces = l.indexOf('^');
+        l = " ".repeat(Math.max(0, spaces - shift)) + "^";
+        shift = 0;
+      }
+      if (out.length() > 0) {
+        out.append('\n');
+      }
+      out.append(l);
+    }
+    return out.toString();
   }
 
   static Kind classify(String message) {
