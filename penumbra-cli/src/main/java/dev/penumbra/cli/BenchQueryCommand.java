@@ -47,7 +47,7 @@ final class BenchQueryCommand implements Callable<Integer> {
       description = "Primary engine. Default: ${DEFAULT-VALUE}.")
   String engine;
 
-  @Option(names = "--cache-dir", paramLabel = "DIR", description = "Where the database file is kept. Default: ~/.cache/penumbra.")
+  @Option(names = "--cache-dir", paramLabel = "DIR", description = "Default: ~/.cache/penumbra. The folder where the database file is kept.")
   Path cacheDir;
 
   @Option(names = "--train", paramLabel = "N", defaultValue = "80", description = "Training queries. Default: ${DEFAULT-VALUE}.")

@@ -85,7 +85,7 @@ final class BenchStreamCommand implements Callable<Integer> {
   @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Arrival seed. Default: ${DEFAULT-VALUE}.")
   long seed;
 
-  @Option(names = "--loads", paramLabel = "L1,L2,...", defaultValue = "0.25,0.5,1,1.5", split = ",",
+  @Option(names = "--loads", paramLabel = "L,L,...", defaultValue = "0.25,0.5,1,1.5", split = ",", hideParamSyntax = true,
       description = "Load levels: each trace's peak rate as a multiple of what --peak-workers serve (light to "
           + "overload). Default: ${DEFAULT-VALUE}.")
   List<Double> loads;

@@ -58,7 +58,7 @@ final class QueryCommand implements Callable<Integer> {
   @Option(names = "--rows", paramLabel = "N", defaultValue = "20", description = "Rows to print. Default: ${DEFAULT-VALUE}.")
   int rows;
 
-  @Option(names = "--cache-dir", paramLabel = "DIR", description = "Where the database file is kept. Default: ~/.cache/penumbra.")
+  @Option(names = "--cache-dir", paramLabel = "DIR", description = "Default: ~/.cache/penumbra. The folder where the database file is kept.")
   Path cacheDir;
 
   @Override

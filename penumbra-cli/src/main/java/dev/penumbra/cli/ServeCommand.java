@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description =
       "Runs the control plane: HTTP API under /v1, dashboard at /, Prometheus metrics at /metrics, until Ctrl-C. "
-      + "Configuration: --config FILE (YAML, see docs/server.md) and PENUMBRA_<SECTION>_<KEY> environment variables.")
+      + "Configuration: --config FILE (YAML; docs/server.md lists every key) and PENUMBRA_<SECTION>_<KEY> environment variables.")
 class ServeCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -62,8 +63,14 @@ class ServeCommand implements Callable<Integer> {
     }
     PenumbraServer server = PenumbraServer.builder(cfg).progress(System.err::println).build();
     CountDownLatch done = new CountDownLatch(1);
+    AtomicReference<DemoWorkload> running = new AtomicReference<>();
     Thread hook = new Thread(() -> {
       System.err.println("stopping: finishing running work, releasing reservations ...");
+      DemoWorkload w = running.getAndSet(null);
+      if (w != null) {
+        w.close();
+        summary(w);
+      }
       server.stop();
       done.countDown();
     });
@@ -82,6 +89,7 @@ class ServeCommand implements Callable<Integer> {
     DemoWorkload workload = null;
     if (demo()) {
       workload = DemoWorkload.start(server, cfg.demo());
+      running.set(workload);
       System.err.println("demo workload: " + cfg.demo().clients() + " clients per capability ("
           + String.join(", ", server.capabilities().stream().map(c -> c.name()).toList()) + "); Ctrl-C to stop");
     }
@@ -92,15 +100,18 @@ class ServeCommand implements Callable<Integer> {
       return 0;
     }
     if (timedOut) {
-      if (workload != null) {
+      if (running.getAndSet(null) != null) {
         workload.close();
-        System.err.println("demo: " + workload.steps() + " steps, " + workload.failures() + " failed " + workload
-            .stepsByCapability());
+        summary(workload);
       }
       server.stop();
       Runtime.getRuntime().removeShutdownHook(hook);
     }
     return workload != null && workload.steps() == 0 && !server.capabilities().isEmpty() ? 1 : 0;
+  }
+
+  private static void summary(DemoWorkload w) {
+    System.err.println("demo: " + w.steps() + " steps, " + w.failures() + " failed " + w.stepsByCapability());
   }
 
   static Duration seconds(double s) {
