@@ -31,8 +31,9 @@ import picocli.CommandLine.ParameterException;
     name = "replay",
     mixinStandardHelpOptions = true,
     description =
-      "Replays the benchmark trace set (NAB realAWSCloudwatch CPU, Bitbrains cpu and memory, Alibaba 2018 "
-      + "machines' cpu and memory, Alibaba GenAI 2026 pod memory) with every policy at lead 1 and budget 1%%.")
+      "Replays the benchmark trace set (NAB realAWSCloudwatch CPU, Bitbrains cpu, memory, io and network, Alibaba 2018 "
+      + "machines' cpu and memory, Alibaba GenAI 2026 pod memory) with every policy at lead 1 and budget 1%%, "
+      + "and reports a tuning and a validation part of it: the targets are judged on validation.")
 final class BenchReplayCommand implements Callable<Integer> {
 
   @CommandLine.Spec

@@ -18,4 +18,10 @@ public interface Ensemble extends ScoredForecaster {
 
   /** The error statistics of each member's 1-step forecasts, in member order. */
   List<ErrorStats> memberStats();
+
+  /**
+   * Member {@code member}'s (0-based, in member order) point forecast {@code horizon} steps ahead, finite and
+   * >= 0; 0 before the first observation.
+   */
+  double memberPoint(int member, int horizon);
 }

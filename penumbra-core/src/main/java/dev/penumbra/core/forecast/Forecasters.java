@@ -128,15 +128,19 @@ public final class Forecasters {
 
   /**
    * The forecaster Penumbra reserves ahead with: the default {@link #ensemble()} and, at {@code lead} steps
-   * ahead, the band of {@link Headroom} (the point plus z(level) times the recent volatility of its errors at
-   * that lead, never below the last two values). The replay's {@code penumbra} policy and the capabilities that
-   * forecast series (stream partitions, task phases) all use it.
+   * ahead, the band of {@link Headroom}: a point plus z(level) times the volatility of its own errors at that
+   * lead (the geometric mean of a short and a long average), never below the last value, where the point is
+   * the ensemble's or one of its members', whichever has reserved least at the budget on this series so far.
+   * The replay's {@code penumbra} policy uses it.
    */
   public static ScoredForecaster production(int lead) {
     return new Headroom(ensemble(), lead);
   }
 
-  /** {@code inner} with the production band at {@code lead}; see {@link #production(int)}. */
+  /**
+   * {@code inner} with the production band at {@code lead}; see {@link #production(int)}. When {@code inner} is
+   * an {@link Ensemble}, its members' points are candidates too.
+   */
   public static ScoredForecaster withHeadroom(Forecaster inner, int lead) {
     return new Headroom(inner, lead);
   }

@@ -5,34 +5,56 @@ import java.util.Arrays;
 import org.apache.commons.math3.special.Erf;
 
 /**
- * Penumbra's production band around a forecaster's point at one lead: the point plus {@code z(level)} times the
- * recent volatility of the model's own errors at that lead, never below the peak of the last
- * {@value #PEAK_WINDOW} values.
+ * Penumbra's production band at one lead: a point plus {@code z(level)} times the volatility of that point's own
+ * errors, never below the last value; the point is the inner model's, or, when the inner model is an
+ * {@link Ensemble}, whichever of the ensemble's and its members' points has reserved most cheaply on this series.
  *
- * <p>Volatility is an exponentially weighted mean of {@code |actual - point|} over the points this band issued at
- * its lead (half-life {@value #VOLATILITY_HALF_LIFE} observations), so the band widens within a few steps when
- * the series turns noisy and narrows again when it calms down — faster than a window of residual quantiles,
- * which is why the band, not the raw residual interval, sizes reservations ahead of time. The short peak covers
- * the step changes a smoothed point lags behind. Until it has scored a point, or while the inner model's own
- * interval is low-confidence, the inner model's upper bound or the peak so far, whichever is larger, is used.
+ * <p><b>Band.</b> The volatility is the geometric mean of two exponentially weighted means of {@code |actual -
+ * point|} over the points issued at the lead: a short one (half-life {@value #VOLATILITY_HALF_LIFE}
+ * observations), which widens the band within a few steps when the series turns noisy, and a long one
+ * ({@value #LONG_VOLATILITY_HALF_LIFE}). The mean grows like the square root of the short volatility: reserving
+ * a tolerated share of intervals, the cheapest band covers calm stretches tightly and does not pay in full for
+ * every burst it cannot predict anyway (widening linearly with the short volatility, as before, bought the
+ * intervals after each spike at the full price). The last value covers the step changes a smoothed point lags
+ * behind. Until a point has been scored, or while the inner model's own interval is low-confidence, the inner
+ * model's upper bound or the peak so far, whichever is larger, is used.
  *
- * <p>Forecasts at other horizons than the lead are the inner model's. Single-threaded, like every forecaster.
+ * <p><b>Selection.</b> Every candidate point (the ensemble's, then each member's) keeps its own band and its own
+ * record: the ratio {@code actual / band} of its last {@value #SELECTION_WINDOW} bands. Every
+ * {@value #SELECTION_EVERY} observations, from observation {@value #SELECTION_START} on, each candidate is priced
+ * as its bands' sum over that window times the factor that would have kept it within the budget {@code 1 -
+ * level} there (the reservation it needs at the budget), and the band acts of the cheapest candidate once it is
+ * cheaper than the acting one by more than {@value #SELECTION_HYSTERESIS_PERCENT}%. The objective is the one the
+ * reservation is judged by, not the point error that weighs the ensemble's members: on series with rare spikes
+ * or near-constant ones, the member with the smallest error is not the one that reserves least.
+ *
+ * <p>The constants were chosen on the tuning part of the replay benchmark (docs/replay.md). Forecasts at other
+ * horizons than the lead are the inner model's. Single-threaded, like every forecaster.
  */
 final class Headroom implements ScoredForecaster {
 
   static final int VOLATILITY_HALF_LIFE = 12;
-  static final int PEAK_WINDOW = 2;
+  static final int LONG_VOLATILITY_HALF_LIFE = 288;
+  static final int SELECTION_WINDOW = 1000;
+  static final int SELECTION_START = 288;
+  static final int SELECTION_EVERY = 12;
+  static final int SELECTION_HYSTERESIS_PERCENT = 10;
 
-  private static final double VOLATILITY_RATE = 1 - Math.pow(0.5, 1.0 / VOLATILITY_HALF_LIFE);
+  private static final double SHORT_RATE = 1 - Math.pow(0.5, 1.0 / VOLATILITY_HALF_LIFE);
+  private static final double LONG_RATE = 1 - Math.pow(0.5, 1.0 / LONG_VOLATILITY_HALF_LIFE);
+  private static final double HYSTERESIS = SELECTION_HYSTERESIS_PERCENT / 100.0;
+  // Stands for use against a zero band: worse than any finite ratio, and finite so the price stays a number.
+  private static final double UNMET = 1e12;
 
   private final Forecaster inner;
+  private final Ensemble ensemble;
   private final int lead;
-  // Slot i % (lead + 1) holds the point issued for observation i, NaN once scored (or never issued).
-  private final double[] issued;
-  private final double[] recent = new double[PEAK_WINDOW];
+  private final Candidate[] candidates;
   private long seen;
   private double peak;
-  private double volatility = Double.NaN;
+  private double last;
+  private double budget = Double.NaN;
+  private int acting;
 
   Headroom(Forecaster inner, int lead) {
     if (inner == null) {
@@ -43,8 +65,12 @@ final class Headroom implements ScoredForecaster {
     }
     this.inner = inner;
     this.lead = lead;
-    this.issued = new double[lead + 1];
-    Arrays.fill(issued, Double.NaN);
+    this.ensemble = inner instanceof Ensemble e ? e : null;
+    int k = 1 + (ensemble == null ? 0 : ensemble.members().size());
+    this.candidates = new Candidate[k];
+    for (int i = 0; i < k; i++) {
+      candidates[i] = new Candidate(lead);
+    }
   }
 
   @Override
@@ -55,16 +81,34 @@ final class Headroom implements ScoredForecaster {
   @Override
   public void observe(long timeMillis, double value) {
     inner.observe(timeMillis, value);
-    int slot = (int) (seen % issued.length);
-    double point = issued[slot];
-    if (!Double.isNaN(point)) {
-      double error = Math.abs(value - point);
-      volatility = Double.isNaN(volatility) ? error : volatility + VOLATILITY_RATE * (error - volatility);
-      issued[slot] = Double.NaN;
+    int slot = (int) (seen % (lead + 1));
+    for (Candidate c : candidates) {
+      c.score(slot, value);
     }
     peak = Math.max(peak, value);
-    recent[(int) (seen % PEAK_WINDOW)] = value;
+    last = value;
     seen++;
+    if (candidates.length > 1 && seen > SELECTION_START && seen % SELECTION_EVERY == 0 && !Double.isNaN(budget)) {
+      select();
+    }
+  }
+
+  /** Moves the acting band to the candidate that reserved least at the budget over the window. */
+  private void select() {
+    double level = 1 - budget;
+    double[] cost = new double[candidates.length];
+    for (int i = 0; i < candidates.length; i++) {
+      cost[i] = candidates[i].price(level);
+    }
+    int best = acting;
+    for (int i = 0; i < candidates.length; i++) {
+      if (cost[i] < cost[best]) {
+        best = i;
+      }
+    }
+    if (cost[best] < cost[acting] * (1 - HYSTERESIS)) {
+      acting = best;
+    }
   }
 
   @Override
@@ -73,17 +117,19 @@ final class Headroom implements ScoredForecaster {
     if (horizon != lead || seen == 0) {
       return f;
     }
-    // The point aims at observation seen - 1 + lead.
-    issued[(int) ((seen - 1 + lead) % issued.length)] = f.point();
-    if (f.lowConfidence() || Double.isNaN(volatility)) {
-      return new Forecast(f.point(), Math.max(f.point(), Math.max(f.upper(), peak)), level, horizon, f.model(), true);
+    budget = 1 - level;
+    double z = z(level);
+    // The points aim at observation seen - 1 + lead.
+    int slot = (int) ((seen - 1 + lead) % (lead + 1));
+    for (int i = 0; i < candidates.length; i++) {
+      double point = i == 0 ? f.point() : ensemble.memberPoint(i - 1, lead);
+      candidates[i].issue(slot, point, f.lowConfidence(), f.upper(), peak, last, z);
     }
-    double shortPeak = 0;
-    for (int i = 0; i < Math.min(seen, PEAK_WINDOW); i++) {
-      shortPeak = Math.max(shortPeak, recent[i]);
-    }
-    double upper = Math.max(f.point() + z(level) * volatility, shortPeak);
-    return new Forecast(f.point(), Math.max(f.point(), upper), level, horizon, f.model(), false);
+    Candidate c = candidates[acting];
+    double point = Math.max(0, c.point[slot]);
+    String model = acting == 0 ? f.model() : ensemble.members().get(acting - 1);
+    boolean cold = f.lowConfidence() || Double.isNaN(c.shortVolatility);
+    return new Forecast(point, Math.max(point, c.band[slot]), level, horizon, model, cold);
   }
 
   @Override
@@ -99,5 +145,71 @@ final class Headroom implements ScoredForecaster {
   /** The standard normal quantile at {@code level}. */
   static double z(double level) {
     return Math.sqrt(2) * Erf.erfInv(2 * level - 1);
+  }
+
+  /** One candidate point's band and its record. */
+  private static final class Candidate {
+    // Slot i % (lead + 1) holds what was issued for observation i, NaN once scored (or never issued).
+    final double[] point;
+    final double[] band;
+    final SortedWindow ratios = new SortedWindow(SELECTION_WINDOW);
+    final double[] bands = new double[SELECTION_WINDOW];
+    int scored;
+    double shortVolatility = Double.NaN;
+    double longVolatility = Double.NaN;
+
+    Candidate(int lead) {
+      point = new double[lead + 1];
+      band = new double[lead + 1];
+      Arrays.fill(point, Double.NaN);
+      Arrays.fill(band, Double.NaN);
+    }
+
+    void issue(int slot, double p, boolean cold, double upper, double peak, double last, double z) {
+      point[slot] = p;
+      double b;
+      if (cold || Double.isNaN(shortVolatility)) {
+        b = Math.max(p, Math.max(upper, peak));
+      } else {
+        b = Math.max(p, Math.max(p + z * Math.sqrt(shortVolatility * longVolatility), last));
+      }
+      band[slot] = Math.max(0, b);
+    }
+
+    void score(int slot, double value) {
+      if (!Double.isNaN(point[slot])) {
+        double e = Math.abs(value - point[slot]);
+        if (Double.isNaN(shortVolatility)) {
+          shortVolatility = e;
+          longVolatility = e;
+        } else {
+          shortVolatility += SHORT_RATE * (e - shortVolatility);
+          longVolatility += LONG_RATE * (e - longVolatility);
+        }
+        point[slot] = Double.NaN;
+      }
+      if (!Double.isNaN(band[slot])) {
+        double b = band[slot];
+        ratios.add(value <= 0 ? 0 : (b > 0 ? value / b : UNMET));
+        bands[scored % SELECTION_WINDOW] = b;
+        scored++;
+        band[slot] = Double.NaN;
+      }
+    }
+
+    /** The window's bands, summed, times the factor that keeps them within the budget ({@code level}). */
+    double price(double level) {
+      int n = ratios.size();
+      if (n == 0) {
+        return Double.POSITIVE_INFINITY;
+      }
+      double tolerated = Math.floor((1 - level) * n + 1e-9);
+      double factor = ratios.quantile(1 - tolerated / n - 1e-9);
+      double sum = 0;
+      for (int i = 0; i < n; i++) {
+        sum += bands[i];
+      }
+      return factor * sum;
+    }
   }
 }

@@ -148,6 +148,25 @@ final class WeightedEnsemble extends BaseForecaster implements Ensemble {
   }
 
   @Override
+  public double memberPoint(int member, int horizon) {
+    if (member < 0 || member >= members.length) {
+      throw new IllegalArgumentException("member must be in [0, " + members.length + "), was " + member);
+    }
+    if (horizon < 1) {
+      throw new IllegalArgumentException("horizon must be >= 1, was " + horizon);
+    }
+    if (observations() == 0) {
+      return 0;
+    }
+    if (horizon == 1) {
+      return pendingPoint[member];
+    }
+    double p = fast[member] != null
+        ? fast[member].point(horizon) : members[member].forecast(horizon, SCORE_LEVEL).point();
+    return Math.max(0, p);
+  }
+
+  @Override
   public List<String> members() {
     return List.of(names);
   }

@@ -15,8 +15,12 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
- * {@code penumbra bench replay}: the benchmark trace set (real data), every registered policy at lead 1 and a
- * 1% budget, and the summaries overall and per dataset. See docs/benchmarks.md, "Replay".
+ * {@code penumbra bench replay}: the benchmark trace set (real data: cpu, memory, io and network series), every
+ * registered policy at lead 1 and a 1% budget, and the summaries overall, per part of the validation split, per
+ * resource and per dataset. See docs/benchmarks.md, "Replay".
+ *
+ * <p>The split: every dataset is cut into a tuning part and a validation part ({@link Dataset#validationMark}).
+ * The forecaster's constants were chosen on the tuning part; the targets are judged on the validation part.
  */
 public final class ReplayBench {
   private ReplayBench() {}
@@ -38,21 +42,57 @@ public final class ReplayBench {
   public static final int MIN_SCORED = (int) Math.ceil(1 / BUDGET);
   public static final String EVERY = "every trace";
   public static final String RESOLVED = "resolvable";
-
-  /** One dataset of the benchmark: where it is under the data directory and which of its traces count. */
-  public record Dataset(String name, String path, Dimension resource, boolean cpuFilesOnly) {}
-
-  public static final List<Dataset> DATASETS = List.of(
-      new Dataset("NAB cpu", "nab/data/realAWSCloudwatch", Dimension.CPU, true),
-      new Dataset("Bitbrains cpu", "bitbrains-rnd", Dimension.CPU, false),
-      new Dataset("Bitbrains memory", "bitbrains-rnd", Dimension.MEMORY, false),
-      new Dataset("Alibaba cpu", "alibaba-v2018-sample/machine_usage.csv", Dimension.CPU, false),
-      new Dataset("Alibaba memory", "alibaba-v2018-sample/machine_usage.csv", Dimension.MEMORY, false),
-      new Dataset("GenAI memory", "alibaba-genai-v2026/pod_memory_util_anon.tar.gz", Dimension.MEMORY, false));
+  public static final String TUNING = "tuning";
+  public static final String VALIDATION = "validation";
+  /** The resources scored, each with a validation column of its own ("validation cpu", ...). */
+  public static final List<Dimension> RESOURCES =
+      List.of(Dimension.CPU, Dimension.MEMORY, Dimension.IO, Dimension.NETWORK);
 
   /**
-   * Everything one run measured: the full replay, and the summaries by column ({@link #EVERY},
-   * {@link #RESOLVED}, then each dataset's resolvable traces).
+   * One dataset of the benchmark: where it is under the data directory, which resource it scores and how it is
+   * split.
+   *
+   * @param validationMark a trace whose name contains it is validation, any other tuning (Bitbrains: the month
+   *     directory {@code 2013-8/}); when null, the traces sorted by name alternate, the first tuning, the second
+   *     validation, and so on (a fixed subset of whole series)
+   */
+  public record Dataset(String name, String path, Dimension resource, boolean cpuFilesOnly, String validationMark) {
+    /** True when {@code trace}, one of {@code traces} (this dataset's), belongs to the validation part. */
+    public boolean validation(Trace trace, List<Trace> traces) {
+      if (validationMark != null) {
+        return trace.name().contains(validationMark);
+      }
+      List<Trace> sorted = traces.stream().sorted(java.util.Comparator.comparing(Trace::name)).toList();
+      for (int i = 0; i < sorted.size(); i++) {
+        if (sorted.get(i) == trace) {
+          return i % 2 == 1;
+        }
+      }
+      throw new IllegalArgumentException(trace.name() + " is not a trace of dataset " + name);
+    }
+
+    /** The traces of one part, in the order given. */
+    public List<Trace> part(List<Trace> traces, boolean validation) {
+      return traces.stream().filter(t -> validation(t, traces) == validation).toList();
+    }
+  }
+
+  private static final String BITBRAINS_VALIDATION = "2013-8/";
+
+  public static final List<Dataset> DATASETS = List.of(
+      new Dataset("NAB cpu", "nab/data/realAWSCloudwatch", Dimension.CPU, true, null),
+      new Dataset("Bitbrains cpu", "bitbrains-rnd", Dimension.CPU, false, BITBRAINS_VALIDATION),
+      new Dataset("Bitbrains memory", "bitbrains-rnd", Dimension.MEMORY, false, BITBRAINS_VALIDATION),
+      new Dataset("Bitbrains io", "bitbrains-rnd", Dimension.IO, false, BITBRAINS_VALIDATION),
+      new Dataset("Bitbrains network", "bitbrains-rnd", Dimension.NETWORK, false, BITBRAINS_VALIDATION),
+      new Dataset("Alibaba cpu", "alibaba-v2018-sample/machine_usage.csv", Dimension.CPU, false, null),
+      new Dataset("Alibaba memory", "alibaba-v2018-sample/machine_usage.csv", Dimension.MEMORY, false, null),
+      new Dataset("GenAI memory", "alibaba-genai-v2026/pod_memory_util_anon.tar.gz", Dimension.MEMORY, false, null));
+
+  /**
+   * Everything one run measured: the full replay, and the summaries by column: {@link #EVERY}, {@link #RESOLVED},
+   * {@link #TUNING}, {@link #VALIDATION}, "validation cpu|memory|io|network", then per dataset
+   * "NAB cpu tuning", "NAB cpu validation", ...; every column but the first counts resolvable traces only.
    */
   public record Result(ReplayResult replay, Map<String, Summary> summaries, int traces, int threads) {
     public Result {
@@ -86,6 +126,13 @@ public final class ReplayBench {
       if (kept.isEmpty()) {
         throw new IllegalArgumentException(d.path() + " holds no " + d.resource().label() + " trace");
       }
+      for (boolean validation : new boolean[] {false, true}) {
+        if (d.part(kept, validation).isEmpty()) {
+          throw new IllegalArgumentException(d.path() + " holds no " + d.resource().label() + " trace for the "
+              + (validation ? VALIDATION : TUNING) + " part of " + d.name()
+              + (d.validationMark() == null ? "" : " (validation: names containing '" + d.validationMark() + "')"));
+        }
+      }
       sets.put(d, kept);
     }
     return sets;
@@ -117,8 +164,24 @@ public final class ReplayBench {
     Map<String, Summary> summaries = new LinkedHashMap<>();
     summaries.put(EVERY, result.summary());
     summaries.put(RESOLVED, result.only(all.stream().filter(ReplayBench::resolvable).toList()).summary());
-    sets.forEach((d, traces) ->
-        summaries.put(d.name(), result.only(traces.stream().filter(ReplayBench::resolvable).toList()).summary()));
+    List<Trace> tuning = new ArrayList<>();
+    List<Trace> validation = new ArrayList<>();
+    sets.forEach((d, traces) -> {
+      tuning.addAll(d.part(traces, false).stream().filter(ReplayBench::resolvable).toList());
+      validation.addAll(d.part(traces, true).stream().filter(ReplayBench::resolvable).toList());
+    });
+    summaries.put(TUNING, result.only(tuning).summary());
+    summaries.put(VALIDATION, result.only(validation).summary());
+    for (Dimension r : RESOURCES) {
+      summaries.put(VALIDATION + " " + r.label(),
+          result.only(validation.stream().filter(t -> t.resource() == r).toList()).summary());
+    }
+    sets.forEach((d, traces) -> {
+      for (boolean v : new boolean[] {false, true}) {
+        summaries.put(d.name() + " " + (v ? VALIDATION : TUNING),
+            result.only(d.part(traces, v).stream().filter(ReplayBench::resolvable).toList()).summary());
+      }
+    });
     return new Result(result, summaries, all.size(), threads);
   }
 }

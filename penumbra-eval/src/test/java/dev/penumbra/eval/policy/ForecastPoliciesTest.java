@@ -52,7 +52,7 @@ class ForecastPoliciesTest {
   }
 
   @Test
-  void penumbraAllocatesThePointPlusZTimesItsErrorVolatilityButNotBelowTheShortPeak() {
+  void penumbraAllocatesThePointPlusZTimesItsErrorVolatilityButNotBelowTheLastValue() {
     LastPlusOne f = new LastPlusOne();
     PenumbraPolicy p = new PenumbraPolicy(context(1, 0.01), Forecasters.withHeadroom(f, 1));
     assertThat(p.allocate(0)).isZero();
@@ -60,19 +60,16 @@ class ForecastPoliciesTest {
     // no error seen yet: the cold-start bound, max(upper, peak)
     assertThat(p.allocate(1)).isCloseTo(11, within(1e-12));
     assertThat(f.asked.get(0)[1]).isCloseTo(0.99, within(1e-12));
-    // interval 1 used 14 against a point of 10: volatility 4; the short peak (14) is below 14 + z * 4
+    // interval 1 used 14 against a point of 10: both volatilities start at 4; the last value (14) is below
+    // 14 + z * 4
     p.observe(14);
     assertThat(p.allocate(2)).isCloseTo(14 + Z99 * 4, within(1e-9));
-    // interval 2 used 2 against 14: volatility moves 1/17 of the way (half-life 12) towards 12
+    // interval 2 used 2 against 14: the short volatility moves 1/17 of the way towards 12 (half-life 12), the
+    // long one 1/416 (half-life 288); the band widens by their geometric mean
     p.observe(2);
-    double vol = 4 + (1 - Math.pow(0.5, 1.0 / 12)) * (12 - 4);
-    // point 2 + z * vol is about 13.3, below the peak of the last two values (14)
-    assertThat(2 + Z99 * vol).isLessThan(14);
-    assertThat(p.allocate(3)).isCloseTo(14, within(1e-12));
-    p.observe(2);
-    p.observe(2);
-    // the short peak has passed; the headroom alone remains
-    assertThat(p.allocate(5)).isLessThan(14).isGreaterThan(2);
+    double shortVol = 4 + (1 - Math.pow(0.5, 1.0 / 12)) * (12 - 4);
+    double longVol = 4 + (1 - Math.pow(0.5, 1.0 / 288)) * (12 - 4);
+    assertThat(p.allocate(3)).isCloseTo(2 + Z99 * Math.sqrt(shortVol * longVol), within(1e-9));
   }
 
   @Test
