@@ -1,0 +1,154 @@
+package dev.penumbra.task;
+
+import java.util.Comparator;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Admission by predicted phases: a task starts when its type's memory curve (by elapsed time, from its
+ * {@link TaskProfile}), laid beside the curves the running tasks have still to go through, stays within the memory
+ * the node has for the executor at every coming bucket. Peaks then do not collide: a task whose phase needs more
+ * finds the memory free when it asks, instead of waiting mid-phase for another task that holds part of what it
+ * needs and waits too. Nothing is reserved ahead by it: the plan is a prediction, the ledger holds what tasks use.
+ *
+ * <p>A running task's curve is its type's mean plus its deviation, scaled by how far the task runs above its type
+ * now (a deviant that takes twice its type's steps is expected to go on doing so), and never below what it holds
+ * until its type's next bucket. Waiting tasks are considered in order (priority, then arrival) and only the first
+ * may start, so a large task is not passed forever by small ones, and none starts while a running task waits for
+ * memory (what comes back goes to the task that is stalled, which could otherwise wait on every newcomer). A task starts regardless when no other task of
+ * the plan runs (it must be able to run alone) or after the queue timeout: the plan only decides when a task starts,
+ * never whether, so at worst the executor behaves as grant on request does.
+ */
+final class PhaseAdmission {
+
+  /** Deviations of its type's mean a task's curve is taken at (mean + K deviation per bucket). */
+  static final double K = 1.0;
+  /** The most a running task's curve is scaled by its own excess over its type. */
+  static final double MAX_SCALE = 4;
+
+  private record Waiting(int rank, long seq, TaskRun run) {}
+
+  private final ExecutorConfig cfg;
+  private final GrantPool pool;
+  private final AtomicLong arrivals = new AtomicLong();
+  private final ConcurrentSkipListSet<Waiting> queue = new ConcurrentSkipListSet<>(
+      Comparator.comparingInt(Waiting::rank).thenComparingLong(Waiting::seq));
+
+  PhaseAdmission(ExecutorConfig cfg, GrantPool pool) {
+    this.cfg = cfg;
+    this.pool = pool;
+  }
+
+  /**
+   * Waits until the run's predicted phases fit beside the running tasks' (see the class comment) and marks it
+   * admitted to the plan. Returns the nanoseconds waited.
+   */
+  long await(TaskRun run) {
+    long t0 = System.nanoTime();
+    Waiting w = new Waiting(run.spec.priority().ordinal(), arrivals.incrementAndGet(), run);
+    queue.add(w);
+    try {
+      while (true) {
+        pool.checkOpen();
+        boolean first = queue.first() == w;
+        if (first && (fits(run) || System.nanoTime() - t0 >= cfg.queueTimeoutNanos())) {
+          break;
+        }
+        synchronized (pool.capacity) {
+          try {
+            // Phases move on with time, not only when capacity is given back: look again soon.
+            pool.capacity.wait(2);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ResourceUnavailableException("task " + run.id + " was interrupted waiting for admission");
+          }
+        }
+      }
+      run.planned = true;
+    } finally {
+      queue.remove(w);
+      // The next in line may fit now.
+      pool.signalCapacity();
+    }
+    return System.nanoTime() - t0;
+  }
+
+  /** True when the run's type's curve fits beside every planned running task's at every coming bucket. */
+  boolean fits(TaskRun candidate) {
+    TaskProfile own = candidate.model.profile();
+    if (Double.isNaN(own.expected(Signal.MEMORY, 0))) {
+      return true;
+    }
+    long bucket = own.bucket().toMillis();
+    long now = cfg.clock().millis();
+    long available = pool.freeMemory();
+    int steps = 1;
+    int planned = 0;
+    TaskRun[] running = pool.running();
+    long[] elapsed = new long[running.length];
+    double[] scale = new double[running.length];
+    double[] held = new double[running.length];
+    for (int i = 0; i < running.length; i++) {
+      TaskRun r = running[i];
+      long owned;
+      if (r.planned && r.starved && !r.ended) {
+        // A running task waits for memory: what comes back is its, not a new task's.
+        return false;
+      }
+      synchronized (r) {
+        if (!r.planned || r.ended) {
+          continue;
+        }
+        owned = (long) r.memory.owned * cfg.blockBytes();
+        held[i] = (long) (r.memory.inUse + r.memory.inFlight) * cfg.blockBytes();
+      }
+      // What it owns comes back to the plan's pool: the plan, not the reservation, says what it will need.
+      available += owned;
+      planned++;
+      elapsed[i] = Math.max(0, now - r.startMillis);
+      TaskProfile p = r.model.profile();
+      // Its type's most over the neighbouring buckets: a step taken a little early is no deviation.
+      long b = p.bucket().toMillis();
+      double expectedNow = Math.max(curve(p, Math.max(0, elapsed[i] - b)),
+          Math.max(curve(p, elapsed[i]), curve(p, elapsed[i] + b)));
+      scale[i] = Double.isNaN(expectedNow) || expectedNow <= 0 ? 1
+          : Math.min(MAX_SCALE, Math.max(1, held[i] / expectedNow));
+      steps = Math.max(steps, remainingBuckets(p, elapsed[i]));
+    }
+    if (planned == 0) {
+      return true;
+    }
+    steps = Math.max(steps, remainingBuckets(own, 0));
+    for (int k = 0; k < steps; k++) {
+      long t = k * bucket;
+      double total = curve(own, t);
+      for (int i = 0; i < running.length; i++) {
+        TaskRun r = running[i];
+        if (!r.planned || r.ended) {
+          continue;
+        }
+        TaskProfile p = r.model.profile();
+        double c = curve(p, elapsed[i] + t);
+        c = Double.isNaN(c) ? held[i] : scale[i] * c;
+        if (t < p.bucket().toMillis()) {
+          c = Math.max(c, held[i]);
+        }
+        total += c;
+      }
+      if (total > available) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The type's predicted memory at {@code elapsedMillis}: mean + K deviations (NaN before any finished task). */
+  private static double curve(TaskProfile p, long elapsedMillis) {
+    return p.expected(Signal.MEMORY, elapsedMillis) + K * p.deviation(Signal.MEMORY, elapsedMillis);
+  }
+
+  /** Buckets of the type's profile from {@code elapsedMillis} to its end (at least one). */
+  private static int remainingBuckets(TaskProfile p, long elapsedMillis) {
+    return Math.max(1, p.buckets() - p.bucketOf(elapsedMillis));
+  }
+}
