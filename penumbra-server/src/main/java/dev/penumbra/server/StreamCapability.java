@@ -67,12 +67,14 @@ final class StreamCapability implements Capability {
 
   /**
    * The processing function: hashes the value's bytes, more rounds for longer values, so CPU per record is
-   * real and varies with the record. Primary and shadow run it alike.
+   * real and varies with the record (about 30-150 us, a parse and an enrichment's worth). Primary and shadow run
+   * it alike. A stream's CPU is reserved in whole millicores: a record of a few microseconds would leave the demo
+   * stream below one millicore, where the unit, not the forecast, would set reserved / used.
    */
   static final RecordProcessor PROCESSOR = record -> {
     byte[] v = record.value();
     long h = 1125899906842597L;
-    int rounds = 200 + v.length * 4;
+    int rounds = 4000 + v.length * 80;
     for (int i = 0; i < rounds; i++) {
       h = 31 * h + (v.length == 0 ? i : v[i % v.length]);
       h ^= h >>> 17;
