@@ -11,9 +11,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * finds the memory free when it asks, instead of waiting mid-phase for another task that holds part of what it
  * needs and waits too. Nothing is reserved ahead by it: the plan is a prediction, the ledger holds what tasks use.
  *
- * <p>A running task's curve is its type's mean plus its deviation, scaled by how far the task runs above its type
- * now (a deviant that takes twice its type's steps is expected to go on doing so), and never below what it holds
- * until its type's next bucket. Waiting tasks are considered in order (priority, then arrival) and only the first
+ * <p>A running task's curve is its type's mean plus its deviation at its elapsed time, and never below what it
+ * holds now until its type's end (a deviant that took more than its type keeps it; scaling the curve by that
+ * excess was tried and dropped: profiles smeared by stalls made ordinary tasks look like deviants and the plan
+ * held tasks back on an idle node). Waiting tasks are considered in order (priority, then arrival) and only the first
  * may start, so a large task is not passed forever by small ones, and none starts while a running task waits for
  * memory (what comes back goes to the task that is stalled, which could otherwise wait on every newcomer). A task starts regardless when no other task of
  * the plan runs (it must be able to run alone) or after the queue timeout: the plan only decides when a task starts,
@@ -23,8 +24,6 @@ final class PhaseAdmission {
 
   /** Deviations of its type's mean a task's curve is taken at (mean + K deviation per bucket). */
   static final double K = 1.0;
-  /** The most a running task's curve is scaled by its own excess over its type. */
-  static final double MAX_SCALE = 4;
 
   private record Waiting(int rank, long seq, TaskRun run) {}
 
@@ -86,7 +85,6 @@ final class PhaseAdmission {
     int planned = 0;
     TaskRun[] running = pool.running();
     long[] elapsed = new long[running.length];
-    double[] scale = new double[running.length];
     double[] held = new double[running.length];
     for (int i = 0; i < running.length; i++) {
       TaskRun r = running[i];
@@ -106,14 +104,7 @@ final class PhaseAdmission {
       available += owned;
       planned++;
       elapsed[i] = Math.max(0, now - r.startMillis);
-      TaskProfile p = r.model.profile();
-      // Its type's most over the neighbouring buckets: a step taken a little early is no deviation.
-      long b = p.bucket().toMillis();
-      double expectedNow = Math.max(curve(p, Math.max(0, elapsed[i] - b)),
-          Math.max(curve(p, elapsed[i]), curve(p, elapsed[i] + b)));
-      scale[i] = Double.isNaN(expectedNow) || expectedNow <= 0 ? 1
-          : Math.min(MAX_SCALE, Math.max(1, held[i] / expectedNow));
-      steps = Math.max(steps, remainingBuckets(p, elapsed[i]));
+      steps = Math.max(steps, remainingBuckets(r.model.profile(), elapsed[i]));
     }
     if (planned == 0) {
       return true;
@@ -129,10 +120,9 @@ final class PhaseAdmission {
         }
         TaskProfile p = r.model.profile();
         double c = curve(p, elapsed[i] + t);
-        c = Double.isNaN(c) ? held[i] : scale[i] * c;
-        if (t < p.bucket().toMillis()) {
-          c = Math.max(c, held[i]);
-        }
+        // What it holds it keeps to its type's end (tasks give memory back as they end); one bucket past it.
+        boolean before = p.bucketOf(elapsed[i] + t) < p.buckets() || t < p.bucket().toMillis();
+        c = Math.max(Double.isNaN(c) ? 0 : c, before ? held[i] : 0);
         total += c;
       }
       if (total > available) {

@@ -66,12 +66,12 @@ class PhaseAdmissionTest {
     TaskRun next = s.executor.register(RAMP, 43);
     // 12 + 12 of 40 MiB.
     assertThat(s.executor.admissible(next)).isTrue();
-    // Another takes 20 MiB, 5/3 of its type: its curve counts as 20 to its type's end, 12 + 20 + 12 > 40.
+    // Another takes 20 MiB, 5/3 of its type: it keeps them to its type's end, 12 + 20 + 12 > 40.
     TaskRun deviant = s.start(RAMP);
     MemoryLease big = s.executor.context(deviant).memory(20 * Scripted.MIB);
     assertThat(s.executor.admissible(next)).isFalse();
     s.clock.advance(Duration.ofMillis(30));
-    assertThat(s.executor.admissible(next)).as("still at 5/3 of its type later in its life").isFalse();
+    assertThat(s.executor.admissible(next)).as("what it holds counts to its type's end").isFalse();
     big.close();
     own.close();
     s.executor.complete(deviant, null);
