@@ -11,8 +11,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * finds the memory free when it asks, instead of waiting mid-phase for another task that holds part of what it
  * needs and waits too. Nothing is reserved ahead by it: the plan is a prediction, the ledger holds what tasks use.
  *
- * <p>A running task's curve is its type's mean plus its deviation at its elapsed time, and never below what it
- * holds now until its type's end (a deviant that took more than its type keeps it; scaling the curve by that
+ * <p>The plan's total at a bucket is the sum of the tasks' type means there plus K times their deviations added in
+ * quadrature (a band per task summed over eleven tasks held tasks back that fit). A running task counts at least
+ * what it holds now until its type's end (a deviant that took more than its type keeps it; scaling the curve by that
  * excess was tried and dropped: profiles smeared by stalls made ordinary tasks look like deviants and the plan
  * held tasks back on an idle node). Waiting tasks are considered in order (priority, then arrival) and only the first
  * may start, so a large task is not passed forever by small ones, and none starts while a running task waits for
@@ -22,7 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class PhaseAdmission {
 
-  /** Deviations of its type's mean a task's curve is taken at (mean + K deviation per bucket). */
+  /** Deviations of the plan's total the plan is taken at: sum of means + K x the deviations in quadrature. */
   static final double K = 1.0;
 
   private record Waiting(int rank, long seq, TaskRun run) {}
@@ -112,29 +113,36 @@ final class PhaseAdmission {
     steps = Math.max(steps, remainingBuckets(own, 0));
     for (int k = 0; k < steps; k++) {
       long t = k * bucket;
-      double total = curve(own, t);
+      double mean = nanToZero(own.expected(Signal.MEMORY, t));
+      double dev = nanToZero(own.deviation(Signal.MEMORY, t));
+      double variance = dev * dev;
       for (int i = 0; i < running.length; i++) {
         TaskRun r = running[i];
         if (!r.planned || r.ended) {
           continue;
         }
         TaskProfile p = r.model.profile();
-        double c = curve(p, elapsed[i] + t);
+        double m = nanToZero(p.expected(Signal.MEMORY, elapsed[i] + t));
+        double d = nanToZero(p.deviation(Signal.MEMORY, elapsed[i] + t));
         // What it holds it keeps to its type's end (tasks give memory back as they end); one bucket past it.
         boolean before = p.bucketOf(elapsed[i] + t) < p.buckets() || t < p.bucket().toMillis();
-        c = Math.max(Double.isNaN(c) ? 0 : c, before ? held[i] : 0);
-        total += c;
+        if (before && held[i] >= m + K * d) {
+          mean += held[i];
+        } else {
+          mean += m;
+          variance += d * d;
+        }
       }
-      if (total > available) {
+      // Tasks' deviations from their types are independent: they add in quadrature, not one band per task.
+      if (mean + K * Math.sqrt(variance) > available) {
         return false;
       }
     }
     return true;
   }
 
-  /** The type's predicted memory at {@code elapsedMillis}: mean + K deviations (NaN before any finished task). */
-  private static double curve(TaskProfile p, long elapsedMillis) {
-    return p.expected(Signal.MEMORY, elapsedMillis) + K * p.deviation(Signal.MEMORY, elapsedMillis);
+  private static double nanToZero(double v) {
+    return Double.isNaN(v) ? 0 : v;
   }
 
   /** Buckets of the type's profile from {@code elapsedMillis} to its end (at least one). */
