@@ -11,15 +11,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * finds the memory free when it asks, instead of waiting mid-phase for another task that holds part of what it
  * needs and waits too. Nothing is reserved ahead by it: the plan is a prediction, the ledger holds what tasks use.
  *
- * <p>The plan's total at a bucket is the sum of the tasks' type means there plus K times their deviations added in
- * quadrature (a band per task summed over eleven tasks held tasks back that fit). A running task counts at least
- * what it holds now until its type's end (a deviant that took more than its type keeps it; scaling the curve by that
- * excess was tried and dropped: profiles smeared by stalls made ordinary tasks look like deviants and the plan
- * held tasks back on an idle node). Waiting tasks are considered in order (priority, then arrival) and only the first
- * may start, so a large task is not passed forever by small ones, and none starts while a running task waits for
- * memory (what comes back goes to the task that is stalled, which could otherwise wait on every newcomer). A task starts regardless when no other task of
- * the plan runs (it must be able to run alone) or after the queue timeout: the plan only decides when a task starts,
- * never whether, so at worst the executor behaves as grant on request does.
+ * <p>The plan's total at a bucket is the sum of the tasks' type means there plus K times their deviations added
+ * in quadrature (a band per task summed over eleven tasks held back tasks that fit). A running task counts at least
+ * what it holds now until its type's end (a deviant that took more than its type keeps it; scaling the curve by
+ * that excess was tried and dropped: profiles smeared by stalls made ordinary tasks look like deviants and the
+ * plan held tasks back on an idle node). Waiting tasks are considered in order (priority, then arrival) and only
+ * the first may start, so a large task is not passed forever by small ones, and none starts while a running task
+ * waits for memory (what comes back goes to the task that is stalled, which could otherwise wait on every
+ * newcomer). A task starts regardless when no other task of the plan runs (it must be able to run alone) or after
+ * the queue timeout: the plan only decides when a task starts, never whether, so at worst the executor behaves as
+ * grant on request does.
  */
 final class PhaseAdmission {
 
