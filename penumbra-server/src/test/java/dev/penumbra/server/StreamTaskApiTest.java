@@ -105,6 +105,10 @@ class StreamTaskApiTest {
     assertThat(dash.get("dimension").asText()).isEqualTo("cpu");
     assertThat(dash.get("samples").size()).isPositive();
     assertThat(dash.get("samples").get(0).get("label").asText()).isEqualTo("orders");
+    // The baseline is the stream loop's reactive rule in the same millicores, not a core per partition: a stream of
+    // four records needs a sliver of one.
+    assertThat(p0.get("baselineCpuMillis").asLong()).isBetween(0L, 999L);
+    assertThat(dash.get("samples").get(0).get("baseline").asDouble()).isLessThan(1.0);
     // Each stream is a loop; the dashboard shows which rule of its baseline guard acts.
     JsonNode loop = dash.get("loops").get(0);
     assertThat(loop.get("loop").asText()).contains("orders");

@@ -463,6 +463,15 @@ public final class StreamController implements AutoCloseable {
     return reservation(partition).map(id -> grants.get(partition).reservation());
   }
 
+  /**
+   * What the loop's reactive baseline rule would hold for the partition now (DS2 style at the reactive
+   * utilisation, scaling down only after its delay), or empty before the partition's first tick.
+   */
+  public Optional<Resources> baselineSize(int partition) {
+    Grant<PartitionSignal> g = grants.get(partition);
+    return g == null ? Optional.empty() : Optional.ofNullable(g.baseCandidate());
+  }
+
   /** The loop's totals: reserved vs used resource-time and the baseline guard (acting rule, both costs). */
   public LoopStats stats() {
     return loop.stats();

@@ -11,6 +11,7 @@ import java.util.Map;
  *
  * @param node the ledger node the tasks reserve on
  * @param warmAbove a reactive grant faster than this is not worth warming ahead (the task would not notice it)
+ * @param phasedAdmission with warming on, tasks start when their type's predicted phases fit ({@link PhaseAdmission})
  */
 record ExecutorConfig(
     String node,
@@ -27,10 +28,19 @@ record ExecutorConfig(
     long queueTimeoutNanos,
     ErrorTracker tracker,
     ThreadProbe probe,
-    Duration warmAbove) {
+    Duration warmAbove,
+    boolean phasedAdmission) {
 
   ExecutorConfig {
     fallbacks = Map.copyOf(fallbacks);
+  }
+
+  /**
+   * Tasks start by the plan of predicted phases: peaks that do not collide leave no wait for a reactive grant to
+   * cover, so nothing is held ahead of the horizon (the lag is not added to the lead).
+   */
+  boolean phased() {
+    return warming && phasedAdmission;
   }
 
   /** Whole blocks holding {@code bytes}. */

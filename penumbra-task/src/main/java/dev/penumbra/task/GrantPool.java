@@ -60,10 +60,13 @@ final class GrantPool implements Actuator {
   private volatile Warmer warmer;
   private volatile boolean closed;
 
+  private final PhaseAdmission phases;
+
   GrantPool(ExecutorConfig cfg, Accounting acct, Ledger ledger) {
     this.cfg = cfg;
     this.acct = acct;
     this.ledger = ledger;
+    this.phases = new PhaseAdmission(cfg, this);
   }
 
   void wire(ControlLoop<TaskRun> loop, Warmer warmer) {
@@ -245,6 +248,16 @@ final class GrantPool implements Actuator {
         .map(dev.penumbra.core.ledger.NodeView::capacity).orElse(Resources.ZERO);
   }
 
+  boolean admissible(TaskRun run) {
+    return phases.fits(run);
+  }
+
+  /** Memory free on the executor's node now. */
+  long freeMemory() {
+    return ledger.nodes().stream().filter(n -> n.id().equals(cfg.node())).findFirst()
+        .map(n -> n.free().memoryBytes()).orElse(0L);
+  }
+
   /** The run's base: its own thread, its base threads and memory. */
   Resources base(TaskRun run) {
     Resources b = run.spec.base();
@@ -268,6 +281,12 @@ final class GrantPool implements Actuator {
       run.threads.base = (int) (run.spec.base().cpuMillis() / 1000);
     }
     checkOpen();
+    if (cfg.phased() && cfg.fallbacks().get(priority) != Fallback.REJECT) {
+      long waited = phases.await(run);
+      if (waited > 1_000_000) {
+        acct.queued.increment();
+      }
+    }
     // With warming on, admission asks for the task's predicted demand (its type's coming phases) and the loop
     // sizes it by the acting rule; grant on request (warming off) asks for the base alone.
     Grant<TaskRun> g = cfg.warming()
@@ -311,6 +330,9 @@ final class GrantPool implements Actuator {
       admitting.remove(g);
     }
     g.activate();
+    // Elapsed time, by which the type's profile learns and forecasts, counts from here: a wait for admission is
+    // no phase of the task.
+    run.startMillis = cfg.clock().millis();
     boolean ahead = false;
     for (Units u : List.of(run.memory, run.threads)) {
       List<Object> made = new ArrayList<>();

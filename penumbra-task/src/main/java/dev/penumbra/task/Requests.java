@@ -200,6 +200,15 @@ final class Requests {
         ? Resources.memory((long) missing * cfg.blockBytes())
         : Resources.cpu(1000L * missing);
     long start = System.nanoTime();
+    try {
+      return growing(run, kind, missing, degradable, priority, g, extra, start);
+    } finally {
+      run.starved = false;
+    }
+  }
+
+  private long growing(TaskRun run, Units.Kind kind, int missing, boolean degradable, Priority priority,
+      Grant<TaskRun> g, Resources extra, long start) {
     boolean counted = false;
     boolean yieldedAny = false;
     while (true) {
@@ -235,6 +244,7 @@ final class Requests {
       }
       if (!counted) {
         counted = true;
+        run.starved = true;
         acct.queued.increment();
         log.info("task {} ({}): {} does not fit on node '{}'; fallback QUEUE waits for capacity", run.id,
             priority.label(), extra, cfg.node());

@@ -86,7 +86,7 @@ final class Sampler {
     }
     long now = cfg.clock().millis();
     long t = ++acct.ticks;
-    lead = pool.acquisitionLag().toMillis();
+    lead = cfg.phased() ? 0 : pool.acquisitionLag().toMillis();
     int due = 0;
     for (TaskRun r; (r = urgent.poll()) != null; ) {
       r.urgent.set(false);
@@ -215,7 +215,8 @@ final class Sampler {
       r.lastIo = io;
       r.lastFullMillis = now;
     }
-    long elapsed = now - r.startMillis;
+    // The start moves to the admission when a task waited for it: a sample taken before reads 0.
+    long elapsed = Math.max(0, now - r.startMillis);
     // Stable when every signal stayed within the band the last forecast drew around its point.
     boolean stable = r.model.observations() > 0;
     for (int s = 0; s < Signal.COUNT && stable; s++) {

@@ -53,7 +53,7 @@ public final class TaskExecutor implements AutoCloseable {
     Clock clock = b.clock != null ? b.clock : b.ledger.clock();
     this.cfg = new ExecutorConfig(b.node, clock, b.interval.toMillis(), b.horizon, b.grace, b.lease, b.bucket,
         b.blockBytes, b.maxStride, b.warming, b.fallbacks, b.queueTimeout.toNanos(), b.tracker,
-        b.probe != null ? b.probe : ThreadProbe.mxBean(), b.warmAbove);
+        b.probe != null ? b.probe : ThreadProbe.mxBean(), b.warmAbove, b.phasedAdmission);
     Executor warmThreads;
     if (b.warmer != null) {
       warmThreads = b.warmer;
@@ -154,6 +154,11 @@ public final class TaskExecutor implements AutoCloseable {
   /** Places the task's grant for its base (own thread, base threads and memory): part of its latency. */
   void admit(TaskRun run) {
     pool.admit(run);
+  }
+
+  /** Whether the run's predicted phases fit beside the running tasks' now (the phase plan's test). */
+  boolean admissible(TaskRun run) {
+    return pool.admissible(run);
   }
 
   TaskContext context(TaskRun run) {
@@ -273,6 +278,7 @@ public final class TaskExecutor implements AutoCloseable {
     private ThreadProbe probe;
     private Executor warmer;
     private Duration warmAbove = Duration.ofMillis(2);
+    private boolean phasedAdmission = true;
 
     private Builder(Ledger ledger, String node) {
       if (ledger == null) {
@@ -367,6 +373,15 @@ public final class TaskExecutor implements AutoCloseable {
      */
     public Builder warmAbove(Duration d) {
       this.warmAbove = range("warmAbove", d, Duration.ZERO, Duration.ofSeconds(1));
+      return this;
+    }
+
+    /**
+     * With warming on: true (default) starts a task when its type's predicted memory phases fit beside the running
+     * tasks' at every coming bucket, so peaks do not collide; false starts it when its admission demand fits now.
+     */
+    public Builder phasedAdmission(boolean on) {
+      this.phasedAdmission = on;
       return this;
     }
 

@@ -120,7 +120,8 @@ final class TaskLoop {
       TaskProfile p = run.model.profile();
       Resources base = pool.base(run);
       double[] peak = new double[2 * Signal.COUNT];
-      long lead = Math.max(cfg.horizon().toMillis(), pool.acquisitionLag().toMillis());
+      long lead = cfg.phased() ? cfg.horizon().toMillis()
+          : Math.max(cfg.horizon().toMillis(), pool.acquisitionLag().toMillis());
       if (!p.window(0, lead, peak, 0, Signal.COUNT)) {
         return Demand.exact(base, MODEL);
       }
@@ -154,6 +155,11 @@ final class TaskLoop {
     }
 
     private boolean worthWarming(Units.Kind kind) {
+      if (cfg.phased() && kind == Units.Kind.MEMORY) {
+        // Tasks start when their memory phases fit: a grant on request finds the room its phase was planned
+        // with, so memory held ahead would only keep it from others.
+        return false;
+      }
       Duration lag = pool.reactiveLag(kind);
       // Nothing measured yet: warm, and let the first reactive grants tell.
       return lag == null || lag.compareTo(cfg.warmAbove()) >= 0;

@@ -103,6 +103,11 @@ public final class TaskProfile {
     return table.tasks;
   }
 
+  /** Buckets learned so far (0 before the first finished task). */
+  int buckets() {
+    return table.buckets;
+  }
+
   /** The bucket an elapsed time falls in. */
   int bucketOf(long elapsedMillis) {
     long b = Math.max(0, elapsedMillis) / bucketMillis;

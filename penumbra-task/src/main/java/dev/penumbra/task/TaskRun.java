@@ -11,7 +11,8 @@ final class TaskRun {
   final TaskSpec spec;
   final TaskModel model;
   final long threadId;
-  final long startMillis;
+  /** When the task's body started (its registration until admitted): the origin of its elapsed time. */
+  volatile long startMillis;
   final long submitNanos;
   final CompletableFuture<TaskResult> future = new CompletableFuture<>();
 
@@ -20,6 +21,10 @@ final class TaskRun {
   final Units threads = new Units(Units.Kind.THREAD);
   /** The task's passage through the executor's control loop (set at admission). */
   volatile dev.penumbra.core.loop.Grant<TaskRun> grant;
+  /** Admitted by the executor's {@link PhaseAdmission}: its curve counts in the plan until it ends. */
+  volatile boolean planned;
+  /** Waiting now for a grant the node has no room for (a stall mid-run). */
+  volatile boolean starved;
   /** A prefetch hook of this task threw: it is not warmed again. */
   volatile boolean warmFailed;
   /** The pool could not give back units the ledger no longer holds (they were in use): repaired by the sampler. */

@@ -58,7 +58,9 @@ final class Scripted {
             .bucket(Duration.ofMillis(10))
             .grace(Duration.ofMillis(200))
             .warmAbove(Duration.ZERO)
-            .blockSize(MIB))
+            .blockSize(MIB)
+            // The warm-up mechanism is what most scripted tests look at: admission at the demand over the lead.
+            .phasedAdmission(false))
         .build();
   }
 

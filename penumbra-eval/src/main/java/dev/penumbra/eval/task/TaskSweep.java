@@ -49,6 +49,11 @@ public final class TaskSweep {
   public static final double TARGET_RESERVED_TO_BASELINE = 1.2;
   /** Under contention (load >= 1): Penumbra's p99 at most this share of grant on request's (30% below). */
   public static final double TARGET_CONTENDED_P99 = 0.7;
+  /**
+   * Penumbra's admission design: by predicted phases (default), or {@code -Dpenumbra.bench.task.admission=demand}
+   * for admission at the demand predicted over the lead (the design before; kept to compare the two).
+   */
+  static final boolean PHASED = !"demand".equals(System.getProperty("penumbra.bench.task.admission", "phases"));
   public static final List<String> MODES = List.of("penumbra", "grant-on-request", "static");
 
   /**
@@ -182,6 +187,7 @@ public final class TaskSweep {
         .bucket(Duration.ofMillis(Math.max(10, o.intervalMillis())))
         .queueTimeout(Duration.ofMillis(o.queueTimeoutMillis()))
         .warming(penumbra)
+        .phasedAdmission(PHASED)
         .build()) {
       Semaphore slots = new Semaphore(concurrency);
       for (TaskWorkload.Plan p : plans) {

@@ -1,0 +1,123 @@
+package dev.penumbra.server;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.penumbra.stream.StreamRecord;
+import io.javalin.http.HandlerType;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The streams' HTTP routes: {@code /v1/streams} (create, list), {@code /v1/streams/{name}/records} (produce),
+ * {@code /v1/streams/{name}/plan} and {@code DELETE /v1/streams/{name}}. Every body is checked whole before
+ * anything happens, and a bad field is a 400 naming it and its value.
+ */
+final class StreamRoutes {
+  static final Pattern NAME_PATTERN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+  static final int MAX_PARTITIONS = 16;
+  static final int MAX_BATCH = 10_000;
+  static final int MAX_VALUE_CHARS = 4096;
+
+  /** The body of {@code POST /v1/streams}. */
+  record CreateBody(String name, Integer partitions, Double sampleRate) {}
+
+  /** One record of {@code POST /v1/streams/{name}/records}; no partition: by the key's hash. */
+  record RecordBody(Integer partition, String key, String value) {}
+
+  /** The body of {@code POST /v1/streams/{name}/records}. */
+  record ProduceBody(List<RecordBody> records) {}
+
+  /** A checked {@link CreateBody}. */
+  record NewStream(String name, int partitions, double sampleRate) {}
+
+  private StreamRoutes() {}
+
+  static void register(Api api, StreamCapability streams, ServerConfig config) {
+    api.command(HandlerType.POST, "/v1/streams", ctx -> {
+      CreateBody b = Json.read(ctx, CreateBody.class, config.server().maxBodyBytes());
+      ctx.status(201).json(streams.create(check(b)).describe());
+    });
+    api.get("/v1/streams", ctx -> {
+      ArrayNode arr = Json.MAPPER.createArrayNode();
+      for (StreamHandle h : streams.handles()) {
+        arr.add(h.describe());
+      }
+      ctx.json(arr);
+    });
+    api.command(HandlerType.POST, "/v1/streams/{name}/records", ctx -> {
+      // The body is checked first: a malformed request is 400 whichever stream it names.
+      ProduceBody b = Json.read(ctx, ProduceBody.class, config.server().maxBodyBytes());
+      StreamHandle h = streams.handle(ctx.pathParam("name"));
+      int n = streams.produce(h, records(h, b));
+      ObjectNode o = Json.MAPPER.createObjectNode();
+      o.put("stream", h.name);
+      o.put("accepted", n);
+      ctx.status(202).json(o);
+    });
+    api.get("/v1/streams/{name}/plan", ctx -> ctx.json(streams.plan(streams.handle(ctx.pathParam("name")))));
+    api.command(HandlerType.DELETE, "/v1/streams/{name}", ctx -> {
+      int released = streams.delete(ctx.pathParam("name"));
+      ObjectNode o = Json.MAPPER.createObjectNode();
+      o.put("stream", ctx.pathParam("name"));
+      o.put("deleted", true);
+      o.put("released", released);
+      ctx.json(o);
+    });
+  }
+
+  /** Checks a create body; defaults: 1 partition, a 10% sample. */
+  static NewStream check(CreateBody b) {
+    if (b.name() == null || !NAME_PATTERN.matcher(b.name()).matches()) {
+      throw new ApiException(400, "name", String.valueOf(b.name()),
+          "field 'name' must be 1-64 of [A-Za-z0-9._-], was '" + b.name() + "'");
+    }
+    int partitions = b.partitions() == null ? 1 : b.partitions();
+    if (partitions < 1 || partitions > MAX_PARTITIONS) {
+      throw new ApiException(400, "partitions", String.valueOf(partitions),
+          "field 'partitions' must be in [1, " + MAX_PARTITIONS + "], was " + partitions);
+    }
+    double rate = b.sampleRate() == null ? 0.1 : b.sampleRate();
+    if (!(rate > 0) || rate > 1) {
+      throw new ApiException(400, "sampleRate", String.valueOf(rate),
+          "field 'sampleRate' must be in (0, 1], was " + rate);
+    }
+    return new NewStream(b.name(), partitions, rate);
+  }
+
+  /** Checks every record of a produce body (nothing is submitted when one is bad) and places it on a partition. */
+  static List<StreamRecord> records(StreamHandle h, ProduceBody b) {
+    if (b.records() == null || b.records().isEmpty()) {
+      throw new ApiException(400, "records", String.valueOf(b.records()), "field 'records' must be a non-empty list");
+    }
+    if (b.records().size() > MAX_BATCH) {
+      throw new ApiException(400, "records", b.records().size() + " records", "field 'records' may hold at most "
+          + MAX_BATCH + " records");
+    }
+    int parts = h.partitions();
+    List<StreamRecord> batch = new ArrayList<>(b.records().size());
+    for (int i = 0; i < b.records().size(); i++) {
+      RecordBody r = b.records().get(i);
+      if (r == null) {
+        throw new ApiException(400, "records[" + i + "]", "null", "records[" + i + "] must be an object");
+      }
+      if (r.value() == null || r.value().length() > MAX_VALUE_CHARS) {
+        throw new ApiException(400, "records[" + i + "].value", String.valueOf(r.value()), "field 'records[" + i
+            + "].value' must be a string of at most " + MAX_VALUE_CHARS + " characters");
+      }
+      int p;
+      if (r.partition() != null) {
+        p = r.partition();
+        if (p < 0 || p >= parts) {
+          throw new ApiException(400, "records[" + i + "].partition", Integer.toString(p), "field 'records[" + i
+              + "].partition' must be in [0, " + (parts - 1) + "] for stream '" + h.name + "', was " + p);
+        }
+      } else {
+        p = r.key() == null ? i % parts : Math.floorMod(r.key().hashCode(), parts);
+      }
+      batch.add(new StreamRecord(p, r.key(), r.value().getBytes(StandardCharsets.UTF_8)));
+    }
+    return batch;
+  }
+}
