@@ -34,7 +34,10 @@ final class HttpEdge {
       cfg.http.prefer405over404 = true;
       // Errors Jetty answers itself (a malformed request line, a path it refuses, URI or headers too long) are
       // JSON like every other error, not an HTML page.
-      cfg.jetty.modifyServer(s -> s.setErrorHandler(new JsonErrorHandler()));
+      cfg.jetty.modifyServer(s -> {
+        s.setErrorHandler(new JsonErrorHandler());
+        s.addBean(new ReadDeadlines(s, config.server().headerTimeout(), config.server().bodyTimeout()));
+      });
       cfg.staticFiles.enableWebjars();
       Api a = new Api(cfg.routes, server);
       holder[0] = a;

@@ -115,11 +115,21 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
    * @param maxBodyBytes larger request bodies get 413 (default 64 KiB)
    * @param shutdownGrace how long a stop waits for running work before releasing it (default 30 s)
    * @param dataDir where state that outlives the process is kept ("" = nowhere: ids restart at 1)
+   * @param headerTimeout a request's headers must be complete this long after its first byte (default 10 s)
+   * @param bodyTimeout a request's body must be complete this long after its headers (default 30 s)
    */
-  public record Http(String host, int port, long maxBodyBytes, Duration shutdownGrace, String dataDir) {
+  public record Http(String host, int port, long maxBodyBytes, Duration shutdownGrace, String dataDir,
+      Duration headerTimeout, Duration bodyTimeout) {
     public Http(String host, int port, long maxBodyBytes, Duration shutdownGrace) {
       this(host, port, maxBodyBytes, shutdownGrace, "");
     }
+
+    public Http(String host, int port, long maxBodyBytes, Duration shutdownGrace, String dataDir) {
+      this(host, port, maxBodyBytes, shutdownGrace, dataDir, DEFAULT_HEADER_TIMEOUT, DEFAULT_BODY_TIMEOUT);
+    }
+
+    static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
+    static final Duration DEFAULT_BODY_TIMEOUT = Duration.ofSeconds(30);
 
     /** The data directory, when one is configured. */
     public java.util.Optional<java.nio.file.Path> dataDirPath() {
@@ -216,7 +226,7 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
   private static Map<String, Map<String, String>> keys() {
     Map<String, Map<String, String>> k = new LinkedHashMap<>();
     k.put("server", ordered("host", "127.0.0.1", "port", "8080", "maxBodyBytes", "65536", "shutdownGrace", "30s",
-        "dataDir", ""));
+        "dataDir", "", "headerTimeout", "10s", "bodyTimeout", "30s"));
     k.put("ledger", ordered("node", "local", "cores", "0", "memory", "1GiB"));
     k.put("query", ordered("enabled", "true", "scale", "0.1", "cacheDir", "", "engineInstances", "4",
         "maxRows", "100", "timeout", "2m", "maxQueued", "64"));
@@ -306,7 +316,8 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
     Values r = new Values(v);
     Http http = new Http(r.text("server.host", false), (int) r.integer("server.port", 0, 65535),
         r.integer("server.maxBodyBytes", 256, 64 << 20), r.duration("server.shutdownGrace", Duration.ZERO),
-        r.text("server.dataDir", true));
+        r.text("server.dataDir", true), r.duration("server.headerTimeout", Duration.ofMillis(100)),
+        r.duration("server.bodyTimeout", Duration.ofMillis(100)));
     long memory = r.bytes("ledger.memory");
     if (memory < (16L << 20)) {
       throw new ConfigException("ledger.memory", v.get("ledger.memory"), "must be at least 16MiB");
@@ -347,7 +358,7 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
       throw new ConfigException("server.port", Integer.toString(port), "must be in [0, 65535]");
     }
     return new ServerConfig(new Http(server.host(), port, server.maxBodyBytes(), server.shutdownGrace(),
-        server.dataDir()), ledger,
+        server.dataDir(), server.headerTimeout(), server.bodyTimeout()), ledger,
         query, stream, task, demo, auth);
   }
 
