@@ -32,7 +32,7 @@ public final class Api {
 
   /** A route that admits work or changes the ledger: refused while stopping, awaited by a stop. */
   public void command(HandlerType method, String path, Handler handler) {
-    add(method, path, ctx -> server.admitted(() -> handler.handle(ctx)));
+    add(method, path, ctx -> server.admitted(ctx, () -> handler.handle(ctx)));
   }
 
   void add(HandlerType method, String path, Handler handler) {

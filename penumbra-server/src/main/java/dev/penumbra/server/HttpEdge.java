@@ -49,8 +49,14 @@ final class HttpEdge {
   }
 
   private static void errors(Api a, io.javalin.config.RoutesConfig r) {
-    r.exception(ApiException.class, (e, ctx) -> ctx.status(e.status())
-        .json(Json.error(e.status(), e.getMessage(), e.field(), e.value())));
+    r.exception(ApiException.class, (e, ctx) -> {
+      var body = Json.error(e.status(), e.getMessage(), e.field(), e.value());
+      if (e instanceof Quotas.Exceeded q) {
+        body.put("principal", q.principal());
+        ctx.header("Retry-After", "1");
+      }
+      ctx.status(e.status()).json(body);
+    });
     r.exception(HttpResponseException.class, (e, ctx) -> ctx.status(e.getStatus())
         .json(Json.error(e.getStatus(), e.getMessage(), null, null)));
     r.exception(Exception.class, (e, ctx) -> {

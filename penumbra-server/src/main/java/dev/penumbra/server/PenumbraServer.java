@@ -61,6 +61,8 @@ public final class PenumbraServer implements AutoCloseable {
   private final Ledger.Subscription subscription;
   /** Where ids (and, later, more) outlive the process; null when server.dataDir is not set. */
   private final DataDir dataDir;
+  /** Per-principal caps on reserved resources and in-flight work. */
+  private final Quotas quotas;
   /** The ledger's routes and the holds clients take directly. */
   private final ReservationRoutes reservations;
   /** Expires leases and fails missed deadlines on time (finding: they waited for the next request). */
@@ -74,6 +76,7 @@ public final class PenumbraServer implements AutoCloseable {
     this.ledger = Ledger.inMemory(b.clock, dataDir == null ? 1 : dataDir.firstId());
     ledger.addNode(config.ledger().node(), config.ledger().capacity());
     this.subscription = ledger.subscribe(this::record);
+    this.quotas = new Quotas(config.auth(), ledger);
     List<Capability> caps = new ArrayList<>();
     for (CapabilityFactory f : b.factories) {
       caps.add(f.create(ledger, config, progress));
@@ -338,16 +341,23 @@ public final class PenumbraServer implements AutoCloseable {
   }
 
   /** Runs a command route's work if the server still admits; counts it so a stop waits for it. */
-  void admitted(ThrowingRunnable work) throws Exception {
+  void admitted(io.javalin.http.Context ctx, ThrowingRunnable work) throws Exception {
     if (!admitting) {
       throw new ApiException(503, null, null, "server is stopping; no new work is admitted");
     }
+    Runnable done = quotas.admit(ctx);
     inFlight.incrementAndGet();
     try {
       work.run();
     } finally {
       inFlight.decrementAndGet();
+      done.run();
     }
+  }
+
+  /** The per-principal quotas. */
+  Quotas quotas() {
+    return quotas;
   }
 
   /** A route body that may throw. */

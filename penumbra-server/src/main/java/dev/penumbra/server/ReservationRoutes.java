@@ -96,7 +96,7 @@ final class ReservationRoutes {
           b = new ReservationBody(who.get().name(), b.node(), b.cpu(), b.memory(), b.priority(), b.leaseSeconds());
         }
       }
-      Reservation res = reserve(b);
+      Reservation res = reserve(b, who);
       manual.put(res.id(), who.map(ServerConfig.Principal::name).orElse(""));
       ctx.status(201).json(Json.reservation(res));
     });
@@ -190,7 +190,7 @@ final class ReservationRoutes {
     }
   }
 
-  private Reservation reserve(ReservationBody b) {
+  private Reservation reserve(ReservationBody b, Optional<ServerConfig.Principal> who) {
     if (b.owner() == null || b.owner().isBlank() || b.owner().length() > 200 || Edge.hasControl(b.owner())) {
       throw new ApiException(400, "owner", String.valueOf(b.owner()),
           "field 'owner' must be 1 to 200 characters, none a control character");
@@ -217,6 +217,7 @@ final class ReservationRoutes {
       throw new ApiException(400, "leaseSeconds", String.valueOf(b.leaseSeconds()),
           "field 'leaseSeconds' must be > 0 and <= " + MAX_LEASE.toSeconds());
     }
+    server.quotas().checkReserve(who, Resources.of(cpu, mem));
     try {
       return ledger.reserve(b.owner(), node, Resources.of(cpu, mem), p, Duration.ofMillis((long) (lease * 1000)),
           Reservation.State.ACTIVE);

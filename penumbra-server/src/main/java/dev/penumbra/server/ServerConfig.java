@@ -51,11 +51,28 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
    * batch, standard, critical, admin; tokens at least 16 characters). Empty: no authentication. The tokens are
    * secrets: neither {@link #toString()} nor any error message shows them.
    */
-  public record Auth(Map<String, Principal> byToken) {
+  public record Auth(Map<String, Principal> byToken, Map<String, Quota> quotas) {
     public static final Auth NONE = new Auth(Map.of());
 
     public Auth {
       byToken = Map.copyOf(byToken);
+      quotas = Map.copyOf(quotas);
+    }
+
+    public Auth(Map<String, Principal> byToken) {
+      this(byToken, Map.of());
+    }
+
+    /** The quota of a principal, if one is configured. */
+    public Optional<Quota> quota(String principal) {
+      return Optional.ofNullable(quotas.get(principal));
+    }
+
+    /** This configuration with the quotas of {@code text} ({@code auth.quotas}). */
+    Auth withQuotas(String text) {
+      Map<String, Quota> q = Quota.parse(text, byToken.values().stream().map(Principal::name)
+          .collect(java.util.stream.Collectors.toSet()));
+      return new Auth(byToken, q);
     }
 
     public boolean enabled() {
@@ -106,6 +123,70 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
         }
       }
       return new Auth(m);
+    }
+  }
+
+  /**
+   * What one principal may hold at once (docs/server.md, "Quotas"); beyond it new work is refused with 429.
+   *
+   * @param cpuMillis CPU its live reservations may add up to (Long.MAX_VALUE: no cap)
+   * @param memoryBytes memory likewise
+   * @param inFlight its requests that admit work (POST) running at once (Integer.MAX_VALUE: no cap)
+   */
+  public record Quota(long cpuMillis, long memoryBytes, int inFlight) {
+    public static final Quota NONE = new Quota(Long.MAX_VALUE, Long.MAX_VALUE, Integer.MAX_VALUE);
+
+    /**
+     * Parses {@code auth.quotas}: comma-separated {@code name:key=value[:key=value...]}, keys {@code cpu} (500m,
+     * 2), {@code memory} (512MiB) and {@code inFlight} (an integer >= 1), e.g. {@code ana:cpu=2:inFlight=4}.
+     */
+    static Map<String, Quota> parse(String text, java.util.Set<String> principals) {
+      Map<String, Quota> m = new LinkedHashMap<>();
+      if (text == null || text.isBlank()) {
+        return m;
+      }
+      for (String entry : text.split(",")) {
+        String[] parts = entry.strip().split(":");
+        String name = parts[0].strip();
+        if (!principals.contains(name)) {
+          throw new ConfigException("auth.quotas", entry.strip(), "principal '" + name
+              + "' is not one of auth.tokens " + new java.util.TreeSet<>(principals));
+        }
+        if (parts.length < 2) {
+          throw new ConfigException("auth.quotas", entry.strip(), "must be name:key=value[:key=value...]");
+        }
+        long cpu = Long.MAX_VALUE;
+        long mem = Long.MAX_VALUE;
+        int inFlight = Integer.MAX_VALUE;
+        for (int i = 1; i < parts.length; i++) {
+          String[] kv = parts[i].strip().split("=", 2);
+          String key = kv[0].strip();
+          String value = kv.length == 2 ? kv[1].strip() : "";
+          try {
+            switch (key) {
+              case "cpu" -> cpu = Resources.parseCpuMillis(value);
+              case "memory" -> mem = Resources.parseBytes(value);
+              case "inFlight" -> {
+                inFlight = Integer.parseInt(value);
+                if (inFlight < 1) {
+                  throw new IllegalArgumentException("must be >= 1");
+                }
+              }
+              default -> throw new ConfigException("auth.quotas", entry.strip(), "unknown quota '" + key
+                  + "' (one of cpu, memory, inFlight)");
+            }
+          } catch (ConfigException e) {
+            throw e;
+          } catch (RuntimeException e) {
+            throw new ConfigException("auth.quotas", entry.strip(), "quota " + key + " = '" + value
+                + "' is not valid (cpu: 500m or 2, memory: 512MiB, inFlight: an integer >= 1)");
+          }
+        }
+        if (m.put(name, new Quota(cpu, mem, inFlight)) != null) {
+          throw new ConfigException("auth.quotas", entry.strip(), "principal '" + name + "' is listed twice");
+        }
+      }
+      return m;
     }
   }
 
@@ -233,7 +314,7 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
     k.put("stream", ordered("enabled", "true", "interval", "1s", "maxStreams", "16"));
     k.put("task", ordered("enabled", "true", "maxRunning", "16"));
     k.put("demo", ordered("clients", "2", "pause", "200ms", "seed", "7"));
-    k.put("auth", ordered("tokens", ""));
+    k.put("auth", ordered("tokens", "", "quotas", ""));
     return k;
   }
 
@@ -345,6 +426,12 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
     Demo demo = new Demo((int) r.integer("demo.clients", 1, 64), r.duration("demo.pause", Duration.ZERO),
         r.integer("demo.seed", Long.MIN_VALUE, Long.MAX_VALUE));
     Auth auth = Auth.parse(v.get("auth.tokens"));
+    if (!v.get("auth.quotas").isBlank()) {
+      if (!auth.enabled()) {
+        throw new ConfigException("auth.quotas", v.get("auth.quotas"), "quotas are per principal: set auth.tokens");
+      }
+      auth = auth.withQuotas(v.get("auth.quotas"));
+    }
     if (!auth.enabled() && !Edge.isLoopback(http.host())) {
       throw new ConfigException("server.host", http.host(), "a non-loopback address needs authentication:"
           + " set auth.tokens (or PENUMBRA_AUTH_TOKENS)");
