@@ -69,6 +69,22 @@ public interface Capability extends AutoCloseable {
     return java.util.Optional.empty();
   }
 
+  /**
+   * What this capability has learned (models, profiles, error statistics) as JSON, for the server to keep under
+   * its data directory so a restart loses nothing; empty when it keeps nothing. Called about once a second and at
+   * stop, only while {@link #ready()}; must be cheap enough for that.
+   */
+  default java.util.Optional<com.fasterxml.jackson.databind.JsonNode> learned() {
+    return java.util.Optional.empty();
+  }
+
+  /**
+   * Puts back what {@link #learned()} gave in an earlier run; called once, after {@link #start()} returned.
+   *
+   * @throws IllegalArgumentException when the saved state cannot be read (the server then keeps the file)
+   */
+  default void restoreLearned(com.fasterxml.jackson.databind.JsonNode saved) {}
+
   /** Waits up to {@code grace} for in-flight work to finish; returns true when none is left. */
   default boolean awaitIdle(Duration grace) throws InterruptedException {
     long end = System.nanoTime() + grace.toNanos();

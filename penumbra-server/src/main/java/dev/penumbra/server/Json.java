@@ -270,6 +270,15 @@ public final class Json {
     return s == null ? "" : s.lines().findFirst().orElse("");
   }
 
+  /** {@code saved} read as {@code type}; an IllegalArgumentException naming what is wrong otherwise. */
+  public static <T> T convert(JsonNode saved, com.fasterxml.jackson.core.type.TypeReference<T> type, String what) {
+    try {
+      return MAPPER.treeToValue(saved, MAPPER.getTypeFactory().constructType(type));
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      throw new IllegalArgumentException("cannot read saved " + what + ": " + firstLine(e.getMessage()), e);
+    }
+  }
+
   /** The error body every 4xx and 5xx carries. */
   public static ObjectNode error(int status, String message, String field, String value) {
     ObjectNode n = MAPPER.createObjectNode();

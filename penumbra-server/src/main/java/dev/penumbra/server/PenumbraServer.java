@@ -65,6 +65,8 @@ public final class PenumbraServer implements AutoCloseable {
   private final Quotas quotas;
   /** The ledger's routes and the holds clients take directly. */
   private final ReservationRoutes reservations;
+  /** Restores and saves what the capabilities learned; null without a data directory. */
+  private final LearnedState learned;
   /** Expires leases and fails missed deadlines on time (finding: they waited for the next request). */
   private LedgerTimer timer;
 
@@ -82,10 +84,15 @@ public final class PenumbraServer implements AutoCloseable {
       caps.add(f.create(ledger, config, progress));
     }
     this.capabilities = List.copyOf(caps);
+    this.learned = dataDir == null ? null : new LearnedState(dataDir, capabilities);
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Runnable refreshMetrics = ServerMetrics.bind(registry, ledger, capabilities);
     capabilities.forEach(c -> c.metrics(registry));
-    this.reservations = new ReservationRoutes(this, events);
+    this.reservations = new ReservationRoutes(this, events, dataDir);
+    int restored = reservations.restoreHolds();
+    if (restored > 0) {
+      progress.accept("restored " + restored + " reservations held through POST /v1/reservations");
+    }
     HttpEdge.App http = HttpEdge.create(this, config, a -> {
       StatusRoutes.register(a, this, registry, refreshMetrics);
       reservations.register(a);
@@ -172,6 +179,9 @@ public final class PenumbraServer implements AutoCloseable {
       for (Capability c : capabilities) {
         try {
           c.start();
+          if (learned != null) {
+            learned.restore(c, progress);
+          }
         } catch (Exception e) {
           LOG.error("capability {} failed to start", c.name(), e);
           progress.accept("capability " + c.name() + " failed to start: " + e.getMessage());
@@ -294,6 +304,9 @@ public final class PenumbraServer implements AutoCloseable {
     if (starting != null) {
       starting.cancel(true);
     }
+    if (learned != null) {
+      learned.close();
+    }
     for (Capability c : capabilities) {
       try {
         c.close();
@@ -376,6 +389,9 @@ public final class PenumbraServer implements AutoCloseable {
       dataDir.used(e.after().id());
     }
     events.add(e);
+    if (reservations != null) {
+      reservations.onEvent(e);
+    }
   }
 
   /** The last ledger events (at most {@value #EVENT_HISTORY}), oldest first. */

@@ -43,11 +43,84 @@ final class ReservationRoutes {
    */
   private final Map<Long, String> manual = new ConcurrentHashMap<>();
 
-  ReservationRoutes(PenumbraServer server, EventLog events) {
+  /** Where the holds are kept across restarts; null without a data directory. */
+  private final DataDir dataDir;
+
+  ReservationRoutes(PenumbraServer server, EventLog events, DataDir dataDir) {
     this.server = server;
     this.ledger = server.ledger();
     this.config = server.config();
     this.events = events;
+    this.dataDir = dataDir;
+  }
+
+  /**
+   * A direct hold as {@code holds.json} keeps it.
+   *
+   * @param principal who took it ("" without authentication)
+   */
+  record Hold(long id, String owner, String node, long cpuMillis, long memoryBytes, String priority, String state,
+      String created, String leaseExpiry, String principal) {
+    static Hold of(Reservation r, String principal) {
+      return new Hold(r.id(), r.owner(), r.node(), r.amount().cpuMillis(), r.amount().memoryBytes(),
+          r.priority().label(), r.state().name(), r.created().toString(), r.leaseExpiry().toString(), principal);
+    }
+
+    Reservation reservation() {
+      return new Reservation(id, owner, node, Resources.of(cpuMillis, memoryBytes), Priority.parse(priority),
+          Reservation.State.valueOf(state), java.time.Instant.parse(created), java.time.Instant.parse(leaseExpiry));
+    }
+  }
+
+  /**
+   * Puts back the holds an earlier run saved, with their ids and leases (a lease that ran out meanwhile expires on
+   * the timer's next pass). Returns how many.
+   */
+  int restoreHolds() {
+    if (dataDir == null) {
+      return 0;
+    }
+    int n = 0;
+    for (Hold h : dataDir.holds()) {
+      try {
+        Reservation r = ledger.restore(h.reservation());
+        manual.put(r.id(), h.principal());
+        n++;
+      } catch (RuntimeException e) {
+        // A node removed from the configuration, or less capacity than before: said, not silently dropped.
+        LOG.warn("saved hold #{} of {} ({}) cannot be restored: {}", h.id(), h.owner(), h.cpuMillis() + "m/"
+            + h.memoryBytes() + "B", e.getMessage());
+      }
+    }
+    saveHolds();
+    return n;
+  }
+
+  /** Rewrites holds.json with the live holds (after every change of one). */
+  void saveHolds() {
+    if (dataDir == null) {
+      return;
+    }
+    synchronized (manual) {
+      List<Hold> live = new ArrayList<>();
+      for (Map.Entry<Long, String> e : manual.entrySet()) {
+        ledger.get(e.getKey()).filter(Reservation::isLive).ifPresent(r -> live.add(Hold.of(r, e.getValue())));
+      }
+      live.sort(Comparator.comparingLong(Hold::id));
+      dataDir.saveHolds(live);
+    }
+  }
+
+  /** A ledger event: a hold that ended (expired, preempted, released) is forgotten and the file rewritten. */
+  void onEvent(LedgerEvent e) {
+    Reservation r = e.after() != null ? e.after() : e.before();
+    if (r == null || !manual.containsKey(r.id())) {
+      return;
+    }
+    if (e.after() == null || !e.after().isLive()) {
+      manual.remove(r.id());
+    }
+    saveHolds();
   }
 
   /** Manual reservation: what an external scheduler asks for. */
@@ -98,6 +171,7 @@ final class ReservationRoutes {
       }
       Reservation res = reserve(b, who);
       manual.put(res.id(), who.map(ServerConfig.Principal::name).orElse(""));
+      saveHolds();
       ctx.status(201).json(Json.reservation(res));
     });
     a.command(HandlerType.DELETE, "/v1/reservations/{id}", ctx -> {
@@ -121,7 +195,9 @@ final class ReservationRoutes {
       }
       try {
         manual.remove(id);
-        ctx.json(Json.reservation(ledger.release(id)));
+        Reservation ended = ledger.release(id);
+        saveHolds();
+        ctx.json(Json.reservation(ended));
       } catch (IllegalStateException e) {
         throw new ApiException(409, "id", Long.toString(id), e.getMessage());
       }

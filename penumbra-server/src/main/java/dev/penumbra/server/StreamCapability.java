@@ -162,6 +162,19 @@ final class StreamCapability implements Capability {
   }
 
   @Override
+  public java.util.Optional<com.fasterxml.jackson.databind.JsonNode> learned() {
+    ObjectNode n = Json.MAPPER.createObjectNode();
+    n.set("errors", Json.MAPPER.valueToTree(errors.export()));
+    return java.util.Optional.of(n);
+  }
+
+  @Override
+  public void restoreLearned(com.fasterxml.jackson.databind.JsonNode saved) {
+    errors.restore(Json.convert(saved.path("errors"),
+        new com.fasterxml.jackson.core.type.TypeReference<java.util.List<ErrorTracker.Scores>>() {}, "stream errors"));
+  }
+
+  @Override
   public ErrorTracker errors() {
     return errors;
   }
