@@ -60,7 +60,14 @@ class ServeCommand implements Callable<Integer> {
       System.err.println(e.getMessage());
       return CommandLine.ExitCode.USAGE;
     }
-    PenumbraServer server = PenumbraServer.builder(cfg).progress(System.err::println).build();
+    PenumbraServer server;
+    try {
+      server = PenumbraServer.builder(cfg).progress(System.err::println).build();
+    } catch (IllegalStateException | java.io.UncheckedIOException e) {
+      // The data directory is in use, unreadable, or of another format version: one line, nothing overwritten.
+      System.err.println("cannot start: " + e.getMessage());
+      return CommandLine.ExitCode.USAGE;
+    }
     CountDownLatch done = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       System.err.println("stopping: finishing running work, releasing reservations ...");

@@ -22,6 +22,9 @@ import java.util.Optional;
  * variables {@code PENUMBRA_<SECTION>_<KEY>} (camelCase keys in UPPER_SNAKE, e.g. {@code PENUMBRA_SERVER_PORT},
  * {@code PENUMBRA_QUERY_SCALE}). An unknown key or a bad value throws {@link ConfigException} naming both.
  *
+ * <p>Over 500 lines: one record per section and every key's default and check, kept together so that what a
+ * file may say is in one place.
+ *
  * @param server where and how the HTTP server listens
  * @param ledger the one ledger node this machine offers
  * @param query the query capability

@@ -50,6 +50,9 @@ import org.slf4j.LoggerFactory;
  * reserved = what the partitions hold in the ledger, actual = the workers' busy time / the interval, baseline =
  * a static pool of whole workers (one core each, as the controller reserves them) sized for the highest actual
  * use seen so far, at least one per partition.
+ *
+ * <p>Over 500 lines: the routes, the per-interval ticker and the plan/dashboard JSON all work on the streams'
+ * handles and their one lock.
  */
 final class StreamCapability implements Capability {
   static final String NAME = "stream";
