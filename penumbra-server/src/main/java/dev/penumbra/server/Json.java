@@ -179,6 +179,14 @@ public final class Json {
       field = mappedPath.isEmpty() ? "(body)" : mappedPath;
     }
     String m = firstLine(e.getOriginalMessage());
+    int marker = m.indexOf(" (start marker");
+    if (marker > 0) {
+      m = m.substring(0, marker);
+    }
+    if (m.startsWith("Unexpected end-of-input")) {
+      // A truncated body: no one field is at fault.
+      return new ApiException(400, "(body)", "", "malformed JSON: the body ends before its JSON value does");
+    }
     String where = field.equals("(body)") ? "" : " at field '" + field + "'";
     var range = RANGE.matcher(m);
     if (range.find()) {

@@ -31,12 +31,16 @@ final class JsonErrorHandler extends ErrorHandler {
     byte[] b = body(code, message, requestLine(request));
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
     response.getHeaders().put(HttpHeader.CONTENT_LENGTH, b.length);
+    // Jetty closes a connection whose request it refused; saying so keeps a client from sending the next
+    // request on it (and losing that one).
+    response.getHeaders().put(HttpHeader.CONNECTION, "close");
     response.write(true, ByteBuffer.wrap(b), callback);
   }
 
   @Override
   public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
     fields.put(HttpHeader.CONTENT_TYPE, "application/json");
+    fields.put(HttpHeader.CONNECTION, "close");
     return ByteBuffer.wrap(body(status, reason, ""));
   }
 }
