@@ -88,6 +88,7 @@ final class HttpEdge {
       if (len != null) {
         try {
           if (Long.parseLong(len.strip()) > config.server().maxBodyBytes()) {
+            Edge.drain(ctx);
             throw new ApiException(413, "(body)", len.strip() + " bytes",
                 "request body larger than " + config.server().maxBodyBytes() + " bytes");
           }

@@ -113,6 +113,7 @@ public final class Json {
       throw new ApiException(400, "(body)", "", "cannot read the request body: " + e.getMessage());
     }
     if (body.length > maxBytes) {
+      Edge.drain(ctx);
       throw new ApiException(413, "(body)", "> " + maxBytes + " bytes", "request body larger than " + maxBytes
           + " bytes");
     }
