@@ -61,7 +61,14 @@ class ServeCommand implements Callable<Integer> {
       System.err.println(e.getMessage());
       return CommandLine.ExitCode.USAGE;
     }
-    PenumbraServer server = PenumbraServer.builder(cfg).progress(System.err::println).build();
+    PenumbraServer server;
+    try {
+      server = PenumbraServer.builder(cfg).progress(System.err::println).build();
+    } catch (IllegalStateException | java.io.UncheckedIOException e) {
+      // The data directory is in use, unreadable, or of another format version: one line, nothing overwritten.
+      System.err.println("cannot start: " + e.getMessage());
+      return CommandLine.ExitCode.USAGE;
+    }
     CountDownLatch done = new CountDownLatch(1);
     AtomicReference<DemoWorkload> running = new AtomicReference<>();
     Thread hook = new Thread(() -> {

@@ -44,6 +44,18 @@ class ServeCommandTest {
   }
 
   @Test
+  void aDataDirectoryOfANewerFormatStopsTheStartNamingTheFile() throws Exception {
+    Path data = Files.createDirectories(dir.resolve("newer"));
+    Files.writeString(data.resolve("learned-query.json"), "{\"formatVersion\": 7, \"state\": {}}");
+    Path f = dir.resolve("newer.yaml");
+    Files.writeString(f, "server:\n  port: 0\n  dataDir: " + data + "\nquery:\n  enabled: false\n");
+    CliRun r = run("serve", "--config", f.toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("learned-query.json").contains("format version 7").doesNotContain("\tat ");
+    assertThat(Files.readString(data.resolve("learned-query.json"))).contains("\"formatVersion\": 7");
+  }
+
+  @Test
   void demoRunsItsWorkloadAndStopsByItself() throws Exception {
     // The query capability starts in the background and nothing stops that start; with its data generated
     // here it is up long before the demo ends, so no start outlives this test and writes into another's output.

@@ -18,7 +18,7 @@ public final class Api {
 
   private final RoutesConfig routes;
   private final PenumbraServer server;
-  private final List<Route> registered = new ArrayList<>();
+  private final List<Route> registered = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   Api(RoutesConfig routes, PenumbraServer server) {
     this.routes = routes;
@@ -32,12 +32,32 @@ public final class Api {
 
   /** A route that admits work or changes the ledger: refused while stopping, awaited by a stop. */
   public void command(HandlerType method, String path, Handler handler) {
-    add(method, path, ctx -> server.admitted(() -> handler.handle(ctx)));
+    add(method, path, ctx -> server.admitted(ctx, () -> handler.handle(ctx)));
   }
 
   void add(HandlerType method, String path, Handler handler) {
     routes.addHttpHandler(method, path, handler);
     registered.add(new Route(method.name().toLowerCase(java.util.Locale.ROOT), path));
+  }
+
+  /** The methods registered for {@code path} (matching {@code {param}} segments), e.g. "GET, DELETE". */
+  String allowed(String path) {
+    String[] want = path.split("/", -1);
+    java.util.Set<String> methods = new java.util.TreeSet<>();
+    for (Route route : routes()) {
+      String[] have = route.path().split("/", -1);
+      if (have.length != want.length) {
+        continue;
+      }
+      boolean match = true;
+      for (int i = 0; i < have.length && match; i++) {
+        match = have[i].equals(want[i]) || have[i].startsWith("{") && !want[i].isEmpty();
+      }
+      if (match) {
+        methods.add(route.method().toUpperCase(java.util.Locale.ROOT));
+      }
+    }
+    return String.join(", ", methods);
   }
 
   /** Every route registered so far. */

@@ -1,7 +1,7 @@
 package dev.penumbra.server;
 
 /** A request the server refuses: the HTTP status, the field at fault and its value. */
-public final class ApiException extends RuntimeException {
+public sealed class ApiException extends RuntimeException permits Quotas.Exceeded {
   private final int status;
   private final String field;
   private final String value;

@@ -1,8 +1,10 @@
 package dev.penumbra.server;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.penumbra.core.feedback.ErrorTracker;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Random;
 
 /**
@@ -66,8 +68,24 @@ public interface Capability extends AutoCloseable {
    * manual holds of lower priority.
    */
   default java.util.Optional<dev.penumbra.core.Priority> mostUrgentWaiting() {
-    return java.util.Optional.empty();
+    return Optional.empty();
   }
+
+  /**
+   * What this capability has learned (models, profiles, error statistics) as JSON, for the server to keep under
+   * its data directory so a restart loses nothing; empty when it keeps nothing. Called about once a second and at
+   * stop, only while {@link #ready()}; must be cheap enough for that.
+   */
+  default Optional<JsonNode> learned() {
+    return Optional.empty();
+  }
+
+  /**
+   * Puts back what {@link #learned()} gave in an earlier run; called once, after {@link #start()} returned.
+   *
+   * @throws IllegalArgumentException when the saved state cannot be read (the server then keeps the file)
+   */
+  default void restoreLearned(JsonNode saved) {}
 
   /** Waits up to {@code grace} for in-flight work to finish; returns true when none is left. */
   default boolean awaitIdle(Duration grace) throws InterruptedException {

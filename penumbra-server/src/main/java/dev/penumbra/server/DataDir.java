@@ -15,19 +15,27 @@ import java.nio.file.StandardOpenOption;
 import java.util.stream.Stream;
 
 /**
- * What the server keeps across restarts, under {@code server.dataDir} (docs/server.md, "Persistence"): today the
- * reservation id high-water mark, so ids never repeat after a restart or a SIGKILL (a client holding an old id
- * must not release someone else's reservation). Ids are handed out in blocks: the file always records an id no
- * run has used yet, written before any id of the block is given out, so no write happens per reservation.
+ * What the server keeps across restarts, under {@code server.dataDir} (docs/server.md, "Persistence"):
  *
- * <p>Writes are atomic (a temporary file, fsync, rename over the old one); the file carries a format version
- * and an unknown one is refused, not guessed at; leftover temporary files of a killed run are removed at open.
- * One server at a time: the directory is locked while open.
+ * <ul>
+ *   <li>{@code state.json}: the reservation id high-water mark, so ids never repeat after a restart or a SIGKILL
+ *       (a client holding an old id must not release someone else's reservation). Ids are handed out in blocks:
+ *       the file always records an id no run has used yet, written before any id of the block is given out.
+ *   <li>{@code holds.json}: the live reservations clients took directly ({@code POST /v1/reservations}), rewritten
+ *       on every change: their work is outside this process, so they outlive it with their ids and leases.
+ *   <li>{@code learned-<capability>.json}: what each capability learned (models, profiles, error statistics).
+ * </ul>
+ *
+ * <p>Writes are atomic (a temporary file, fsync, rename over the old one); every file carries a format version
+ * and another one is refused at open with a message naming the file and both versions, not guessed at; leftover
+ * temporary files of a killed run are removed at open. One server at a time: the directory is locked.
  */
 final class DataDir implements AutoCloseable {
   static final int FORMAT_VERSION = 1;
   static final long BLOCK = 1000;
   private static final String STATE = "state.json";
+  private static final String HOLDS = "holds.json";
+  private static final String LEARNED = "learned-";
 
   private final Path dir;
   private final FileChannel lockChannel;
@@ -36,7 +44,14 @@ final class DataDir implements AutoCloseable {
   /** Ids below this may have been handed out; the file says so. */
   private long reservedUpTo;
 
-  private DataDir(Path dir, FileChannel lockChannel, FileLock lock, long firstId) {
+  /** The files read at open: holds, and learned state by capability name. */
+  private final JsonNode holds;
+  private final java.util.Map<String, JsonNode> learned;
+
+  private DataDir(Path dir, FileChannel lockChannel, FileLock lock, long firstId, JsonNode holds,
+      java.util.Map<String, JsonNode> learned) {
+    this.holds = holds;
+    this.learned = learned;
     this.dir = dir;
     this.lockChannel = lockChannel;
     this.lock = lock;
@@ -64,24 +79,85 @@ final class DataDir implements AutoCloseable {
         throw new IllegalStateException("data directory " + dir + " is in use by another Penumbra server");
       }
       long first = 1;
-      Path state = dir.resolve(STATE);
-      if (Files.exists(state)) {
-        JsonNode n = Json.MAPPER.readTree(Files.readString(state));
-        int version = n.path("formatVersion").asInt(-1);
-        if (version != FORMAT_VERSION) {
-          lock.release();
-          ch.close();
-          throw new IllegalStateException("data directory " + dir + ": " + STATE + " has format version " + version
-              + ", this server reads version " + FORMAT_VERSION);
+      JsonNode holds = null;
+      java.util.Map<String, JsonNode> learned = new java.util.TreeMap<>();
+      try {
+        JsonNode n = read(dir, dir.resolve(STATE));
+        if (n != null) {
+          first = Math.max(1, n.path("nextReservationId").asLong(1));
         }
-        first = Math.max(1, n.path("nextReservationId").asLong(1));
+        holds = read(dir, dir.resolve(HOLDS));
+        try (Stream<Path> files = Files.list(dir)) {
+          for (Path f : files.sorted().toList()) {
+            String name = f.getFileName().toString();
+            if (name.startsWith(LEARNED) && name.endsWith(".json")) {
+              learned.put(name.substring(LEARNED.length(), name.length() - 5), read(dir, f).path("state"));
+            }
+          }
+        }
+      } catch (IllegalStateException | IOException e) {
+        lock.release();
+        ch.close();
+        throw e;
       }
-      DataDir d = new DataDir(dir, ch, lock, first);
+      DataDir d = new DataDir(dir, ch, lock, first, holds, learned);
       d.reserveIdsUpTo(first + BLOCK);
       return d;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open data directory " + dir + ": " + e.getMessage(), e);
     }
+  }
+
+  /** A file of the directory (null when absent), refused unless it carries this server's format version. */
+  private static JsonNode read(Path dir, Path file) throws IOException {
+    if (!Files.exists(file)) {
+      return null;
+    }
+    JsonNode n;
+    try {
+      n = Json.MAPPER.readTree(Files.readString(file));
+    } catch (IOException e) {
+      throw new IllegalStateException("data directory " + dir + ": " + file.getFileName() + " is not readable JSON ("
+          + e.getMessage().lines().findFirst().orElse("") + "); move it away to start without it", e);
+    }
+    int version = n == null ? -1 : n.path("formatVersion").asInt(-1);
+    if (version != FORMAT_VERSION) {
+      throw new IllegalStateException("data directory " + dir + ": " + file.getFileName() + " has format version "
+          + version + ", this server reads version " + FORMAT_VERSION + (version > FORMAT_VERSION
+          ? " (written by a newer Penumbra: run that one, or move the file away to start without it)" : ""));
+    }
+    return n;
+  }
+
+  /** The direct holds saved by an earlier run (possibly none). */
+  java.util.List<ReservationRoutes.Hold> holds() {
+    if (holds == null) {
+      return java.util.List.of();
+    }
+    return Json.convert(holds.path("holds"),
+        new com.fasterxml.jackson.core.type.TypeReference<java.util.List<ReservationRoutes.Hold>>() {}, HOLDS);
+  }
+
+  /** Replaces the saved holds. */
+  synchronized void saveHolds(java.util.List<ReservationRoutes.Hold> live) {
+    ObjectNode n = Json.MAPPER.createObjectNode();
+    n.put("formatVersion", FORMAT_VERSION);
+    n.set("holds", Json.MAPPER.valueToTree(live));
+    writeAtomically(dir.resolve(HOLDS), n.toString());
+  }
+
+  /** What a capability learned in an earlier run, if it was saved. */
+  java.util.Optional<JsonNode> learned(String capability) {
+    return java.util.Optional.ofNullable(learned.get(capability));
+  }
+
+  /** Replaces what a capability learned. */
+  void saveLearned(String capability, JsonNode state) {
+    ObjectNode n = Json.MAPPER.createObjectNode();
+    n.put("formatVersion", FORMAT_VERSION);
+    n.put("capability", capability);
+    n.set("state", state);
+    writeAtomically(dir.resolve(LEARNED + capability + ".json"), n.toString());
   }
 
   /** The first reservation id this run may hand out: above every id any earlier run could have used. */

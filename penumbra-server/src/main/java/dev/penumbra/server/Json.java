@@ -2,7 +2,8 @@ package dev.penumbra.server;
 
 import com.fasterxml.jackson.core.JsonFactoryBuilder;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -112,6 +113,7 @@ public final class Json {
       throw new ApiException(400, "(body)", "", "cannot read the request body: " + e.getMessage());
     }
     if (body.length > maxBytes) {
+      Edge.drain(ctx);
       throw new ApiException(413, "(body)", "> " + maxBytes + " bytes", "request body larger than " + maxBytes
           + " bytes");
     }
@@ -143,19 +145,84 @@ public final class Json {
       if (cause instanceof ApiException api) {
         throw api;
       }
-      throw new ApiException(400, path(e).isEmpty() ? "(body)" : path(e), "", firstLine(cause.getMessage()));
-    } catch (JsonParseException e) {
+      if (cause instanceof StreamReadException read) {
+        // A token the parser refused inside a collection (NaN, a number past its type): name where it was.
+        throw unreadable(read, path(e));
+      }
+      throw new ApiException(400, path(e).isEmpty() ? "(body)" : path(e), valueAt(body, e),
+          firstLine(cause.getMessage()));
+    } catch (StreamReadException e) {
       String m = firstLine(e.getOriginalMessage());
       if (m.startsWith("Duplicate field")) {
         String field = m.replaceAll("^Duplicate field '(.*)'.*$", "$1");
         throw new ApiException(400, field, "", "field '" + field + "' appears more than once");
       }
-      throw new ApiException(400, "(body)", "", "malformed JSON: " + m);
+      throw unreadable(e, "");
     } catch (JsonProcessingException e) {
       throw new ApiException(400, "(body)", "", "malformed JSON: " + firstLine(e.getOriginalMessage()));
     } catch (IOException e) {
       throw new ApiException(400, "(body)", "", "cannot read the request body: " + e.getMessage());
     }
+  }
+
+  private static final java.util.regex.Pattern QUOTED = java.util.regex.Pattern.compile("'([^']{1,100})'");
+  private static final java.util.regex.Pattern RANGE =
+      java.util.regex.Pattern.compile("Numeric value \\(([^)]{1,400})\\) out of range of (\\w+)");
+
+  /**
+   * What the parser could not read, at the field where it stopped: {@code NaN} or {@code Infinity} (not JSON
+   * numbers), a number past its type's range, or malformed text. Jackson's own wording (feature names in
+   * backticks) is not passed on.
+   */
+  static ApiException unreadable(StreamReadException e, String mappedPath) {
+    String field = e.getProcessor() instanceof JsonParser p ? contextPath(p.getParsingContext()) : "";
+    if (field.isEmpty()) {
+      field = mappedPath.isEmpty() ? "(body)" : mappedPath;
+    }
+    String m = firstLine(e.getOriginalMessage());
+    int marker = m.indexOf(" (start marker");
+    if (marker > 0) {
+      m = m.substring(0, marker);
+    }
+    if (m.startsWith("Unexpected end-of-input")) {
+      // A truncated body: no one field is at fault.
+      return new ApiException(400, "(body)", "", "malformed JSON: the body ends before its JSON value does");
+    }
+    String where = field.equals("(body)") ? "" : " at field '" + field + "'";
+    var range = RANGE.matcher(m);
+    if (range.find()) {
+      String type = range.group(2);
+      return new ApiException(400, field, range.group(1), "field '" + field + "' is out of range: " + range.group(1)
+          + " (expected " + (type.equals("int") ? "an integer in [-2147483648, 2147483647]" : type.equals("long")
+              ? "an integer in [-9223372036854775808, 9223372036854775807]" : "a smaller number") + ")");
+    }
+    var quoted = QUOTED.matcher(m);
+    if (m.startsWith("Non-standard token") && quoted.find()) {
+      return new ApiException(400, field, quoted.group(1), "malformed JSON" + where + ": " + quoted.group(1)
+          + " is not a JSON number");
+    }
+    String sent = quoted.find(0) ? quoted.group(1) : "";
+    return new ApiException(400, field, sent, "malformed JSON" + where + ": " + m.replaceAll(" *\\(?[^()]*`[^`]*`[^()]*\\)?", ""));
+  }
+
+  /** The parser's position as a field path ({@code records[0].partition}); empty at the top level. */
+  static String contextPath(com.fasterxml.jackson.core.JsonStreamContext ctx) {
+    List<com.fasterxml.jackson.core.JsonStreamContext> chain = new java.util.ArrayList<>();
+    for (var c = ctx; c != null && !c.inRoot(); c = c.getParent()) {
+      chain.add(0, c);
+    }
+    StringBuilder b = new StringBuilder();
+    for (var c : chain) {
+      if (c.inObject()) {
+        if (c.getCurrentName() == null) {
+          break;
+        }
+        b.append(b.isEmpty() ? "" : ".").append(c.getCurrentName());
+      } else if (c.inArray()) {
+        b.append('[').append(Math.max(0, c.getCurrentIndex())).append(']');
+      }
+    }
+    return b.toString();
   }
 
   /** What the client sent at the exception's path, as JSON text ({@code "2"} for a string); empty when unknown. */
@@ -210,6 +277,15 @@ public final class Json {
 
   private static String firstLine(String s) {
     return s == null ? "" : s.lines().findFirst().orElse("");
+  }
+
+  /** {@code saved} read as {@code type}; an IllegalArgumentException naming what is wrong otherwise. */
+  public static <T> T convert(JsonNode saved, com.fasterxml.jackson.core.type.TypeReference<T> type, String what) {
+    try {
+      return MAPPER.treeToValue(saved, MAPPER.getTypeFactory().constructType(type));
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      throw new IllegalArgumentException("cannot read saved " + what + ": " + firstLine(e.getMessage()), e);
+    }
   }
 
   /** The error body every 4xx and 5xx carries. */

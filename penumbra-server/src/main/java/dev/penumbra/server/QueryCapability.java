@@ -84,6 +84,31 @@ final class QueryCapability implements Capability {
   }
 
   @Override
+  public Optional<com.fasterxml.jackson.databind.JsonNode> learned() {
+    QueryGateway gw = gateway;
+    if (gw == null) {
+      return Optional.empty();
+    }
+    ObjectNode n = Json.MAPPER.createObjectNode();
+    n.set("errors", Json.MAPPER.valueToTree(gw.errors().export()));
+    n.set("history", Json.MAPPER.valueToTree(gw.predictor().export()));
+    return Optional.of(n);
+  }
+
+  @Override
+  public void restoreLearned(com.fasterxml.jackson.databind.JsonNode saved) {
+    QueryGateway gw = gateway;
+    if (gw == null) {
+      return;
+    }
+    gw.errors().restore(Json.convert(saved.path("errors"),
+        new com.fasterxml.jackson.core.type.TypeReference<java.util.List<ErrorTracker.Scores>>() {}, "query errors"));
+    gw.predictor().restore(Json.convert(saved.path("history"),
+        new com.fasterxml.jackson.core.type.TypeReference<java.util.List<dev.penumbra.query.predict.QueryPredictor.Learned>>() {},
+        "query history"));
+  }
+
+  @Override
   public void tick() {
     QueryGateway gw = gateway;
     if (gw != null) {

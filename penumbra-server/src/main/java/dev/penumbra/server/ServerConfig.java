@@ -22,6 +22,9 @@ import java.util.Optional;
  * variables {@code PENUMBRA_<SECTION>_<KEY>} (camelCase keys in UPPER_SNAKE, e.g. {@code PENUMBRA_SERVER_PORT},
  * {@code PENUMBRA_QUERY_SCALE}). An unknown key or a bad value throws {@link ConfigException} naming both.
  *
+ * <p>Over 500 lines: one record per section and every key's default and check, kept together so that what a
+ * file may say is in one place.
+ *
  * @param server where and how the HTTP server listens
  * @param ledger the one ledger node this machine offers
  * @param query the query capability
@@ -51,11 +54,28 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
    * batch, standard, critical, admin; tokens at least 16 characters). Empty: no authentication. The tokens are
    * secrets: neither {@link #toString()} nor any error message shows them.
    */
-  public record Auth(Map<String, Principal> byToken) {
+  public record Auth(Map<String, Principal> byToken, Map<String, Quota> quotas) {
     public static final Auth NONE = new Auth(Map.of());
 
     public Auth {
       byToken = Map.copyOf(byToken);
+      quotas = Map.copyOf(quotas);
+    }
+
+    public Auth(Map<String, Principal> byToken) {
+      this(byToken, Map.of());
+    }
+
+    /** The quota of a principal, if one is configured. */
+    public Optional<Quota> quota(String principal) {
+      return Optional.ofNullable(quotas.get(principal));
+    }
+
+    /** This configuration with the quotas of {@code text} ({@code auth.quotas}). */
+    Auth withQuotas(String text) {
+      Map<String, Quota> q = Quota.parse(text, byToken.values().stream().map(Principal::name)
+          .collect(java.util.stream.Collectors.toSet()));
+      return new Auth(byToken, q);
     }
 
     public boolean enabled() {
@@ -110,16 +130,90 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
   }
 
   /**
+   * What one principal may hold at once (docs/server.md, "Quotas"); beyond it new work is refused with 429.
+   *
+   * @param cpuMillis CPU its live reservations may add up to (Long.MAX_VALUE: no cap)
+   * @param memoryBytes memory likewise
+   * @param inFlight its requests that admit work (POST) running at once (Integer.MAX_VALUE: no cap)
+   */
+  public record Quota(long cpuMillis, long memoryBytes, int inFlight) {
+    public static final Quota NONE = new Quota(Long.MAX_VALUE, Long.MAX_VALUE, Integer.MAX_VALUE);
+
+    /**
+     * Parses {@code auth.quotas}: comma-separated {@code name:key=value[:key=value...]}, keys {@code cpu} (500m,
+     * 2), {@code memory} (512MiB) and {@code inFlight} (an integer >= 1), e.g. {@code ana:cpu=2:inFlight=4}.
+     */
+    static Map<String, Quota> parse(String text, java.util.Set<String> principals) {
+      Map<String, Quota> m = new LinkedHashMap<>();
+      if (text == null || text.isBlank()) {
+        return m;
+      }
+      for (String entry : text.split(",")) {
+        String[] parts = entry.strip().split(":");
+        String name = parts[0].strip();
+        if (!principals.contains(name)) {
+          throw new ConfigException("auth.quotas", entry.strip(), "principal '" + name
+              + "' is not one of auth.tokens " + new java.util.TreeSet<>(principals));
+        }
+        if (parts.length < 2) {
+          throw new ConfigException("auth.quotas", entry.strip(), "must be name:key=value[:key=value...]");
+        }
+        long cpu = Long.MAX_VALUE;
+        long mem = Long.MAX_VALUE;
+        int inFlight = Integer.MAX_VALUE;
+        for (int i = 1; i < parts.length; i++) {
+          String[] kv = parts[i].strip().split("=", 2);
+          String key = kv[0].strip();
+          String value = kv.length == 2 ? kv[1].strip() : "";
+          try {
+            switch (key) {
+              case "cpu" -> cpu = Resources.parseCpuMillis(value);
+              case "memory" -> mem = Resources.parseBytes(value);
+              case "inFlight" -> {
+                inFlight = Integer.parseInt(value);
+                if (inFlight < 1) {
+                  throw new IllegalArgumentException("must be >= 1");
+                }
+              }
+              default -> throw new ConfigException("auth.quotas", entry.strip(), "unknown quota '" + key
+                  + "' (one of cpu, memory, inFlight)");
+            }
+          } catch (ConfigException e) {
+            throw e;
+          } catch (RuntimeException e) {
+            throw new ConfigException("auth.quotas", entry.strip(), "quota " + key + " = '" + value
+                + "' is not valid (cpu: 500m or 2, memory: 512MiB, inFlight: an integer >= 1)");
+          }
+        }
+        if (m.put(name, new Quota(cpu, mem, inFlight)) != null) {
+          throw new ConfigException("auth.quotas", entry.strip(), "principal '" + name + "' is listed twice");
+        }
+      }
+      return m;
+    }
+  }
+
+  /**
    * @param host interface to bind (default 127.0.0.1)
    * @param port TCP port, 0 picks a free one (default 8080)
    * @param maxBodyBytes larger request bodies get 413 (default 64 KiB)
    * @param shutdownGrace how long a stop waits for running work before releasing it (default 30 s)
    * @param dataDir where state that outlives the process is kept ("" = nowhere: ids restart at 1)
+   * @param headerTimeout a request's headers must be complete this long after its first byte (default 10 s)
+   * @param bodyTimeout a request's body must be complete this long after its headers (default 30 s)
    */
-  public record Http(String host, int port, long maxBodyBytes, Duration shutdownGrace, String dataDir) {
+  public record Http(String host, int port, long maxBodyBytes, Duration shutdownGrace, String dataDir,
+      Duration headerTimeout, Duration bodyTimeout) {
     public Http(String host, int port, long maxBodyBytes, Duration shutdownGrace) {
       this(host, port, maxBodyBytes, shutdownGrace, "");
     }
+
+    public Http(String host, int port, long maxBodyBytes, Duration shutdownGrace, String dataDir) {
+      this(host, port, maxBodyBytes, shutdownGrace, dataDir, DEFAULT_HEADER_TIMEOUT, DEFAULT_BODY_TIMEOUT);
+    }
+
+    static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
+    static final Duration DEFAULT_BODY_TIMEOUT = Duration.ofSeconds(30);
 
     /** The data directory, when one is configured. */
     public java.util.Optional<java.nio.file.Path> dataDirPath() {
@@ -216,14 +310,14 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
   private static Map<String, Map<String, String>> keys() {
     Map<String, Map<String, String>> k = new LinkedHashMap<>();
     k.put("server", ordered("host", "127.0.0.1", "port", "8080", "maxBodyBytes", "65536", "shutdownGrace", "30s",
-        "dataDir", ""));
+        "dataDir", "", "headerTimeout", "10s", "bodyTimeout", "30s"));
     k.put("ledger", ordered("node", "local", "cores", "0", "memory", "1GiB"));
     k.put("query", ordered("enabled", "true", "scale", "0.1", "cacheDir", "", "engineInstances", "4",
         "maxRows", "100", "timeout", "2m", "maxQueued", "64"));
     k.put("stream", ordered("enabled", "true", "interval", "1s", "maxStreams", "16"));
     k.put("task", ordered("enabled", "true", "maxRunning", "16"));
     k.put("demo", ordered("clients", "2", "pause", "200ms", "seed", "7"));
-    k.put("auth", ordered("tokens", ""));
+    k.put("auth", ordered("tokens", "", "quotas", ""));
     return k;
   }
 
@@ -306,7 +400,8 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
     Values r = new Values(v);
     Http http = new Http(r.text("server.host", false), (int) r.integer("server.port", 0, 65535),
         r.integer("server.maxBodyBytes", 256, 64 << 20), r.duration("server.shutdownGrace", Duration.ZERO),
-        r.text("server.dataDir", true));
+        r.text("server.dataDir", true), r.duration("server.headerTimeout", Duration.ofMillis(100)),
+        r.duration("server.bodyTimeout", Duration.ofMillis(100)));
     long memory = r.bytes("ledger.memory");
     if (memory < (16L << 20)) {
       throw new ConfigException("ledger.memory", v.get("ledger.memory"), "must be at least 16MiB");
@@ -334,6 +429,12 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
     Demo demo = new Demo((int) r.integer("demo.clients", 1, 64), r.duration("demo.pause", Duration.ZERO),
         r.integer("demo.seed", Long.MIN_VALUE, Long.MAX_VALUE));
     Auth auth = Auth.parse(v.get("auth.tokens"));
+    if (!v.get("auth.quotas").isBlank()) {
+      if (!auth.enabled()) {
+        throw new ConfigException("auth.quotas", v.get("auth.quotas"), "quotas are per principal: set auth.tokens");
+      }
+      auth = auth.withQuotas(v.get("auth.quotas"));
+    }
     if (!auth.enabled() && !Edge.isLoopback(http.host())) {
       throw new ConfigException("server.host", http.host(), "a non-loopback address needs authentication:"
           + " set auth.tokens (or PENUMBRA_AUTH_TOKENS)");
@@ -347,7 +448,7 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
       throw new ConfigException("server.port", Integer.toString(port), "must be in [0, 65535]");
     }
     return new ServerConfig(new Http(server.host(), port, server.maxBodyBytes(), server.shutdownGrace(),
-        server.dataDir()), ledger,
+        server.dataDir(), server.headerTimeout(), server.bodyTimeout()), ledger,
         query, stream, task, demo, auth);
   }
 

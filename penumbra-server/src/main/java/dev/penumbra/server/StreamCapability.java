@@ -1,5 +1,7 @@
 package dev.penumbra.server;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.core.ledger.Ledger;
@@ -21,6 +23,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -107,6 +110,19 @@ final class StreamCapability implements Capability {
       backlog += h.backlog();
     }
     return (int) Math.min(Integer.MAX_VALUE, backlog);
+  }
+
+  @Override
+  public Optional<JsonNode> learned() {
+    ObjectNode n = Json.MAPPER.createObjectNode();
+    n.set("errors", Json.MAPPER.valueToTree(errors.export()));
+    return Optional.of(n);
+  }
+
+  @Override
+  public void restoreLearned(JsonNode saved) {
+    errors.restore(Json.convert(saved.path("errors"),
+        new TypeReference<List<ErrorTracker.Scores>>() {}, "stream errors"));
   }
 
   @Override

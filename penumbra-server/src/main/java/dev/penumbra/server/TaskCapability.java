@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -95,6 +96,23 @@ final class TaskCapability implements Capability {
   @Override
   public int queued() {
     return Math.max(0, inFlight.get() - executor.running());
+  }
+
+  @Override
+  public Optional<com.fasterxml.jackson.databind.JsonNode> learned() {
+    ObjectNode n = Json.MAPPER.createObjectNode();
+    n.set("errors", Json.MAPPER.valueToTree(errors.export()));
+    n.set("profiles", Json.MAPPER.valueToTree(executor.exportProfiles()));
+    return Optional.of(n);
+  }
+
+  @Override
+  public void restoreLearned(com.fasterxml.jackson.databind.JsonNode saved) {
+    errors.restore(Json.convert(saved.path("errors"),
+        new com.fasterxml.jackson.core.type.TypeReference<List<ErrorTracker.Scores>>() {}, "task errors"));
+    executor.restoreProfiles(Json.convert(saved.path("profiles"),
+        new com.fasterxml.jackson.core.type.TypeReference<List<dev.penumbra.task.TaskProfile.State>>() {},
+        "task profiles"));
   }
 
   @Override

@@ -30,6 +30,28 @@ class RestartAfterKillTest {
     }
   }
 
+  static com.fasterxml.jackson.databind.JsonNode file(Path p) {
+    try {
+      return Files.exists(p) ? Json.MAPPER.readTree(Files.readString(p)) : Json.MAPPER.createObjectNode();
+    } catch (java.io.IOException e) {
+      return Json.MAPPER.createObjectNode(); // being replaced right now: look again
+    }
+  }
+
+  static com.fasterxml.jackson.databind.JsonNode errorsNow(int port) throws Exception {
+    return TestServers.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/errors")).GET()
+        .build()).json();
+  }
+
+  static long scored(com.fasterxml.jackson.databind.JsonNode errors, String capability, String model) {
+    for (com.fasterxml.jackson.databind.JsonNode m : errors.path(capability)) {
+      if (m.path("model").asText().equals(model)) {
+        return m.path("total").asLong();
+      }
+    }
+    return 0;
+  }
+
   @Test
   void idsNeverRepeatAndTheKilledRunsTempFilesAreRemoved(@TempDir Path dir) throws Exception {
     Path data = dir.resolve("data");
@@ -39,6 +61,9 @@ class RestartAfterKillTest {
         KilledServerMain.class.getName(), data.toString(), portFile.toString())
         .redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
     List<Long> ids = new ArrayList<>();
+    List<com.fasterxml.jackson.databind.JsonNode> holds = new ArrayList<>();
+    com.fasterxml.jackson.databind.JsonNode errorsBefore = null;
+    String lastTier = null;
     long pid = child.pid();
     try {
       await().atMost(Duration.ofMinutes(2)).until(() -> Files.exists(portFile) || !child.isAlive());
@@ -48,7 +73,40 @@ class RestartAfterKillTest {
         Reply r = postTo(port, "/v1/reservations", "{\"owner\": \"old\", \"memory\": \"16MiB\", \"leaseSeconds\": 600}");
         assertThat(r.status()).as(r.body()).isEqualTo(201);
         ids.add(r.json().get("id").asLong());
+        holds.add(r.json());
       }
+      Reply released = TestServers.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+          + "/v1/reservations/" + ids.get(2))).DELETE().build());
+      assertThat(released.status()).as(released.body()).isEqualTo(200);
+      holds.remove(2);
+      // Learning: one query shape run until the history tier answers it, and tasks of one type.
+      for (int i = 0; i < 6; i++) {
+        Reply q = postTo(port, "/v1/queries", "{\"sql\": \"SELECT count(*) FROM orders WHERE o_totalprice > " + (1000 * i)
+            + "\"}");
+        assertThat(q.status()).as(q.body()).isEqualTo(200);
+        lastTier = q.json().get("report").get("prediction").get("tier").asText();
+      }
+      for (int i = 0; i < 3; i++) {
+        Reply t = postTo(port, "/v1/tasks", "{\"type\": \"etl\", \"phases\": [{\"millis\": 20, \"memory\": \"4MiB\"}]}");
+        assertThat(t.status()).as(t.body()).isEqualTo(200);
+      }
+      assertThat(scored(errorsNow(port), "query", "query/memory")).isEqualTo(6);
+      // What was learned reaches the disk within the save period; then the process dies without warning.
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        String log = Files.readString(dir.resolve("child.log"));
+        String tail = log.substring(Math.max(0, log.length() - 3000));
+        assertThat(file(data.resolve("holds.json")).path("holds").size()).as("holds; log: %s", tail).isEqualTo(2);
+        assertThat(file(data.resolve("learned-query.json")).path("state").path("history").size()).as("history; log: %s",
+            tail).isEqualTo(6);
+        com.fasterxml.jackson.databind.JsonNode task = file(data.resolve("learned-task.json")).path("state");
+        assertThat(task.path("profiles").path(0).path("tasks").asInt()).as("tasks learned").isEqualTo(3);
+        long memoryScores = 0;
+        for (com.fasterxml.jackson.databind.JsonNode m : task.path("errors")) {
+          memoryScores += m.path("model").asText().equals("task:etl/memory") ? m.path("total").asLong() : 0;
+        }
+        assertThat(memoryScores).as("task scores saved").isEqualTo(scored(errorsNow(port), "task", "task:etl/memory"));
+      });
+      errorsBefore = errorsNow(port);
       assertThat(tempDirsOf(pid)).as("the engine's spill directories while it runs").isNotEmpty();
     } finally {
       child.destroyForcibly(); // SIGKILL: no shutdown hook, no cleanup
@@ -57,17 +115,55 @@ class RestartAfterKillTest {
     assertThat(Files.exists(data.resolve("lock"))).isTrue();
 
     ServerConfig config = TestServers.config(Map.of("PENUMBRA_SERVER_DATA_DIR", data.toString(),
-        "PENUMBRA_QUERY_ENABLED", "false", "PENUMBRA_STREAM_ENABLED", "false", "PENUMBRA_TASK_ENABLED", "false"));
+        "PENUMBRA_STREAM_ENABLED", "false", "PENUMBRA_TASK_ENABLED", "true"));
     try (PenumbraServer again = PenumbraServer.builder(config).build().start()) {
       assertThat(tempDirsOf(pid)).as("left by the killed run, removed at start").isEmpty();
+      assertThat(again.awaitReady(Duration.ofMinutes(2))).isTrue();
+      // The holds came back with their ids, owners, amounts and leases; the released one did not.
+      for (com.fasterxml.jackson.databind.JsonNode h : holds) {
+        Reply back = TestServers.get(again, "/v1/reservations/" + h.get("id").asLong());
+        assertThat(back.status()).as(back.body()).isEqualTo(200);
+        for (String f : List.of("owner", "amount", "priority", "state", "created", "leaseExpiry")) {
+          assertThat(back.json().get(f)).as(f).isEqualTo(h.get(f));
+        }
+      }
+      assertThat(again.ledger().snapshot().reservations()).hasSize(2);
+      // Error statistics came back: the same counts per model.
+      com.fasterxml.jackson.databind.JsonNode errorsAfter = TestServers.get(again, "/v1/errors").json();
+      assertThat(scored(errorsAfter, "query", "query/memory")).isEqualTo(6);
+      assertThat(errorsAfter.get("task")).isEqualTo(errorsBefore.get("task"));
+      // The query history came back: the shape is answered from its history at once, as before the kill.
+      assertThat(lastTier).isEqualTo("history");
+      Reply q = postTo(again.port(), "/v1/queries", "{\"sql\": \"SELECT count(*) FROM orders WHERE o_totalprice > 7000\"}");
+      assertThat(q.status()).as(q.body()).isEqualTo(200);
+      assertThat(q.json().get("report").get("prediction").get("tier").asText()).isEqualTo("history");
+      // The task profile came back: 3 tasks of type etl learned.
+      com.fasterxml.jackson.databind.JsonNode task = again.capability("task").orElseThrow().learned().orElseThrow();
+      assertThat(task.get("profiles").get(0).get("type").asText()).isEqualTo("etl");
+      assertThat(task.get("profiles").get(0).get("tasks").asInt()).isEqualTo(3);
       Reply r = postTo(again.port(), "/v1/reservations", "{\"owner\": \"new\", \"memory\": \"16MiB\"}");
       assertThat(r.status()).as(r.body()).isEqualTo(201);
       long fresh = r.json().get("id").asLong();
       assertThat(fresh).as("a new id, never one of %s", ids).isGreaterThan(ids.stream().max(Long::compare).orElseThrow());
-      // An id of the killed run names nothing now, and above all not the new client's reservation.
-      Reply old = TestServers.delete(again, "/v1/reservations/" + ids.get(0));
+      // An id of the killed run that had ended names nothing now, and above all not the new client's reservation.
+      Reply old = TestServers.delete(again, "/v1/reservations/" + ids.get(2));
       assertThat(old.status()).as(old.body()).isEqualTo(404);
       assertThat(again.ledger().get(fresh).orElseThrow().isLive()).isTrue();
+    }
+  }
+
+  @Test
+  void aFileOfANewerFormatIsRefusedNamingItAndNothingIsOverwritten(@TempDir Path dir) throws Exception {
+    for (String name : List.of("holds.json", "learned-query.json")) {
+      Path d = dir.resolve(name);
+      Files.createDirectories(d);
+      Files.writeString(d.resolve(name), "{\"formatVersion\": 2, \"holds\": []}");
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> DataDir.open(d))
+          .hasMessageContaining(name).hasMessageContaining("format version 2").hasMessageContaining("newer");
+      assertThat(Files.readString(d.resolve(name))).contains("\"formatVersion\": 2");
+      // The lock was let go: a fixed directory opens.
+      Files.delete(d.resolve(name));
+      DataDir.open(d).close();
     }
   }
 

@@ -10,6 +10,7 @@ import dev.penumbra.core.loop.LoopStats;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -197,6 +198,18 @@ public final class TaskExecutor implements AutoCloseable {
 
   TaskProfile profile(String type) {
     return profiles.computeIfAbsent(type, t -> new TaskProfile(t, cfg.bucket()));
+  }
+
+  /** What every type's profile has learned, for saving across restarts. */
+  public List<TaskProfile.State> exportProfiles() {
+    return profiles.values().stream().map(TaskProfile::state).toList();
+  }
+
+  /** Puts back profiles an earlier process learned; a type learned since in this process keeps its own. */
+  public void restoreProfiles(List<TaskProfile.State> saved) {
+    for (TaskProfile.State s : saved) {
+      profiles.putIfAbsent(s.type(), TaskProfile.restore(s));
+    }
   }
 
   /** The profiles learned so far, by task type. */

@@ -53,6 +53,45 @@ public final class TaskProfile {
     }
   }
 
+  /**
+   * What a profile has learned, for saving across restarts: the per-bucket table and each signal's residuals,
+   * oldest first ({@link #state()}, {@link #restore}).
+   */
+  public record State(String type, long bucketMillis, int tasks, int buckets, double[] mean, double[] dev,
+      double[][] residuals) {}
+
+  /** This profile's state. */
+  public synchronized State state() {
+    Table t = table;
+    double[][] r = new double[Signal.COUNT][];
+    for (int s = 0; s < Signal.COUNT; s++) {
+      r[s] = residuals[s].values();
+    }
+    return new State(type, bucketMillis, t.tasks, t.buckets, t.mean.clone(), t.dev.clone(), r);
+  }
+
+  /**
+   * A profile with the state an earlier process saved.
+   *
+   * @throws IllegalArgumentException naming what is inconsistent
+   */
+  public static TaskProfile restore(State s) {
+    TaskProfile p = new TaskProfile(s.type(), Duration.ofMillis(s.bucketMillis()));
+    int cells = s.buckets() * Signal.COUNT;
+    if (s.tasks() < 0 || s.buckets() < 0 || s.buckets() > MAX_BUCKETS || s.mean() == null || s.dev() == null
+        || s.mean().length != cells || s.dev().length != cells || s.residuals() == null
+        || s.residuals().length != Signal.COUNT) {
+      throw new IllegalArgumentException("saved profile of type '" + s.type() + "' is inconsistent");
+    }
+    p.table = new Table(s.tasks(), s.buckets(), s.mean().clone(), s.dev().clone());
+    for (int sig = 0; sig < Signal.COUNT; sig++) {
+      for (double v : s.residuals()[sig]) {
+        p.residuals[sig].add(v);
+      }
+    }
+    return p;
+  }
+
   /** Records the residual (actual - point) of a forecast of {@code signal} made for a task of this type. */
   synchronized void residual(Signal signal, double residual) {
     residuals[signal.ordinal()].add(residual);

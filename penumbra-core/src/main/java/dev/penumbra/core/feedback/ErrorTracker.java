@@ -64,6 +64,53 @@ public final class ErrorTracker {
   }
 
   /**
+   * One model's scored predictions, oldest first, and how many it scored in all: what {@link #export()} gives and
+   * {@link #restore} takes (persistence across restarts).
+   */
+  public record Scores(String model, long total, double[] point, double[] upper, double[] actual) {
+    public Scores {
+      if (model == null || point == null || upper == null || actual == null || point.length != upper.length
+          || point.length != actual.length || total < point.length) {
+        throw new IllegalArgumentException("scores of '" + model + "' are inconsistent: arrays of equal length and"
+            + " total >= their length expected");
+      }
+    }
+  }
+
+  /** Every model's window, for saving. */
+  public List<Scores> export() {
+    return models.keySet().stream().sorted().map(m -> models.get(m).export(m)).toList();
+  }
+
+  /**
+   * Puts back what {@link #export()} gave in an earlier run (models scored since are kept; a model in both gets the
+   * saved window with the new scores after it). Values are checked as {@link #record} checks them.
+   */
+  public void restore(List<Scores> saved) {
+    for (Scores s : saved) {
+      for (int i = 0; i < s.point().length; i++) {
+        check("point", s.point()[i]);
+        check("upper", s.upper()[i]);
+        check("actual", s.actual()[i]);
+      }
+      Window w = new Window(window);
+      for (int i = 0; i < s.point().length; i++) {
+        w.add(s.point()[i], s.upper()[i], s.actual()[i]);
+      }
+      w.total = s.total();
+      Window now = models.get(s.model());
+      if (now != null) {
+        Scores since = now.export(s.model());
+        for (int i = 0; i < since.point().length; i++) {
+          w.add(since.point()[i], since.upper()[i], since.actual()[i]);
+        }
+        w.total = s.total() + since.total();
+      }
+      models.put(s.model(), w);
+    }
+  }
+
+  /**
    * The name under which a model's error in one dimension is tracked: {@code model + "/" + dimension}, e.g.
    * "ensemble/cpu". Predictors, the adjuster and the allocator all use it, so they read each other's scores.
    */
@@ -99,6 +146,20 @@ public final class ErrorTracker {
       next = (next + 1) % point.length;
       size = Math.min(size + 1, point.length);
       total++;
+    }
+
+    synchronized Scores export(String model) {
+      double[] p = new double[size];
+      double[] u = new double[size];
+      double[] a = new double[size];
+      int start = size == point.length ? next : 0;
+      for (int i = 0; i < size; i++) {
+        int j = (start + i) % point.length;
+        p[i] = point[j];
+        u[i] = upper[j];
+        a[i] = actual[j];
+      }
+      return new Scores(model, total, p, u, a);
     }
 
     synchronized ErrorStats stats(String model) {

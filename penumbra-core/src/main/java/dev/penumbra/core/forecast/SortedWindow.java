@@ -45,6 +45,16 @@ public final class SortedWindow {
     size++;
   }
 
+  /** The values held, oldest first (adding them in this order to an empty window rebuilds this one). */
+  public double[] values() {
+    double[] out = new double[size];
+    int start = size == ring.length ? next : 0;
+    for (int i = 0; i < size; i++) {
+      out[i] = ring[(start + i) % ring.length];
+    }
+    return out;
+  }
+
   /** Values held (at most the capacity). */
   public int size() {
     return size;

@@ -236,6 +236,35 @@ final class InMemoryLedger implements Ledger {
   }
 
   @Override
+  public Reservation restore(Reservation saved) {
+    if (saved == null || !saved.isLive()) {
+      throw new IllegalArgumentException("only a live reservation can be restored, was " + saved);
+    }
+    lock.lock();
+    try {
+      if (saved.id() < 1 || saved.id() >= nextId || live.containsKey(saved.id())) {
+        throw new IllegalArgumentException("reservation id " + saved.id() + " is in use or not below the next id "
+            + nextId);
+      }
+      Node n = node(saved.node());
+      if (!n.fits(saved.amount())) {
+        throw new InsufficientCapacityException("node '" + saved.node() + "' cannot fit restored reservation "
+            + saved.id() + " of " + saved.amount() + ": free " + n.free());
+      }
+      Entry e = new Entry(saved, n);
+      live.put(saved.id(), e);
+      n.add(saved.amount());
+      n.link(e);
+      heapAdd(e);
+      emit(Type.RESERVED, null, saved, n.id, clock.instant());
+    } finally {
+      lock.unlock();
+    }
+    deliver();
+    return saved;
+  }
+
+  @Override
   public Preemption reservePreempting(
       String owner, String node, Resources amount, Priority priority, Duration lease, State initial) {
     checkReserve(owner, node, amount, priority, lease, initial);

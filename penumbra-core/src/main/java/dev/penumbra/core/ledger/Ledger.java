@@ -100,6 +100,19 @@ public interface Ledger {
   Reservation renew(long id, Duration lease);
 
   /** Ends a live reservation, giving its capacity back. Throws when it is not live (e.g. released twice). */
+  /**
+   * Puts back a live reservation an earlier run of the same ledger held (persistence across a restart): same id,
+   * owner, node, amount, priority, state, creation time and lease expiry; a lease already past expires on the next
+   * expiry pass. Emits {@code RESERVED}.
+   *
+   * @throws IllegalArgumentException when it is not live, its id is in use or not below the ids this ledger hands
+   *     out, or its node is unknown
+   * @throws InsufficientCapacityException when it does not fit its node now
+   */
+  default Reservation restore(Reservation saved) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot restore reservations");
+  }
+
   Reservation release(long id);
 
   /** Expires every lease due now; returns how many expired. */

@@ -124,9 +124,53 @@ public final class LoadBench {
    * @param hogReleased whether the hog's reservation was released for critical work during the load
    * @param residentBytesBefore the process's resident memory (VmRSS) before the load, bytes (0 when unknown)
    * @param residentBytesAfter the same after the load
+   * @param slowClients slow-header (slowloris) connections opened beside the load
+   * @param slowCutOff of those, cut off by the server before sending their whole header (target: all)
+   * @param slowCutOffMillisMax the longest a slow connection lasted before it was cut off, ms
    */
   public record Hostile(int sent, int refused, int probes, int probesRefused, int accepted, boolean hogReleased,
-      long residentBytesBefore, long residentBytesAfter) {}
+      long residentBytesBefore, long residentBytesAfter, int slowClients, int slowCutOff,
+      double slowCutOffMillisMax) {}
+
+  /** Slow-header connections a hostile run opens beside the load. */
+  static final int SLOW_CLIENTS = 4;
+  /** A slow client sends one header byte per this long. */
+  static final Duration SLOW_PACE = Duration.ofMillis(200);
+  /** ... and gives up (not cut off) after this many bytes: bounded whatever the server does. */
+  static final int SLOW_MAX_BYTES = 300;
+
+  /**
+   * One slowloris connection: a request line, then one header byte per {@link #SLOW_PACE} (paced by the socket's
+   * read timeout) until the server answers or closes, or {@link #SLOW_MAX_BYTES} were sent. Returns the
+   * milliseconds until the cut-off, or -1 when it was never cut off.
+   */
+  static double slowClient(int port) {
+    long t0 = System.nanoTime();
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+      s.setSoTimeout((int) SLOW_PACE.toMillis());
+      s.getOutputStream().write("GET /v1/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".getBytes(
+          java.nio.charset.StandardCharsets.US_ASCII));
+      for (int i = 0; i < SLOW_MAX_BYTES; i++) {
+        try {
+          s.getOutputStream().write('a');
+          s.getOutputStream().flush();
+        } catch (java.io.IOException closed) {
+          return (System.nanoTime() - t0) / 1e6;
+        }
+        try {
+          s.getInputStream().read();
+          return (System.nanoTime() - t0) / 1e6; // an answer (408) or the end of the stream
+        } catch (java.net.SocketTimeoutException waiting) {
+          // still reading our header: send the next byte
+        } catch (java.io.IOException reset) {
+          return (System.nanoTime() - t0) / 1e6;
+        }
+      }
+      return -1;
+    } catch (java.io.IOException e) {
+      return (System.nanoTime() - t0) / 1e6;
+    }
+  }
 
   /** SQL a hostile client sends (issue findings 1-3); each must be refused before anything runs. */
   static final List<String> PROBES = List.of(
@@ -234,6 +278,14 @@ public final class LoadBench {
     long start = System.nanoTime();
     long deadline = start + o.limit().toNanos();
     ExecutorService pool = Executors.newFixedThreadPool(o.clients());
+    int port = URI.create(base).getPort();
+    ExecutorService slowPool = Executors.newFixedThreadPool(SLOW_CLIENTS);
+    List<Future<Double>> slow = new ArrayList<>();
+    if (o.hostileShare() > 0) {
+      for (int i = 0; i < SLOW_CLIENTS; i++) {
+        slow.add(slowPool.submit(() -> slowClient(port)));
+      }
+    }
     try {
       List<Future<?>> clients = new ArrayList<>();
       for (int c = 0; c < o.clients(); c++) {
@@ -299,6 +351,16 @@ public final class LoadBench {
     } finally {
       pool.shutdownNow();
     }
+    int slowCutOff = 0;
+    double slowMax = 0;
+    for (Future<Double> f : slow) {
+      double ms = f.get(); // bounded: SLOW_MAX_BYTES x SLOW_PACE at most
+      if (ms >= 0) {
+        slowCutOff++;
+        slowMax = Math.max(slowMax, ms);
+      }
+    }
+    slowPool.shutdownNow();
     if (failure.get() != null) {
       throw new IllegalStateException("load client failed", failure.get());
     }
@@ -326,11 +388,12 @@ public final class LoadBench {
     int sent = done.get() + transport.get();
     return new Result(sent, seconds, done.get() / seconds, latency(every), byKind, byStatus, server5xx,
         transport.get(), events.get(), violations.get(), left, new Hostile(hostileSent.get(), hostileRefused.get(),
-            probes.get(), probesRefused.get(), hostileAccepted.get(), hogReleased, rssBefore, residentBytes()));
+            probes.get(), probesRefused.get(), hostileAccepted.get(), hogReleased, rssBefore, residentBytes(),
+            slow.size(), slowCutOff, slowMax));
   }
 
   /** Kinds of hostile request besides the SQL probes (see {@link #hostileRequest}). */
-  static final int HOSTILE_KINDS = 8;
+  static final int HOSTILE_KINDS = 10;
 
   /** A hostile request: {@code kind} below {@link #HOSTILE_KINDS} is a bad request, above it a SQL probe. */
   static HttpRequest hostileRequest(String base, int kind, Random rnd) throws JsonProcessingException {
@@ -351,6 +414,8 @@ public final class LoadBench {
       case 6 -> HttpRequest.newBuilder(URI.create(base + "/v1/reservations")).timeout(Duration.ofSeconds(30))
           .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString("{}")).build();
       case 7 -> b.POST(HttpRequest.BodyPublishers.ofString("{\"sql\": \"" + "x".repeat(128 << 10) + "\"}")).build();
+      case 8 -> b.POST(HttpRequest.BodyPublishers.ofString("{\"sql\": \"SELECT 1\", \"deadlineSeconds\": NaN}")).build();
+      case 9 -> b.POST(HttpRequest.BodyPublishers.ofString("{\"sql\": \"SELECT 1\", \"deadlineSeconds\": 1e400}")).build();
       default -> b.POST(HttpRequest.BodyPublishers.ofString(Json.MAPPER.writeValueAsString(
           Map.of("sql", PROBES.get(kind - HOSTILE_KINDS), "priority", "critical")))).build();
     };

@@ -9,13 +9,13 @@ public record LoadBenchReport(LoadBench.Result result) implements BenchReport {
 
   /**
    * True when every correctness target holds: no 5xx, no lost response, no invariant violation, nothing left, no
-   * hostile request accepted and every sandbox probe refused.
+   * hostile request accepted, every sandbox probe refused and every slow-header client cut off.
    */
   public boolean clean() {
     LoadBench.Result r = result;
     LoadBench.Hostile h = r.hostile();
     return r.serverErrors() == 0 && r.invariantViolations() == 0 && r.leftReserved() == 0
-        && r.transportErrors() == 0 && (h == null || (h.accepted() == 0 && h.probesRefused() == h.probes()));
+        && r.transportErrors() == 0 && (h == null || (h.accepted() == 0 && h.probesRefused() == h.probes() && h.slowCutOff() == h.slowClients()));
   }
 
   @Override
@@ -42,6 +42,8 @@ public record LoadBenchReport(LoadBench.Result result) implements BenchReport {
           h.hogReleased());
       out.printf(Locale.ROOT, "resident memory: %.0f MiB before, %.0f MiB after%n", h.residentBytesBefore() / 1048576.0,
           h.residentBytesAfter() / 1048576.0);
+      out.printf(Locale.ROOT, "slow-header clients cut off: %d/%d (target all), the longest after %.0f ms%n",
+          h.slowCutOff(), h.slowClients(), h.slowCutOffMillisMax());
     }
   }
 

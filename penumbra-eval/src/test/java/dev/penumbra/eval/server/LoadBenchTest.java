@@ -54,7 +54,7 @@ class LoadBenchTest {
     ServerConfig cfg = ServerConfig.load(null, Map.of(
         "PENUMBRA_QUERY_SCALE", "0.01",
         "PENUMBRA_QUERY_CACHE_DIR", Path.of("target", "test-cache").toAbsolutePath().toString(),
-        "PENUMBRA_LEDGER_MEMORY", "512MiB", "PENUMBRA_LEDGER_CORES", "2"));
+        "PENUMBRA_LEDGER_MEMORY", "512MiB", "PENUMBRA_LEDGER_CORES", "2", "PENUMBRA_SERVER_HEADER_TIMEOUT", "1s"));
     LoadBench.Result r = LoadBench.run(cfg, new LoadBench.Options(3, 60, Duration.ofSeconds(120), 0.6, 3, 0.4),
         n -> { });
     LoadBench.Hostile h = r.hostile();
@@ -71,6 +71,8 @@ class LoadBenchTest {
       assertThat(h.hogReleased()).as("a critical query ran, so the hog gave way").isTrue();
     }
     assertThat(h.residentBytesAfter()).isPositive();
+    assertThat(h.slowClients()).isEqualTo(LoadBench.SLOW_CLIENTS);
+    assertThat(h.slowCutOff()).as("every slow-header client cut off").isEqualTo(h.slowClients());
   }
 
   @Test

@@ -448,6 +448,58 @@ public final class QueryPredictor implements AutoCloseable {
     return runs(fingerprint).size();
   }
 
+  /**
+   * One run the history holds, as {@link #export()} gives it for saving and {@link #restore} takes back.
+   *
+   * @param historyMemoryQError the history tier's memory q-error on this run (null: there was no history yet)
+   * @param historyCpuQError the same for CPU time
+   */
+  public record Learned(ShadowResult shadow, QueryProfile actual, int threads, Double historyMemoryQError,
+      Double historyCpuQError) {}
+
+  /** Every run of every fingerprint's history, least recently used fingerprint first, oldest run first. */
+  public List<Learned> export() {
+    List<Learned> out = new ArrayList<>();
+    synchronized (history) {
+      for (Deque<Run> d : history.values()) {
+        for (Run r : d) {
+          out.add(new Learned(r.shadow(), r.actual(), r.threads(), finiteOrNull(r.historyMemoryQError()),
+              finiteOrNull(r.historyCpuQError())));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Double finiteOrNull(double v) {
+    return Double.isFinite(v) ? v : null;
+  }
+
+  /**
+   * Puts back runs an earlier process learned ({@link #export()}): into the fingerprints' histories and, for
+   * sampled runs, the model — without scoring them again (their scores are restored with the error tracker).
+   */
+  public void restore(List<Learned> runs) {
+    for (Learned l : runs) {
+      if (l.shadow() == null || l.actual() == null || l.threads() < 1) {
+        throw new IllegalArgumentException("a saved run needs a shadow, an actual and threads >= 1");
+      }
+      String fp = Fingerprint.of(l.shadow().sql());
+      synchronized (history) {
+        Deque<Run> d = history.computeIfAbsent(fp, k -> new ArrayDeque<>());
+        d.addLast(new Run(l.shadow(), l.actual(), l.threads(),
+            l.historyMemoryQError() == null ? Double.NaN : l.historyMemoryQError(),
+            l.historyCpuQError() == null ? Double.NaN : l.historyCpuQError()));
+        while (d.size() > historyWindow) {
+          d.removeFirst();
+        }
+      }
+      if (!l.shadow().skipped() && model != null) {
+        model.learn(features(l.shadow(), l.threads()), pack(l.actual()));
+      }
+    }
+  }
+
   private List<Run> runs(String fp) {
     synchronized (history) {
       Deque<Run> d = history.get(fp);

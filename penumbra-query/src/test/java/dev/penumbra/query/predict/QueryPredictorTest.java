@@ -125,6 +125,26 @@ class QueryPredictorTest {
   }
 
   @Test
+  void aRestoredPredictorAnswersFromTheSameHistory() throws SQLException {
+    try (QueryPredictor p = predictor(); QueryPredictor fresh = predictor()) {
+      for (int q : new int[] {10, 20, 30, 40}) {
+        ShadowResult s = sqe.shadow("SELECT count(*) FROM lineitem WHERE l_quantity < " + q);
+        p.learn(s, new QueryProfile(5_000_000L * q, 1_000_000L * q, 6_000_000L * q, 1 << 20, 1000, 1, 0));
+      }
+      ShadowResult next = sqe.shadow("SELECT count(*) FROM lineitem WHERE l_quantity < 25");
+      assertThat(p.export()).hasSize(4);
+      fresh.restore(p.export());
+      assertThat(fresh.fingerprints()).isEqualTo(p.fingerprints());
+      assertThat(fresh.export()).isEqualTo(p.export());
+      QueryPrediction a = p.predict(next);
+      QueryPrediction b = fresh.predict(next);
+      assertThat(b.tier()).isEqualTo(a.tier());
+      assertThat(b.memoryBytes()).isEqualTo(a.memoryBytes());
+      assertThat(fresh.errorTracker().all()).as("restoring does not score again").isEmpty();
+    }
+  }
+
+  @Test
   void loadStretchesTheWallTime() {
     try (QueryPredictor p = predictor()) {
       ShadowResult s = sqe.shadow("SELECT count(*) FROM lineitem WHERE l_quantity < 20");

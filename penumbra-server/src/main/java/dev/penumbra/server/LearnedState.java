@@ -1,0 +1,90 @@
+package dev.penumbra.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Nothing learned is lost: what each capability learned ({@link Capability#learned()}: models, profiles, error
+ * statistics) is put back from the data directory once the capability has started, and saved every
+ * {@link #PERIOD} (when it changed) and at stop. A SIGKILL loses at most the last period's learning.
+ *
+ * <p>When a capability cannot take its saved state back, its file is left as it is and never overwritten in this
+ * run, so a bug or a changed model cannot destroy what an earlier run learned.
+ */
+final class LearnedState implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(LearnedState.class);
+  static final Duration PERIOD = Duration.ofSeconds(1);
+
+  private final DataDir dir;
+  private final List<Capability> capabilities;
+  /** Capabilities whose saved state was put back (or that had none): only these are saved. */
+  private final Set<String> restored = ConcurrentHashMap.newKeySet();
+  private final Map<String, String> lastSaved = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService timer;
+
+  LearnedState(DataDir dir, List<Capability> capabilities) {
+    this.dir = dir;
+    this.capabilities = capabilities;
+    this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "penumbra-save-learned");
+      t.setDaemon(true);
+      return t;
+    });
+    timer.scheduleWithFixedDelay(this::saveAll, PERIOD.toMillis(), PERIOD.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Puts back what {@code c} learned in an earlier run; called once its start returned. */
+  void restore(Capability c, java.util.function.Consumer<String> progress) {
+    Optional<JsonNode> saved = dir.learned(c.name());
+    try {
+      if (saved.isPresent()) {
+        c.restoreLearned(saved.get());
+        progress.accept("restored what " + c.name() + " learned before");
+      }
+      restored.add(c.name());
+    } catch (RuntimeException e) {
+      LOG.error("cannot restore what {} learned from the data directory; its file is kept and not overwritten",
+          c.name(), e);
+      progress.accept("could not restore " + c.name() + "'s learned state: " + e.getMessage());
+    }
+  }
+
+  /** Saves what changed since the last save. */
+  synchronized void saveAll() {
+    for (Capability c : capabilities) {
+      if (!restored.contains(c.name()) || !c.ready()) {
+        continue;
+      }
+      try {
+        Optional<JsonNode> state = c.learned();
+        if (state.isEmpty()) {
+          continue;
+        }
+        String text = state.get().toString();
+        if (!text.equals(lastSaved.get(c.name()))) {
+          dir.saveLearned(c.name(), state.get());
+          lastSaved.put(c.name(), text);
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("saving what {} learned failed", c.name(), e);
+      }
+    }
+  }
+
+  /** Stops the periodic save and saves one last time (before the capabilities close). */
+  @Override
+  public void close() {
+    timer.shutdownNow();
+    saveAll();
+  }
+}
