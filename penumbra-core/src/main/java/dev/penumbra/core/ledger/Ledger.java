@@ -99,7 +99,6 @@ public interface Ledger {
   /** Sets a live reservation's lease to expire {@code lease} (> 0) from now. */
   Reservation renew(long id, Duration lease);
 
-  /** Ends a live reservation, giving its capacity back. Throws when it is not live (e.g. released twice). */
   /**
    * Puts back a live reservation an earlier run of the same ledger held (persistence across a restart): same id,
    * owner, node, amount, priority, state, creation time and lease expiry; a lease already past expires on the next
@@ -113,6 +112,7 @@ public interface Ledger {
     throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot restore reservations");
   }
 
+  /** Ends a live reservation, giving its capacity back. Throws when it is not live (e.g. released twice). */
   Reservation release(long id);
 
   /** Expires every lease due now; returns how many expired. */
