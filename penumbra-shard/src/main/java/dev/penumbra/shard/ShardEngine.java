@@ -410,6 +410,24 @@ public final class ShardEngine implements AutoCloseable {
    * @return completes with the result, or exceptionally when a shard runs out of attempts or can never be placed
    */
   public CompletableFuture<RequestResult> submit(ShardRequest request, ShardPolicy policy, int shards) {
+    return submit(request, policy, shards, null);
+  }
+
+  /**
+   * Runs a request cut at explicit key ranges per unit ({@link ShardGenerator#fromRanges}: each unit's ranges must
+   * cover its keys exactly). Validated before anything is reserved, as {@link #submit(ShardRequest, ShardPolicy,
+   * int)}.
+   */
+  public CompletableFuture<RequestResult> submit(ShardRequest request, Map<String, List<KeyRange>> ranges) {
+    if (ranges == null) {
+      throw new IllegalArgumentException("ranges are missing for request '" + (request == null ? null : request.id())
+          + "'");
+    }
+    return submit(request, ShardPolicy.KEY_RANGE, 1, ranges);
+  }
+
+  private CompletableFuture<RequestResult> submit(ShardRequest request, ShardPolicy policy, int shards,
+      Map<String, List<KeyRange>> ranges) {
     if (request == null) {
       throw new IllegalArgumentException("request is missing");
     }
@@ -427,7 +445,7 @@ public final class ShardEngine implements AutoCloseable {
       for (Unit u : request.units()) {
         est.put(u.name(), history.estimate(request.type(), u.function(), u.keys().size()));
       }
-      List<Shard> cut = switch (policy) {
+      List<Shard> cut = ranges != null ? ShardGenerator.fromRanges(request, ranges) : switch (policy) {
         case FUNCTIONAL -> ShardGenerator.generate(request, policy, 1);
         case KEY_RANGE, HASH -> ShardGenerator.generate(request, policy, shards);
         case PREDICTED -> {
@@ -554,6 +572,58 @@ public final class ShardEngine implements AutoCloseable {
   public synchronized EngineStats stats() {
     return new EngineStats(nRequests, nCompleted, nFailed, nShards, nAttempts, nRetries, nFailures, nTimeouts, nLost,
         nAccepted, nDuplicates, reservedCpuMs, usedCpuMs, queuedMs);
+  }
+
+  /**
+   * Where one shard of a request stands.
+   *
+   * @param shard the shard
+   * @param state {@code waiting} (for the shards it depends on, or its request's in-flight window), {@code reserving}
+   *     (asked the loop, not placed yet), {@code retrying} (backing off), {@code running}, {@code done}, {@code failed}
+   * @param attempts attempts started
+   * @param predictedP50Millis predicted duration, median
+   * @param predictedP99Millis predicted duration, 99th percentile
+   * @param demand the predicted resources (point), or null before it is predicted
+   * @param reservationId the running attempt's reservation, or -1
+   * @param backend where it runs or ran, or null
+   * @param reserved what its reservation holds (running) or held (done), or null
+   */
+  public record ShardStatus(Shard shard, String state, int attempts, double predictedP50Millis,
+      double predictedP99Millis, Resources demand, long reservationId, String backend, Resources reserved) {}
+
+  /** The shards of a request not yet finished, in generation order; empty once it finished or is unknown. */
+  public synchronized Optional<List<ShardStatus>> status(String requestId) {
+    Req req = requests.get(requestId);
+    if (req == null) {
+      return Optional.empty();
+    }
+    Map<State, Live> running = new HashMap<>();
+    for (Live l : live.values()) {
+      running.putIfAbsent(l.state, l);
+    }
+    List<ShardStatus> out = new ArrayList<>();
+    for (State st : req.shards) {
+      Live l = running.get(st);
+      String state = st.done ? "done" : req.failed ? "failed" : l != null ? "running" : st.pending != null
+          ? "reserving" : st.retryAt != null ? "retrying" : "waiting";
+      Resources demand = st.demand == null ? null : st.demand.point();
+      if (st.done) {
+        out.add(new ShardStatus(st.shard, state, st.attempts, st.p50(), st.p99(), demand, -1, st.report.backend(),
+            st.report.reserved()));
+      } else if (l != null) {
+        Reservation r = l.grant.reservation();
+        out.add(new ShardStatus(st.shard, state, st.attempts, st.p50(), st.p99(), demand, r.id(), l.backend.id(),
+            r.amount()));
+      } else {
+        out.add(new ShardStatus(st.shard, state, st.attempts, st.p50(), st.p99(), demand, -1, null, null));
+      }
+    }
+    return Optional.of(out);
+  }
+
+  /** What the loop's grants hold on each backend now (its actuator's slots). */
+  public Map<String, Resources> heldByBackend() {
+    return slots.heldByBackend();
   }
 
   /** How many attempts run now. */
@@ -770,7 +840,7 @@ public final class ShardEngine implements AutoCloseable {
     st.retryAt = null;
     nAccepted++;
     st.report = new ShardReport(st.shard, res.value(), st.attempts, res.backend(), st.p50(), st.p99(), reserved,
-        res.ran().toNanos() / 1e6);
+        res.ran().toNanos() / 1e6, st.demand.point(), res.used());
     // Anything else still trying for this shard is no longer needed.
     if (st.pending != null) {
       st.pending.release();
