@@ -67,7 +67,7 @@ class KafkaTransportTest extends ShardTransportContract {
 
   @Override
   protected List<Backend> start(List<String> ids) throws Exception {
-    transport = KafkaShardTransport.builder(cluster.bootstrapServers()).heartbeatTimeout(Duration.ofSeconds(1))
+    transport = KafkaShardTransport.builder(cluster.bootstrapServers()).heartbeatTimeout(Duration.ofSeconds(3))
         .valueType(Long.class).build();
     List<Backend> out = new ArrayList<>();
     for (String id : ids) {
