@@ -130,6 +130,7 @@ public final class PenumbraServer implements AutoCloseable {
       if (config.task().enabled()) {
         factories.add(TaskCapability::new);
       }
+      factories.add(ShardCapability::new);
     }
 
     /** Adds a capability (beyond those the configuration enables). */

@@ -50,10 +50,11 @@ class CapabilityLifecycleTest {
       Thread.sleep(1000); // a few stream ticks with records flowing
       demo.close();
       assertThat(demo.failures()).isZero();
-      assertThat(demo.stepsByCapability()).containsOnlyKeys("query", "stream", "task");
+      assertThat(demo.stepsByCapability()).containsOnlyKeys("query", "stream", "task", "shard");
       assertThat(demo.stepsByCapability().values()).allMatch(n -> n >= 3);
       assertThat(server.capability("stream").orElseThrow().timeline().samples()).isNotEmpty();
       assertThat(server.capability("task").orElseThrow().timeline().samples()).isNotEmpty();
+      assertThat(server.capability("shard").orElseThrow().timeline().samples()).isNotEmpty();
     } finally {
       server.stop();
     }

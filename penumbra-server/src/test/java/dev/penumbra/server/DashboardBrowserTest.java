@@ -53,6 +53,10 @@ class DashboardBrowserTest {
         TestServers.post(server, "/v1/streams/s/records", "{\"records\": [{\"value\": \"x\"}]}");
         streams.tickAll();
       }
+      // And a sharded request, finished, for the shard chart and the requests panel.
+      assertThat(TestServers.post(server, "/v1/requests", "{\"id\": \"dash\", \"units\": [{\"to\": 400}]}").status())
+          .isEqualTo(202);
+      waitFor(() -> TestServers.get(server, "/v1/requests/dash").json().get("state").asText().equals("done"), 30_000);
       ObjectNode caps = Json.MAPPER.createObjectNode();
       ObjectNode opts = caps.putObject("capabilities").putObject("alwaysMatch").putObject("goog:chromeOptions");
       opts.put("binary", chromium.get().toString());
@@ -88,6 +92,8 @@ class DashboardBrowserTest {
         assertThat(c.get("points").asInt()).as(drawn.toString()).isPositive();
         assertThat(c.get("ink").asInt()).as(drawn.toString()).isGreaterThan(1000);
       }
+      waitFor(() -> script(base, "return document.querySelectorAll('#shard-requests tbody tr').length").asInt() > 0,
+          10_000);
       // Submit a query through the form and wait for its report.
       script(base, """
           document.getElementById('sql').value = 'SELECT r_name FROM region ORDER BY r_name';

@@ -6,11 +6,15 @@ import dev.penumbra.core.Resources;
 import dev.penumbra.core.allocate.Allocator;
 import dev.penumbra.core.allocate.Placement;
 import dev.penumbra.core.allocate.Sla;
-import dev.penumbra.core.allocate.Ticket;
 import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.core.ledger.Ledger;
 import dev.penumbra.core.ledger.NodeView;
 import dev.penumbra.core.ledger.Reservation;
+import dev.penumbra.core.loop.Baseline;
+import dev.penumbra.core.loop.ControlLoop;
+import dev.penumbra.core.loop.Grant;
+import dev.penumbra.core.loop.LoopStats;
+import dev.penumbra.core.loop.Model;
 import dev.penumbra.core.predict.Features;
 import dev.penumbra.core.predict.Predictor;
 import dev.penumbra.core.predict.RunningQuantilePredictor;
@@ -43,9 +47,13 @@ import java.util.function.Function;
  * gets {@code ceil(its cost / that)} key ranges (at least one, at most one per key); fixed policies
  * ({@link ShardPolicy#KEY_RANGE}, {@link ShardPolicy#HASH}, {@link ShardPolicy#FUNCTIONAL}) ignore predictions.
  *
- * <p><b>Reservation before dispatch.</b> A shard asks for its reservation when every shard it depends on has its
- * result; it is dispatched on the backend (ledger node) the reservation was placed on, only ever on a live backend
- * of this engine, avoiding one that failed within {@link Builder#cooldown} when another fits.
+ * <p><b>Reservation before dispatch.</b> A shard asks the core {@link ControlLoop} for its reservation when every
+ * shard it depends on has its result ({@link ControlLoop#reserve} -> {@link Grant}); the loop's actuator acquires a
+ * slot on the backend (ledger node) the reservation was placed on, only ever a live backend of this engine, avoiding
+ * one that failed within {@link Builder#cooldown} when another fits. The grant is activated at dispatch, observed
+ * while the attempt runs (when its backend measures it), and completed with what the attempt used. The loop's
+ * {@link dev.penumbra.core.allocate.Adjuster} renews the leases of running shards; its baseline guard scores the
+ * uniform static size ({@link Builder#baseline}) beside the predictor's on the same measured use.
  *
  * <p><b>Sweeper ({@link #tick}).</b> An attempt whose backend died is lost and its reservation reclaimed; one running
  * past its timeout ({@code max(minTimeout, p99 x timeoutFactor)}) gets a backup attempt on another backend at once
@@ -66,6 +74,9 @@ public final class ShardEngine implements AutoCloseable {
   private final Clock clock;
   private final ShardHistory history;
   private final Allocator allocator;
+  private final ControlLoop<ShardSignal> loop;
+  private final BackendSlots slots;
+  private Instant nextAdjust;
   private final Map<String, Backend> backends = new LinkedHashMap<>();
   private final Function<String, Predictor> predictorFactory;
   private final Map<String, Predictor> predictors = new HashMap<>();
@@ -81,8 +92,8 @@ public final class ShardEngine implements AutoCloseable {
 
   private final Map<String, Req> requests = new LinkedHashMap<>();
   private final Map<String, Live> live = new LinkedHashMap<>();
-  /** Attempts given up on (hung) whose result may still come: attempt id -> shard. */
-  private final Map<String, State> zombies = new HashMap<>();
+  /** Attempts given up on (hung) whose result may still come: attempt id -> its attempt. */
+  private final Map<String, Live> zombies = new HashMap<>();
   private final Map<String, Instant> lastFailure = new HashMap<>();
   /** Shards waiting for a retry (so the sweeper need not walk every shard). */
   private final java.util.Set<State> retrying = new java.util.LinkedHashSet<>();
@@ -121,6 +132,38 @@ public final class ShardEngine implements AutoCloseable {
     // Preemption off: a running shard cannot give back its cores mid-flight.
     this.allocator = Allocator.builder(ledger).clock(clock).placement(this::place).preemption(false).lease(lease)
         .feedback(b.feedback).build();
+    this.slots = new BackendSlots(backends);
+    this.loop = ControlLoop.builder("shard", allocator, new ShardModel()).clock(clock).actuator(slots)
+        .keepAlive(lease).baseline(Baseline.fixed("uniform-static", b.baseline != null ? b.baseline : defaultDemand))
+        .build();
+    this.nextAdjust = clock.instant();
+  }
+
+  /**
+   * What the loop's model reads for a shard: its function (each has its own predictor) and its features.
+   */
+  record ShardSignal(String function, Features features) {}
+
+  /** The predict and learn steps: the function's predictor, the default demand while it knows nothing. */
+  private final class ShardModel implements Model<ShardSignal> {
+    @Override
+    public String name() {
+      return "shard";
+    }
+
+    @Override
+    public Demand predict(ShardSignal s) {
+      Demand d = predictor(s.function()).predict(s.features());
+      if (d.point().isZero() || d.lowConfidence() && d.point().cpuMillis() == 0) {
+        d = Demand.exact(defaultDemand, "shard/default");
+      }
+      return d;
+    }
+
+    @Override
+    public void learn(ShardSignal s, Resources actual) {
+      predictor(s.function()).learn(s.features(), actual);
+    }
   }
 
   public static Builder builder(Ledger ledger, ShardHistory history) {
@@ -145,6 +188,7 @@ public final class ShardEngine implements AutoCloseable {
     private Duration cooldown = Duration.ofSeconds(30);
     private ErrorTracker feedback = new ErrorTracker();
     private int maxInFlight = Integer.MAX_VALUE;
+    private Resources baseline;
 
     private Builder(Ledger ledger, ShardHistory history) {
       if (ledger == null) {
@@ -259,6 +303,19 @@ public final class ShardEngine implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The uniform static size (every shard the same, as a Ray task with a fixed {@code num_cpus} gets) the loop's
+     * baseline guard scores beside the predictor's and acts on while it is the cheaper; the default demand by
+     * default.
+     */
+    public Builder baseline(Resources amount) {
+      if (amount == null || amount.isZero()) {
+        throw new IllegalArgumentException("baseline size must be non-zero, was " + amount);
+      }
+      this.baseline = amount;
+      return this;
+    }
+
     /** Where reservation outcomes are tracked and read back by the allocator's sizing. */
     public Builder feedback(ErrorTracker tracker) {
       if (tracker == null) {
@@ -309,8 +366,9 @@ public final class ShardEngine implements AutoCloseable {
     final List<State> dependents = new ArrayList<>();
     int waitingFor;
     int attempts;
-    Ticket ticket;
-    Features features;
+    /** The grant asked for and not yet placed, else null. */
+    Grant<ShardSignal> pending;
+    ShardSignal signal;
     Demand demand;
     Instant retryAt;
     Instant requestedAt;
@@ -338,7 +396,7 @@ public final class ShardEngine implements AutoCloseable {
   /** Profiles written to the history in one statement; estimates lag the history by at most this many. */
   static final int FLUSH_BATCH = 256;
 
-  private record Live(State state, Attempt attempt, Reservation reservation, Backend backend, Instant started,
+  private record Live(State state, Attempt attempt, Grant<ShardSignal> grant, Backend backend, Instant started,
       Instant deadline, boolean overdue) {}
 
   // ------------------------------------------------------------------ API
@@ -352,6 +410,24 @@ public final class ShardEngine implements AutoCloseable {
    * @return completes with the result, or exceptionally when a shard runs out of attempts or can never be placed
    */
   public CompletableFuture<RequestResult> submit(ShardRequest request, ShardPolicy policy, int shards) {
+    return submit(request, policy, shards, null);
+  }
+
+  /**
+   * Runs a request cut at explicit key ranges per unit ({@link ShardGenerator#fromRanges}: each unit's ranges must
+   * cover its keys exactly). Validated before anything is reserved, as {@link #submit(ShardRequest, ShardPolicy,
+   * int)}.
+   */
+  public CompletableFuture<RequestResult> submit(ShardRequest request, Map<String, List<KeyRange>> ranges) {
+    if (ranges == null) {
+      throw new IllegalArgumentException("ranges are missing for request '" + (request == null ? null : request.id())
+          + "'");
+    }
+    return submit(request, ShardPolicy.KEY_RANGE, 1, ranges);
+  }
+
+  private CompletableFuture<RequestResult> submit(ShardRequest request, ShardPolicy policy, int shards,
+      Map<String, List<KeyRange>> ranges) {
     if (request == null) {
       throw new IllegalArgumentException("request is missing");
     }
@@ -369,7 +445,7 @@ public final class ShardEngine implements AutoCloseable {
       for (Unit u : request.units()) {
         est.put(u.name(), history.estimate(request.type(), u.function(), u.keys().size()));
       }
-      List<Shard> cut = switch (policy) {
+      List<Shard> cut = ranges != null ? ShardGenerator.fromRanges(request, ranges) : switch (policy) {
         case FUNCTIONAL -> ShardGenerator.generate(request, policy, 1);
         case KEY_RANGE, HASH -> ShardGenerator.generate(request, policy, shards);
         case PREDICTED -> {
@@ -429,12 +505,14 @@ public final class ShardEngine implements AutoCloseable {
         if (!l.backend.alive()) {
           nLost++;
           endAttempt(l, now);
+          // Its result may still come (a restarted worker runs the shard again): kept so it is counted, not lost.
+          zombies.put(l.attempt.id(), l);
           lastFailure.put(l.backend.id(), now);
           retryOrFail(l.state, now, "backend " + l.backend.id() + " died");
         } else if (!now.isBefore(l.deadline) && !l.overdue && l.state.attempts < maxAttempts) {
           // Slow or hung: a backup runs elsewhere while this one may still finish; the first result wins.
           nTimeouts++;
-          live.put(l.attempt.id(), new Live(l.state, l.attempt, l.reservation, l.backend, l.started,
+          live.put(l.attempt.id(), new Live(l.state, l.attempt, l.grant, l.backend, l.started,
               l.started.plus(l.attempt.timeout().multipliedBy(HUNG_FACTOR)), true));
           lastFailure.put(l.backend.id(), now);
           nRetries++;
@@ -444,17 +522,23 @@ public final class ShardEngine implements AutoCloseable {
           // Past its last deadline: taken for hung, cancelled, its reservation reclaimed.
           nTimeouts++;
           endAttempt(l, now);
-          zombies.put(l.attempt.id(), l.state);
+          zombies.put(l.attempt.id(), l);
           l.backend.cancel(l.attempt.id());
           lastFailure.put(l.backend.id(), now);
           retryOrFail(l.state, now, "attempt " + l.attempt.id() + " ran past its timeout " + l.attempt.timeout());
-        } else if (Duration.between(now, l.reservation.leaseExpiry()).compareTo(lease.dividedBy(2)) < 0) {
-          try {
-            ledger.renew(l.reservation.id(), lease);
-          } catch (IllegalStateException | IllegalArgumentException ended) {
-            // Expired meanwhile; the attempt keeps running and is accounted at its end.
-          }
+        } else {
+          // What it uses now, when its backend measures it: the loop's adjuster and guard read it.
+          l.backend.usage(l.attempt.id()).ifPresent(u -> {
+            if (!l.grant.isEnded()) {
+              l.grant.observe(u);
+            }
+          });
         }
+      }
+      if (!now.isBefore(nextAdjust)) {
+        // Renews the leases of running shards (well before they run out) and adjusts what is measured.
+        nextAdjust = now.plus(lease.dividedBy(4));
+        loop.adjust();
       }
       for (State st : new ArrayList<>(retrying)) {
         if (st.retryAt == null || st.req.failed || st.done) {
@@ -462,7 +546,7 @@ public final class ShardEngine implements AutoCloseable {
         } else if (!now.isBefore(st.retryAt)) {
           st.retryAt = null;
           retrying.remove(st);
-          if (st.ticket == null) {
+          if (st.pending == null) {
             reserve(st);
           }
         }
@@ -490,6 +574,58 @@ public final class ShardEngine implements AutoCloseable {
         nAccepted, nDuplicates, reservedCpuMs, usedCpuMs, queuedMs);
   }
 
+  /**
+   * Where one shard of a request stands.
+   *
+   * @param shard the shard
+   * @param state {@code waiting} (for the shards it depends on, or its request's in-flight window), {@code reserving}
+   *     (asked the loop, not placed yet), {@code retrying} (backing off), {@code running}, {@code done}, {@code failed}
+   * @param attempts attempts started
+   * @param predictedP50Millis predicted duration, median
+   * @param predictedP99Millis predicted duration, 99th percentile
+   * @param demand the predicted resources (point), or null before it is predicted
+   * @param reservationId the running attempt's reservation, or -1
+   * @param backend where it runs or ran, or null
+   * @param reserved what its reservation holds (running) or held (done), or null
+   */
+  public record ShardStatus(Shard shard, String state, int attempts, double predictedP50Millis,
+      double predictedP99Millis, Resources demand, long reservationId, String backend, Resources reserved) {}
+
+  /** The shards of a request not yet finished, in generation order; empty once it finished or is unknown. */
+  public synchronized Optional<List<ShardStatus>> status(String requestId) {
+    Req req = requests.get(requestId);
+    if (req == null) {
+      return Optional.empty();
+    }
+    Map<State, Live> running = new HashMap<>();
+    for (Live l : live.values()) {
+      running.putIfAbsent(l.state, l);
+    }
+    List<ShardStatus> out = new ArrayList<>();
+    for (State st : req.shards) {
+      Live l = running.get(st);
+      String state = st.done ? "done" : req.failed ? "failed" : l != null ? "running" : st.pending != null
+          ? "reserving" : st.retryAt != null ? "retrying" : "waiting";
+      Resources demand = st.demand == null ? null : st.demand.point();
+      if (st.done) {
+        out.add(new ShardStatus(st.shard, state, st.attempts, st.p50(), st.p99(), demand, -1, st.report.backend(),
+            st.report.reserved()));
+      } else if (l != null) {
+        Reservation r = l.grant.reservation();
+        out.add(new ShardStatus(st.shard, state, st.attempts, st.p50(), st.p99(), demand, r.id(), l.backend.id(),
+            r.amount()));
+      } else {
+        out.add(new ShardStatus(st.shard, state, st.attempts, st.p50(), st.p99(), demand, -1, null, null));
+      }
+    }
+    return Optional.of(out);
+  }
+
+  /** What the loop's grants hold on each backend now (its actuator's slots). */
+  public Map<String, Resources> heldByBackend() {
+    return slots.heldByBackend();
+  }
+
   /** How many attempts run now. */
   public synchronized int running() {
     return live.size();
@@ -509,6 +645,11 @@ public final class ShardEngine implements AutoCloseable {
     return allocator;
   }
 
+  /** The control loop every shard reservation passes through: its grants, reserved and used time, the guard. */
+  public LoopStats loopStats() {
+    return loop.stats();
+  }
+
   /** Fails every unfinished request (releasing what it holds) and stops the allocator. */
   @Override
   public void close() {
@@ -518,6 +659,7 @@ public final class ShardEngine implements AutoCloseable {
       }
       flushHistory();
     }
+    loop.close();
     allocator.close();
   }
 
@@ -576,12 +718,8 @@ public final class ShardEngine implements AutoCloseable {
     for (Map.Entry<String, Double> e : unit.hints().values().entrySet()) {
       f.put("hint_" + e.getKey(), e.getValue());
     }
-    st.features = f.build();
-    Demand d = predictor(st.shard.function()).predict(st.features);
-    if (d.point().isZero() || d.lowConfidence() && d.point().cpuMillis() == 0) {
-      d = Demand.exact(defaultDemand, "shard/default");
-    }
-    st.demand = d;
+    st.signal = new ShardSignal(st.shard.function(), f.build());
+    st.demand = loop.predict(st.signal);
   }
 
   private void reserve(State st) {
@@ -589,7 +727,7 @@ public final class ShardEngine implements AutoCloseable {
       // Shards of one unit run the same function on like-sized subsets: one prediction per unit and request.
       State first = st.req.predicted.get(st.shard.unit());
       if (first != null) {
-        st.features = first.features;
+        st.signal = first.signal;
         st.demand = first.demand;
       } else {
         predict(st);
@@ -600,50 +738,50 @@ public final class ShardEngine implements AutoCloseable {
     st.requestedAt = clock.instant();
     int number = st.attempts;
     String owner = st.shard.id() + "#" + number;
-    Ticket t = allocator.request(owner, st.demand, Sla.of(st.shard.priority()));
-    // Granted at once, the completion below runs now, in this thread; only a waiting ticket is remembered.
-    st.ticket = t;
-    t.future().whenComplete((r, ex) -> {
+    Grant<ShardSignal> g = loop.reserve(owner, st.signal, st.demand, Sla.of(st.shard.priority()));
+    // Placed at once, the completion below runs now, in this thread; only a waiting grant is remembered.
+    if (!g.placed().isDone()) {
+      st.pending = g;
+    }
+    g.placed().whenComplete((placed, ex) -> {
       try {
-        granted(st, number, r, ex);
+        granted(st, number, g, ex);
       } catch (RuntimeException e) {
         // A completion callback's exception would vanish; fail the request loudly instead.
         synchronized (this) {
-          if (r != null) {
-            release(r, clock.instant(), r.created());
+          if (g.isPlaced()) {
+            release(g, clock.instant(), g.reservation().created());
           }
           fail(st.req, "dispatching shard " + st.shard.id() + " failed: " + e);
         }
       }
     });
-    if (t.isDone()) {
-      st.ticket = null;
-    }
   }
 
-  private void granted(State st, int number, Reservation r, Throwable ex) {
+  private void granted(State st, int number, Grant<ShardSignal> g, Throwable ex) {
     synchronized (this) {
+      if (st.pending == g) {
+        st.pending = null;
+      }
       if (ex != null) {
         Throwable cause = ex instanceof CompletionException && ex.getCause() != null ? ex.getCause() : ex;
-        if (!(cause instanceof CancellationException) && !st.req.failed && !st.done) {
+        if (cause instanceof BackendSlots.BackendDown && !st.req.failed && !st.done) {
+          // The backend died between placement and now (the loop released the reservation): ask again.
+          reserve(st);
+        } else if (!(cause instanceof CancellationException) && !st.req.failed && !st.done) {
           fail(st.req, "shard " + st.shard.id() + " could not be reserved: " + cause.getMessage());
         }
         return;
       }
-      st.ticket = null;
+      Reservation r = g.reservation();
       Backend b = backends.get(r.node());
-      if (st.req.failed || st.done || b == null || !b.alive()) {
-        release(r, clock.instant(), r.created());
-        if (!st.req.failed && !st.done) {
-          // The backend died between placement and now: ask again.
-          reserve(st);
-        }
+      if (st.req.failed || st.done) {
+        release(g, clock.instant(), r.created());
         return;
       }
       Instant now = clock.instant();
-      Reservation active = r;
       try {
-        active = ledger.activate(r.id());
+        g.activate();
       } catch (IllegalStateException | IllegalArgumentException ended) {
         reserve(st);
         return;
@@ -651,7 +789,7 @@ public final class ShardEngine implements AutoCloseable {
       double p99 = st.p99();
       Duration timeout = Duration.ofMillis(Math.max(minTimeout.toMillis(), (long) Math.ceil(p99 * timeoutFactor)));
       Attempt a = new Attempt(st.shard.id() + "#" + number, st.shard, number, r.id(), r.amount(), timeout);
-      Live l = new Live(st, a, active, b, now, now.plus(timeout), false);
+      Live l = new Live(st, a, g, b, now, now.plus(timeout), false);
       queuedMs += Math.max(0, Duration.between(st.requestedAt, now).toNanos() / 1e6);
       live.put(a.id(), l);
       nAttempts++;
@@ -662,18 +800,24 @@ public final class ShardEngine implements AutoCloseable {
   private void reported(AttemptResult res) {
     synchronized (this) {
       Instant now = clock.instant();
-      Live l = live.get(res.attemptId());
-      State st;
-      if (l != null) {
-        endAttempt(l, now);
-        st = l.state;
-      } else {
-        st = zombies.remove(res.attemptId());
-        if (st == null) {
+      Live l = live.remove(res.attemptId());
+      boolean zombie = l == null;
+      if (zombie) {
+        l = zombies.remove(res.attemptId());
+        if (l == null) {
           return;
         }
       }
+      State st = l.state;
       usedCpuMs += res.used().cpuMillis() * res.ran().toNanos() / 1e9;
+      boolean accepted = res.succeeded() && !st.done && !st.req.failed;
+      Resources reserved = zombie ? Resources.ZERO : l.grant.reservation().amount();
+      if (accepted && !res.used().isZero()) {
+        // The loop learns (allocator feedback, the function's predictor) and releases.
+        complete(l.grant, res.used(), now, l.started);
+      } else {
+        release(l.grant, now, l.started);
+      }
       if (!res.succeeded()) {
         nFailures++;
         lastFailure.put(res.backend(), now);
@@ -687,7 +831,7 @@ public final class ShardEngine implements AutoCloseable {
       if (st.req.failed) {
         return;
       }
-      accept(st, res, l != null ? l.reservation.amount() : Resources.ZERO, now);
+      accept(st, res, reserved, now);
     }
   }
 
@@ -696,24 +840,20 @@ public final class ShardEngine implements AutoCloseable {
     st.retryAt = null;
     nAccepted++;
     st.report = new ShardReport(st.shard, res.value(), st.attempts, res.backend(), st.p50(), st.p99(), reserved,
-        res.ran().toNanos() / 1e6);
+        res.ran().toNanos() / 1e6, st.demand.point(), res.used());
     // Anything else still trying for this shard is no longer needed.
-    if (st.ticket != null) {
-      st.ticket.cancel();
-      st.ticket = null;
+    if (st.pending != null) {
+      st.pending.release();
+      st.pending = null;
     }
     for (Live other : new ArrayList<>(live.values())) {
       if (other.state == st) {
         endAttempt(other, now);
-        zombies.put(other.attempt.id(), st);
+        zombies.put(other.attempt.id(), other);
         other.backend.cancel(other.attempt.id());
       }
     }
     Unit unit = st.req.request.units().stream().filter(u -> u.name().equals(st.shard.unit())).findFirst().orElseThrow();
-    if (!res.used().isZero()) {
-      predictor(st.shard.function()).learn(st.features, res.used());
-      allocator.recordOutcome(st.demand.model(), st.shard.priority(), reserved, res.used());
-    }
     if (unrecorded.size() >= FLUSH_BATCH) {
       flushHistory();
     }
@@ -741,7 +881,7 @@ public final class ShardEngine implements AutoCloseable {
   }
 
   private void retryOrFail(State st, Instant now, String why) {
-    if (st.done || st.req.failed || st.retryAt != null || st.ticket != null) {
+    if (st.done || st.req.failed || st.retryAt != null || st.pending != null) {
       return;
     }
     for (Live l : live.values()) {
@@ -761,16 +901,32 @@ public final class ShardEngine implements AutoCloseable {
 
   private void endAttempt(Live l, Instant now) {
     live.remove(l.attempt.id());
-    release(l.reservation, now, l.started);
+    release(l.grant, now, l.started);
   }
 
-  private void release(Reservation r, Instant now, Instant since) {
-    try {
-      Reservation last = ledger.release(r.id());
-      reservedCpuMs += last.amount().cpuMillis() * Math.max(0, Duration.between(since, now).toNanos()) / 1e9;
-    } catch (IllegalStateException | IllegalArgumentException ended) {
+  /** Ends a grant without learning (failed, lost, cancelled, or a zombie's late result). */
+  private void release(Grant<ShardSignal> g, Instant now, Instant since) {
+    if (g.isEnded()) {
       // Expired or already released: nothing held any more.
+      return;
     }
+    account(g, now, since);
+    g.release();
+  }
+
+  /** Ends a grant with what its attempt used: the loop feeds the outcome back and releases. */
+  private void complete(Grant<ShardSignal> g, Resources used, Instant now, Instant since) {
+    if (g.isEnded()) {
+      // A late result of an attempt already given up: learned from, nothing held any more.
+      loop.model().learn(g.signal(), used);
+      return;
+    }
+    account(g, now, since);
+    g.complete(used);
+  }
+
+  private void account(Grant<ShardSignal> g, Instant now, Instant since) {
+    reservedCpuMs += g.reservation().amount().cpuMillis() * Math.max(0, Duration.between(since, now).toNanos()) / 1e9;
   }
 
   private void fail(Req r, String why) {
@@ -781,9 +937,9 @@ public final class ShardEngine implements AutoCloseable {
     Instant now = clock.instant();
     for (State st : r.shards) {
       st.retryAt = null;
-      if (st.ticket != null) {
-        st.ticket.cancel();
-        st.ticket = null;
+      if (st.pending != null) {
+        st.pending.release();
+        st.pending = null;
       }
     }
     for (Live l : new ArrayList<>(live.values())) {
@@ -792,7 +948,7 @@ public final class ShardEngine implements AutoCloseable {
         l.backend.cancel(l.attempt.id());
       }
     }
-    zombies.values().removeIf(st -> st.req == r);
+    zombies.values().removeIf(l -> l.state.req == r);
     requests.remove(r.request.id());
     nFailed++;
     r.future.completeExceptionally(new ShardFailedException("request '" + r.request.id() + "' failed: " + why));

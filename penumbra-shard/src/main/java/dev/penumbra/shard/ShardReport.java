@@ -13,6 +13,8 @@ import dev.penumbra.core.Resources;
  * @param predictedP99Millis predicted duration, 99th percentile (its timeout derives from it)
  * @param reserved what the accepted attempt's reservation held
  * @param ranMillis how long the accepted attempt ran
+ * @param predicted the predicted resources (point) its reservation was sized from
+ * @param used what the accepted attempt was measured to use (ZERO when its backend does not measure)
  */
 public record ShardReport(Shard shard, Object value, int attempts, String backend, double predictedP50Millis,
-    double predictedP99Millis, Resources reserved, double ranMillis) {}
+    double predictedP99Millis, Resources reserved, double ranMillis, Resources predicted, Resources used) {}

@@ -27,7 +27,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -217,7 +217,8 @@ final class ShardSimulation {
   // ---------------------------------------------------------------- baselines and the oracle
 
   private Allocator allocator;
-  private final Set<Piece> running = new HashSet<>();
+  // Insertion-ordered: the kill and the skew check walk it, and identity hashes would make the run differ each time.
+  private final Set<Piece> running = new LinkedHashSet<>();
 
   private final class Piece {
     final SimJob job;

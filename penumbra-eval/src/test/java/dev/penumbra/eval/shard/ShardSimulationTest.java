@@ -70,6 +70,25 @@ class ShardSimulationTest {
   }
 
   @Test
+  void everyPolicyRepeatsExactlyRunToRun() throws Exception {
+    Path f = trace(dir, 120, 11);
+    BatchTrace t = BatchTrace.read(f);
+    List<BatchTrace.Job> scored = t.jobs().subList(60, 120);
+    ShardSimulation.Setup s = ShardBench.setup(options(f, true), scored, 1.0, Duration.ofSeconds(1), 8,
+        ShardBench.profiles(t.jobs().subList(0, 60)), true);
+    for (String p : ShardSimulation.POLICIES) {
+      ShardSimulation.Result a = new ShardSimulation(s, p, 1.0).run();
+      ShardSimulation.Result b = new ShardSimulation(s, p, 1.0).run();
+      // Everything but the wall time of the run (compared as text: NaN straggler ratios equal themselves there).
+      assertThat(withoutWall(b)).as(p).isEqualTo(withoutWall(a));
+    }
+  }
+
+  private static String withoutWall(ShardSimulation.Result r) {
+    return r.toString().replaceAll("wallSeconds=[^,\\]]*", "");
+  }
+
+  @Test
   void badTraceInputNamesTheLineAndField() throws Exception {
     Path f = dir.resolve("bad.csv");
     Files.writeString(f, BatchTrace.HEADER + "\n1,5,1,1,x,Terminated,50,0.1\n");

@@ -1,0 +1,547 @@
+package dev.penumbra.server;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.penumbra.core.Priority;
+import dev.penumbra.core.Resources;
+import dev.penumbra.core.feedback.ErrorTracker;
+import dev.penumbra.core.ledger.Ledger;
+import dev.penumbra.core.loop.ControlLoop;
+import dev.penumbra.core.loop.LoopStats;
+import dev.penumbra.query.QueryGateway;
+import dev.penumbra.shard.EngineStats;
+import dev.penumbra.shard.InProcessBackend;
+import dev.penumbra.shard.KeyRange;
+import dev.penumbra.shard.RequestResult;
+import dev.penumbra.shard.Shard;
+import dev.penumbra.shard.ShardEngine;
+import dev.penumbra.shard.ShardFunction;
+import dev.penumbra.shard.ShardFunctions;
+import dev.penumbra.shard.ShardHistory;
+import dev.penumbra.shard.ShardPolicy;
+import dev.penumbra.shard.ShardReport;
+import dev.penumbra.shard.ShardRequest;
+import dev.penumbra.shard.SqlShardFunction;
+import dev.penumbra.shard.Unit;
+import io.javalin.http.HandlerType;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.ToDoubleFunction;
+import java.util.regex.Pattern;
+
+/**
+ * Large requests cut into shards ({@code /v1/requests}) on a {@link ShardEngine} that reserves each shard on the
+ * server's ledger through the core control loop before dispatch. The machine is one in-process backend (the
+ * ledger's node, its cores as the pools' threads). Two kinds of request: {@code synthetic} (units of integer keys,
+ * each key summed at {@value #MICROS_PER_KEY} µs, so the answer checks the cover) and {@code tpch} (TPC-H Q1's
+ * pricing sums over {@code lineitem} cut by order key on the query capability's DuckDB database, partial results
+ * merged). Timeline (CPU, millicores, one sample per finished shard): predicted = the shard's predicted CPU,
+ * reserved = its reservation, actual = its measured CPU, baseline = the uniform static size (one core).
+ *
+ * <p>Why it is long (about 540 lines): every field of a request is validated here, each with its own 400 naming it,
+ * and the JSON views of requests and their shards are built here; the engine does the sharding itself.
+ */
+final class ShardCapability implements Capability {
+  static final String NAME = "shard";
+  static final long MICROS_PER_KEY = 200;
+  static final long MAX_KEYS = 100_000;
+  static final int MAX_UNITS = 64;
+  static final int MAX_SHARDS = 256;
+  static final String TPCH_UNIT = "lineitem";
+  private static final int RECENT = 50;
+  private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+  private final Ledger ledger;
+  private final ServerConfig config;
+  private final ShardHistory history;
+  private final InProcessBackend backend;
+  private final ShardEngine engine;
+  private final Timeline timeline = new Timeline("cpu", "millicores", 600);
+  private final Map<String, Tracked> requests = new LinkedHashMap<>();
+  private final AtomicLong serial = new AtomicLong();
+  private volatile SqlShardFunction tpch;
+  private volatile long tpchKeys = -1;
+  private volatile boolean closed;
+
+  /** A request as submitted and, once it ended, its outcome. */
+  private static final class Tracked {
+    final ShardRequest request;
+    final String kind;
+    final String policy;
+    final long submittedMillis = System.currentTimeMillis();
+    volatile RequestResult result;
+    volatile String error;
+    volatile Object answer;
+
+    Tracked(ShardRequest request, String kind, String policy) {
+      this.request = request;
+      this.kind = kind;
+      this.policy = policy;
+    }
+
+    String state() {
+      return result != null ? "done" : error != null ? "failed" : "running";
+    }
+  }
+
+  ShardCapability(Ledger ledger, ServerConfig config, Consumer<String> progress) {
+    this.ledger = ledger;
+    this.config = config;
+    try {
+      this.history = ShardHistory.inMemory(MICROS_PER_KEY / 1000.0);
+    } catch (SQLException e) {
+      throw new IllegalStateException("the shard history database could not be opened: " + e.getMessage(), e);
+    }
+    Resources node = config.ledger().capacity();
+    int threads = (int) Math.max(1, node.cpuMillis() / 1000);
+    ShardFunction keySum = ShardFunctions.keySum(Duration.ofNanos(MICROS_PER_KEY * 1000));
+    this.backend = InProcessBackend.of(config.ledger().node(), node, threads, shard -> run(shard, keySum));
+    this.engine = ShardEngine.builder(ledger, history).backend(backend).targetShard(Duration.ofMillis(250))
+        .minTimeout(Duration.ofSeconds(30)).maxInFlight(threads * 2).defaultDemand(Resources.of(1000, 16L << 20))
+        .build();
+  }
+
+  private Object run(Shard shard, ShardFunction keySum) throws Exception {
+    if (shard.function().equals(ShardFunctions.KEY_SUM)) {
+      return keySum.apply(shard);
+    }
+    SqlShardFunction f = tpch;
+    if (f == null) {
+      throw new IllegalStateException("the TPC-H database is not open");
+    }
+    return f.apply(shard);
+  }
+
+  /** A unit of a synthetic request: keys {@code [from, to)}, after the units it depends on. */
+  record UnitBody(String name, Long from, Long to, List<String> dependsOn) {}
+
+  /** The body of {@code POST /v1/requests}. */
+  record RequestBody(String id, String kind, String policy, Integer shards, String priority, List<UnitBody> units,
+      Map<String, List<List<Long>>> ranges) {}
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public boolean ready() {
+    return !closed;
+  }
+
+  @Override
+  public synchronized int inFlight() {
+    return (int) requests.values().stream().filter(t -> t.state().equals("running")).count();
+  }
+
+  @Override
+  public int queued() {
+    return engine.loopStats().waiting();
+  }
+
+  @Override
+  public ErrorTracker errors() {
+    return engine.allocator().feedback();
+  }
+
+  @Override
+  public Timeline timeline() {
+    return timeline;
+  }
+
+  /** Shards run no shadow of their own: their predictions come from the history of finished shards. */
+  @Override
+  public double shadowOverhead() {
+    return Double.NaN;
+  }
+
+  @Override
+  public void tick() {
+    engine.tick();
+  }
+
+  @Override
+  public List<LoopStats> loops() {
+    return List.of(engine.loopStats());
+  }
+
+  @Override
+  public void metrics(MeterRegistry registry) {
+    counter(registry, "penumbra.shard.requests", "Requests accepted", EngineStats::requests);
+    counter(registry, "penumbra.shard.completed", "Requests finished with every shard's result", EngineStats::completed);
+    counter(registry, "penumbra.shard.failed", "Requests given up", EngineStats::failed);
+    counter(registry, "penumbra.shard.shards", "Shards generated", EngineStats::shards);
+    counter(registry, "penumbra.shard.retries", "Shard attempts retried (failure, timeout, lost backend)",
+        EngineStats::retries);
+    counter(registry, "penumbra.shard.duplicates", "Shard results dropped because the shard had one",
+        EngineStats::duplicates);
+    Gauge.builder("penumbra.shard.running", engine, ShardEngine::running)
+        .description("Shard attempts running now").register(registry);
+    Gauge.builder("penumbra.loop.acting.baseline", engine,
+            e -> e.loopStats().guard().acting() == ControlLoop.Rule.BASELINE ? 1 : 0)
+        .description("1 while the loop acts on its baseline rule (uniform static size), 0 while on Penumbra's")
+        .tag("capability", NAME).register(registry);
+  }
+
+  private void counter(MeterRegistry registry, String name, String description, ToDoubleFunction<EngineStats> f) {
+    FunctionCounter.builder(name, engine, e -> f.applyAsDouble(e.stats())).description(description)
+        .register(registry);
+  }
+
+  @Override
+  public void routes(Api api) {
+    api.command(HandlerType.POST, "/v1/requests", ctx -> {
+      RequestBody b = Json.read(ctx, RequestBody.class, config.server().maxBodyBytes());
+      ctx.status(202).json(submit(b));
+    });
+    api.get("/v1/requests", ctx -> {
+      ArrayNode arr = Json.MAPPER.createArrayNode();
+      List<Tracked> all;
+      synchronized (this) {
+        all = new ArrayList<>(requests.values());
+      }
+      for (int i = all.size() - 1; i >= 0; i--) {
+        arr.add(summary(all.get(i)));
+      }
+      ctx.json(arr);
+    });
+    api.get("/v1/requests/{id}", ctx -> {
+      Tracked t;
+      synchronized (this) {
+        t = requests.get(ctx.pathParam("id"));
+      }
+      if (t == null) {
+        throw new ApiException(404, "id", ctx.pathParam("id"), "no request '" + ctx.pathParam("id") + "'");
+      }
+      ctx.json(detail(t));
+    });
+  }
+
+  /** Validates, cuts and starts a request; nothing is reserved unless all of it is valid. */
+  ObjectNode submit(RequestBody b) throws SQLException {
+    if (closed) {
+      throw new ApiException(503, null, null, "the shard capability is closed");
+    }
+    String id = b.id() == null ? "r" + serial.incrementAndGet() : b.id();
+    if (!ID.matcher(id).matches()) {
+      throw new ApiException(400, "id", id, "field 'id' must be 1-64 of [A-Za-z0-9._-], was '" + id + "'");
+    }
+    String kind = b.kind() == null ? "synthetic" : b.kind();
+    if (!kind.equals("synthetic") && !kind.equals("tpch")) {
+      throw new ApiException(400, "kind", kind, "field 'kind' must be synthetic or tpch, was '" + kind + "'");
+    }
+    String policyText = b.policy() == null ? ShardPolicy.PREDICTED.label() : b.policy();
+    ShardPolicy policy;
+    try {
+      policy = ShardPolicy.parse(policyText);
+    } catch (IllegalArgumentException e) {
+      throw new ApiException(400, "policy", policyText, "field 'policy' " + e.getMessage());
+    }
+    int shards = b.shards() == null ? (policy == ShardPolicy.FUNCTIONAL ? 1 : 4) : b.shards();
+    if (shards < 1 || shards > MAX_SHARDS) {
+      throw new ApiException(400, "shards", String.valueOf(shards),
+          "field 'shards' must be in [1, " + MAX_SHARDS + "], was " + shards);
+    }
+    Priority priority;
+    try {
+      priority = b.priority() == null ? Priority.STANDARD : Edge.priority(b.priority());
+    } catch (IllegalArgumentException e) {
+      throw new ApiException(400, "priority", b.priority(), "field 'priority' must be critical, standard or batch");
+    }
+    List<Unit> units = kind.equals("tpch") ? List.of(tpchUnit()) : units(b.units());
+    Map<String, List<KeyRange>> ranges = ranges(b.ranges());
+    ShardRequest request;
+    try {
+      request = new ShardRequest(id, kind, priority, units);
+    } catch (IllegalArgumentException e) {
+      throw new ApiException(400, "units", String.valueOf(b.units()), e.getMessage());
+    }
+    Tracked t = new Tracked(request, kind, ranges != null ? "ranges" : policy.label());
+    CompletableFuture<RequestResult> f;
+    synchronized (this) {
+      if (requests.containsKey(id)) {
+        throw new ApiException(409, "id", id, "request '" + id + "' exists already");
+      }
+      try {
+        f = ranges != null ? engine.submit(request, ranges) : engine.submit(request, policy, shards);
+      } catch (IllegalArgumentException e) {
+        // The engine validates the cut before reserving anything.
+        String field = ranges != null ? "ranges" : "shards";
+        throw new ApiException(400, field, ranges != null ? String.valueOf(b.ranges()) : String.valueOf(shards),
+            "field '" + field + "': " + e.getMessage());
+      }
+      requests.put(id, t);
+      while (requests.size() > RECENT) {
+        Map.Entry<String, Tracked> oldest = requests.entrySet().iterator().next();
+        if (oldest.getValue().state().equals("running")) {
+          break;
+        }
+        requests.remove(oldest.getKey());
+      }
+    }
+    f.whenComplete((r, ex) -> finished(t, r, ex));
+    return summary(t);
+  }
+
+  private List<Unit> units(List<UnitBody> in) {
+    if (in == null || in.isEmpty()) {
+      throw new ApiException(400, "units", in == null ? "null" : "[]",
+          "field 'units' must hold at least one unit: the request is empty");
+    }
+    if (in.size() > MAX_UNITS) {
+      throw new ApiException(400, "units", in.size() + " units", "field 'units' must hold at most " + MAX_UNITS);
+    }
+    List<Unit> out = new ArrayList<>();
+    long keys = 0;
+    for (int i = 0; i < in.size(); i++) {
+      UnitBody u = in.get(i);
+      String f = "units[" + i + "]";
+      if (u == null) {
+        throw new ApiException(400, f, "null", "field '" + f + "' must be an object");
+      }
+      String name = u.name() == null ? "u" + i : u.name();
+      if (!ID.matcher(name).matches()) {
+        throw new ApiException(400, f + ".name", name, "field '" + f + ".name' must be 1-64 of [A-Za-z0-9._-]");
+      }
+      long from = u.from() == null ? 0 : u.from();
+      if (u.to() == null || u.to() <= from) {
+        throw new ApiException(400, f + ".to", String.valueOf(u.to()),
+            "field '" + f + ".to' must be greater than from (" + from + "), was " + u.to());
+      }
+      keys += u.to() - from;
+      if (u.to() - from > MAX_KEYS || keys > MAX_KEYS) {
+        throw new ApiException(400, f + ".to", String.valueOf(u.to()),
+            "a request may hold at most " + MAX_KEYS + " keys in all; units up to " + f + " hold " + keys);
+      }
+      Unit unit = Unit.of(name, ShardFunctions.KEY_SUM, KeyRange.of(from, u.to()));
+      if (u.dependsOn() != null && !u.dependsOn().isEmpty()) {
+        unit = unit.after(u.dependsOn().toArray(String[]::new));
+      }
+      out.add(unit);
+    }
+    return out;
+  }
+
+  private Map<String, List<KeyRange>> ranges(Map<String, List<List<Long>>> in) {
+    if (in == null) {
+      return null;
+    }
+    Map<String, List<KeyRange>> out = new LinkedHashMap<>();
+    for (Map.Entry<String, List<List<Long>>> e : in.entrySet()) {
+      String f = "ranges." + e.getKey();
+      if (e.getValue() == null || e.getValue().isEmpty()) {
+        throw new ApiException(400, f, "[]", "field '" + f + "' holds zero shards");
+      }
+      List<KeyRange> rs = new ArrayList<>();
+      for (List<Long> r : e.getValue()) {
+        if (r == null || r.size() != 2 || r.get(0) == null || r.get(1) == null || r.get(1) <= r.get(0)) {
+          throw new ApiException(400, f, String.valueOf(r),
+              "field '" + f + "' must hold [from, to) pairs with to > from, was " + r);
+        }
+        rs.add(KeyRange.of(r.get(0), r.get(1)));
+      }
+      if (rs.size() > MAX_SHARDS) {
+        throw new ApiException(400, f, rs.size() + " ranges", "field '" + f + "' may hold at most " + MAX_SHARDS);
+      }
+      out.put(e.getKey(), rs);
+    }
+    return out;
+  }
+
+  /** TPC-H's lineitem by order key, on the query capability's database (opened read-only on first use). */
+  private Unit tpchUnit() throws SQLException {
+    openTpch();
+    return Unit.of(TPCH_UNIT, "tpch-q1-sums", KeyRange.of(0, tpchKeys));
+  }
+
+  private synchronized void openTpch() throws SQLException {
+    if (tpch != null) {
+      return;
+    }
+    ServerConfig.Query q = config.query();
+    Path file = QueryGateway.databaseFile(q.cacheDirPath().orElse(QueryGateway.defaultCacheDir()), q.scale(), 42);
+    if (!q.enabled() || !Files.isRegularFile(file)) {
+      throw new ApiException(503, "kind", "tpch",
+          "the TPC-H database is not ready (the query capability prepares it: " + file + ")");
+    }
+    long max;
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
+        Statement s = c.createStatement()) {
+      s.execute("ATTACH '" + file.toString().replace("'", "''") + "' AS db (READ_ONLY)");
+      try (ResultSet rs = s.executeQuery("SELECT max(l_orderkey) FROM db.lineitem")) {
+        rs.next();
+        max = rs.getLong(1);
+      }
+    }
+    tpch = new SqlShardFunction(file.toString(), TPCH_Q1_SUMS, "l_orderkey", 1);
+    tpchKeys = max + 1;
+  }
+
+  /** TPC-H Q1's aggregates as mergeable sums and counts over a shard's order keys. */
+  static final String TPCH_Q1_SUMS = "SELECT l_returnflag, l_linestatus, sum(l_quantity) AS sum_qty,"
+      + " sum(l_extendedprice) AS sum_base_price, sum(l_extendedprice * (1 - l_discount)) AS sum_disc_price,"
+      + " sum(l_extendedprice * (1 - l_discount) * (1 + l_tax)) AS sum_charge, count(*) AS count_order"
+      + " FROM lineitem WHERE {keys} GROUP BY l_returnflag, l_linestatus";
+
+  private void finished(Tracked t, RequestResult r, Throwable ex) {
+    if (ex != null) {
+      Throwable cause = ex.getCause() != null ? ex.getCause() : ex;
+      t.error = cause.getMessage();
+      return;
+    }
+    try {
+      if (t.kind.equals("tpch")) {
+        List<List<List<Object>>> parts = new ArrayList<>();
+        for (ShardReport s : r.shards()) {
+          @SuppressWarnings("unchecked")
+          List<List<Object>> rows = (List<List<Object>>) s.value();
+          parts.add(rows);
+        }
+        t.answer = SqlShardFunction.merge(parts, 2);
+      } else {
+        t.answer = r.shards().stream().mapToLong(s -> ((Number) s.value()).longValue()).sum();
+      }
+    } catch (RuntimeException e) {
+      t.error = "merging the partial results failed: " + e.getMessage();
+      return;
+    }
+    for (ShardReport s : r.shards()) {
+      timeline.add(new Timeline.Sample(System.currentTimeMillis(), s.shard().id(), s.predicted().cpuMillis(),
+          s.reserved().cpuMillis(), s.used().cpuMillis(), 1000));
+    }
+    t.result = r;
+  }
+
+  private ObjectNode summary(Tracked t) {
+    ObjectNode n = Json.MAPPER.createObjectNode();
+    n.put("id", t.request.id());
+    n.put("kind", t.kind);
+    n.put("policy", t.policy);
+    n.put("priority", t.request.priority().label());
+    n.put("keys", t.request.keys());
+    n.put("state", t.state());
+    n.put("submittedMillis", t.submittedMillis);
+    RequestResult r = t.result;
+    if (r != null) {
+      n.put("shards", r.shards().size());
+      n.put("latencyMillis", r.latency().toNanos() / 1e6);
+      n.put("stragglerRatio", r.stragglerRatio());
+    }
+    if (t.error != null) {
+      n.put("error", t.error);
+    }
+    return n;
+  }
+
+  private ObjectNode detail(Tracked t) {
+    ObjectNode n = summary(t);
+    ArrayNode shards = n.putArray("shardList");
+    RequestResult r = t.result;
+    if (r != null) {
+      for (ShardReport s : r.shards()) {
+        ObjectNode o = shard(shards, s.shard(), "done", s.attempts(), s.predictedP50Millis(), s.predictedP99Millis(),
+            s.predicted(), s.backend(), s.reserved());
+        o.put("ranMillis", s.ranMillis());
+        o.put("usedCpuMillis", s.used().cpuMillis());
+      }
+      Object answer = t.answer;
+      n.set("answer", Json.MAPPER.valueToTree(answer));
+    } else {
+      engine.status(t.request.id()).ifPresent(list -> list.forEach(s -> {
+        ObjectNode o = shard(shards, s.shard(), s.state(), s.attempts(), s.predictedP50Millis(),
+            s.predictedP99Millis(), s.demand(), s.backend(), s.reserved());
+        if (s.reservationId() >= 0) {
+          o.put("reservationId", s.reservationId());
+        }
+      }));
+    }
+    return n;
+  }
+
+  private static ObjectNode shard(ArrayNode into, Shard s, String state, int attempts, double p50, double p99,
+      Resources predicted, String backend, Resources reserved) {
+    ObjectNode o = into.addObject();
+    o.put("id", s.id());
+    o.put("unit", s.unit());
+    o.put("subset", s.subset().toString());
+    o.put("keys", s.keys());
+    o.put("state", state);
+    o.put("attempts", attempts);
+    o.put("predictedP50Millis", p50);
+    o.put("predictedP99Millis", p99);
+    if (predicted != null) {
+      o.put("predictedCpuMillis", predicted.cpuMillis());
+      o.put("predictedMemoryBytes", predicted.memoryBytes());
+    }
+    if (backend != null) {
+      o.put("backend", backend);
+    }
+    if (reserved != null) {
+      o.put("reservedCpuMillis", reserved.cpuMillis());
+      o.put("reservedMemoryBytes", reserved.memoryBytes());
+    }
+    return o;
+  }
+
+  /** Submits one synthetic request of two dependent stages and waits for it. */
+  @Override
+  public void demoStep(Random random) throws Exception {
+    long keys = 200 + random.nextInt(800);
+    List<UnitBody> units = List.of(new UnitBody("scan", 0L, keys, null),
+        new UnitBody("merge", keys, keys + keys / 4, List.of("scan")));
+    ObjectNode s;
+    try {
+      s = submit(new RequestBody(null, "synthetic", "predicted", 4, "batch", units, null));
+    } catch (ApiException e) {
+      if (e.status() == 503) {
+        return;
+      }
+      throw e;
+    }
+    String id = s.get("id").asText();
+    long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < until && !closed) {
+      Tracked t;
+      synchronized (this) {
+        t = requests.get(id);
+      }
+      if (t == null || !t.state().equals("running")) {
+        return;
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    engine.close();
+    backend.close();
+    history.close();
+    SqlShardFunction f = tpch;
+    if (f != null) {
+      try {
+        f.close();
+      } catch (SQLException e) {
+        // Closing a read-only instance: nothing to lose.
+      }
+    }
+  }
+}

@@ -1,0 +1,55 @@
+package dev.penumbra.shard.kafka;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.penumbra.shard.Shard;
+
+/** What travels over Kafka, as JSON: shard attempts to a pool's topic, results and heartbeats back. */
+final class Wire {
+
+  static final ObjectMapper JSON = JsonMapper.builder()
+      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .build();
+
+  private Wire() {}
+
+  /** The topic a backend pool's worker reads its shards from. */
+  static String shardTopic(String backend) {
+    return "penumbra.shards." + backend;
+  }
+
+  /** The one topic every worker writes results and heartbeats to. */
+  static final String RESULTS = "penumbra.shard-results";
+
+  /**
+   * A shard attempt sent to a pool.
+   *
+   * @param attemptId {@code shardId#number}, the key results are matched and deduplicated by
+   * @param backend the pool it was reserved on
+   * @param shard what to run
+   * @param reservedCpuMillis what its reservation holds
+   */
+  record Task(String attemptId, String backend, Shard shard, long reservedCpuMillis) {}
+
+  /**
+   * A worker's message on the results topic: a result ({@code attemptId} set) or a heartbeat.
+   *
+   * @param backend the worker's pool
+   * @param attemptId the attempt, or null for a heartbeat
+   * @param value the shard's partial result (JSON) when it succeeded
+   * @param error why it failed, else null
+   * @param usedCpuMillis measured CPU of the attempt (thread CPU time over wall time), millicores
+   * @param ranNanos how long it ran
+   * @param busy attempts running on the worker now (heartbeats)
+   * @param capacity attempts the worker runs at once (heartbeats)
+   */
+  record Message(String backend, String attemptId, JsonNode value, String error, long usedCpuMillis, long ranNanos,
+      int busy, int capacity) {
+
+    boolean heartbeat() {
+      return attemptId == null;
+    }
+  }
+}

@@ -1,0 +1,233 @@
+package dev.penumbra.shard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.penumbra.core.Priority;
+import dev.penumbra.core.Resources;
+import dev.penumbra.core.ledger.Ledger;
+import dev.penumbra.core.ledger.Reservation;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every shard transport must do, run against each: the in-process backends and Kafka with worker processes.
+ * Backends run {@link ShardFunctions#keySum} at {@link #PER_KEY} per key, so a request's answer checks its cover.
+ */
+abstract class ShardTransportContract {
+
+  static final Duration PER_KEY = Duration.ofMillis(4);
+  static final Resources CAPACITY = Resources.of(4000, 1L << 30);
+
+  /** Starts {@code n} backends named {@code ids} running key-sum, and waits until they are alive. */
+  protected abstract List<Backend> start(List<String> ids) throws Exception;
+
+  /** Crashes a backend mid-flight (in-process: its threads stop; Kafka: its worker process gets kill -9). */
+  protected abstract void crash(String id) throws Exception;
+
+  /** Restarts a crashed backend if the transport can (Kafka: a new worker process on the same pool). */
+  protected boolean restart(String id) throws Exception {
+    return false;
+  }
+
+  /** Results with no one waiting for them, seen by the transport (Kafka's redeliveries); -1 when not counted. */
+  protected long staleResults() {
+    return -1;
+  }
+
+  private final Ledger ledger = Ledger.inMemory(Clock.systemUTC());
+  private final List<String> events = Collections.synchronizedList(new ArrayList<>());
+  private ShardHistory history;
+  private ShardEngine engine;
+  private static int serial;
+
+  /** Unique pool ids per test (Kafka topics outlive a test). */
+  protected static synchronized List<String> ids(int n) {
+    serial++;
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ids.add("t" + serial + "-b" + i);
+    }
+    return ids;
+  }
+
+  private ShardEngine engine(List<Backend> backends) throws Exception {
+    history = ShardHistory.inMemory(1.0);
+    // Timeouts far above any shard here: only a lost backend makes a retry.
+    ShardEngine.Builder b = ShardEngine.builder(ledger, history).minTimeout(Duration.ofMinutes(2))
+        .backoff(Duration.ofMillis(50)).maxAttempts(4).cooldown(Duration.ofMinutes(1));
+    for (Backend be : backends) {
+      b.backend(new Recording(be));
+    }
+    engine = b.build();
+    return engine;
+  }
+
+  @AfterEach
+  void closeEngine() {
+    if (engine != null) {
+      engine.close();
+    }
+    if (history != null) {
+      history.close();
+    }
+  }
+
+  private RequestResult finish(CompletableFuture<RequestResult> f) {
+    await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(20)).until(() -> {
+      engine.tick();
+      return f.isDone();
+    });
+    return f.join();
+  }
+
+  private void assertAllReleased() {
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+        assertThat(ledger.snapshot().reservations()).noneMatch(Reservation::isLive));
+    assertThat(engine.loopStats().live()).isZero();
+  }
+
+  private static long total(RequestResult r) {
+    return r.shards().stream().mapToLong(s -> ((Number) s.value()).longValue()).sum();
+  }
+
+  private static ShardRequest request(String id, List<Unit> units) {
+    return new ShardRequest(id, "sum", Priority.STANDARD, units);
+  }
+
+  @Test
+  void everyPolicyCoversEveryKeyOnceAndReleasesAll() throws Exception {
+    engine(start(ids(2)));
+    for (ShardPolicy p : List.of(ShardPolicy.KEY_RANGE, ShardPolicy.HASH, ShardPolicy.PREDICTED)) {
+      RequestResult r = finish(engine.submit(request("cover-" + p.label(),
+          List.of(Unit.of("u", ShardFunctions.KEY_SUM, KeyRange.of(10, 130)))), p, 4));
+      assertThat(total(r)).as(p.label()).isEqualTo(ShardFunctions.expectedSum(KeyRange.of(10, 130)));
+      assertThat(r.shards()).extracting(s -> s.shard().id()).doesNotHaveDuplicates();
+      assertThat(r.shards().stream().mapToLong(s -> s.shard().keys()).sum()).isEqualTo(120);
+    }
+    // One result accepted per shard (a pool whose heartbeats lag on a loaded machine is taken for dead and its shard
+    // run again elsewhere: the later result is then dropped as a duplicate, never counted).
+    assertThat(engine.stats().accepted()).isEqualTo(engine.stats().shards());
+    assertAllReleased();
+    // Every attempt was a grant of the shard loop, and every grant ended (completed with a measured use, else
+    // released); the loop carries uniform static sizing as its baseline.
+    assertThat(engine.loopStats().placed()).isGreaterThanOrEqualTo(engine.stats().attempts());
+    assertThat(engine.loopStats().completed() + engine.loopStats().ended()).isEqualTo(engine.loopStats().placed());
+    assertThat(engine.loopStats().guard().baseline()).isEqualTo("uniform-static");
+  }
+
+  @Test
+  void dependentShardsStartOnlyAfterEveryShardTheyDependOn() throws Exception {
+    engine(start(ids(2)));
+    Unit extract = Unit.of("extract", ShardFunctions.KEY_SUM, KeyRange.of(0, 60));
+    Unit load = Unit.of("load", ShardFunctions.KEY_SUM, KeyRange.of(60, 100)).after("extract");
+    RequestResult r = finish(engine.submit(request("dag", List.of(extract, load)), ShardPolicy.KEY_RANGE, 3));
+    assertThat(total(r)).isEqualTo(ShardFunctions.expectedSum(KeyRange.of(0, 100)));
+    List<String> log = List.copyOf(events);
+    int lastExtractResult = -1;
+    int firstLoadSubmit = Integer.MAX_VALUE;
+    for (int i = 0; i < log.size(); i++) {
+      if (log.get(i).startsWith("result dag/extract/")) {
+        lastExtractResult = i;
+      }
+      if (log.get(i).startsWith("submit dag/load/")) {
+        firstLoadSubmit = Math.min(firstLoadSubmit, i);
+      }
+    }
+    assertThat(lastExtractResult).isNotNegative();
+    assertThat(firstLoadSubmit).isGreaterThan(lastExtractResult).isLessThan(Integer.MAX_VALUE);
+    assertAllReleased();
+  }
+
+  @Test
+  void aShardOnACrashedBackendIsRetriedOnAnotherAndCountedOnce() throws Exception {
+    List<String> ids = ids(2);
+    engine(start(ids));
+    CompletableFuture<RequestResult> f = engine.submit(request("crash",
+        List.of(Unit.of("u", ShardFunctions.KEY_SUM, KeyRange.of(0, 400)))), ShardPolicy.KEY_RANGE, 4);
+    // Crash the first backend as soon as it holds a shard (each lasts about 100 keys x 4 ms).
+    String victim = ids.get(0);
+    await().atMost(Duration.ofSeconds(20)).until(() -> {
+      engine.tick();
+      return events.stream().anyMatch(e -> e.startsWith("submit ") && e.endsWith("@" + victim));
+    });
+    crash(victim);
+    RequestResult r = finish(f);
+    assertThat(total(r)).isEqualTo(ShardFunctions.expectedSum(KeyRange.of(0, 400)));
+    assertThat(r.shards()).extracting(s -> s.shard().id()).doesNotHaveDuplicates();
+    assertThat(r.shards()).allSatisfy(s -> assertThat(s.backend()).isNotEqualTo(victim));
+    assertThat(engine.stats().lost()).isPositive();
+    assertThat(engine.stats().retries()).isPositive();
+    assertAllReleased();
+
+    // A transport that redelivers (a restarted worker runs its unfinished shard again): the repeat is dropped.
+    if (!restart(victim)) {
+      return;
+    }
+    long before = engine.stats().duplicates();
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
+      engine.tick();
+      return engine.stats().duplicates() > before;
+    });
+    assertThat(engine.stats().accepted()).isEqualTo(4);
+    assertThat(engine.stats().completed()).isEqualTo(1);
+    assertAllReleased();
+  }
+
+  /** Records dispatches and results in order, with the backend: the DAG and the crash tests read it. */
+  private final class Recording implements Backend {
+    private final Backend inner;
+
+    Recording(Backend inner) {
+      this.inner = inner;
+    }
+
+    @Override
+    public String id() {
+      return inner.id();
+    }
+
+    @Override
+    public Resources capacity() {
+      return inner.capacity();
+    }
+
+    @Override
+    public void submit(Attempt attempt, Consumer<AttemptResult> done) {
+      events.add("submit " + attempt.shard().id() + "@" + inner.id());
+      inner.submit(attempt, r -> {
+        events.add("result " + attempt.shard().id() + "@" + inner.id());
+        done.accept(r);
+      });
+    }
+
+    @Override
+    public void cancel(String attemptId) {
+      inner.cancel(attemptId);
+    }
+
+    @Override
+    public boolean alive() {
+      return inner.alive();
+    }
+
+    @Override
+    public Map<Priority, Double> utilization() {
+      return inner.utilization();
+    }
+
+    @Override
+    public Optional<Resources> usage(String attemptId) {
+      return inner.usage(attemptId);
+    }
+  }
+}
