@@ -250,7 +250,12 @@ final class ShardCapability implements Capability {
     String policyText = b.policy() == null ? ShardPolicy.PREDICTED.label() : b.policy();
     ShardPolicy policy;
     try {
+      // The HTTP edge takes the exact label only: no padding, case or '_' variants (one spelling per value).
       policy = ShardPolicy.parse(policyText);
+      if (!policy.label().equals(policyText)) {
+        throw new IllegalArgumentException("policy '" + policyText + "' is not spelled as its label '"
+            + policy.label() + "'");
+      }
     } catch (IllegalArgumentException e) {
       throw new ApiException(400, "policy", policyText, "field 'policy' " + e.getMessage());
     }
@@ -331,6 +336,11 @@ final class ShardCapability implements Capability {
             "a request may hold at most " + MAX_KEYS + " keys in all; units up to " + f + " hold " + keys);
       }
       Unit unit = Unit.of(name, ShardFunctions.KEY_SUM, KeyRange.of(from, u.to()));
+      if (u.dependsOn() != null && u.dependsOn().contains(null)) {
+        int k = u.dependsOn().indexOf(null);
+        throw new ApiException(400, f + ".dependsOn[" + k + "]", "null",
+            "field '" + f + ".dependsOn[" + k + "]' must be the name of another unit, was null");
+      }
       if (u.dependsOn() != null && !u.dependsOn().isEmpty()) {
         unit = unit.after(u.dependsOn().toArray(String[]::new));
       }
