@@ -62,10 +62,11 @@ public final class QueryBench {
    * @param loads the load sweep's levels, shares of capacity (empty: no sweep)
    * @param sweepQueries queries per level and mode of the sweep
    * @param shapes whether the held-out shapes ({@link #heldOutShapes()}) are tested too
+   * @param operatorScaling whether the predictor scales the sample per operator (false: the whole-query design)
    */
   public record Options(double scale, long seed, String engine, Path cacheDir, List<String> extraQueries,
       int trainRuns, int testRuns, int e2eQueries, long memoryBudget, int fifoSlots, List<Double> loads,
-      int sweepQueries, boolean shapes) {
+      int sweepQueries, boolean shapes, boolean operatorScaling) {
     public Options {
       loads = List.copyOf(loads);
       for (double l : loads) {
@@ -88,7 +89,7 @@ public final class QueryBench {
     /** The default run: SF 1, 80 training and 40 test queries, a burst of 60 under 2 cores and 384 MiB. */
     public static Options defaults(Path cacheDir) {
       return new Options(1.0, 42, "duckdb", cacheDir, List.of(), 80, 40, 60, 384L << 20, 4,
-          List.of(0.25, 0.5, 0.75, 1.0, 1.5), 24, true);
+          List.of(0.25, 0.5, 0.75, 1.0, 1.5), 24, true, true);
     }
   }
 
@@ -249,7 +250,8 @@ public final class QueryBench {
       // Validate the extra queries first: a bad statement stops the run before any measuring.
       TreePredictor model = TreePredictor.builder().name("query-model").minSamples(30).seed(o.seed()).build();
       ErrorTracker errors = new ErrorTracker();
-      try (QueryPredictor predictor = QueryPredictor.builder().cores(cores).model(model).errorTracker(errors).build();
+      try (QueryPredictor predictor = QueryPredictor.builder().cores(cores).model(model).errorTracker(errors)
+              .operatorScaling(o.operatorScaling()).build();
           PrimaryEngine primary = engines.apply(8);
           QueryGateway gw = QueryGateway.builder().database(db).primary(primary).predictor(predictor)
               .node("local", Resources.of(cores * 1000L, o.memoryBudget())).engineInstances(8).maxRows(20)

@@ -121,6 +121,7 @@ public final class QueryPredictor implements AutoCloseable {
   private final ErrorTracker tracker;
   /** Corrects the per-operator scaled estimate; learns from every sampled run. */
   private final ResidualModel residuals = new ResidualModel(20, 5, 2000);
+  private final boolean operatorScaling;
   /**
    * Runs per fingerprint, least recently used first: a client sending ever new query shapes would otherwise grow
    * it without bound; beyond {@code maxFingerprints} the least recently used shape is forgotten.
@@ -142,6 +143,7 @@ public final class QueryPredictor implements AutoCloseable {
     this.minMemoryBytes = b.minMemoryBytes;
     this.model = b.model;
     this.tracker = b.tracker;
+    this.operatorScaling = b.operatorScaling;
   }
 
   public static Builder builder() {
@@ -172,7 +174,7 @@ public final class QueryPredictor implements AutoCloseable {
     }
     // A shape the model has not learned is scaled from its own profile, operator by operator: the model's answer
     // for it would be a guess from other shapes' costs.
-    if (modelFitted() && !(runs.isEmpty() && shadow.operators() != null)) {
+    if (modelFitted() && !(operatorScaling && runs.isEmpty() && shadow.operators() != null)) {
       return fromModel(fp, shadow, threads);
     }
     return scaleUp(fp, shadow, threads);
@@ -339,7 +341,7 @@ public final class QueryPredictor implements AutoCloseable {
    * having used its whole shadow time in CPU.
    */
   private QueryPrediction scaleUp(String fp, ShadowResult s, int threads) {
-    if (s.operators() != null) {
+    if (operatorScaling && s.operators() != null) {
       return perOperator(fp, s, threads);
     }
     QueryProfile p = s.sample();
@@ -400,7 +402,7 @@ public final class QueryPredictor implements AutoCloseable {
     ScaledProfile o = s.operators();
     return new double[] {
         1,
-        o.scanShare(), o.joinShare(), o.aggregateShare(), o.sortShare(), o.boundedShare(),
+        o.scanShare(), o.joinShare(), o.aggregateShare(), o.sortShare(), o.windowShare(), o.boundedShare(),
         Math.log10(Math.max(1, o.cpuGrowth())),
         Math.log10(Math.max(1, o.memoryGrowth())),
         Math.log10(1 + o.sampleRows()),
@@ -581,8 +583,18 @@ public final class QueryPredictor implements AutoCloseable {
     private long minMemoryBytes = 1L << 20;
     private Predictor model;
     private ErrorTracker tracker = new ErrorTracker();
+    private boolean operatorScaling = true;
 
     private Builder() {}
+
+    /**
+     * Whether a sampled shape without history is predicted from its profile scaled per operator (default true);
+     * false restores the whole-query rule (the model, else the sample times the scan growth), for comparison.
+     */
+    public Builder operatorScaling(boolean on) {
+      this.operatorScaling = on;
+      return this;
+    }
 
     /** Runs of a fingerprint before its history answers (>= 1, default 5). */
     public Builder minHistory(int n) {

@@ -53,6 +53,7 @@ final class OperatorScaling {
     double join;
     double agg;
     double sort;
+    double window;
     double bounded;
     boolean fallback;
   }
@@ -80,7 +81,7 @@ final class OperatorScaling {
     double working = Math.max(sample.peakMemoryBytes() * memoryGrowth, a.heldFull);
     double t = a.sampleTime;
     return new ScaledProfile(sample.cpuNanos() * cpuGrowth, working, a.scanBytes, cpuGrowth, memoryGrowth,
-        a.scan / t, a.join / t, a.agg / t, a.sort / t, a.bounded / t, a.sampleRows, a.fallback);
+        a.scan / t, a.join / t, a.agg / t, a.sort / t, a.window / t, a.bounded / t, a.sampleRows, a.fallback);
   }
 
   private static Op walk(JsonNode n, SamplingRule rule, double fraction, Map<String, Double> rowsPerKey, Acc a) {
@@ -118,7 +119,8 @@ final class OperatorScaling {
       groups = rule.groups(Set.of(t));
       units = rows > 0 ? Math.max(1, rows / rowsPerKey.getOrDefault(t, 1.0)) : 0;
       a.sampleRows += scanned;
-      a.scanBytes += bytes * growth;
+      // Pages read: every scanned row's columns, not only the rows the scan's filter passes.
+      a.scanBytes += scanned * width * growth;
       a.scan += time;
     } else if (Plans.isJoin(type) && kids.size() >= 2) {
       Op probe = kids.get(0);
@@ -205,7 +207,11 @@ final class OperatorScaling {
         heldGrowth = 1;
         a.fallback |= a.sampleRows > 0;
       }
-      a.sort += time;
+      if (type.equals("WINDOW")) {
+        a.window += time;
+      } else {
+        a.sort += time;
+      }
     } else {
       // Filters, projections, streaming windows, result collectors: linear in their input.
       growth = first.growth();

@@ -63,6 +63,9 @@ class OperatorScalingTest {
     assertThat(facts.scanShare()).isEqualTo(1);
     ScaledProfile dim = scale(scan("dim", 10_000, 10_000));
     assertThat(dim.cpuGrowth()).isCloseTo(1, within(1e-9));
+    // A selective scan still reads every row's pages.
+    ScaledProfile selective = scale(scan("facts", 10_000, 100));
+    assertThat(selective.scanBytes()).isCloseTo(10_000 * 16 * 10, within(1e-6));
   }
 
   @Test
@@ -89,6 +92,9 @@ class OperatorScalingTest {
     assertThat(t.memoryGrowth()).isEqualTo(1);
     assertThat(t.boundedShare()).isCloseTo(0.5, within(1e-9));
     assertThat(t.cpuGrowth()).isCloseTo(10, within(1e-9)); // the heap still sees every row
+    ScaledProfile window = scale(op("WINDOW", 10_000, 160_000, 0.004, scan("facts", 10_000, 10_000)));
+    assertThat(window.windowShare()).isCloseTo(0.5, within(1e-9));
+    assertThat(window.sortShare()).isZero();
   }
 
   @Test
