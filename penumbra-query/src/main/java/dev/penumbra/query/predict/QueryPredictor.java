@@ -172,12 +172,32 @@ public final class QueryPredictor implements AutoCloseable {
     if (runs.size() >= minHistory || shadow.sample() == null && !runs.isEmpty()) {
       return fromHistory(fp, shadow, runs, threads);
     }
-    // A shape the model has not learned is scaled from its own profile, operator by operator: the model's answer
-    // for it would be a guess from other shapes' costs.
-    if (modelFitted() && !(operatorScaling && runs.isEmpty() && shadow.operators() != null)) {
+    boolean newShape = operatorScaling && runs.isEmpty() && shadow.operators() != null;
+    if (modelFitted() && !newShape) {
       return fromModel(fp, shadow, threads);
     }
+    if (newShape && modelFitted()) {
+      return blend(perOperator(fp, shadow, threads), fromModel(fp, shadow, threads));
+    }
     return scaleUp(fp, shadow, threads);
+  }
+
+  /**
+   * A shape the model has not learned: its own profile scaled per operator, and the model's answer from other
+   * shapes' costs, which err for different reasons, meet in the middle (geometric mean of the points); the
+   * quantiles keep the per-operator rule's spread, which was measured on shapes held out of its training.
+   */
+  static QueryPrediction blend(QueryPrediction operators, QueryPrediction model) {
+    return new QueryPrediction(operators.fingerprint(),
+        meet(operators.memoryBytes(), model.memoryBytes()), meet(operators.cpuNanos(), model.cpuNanos()),
+        meet(operators.wallNanos(), model.wallNanos()), operators.bytesRead(), Tier.SCALE_UP,
+        operators.lowConfidence());
+  }
+
+  private static Estimate meet(Estimate operators, Estimate model) {
+    double a = Math.max(1, operators.point());
+    double point = Math.sqrt(a * Math.max(1, model.point()));
+    return Estimate.of(point, point * operators.at(0.9) / a, point * operators.at(0.99) / a);
   }
 
   /**
