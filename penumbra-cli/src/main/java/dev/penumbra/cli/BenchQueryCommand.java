@@ -39,6 +39,16 @@ final class BenchQueryCommand implements Callable<Integer> {
       description = "Extra SQL statements over the TPC-H schema, separated by ';', tested as unseen queries.")
   Path queries;
 
+  @Option(names = "--shapes", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Also test the built-in held-out shapes (36 analytic statements no training template has;"
+          + " --no-shapes skips them). Default: ${DEFAULT-VALUE}.")
+  boolean shapes;
+
+  @Option(names = "--operator-scaling", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Predict new shapes from the sample's profile scaled per operator (--no-operator-scaling: the"
+          + " whole-query model, for comparison). Default: ${DEFAULT-VALUE}.")
+  boolean operatorScaling;
+
   @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
       description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
   String format;
@@ -136,7 +146,7 @@ final class BenchQueryCommand implements Callable<Integer> {
     PrintStream err = System.err;
     QueryBench.Options d = QueryBench.Options.defaults(cacheDir != null ? cacheDir : QueryGateway.defaultCacheDir());
     QueryBench.Options o = new QueryBench.Options(sf, d.seed(), engine, d.cacheDir(), extra, train, test, burst,
-        d.memoryBudget(), d.fifoSlots(), levels, sweepQueries);
+        d.memoryBudget(), d.fifoSlots(), levels, sweepQueries, shapes, operatorScaling);
     QueryBench.Result r;
     try {
       r = QueryBench.run(o, m -> err.println("bench query: " + m));

@@ -83,7 +83,8 @@ class QueryCommandTest {
     Path extra = Files.writeString(dir.resolve("extra.sql"),
         "SELECT c_mktsegment, count(*) FROM customer GROUP BY 1;\nSELECT max(l_quantity) FROM lineitem");
     CliRun r = run("bench", "query", "--scale", "0.01", "--cache-dir", cache.toString(), "--format", "json",
-        "--train", "30", "--test", "6", "--burst", "8", "--queries", extra.toString(), "--loads", "0.5,1.5",
+        "--train", "30", "--test", "6", "--burst", "8", "--queries", extra.toString(), "--no-shapes",
+        "--loads", "0.5,1.5",
         "--sweep-queries", "4", "--html", dir.resolve("sweep.html").toString());
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode j = new ObjectMapper().readTree(r.out());
@@ -94,6 +95,9 @@ class QueryCommandTest {
     assertThat(q.path("predictedPeakMemoryBytes").asLong()).isPositive();
     JsonNode s = j.path("summary");
     assertThat(s.path("accuracy").path("memoryQErrorMedian").asDouble()).isGreaterThanOrEqualTo(1.0);
+    assertThat(q.path("group").asText()).isEqualTo("--queries");
+    assertThat(s.path("accuracyByGroup").path("--queries").path("queries").asInt()).isEqualTo(2);
+    assertThat(s.path("accuracyByGroup").has("held-out shapes")).isFalse();
     assertThat(s.path("shadowOverheadMedian").asDouble()).isPositive();
     assertThat(s.path("endToEnd")).hasSize(3);
     assertThat(s.path("endToEnd").get(0).path("mode").asText()).isEqualTo("penumbra");

@@ -61,10 +61,12 @@ public final class QueryBench {
    * @param fifoSlots FIFO's equal fixed slots
    * @param loads the load sweep's levels, shares of capacity (empty: no sweep)
    * @param sweepQueries queries per level and mode of the sweep
+   * @param shapes whether the held-out shapes ({@link #heldOutShapes()}) are tested too
+   * @param operatorScaling whether the predictor scales the sample per operator (false: the whole-query design)
    */
   public record Options(double scale, long seed, String engine, Path cacheDir, List<String> extraQueries,
       int trainRuns, int testRuns, int e2eQueries, long memoryBudget, int fifoSlots, List<Double> loads,
-      int sweepQueries) {
+      int sweepQueries, boolean shapes, boolean operatorScaling) {
     public Options {
       loads = List.copyOf(loads);
       for (double l : loads) {
@@ -87,18 +89,50 @@ public final class QueryBench {
     /** The default run: SF 1, 80 training and 40 test queries, a burst of 60 under 2 cores and 384 MiB. */
     public static Options defaults(Path cacheDir) {
       return new Options(1.0, 42, "duckdb", cacheDir, List.of(), 80, 40, 60, 384L << 20, 4,
-          List.of(0.25, 0.5, 0.75, 1.0, 1.5), 24);
+          List.of(0.25, 0.5, 0.75, 1.0, 1.5), 24, true, true);
     }
   }
 
-  /** One test query: predicted (before it ran, model frozen) vs actual. */
-  public record QueryRow(String source, boolean heldOut, String sql, String tier, String outcome,
-      long predictedMemoryBytes, long actualMemoryBytes, long predictedCpuNanos, long actualCpuNanos,
-      long predictedWallNanos, long actualWallNanos, long shadowWallNanos, boolean shadowSkipped, int threads) {}
+  /** Test groups, each scored on its own: what a model may have learned differs between them. */
+  public static final String TRAINED = "trained templates";
+  public static final String HELD_OUT_TEMPLATES = "held-out templates";
+  public static final String HELD_OUT_SHAPES = "held-out shapes";
+  public static final String QUERIES = "--queries";
 
-  /** q-error median and p90 over the test queries. */
+  /**
+   * The held-out shapes: analytic statements over TPC-H (top-N, DISTINCT, count(DISTINCT) over joins, semi and
+   * anti joins, windows, correlated subqueries, wide string sorts, many groups, LIMIT) that no training template
+   * has; the benchmark tests them and never trains on them.
+   */
+  public static List<String> heldOutShapes() {
+    try (var in = QueryBench.class.getResourceAsStream("held-out-shapes.sql")) {
+      if (in == null) {
+        throw new IllegalStateException("resource held-out-shapes.sql is missing from the classpath");
+      }
+      return parseStatements(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * One test query: predicted (before it ran, model frozen) vs actual; {@code group} is one of {@link #TRAINED},
+   * {@link #HELD_OUT_TEMPLATES}, {@link #HELD_OUT_SHAPES}, {@link #QUERIES}; the p90/p99 are the prediction's
+   * quantiles (standard reservations are sized at p90, critical ones at p99).
+   */
+  public record QueryRow(String source, String group, boolean heldOut, String sql, String tier, String outcome,
+      long predictedMemoryBytes, long actualMemoryBytes, long predictedCpuNanos, long actualCpuNanos,
+      long predictedWallNanos, long actualWallNanos, long shadowWallNanos, boolean shadowSkipped, int threads,
+      long predictedMemoryP90, long predictedMemoryP99, long predictedWallP90, long predictedWallP99) {}
+
+  /**
+   * q-error median and p90 over the test queries, and how often the prediction's quantile covered the actual
+   * (memory is what a reservation holds strictly: {@code memoryCoverP99} is the share of runs a critical
+   * reservation would have covered).
+   */
   public record Accuracy(int queries, double memoryMedian, double memoryP90, double wallMedian, double wallP90,
-      double cpuMedian, double cpuP90) {}
+      double cpuMedian, double cpuP90, double memoryCoverP90, double memoryCoverP99, double wallCoverP90,
+      double wallCoverP99) {}
 
   /** Latency percentiles of one priority class, milliseconds. */
   public record Latency(int queries, double p50Millis, double p95Millis) {}
@@ -121,7 +155,8 @@ public final class QueryBench {
    * @param capacityPerSecond the sweep's capacity: cores / mean primary time of the training queries
    * @param sweep the load sweep, per level and mode (empty without one)
    */
-  public record Result(Options options, List<QueryRow> queries, Accuracy accuracy, Overhead shadowOverhead,
+  public record Result(Options options, List<QueryRow> queries, Accuracy accuracy,
+      Map<String, Accuracy> accuracyByGroup, Overhead shadowOverhead,
       List<Mode> endToEnd, double seconds, ShadowStats shadow, LoopStats loop, double capacityPerSecond,
       List<QuerySweep.Level> sweep) {}
 
@@ -215,12 +250,14 @@ public final class QueryBench {
       // Validate the extra queries first: a bad statement stops the run before any measuring.
       TreePredictor model = TreePredictor.builder().name("query-model").minSamples(30).seed(o.seed()).build();
       ErrorTracker errors = new ErrorTracker();
-      try (QueryPredictor predictor = QueryPredictor.builder().cores(cores).model(model).errorTracker(errors).build();
+      try (QueryPredictor predictor = QueryPredictor.builder().cores(cores).model(model).errorTracker(errors)
+              .operatorScaling(o.operatorScaling()).build();
           PrimaryEngine primary = engines.apply(8);
           QueryGateway gw = QueryGateway.builder().database(db).primary(primary).predictor(predictor)
               .node("local", Resources.of(cores * 1000L, o.memoryBudget())).engineInstances(8).maxRows(20)
               .build()) {
         gw.learning(false);
+        List<String> shapes = o.shapes() ? heldOutShapes() : List.of();
         for (int i = 0; i < o.extraQueries().size(); i++) {
           try {
             gw.submit(new QueryRequest(o.extraQueries().get(i), "bench", Sla.of(Priority.STANDARD)));
@@ -244,17 +281,30 @@ public final class QueryBench {
           model.retrainNow();
         }
         gw.learning(false);
-        progress.accept("testing on " + o.testRuns() + " fresh queries (+ " + o.extraQueries().size()
-            + " from --queries), model frozen ...");
+        progress.accept("testing on " + o.testRuns() + " fresh queries (+ " + shapes.size() + " held-out shapes, "
+            + o.extraQueries().size() + " from --queries), model frozen ...");
         List<QueryRow> rows = new ArrayList<>();
         for (int i = 0; i < o.testRuns(); i++) {
           QuerySpec q = i % 2 == 0 ? w.sample(rnd) : w.sampleHeldOut(rnd);
-          rows.add(row(q.template(), q.heldOut(), q.sql(), gw));
+          rows.add(row(q.template(), q.heldOut() ? HELD_OUT_TEMPLATES : TRAINED, q.heldOut(), q.sql(), gw));
+        }
+        for (int i = 0; i < shapes.size(); i++) {
+          rows.add(row("shapes#" + (i + 1), HELD_OUT_SHAPES, true, shapes.get(i), gw));
+          if ((i + 1) % 10 == 0) {
+            progress.accept("  tested " + (i + 1) + "/" + shapes.size() + " held-out shapes");
+          }
         }
         for (int i = 0; i < o.extraQueries().size(); i++) {
-          rows.add(row("queries#" + (i + 1), true, o.extraQueries().get(i), gw));
+          rows.add(row("queries#" + (i + 1), QUERIES, true, o.extraQueries().get(i), gw));
         }
         Accuracy acc = accuracy(rows);
+        Map<String, Accuracy> byGroup = new java.util.LinkedHashMap<>();
+        for (String g : List.of(TRAINED, HELD_OUT_TEMPLATES, HELD_OUT_SHAPES, QUERIES)) {
+          List<QueryRow> in = rows.stream().filter(r -> r.group().equals(g)).toList();
+          if (!in.isEmpty()) {
+            byGroup.put(g, accuracy(in));
+          }
+        }
         Overhead overhead = overhead(rows);
         gw.learning(true);
 
@@ -290,7 +340,7 @@ public final class QueryBench {
                 capacity, o.sweepQueries(), o.seed()), w, o.loads(), progress);
           }
         }
-        return new Result(o, rows, acc, overhead, modes, (System.nanoTime() - t0) / 1e9, gw.shadowStats(),
+        return new Result(o, rows, acc, byGroup, overhead, modes, (System.nanoTime() - t0) / 1e9, gw.shadowStats(),
             gw.loopStats(), capacity, sweep);
       }
     } finally {
@@ -300,14 +350,16 @@ public final class QueryBench {
     }
   }
 
-  private static QueryRow row(String source, boolean heldOut, String sql, QueryGateway gw) {
+  private static QueryRow row(String source, String group, boolean heldOut, String sql, QueryGateway gw) {
     QueryReport r = gw.submit(new QueryRequest(sql, "test", Sla.of(Priority.STANDARD))).report();
-    return new QueryRow(source, heldOut, sql, r.prediction().tier().name().toLowerCase(Locale.ROOT),
+    var p = r.prediction();
+    return new QueryRow(source, group, heldOut, sql, r.prediction().tier().name().toLowerCase(Locale.ROOT),
         r.outcome().name().toLowerCase(Locale.ROOT),
         r.prediction().memoryBytes().point(), r.actual().peakMemoryBytes(),
         r.prediction().cpuNanos().point(), r.actual().cpuNanos(),
         r.prediction().wallNanos().point(), r.actual().wallNanos(), r.shadow().wallNanos(),
-        r.shadow().skipped().isPresent(), PrimaryEngine.threadsFor(r.reservation().amount()));
+        r.shadow().skipped().isPresent(), PrimaryEngine.threadsFor(r.reservation().amount()),
+        p.memoryBytes().at(0.9), p.memoryBytes().at(0.99), p.wallNanos().at(0.9), p.wallNanos().at(0.99));
   }
 
   static Overhead overhead(List<QueryRow> rows) {
@@ -328,7 +380,15 @@ public final class QueryBench {
     double[] cpu = ok.stream().mapToDouble(r -> ErrorTracker.qError(r.predictedCpuNanos(), r.actualCpuNanos()))
         .toArray();
     return new Accuracy(ok.size(), median(mem), quantile(mem, 0.9), median(wall), quantile(wall, 0.9),
-        median(cpu), quantile(cpu, 0.9));
+        median(cpu), quantile(cpu, 0.9),
+        share(ok, r -> r.actualMemoryBytes() <= r.predictedMemoryP90()),
+        share(ok, r -> r.actualMemoryBytes() <= r.predictedMemoryP99()),
+        share(ok, r -> r.actualWallNanos() <= r.predictedWallP90()),
+        share(ok, r -> r.actualWallNanos() <= r.predictedWallP99()));
+  }
+
+  private static double share(List<QueryRow> rows, java.util.function.Predicate<QueryRow> covered) {
+    return rows.isEmpty() ? Double.NaN : (double) rows.stream().filter(covered).count() / rows.size();
   }
 
   private record Done(Priority priority, long latencyNanos, Outcome outcome) {}

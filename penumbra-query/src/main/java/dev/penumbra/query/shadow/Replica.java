@@ -34,6 +34,8 @@ final class Replica implements AutoCloseable {
   private final Map<String, Object> watermarks = new HashMap<>();
   private final List<TableRule> tables = new ArrayList<>();
   private long files;
+  /** Rows per sampling key of each hashed table (lineitem: about 4 lines per order), measured at load. */
+  private volatile Map<String, Double> rowsPerKey = Map.of();
   /** Buffer memory resident between queries (the table data): measured after each load and copy. */
   private volatile long resident;
 
@@ -113,7 +115,25 @@ final class Replica implements AutoCloseable {
         watermarks.put(name, max);
       }
     }
+    Map<String, Double> perKey = new HashMap<>();
+    for (TableRule tr : tables) {
+      if (tr.sampled()) {
+        try (Statement s = writer.createStatement(); ResultSet r = s.executeQuery("SELECT count(*)::DOUBLE / greatest(1,"
+            + " count(DISTINCT " + SamplingRule.quote(tr.keyColumn()) + ")) FROM " + SamplingRule.quote(tr.table()))) {
+          perKey.put(tr.table(), r.next() ? Math.max(1.0, r.getDouble(1)) : 1.0);
+        }
+      }
+    }
+    rowsPerKey = Map.copyOf(perKey);
     measureResident();
+  }
+
+  /**
+   * Rows per sampling key of each hashed table: a sample keeps or drops whole keys, so distinct values are
+   * estimated over keys, not rows (see {@link OperatorScaling}).
+   */
+  Map<String, Double> rowsPerKey() {
+    return rowsPerKey;
   }
 
   /** Copies rows above each table's watermark (sampled ones only); returns the number of rows copied. */

@@ -335,11 +335,13 @@ public final class ShadowEngine implements AutoCloseable {
     long wall = System.nanoTime() - t0;
     long threadCpu = Math.max(0, THREADS.getCurrentThreadCpuTime() - cpu0);
     long cpu = planCpu[0] + Math.max(threadCpu, sample == null ? 0 : sample.cpuNanos());
+    ScaledProfile operators = json == null || sample == null ? null
+        : OperatorScaling.scale(json, sample, rule, replica.fraction(), replica.rowsPerKey());
     return new ShadowResult(sql, replica.fraction(), eff, tables, plan, sample, sample == null,
         scale == null ? 0 : scale.scanBytes(),
         scale == null ? 1.0 / eff : scale.scanScale(),
         scale == null ? fallbackMemoryScale(plan, eff) : scale.memoryScale(),
-        wall, cpu);
+        wall, cpu, false, operators);
   }
 
   private static PlanFeatures plan(Connection c, String sql) throws SQLException {

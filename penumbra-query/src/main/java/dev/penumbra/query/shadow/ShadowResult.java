@@ -24,6 +24,8 @@ import java.util.Set;
  * @param shadowCpuNanos CPU the shadow used: the plan's and the calling thread's CPU time, or the sample
  *     engine's CPU time when larger
  * @param skipped true when only the plan was made and the sample run skipped ({@link ShadowEngine#plan})
+ * @param operators the sample's profile scaled to the full data per operator; null without a sample run or when
+ *     DuckDB answered it without operators
  */
 public record ShadowResult(
     String sql,
@@ -38,7 +40,8 @@ public record ShadowResult(
     double memoryScale,
     long shadowWallNanos,
     long shadowCpuNanos,
-    boolean skipped) {
+    boolean skipped,
+    ScaledProfile operators) {
 
   public ShadowResult {
     tables = Set.copyOf(tables);
@@ -49,6 +52,17 @@ public record ShadowResult(
       throw new IllegalArgumentException("sample must be null exactly when cut off or skipped, cutOff was " + cutOff
           + ", skipped " + skipped);
     }
+    if (sample == null && operators != null) {
+      throw new IllegalArgumentException("a shadow without a sample run has no scaled operators");
+    }
+  }
+
+  /** A shadow without per-operator scaling. */
+  public ShadowResult(String sql, double fraction, double effectiveFraction, Set<String> tables, PlanFeatures plan,
+      QueryProfile sample, boolean cutOff, long sampleScanBytes, double scanScale, double memoryScale,
+      long shadowWallNanos, long shadowCpuNanos, boolean skipped) {
+    this(sql, fraction, effectiveFraction, tables, plan, sample, cutOff, sampleScanBytes, scanScale, memoryScale,
+        shadowWallNanos, shadowCpuNanos, skipped, null);
   }
 
   /** A shadow whose sample run was made (or cut off). */
@@ -56,6 +70,6 @@ public record ShadowResult(
       QueryProfile sample, boolean cutOff, long sampleScanBytes, double scanScale, double memoryScale,
       long shadowWallNanos, long shadowCpuNanos) {
     this(sql, fraction, effectiveFraction, tables, plan, sample, cutOff, sampleScanBytes, scanScale, memoryScale,
-        shadowWallNanos, shadowCpuNanos, false);
+        shadowWallNanos, shadowCpuNanos, false, null);
   }
 }

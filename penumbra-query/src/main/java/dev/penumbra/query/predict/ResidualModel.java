@@ -1,0 +1,144 @@
+package dev.penumbra.query.predict;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+import java.util.TreeSet;
+import org.apache.commons.math3.linear.CholeskyDecomposition;
+import org.apache.commons.math3.linear.MatrixUtils;
+import org.apache.commons.math3.linear.RealMatrix;
+
+/**
+ * Corrects the per-operator scaled estimate: a ridge regression of log(actual / estimate) on the shadow's
+ * features (operator mix, growth, sample rows, the estimate's size), one per metric, and the uncertainty of the
+ * corrected prediction from its residuals on query shapes held out of its training: grouped K-fold
+ * cross-validation by fingerprint, so a shape never informs the error it is scored with. Upper quantiles are the
+ * conformal ranks ceil((n + 1) q) of those out-of-fold residuals (beyond the largest: the largest plus one
+ * doubling). Thread-safe; refits lazily after new runs.
+ */
+final class ResidualModel {
+  /** Corrected metrics, in this order in every array. */
+  static final int MEMORY = 0;
+  static final int CPU = 1;
+  static final int WALL = 2;
+  static final int METRICS = 3;
+
+  static final int FOLDS = 5;
+  static final double RIDGE = 1.0;
+
+  private record Run(String fingerprint, double[] x, double[] y) {}
+
+  /**
+   * A fit: coefficients per metric and the out-of-fold residual quantiles (log space) at 0.9 and 0.99.
+   *
+   * @param folds folds the cross-validation used (the shapes it held out, in groups)
+   */
+  record Fit(double[][] beta, double[][] upper, int runs, int shapes, int folds) {
+
+    /** log(correction) for features {@code x} in metric {@code m}. */
+    double logCorrection(double[] x, int m) {
+      double v = 0;
+      for (int i = 0; i < x.length; i++) {
+        v += beta[m][i] * x[i];
+      }
+      // A correction beyond 30x either way is extrapolation: keep the physics in charge.
+      return Math.max(-Math.log(30), Math.min(Math.log(30), v));
+    }
+  }
+
+  private final int minRuns;
+  private final int minShapes;
+  private final int window;
+  private final Deque<Run> runs = new ArrayDeque<>();
+  private Fit fit;
+  private boolean dirty;
+
+  ResidualModel(int minRuns, int minShapes, int window) {
+    this.minRuns = minRuns;
+    this.minShapes = minShapes;
+    this.window = window;
+  }
+
+  synchronized void add(String fingerprint, double[] x, double[] y) {
+    if (y.length != METRICS) {
+      throw new IllegalArgumentException("need " + METRICS + " residuals, was " + y.length);
+    }
+    runs.addLast(new Run(fingerprint, x.clone(), y.clone()));
+    while (runs.size() > window) {
+      runs.removeFirst();
+    }
+    dirty = true;
+  }
+
+  /** The current fit, or null while there are fewer than minRuns runs of minShapes shapes. */
+  synchronized Fit fit() {
+    if (dirty) {
+      fit = fitNow(List.copyOf(runs));
+      dirty = false;
+    }
+    return fit;
+  }
+
+  private Fit fitNow(List<Run> all) {
+    List<String> shapes = new ArrayList<>(new TreeSet<>(all.stream().map(Run::fingerprint).toList()));
+    if (all.size() < minRuns || shapes.size() < minShapes) {
+      return null;
+    }
+    int folds = Math.min(FOLDS, shapes.size());
+    double[][] beta = new double[METRICS][];
+    double[][] upper = new double[METRICS][2];
+    for (int m = 0; m < METRICS; m++) {
+      beta[m] = solve(all, m);
+      double[] oof = new double[all.size()];
+      int k = 0;
+      for (int f = 0; f < folds; f++) {
+        final int fold = f;
+        List<Run> train = all.stream().filter(r -> shapes.indexOf(r.fingerprint()) % folds != fold).toList();
+        List<Run> test = all.stream().filter(r -> shapes.indexOf(r.fingerprint()) % folds == fold).toList();
+        double[] b = solve(train, m);
+        for (Run r : test) {
+          double p = 0;
+          for (int i = 0; i < b.length; i++) {
+            p += b[i] * r.x()[i];
+          }
+          oof[k++] = r.y()[m] - Math.max(-Math.log(30), Math.min(Math.log(30), p));
+        }
+      }
+      Arrays.sort(oof);
+      upper[m][0] = Math.max(0, conformal(oof, 0.9));
+      upper[m][1] = Math.max(upper[m][0], conformal(oof, 0.99));
+    }
+    return new Fit(beta, upper, all.size(), shapes.size(), folds);
+  }
+
+  /** The conformal upper quantile of sorted residuals: rank ceil((n + 1) q), beyond the largest one doubling more. */
+  static double conformal(double[] sorted, double q) {
+    int n = sorted.length;
+    int rank = (int) Math.ceil((n + 1) * q);
+    return rank <= n ? sorted[rank - 1] : sorted[n - 1] + Math.log(2);
+  }
+
+  /** Ridge least squares (the intercept, feature 0, unpenalised) of metric m's residual on the features. */
+  static double[] solve(List<Run> rows, int m) {
+    int p = rows.get(0).x().length;
+    double[][] a = new double[p][p];
+    double[] b = new double[p];
+    for (Run r : rows) {
+      double[] x = r.x();
+      for (int i = 0; i < p; i++) {
+        b[i] += x[i] * r.y()[m];
+        for (int j = 0; j < p; j++) {
+          a[i][j] += x[i] * x[j];
+        }
+      }
+    }
+    for (int i = 1; i < p; i++) {
+      a[i][i] += RIDGE;
+    }
+    a[0][0] += 1e-9;
+    RealMatrix am = MatrixUtils.createRealMatrix(a);
+    return new CholeskyDecomposition(am, 1e-12, 1e-14).getSolver().solve(MatrixUtils.createRealVector(b)).toArray();
+  }
+}

@@ -1,0 +1,252 @@
+package dev.penumbra.query.shadow;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.penumbra.query.QueryProfile;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Scales a sample run's DuckDB profile to the full data per operator, each with its growth law:
+ *
+ * <ul>
+ *   <li>table scans (and the filters, projections above them) are linear in the rows: a hashed table grows by
+ *       1/fraction, a table copied whole by 1; a scan driven by a row-id filter (late materialization under a
+ *       top-N) or cut short by a LIMIT reads a bounded number of rows and does not grow;
+ *   <li>joins: output rows grow by the larger side's growth when the sides share a hash group or one is whole
+ *       (a key-aligned or foreign-key join), by the product when they are sampled independently; semi, anti and
+ *       mark joins by their outer side; time by the probe, build and output rows; memory by the build side's
+ *       bytes;
+ *   <li>hash aggregates: groups by {@link DistinctEstimator} over the sampling units under them (distinct values
+ *       do not grow linearly); time by input and groups; memory by the groups' bytes;
+ *   <li>sorts and windows: n log n in time, their input's bytes in memory;
+ *   <li>top-N and LIMIT: output bounded by N, time linear in the input, memory the N rows.
+ * </ul>
+ *
+ * An operator that saw no sample rows under a scan that did read rows (a very selective predicate) takes the
+ * optimizer's estimated cardinality for its size instead, and the result says so ({@link ScaledProfile#fallback}).
+ */
+final class OperatorScaling {
+  private OperatorScaling() {}
+
+  /** Bytes per row assumed when an operator saw no rows to measure a width from. */
+  static final double DEFAULT_ROW_BYTES = 32;
+
+  /** One operator after scaling. */
+  /**
+   * One operator after scaling: its sample output rows, their growth to the full data, the hash groups and
+   * sampling units under it, and its subtree's operator time on the sample and scaled.
+   */
+  private record Op(double rows, double growth, Set<String> groups, double units, double sampleTime,
+      double fullTime) {}
+
+  private static final class Acc {
+    double sampleTime;
+    double fullTime;
+    double heldSample;
+    double heldFull;
+    double scanBytes;
+    double sampleRows;
+    double scan;
+    double join;
+    double agg;
+    double sort;
+    double window;
+    double bounded;
+    boolean fallback;
+  }
+
+  /**
+   * Scales {@code profile} (DuckDB's JSON profile of the sample run) measured as {@code sample} on a replica of
+   * {@code fraction} under {@code rule}; {@code rowsPerKey} gives each hashed table's rows per sampling key.
+   * Returns null when the profile has no operators (DuckDB answered from metadata).
+   */
+  static ScaledProfile scale(JsonNode profile, QueryProfile sample, SamplingRule rule, double fraction,
+      Map<String, Double> rowsPerKey) {
+    Acc a = new Acc();
+    boolean any = false;
+    for (JsonNode root : profile.path("operator")) {
+      Op op = walk(root, rule, fraction, rowsPerKey, a);
+      a.sampleTime += op.sampleTime();
+      a.fullTime += op.fullTime();
+      any = true;
+    }
+    if (!any || a.sampleTime <= 0) {
+      return null;
+    }
+    double cpuGrowth = a.fullTime / a.sampleTime;
+    double memoryGrowth = a.heldSample > 0 ? Math.max(1.0, a.heldFull / a.heldSample) : 1.0;
+    double working = Math.max(sample.peakMemoryBytes() * memoryGrowth, a.heldFull);
+    double t = a.sampleTime;
+    return new ScaledProfile(sample.cpuNanos() * cpuGrowth, working, a.scanBytes, cpuGrowth, memoryGrowth,
+        a.scan / t, a.join / t, a.agg / t, a.sort / t, a.window / t, a.bounded / t, a.sampleRows, a.fallback);
+  }
+
+  private static Op walk(JsonNode n, SamplingRule rule, double fraction, Map<String, Double> rowsPerKey, Acc a) {
+    List<Op> kids = new ArrayList<>();
+    List<JsonNode> kidNodes = new ArrayList<>();
+    for (JsonNode c : n.path("children")) {
+      kids.add(walk(c, rule, fraction, rowsPerKey, a));
+      kidNodes.add(c);
+    }
+    String type = Plans.type(n);
+    JsonNode info = n.path("extra_info");
+    double rows = n.path("intermediate_rows").asDouble(0);
+    double bytes = n.path("intermediate_size_bytes").asDouble(0);
+    double width = rows > 0 ? bytes / rows : DEFAULT_ROW_BYTES;
+    double time = Math.max(0, n.path("timing").asDouble(0));
+    double in = kids.stream().mapToDouble(Op::rows).sum();
+    Op first = kids.isEmpty() ? new Op(0, 1, Set.of(), 0, 0, 0) : kids.get(0);
+    String table = info.path("Table").asText("");
+
+    double growth;
+    double cost;
+    Set<String> groups = first.groups();
+    double units = first.units();
+    double held = 0;
+    double below = kids.stream().mapToDouble(Op::fullTime).sum();
+    double heldGrowth = 1;
+
+    if (!table.isEmpty()) {
+      String t = DuckDbProfiler.tableName(table);
+      double f = rule.fraction(t, fraction);
+      double scanned = n.path("rows_scanned").asDouble(rows);
+      boolean rowIds = info.path("Dynamic Filters").asText("").contains("rowid");
+      growth = rowIds ? 1 : 1 / f;
+      cost = growth;
+      groups = rule.groups(Set.of(t));
+      units = rows > 0 ? Math.max(1, rows / rowsPerKey.getOrDefault(t, 1.0)) : 0;
+      a.sampleRows += scanned;
+      // Pages read: every scanned row's columns, not only the rows the scan's filter passes.
+      a.scanBytes += scanned * width * growth;
+      a.scan += time;
+    } else if (Plans.isJoin(type) && kids.size() >= 2) {
+      Op probe = kids.get(0);
+      Op build = kids.get(1);
+      String joinType = info.path("Join Type").asText("INNER");
+      Set<String> shared = new HashSet<>(probe.groups());
+      shared.retainAll(build.groups());
+      boolean independent = shared.isEmpty() && !probe.groups().isEmpty() && !build.groups().isEmpty();
+      if (joinType.startsWith("RIGHT_SEMI") || joinType.startsWith("RIGHT_ANTI")) {
+        growth = build.growth();
+        groups = build.groups();
+        units = build.units();
+      } else if (joinType.contains("SEMI") || joinType.contains("ANTI") || joinType.contains("MARK")) {
+        growth = probe.growth();
+      } else if (type.equals("CROSS_PRODUCT") || type.contains("NESTED_LOOP") || independent) {
+        growth = probe.growth() * build.growth();
+        groups = union(probe.groups(), build.groups());
+      } else {
+        growth = Math.max(probe.growth(), build.growth());
+        groups = union(probe.groups(), build.groups());
+        units = probe.growth() >= build.growth() ? probe.units() : build.units();
+      }
+      boolean quadratic = type.equals("CROSS_PRODUCT") || type.contains("NESTED_LOOP");
+      cost = quadratic ? probe.growth() * build.growth()
+          : weighted(probe.rows(), probe.growth(), build.rows(), build.growth(), rows, growth);
+      double buildBytes = kidNodes.get(1).path("intermediate_size_bytes").asDouble(build.rows() * DEFAULT_ROW_BYTES);
+      held = buildBytes;
+      heldGrowth = build.growth();
+      if (build.rows() == 0) {
+        held = estimated(kidNodes.get(1)) * DEFAULT_ROW_BYTES;
+        a.fallback |= a.sampleRows > 0;
+      }
+      a.join += time;
+    } else if (type.contains("GROUP_BY")) {
+      double fullUnits = first.units() * first.growth();
+      double groupsFull;
+      if (rows == 0 || in == 0) {
+        groupsFull = estimated(n);
+        a.fallback |= a.sampleRows > 0;
+        growth = 1;
+      } else if (first.units() <= 0 || fullUnits <= first.units() || rows >= first.units()) {
+        // No sampling units to estimate over, or a group per unit or finer: the groups grow with the rows.
+        groupsFull = rows * first.growth();
+        growth = first.growth();
+      } else {
+        // Units under the groups: rows of the input per unit stay as in the sample.
+        groupsFull = DistinctEstimator.estimate(rows, first.units(), fullUnits);
+        growth = groupsFull / rows;
+      }
+      cost = weighted(in, first.growth(), 0, 1, rows, growth);
+      held = Math.max(rows, 1) * width;
+      heldGrowth = rows > 0 ? growth : groupsFull;
+      groups = Set.of();
+      units = rows * growth;
+      a.agg += time;
+    } else if (type.contains("AGGREGATE")) {
+      growth = 1;
+      cost = first.growth();
+      groups = Set.of();
+      units = 1;
+      a.agg += time;
+    } else if (type.equals("TOP_N") || type.contains("LIMIT")) {
+      double limit = info.path(type.equals("TOP_N") ? "Top" : "Limit").asDouble(Double.NaN);
+      double full = in * first.growth();
+      boolean cut = !Double.isNaN(limit) ? full > limit : rows < in;
+      growth = cut ? (rows > 0 ? Math.min(first.growth(), Math.max(1, (Double.isNaN(limit) ? rows : limit) / rows))
+          : 1) : first.growth();
+      cost = type.equals("TOP_N") ? first.growth() : 1;
+      if (cut && !type.equals("TOP_N")) {
+        // A LIMIT over a streaming pipeline stops it early: the work under it does not grow either.
+        below = kids.stream().mapToDouble(Op::sampleTime).sum();
+      }
+      held = type.equals("TOP_N") ? Math.max(rows, 1) * width : 0;
+      heldGrowth = growth;
+      a.bounded += time;
+    } else if (type.equals("ORDER_BY") || type.equals("WINDOW")) {
+      growth = first.growth();
+      cost = nlogn(in, growth);
+      double inBytes = kidNodes.isEmpty() ? bytes : kidNodes.get(0).path("intermediate_size_bytes").asDouble(bytes);
+      held = inBytes;
+      heldGrowth = growth;
+      if (in == 0) {
+        held = estimated(n) * DEFAULT_ROW_BYTES;
+        heldGrowth = 1;
+        a.fallback |= a.sampleRows > 0;
+      }
+      if (type.equals("WINDOW")) {
+        a.window += time;
+      } else {
+        a.sort += time;
+      }
+    } else {
+      // Filters, projections, streaming windows, result collectors: linear in their input.
+      growth = first.growth();
+      cost = growth;
+      if (type.equals("FILTER")) {
+        a.scan += time;
+      }
+    }
+    a.heldSample += held;
+    a.heldFull += held * heldGrowth;
+    double sampleBelow = kids.stream().mapToDouble(Op::sampleTime).sum();
+    return new Op(rows, growth, groups, units, sampleBelow + time, below + time * cost);
+  }
+
+  private static Set<String> union(Set<String> x, Set<String> y) {
+    Set<String> u = new HashSet<>(x);
+    u.addAll(y);
+    return u;
+  }
+
+  /** Work in proportion to the rows each side handles, each grown by its own factor. */
+  static double weighted(double n1, double g1, double n2, double g2, double n3, double g3) {
+    double total = n1 + n2 + n3;
+    return total <= 0 ? Math.max(g1, Math.max(g2, g3)) : (n1 * g1 + n2 * g2 + n3 * g3) / total;
+  }
+
+  /** A sort's growth in time: n log n over the sample's n log n. */
+  static double nlogn(double n, double growth) {
+    if (n < 2) {
+      return growth;
+    }
+    return growth * Math.log(n * growth) / Math.log(n);
+  }
+
+  private static double estimated(JsonNode n) {
+    return Math.max(1, Plans.estimate(n));
+  }
+}

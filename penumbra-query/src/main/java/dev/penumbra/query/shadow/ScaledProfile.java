@@ -1,0 +1,39 @@
+package dev.penumbra.query.shadow;
+
+/**
+ * The shadow's sample run scaled to the full data operator by operator (see {@link OperatorScaling}): each
+ * operator's measured time and held memory grown by its own law, summed.
+ *
+ * @param cpuNanos the full query's CPU time: the sample's measured CPU time x (sum of the operators' scaled times
+ *     / sum of their sample times)
+ * @param workingBytes the full query's working memory: the sample's measured peak memory x the growth of what the
+ *     materializing operators hold (hash tables, sort and window inputs, top-N heaps)
+ * @param scanBytes bytes of the columns the full query's table scans read (decompressed; rows scanned x the
+ *     scan's row width), each scan grown by its own law
+ * @param cpuGrowth full over sample operator time
+ * @param memoryGrowth full over sample held bytes (1 when nothing is held)
+ * @param scanShare share of the sample's operator time in table scans and filters; likewise the others: the
+ *     operator mix
+ * @param joinShare share in joins
+ * @param aggregateShare share in hash aggregates
+ * @param sortShare share in full sorts
+ * @param windowShare share in window operators
+ * @param boundedShare share in top-N and LIMIT (bounded by N)
+ * @param sampleRows rows the sample's scans read
+ * @param fallback true when a materializing operator saw no sample rows (a very selective predicate): its size
+ *     came from the optimizer's estimate, and the uncertainty is wider
+ */
+public record ScaledProfile(
+    double cpuNanos,
+    double workingBytes,
+    double scanBytes,
+    double cpuGrowth,
+    double memoryGrowth,
+    double scanShare,
+    double joinShare,
+    double aggregateShare,
+    double sortShare,
+    double windowShare,
+    double boundedShare,
+    double sampleRows,
+    boolean fallback) {}
