@@ -5,6 +5,7 @@ import dev.penumbra.core.Resources;
 import dev.penumbra.core.allocate.Sla;
 import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.core.loop.LoopStats;
+import dev.penumbra.eval.report.Quantiles;
 import dev.penumbra.ml.TreePredictor;
 import dev.penumbra.query.QueryGateway;
 import dev.penumbra.query.QueryReport;
@@ -379,8 +380,8 @@ public final class QueryBench {
         .toArray();
     double[] cpu = ok.stream().mapToDouble(r -> ErrorTracker.qError(r.predictedCpuNanos(), r.actualCpuNanos()))
         .toArray();
-    return new Accuracy(ok.size(), median(mem), quantile(mem, 0.9), median(wall), quantile(wall, 0.9),
-        median(cpu), quantile(cpu, 0.9),
+    return new Accuracy(ok.size(), median(mem), Quantiles.of(mem, 0.9), median(wall), Quantiles.of(wall, 0.9),
+        median(cpu), Quantiles.of(cpu, 0.9),
         share(ok, r -> r.actualMemoryBytes() <= r.predictedMemoryP90()),
         share(ok, r -> r.actualMemoryBytes() <= r.predictedMemoryP99()),
         share(ok, r -> r.actualWallNanos() <= r.predictedWallP90()),
@@ -443,7 +444,7 @@ public final class QueryBench {
     for (Priority p : Priority.values()) {
       double[] ms = done.stream().filter(d -> d.priority() == p).mapToDouble(d -> d.latencyNanos() / 1e6).toArray();
       if (ms.length > 0) {
-        lat.put(p, new Latency(ms.length, median(ms), quantile(ms, 0.95)));
+        lat.put(p, new Latency(ms.length, median(ms), Quantiles.of(ms, 0.95)));
       }
     }
     int completed = (int) done.stream().filter(d -> d.outcome() == Outcome.COMPLETED).count();
@@ -455,22 +456,10 @@ public final class QueryBench {
   }
 
   static double median(double[] v) {
-    return quantile(v, 0.5);
+    return Quantiles.of(v, 0.5);
   }
 
   /** Linear-interpolated quantile (NaN when empty). */
-  static double quantile(double[] values, double q) {
-    if (values.length == 0) {
-      return Double.NaN;
-    }
-    double[] v = values.clone();
-    Arrays.sort(v);
-    double pos = q * (v.length - 1);
-    int lo = (int) Math.floor(pos);
-    int hi = Math.min(v.length - 1, lo + 1);
-    return v[lo] + (v[hi] - v[lo]) * (pos - lo);
-  }
-
   private static String fmt(double scale) {
     return java.math.BigDecimal.valueOf(scale).stripTrailingZeros().toPlainString();
   }

@@ -3,6 +3,7 @@ package dev.penumbra.eval.query;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.allocate.Sla;
+import dev.penumbra.eval.report.Quantiles;
 import dev.penumbra.query.QueryGateway;
 import dev.penumbra.query.QueryReport;
 import dev.penumbra.query.QueryRequest;
@@ -162,8 +163,8 @@ public final class QuerySweep {
     for (Priority p : Priority.values()) {
       double[] ms = done.stream().filter(d -> d.priority() == p).mapToDouble(d -> d.latencyNanos() / 1e6).toArray();
       if (ms.length > 0) {
-        lat.put(p, new Pct(ms.length, QueryBench.quantile(ms, 0.5), QueryBench.quantile(ms, 0.95),
-            QueryBench.quantile(ms, 0.99)));
+        lat.put(p, new Pct(ms.length, Quantiles.of(ms, 0.5), Quantiles.of(ms, 0.95),
+            Quantiles.of(ms, 0.99)));
       }
     }
     int ok = (int) done.stream().filter(d -> d.outcome() == Outcome.COMPLETED || d.outcome() == Outcome.SPILLED)

@@ -6,6 +6,7 @@ import dev.penumbra.core.ledger.Ledger;
 import dev.penumbra.core.ledger.LedgerSnapshot;
 import dev.penumbra.core.ledger.NodeView;
 import dev.penumbra.core.ledger.Reservation;
+import dev.penumbra.eval.report.Quantiles;
 import dev.penumbra.query.workload.Workload;
 import dev.penumbra.server.Json;
 import dev.penumbra.server.PenumbraServer;
@@ -441,11 +442,7 @@ public final class LoadBench {
       return new Latency(0, Double.NaN, Double.NaN, Double.NaN);
     }
     Arrays.sort(v);
-    return new Latency(v.length, pct(v, 0.5), pct(v, 0.99), v[v.length - 1]);
+    return new Latency(v.length, Quantiles.sorted(v, 0.5), Quantiles.sorted(v, 0.99), v[v.length - 1]);
   }
 
-  private static double pct(double[] sorted, double p) {
-    int i = (int) Math.ceil(p * sorted.length) - 1;
-    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
-  }
 }

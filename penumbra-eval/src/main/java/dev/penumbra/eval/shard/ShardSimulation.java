@@ -9,6 +9,7 @@ import dev.penumbra.core.allocate.Ticket;
 import dev.penumbra.core.ledger.Ledger;
 import dev.penumbra.core.ledger.Reservation;
 import dev.penumbra.core.predict.Features;
+import dev.penumbra.eval.report.Quantiles;
 import dev.penumbra.shard.Attempt;
 import dev.penumbra.shard.AttemptResult;
 import dev.penumbra.shard.EngineStats;
@@ -27,8 +28,8 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -516,17 +517,10 @@ final class ShardSimulation {
       retried = retries;
       lost = lostAttempts;
     }
-    return new Result(policy, load, jobs.size(), completed, failed, quantile(lat, 0.5), quantile(lat, 0.99),
-        lat.length == 0 ? Double.NaN : java.util.Arrays.stream(lat).average().orElseThrow(), quantile(str, 0.5),
-        quantile(str, 0.9), reserved, used, queued, shards, retried, injected, lost, timeouts, splits, dups, keysLost,
+    return new Result(policy, load, jobs.size(), completed, failed, Quantiles.of(lat, 0.5), Quantiles.of(lat, 0.99),
+        lat.length == 0 ? Double.NaN : java.util.Arrays.stream(lat).average().orElseThrow(), Quantiles.of(str, 0.5),
+        Quantiles.of(str, 0.9), reserved, used, queued, shards, retried, injected, lost, timeouts, splits, dups, keysLost,
         keysDup, loop.events(), complete, wall);
   }
 
-  static double quantile(double[] sorted, double q) {
-    if (sorted.length == 0) {
-      return Double.NaN;
-    }
-    int i = (int) Math.ceil(q * sorted.length) - 1;
-    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
-  }
 }

@@ -3,6 +3,7 @@ package dev.penumbra.eval.task;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.ledger.Ledger;
+import dev.penumbra.eval.report.Quantiles;
 import dev.penumbra.eval.report.Target;
 import dev.penumbra.task.Signal;
 import dev.penumbra.task.TaskExecutor;
@@ -236,8 +237,8 @@ public final class TaskBench {
     double[] latency = results.stream().mapToDouble(f -> f.join().latency().toNanos() / 1e6).sorted().toArray();
     double[] stall = results.stream().mapToDouble(f -> f.join().stalled().toNanos() / 1e6).sorted().toArray();
     int failed = (int) results.stream().filter(f -> !f.join().succeeded()).count();
-    ModeResult r = new ModeResult(mode, plans.size(), failed, quantile(latency, 0.5), quantile(latency, 0.99),
-        Arrays.stream(latency).average().orElse(Double.NaN), quantile(stall, 0.5), quantile(stall, 0.99), wall,
+    ModeResult r = new ModeResult(mode, plans.size(), failed, Quantiles.of(latency, 0.5), Quantiles.of(latency, 0.99),
+        Arrays.stream(latency).average().orElse(Double.NaN), Quantiles.of(stall, 0.5), Quantiles.of(stall, 0.99), wall,
         stats);
     progress.accept(String.format(Locale.ROOT, "%s done in %.1fs, p50 %.1f ms, p99 %.1f ms", label, wall,
         r.p50Ms(), r.p99Ms()));
@@ -321,11 +322,4 @@ public final class TaskBench {
   }
 
   /** Nearest-rank quantile of sorted values (NaN when empty). */
-  static double quantile(double[] sorted, double q) {
-    if (sorted.length == 0) {
-      return Double.NaN;
-    }
-    int i = (int) Math.ceil(q * sorted.length) - 1;
-    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
-  }
 }

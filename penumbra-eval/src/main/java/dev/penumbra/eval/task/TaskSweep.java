@@ -4,6 +4,7 @@ import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.ledger.Ledger;
 import dev.penumbra.core.loop.LoopStats;
+import dev.penumbra.eval.report.Quantiles;
 import dev.penumbra.eval.report.Target;
 import dev.penumbra.task.TaskExecutor;
 import dev.penumbra.task.TaskResult;
@@ -206,8 +207,8 @@ public final class TaskSweep {
     double[] latency = results.stream().mapToDouble(f -> f.join().latency().toNanos() / 1e6).sorted().toArray();
     double[] stall = results.stream().mapToDouble(f -> f.join().stalled().toNanos() / 1e6).sorted().toArray();
     int failed = (int) results.stream().filter(f -> !f.join().succeeded()).count();
-    return new Point(load, mode, concurrency, plans.size(), failed, TaskBench.quantile(latency, 0.5),
-        TaskBench.quantile(latency, 0.99), (plans.size() - failed) / wall, TaskBench.quantile(stall, 0.99),
+    return new Point(load, mode, concurrency, plans.size(), failed, Quantiles.of(latency, 0.5),
+        Quantiles.of(latency, 0.99), (plans.size() - failed) / wall, Quantiles.of(stall, 0.99),
         stats.misses(), stats.queued(), stats.reservedMemoryByteMillis() / 1000 / (1L << 30),
         stats.usedMemoryByteMillis() / 1000 / (1L << 30), stats.reservedThreadMillis() / 1000,
         stats.usedThreadMillis() / 1000, stats.samplerCpuNanos() / 1e9 / wall, wall, acting);

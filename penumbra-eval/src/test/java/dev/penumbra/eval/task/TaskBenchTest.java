@@ -24,14 +24,6 @@ class TaskBenchTest {
   }
 
   @Test
-  void nearestRankQuantile() {
-    double[] v = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
-    assertThat(TaskBench.quantile(v, 0.5)).isEqualTo(5);
-    assertThat(TaskBench.quantile(v, 0.99)).isEqualTo(10);
-    assertThat(TaskBench.quantile(new double[0], 0.5)).isNaN();
-  }
-
-  @Test
   void aSmallRunMeasuresEveryModeOnTheSameTasks() throws Exception {
     List<String> progress = new ArrayList<>();
     TaskBench.Result r = TaskBench.run(options(9, 3), progress::add);
