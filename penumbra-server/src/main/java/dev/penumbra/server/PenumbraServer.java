@@ -84,6 +84,7 @@ public final class PenumbraServer implements AutoCloseable {
   private final Map<Long, String> manual = new java.util.concurrent.ConcurrentHashMap<>();
   /** Expires leases and fails missed deadlines on time (finding: they waited for the next request). */
   private LedgerTimer timer;
+  private final ClusterCapability cluster;
   private final Runnable refreshMetrics;
 
   private PenumbraServer(Builder b) {
@@ -91,12 +92,16 @@ public final class PenumbraServer implements AutoCloseable {
     this.progress = b.progress;
     TempFiles.removeStale();
     this.dataDir = config.server().dataDirPath().map(DataDir::open).orElse(null);
-    this.ledger = Ledger.inMemory(b.clock, dataDir == null ? 1 : dataDir.firstId());
-    ledger.addNode(config.ledger().node(), config.ledger().capacity());
+    this.cluster = config.cluster().enabled() ? ClusterCapability.start(config.cluster(), b.clock, progress) : null;
+    this.ledger = cluster != null ? cluster.ledger() : Ledger.inMemory(b.clock, dataDir == null ? 1 : dataDir.firstId());
+    addNodeUnlessPresent(config.ledger().node(), config.ledger().capacity());
     this.subscription = ledger.subscribe(this::record);
     List<Capability> caps = new ArrayList<>();
     for (CapabilityFactory f : b.factories) {
       caps.add(f.create(ledger, config, progress));
+    }
+    if (cluster != null) {
+      caps.add(cluster); // last: closed after the capabilities that release through the ledger
     }
     this.capabilities = List.copyOf(caps);
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -329,7 +334,8 @@ public final class PenumbraServer implements AutoCloseable {
         LOG.warn("closing capability {} failed", c.name(), e);
       }
     }
-    int released = releaseAll();
+    // A replicated ledger outlives this node: what clients reserved stays for the other nodes to serve.
+    int released = cluster != null ? 0 : releaseAll();
     if (released > 0) {
       LOG.info("released {} reservations left at stop", released);
     }
@@ -342,6 +348,23 @@ public final class PenumbraServer implements AutoCloseable {
       dataDir.close();
     }
     registry.close();
+    if (cluster != null) {
+      cluster.leave();
+    }
+  }
+
+  /** Nodes of a replicated ledger may have been added by another node of the cluster already. */
+  private void addNodeUnlessPresent(String node, dev.penumbra.core.Resources capacity) {
+    if (ledger.nodes().stream().anyMatch(n -> n.id().equals(node))) {
+      return;
+    }
+    try {
+      ledger.addNode(node, capacity);
+    } catch (IllegalArgumentException e) {
+      if (ledger.nodes().stream().noneMatch(n -> n.id().equals(node))) {
+        throw e;
+      }
+    }
   }
 
   @Override

@@ -44,9 +44,11 @@ public final class ClusterBench {
    * @param workDir where replicas keep their logs and snapshots (a fresh directory is made inside)
    * @param fsync whether replicas fsync their log before acknowledging
    * @param warmup batched load before measuring, so that the replicas' JIT has compiled the hot paths
+   * @param maxInFlight log entries the batched client has sent and not yet had answered
+   * @param electionTimeout the replicas' shortest election timeout (they wait up to twice as long)
    */
   public record Options(List<Integer> clients, Duration perLevel, int kills, int maxBatch, Path workDir,
-      boolean fsync, Duration warmup) {
+      boolean fsync, Duration warmup, int maxInFlight, Duration electionTimeout) {
 
     public Options {
       clients = List.copyOf(clients);
@@ -67,6 +69,12 @@ public final class ClusterBench {
       }
       if (workDir == null) {
         throw new IllegalArgumentException("workDir must not be null");
+      }
+      if (maxInFlight < 1 || maxInFlight > 1024) {
+        throw new IllegalArgumentException("maxInFlight must be 1..1024, was " + maxInFlight);
+      }
+      if (electionTimeout == null || electionTimeout.toMillis() < 50 || electionTimeout.toMillis() > 60_000) {
+        throw new IllegalArgumentException("electionTimeout must be 50 ms .. 60 s, was " + electionTimeout);
       }
     }
   }
@@ -113,10 +121,12 @@ public final class ClusterBench {
     List<Level> levels = new ArrayList<>();
     List<Failover> failovers = new ArrayList<>();
     long[] history;
-    try (ReplicaProcesses replicas = new ReplicaProcesses(root, 3, o.fsync())) {
-      progress.accept("started 3 replica processes on 127.0.0.1 in " + root + (o.fsync() ? ", fsync on" : ", fsync off"));
+    try (ReplicaProcesses replicas = new ReplicaProcesses(root, 3, o.fsync(), o.electionTimeout())) {
+      progress.accept("started 3 replica processes on 127.0.0.1 in " + root + (o.fsync() ? ", fsync on" : ", fsync off")
+          + ", election timeout " + o.electionTimeout().toMillis() + " ms");
       awaitLeader(replicas, Duration.ofSeconds(60));
-      ClusterLedger.Options batched = ClusterLedger.Options.DEFAULTS.withMaxBatch(o.maxBatch());
+      ClusterLedger.Options batched = ClusterLedger.Options.DEFAULTS.withMaxBatch(o.maxBatch())
+          .withMaxInFlight(o.maxInFlight());
       ClusterLedger.Options unbatched = ClusterLedger.Options.DEFAULTS.withMaxBatch(1).withMaxInFlight(64);
       try (ClusterLedger admin = ClusterLedger.connect(replicas.peers(), Clock.systemUTC(), batched)) {
         for (int i = 0; i < NODES; i++) {
