@@ -56,7 +56,7 @@ final class BenchClusterCommand implements Callable<Integer> {
       description = "Operations per log entry for the batched client. Default: ${DEFAULT-VALUE}.")
   int maxBatch;
 
-  @Option(names = "--max-in-flight", paramLabel = "N", defaultValue = "8",
+  @Option(names = "--max-in-flight", paramLabel = "N", defaultValue = "2",
       description = "Log entries the batched client keeps sent and unanswered. Default: ${DEFAULT-VALUE}.")
   int maxInFlight;
 
