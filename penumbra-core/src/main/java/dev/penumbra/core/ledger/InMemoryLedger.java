@@ -11,7 +11,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * The in-memory ledger: a {@link LedgerBook} (the state and the rules) behind one lock, read at this ledger's
  * clock, with listeners. Operations are short and touch one node (expiry aside), so a single uncontended lock is
  * cheaper than finer ones. Events are queued under the lock (in sequence order) and delivered after it is
- * released.
+ * released. Every operation takes the lock explicitly (no lambda per call: this is the ledger's hot path).
  */
 final class InMemoryLedger implements Ledger {
 
@@ -49,75 +48,169 @@ final class InMemoryLedger implements Ledger {
 
   @Override
   public void addNode(String id, Resources capacity) {
-    locked(() -> {
+    lock.lock();
+    try {
       book.addNode(id, capacity, clock.instant());
-      return null;
-    });
+    } finally {
+      lock.unlock();
+    }
+    deliver();
   }
 
   @Override
   public void removeNode(String id) {
-    locked(() -> {
+    lock.lock();
+    try {
       book.removeNode(id, clock.instant());
-      return null;
-    });
+    } finally {
+      lock.unlock();
+    }
+    deliver();
   }
 
   @Override
   public Reservation reserve(
       String owner, String node, Resources amount, Priority priority, Duration lease, State initial) {
-    return locked(() -> book.reserve(owner, node, amount, priority, lease, initial, clock.instant()));
+    Reservation out;
+    lock.lock();
+    try {
+      out = book.reserve(owner, node, amount, priority, lease, initial, clock.instant());
+    } finally {
+      lock.unlock();
+    }
+    deliver();
+    return out;
   }
 
   @Override
   public Preemption reservePreempting(
       String owner, String node, Resources amount, Priority priority, Duration lease, State initial) {
-    return locked(() -> book.reservePreempting(owner, node, amount, priority, lease, initial, clock.instant()));
+    Preemption out;
+    lock.lock();
+    try {
+      out = book.reservePreempting(owner, node, amount, priority, lease, initial, clock.instant());
+    } finally {
+      lock.unlock();
+    }
+    deliver();
+    return out;
   }
 
   @Override
   public Optional<List<Reservation>> preemptionPlan(String node, Resources amount, Priority priority) {
-    return locked(() -> book.preemptionPlan(node, amount, priority, clock.instant()));
+    Optional<List<Reservation>> out;
+    lock.lock();
+    try {
+      out = book.preemptionPlan(node, amount, priority, clock.instant());
+    } finally {
+      lock.unlock();
+    }
+    deliver();
+    return out;
   }
 
   @Override
   public Reservation activate(long id) {
-    return locked(() -> book.activate(id, clock.instant()));
+    Reservation out;
+    lock.lock();
+    try {
+      out = book.activate(id, clock.instant());
+    } finally {
+      lock.unlock();
+    }
+    deliver();
+    return out;
   }
 
   @Override
   public Reservation resize(long id, Resources amount) {
-    return locked(() -> book.resize(id, amount, clock.instant()));
+    Reservation out;
+    lock.lock();
+    try {
+      out = book.resize(id, amount, clock.instant());
+    } finally {
+      lock.unlock();
+    }
+    deliver();
+    return out;
   }
 
   @Override
   public Reservation renew(long id, Duration lease) {
-    return locked(() -> book.renew(id, lease, clock.instant()));
+    Reservation out;
+    lock.lock();
+    try {
+      out = book.renew(id, lease, clock.instant());
+    } finally {
+      lock.unlock();
+    }
+    deliver();
+    return out;
   }
 
   @Override
   public Reservation release(long id) {
-    return locked(() -> book.release(id, clock.instant()));
+    Reservation out;
+    lock.lock();
+    try {
+      out = book.release(id, clock.instant());
+    } finally {
+      lock.unlock();
+    }
+    deliver();
+    return out;
   }
 
   @Override
   public int expireDue() {
-    return locked(() -> book.expireDue(clock.instant()));
+    int out;
+    lock.lock();
+    try {
+      out = book.expireDue(clock.instant());
+    } finally {
+      lock.unlock();
+    }
+    deliver();
+    return out;
   }
 
   @Override
   public Optional<Reservation> get(long id) {
-    return locked(() -> book.get(id, clock.instant()));
+    Optional<Reservation> out;
+    lock.lock();
+    try {
+      out = book.get(id, clock.instant());
+    } finally {
+      lock.unlock();
+    }
+    deliver();
+    return out;
   }
 
   @Override
   public List<NodeView> nodes() {
-    return locked(() -> book.nodes(clock.instant()));
+    List<NodeView> out;
+    lock.lock();
+    try {
+      out = book.nodes(clock.instant());
+    } finally {
+      lock.unlock();
+    }
+    deliver();
+    return out;
   }
 
   @Override
   public LedgerSnapshot snapshot() {
-    return locked(() -> book.snapshot(clock.instant()));
+    LedgerSnapshot out;
+    lock.lock();
+    try {
+      out = book.snapshot(clock.instant());
+    } finally {
+      lock.unlock();
+    }
+    deliver();
+    return out;
   }
 
   @Override
@@ -141,19 +234,6 @@ final class InMemoryLedger implements Ledger {
         lock.unlock();
       }
     };
-  }
-
-  /** Runs one operation on the book under the lock, then delivers the events it caused. */
-  private <T> T locked(Supplier<T> op) {
-    T out;
-    lock.lock();
-    try {
-      out = op.get();
-    } finally {
-      lock.unlock();
-    }
-    deliver();
-    return out;
   }
 
   /**
