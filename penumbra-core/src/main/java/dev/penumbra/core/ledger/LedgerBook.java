@@ -27,7 +27,7 @@ import java.util.function.Consumer;
  *
  * <p>Leases sit in an indexed min-heap so that the per-operation "anything due?" check is one comparison and
  * removal on release is O(log n) without garbage; each node keeps an intrusive list of its reservations for
- * preemption. About 600 lines: the hot path and every invariant it keeps are in one class.
+ * preemption. About 650 lines: the hot path and every invariant it keeps are in one class.
  */
 public final class LedgerBook {
 
