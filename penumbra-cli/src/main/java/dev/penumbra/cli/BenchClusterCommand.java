@@ -36,7 +36,7 @@ final class BenchClusterCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--clients", paramLabel = "N,N,...", defaultValue = "1,16,64,256",
+  @Option(names = "--clients", paramLabel = "N,N,...", defaultValue = "1,16,256,1024",
       description = "Load levels: concurrent client threads, light to overload. Default: ${DEFAULT-VALUE}.")
   String clients;
 
@@ -55,6 +55,15 @@ final class BenchClusterCommand implements Callable<Integer> {
   @Option(names = "--max-batch", paramLabel = "N", defaultValue = "512",
       description = "Operations per log entry for the batched client. Default: ${DEFAULT-VALUE}.")
   int maxBatch;
+
+  @Option(names = "--max-in-flight", paramLabel = "N", defaultValue = "2",
+      description = "Log entries the batched client keeps sent and unanswered. Default: ${DEFAULT-VALUE}.")
+  int maxInFlight;
+
+  @Option(names = "--election-timeout-ms", paramLabel = "MS", defaultValue = "150",
+      description = "The replicas' shortest election timeout (they wait up to twice as long for a leader's "
+          + "heartbeat). Default: ${DEFAULT-VALUE}.")
+  long electionTimeoutMs;
 
   @Option(names = "--work-dir", paramLabel = "DIR", defaultValue = "target/bench-cluster",
       description = "Where the replicas keep their Raft logs and snapshots. Default: ${DEFAULT-VALUE}.")
@@ -101,15 +110,24 @@ final class BenchClusterCommand implements Callable<Integer> {
     if (maxBatch < 1 || maxBatch > 10_000) {
       throw QueryCommand.invalid(spec, "--max-batch", Integer.toString(maxBatch), "must be 1..10000");
     }
+    if (maxInFlight < 1 || maxInFlight > 1024) {
+      throw QueryCommand.invalid(spec, "--max-in-flight", Integer.toString(maxInFlight), "must be 1..1024");
+    }
+    if (electionTimeoutMs < 50 || electionTimeoutMs > 60_000) {
+      throw QueryCommand.invalid(spec, "--election-timeout-ms", Long.toString(electionTimeoutMs),
+          "must be 50..60000");
+    }
     if (report != null && report.toAbsolutePath().getParent() != null
         && !Files.isDirectory(report.toAbsolutePath().getParent())) {
       throw QueryCommand.invalid(spec, "--report", report.toString(), "its directory does not exist");
     }
     PrintStream err = System.err;
     ClusterBench.Options o = new ClusterBench.Options(levels, Duration.ofMillis((long) (seconds * 1000)), kills,
-        maxBatch, workDir, fsync, Duration.ofMillis((long) (warmup * 1000)));
-    err.printf(Locale.ROOT, "bench cluster: levels %s clients, %.1f s each, %d leader kills, fsync %s%n", levels,
-        seconds, kills, fsync ? "on" : "off");
+        maxBatch, workDir, fsync, Duration.ofMillis((long) (warmup * 1000)), maxInFlight,
+        Duration.ofMillis(electionTimeoutMs));
+    err.printf(Locale.ROOT, "bench cluster: levels %s clients, %.1f s each, %d leader kills, fsync %s, "
+        + "%d entries in flight, election timeout %d ms%n", levels, seconds, kills, fsync ? "on" : "off",
+        maxInFlight, electionTimeoutMs);
     ClusterBench.Result r = ClusterBench.run(o, line -> err.println("  " + line));
     if (report != null) {
       try (Writer w = Files.newBufferedWriter(report, StandardCharsets.UTF_8)) {

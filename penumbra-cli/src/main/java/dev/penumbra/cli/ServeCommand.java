@@ -35,6 +35,11 @@ class ServeCommand implements Callable<Integer> {
       description = "Stop by itself after this many seconds (default: run until Ctrl-C).")
   Double duration;
 
+  @Option(names = "--cluster", description = "Run this node as a replica of the Raft-replicated ledger: the "
+      + "configuration's cluster section names the peers (cluster.self, cluster.peers id=host:port,..., "
+      + "cluster.dataDir); every node's API reads and writes the same ledger. docs/cluster.md has the details.")
+  boolean cluster;
+
   /** The demo adds a workload; serve runs none. */
   boolean demo() {
     return false;
@@ -61,6 +66,15 @@ class ServeCommand implements Callable<Integer> {
       System.err.println(e.getMessage());
       return CommandLine.ExitCode.USAGE;
     }
+    if (cluster != cfg.cluster().enabled()) {
+      System.err.println(cluster
+          ? "--cluster needs the configuration's cluster section: cluster.self, cluster.peers (id=host:port,...) "
+              + "and cluster.dataDir (or PENUMBRA_CLUSTER_SELF, _PEERS, _DATA_DIR); cluster.peers is blank"
+          : "invalid configuration: cluster.peers = '" + cfg.cluster().replica().peers().stream()
+              .map(p -> p.id() + "=" + p.address()).collect(java.util.stream.Collectors.joining(","))
+              + "': set, but --cluster was not given (add --cluster to run this node as a replica)");
+      return CommandLine.ExitCode.USAGE;
+    }
     PenumbraServer server;
     try {
       server = PenumbraServer.builder(cfg).progress(System.err::println).build();
@@ -68,6 +82,10 @@ class ServeCommand implements Callable<Integer> {
       // The data directory is in use, unreadable, or of another format version: one line, nothing overwritten.
       System.err.println("cannot start: " + e.getMessage());
       return CommandLine.ExitCode.USAGE;
+    } catch (IllegalArgumentException e) {
+      // The cluster could not start: this node's address is taken, or no leader among the peers.
+      System.err.println(e.getMessage());
+      return 1;
     }
     CountDownLatch done = new CountDownLatch(1);
     AtomicReference<DemoWorkload> running = new AtomicReference<>();

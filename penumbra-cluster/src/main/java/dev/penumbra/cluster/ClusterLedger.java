@@ -66,14 +66,16 @@ public final class ClusterLedger implements Ledger, AutoCloseable {
    * How the client batches and retries.
    *
    * @param maxBatch most operations per log entry
-   * @param maxInFlight most batches sent and not yet answered
+   * @param maxInFlight most batches sent and not yet answered (default 2: one entry commits while the next fills.
+   *     The replicas' cost is mostly per operation and per entry, so fewer, larger entries carry more operations per
+   *     CPU second: measured 3.5x less CPU per operation than with 8 in flight at 256 clients)
    * @param timeout how long an operation may take, retries included, before it fails
    * @param pollInterval how often listeners are brought up to date with changes made through other clients
    */
   public record Options(int maxBatch, int maxInFlight, Duration timeout, Duration pollInterval) {
 
     public static final Options DEFAULTS =
-        new Options(512, 8, Duration.ofSeconds(30), Duration.ofMillis(200));
+        new Options(512, 2, Duration.ofSeconds(30), Duration.ofMillis(200));
 
     public Options {
       if (maxBatch < 1) {

@@ -55,7 +55,9 @@ public final class ClusterReplica implements AutoCloseable {
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
     // Without fsync the log is written to the page cache and the flush index moves on without waiting for
     // the disk: a killed process loses nothing, a crashed machine may.
+    // (Ratis refuses unsafe and asynchronous flush together: without fsync there is nothing to wait for anyway.)
     RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, !config.fsync());
+    RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, config.fsync());
     LedgerStateMachine machine = new LedgerStateMachine();
     boolean fresh;
     try (var files = Files.list(me.dataDir())) {

@@ -12,7 +12,7 @@ import java.util.Locale;
 
 /**
  * Runs one ledger replica as its own process, for the process-level failover benchmark and test:
- * {@code --self ID --peers ID=HOST:PORT,... --data-root DIR [--no-fsync]}. It prints a status line every 100 ms on stdout
+ * {@code --self ID --peers ID=HOST:PORT,... --data-root DIR [--no-fsync] [--election-timeout-ms MS]}. It prints a status line every 100 ms on stdout
  * ({@code status ROLE LEADER TERM COMMIT APPLIED SEQUENCE}) and exits when its stdin closes, so it never
  * outlives the process that started it.
  */
@@ -25,6 +25,7 @@ public final class ClusterReplicaMain {
     String peers = null;
     Path root = null;
     boolean fsync = true;
+    Duration electionTimeout = ClusterConfig.DEFAULT_ELECTION_TIMEOUT;
     for (int i = 0; i < args.length; i += 2) {
       if (args[i].equals("--no-fsync")) {
         fsync = false;
@@ -38,13 +39,21 @@ public final class ClusterReplicaMain {
         case "--self" -> self = args[i + 1];
         case "--peers" -> peers = args[i + 1];
         case "--data-root" -> root = Path.of(args[i + 1]);
+        case "--election-timeout-ms" -> {
+          try {
+            electionTimeout = Duration.ofMillis(Long.parseLong(args[i + 1]));
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--election-timeout-ms must be a number, was '" + args[i + 1] + "'");
+          }
+        }
         default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'");
       }
     }
     if (self == null || peers == null || root == null) {
       throw new IllegalArgumentException("--self, --peers and --data-root are required, got " + List.of(args));
     }
-    ClusterConfig config = new ClusterConfig(self, parsePeers(peers, root)).withFsync(fsync);
+    ClusterConfig config = new ClusterConfig(self, parsePeers(peers, root), electionTimeout,
+        ClusterConfig.DEFAULT_SNAPSHOT_EVERY, fsync);
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     try (ClusterReplica replica = ClusterReplica.start(config)) {
       out.println("ready " + self);

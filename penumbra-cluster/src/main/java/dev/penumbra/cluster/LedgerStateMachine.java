@@ -290,7 +290,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
   /** This replica's nodes and live reservations as of its last applied entry (not linearizable: for checks). */
   public LedgerSnapshot localSnapshot() {
     synchronized (lock) {
-      return new LedgerSnapshot(state.sequence(), state.time(), state.nodeViews(), state.liveReservations());
+      return state.localSnapshot();
     }
   }
 }

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
@@ -26,6 +27,12 @@ final class Raft {
   static final RaftGroupId GROUP_ID =
       RaftGroupId.valueOf(UUID.nameUUIDFromBytes("penumbra-ledger".getBytes(StandardCharsets.UTF_8)));
 
+  /**
+   * How long the client waits before sending a failed request again (to the next peer when the leader is
+   * unreachable): short, so that the client finds a new leader within tens of milliseconds of its election.
+   */
+  static final long RETRY_SLEEP_MS = 10;
+
   private Raft() {}
 
   static RaftGroup group(List<ClusterPeer> peers) {
@@ -36,17 +43,31 @@ final class Raft {
 
   /**
    * Timeouts short enough that a new leader serves within about a second of the old one dying (an election
-   * waits min..2*min), reads linearizable through Ratis' read index (status reads only: ledger reads go
-   * through the log because they may expire leases).
+   * waits min..2*min; Ratis' pre-vote, on by default, keeps a partitioned follower from disturbing the group
+   * when it comes back), reads linearizable through Ratis' read index (status reads only: ledger reads go
+   * through the log because they may expire leases), served by the leader from its lease when it has one.
+   *
+   * <p>The write path: the log worker flushes asynchronously (it goes on writing the next entries while the
+   * previous ones are fsynced; the flush index, and with it what a replica acknowledges, still only moves
+   * once the data is on disk), so fsyncs and appends overlap and one fsync covers every entry written
+   * meanwhile (group commit).
    */
   static void tune(RaftProperties p, Duration electionTimeoutMin) {
     RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
     long min = electionTimeoutMin.toMillis();
-    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(min, java.util.concurrent.TimeUnit.MILLISECONDS));
-    RaftServerConfigKeys.Rpc.setTimeoutMax(p,
-        TimeDuration.valueOf(2 * min, java.util.concurrent.TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(min, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(2 * min, TimeUnit.MILLISECONDS));
+    // A leader that lost its majority's heartbeats steps down and, by Ratis' default, stays out of elections
+    // for 10 s. On a loaded machine a leader elected right after a kill often steps down at once (its one live
+    // follower answers late), and it may be the only replica whose log is complete: the group then has no
+    // leader for those 10 s (measured: failovers of 10-15 s). One election timeout is enough to let the others
+    // stand first.
+    RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(p,
+        TimeDuration.valueOf(min, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
-    RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, java.util.concurrent.TimeUnit.SECONDS));
+    RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, true);
+    RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, true);
+    RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
   }
 
   static RaftClient client(List<ClusterPeer> peers, Duration electionTimeoutMin) {
@@ -60,7 +81,7 @@ final class Raft {
         // Ratis closes a client's ordered request window for good once a request exhausts a limited retry
         // policy; the cluster ledger bounds every operation by its own deadline instead.
         .setRetryPolicy(RetryPolicies.retryForeverWithSleep(
-            TimeDuration.valueOf(50, java.util.concurrent.TimeUnit.MILLISECONDS)))
+            TimeDuration.valueOf(RETRY_SLEEP_MS, TimeUnit.MILLISECONDS)))
         .build();
   }
 }

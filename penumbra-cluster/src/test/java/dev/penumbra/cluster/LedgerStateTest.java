@@ -54,7 +54,7 @@ class LedgerStateTest {
     byte[] bytes = Codec.write(a::writeTo);
     LedgerState b = LedgerState.readFrom(new DataInputStream(new ByteArrayInputStream(bytes)));
     assertThat(b.sequence()).isEqualTo(a.sequence());
-    assertThat(b.liveReservations()).isEqualTo(a.liveReservations());
+    assertThat(b.localSnapshot().reservations()).isEqualTo(a.localSnapshot().reservations());
     for (int i = 200; i < 400; i++) {
       t = t.plusMillis(rnd.nextInt(2000));
       Outcome oa = a.apply(script.get(i), t);
@@ -62,7 +62,7 @@ class LedgerStateTest {
       assertThat(ob).as("step %d", i).isEqualTo(oa);
       assertThat(a.checkInvariant()).isNull();
     }
-    assertThat(b.nodeViews()).isEqualTo(a.nodeViews());
+    assertThat(b.localSnapshot().nodes()).isEqualTo(a.localSnapshot().nodes());
   }
 
   @ParameterizedTest

@@ -69,26 +69,33 @@ public final class PenumbraServer implements AutoCloseable {
   private final LearnedState learned;
   /** Expires leases and fails missed deadlines on time (finding: they waited for the next request). */
   private LedgerTimer timer;
+  /** The replicated ledger's replica when this node is one of a cluster; null otherwise. */
+  private final ClusterCapability cluster;
 
   private PenumbraServer(Builder b) {
     this.config = b.config;
     this.progress = b.progress;
     TempFiles.removeStale();
     this.dataDir = config.server().dataDirPath().map(DataDir::open).orElse(null);
-    this.ledger = Ledger.inMemory(b.clock, dataDir == null ? 1 : dataDir.firstId());
-    ledger.addNode(config.ledger().node(), config.ledger().capacity());
+    this.cluster = config.cluster().enabled() ? ClusterCapability.start(config.cluster(), b.clock, progress) : null;
+    this.ledger = cluster != null ? cluster.ledger() : Ledger.inMemory(b.clock, dataDir == null ? 1 : dataDir.firstId());
+    addNodeUnlessPresent(config.ledger().node(), config.ledger().capacity());
     this.subscription = ledger.subscribe(this::record);
     this.quotas = new Quotas(config.auth(), ledger);
     List<Capability> caps = new ArrayList<>();
     for (CapabilityFactory f : b.factories) {
       caps.add(f.create(ledger, config, progress));
     }
+    if (cluster != null) {
+      caps.add(cluster); // last: closed after the capabilities that release through the ledger
+    }
     this.capabilities = List.copyOf(caps);
     this.learned = dataDir == null ? null : new LearnedState(dataDir, capabilities);
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Runnable refreshMetrics = ServerMetrics.bind(registry, ledger, capabilities);
     capabilities.forEach(c -> c.metrics(registry));
-    this.reservations = new ReservationRoutes(this, events, dataDir);
+    // A cluster node keeps direct holds in the replicated ledger itself; a single node keeps them in its data directory.
+    this.reservations = new ReservationRoutes(this, events, cluster != null ? null : dataDir);
     int restored = reservations.restoreHolds();
     if (restored > 0) {
       progress.accept("restored " + restored + " reservations held through POST /v1/reservations");
@@ -315,7 +322,8 @@ public final class PenumbraServer implements AutoCloseable {
         LOG.warn("closing capability {} failed", c.name(), e);
       }
     }
-    int released = releaseAll();
+    // A replicated ledger outlives this node: what clients reserved stays for the other nodes to serve.
+    int released = cluster != null ? 0 : releaseAll();
     if (released > 0) {
       LOG.info("released {} reservations left at stop", released);
     }
@@ -328,6 +336,23 @@ public final class PenumbraServer implements AutoCloseable {
       dataDir.close();
     }
     registry.close();
+    if (cluster != null) {
+      cluster.leave();
+    }
+  }
+
+  /** Nodes of a replicated ledger may have been added by another node of the cluster already. */
+  private void addNodeUnlessPresent(String node, dev.penumbra.core.Resources capacity) {
+    if (ledger.nodes().stream().anyMatch(n -> n.id().equals(node))) {
+      return;
+    }
+    try {
+      ledger.addNode(node, capacity);
+    } catch (IllegalArgumentException e) {
+      if (ledger.nodes().stream().noneMatch(n -> n.id().equals(node))) {
+        throw e;
+      }
+    }
   }
 
   @Override

@@ -21,6 +21,7 @@ import java.util.Optional;
  * The server's configuration, validated: one YAML file (every key optional) overridden by environment
  * variables {@code PENUMBRA_<SECTION>_<KEY>} (camelCase keys in UPPER_SNAKE, e.g. {@code PENUMBRA_SERVER_PORT},
  * {@code PENUMBRA_QUERY_SCALE}). An unknown key or a bad value throws {@link ConfigException} naming both.
+ * About 500 lines: every section's keys, defaults and checks sit in this one reader of the file format.
  *
  * <p>Over 500 lines: one record per section and every key's default and check, kept together so that what a
  * file may say is in one place.
@@ -32,8 +33,15 @@ import java.util.Optional;
  * @param task the task capability
  * @param demo the built-in workload of {@code penumbra demo}
  * @param auth who may call the API (docs/server.md, "Security model"); none configured: open, loopback only
+ * @param cluster this node's place in the replicated ledger's group ({@code penumbra serve --cluster}); off by default
  */
-public record ServerConfig(Http server, Node ledger, Query query, Stream stream, Task task, Demo demo, Auth auth) {
+public record ServerConfig(
+    Http server, Node ledger, Query query, Stream stream, Task task, Demo demo, Auth auth, Cluster cluster) {
+
+  /** A configuration whose ledger is this process's own (no cluster). */
+  public ServerConfig(Http server, Node ledger, Query query, Stream stream, Task task, Demo demo, Auth auth) {
+    this(server, ledger, query, stream, task, demo, auth, Cluster.NONE);
+  }
 
   /** A configuration without authentication (loopback binds only). */
   public ServerConfig(Http server, Node ledger, Query query, Stream stream, Task task, Demo demo) {
@@ -318,6 +326,8 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
     k.put("task", ordered("enabled", "true", "maxRunning", "16"));
     k.put("demo", ordered("clients", "2", "pause", "200ms", "seed", "7"));
     k.put("auth", ordered("tokens", "", "quotas", ""));
+    k.put("cluster", ordered("self", "", "peers", "", "dataDir", "", "electionTimeout", "150ms", "fsync", "true",
+        "awaitLeader", "60s"));
     return k;
   }
 
@@ -439,7 +449,62 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
       throw new ConfigException("server.host", http.host(), "a non-loopback address needs authentication:"
           + " set auth.tokens (or PENUMBRA_AUTH_TOKENS)");
     }
-    return new ServerConfig(http, node, query, stream, task, demo, auth);
+    Cluster cluster = Cluster.parse(v.get("cluster.self").strip(), v.get("cluster.peers").strip(),
+        v.get("cluster.dataDir").strip(), r.duration("cluster.electionTimeout", Duration.ofMillis(50)),
+        r.bool("cluster.fsync"), r.duration("cluster.awaitLeader", Duration.ofSeconds(1)));
+    return new ServerConfig(http, node, query, stream, task, demo, auth, cluster);
+  }
+
+  /**
+   * The replicated ledger's group as this node sees it ({@code cluster.*}): {@code peers} is
+   * {@code id=host:port,...}, this node is {@code self}, its Raft log and snapshots are in {@code dataDir/self}.
+   *
+   * @param replica the checked group; null when {@code cluster.peers} is blank (the ledger is this process's own)
+   * @param awaitLeader how long a starting node waits for the group to elect a leader before it gives up
+   */
+  public record Cluster(dev.penumbra.cluster.ClusterConfig replica, Duration awaitLeader) {
+    public static final Cluster NONE = new Cluster(null, Duration.ofSeconds(60));
+
+    /** True when this node runs a replica of the replicated ledger. */
+    public boolean enabled() {
+      return replica != null;
+    }
+
+    static Cluster parse(String self, String peers, String dataDir, Duration electionTimeout, boolean fsync,
+        Duration awaitLeader) {
+      if (peers.isEmpty()) {
+        if (!self.isEmpty()) {
+          throw new ConfigException("cluster.self", self, "set without cluster.peers (id=host:port,...)");
+        }
+        return NONE;
+      }
+      if (self.isEmpty()) {
+        throw new ConfigException("cluster.self", self, "must name this node, one of the ids in cluster.peers");
+      }
+      if (dataDir.isEmpty()) {
+        throw new ConfigException("cluster.dataDir", dataDir, "must be set: the Raft log and snapshots are kept in "
+            + "dataDir/" + self);
+      }
+      java.util.List<dev.penumbra.cluster.ClusterPeer> list;
+      try {
+        list = dev.penumbra.cluster.ClusterReplicaMain.parsePeers(peers, Path.of(dataDir));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("cluster.peers", peers, e.getMessage());
+      }
+      try {
+        return new Cluster(new dev.penumbra.cluster.ClusterConfig(self, list, electionTimeout,
+            dev.penumbra.cluster.ClusterConfig.DEFAULT_SNAPSHOT_EVERY, fsync), awaitLeader);
+      } catch (IllegalArgumentException e) {
+        String m = e.getMessage();
+        if (m.startsWith("cluster.self")) {
+          throw new ConfigException("cluster.self", self, m);
+        }
+        if (m.startsWith("cluster.electionTimeout")) {
+          throw new ConfigException("cluster.electionTimeout", electionTimeout.toMillis() + "ms", m);
+        }
+        throw new ConfigException("cluster.peers", peers, m);
+      }
+    }
   }
 
   /** This configuration with another port (the command line's {@code --port}). */
@@ -449,7 +514,7 @@ public record ServerConfig(Http server, Node ledger, Query query, Stream stream,
     }
     return new ServerConfig(new Http(server.host(), port, server.maxBodyBytes(), server.shutdownGrace(),
         server.dataDir(), server.headerTimeout(), server.bodyTimeout()), ledger,
-        query, stream, task, demo, auth);
+        query, stream, task, demo, auth, cluster);
   }
 
   /** An invalid configuration: the key, its value and why. */

@@ -1,7 +1,7 @@
 package dev.penumbra.core.ledger;
 
 import dev.penumbra.core.Resources;
-import dev.penumbra.core.ledger.InMemoryLedger.Entry;
+import dev.penumbra.core.ledger.LedgerBook.Entry;
 import dev.penumbra.core.ledger.Reservation.State;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -6,6 +6,7 @@ import dev.penumbra.core.Resources;
 import dev.penumbra.core.ledger.Ledger;
 import dev.penumbra.core.ledger.LedgerSnapshot;
 import dev.penumbra.core.ledger.Reservation;
+import dev.penumbra.eval.report.Quantiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,9 +45,11 @@ public final class ClusterBench {
    * @param workDir where replicas keep their logs and snapshots (a fresh directory is made inside)
    * @param fsync whether replicas fsync their log before acknowledging
    * @param warmup batched load before measuring, so that the replicas' JIT has compiled the hot paths
+   * @param maxInFlight log entries the batched client has sent and not yet had answered
+   * @param electionTimeout the replicas' shortest election timeout (they wait up to twice as long)
    */
   public record Options(List<Integer> clients, Duration perLevel, int kills, int maxBatch, Path workDir,
-      boolean fsync, Duration warmup) {
+      boolean fsync, Duration warmup, int maxInFlight, Duration electionTimeout) {
 
     public Options {
       clients = List.copyOf(clients);
@@ -67,6 +70,12 @@ public final class ClusterBench {
       }
       if (workDir == null) {
         throw new IllegalArgumentException("workDir must not be null");
+      }
+      if (maxInFlight < 1 || maxInFlight > 1024) {
+        throw new IllegalArgumentException("maxInFlight must be 1..1024, was " + maxInFlight);
+      }
+      if (electionTimeout == null || electionTimeout.toMillis() < 50 || electionTimeout.toMillis() > 60_000) {
+        throw new IllegalArgumentException("electionTimeout must be 50 ms .. 60 s, was " + electionTimeout);
       }
     }
   }
@@ -113,10 +122,12 @@ public final class ClusterBench {
     List<Level> levels = new ArrayList<>();
     List<Failover> failovers = new ArrayList<>();
     long[] history;
-    try (ReplicaProcesses replicas = new ReplicaProcesses(root, 3, o.fsync())) {
-      progress.accept("started 3 replica processes on 127.0.0.1 in " + root + (o.fsync() ? ", fsync on" : ", fsync off"));
+    try (ReplicaProcesses replicas = new ReplicaProcesses(root, 3, o.fsync(), o.electionTimeout())) {
+      progress.accept("started 3 replica processes on 127.0.0.1 in " + root + (o.fsync() ? ", fsync on" : ", fsync off")
+          + ", election timeout " + o.electionTimeout().toMillis() + " ms");
       awaitLeader(replicas, Duration.ofSeconds(60));
-      ClusterLedger.Options batched = ClusterLedger.Options.DEFAULTS.withMaxBatch(o.maxBatch());
+      ClusterLedger.Options batched = ClusterLedger.Options.DEFAULTS.withMaxBatch(o.maxBatch())
+          .withMaxInFlight(o.maxInFlight());
       ClusterLedger.Options unbatched = ClusterLedger.Options.DEFAULTS.withMaxBatch(1).withMaxInFlight(64);
       try (ClusterLedger admin = ClusterLedger.connect(replicas.peers(), Clock.systemUTC(), batched)) {
         for (int i = 0; i < NODES; i++) {
@@ -152,7 +163,7 @@ public final class ClusterBench {
       toUnbatched.add(b / find(levels, UNBATCHED, clients).opsPerSec());
     }
     double[] ms = failovers.stream().mapToDouble(Failover::millisToCommit).sorted().toArray();
-    return new Result(levels, toMem, toUnbatched, failovers, quantile(ms, 0.5), quantile(ms, 0.99),
+    return new Result(levels, toMem, toUnbatched, failovers, Quantiles.of(ms, 0.5), Quantiles.of(ms, 0.99),
         ms.length == 0 ? Double.NaN : ms[ms.length - 1], history[0], history[1], history[2], history[3],
         o.fsync(), loadBefore, loadAverage());
   }
@@ -372,14 +383,6 @@ public final class ClusterBench {
   static Level find(List<Level> levels, String system, int clients) {
     return levels.stream().filter(l -> l.system().equals(system) && l.clients() == clients).findFirst()
         .orElseThrow();
-  }
-
-  static double quantile(double[] sorted, double q) {
-    if (sorted.length == 0) {
-      return Double.NaN;
-    }
-    int i = (int) Math.ceil(q * sorted.length) - 1;
-    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
   }
 
   private static String loadAverage() {

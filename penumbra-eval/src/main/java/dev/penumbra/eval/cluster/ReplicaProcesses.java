@@ -31,9 +31,12 @@ final class ReplicaProcesses implements AutoCloseable {
 
   private final boolean fsync;
 
-  ReplicaProcesses(Path root, int n, boolean fsync) throws IOException {
+  private final java.time.Duration electionTimeout;
+
+  ReplicaProcesses(Path root, int n, boolean fsync, java.time.Duration electionTimeout) throws IOException {
     this.root = root;
     this.fsync = fsync;
+    this.electionTimeout = electionTimeout;
     List<ClusterPeer> ps = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       ps.add(new ClusterPeer("r" + i, "127.0.0.1", freePort(), root.resolve("r" + i)));
@@ -54,7 +57,8 @@ final class ReplicaProcesses implements AutoCloseable {
     String peerList = peers.stream().map(p -> p.id() + "=" + p.address()).collect(Collectors.joining(","));
     List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC",
         "-cp", System.getProperty("java.class.path"), ClusterReplicaMain.class.getName(),
-        "--self", id, "--peers", peerList, "--data-root", root.toString()));
+        "--self", id, "--peers", peerList, "--data-root", root.toString(),
+        "--election-timeout-ms", Long.toString(electionTimeout.toMillis())));
     if (!fsync) {
       cmd.add("--no-fsync");
     }

@@ -24,7 +24,7 @@ class ClusterProcessFailoverTest {
   @Timeout(240)
   void killingTheLeaderProcessLosesNoAcknowledgedOperation() throws Exception {
     ClusterBench.Result r = ClusterBench.run(new ClusterBench.Options(List.of(4), Duration.ofMillis(500), 1, 64,
-        dir, false, Duration.ZERO), line -> { });
+        dir, false, Duration.ZERO, 8, Duration.ofMillis(150)), line -> { });
     assertThat(r.failovers()).hasSize(1);
     assertThat(r.failovers().get(0).newLeader()).isNotEqualTo(r.failovers().get(0).killed());
     assertThat(r.acknowledged()).isPositive();
@@ -36,8 +36,12 @@ class ClusterProcessFailoverTest {
   @Test
   void badOptionsAreRefusedWithTheValue() {
     assertThatThrownBy(() -> new ClusterBench.Options(List.of(0), Duration.ofSeconds(1), 1, 64, dir, true,
-        Duration.ZERO)).hasMessage("clients must be a non-empty list of 1..2048, was [0]");
+        Duration.ZERO, 8, Duration.ofMillis(150))).hasMessage("clients must be a non-empty list of 1..2048, was [0]");
     assertThatThrownBy(() -> new ClusterBench.Options(List.of(1), Duration.ofSeconds(1), -1, 64, dir, true,
-        Duration.ZERO)).hasMessage("kills must be 0..100, was -1");
+        Duration.ZERO, 8, Duration.ofMillis(150))).hasMessage("kills must be 0..100, was -1");
+    assertThatThrownBy(() -> new ClusterBench.Options(List.of(1), Duration.ofSeconds(1), 1, 64, dir, true,
+        Duration.ZERO, 0, Duration.ofMillis(150))).hasMessage("maxInFlight must be 1..1024, was 0");
+    assertThatThrownBy(() -> new ClusterBench.Options(List.of(1), Duration.ofSeconds(1), 1, 64, dir, true,
+        Duration.ZERO, 8, Duration.ofMillis(10))).hasMessage("electionTimeout must be 50 ms .. 60 s, was PT0.01S");
   }
 }
