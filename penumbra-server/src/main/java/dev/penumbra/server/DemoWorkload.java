@@ -55,7 +55,7 @@ public final class DemoWorkload implements AutoCloseable {
         } catch (Exception e) {
           failures.incrementAndGet();
           if (running) {
-            LOG.warn("demo step of {} failed: {}", c.name(), e.getMessage());
+            LOG.warn("demo step of {} failed: {}", c.name(), e.getMessage() != null ? e.getMessage() : e.toString());
           }
         }
         Thread.sleep(pauseMillis);

@@ -336,10 +336,11 @@ final class ShardCapability implements Capability {
             "a request may hold at most " + MAX_KEYS + " keys in all; units up to " + f + " hold " + keys);
       }
       Unit unit = Unit.of(name, ShardFunctions.KEY_SUM, KeyRange.of(from, u.to()));
-      if (u.dependsOn() != null && u.dependsOn().contains(null)) {
-        int k = u.dependsOn().indexOf(null);
-        throw new ApiException(400, f + ".dependsOn[" + k + "]", "null",
-            "field '" + f + ".dependsOn[" + k + "]' must be the name of another unit, was null");
+      for (int k = 0; u.dependsOn() != null && k < u.dependsOn().size(); k++) {
+        if (u.dependsOn().get(k) == null) { // not contains(null): immutable lists throw on it
+          throw new ApiException(400, f + ".dependsOn[" + k + "]", "null",
+              "field '" + f + ".dependsOn[" + k + "]' must be the name of another unit, was null");
+        }
       }
       if (u.dependsOn() != null && !u.dependsOn().isEmpty()) {
         unit = unit.after(u.dependsOn().toArray(String[]::new));

@@ -46,6 +46,8 @@ class EdgeSweepTest {
   static void start() throws Exception {
     server = TestServers.started(Map.of("PENUMBRA_STREAM_ENABLED", "true", "PENUMBRA_TASK_ENABLED", "true"));
     doc = TestServers.get(server, "/v1/openapi.json").json();
+    // The replicated ledger's route exists only on a node started with --cluster (ClusterServerTest checks it there).
+    ((com.fasterxml.jackson.databind.node.ObjectNode) doc.get("paths")).remove("/v1/cluster");
     // The valid examples first (routes without path parameters first: they create what the others name).
     List<String[]> posts = new ArrayList<>();
     operations().forEach(op -> {
