@@ -113,7 +113,9 @@ public final class FailureModel implements RiskModel {
    *     learn or to calibrate from), naming the counts
    */
   public static FailureModel train(FailureDataset train, Options options) {
-    List<FailureDataset.Row> known = train.rows().stream().filter(FailureDataset.Row::known).toList();
+    // Complete days only: on the period's last days only failures are known, and their rows would bias both the fit
+    // and, worse, the calibration slice (the period's latest days) towards failure.
+    List<FailureDataset.Row> known = train.complete();
     TreeSet<LocalDate> days = new TreeSet<>();
     known.forEach(r -> days.add(r.record().date()));
     if (days.size() < 2) {

@@ -151,6 +151,9 @@ public final class PenumbraServer implements AutoCloseable {
       if (config.task().enabled()) {
         factories.add(TaskCapability::new);
       }
+      if (config.failover().enabled()) {
+        factories.add(FailoverCapability::new);
+      }
     }
 
     /** Adds a capability (beyond those the configuration enables). */

@@ -135,7 +135,7 @@ public final class FailureBench {
     FailureModel penumbra = FailureModel.train(trainSet, FailureModel.Options.defaults().withSeed(o.seed()));
     FailureModel age = FailureModel.train(trainSet,
         FailureModel.Options.defaults().withName(AGE).withFeatures(FailureFeatures.AGE_ONLY).withSeed(o.seed()));
-    List<FailureDataset.Row> trainKnown = trainSet.rows().stream().filter(FailureDataset.Row::known).toList();
+    List<FailureDataset.Row> trainKnown = trainSet.complete();
     double baseRate = trainKnown.stream().filter(FailureDataset.Row::positive).count() / (double) trainKnown.size();
     long warn = 0;
     long warnPos = 0;
