@@ -25,7 +25,8 @@ class FailureBenchTest {
     assertThat(r.testPeriod()).isEqualTo("2013-04-25..2013-05-04");
     assertThat(r.testFailures()).isEqualTo(24);
     assertThat(r.models()).extracting(FailureBench.ModelResult::model)
-        .containsExactly(FailureBench.PENUMBRA, FailureBench.BACKBLAZE, FailureBench.AGE, FailureBench.RANDOM);
+        .containsExactly(FailureBench.PENUMBRA, FailureBench.BACKBLAZE, FailureBench.AGE,
+            FailureBench.LOGISTIC_ISOTONIC, FailureBench.TREES_PLATT, FailureBench.TREES_ISOTONIC, FailureBench.RANDOM);
     FailureBench.ModelResult pen = r.models().get(0);
     FailureBench.ModelResult rule = r.models().get(1);
     // Ranks failing drives above Backblaze's rule, and calibration keeps the Brier score near the base rate's.
