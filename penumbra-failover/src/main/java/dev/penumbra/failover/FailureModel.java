@@ -227,10 +227,9 @@ public final class FailureModel implements RiskModel {
           1.0, 1.0, 1.0, 0.0, 1, true, options.seed()).train(data);
     }
     FailureModel raw = new FailureModel(options, train.horizonDays(), model, trees, mean, scale, s -> s);
-    double[] scores = new double[cal.size()];
+    double[] scores = raw.rawScores(cal.stream().map(FailureDataset.Row::features).toList());
     boolean[] labels = new boolean[cal.size()];
     for (int i = 0; i < cal.size(); i++) {
-      scores[i] = raw.rawScore(cal.get(i).features());
       labels[i] = cal.get(i).positive();
     }
     DoubleUnaryOperator calibrated = options.calibration() == Calibration.PLATT ? Platt.fit(scores, labels)::apply
@@ -255,6 +254,43 @@ public final class FailureModel implements RiskModel {
   @Override
   public double probability(Features features) {
     return calibration.applyAsDouble(rawScore(features));
+  }
+
+  /**
+   * The probabilities of many feature sets at once (as {@link #probability} each): boosted trees score a batch in
+   * one native call instead of one per row.
+   */
+  public double[] probabilities(List<Features> features) {
+    double[] raw = rawScores(features);
+    for (int i = 0; i < raw.length; i++) {
+      raw[i] = calibration.applyAsDouble(raw[i]);
+    }
+    return raw;
+  }
+
+  double[] rawScores(List<Features> features) {
+    double[] out = new double[features.size()];
+    if (trees == null) {
+      for (int i = 0; i < out.length; i++) {
+        out[i] = rawScore(features.get(i));
+      }
+      return out;
+    }
+    int batch = 20_000;
+    for (int from = 0; from < out.length; from += batch) {
+      List<org.tribuo.Example<Regressor>> examples = new ArrayList<>();
+      for (Features f : features.subList(from, Math.min(out.length, from + batch))) {
+        examples.add(new ArrayExample<>(RegressionFactory.UNKNOWN_REGRESSOR, names, vector(f)));
+      }
+      List<Prediction<Regressor>> predictions;
+      synchronized (trees) {
+        predictions = trees.predict(examples);
+      }
+      for (int i = 0; i < predictions.size(); i++) {
+        out[from + i] = Math.min(1, Math.max(0, predictions.get(i).getOutput().getValues()[0]));
+      }
+    }
+    return out;
   }
 
   /** The learner's own score in [0, 1], before calibration. */

@@ -175,7 +175,11 @@ public final class FailureBench {
     int n = rows.size();
     double[] pPen = new double[n];
     double[] pAge = new double[n];
-    double[][] pDesign = new double[designs.size()][n];
+    double[][] pDesign = new double[designs.size()][];
+    List<dev.penumbra.core.predict.Features> testFeatures = rows.stream().map(FailureDataset.Row::features).toList();
+    for (int k = 0; k < designs.size(); k++) {
+      pDesign[k] = designs.get(k).probabilities(testFeatures);
+    }
     double[] pRule = new double[n];
     boolean[] ruleAlarm = new boolean[n];
     boolean[] y = new boolean[n];
@@ -183,9 +187,6 @@ public final class FailureBench {
       FailureDataset.Row r = rows.get(i);
       pPen[i] = penumbra.probability(r.features());
       pAge[i] = age.probability(r.features());
-      for (int k = 0; k < designs.size(); k++) {
-        pDesign[k][i] = designs.get(k).probability(r.features());
-      }
       ruleAlarm[i] = r.record().backblazeWarning();
       pRule[i] = ruleAlarm[i] ? warnRate : quietRate;
       y[i] = r.positive();
