@@ -45,9 +45,22 @@ public final class FailureBench {
    * @param horizonDays failure horizon
    * @param thresholds alarm thresholds (provision, promote)
    * @param seed model and random-baseline seed
+   * @param designs whether to score the other designs ({@link #LOGISTIC_ISOTONIC}, {@link #TREES_PLATT},
+   *     {@link #TREES_ISOTONIC}) beside the production model
    */
   public record Options(Path train, Path test, double trainShare, int horizonDays, List<Double> thresholds,
-      long seed) {
+      long seed, boolean designs) {
+
+    /** With the other designs. */
+    public Options(Path train, Path test, double trainShare, int horizonDays, List<Double> thresholds, long seed) {
+      this(train, test, trainShare, horizonDays, thresholds, seed, true);
+    }
+
+    /** The same run without the other designs (faster). */
+    public Options withoutDesigns() {
+      return new Options(train, test, trainShare, horizonDays, thresholds, seed, false);
+    }
+
     public Options {
       if (train == null || test == null) {
         throw new IllegalArgumentException("train and test folders must be given");
@@ -145,7 +158,7 @@ public final class FailureBench {
     progress.printf("training on %s..%s (%d drive-days)%n", trainSet.first(), trainSet.last(), train.size());
     FailureModel penumbra = FailureModel.train(trainSet, FailureModel.Options.defaults().withSeed(o.seed()));
     List<FailureModel> designs = new ArrayList<>();
-    for (Object[] d : new Object[][] {
+    for (Object[] d : !o.designs() ? new Object[0][] : new Object[][] {
         {LOGISTIC_ISOTONIC, FailureModel.Learner.LOGISTIC, FailureModel.Calibration.ISOTONIC},
         {TREES_PLATT, FailureModel.Learner.BOOSTED_TREES, FailureModel.Calibration.PLATT},
         {TREES_ISOTONIC, FailureModel.Learner.BOOSTED_TREES, FailureModel.Calibration.ISOTONIC}}) {
@@ -196,7 +209,7 @@ public final class FailureBench {
     List<Double> all = new ArrayList<>(o.thresholds());
     all.add(tuned.provision());
     all.add(tuned.promote());
-    o = new Options(o.train(), o.test(), o.trainShare(), o.horizonDays(), all, o.seed());
+    o = new Options(o.train(), o.test(), o.trainShare(), o.horizonDays(), all, o.seed(), o.designs());
     List<ModelResult> models = new ArrayList<>();
     models.add(score(PENUMBRA, rows, pPen, y, o, t -> alarms(pPen, t), testSet.days()));
     models.add(score(BACKBLAZE, rows, pRule, y, o, t -> ruleAlarm, testSet.days()));

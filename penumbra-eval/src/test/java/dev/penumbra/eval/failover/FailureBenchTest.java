@@ -19,14 +19,13 @@ class FailureBenchTest {
   @Test
   void scoresTheHeldOutDaysAgainstTheBaselines() throws Exception {
     assumeTrue(Files.isDirectory(DATA), "Backblaze data absent at " + DATA + ": skipping the failure benchmark test");
-    FailureBench.Result r = FailureBench.run(FailureBench.Options.defaults(DATA), System.err);
+    FailureBench.Result r = FailureBench.run(FailureBench.Options.defaults(DATA).withoutDesigns(), System.err);
     System.err.println(FailureReports.table(r));
     assertThat(r.trainPeriod()).isEqualTo("2013-04-10..2013-04-24");
     assertThat(r.testPeriod()).isEqualTo("2013-04-25..2013-05-04");
     assertThat(r.testFailures()).isEqualTo(24);
     assertThat(r.models()).extracting(FailureBench.ModelResult::model)
-        .containsExactly(FailureBench.PENUMBRA, FailureBench.BACKBLAZE, FailureBench.AGE,
-            FailureBench.LOGISTIC_ISOTONIC, FailureBench.TREES_PLATT, FailureBench.TREES_ISOTONIC, FailureBench.RANDOM);
+        .containsExactly(FailureBench.PENUMBRA, FailureBench.BACKBLAZE, FailureBench.AGE, FailureBench.RANDOM);
     FailureBench.ModelResult pen = r.models().get(0);
     FailureBench.ModelResult rule = r.models().get(1);
     // Ranks failing drives above Backblaze's rule, and calibration keeps the Brier score near the base rate's.
@@ -34,6 +33,8 @@ class FailureBenchTest {
     assertThat(pen.prAuc()).isGreaterThan(rule.prAuc());
     assertThat(pen.brier()).isLessThan(r.climatologyBrier() * 1.2);
     assertThat(pen.thresholds()).hasSize(4);
+    // The reliability bands are reported (empty where nothing scores that high).
+    assertThat(pen.bands()).extracting(FailureBench.Band::low).containsExactly(0.6, 0.85);
     // At the thresholds tuned on the training days the model alarms, and catches some failures of the test days.
     assertThat(pen.thresholds().get(2).alarms()).isPositive();
     assertThat(pen.thresholds().get(2).caught()).isPositive();
