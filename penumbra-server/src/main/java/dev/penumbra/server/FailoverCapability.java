@@ -72,7 +72,7 @@ final class FailoverCapability implements Capability {
   private final Map<String, String> drives = new ConcurrentHashMap<>();
   private final Map<String, Instant> failedAt = new ConcurrentHashMap<>();
   private final Map<String, Instant> registeredAt = new ConcurrentHashMap<>();
-  private final List<Thread> threads = new ArrayList<>();
+  private final List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile Setup setup;
   private volatile String mode = "starting";
   private volatile String message = "preparing";
