@@ -50,6 +50,9 @@ import org.slf4j.LoggerFactory;
  * runs the real servers). Without the data the capability serves nodes registered over HTTP only. Timeline (nodes,
  * one sample per replayed day): predicted = the sum of the nodes' risks (expected failures within the horizon),
  * reserved = standbys held, actual = nodes that failed that day, baseline = one standby per node.
+ *
+ * <p>About 600 lines: the routes, their JSON and the replay share one state (the setup, each node's drive and
+ * failure time); the replay could move to its own class once the server drives real PostgreSQL nodes too.
  */
 final class FailoverCapability implements Capability {
   static final String NAME = "failover";
@@ -93,6 +96,9 @@ final class FailoverCapability implements Capability {
 
   /** The body of {@code POST /v1/failover/nodes}. */
   record NodeBody(String name) {}
+
+  /** The body of {@code POST /v1/failover/nodes/{node}/promote}: an empty object (room for options). */
+  record PromoteBody() {}
 
   /** The body of {@code POST /v1/failover/nodes/{node}/risk}. */
   record RiskBody(Double risk) {}
@@ -340,8 +346,9 @@ final class FailoverCapability implements Capability {
       ctx.status(201).json(register(b));
     });
     api.command(HandlerType.POST, "/v1/failover/nodes/{node}/risk", ctx -> {
-      String node = known(ctx.pathParam("node"));
+      // The body first: a malformed body is 400 whatever the node, as on every POST route.
       RiskBody b = Json.read(ctx, RiskBody.class, config.server().maxBodyBytes());
+      String node = known(ctx.pathParam("node"));
       if (b.risk() == null || !(b.risk() >= 0 && b.risk() <= 1)) {
         throw new ApiException(400, "risk", String.valueOf(b.risk()),
             "field 'risk' must be a probability in [0, 1], was " + b.risk());
@@ -350,6 +357,7 @@ final class FailoverCapability implements Capability {
       ctx.json(nodeJson(setup, node, setup.manager().status(node)));
     });
     api.command(HandlerType.POST, "/v1/failover/nodes/{node}/promote", ctx -> {
+      Json.read(ctx, PromoteBody.class, config.server().maxBodyBytes());
       String node = known(ctx.pathParam("node"));
       FailoverEvent ev = setup.orchestrator().moveNow(node);
       if (ev == null) {
@@ -572,6 +580,23 @@ final class FailoverCapability implements Capability {
       node += since == null ? 0 : Duration.between(since, now).toMillis();
     }
     return node == 0 ? Double.NaN : standby / node;
+  }
+
+  private volatile long lastSample;
+
+  /** Without the replay, one timeline sample per {@code failover.dayEvery} of the nodes registered over HTTP. */
+  @Override
+  public void tick() {
+    Setup s = setup;
+    long now = System.currentTimeMillis();
+    if (s == null || !mode.equals("manual") || now - lastSample < cfg.dayEvery().toMillis()) {
+      return;
+    }
+    lastSample = now;
+    List<NodeStatus> st = s.manager().statuses();
+    long failed = st.stream().filter(n -> !driver.healthy(n.node())).count();
+    timeline.add(new Timeline.Sample(now, "nodes", st.stream().mapToDouble(NodeStatus::risk).sum(), standbysHeld(s),
+        failed, st.size()));
   }
 
   /** One replayed day: the replay runs on its own thread, the demo client waits a day's time. */

@@ -70,7 +70,7 @@ class FailoverApiTest {
 
       // A manual promotion of a node without a standby replaces it.
       post(s, "/v1/failover/nodes", "{\"name\":\"db2\"}");
-      TestServers.Reply moved = post(s, "/v1/failover/nodes/db2/promote", "");
+      TestServers.Reply moved = post(s, "/v1/failover/nodes/db2/promote", "{}");
       assertThat(moved.status()).as(moved.body()).isEqualTo(200);
       assertThat(moved.json().get("withStandby").asBoolean()).isFalse();
       assertThat(get(s, "/v1/failover/nodes").json().get("failovers")).hasSize(2);
@@ -90,7 +90,8 @@ class FailoverApiTest {
       assertError(post(s, "/v1/failover/nodes/db1/risk", "{}"), 400, "risk", "null");
       assertError(post(s, "/v1/failover/nodes/db1/risk", "{\"risk\":\"high\"}"), 400, "risk", "\"high\"");
       assertError(post(s, "/v1/failover/nodes/nope/risk", "{\"risk\":0.5}"), 404, "node", "nope");
-      assertError(post(s, "/v1/failover/nodes/nope/promote", ""), 404, "node", "nope");
+      assertError(post(s, "/v1/failover/nodes/nope/promote", "{}"), 404, "node", "nope");
+      assertError(post(s, "/v1/failover/nodes/db1/promote", "{\"now\":true}"), 400, "now", "now");
       assertError(get(s, "/v1/failover/nodes/nope"), 404, "node", "nope");
       assertError(post(s, "/v1/failover/nodes", "{\"name\":\"Bad Name\"}"), 400, "name", "Bad Name");
       assertError(post(s, "/v1/failover/nodes", "{}"), 400, "name", "null");
