@@ -151,6 +151,26 @@ class ShadowNodeManagerTest {
   }
 
   @Test
+  void twoTriggersForOneRiskMoveTheWorkOnce() {
+    // The observation and the standby becoming ready both queue a move; the second finds the work moved already
+    // and must not replace the node (it has no standby any more).
+    List<Runnable> moves = new ArrayList<>();
+    List<Runnable> queued = new ArrayList<>();
+    ShadowNodeManager deferred = ShadowNodeManager.builder(driver, Allocator.builder(ledger).build(), ledger)
+        .clock(clock).budget(1).executor(queued::add).build();
+    WorkloadOrchestrator wo = new WorkloadOrchestrator(deferred, 2, moves::add);
+    deferred.register("a");
+    deferred.observe("a", 0.8);
+    queued.remove(0).run();
+    deferred.observe("a", 0.95);
+    deferred.observe("a", 0.96);
+    assertThat(moves).hasSize(2);
+    moves.forEach(Runnable::run);
+    assertThat(driver.calls).containsExactly("provision a", "promote a");
+    assertThat(wo.events()).singleElement().extracting(FailoverEvent::withStandby).isEqualTo(true);
+  }
+
+  @Test
   void detectsAFailureAfterConsecutiveFailedChecksAndReplacesWithoutStandby() {
     driver.up.put("b", false);
     assertThat(orchestrator.checkHealth()).isEmpty();
