@@ -133,6 +133,11 @@ class ShadowNodeManagerTest {
     assertThat(live()).singleElement().extracting(Reservation::state).isEqualTo(Reservation.State.ACTIVE);
     assertThat(manager.status("a").moves()).isEqualTo(1);
     assertThat(manager.status("a").risk()).isZero();
+    // A second move fences the promoted primary: its reservation goes, the newly promoted one's stays.
+    manager.observe("a", 0.8);
+    manager.observe("a", 0.95);
+    assertThat(manager.status("a").moves()).isEqualTo(2);
+    assertThat(live()).singleElement().extracting(Reservation::state).isEqualTo(Reservation.State.ACTIVE);
   }
 
   @Test
