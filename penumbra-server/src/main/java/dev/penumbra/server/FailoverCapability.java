@@ -476,8 +476,12 @@ final class FailoverCapability implements Capability {
     if (st.lastError() != null) {
       n.put("lastError", st.lastError());
     }
+    // A node may hold two: its standby's (WARM) and that of the standby it was promoted to (ACTIVE, its primary).
+    Reservation.State wanted = st.standby() == StandbyState.PROVISIONING || st.standby() == StandbyState.READY
+        ? Reservation.State.WARM : Reservation.State.ACTIVE;
     Reservation grant = ledger.snapshot().reservations().stream()
-        .filter(r -> r.owner().equals("standby:" + node)).findFirst().orElse(null);
+        .filter(r -> r.owner().equals("standby:" + node))
+        .min(Comparator.comparing((Reservation r) -> r.state() != wanted)).orElse(null);
     if (grant == null) {
       n.putNull("grant");
     } else {

@@ -67,6 +67,9 @@ class FailoverApiTest {
       assertThat(ev.get("cause").asText()).isEqualTo("planned");
       assertThat(ev.get("withStandby").asBoolean()).isTrue();
       assertThat(promoted.get("riskHistory")).hasSize(3);
+      // At risk again: a new standby is reserved WARM beside the promoted primary's ACTIVE reservation.
+      post(s, "/v1/failover/nodes/db1/risk", "{\"risk\":0.8}");
+      assertThat(awaitNode(s, "db1", "warm").at("/grant/state").asText()).isEqualTo("warm");
 
       // A manual promotion of a node without a standby replaces it.
       post(s, "/v1/failover/nodes", "{\"name\":\"db2\"}");
