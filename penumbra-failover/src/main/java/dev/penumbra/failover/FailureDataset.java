@@ -92,6 +92,16 @@ public final class FailureDataset {
     return new FailureDataset(rows, horizonDays, first, last);
   }
 
+  /**
+   * The rows of the days whose every outcome is known inside the period: the days up to {@code last - horizon + 1}.
+   * On the later days only the positives are known (a failure inside the period), so keeping their rows would
+   * enrich the tail of the period with failures: a model calibrated on them promises risks that never come true.
+   */
+  public List<Row> complete() {
+    LocalDate lastComplete = last.minusDays(horizonDays - 1);
+    return rows.stream().filter(r -> !r.record().date().isAfter(lastComplete)).toList();
+  }
+
   /** Rows in date order, then serial. */
   public List<Row> rows() {
     return rows;

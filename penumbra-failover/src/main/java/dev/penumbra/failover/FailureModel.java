@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.TreeSet;
+import java.util.function.DoubleUnaryOperator;
 import org.tribuo.Model;
 import org.tribuo.MutableDataset;
 import org.tribuo.Prediction;
@@ -15,10 +16,14 @@ import org.tribuo.classification.liblinear.LibLinearClassificationTrainer;
 import org.tribuo.classification.liblinear.LinearClassificationType;
 import org.tribuo.impl.ArrayExample;
 import org.tribuo.provenance.SimpleDataSourceProvenance;
+import org.tribuo.regression.RegressionFactory;
+import org.tribuo.regression.Regressor;
+import org.tribuo.regression.xgboost.XGBoostRegressionTrainer;
 
 /**
- * The failure prediction engine's model: L2-regularised logistic regression (Tribuo over liblinear) on standardised {@link FailureFeatures},
- * calibrated by {@link Platt} scaling on a held-out later part of the training period.
+ * The failure prediction engine's model: L2-regularised logistic regression (Tribuo over liblinear) on standardised
+ * {@link FailureFeatures}, or boosted regression trees (Tribuo over XGBoost, squared error on the 0/1 outcome),
+ * calibrated by {@link Platt} scaling or {@link Isotonic} regression on a held-out later part of the training period.
  *
  * <p>Training is temporal: of the labelled rows with a known outcome, the earliest {@code 1 - calibrationShare} of
  * the days fit the regression and the later days calibrate it, as the model will be used on days after those it
@@ -31,6 +36,7 @@ public final class FailureModel implements RiskModel {
   private static final String FAIL = "fail";
   private static final String OK = "ok";
   private static final LabelFactory LABELS = new LabelFactory();
+  private static final RegressionFactory REGRESSORS = new RegressionFactory();
 
   /**
    * Training options.
@@ -43,7 +49,12 @@ public final class FailureModel implements RiskModel {
    * @param seed sampling and solver seed
    */
   public record Options(String name, List<String> features, double calibrationShare, double negativeRate, double cost,
-      long seed) {
+      long seed, Learner learner, Calibration calibration) {
+
+    public Options(String name, List<String> features, double calibrationShare, double negativeRate, double cost,
+        long seed) {
+      this(name, features, calibrationShare, negativeRate, cost, seed, Learner.LOGISTIC, Calibration.PLATT);
+    }
 
     public Options {
       if (name == null || name.isBlank()) {
@@ -67,6 +78,10 @@ public final class FailureModel implements RiskModel {
       if (!(cost > 0 && Double.isFinite(cost))) {
         throw new IllegalArgumentException("cost must be > 0, was " + cost);
       }
+      if (learner == null || calibration == null) {
+        throw new IllegalArgumentException("learner and calibration must be given, were " + learner + " and "
+            + calibration);
+      }
     }
 
     /** Every feature, 30% of the days for calibration, every negative, C = 1, seed 42. */
@@ -75,34 +90,56 @@ public final class FailureModel implements RiskModel {
     }
 
     public Options withName(String n) {
-      return new Options(n, features, calibrationShare, negativeRate, cost, seed);
+      return new Options(n, features, calibrationShare, negativeRate, cost, seed, learner, calibration);
     }
 
     public Options withFeatures(List<String> f) {
-      return new Options(name, f, calibrationShare, negativeRate, cost, seed);
+      return new Options(name, f, calibrationShare, negativeRate, cost, seed, learner, calibration);
     }
 
     public Options withSeed(long s) {
-      return new Options(name, features, calibrationShare, negativeRate, cost, s);
+      return new Options(name, features, calibrationShare, negativeRate, cost, s, learner, calibration);
     }
+
+    public Options with(Learner l, Calibration c) {
+      return new Options(name, features, calibrationShare, negativeRate, cost, seed, l, c);
+    }
+  }
+
+  /** What separates failing from healthy drive-days. */
+  public enum Learner {
+    /** L2-regularised logistic regression: one weight per feature. */
+    LOGISTIC,
+    /** 100 boosted regression trees of depth 4 (XGBoost): interactions and thresholds of counters. */
+    BOOSTED_TREES
+  }
+
+  /** How the learner's score becomes a probability, fitted on the held-out calibration days. */
+  public enum Calibration {
+    /** Two parameters (a sigmoid of the score's logit): stable on few positives, extrapolates at the top. */
+    PLATT,
+    /** A non-decreasing step function: no shape assumed, never promises more than a block of scores delivered. */
+    ISOTONIC
   }
 
   private final Options options;
   private final int horizonDays;
   private final Model<Label> model;
+  private final Model<Regressor> trees;
   private final double[] mean;
   private final double[] scale;
-  private final Platt platt;
+  private final DoubleUnaryOperator calibration;
   private final String[] names;
 
-  private FailureModel(Options options, int horizonDays, Model<Label> model, double[] mean, double[] scale,
-      Platt platt) {
+  private FailureModel(Options options, int horizonDays, Model<Label> model, Model<Regressor> trees, double[] mean,
+      double[] scale, DoubleUnaryOperator calibration) {
     this.options = options;
     this.horizonDays = horizonDays;
     this.model = model;
+    this.trees = trees;
     this.mean = mean;
     this.scale = scale;
-    this.platt = platt;
+    this.calibration = calibration;
     this.names = options.features().toArray(String[]::new);
   }
 
@@ -113,7 +150,9 @@ public final class FailureModel implements RiskModel {
    *     learn or to calibrate from), naming the counts
    */
   public static FailureModel train(FailureDataset train, Options options) {
-    List<FailureDataset.Row> known = train.rows().stream().filter(FailureDataset.Row::known).toList();
+    // Complete days only: on the period's last days only failures are known, and their rows would bias both the fit
+    // and, worse, the calibration slice (the period's latest days) towards failure.
+    List<FailureDataset.Row> known = train.complete();
     TreeSet<LocalDate> days = new TreeSet<>();
     known.forEach(r -> days.add(r.record().date()));
     if (days.size() < 2) {
@@ -162,24 +201,40 @@ public final class FailureModel implements RiskModel {
       double var = sq[j] / fit.size() - mean[j] * mean[j];
       scale[j] = var > 1e-12 ? Math.sqrt(var) : 1;
     }
-    FailureModel unfitted = new FailureModel(options, train.horizonDays(), null, mean, scale, null);
-    MutableDataset<Label> data = new MutableDataset<>(new SimpleDataSourceProvenance("backblaze smart", LABELS),
-        LABELS);
-    for (FailureDataset.Row r : fit) {
-      data.add(new ArrayExample<>(new Label(r.positive() ? FAIL : OK), unfitted.names, unfitted.vector(r.features())));
+    FailureModel unfitted = new FailureModel(options, train.horizonDays(), null, null, mean, scale, null);
+    Model<Label> model = null;
+    Model<Regressor> trees = null;
+    if (options.learner() == Learner.LOGISTIC) {
+      MutableDataset<Label> data = new MutableDataset<>(new SimpleDataSourceProvenance("backblaze smart", LABELS),
+          LABELS);
+      for (FailureDataset.Row r : fit) {
+        data.add(new ArrayExample<>(new Label(r.positive() ? FAIL : OK), unfitted.names,
+            unfitted.vector(r.features())));
+      }
+      LibLinearClassificationTrainer trainer = new LibLinearClassificationTrainer(
+          new LinearClassificationType(LinearClassificationType.LinearType.L2R_LR), options.cost(), 1000, 0.001,
+          options.seed());
+      model = trainer.train(data);
+    } else {
+      MutableDataset<Regressor> data = new MutableDataset<>(
+          new SimpleDataSourceProvenance("backblaze smart", REGRESSORS), REGRESSORS);
+      for (FailureDataset.Row r : fit) {
+        data.add(new ArrayExample<>(new Regressor(FAIL, r.positive() ? 1 : 0), unfitted.names,
+            unfitted.vector(r.features())));
+      }
+      // One thread: deterministic given the seed.
+      trees = new XGBoostRegressionTrainer(XGBoostRegressionTrainer.RegressionType.LINEAR, 100, 0.1, 0.0, 4, 1.0,
+          1.0, 1.0, 1.0, 0.0, 1, true, options.seed()).train(data);
     }
-    LibLinearClassificationTrainer trainer = new LibLinearClassificationTrainer(
-        new LinearClassificationType(LinearClassificationType.LinearType.L2R_LR), options.cost(), 1000, 0.001,
-        options.seed());
-    Model<Label> model = trainer.train(data);
-    FailureModel raw = new FailureModel(options, train.horizonDays(), model, mean, scale, new Platt(1, 0));
-    double[] scores = new double[cal.size()];
+    FailureModel raw = new FailureModel(options, train.horizonDays(), model, trees, mean, scale, s -> s);
+    double[] scores = raw.rawScores(cal.stream().map(FailureDataset.Row::features).toList());
     boolean[] labels = new boolean[cal.size()];
     for (int i = 0; i < cal.size(); i++) {
-      scores[i] = raw.rawScore(cal.get(i).features());
       labels[i] = cal.get(i).positive();
     }
-    return new FailureModel(options, train.horizonDays(), model, mean, scale, Platt.fit(scores, labels));
+    DoubleUnaryOperator calibrated = options.calibration() == Calibration.PLATT ? Platt.fit(scores, labels)::apply
+        : Isotonic.fit(scores, labels)::apply;
+    return new FailureModel(options, train.horizonDays(), model, trees, mean, scale, calibrated);
   }
 
   @Override
@@ -198,11 +253,56 @@ public final class FailureModel implements RiskModel {
 
   @Override
   public double probability(Features features) {
-    return platt.apply(rawScore(features));
+    return calibration.applyAsDouble(rawScore(features));
   }
 
-  /** The regression's own probability, before calibration. */
+  /**
+   * The probabilities of many feature sets at once (as {@link #probability} each): boosted trees score a batch in
+   * one native call instead of one per row.
+   */
+  public double[] probabilities(List<Features> features) {
+    double[] raw = rawScores(features);
+    for (int i = 0; i < raw.length; i++) {
+      raw[i] = calibration.applyAsDouble(raw[i]);
+    }
+    return raw;
+  }
+
+  double[] rawScores(List<Features> features) {
+    double[] out = new double[features.size()];
+    if (trees == null) {
+      for (int i = 0; i < out.length; i++) {
+        out[i] = rawScore(features.get(i));
+      }
+      return out;
+    }
+    int batch = 20_000;
+    for (int from = 0; from < out.length; from += batch) {
+      List<org.tribuo.Example<Regressor>> examples = new ArrayList<>();
+      for (Features f : features.subList(from, Math.min(out.length, from + batch))) {
+        examples.add(new ArrayExample<>(RegressionFactory.UNKNOWN_REGRESSOR, names, vector(f)));
+      }
+      List<Prediction<Regressor>> predictions;
+      synchronized (trees) {
+        predictions = trees.predict(examples);
+      }
+      for (int i = 0; i < predictions.size(); i++) {
+        out[from + i] = Math.min(1, Math.max(0, predictions.get(i).getOutput().getValues()[0]));
+      }
+    }
+    return out;
+  }
+
+  /** The learner's own score in [0, 1], before calibration. */
   double rawScore(Features features) {
+    if (trees != null) {
+      synchronized (trees) {
+        // XGBoost's native booster is not safe to call from several threads at once.
+        Regressor r = trees.predict(new ArrayExample<>(RegressionFactory.UNKNOWN_REGRESSOR, names, vector(features)))
+            .getOutput();
+        return Math.min(1, Math.max(0, r.getValues()[0]));
+      }
+    }
     Prediction<Label> p = model.predict(new ArrayExample<>(LabelFactory.UNKNOWN_LABEL, names, vector(features)));
     Label fail = p.getOutputScores().get(FAIL);
     return fail == null ? 0 : fail.getScore();

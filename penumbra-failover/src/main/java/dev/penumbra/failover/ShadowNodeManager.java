@@ -75,6 +75,8 @@ public final class ShadowNodeManager implements AutoCloseable {
     int moves;
     String lastError;
     Grant<String> standby;
+    /** The reservation of a standby promoted to be the node's primary, held until the node moves again. */
+    Grant<String> primary;
     final ArrayList<RiskPoint> history = new ArrayList<>();
 
     Entry(String node, Instant now) {
@@ -430,10 +432,14 @@ public final class ShadowNodeManager implements AutoCloseable {
   void endMove(String node, boolean promoted) {
     synchronized (this) {
       Entry e = entry(node);
+      // The node's previous primary is gone (fenced): if it was a promoted standby, its reservation goes with it.
+      Grant<String> oldPrimary = e.primary;
+      e.primary = null;
       if (e.standby != null) {
         try {
           if (promoted) {
             e.standby.activate();
+            e.primary = e.standby;
           } else {
             e.standby.release();
           }
@@ -441,6 +447,13 @@ public final class ShadowNodeManager implements AutoCloseable {
           // Expired meanwhile.
         }
         e.standby = null;
+      }
+      if (oldPrimary != null) {
+        try {
+          oldPrimary.release();
+        } catch (IllegalStateException | IllegalArgumentException ended) {
+          // Expired meanwhile.
+        }
       }
       e.state = StandbyState.NONE;
       e.risk = 0;

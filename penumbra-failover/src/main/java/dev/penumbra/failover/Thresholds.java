@@ -1,7 +1,12 @@
 package dev.penumbra.failover;
 
 /**
- * The risk levels the shadow-node manager and the orchestrator act on, as calibrated failure probabilities.
+ * The risk levels the shadow-node manager and the orchestrator act on. By default they are calibrated failure
+ * probabilities within the model's horizon (0.7: of the nodes at this risk, about 70% fail within the horizon). Where
+ * the model never reaches such probabilities (the Backblaze data of docs/failover.md tops out far below 0.7), a
+ * deployment may instead set them by alarm rate ({@link #atAlarmRates}): provision for the riskiest share of its
+ * training node-days, promote for a smaller share. Either way a threshold is a level of the same calibrated risk;
+ * only how it was chosen differs.
  *
  * @param decommission a standby is removed once the node's risk has stayed below this for the hold time
  * @param provision a standby is provisioned at or above this
@@ -27,6 +32,39 @@ public record Thresholds(double decommission, double provision, double promote) 
     if (!(v >= 0 && v <= 1)) {
       throw new IllegalArgumentException(name + " threshold must be in [0, 1], was " + v);
     }
+  }
+
+  /**
+   * Thresholds at alarm rates: provision at the risk exceeded by {@code provisionShare} of {@code train}'s node-days
+   * as {@code model} scores them, promote at the risk exceeded by {@code promoteShare}, decommission at half the
+   * provision level (hysteresis). For a deployment whose model never reaches the calibrated defaults.
+   *
+   * @throws IllegalArgumentException when a share is outside (0, 1) or promoteShare >= provisionShare
+   */
+  public static Thresholds atAlarmRates(FailureDataset train, RiskModel model, double provisionShare,
+      double promoteShare) {
+    if (!(provisionShare > 0 && provisionShare < 1)) {
+      throw new IllegalArgumentException("provisionShare must be in (0, 1), was " + provisionShare);
+    }
+    if (!(promoteShare > 0 && promoteShare < provisionShare)) {
+      throw new IllegalArgumentException("promoteShare must be in (0, provisionShare=" + provisionShare + "), was "
+          + promoteShare);
+    }
+    double[] p = train.complete().stream().mapToDouble(r -> model.probability(r.features())).sorted().toArray();
+    if (p.length == 0) {
+      throw new IllegalArgumentException("no training day with every outcome known to set thresholds on");
+    }
+    double provision = p[(int) Math.floor(p.length * (1 - provisionShare))];
+    double promote = p[(int) Math.floor(p.length * (1 - promoteShare))];
+    if (!(provision > 0 && provision < 1)) {
+      throw new IllegalArgumentException("the riskiest " + provisionShare + " of the training node-days score "
+          + provision + ": no alarm-rate threshold separates them");
+    }
+    if (!(promote > provision)) {
+      // Ties at the top: promote halfway between provisioning and certainty.
+      promote = provision + (1 - provision) / 2;
+    }
+    return new Thresholds(provision / 2, provision, promote);
   }
 
   /** Decommission below 0.5, provision at 0.7, promote at 0.9. */

@@ -59,7 +59,7 @@ public final class WorkloadOrchestrator {
 
   private void onRisk(String node, double risk) {
     if (risk >= manager.thresholds().promote() && manager.status(node).standby() == StandbyState.READY) {
-      moves.execute(() -> move(node, FailoverEvent.Cause.PLANNED, risk));
+      moves.execute(() -> move(node, FailoverEvent.Cause.PLANNED, risk, true));
     }
   }
 
@@ -88,7 +88,7 @@ public final class WorkloadOrchestrator {
     }
     for (String node : detected) {
       double risk = manager.status(node).risk();
-      moves.execute(() -> move(node, FailoverEvent.Cause.DETECTED, risk));
+      moves.execute(() -> move(node, FailoverEvent.Cause.DETECTED, risk, false));
     }
     return detected;
   }
@@ -99,14 +99,24 @@ public final class WorkloadOrchestrator {
    */
   public FailoverEvent moveNow(String node) {
     manager.status(node);
-    return move(node, FailoverEvent.Cause.PLANNED, manager.status(node).risk());
+    return move(node, FailoverEvent.Cause.PLANNED, manager.status(node).risk(), false);
   }
 
-  private FailoverEvent move(String node, FailoverEvent.Cause cause, double risk) {
+  /**
+   * @param onlyToStandby a move the risk triggered: only onto a ready standby. Two triggers may queue a move for the
+   *     same risk (the observation and the standby becoming ready); the second finds the work moved already.
+   */
+  private FailoverEvent move(String node, FailoverEvent.Cause cause, double risk, boolean onlyToStandby) {
     synchronized (this) {
       if (!moving.add(node)) {
         return null;
       }
+    }
+    if (onlyToStandby && manager.status(node).standby() != StandbyState.READY) {
+      synchronized (this) {
+        moving.remove(node);
+      }
+      return null;
     }
     Instant started = manager.clock().instant();
     long t0 = System.nanoTime();

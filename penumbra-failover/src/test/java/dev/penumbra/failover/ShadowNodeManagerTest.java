@@ -133,6 +133,11 @@ class ShadowNodeManagerTest {
     assertThat(live()).singleElement().extracting(Reservation::state).isEqualTo(Reservation.State.ACTIVE);
     assertThat(manager.status("a").moves()).isEqualTo(1);
     assertThat(manager.status("a").risk()).isZero();
+    // A second move fences the promoted primary: its reservation goes, the newly promoted one's stays.
+    manager.observe("a", 0.8);
+    manager.observe("a", 0.95);
+    assertThat(manager.status("a").moves()).isEqualTo(2);
+    assertThat(live()).singleElement().extracting(Reservation::state).isEqualTo(Reservation.State.ACTIVE);
   }
 
   @Test
@@ -148,6 +153,26 @@ class ShadowNodeManagerTest {
     queued.remove(0).run();
     assertThat(driver.calls).containsExactly("provision a", "promote a");
     assertThat(wo.events()).singleElement().extracting(FailoverEvent::cause).isEqualTo(FailoverEvent.Cause.PLANNED);
+  }
+
+  @Test
+  void twoTriggersForOneRiskMoveTheWorkOnce() {
+    // The observation and the standby becoming ready both queue a move; the second finds the work moved already
+    // and must not replace the node (it has no standby any more).
+    List<Runnable> moves = new ArrayList<>();
+    List<Runnable> queued = new ArrayList<>();
+    ShadowNodeManager deferred = ShadowNodeManager.builder(driver, Allocator.builder(ledger).build(), ledger)
+        .clock(clock).budget(1).executor(queued::add).build();
+    WorkloadOrchestrator wo = new WorkloadOrchestrator(deferred, 2, moves::add);
+    deferred.register("a");
+    deferred.observe("a", 0.8);
+    queued.remove(0).run();
+    deferred.observe("a", 0.95);
+    deferred.observe("a", 0.96);
+    assertThat(moves).hasSize(2);
+    moves.forEach(Runnable::run);
+    assertThat(driver.calls).containsExactly("provision a", "promote a");
+    assertThat(wo.events()).singleElement().extracting(FailoverEvent::withStandby).isEqualTo(true);
   }
 
   @Test

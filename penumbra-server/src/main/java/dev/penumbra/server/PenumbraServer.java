@@ -138,6 +138,9 @@ public final class PenumbraServer implements AutoCloseable {
         factories.add(TaskCapability::new);
       }
       factories.add(ShardCapability::new);
+      if (config.failover().enabled()) {
+        factories.add(FailoverCapability::new);
+      }
     }
 
     /** Adds a capability (beyond those the configuration enables). */

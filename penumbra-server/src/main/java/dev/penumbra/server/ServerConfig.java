@@ -34,18 +34,20 @@ import java.util.Optional;
  * @param demo the built-in workload of {@code penumbra demo}
  * @param auth who may call the API (docs/server.md, "Security model"); none configured: open, loopback only
  * @param cluster this node's place in the replicated ledger's group ({@code penumbra serve --cluster}); off by default
+ * @param failover the shadow-node capability ({@code /v1/failover/nodes})
  */
 public record ServerConfig(
-    Http server, Node ledger, Query query, Stream stream, Task task, Demo demo, Auth auth, Cluster cluster) {
+    Http server, Node ledger, Query query, Stream stream, Task task, Demo demo, Auth auth, Cluster cluster,
+    Failover failover) {
 
-  /** A configuration whose ledger is this process's own (no cluster). */
-  public ServerConfig(Http server, Node ledger, Query query, Stream stream, Task task, Demo demo, Auth auth) {
-    this(server, ledger, query, stream, task, demo, auth, Cluster.NONE);
+  /** A configuration without authentication (loopback binds only), cluster or shadow-node capability. */
+  public ServerConfig(Http server, Node ledger, Query query, Stream stream, Task task, Demo demo) {
+    this(server, ledger, query, stream, task, demo, Auth.NONE, Cluster.NONE, Failover.OFF);
   }
 
-  /** A configuration without authentication (loopback binds only). */
-  public ServerConfig(Http server, Node ledger, Query query, Stream stream, Task task, Demo demo) {
-    this(server, ledger, query, stream, task, demo, Auth.NONE);
+  /** A configuration whose ledger is this process's own (no cluster), without the shadow-node capability. */
+  public ServerConfig(Http server, Node ledger, Query query, Stream stream, Task task, Demo demo, Auth auth) {
+    this(server, ledger, query, stream, task, demo, auth, Cluster.NONE, Failover.OFF);
   }
 
   /**
@@ -280,6 +282,32 @@ public record ServerConfig(
    */
   public record Demo(int clients, Duration pause, long seed) {}
 
+  /**
+   * The shadow-node capability (docs/failover.md, "In the server").
+   *
+   * @param enabled whether it runs (default true)
+   * @param data folder of daily Backblaze SMART files whose later days are replayed as simulated nodes' telemetry
+   *     (default ../shared/data/backblaze-2013; absent: no simulated nodes, nodes registered over HTTP only)
+   * @param nodes simulated nodes (default 6)
+   * @param dayEvery wall time per replayed day of telemetry (default 2 s)
+   * @param thresholds {@code calibrated} (act at the risks below) or {@code alarm-rate} (provision for the riskiest
+   *     1% of the training days' drive-days, promote for 0.1%; the default, since the model of this data never
+   *     reaches 0.7)
+   * @param decommission calibrated risk below which a standby goes (default 0.5)
+   * @param provision calibrated risk at which a standby is provisioned (default 0.7)
+   * @param promote calibrated risk at which the work moves to the standby (default 0.9)
+   * @param budget standbys at once (default 2)
+   */
+  public record Failover(boolean enabled, String data, int nodes, Duration dayEvery, String thresholds,
+      double decommission, double provision, double promote, int budget) {
+    static final Failover OFF = new Failover(false, "", 0, Duration.ofSeconds(2), "calibrated", 0.5, 0.7, 0.9, 0);
+
+    /** The data folder, when one is configured. */
+    public Optional<Path> dataPath() {
+      return data.isBlank() ? Optional.empty() : Optional.of(Path.of(data));
+    }
+  }
+
   /** The embedded defaults (no file, no environment). */
   public static ServerConfig defaults() {
     return parse(MAPPER.createObjectNode(), Map.of());
@@ -328,6 +356,9 @@ public record ServerConfig(
     k.put("auth", ordered("tokens", "", "quotas", ""));
     k.put("cluster", ordered("self", "", "peers", "", "dataDir", "", "electionTimeout", "150ms", "fsync", "true",
         "awaitLeader", "60s"));
+    k.put("failover", ordered("enabled", "true", "data", "../shared/data/backblaze-2013", "nodes", "6",
+        "dayEvery", "2s", "thresholds", "alarm-rate", "decommission", "0.5", "provision", "0.7", "promote", "0.9",
+        "budget", "2"));
     return k;
   }
 
@@ -452,7 +483,7 @@ public record ServerConfig(
     Cluster cluster = Cluster.parse(v.get("cluster.self").strip(), v.get("cluster.peers").strip(),
         v.get("cluster.dataDir").strip(), r.duration("cluster.electionTimeout", Duration.ofMillis(50)),
         r.bool("cluster.fsync"), r.duration("cluster.awaitLeader", Duration.ofSeconds(1)));
-    return new ServerConfig(http, node, query, stream, task, demo, auth, cluster);
+    return new ServerConfig(http, node, query, stream, task, demo, auth, cluster, failover(r, v));
   }
 
   /**
@@ -507,6 +538,36 @@ public record ServerConfig(
     }
   }
 
+  private static Failover failover(Values r, Map<String, String> v) {
+    String mode = r.text("failover.thresholds", false);
+    if (!List.of("calibrated", "alarm-rate").contains(mode)) {
+      throw new ConfigException("failover.thresholds", mode, "must be calibrated or alarm-rate");
+    }
+    double[] t = new double[3];
+    String[] keys = {"failover.decommission", "failover.provision", "failover.promote"};
+    for (int i = 0; i < 3; i++) {
+      t[i] = r.number(keys[i]);
+      if (!(t[i] >= 0 && t[i] <= 1)) {
+        throw new ConfigException(keys[i], v.get(keys[i]), "must be a risk in [0, 1]");
+      }
+    }
+    if (!(t[0] < t[1])) {
+      throw new ConfigException("failover.decommission", v.get(keys[0]), "must be below failover.provision ("
+          + v.get(keys[1]) + ")");
+    }
+    if (!(t[1] < t[2])) {
+      throw new ConfigException("failover.provision", v.get(keys[1]), "must be below failover.promote ("
+          + v.get(keys[2]) + ")");
+    }
+    Duration every = r.duration("failover.dayEvery", Duration.ofMillis(20));
+    if (every.compareTo(Duration.ofHours(1)) > 0) {
+      throw new ConfigException("failover.dayEvery", v.get("failover.dayEvery"), "must be at most 1h");
+    }
+    return new Failover(r.bool("failover.enabled"), r.text("failover.data", true),
+        (int) r.integer("failover.nodes", 0, 32), every, mode, t[0], t[1], t[2],
+        (int) r.integer("failover.budget", 0, 32));
+  }
+
   /** This configuration with another port (the command line's {@code --port}). */
   public ServerConfig withPort(int port) {
     if (port < 0 || port > 65535) {
@@ -514,7 +575,7 @@ public record ServerConfig(
     }
     return new ServerConfig(new Http(server.host(), port, server.maxBodyBytes(), server.shutdownGrace(),
         server.dataDir(), server.headerTimeout(), server.bodyTimeout()), ledger,
-        query, stream, task, demo, auth, cluster);
+        query, stream, task, demo, auth, cluster, failover);
   }
 
   /** An invalid configuration: the key, its value and why. */

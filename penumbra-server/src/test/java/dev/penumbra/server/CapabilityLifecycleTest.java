@@ -39,7 +39,7 @@ class CapabilityLifecycleTest {
   void demoExercisesEveryCapabilityWithoutFailures() throws Exception {
     // Four cores: the demo stream's partition, tasks and queries each find one.
     PenumbraServer server = TestServers.started(Map.of("PENUMBRA_DEMO_PAUSE", "50ms",
-        "PENUMBRA_STREAM_INTERVAL", "200ms", "PENUMBRA_LEDGER_CORES", "4"));
+        "PENUMBRA_STREAM_INTERVAL", "200ms", "PENUMBRA_LEDGER_CORES", "4", "PENUMBRA_FAILOVER_DAY_EVERY", "100ms"));
     DemoWorkload demo;
     try {
       demo = DemoWorkload.start(server, server.config().demo());
@@ -50,7 +50,7 @@ class CapabilityLifecycleTest {
       Thread.sleep(1000); // a few stream ticks with records flowing
       demo.close();
       assertThat(demo.failures()).isZero();
-      assertThat(demo.stepsByCapability()).containsOnlyKeys("query", "stream", "task", "shard");
+      assertThat(demo.stepsByCapability()).containsOnlyKeys("query", "stream", "task", "shard", "failover");
       assertThat(demo.stepsByCapability().values()).allMatch(n -> n >= 3);
       assertThat(server.capability("stream").orElseThrow().timeline().samples()).isNotEmpty();
       assertThat(server.capability("task").orElseThrow().timeline().samples()).isNotEmpty();

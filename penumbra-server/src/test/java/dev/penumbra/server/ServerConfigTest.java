@@ -55,6 +55,12 @@ class ServerConfigTest {
     assertInvalid("sever:\n  port: 80\n", "sever", "");
     assertInvalid("server: [1, 2]\n", "server", "[1,2]");
     assertInvalid("server:\n  port: [\n", "(file)", "");
+    assertInvalid("failover:\n  provision: 1.5\n", "failover.provision", "1.5");
+    assertInvalid("failover:\n  provision: 0.95\n", "failover.provision", "0.95");
+    assertInvalid("failover:\n  decommission: 0.8\n", "failover.decommission", "0.8");
+    assertInvalid("failover:\n  thresholds: tuned\n", "failover.thresholds", "tuned");
+    assertInvalid("failover:\n  nodes: 99\n", "failover.nodes", "99");
+    assertInvalid("failover:\n  dayEvery: 1ms\n", "failover.dayEvery", "1ms");
   }
 
   @Test

@@ -231,13 +231,7 @@ public final class FailoverBench {
    * {@value #TUNED_PROMOTE_SHARE}, decommission at half the provision threshold.
    */
   public static Thresholds tune(FailureDataset train, FailureModel model) {
-    double[] p = train.rows().stream().mapToDouble(r -> model.probability(r.features())).sorted().toArray();
-    double provision = p[(int) Math.floor(p.length * (1 - TUNED_PROVISION_SHARE))];
-    double promote = p[(int) Math.floor(p.length * (1 - TUNED_PROMOTE_SHARE))];
-    if (!(promote > provision)) {
-      promote = Math.min(1, provision * 2);
-    }
-    return new Thresholds(provision / 2, provision, promote);
+    return Thresholds.atAlarmRates(train, model, TUNED_PROVISION_SHARE, TUNED_PROMOTE_SHARE);
   }
 
   /** One writer: commits at a fixed rate through the node's endpoint, recording each acknowledged id and time. */

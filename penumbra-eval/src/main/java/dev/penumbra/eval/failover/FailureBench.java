@@ -45,9 +45,22 @@ public final class FailureBench {
    * @param horizonDays failure horizon
    * @param thresholds alarm thresholds (provision, promote)
    * @param seed model and random-baseline seed
+   * @param designs whether to score the other designs ({@link #LOGISTIC_ISOTONIC}, {@link #TREES_PLATT},
+   *     {@link #TREES_ISOTONIC}) beside the production model
    */
   public record Options(Path train, Path test, double trainShare, int horizonDays, List<Double> thresholds,
-      long seed) {
+      long seed, boolean designs) {
+
+    /** With the other designs. */
+    public Options(Path train, Path test, double trainShare, int horizonDays, List<Double> thresholds, long seed) {
+      this(train, test, trainShare, horizonDays, thresholds, seed, true);
+    }
+
+    /** The same run without the other designs (faster). */
+    public Options withoutDesigns() {
+      return new Options(train, test, trainShare, horizonDays, thresholds, seed, false);
+    }
+
     public Options {
       if (train == null || test == null) {
         throw new IllegalArgumentException("train and test folders must be given");
@@ -83,9 +96,20 @@ public final class FailureBench {
   /** A curve's point (ROC: x=FPR, y=TPR; PR: x=recall, y=precision). */
   public record Point(double x, double y) {}
 
+  /**
+   * The issue's reliability check: of the drive-days scored in {@code [low, high)}, how many failed within the
+   * horizon (a calibrated model's {@code observed} is near its {@code meanPredicted}).
+   */
+  public record Band(double low, double high, long count, long failing, double meanPredicted, double observed) {}
+
   /** One model's figures. */
   public record ModelResult(String model, double brier, double rocAuc, double prAuc, double maxProbability,
-      List<AtThreshold> thresholds, List<Bin> reliability, List<Point> roc, List<Point> pr) {}
+      List<AtThreshold> thresholds, List<Bin> reliability, List<Band> bands, List<Point> roc, List<Point> pr) {}
+
+  /** The other designs scored beside the production model (same features, days and calibration slice). */
+  public static final String LOGISTIC_ISOTONIC = "logistic-isotonic";
+  public static final String TREES_PLATT = "trees-platt";
+  public static final String TREES_ISOTONIC = "trees-isotonic";
 
   /** The whole run. */
   public record Result(String trainPeriod, String testPeriod, int horizonDays, long trainRows, long trainPositives,
@@ -133,9 +157,18 @@ public final class FailureBench {
     }
     progress.printf("training on %s..%s (%d drive-days)%n", trainSet.first(), trainSet.last(), train.size());
     FailureModel penumbra = FailureModel.train(trainSet, FailureModel.Options.defaults().withSeed(o.seed()));
+    List<FailureModel> designs = new ArrayList<>();
+    for (Object[] d : !o.designs() ? new Object[0][] : new Object[][] {
+        {LOGISTIC_ISOTONIC, FailureModel.Learner.LOGISTIC, FailureModel.Calibration.ISOTONIC},
+        {TREES_PLATT, FailureModel.Learner.BOOSTED_TREES, FailureModel.Calibration.PLATT},
+        {TREES_ISOTONIC, FailureModel.Learner.BOOSTED_TREES, FailureModel.Calibration.ISOTONIC}}) {
+      progress.printf("training design %s%n", d[0]);
+      designs.add(FailureModel.train(trainSet, FailureModel.Options.defaults().withName((String) d[0])
+          .withSeed(o.seed()).with((FailureModel.Learner) d[1], (FailureModel.Calibration) d[2])));
+    }
     FailureModel age = FailureModel.train(trainSet,
         FailureModel.Options.defaults().withName(AGE).withFeatures(FailureFeatures.AGE_ONLY).withSeed(o.seed()));
-    List<FailureDataset.Row> trainKnown = trainSet.rows().stream().filter(FailureDataset.Row::known).toList();
+    List<FailureDataset.Row> trainKnown = trainSet.complete();
     double baseRate = trainKnown.stream().filter(FailureDataset.Row::positive).count() / (double) trainKnown.size();
     long warn = 0;
     long warnPos = 0;
@@ -155,6 +188,11 @@ public final class FailureBench {
     int n = rows.size();
     double[] pPen = new double[n];
     double[] pAge = new double[n];
+    double[][] pDesign = new double[designs.size()][];
+    List<dev.penumbra.core.predict.Features> testFeatures = rows.stream().map(FailureDataset.Row::features).toList();
+    for (int k = 0; k < designs.size(); k++) {
+      pDesign[k] = designs.get(k).probabilities(testFeatures);
+    }
     double[] pRule = new double[n];
     boolean[] ruleAlarm = new boolean[n];
     boolean[] y = new boolean[n];
@@ -171,11 +209,15 @@ public final class FailureBench {
     List<Double> all = new ArrayList<>(o.thresholds());
     all.add(tuned.provision());
     all.add(tuned.promote());
-    o = new Options(o.train(), o.test(), o.trainShare(), o.horizonDays(), all, o.seed());
+    o = new Options(o.train(), o.test(), o.trainShare(), o.horizonDays(), all, o.seed(), o.designs());
     List<ModelResult> models = new ArrayList<>();
     models.add(score(PENUMBRA, rows, pPen, y, o, t -> alarms(pPen, t), testSet.days()));
     models.add(score(BACKBLAZE, rows, pRule, y, o, t -> ruleAlarm, testSet.days()));
     models.add(score(AGE, rows, pAge, y, o, t -> alarms(pAge, t), testSet.days()));
+    for (int k = 0; k < designs.size(); k++) {
+      double[] pk = pDesign[k];
+      models.add(score(designs.get(k).name(), rows, pk, y, o, t -> alarms(pk, t), testSet.days()));
+    }
     double[] pRand = new double[n];
     Arrays.fill(pRand, baseRate);
     Map<Double, boolean[]> randomAlarms = new HashMap<>();
@@ -241,7 +283,23 @@ public final class FailureBench {
       max = Math.max(max, p[i]);
     }
     Curves c = Curves.of(p, y);
-    return new ModelResult(name, brier / p.length, c.rocAuc, c.prAuc, max, at, reliability(p, y), c.roc, c.pr);
+    return new ModelResult(name, brier / p.length, c.rocAuc, c.prAuc, max, at, reliability(p, y),
+        List.of(band(p, y, 0.6, 0.8), band(p, y, 0.85, 1.0000001)), c.roc, c.pr);
+  }
+
+  static Band band(double[] p, boolean[] y, double low, double high) {
+    long n = 0;
+    long failing = 0;
+    double sum = 0;
+    for (int i = 0; i < p.length; i++) {
+      if (p[i] >= low && p[i] < high) {
+        n++;
+        sum += p[i];
+        failing += y[i] ? 1 : 0;
+      }
+    }
+    return new Band(low, Math.min(1, high), n, failing, n == 0 ? Double.NaN : sum / n,
+        n == 0 ? Double.NaN : failing / (double) n);
   }
 
   static AtThreshold atThreshold(double t, List<FailureDataset.Row> rows, boolean[] alarm, boolean[] y, long days) {

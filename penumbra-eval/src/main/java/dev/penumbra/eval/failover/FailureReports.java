@@ -24,21 +24,29 @@ public final class FailureReports {
     s.append(String.format(Locale.ROOT,
         "test  %s (%d drive-days, %d positive, %d failures), horizon %d day(s), base rate %.5f%n", r.testPeriod(),
         r.testRows(), r.testPositives(), r.testFailures(), r.horizonDays(), r.baseRate()));
-    s.append(String.format(Locale.ROOT, "%-15s %8s %8s %8s %8s%n", "model", "brier", "roc-auc", "pr-auc", "max p"));
+    s.append(String.format(Locale.ROOT, "%-18s %8s %8s %8s %8s%n", "model", "brier", "roc-auc", "pr-auc", "max p"));
     for (FailureBench.ModelResult m : r.models()) {
-      s.append(String.format(Locale.ROOT, "%-15s %8.5f %8.3f %8.4f %8.3f%n", m.model(), m.brier(), m.rocAuc(),
+      s.append(String.format(Locale.ROOT, "%-18s %8.5f %8.3f %8.4f %8.3f%n", m.model(), m.brier(), m.rocAuc(),
           m.prAuc(), m.maxProbability()));
     }
     s.append(String.format(Locale.ROOT, "%-15s %8.5f (base rate for every drive-day)%n", "climatology",
         r.climatologyBrier()));
-    s.append(String.format(Locale.ROOT, "%n%-15s %7s %7s %6s %9s %9s %9s %10s %12s%n", "model", "thr", "alarms",
+    s.append(String.format(Locale.ROOT, "%n%-18s %7s %7s %6s %9s %9s %9s %10s %12s%n", "model", "thr", "alarms",
         "true", "precision", "recall", "lead d", "FA/day", "FA drives"));
     for (FailureBench.ModelResult m : r.models()) {
       for (FailureBench.AtThreshold a : m.thresholds()) {
-        s.append(String.format(Locale.ROOT, "%-15s %7.4f %7d %6d %9s %9s %9s %10.1f %12d%n", m.model(),
+        s.append(String.format(Locale.ROOT, "%-18s %7.4f %7d %6d %9s %9s %9s %10.1f %12d%n", m.model(),
             a.threshold(), a.alarms(), a.trueAlarms(), pct(a.precision()),
             a.caught() + "/" + a.failures(), num(a.medianLeadDays()), a.falseAlarmsPerDay(),
             a.falselyAlarmedDrives()));
+      }
+    }
+    s.append(String.format(Locale.ROOT, "%n%-18s %-12s %9s %8s %10s %9s%n", "model", "scored in", "drive-days",
+        "failing", "mean pred", "observed"));
+    for (FailureBench.ModelResult m : r.models()) {
+      for (FailureBench.Band b : m.bands()) {
+        s.append(String.format(Locale.ROOT, "%-18s [%.2f, %.2f%s %9d %8d %10s %9s%n", m.model(), b.low(), b.high(),
+            b.high() >= 1 ? "]" : ")", b.count(), b.failing(), num3(b.meanPredicted()), pct(b.observed())));
       }
     }
     s.append(String.format(Locale.ROOT, "%nreliability (%s): predicted bin -> drive-days, mean predicted, observed%n",
@@ -54,6 +62,10 @@ public final class FailureReports {
 
   private static String pct(double v) {
     return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.1f%%", v * 100);
+  }
+
+  private static String num3(double v) {
+    return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.3f", v);
   }
 
   private static String num(double v) {

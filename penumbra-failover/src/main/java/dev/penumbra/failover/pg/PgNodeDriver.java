@@ -50,6 +50,8 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
     volatile PgServer primary;
     volatile PgServer standby;
     WalReceiver receiver;
+    /** The standby's own archive receiver (cascading), ready to carry on once the standby is promoted. */
+    WalReceiver standbyReceiver;
     int generation;
     long prewarmedBlocks;
 
@@ -205,8 +207,18 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
         setSyncNames(primary, name);
         awaitSync(primary, name, standby::alive);
         n.prewarmedBlocks = prewarm(standby);
+        // The promoted standby's archive receiver starts now, streaming from the standby (cascading); on promotion
+        // it follows the new timeline. So the first commits after a move wait for an archiver already connected,
+        // not for one being spawned, connected and caught up (the largest part of a move on a loaded machine).
+        // Ignored while the standby is in recovery, the name makes the promoted node's commits synchronous again.
+        n.standbyReceiver = WalReceiver.start(bin, standby, archive.stream(n.name));
+        try (Connection c = standby.connect(); Statement st = c.createStatement()) {
+          st.execute("ALTER SYSTEM SET synchronous_standby_names = '\"" + WalReceiver.NAME + "\"'");
+          st.execute("SELECT pg_reload_conf()");
+        }
       } catch (Exception e) {
         restoreSync(n);
+        stopStandbyReceiver(n);
         standby.destroy();
         throw e;
       }
@@ -214,9 +226,21 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
     }
   }
 
+  private static void stopStandbyReceiver(Node n) {
+    if (n.standbyReceiver != null) {
+      n.standbyReceiver.stop();
+      n.standbyReceiver = null;
+    }
+  }
+
   private static void awaitSync(PgServer primary, String name, java.util.function.BooleanSupplier alive)
       throws SQLException, InterruptedException {
-    long deadline = System.nanoTime() + 60_000_000_000L;
+    awaitSync(primary, name, alive, 60);
+  }
+
+  private static void awaitSync(PgServer primary, String name, java.util.function.BooleanSupplier alive,
+      int seconds) throws SQLException, InterruptedException {
+    long deadline = System.nanoTime() + seconds * 1_000_000_000L;
     while (true) {
       if (!alive.getAsBoolean()) {
         throw new IllegalStateException("standby '" + name + "' of " + primary + " exited");
@@ -235,9 +259,10 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
         }
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("standby '" + name + "' of " + primary + " not in sync after 60 s");
+        throw new IllegalStateException("standby '" + name + "' of " + primary + " not in sync after " + seconds
+            + " s");
       }
-      Thread.sleep(50);
+      Thread.sleep(10);
     }
   }
 
@@ -272,6 +297,7 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
       }
       // Un-name it first: a primary whose synchronous standby vanishes stops acknowledging commits.
       restoreSync(n);
+      stopStandbyReceiver(n);
       n.standby.destroy();
       n.standby = null;
     }
@@ -296,8 +322,28 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
           (t2 - t1) / 1_000_000);
       n.primary = n.standby;
       n.standby = null;
-      // After the redirect: until the receiver is back in sync, the archive trails the new primary.
-      attachReceiver(n);
+      WalReceiver cascaded = n.standbyReceiver;
+      n.standbyReceiver = null;
+      if (n.receiver != null) {
+        n.receiver.stop();
+      }
+      n.receiver = cascaded;
+      boolean followed = false;
+      if (cascaded != null && cascaded.alive()) {
+        try {
+          awaitSync(n.primary, WalReceiver.NAME, cascaded::alive, 5);
+          followed = true;
+        } catch (IllegalStateException e) {
+          LOG.warn("node '{}': the standby's archive receiver did not follow the promotion ({}); starting a new one",
+              node, e.getMessage());
+        }
+      }
+      if (!followed) {
+        // Until the new receiver is in sync, the new primary's commits wait for it.
+        attachReceiver(n);
+      }
+      LOG.info("node '{}': archive receiver in sync {} ms after the redirect", node,
+          (System.nanoTime() - t2) / 1_000_000);
       old.destroy();
     }
   }
@@ -313,6 +359,7 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
         n.receiver.stop();
         n.receiver = null;
       }
+      stopStandbyReceiver(n);
       if (n.standby != null) {
         n.standby.destroy();
         n.standby = null;
@@ -343,6 +390,7 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
   public void close() {
     for (Node n : nodes.values()) {
       synchronized (n) {
+        stopStandbyReceiver(n);
         if (n.standby != null) {
           n.standby.destroy();
         }

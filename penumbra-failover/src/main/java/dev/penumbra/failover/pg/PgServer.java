@@ -248,13 +248,29 @@ public final class PgServer {
 
   /**
    * Promotes a standby and waits until it accepts writes. Its synchronous_standby_names was cleared when it was
-   * provisioned (the driver does it), so it does not wait for a standby.
+   * provisioned (the driver does it), so it does not wait for a standby. {@code pg_promote(true)} checks for the end
+   * of recovery only every 100 ms; polling {@code pg_is_in_recovery()} every 5 ms on the open connection hands the
+   * node to its clients up to 100 ms sooner.
    */
-  void promote() throws SQLException {
-    try (Connection c = connect(); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT pg_promote(true, 60)")) {
-      if (!rs.next() || !rs.getBoolean(1)) {
-        throw new SQLException("pg_promote() on " + this + " did not complete in 60 s");
+  void promote() throws SQLException, InterruptedException {
+    try (Connection c = connect(); Statement st = c.createStatement()) {
+      try (ResultSet rs = st.executeQuery("SELECT pg_promote(false)")) {
+        if (!rs.next() || !rs.getBoolean(1)) {
+          throw new SQLException("pg_promote() on " + this + " was refused");
+        }
+      }
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      while (true) {
+        try (ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
+          rs.next();
+          if (!rs.getBoolean(1)) {
+            return;
+          }
+        }
+        if (System.nanoTime() > deadline) {
+          throw new SQLException("pg_promote() on " + this + " did not complete in 60 s");
+        }
+        Thread.sleep(5);
       }
     }
   }

@@ -87,6 +87,12 @@ class PgNodeDriverTest {
     assertThat(standby.inRecovery()).isTrue();
     assertThat(driver.prewarmedBlocks("alpha")).isPositive();
     acked.addAll(write(e, 200, 400));
+    // The promoted node's archive receiver already streams from the standby (cascading).
+    long[] archiver = new long[1];
+    Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> {
+      archiver[0] = archiverPid(standby);
+      return archiver[0] > 0;
+    });
     PgServer old = driver.primary("alpha");
     assertThat(driver.healthy("alpha")).isTrue();
     driver.crashPrimary("alpha");
@@ -95,11 +101,30 @@ class PgNodeDriverTest {
     assertThat(e.target()).isSameAs(standby);
     assertThat(e.generation()).isEqualTo(1);
     assertThat(ids(e)).containsExactlyElementsOf(acked);
-    // The new primary accepts writes and no longer waits for a synchronous standby.
-    assertThat(write(e, 400, 410)).hasSize(10);
+    // The same receiver followed the promotion onto the new timeline, and is the new primary's synchronous standby.
+    assertThat(archiverPid(standby)).isEqualTo(archiver[0]);
+    try (Connection c = standby.connect(); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT sync_state FROM pg_stat_replication WHERE application_name = 'archiver'")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getString(1)).isEqualTo("sync");
+    }
+    acked.addAll(write(e, 400, 410));
+    // What the promoted node acknowledged is in the archive: a replacement of it restores all of it.
+    driver.crashPrimary("alpha");
+    driver.replaceFromArchive("alpha");
+    assertThat(ids(e)).containsExactlyElementsOf(acked);
     assertThat(old.fenced()).isTrue();
     assertThatThrownBy(old::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("fenced");
     assertThatThrownBy(() -> driver.promoteStandby("alpha")).hasMessageContaining("no standby");
+  }
+
+  /** The pid of the walsender serving the archive receiver on {@code s}, or 0 while none streams. */
+  private static long archiverPid(PgServer s) throws SQLException {
+    try (Connection c = s.connect(); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT pid FROM pg_stat_replication WHERE application_name = 'archiver'"
+            + " AND state = 'streaming'")) {
+      return rs.next() ? rs.getLong(1) : 0;
+    }
   }
 
   @Test

@@ -1,0 +1,621 @@
+package dev.penumbra.server;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.penumbra.core.Resources;
+import dev.penumbra.core.allocate.Allocator;
+import dev.penumbra.core.feedback.ErrorTracker;
+import dev.penumbra.core.ledger.Ledger;
+import dev.penumbra.core.ledger.Reservation;
+import dev.penumbra.failover.BackblazeData;
+import dev.penumbra.failover.FailoverEvent;
+import dev.penumbra.failover.FailureDataset;
+import dev.penumbra.failover.FailureModel;
+import dev.penumbra.failover.FailurePredictionEngine;
+import dev.penumbra.failover.NodeStatus;
+import dev.penumbra.failover.ShadowNodeManager;
+import dev.penumbra.failover.SmartRecord;
+import dev.penumbra.failover.StandbyState;
+import dev.penumbra.failover.Thresholds;
+import dev.penumbra.failover.WorkloadOrchestrator;
+import io.javalin.http.HandlerType;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Shadow nodes ({@code /v1/failover/nodes}): the failure prediction engine, the shadow-node manager (standbys reserved through
+ * the core control loop on the server's ledger) and the workload orchestrator, over nodes known by their telemetry.
+ * In the server's simulated mode the nodes are drives of the Backblaze test days, their SMART history replayed one
+ * day per {@code failover.dayEvery}; a drive's failure day fails its node's health checks, and the orchestrator
+ * detects it and moves the work (promotion is bookkeeping here: no PostgreSQL runs; {@code penumbra bench failover}
+ * runs the real servers). Without the data the capability serves nodes registered over HTTP only. Timeline (nodes,
+ * one sample per replayed day): predicted = the sum of the nodes' risks (expected failures within the horizon),
+ * reserved = standbys held, actual = nodes that failed that day, baseline = one standby per node.
+ *
+ * <p>About 600 lines: the routes, their JSON and the replay share one state (the setup, each node's drive and
+ * failure time); the replay could move to its own class once the server drives real PostgreSQL nodes too.
+ */
+final class FailoverCapability implements Capability {
+  static final String NAME = "failover";
+  private static final Logger LOG = LoggerFactory.getLogger(FailoverCapability.class);
+  /** What a simulated standby holds on the ledger: a token, since no server runs beside the node here. */
+  static final Resources STANDBY = Resources.of(50, 16L << 20);
+  private static final Pattern NODE = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
+  private static final double PROVISION_SHARE = 0.01;
+  private static final double PROMOTE_SHARE = 0.001;
+  private static final int RECENT_RISKS = 60;
+  private static final Duration HEALTH_PERIOD = Duration.ofMillis(100);
+
+  private final Ledger ledger;
+  private final ServerConfig config;
+  private final ServerConfig.Failover cfg;
+  private final Consumer<String> progress;
+  private final ErrorTracker errors = new ErrorTracker();
+  private final Timeline timeline = new Timeline("standbys", "nodes", 600);
+  private final TelemetryNodes driver = new TelemetryNodes();
+  private final Map<String, String> drives = new ConcurrentHashMap<>();
+  private final Map<String, Instant> failedAt = new ConcurrentHashMap<>();
+  private final Map<String, Instant> registeredAt = new ConcurrentHashMap<>();
+  private final List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private volatile Setup setup;
+  private volatile String mode = "starting";
+  private volatile String message = "preparing";
+  private volatile LocalDate day;
+  private volatile int round;
+  private volatile boolean closed;
+
+  /** What start() builds: the engine, the manager and the orchestrator, and how the thresholds were chosen. */
+  private record Setup(FailurePredictionEngine engine, ShadowNodeManager manager, WorkloadOrchestrator orchestrator,
+      String thresholdsSource, String modelName, int horizonDays) {}
+
+  FailoverCapability(Ledger ledger, ServerConfig config, Consumer<String> progress) {
+    this.ledger = ledger;
+    this.config = config;
+    this.cfg = config.failover();
+    this.progress = progress;
+  }
+
+  /** The body of {@code POST /v1/failover/nodes}. */
+  record NodeBody(String name) {}
+
+  /** The body of {@code POST /v1/failover/nodes/{node}/promote}: an empty object (room for options). */
+  record PromoteBody() {}
+
+  /** The body of {@code POST /v1/failover/nodes/{node}/risk}. */
+  record RiskBody(Double risk) {}
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  /** Always: until its nodes exist the capability answers with its mode, and without data it stays manual. */
+  @Override
+  public boolean ready() {
+    return !closed;
+  }
+
+  @Override
+  public void start() {
+    // Training on the Backblaze days takes tens of seconds: the server (and the demo) must not wait for it.
+    threads.add(Thread.ofPlatform().daemon().name("failover-setup").start(this::setUp));
+  }
+
+  private void setUp() {
+    try {
+      Path data = cfg.dataPath().orElse(null);
+      if (data == null || !Files.isDirectory(data) || cfg.nodes() == 0) {
+        String why = data == null ? "failover.data is not set"
+            : !Files.isDirectory(data) ? "no Backblaze data at " + data.toAbsolutePath().normalize()
+            : "failover.nodes is 0";
+        message = why + ": no simulated nodes; nodes registered with POST /v1/failover/nodes only";
+        progress.accept("failover: " + message);
+        build(calibrated(), "calibrated", "none", 0, null);
+        mode = "manual";
+        return;
+      }
+      mode = "training";
+      message = "reading " + data + " and training the risk model";
+      progress.accept("failover: " + message + " (the panel fills in when done)");
+      simulate(data);
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      LOG.error("failover setup failed", e);
+      message = "setup failed: " + e.getMessage();
+      mode = "failed";
+    }
+  }
+
+  private Thresholds calibrated() {
+    return new Thresholds(cfg.decommission(), cfg.provision(), cfg.promote());
+  }
+
+  private void build(Thresholds t, String source, String model, int horizon, FailurePredictionEngine engine) {
+    Allocator allocator = Allocator.builder(ledger).lease(Duration.ofDays(1)).build();
+    ShadowNodeManager manager = ShadowNodeManager.builder(driver, allocator, ledger).thresholds(t)
+        .budget(cfg.budget()).hold(cfg.dayEvery()).standbyAmount(STANDBY).build();
+    WorkloadOrchestrator orchestrator = new WorkloadOrchestrator(manager, 2);
+    setup = new Setup(engine, manager, orchestrator, source, model, horizon);
+    threads.add(Thread.ofPlatform().daemon().name("failover-health").start(() -> {
+      while (!closed) {
+        try {
+          orchestrator.checkHealth();
+          Thread.sleep(HEALTH_PERIOD);
+        } catch (InterruptedException e) {
+          return;
+        } catch (RuntimeException e) {
+          LOG.warn("health check round failed: {}", e.toString());
+        }
+      }
+    }));
+  }
+
+  /** Trains on the earlier 60% of the days, replays drives of the later 40% as nodes. */
+  private void simulate(Path data) throws Exception {
+    List<Path> files = BackblazeData.dailyFiles(data);
+    int cut = (int) Math.round(files.size() * 0.6);
+    if (cut < 2 || cut >= files.size()) {
+      throw new IllegalArgumentException("failover.data " + data + " holds " + files.size()
+          + " daily files; at least 4 are needed (60% train, 40% replay)");
+    }
+    List<SmartRecord> train = new ArrayList<>();
+    for (Path f : files.subList(0, cut)) {
+      train.addAll(BackblazeData.readFile(f));
+    }
+    List<SmartRecord> test = new ArrayList<>();
+    for (Path f : files.subList(cut, files.size())) {
+      test.addAll(BackblazeData.readFile(f));
+    }
+    int horizon = 3;
+    FailureDataset trainSet = FailureDataset.of(train, List.of(), horizon);
+    FailureModel model = FailureModel.train(trainSet, FailureModel.Options.defaults());
+    Thresholds t = cfg.thresholds().equals("alarm-rate")
+        ? Thresholds.atAlarmRates(trainSet, model, PROVISION_SHARE, PROMOTE_SHARE) : calibrated();
+    FailurePredictionEngine engine = new FailurePredictionEngine(model);
+    Map<String, List<SmartRecord>> chosen = chooseDrives(test, cfg.nodes(), new Random(config.demo().seed()));
+    Map<String, List<SmartRecord>> prior = new HashMap<>();
+    for (SmartRecord r : train) {
+      if (chosen.containsKey(r.serial())) {
+        prior.computeIfAbsent(r.serial(), k -> new ArrayList<>()).add(r);
+      }
+    }
+    train = null;
+    build(t, cfg.thresholds(), model.name(), horizon, engine);
+    Map<String, String> nodeToSerial = new LinkedHashMap<>();
+    int i = 0;
+    for (String serial : chosen.keySet()) {
+      String node = "node" + (++i);
+      driver.add(node);
+      setup.manager().register(node);
+      registeredAt.put(node, Instant.now());
+      drives.put(node, serial);
+      nodeToSerial.put(node, serial);
+    }
+    TreeSet<LocalDate> days = new TreeSet<>();
+    test.forEach(r -> days.add(r.date()));
+    message = "replaying " + chosen.size() + " drives of " + days.first() + ".." + days.last() + ", one day per "
+        + cfg.dayEvery().toMillis() + " ms; thresholds " + t + " (" + cfg.thresholds() + ")";
+    progress.accept("failover: " + message);
+    mode = "simulated";
+    threads.add(Thread.ofPlatform().daemon().name("failover-replay").start(() -> replay(nodeToSerial, chosen, prior,
+        new ArrayList<>(days), horizon)));
+  }
+
+  /**
+   * Half failing drives (those present from the first replayed day), half healthy ones, seeded: each case of the
+   * manager's (a failure predicted, one nobody predicted, quiet nodes) shows within a short run.
+   */
+  static Map<String, List<SmartRecord>> chooseDrives(List<SmartRecord> test, int n, Random random) {
+    Map<String, List<SmartRecord>> bySerial = new HashMap<>();
+    LocalDate first = test.stream().map(SmartRecord::date).min(Comparator.naturalOrder()).orElseThrow();
+    for (SmartRecord r : test) {
+      bySerial.computeIfAbsent(r.serial(), k -> new ArrayList<>()).add(r);
+    }
+    List<String> failing = new ArrayList<>();
+    List<String> healthy = new ArrayList<>();
+    for (Map.Entry<String, List<SmartRecord>> e : bySerial.entrySet()) {
+      e.getValue().sort(Comparator.comparing(SmartRecord::date));
+      if (!e.getValue().get(0).date().equals(first)) {
+        continue;
+      }
+      (e.getValue().get(e.getValue().size() - 1).failed() ? failing : healthy).add(e.getKey());
+    }
+    failing.sort(Comparator.naturalOrder());
+    healthy.sort(Comparator.naturalOrder());
+    java.util.Collections.shuffle(failing, random);
+    java.util.Collections.shuffle(healthy, random);
+    Map<String, List<SmartRecord>> out = new LinkedHashMap<>();
+    int f = 0;
+    int h = 0;
+    for (int i = 0; i < n; i++) {
+      String serial = i % 2 == 0 && f < failing.size() ? failing.get(f++)
+          : h < healthy.size() ? healthy.get(h++) : null;
+      if (serial != null) {
+        out.put(serial, bySerial.get(serial));
+      }
+    }
+    return out;
+  }
+
+  private void replay(Map<String, String> nodes, Map<String, List<SmartRecord>> histories,
+      Map<String, List<SmartRecord>> prior, List<LocalDate> days, int horizon) {
+    Setup s = setup;
+    Map<String, List<double[]>> pending = new HashMap<>();
+    try {
+      while (!closed) {
+        round++;
+        Map<String, Integer> movesBefore = new HashMap<>();
+        for (String node : nodes.keySet()) {
+          s.engine().forget(node);
+          movesBefore.put(node, s.manager().status(node).moves());
+          List<SmartRecord> p = prior.getOrDefault(nodes.get(node), List.of());
+          // The node ran before the replay: its last days' telemetry is known (the growth features read it).
+          for (SmartRecord r : p.subList(Math.max(0, p.size() - 3), p.size())) {
+            s.engine().observe(node, r);
+          }
+          pending.put(node, new ArrayList<>());
+        }
+        for (int d = 0; d < days.size() && !closed; d++) {
+          LocalDate today = days.get(d);
+          day = today;
+          double expected = 0;
+          int failing = 0;
+          for (Map.Entry<String, String> e : nodes.entrySet()) {
+            String node = e.getKey();
+            // After a move the node runs on other hardware, of which the data has no telemetry.
+            if (s.manager().status(node).moves() > movesBefore.get(node)) {
+              continue;
+            }
+            SmartRecord r = histories.get(e.getValue()).stream().filter(x -> x.date().equals(today)).findFirst()
+                .orElse(null);
+            if (r == null) {
+              continue;
+            }
+            double p = s.engine().observe(node, r);
+            s.manager().observe(node, p);
+            expected += p;
+            score(s, pending.get(node), d, p, r.failed(), horizon);
+            if (r.failed()) {
+              failedAt.put(node, Instant.now());
+              driver.fail(node);
+              failing++;
+            }
+          }
+          timeline.add(new Timeline.Sample(System.currentTimeMillis(), today.toString(), expected, standbysHeld(s),
+              failing, nodes.size()));
+          Thread.sleep(cfg.dayEvery());
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      LOG.error("failover replay stopped", e);
+      message = "replay stopped: " + e.getMessage();
+      mode = "failed";
+    }
+  }
+
+  /** Every prediction is scored once its horizon has passed (0) or the node failed within it (1). */
+  private void score(Setup s, List<double[]> pending, int dayIndex, double p, boolean failed, int horizon) {
+    pending.add(new double[] {dayIndex, p});
+    String model = "failover/" + s.modelName();
+    if (failed) {
+      pending.forEach(x -> errors.record(model, x[1], x[1], dayIndex - x[0] < horizon ? 1 : 0));
+      pending.clear();
+      return;
+    }
+    while (!pending.isEmpty() && dayIndex - pending.get(0)[0] >= horizon - 1) {
+      double[] x = pending.remove(0);
+      errors.record(model, x[1], x[1], 0);
+    }
+  }
+
+  private static int standbysHeld(Setup s) {
+    return (int) s.manager().statuses().stream()
+        .filter(n -> n.standby() == StandbyState.PROVISIONING || n.standby() == StandbyState.READY).count();
+  }
+
+  @Override
+  public void routes(Api api) {
+    api.get("/v1/failover/nodes", ctx -> ctx.json(overview()));
+    api.get("/v1/failover/nodes/{node}", ctx -> ctx.json(detail(known(ctx.pathParam("node")))));
+    api.command(HandlerType.POST, "/v1/failover/nodes", ctx -> {
+      NodeBody b = Json.read(ctx, NodeBody.class, config.server().maxBodyBytes());
+      ctx.status(201).json(register(b));
+    });
+    api.command(HandlerType.POST, "/v1/failover/nodes/{node}/risk", ctx -> {
+      // The body first: a malformed body is 400 whatever the node, as on every POST route.
+      RiskBody b = Json.read(ctx, RiskBody.class, config.server().maxBodyBytes());
+      String node = known(ctx.pathParam("node"));
+      if (b.risk() == null || !(b.risk() >= 0 && b.risk() <= 1)) {
+        throw new ApiException(400, "risk", String.valueOf(b.risk()),
+            "field 'risk' must be a probability in [0, 1], was " + b.risk());
+      }
+      setup.manager().observe(node, b.risk());
+      ctx.json(nodeJson(setup, node, setup.manager().status(node)));
+    });
+    api.command(HandlerType.POST, "/v1/failover/nodes/{node}/promote", ctx -> {
+      Json.read(ctx, PromoteBody.class, config.server().maxBodyBytes());
+      String node = known(ctx.pathParam("node"));
+      FailoverEvent ev = setup.orchestrator().moveNow(node);
+      if (ev == null) {
+        throw new ApiException(409, "node", node, "a move of node '" + node + "' is under way");
+      }
+      ctx.json(eventJson(ev));
+    });
+  }
+
+  private Setup ready(String what) {
+    Setup s = setup;
+    if (s == null) {
+      throw new ApiException(503, null, null, "the failover capability is " + mode + " (" + message + "); " + what
+          + " once it is done");
+    }
+    return s;
+  }
+
+  /** The node named in the path, or 404 naming it. */
+  private String known(String node) {
+    Setup s = ready("nodes are served");
+    if (!s.manager().nodes().contains(node)) {
+      throw new ApiException(404, "node", node, "unknown node '" + node + "'");
+    }
+    return node;
+  }
+
+  private ObjectNode register(NodeBody b) {
+    Setup s = ready("nodes can be registered");
+    String name = b.name();
+    if (name == null || !NODE.matcher(name).matches()) {
+      throw new ApiException(400, "name", String.valueOf(name),
+          "field 'name' must be 1-32 of [a-z0-9_-], starting with a letter, was '" + name + "'");
+    }
+    synchronized (this) {
+      if (s.manager().nodes().contains(name)) {
+        throw new ApiException(409, "name", name, "node '" + name + "' is registered already");
+      }
+      driver.add(name);
+      s.manager().register(name);
+      registeredAt.put(name, Instant.now());
+    }
+    return nodeJson(s, name, s.manager().status(name));
+  }
+
+  private ObjectNode overview() {
+    ObjectNode o = Json.MAPPER.createObjectNode();
+    o.put("mode", mode);
+    o.put("message", message);
+    Setup s = setup;
+    if (day != null) {
+      o.put("day", day.toString());
+      o.put("round", round);
+    }
+    if (s == null) {
+      o.putArray("nodes");
+      o.putArray("failovers");
+      return o;
+    }
+    ObjectNode model = o.putObject("model");
+    model.put("name", s.modelName());
+    model.put("horizonDays", s.horizonDays());
+    Thresholds t = s.manager().thresholds();
+    ObjectNode th = o.putObject("thresholds");
+    th.put("source", s.thresholdsSource());
+    th.put("decommission", t.decommission());
+    th.put("provision", t.provision());
+    th.put("promote", t.promote());
+    th.put("budget", cfg.budget());
+    ArrayNode nodes = o.putArray("nodes");
+    for (NodeStatus st : s.manager().statuses()) {
+      ObjectNode n = nodeJson(s, st.node(), st);
+      ArrayNode recent = n.putArray("recentRisk");
+      List<ShadowNodeManager.RiskPoint> h = s.manager().riskHistory(st.node());
+      for (ShadowNodeManager.RiskPoint p : h.subList(Math.max(0, h.size() - RECENT_RISKS), h.size())) {
+        recent.add(p.risk());
+      }
+      nodes.add(n);
+    }
+    ArrayNode fo = o.putArray("failovers");
+    s.orchestrator().events().forEach(ev -> fo.add(eventJson(ev)));
+    return o;
+  }
+
+  private ObjectNode detail(String node) {
+    Setup s = setup;
+    ObjectNode n = nodeJson(s, node, s.manager().status(node));
+    ArrayNode h = n.putArray("riskHistory");
+    for (ShadowNodeManager.RiskPoint p : s.manager().riskHistory(node)) {
+      ObjectNode x = h.addObject();
+      x.put("time", p.at().toEpochMilli());
+      x.put("risk", p.risk());
+    }
+    ArrayNode fo = n.putArray("failovers");
+    s.orchestrator().events().stream().filter(ev -> ev.node().equals(node)).forEach(ev -> fo.add(eventJson(ev)));
+    return n;
+  }
+
+  private ObjectNode nodeJson(Setup s, String node, NodeStatus st) {
+    ObjectNode n = Json.MAPPER.createObjectNode();
+    n.put("name", node);
+    String serial = drives.get(node);
+    if (serial != null) {
+      n.put("drive", serial);
+    } else {
+      n.putNull("drive");
+    }
+    Json.num(n, "risk", st.risk());
+    n.put("riskAt", st.riskAt().toEpochMilli());
+    n.put("standby", standbyLabel(s, st));
+    n.put("pinned", st.pinned());
+    n.put("healthy", driver.healthy(node));
+    n.put("standbyMillis", st.standbyTime().toMillis());
+    n.put("standbysProvisioned", st.standbysProvisioned());
+    n.put("moves", st.moves());
+    if (st.lastError() != null) {
+      n.put("lastError", st.lastError());
+    }
+    // A node may hold two: its standby's (WARM) and that of the standby it was promoted to (ACTIVE, its primary).
+    Reservation.State wanted = st.standby() == StandbyState.PROVISIONING || st.standby() == StandbyState.READY
+        ? Reservation.State.WARM : Reservation.State.ACTIVE;
+    Reservation grant = ledger.snapshot().reservations().stream()
+        .filter(r -> r.owner().equals("standby:" + node))
+        .min(Comparator.comparing((Reservation r) -> r.state() != wanted)).orElse(null);
+    if (grant == null) {
+      n.putNull("grant");
+    } else {
+      n.set("grant", Json.reservation(grant));
+    }
+    return n;
+  }
+
+  /** none, provisioning, warm (ready to be promoted), decommissioning, moving, or promoted (runs on its standby). */
+  private static String standbyLabel(Setup s, NodeStatus st) {
+    return switch (st.standby()) {
+      case READY -> "warm";
+      case NONE -> {
+        FailoverEvent last = null;
+        for (FailoverEvent ev : s.orchestrator().events()) {
+          if (ev.node().equals(st.node())) {
+            last = ev;
+          }
+        }
+        yield last != null && last.withStandby() && last.error() == null ? "promoted" : "none";
+      }
+      default -> st.standby().name().toLowerCase(java.util.Locale.ROOT);
+    };
+  }
+
+  private ObjectNode eventJson(FailoverEvent ev) {
+    ObjectNode e = Json.MAPPER.createObjectNode();
+    e.put("node", ev.node());
+    e.put("cause", ev.cause().name().toLowerCase(java.util.Locale.ROOT));
+    e.put("withStandby", ev.withStandby());
+    Json.num(e, "risk", ev.risk());
+    e.put("started", ev.started().toEpochMilli());
+    Instant failed = failedAt.get(ev.node());
+    if (ev.cause() == FailoverEvent.Cause.DETECTED && failed != null && !failed.isAfter(ev.started())) {
+      e.put("detectionMillis", Duration.between(failed, ev.started()).toMillis());
+    } else {
+      e.putNull("detectionMillis");
+    }
+    e.put("moveMillis", ev.millis());
+    e.put("simulated", true);
+    if (ev.error() != null) {
+      e.put("error", ev.error());
+    }
+    return e;
+  }
+
+  @Override
+  public void metrics(MeterRegistry registry) {
+    Gauge.builder("penumbra.failover.nodes", this, c -> c.setup == null ? 0 : c.setup.manager().nodes().size())
+        .description("Nodes the shadow-node manager watches").register(registry);
+    for (StandbyState state : List.of(StandbyState.PROVISIONING, StandbyState.READY)) {
+      Gauge.builder("penumbra.failover.standbys", this, c -> c.setup == null ? 0
+              : c.setup.manager().statuses().stream().filter(n -> n.standby() == state).count())
+          .description("Standbys by state").tag("state", state == StandbyState.READY ? "warm" : "provisioning")
+          .register(registry);
+    }
+    Gauge.builder("penumbra.failover.risk.max", this, c -> c.setup == null ? 0
+            : c.setup.manager().statuses().stream().mapToDouble(NodeStatus::risk).max().orElse(0))
+        .description("The highest failure probability among the nodes").register(registry);
+    FunctionCounter.builder("penumbra.failover.moves", this, c -> c.setup == null ? 0
+            : c.setup.orchestrator().events().size())
+        .description("Moves of a node's work (before a failure or on a detected one)").register(registry);
+  }
+
+  @Override
+  public int inFlight() {
+    Setup s = setup;
+    return s == null ? 0
+        : (int) s.manager().statuses().stream().filter(n -> n.standby() == StandbyState.MOVING).count();
+  }
+
+  @Override
+  public int queued() {
+    return 0;
+  }
+
+  @Override
+  public ErrorTracker errors() {
+    return errors;
+  }
+
+  @Override
+  public Timeline timeline() {
+    return timeline;
+  }
+
+  /** The standbys' time over the nodes' time: what shadowing the nodes costs, as a share of running them. */
+  @Override
+  public double shadowOverhead() {
+    Setup s = setup;
+    if (s == null) {
+      return Double.NaN;
+    }
+    Instant now = Instant.now();
+    double standby = 0;
+    double node = 0;
+    for (NodeStatus st : s.manager().statuses()) {
+      standby += st.standbyTime().toMillis();
+      Instant since = registeredAt.get(st.node());
+      node += since == null ? 0 : Duration.between(since, now).toMillis();
+    }
+    return node == 0 ? Double.NaN : standby / node;
+  }
+
+  private volatile long lastSample;
+
+  /** Without the replay, one timeline sample per {@code failover.dayEvery} of the nodes registered over HTTP. */
+  @Override
+  public void tick() {
+    Setup s = setup;
+    long now = System.currentTimeMillis();
+    if (s == null || !mode.equals("manual") || now - lastSample < cfg.dayEvery().toMillis()) {
+      return;
+    }
+    lastSample = now;
+    List<NodeStatus> st = s.manager().statuses();
+    long failed = st.stream().filter(n -> !driver.healthy(n.node())).count();
+    timeline.add(new Timeline.Sample(now, "nodes", st.stream().mapToDouble(NodeStatus::risk).sum(), standbysHeld(s),
+        failed, st.size()));
+  }
+
+  /** One replayed day: the replay runs on its own thread, the demo client waits a day's time. */
+  @Override
+  public void demoStep(Random random) throws Exception {
+    Thread.sleep(cfg.dayEvery());
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    threads.forEach(Thread::interrupt);
+    Setup s = setup;
+    if (s != null) {
+      s.manager().close();
+    }
+  }
+}
