@@ -29,7 +29,7 @@ final class BenchFailoverCommand implements Callable<Integer> {
   CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--data", paramLabel = "DIR", defaultValue = "../shared/data/backblaze-2013",
-      description = "Folder of Backblaze's daily files. Default: ${DEFAULT-VALUE}.")
+      description = "Default: ${DEFAULT-VALUE}. The folder of Backblaze's daily files.")
   Path data;
 
   @Option(names = "--nodes", paramLabel = "N", defaultValue = "4", description = "Live nodes (1-8). Default: ${DEFAULT-VALUE}.")

@@ -40,7 +40,7 @@ final class BenchReplayCommand implements Callable<Integer> {
   CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--data", paramLabel = "DIR", defaultValue = "../shared/data",
-      description = "Directory holding the data sets. Default: ${DEFAULT-VALUE}.")
+      description = "Default: ${DEFAULT-VALUE}. The directory holding the data sets.")
   Path data;
 
   @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",

@@ -34,10 +34,10 @@ final class BenchShardCommand implements Callable<Integer> {
 
   @Option(names = "--trace", paramLabel = "FILE",
       defaultValue = "../shared/data/alibaba-v2017-batch/batch_task.csv",
-      description = "A file in the batch_task format. Default: ${DEFAULT-VALUE}.")
+      description = "Default: ../shared/data's Alibaba v2017 batch trace. A file in the batch_task format.", showDefaultValue = CommandLine.Help.Visibility.NEVER)
   Path trace;
 
-  @Option(names = "--loads", paramLabel = "L,L,...", split = ",", defaultValue = "0.5,0.8,1.0,1.3",
+  @Option(names = "--loads", paramLabel = "L,L,...", split = ",", hideParamSyntax = true, defaultValue = "0.5,0.8,1.0,1.3",
       description = "Load levels (requested core-seconds over capacity), each in (0, 10]. Default: ${DEFAULT-VALUE}.")
   List<String> loads;
 
@@ -49,7 +49,7 @@ final class BenchShardCommand implements Callable<Integer> {
   int cores;
 
   @Option(names = "--shards", paramLabel = "N", defaultValue = "16",
-      description = "N: uniform static shards per job. Default: ${DEFAULT-VALUE}.")
+      description = "Shards per job under the uniform static policy. Default: ${DEFAULT-VALUE}.")
   int shards;
 
   @Option(names = "--max-shards", paramLabel = "N", defaultValue = "256",

@@ -39,7 +39,7 @@ final class BenchStreamCommand implements Callable<Integer> {
   CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--data", paramLabel = "DIR", defaultValue = "../shared/data",
-      description = "Directory holding the data sets (for the default traces). Default: ${DEFAULT-VALUE}.")
+      description = "Default: ${DEFAULT-VALUE}. The directory holding the data sets (for the default traces).")
   Path data;
 
   @Option(names = "--rates", paramLabel = "FILE", description = "A rate trace (NAB format timestamp,value), "

@@ -7,8 +7,9 @@ import picocli.CommandLine.Command;
     name = "demo",
     mixinStandardHelpOptions = true,
     description =
-      "Starts the control plane and a built-in workload (TPC-H queries of mixed priority) and prints the "
-      + "dashboard URL; runs until Ctrl-C or --duration. The TPC-H database (SF 0.1) is generated on first use.")
+      "Starts the control plane and a built-in workload (TPC-H queries of mixed priority, a stream, phased tasks, "
+      + "sharded requests and shadow nodes replayed from drive telemetry) and prints the dashboard URL; runs until "
+      + "Ctrl-C or --duration. The TPC-H database (SF 0.1) is generated on first use.")
 final class DemoCommand extends ServeCommand {
   @Override
   boolean demo() {

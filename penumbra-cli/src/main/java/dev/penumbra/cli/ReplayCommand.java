@@ -54,7 +54,7 @@ final class ReplayCommand implements Callable<Integer> {
   String traceFormat;
 
   @Option(names = "--resource", paramLabel = "cpu|memory|io|network",
-      description = "Only traces of this resource. Default: every resource the traces read hold.")
+      description = "Only traces of this resource. Default: every resource that the traces hold.")
   String resource;
 
   @Option(names = "--lead", paramLabel = "N", defaultValue = "1",

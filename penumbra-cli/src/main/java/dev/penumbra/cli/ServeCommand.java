@@ -36,8 +36,8 @@ class ServeCommand implements Callable<Integer> {
   Double duration;
 
   @Option(names = "--cluster", description = "Run this node as a replica of the Raft-replicated ledger: the "
-      + "configuration's cluster section names the peers (cluster.self, cluster.peers id=host:port,..., "
-      + "cluster.dataDir); every node's API reads and writes the same ledger. docs/cluster.md has the details.")
+      + "configuration's cluster section names this node and its peers (its keys self, peers and dataDir); "
+      + "every node's API reads and writes the same ledger. docs/cluster.md has the details.")
   boolean cluster;
 
   /** The demo adds a workload; serve runs none. */

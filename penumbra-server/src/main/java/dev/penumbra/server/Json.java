@@ -127,8 +127,10 @@ public final class Json {
       }
       return value;
     } catch (UnrecognizedPropertyException e) {
-      throw new ApiException(400, path(e), e.getPropertyName(), "unknown field '" + path(e) + "' (known: "
-          + e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", ")) + ")");
+      String known = e.getKnownPropertyIds().stream().map(Object::toString).sorted()
+          .collect(Collectors.joining(", "));
+      throw new ApiException(400, path(e), e.getPropertyName(), "unknown field '" + path(e) + "' ("
+          + (known.isEmpty() ? "the body takes no fields: send {}" : "known: " + known) + ")");
     } catch (InvalidFormatException e) {
       throw new ApiException(400, path(e), String.valueOf(e.getValue()), "field '" + path(e) + "' has an invalid value '"
           + e.getValue() + "' (expected " + jsonType(e.getTargetType()) + ")");

@@ -39,6 +39,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
@@ -253,11 +254,12 @@ final class ShardCapability implements Capability {
       // The HTTP edge takes the exact label only: no padding, case or '_' variants (one spelling per value).
       policy = ShardPolicy.parse(policyText);
       if (!policy.label().equals(policyText)) {
-        throw new IllegalArgumentException("policy '" + policyText + "' is not spelled as its label '"
-            + policy.label() + "'");
+        throw new IllegalArgumentException("not exactly a label");
       }
     } catch (IllegalArgumentException e) {
-      throw new ApiException(400, "policy", policyText, "field 'policy' " + e.getMessage());
+      throw new ApiException(400, "policy", policyText, "field 'policy' must be one of "
+          + java.util.Arrays.stream(ShardPolicy.values()).map(ShardPolicy::label).collect(Collectors.joining(", "))
+          + " (exactly), was '" + policyText + "'");
     }
     int shards = b.shards() == null ? (policy == ShardPolicy.FUNCTIONAL ? 1 : 4) : b.shards();
     if (shards < 1 || shards > MAX_SHARDS) {
