@@ -8,10 +8,12 @@ public final class ShardFunctions {
   /** The name of {@link #keySum}. */
   public static final String KEY_SUM = "key-sum";
 
+  private static volatile long sink;
+
   private ShardFunctions() {}
 
   /**
-   * Sums the shard's keys (every key in its subset, exactly), spending {@code perKey} of wall time per key: a
+   * Sums the shard's keys (every key in its subset, exactly), keeping a core busy for {@code perKey} per key: a
    * synthetic request whose cost grows with its size and whose answer checks the cover (each key counted once).
    */
   public static ShardFunction keySum(Duration perKey) {
@@ -29,11 +31,19 @@ public final class ShardFunctions {
           n++;
         }
       }
-      long pause = perKeyNanos * n;
-      if (pause > 0) {
-        // The synthetic work's duration; an interrupt (a cancelled attempt) ends it.
-        Thread.sleep(pause / 1_000_000, (int) (pause % 1_000_000));
+      // The synthetic work's cost is real CPU (what the backend measures and the reservation is sized for), not a
+      // sleep; an interrupt (a cancelled attempt) ends it.
+      long end = System.nanoTime() + perKeyNanos * n;
+      long spin = 0;
+      while (System.nanoTime() < end) {
+        for (int i = 0; i < 1_000; i++) {
+          spin += i ^ spin;
+        }
+        if (Thread.interrupted()) {
+          throw new InterruptedException("shard " + shard.id() + " cancelled");
+        }
       }
+      sink = spin; // keeps the loop from being optimized away
       return sum;
     };
   }
