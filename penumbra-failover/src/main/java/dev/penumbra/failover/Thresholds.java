@@ -71,4 +71,11 @@ public record Thresholds(double decommission, double provision, double promote) 
   public static Thresholds defaults() {
     return new Thresholds(0.5, 0.7, 0.9);
   }
+
+  /** The three risks to three significant digits, as an operator reads them in logs and on the dashboard. */
+  @Override
+  public String toString() {
+    return String.format(java.util.Locale.ROOT, "decommission %.3g, provision %.3g, promote %.3g", decommission,
+        provision, promote);
+  }
 }
