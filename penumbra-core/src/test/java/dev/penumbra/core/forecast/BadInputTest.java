@@ -5,48 +5,52 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class BadInputTest {
 
-  @ParameterizedTest
-  @ValueSource(doubles = {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, -0.5})
-  void badValuesAreRejectedAndChangeNothing(double bad) {
-    for (Supplier<ScoredForecaster> s : ForecastersTest.all()) {
-      ScoredForecaster f = s.get();
-      ScoredForecaster twin = s.get();
-      for (int t = 0; t < 60; t++) {
-        f.observe(t, 10 + t % 7);
-        twin.observe(t, 10 + t % 7);
-      }
-      f.forecast(3);
-      twin.forecast(3);
-      assertThatThrownBy(() -> f.observe(100, bad))
-          .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageContaining("value")
-          .hasMessageContaining(String.valueOf(bad));
-      assertUnchanged(f, twin);
-    }
+  static Stream<Arguments> badValuesPerForecaster() {
+    return ForecastersTest.forecasters().flatMap(f -> Stream.of(Double.NaN, Double.POSITIVE_INFINITY,
+        Double.NEGATIVE_INFINITY, -0.5).map(bad -> Arguments.of(f.get()[0], bad)));
   }
 
-  @Test
-  void timeGoingBackwardsIsRejectedAndChangesNothing() {
-    for (Supplier<ScoredForecaster> s : ForecastersTest.all()) {
-      ScoredForecaster f = s.get();
-      ScoredForecaster twin = s.get();
-      for (int t = 0; t < 60; t++) {
-        f.observe(1000 + t, 5 + t % 3);
-        twin.observe(1000 + t, 5 + t % 3);
-      }
-      assertThatThrownBy(() -> f.observe(999, 5))
-          .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageContaining("timeMillis")
-          .hasMessageContaining("999");
-      assertUnchanged(f, twin);
-      f.observe(10_000, 6); // an equal time is allowed
+  @ParameterizedTest
+  @MethodSource("badValuesPerForecaster")
+  void badValuesAreRejectedAndChangeNothing(Supplier<ScoredForecaster> s, double bad) {
+    ScoredForecaster f = s.get();
+    ScoredForecaster twin = s.get();
+    for (int t = 0; t < 60; t++) {
+      f.observe(t, 10 + t % 7);
+      twin.observe(t, 10 + t % 7);
     }
+    f.forecast(3);
+    twin.forecast(3);
+    assertThatThrownBy(() -> f.observe(100, bad))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("value")
+        .hasMessageContaining(String.valueOf(bad));
+    assertUnchanged(f, twin);
+  }
+
+  @ParameterizedTest
+  @MethodSource("dev.penumbra.core.forecast.ForecastersTest#forecasters")
+  void timeGoingBackwardsIsRejectedAndChangesNothing(Supplier<ScoredForecaster> s) {
+    ScoredForecaster f = s.get();
+    ScoredForecaster twin = s.get();
+    for (int t = 0; t < 60; t++) {
+      f.observe(1000 + t, 5 + t % 3);
+      twin.observe(1000 + t, 5 + t % 3);
+    }
+    assertThatThrownBy(() -> f.observe(999, 5))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("timeMillis")
+        .hasMessageContaining("999");
+    assertUnchanged(f, twin);
+    f.observe(10_000, 6); // an equal time is allowed
   }
 
   private static void assertUnchanged(ScoredForecaster f, ScoredForecaster twin) {
