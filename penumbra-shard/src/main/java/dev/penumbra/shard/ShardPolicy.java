@@ -23,17 +23,14 @@ public enum ShardPolicy {
     return name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 
-  /** Parses "functional", "key-range", "hash" or "predicted" (case-insensitive, '_' or '-'). */
+  /** Parses a policy by its exact label: "functional", "key-range", "hash" or "predicted" (one spelling each). */
   public static ShardPolicy parse(String text) {
-    if (text != null) {
-      String t = text.trim().replace('-', '_');
-      for (ShardPolicy p : values()) {
-        if (p.name().equalsIgnoreCase(t)) {
-          return p;
-        }
+    for (ShardPolicy p : values()) {
+      if (p.label().equals(text)) {
+        return p;
       }
     }
-    throw new IllegalArgumentException("policy '" + text + "' is not one of "
-        + Arrays.stream(values()).map(ShardPolicy::label).collect(Collectors.joining(", ")));
+    throw new IllegalArgumentException("a sharding policy must be one of "
+        + Arrays.stream(values()).map(ShardPolicy::label).collect(Collectors.joining(", ")) + ", was '" + text + "'");
   }
 }

@@ -97,7 +97,13 @@ class ShardGeneratorTest {
   void badInputNamesTheFieldAndValue() {
     assertThatThrownBy(() -> new ShardRequest("r", "t", Priority.BATCH, List.of()))
         .hasMessageContaining("request 'r' is empty");
-    assertThatThrownBy(() -> ShardPolicy.parse("zigzag")).hasMessageContaining("policy 'zigzag' is not one of");
+    assertThatThrownBy(() -> ShardPolicy.parse("zigzag")).hasMessageContaining("a sharding policy must be one of")
+        .hasMessageContaining("was 'zigzag'");
+    // One spelling per value: case, padding and '_' variants are refused, not guessed.
+    for (String near : new String[] {"HASH", " hash", "key_range"}) {
+      assertThatThrownBy(() -> ShardPolicy.parse(near)).hasMessageContaining("was '" + near + "'");
+    }
+    assertThat(ShardPolicy.parse("key-range")).isEqualTo(ShardPolicy.KEY_RANGE);
     ShardRequest req = new ShardRequest("r", "t", Priority.BATCH, List.of(Unit.of("u", "f", KeyRange.of(0, 100))));
     assertThatThrownBy(() -> ShardGenerator.generate(req, ShardPolicy.KEY_RANGE, 0))
         .hasMessageContaining("shards must be >= 1, was 0");
