@@ -18,6 +18,7 @@ import dev.penumbra.query.QueryReport.Adjustment;
 import dev.penumbra.query.engine.Outcome;
 import dev.penumbra.query.engine.PrimaryEngine;
 import dev.penumbra.query.engine.QueryResult;
+import dev.penumbra.query.predict.Estimate;
 import dev.penumbra.query.predict.QueryPrediction;
 import dev.penumbra.query.predict.QueryPredictor;
 import dev.penumbra.query.shadow.QueryRejectedException;
@@ -87,6 +88,8 @@ public final class QueryGateway implements AutoCloseable {
   private final ErrorTracker errors;
   private final Duration timeout;
   private final Resources largest;
+  /** The FIFO baseline's slot: what a query gets when Penumbra knows nothing of it. */
+  private final Resources slot;
   private final int cores;
   private final long cpuPerThreadNanos;
   private final AtomicInteger running = new AtomicInteger();
@@ -134,7 +137,7 @@ public final class QueryGateway implements AutoCloseable {
     Resources cap = largest;
     int slots = b.baselineSlots > 0 ? b.baselineSlots : b.engineInstances;
     // FIFO with equal fixed slots: what a user runs instead (each of `slots` workers gets an equal share).
-    Resources slot = Resources.of(Math.max(1000, cap.cpuMillis() / slots / 1000 * 1000), cap.memoryBytes() / slots);
+    this.slot = Resources.of(Math.max(1000, cap.cpuMillis() / slots / 1000 * 1000), cap.memoryBytes() / slots);
     // A running query cannot give memory back: headroom is reclaimed only after the longest run (grace = lease).
     this.loop = ControlLoop.builder("query", allocator, model(predictor))
         .actuator(envelope)
@@ -184,15 +187,24 @@ public final class QueryGateway implements AutoCloseable {
     ShadowGate.Decision d = reused == null ? gate.unseen() : gate.seen(reused, room());
     ShadowResult sr = switch (d.kind()) {
       case SAMPLE -> shadow.shadow(sql, d.cap());
+      case PLAN -> shadow.plan(sql);
       case REUSE -> reused;
     };
-    gate.spent(sr, d.kind());
+    gate.spent(sr, d);
     int now = running.get();
-    // CPU first (it hardly depends on the threads), then wall time for the threads that CPU earns.
-    QueryPrediction single = predictor.predict(sr, new QueryPredictor.Load(cores, now, 1));
-    int threads = threadsFor(single.cpuNanos().point());
-    QueryPrediction prediction = threads == 1 ? single
-        : predictor.predict(sr, new QueryPredictor.Load(cores, now, threads));
+    QueryPrediction prediction;
+    int threads;
+    if (d.kind() == ShadowGate.Kind.PLAN) {
+      // A new shape with neither a sample nor a history: any prediction would be blind, so it gets what the
+      // baseline would give it, and its run starts the shape's history.
+      threads = (int) Math.max(1, Math.min(cores, slot.cpuMillis() / 1000));
+      prediction = baseline(predictor.predict(sr, new QueryPredictor.Load(cores, now, threads)));
+    } else {
+      // CPU first (it hardly depends on the threads), then wall time for the threads that CPU earns.
+      QueryPrediction single = predictor.predict(sr, new QueryPredictor.Load(cores, now, 1));
+      threads = threadsFor(single.cpuNanos().point());
+      prediction = threads == 1 ? single : predictor.predict(sr, new QueryPredictor.Load(cores, now, threads));
+    }
     String owner = request.user() + "/q" + sequence.incrementAndGet();
     List<Adjustment> adjustments = new ArrayList<>();
     long[] waited = {0};
@@ -250,6 +262,12 @@ public final class QueryGateway implements AutoCloseable {
   int threadsFor(long cpuNanos) {
     long t = (cpuNanos + cpuPerThreadNanos - 1) / cpuPerThreadNanos;
     return (int) Math.max(1, Math.min(cores, t));
+  }
+
+  /** The plan-only prediction with the baseline's slot as its memory at every level. */
+  private QueryPrediction baseline(QueryPrediction planned) {
+    return new QueryPrediction(planned.fingerprint(), Estimate.exactly(slot.memoryBytes()), planned.cpuNanos(), planned.wallNanos(),
+        planned.bytesRead(), QueryPrediction.Tier.BASELINE, true);
   }
 
   /** The demand with its CPU as exactly the threads granted, at every level. */
@@ -374,7 +392,15 @@ public final class QueryGateway implements AutoCloseable {
 
   /** What the shadows cost so far against their budget. */
   public ShadowStats shadowStats() {
-    return gate.stats();
+    return gate.stats().withCheckNanos(database.shadow.checkNanos());
+  }
+
+  /**
+   * Samples every query whose shape is not settled, whatever the budget (the builder's {@link Builder#shadowAlways}
+   * while on): for evaluating the predictor on sampled runs. Off by default.
+   */
+  public void shadowAlways(boolean on) {
+    gate.always(on);
   }
 
   /** Threads the engine envelopes of placed queries hold now. */

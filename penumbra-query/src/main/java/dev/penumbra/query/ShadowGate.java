@@ -16,13 +16,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * only pays when the reservation it sizes competes for something scarce; so, in order:
  *
  * <ol>
- *   <li>a shape never seen is planned (the plan validates it before anything is reserved) and sampled: without
- *       a sample or a history its prediction would be blind;
+ *   <li>a shape never seen is planned (the plan validates it before anything is reserved) and, while the budget
+ *       allows, sampled; once the budget is spent it is only planned, and the gateway sizes it as the baseline
+ *       would (its prediction would be blind), so a burst of new shapes cannot run the shadows past the budget;
  *   <li>a settled shape (its history predicts well, {@link QueryPredictor#settled}) takes the fast path: neither
  *       plan nor sample, its last plan is reused;
- *   <li>every query is sampled while the model tier has not been fitted yet (a cold start: the model learns only
- *       from sampled runs), whatever the budget;
  *   <li>a known shape takes the fast path when the budget is spent;
+ *   <li>every query is sampled while the model tier has not been fitted yet (a cold start: the model learns only
+ *       from sampled runs);
  *   <li>a young shape (fewer runs than the history tier needs) is sampled: there a sample teaches most;
  *   <li>a query whose sample is expected to cost more than the budget's share of its predicted time (a cheap
  *       query) reuses its shape's plan;
@@ -31,37 +32,46 @@ import java.util.concurrent.ConcurrentHashMap;
  *       point on 10 or more runs counts as settled).
  * </ol>
  *
- * The budget holds over a recent window (half-life 64 primary runs). A sample run is cut off at its cost cap:
+ * The budget is a bucket of shadow time: each primary run adds the budget's share of its elapsed time, each shadow
+ * takes what it cost, and a sample runs only when the bucket holds its expected cost. The bucket holds at most two
+ * samples' worth, so budget saved while nothing needed sampling cannot be spent in a burst later (a long burst of
+ * concurrent queries, each stretched by the others, would otherwise bank enough to sample a whole quiet period); it
+ * starts with the credit, so a cold start can sample its first shapes. A sample run is cut off at its cost cap:
  * the budget's share of the query's predicted p99 time, at least twice its expected cost, at most the shadow
  * timeout. Expected cost: the shape's last sample run, else the mean of recent ones. Thread-safe.
  */
 final class ShadowGate {
 
-  /** What to do for one query. */
-  enum Kind { SAMPLE, REUSE }
+  /** What to do for one query: a plan and a sample run, a plan only, or neither (the shape's last plan). */
+  enum Kind { SAMPLE, PLAN, REUSE }
 
   /**
    * @param cap the sample run's cost cap (SAMPLE only)
-   * @param reason why, for the query's report (null when the sample runs)
+   * @param reason why no sample runs, for the query's report (null when the sample runs)
+   * @param heldNanos shadow time taken from the budget when the sample was decided (its expected cost), so that
+   *     queries arriving together cannot all spend the same budget; settled when the shadow's cost is known
    */
-  record Decision(Kind kind, Duration cap, String reason) {}
+  record Decision(Kind kind, Duration cap, String reason, double heldNanos) {
+
+    Decision(Kind kind, Duration cap, String reason) {
+      this(kind, cap, reason, 0);
+    }
+  }
 
   /** Free room on the ledger as the query arrives. */
   record Room(long freeMemoryBytes, int waiting) {}
 
   private static final double NARROW = 1.25;
-  /**
-   * The budget is enforced over a recent window (sums decayed by half every 64 primary runs), so shadow time saved
-   * while nothing needed sampling cannot be spent all at once later; the reported share is over the whole life.
-   */
-  private static final double WINDOW_DECAY = Math.pow(0.5, 1.0 / 64);
+  /** The recent share reported when the budget is spent: sums decayed by half every 16 primary runs. */
+  private static final double WINDOW_DECAY = Math.pow(0.5, 1.0 / 16);
+  /** The bucket holds this many samples' worth of shadow time (of the mean sample's cost). */
+  private static final double BUCKET_SAMPLES = 2;
   private static final int MAX_SHAPES = 10_000;
 
   private final QueryPredictor predictor;
   private final double share;
-  private final long creditNanos;
   private final Duration timeout;
-  private final boolean always;
+  private volatile boolean always;
   private final boolean skipSettled;
   private final Map<String, Long> lastSampleNanos = new ConcurrentHashMap<>();
   // Guarded by this.
@@ -70,8 +80,12 @@ final class ShadowGate {
   private long primaryNanos;
   private double windowShadowNanos;
   private double windowPrimaryNanos;
+  private double tokens;
+  /** A sample's expected cost before any ran: a quarter of the credit, so a cold start holds at most four at once. */
+  private final double firstGuessNanos;
   private long sampled;
   private long cutOff;
+  private long planned;
   private long reused;
 
   /**
@@ -83,15 +97,25 @@ final class ShadowGate {
       boolean skipSettled) {
     this.predictor = predictor;
     this.share = share;
-    this.creditNanos = credit.toNanos();
+    this.tokens = credit.toNanos();
+    this.firstGuessNanos = credit.toNanos() / 4.0;
     this.timeout = timeout;
     this.always = always;
     this.skipSettled = skipSettled;
   }
 
-  /** For a shape never seen (no earlier shadow to reuse): planned and sampled, cut off at the shadow timeout. */
+  /**
+   * For a shape never seen (no earlier shadow to reuse): planned and sampled while the budget allows, the sample
+   * cut off at what is left of the budget (at least twice a sample's expected cost, at most the shadow timeout);
+   * else planned only.
+   */
   Decision unseen() {
-    return new Decision(Kind.SAMPLE, timeout, null);
+    if (always) {
+      return new Decision(Kind.SAMPLE, timeout, null);
+    }
+    double expected = expected(null);
+    return sample(Duration.ofNanos((long) Math.min(timeout.toNanos(), Math.max(2 * expected, tokens()))), expected,
+        Kind.PLAN);
   }
 
   /**
@@ -112,17 +136,17 @@ final class ShadowGate {
     double wall = p.wallNanos().point();
     Duration cap = Duration.ofNanos((long) Math.min(timeout.toNanos(),
         Math.max(2 * expected, share * p.wallNanos().at(0.99))));
-    if (predictor.hasModel() && !predictor.modelFitted()) {
-      return new Decision(Kind.SAMPLE, timeout, null);
-    }
     if (!allows(expected)) {
-      return new Decision(Kind.REUSE, null, String.format(Locale.ROOT,
-          "shadow budget spent (%.1f%% of recent primary time, budget %.1f%%)", 100 * share(), 100 * share));
+      return sample(cap, expected, Kind.REUSE);
+    }
+    if (predictor.hasModel() && !predictor.modelFitted()) {
+      // A cold start: the model learns only from sampled runs, so they come first while the budget allows.
+      return sample(cap, expected, Kind.REUSE);
     }
     if (predictor.historySize(fp) < predictor.minHistory()) {
       // A young shape (its history does not answer yet): what a sample teaches is worth most here, so the budget
       // goes here first.
-      return new Decision(Kind.SAMPLE, cap, null);
+      return sample(cap, expected, Kind.REUSE);
     }
     if (expected > share * wall) {
       return new Decision(Kind.REUSE, null, String.format(Locale.ROOT,
@@ -139,14 +163,38 @@ final class ShadowGate {
       return new Decision(Kind.REUSE, null, "prediction settled: p99 " + mib(p99) + " within "
           + NARROW + "x of its point");
     }
-    return new Decision(Kind.SAMPLE, cap, null);
+    return sample(cap, expected, Kind.REUSE);
   }
 
-  /** Records what one shadow cost. */
-  synchronized void spent(ShadowResult s, Kind kind) {
+  /**
+   * A sample, its expected cost taken from the budget now; or, when the budget does not hold it (queries that
+   * arrived together took it), {@code otherwise} (a plan only, or the fast path).
+   */
+  private synchronized Decision sample(Duration cap, double expected, Kind otherwise) {
+    if (!allows(expected)) {
+      return new Decision(otherwise, null, String.format(Locale.ROOT,
+          "%sshadow budget spent (%.1f%% of recent primary time, budget %.1f%%)%s",
+          otherwise == Kind.PLAN ? "new shape, " : "", 100 * share(), 100 * share,
+          otherwise == Kind.PLAN ? ": planned only" : ""));
+    }
+    tokens -= expected;
+    return new Decision(Kind.SAMPLE, cap, null, expected);
+  }
+
+  /** Turns sampling every unsettled query on or off (see the constructor's {@code always}). */
+  void always(boolean on) {
+    this.always = on;
+  }
+
+  /** Records what one shadow cost; {@code d} is the decision it ran on. */
+  synchronized void spent(ShadowResult s, Decision d) {
     shadowNanos += s.shadowWallNanos();
     windowShadowNanos += s.shadowWallNanos();
-    switch (kind) {
+    if (!always) {
+      // Shadows run by choice outside the budget (always) do not draw on it.
+      tokens += d.heldNanos() - s.shadowWallNanos();
+    }
+    switch (d.kind()) {
       case SAMPLE -> {
         sampled++;
         if (s.cutOff()) {
@@ -159,6 +207,7 @@ final class ShadowGate {
         }
         lastSampleNanos.put(Fingerprint.of(s.sql()), cost);
       }
+      case PLAN -> planned++;
       case REUSE -> reused++;
     }
   }
@@ -168,10 +217,12 @@ final class ShadowGate {
     primaryNanos += Math.max(0, wallNanos);
     windowShadowNanos *= WINDOW_DECAY;
     windowPrimaryNanos = windowPrimaryNanos * WINDOW_DECAY + Math.max(0, wallNanos);
+    // Earning never lifts the bucket past its bound, nor cuts what it holds above it (the starting credit).
+    tokens = Math.min(tokens + share * Math.max(0, wallNanos), Math.max(tokens, BUCKET_SAMPLES * meanSampleNanos));
   }
 
   synchronized ShadowStats stats() {
-    return new ShadowStats(share, shadowNanos, primaryNanos, sampled, cutOff, reused);
+    return new ShadowStats(share, shadowNanos, primaryNanos, sampled, cutOff, planned, reused, 0);
   }
 
   /** The share over the recent window the budget is enforced on. */
@@ -180,12 +231,17 @@ final class ShadowGate {
   }
 
   private synchronized boolean allows(double expectedNanos) {
-    return windowShadowNanos + expectedNanos <= share * windowPrimaryNanos + creditNanos;
+    return expectedNanos <= tokens;
+  }
+
+  /** Shadow time the bucket holds (negative once overspent). */
+  private synchronized double tokens() {
+    return tokens;
   }
 
   private synchronized double expected(String fingerprint) {
     Long last = fingerprint == null ? null : lastSampleNanos.get(fingerprint);
-    return last != null ? last : meanSampleNanos;
+    return last != null ? last : sampled > 0 ? meanSampleNanos : firstGuessNanos;
   }
 
   private static String mib(long bytes) {

@@ -40,18 +40,43 @@ class ShadowGateTest {
   }
 
   @Test
-  void aNewShapeIsAlwaysSampledAndCounted() {
+  void aNewShapeIsSampledWithinTheBudgetAndOnlyPlannedOnceItIsSpent() {
     ShadowGate g = gate(false);
-    assertThat(g.unseen().kind()).isEqualTo(Kind.SAMPLE);
-    g.spent(sampled("SELECT 1 FROM orders", 8 * MS), Kind.SAMPLE);
-    // Past the 10 ms credit with no primary time yet: a new shape is still sampled (its prediction would be blind).
-    g.spent(sampled("SELECT 2 FROM orders", 8 * MS), Kind.SAMPLE);
-    assertThat(g.unseen().cap()).isEqualTo(Duration.ofSeconds(2));
+    Decision first = g.unseen();
+    assertThat(first.kind()).isEqualTo(Kind.SAMPLE);
+    assertThat(first.cap()).as("the whole 10 ms credit is left").isEqualTo(Duration.ofMillis(10));
+    g.spent(sampled("SELECT 1 FROM orders", 8 * MS), first);
+    // 2 ms of credit left, a sample expected to cost 8 ms: the next new shape is planned only.
+    Decision spent = g.unseen();
+    assertThat(spent.kind()).isEqualTo(Kind.PLAN);
+    assertThat(spent.reason()).startsWith("new shape, shadow budget spent").endsWith("planned only");
+    g.spent(reused("SELECT 2 FROM orders"), spent);
     g.primary(1000 * MS);
+    // 50 ms earned, but the bucket holds at most two samples' worth (16 ms): the cap is all of it.
+    Decision again = g.unseen();
+    assertThat(again.kind()).isEqualTo(Kind.SAMPLE);
+    assertThat(again.cap()).isEqualTo(Duration.ofMillis(16));
     ShadowStats s = g.stats();
-    assertThat(s.sampled()).isEqualTo(2);
-    assertThat(s.share()).isEqualTo(0.016);
+    assertThat(s.sampled()).isEqualTo(1);
+    assertThat(s.planned()).isEqualTo(1);
+    assertThat(s.share()).isEqualTo(0.008001);
     assertThat(s.budget()).isEqualTo(0.05);
+  }
+
+  @Test
+  void everySampleWaitsForTheBudgetWhileTheModelIsUnfitted() {
+    QueryPredictor p = QueryPredictor.builder().cores(2).minHistory(1)
+        .model(dev.penumbra.ml.TreePredictor.builder().build()).build();
+    ShadowGate g = new ShadowGate(p, 0.05, Duration.ofMillis(10), Duration.ofSeconds(2), false, true);
+    String sql = "SELECT o_custkey, sum(o_totalprice) FROM orders WHERE o_orderkey < 10 GROUP BY 1";
+    ShadowResult s = sampled(sql, 60 * MS);
+    g.spent(s, new Decision(Kind.SAMPLE, null, null));
+    p.learn(s, run(2000 * MS, 64L << 20), 1);
+    g.primary(1000 * MS);
+    assertThat(g.seen(reused(sql), ROOMY).reason()).startsWith("shadow budget spent");
+    g.primary(10_000 * MS);
+    assertThat(g.seen(reused(sql), ROOMY).kind()).as("a cold start samples while the budget allows")
+        .isEqualTo(Kind.SAMPLE);
   }
 
   @Test
@@ -60,7 +85,8 @@ class ShadowGateTest {
     g.primary(10_000 * MS);
     String cheap = "SELECT count(*) FROM orders WHERE o_orderkey < 10";
     ShadowResult c = sampled(cheap, 8 * MS);
-    g.spent(c, Kind.SAMPLE);
+    g.spent(c, new Decision(Kind.SAMPLE, null, null));
+    g.primary(10_000 * MS);
     predictor.learn(c, run(100 * MS, 4L << 20), 1);
     // An 8 ms sample for a 100 ms query is more than 5% of it.
     Decision d = g.seen(reused(cheap), new Room(0, 3));
@@ -69,7 +95,8 @@ class ShadowGateTest {
 
     String dear = "SELECT o_custkey, sum(o_totalprice) FROM orders WHERE o_orderkey < 10 GROUP BY 1";
     ShadowResult s = sampled(dear, 8 * MS);
-    g.spent(s, Kind.SAMPLE);
+    g.spent(s, new Decision(Kind.SAMPLE, null, null));
+    g.primary(10_000 * MS);
     predictor.learn(s, run(2000 * MS, 64L << 20), 1);
     Decision roomy = g.seen(reused(dear), ROOMY);
     assertThat(roomy.kind()).isEqualTo(Kind.REUSE);
@@ -103,7 +130,8 @@ class ShadowGateTest {
     g.primary(10_000 * MS);
     String cheap = "SELECT count(*) FROM orders WHERE o_orderkey < 10";
     ShadowResult c = sampled(cheap, 8 * MS);
-    g.spent(c, Kind.SAMPLE);
+    g.spent(c, new Decision(Kind.SAMPLE, null, null));
+    g.primary(10_000 * MS);
     p.learn(c, run(100 * MS, 4L << 20), 1);
     // One run of five the history needs: sampled although a sample costs 8% of the query, capped at 16 ms.
     Decision d = g.seen(reused(cheap), ROOMY);
@@ -116,18 +144,39 @@ class ShadowGateTest {
   }
 
   @Test
+  void queriesArrivingTogetherCannotSpendTheSameBudget() {
+    ShadowGate g = gate(false);
+    // No sample ran yet: each is expected to cost a quarter of the 10 ms credit, held as it is decided.
+    long samples = java.util.stream.IntStream.range(0, 6).mapToObj(i -> g.unseen())
+        .filter(d -> d.kind() == Kind.SAMPLE).count();
+    assertThat(samples).isEqualTo(4);
+  }
+
+  @Test
+  void savedBudgetBuysAtMostTwoSamples() {
+    ShadowGate g = gate(false);
+    g.spent(sampled("SELECT 1 FROM orders", 8 * MS), new Decision(Kind.SAMPLE, null, null));
+    g.primary(60_000 * MS);
+    // 3 s earned over a long quiet stretch, but the bucket keeps two 8 ms samples' worth.
+    assertThat(g.unseen().cap()).isEqualTo(Duration.ofMillis(16));
+    g.spent(sampled("SELECT 2 FROM orders", 8 * MS), new Decision(Kind.SAMPLE, null, null));
+    g.spent(sampled("SELECT 3 FROM orders", 8 * MS), new Decision(Kind.SAMPLE, null, null));
+    assertThat(g.unseen().kind()).isEqualTo(Kind.PLAN);
+  }
+
+  @Test
   void theBudgetStopsSamplingOnceSpent() {
     ShadowGate g = gate(false);
     String dear = "SELECT o_custkey, sum(o_totalprice) FROM orders WHERE o_orderkey < 10 GROUP BY 1";
     ShadowResult s = sampled(dear, 60 * MS);
-    g.spent(s, Kind.SAMPLE);
+    g.spent(s, new Decision(Kind.SAMPLE, null, null));
     predictor.learn(s, run(2000 * MS, 64L << 20), 1);
     g.primary(1000 * MS);
-    // 60 ms spent, 50 ms + 10 ms earned: the next 60 ms sample would exceed the budget.
+    // 60 ms spent against a 10 ms credit, 50 ms earned: the bucket is empty, a 60 ms sample would overdraw it.
     Decision d = g.seen(reused(dear), new Room(0, 4));
     assertThat(d.kind()).isEqualTo(Kind.REUSE);
-    assertThat(d.reason()).startsWith("shadow budget spent (5.9% of recent primary time, budget 5.0%)");
-    g.spent(reused(dear), Kind.REUSE);
+    assertThat(d.reason()).startsWith("shadow budget spent (5.7% of recent primary time, budget 5.0%)");
+    g.spent(reused(dear), new Decision(Kind.REUSE, null, null));
     assertThat(g.stats().reused()).isEqualTo(1);
   }
 }

@@ -177,6 +177,12 @@ final class QueryCapability implements Capability {
             c -> c.guardCost("acting"))
         .description("1 while the baseline rule sizes new work, else 0").tags("capability", NAME)
         .register(registry);
+    // The sandbox's parser check runs on every query whatever the gate decides: reported beside the shadow share,
+    // not inside it.
+    io.micrometer.core.instrument.Gauge.builder("penumbra.query.sandbox.check.ratio", this, c -> {
+      QueryGateway gw = c.gateway;
+      return gw == null ? Double.NaN : gw.shadowStats().checkShare();
+    }).description("Time of the SQL sandbox's parser check over primary query time").register(registry);
   }
 
   @Override

@@ -151,7 +151,8 @@ public final class QueryBench {
   /**
    * Everything one run measured.
    *
-   * @param shadow the gateway's shadow cost over the whole run against its budget
+   * @param shadow the gateway's shadow cost in service (the burst and the sweep; training and the accuracy test
+   *     sample every unsettled query) against its budget
    * @param loop the gateway's control loop at the end: reserved vs used resource-time, the baseline guard
    * @param capacityPerSecond the sweep's capacity: cores / mean primary time of the training queries
    * @param sweep the load sweep, per level and mode (empty without one)
@@ -267,6 +268,9 @@ public final class QueryBench {
           }
         }
         gw.learning(true);
+        // Training stands for a gateway that has been serving a while: every unsettled query is sampled so the
+        // model fits; what the shadows cost in service is measured from the burst on.
+        gw.shadowAlways(true);
         progress.accept("training on " + o.trainRuns() + " queries of " + w.trainingTemplates().size()
             + " training templates ...");
         double trainWall = 0;
@@ -282,6 +286,10 @@ public final class QueryBench {
           model.retrainNow();
         }
         gw.learning(false);
+        // The accuracy test measures the predictor on sampled runs: every unsettled test query is sampled, as
+        // if the budget allowed it (held-out shapes are new, and past the budget the gate would size them as
+        // the baseline instead). The gate goes back to its budget for the burst and the sweep.
+        gw.shadowAlways(true);
         progress.accept("testing on " + o.testRuns() + " fresh queries (+ " + shapes.size() + " held-out shapes, "
             + o.extraQueries().size() + " from --queries), model frozen ...");
         List<QueryRow> rows = new ArrayList<>();
@@ -307,7 +315,9 @@ public final class QueryBench {
           }
         }
         Overhead overhead = overhead(rows);
+        gw.shadowAlways(false);
         gw.learning(true);
+        ShadowStats inService = gw.shadowStats();
 
         // End to end: the same burst of queries under each admission mode.
         List<QuerySpec> burst = new ArrayList<>();
@@ -341,7 +351,8 @@ public final class QueryBench {
                 capacity, o.sweepQueries(), o.seed()), w, o.loads(), progress);
           }
         }
-        return new Result(o, rows, acc, byGroup, overhead, modes, (System.nanoTime() - t0) / 1e9, gw.shadowStats(),
+        return new Result(o, rows, acc, byGroup, overhead, modes, (System.nanoTime() - t0) / 1e9,
+            since(inService, gw.shadowStats()),
             gw.loopStats(), capacity, sweep);
       }
     } finally {
@@ -361,6 +372,13 @@ public final class QueryBench {
         r.prediction().wallNanos().point(), r.actual().wallNanos(), r.shadow().wallNanos(),
         r.shadow().skipped().isPresent(), PrimaryEngine.threadsFor(r.reservation().amount()),
         p.memoryBytes().at(0.9), p.memoryBytes().at(0.99), p.wallNanos().at(0.9), p.wallNanos().at(0.99));
+  }
+
+  /** What the shadows cost between two readings of the gateway's totals. */
+  private static ShadowStats since(ShadowStats a, ShadowStats b) {
+    return new ShadowStats(b.budget(), b.shadowNanos() - a.shadowNanos(), b.primaryNanos() - a.primaryNanos(),
+        b.sampled() - a.sampled(), b.cutOff() - a.cutOff(), b.planned() - a.planned(), b.reused() - a.reused(),
+        b.checkNanos() - a.checkNanos());
   }
 
   static Overhead overhead(List<QueryRow> rows) {

@@ -45,8 +45,8 @@ public record QueryBenchReport(QueryBench.Result result) implements BenchReport 
   }
 
   /**
-   * The run's summary. {@code shadowShare} is the gateway's measured shadow time over primary time for the whole
-   * run (training, test, burst, sweep) against {@code shadowBudget}; {@code loop} the query loop's totals and
+   * The run's summary. {@code shadowShare} is the gateway's measured shadow time over primary time in service (the
+   * burst and the sweep; training and the accuracy test sample every unsettled query) against {@code shadowBudget}; {@code loop} the query loop's totals and
    * baseline guard at the end; {@code sweep} the load sweep per level and mode.
    */
   public record Summary(double scale, String engine, int cores, long memoryBudgetBytes, double seconds,
@@ -54,8 +54,8 @@ public record QueryBenchReport(QueryBench.Result result) implements BenchReport 
       double shadowShare, double shadowBudget, Shadows shadows, Loop loop, List<Mode> endToEnd,
       double capacityPerSecond, List<QuerySweep.Level> sweep, Map<String, Boolean> targets) {}
 
-  /** What the gateway's shadows did over the run. */
-  public record Shadows(long sampled, long cutOff, long reused) {}
+  /** What the gateway's shadows did in service (the burst and the sweep). */
+  public record Shadows(long sampled, long cutOff, long planned, long reused, double checkShare) {}
 
   /** The query loop: reserved over used memory- and CPU-time, and which rule its baseline guard let act. */
   public record Loop(double memoryReservedPerUsed, double cpuReservedPerUsed, String baseline, String acting,
@@ -91,7 +91,7 @@ public record QueryBenchReport(QueryBench.Result result) implements BenchReport 
     Summary s = new Summary(r.options().scale(), r.options().engine(), Runtime.getRuntime().availableProcessors(),
         r.options().memoryBudget(), r.seconds(), Accuracy.of(a), byGroup(r),
         o.allMedian(), o.shadowedMedian(), o.all() - o.shadowed(), sh.share(), sh.budget(),
-        new Shadows(sh.sampled(), sh.cutOff(), sh.reused()),
+        new Shadows(sh.sampled(), sh.cutOff(), sh.planned(), sh.reused(), sh.checkShare()),
         new Loop(r.loop().memoryReservedPerUsed(), r.loop().cpuReservedPerUsed(), g.baseline(), g.acting().label(),
             g.penumbraCost(), g.baselineCost(), g.switches()),
         modes, r.capacityPerSecond(), r.sweep(), targets(r));
@@ -219,7 +219,7 @@ public record QueryBenchReport(QueryBench.Result result) implements BenchReport 
       out.printf(Locale.ROOT, "%nload sweep (%d queries per level and mode; capacity %.2f queries/s)%n",
           r.options().sweepQueries(), r.capacityPerSecond());
       out.println("  load  mode       crit p50/p95/p99 ms        std p50/p99 ms   batch p50/p99 ms    q/s  fail-mem"
-          + "  other  mem GiB·s res/used  core·s res/used  shadow");
+          + "  other  mem GiB·s res/used  core·s res/used  shadow  sampled/planned/fast");
       for (QuerySweep.Level l : r.sweep()) {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  %4.2f  %-9s", l.load(), l.mode()));
         QuerySweep.Pct c = l.latency().get(Priority.CRITICAL);
@@ -233,6 +233,10 @@ public record QueryBenchReport(QueryBench.Result result) implements BenchReport 
         sb.append(String.format(Locale.ROOT, "  %5.2f  %8d  %5d  %7.2f/%7.2f  %7.1f/%6.1f  %5.1f%%",
             l.throughputPerSecond(), l.failedMemory(), l.otherFailures(), l.reservedGibSeconds(),
             l.usedGibSeconds(), l.reservedCoreSeconds(), l.usedCoreSeconds(), 100 * l.shadowShare()));
+        if (l.mode().equals("penumbra")) {
+          sb.append(String.format(Locale.ROOT, "  %d/%d/%d, check %.1f%%", l.shadows().sampled(),
+              l.shadows().planned(), l.shadows().fastPath(), 100 * l.checkShare()));
+        }
         out.println(sb);
       }
     }
@@ -245,9 +249,11 @@ public record QueryBenchReport(QueryBench.Result result) implements BenchReport 
     static void print(QueryBench.Result r, PrintStream out) {
       var sh = r.shadow();
       var g = r.loop().guard();
-      out.printf(Locale.ROOT, "%nshadow share over the run: %.1f%% of primary time (budget %.0f%%): %d sampled"
-          + " (%d cut off), %d on the fast path%n", 100 * sh.share(), 100 * sh.budget(),
-          sh.sampled(), sh.cutOff(), sh.reused());
+      out.printf(Locale.ROOT, "%nshadow share in service (burst and sweep): %.1f%% of primary time (budget %.0f%%): %d sampled"
+          + " (%d cut off), %d new shapes planned only, %d on the fast path;%nthe sandbox's parser check on every"
+          + " query: %.1f%% of primary time%n",
+          100 * sh.share(), 100 * sh.budget(), sh.sampled(), sh.cutOff(), sh.planned(), sh.reused(),
+          100 * sh.checkShare());
       out.printf(Locale.ROOT, "query loop: memory reserved/used %.2f, CPU reserved/used %.2f; baseline guard: %s acts"
           + " (cost penumbra %.1f, %s %.1f, %d switches)%n", r.loop().memoryReservedPerUsed(),
           r.loop().cpuReservedPerUsed(), g.acting().label(), g.penumbraCost(), g.baseline(), g.baselineCost(),

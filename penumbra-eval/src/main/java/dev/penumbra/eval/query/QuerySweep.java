@@ -51,10 +51,24 @@ public final class QuerySweep {
    * @param reservedCoreSeconds threads held x wall time
    * @param usedCoreSeconds CPU time the queries used
    * @param shadowShare shadow time over primary time during the level (Penumbra only; 0 for the others)
+   * @param shadows what the shadow gate chose during the level (Penumbra only; zeros for the others)
+   * @param checkShare the sandbox's parser check time over primary time during the level (Penumbra only)
    */
   public record Level(double load, String mode, Map<Priority, Pct> latency, double throughputPerSecond, int completed,
       int failedMemory, int otherFailures, double reservedGibSeconds, double usedGibSeconds,
-      double reservedCoreSeconds, double usedCoreSeconds, double shadowShare) {}
+      double reservedCoreSeconds, double usedCoreSeconds, double shadowShare, Shadows shadows,
+      double checkShare) {}
+
+  /** Queries sampled, new shapes only planned, and queries on the fast path. */
+  public record Shadows(long sampled, long planned, long fastPath) {
+
+    static final Shadows NONE = new Shadows(0, 0, 0);
+
+    static Shadows between(ShadowStats before, ShadowStats after) {
+      return new Shadows(after.sampled() - before.sampled(), after.planned() - before.planned(),
+          after.reused() - before.reused());
+    }
+  }
 
   /** What the sweep needs from the benchmark run. */
   record Setup(QueryGateway gateway, PrimaryEngine fifoEngine, int fifoSlots, PrimaryEngine noneEngine,
@@ -85,11 +99,14 @@ public final class QuerySweep {
       ShadowStats after = s.gateway().shadowStats();
       long primary = after.primaryNanos() - before.primaryNanos();
       double shadowShare = primary == 0 ? Double.NaN : (double) (after.shadowNanos() - before.shadowNanos()) / primary;
-      out.add(level(load, "penumbra", pen, shadowShare));
+      double checkShare = primary == 0 ? Double.NaN : (double) (after.checkNanos() - before.checkNanos()) / primary;
+      out.add(level(load, "penumbra", pen, shadowShare, Shadows.between(before, after), checkShare));
       progress.accept(String.format(Locale.ROOT, "sweep: load %.2f: fifo ...", load));
-      out.add(level(load, "fifo", replay(arrivals, s.fifoSlots(), a -> fixed(s.fifoEngine(), a, slot)), 0));
+      out.add(level(load, "fifo", replay(arrivals, s.fifoSlots(), a -> fixed(s.fifoEngine(), a, slot)), 0,
+          Shadows.NONE, 0));
       progress.accept(String.format(Locale.ROOT, "sweep: load %.2f: none ...", load));
-      out.add(level(load, "none", replay(arrivals, arrivals.size(), a -> fixed(s.noneEngine(), a, share)), 0));
+      out.add(level(load, "none", replay(arrivals, arrivals.size(), a -> fixed(s.noneEngine(), a, share)), 0,
+          Shadows.NONE, 0));
     }
     return out;
   }
@@ -158,7 +175,8 @@ public final class QuerySweep {
     }
   }
 
-  private static Level level(double load, String mode, List<Done> done, double shadowShare) {
+  private static Level level(double load, String mode, List<Done> done, double shadowShare, Shadows shadows,
+      double checkShare) {
     Map<Priority, Pct> lat = new EnumMap<>(Priority.class);
     for (Priority p : Priority.values()) {
       double[] ms = done.stream().filter(d -> d.priority() == p).mapToDouble(d -> d.latencyNanos() / 1e6).toArray();
@@ -184,6 +202,6 @@ public final class QuerySweep {
       useCpu += d.cpuNanos() / 1e9;
     }
     return new Level(load, mode, lat, ok / makespan, ok, mem, done.size() - ok - mem, resMem, useMem, resCpu, useCpu,
-        shadowShare);
+        shadowShare, shadows, checkShare);
   }
 }

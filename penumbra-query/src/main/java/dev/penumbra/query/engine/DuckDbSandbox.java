@@ -56,16 +56,29 @@ public final class DuckDbSandbox {
    * why it must not run, or empty when it is exactly one SELECT that names only allowed functions and tables.
    */
   public static Optional<Refusal> check(Connection c, String sql) throws SQLException {
+    try (PreparedStatement parser = parser(c)) {
+      return check(parser, sql);
+    }
+  }
+
+  /**
+   * The statement {@link #check(PreparedStatement, String)} parses with, prepared once on {@code c} (any DuckDB
+   * connection): preparing it again for every query cost about as much as the parse itself.
+   */
+  public static PreparedStatement parser(Connection c) throws SQLException {
+    return c.prepareStatement("SELECT json_serialize_sql(?::VARCHAR)");
+  }
+
+  /** {@link #check(Connection, String)} with a {@link #parser} prepared earlier (not used by two threads at once). */
+  public static Optional<Refusal> check(PreparedStatement parser, String sql) throws SQLException {
     if (sql == null || sql.isBlank()) {
       return Optional.of(new Refusal(true, "sql must not be blank"));
     }
     String text;
-    try (PreparedStatement ps = c.prepareStatement("SELECT json_serialize_sql(?::VARCHAR)")) {
-      ps.setString(1, sql);
-      try (ResultSet r = ps.executeQuery()) {
-        r.next();
-        text = r.getString(1);
-      }
+    parser.setString(1, sql);
+    try (ResultSet r = parser.executeQuery()) {
+      r.next();
+      text = r.getString(1);
     }
     JsonNode tree;
     try {

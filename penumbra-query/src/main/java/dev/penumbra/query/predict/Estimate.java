@@ -27,6 +27,11 @@ public record Estimate(long point, NavigableMap<Double, Long> quantiles) {
     quantiles = Collections.unmodifiableNavigableMap(copy);
   }
 
+  /** An exact amount: the same at every level. */
+  public static Estimate exactly(long amount) {
+    return of(amount, amount, amount);
+  }
+
   /** An estimate with quantiles 0.5 (= point), 0.9 and 0.99. */
   static Estimate of(double point, double p90, double p99) {
     TreeMap<Double, Long> q = new TreeMap<>();

@@ -31,7 +31,12 @@ public record QueryPrediction(
     /** The gradient-boosted model on shadow and plan features. */
     MODEL,
     /** The sample's measurements scaled up by the inverse sampling fraction. */
-    SCALE_UP
+    SCALE_UP,
+    /**
+     * Neither a sample nor a history (a new shape planned only, the shadow budget being spent): the memory is the
+     * baseline's own slot, the rest the plan's guess.
+     */
+    BASELINE
   }
 
   /**

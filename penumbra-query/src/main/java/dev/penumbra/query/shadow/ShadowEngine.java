@@ -56,6 +56,7 @@ public final class ShadowEngine implements AutoCloseable {
   private final long timeoutNanos;
   private final ScheduledExecutorService timers;
   private final Object refreshLock = new Object();
+  private final java.util.concurrent.atomic.LongAdder checkNanos = new java.util.concurrent.atomic.LongAdder();
   private volatile boolean closed;
 
   private ShadowEngine(Builder b) throws SQLException {
@@ -109,6 +110,14 @@ public final class ShadowEngine implements AutoCloseable {
         .connect();
   }
 
+  /**
+   * Elapsed time of every sandbox check so far (DuckDB's parser on each query, on every path including the fast
+   * path): the cost of admitting client SQL safely, apart from the shadows' own plans and sample runs.
+   */
+  public long checkNanos() {
+    return checkNanos.sum();
+  }
+
   public SamplingRule rule() {
     return rule;
   }
@@ -157,7 +166,6 @@ public final class ShadowEngine implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("the shadow engine is closed");
     }
-    long t0 = System.nanoTime();
     Slot slot = acquire();
     try {
       // The sandbox's parser check runs on every path: a reused plan never lets unchecked SQL through.
@@ -165,8 +173,9 @@ public final class ShadowEngine implements AutoCloseable {
     } finally {
       slots.add(slot);
     }
+    // No shadow ran: the check is the sandbox's cost, counted in checkNanos() as on every other path.
     return new ShadowResult(sql, earlier.fraction(), earlier.effectiveFraction(), earlier.tables(), earlier.plan(),
-        null, false, 0, earlier.scanScale(), earlier.memoryScale(), System.nanoTime() - t0, 0, true);
+        null, false, 0, earlier.scanScale(), earlier.memoryScale(), 0, 0, true);
   }
 
   private ShadowResult shadow(String sql, double fraction, long capNanos) {
@@ -230,12 +239,15 @@ public final class ShadowEngine implements AutoCloseable {
    * DuckDB's own parser decides: exactly one SELECT naming no file, catalog or setting function, or the query
    * is rejected before anything runs (see {@link DuckDbSandbox#check}).
    */
-  private static void check(Slot slot, String sql) {
+  private void check(Slot slot, String sql) {
     Optional<DuckDbSandbox.Refusal> refusal;
+    long t0 = System.nanoTime();
     try {
-      refusal = DuckDbSandbox.check(slot.primary(), sql);
+      refusal = DuckDbSandbox.check(slot.parser(), sql);
     } catch (SQLException e) {
       throw Errors.reject(e);
+    } finally {
+      checkNanos.add(System.nanoTime() - t0);
     }
     if (refusal.isPresent()) {
       throw new QueryRejectedException(refusal.get().syntax() ? QueryRejectedException.Kind.SYNTAX
@@ -402,6 +414,7 @@ public final class ShadowEngine implements AutoCloseable {
    */
   private final class Slot {
     private Connection primaryConnection;
+    private java.sql.PreparedStatement parser;
     private final java.util.Map<Replica, Connection> replicaConnections = new java.util.HashMap<>();
 
     Connection primary() throws SQLException {
@@ -409,6 +422,14 @@ public final class ShadowEngine implements AutoCloseable {
         primaryConnection = ShadowEngine.this.planner.open();
       }
       return primaryConnection;
+    }
+
+    /** The sandbox's parser statement, prepared once on this slot's planner connection. */
+    java.sql.PreparedStatement parser() throws SQLException {
+      if (parser == null) {
+        parser = DuckDbSandbox.parser(primary());
+      }
+      return parser;
     }
 
     Connection replica(Replica r) throws SQLException {
@@ -426,6 +447,13 @@ public final class ShadowEngine implements AutoCloseable {
     }
 
     void close() {
+      if (parser != null) {
+        try {
+          parser.close();
+        } catch (SQLException ignored) {
+          // Closing the connection below closes it either way.
+        }
+      }
       closeQuietly(primaryConnection);
       replicaConnections.values().forEach(ShadowEngine::closeQuietly);
     }
