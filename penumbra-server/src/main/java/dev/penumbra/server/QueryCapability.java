@@ -148,7 +148,7 @@ final class QueryCapability implements Capability {
           .description("Decayed cost of a sizing rule on the measured use").tags("capability", NAME, "rule", rule)
           .register(registry);
     }
-    io.micrometer.core.instrument.Gauge.builder("penumbra.loop.baseline.acting", this,
+    io.micrometer.core.instrument.Gauge.builder("penumbra.loop.acting.baseline", this,
             c -> c.guardCost("acting"))
         .description("1 while the baseline rule sizes new work, else 0").tags("capability", NAME)
         .register(registry);
