@@ -1,6 +1,7 @@
 package dev.penumbra.cluster;
 
 import dev.penumbra.cluster.Command.Op;
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.ledger.Ledger;
@@ -78,18 +79,10 @@ public final class ClusterLedger implements Ledger, AutoCloseable {
         new Options(512, 2, Duration.ofSeconds(30), Duration.ofMillis(200));
 
     public Options {
-      if (maxBatch < 1) {
-        throw new IllegalArgumentException("maxBatch must be >= 1, was " + maxBatch);
-      }
-      if (maxInFlight < 1) {
-        throw new IllegalArgumentException("maxInFlight must be >= 1, was " + maxInFlight);
-      }
-      if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("timeout must be > 0, was " + timeout);
-      }
-      if (pollInterval == null || pollInterval.isNegative() || pollInterval.isZero()) {
-        throw new IllegalArgumentException("pollInterval must be > 0, was " + pollInterval);
-      }
+      Checks.atLeast("maxBatch", maxBatch, 1);
+      Checks.atLeast("maxInFlight", maxInFlight, 1);
+      Checks.positive("timeout", timeout);
+      Checks.positive("pollInterval", pollInterval);
     }
 
     public Options withMaxBatch(int n) {
@@ -243,9 +236,7 @@ public final class ClusterLedger implements Ledger, AutoCloseable {
 
   @Override
   public Subscription subscribe(LedgerListener listener) {
-    if (listener == null) {
-      throw new IllegalArgumentException("listener must not be null");
-    }
+    Checks.notNull("listener", listener);
     delivery.lock();
     try {
       if (delivered < 0) {

@@ -141,9 +141,7 @@ public record Resources(long cpuMillis, long memoryBytes, long ioBytesPerSec, lo
 
   /** Multiplies every dimension by {@code factor} (>= 0, finite), rounding up so a scaled-up need is covered. */
   public Resources scale(double factor) {
-    if (!(factor >= 0) || Double.isInfinite(factor)) {
-      throw new IllegalArgumentException("scale factor must be finite and >= 0, was " + factor);
-    }
+    Checks.atLeast("scale factor", factor, 0.0);
     return new Resources(
         scaled("cpuMillis", cpuMillis, factor),
         scaled("memoryBytes", memoryBytes, factor),

@@ -1,5 +1,6 @@
 package dev.penumbra.failover;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.predict.Features;
 import java.time.LocalDate;
 import java.time.temporal.ChronoUnit;
@@ -52,9 +53,7 @@ public final class FailureDataset {
    * @param horizonDays the failure horizon in days, >= 1
    */
   public static FailureDataset of(List<SmartRecord> period, List<SmartRecord> context, int horizonDays) {
-    if (horizonDays < 1) {
-      throw new IllegalArgumentException("horizonDays must be >= 1, was " + horizonDays);
-    }
+    Checks.atLeast("horizonDays", horizonDays, 1);
     if (period.isEmpty()) {
       throw new IllegalArgumentException("a failure dataset needs at least one record");
     }

@@ -1,5 +1,6 @@
 package dev.penumbra.failover;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.predict.Features;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -72,9 +73,7 @@ public final class FailureModel implements RiskModel {
       if (!(calibrationShare > 0 && calibrationShare < 1)) {
         throw new IllegalArgumentException("calibrationShare must be in (0, 1), was " + calibrationShare);
       }
-      if (!(negativeRate > 0 && negativeRate <= 1)) {
-        throw new IllegalArgumentException("negativeRate must be in (0, 1], was " + negativeRate);
-      }
+      Checks.share("negativeRate", negativeRate);
       if (!(cost > 0 && Double.isFinite(cost))) {
         throw new IllegalArgumentException("cost must be > 0, was " + cost);
       }

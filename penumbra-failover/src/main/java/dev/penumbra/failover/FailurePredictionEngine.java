@@ -1,5 +1,6 @@
 package dev.penumbra.failover;
 
+import dev.penumbra.core.Checks;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -16,9 +17,7 @@ public final class FailurePredictionEngine {
   private final Map<String, List<SmartRecord>> recent = new HashMap<>();
 
   public FailurePredictionEngine(RiskModel model) {
-    if (model == null) {
-      throw new IllegalArgumentException("risk model must not be null");
-    }
+    Checks.notNull("risk model", model);
     this.model = model;
   }
 

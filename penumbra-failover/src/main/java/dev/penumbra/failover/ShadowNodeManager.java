@@ -1,5 +1,6 @@
 package dev.penumbra.failover;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Demand;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
@@ -144,53 +145,41 @@ public final class ShadowNodeManager implements AutoCloseable {
     }
 
     public Builder clock(Clock c) {
-      if (c == null) {
-        throw new IllegalArgumentException("clock must not be null");
-      }
+      Checks.notNull("clock", c);
       this.clock = c;
       return this;
     }
 
     public Builder thresholds(Thresholds t) {
-      if (t == null) {
-        throw new IllegalArgumentException("thresholds must not be null");
-      }
+      Checks.notNull("thresholds", t);
       this.thresholds = t;
       return this;
     }
 
     /** The most standbys at once (>= 0). */
     public Builder budget(int b) {
-      if (b < 0) {
-        throw new IllegalArgumentException("standby budget must be >= 0, was " + b);
-      }
+      Checks.atLeast("standby budget", b, 0);
       this.budget = b;
       return this;
     }
 
     /** How long risk must stay below the decommission threshold before a standby goes (>= 0). */
     public Builder hold(Duration h) {
-      if (h == null || h.isNegative()) {
-        throw new IllegalArgumentException("hold must be >= 0, was " + h);
-      }
+      Checks.notNegative("hold", h);
       this.hold = h;
       return this;
     }
 
     /** What one standby reserves (WARM) in the ledger. */
     public Builder standbyAmount(Resources r) {
-      if (r == null) {
-        throw new IllegalArgumentException("standby amount must not be null");
-      }
+      Checks.notNull("standby amount", r);
       this.standbyAmount = r;
       return this;
     }
 
     /** Where provisioning and decommissioning run; by default two daemon threads of the manager's own. */
     public Builder executor(Executor e) {
-      if (e == null) {
-        throw new IllegalArgumentException("executor must not be null");
-      }
+      Checks.notNull("executor", e);
       this.executor = e;
       return this;
     }

@@ -1,5 +1,6 @@
 package dev.penumbra.failover;
 
+import dev.penumbra.core.Checks;
 import java.time.LocalDate;
 
 /**
@@ -22,9 +23,7 @@ public record SmartRecord(LocalDate date, String serial, String model, boolean f
     double powerOnHours) {
 
   public SmartRecord {
-    if (date == null) {
-      throw new IllegalArgumentException("SMART record date must not be null");
-    }
+    Checks.notNull("SMART record date", date);
     if (serial == null || serial.isBlank()) {
       throw new IllegalArgumentException("SMART record serial must not be blank, was '" + serial + "'");
     }

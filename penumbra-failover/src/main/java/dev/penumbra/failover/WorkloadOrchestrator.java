@@ -1,5 +1,6 @@
 package dev.penumbra.failover;
 
+import dev.penumbra.core.Checks;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -45,12 +46,8 @@ public final class WorkloadOrchestrator {
   /** As above; moves run on {@code moves} (tests pass {@code Runnable::run} to move in the caller's thread). */
   WorkloadOrchestrator(ShadowNodeManager manager, int failuresToDetect, Executor moves) {
     this.moves = moves;
-    if (manager == null) {
-      throw new IllegalArgumentException("manager must not be null");
-    }
-    if (failuresToDetect < 1) {
-      throw new IllegalArgumentException("failuresToDetect must be >= 1, was " + failuresToDetect);
-    }
+    Checks.notNull("manager", manager);
+    Checks.atLeast("failuresToDetect", failuresToDetect, 1);
     this.manager = manager;
     this.driver = manager.driver();
     this.failuresToDetect = failuresToDetect;

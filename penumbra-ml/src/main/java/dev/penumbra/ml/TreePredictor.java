@@ -1,5 +1,6 @@
 package dev.penumbra.ml;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Demand;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.Resources.Dimension;
@@ -390,9 +391,7 @@ public final class TreePredictor implements Predictor, AutoCloseable {
 
     /** Retrain at the latest after this many new samples, >= 1 (default 1000). */
     public Builder retrainEvery(int samples) {
-      if (samples < 1) {
-        throw new IllegalArgumentException("retrainEvery must be >= 1, was " + samples);
-      }
+      Checks.atLeast("retrainEvery", samples, 1);
       this.retrainEvery = samples;
       return this;
     }
@@ -435,9 +434,7 @@ public final class TreePredictor implements Predictor, AutoCloseable {
 
     /** XGBoost's shrinkage (eta), in (0, 1] (default 0.1). */
     public Builder learningRate(double rate) {
-      if (!(rate > 0 && rate <= 1)) {
-        throw new IllegalArgumentException("learningRate must be in (0, 1], was " + rate);
-      }
+      Checks.share("learningRate", rate);
       this.learningRate = rate;
       return this;
     }

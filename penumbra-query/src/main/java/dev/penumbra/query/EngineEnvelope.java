@@ -42,6 +42,11 @@ final class EngineEnvelope implements Actuator {
     return r;
   }
 
+  /** The envelope held per reservation id now. */
+  Map<Long, Resources> held() {
+    return Map.copyOf(held);
+  }
+
   /** Threads granted to running and placed queries now. */
   int threads() {
     return held.values().stream().mapToInt(PrimaryEngine::threadsFor).sum();

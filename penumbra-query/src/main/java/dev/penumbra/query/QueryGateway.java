@@ -1,5 +1,6 @@
 package dev.penumbra.query;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Demand;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.allocate.Allocator;
@@ -177,9 +178,7 @@ public final class QueryGateway implements AutoCloseable {
    * @throws dev.penumbra.core.allocate.DeadlineExceededException when the deadline passed while it waited
    */
   public QueryResponse submit(QueryRequest request) {
-    if (request == null) {
-      throw new IllegalArgumentException("request must not be null");
-    }
+    Checks.notNull("request", request);
     String sql = request.sql();
     ShadowEngine shadow = database.shadow;
     Optional<ShadowResult> earlier = predictor.lastShadow(sql);
@@ -473,9 +472,7 @@ public final class QueryGateway implements AutoCloseable {
 
     /** TPC-H scale factor of the embedded database (> 0, default 0.1). */
     public Builder scale(double scale) {
-      if (!(scale > 0) || Double.isInfinite(scale)) {
-        throw new IllegalArgumentException("scale must be > 0, was " + scale);
-      }
+      Checks.positive("scale", scale);
       this.scale = scale;
       return this;
     }
@@ -488,18 +485,14 @@ public final class QueryGateway implements AutoCloseable {
 
     /** Where the embedded database file lives (default {@link #defaultCacheDir()}). */
     public Builder cacheDir(Path dir) {
-      if (dir == null) {
-        throw new IllegalArgumentException("cacheDir must not be null");
-      }
+      Checks.notNull("cacheDir", dir);
       this.cacheDir = dir;
       return this;
     }
 
     /** An existing TPC-H database instead of the cached one (scale, seed and cache dir are then ignored). */
     public Builder database(TpchDatabase database) {
-      if (database == null) {
-        throw new IllegalArgumentException("database must not be null");
-      }
+      Checks.notNull("database", database);
       this.database = database;
       return this;
     }
@@ -509,18 +502,14 @@ public final class QueryGateway implements AutoCloseable {
      * seed); the caller keeps ownership and closes it. Default: a DuckDB pool over the database file.
      */
     public Builder primary(PrimaryEngine engine) {
-      if (engine == null) {
-        throw new IllegalArgumentException("primary must not be null");
-      }
+      Checks.notNull("primary", engine);
       this.primary = engine;
       return this;
     }
 
     /** A predictor to use (and keep: the caller closes it); its error tracker is the one sizing reads. */
     public Builder predictor(QueryPredictor predictor) {
-      if (predictor == null) {
-        throw new IllegalArgumentException("predictor must not be null");
-      }
+      Checks.notNull("predictor", predictor);
       this.predictor = predictor;
       return this;
     }
@@ -531,9 +520,7 @@ public final class QueryGateway implements AutoCloseable {
      * history and scale-up tiers answer).
      */
     public Builder model(Predictor model) {
-      if (model == null) {
-        throw new IllegalArgumentException("model must not be null");
-      }
+      Checks.notNull("model", model);
       this.model = model;
       return this;
     }
@@ -543,18 +530,14 @@ public final class QueryGateway implements AutoCloseable {
      * only while the shadows stay within it (see {@code ShadowGate}).
      */
     public Builder shadowBudget(double share) {
-      if (!(share > 0 && share <= 1)) {
-        throw new IllegalArgumentException("shadowBudget must be in (0, 1], was " + share);
-      }
+      Checks.share("shadowBudget", share);
       this.shadowBudget = share;
       return this;
     }
 
     /** Shadow time allowed before any primary time is earned, so a cold start samples its first shapes (>= 0). */
     public Builder shadowCredit(Duration credit) {
-      if (credit == null || credit.isNegative()) {
-        throw new IllegalArgumentException("shadowCredit must be >= 0, was " + credit);
-      }
+      Checks.notNegative("shadowCredit", credit);
       this.shadowCredit = credit;
       return this;
     }
@@ -573,9 +556,7 @@ public final class QueryGateway implements AutoCloseable {
      * node (>= 1; default: {@link #engineInstances}).
      */
     public Builder baselineSlots(int slots) {
-      if (slots < 1) {
-        throw new IllegalArgumentException("baselineSlots must be >= 1, was " + slots);
-      }
+      Checks.atLeast("baselineSlots", slots, 1);
       this.baselineSlots = slots;
       return this;
     }
@@ -601,36 +582,28 @@ public final class QueryGateway implements AutoCloseable {
 
     /** Engine instances of the embedded DuckDB pool (>= 1, default 8). */
     public Builder engineInstances(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("engineInstances must be >= 1, was " + n);
-      }
+      Checks.atLeast("engineInstances", n, 1);
       this.engineInstances = n;
       return this;
     }
 
     /** Result rows kept per query (>= 0, default 100; all are counted). */
     public Builder maxRows(int n) {
-      if (n < 0) {
-        throw new IllegalArgumentException("maxRows must be >= 0, was " + n);
-      }
+      Checks.atLeast("maxRows", n, 0);
       this.maxRows = n;
       return this;
     }
 
     /** Primary execution timeout per attempt (> 0, default 5 minutes). */
     public Builder timeout(Duration timeout) {
-      if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("timeout must be > 0, was " + timeout);
-      }
+      Checks.positive("timeout", timeout);
       this.timeout = timeout;
       return this;
     }
 
     /** Smallest memory reserved for a query (> 0, default 16 MiB): DuckDB needs some buffer memory for any scan. */
     public Builder minMemory(long bytes) {
-      if (bytes <= 0) {
-        throw new IllegalArgumentException("minMemory must be > 0, was " + bytes);
-      }
+      Checks.positive("minMemory", bytes);
       this.minMemory = bytes;
       return this;
     }
@@ -643,9 +616,7 @@ public final class QueryGateway implements AutoCloseable {
 
     /** The longest a sample run may take before it is cut off, whatever its cost cap (default 2 s). */
     public Builder shadowTimeout(Duration timeout) {
-      if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("shadowTimeout must be > 0, was " + timeout);
-      }
+      Checks.positive("shadowTimeout", timeout);
       this.shadowTimeout = timeout;
       return this;
     }
@@ -655,18 +626,14 @@ public final class QueryGateway implements AutoCloseable {
      * overcommitted query runs slower, it does not fail; memory is never overcommitted.
      */
     public Builder cpuOvercommit(double factor) {
-      if (!(factor >= 1) || Double.isInfinite(factor)) {
-        throw new IllegalArgumentException("cpuOvercommit must be >= 1, was " + factor);
-      }
+      Checks.atLeast("cpuOvercommit", factor, 1.0);
       this.cpuOvercommit = factor;
       return this;
     }
 
     /** Predicted CPU time that earns a query one more thread (> 0, default 250 ms). */
     public Builder cpuPerThread(Duration cpu) {
-      if (cpu == null || cpu.isNegative() || cpu.isZero()) {
-        throw new IllegalArgumentException("cpuPerThread must be > 0, was " + cpu);
-      }
+      Checks.positive("cpuPerThread", cpu);
       this.cpuPerThread = cpu;
       return this;
     }
@@ -682,18 +649,14 @@ public final class QueryGateway implements AutoCloseable {
 
     /** The ledger's and allocator's clock (default the system clock). */
     public Builder clock(Clock clock) {
-      if (clock == null) {
-        throw new IllegalArgumentException("clock must not be null");
-      }
+      Checks.notNull("clock", clock);
       this.clock = clock;
       return this;
     }
 
     /** Receives progress messages (data generation); default none. */
     public Builder progress(Consumer<String> progress) {
-      if (progress == null) {
-        throw new IllegalArgumentException("progress must not be null");
-      }
+      Checks.notNull("progress", progress);
       this.progress = progress;
       return this;
     }

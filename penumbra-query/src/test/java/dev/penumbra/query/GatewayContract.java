@@ -80,7 +80,7 @@ abstract class GatewayContract {
     // SF 0.01: a few ms of CPU, one thread, whatever the quantile the priority sizes memory at.
     assertThat(rep.reservation().amount().cpuMillis()).isEqualTo(1000);
     assertThatThrownBy(() -> QueryGateway.builder().cpuOvercommit(0.5))
-        .hasMessage("cpuOvercommit must be >= 1, was 0.5");
+        .hasMessage("cpuOvercommit must be finite and >= 1, was 0.5");
     assertThatThrownBy(() -> QueryGateway.builder().cpuPerThread(java.time.Duration.ZERO))
         .hasMessage("cpuPerThread must be > 0, was PT0S");
   }

@@ -9,12 +9,16 @@ import java.util.Random;
 
 /**
  * One kind of work the server shadows, predicts and reserves for (queries, streams, tasks). The server
- * gives each capability the shared ledger at creation and asks it for the rest through this interface.
+ * gives each capability the shared ledger at creation and asks it for the rest through this interface. A
+ * capability states what is its own (name, routes, meters, demo step, lifecycle) and gives its loop-facing parts
+ * as one {@link LoopView}; the optional parts (start, tick, learned state, urgency) default to nothing.
  */
 public interface Capability extends AutoCloseable {
 
-  /** Short lower-case name, used in URLs, metric tags and the dashboard ("query"). */
-  String name();
+  /** Short lower-case name, used in URLs, metric tags and the dashboard ("query"): the view's. */
+  default String name() {
+    return view().name();
+  }
 
   /** Registers this capability's routes under {@code /v1/...}; every one must be in the OpenAPI file. */
   void routes(Api api);
@@ -28,23 +32,41 @@ public interface Capability extends AutoCloseable {
    */
   default void start() throws Exception {}
 
+  /**
+   * The capability's name and the loop-facing parts the server reads (ready, in flight, queued, errors, timeline,
+   * shadow cost, loops), built once from what the capability holds; the methods below answer from it.
+   */
+  LoopView view();
+
   /** True once the capability can take work (e.g. its database is generated). */
-  boolean ready();
+  default boolean ready() {
+    return view().ready();
+  }
 
   /** Work admitted and not finished: waiting for a reservation or running. */
-  int inFlight();
+  default int inFlight() {
+    return view().inFlight();
+  }
 
   /** Work waiting for a reservation. */
-  int queued();
+  default int queued() {
+    return view().queued();
+  }
 
   /** Where the predictions of this capability are scored (per model). */
-  ErrorTracker errors();
+  default ErrorTracker errors() {
+    return view().errors();
+  }
 
   /** Predicted vs reserved vs actual use, and the baseline's reservation, over time (for the dashboard). */
-  Timeline timeline();
+  default Timeline timeline() {
+    return view().timeline();
+  }
 
   /** Shadow cost relative to the primary work: sum of shadow time / sum of primary time, NaN before any. */
-  double shadowOverhead();
+  default double shadowOverhead() {
+    return view().shadowOverhead();
+  }
 
   /** Performs one unit of the demo workload (e.g. submits one query and waits for it). */
   void demoStep(Random random) throws Exception;
@@ -60,7 +82,7 @@ public interface Capability extends AutoCloseable {
    * and both running costs), for the dashboard; empty for a capability without one.
    */
   default java.util.List<dev.penumbra.core.loop.LoopStats> loops() {
-    return java.util.List.of();
+    return view().loops();
   }
 
   /**

@@ -3,7 +3,6 @@ package dev.penumbra.server;
 import dev.penumbra.cluster.ClusterLedger;
 import dev.penumbra.cluster.ClusterReplica;
 import dev.penumbra.cluster.ClusterStatus;
-import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.core.ledger.Ledger;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -25,12 +24,13 @@ final class ClusterCapability implements Capability {
 
   private final ClusterReplica replica;
   private final ClusterLedger ledger;
-  private final ErrorTracker errors = new ErrorTracker();
-  private final Timeline timeline = new Timeline("ledger", "entries", 1);
+  private final LoopView view;
 
   private ClusterCapability(ClusterReplica replica, ClusterLedger ledger) {
     this.replica = replica;
     this.ledger = ledger;
+    this.view = LoopView.of("cluster", new Timeline("ledger", "entries", 1))
+        .ready(() -> replica.status().leader() != null).build();
   }
 
   /**
@@ -65,11 +65,6 @@ final class ClusterCapability implements Capability {
   }
 
   @Override
-  public String name() {
-    return "cluster";
-  }
-
-  @Override
   public void routes(Api api) {
     api.get("/v1/cluster", ctx -> ctx.json(replica.status()));
   }
@@ -85,33 +80,8 @@ final class ClusterCapability implements Capability {
   }
 
   @Override
-  public boolean ready() {
-    return replica.status().leader() != null;
-  }
-
-  @Override
-  public int inFlight() {
-    return 0;
-  }
-
-  @Override
-  public int queued() {
-    return 0;
-  }
-
-  @Override
-  public ErrorTracker errors() {
-    return errors;
-  }
-
-  @Override
-  public Timeline timeline() {
-    return timeline;
-  }
-
-  @Override
-  public double shadowOverhead() {
-    return Double.NaN;
+  public LoopView view() {
+    return view;
   }
 
   /** The demo's step here is a linearizable read of the replicated ledger (it runs no work of its own). */

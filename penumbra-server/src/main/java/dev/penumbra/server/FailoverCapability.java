@@ -82,6 +82,7 @@ final class FailoverCapability implements Capability {
   private volatile LocalDate day;
   private volatile int round;
   private volatile boolean closed;
+  private final LoopView view;
 
   /** What start() builds: the engine, the manager and the orchestrator, and how the thresholds were chosen. */
   private record Setup(FailurePredictionEngine engine, ShadowNodeManager manager, WorkloadOrchestrator orchestrator,
@@ -92,6 +93,8 @@ final class FailoverCapability implements Capability {
     this.config = config;
     this.cfg = config.failover();
     this.progress = progress;
+    this.view = LoopView.of(NAME, timeline).ready(() -> !closed).inFlight(this::moving).errors(errors)
+        .shadowOverhead(this::standbyShare).build();
   }
 
   /** The body of {@code POST /v1/failover/nodes}. */
@@ -103,15 +106,10 @@ final class FailoverCapability implements Capability {
   /** The body of {@code POST /v1/failover/nodes/{node}/risk}. */
   record RiskBody(Double risk) {}
 
+  /** Ready always: until its nodes exist the capability answers with its mode, and without data it stays manual. */
   @Override
-  public String name() {
-    return NAME;
-  }
-
-  /** Always: until its nodes exist the capability answers with its mode, and without data it stays manual. */
-  @Override
-  public boolean ready() {
-    return !closed;
+  public LoopView view() {
+    return view;
   }
 
   @Override
@@ -546,31 +544,14 @@ final class FailoverCapability implements Capability {
         .description("Moves of a node's work (before a failure or on a detected one)").register(registry);
   }
 
-  @Override
-  public int inFlight() {
+  private int moving() {
     Setup s = setup;
     return s == null ? 0
         : (int) s.manager().statuses().stream().filter(n -> n.standby() == StandbyState.MOVING).count();
   }
 
-  @Override
-  public int queued() {
-    return 0;
-  }
-
-  @Override
-  public ErrorTracker errors() {
-    return errors;
-  }
-
-  @Override
-  public Timeline timeline() {
-    return timeline;
-  }
-
   /** The standbys' time over the nodes' time: what shadowing the nodes costs, as a share of running them. */
-  @Override
-  public double shadowOverhead() {
+  private double standbyShare() {
     Setup s = setup;
     if (s == null) {
       return Double.NaN;

@@ -48,21 +48,25 @@ final class QueryCapability implements Capability {
   private volatile boolean closed;
   private volatile MeterRegistry registry;
   private Workload workload;
+  private final LoopView view;
 
   QueryCapability(Ledger ledger, ServerConfig config, Consumer<String> progress) {
     this.ledger = ledger;
     this.config = config;
     this.progress = progress;
     this.baselineSlot = config.ledger().memory() / config.query().engineInstances();
+    // Everything but the timeline comes from the gateway, which exists once start() has built it.
+    ErrorTracker none = new ErrorTracker();
+    this.view = LoopView.of(NAME, timeline).ready(() -> gateway != null && !closed).inFlight(inFlight::get)
+        .queued(() -> gateway == null ? 0 : gateway.waiting())
+        .errors(() -> gateway == null ? none : gateway.errors())
+        // The gateway's measured shadow share (shadow time over primary time), the figure its budget bounds.
+        .shadowOverhead(() -> gateway == null ? Double.NaN : gateway.shadowStats().share())
+        .loops(() -> gateway == null ? java.util.List.of() : java.util.List.of(gateway.loopStats())).build();
   }
 
   /** The request body of {@code POST /v1/queries}. */
   record QueryBody(String sql, String user, String priority, Double deadlineSeconds) {}
-
-  @Override
-  public String name() {
-    return NAME;
-  }
 
   @Override
   public void start() throws Exception {
@@ -131,37 +135,8 @@ final class QueryCapability implements Capability {
   }
 
   @Override
-  public boolean ready() {
-    return gateway != null && !closed;
-  }
-
-  @Override
-  public int inFlight() {
-    return inFlight.get();
-  }
-
-  @Override
-  public int queued() {
-    QueryGateway gw = gateway;
-    return gw == null ? 0 : gw.waiting();
-  }
-
-  @Override
-  public ErrorTracker errors() {
-    QueryGateway gw = gateway;
-    return gw == null ? new ErrorTracker() : gw.errors();
-  }
-
-  @Override
-  public Timeline timeline() {
-    return timeline;
-  }
-
-  /** The gateway's measured shadow share (shadow time over primary time), the figure its budget bounds. */
-  @Override
-  public double shadowOverhead() {
-    QueryGateway gw = gateway;
-    return gw == null ? Double.NaN : gw.shadowStats().share();
+  public LoopView view() {
+    return view;
   }
 
   @Override
@@ -173,7 +148,7 @@ final class QueryCapability implements Capability {
           .description("Decayed cost of a sizing rule on the measured use").tags("capability", NAME, "rule", rule)
           .register(registry);
     }
-    io.micrometer.core.instrument.Gauge.builder("penumbra.loop.baseline.acting", this,
+    io.micrometer.core.instrument.Gauge.builder("penumbra.loop.acting.baseline", this,
             c -> c.guardCost("acting"))
         .description("1 while the baseline rule sizes new work, else 0").tags("capability", NAME)
         .register(registry);
@@ -183,12 +158,6 @@ final class QueryCapability implements Capability {
       QueryGateway gw = c.gateway;
       return gw == null ? Double.NaN : gw.shadowStats().checkShare();
     }).description("Time of the SQL sandbox's parser check over primary query time").register(registry);
-  }
-
-  @Override
-  public java.util.List<dev.penumbra.core.loop.LoopStats> loops() {
-    QueryGateway gw = gateway;
-    return gw == null ? java.util.List.of() : java.util.List.of(gw.loopStats());
   }
 
   private double guardCost(String what) {

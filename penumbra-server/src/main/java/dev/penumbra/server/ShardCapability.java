@@ -4,10 +4,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
-import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.core.ledger.Ledger;
 import dev.penumbra.core.loop.ControlLoop;
-import dev.penumbra.core.loop.LoopStats;
 import dev.penumbra.query.QueryGateway;
 import dev.penumbra.shard.EngineStats;
 import dev.penumbra.shard.InProcessBackend;
@@ -74,6 +72,7 @@ final class ShardCapability implements Capability {
   private final InProcessBackend backend;
   private final ShardEngine engine;
   private final Timeline timeline = new Timeline("cpu", "millicores", 600);
+  private final LoopView view;
   private final Map<String, Tracked> requests = new LinkedHashMap<>();
   private final AtomicLong serial = new AtomicLong();
   private volatile SqlShardFunction tpch;
@@ -116,6 +115,10 @@ final class ShardCapability implements Capability {
     this.engine = ShardEngine.builder(ledger, history).backend(backend).targetShard(Duration.ofMillis(250))
         .minTimeout(Duration.ofSeconds(30)).maxInFlight(threads * 2).defaultDemand(Resources.of(1000, 16L << 20))
         .build();
+    // Shards run no shadow of their own: their predictions come from the history of finished shards.
+    this.view = LoopView.of(NAME, timeline).ready(() -> !closed).inFlight(this::running)
+        .queued(() -> engine.loopStats().waiting()).errors(engine.allocator().feedback())
+        .loops(() -> List.of(engine.loopStats())).build();
   }
 
   private Object run(Shard shard, ShardFunction keySum) throws Exception {
@@ -137,49 +140,17 @@ final class ShardCapability implements Capability {
       Map<String, List<List<Long>>> ranges) {}
 
   @Override
-  public String name() {
-    return NAME;
+  public LoopView view() {
+    return view;
   }
 
-  @Override
-  public boolean ready() {
-    return !closed;
-  }
-
-  @Override
-  public synchronized int inFlight() {
+  private synchronized int running() {
     return (int) requests.values().stream().filter(t -> t.state().equals("running")).count();
-  }
-
-  @Override
-  public int queued() {
-    return engine.loopStats().waiting();
-  }
-
-  @Override
-  public ErrorTracker errors() {
-    return engine.allocator().feedback();
-  }
-
-  @Override
-  public Timeline timeline() {
-    return timeline;
-  }
-
-  /** Shards run no shadow of their own: their predictions come from the history of finished shards. */
-  @Override
-  public double shadowOverhead() {
-    return Double.NaN;
   }
 
   @Override
   public void tick() {
     engine.tick();
-  }
-
-  @Override
-  public List<LoopStats> loops() {
-    return List.of(engine.loopStats());
   }
 
   @Override

@@ -58,6 +58,8 @@ final class StreamCapability implements Capability {
   private volatile Counter produced;
   private long shadowNanos;
   private long primaryNanos;
+  private final LoopView view = LoopView.of(NAME, timeline).ready(() -> !closed).inFlight(inFlight::get)
+      .queued(this::backlog).errors(errors).shadowOverhead(this::shadowShare).loops(this::controllerStats).build();
 
   StreamCapability(Ledger ledger, ServerConfig config, Consumer<String> progress) {
     this.ledger = ledger;
@@ -89,22 +91,11 @@ final class StreamCapability implements Capability {
   };
 
   @Override
-  public String name() {
-    return NAME;
+  public LoopView view() {
+    return view;
   }
 
-  @Override
-  public boolean ready() {
-    return !closed;
-  }
-
-  @Override
-  public int inFlight() {
-    return inFlight.get();
-  }
-
-  @Override
-  public synchronized int queued() {
+  private synchronized int backlog() {
     long backlog = 0;
     for (StreamHandle h : streams.values()) {
       backlog += h.backlog();
@@ -125,18 +116,7 @@ final class StreamCapability implements Capability {
         new TypeReference<List<ErrorTracker.Scores>>() {}, "stream errors"));
   }
 
-  @Override
-  public ErrorTracker errors() {
-    return errors;
-  }
-
-  @Override
-  public Timeline timeline() {
-    return timeline;
-  }
-
-  @Override
-  public synchronized double shadowOverhead() {
+  private synchronized double shadowShare() {
     return primaryNanos == 0 ? Double.NaN : (double) shadowNanos / primaryNanos;
   }
 
@@ -306,8 +286,7 @@ final class StreamCapability implements Capability {
     }
   }
 
-  @Override
-  public synchronized List<LoopStats> loops() {
+  private synchronized List<LoopStats> controllerStats() {
     List<LoopStats> out = new ArrayList<>();
     for (StreamHandle h : streams.values()) {
       out.add(h.controller.stats());

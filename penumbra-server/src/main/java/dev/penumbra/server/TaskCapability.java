@@ -61,12 +61,15 @@ final class TaskCapability implements Capability {
   private volatile boolean closed;
   private volatile MeterRegistry registry;
   private long primaryNanos;
+  private final LoopView view;
 
   TaskCapability(Ledger ledger, ServerConfig config, Consumer<String> progress) {
     this.ledger = ledger;
     this.config = config;
     this.executor = TaskExecutor.builder(ledger, config.ledger().node()).errorTracker(errors)
         .queueTimeout(Duration.ofSeconds(30)).build();
+    this.view = LoopView.of(NAME, timeline).ready(() -> !closed).inFlight(inFlight::get).queued(this::waiting)
+        .errors(errors).shadowOverhead(this::samplerShare).loops(() -> List.of(executor.loopStats())).build();
   }
 
   /** One phase of {@code POST /v1/tasks}: hold {@code memory} and keep {@code threads} workers busy. */
@@ -79,22 +82,11 @@ final class TaskCapability implements Capability {
   record Phase(long millis, long memoryBytes, int threads) {}
 
   @Override
-  public String name() {
-    return NAME;
+  public LoopView view() {
+    return view;
   }
 
-  @Override
-  public boolean ready() {
-    return !closed;
-  }
-
-  @Override
-  public int inFlight() {
-    return inFlight.get();
-  }
-
-  @Override
-  public int queued() {
+  private int waiting() {
     return Math.max(0, inFlight.get() - executor.running());
   }
 
@@ -115,19 +107,8 @@ final class TaskCapability implements Capability {
         "task profiles"));
   }
 
-  @Override
-  public ErrorTracker errors() {
-    return errors;
-  }
-
-  @Override
-  public Timeline timeline() {
-    return timeline;
-  }
-
   /** The sampler's CPU time over the wall time of the tasks it watched. */
-  @Override
-  public double shadowOverhead() {
+  private double samplerShare() {
     long primary;
     synchronized (this) {
       primary = primaryNanos;
@@ -387,10 +368,5 @@ final class TaskCapability implements Capability {
   public void close() {
     closed = true;
     executor.close();
-  }
-
-  @Override
-  public java.util.List<dev.penumbra.core.loop.LoopStats> loops() {
-    return java.util.List.of(executor.loopStats());
   }
 }

@@ -1,5 +1,6 @@
 package dev.penumbra.shard;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Demand;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
@@ -191,39 +192,29 @@ public final class ShardEngine implements AutoCloseable {
     private Resources baseline;
 
     private Builder(Ledger ledger, ShardHistory history) {
-      if (ledger == null) {
-        throw new IllegalArgumentException("ledger must not be null");
-      }
-      if (history == null) {
-        throw new IllegalArgumentException("history must not be null");
-      }
+      Checks.notNull("ledger", ledger);
+      Checks.notNull("history", history);
       this.ledger = ledger;
       this.history = history;
     }
 
     /** Adds a backend; its id becomes (or must already be) a node of the ledger. */
     public Builder backend(Backend backend) {
-      if (backend == null) {
-        throw new IllegalArgumentException("backend must not be null");
-      }
+      Checks.notNull("backend", backend);
       backends.add(backend);
       return this;
     }
 
     /** The clock of timeouts and backoffs; the ledger's by default. */
     public Builder clock(Clock clock) {
-      if (clock == null) {
-        throw new IllegalArgumentException("clock must not be null");
-      }
+      Checks.notNull("clock", clock);
       this.clock = clock;
       return this;
     }
 
     /** One resource predictor per function; a running quantile over the last 1000 outcomes by default. */
     public Builder predictors(Function<String, Predictor> factory) {
-      if (factory == null) {
-        throw new IllegalArgumentException("predictor factory must not be null");
-      }
+      Checks.notNull("predictor factory", factory);
       this.predictorFactory = factory;
       return this;
     }
@@ -245,9 +236,7 @@ public final class ShardEngine implements AutoCloseable {
 
     /** Timeout = max(minTimeout, predicted p99 x factor); factor >= 1, 2 by default. */
     public Builder timeoutFactor(double factor) {
-      if (!(factor >= 1) || Double.isInfinite(factor)) {
-        throw new IllegalArgumentException("timeout factor must be finite and >= 1, was " + factor);
-      }
+      Checks.atLeast("timeout factor", factor, 1.0);
       this.timeoutFactor = factor;
       return this;
     }
@@ -260,18 +249,14 @@ public final class ShardEngine implements AutoCloseable {
 
     /** Attempts per shard before the request fails (>= 1); 4 by default. */
     public Builder maxAttempts(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("max attempts must be >= 1, was " + n);
-      }
+      Checks.atLeast("max attempts", n, 1);
       this.maxAttempts = n;
       return this;
     }
 
     /** First retry's delay, doubled per attempt (>= 0); 100 ms by default. */
     public Builder backoff(Duration d) {
-      if (d == null || d.isNegative()) {
-        throw new IllegalArgumentException("backoff must be >= 0, was " + d);
-      }
+      Checks.notNegative("backoff", d);
       this.backoff = d;
       return this;
     }
@@ -284,9 +269,7 @@ public final class ShardEngine implements AutoCloseable {
 
     /** How long a backend with a failure is avoided when another fits (>= 0); 30 s by default. */
     public Builder cooldown(Duration d) {
-      if (d == null || d.isNegative()) {
-        throw new IllegalArgumentException("cooldown must be >= 0, was " + d);
-      }
+      Checks.notNegative("cooldown", d);
       this.cooldown = d;
       return this;
     }
@@ -296,9 +279,7 @@ public final class ShardEngine implements AutoCloseable {
      * many shards then cannot fill the allocator's queue ahead of every request that arrives after it.
      */
     public Builder maxInFlight(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("max in flight must be >= 1, was " + n);
-      }
+      Checks.atLeast("max in flight", n, 1);
       this.maxInFlight = n;
       return this;
     }
@@ -318,9 +299,7 @@ public final class ShardEngine implements AutoCloseable {
 
     /** Where reservation outcomes are tracked and read back by the allocator's sizing. */
     public Builder feedback(ErrorTracker tracker) {
-      if (tracker == null) {
-        throw new IllegalArgumentException("feedback tracker must not be null");
-      }
+      Checks.notNull("feedback tracker", tracker);
       this.feedback = tracker;
       return this;
     }

@@ -1,5 +1,6 @@
 package dev.penumbra.shard;
 
+import dev.penumbra.core.Checks;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -42,9 +43,7 @@ public final class ShardHistory implements AutoCloseable {
     if (url == null || !(url.startsWith("jdbc:duckdb:") || url.startsWith("jdbc:postgresql:"))) {
       throw new IllegalArgumentException("history url must start with jdbc:duckdb: or jdbc:postgresql:, was '" + url + "'");
     }
-    if (minSamples < 1) {
-      throw new IllegalArgumentException("history minSamples must be >= 1, was " + minSamples);
-    }
+    Checks.atLeast("history minSamples", minSamples, 1);
     this.url = url;
     this.minSamples = minSamples;
     this.prior = prior;

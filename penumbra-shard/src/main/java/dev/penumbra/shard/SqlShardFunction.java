@@ -1,5 +1,6 @@
 package dev.penumbra.shard;
 
+import dev.penumbra.core.Checks;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -35,9 +36,7 @@ public final class SqlShardFunction implements ShardFunction, AutoCloseable {
     if (query == null || !query.contains("{keys}")) {
       throw new IllegalArgumentException("shard query must contain {keys}, was '" + query + "'");
     }
-    if (threads < 1) {
-      throw new IllegalArgumentException("threads must be >= 1, was " + threads);
-    }
+    Checks.atLeast("threads", threads, 1);
     Subset.of(KeyRange.of(0, 1)).sqlPredicate(keyColumn);
     this.query = query;
     this.keyColumn = keyColumn;

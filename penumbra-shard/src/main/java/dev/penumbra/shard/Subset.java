@@ -1,5 +1,6 @@
 package dev.penumbra.shard;
 
+import dev.penumbra.core.Checks;
 /**
  * The data a shard processes: the keys of a range, optionally only those in one hash bucket
  * ({@code floorMod(key, buckets) == bucket}; the key's residue is its hash, so partitions are easy to check and
@@ -15,9 +16,7 @@ public record Subset(KeyRange range, int buckets, int bucket) {
     if (range == null) {
       throw new IllegalArgumentException("subset range is missing");
     }
-    if (buckets < 1) {
-      throw new IllegalArgumentException("subset buckets must be >= 1, was " + buckets);
-    }
+    Checks.atLeast("subset buckets", buckets, 1);
     if (bucket < 0 || bucket >= buckets) {
       throw new IllegalArgumentException("subset bucket must be in [0, " + buckets + "), was " + bucket);
     }

@@ -1,5 +1,6 @@
 package dev.penumbra.stream;
 
+import dev.penumbra.core.Checks;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -92,21 +93,15 @@ public final class EmbeddedStream implements AutoCloseable, ScalingTarget {
     }
 
     public EmbeddedStream build() {
-      if (partitions < 1) {
-        throw new IllegalArgumentException("partitions must be >= 1, was " + partitions);
-      }
+      Checks.atLeast("partitions", partitions, 1);
       if (processor == null) {
         throw new IllegalArgumentException("processor is missing");
       }
-      if (maxWorkers < 1) {
-        throw new IllegalArgumentException("maxWorkers must be >= 1, was " + maxWorkers);
-      }
+      Checks.atLeast("maxWorkers", maxWorkers, 1);
       if (initialWorkers < 1 || initialWorkers > maxWorkers) {
         throw new IllegalArgumentException("initialWorkers must be in 1.." + maxWorkers + ", was " + initialWorkers);
       }
-      if (queueCapacity < 1) {
-        throw new IllegalArgumentException("queueCapacity must be >= 1, was " + queueCapacity);
-      }
+      Checks.atLeast("queueCapacity", queueCapacity, 1);
       if ((sampling == null) != (shadow == null)) {
         throw new IllegalArgumentException("shadow needs both a sampling and a shadow");
       }

@@ -1,5 +1,6 @@
 package dev.penumbra.stream;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Priority;
 import java.time.Duration;
 import java.util.List;
@@ -39,24 +40,16 @@ public record PlannerConfig(
     if (priority == null) {
       throw new IllegalArgumentException("priority is missing");
     }
-    if (!(targetUtilisation > 0 && targetUtilisation <= 1)) {
-      throw new IllegalArgumentException("targetUtilisation must be in (0, 1], was " + targetUtilisation);
-    }
-    if (minWorkers < 1) {
-      throw new IllegalArgumentException("minWorkers must be >= 1, was " + minWorkers);
-    }
+    Checks.share("targetUtilisation", targetUtilisation);
+    Checks.atLeast("minWorkers", minWorkers, 1);
     if (maxWorkers < minWorkers) {
       throw new IllegalArgumentException("maxWorkers must be >= minWorkers (" + minWorkers + "), was " + maxWorkers);
     }
-    if (workerMemoryBytes < 0) {
-      throw new IllegalArgumentException("workerMemoryBytes must be >= 0, was " + workerMemoryBytes);
-    }
+    Checks.atLeast("workerMemoryBytes", workerMemoryBytes, 0);
     if (!(defaultCostSeconds > 0 && Double.isFinite(defaultCostSeconds))) {
       throw new IllegalArgumentException("defaultCostSeconds must be > 0, was " + defaultCostSeconds);
     }
-    if (minHistory < 1) {
-      throw new IllegalArgumentException("minHistory must be >= 1, was " + minHistory);
-    }
+    Checks.atLeast("minHistory", minHistory, 1);
   }
 
   /** 1 s steps, horizons 5 s / 1 min / 5 min, lead 5 s, standard priority, 80% utilisation, 1..64 workers. */

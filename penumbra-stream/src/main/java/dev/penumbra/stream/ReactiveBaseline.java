@@ -1,5 +1,6 @@
 package dev.penumbra.stream;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.allocate.Sla;
 import dev.penumbra.core.loop.Baseline;
@@ -41,13 +42,9 @@ final class ReactiveBaseline implements Baseline<PartitionSignal> {
 
   ReactiveBaseline(double targetUtilisation, double catchUpSeconds, PlannerConfig config, Supplier<Duration> lag,
       Duration scaleDownDelay) {
-    if (scaleDownDelay == null || scaleDownDelay.isNegative()) {
-      throw new IllegalArgumentException("reactive scaleDownDelay must be >= 0, was " + scaleDownDelay);
-    }
+    Checks.notNegative("reactive scaleDownDelay", scaleDownDelay);
     this.scaleDownDelayMillis = scaleDownDelay.toMillis();
-    if (!(targetUtilisation > 0 && targetUtilisation <= 1)) {
-      throw new IllegalArgumentException("reactive targetUtilisation must be in (0, 1], was " + targetUtilisation);
-    }
+    Checks.share("reactive targetUtilisation", targetUtilisation);
     if (!(catchUpSeconds > 0 && Double.isFinite(catchUpSeconds))) {
       throw new IllegalArgumentException("reactive catchUpSeconds must be > 0, was " + catchUpSeconds);
     }

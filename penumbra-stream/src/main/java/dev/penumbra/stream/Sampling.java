@@ -1,5 +1,6 @@
 package dev.penumbra.stream;
 
+import dev.penumbra.core.Checks;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -49,9 +50,7 @@ public record Sampling(Mode mode, double rate, long seed) {
     if (mode == null) {
       throw new IllegalArgumentException("sampling mode is missing");
     }
-    if (!(rate > 0 && rate <= 1)) {
-      throw new IllegalArgumentException("sampling rate must be in (0, 1], was " + rate);
-    }
+    Checks.share("sampling rate", rate);
   }
 
   public static Sampling everyNth(double rate) {

@@ -1,5 +1,6 @@
 package dev.penumbra.stream;
 
+import dev.penumbra.core.Checks;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -53,9 +54,7 @@ public final class Shadow implements AutoCloseable {
     if (processor == null) {
       throw new IllegalArgumentException("shadow processor is missing");
     }
-    if (capacity < 1) {
-      throw new IllegalArgumentException("shadow capacity must be >= 1, was " + capacity);
-    }
+    Checks.atLeast("shadow capacity", capacity, 1);
     Shadow s = new Shadow(name == null ? "shadow" : name, processor, capacity);
     s.thread.start();
     return s;
@@ -97,9 +96,7 @@ public final class Shadow implements AutoCloseable {
    * its cost within a budget. The others are counted ({@link ShadowStats#skipped}) but not processed.
    */
   public void admit(double share) {
-    if (!(share > 0 && share <= 1)) {
-      throw new IllegalArgumentException("admitted share must be in (0, 1], was " + share);
-    }
+    Checks.share("admitted share", share);
     admitted = share;
   }
 

@@ -1,5 +1,6 @@
 package dev.penumbra.stream;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Demand;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.allocate.Allocator;
@@ -164,36 +165,28 @@ public final class StreamController implements AutoCloseable {
 
     /** How long a partition's headroom must stay unused before it is scaled down (>= 0). */
     public Builder grace(Duration grace) {
-      if (grace == null || grace.isNegative()) {
-        throw new IllegalArgumentException("grace must be >= 0, was " + grace);
-      }
+      Checks.notNegative("grace", grace);
       this.grace = grace;
       return this;
     }
 
     /** Headroom kept above measured need when the adjuster resizes, as a share of it (>= 0). */
     public Builder margin(double margin) {
-      if (!(margin >= 0) || Double.isInfinite(margin)) {
-        throw new IllegalArgumentException("margin must be finite and >= 0, was " + margin);
-      }
+      Checks.atLeast("margin", margin, 0.0);
       this.margin = margin;
       return this;
     }
 
     /** The shadow's CPU at most this share of the primary's, in (0, 1]. */
     public Builder shadowBudget(double share) {
-      if (!(share > 0 && share <= 1)) {
-        throw new IllegalArgumentException("shadowBudget must be in (0, 1], was " + share);
-      }
+      Checks.share("shadowBudget", share);
       this.shadowBudget = share;
       return this;
     }
 
     /** The reactive baseline's target utilisation, in (0, 1] (Flink's autoscaler defaults to 0.7). */
     public Builder reactiveUtilisation(double u) {
-      if (!(u > 0 && u <= 1)) {
-        throw new IllegalArgumentException("reactiveUtilisation must be in (0, 1], was " + u);
-      }
+      Checks.share("reactiveUtilisation", u);
       this.reactiveUtilisation = u;
       return this;
     }
@@ -203,18 +196,14 @@ public final class StreamController implements AutoCloseable {
      * delay of the benchmark's reactive scaler; Flink's autoscaler and KEDA wait longer by default).
      */
     public Builder reactiveScaleDownDelay(Duration d) {
-      if (d == null || d.isNegative()) {
-        throw new IllegalArgumentException("reactiveScaleDownDelay must be >= 0, was " + d);
-      }
+      Checks.notNegative("reactiveScaleDownDelay", d);
       this.reactiveScaleDownDelay = d;
       return this;
     }
 
     /** How long a new worker takes to serve (the actuator's declared lag); unset: measured on the target. */
     public Builder workerStartup(Duration d) {
-      if (d == null || d.isNegative()) {
-        throw new IllegalArgumentException("workerStartup must be >= 0, was " + d);
-      }
+      Checks.notNegative("workerStartup", d);
       this.workerStartup = d;
       return this;
     }
@@ -235,9 +224,7 @@ public final class StreamController implements AutoCloseable {
      * keeps what the last one needed while more may come.
      */
     public Builder burstWindow(Duration window) {
-      if (window == null || window.isNegative()) {
-        throw new IllegalArgumentException("burstWindow must be >= 0, was " + window);
-      }
+      Checks.notNegative("burstWindow", window);
       this.burstWindow = window;
       return this;
     }

@@ -1,5 +1,6 @@
 package dev.penumbra.stream;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Demand;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.feedback.ErrorTracker;
@@ -58,9 +59,7 @@ public final class StreamPlanner {
 
   /** Starts tracking a partition; adding a known one does nothing. */
   public void addPartition(int partition) {
-    if (partition < 0) {
-      throw new IllegalArgumentException("partition must be >= 0, was " + partition);
-    }
+    Checks.atLeast("partition", partition, 0);
     partitions.computeIfAbsent(partition, p -> new State());
   }
 
@@ -108,9 +107,7 @@ public final class StreamPlanner {
   /** The partition's plan now, given its current backlog (records). */
   public PartitionPlan plan(int partition, long backlog) {
     State s = state(partition);
-    if (backlog < 0) {
-      throw new IllegalArgumentException("backlog must be >= 0, was " + backlog);
-    }
+    Checks.atLeast("backlog", backlog, 0);
     double cost = cost(s);
     double level = config.priority().quantile();
     boolean borrowed = s.count < config.minHistory();

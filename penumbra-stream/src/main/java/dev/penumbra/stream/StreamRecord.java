@@ -1,5 +1,6 @@
 package dev.penumbra.stream;
 
+import dev.penumbra.core.Checks;
 /**
  * One record of a partitioned stream.
  *
@@ -10,8 +11,6 @@ package dev.penumbra.stream;
 public record StreamRecord(int partition, String key, byte[] value) {
 
   public StreamRecord {
-    if (partition < 0) {
-      throw new IllegalArgumentException("partition must be >= 0, was " + partition);
-    }
+    Checks.atLeast("partition", partition, 0);
   }
 }

@@ -42,9 +42,12 @@ final class WorkerActuator implements Actuator {
     apply(reservation, reservation.amount());
   }
 
+  /** Only a reservation acquired and not yet released: a resize arriving after the release starts nothing. */
   @Override
   public void resize(Reservation reservation, Resources amount) {
-    apply(reservation, amount);
+    if (partitions.containsKey(reservation.id())) {
+      apply(reservation, amount);
+    }
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.penumbra.task;
 
+import dev.penumbra.core.Checks;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
@@ -102,9 +103,7 @@ final class TaskContexts {
   }
 
   private MemoryLease takeMemory(TaskRun run, long bytes) {
-    if (bytes <= 0) {
-      throw new IllegalArgumentException("memory bytes must be > 0, was " + bytes);
-    }
+    Checks.positive("memory bytes", bytes);
     int blocks = cfg.blocksFor(bytes);
     List<Object> taken = pool.take(run, Units.Kind.MEMORY, blocks, false);
     long held = (long) taken.size() * cfg.blockBytes();

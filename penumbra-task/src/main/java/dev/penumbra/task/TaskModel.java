@@ -1,5 +1,6 @@
 package dev.penumbra.task;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Demand;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
@@ -141,9 +142,7 @@ public final class TaskModel {
     if (timeMillis < lastTime) {
       throw new IllegalArgumentException("timeMillis must not go back, was " + timeMillis + " after " + lastTime);
     }
-    if (elapsedMillis < 0) {
-      throw new IllegalArgumentException("elapsedMillis must be >= 0, was " + elapsedMillis);
-    }
+    Checks.atLeast("elapsedMillis", elapsedMillis, 0);
     boolean score = pendingAt != Long.MIN_VALUE && timeMillis >= pendingAt;
     if (score) {
       pendingAt = Long.MIN_VALUE;

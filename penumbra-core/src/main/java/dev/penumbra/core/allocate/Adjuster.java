@@ -1,5 +1,6 @@
 package dev.penumbra.core.allocate;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.Resources.Dimension;
 import dev.penumbra.core.allocate.AdjustmentReport.Extended;
@@ -89,30 +90,22 @@ public final class Adjuster {
     private Function<Reservation, Optional<Resources>> floor = r -> Optional.empty();
 
     private Builder(Ledger ledger, UsageSource usage) {
-      if (ledger == null) {
-        throw new IllegalArgumentException("ledger must not be null");
-      }
-      if (usage == null) {
-        throw new IllegalArgumentException("usage source must not be null");
-      }
+      Checks.notNull("ledger", ledger);
+      Checks.notNull("usage source", usage);
       this.ledger = ledger;
       this.usage = usage;
     }
 
     /** How long headroom must stay unused before it is reclaimed (>= 0). */
     public Builder grace(Duration grace) {
-      if (grace == null || grace.isNegative()) {
-        throw new IllegalArgumentException("grace must be >= 0, was " + grace);
-      }
+      Checks.notNegative("grace", grace);
       this.grace = grace;
       return this;
     }
 
     /** The share kept above use when shrinking or extending (finite, >= 0). */
     public Builder margin(double margin) {
-      if (!(margin >= 0) || Double.isInfinite(margin)) {
-        throw new IllegalArgumentException("margin must be finite and >= 0, was " + margin);
-      }
+      Checks.atLeast("margin", margin, 0.0);
       this.margin = margin;
       return this;
     }
@@ -125,18 +118,14 @@ public final class Adjuster {
 
     /** Names the model a reservation's comparison is scored under (before "/dimension"). */
     public Builder modelName(Function<Reservation, String> modelName) {
-      if (modelName == null) {
-        throw new IllegalArgumentException("modelName must not be null");
-      }
+      Checks.notNull("modelName", modelName);
       this.modelName = modelName;
       return this;
     }
 
     /** The clock for grace periods; the ledger's by default. */
     public Builder clock(Clock clock) {
-      if (clock == null) {
-        throw new IllegalArgumentException("clock must not be null");
-      }
+      Checks.notNull("clock", clock);
       this.clock = clock;
       return this;
     }
@@ -147,9 +136,7 @@ public final class Adjuster {
      * is reclaimed only down to it. No margin is added to a floor (it is already an upper quantile).
      */
     public Builder floor(Function<Reservation, Optional<Resources>> floor) {
-      if (floor == null) {
-        throw new IllegalArgumentException("floor must not be null");
-      }
+      Checks.notNull("floor", floor);
       this.floor = floor;
       return this;
     }

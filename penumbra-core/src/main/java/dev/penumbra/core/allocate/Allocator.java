@@ -1,5 +1,6 @@
 package dev.penumbra.core.allocate;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Demand;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
@@ -98,16 +99,12 @@ public final class Allocator implements AutoCloseable {
     private ErrorTracker feedback;
 
     private Builder(Ledger ledger) {
-      if (ledger == null) {
-        throw new IllegalArgumentException("ledger must not be null");
-      }
+      Checks.notNull("ledger", ledger);
       this.ledger = ledger;
     }
 
     public Builder placement(Placement placement) {
-      if (placement == null) {
-        throw new IllegalArgumentException("placement must not be null");
-      }
+      Checks.notNull("placement", placement);
       this.placement = placement;
       return this;
     }
@@ -120,9 +117,7 @@ public final class Allocator implements AutoCloseable {
 
     /** The lease of the reservations it makes (> 0). */
     public Builder lease(Duration lease) {
-      if (lease == null || lease.isZero() || lease.isNegative()) {
-        throw new IllegalArgumentException("lease must be > 0, was " + lease);
-      }
+      Checks.positive("lease", lease);
       this.lease = lease;
       return this;
     }
@@ -138,9 +133,7 @@ public final class Allocator implements AutoCloseable {
 
     /** The clock deadlines are checked on; the ledger's by default. */
     public Builder clock(Clock clock) {
-      if (clock == null) {
-        throw new IllegalArgumentException("clock must not be null");
-      }
+      Checks.notNull("clock", clock);
       this.clock = clock;
       return this;
     }
@@ -150,9 +143,7 @@ public final class Allocator implements AutoCloseable {
      * {@link #feedbackName}; the adjuster records there too when given the same tracker). None by default.
      */
     public Builder feedback(ErrorTracker tracker) {
-      if (tracker == null) {
-        throw new IllegalArgumentException("feedback tracker must not be null");
-      }
+      Checks.notNull("feedback tracker", tracker);
       this.feedback = tracker;
       return this;
     }
@@ -164,12 +155,8 @@ public final class Allocator implements AutoCloseable {
 
   /** The reservation size for a demand under an SLA: the demand at the priority's quantile. */
   public static Resources size(Demand demand, Sla sla) {
-    if (demand == null) {
-      throw new IllegalArgumentException("demand must not be null");
-    }
-    if (sla == null) {
-      throw new IllegalArgumentException("sla must not be null");
-    }
+    Checks.notNull("demand", demand);
+    Checks.notNull("sla", sla);
     return demand.at(sla.priority().quantile());
   }
 

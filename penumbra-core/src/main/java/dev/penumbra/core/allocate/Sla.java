@@ -1,5 +1,6 @@
 package dev.penumbra.core.allocate;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Priority;
 import java.time.Instant;
 import java.util.Optional;
@@ -13,9 +14,7 @@ import java.util.Optional;
 public record Sla(Priority priority, Instant deadline) {
 
   public Sla {
-    if (priority == null) {
-      throw new IllegalArgumentException("sla priority must not be null");
-    }
+    Checks.notNull("sla priority", priority);
   }
 
   /** No deadline. */

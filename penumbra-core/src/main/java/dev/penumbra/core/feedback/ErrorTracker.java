@@ -1,5 +1,6 @@
 package dev.penumbra.core.feedback;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Resources;
 import java.util.Arrays;
 import java.util.List;
@@ -20,9 +21,7 @@ public final class ErrorTracker {
 
   /** A tracker keeping the last {@code window} (>= 1) predictions of each model. */
   public ErrorTracker(int window) {
-    if (window < 1) {
-      throw new IllegalArgumentException("window must be >= 1, was " + window);
-    }
+    Checks.atLeast("window", window, 1);
     this.window = window;
   }
 

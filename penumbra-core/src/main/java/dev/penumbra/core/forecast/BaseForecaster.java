@@ -1,5 +1,6 @@
 package dev.penumbra.core.forecast;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.feedback.ErrorStats;
 import dev.penumbra.core.feedback.ErrorTracker;
 import org.apache.commons.math3.special.Erf;
@@ -183,9 +184,7 @@ abstract class BaseForecaster implements ScoredForecaster {
   }
 
   private static void checkHorizon(int horizon) {
-    if (horizon < 1) {
-      throw new IllegalArgumentException("horizon must be >= 1, was " + horizon);
-    }
+    Checks.atLeast("horizon", horizon, 1);
   }
 
   /** The track of a horizon, started now if there is room; null when it cannot be tracked. */

@@ -1,5 +1,6 @@
 package dev.penumbra.core.forecast;
 
+import dev.penumbra.core.Checks;
 /**
  * A forecast of one series: the point estimate, the upper bound at quantile {@code level}, how far ahead,
  * which model made it, and whether it rests on too little history to be trusted (cold start).
@@ -20,8 +21,6 @@ public record Forecast(double point, double upper, double level, int horizon, St
     if (!(level > 0 && level < 1)) {
       throw new IllegalArgumentException("level must be in (0, 1), was " + level);
     }
-    if (horizon < 1) {
-      throw new IllegalArgumentException("horizon must be >= 1, was " + horizon);
-    }
+    Checks.atLeast("horizon", horizon, 1);
   }
 }

@@ -1,5 +1,6 @@
 package dev.penumbra.core.forecast;
 
+import dev.penumbra.core.Checks;
 import java.util.List;
 
 /**
@@ -87,12 +88,8 @@ public final class Forecasters {
    * decayed distribution at every horizon.
    */
   public static ScoredForecaster decayingHistogram(int halfLife, double percentile) {
-    if (halfLife < 1) {
-      throw new IllegalArgumentException("halfLife must be >= 1, was " + halfLife);
-    }
-    if (!(percentile > 0 && percentile <= 1)) {
-      throw new IllegalArgumentException("percentile must be in (0, 1], was " + percentile);
-    }
+    Checks.atLeast("halfLife", halfLife, 1);
+    Checks.share("percentile", percentile);
     return new DecayingHistogram(halfLife, percentile);
   }
 

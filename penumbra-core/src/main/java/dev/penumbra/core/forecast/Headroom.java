@@ -1,5 +1,6 @@
 package dev.penumbra.core.forecast;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.feedback.ErrorStats;
 import java.util.Arrays;
 import org.apache.commons.math3.special.Erf;
@@ -57,12 +58,8 @@ final class Headroom implements ScoredForecaster {
   private int acting;
 
   Headroom(Forecaster inner, int lead) {
-    if (inner == null) {
-      throw new IllegalArgumentException("inner forecaster must not be null");
-    }
-    if (lead < 1) {
-      throw new IllegalArgumentException("lead must be >= 1, was " + lead);
-    }
+    Checks.notNull("inner forecaster", inner);
+    Checks.atLeast("lead", lead, 1);
     this.inner = inner;
     this.lead = lead;
     this.ensemble = inner instanceof Ensemble e ? e : null;

@@ -1,5 +1,6 @@
 package dev.penumbra.core.forecast;
 
+import dev.penumbra.core.Checks;
 import java.util.Arrays;
 
 /**
@@ -19,9 +20,7 @@ public final class SortedWindow {
 
   /** A window of the last {@code capacity} values (>= 1). */
   public SortedWindow(int capacity) {
-    if (capacity < 1) {
-      throw new IllegalArgumentException("capacity must be >= 1, was " + capacity);
-    }
+    Checks.atLeast("capacity", capacity, 1);
     ring = new double[capacity];
     sorted = new double[capacity];
   }

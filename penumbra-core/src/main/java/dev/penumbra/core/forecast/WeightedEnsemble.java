@@ -1,5 +1,6 @@
 package dev.penumbra.core.forecast;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.feedback.ErrorStats;
 import dev.penumbra.core.feedback.ErrorTracker;
 import java.util.ArrayList;
@@ -152,9 +153,7 @@ final class WeightedEnsemble extends BaseForecaster implements Ensemble {
     if (member < 0 || member >= members.length) {
       throw new IllegalArgumentException("member must be in [0, " + members.length + "), was " + member);
     }
-    if (horizon < 1) {
-      throw new IllegalArgumentException("horizon must be >= 1, was " + horizon);
-    }
+    Checks.atLeast("horizon", horizon, 1);
     if (observations() == 0) {
       return 0;
     }

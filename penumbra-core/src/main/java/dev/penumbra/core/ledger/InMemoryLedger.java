@@ -1,5 +1,6 @@
 package dev.penumbra.core.ledger;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.ledger.Reservation.State;
@@ -227,9 +228,7 @@ final class InMemoryLedger implements Ledger {
 
   @Override
   public Subscription subscribe(LedgerListener listener) {
-    if (listener == null) {
-      throw new IllegalArgumentException("listener must not be null");
-    }
+    Checks.notNull("listener", listener);
     lock.lock();
     try {
       listeners.add(listener);

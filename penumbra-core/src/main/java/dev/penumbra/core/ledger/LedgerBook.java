@@ -1,5 +1,6 @@
 package dev.penumbra.core.ledger;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.ledger.LedgerEvent.Type;
@@ -69,9 +70,7 @@ public final class LedgerBook {
    * @param sink receives each event while {@link #recordEvents recording} (in sequence order)
    */
   public LedgerBook(long firstId, Consumer<LedgerEvent> sink) {
-    if (firstId < 1) {
-      throw new IllegalArgumentException("firstId must be >= 1, was " + firstId);
-    }
+    Checks.atLeast("firstId", firstId, 1);
     this.nextId = firstId;
     this.sink = sink == null ? e -> { } : sink;
   }
@@ -246,12 +245,8 @@ public final class LedgerBook {
 
   public Optional<List<Reservation>> preemptionPlan(String node, Resources amount, Priority priority, Instant now) {
     requireId(node);
-    if (amount == null) {
-      throw new IllegalArgumentException("amount must not be null");
-    }
-    if (priority == null) {
-      throw new IllegalArgumentException("priority must not be null");
-    }
+    Checks.notNull("amount", amount);
+    Checks.notNull("priority", priority);
     expire(now);
     List<Entry> victims = plan(node(node), amount, priority);
     if (victims == null) {
@@ -657,9 +652,7 @@ public final class LedgerBook {
   }
 
   private static void checkLease(Duration lease) {
-    if (lease == null || lease.isZero() || lease.isNegative()) {
-      throw new IllegalArgumentException("lease must be > 0, was " + lease);
-    }
+    Checks.positive("lease", lease);
   }
 
   private static Instant leaseEnd(Instant now, Duration lease) {

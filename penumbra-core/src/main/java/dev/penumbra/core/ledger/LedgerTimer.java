@@ -1,5 +1,6 @@
 package dev.penumbra.core.ledger;
 
+import dev.penumbra.core.Checks;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -38,12 +39,8 @@ public final class LedgerTimer implements AutoCloseable {
    * deadline is at most one period).
    */
   public static LedgerTimer start(Ledger ledger, Duration period) {
-    if (ledger == null) {
-      throw new IllegalArgumentException("ledger must not be null");
-    }
-    if (period == null || period.isNegative() || period.isZero()) {
-      throw new IllegalArgumentException("period must be > 0, was " + period);
-    }
+    Checks.notNull("ledger", ledger);
+    Checks.positive("period", period);
     LedgerTimer t = new LedgerTimer(ledger);
     long nanos = period.toNanos();
     t.executor.scheduleWithFixedDelay(t::runOnce, nanos, nanos, TimeUnit.NANOSECONDS);
@@ -52,9 +49,7 @@ public final class LedgerTimer implements AutoCloseable {
 
   /** Adds work to run on every pass, after leases are expired (expired capacity is then free to admit). */
   public void add(Runnable tick) {
-    if (tick == null) {
-      throw new IllegalArgumentException("tick must not be null");
-    }
+    Checks.notNull("tick", tick);
     ticks.add(tick);
   }
 

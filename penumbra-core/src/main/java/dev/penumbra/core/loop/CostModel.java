@@ -1,5 +1,6 @@
 package dev.penumbra.core.loop;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.Resources.Dimension;
@@ -33,9 +34,7 @@ public record CostModel(double cpuPerCoreSecond, double memoryPerGibSecond, doub
     check("ioPerMbSecond", ioPerMbSecond);
     check("shortfallFactor", shortfallFactor);
     check("perActuation", perActuation);
-    if (!(criticalWeight >= 1) || Double.isInfinite(criticalWeight)) {
-      throw new IllegalArgumentException("criticalWeight must be finite and >= 1, was " + criticalWeight);
-    }
+    Checks.atLeast("criticalWeight", criticalWeight, 1.0);
   }
 
   /** The cost of holding {@code held} for {@code seconds} of work that used {@code used} meanwhile. */

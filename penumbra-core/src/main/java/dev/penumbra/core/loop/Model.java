@@ -1,5 +1,6 @@
 package dev.penumbra.core.loop;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Demand;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.predict.Features;
@@ -25,9 +26,7 @@ public interface Model<S> {
 
   /** A feature-based {@link Predictor} as a model (its own scoring happens in {@link Predictor#learn}). */
   static Model<Features> of(Predictor predictor) {
-    if (predictor == null) {
-      throw new IllegalArgumentException("predictor must not be null");
-    }
+    Checks.notNull("predictor", predictor);
     return new Model<>() {
       @Override
       public String name() {

@@ -1,5 +1,6 @@
 package dev.penumbra.core.predict;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Demand;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.Resources.Dimension;
@@ -48,9 +49,7 @@ public final class PredictionScorer {
     if (!(level > 0 && level < 1)) {
       throw new IllegalArgumentException("scoring level must be in (0, 1), was " + level);
     }
-    if (memory < 1) {
-      throw new IllegalArgumentException("prediction memory must be >= 1, was " + memory);
-    }
+    Checks.atLeast("prediction memory", memory, 1);
     this.model = model;
     this.tracker = tracker;
     this.level = level;

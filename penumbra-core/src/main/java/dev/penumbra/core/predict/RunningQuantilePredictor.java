@@ -1,5 +1,6 @@
 package dev.penumbra.core.predict;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Demand;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.Resources.Dimension;
@@ -36,12 +37,8 @@ public final class RunningQuantilePredictor implements Predictor {
    * @param tracker where its prediction errors are recorded
    */
   public RunningQuantilePredictor(String name, int window, int minSamples, ErrorTracker tracker) {
-    if (window < 1) {
-      throw new IllegalArgumentException("window must be >= 1, was " + window);
-    }
-    if (minSamples < 1) {
-      throw new IllegalArgumentException("minSamples must be >= 1, was " + minSamples);
-    }
+    Checks.atLeast("window", window, 1);
+    Checks.atLeast("minSamples", minSamples, 1);
     this.scorer = new PredictionScorer(name, tracker);
     this.name = name;
     this.minSamples = minSamples;

@@ -1,5 +1,6 @@
 package dev.penumbra.query.engine;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Resources;
 import dev.penumbra.query.QueryProfile;
 import java.io.IOException;
@@ -57,12 +58,8 @@ public final class DuckDbEngine implements PrimaryEngine {
    * @throws IllegalArgumentException when instances or maxRows is < 1 or the file does not exist
    */
   public static DuckDbEngine open(Path databaseFile, int instances, int maxRows) throws SQLException, IOException {
-    if (instances < 1) {
-      throw new IllegalArgumentException("instances must be >= 1, was " + instances);
-    }
-    if (maxRows < 0) {
-      throw new IllegalArgumentException("maxRows must be >= 0, was " + maxRows);
-    }
+    Checks.atLeast("instances", instances, 1);
+    Checks.atLeast("maxRows", maxRows, 0);
     if (!Files.isRegularFile(databaseFile)) {
       throw new IllegalArgumentException("databaseFile does not exist: " + databaseFile);
     }

@@ -2,6 +2,7 @@ package dev.penumbra.query.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Resources;
 import dev.penumbra.query.QueryProfile;
 import java.io.IOException;
@@ -59,12 +60,8 @@ public final class PostgresEngine implements PrimaryEngine {
 
   /** Opens {@code sessions} sessions to the database at {@code jdbcUrl}. */
   public static PostgresEngine open(String jdbcUrl, int sessions, int maxRows) throws SQLException {
-    if (sessions < 1) {
-      throw new IllegalArgumentException("sessions must be >= 1, was " + sessions);
-    }
-    if (maxRows < 0) {
-      throw new IllegalArgumentException("maxRows must be >= 0, was " + maxRows);
-    }
+    Checks.atLeast("sessions", sessions, 1);
+    Checks.atLeast("maxRows", maxRows, 0);
     PostgresEngine e = new PostgresEngine(sessions, maxRows);
     try {
       Properties reader = readerLogin(jdbcUrl);

@@ -1,5 +1,6 @@
 package dev.penumbra.query.engine;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Resources;
 import java.time.Duration;
 
@@ -41,8 +42,6 @@ public interface PrimaryEngine extends AutoCloseable {
       throw new IllegalArgumentException("reservation.memoryBytes must be > 0, was "
           + (reservation == null ? "null" : reservation.memoryBytes()));
     }
-    if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException("timeout must be > 0, was " + timeout);
-    }
+    Checks.positive("timeout", timeout);
   }
 }

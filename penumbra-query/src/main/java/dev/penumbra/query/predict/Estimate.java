@@ -1,5 +1,6 @@
 package dev.penumbra.query.predict;
 
+import dev.penumbra.core.Checks;
 import java.util.Collections;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -14,9 +15,7 @@ import java.util.TreeMap;
 public record Estimate(long point, NavigableMap<Double, Long> quantiles) {
 
   public Estimate {
-    if (point < 0) {
-      throw new IllegalArgumentException("point must be >= 0, was " + point);
-    }
+    Checks.atLeast("point", point, 0);
     TreeMap<Double, Long> copy = new TreeMap<>();
     for (Map.Entry<Double, Long> e : quantiles.entrySet()) {
       if (!(e.getKey() > 0 && e.getKey() < 1)) {

@@ -1,5 +1,6 @@
 package dev.penumbra.query.predict;
 
+import dev.penumbra.core.Checks;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -17,9 +18,7 @@ public final class Fingerprint {
 
   /** The normalised SQL text. */
   public static String normalize(String sql) {
-    if (sql == null) {
-      throw new IllegalArgumentException("sql must not be null");
-    }
+    Checks.notNull("sql", sql);
     StringBuilder out = new StringBuilder(sql.length());
     int n = sql.length();
     int i = 0;

@@ -1,5 +1,6 @@
 package dev.penumbra.query.predict;
 
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Demand;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.feedback.ErrorStats;
@@ -72,15 +73,9 @@ public final class QueryPredictor implements AutoCloseable {
    */
   public record Load(int cores, int running, int threads) {
     public Load {
-      if (cores < 1) {
-        throw new IllegalArgumentException("cores must be >= 1, was " + cores);
-      }
-      if (running < 0) {
-        throw new IllegalArgumentException("running must be >= 0, was " + running);
-      }
-      if (threads < 1) {
-        throw new IllegalArgumentException("threads must be >= 1, was " + threads);
-      }
+      Checks.atLeast("cores", cores, 1);
+      Checks.atLeast("running", running, 0);
+      Checks.atLeast("threads", threads, 1);
     }
 
     /** A load with one thread for the query. */
@@ -208,9 +203,7 @@ public final class QueryPredictor implements AutoCloseable {
    * {@value #SETTLE_CPU_QERROR}x of the actual CPU time. Returns why, or empty when it is not settled.
    */
   public java.util.Optional<String> settled(String sql) {
-    if (sql == null) {
-      throw new IllegalArgumentException("sql must not be null");
-    }
+    Checks.notNull("sql", sql);
     List<Run> runs = runs(Fingerprint.of(sql));
     if (runs.size() < Math.max(minHistory, SETTLE_RUNS + 1)) {
       return java.util.Optional.empty();
@@ -465,9 +458,7 @@ public final class QueryPredictor implements AutoCloseable {
     if (shadow == null || actual == null) {
       throw new IllegalArgumentException("shadow and actual must not be null");
     }
-    if (threads < 1) {
-      throw new IllegalArgumentException("threads must be >= 1, was " + threads);
-    }
+    Checks.atLeast("threads", threads, 1);
     String fp = Fingerprint.of(shadow.sql());
     List<Run> runs = runs(fp);
     QueryPrediction chosen = unloaded(shadow, threads);
@@ -670,9 +661,7 @@ public final class QueryPredictor implements AutoCloseable {
 
     /** Runs of a fingerprint before its history answers (>= 1, default 5). */
     public Builder minHistory(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("minHistory must be >= 1, was " + n);
-      }
+      Checks.atLeast("minHistory", n, 1);
       this.minHistory = n;
       return this;
     }
@@ -680,17 +669,13 @@ public final class QueryPredictor implements AutoCloseable {
     /** Most recent runs kept per fingerprint (>= 1, default 20). */
     /** Query shapes (fingerprints) whose runs are remembered (>= 1, default 10,000; least recently used go). */
     public Builder maxFingerprints(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("maxFingerprints must be >= 1, was " + n);
-      }
+      Checks.atLeast("maxFingerprints", n, 1);
       this.maxFingerprints = n;
       return this;
     }
 
     public Builder historyWindow(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("historyWindow must be >= 1, was " + n);
-      }
+      Checks.atLeast("historyWindow", n, 1);
       this.historyWindow = n;
       return this;
     }
@@ -700,27 +685,21 @@ public final class QueryPredictor implements AutoCloseable {
      * {@link #learn(ShadowResult, QueryProfile)}; >= 1, default 1).
      */
     public Builder primaryThreads(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("primaryThreads must be >= 1, was " + n);
-      }
+      Checks.atLeast("primaryThreads", n, 1);
       this.primaryThreads = n;
       return this;
     }
 
     /** Cores of the primary for the idle load (>= 1, default the JVM's available processors). */
     public Builder cores(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("cores must be >= 1, was " + n);
-      }
+      Checks.atLeast("cores", n, 1);
       this.cores = n;
       return this;
     }
 
     /** Smallest memory the scale-up tier predicts (>= 0, default 1 MiB). */
     public Builder minMemoryBytes(long bytes) {
-      if (bytes < 0) {
-        throw new IllegalArgumentException("minMemoryBytes must be >= 0, was " + bytes);
-      }
+      Checks.atLeast("minMemoryBytes", bytes, 0);
       this.minMemoryBytes = bytes;
       return this;
     }
@@ -730,17 +709,13 @@ public final class QueryPredictor implements AutoCloseable {
      * it and closes it when it is {@link AutoCloseable}.
      */
     public Builder model(Predictor model) {
-      if (model == null) {
-        throw new IllegalArgumentException("model must not be null");
-      }
+      Checks.notNull("model", model);
       this.model = model;
       return this;
     }
 
     public Builder errorTracker(ErrorTracker tracker) {
-      if (tracker == null) {
-        throw new IllegalArgumentException("errorTracker must not be null");
-      }
+      Checks.notNull("errorTracker", tracker);
       this.tracker = tracker;
       return this;
     }

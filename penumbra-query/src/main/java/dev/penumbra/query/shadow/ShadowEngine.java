@@ -1,6 +1,7 @@
 package dev.penumbra.query.shadow;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.penumbra.core.Checks;
 import dev.penumbra.query.QueryProfile;
 import dev.penumbra.query.engine.DuckDbSandbox;
 import java.lang.management.ManagementFactory;
@@ -145,9 +146,7 @@ public final class ShadowEngine implements AutoCloseable {
    * @throws IllegalArgumentException when cap is not positive
    */
   public ShadowResult shadow(String sql, Duration cap) {
-    if (cap == null || cap.isNegative() || cap.isZero()) {
-      throw new IllegalArgumentException("cap must be > 0, was " + cap);
-    }
+    Checks.positive("cap", cap);
     return shadow(sql, defaultFraction, Math.min(timeoutNanos, cap.toNanos()));
   }
 
@@ -484,9 +483,7 @@ public final class ShadowEngine implements AutoCloseable {
     private boolean lockReplicas = true;
 
     private Builder(ConnectionSource primary) {
-      if (primary == null) {
-        throw new IllegalArgumentException("primary connection source must not be null");
-      }
+      Checks.notNull("primary connection source", primary);
       this.primary = primary;
     }
 
@@ -497,9 +494,7 @@ public final class ShadowEngine implements AutoCloseable {
       }
       List<Double> list = new ArrayList<>();
       for (double f : fractions) {
-        if (!(f > 0 && f <= 1)) {
-          throw new IllegalArgumentException("fraction must be in (0, 1], was " + f);
-        }
+        Checks.share("fraction", f);
         if (list.contains(f)) {
           throw new IllegalArgumentException("fraction " + f + " is listed twice");
         }
@@ -510,36 +505,28 @@ public final class ShadowEngine implements AutoCloseable {
     }
 
     public Builder rule(SamplingRule rule) {
-      if (rule == null) {
-        throw new IllegalArgumentException("rule must not be null");
-      }
+      Checks.notNull("rule", rule);
       this.rule = rule;
       return this;
     }
 
     /** Shadow runs at once (>= 1, default 2); more wait. */
     public Builder maxConcurrent(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("maxConcurrent must be >= 1, was " + n);
-      }
+      Checks.atLeast("maxConcurrent", n, 1);
       this.maxConcurrent = n;
       return this;
     }
 
     /** A sample run longer than this is cancelled and reported as cut off (> 0, default 2 s). */
     public Builder timeout(Duration timeout) {
-      if (timeout == null || timeout.isZero() || timeout.isNegative()) {
-        throw new IllegalArgumentException("timeout must be > 0, was " + timeout);
-      }
+      Checks.positive("timeout", timeout);
       this.timeout = timeout;
       return this;
     }
 
     /** DuckDB threads of each replica instance (>= 1, default 1). */
     public Builder replicaThreads(int threads) {
-      if (threads < 1) {
-        throw new IllegalArgumentException("replicaThreads must be >= 1, was " + threads);
-      }
+      Checks.atLeast("replicaThreads", threads, 1);
       this.replicaThreads = threads;
       return this;
     }
@@ -555,18 +542,14 @@ public final class ShadowEngine implements AutoCloseable {
 
     /** How often the replicator polls the primary for new rows (>= 0; 0 = only {@link #refresh()}). */
     public Builder pollInterval(Duration interval) {
-      if (interval == null || interval.isNegative()) {
-        throw new IllegalArgumentException("pollInterval must be >= 0, was " + interval);
-      }
+      Checks.notNegative("pollInterval", interval);
       this.pollInterval = interval;
       return this;
     }
 
     /** Where the replicas' transfer files go (default java.io.tmpdir). */
     public Builder tempDir(Path dir) {
-      if (dir == null) {
-        throw new IllegalArgumentException("tempDir must not be null");
-      }
+      Checks.notNull("tempDir", dir);
       this.tempDir = dir;
       return this;
     }
@@ -576,9 +559,7 @@ public final class ShadowEngine implements AutoCloseable {
      * ({@link DuckDbSandbox#openLocked}) so client SQL never runs where the replicator exports files.
      */
     public Builder planner(ConnectionSource planner) {
-      if (planner == null) {
-        throw new IllegalArgumentException("planner must not be null");
-      }
+      Checks.notNull("planner", planner);
       this.planner = planner;
       return this;
     }

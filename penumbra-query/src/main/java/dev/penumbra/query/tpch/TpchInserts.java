@@ -1,5 +1,6 @@
 package dev.penumbra.query.tpch;
 
+import dev.penumbra.core.Checks;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -21,9 +22,7 @@ public final class TpchInserts {
    * @throws IllegalStateException when the database has no TPC-H metadata
    */
   public static InsertedOrders newOrders(Connection c, int count, long seed) throws SQLException {
-    if (count < 1) {
-      throw new IllegalArgumentException("count must be >= 1, was " + count);
-    }
+    Checks.atLeast("count", count, 1);
     TpchMetadata meta = Tpch.metadata(c).orElseThrow(
         () -> new IllegalStateException("no " + Tpch.METADATA_TABLE + " table: not a TPC-H database"));
     long max;

@@ -1,6 +1,7 @@
 package dev.penumbra.shard.kafka;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.penumbra.core.Checks;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
 import dev.penumbra.shard.Attempt;
@@ -112,27 +113,21 @@ public final class KafkaShardTransport implements AutoCloseable {
 
     /** The clock heartbeats are timed with; the system's by default. */
     public Builder clock(Clock clock) {
-      if (clock == null) {
-        throw new IllegalArgumentException("clock must not be null");
-      }
+      Checks.notNull("clock", clock);
       this.clock = clock;
       return this;
     }
 
     /** A pool without a heartbeat for this long is taken for dead (> 0); 2 s by default (workers beat every 200 ms). */
     public Builder heartbeatTimeout(Duration d) {
-      if (d == null || d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException("heartbeat timeout must be > 0, was " + d);
-      }
+      Checks.positive("heartbeat timeout", d);
       this.heartbeatTimeout = d;
       return this;
     }
 
     /** The Java type shard results are read into (e.g. {@code Long.class}); plain JSON values by default. */
     public Builder valueType(Class<?> type) {
-      if (type == null) {
-        throw new IllegalArgumentException("value type must not be null");
-      }
+      Checks.notNull("value type", type);
       this.valueType = type;
       return this;
     }

@@ -1,0 +1,156 @@
+package dev.penumbra.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.penumbra.core.ledger.Ledger;
+import io.javalin.Javalin;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.InputStream;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * What every {@link Capability} must do, run on each one the server builds from its configuration (query, stream,
+ * task, shard, failover; the cluster's, which needs a Raft group, is checked by {@code ClusterServerTest}): a stable
+ * lower-case name, routes all under {@code /v1} and all in the OpenAPI file, its readiness before start as it
+ * declares it and never after close, a close that may be called twice, and meters that carry its name and clash
+ * with no other capability's.
+ */
+class CapabilityContractTest {
+
+  /**
+   * One capability as the server makes it; {@code readyBeforeStart}: it takes work from construction (its
+   * {@code start()} prepares nothing it needs first); {@code startHere}: its start is cheap enough to run here.
+   */
+  record Case(String name, PenumbraServer.CapabilityFactory factory, boolean readyBeforeStart, boolean startHere) {
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
+
+  static Stream<Case> capabilities() {
+    return Stream.of(
+        new Case("query", QueryCapability::new, false, true),
+        new Case("stream", StreamCapability::new, true, true),
+        new Case("task", TaskCapability::new, true, true),
+        new Case("shard", ShardCapability::new, true, true),
+        // Ready at once: it answers with its mode while its model trains in the background (start()).
+        new Case("failover", FailoverCapability::new, true, false));
+  }
+
+  private static Capability create(Case c) {
+    ServerConfig config = TestServers.config(Map.of());
+    Ledger ledger = Ledger.inMemory(Clock.systemUTC());
+    ledger.addNode(config.ledger().node(), config.ledger().capacity());
+    return c.factory().create(ledger, config, m -> {});
+  }
+
+  private static Set<String> documented() throws Exception {
+    try (InputStream in = Capability.class.getResourceAsStream("openapi.json")) {
+      JsonNode doc = Json.MAPPER.readTree(in);
+      Set<String> out = new HashSet<>();
+      doc.get("paths").fields().forEachRemaining(p -> p.getValue().fieldNames()
+          .forEachRemaining(m -> out.add(m + " " + p.getKey())));
+      return out;
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("capabilities")
+  void nameIsStableAndLowerCase(Case c) {
+    try (Capability a = create(c); Capability b = create(c)) {
+      assertThat(a.name()).isEqualTo(c.name()).matches("[a-z]+").isEqualTo(b.name());
+      assertThat(a.view().name()).isEqualTo(a.name());
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("capabilities")
+  void everyRouteIsUnderV1AndInTheOpenApiFile(Case c) throws Exception {
+    List<Api.Route> routes = new ArrayList<>();
+    try (Capability cap = create(c)) {
+      Javalin.create(cfg -> {
+        Api api = new Api(cfg.routes, null);
+        cap.routes(api);
+        routes.addAll(api.routes());
+      });
+    }
+    assertThat(routes).as("a capability serves at least one route").isNotEmpty();
+    Set<String> documented = documented();
+    for (Api.Route r : routes) {
+      assertThat(r.path()).as(r.toString()).startsWith("/v1/");
+      assertThat(documented).as("OpenAPI file").contains(r.method() + " " + r.path());
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("capabilities")
+  void readyAsDeclaredBeforeStartAndNeverAfterClose(Case c) throws Exception {
+    Capability cap = create(c);
+    try {
+      assertThat(cap.ready()).as("ready before start").isEqualTo(c.readyBeforeStart());
+      assertThat(cap.inFlight()).isZero();
+      assertThat(cap.queued()).isZero();
+      if (c.startHere()) {
+        cap.start();
+        assertThat(cap.ready()).as("ready after start").isTrue();
+      }
+    } finally {
+      cap.close();
+    }
+    assertThat(cap.ready()).as("ready after close").isFalse();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("capabilities")
+  void closeMayBeCalledTwice(Case c) {
+    Capability cap = create(c);
+    cap.close();
+    assertThatCode(cap::close).doesNotThrowAnyException();
+    assertThat(cap.ready()).isFalse();
+  }
+
+  @Test
+  void metricsCarryTheCapabilitysNameAndClashWithNoOther() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    List<Capability> all = capabilities().map(CapabilityContractTest::create).toList();
+    try {
+      Map<Meter.Id, String> owner = new HashMap<>();
+      for (Capability cap : all) {
+        Set<Meter.Id> before = new HashSet<>(registry.getMeters().stream().map(Meter::getId).toList());
+        assertThatCode(() -> cap.metrics(registry)).as(cap.name()).doesNotThrowAnyException();
+        List<Meter.Id> added = registry.getMeters().stream().map(Meter::getId).filter(id -> !before.contains(id))
+            .toList();
+        assertThat(added).as(cap.name() + " registers meters").isNotEmpty();
+        for (Meter.Id id : added) {
+          boolean named = id.getName().startsWith("penumbra." + cap.name() + ".")
+              || cap.name().equals(id.getTag("capability"));
+          assertThat(named).as(cap.name() + ": " + id).isTrue();
+          assertThat(owner.put(id, cap.name())).as(id.toString()).isNull();
+        }
+      }
+      // One scrape shows them all: Prometheus refuses one name with different label sets, so a clash fails here.
+      String scrape = registry.scrape();
+      for (Capability cap : all) {
+        assertThat(scrape.contains("penumbra_" + cap.name() + "_") || scrape.contains("capability=\"" + cap.name()))
+            .as(cap.name() + " in the scrape").isTrue();
+      }
+    } finally {
+      all.forEach(Capability::close);
+    }
+  }
+}
