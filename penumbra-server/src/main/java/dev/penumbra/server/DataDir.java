@@ -109,7 +109,7 @@ final class DataDir implements AutoCloseable {
   }
 
   /** A file of the directory (null when absent), refused unless it carries this server's format version. */
-  private static JsonNode read(Path dir, Path file) throws IOException {
+  static JsonNode read(Path dir, Path file) throws IOException {
     if (!Files.exists(file)) {
       return null;
     }
