@@ -106,6 +106,12 @@ final class BenchServerCommand implements Callable<Integer> {
           System.out.printf(Locale.ROOT, "%-22s %10.0f %12.0f %12.0f %8d %10d%n", e.getKey(), st.readyMillis(),
               st.modelMillis(), st.settledMillis(), st.version(), st.trainedOn());
         }
+        System.out.printf(Locale.ROOT, "the model alone (saved samples resampled): %8s %12s %12s %10s%n", "samples",
+            "re-fed ms", "restored ms", "saved KiB");
+        for (var m : r.scaling()) {
+          System.out.printf(Locale.ROOT, "%43s %8d %12.0f %12.0f %10.0f%n", "", m.samples(), m.refeedMillis(),
+              m.restoreMillis(), m.bytes() / 1024.0);
+        }
       }
       return 0;
     }

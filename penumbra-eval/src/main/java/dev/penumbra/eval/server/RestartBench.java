@@ -1,6 +1,10 @@
 package dev.penumbra.eval.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.penumbra.core.Resources;
+import dev.penumbra.core.predict.Features;
+import dev.penumbra.ml.SavedModel;
+import dev.penumbra.ml.TreePredictor;
 import dev.penumbra.query.workload.Workload;
 import dev.penumbra.server.Capability;
 import dev.penumbra.server.Json;
@@ -14,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.Consumer;
@@ -34,7 +39,18 @@ public final class RestartBench {
    * @param with the start with the saved model
    * @param without the start without it (the runs re-fed)
    */
-  public record Result(int queries, int samples, long version, Start with, Start without) {}
+  public record Result(int queries, int samples, long version, Start with, Start without, List<ModelStart> scaling) {}
+
+  /**
+   * The model alone at a larger window: the saved samples resampled (with 5% seeded noise) to {@code samples}, fed to
+   * a fresh predictor as a restart re-feeds them, against putting back its saved state.
+   *
+   * @param refeedMillis from the first sample learned until the last training it triggered is done (the model tier
+   *     answers with a model of every sample only then)
+   * @param restoreMillis reading the saved state back (JSON to record, Tribuo's protobuf to the model)
+   * @param bytes the saved state's size as JSON
+   */
+  public record ModelStart(int samples, double refeedMillis, double restoreMillis, long bytes) {}
 
   /**
    * One start on the saved directory.
@@ -94,12 +110,65 @@ public final class RestartBench {
       Files.move(dir.resolve("model-query.json"), dir.resolve("model-query.json.away"));
       progress.accept("and without it");
       Start without = start(cfg, limit);
-      return new Result(queries, saved.get("sampleFeatures").size(), saved.get("version").asLong(), with, without);
+      List<ModelStart> scaling = new java.util.ArrayList<>();
+      for (int n : new int[] {500, 2000, 5000}) {
+        progress.accept("the model alone at " + n + " samples");
+        scaling.add(scaling(saved, n, seed));
+      }
+      return new Result(queries, saved.get("sampleFeatures").size(), saved.get("version").asLong(), with, without,
+          scaling);
     } finally {
       try (var files = Files.walk(dir)) {
         files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
+  }
+
+  static ModelStart scaling(JsonNode savedJson, int n, long seed) throws Exception {
+    SavedModel base = Json.MAPPER.treeToValue(savedJson, SavedModel.class);
+    String[] names = base.features().toArray(String[]::new);
+    Random rnd = new Random(seed + n);
+    List<Features> features = new java.util.ArrayList<>();
+    List<Resources> actuals = new java.util.ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      int k = rnd.nextInt(base.sampleFeatures().length);
+      Features.Builder f = Features.builder();
+      for (int j = 0; j < names.length; j++) {
+        f.put(names[j], base.sampleFeatures()[k][j] * (1 + 0.05 * rnd.nextGaussian()));
+      }
+      features.add(f.build());
+      Resources a = Resources.ZERO;
+      for (Resources.Dimension d : Resources.Dimension.values()) {
+        a = a.with(d, Math.max(0, Math.round(base.sampleActuals()[k][d.ordinal()] * (1 + 0.05 * rnd.nextGaussian()))));
+      }
+      actuals.add(a);
+    }
+    // The saved state of a model fitted on them, as the server would hold it after such a run.
+    String text;
+    try (TreePredictor fitted = TreePredictor.builder().name("query-model").historyCapacity(Math.max(n, 10))
+        .executor(Runnable::run).build()) {
+      for (int i = 0; i < n; i++) {
+        fitted.learn(features.get(i), actuals.get(i));
+      }
+      fitted.retrainNow();
+      text = Json.MAPPER.writeValueAsString(fitted.save().orElseThrow());
+    }
+    long t0 = System.nanoTime();
+    try (TreePredictor again = TreePredictor.builder().name("query-model").historyCapacity(Math.max(n, 10)).build()) {
+      for (int i = 0; i < n; i++) {
+        again.learn(features.get(i), actuals.get(i));
+      }
+      while (!again.fitted() || again.isTraining()) {
+        Thread.sleep(5);
+      }
+    }
+    double refeed = (System.nanoTime() - t0) / 1e6;
+    long t1 = System.nanoTime();
+    try (TreePredictor again = TreePredictor.builder().name("query-model").historyCapacity(Math.max(n, 10)).build()) {
+      again.restore(Json.MAPPER.readValue(text, SavedModel.class), base.features());
+    }
+    double restore = (System.nanoTime() - t1) / 1e6;
+    return new ModelStart(n, refeed, restore, text.length());
   }
 
   private static Start start(ServerConfig cfg, Duration limit) throws Exception {
