@@ -437,10 +437,8 @@ public final class TreePredictor implements Predictor, AutoCloseable {
       while (samples.size() > historyCapacity) {
         samples.removeFirst();
       }
+      // Not fed to the fallback: it answers only before a first model, and this predictor has one from now on.
       history.addAll(samples);
-      for (Sample s : samples) {
-        fallback.learn(s.features(), s.actual());
-      }
       lastTrainSize = Math.max(1, saved.trainedOn() + saved.calibrationSize());
       sinceTrain = saved.sinceTrain();
       nextVersion = saved.version() + 1;
