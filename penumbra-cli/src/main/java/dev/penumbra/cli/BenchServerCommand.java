@@ -52,6 +52,12 @@ final class BenchServerCommand implements Callable<Integer> {
   @Option(names = "--format", paramLabel = "table|json", defaultValue = "table", description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
   String format;
 
+  @Option(names = "--restart",
+      description = "Instead of the load: run queries until the query model is fitted (at most --requests, or "
+          + "--seconds), stop, and start again on the same data directory with the saved model and without it "
+          + "(the saved runs re-fed); prints each start's time to ready and to a model.")
+  boolean restart;
+
   @Override
   public Integer call() throws Exception {
     if (!List.of("table", "json").contains(format)) {
@@ -82,6 +88,33 @@ final class BenchServerCommand implements Callable<Integer> {
           q.engineInstances(), q.maxRows(), q.timeout(), q.maxQueued()), cfg.stream(), cfg.task(), cfg.demo());
     }
     PrintStream err = System.err;
+    if (restart) {
+      err.printf(Locale.ROOT, "bench server --restart: at most %d queries or %.0f s to fit the query model, then two"
+          + " starts on its data directory%n", requests, seconds);
+      dev.penumbra.eval.server.RestartBench.Result r = dev.penumbra.eval.server.RestartBench.run(cfg.query().scale(),
+          requests, Duration.ofNanos((long) (seconds * 1e9)), 42, err::println);
+      if (format.equals("json")) {
+        System.out.println(dev.penumbra.server.Json.pretty(r));
+      } else {
+        System.out.printf(Locale.ROOT, "%d queries; saved model version %d on %d samples%n", r.queries(), r.version(),
+            r.samples());
+        System.out.printf(Locale.ROOT, "%-22s %10s %12s %12s %8s %10s%n", "start", "ready ms", "model ms", "settled ms",
+            "version", "trainedOn");
+        for (var e : java.util.Map.of("with saved model", r.with(), "without (re-fed)", r.without()).entrySet()
+            .stream().sorted(java.util.Map.Entry.comparingByKey(java.util.Comparator.reverseOrder())).toList()) {
+          var st = e.getValue();
+          System.out.printf(Locale.ROOT, "%-22s %10.0f %12.0f %12.0f %8d %10d%n", e.getKey(), st.readyMillis(),
+              st.modelMillis(), st.settledMillis(), st.version(), st.trainedOn());
+        }
+        System.out.printf(Locale.ROOT, "the model alone (saved samples resampled): %8s %12s %12s %10s%n", "samples",
+            "re-fed ms", "restored ms", "saved KiB");
+        for (var m : r.scaling()) {
+          System.out.printf(Locale.ROOT, "%43s %8d %12.0f %12.0f %10.0f%n", "", m.samples(), m.refeedMillis(),
+              m.restoreMillis(), m.bytes() / 1024.0);
+        }
+      }
+      return 0;
+    }
     LoadBench.Options options = new LoadBench.Options(clients, requests,
         Duration.ofNanos((long) (seconds * 1e9)), queryShare, 42, hostileShare);
     err.printf(Locale.ROOT, "bench server: %d clients, %d requests or %.0f s, %.0f%% hostile, of the rest %.0f%%"

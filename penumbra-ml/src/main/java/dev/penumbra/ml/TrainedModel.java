@@ -103,6 +103,30 @@ final class TrainedModel {
     return label;
   }
 
+  Model<Regressor> model() {
+    return model;
+  }
+
+  String[] featureNames() {
+    return featureNames.clone();
+  }
+
+  double[] levels() {
+    return levels.clone();
+  }
+
+  double[] offsets() {
+    return offsets.clone();
+  }
+
+  double[][] residualQuantiles() {
+    double[][] out = new double[residualQuantiles.length][];
+    for (int d = 0; d < out.length; d++) {
+      out[d] = residualQuantiles[d].clone();
+    }
+    return out;
+  }
+
   List<Dimension> dimensions() {
     return dimensions;
   }

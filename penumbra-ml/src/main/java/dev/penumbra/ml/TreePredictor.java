@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * the unexpected features (a silently missing feature would make the trees answer for a different workload).
  * Before the first {@code learn}, any names are accepted.
  *
- * <p>About 500 lines: learning, background retraining, the CART fallback and scoring share the sample window and
+ * <p>About 650 lines: learning, background retraining, the CART fallback, scoring and saving share the sample window and
  * its lock.
  */
 public final class TreePredictor implements Predictor, AutoCloseable {
@@ -318,6 +318,132 @@ public final class TreePredictor implements Predictor, AutoCloseable {
   public boolean isTraining() {
     synchronized (lock) {
       return trainingInFlight;
+    }
+  }
+
+  /**
+   * The fitted state to keep across a restart, or empty before the first model. Serializes the model (Tribuo's
+   * protobuf): call it when the model changed, not on every prediction.
+   */
+  public java.util.Optional<SavedModel> save() {
+    TrainedModel m;
+    List<Sample> samples;
+    String[] names;
+    int since;
+    synchronized (lock) {
+      m = model;
+      samples = new ArrayList<>(history);
+      names = schema;
+      since = sinceTrain;
+    }
+    if (m == null || names == null) {
+      return java.util.Optional.empty();
+    }
+    double[][] features = new double[samples.size()][];
+    long[][] actuals = new long[samples.size()][];
+    for (int i = 0; i < samples.size(); i++) {
+      Sample s = samples.get(i);
+      features[i] = new double[names.length];
+      for (int f = 0; f < names.length; f++) {
+        features[i][f] = s.features().get(names[f]);
+      }
+      actuals[i] = new long[Dimension.values().length];
+      for (Dimension d : Dimension.values()) {
+        actuals[i][d.ordinal()] = s.actual().get(d);
+      }
+    }
+    return java.util.Optional.of(new SavedModel(SavedModel.FORMAT_VERSION, name, backend.name(), List.of(names),
+        m.dimensions().stream().map(Dimension::label).toList(), m.levels(), m.offsets(), m.residualQuantiles(),
+        m.label(), m.trainedOn(), m.calibrationSize(), m.version(), m.model().serialize().toByteArray(), features,
+        actuals, since));
+  }
+
+  /**
+   * Puts back what {@link #save()} gave in an earlier process: the model answers at once, its samples are the window
+   * the next training uses. Refused, and nothing changed, when the saved state does not fit this predictor: another
+   * format version or backend, a feature schema other than {@code expectedFeatures} (the names the caller computes
+   * now; a model trained on other features would answer for a different workload), a model class Tribuo's protobuf
+   * names that is not one of the tree models, or a predictor that has learned already.
+   *
+   * @throws IllegalArgumentException naming what does not fit; the caller then re-feeds the samples instead
+   */
+  public void restore(SavedModel saved, java.util.Collection<String> expectedFeatures) {
+    if (saved == null) {
+      throw new IllegalArgumentException("saved model is missing");
+    }
+    if (saved.formatVersion() != SavedModel.FORMAT_VERSION) {
+      throw new IllegalArgumentException(name + ": saved model has format version " + saved.formatVersion()
+          + ", this version reads " + SavedModel.FORMAT_VERSION);
+    }
+    if (!backend.name().equals(saved.backend())) {
+      throw new IllegalArgumentException(name + ": saved model was fitted by " + saved.backend() + ", this predictor uses "
+          + backend);
+    }
+    TreeSet<String> expected = new TreeSet<>(expectedFeatures);
+    TreeSet<String> had = new TreeSet<>(saved.features() == null ? List.of() : saved.features());
+    if (!expected.equals(had)) {
+      TreeSet<String> missing = new TreeSet<>(expected);
+      missing.removeAll(had);
+      TreeSet<String> unexpected = new TreeSet<>(had);
+      unexpected.removeAll(expected);
+      throw new IllegalArgumentException(name + ": saved model's feature schema does not match the features computed "
+          + "now: missing " + missing + ", no longer computed " + unexpected);
+    }
+    String[] names = saved.features().toArray(String[]::new);
+    List<Dimension> dims = new ArrayList<>();
+    for (String label : saved.dimensions()) {
+      dims.add(java.util.Arrays.stream(Dimension.values()).filter(d -> d.label().equals(label)).findFirst()
+          .orElseThrow(() -> new IllegalArgumentException(name + ": saved model predicts unknown dimension '" + label
+              + "'")));
+    }
+    int n = saved.sampleFeatures() == null ? -1 : saved.sampleFeatures().length;
+    if (dims.isEmpty() || saved.levels() == null || saved.offsets() == null || saved.offsets().length != dims.size()
+        || saved.residualQuantiles() == null || saved.residualQuantiles().length != dims.size()
+        || saved.sampleActuals() == null || saved.sampleActuals().length != n || saved.tribuo() == null
+        || saved.version() < 1 || saved.sinceTrain() < 0) {
+      throw new IllegalArgumentException(name + ": saved model is incomplete (dimensions, calibration, samples or model"
+          + " missing or of mismatched sizes)");
+    }
+    for (double[] q : saved.residualQuantiles()) {
+      if (q == null || q.length != saved.levels().length) {
+        throw new IllegalArgumentException(name + ": saved model's residual quantiles do not match its levels");
+      }
+    }
+    ArrayDeque<Sample> samples = new ArrayDeque<>();
+    for (int i = 0; i < n; i++) {
+      double[] f = saved.sampleFeatures()[i];
+      long[] a = saved.sampleActuals()[i];
+      if (f == null || f.length != names.length || a == null || a.length != Dimension.values().length) {
+        throw new IllegalArgumentException(name + ": saved sample " + i + " does not match the schema");
+      }
+      Features.Builder fb = Features.builder();
+      for (int k = 0; k < names.length; k++) {
+        fb.put(names[k], f[k]);
+      }
+      Resources actual = Resources.ZERO;
+      for (Dimension d : Dimension.values()) {
+        actual = actual.with(d, a[d.ordinal()]);
+      }
+      samples.addLast(new Sample(fb.build(), actual));
+    }
+    TrainedModel m = new TrainedModel(ModelFiles.read(saved.tribuo(), name), names, List.copyOf(dims),
+        saved.levels().clone(), saved.offsets().clone(), saved.residualQuantiles(), saved.label(), saved.trainedOn(),
+        saved.calibrationSize(), saved.version());
+    synchronized (lock) {
+      if (!history.isEmpty() || model != null) {
+        throw new IllegalArgumentException(name + ": a saved model is put back only into a predictor that has not "
+            + "learned yet");
+      }
+      schema = names;
+      while (samples.size() > historyCapacity) {
+        samples.removeFirst();
+      }
+      // Not fed to the fallback: it answers only before a first model, and this predictor has one from now on.
+      history.addAll(samples);
+      lastTrainSize = Math.max(1, saved.trainedOn() + saved.calibrationSize());
+      sinceTrain = saved.sinceTrain();
+      nextVersion = saved.version() + 1;
+      model = m;
     }
   }
 

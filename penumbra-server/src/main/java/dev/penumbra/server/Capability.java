@@ -109,6 +109,27 @@ public interface Capability extends AutoCloseable {
    */
   default void restoreLearned(JsonNode saved) {}
 
+  /**
+   * A fitted model, the large part of what it learned, kept in a file of its own ({@code model-<name>.json}) and
+   * rewritten only when {@link #modelVersion()} changes and at stop, not every second with {@link #learned()}.
+   */
+  default Optional<JsonNode> model() {
+    return Optional.empty();
+  }
+
+  /** The version of {@link #model()} (a new one after each training), or -1 while there is none. */
+  default long modelVersion() {
+    return -1;
+  }
+
+  /**
+   * {@link #restoreLearned(JsonNode)} with the saved {@link #model()} when there is one: a capability that keeps a
+   * model puts it back first, and re-feeds its learned runs to the model instead when the saved one does not fit.
+   */
+  default void restoreLearned(JsonNode saved, Optional<JsonNode> model) {
+    restoreLearned(saved);
+  }
+
   /** Waits up to {@code grace} for in-flight work to finish; returns true when none is left. */
   default boolean awaitIdle(Duration grace) throws InterruptedException {
     long end = System.nanoTime() + grace.toNanos();

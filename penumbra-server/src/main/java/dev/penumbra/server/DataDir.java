@@ -23,7 +23,8 @@ import java.util.stream.Stream;
  *       the file always records an id no run has used yet, written before any id of the block is given out.
  *   <li>{@code holds.json}: the live reservations clients took directly ({@code POST /v1/reservations}), rewritten
  *       on every change: their work is outside this process, so they outlive it with their ids and leases.
- *   <li>{@code learned-<capability>.json}: what each capability learned (models, profiles, error statistics).
+ *   <li>{@code learned-<capability>.json}: what each capability learned (histories, profiles, error statistics).
+ *   <li>{@code model-<capability>.json}: a capability's fitted model, rewritten only when it is retrained.
  * </ul>
  *
  * <p>Writes are atomic (a temporary file, fsync, rename over the old one); every file carries a format version
@@ -36,6 +37,7 @@ final class DataDir implements AutoCloseable {
   private static final String STATE = "state.json";
   private static final String HOLDS = "holds.json";
   private static final String LEARNED = "learned-";
+  private static final String MODEL = "model-";
 
   private final Path dir;
   private final FileChannel lockChannel;
@@ -92,6 +94,8 @@ final class DataDir implements AutoCloseable {
             String name = f.getFileName().toString();
             if (name.startsWith(LEARNED) && name.endsWith(".json")) {
               learned.put(name.substring(LEARNED.length(), name.length() - 5), read(dir, f).path("state"));
+            } else if (name.startsWith(MODEL) && name.endsWith(".json")) {
+              learned.put(MODEL + name.substring(MODEL.length(), name.length() - 5), read(dir, f).path("model"));
             }
           }
         }
@@ -109,7 +113,7 @@ final class DataDir implements AutoCloseable {
   }
 
   /** A file of the directory (null when absent), refused unless it carries this server's format version. */
-  private static JsonNode read(Path dir, Path file) throws IOException {
+  static JsonNode read(Path dir, Path file) throws IOException {
     if (!Files.exists(file)) {
       return null;
     }
@@ -158,6 +162,20 @@ final class DataDir implements AutoCloseable {
     n.put("capability", capability);
     n.set("state", state);
     writeAtomically(dir.resolve(LEARNED + capability + ".json"), n.toString());
+  }
+
+  /** A capability's fitted model saved by an earlier run, if any. */
+  java.util.Optional<JsonNode> model(String capability) {
+    return java.util.Optional.ofNullable(learned.get(MODEL + capability));
+  }
+
+  /** Replaces a capability's saved model ({@code model-<capability>.json}). */
+  void saveModel(String capability, JsonNode model) {
+    ObjectNode n = Json.MAPPER.createObjectNode();
+    n.put("formatVersion", FORMAT_VERSION);
+    n.put("capability", capability);
+    n.set("model", model);
+    writeAtomically(dir.resolve(MODEL + capability + ".json"), n.toString());
   }
 
   /** The first reservation id this run may hand out: above every id any earlier run could have used. */

@@ -142,6 +142,15 @@ final class Edge {
       throw new ApiException(415, "Content-Type", String.valueOf(type),
           "header 'Content-Type' must be application/json, was '" + type + "'");
     }
+    // JSON between systems is UTF-8 (RFC 8259); a body declared in another charset is not read as if it were.
+    for (String param : type.split(";")) {
+      String[] kv = param.strip().split("=", 2);
+      if (kv.length == 2 && kv[0].strip().equalsIgnoreCase("charset")
+          && !kv[1].strip().replace("\"", "").equalsIgnoreCase("utf-8")) {
+        throw new ApiException(415, "Content-Type", type, "header 'Content-Type' may name only charset=utf-8, was '"
+            + type + "'");
+      }
+    }
   }
 
   private static String hostName(String hostHeader) {

@@ -60,6 +60,8 @@ final class FailoverCapability implements Capability {
   /** What a simulated standby holds on the ledger: a token, since no server runs beside the node here. */
   static final Resources STANDBY = Resources.of(50, 16L << 20);
   private static final Pattern NODE = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
+  /** Nodes known at once (simulated and registered): each keeps a risk history, so registration is bounded. */
+  static final int MAX_REGISTERED = 256;
   private static final double PROVISION_SHARE = 0.01;
   private static final double PROMOTE_SHARE = 0.001;
   private static final int RECENT_RISKS = 60;
@@ -393,6 +395,9 @@ final class FailoverCapability implements Capability {
     synchronized (this) {
       if (s.manager().nodes().contains(name)) {
         throw new ApiException(409, "name", name, "node '" + name + "' is registered already");
+      }
+      if (s.manager().nodes().size() >= MAX_REGISTERED) {
+        throw new ApiException(409, "name", name, "at most " + MAX_REGISTERED + " nodes may be known at once");
       }
       driver.add(name);
       s.manager().register(name);

@@ -140,7 +140,8 @@ public final class Json {
       String sent = valueAt(body, e);
       throw new ApiException(400, f.isEmpty() ? "(body)" : f, sent, f.isEmpty()
           ? "request body must be a JSON object"
-          : "field '" + f + "' has the wrong type (expected " + jsonType(e.getTargetType()) + ", was " + sent + ")");
+          : "field '" + f + "' has the wrong type (expected " + jsonType(e.getTargetType())
+              + (sent.isEmpty() ? ")" : ", was " + sent + ")"));
     } catch (JsonMappingException e) {
       // A record constructor refused a value (IllegalArgumentException names the field and value).
       Throwable cause = e.getCause() != null ? e.getCause() : e;
@@ -290,16 +291,23 @@ public final class Json {
     }
   }
 
-  /** The error body every 4xx and 5xx carries. */
+  /** The longest value an error echoes: a client's 5,000-character id comes back cut, not twice in full. */
+  static final int MAX_ECHO = 200;
+
+  /** The error body every 4xx and 5xx carries; values the client sent are echoed up to {@link #MAX_ECHO} characters. */
   public static ObjectNode error(int status, String message, String field, String value) {
     ObjectNode n = MAPPER.createObjectNode();
     n.put("status", status);
-    n.put("error", message);
+    n.put("error", cut(message, 5 * MAX_ECHO));
     if (field != null) {
-      n.put("field", field);
-      n.put("value", value);
+      n.put("field", cut(field, MAX_ECHO));
+      n.put("value", cut(value, MAX_ECHO));
     }
     return n;
+  }
+
+  private static String cut(String s, int max) {
+    return s == null || s.length() <= max ? s : s.substring(0, max) + "... (" + s.length() + " characters)";
   }
 
   static ObjectNode resources(Resources r) {

@@ -30,6 +30,8 @@ final class LearnedState implements AutoCloseable {
   /** Capabilities whose saved state was put back (or that had none): only these are saved. */
   private final Set<String> restored = ConcurrentHashMap.newKeySet();
   private final Map<String, String> lastSaved = new ConcurrentHashMap<>();
+  /** Per capability, the model version on disk (a model is rewritten only when it changed). */
+  private final Map<String, Long> savedModelVersion = new ConcurrentHashMap<>();
   private final ScheduledExecutorService timer;
 
   LearnedState(DataDir dir, List<Capability> capabilities) {
@@ -46,11 +48,13 @@ final class LearnedState implements AutoCloseable {
   /** Puts back what {@code c} learned in an earlier run; called once its start returned. */
   void restore(Capability c, java.util.function.Consumer<String> progress) {
     Optional<JsonNode> saved = dir.learned(c.name());
+    Optional<JsonNode> model = dir.model(c.name());
     try {
-      if (saved.isPresent()) {
-        c.restoreLearned(saved.get());
+      if (saved.isPresent() || model.isPresent()) {
+        c.restoreLearned(saved.orElseGet(Json.MAPPER::createObjectNode), model);
         progress.accept("restored what " + c.name() + " learned before");
       }
+      savedModelVersion.put(c.name(), c.modelVersion());
       restored.add(c.name());
     } catch (RuntimeException e) {
       LOG.error("cannot restore what {} learned from the data directory; its file is kept and not overwritten",
@@ -61,9 +65,26 @@ final class LearnedState implements AutoCloseable {
 
   /** Saves what changed since the last save. */
   synchronized void saveAll() {
+    saveAll(false);
+  }
+
+  /** ... and, when {@code final}, each model once more (its sample window grows between trainings). */
+  private void saveAll(boolean last) {
     for (Capability c : capabilities) {
       if (!restored.contains(c.name()) || !c.ready()) {
         continue;
+      }
+      try {
+        long version = c.modelVersion();
+        if (version >= 0 && (last || version != savedModelVersion.getOrDefault(c.name(), -1L))) {
+          Optional<JsonNode> m = c.model();
+          if (m.isPresent()) {
+            dir.saveModel(c.name(), m.get());
+            savedModelVersion.put(c.name(), version);
+          }
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("saving {}'s model failed", c.name(), e);
       }
       try {
         Optional<JsonNode> state = c.learned();
@@ -85,6 +106,8 @@ final class LearnedState implements AutoCloseable {
   @Override
   public void close() {
     timer.shutdownNow();
-    saveAll();
+    synchronized (this) {
+      saveAll(true);
+    }
   }
 }

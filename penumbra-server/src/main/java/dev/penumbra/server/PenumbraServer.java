@@ -83,8 +83,17 @@ public final class PenumbraServer implements AutoCloseable {
     this.subscription = ledger.subscribe(this::record);
     this.quotas = new Quotas(config.auth(), ledger);
     List<Capability> caps = new ArrayList<>();
-    for (CapabilityFactory f : b.factories) {
-      caps.add(f.create(ledger, config, progress));
+    try {
+      for (CapabilityFactory f : b.factories) {
+        caps.add(f.create(ledger, config, progress));
+      }
+    } catch (RuntimeException e) {
+      // A capability refused its saved state (or failed otherwise): let go of what was built, the lock first.
+      caps.forEach(PenumbraServer::closeQuietly);
+      if (dataDir != null) {
+        dataDir.close();
+      }
+      throw e;
     }
     if (cluster != null) {
       caps.add(cluster); // last: closed after the capabilities that release through the ledger
@@ -341,6 +350,14 @@ public final class PenumbraServer implements AutoCloseable {
     registry.close();
     if (cluster != null) {
       cluster.leave();
+    }
+  }
+
+  private static void closeQuietly(Capability c) {
+    try {
+      c.close();
+    } catch (RuntimeException e) {
+      LOG.warn("closing capability {} failed", c.name(), e);
     }
   }
 

@@ -45,6 +45,8 @@ final class QueryCapability implements Capability {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final long baselineSlot;
   private volatile QueryGateway gateway;
+  /** The gateway's model tier, kept to save and restore its fitted state. */
+  private volatile TreePredictor model;
   private volatile boolean closed;
   private volatile MeterRegistry registry;
   private Workload workload;
@@ -71,10 +73,12 @@ final class QueryCapability implements Capability {
   @Override
   public void start() throws Exception {
     ServerConfig.Query q = config.query();
+    TreePredictor trees = TreePredictor.builder().name("query-model").build();
+    this.model = trees;
     QueryGateway.Builder b = QueryGateway.builder().ledger(ledger).scale(q.scale()).engineInstances(q.engineInstances())
         .maxRows(q.maxRows()).timeout(q.timeout()).progress(progress)
         // The query predictor's model tier: a gradient-boosted model, built here at the edge (query knows the SPI).
-        .model(TreePredictor.builder().name("query-model").build());
+        .model(trees);
     q.cacheDirPath().ifPresent(b::cacheDir);
     QueryGateway gw = b.build();
     synchronized (this) {
@@ -101,15 +105,56 @@ final class QueryCapability implements Capability {
 
   @Override
   public void restoreLearned(com.fasterxml.jackson.databind.JsonNode saved) {
+    restoreLearned(saved, Optional.empty());
+  }
+
+  /**
+   * Puts back the error statistics and the fingerprint histories, and the gradient-boosted model: its saved state
+   * when there is one of this feature schema (it answers at once, as before), else the sampled runs are fed to it
+   * again and it retrains in the background.
+   */
+  @Override
+  public void restoreLearned(com.fasterxml.jackson.databind.JsonNode saved,
+      Optional<com.fasterxml.jackson.databind.JsonNode> savedModel) {
     QueryGateway gw = gateway;
     if (gw == null) {
       return;
     }
+    boolean loaded = false;
+    TreePredictor trees = model;
+    if (savedModel.isPresent() && trees != null) {
+      try {
+        trees.restore(Json.convert(savedModel.get(),
+            new com.fasterxml.jackson.core.type.TypeReference<dev.penumbra.ml.SavedModel>() {}, "query model"),
+            dev.penumbra.query.predict.QueryPredictor.FEATURES);
+        loaded = true;
+        progress.accept("query model: version " + trees.modelVersion() + " put back (" + trees.historySize()
+            + " samples)");
+      } catch (IllegalArgumentException e) {
+        org.slf4j.LoggerFactory.getLogger(QueryCapability.class).warn("saved query model not used: {}",
+            e.getMessage());
+        progress.accept("query model: the saved one is not used (" + e.getMessage() + "); re-fed from the saved runs");
+      }
+    }
     gw.errors().restore(Json.convert(saved.path("errors"),
         new com.fasterxml.jackson.core.type.TypeReference<java.util.List<ErrorTracker.Scores>>() {}, "query errors"));
-    gw.predictor().restore(Json.convert(saved.path("history"),
-        new com.fasterxml.jackson.core.type.TypeReference<java.util.List<dev.penumbra.query.predict.QueryPredictor.Learned>>() {},
-        "query history"));
+    if (saved.has("history")) {
+      gw.predictor().restore(Json.convert(saved.path("history"),
+          new com.fasterxml.jackson.core.type.TypeReference<java.util.List<dev.penumbra.query.predict.QueryPredictor.Learned>>() {},
+          "query history"), !loaded);
+    }
+  }
+
+  @Override
+  public Optional<com.fasterxml.jackson.databind.JsonNode> model() {
+    TreePredictor trees = model;
+    return trees == null ? Optional.empty() : trees.save().map(Json.MAPPER::valueToTree);
+  }
+
+  @Override
+  public long modelVersion() {
+    TreePredictor trees = model;
+    return trees == null || !trees.fitted() ? -1 : trees.modelVersion();
   }
 
   @Override

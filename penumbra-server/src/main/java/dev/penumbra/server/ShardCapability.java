@@ -296,8 +296,10 @@ final class ShardCapability implements Capability {
         throw new ApiException(400, f + ".to", String.valueOf(u.to()),
             "field '" + f + ".to' must be greater than from (" + from + "), was " + u.to());
       }
-      keys += u.to() - from;
-      if (u.to() - from > MAX_KEYS || keys > MAX_KEYS) {
+      // Saturating: from = Long.MIN_VALUE, to = Long.MAX_VALUE overflowed into a negative span (a 500).
+      long span = u.to() - from < 0 ? Long.MAX_VALUE : u.to() - from;
+      keys = keys > Long.MAX_VALUE - span ? Long.MAX_VALUE : keys + span;
+      if (span > MAX_KEYS || keys > MAX_KEYS) {
         throw new ApiException(400, f + ".to", String.valueOf(u.to()),
             "a request may hold at most " + MAX_KEYS + " keys in all; units up to " + f + " hold " + keys);
       }
@@ -312,6 +314,19 @@ final class ShardCapability implements Capability {
         unit = unit.after(u.dependsOn().toArray(String[]::new));
       }
       out.add(unit);
+    }
+    // Dependencies name units of this request, named here with their path (the request's own check names no field).
+    java.util.Set<String> names = new java.util.HashSet<>();
+    out.forEach(unit -> names.add(unit.name()));
+    for (int i = 0; i < in.size(); i++) {
+      List<String> deps = in.get(i).dependsOn();
+      for (int k = 0; deps != null && k < deps.size(); k++) {
+        if (!names.contains(deps.get(k))) {
+          String f = "units[" + i + "].dependsOn[" + k + "]";
+          throw new ApiException(400, f, deps.get(k), "field '" + f + "' names no unit of this request (units: "
+              + names + ")");
+        }
+      }
     }
     return out;
   }

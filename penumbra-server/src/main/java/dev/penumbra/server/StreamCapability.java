@@ -53,6 +53,8 @@ final class StreamCapability implements Capability {
   private final Timeline timeline = new Timeline("cpu", "cores", 600);
   private final ErrorTracker errors = new ErrorTracker();
   private final AtomicInteger inFlight = new AtomicInteger();
+  /** Where accepted streams are kept across restarts; null without server.dataDir. */
+  private final StreamStore store;
   private final ScheduledExecutorService ticker;
   private volatile boolean closed;
   private volatile Counter produced;
@@ -64,6 +66,15 @@ final class StreamCapability implements Capability {
   StreamCapability(Ledger ledger, ServerConfig config, Consumer<String> progress) {
     this.ledger = ledger;
     this.config = config;
+    // The streams an earlier run accepted come back first (a bad file stops the start, naming the field).
+    this.store = StreamStore.of(config);
+    List<StreamStore.Definition> saved = store == null ? List.of() : store.load(config.stream().maxStreams());
+    for (StreamStore.Definition d : saved) {
+      streams.put(d.name(), handleFor(d));
+    }
+    if (!saved.isEmpty()) {
+      progress.accept("restored " + saved.size() + " streams " + streams.keySet());
+    }
     this.ticker = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("stream-ticker")
         .unstarted(r));
     long ms = config.stream().interval().toMillis();
@@ -103,10 +114,18 @@ final class StreamCapability implements Capability {
     return (int) Math.min(Integer.MAX_VALUE, backlog);
   }
 
+  /**
+   * The error statistics, and per stream and partition its planner's last observations ({@link StreamHistory}), so
+   * a restarted stream forecasts from its past at once.
+   */
   @Override
-  public Optional<JsonNode> learned() {
+  public synchronized Optional<JsonNode> learned() {
     ObjectNode n = Json.MAPPER.createObjectNode();
     n.set("errors", Json.MAPPER.valueToTree(errors.export()));
+    ObjectNode history = n.putObject("history");
+    for (StreamHandle h : streams.values()) {
+      history.set(h.name, StreamHistory.write(h.controller.planner()));
+    }
     return Optional.of(n);
   }
 
@@ -114,6 +133,18 @@ final class StreamCapability implements Capability {
   public void restoreLearned(JsonNode saved) {
     errors.restore(Json.convert(saved.path("errors"),
         new TypeReference<List<ErrorTracker.Scores>>() {}, "stream errors"));
+    synchronized (this) {
+      // Streams deleted since are skipped; the whole file is checked before any planner changes.
+      Map<String, Map<Integer, List<StreamPlanner.Observation>>> read = new LinkedHashMap<>();
+      saved.path("history").fields().forEachRemaining(e -> {
+        StreamHandle h = streams.get(e.getKey());
+        if (h != null) {
+          read.put(e.getKey(), StreamHistory.read(e.getValue(), h.partitions(), "history." + e.getKey()));
+        }
+      });
+      read.forEach((name, parts) -> parts.forEach((p, obs) -> streams.get(name).controller.planner()
+          .restoreHistory(p, obs)));
+    }
   }
 
   private synchronized double shadowShare() {
@@ -198,20 +229,45 @@ final class StreamCapability implements Capability {
         throw new ApiException(409, "name", s.name(), "at most " + config.stream().maxStreams()
             + " streams may exist (stream.maxStreams)");
       }
-      Sampling sampling = Sampling.everyNth(s.sampleRate());
-      Shadow shadow = Shadow.start(s.name(), PROCESSOR, 10_000);
-      EmbeddedStream stream = EmbeddedStream.builder(s.partitions(), PROCESSOR).initialWorkers(1).maxWorkers(8)
-          .queueCapacity(4096).shadow(sampling, shadow).build();
-      // Memory per worker is small: the processing function keeps nothing; CPU is what it needs.
-      PlannerConfig pc = new PlannerConfig(config.stream().interval(), List.of(config.stream().interval()
-          .multipliedBy(5), config.stream().interval().multipliedBy(60)), config.stream().interval().multipliedBy(5),
-          dev.penumbra.core.Priority.STANDARD, 0.8, 1, 8, 8L << 20, 1e-4, 10);
-      StreamController controller = StreamController.builder(new StreamPlanner(pc), stream, shadow, sampling)
-          .name("stream/" + s.name()).clock(Clock.systemUTC()).ledger(ledger, config.ledger().node()).build();
-      StreamHandle h = new StreamHandle(s.name(), s.sampleRate(), stream, shadow, controller);
+      StreamHandle h = handleFor(new StreamStore.Definition(s.name(), s.partitions(), s.sampleRate(),
+          System.currentTimeMillis()));
       streams.put(s.name(), h);
+      if (store != null) {
+        try {
+          store.save(definitions());
+        } catch (RuntimeException e) {
+          // Not on disk: not accepted.
+          streams.remove(s.name());
+          h.close();
+          throw e;
+        }
+      }
       return h;
     }
+  }
+
+  /** The stream, its shadow and its controller (the stream's control loop) for a checked definition. */
+  private StreamHandle handleFor(StreamStore.Definition s) {
+    Sampling sampling = Sampling.everyNth(s.sampleRate());
+    Shadow shadow = Shadow.start(s.name(), PROCESSOR, 10_000);
+    EmbeddedStream stream = EmbeddedStream.builder(s.partitions(), PROCESSOR).initialWorkers(1).maxWorkers(8)
+        .queueCapacity(4096).shadow(sampling, shadow).build();
+    // Memory per worker is small: the processing function keeps nothing; CPU is what it needs.
+    PlannerConfig pc = new PlannerConfig(config.stream().interval(), List.of(config.stream().interval()
+        .multipliedBy(5), config.stream().interval().multipliedBy(60)), config.stream().interval().multipliedBy(5),
+        dev.penumbra.core.Priority.STANDARD, 0.8, 1, 8, 8L << 20, 1e-4, 10);
+    StreamController controller = StreamController.builder(new StreamPlanner(pc), stream, shadow, sampling)
+        .name("stream/" + s.name()).clock(Clock.systemUTC()).ledger(ledger, config.ledger().node()).build();
+    return new StreamHandle(s.name(), s.sampleRate(), s.created(), stream, shadow, controller);
+  }
+
+  /** Every stream's definition, in creation order (under the lock). */
+  private List<StreamStore.Definition> definitions() {
+    List<StreamStore.Definition> out = new ArrayList<>();
+    for (StreamHandle h : streams.values()) {
+      out.add(new StreamStore.Definition(h.name, h.partitions(), h.sampleRate, h.created));
+    }
+    return out;
   }
 
   /** Submits a checked batch (see {@link StreamRoutes#records}); returns how many records were accepted. */
@@ -301,6 +357,14 @@ final class StreamCapability implements Capability {
   synchronized int delete(String name) {
     StreamHandle h = handle(name);
     streams.remove(name);
+    if (store != null) {
+      try {
+        store.save(definitions());
+      } catch (RuntimeException e) {
+        streams.put(name, h); // still on disk: not deleted
+        throw e;
+      }
+    }
     int live = h.liveReservations();
     h.close();
     return live;

@@ -35,7 +35,7 @@ final class StreamHandle {
   final EmbeddedStream stream;
   final Shadow shadow;
   final StreamController controller;
-  final long created = System.currentTimeMillis();
+  final long created;
   private long lastNanos = System.nanoTime();
   private final long[] lastBusy;
   private final long[] lastShadowCpu;
@@ -43,8 +43,10 @@ final class StreamHandle {
   private double prevPredicted = Double.NaN;
   private double prevUpper = Double.NaN;
 
-  StreamHandle(String name, double sampleRate, EmbeddedStream stream, Shadow shadow, StreamController controller) {
+  StreamHandle(String name, double sampleRate, long created, EmbeddedStream stream, Shadow shadow,
+      StreamController controller) {
     this.name = name;
+    this.created = created;
     this.sampleRate = sampleRate;
     this.stream = stream;
     this.shadow = shadow;

@@ -19,6 +19,7 @@ final class StreamRoutes {
   static final int MAX_PARTITIONS = 16;
   static final int MAX_BATCH = 10_000;
   static final int MAX_VALUE_CHARS = 4096;
+  static final double MIN_SAMPLE_RATE = 0.001;
 
   /** The body of {@code POST /v1/streams}. */
   record CreateBody(String name, Integer partitions, Double sampleRate) {}
@@ -79,9 +80,10 @@ final class StreamRoutes {
           "field 'partitions' must be in [1, " + MAX_PARTITIONS + "], was " + partitions);
     }
     double rate = b.sampleRate() == null ? 0.1 : b.sampleRate();
-    if (!(rate > 0) || rate > 1) {
+    // Below a thousandth the shadow would see almost nothing, and one sampled record would stand for an infinite rate.
+    if (!(rate >= MIN_SAMPLE_RATE) || rate > 1) {
       throw new ApiException(400, "sampleRate", String.valueOf(rate),
-          "field 'sampleRate' must be in (0, 1], was " + rate);
+          "field 'sampleRate' must be in [" + MIN_SAMPLE_RATE + ", 1], was " + rate);
     }
     return new NewStream(b.name(), partitions, rate);
   }

@@ -11,7 +11,7 @@ public final class KilledServerMain {
 
   public static void main(String[] args) throws Exception {
     ServerConfig config = TestServers.config(Map.of("PENUMBRA_SERVER_DATA_DIR", args[0],
-        "PENUMBRA_STREAM_ENABLED", "false", "PENUMBRA_TASK_ENABLED", "true"));
+        "PENUMBRA_STREAM_ENABLED", "true", "PENUMBRA_STREAM_INTERVAL", "100ms", "PENUMBRA_TASK_ENABLED", "true"));
     PenumbraServer server = PenumbraServer.builder(config).build().start();
     if (!server.awaitReady(Duration.ofMinutes(2))) {
       System.exit(3);

@@ -89,6 +89,60 @@ class ReadDeadlinesTest {
     assertThat(o.reply()).startsWith("HTTP/1.1 408").contains("application/json").contains("\"field\":\"(headers)\"");
   }
 
+  /**
+   * The second request on a kept-alive connection starts no deadline when the connection opens: the timer notices its
+   * first byte (the parser's own time of it) and cuts it off at its own deadline, like a first request.
+   */
+  @Test
+  void aKeptAliveConnectionsNextRequestIsCutOffToo() throws Exception {
+    URI u = URI.create(server.url());
+    try (Socket s = new Socket(u.getHost(), u.getPort())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      InputStream in = s.getInputStream();
+      out.write("GET /v1/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      String head = readHead(in);
+      assertThat(head).startsWith("HTTP/1.1 200");
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+      assertThat(m.find()).as(head).isTrue();
+      in.readNBytes(Integer.parseInt(m.group(1)));
+      // The same connection, now slowly: a header byte per 100 ms read timeout, at most 300.
+      out.write("GET /v1/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\n".getBytes(StandardCharsets.US_ASCII));
+      s.setSoTimeout(100);
+      String reply = "";
+      int sent = 0;
+      for (; sent < 300 && reply.isEmpty(); sent++) {
+        try {
+          out.write('a');
+          out.flush();
+        } catch (IOException closed) {
+          break;
+        }
+        try {
+          reply = readHead(in);
+        } catch (SocketTimeoutException nothingYet) {
+          // still reading our header
+        }
+      }
+      assertThat(sent).as("bytes sent before the cut-off").isLessThan(100);
+      assertThat(reply).startsWith("HTTP/1.1 408");
+    }
+  }
+
+  /** Reads up to the end of a response's head (a timeout before its first byte propagates). */
+  static String readHead(InputStream in) throws IOException {
+    StringBuilder b = new StringBuilder();
+    int c;
+    while ((c = in.read()) >= 0) {
+      b.append((char) c);
+      if (b.length() >= 4 && b.substring(b.length() - 4).equals("\r\n\r\n")) {
+        break;
+      }
+    }
+    return b.toString();
+  }
+
   @Test
   void aClientTricklingItsBodyIsCutOffAndNothingRuns() throws Exception {
     int before = TestServers.get(server, "/v1/queries").json().size();

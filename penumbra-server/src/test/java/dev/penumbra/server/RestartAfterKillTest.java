@@ -3,6 +3,7 @@ package dev.penumbra.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.penumbra.server.TestServers.Reply;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -64,6 +65,8 @@ class RestartAfterKillTest {
     List<com.fasterxml.jackson.databind.JsonNode> holds = new ArrayList<>();
     com.fasterxml.jackson.databind.JsonNode errorsBefore = null;
     String lastTier = null;
+    JsonNode streamBefore = null;
+    long streamHistoryBefore = 0;
     long pid = child.pid();
     try {
       await().atMost(Duration.ofMinutes(2)).until(() -> Files.exists(portFile) || !child.isAlive());
@@ -91,6 +94,24 @@ class RestartAfterKillTest {
         assertThat(t.status()).as(t.body()).isEqualTo(200);
       }
       assertThat(scored(errorsNow(port), "query", "query/memory")).isEqualTo(6);
+      // Streams: one fed until its planner has a history of its own, one deleted again.
+      Reply created = postTo(port, "/v1/streams", "{\"name\": \"orders\", \"partitions\": 2, \"sampleRate\": 0.5}");
+      assertThat(created.status()).as(created.body()).isEqualTo(201);
+      streamBefore = created.json();
+      assertThat(postTo(port, "/v1/streams", "{\"name\": \"gone\"}").status()).isEqualTo(201);
+      assertThat(TestServers.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/streams/gone"))
+          .DELETE().build()).status()).isEqualTo(200);
+      StringBuilder batch = new StringBuilder("{\"records\": [");
+      for (int i = 0; i < 200; i++) {
+        batch.append(i == 0 ? "" : ",").append("{\"key\": \"k").append(i).append("\", \"value\": \"v").append(i)
+            .append("\"}");
+      }
+      String records = batch.append("]}").toString();
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        assertThat(postTo(port, "/v1/streams/orders/records", records).status()).isEqualTo(202);
+        JsonNode saved = file(data.resolve("learned-stream.json")).path("state").path("history").path("orders");
+        assertThat(saved.path("0").path("rate").size()).as("observations saved").isGreaterThanOrEqualTo(30);
+      });
       // What was learned reaches the disk within the save period; then the process dies without warning.
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
         String log = Files.readString(dir.resolve("child.log"));
@@ -107,6 +128,10 @@ class RestartAfterKillTest {
         assertThat(memoryScores).as("task scores saved").isEqualTo(scored(errorsNow(port), "task", "task:etl/memory"));
       });
       errorsBefore = errorsNow(port);
+      streamHistoryBefore = file(data.resolve("learned-stream.json")).path("state").path("history").path("orders")
+          .path("0").path("t0").asLong();
+      // Accepted just before the kill: on disk before the 201, so it comes back too.
+      assertThat(postTo(port, "/v1/streams", "{\"name\": \"late\"}").status()).isEqualTo(201);
       assertThat(tempDirsOf(pid)).as("the engine's spill directories while it runs").isNotEmpty();
     } finally {
       child.destroyForcibly(); // SIGKILL: no shutdown hook, no cleanup
@@ -114,11 +139,31 @@ class RestartAfterKillTest {
     }
     assertThat(Files.exists(data.resolve("lock"))).isTrue();
 
+    long restartedAt = System.currentTimeMillis();
     ServerConfig config = TestServers.config(Map.of("PENUMBRA_SERVER_DATA_DIR", data.toString(),
-        "PENUMBRA_STREAM_ENABLED", "false", "PENUMBRA_TASK_ENABLED", "true"));
+        "PENUMBRA_STREAM_ENABLED", "true", "PENUMBRA_STREAM_INTERVAL", "100ms", "PENUMBRA_TASK_ENABLED", "true"));
     try (PenumbraServer again = PenumbraServer.builder(config).build().start()) {
       assertThat(tempDirsOf(pid)).as("left by the killed run, removed at start").isEmpty();
       assertThat(again.awaitReady(Duration.ofMinutes(2))).isTrue();
+      // Every stream accepted came back (the deleted one did not), with its definition, and its planner has the
+      // killed run's observations: it forecasts from them, not from a cold start.
+      JsonNode listed = TestServers.get(again, "/v1/streams").json();
+      assertThat(listed.findValuesAsText("name")).containsExactly("orders", "late");
+      for (String f : List.of("partitions", "sampleRate", "created")) {
+        assertThat(listed.get(0).get(f)).as(f).isEqualTo(streamBefore.get(f));
+      }
+      StreamHandle orders = ((StreamCapability) again.capability("stream").orElseThrow()).find("orders");
+      for (int p = 0; p < 2; p++) {
+        List<dev.penumbra.stream.StreamPlanner.Observation> h = orders.controller.planner().history(p);
+        assertThat(h.get(0).timeMillis()).as("partition %d's oldest observation is the killed run's", p)
+            .isBetween(streamHistoryBefore, restartedAt);
+        assertThat(h.size()).isGreaterThanOrEqualTo(30);
+      }
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        JsonNode plan = TestServers.get(again, "/v1/streams/orders/plan").json().path("partitions").path(0);
+        assertThat(plan.path("model").asText()).as("model of %s", plan).isNotEmpty().doesNotStartWith("borrowed")
+            .isNotEqualTo("none");
+      });
       // The holds came back with their ids, owners, amounts and leases; the released one did not.
       for (com.fasterxml.jackson.databind.JsonNode h : holds) {
         Reply back = TestServers.get(again, "/v1/reservations/" + h.get("id").asLong());
@@ -127,7 +172,8 @@ class RestartAfterKillTest {
           assertThat(back.json().get(f)).as(f).isEqualTo(h.get(f));
         }
       }
-      assertThat(again.ledger().snapshot().reservations()).hasSize(2);
+      assertThat(again.ledger().snapshot().reservations()).filteredOn(r -> !r.owner().startsWith("stream/"))
+          .as("the holds; the restored streams' partitions reserve anew").hasSize(2);
       // Error statistics came back: the same counts per model.
       com.fasterxml.jackson.databind.JsonNode errorsAfter = TestServers.get(again, "/v1/errors").json();
       assertThat(scored(errorsAfter, "query", "query/memory")).isEqualTo(6);

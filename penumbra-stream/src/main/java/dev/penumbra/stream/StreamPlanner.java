@@ -40,6 +40,19 @@ import java.util.TreeMap;
  */
 public final class StreamPlanner {
 
+  /**
+   * Observations kept per partition for {@link #history}: enough for the ensemble's seasonal member to find a
+   * season of up to a third of it again after a restart (the demo's day is 120 intervals).
+   */
+  public static final int HISTORY = 512;
+
+  /**
+   * One observation as {@link #observe} took it.
+   *
+   * @param cost CPU seconds per record measured in the interval, NaN when none was measured
+   */
+  public record Observation(long timeMillis, double rate, double cost) {}
+
   private final PlannerConfig config;
   private final TreeMap<Integer, State> partitions = new TreeMap<>();
   private final ErrorTracker errors = new ErrorTracker();
@@ -84,6 +97,10 @@ public final class StreamPlanner {
       throw new IllegalArgumentException("costSecondsPerRecord must be >= 0 or NaN, was " + costSecondsPerRecord);
     }
     s.forecaster.observe(timeMillis, arrivalRate);
+    s.recent.addLast(new Observation(timeMillis, arrivalRate, costSecondsPerRecord));
+    if (s.recent.size() > HISTORY) {
+      s.recent.removeFirst();
+    }
     s.count++;
     s.rateSum += arrivalRate;
     s.lastTime = timeMillis;
@@ -157,6 +174,40 @@ public final class StreamPlanner {
       plans.put(p, plan(p, backlogs.getOrDefault(p, 0L)));
     }
     return plans;
+  }
+
+  /** The partition's last observations (at most {@link #HISTORY}), oldest first: what a restart re-feeds. */
+  public List<Observation> history(int partition) {
+    return List.copyOf(state(partition).recent);
+  }
+
+  /**
+   * Rebuilds the partition's model from {@code earlier} observations (an earlier process's {@link #history}) followed
+   * by the ones it has seen since it was added, so a restarted stream forecasts from its past at once instead of
+   * borrowing or starting cold. Earlier observations not before the partition's own first one are dropped; forecasts
+   * still waiting to be scored are forgotten.
+   *
+   * @throws IllegalArgumentException for an unknown partition or an observation {@link #observe} would refuse
+   */
+  public void restoreHistory(int partition, List<Observation> earlier) {
+    State old = state(partition);
+    List<Observation> own = List.copyOf(old.recent);
+    long firstOwn = own.isEmpty() ? Long.MAX_VALUE : own.get(0).timeMillis();
+    State fresh = new State();
+    partitions.put(partition, fresh);
+    try {
+      for (Observation o : earlier) {
+        if (o.timeMillis() < firstOwn) {
+          observe(partition, o.timeMillis(), o.rate(), o.cost());
+        }
+      }
+      for (Observation o : own) {
+        observe(partition, o.timeMillis(), o.rate(), o.cost());
+      }
+    } catch (RuntimeException e) {
+      partitions.put(partition, old);
+      throw e;
+    }
   }
 
   /** Every prediction's score, per partition and horizon. */
@@ -262,6 +313,7 @@ public final class StreamPlanner {
     // the band sized too low before bursts (p99 524 vs 326 ms at grace 2, 326 vs 273 ms at grace 10; stream.md).
     final Ensemble forecaster = Forecasters.ensemble();
     final Map<Long, Pending[]> pending = new HashMap<>();
+    final java.util.ArrayDeque<Observation> recent = new java.util.ArrayDeque<>();
     long count;
     double rateSum;
     long lastTime;

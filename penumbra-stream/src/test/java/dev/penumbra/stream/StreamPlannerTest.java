@@ -107,4 +107,41 @@ class StreamPlannerTest {
         .hasMessage("arrivalRate must be finite and >= 0, was -1.0");
     assertThatThrownBy(() -> planner.plan(0, -5)).hasMessage("backlog must be >= 0, was -5");
   }
+
+  @org.junit.jupiter.api.Test
+  void aPlannerRebuiltFromItsHistoryPlansAsTheOriginalAndKeepsWhatItSawSince() {
+    StreamPlanner before = new StreamPlanner(PlannerConfig.defaults());
+    before.addPartition(0);
+    for (int t = 0; t < 600; t++) {
+      before.observe(0, 1000L * t, 100 + 50 * Math.sin(t / 5.0), t % 3 == 0 ? Double.NaN : 1e-3);
+    }
+    java.util.List<StreamPlanner.Observation> saved = before.history(0);
+    org.assertj.core.api.Assertions.assertThat(saved).hasSize(StreamPlanner.HISTORY);
+    org.assertj.core.api.Assertions.assertThat(saved.get(saved.size() - 1).timeMillis()).isEqualTo(599_000);
+
+    // A restart that took the saved history back: the same observations give the same plan.
+    StreamPlanner same = new StreamPlanner(PlannerConfig.defaults());
+    same.addPartition(0);
+    StreamPlanner reference = new StreamPlanner(PlannerConfig.defaults());
+    reference.addPartition(0);
+    for (StreamPlanner.Observation o : saved) {
+      reference.observe(0, o.timeMillis(), o.rate(), o.cost());
+    }
+    same.restoreHistory(0, saved);
+    org.assertj.core.api.Assertions.assertThat(same.plan(0, 0)).isEqualTo(reference.plan(0, 0));
+    org.assertj.core.api.Assertions.assertThat(same.plan(0, 0).model()).doesNotStartWith("borrowed");
+
+    // One that ticked before the history came back keeps its own observations after the earlier ones.
+    StreamPlanner late = new StreamPlanner(PlannerConfig.defaults());
+    late.addPartition(0);
+    late.observe(0, 900_000, 123, 1e-3);
+    late.restoreHistory(0, saved);
+    java.util.List<StreamPlanner.Observation> h = late.history(0);
+    org.assertj.core.api.Assertions.assertThat(h.get(h.size() - 1)).isEqualTo(new StreamPlanner.Observation(900_000, 123,
+        1e-3));
+    org.assertj.core.api.Assertions.assertThat(h.get(h.size() - 2)).isEqualTo(saved.get(saved.size() - 1));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> late.restoreHistory(0, java.util.List.of(
+        new StreamPlanner.Observation(1, -5, Double.NaN)))).hasMessageContaining("arrivalRate");
+    org.assertj.core.api.Assertions.assertThat(late.history(0)).as("a refused history changes nothing").isEqualTo(h);
+  }
 }

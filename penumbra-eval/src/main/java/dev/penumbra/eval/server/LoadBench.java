@@ -127,11 +127,14 @@ public final class LoadBench {
    * @param residentBytesAfter the same after the load
    * @param slowClients slow-header (slowloris) connections opened beside the load
    * @param slowCutOff of those, cut off by the server before sending their whole header (target: all)
+   * @param slowCutOffMillisMin the shortest a slow connection lasted before it was cut off, ms
    * @param slowCutOffMillisMax the longest a slow connection lasted before it was cut off, ms
+   * @param headerDeadlineMillis the server's header deadline ({@code server.headerTimeout}), ms: a cut-off is due
+   *     then (target: within 500 ms after it)
    */
   public record Hostile(int sent, int refused, int probes, int probesRefused, int accepted, boolean hogReleased,
       long residentBytesBefore, long residentBytesAfter, int slowClients, int slowCutOff,
-      double slowCutOffMillisMax) {}
+      double slowCutOffMillisMin, double slowCutOffMillisMax, long headerDeadlineMillis) {}
 
   /** Slow-header connections a hostile run opens beside the load. */
   static final int SLOW_CLIENTS = 4;
@@ -354,11 +357,13 @@ public final class LoadBench {
     }
     int slowCutOff = 0;
     double slowMax = 0;
+    double slowMin = Double.NaN;
     for (Future<Double> f : slow) {
       double ms = f.get(); // bounded: SLOW_MAX_BYTES x SLOW_PACE at most
       if (ms >= 0) {
         slowCutOff++;
         slowMax = Math.max(slowMax, ms);
+        slowMin = Double.isNaN(slowMin) ? ms : Math.min(slowMin, ms);
       }
     }
     slowPool.shutdownNow();
@@ -390,7 +395,7 @@ public final class LoadBench {
     return new Result(sent, seconds, done.get() / seconds, latency(every), byKind, byStatus, server5xx,
         transport.get(), events.get(), violations.get(), left, new Hostile(hostileSent.get(), hostileRefused.get(),
             probes.get(), probesRefused.get(), hostileAccepted.get(), hogReleased, rssBefore, residentBytes(),
-            slow.size(), slowCutOff, slowMax));
+            slow.size(), slowCutOff, slowMin, slowMax, cfg.server().headerTimeout().toMillis()));
   }
 
   /** Kinds of hostile request besides the SQL probes (see {@link #hostileRequest}). */

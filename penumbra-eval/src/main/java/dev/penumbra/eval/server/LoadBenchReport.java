@@ -42,8 +42,10 @@ public record LoadBenchReport(LoadBench.Result result) implements BenchReport {
           h.hogReleased());
       out.printf(Locale.ROOT, "resident memory: %.0f MiB before, %.0f MiB after%n", h.residentBytesBefore() / 1048576.0,
           h.residentBytesAfter() / 1048576.0);
-      out.printf(Locale.ROOT, "slow-header clients cut off: %d/%d (target all), the longest after %.0f ms%n",
-          h.slowCutOff(), h.slowClients(), h.slowCutOffMillisMax());
+      out.printf(Locale.ROOT, "slow-header clients cut off: %d/%d (target all), after %.0f-%.0f ms for a %d ms header "
+          + "deadline: at most %+.0f ms past it (target within 500 ms)%n", h.slowCutOff(), h.slowClients(),
+          h.slowCutOffMillisMin(), h.slowCutOffMillisMax(), h.headerDeadlineMillis(),
+          h.slowCutOffMillisMax() - h.headerDeadlineMillis());
     }
   }
 

@@ -310,8 +310,18 @@ public final class QueryPredictor implements AutoCloseable {
   }
 
   /**
+   * The names of the model's features ({@link #features}): its schema. A model saved by an earlier version is put back
+   * only when it was trained on exactly these.
+   */
+  public static final java.util.Set<String> FEATURES = java.util.Set.of("fraction", "effectiveFraction", "cutOff",
+      "sampleCpuNanos", "sampleMemoryBytes", "sampleWallNanos", "sampleRowsScanned", "sampleRowsReturned",
+      "sampleScanBytes", "scanScale", "memoryScale", "scaledCpuNanos", "scaledMemoryBytes", "estimatedRows",
+      "estimatedRowsScanned", "maxEstimatedCardinality", "operators", "joins", "aggregates", "sorts", "windows",
+      "filters", "tables", "threads");
+
+  /**
    * The model's features: the sample's measurements, its scale factors, the primary's plan, and the threads the
-   * query runs with (wall time depends on them).
+   * query runs with (wall time depends on them). Their names are {@link #FEATURES}.
    */
   static Features features(ShadowResult s, int threads) {
     QueryProfile p = s.sample();
@@ -573,6 +583,14 @@ public final class QueryPredictor implements AutoCloseable {
    * sampled runs, the model — without scoring them again (their scores are restored with the error tracker).
    */
   public void restore(List<Learned> runs) {
+    restore(runs, true);
+  }
+
+  /**
+   * {@link #restore(List)}, feeding the sampled runs to the model only when {@code feedModel}: false when the model's
+   * own saved state was put back already (re-feeding would train it again from a window of fewer samples).
+   */
+  public void restore(List<Learned> runs, boolean feedModel) {
     for (Learned l : runs) {
       if (l.shadow() == null || l.actual() == null || l.threads() < 1) {
         throw new IllegalArgumentException("a saved run needs a shadow, an actual and threads >= 1");
@@ -587,7 +605,7 @@ public final class QueryPredictor implements AutoCloseable {
           d.removeFirst();
         }
       }
-      if (!l.shadow().skipped() && model != null) {
+      if (feedModel && !l.shadow().skipped() && model != null) {
         model.learn(features(l.shadow(), l.threads()), pack(l.actual()));
       }
     }

@@ -145,6 +145,12 @@ class QueryPredictorTest {
   }
 
   @Test
+  void theFeatureSchemaIsWhatTheModelIsGiven() {
+    ShadowResult s = sqe.shadow("SELECT count(*) FROM lineitem WHERE l_quantity < 20");
+    assertThat(QueryPredictor.features(s, 2).names()).isEqualTo(QueryPredictor.FEATURES);
+  }
+
+  @Test
   void loadStretchesTheWallTime() {
     try (QueryPredictor p = predictor()) {
       ShadowResult s = sqe.shadow("SELECT count(*) FROM lineitem WHERE l_quantity < 20");
