@@ -18,7 +18,9 @@ import dev.penumbra.query.engine.PostgresEngine;
 import dev.penumbra.query.engine.PrimaryEngine;
 import dev.penumbra.query.engine.QueryResult;
 import dev.penumbra.query.predict.QueryPredictor;
+import dev.penumbra.query.shadow.PostgresSample;
 import dev.penumbra.query.shadow.QueryRejectedException;
+import dev.penumbra.query.shadow.SamplingRule;
 import dev.penumbra.query.tpch.Tpch;
 import dev.penumbra.query.tpch.TpchDatabase;
 import dev.penumbra.query.workload.QuerySpec;
@@ -52,7 +54,8 @@ public final class QueryBench {
    *
    * @param scale TPC-H scale factor
    * @param seed data and workload seed
-   * @param engine "duckdb" or "postgres" (the primary; the shadow always samples the DuckDB file)
+   * @param engine "duckdb" or "postgres" (the primary; the shadow samples the DuckDB file, and with postgres the
+   *     per-operator profile comes from PostgreSQL's EXPLAIN ANALYZE of a sample kept in PostgreSQL)
    * @param cacheDir where the DuckDB file is cached
    * @param extraQueries statements the model never trained on (from --queries), tested like held-out templates
    * @param trainRuns training queries (training templates, random parameters)
@@ -230,6 +233,7 @@ public final class QueryBench {
     TpchDatabase db = TpchDatabase.duckdb(file, o.scale(), o.seed());
     int cores = Runtime.getRuntime().availableProcessors();
     LocalPostgres pg = null;
+    PostgresSample pgSample = null;
     try {
       IntFunction<PrimaryEngine> engines;
       if (o.engine().equals("postgres")) {
@@ -242,6 +246,10 @@ public final class QueryBench {
         }
         String url = pg.jdbcUrl();
         engines = n -> uncheck(() -> PostgresEngine.open(url, n, 20));
+        // The per-operator rule profiles the PostgreSQL primary's own sample (EXPLAIN ANALYZE), at the fraction the
+        // DuckDB shadow samples with.
+        progress.accept("sampling PostgreSQL into its own schema ...");
+        pgSample = PostgresSample.open(url, o.scale() >= 1 ? 0.01 : 0.1, SamplingRule.tpch(), 2);
       } else {
         engines = n -> uncheck(() -> DuckDbEngine.open(db.file(), n, 20));
       }
@@ -251,12 +259,15 @@ public final class QueryBench {
       // Validate the extra queries first: a bad statement stops the run before any measuring.
       TreePredictor model = TreePredictor.builder().name("query-model").minSamples(30).seed(o.seed()).build();
       ErrorTracker errors = new ErrorTracker();
+      QueryGateway.Builder gb = QueryGateway.builder().database(db)
+          .node("local", Resources.of(cores * 1000L, o.memoryBudget())).engineInstances(8).maxRows(20);
+      if (pgSample != null) {
+        gb.operatorProfiler(pgSample);
+      }
       try (QueryPredictor predictor = QueryPredictor.builder().cores(cores).model(model).errorTracker(errors)
               .operatorScaling(o.operatorScaling()).build();
           PrimaryEngine primary = engines.apply(8);
-          QueryGateway gw = QueryGateway.builder().database(db).primary(primary).predictor(predictor)
-              .node("local", Resources.of(cores * 1000L, o.memoryBudget())).engineInstances(8).maxRows(20)
-              .build()) {
+          QueryGateway gw = gb.primary(primary).predictor(predictor).build()) {
         gw.learning(false);
         List<String> shapes = o.shapes() ? heldOutShapes() : List.of();
         for (int i = 0; i < o.extraQueries().size(); i++) {
@@ -345,6 +356,9 @@ public final class QueryBench {
             gw.loopStats(), capacity, sweep);
       }
     } finally {
+      if (pgSample != null) {
+        pgSample.close();
+      }
       if (pg != null) {
         pg.close();
       }

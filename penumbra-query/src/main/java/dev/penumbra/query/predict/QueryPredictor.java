@@ -405,14 +405,11 @@ public final class QueryPredictor implements AutoCloseable {
   }
 
   /**
-   * Share of the full query's scanned bytes its buffer pool is taken to hold: the primary counts the pages it reads
-   * (compressed, about a quarter of the decompressed column data) as well as its operators' memory.
+   * The physical estimate before correction: memory (working + the pages the engine counts), CPU, and wall time over
+   * the threads.
    */
-  static final double PAGE_SHARE = 0.25;
-
-  /** The physical estimate before correction: memory (working + pages), CPU, and wall time over the threads. */
   static double[] physical(ScaledProfile o, int threads, long minMemory) {
-    double memory = Math.max(minMemory, o.workingBytes() + PAGE_SHARE * o.scanBytes());
+    double memory = Math.max(minMemory, o.workingBytes() + o.pageShare() * o.scanBytes());
     double cpu = Math.max(1, o.cpuNanos());
     return new double[] {memory, cpu, cpu / threads};
   }

@@ -22,6 +22,9 @@ package dev.penumbra.query.shadow;
  * @param sampleRows rows the sample's scans read
  * @param fallback true when a materializing operator saw no sample rows (a very selective predicate): its size
  *     came from the optimizer's estimate, and the uncertainty is wider
+ * @param pageShare share of {@code scanBytes} the primary engine counts in a run's measured memory: DuckDB's buffer
+ *     pool holds the pages it reads (compressed, about a quarter of the column data: 0.25); PostgreSQL's measured
+ *     memory is its sort and hash memory only (0)
  */
 public record ScaledProfile(
     double cpuNanos,
@@ -36,4 +39,5 @@ public record ScaledProfile(
     double windowShare,
     double boundedShare,
     double sampleRows,
-    boolean fallback) {}
+    boolean fallback,
+    double pageShare) {}
