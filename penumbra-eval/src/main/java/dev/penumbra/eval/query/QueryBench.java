@@ -388,7 +388,7 @@ public final class QueryBench {
   static Accuracy accuracy(List<QueryRow> rows) {
     List<QueryRow> ok = rows.stream().filter(r -> r.outcome().equals("completed") || r.outcome().equals("spilled"))
         .toList();
-    double[] mem = ok.stream().mapToDouble(r -> ErrorTracker.qError(r.predictedMemoryBytes(), r.actualMemoryBytes()))
+    double[] mem = ok.stream().mapToDouble(r -> memoryQError(r.predictedMemoryBytes(), r.actualMemoryBytes()))
         .toArray();
     double[] wall = ok.stream().mapToDouble(r -> ErrorTracker.qError(r.predictedWallNanos(), r.actualWallNanos()))
         .toArray();
@@ -400,6 +400,17 @@ public final class QueryBench {
         share(ok, r -> r.actualMemoryBytes() <= r.predictedMemoryP99()),
         share(ok, r -> r.actualWallNanos() <= r.predictedWallP90()),
         share(ok, r -> r.actualWallNanos() <= r.predictedWallP99()));
+  }
+
+  /**
+   * Memory amounts below this count as this much when scored: the predictor never names less (its minimum), and
+   * PostgreSQL measures 0 bytes for a query without a sort or hash (its memory is work_mem nodes only), where any
+   * ratio would be meaningless.
+   */
+  static final long MEMORY_FLOOR_BYTES = 1L << 20;
+
+  static double memoryQError(long predicted, long actual) {
+    return ErrorTracker.qError(Math.max(MEMORY_FLOOR_BYTES, predicted), Math.max(MEMORY_FLOOR_BYTES, actual));
   }
 
   private static double share(List<QueryRow> rows, java.util.function.Predicate<QueryRow> covered) {
