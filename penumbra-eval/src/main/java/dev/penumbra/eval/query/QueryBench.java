@@ -97,6 +97,12 @@ public final class QueryBench {
     }
   }
 
+  /**
+   * A design variant for comparison (docs/benchmarks.md): {@code -Dpenumbra.bench.query.blendTime=false} takes a new
+   * shape's CPU and wall time from the per-operator estimate alone instead of meeting the model halfway.
+   */
+  static final boolean BLEND_TIME = Boolean.parseBoolean(System.getProperty("penumbra.bench.query.blendTime", "true"));
+
   /** Test groups, each scored on its own: what a model may have learned differs between them. */
   public static final String TRAINED = "trained templates";
   public static final String HELD_OUT_TEMPLATES = "held-out templates";
@@ -265,7 +271,7 @@ public final class QueryBench {
         gb.operatorProfiler(pgSample);
       }
       try (QueryPredictor predictor = QueryPredictor.builder().cores(cores).model(model).errorTracker(errors)
-              .operatorScaling(o.operatorScaling()).build();
+              .operatorScaling(o.operatorScaling()).blendTime(BLEND_TIME).build();
           PrimaryEngine primary = engines.apply(8);
           QueryGateway gw = gb.primary(primary).predictor(predictor).build()) {
         gw.learning(false);

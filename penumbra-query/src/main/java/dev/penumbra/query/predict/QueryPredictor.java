@@ -122,6 +122,7 @@ public final class QueryPredictor implements AutoCloseable {
   /** Corrects the per-operator scaled estimate; learns from every sampled run. */
   private final ResidualModel residuals = new ResidualModel(20, 5, 2000);
   private final boolean operatorScaling;
+  private final boolean blendTime;
   /**
    * Runs per fingerprint, least recently used first: a client sending ever new query shapes would otherwise grow
    * it without bound; beyond {@code maxFingerprints} the least recently used shape is forgotten.
@@ -144,6 +145,7 @@ public final class QueryPredictor implements AutoCloseable {
     this.model = b.model;
     this.tracker = b.tracker;
     this.operatorScaling = b.operatorScaling;
+    this.blendTime = b.blendTime;
   }
 
   public static Builder builder() {
@@ -177,7 +179,7 @@ public final class QueryPredictor implements AutoCloseable {
       return fromModel(fp, shadow, threads);
     }
     if (newShape && modelFitted()) {
-      return blend(perOperator(fp, shadow, threads), fromModel(fp, shadow, threads));
+      return blend(perOperator(fp, shadow, threads), fromModel(fp, shadow, threads), blendTime);
     }
     return scaleUp(fp, shadow, threads);
   }
@@ -188,10 +190,16 @@ public final class QueryPredictor implements AutoCloseable {
    * quantiles keep the per-operator rule's spread, which was measured on shapes held out of its training.
    */
   static QueryPrediction blend(QueryPrediction operators, QueryPrediction model) {
+    return blend(operators, model, true);
+  }
+
+  /** {@link #blend(QueryPrediction, QueryPrediction)}, CPU and wall time from the operators alone unless time. */
+  static QueryPrediction blend(QueryPrediction operators, QueryPrediction model, boolean time) {
     return new QueryPrediction(operators.fingerprint(),
-        meet(operators.memoryBytes(), model.memoryBytes()), meet(operators.cpuNanos(), model.cpuNanos()),
-        meet(operators.wallNanos(), model.wallNanos()), operators.bytesRead(), Tier.SCALE_UP,
-        operators.lowConfidence());
+        meet(operators.memoryBytes(), model.memoryBytes()),
+        time ? meet(operators.cpuNanos(), model.cpuNanos()) : operators.cpuNanos(),
+        time ? meet(operators.wallNanos(), model.wallNanos()) : operators.wallNanos(), operators.bytesRead(),
+        Tier.SCALE_UP, operators.lowConfidence());
   }
 
   private static Estimate meet(Estimate operators, Estimate model) {
@@ -653,8 +661,18 @@ public final class QueryPredictor implements AutoCloseable {
     private Predictor model;
     private ErrorTracker tracker = new ErrorTracker();
     private boolean operatorScaling = true;
+    private boolean blendTime = true;
 
     private Builder() {}
+
+    /**
+     * Whether a new shape's CPU and wall time meet the model's point halfway, as its memory does (default true);
+     * false takes them from the per-operator estimate alone.
+     */
+    public Builder blendTime(boolean on) {
+      this.blendTime = on;
+      return this;
+    }
 
     /**
      * Whether a sampled shape without history is predicted from its profile scaled per operator (default true);
