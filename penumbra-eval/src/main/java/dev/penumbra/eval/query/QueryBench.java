@@ -103,6 +103,12 @@ public final class QueryBench {
    */
   static final boolean BLEND_TIME = Boolean.parseBoolean(System.getProperty("penumbra.bench.query.blendTime", "true"));
 
+  /**
+   * A design variant: {@code -Dpenumbra.bench.query.fetchCost=false} leaves the client's fetch time of the result
+   * rows out of the per-operator wall time (the design before it).
+   */
+  static final boolean FETCH_COST = Boolean.parseBoolean(System.getProperty("penumbra.bench.query.fetchCost", "true"));
+
   /** Test groups, each scored on its own: what a model may have learned differs between them. */
   public static final String TRAINED = "trained templates";
   public static final String HELD_OUT_TEMPLATES = "held-out templates";
@@ -271,7 +277,7 @@ public final class QueryBench {
         gb.operatorProfiler(pgSample);
       }
       try (QueryPredictor predictor = QueryPredictor.builder().cores(cores).model(model).errorTracker(errors)
-              .operatorScaling(o.operatorScaling()).blendTime(BLEND_TIME).build();
+              .operatorScaling(o.operatorScaling()).blendTime(BLEND_TIME).fetchCost(FETCH_COST).build();
           PrimaryEngine primary = engines.apply(8);
           QueryGateway gw = gb.primary(primary).predictor(predictor).build()) {
         gw.learning(false);

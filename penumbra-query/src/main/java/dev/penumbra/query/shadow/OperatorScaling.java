@@ -72,10 +72,12 @@ final class OperatorScaling {
       Map<String, Double> rowsPerKey) {
     Acc a = new Acc();
     boolean any = false;
+    double resultGrowth = 1;
     for (JsonNode root : profile.path("operator")) {
       Op op = walk(root, rule, fraction, rowsPerKey, a);
       a.sampleTime += op.sampleTime();
       a.fullTime += op.fullTime();
+      resultGrowth = op.growth();
       any = true;
     }
     if (!any || a.sampleTime <= 0) {
@@ -86,7 +88,8 @@ final class OperatorScaling {
     double working = Math.max(sample.peakMemoryBytes() * memoryGrowth, a.heldFull);
     double t = a.sampleTime;
     return new ScaledProfile(sample.cpuNanos() * cpuGrowth, working, a.scanBytes, cpuGrowth, memoryGrowth,
-        a.scan / t, a.join / t, a.agg / t, a.sort / t, a.window / t, a.bounded / t, a.sampleRows, a.fallback, PAGE_SHARE);
+        a.scan / t, a.join / t, a.agg / t, a.sort / t, a.window / t, a.bounded / t, a.sampleRows, a.fallback, PAGE_SHARE,
+        sample.rowsReturned() * resultGrowth);
   }
 
   private static Op walk(JsonNode n, SamplingRule rule, double fraction, Map<String, Double> rowsPerKey, Acc a) {

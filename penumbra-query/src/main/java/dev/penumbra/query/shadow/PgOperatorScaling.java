@@ -77,7 +77,8 @@ final class PgOperatorScaling {
     double memoryGrowth = a.heldSample > 0 ? Math.max(1.0, a.heldFull / a.heldSample) : 1.0;
     double t = a.sampleTime;
     return new ScaledProfile(executionNanos * cpuGrowth, a.heldFull, a.scanBytes, cpuGrowth, memoryGrowth,
-        a.scan / t, a.join / t, a.agg / t, a.sort / t, a.window / t, a.bounded / t, a.sampleRows, a.fallback, 0);
+        a.scan / t, a.join / t, a.agg / t, a.sort / t, a.window / t, a.bounded / t, a.sampleRows, a.fallback, 0,
+        root.rows() * root.growth());
   }
 
   private static Op walk(JsonNode n, SamplingRule rule, double fraction, Map<String, Double> rowsPerKey, Acc a) {

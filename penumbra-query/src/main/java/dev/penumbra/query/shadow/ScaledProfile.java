@@ -25,6 +25,8 @@ package dev.penumbra.query.shadow;
  * @param pageShare share of {@code scanBytes} the primary engine counts in a run's measured memory: DuckDB's buffer
  *     pool holds the pages it reads (compressed, about a quarter of the column data: 0.25); PostgreSQL's measured
  *     memory is its sort and hash memory only (0)
+ * @param resultRows rows the full query returns: the sample's result rows x the growth of the root operator; each
+ *     is fetched by the client, which the operators' times do not include
  */
 public record ScaledProfile(
     double cpuNanos,
@@ -40,4 +42,5 @@ public record ScaledProfile(
     double boundedShare,
     double sampleRows,
     boolean fallback,
-    double pageShare) {}
+    double pageShare,
+    double resultRows) {}
