@@ -3,6 +3,7 @@ package dev.penumbra.query;
 import dev.penumbra.query.engine.DuckDbEngine;
 import dev.penumbra.query.engine.DuckDbSandbox;
 import dev.penumbra.query.engine.PrimaryEngine;
+import dev.penumbra.query.shadow.OperatorProfiler;
 import dev.penumbra.query.shadow.ShadowEngine;
 import dev.penumbra.query.tpch.TpchDatabase;
 import java.io.IOException;
@@ -41,7 +42,8 @@ final class QueryDatabase implements AutoCloseable {
 
   /** Where and how to open it. */
   record Options(double scale, long seed, Path cacheDir, TpchDatabase database, PrimaryEngine primary,
-      int engineInstances, int maxRows, double[] shadowFractions, Duration shadowTimeout, Consumer<String> progress) {}
+      int engineInstances, int maxRows, double[] shadowFractions, Duration shadowTimeout, Consumer<String> progress,
+      OperatorProfiler profiler) {}
 
   /** The default cache directory: $XDG_CACHE_HOME/penumbra, else ~/.cache/penumbra. */
   static Path defaultCacheDir() {
@@ -86,8 +88,12 @@ final class QueryDatabase implements AutoCloseable {
       }
       Path file = db.file();
       // Client SQL is planned on locked instances of their own; the primary handle only feeds the replicas.
-      sqe = ShadowEngine.builder(conn::duplicate).fractions(fractions).timeout(o.shadowTimeout())
-          .planner(() -> DuckDbSandbox.openLocked(file, "tpch", List.of("SET threads = 1"))).build();
+      ShadowEngine.Builder sb = ShadowEngine.builder(conn::duplicate).fractions(fractions).timeout(o.shadowTimeout())
+          .planner(() -> DuckDbSandbox.openLocked(file, "tpch", List.of("SET threads = 1")));
+      if (o.profiler() != null) {
+        sb.operatorProfiler(o.profiler());
+      }
+      sqe = sb.build();
       PrimaryEngine eng = o.primary() != null ? o.primary()
           : DuckDbEngine.open(db.file(), o.engineInstances(), o.maxRows());
       return new QueryDatabase(db, conn, sqe, eng, o.primary() == null);

@@ -453,6 +453,7 @@ public final class QueryGateway implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private Consumer<String> progress = m -> {};
     private Ledger ledger;
+    private dev.penumbra.query.shadow.OperatorProfiler operatorProfiler;
 
     private Builder() {}
 
@@ -504,6 +505,18 @@ public final class QueryGateway implements AutoCloseable {
     public Builder primary(PrimaryEngine engine) {
       Checks.notNull("primary", engine);
       this.primary = engine;
+      return this;
+    }
+
+    /**
+     * The per-operator profile of a sampled query from the primary's own sample (e.g. a {@code PostgresSample} beside
+     * a {@code PostgresEngine} primary) instead of the DuckDB sample's; the caller keeps ownership and closes it.
+     */
+    public Builder operatorProfiler(dev.penumbra.query.shadow.OperatorProfiler profiler) {
+      if (profiler == null) {
+        throw new IllegalArgumentException("operatorProfiler must not be null");
+      }
+      this.operatorProfiler = profiler;
       return this;
     }
 
@@ -683,7 +696,7 @@ public final class QueryGateway implements AutoCloseable {
     /** Opens the database (generating it on first use), the shadow's replicas and the primary engine. */
     public QueryGateway build() throws SQLException {
       QueryDatabase db = QueryDatabase.open(new QueryDatabase.Options(scale, seed, cacheDir, database, primary,
-          engineInstances, maxRows, shadowFractions, shadowTimeout, progress));
+          engineInstances, maxRows, shadowFractions, shadowTimeout, progress, operatorProfiler));
       try {
         return new QueryGateway(this, db);
       } catch (RuntimeException e) {

@@ -18,7 +18,9 @@ import dev.penumbra.query.engine.PostgresEngine;
 import dev.penumbra.query.engine.PrimaryEngine;
 import dev.penumbra.query.engine.QueryResult;
 import dev.penumbra.query.predict.QueryPredictor;
+import dev.penumbra.query.shadow.PostgresSample;
 import dev.penumbra.query.shadow.QueryRejectedException;
+import dev.penumbra.query.shadow.SamplingRule;
 import dev.penumbra.query.tpch.Tpch;
 import dev.penumbra.query.tpch.TpchDatabase;
 import dev.penumbra.query.workload.QuerySpec;
@@ -52,7 +54,8 @@ public final class QueryBench {
    *
    * @param scale TPC-H scale factor
    * @param seed data and workload seed
-   * @param engine "duckdb" or "postgres" (the primary; the shadow always samples the DuckDB file)
+   * @param engine "duckdb" or "postgres" (the primary; the shadow samples the DuckDB file, and with postgres the
+   *     per-operator profile comes from PostgreSQL's EXPLAIN ANALYZE of a sample kept in PostgreSQL)
    * @param cacheDir where the DuckDB file is cached
    * @param extraQueries statements the model never trained on (from --queries), tested like held-out templates
    * @param trainRuns training queries (training templates, random parameters)
@@ -93,6 +96,18 @@ public final class QueryBench {
           List.of(0.25, 0.5, 0.75, 1.0, 1.5), 24, true, true);
     }
   }
+
+  /**
+   * A design variant for comparison (docs/benchmarks.md): {@code -Dpenumbra.bench.query.blendTime=false} takes a new
+   * shape's CPU and wall time from the per-operator estimate alone instead of meeting the model halfway.
+   */
+  static final boolean BLEND_TIME = Boolean.parseBoolean(System.getProperty("penumbra.bench.query.blendTime", "true"));
+
+  /**
+   * A design variant: {@code -Dpenumbra.bench.query.fetchCost=false} leaves the client's fetch time of the result
+   * rows out of the per-operator wall time (the design before it).
+   */
+  static final boolean FETCH_COST = Boolean.parseBoolean(System.getProperty("penumbra.bench.query.fetchCost", "true"));
 
   /** Test groups, each scored on its own: what a model may have learned differs between them. */
   public static final String TRAINED = "trained templates";
@@ -231,6 +246,7 @@ public final class QueryBench {
     TpchDatabase db = TpchDatabase.duckdb(file, o.scale(), o.seed());
     int cores = Runtime.getRuntime().availableProcessors();
     LocalPostgres pg = null;
+    PostgresSample pgSample = null;
     try {
       IntFunction<PrimaryEngine> engines;
       if (o.engine().equals("postgres")) {
@@ -243,6 +259,10 @@ public final class QueryBench {
         }
         String url = pg.jdbcUrl();
         engines = n -> uncheck(() -> PostgresEngine.open(url, n, 20));
+        // The per-operator rule profiles the PostgreSQL primary's own sample (EXPLAIN ANALYZE), at the fraction the
+        // DuckDB shadow samples with.
+        progress.accept("sampling PostgreSQL into its own schema ...");
+        pgSample = PostgresSample.open(url, o.scale() >= 1 ? 0.01 : 0.1, SamplingRule.tpch(), 2);
       } else {
         engines = n -> uncheck(() -> DuckDbEngine.open(db.file(), n, 20));
       }
@@ -252,12 +272,15 @@ public final class QueryBench {
       // Validate the extra queries first: a bad statement stops the run before any measuring.
       TreePredictor model = TreePredictor.builder().name("query-model").minSamples(30).seed(o.seed()).build();
       ErrorTracker errors = new ErrorTracker();
+      QueryGateway.Builder gb = QueryGateway.builder().database(db)
+          .node("local", Resources.of(cores * 1000L, o.memoryBudget())).engineInstances(8).maxRows(20);
+      if (pgSample != null) {
+        gb.operatorProfiler(pgSample);
+      }
       try (QueryPredictor predictor = QueryPredictor.builder().cores(cores).model(model).errorTracker(errors)
-              .operatorScaling(o.operatorScaling()).build();
+              .operatorScaling(o.operatorScaling()).blendTime(BLEND_TIME).fetchCost(FETCH_COST).build();
           PrimaryEngine primary = engines.apply(8);
-          QueryGateway gw = QueryGateway.builder().database(db).primary(primary).predictor(predictor)
-              .node("local", Resources.of(cores * 1000L, o.memoryBudget())).engineInstances(8).maxRows(20)
-              .build()) {
+          QueryGateway gw = gb.primary(primary).predictor(predictor).build()) {
         gw.learning(false);
         List<String> shapes = o.shapes() ? heldOutShapes() : List.of();
         for (int i = 0; i < o.extraQueries().size(); i++) {
@@ -356,6 +379,9 @@ public final class QueryBench {
             gw.loopStats(), capacity, sweep);
       }
     } finally {
+      if (pgSample != null) {
+        pgSample.close();
+      }
       if (pg != null) {
         pg.close();
       }
@@ -392,7 +418,7 @@ public final class QueryBench {
   static Accuracy accuracy(List<QueryRow> rows) {
     List<QueryRow> ok = rows.stream().filter(r -> r.outcome().equals("completed") || r.outcome().equals("spilled"))
         .toList();
-    double[] mem = ok.stream().mapToDouble(r -> ErrorTracker.qError(r.predictedMemoryBytes(), r.actualMemoryBytes()))
+    double[] mem = ok.stream().mapToDouble(r -> memoryQError(r.predictedMemoryBytes(), r.actualMemoryBytes()))
         .toArray();
     double[] wall = ok.stream().mapToDouble(r -> ErrorTracker.qError(r.predictedWallNanos(), r.actualWallNanos()))
         .toArray();
@@ -404,6 +430,17 @@ public final class QueryBench {
         share(ok, r -> r.actualMemoryBytes() <= r.predictedMemoryP99()),
         share(ok, r -> r.actualWallNanos() <= r.predictedWallP90()),
         share(ok, r -> r.actualWallNanos() <= r.predictedWallP99()));
+  }
+
+  /**
+   * Memory amounts below this count as this much when scored: the predictor never names less (its minimum), and
+   * PostgreSQL measures 0 bytes for a query without a sort or hash (its memory is work_mem nodes only), where any
+   * ratio would be meaningless.
+   */
+  static final long MEMORY_FLOOR_BYTES = 1L << 20;
+
+  static double memoryQError(long predicted, long actual) {
+    return ErrorTracker.qError(Math.max(MEMORY_FLOOR_BYTES, predicted), Math.max(MEMORY_FLOOR_BYTES, actual));
   }
 
   private static double share(List<QueryRow> rows, java.util.function.Predicate<QueryRow> covered) {

@@ -2,6 +2,7 @@ package dev.penumbra.eval.query;
 
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
+import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.eval.report.BenchReport;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -198,6 +199,7 @@ public record QueryBenchReport(QueryBench.Result result) implements BenchReport 
         "  %-19s %3d    %5.2f / %5.2f   %5.2f / %5.2f        %5.1f%% / %5.1f%%         %5.1f%% / %5.1f%%%n", g,
         x.queries(), x.memoryMedian(), x.memoryP90(), x.wallMedian(), x.wallP90(), 100 * x.memoryCoverP90(),
         100 * x.memoryCoverP99(), 100 * x.wallCoverP90(), 100 * x.wallCoverP99()));
+    Tail.print(r, out);
     QueryBench.Overhead o = r.shadowOverhead();
     out.printf(Locale.ROOT, "shadow overhead (median shadow/primary time): %.1f%% of all %d (target <= 5%% at SF 1),"
         + " %.1f%% of the %d sampled (%d skipped: settled)%n%n", o.allMedian() * 100, o.all(),
@@ -242,6 +244,37 @@ public record QueryBenchReport(QueryBench.Result result) implements BenchReport 
     }
     out.println();
     targets(r).forEach((k, v) -> out.printf(Locale.ROOT, "  %-34s %s%n", k, v ? "met" : "NOT met"));
+  }
+
+  /**
+   * The held-out shapes in the wall-time tail: the worst q-errors, each with its predicted and actual time, the
+   * tier that answered and the threads granted, to tell fixed costs of small queries from operators not modelled.
+   */
+  static final class Tail {
+    static final int ROWS = 8;
+
+    static List<QueryBench.QueryRow> worst(List<QueryBench.QueryRow> rows, String group, int n) {
+      return rows.stream().filter(q -> q.group().equals(group))
+          .filter(q -> q.outcome().equals("completed") || q.outcome().equals("spilled"))
+          .sorted(java.util.Comparator.comparingDouble((QueryBench.QueryRow q) ->
+              ErrorTracker.qError(q.predictedWallNanos(), q.actualWallNanos())).reversed())
+          .limit(n).toList();
+    }
+
+    static void print(QueryBench.Result r, PrintStream out) {
+      List<QueryBench.QueryRow> tail = worst(r.queries(), QueryBench.HELD_OUT_SHAPES, ROWS);
+      if (tail.isEmpty()) {
+        return;
+      }
+      out.println("held-out shapes, worst wall q-errors   q-error  predicted ms  actual ms  threads  tier"
+          + "       memory q-error  outcome");
+      for (QueryBench.QueryRow q : tail) {
+        out.printf(Locale.ROOT, "  %-36s %7.2f  %12.1f  %9.1f  %7d  %-9s  %14.2f  %s%n", q.source(),
+            ErrorTracker.qError(q.predictedWallNanos(), q.actualWallNanos()), q.predictedWallNanos() / 1e6,
+            q.actualWallNanos() / 1e6, q.threads(), q.tier(),
+            QueryBench.memoryQError(q.predictedMemoryBytes(), q.actualMemoryBytes()), q.outcome());
+      }
+    }
   }
 
   /** The gateway's shadow cost and loop state, one paragraph. */

@@ -117,6 +117,10 @@ public final class QueryPredictor implements AutoCloseable {
   /** Corrects the per-operator scaled estimate; learns from every sampled run. */
   private final ResidualModel residuals = new ResidualModel(20, 5, 2000);
   private final boolean operatorScaling;
+  private final boolean blendTime;
+  private final boolean fetchCost;
+  /** Fetch time per result row of recent runs (see {@link #fetchNanosPerRow()}). */
+  private final Deque<Double> fetchSamples = new ArrayDeque<>();
   /**
    * Runs per fingerprint, least recently used first: a client sending ever new query shapes would otherwise grow
    * it without bound; beyond {@code maxFingerprints} the least recently used shape is forgotten.
@@ -139,6 +143,8 @@ public final class QueryPredictor implements AutoCloseable {
     this.model = b.model;
     this.tracker = b.tracker;
     this.operatorScaling = b.operatorScaling;
+    this.blendTime = b.blendTime;
+    this.fetchCost = b.fetchCost;
   }
 
   public static Builder builder() {
@@ -172,7 +178,7 @@ public final class QueryPredictor implements AutoCloseable {
       return fromModel(fp, shadow, threads);
     }
     if (newShape && modelFitted()) {
-      return blend(perOperator(fp, shadow, threads), fromModel(fp, shadow, threads));
+      return blend(perOperator(fp, shadow, threads), fromModel(fp, shadow, threads), blendTime);
     }
     return scaleUp(fp, shadow, threads);
   }
@@ -183,10 +189,16 @@ public final class QueryPredictor implements AutoCloseable {
    * quantiles keep the per-operator rule's spread, which was measured on shapes held out of its training.
    */
   static QueryPrediction blend(QueryPrediction operators, QueryPrediction model) {
+    return blend(operators, model, true);
+  }
+
+  /** {@link #blend(QueryPrediction, QueryPrediction)}, CPU and wall time from the operators alone unless time. */
+  static QueryPrediction blend(QueryPrediction operators, QueryPrediction model, boolean time) {
     return new QueryPrediction(operators.fingerprint(),
-        meet(operators.memoryBytes(), model.memoryBytes()), meet(operators.cpuNanos(), model.cpuNanos()),
-        meet(operators.wallNanos(), model.wallNanos()), operators.bytesRead(), Tier.SCALE_UP,
-        operators.lowConfidence());
+        meet(operators.memoryBytes(), model.memoryBytes()),
+        time ? meet(operators.cpuNanos(), model.cpuNanos()) : operators.cpuNanos(),
+        time ? meet(operators.wallNanos(), model.wallNanos()) : operators.wallNanos(), operators.bytesRead(),
+        Tier.SCALE_UP, operators.lowConfidence());
   }
 
   private static Estimate meet(Estimate operators, Estimate model) {
@@ -386,7 +398,7 @@ public final class QueryPredictor implements AutoCloseable {
    * wide (in log space).
    */
   private QueryPrediction perOperator(String fp, ShadowResult s, int threads) {
-    double[] est = physical(s.operators(), threads, minMemoryBytes);
+    double[] est = physical(s.operators(), threads, minMemoryBytes, fetchNanosPerRow());
     double[] x = residualFeatures(s, est, threads);
     ResidualModel.Fit fit = residuals.fit();
     double widen = s.operators().fallback() ? 2 : 1;
@@ -408,16 +420,48 @@ public final class QueryPredictor implements AutoCloseable {
   }
 
   /**
-   * Share of the full query's scanned bytes its buffer pool is taken to hold: the primary counts the pages it reads
-   * (compressed, about a quarter of the decompressed column data) as well as its operators' memory.
+   * The physical estimate before correction: memory (working + the pages the engine counts), CPU, and wall time over
+   * the threads.
    */
-  static final double PAGE_SHARE = 0.25;
-
-  /** The physical estimate before correction: memory (working + pages), CPU, and wall time over the threads. */
-  static double[] physical(ScaledProfile o, int threads, long minMemory) {
-    double memory = Math.max(minMemory, o.workingBytes() + PAGE_SHARE * o.scanBytes());
+  static double[] physical(ScaledProfile o, int threads, long minMemory, double fetchNanosPerRow) {
+    double memory = Math.max(minMemory, o.workingBytes() + o.pageShare() * o.scanBytes());
     double cpu = Math.max(1, o.cpuNanos());
-    return new double[] {memory, cpu, cpu / threads};
+    return new double[] {memory, cpu, cpu / threads + fetchNanosPerRow * o.resultRows()};
+  }
+
+  /** Runs returning fewer rows than this say nothing about the cost of fetching one. */
+  static final long FETCH_MIN_ROWS = 1_000;
+
+  /**
+   * The client's time per result row beyond the engine's CPU time: the median over the last runs on one thread that
+   * returned at least {@value #FETCH_MIN_ROWS} rows of (wall - CPU) / rows returned; 0 before any such run or when
+   * turned off. A query returning hundreds of thousands of rows spends most of its wall time handing them over,
+   * which no operator's time includes.
+   */
+  double fetchNanosPerRow() {
+    if (!fetchCost) {
+      return 0;
+    }
+    synchronized (fetchSamples) {
+      if (fetchSamples.isEmpty()) {
+        return 0;
+      }
+      double[] v = fetchSamples.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      return v[v.length / 2];
+    }
+  }
+
+  void learnFetch(QueryProfile actual, int threads) {
+    if (threads != 1 || actual.rowsReturned() < FETCH_MIN_ROWS) {
+      return;
+    }
+    double perRow = Math.max(0, actual.wallNanos() - actual.cpuNanos()) / (double) actual.rowsReturned();
+    synchronized (fetchSamples) {
+      fetchSamples.addLast(perRow);
+      while (fetchSamples.size() > 200) {
+        fetchSamples.removeFirst();
+      }
+    }
   }
 
   /** What the residual model sees: the operator mix, growth, sample size and the estimate's own size (log10). */
@@ -440,7 +484,7 @@ public final class QueryPredictor implements AutoCloseable {
     if (s.operators() == null) {
       return;
     }
-    double[] est = physical(s.operators(), threads, minMemoryBytes);
+    double[] est = physical(s.operators(), threads, minMemoryBytes, fetchNanosPerRow());
     double[] y = {
         Math.log(Math.max(1, actual.peakMemoryBytes()) / est[ResidualModel.MEMORY]),
         Math.log(Math.max(1, actual.cpuNanos()) / est[ResidualModel.CPU]),
@@ -503,6 +547,7 @@ public final class QueryPredictor implements AutoCloseable {
     if (!shadow.skipped() && model != null) {
       model.learn(features(shadow, threads), pack(actual));
     }
+    learnFetch(actual, threads);
     if (!shadow.skipped()) {
       learnResidual(fp, shadow, actual, threads);
     }
@@ -665,8 +710,28 @@ public final class QueryPredictor implements AutoCloseable {
     private Predictor model;
     private ErrorTracker tracker = new ErrorTracker();
     private boolean operatorScaling = true;
+    private boolean blendTime = true;
+    private boolean fetchCost = true;
 
     private Builder() {}
+
+    /**
+     * Whether the per-operator wall time adds the client's fetch time of the predicted result rows, learned from
+     * runs (default true); false leaves it to the residual correction.
+     */
+    public Builder fetchCost(boolean on) {
+      this.fetchCost = on;
+      return this;
+    }
+
+    /**
+     * Whether a new shape's CPU and wall time meet the model's point halfway, as its memory does (default true);
+     * false takes them from the per-operator estimate alone.
+     */
+    public Builder blendTime(boolean on) {
+      this.blendTime = on;
+      return this;
+    }
 
     /**
      * Whether a sampled shape without history is predicted from its profile scaled per operator (default true);

@@ -31,10 +31,15 @@ import java.util.Set;
 final class OperatorScaling {
   private OperatorScaling() {}
 
+  /**
+   * Share of the full query's scanned bytes DuckDB's buffer pool is taken to hold: the primary counts the pages it
+   * reads (compressed, about a quarter of the decompressed column data) as well as its operators' memory.
+   */
+  static final double PAGE_SHARE = 0.25;
+
   /** Bytes per row assumed when an operator saw no rows to measure a width from. */
   static final double DEFAULT_ROW_BYTES = 32;
 
-  /** One operator after scaling. */
   /**
    * One operator after scaling: its sample output rows, their growth to the full data, the hash groups and
    * sampling units under it, and its subtree's operator time on the sample and scaled.
@@ -67,10 +72,12 @@ final class OperatorScaling {
       Map<String, Double> rowsPerKey) {
     Acc a = new Acc();
     boolean any = false;
+    double resultGrowth = 1;
     for (JsonNode root : profile.path("operator")) {
       Op op = walk(root, rule, fraction, rowsPerKey, a);
       a.sampleTime += op.sampleTime();
       a.fullTime += op.fullTime();
+      resultGrowth = op.growth();
       any = true;
     }
     if (!any || a.sampleTime <= 0) {
@@ -81,7 +88,8 @@ final class OperatorScaling {
     double working = Math.max(sample.peakMemoryBytes() * memoryGrowth, a.heldFull);
     double t = a.sampleTime;
     return new ScaledProfile(sample.cpuNanos() * cpuGrowth, working, a.scanBytes, cpuGrowth, memoryGrowth,
-        a.scan / t, a.join / t, a.agg / t, a.sort / t, a.window / t, a.bounded / t, a.sampleRows, a.fallback);
+        a.scan / t, a.join / t, a.agg / t, a.sort / t, a.window / t, a.bounded / t, a.sampleRows, a.fallback, PAGE_SHARE,
+        sample.rowsReturned() * resultGrowth);
   }
 
   private static Op walk(JsonNode n, SamplingRule rule, double fraction, Map<String, Double> rowsPerKey, Acc a) {

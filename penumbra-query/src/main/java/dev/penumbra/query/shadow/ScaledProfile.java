@@ -22,6 +22,11 @@ package dev.penumbra.query.shadow;
  * @param sampleRows rows the sample's scans read
  * @param fallback true when a materializing operator saw no sample rows (a very selective predicate): its size
  *     came from the optimizer's estimate, and the uncertainty is wider
+ * @param pageShare share of {@code scanBytes} the primary engine counts in a run's measured memory: DuckDB's buffer
+ *     pool holds the pages it reads (compressed, about a quarter of the column data: 0.25); PostgreSQL's measured
+ *     memory is its sort and hash memory only (0)
+ * @param resultRows rows the full query returns: the sample's result rows x the growth of the root operator; each
+ *     is fetched by the client, which the operators' times do not include
  */
 public record ScaledProfile(
     double cpuNanos,
@@ -36,4 +41,6 @@ public record ScaledProfile(
     double windowShare,
     double boundedShare,
     double sampleRows,
-    boolean fallback) {}
+    boolean fallback,
+    double pageShare,
+    double resultRows) {}

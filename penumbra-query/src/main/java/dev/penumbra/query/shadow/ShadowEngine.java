@@ -58,6 +58,7 @@ public final class ShadowEngine implements AutoCloseable {
   private final ScheduledExecutorService timers;
   private final Object refreshLock = new Object();
   private final java.util.concurrent.atomic.LongAdder checkNanos = new java.util.concurrent.atomic.LongAdder();
+  private final OperatorProfiler profiler;
   private volatile boolean closed;
 
   private ShadowEngine(Builder b) throws SQLException {
@@ -70,6 +71,7 @@ public final class ShadowEngine implements AutoCloseable {
       slots.add(new Slot());
     }
     this.timeoutNanos = b.timeout.toNanos();
+    this.profiler = b.profiler;
     this.timers = Executors.newScheduledThreadPool(1, r -> {
       Thread t = new Thread(r, "penumbra-shadow-timer");
       t.setDaemon(true);
@@ -343,17 +345,34 @@ public final class ShadowEngine implements AutoCloseable {
       tables.addAll(scale.tables());
     }
     double eff = rule.effectiveFraction(tables, replica.fraction());
+    ScaledProfile operators = json == null || sample == null ? null
+        : profiler != null ? primaryProfile(sql, capNanos - (System.nanoTime() - t0))
+        : OperatorScaling.scale(json, sample, rule, replica.fraction(), replica.rowsPerKey());
     long wall = System.nanoTime() - t0;
     long threadCpu = Math.max(0, THREADS.getCurrentThreadCpuTime() - cpu0);
     long cpu = planCpu[0] + Math.max(threadCpu, sample == null ? 0 : sample.cpuNanos());
-    ScaledProfile operators = json == null || sample == null ? null
-        : OperatorScaling.scale(json, sample, rule, replica.fraction(), replica.rowsPerKey());
     return new ShadowResult(sql, replica.fraction(), eff, tables, plan, sample, sample == null,
         scale == null ? 0 : scale.scanBytes(),
         scale == null ? 1.0 / eff : scale.scanScale(),
         scale == null ? fallbackMemoryScale(plan, eff) : scale.memoryScale(),
         wall, cpu, false, operators);
   }
+
+  /**
+   * The per-operator profile from the primary engine's own sample, or null when it failed or ran out of time (the
+   * prediction then scales the DuckDB sample as a whole).
+   */
+  private ScaledProfile primaryProfile(String sql, long remainingNanos) {
+    try {
+      return profiler.profile(sql, Duration.ofNanos(Math.max(MIN_PRIMARY_SAMPLE_NANOS, remainingNanos)));
+    } catch (SQLException e) {
+      LOG.debug("the primary's sample run failed, no per-operator profile: {}", e.getMessage());
+      return null;
+    }
+  }
+
+  /** The shortest time the primary's sample run is given, even when the DuckDB sample used up the cap. */
+  private static final long MIN_PRIMARY_SAMPLE_NANOS = 100_000_000;
 
   private static PlanFeatures plan(Connection c, String sql) throws SQLException {
     try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("EXPLAIN (FORMAT JSON) " + sql)) {
@@ -481,6 +500,7 @@ public final class ShadowEngine implements AutoCloseable {
     private Path tempDir = Path.of(System.getProperty("java.io.tmpdir"));
     private ConnectionSource planner;
     private boolean lockReplicas = true;
+    private OperatorProfiler profiler;
 
     private Builder(ConnectionSource primary) {
       Checks.notNull("primary connection source", primary);
@@ -570,6 +590,19 @@ public final class ShadowEngine implements AutoCloseable {
      */
     public Builder lockReplicas(boolean lock) {
       this.lockReplicas = lock;
+      return this;
+    }
+
+    /**
+     * Where the per-operator profile of a sampled query comes from when the primary is not the embedded DuckDB
+     * (e.g. a {@link PostgresSample} of the PostgreSQL primary): its sample run, made after the DuckDB one within the
+     * same cap, gives {@link ShadowResult#operators()}. Default: none, the DuckDB sample's own profile is scaled.
+     */
+    public Builder operatorProfiler(OperatorProfiler profiler) {
+      if (profiler == null) {
+        throw new IllegalArgumentException("operatorProfiler must not be null");
+      }
+      this.profiler = profiler;
       return this;
     }
 

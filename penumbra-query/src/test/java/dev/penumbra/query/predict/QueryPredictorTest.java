@@ -239,4 +239,25 @@ class QueryPredictorTest {
       assertThat(p.historySize(Fingerprint.of(shapes[4]))).isEqualTo(1);
     }
   }
+
+  @Test
+  void theWallTimeOfAPerOperatorEstimateAddsTheFetchOfItsResultRows() {
+    try (QueryPredictor p = QueryPredictor.builder().cores(2).build();
+        QueryPredictor off = QueryPredictor.builder().cores(2).fetchCost(false).build()) {
+      assertThat(p.fetchNanosPerRow()).isZero();
+      // wall - CPU per returned row: 1,000, 2,000 and 3,000 ns; a run on two threads and one of few rows say nothing.
+      for (long extra : new long[] {1_000, 3_000, 2_000}) {
+        p.learnFetch(new QueryProfile(10_000_000, 1 << 20, 10_000_000 + extra * 10_000, 0, 0, 10_000, 0), 1);
+        off.learnFetch(new QueryProfile(10_000_000, 1 << 20, 10_000_000 + extra * 10_000, 0, 0, 10_000, 0), 1);
+      }
+      p.learnFetch(new QueryProfile(10_000_000, 1 << 20, 90_000_000, 0, 0, 10_000, 0), 2);
+      p.learnFetch(new QueryProfile(10_000_000, 1 << 20, 90_000_000, 0, 0, 10, 0), 1);
+      assertThat(p.fetchNanosPerRow()).isEqualTo(2_000);
+      assertThat(off.fetchNanosPerRow()).isZero();
+      var o = new dev.penumbra.query.shadow.ScaledProfile(4e6, 1 << 20, 0, 10, 1, 1, 0, 0, 0, 0, 0, 100, false, 0.25,
+          50_000);
+      double[] est = QueryPredictor.physical(o, 2, 1 << 20, p.fetchNanosPerRow());
+      assertThat(est[2]).isEqualTo(4e6 / 2 + 2_000 * 50_000);
+    }
+  }
 }

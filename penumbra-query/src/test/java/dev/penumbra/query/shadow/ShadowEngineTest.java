@@ -167,4 +167,29 @@ class ShadowEngineTest {
         .hasMessageContaining("maxConcurrent must be >= 1, was 0");
     assertThatThrownBy(() -> sqe.shadow("SELECT 1", 0.5)).hasMessageContaining("fraction 0.5");
   }
+
+  @Test
+  void anOperatorProfilerOfThePrimaryGivesTheOperatorsAndItsFailureLeavesNone() throws SQLException {
+    ScaledProfile fromPrimary = new ScaledProfile(1e6, 1 << 20, 0, 10, 10, 1, 0, 0, 0, 0, 0, 100, false, 0, 1);
+    String sql = "SELECT o_custkey, count(*) FROM orders GROUP BY o_custkey";
+    try (ShadowEngine withProfile = ShadowEngine.builder(primary::duplicate).fractions(0.1)
+            .pollInterval(Duration.ZERO).maxConcurrent(1).operatorProfiler((q, cap) -> {
+              assertThat(q).isEqualTo(sql);
+              assertThat(cap).isPositive();
+              return fromPrimary;
+            }).build();
+        ShadowEngine failing = ShadowEngine.builder(primary::duplicate).fractions(0.1)
+            .pollInterval(Duration.ZERO).maxConcurrent(1).operatorProfiler((q, cap) -> {
+              throw new SQLException("canceling statement due to statement timeout");
+            }).build()) {
+      ShadowResult r = withProfile.shadow(sql);
+      assertThat(r.operators()).isSameAs(fromPrimary);
+      assertThat(r.sample()).as("the DuckDB sample still runs").isNotNull();
+      ShadowResult f = failing.shadow(sql);
+      assertThat(f.operators()).isNull();
+      assertThat(f.sample()).isNotNull();
+    }
+    assertThatThrownBy(() -> ShadowEngine.builder(primary::duplicate).operatorProfiler(null))
+        .hasMessageContaining("operatorProfiler");
+  }
 }

@@ -1,0 +1,281 @@
+package dev.penumbra.query.shadow;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Scales PostgreSQL's {@code EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)} of a sample run to the full data per plan
+ * node, with the growth laws {@link OperatorScaling} applies to DuckDB's profile:
+ *
+ * <ul>
+ *   <li>scans: rows and time by 1/fraction of their table (1 for a table copied whole); their pages are the
+ *       node's own shared buffers (hit + read) x 8 KiB, grown the same way;
+ *   <li>joins (hash, merge, nested loop): output by the larger side's growth when the sides share a hash group or
+ *       one side is whole, by the product when sampled independently; semi and anti joins by their outer side; a
+ *       nested loop over a parameterized inner (index scan, memoize) pays the inner's per-loop work once per outer
+ *       row, any other nested loop (a rescanned or materialized inner) the product of both sides' growth;
+ *   <li>hash tables ({@code Hash}, hashed aggregates, memoize): their reported peak memory grown by the rows they
+ *       hold, hashed groups estimated with {@link DistinctEstimator};
+ *   <li>sorts: n log n in time, the sort space (in memory or on disk) grown with the input; a top-N heapsort keeps
+ *       its N rows;
+ *   <li>LIMIT: output bounded by N; a limit that cuts a streaming pipeline stops it, so the pipeline does not grow;
+ *   <li>correlated subplans: run once per row of the node evaluating them.
+ * </ul>
+ *
+ * Node times are PostgreSQL's actual total time x loops minus the children's (the sample runs without parallel
+ * workers, so they are one process's). Memory follows what the PostgreSQL engine measures for a run (in-memory sort
+ * space and hash peak memory, summed): the pages a scan reads are not in it, so {@link ScaledProfile#pageShare} is 0.
+ */
+final class PgOperatorScaling {
+  private PgOperatorScaling() {}
+
+  static final double BLOCK = 8192;
+
+  private record Op(double rows, double growth, Set<String> groups, double units, double sampleTime,
+      double fullTime, boolean blocking, double planRows) {}
+
+  private static final class Acc {
+    double sampleTime;
+    double fullTime;
+    double heldSample;
+    double heldFull;
+    double scanBytes;
+    double sampleRows;
+    double scan;
+    double join;
+    double agg;
+    double sort;
+    double window;
+    double bounded;
+    boolean fallback;
+  }
+
+  /**
+   * Scales {@code explain} (the array PostgreSQL returns, or its first element) of a run on a sample of
+   * {@code fraction} under {@code rule}. Returns null when the plan has no node times.
+   */
+  static ScaledProfile scale(JsonNode explain, SamplingRule rule, double fraction, Map<String, Double> rowsPerKey) {
+    JsonNode top = explain.isArray() ? explain.path(0) : explain;
+    JsonNode plan = top.path("Plan");
+    if (plan.isMissingNode()) {
+      return null;
+    }
+    Acc a = new Acc();
+    Op root = walk(plan, rule, fraction, rowsPerKey, a);
+    a.sampleTime = root.sampleTime();
+    a.fullTime = root.fullTime();
+    if (a.sampleTime <= 0) {
+      return null;
+    }
+    double executionNanos = top.path("Execution Time").asDouble(a.sampleTime) * 1e6;
+    double cpuGrowth = a.fullTime / a.sampleTime;
+    double memoryGrowth = a.heldSample > 0 ? Math.max(1.0, a.heldFull / a.heldSample) : 1.0;
+    double t = a.sampleTime;
+    return new ScaledProfile(executionNanos * cpuGrowth, a.heldFull, a.scanBytes, cpuGrowth, memoryGrowth,
+        a.scan / t, a.join / t, a.agg / t, a.sort / t, a.window / t, a.bounded / t, a.sampleRows, a.fallback, 0,
+        root.rows() * root.growth());
+  }
+
+  private static Op walk(JsonNode n, SamplingRule rule, double fraction, Map<String, Double> rowsPerKey, Acc a) {
+    List<Op> kids = new ArrayList<>();
+    List<JsonNode> kidNodes = new ArrayList<>();
+    List<Op> subplans = new ArrayList<>();
+    double childrenTime = 0;
+    double childBlocks = 0;
+    for (JsonNode c : n.path("Plans")) {
+      Op op = walk(c, rule, fraction, rowsPerKey, a);
+      childrenTime += c.path("Actual Total Time").asDouble(0) * loops(c);
+      childBlocks += blocks(c);
+      String rel = c.path("Parent Relationship").asText("");
+      if (rel.equals("SubPlan") || rel.equals("InitPlan")) {
+        subplans.add(rel.equals("SubPlan") ? op : new Op(op.rows(), 1, Set.of(), 0, op.sampleTime(),
+            op.sampleTime(), op.blocking(), op.planRows()));
+      } else {
+        kids.add(op);
+        kidNodes.add(c);
+      }
+    }
+    String type = n.path("Node Type").asText("");
+    double loops = loops(n);
+    double rows = n.path("Actual Rows").asDouble(0) * loops;
+    double planRows = n.path("Plan Rows").asDouble(0);
+    double width = Math.max(1, n.path("Plan Width").asDouble(OperatorScaling.DEFAULT_ROW_BYTES));
+    // Milliseconds, this node alone: PostgreSQL's times include the children's.
+    double time = Math.max(0, n.path("Actual Total Time").asDouble(0) * loops - childrenTime);
+    double in = kids.stream().mapToDouble(Op::rows).sum();
+    Op first = kids.isEmpty() ? new Op(0, 1, Set.of(), 0, 0, 0, false, 0) : kids.get(0);
+    String table = n.path("Relation Name").asText("").toLowerCase(Locale.ROOT);
+    double peakBytes = n.path("Peak Memory Usage").asDouble(0) * 1024;
+
+    double growth;
+    double cost;
+    Set<String> groups = first.groups();
+    double units = first.units();
+    boolean blocking = kids.stream().anyMatch(Op::blocking);
+    double held = 0;
+    double heldGrowth = 1;
+    double below = kids.stream().mapToDouble(Op::fullTime).sum();
+
+    if (!table.isEmpty()) {
+      double f = rule.fraction(table, fraction);
+      growth = 1 / f;
+      cost = growth;
+      groups = rule.groups(Set.of(table));
+      units = rows > 0 ? Math.max(1, rows / rowsPerKey.getOrDefault(table, 1.0)) : 0;
+      double scanned = rows + n.path("Rows Removed by Filter").asDouble(0) * loops;
+      a.sampleRows += scanned;
+      a.scanBytes += Math.max(0, blocks(n) - childBlocks) * BLOCK * growth;
+      a.scan += time;
+    } else if (type.equals("Hash Join") || type.equals("Merge Join") || type.equals("Nested Loop")) {
+      Op outer = first;
+      Op inner = kids.size() >= 2 ? kids.get(1) : first;
+      String joinType = n.path("Join Type").asText("Inner");
+      Set<String> shared = new HashSet<>(outer.groups());
+      shared.retainAll(inner.groups());
+      boolean independent = shared.isEmpty() && !outer.groups().isEmpty() && !inner.groups().isEmpty();
+      if (joinType.startsWith("Right Semi") || joinType.startsWith("Right Anti")) {
+        growth = inner.growth();
+        groups = inner.groups();
+        units = inner.units();
+      } else if (joinType.contains("Semi") || joinType.contains("Anti")) {
+        growth = outer.growth();
+      } else if (independent) {
+        growth = outer.growth() * inner.growth();
+        groups = union(outer.groups(), inner.groups());
+      } else {
+        growth = Math.max(outer.growth(), inner.growth());
+        groups = union(outer.groups(), inner.groups());
+        units = outer.growth() >= inner.growth() ? outer.units() : inner.units();
+      }
+      cost = OperatorScaling.weighted(outer.rows(), outer.growth(), inner.rows(), inner.growth(), rows, growth);
+      if (type.equals("Nested Loop") && kidNodes.size() >= 2 && loops(kidNodes.get(1)) > 1) {
+        // The inner runs once per outer row: per-loop work grows only when it is sampled apart from the outer.
+        double perLoop = parameterized(kidNodes.get(1)) ? (independent ? inner.growth() : 1)
+            : inner.growth();
+        below = outer.fullTime() + inner.sampleTime() * outer.growth() * perLoop;
+      }
+      a.join += time;
+    } else if (type.equals("Hash")) {
+      growth = first.growth();
+      cost = growth;
+      held = peakBytes;
+      heldGrowth = growth;
+      if (in == 0 && a.sampleRows > 0) {
+        held = Math.max(1, planRows) * width;
+        a.fallback = true;
+      }
+      blocking = true;
+      a.join += time;
+    } else if (type.equals("Aggregate") || type.equals("Group") || type.equals("Unique")
+        || type.equals("SetOp")) {
+      String strategy = n.path("Strategy").asText(type.equals("Aggregate") ? "Plain" : "Sorted");
+      if (strategy.equals("Plain")) {
+        growth = 1;
+        cost = first.growth();
+        groups = Set.of();
+        units = 1;
+      } else {
+        double fullUnits = first.units() * first.growth();
+        double groupsFull;
+        if (rows == 0 || in == 0) {
+          groupsFull = Math.max(1, planRows) * first.growth();
+          a.fallback |= a.sampleRows > 0;
+          growth = 1;
+        } else if (first.units() <= 0 || fullUnits <= first.units() || rows >= first.units()) {
+          groupsFull = rows * first.growth();
+          growth = first.growth();
+        } else {
+          groupsFull = DistinctEstimator.estimate(rows, first.units(), fullUnits);
+          growth = groupsFull / rows;
+        }
+        cost = OperatorScaling.weighted(in, first.growth(), 0, 1, rows, growth);
+        if (!strategy.equals("Sorted")) {
+          held = rows > 0 ? peakBytes : Math.max(1, planRows) * width;
+          heldGrowth = rows > 0 ? growth : groupsFull / Math.max(1, planRows);
+        }
+        groups = Set.of();
+        units = rows * growth;
+      }
+      blocking = true;
+      a.agg += time;
+    } else if (type.equals("Limit")) {
+      // A limit binds when the optimizer expects fewer rows out of it than its input would give.
+      boolean cut = planRows < first.planRows();
+      growth = cut ? (rows > 0 ? Math.min(first.growth(), Math.max(1, planRows / rows)) : 1) : first.growth();
+      cost = 1;
+      if (cut && !first.blocking()) {
+        below = first.sampleTime();
+      }
+      a.bounded += time;
+    } else if (type.equals("Sort") || type.equals("Incremental Sort")) {
+      boolean topN = n.path("Sort Method").asText("").startsWith("top-N");
+      double space = n.path("Sort Space Used").asDouble(0) * 1024;
+      if (topN) {
+        growth = 1;
+        cost = first.growth();
+        held = space;
+        heldGrowth = 1;
+        a.bounded += time;
+      } else {
+        growth = first.growth();
+        cost = OperatorScaling.nlogn(in, growth);
+        held = in > 0 ? space : Math.max(1, planRows) * width;
+        heldGrowth = growth;
+        a.fallback |= in == 0 && a.sampleRows > 0;
+        a.sort += time;
+      }
+      blocking = true;
+    } else if (type.equals("Memoize")) {
+      growth = first.growth();
+      cost = growth;
+      held = peakBytes;
+      heldGrowth = growth;
+    } else if (type.equals("WindowAgg")) {
+      growth = first.growth();
+      cost = growth;
+      a.window += time;
+    } else {
+      // Gather, Materialize, Result, Subquery Scan, Append...: their input's growth.
+      growth = first.growth();
+      cost = growth;
+      if (type.equals("Materialize")) {
+        blocking = true;
+      }
+    }
+    for (Op s : subplans) {
+      // A correlated subplan runs per row of this node's input.
+      boolean aligned = s.groups().isEmpty() || s.groups().stream().anyMatch(groups::contains);
+      below += s.sampleTime() * cost * (aligned ? 1 : s.growth());
+    }
+    a.heldSample += held;
+    a.heldFull += held * heldGrowth;
+    double sampleBelow = kids.stream().mapToDouble(Op::sampleTime).sum()
+        + subplans.stream().mapToDouble(Op::sampleTime).sum();
+    return new Op(rows, growth, groups, units, sampleBelow + time, below + time * cost, blocking, planRows);
+  }
+
+  /** An inner looked up per outer row (index, bitmap, memoize) rather than rescanned whole. */
+  private static boolean parameterized(JsonNode inner) {
+    String t = inner.path("Node Type").asText("");
+    return t.startsWith("Index") || t.startsWith("Bitmap") || t.equals("Memoize");
+  }
+
+  private static double loops(JsonNode n) {
+    return Math.max(1, n.path("Actual Loops").asDouble(1));
+  }
+
+  private static double blocks(JsonNode n) {
+    return n.path("Shared Hit Blocks").asDouble(0) + n.path("Shared Read Blocks").asDouble(0);
+  }
+
+  private static Set<String> union(Set<String> x, Set<String> y) {
+    Set<String> u = new HashSet<>(x);
+    u.addAll(y);
+    return u;
+  }
+}

@@ -1,0 +1,262 @@
+package dev.penumbra.query.shadow;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+
+/**
+ * A sample of a PostgreSQL database kept in that database, and the per-operator profile of a query's run on it:
+ * {@code EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)} of the query on the sample, scaled to the full data node by node
+ * ({@link PgOperatorScaling}).
+ *
+ * <p>{@link #open} copies every table the rule names from schema {@code public} into its own schema ({@code
+ * penumbra_sample_<per mille>}): a hashed table keeps a row when {@code hashint8extended(key, seed of its group) mod
+ * 1e6 < fraction · 1e6}, so tables of one group keep the same keys (every sampled order keeps all its lineitems); a
+ * whole table is copied entirely. Indexes are copied with the tables ({@code LIKE ... INCLUDING INDEXES}) and the
+ * sample is analyzed, so its plans have the full database's access paths. The copy is made once, when the schema
+ * does not exist yet; inserts into the primary afterwards are not copied.
+ *
+ * <p>Sample runs are made as a role that can only read the sample's schema ({@code penumbra_sampler}, created
+ * here), in read-only transactions with the sample schema as the search path, no parallel workers (so node times
+ * are one process's) and a work_mem large enough that the sample neither spills nor splits a hash table. Needs a
+ * superuser URL to create the schema and the role. Thread-safe: {@code sessions} runs at once, more wait.
+ *
+ * <pre>{@code
+ * try (PostgresSample s = PostgresSample.open(superuserUrl, 0.1, SamplingRule.tpch(), 2)) {
+ *   ScaledProfile p = s.profile("SELECT o_custkey, count(*) FROM orders GROUP BY 1", Duration.ofSeconds(2));
+ * }
+ * }</pre>
+ */
+public final class PostgresSample implements OperatorProfiler, AutoCloseable {
+  static final String ROLE = "penumbra_sampler";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final double fraction;
+  private final SamplingRule rule;
+  private final String schema;
+  private final Map<String, Double> rowsPerKey;
+  private final BlockingQueue<Connection> sessions;
+  private final List<Connection> all = new ArrayList<>();
+
+  private PostgresSample(double fraction, SamplingRule rule, String schema, Map<String, Double> rowsPerKey,
+      int sessions) {
+    this.fraction = fraction;
+    this.rule = rule;
+    this.schema = schema;
+    this.rowsPerKey = Map.copyOf(rowsPerKey);
+    this.sessions = new ArrayBlockingQueue<>(sessions, true);
+  }
+
+  /**
+   * Creates the sample (when its schema does not exist yet) and opens {@code sessions} read-only sessions on it.
+   *
+   * @param superuserUrl a JDBC URL of a superuser of the database holding the tables in schema {@code public}
+   * @param fraction the share of each hashed table's keys kept, in (0, 1]
+   * @param rule which tables are hashed on which key, which are copied whole
+   * @param sessions sample runs at once (>= 1)
+   * @throws IllegalArgumentException naming the argument when one is out of range
+   * @throws SQLException when the sample cannot be created, e.g. the URL's user is not a superuser
+   */
+  public static PostgresSample open(String superuserUrl, double fraction, SamplingRule rule, int sessions)
+      throws SQLException {
+    if (superuserUrl == null || superuserUrl.isBlank()) {
+      throw new IllegalArgumentException("superuserUrl must not be blank, was '" + superuserUrl + "'");
+    }
+    if (!(fraction > 0 && fraction <= 1)) {
+      throw new IllegalArgumentException("fraction must be in (0, 1], was " + fraction);
+    }
+    if (rule == null) {
+      throw new IllegalArgumentException("rule must not be null");
+    }
+    if (sessions < 1) {
+      throw new IllegalArgumentException("sessions must be >= 1, was " + sessions);
+    }
+    String schema = "penumbra_sample_" + Math.round(fraction * 1000);
+    String password = HexFormat.of().formatHex(new java.security.SecureRandom().generateSeed(16));
+    Map<String, Double> perKey = new HashMap<>();
+    try (Connection c = DriverManager.getConnection(superuserUrl); Statement st = c.createStatement()) {
+      boolean exists;
+      try (ResultSet r = st.executeQuery(
+          "SELECT 1 FROM information_schema.schemata WHERE schema_name = '" + schema + "'")) {
+        exists = r.next();
+      }
+      if (!exists) {
+        copy(c, schema, fraction, rule);
+      }
+      for (SamplingRule.TableRule t : rule.tables()) {
+        if (t.sampled()) {
+          try (ResultSet r = st.executeQuery("SELECT count(*)::float8 / greatest(1, count(DISTINCT "
+              + SamplingRule.quote(t.keyColumn()) + ")) FROM " + schema + "." + SamplingRule.quote(t.table()))) {
+            r.next();
+            perKey.put(t.table(), Math.max(1, r.getDouble(1)));
+          }
+        }
+      }
+      boolean role;
+      try (ResultSet r = st.executeQuery("SELECT 1 FROM pg_roles WHERE rolname = '" + ROLE + "'")) {
+        role = r.next();
+      }
+      st.execute((role ? "ALTER ROLE " : "CREATE ROLE ") + ROLE
+          + " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '" + password + "'");
+      st.execute("GRANT USAGE ON SCHEMA " + schema + " TO " + ROLE);
+      st.execute("GRANT SELECT ON ALL TABLES IN SCHEMA " + schema + " TO " + ROLE);
+      st.execute("ALTER ROLE " + ROLE + " SET default_transaction_read_only = on");
+    }
+    PostgresSample s = new PostgresSample(fraction, rule, schema, perKey, sessions);
+    Properties p = new Properties();
+    p.setProperty("user", ROLE);
+    p.setProperty("password", password);
+    String url = withoutCredentials(superuserUrl);
+    try {
+      for (int i = 0; i < sessions; i++) {
+        Connection c = DriverManager.getConnection(url, p);
+        s.all.add(c);
+        try (Statement st = c.createStatement()) {
+          st.execute("SET search_path = " + schema);
+          st.execute("SET max_parallel_workers_per_gather = 0");
+          st.execute("SET work_mem = '1GB'");
+        }
+        // Every sample run is its own read-only transaction, rolled back: whatever the query changed in the
+        // session (set_config of the search path, say) is undone before the next one.
+        c.setAutoCommit(false);
+        s.sessions.add(c);
+      }
+    } catch (SQLException e) {
+      s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  private static void copy(Connection c, String schema, double fraction, SamplingRule rule) throws SQLException {
+    boolean auto = c.getAutoCommit();
+    c.setAutoCommit(false);
+    try (Statement st = c.createStatement()) {
+      st.execute("CREATE SCHEMA " + schema);
+      st.execute("REVOKE ALL ON SCHEMA " + schema + " FROM PUBLIC");
+      for (SamplingRule.TableRule t : rule.tables()) {
+        String src = "public." + SamplingRule.quote(t.table());
+        String dst = schema + "." + SamplingRule.quote(t.table());
+        st.execute("CREATE TABLE " + dst + " (LIKE " + src + " INCLUDING INDEXES)");
+        st.execute("INSERT INTO " + dst + " SELECT * FROM " + src + " WHERE " + predicate(t, fraction));
+      }
+      c.commit();
+      for (SamplingRule.TableRule t : rule.tables()) {
+        st.execute("ANALYZE " + schema + "." + SamplingRule.quote(t.table()));
+      }
+      c.commit();
+    } catch (SQLException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(auto);
+    }
+  }
+
+  /** The predicate keeping a hashed table's sampled keys (its group seeds the hash), or "true" for a whole one. */
+  static String predicate(SamplingRule.TableRule t, double fraction) {
+    if (!t.sampled()) {
+      return "true";
+    }
+    long threshold = Math.round(fraction * 1_000_000);
+    return "abs(hashint8extended(" + SamplingRule.quote(t.keyColumn()) + "::bigint, " + t.group().hashCode()
+        + ") % 1000000) < " + threshold;
+  }
+
+  /** The share of each hashed table's keys the sample keeps. */
+  public double fraction() {
+    return fraction;
+  }
+
+  /** The schema the sample lives in. */
+  public String schema() {
+    return schema;
+  }
+
+  /** Rows per sampling key of each hashed table, measured on the sample (about 4 lineitems per order). */
+  public Map<String, Double> rowsPerKey() {
+    return rowsPerKey;
+  }
+
+  /** {@code EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)} of {@code sql} on the sample: the run's plan with actuals. */
+  public JsonNode explain(String sql, Duration cap) throws SQLException {
+    if (sql == null || sql.isBlank()) {
+      throw new IllegalArgumentException("sql must not be blank, was '" + sql + "'");
+    }
+    if (cap == null || cap.isNegative() || cap.isZero()) {
+      throw new IllegalArgumentException("cap must be > 0, was " + cap);
+    }
+    Connection c;
+    try {
+      c = sessions.take();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SQLException("interrupted while waiting for a sample session", e);
+    }
+    try (Statement st = c.createStatement()) {
+      st.execute("SET TRANSACTION READ ONLY");
+      st.execute("SET LOCAL statement_timeout = " + Math.max(1, cap.toMillis()));
+      try (ResultSet r = st.executeQuery("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql)) {
+        StringBuilder out = new StringBuilder();
+        while (r.next()) {
+          out.append(r.getString(1));
+        }
+        return JSON.readTree(out.toString());
+      } catch (IOException e) {
+        throw new SQLException("cannot parse PostgreSQL's EXPLAIN JSON: " + e.getMessage(), e);
+      }
+    } finally {
+      try {
+        c.rollback();
+      } finally {
+        sessions.add(c);
+      }
+    }
+  }
+
+  @Override
+  public ScaledProfile profile(String sql, Duration cap) throws SQLException {
+    return PgOperatorScaling.scale(explain(sql, cap), rule, fraction, rowsPerKey);
+  }
+
+  private static String withoutCredentials(String url) {
+    int q = url.indexOf('?');
+    if (q < 0) {
+      return url;
+    }
+    StringBuilder kept = new StringBuilder();
+    for (String param : url.substring(q + 1).split("&")) {
+      String key = param.split("=", 2)[0].toLowerCase(Locale.ROOT);
+      if (!key.equals("user") && !key.equals("password") && !param.isEmpty()) {
+        kept.append(kept.isEmpty() ? "?" : "&").append(param);
+      }
+    }
+    return url.substring(0, q) + kept;
+  }
+
+  @Override
+  public void close() {
+    for (Connection c : all) {
+      try {
+        c.close();
+      } catch (SQLException ignored) {
+        // Best effort.
+      }
+    }
+  }
+}

@@ -1,0 +1,135 @@
+package dev.penumbra.query.shadow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.penumbra.query.shadow.SamplingRule.TableRule;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The growth laws on constructed PostgreSQL plans (EXPLAIN ANALYZE JSON), each node's time known. */
+class PgOperatorScalingTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final SamplingRule RULE = new SamplingRule(List.of(
+      TableRule.hashed("facts", "k", "k"), TableRule.hashed("other", "j", "j"), TableRule.whole("dim", null)));
+
+  /** A node whose total time is its own {@code ms} plus its children's (as PostgreSQL reports it). */
+  private static ObjectNode node(String type, double rows, double loops, double ms, JsonNode... children) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("Node Type", type);
+    n.put("Actual Rows", rows);
+    n.put("Actual Loops", loops);
+    n.put("Plan Rows", rows);
+    n.put("Plan Width", 16);
+    double total = ms;
+    ArrayNode c = n.putArray("Plans");
+    for (JsonNode k : children) {
+      c.add(k);
+      total += k.get("Actual Total Time").asDouble() * k.get("Actual Loops").asDouble();
+    }
+    n.put("Actual Total Time", total / loops);
+    return n;
+  }
+
+  private static ObjectNode scan(String type, String table, double rows, double loops, double ms) {
+    ObjectNode n = node(type, rows, loops, ms);
+    n.put("Relation Name", table);
+    n.put("Shared Hit Blocks", 10);
+    return n;
+  }
+
+  private static ScaledProfile scale(JsonNode root) {
+    ObjectNode top = JSON.createObjectNode();
+    top.set("Plan", root);
+    top.put("Execution Time", root.get("Actual Total Time").asDouble());
+    return PgOperatorScaling.scale(JSON.createArrayNode().add(top), RULE, 0.1, Map.of("facts", 1.0, "other", 1.0));
+  }
+
+  @Test
+  void aScanOfASampledTableGrowsByTheFractionAWholeOneNot() {
+    ScaledProfile facts = scale(node("Aggregate", 1, 1, 1, scan("Seq Scan", "facts", 1_000, 1, 9)));
+    assertThat(facts.cpuGrowth()).isCloseTo(10, within(1e-9));
+    assertThat(facts.scanBytes()).isCloseTo(10 * 8192 * 10, within(1e-6));
+    assertThat(facts.scanShare()).isCloseTo(0.9, within(1e-9));
+    assertThat(facts.pageShare()).isZero();
+    ScaledProfile dim = scale(node("Aggregate", 1, 1, 1, scan("Seq Scan", "dim", 1_000, 1, 9)));
+    assertThat(dim.cpuGrowth()).isCloseTo(1, within(1e-9));
+  }
+
+  @Test
+  void aHashTableGrowsWithItsBuildSide() {
+    ObjectNode hash = node("Hash", 1_000, 1, 1, scan("Seq Scan", "facts", 1_000, 1, 4));
+    hash.put("Peak Memory Usage", 100);
+    ObjectNode join = node("Hash Join", 1_000, 1, 1, scan("Seq Scan", "dim", 50, 1, 4), hash);
+    join.put("Join Type", "Inner");
+    ScaledProfile p = scale(join);
+    assertThat(p.workingBytes()).isCloseTo(100 * 1024 * 10, within(1e-6));
+    assertThat(p.memoryGrowth()).isCloseTo(10, within(1e-9));
+  }
+
+  @Test
+  void hashedGroupsGrowByTheEstimatedDistinctValues() {
+    ObjectNode few = node("Aggregate", 4, 1, 1, scan("Seq Scan", "facts", 1_000, 1, 9));
+    few.put("Strategy", "Hashed");
+    few.put("Peak Memory Usage", 24);
+    // 4 groups over 1,000 sampled units: all of them are already seen.
+    assertThat(scale(few).memoryGrowth()).isCloseTo(1, within(1e-3));
+    ObjectNode perUnit = node("Aggregate", 1_000, 1, 1, scan("Seq Scan", "facts", 1_000, 1, 9));
+    perUnit.put("Strategy", "Hashed");
+    perUnit.put("Peak Memory Usage", 100);
+    assertThat(scale(perUnit).memoryGrowth()).isCloseTo(10, within(1e-6));
+  }
+
+  @Test
+  void aTopNHeapKeepsItsRowsAndALimitStopsAStreamingScan() {
+    ObjectNode sort = node("Sort", 10, 1, 5, scan("Seq Scan", "facts", 1_000, 1, 5));
+    sort.put("Sort Method", "top-N heapsort");
+    sort.put("Sort Space Used", 25);
+    ObjectNode limit = node("Limit", 10, 1, 0, sort);
+    ScaledProfile top = scale(limit);
+    assertThat(top.workingBytes()).isCloseTo(25 * 1024, within(1e-6));
+    assertThat(top.cpuGrowth()).isCloseTo(10, within(1e-9));
+    ObjectNode scan = scan("Seq Scan", "facts", 10, 1, 1);
+    scan.put("Plan Rows", 1_000);
+    ObjectNode stop = node("Limit", 10, 1, 0, scan);
+    assertThat(scale(stop).cpuGrowth()).isCloseTo(1, within(1e-9));
+  }
+
+  @Test
+  void aFullSortGrowsNLogN() {
+    ObjectNode sort = node("Sort", 1_000, 1, 5, scan("Seq Scan", "facts", 1_000, 1, 5));
+    sort.put("Sort Method", "quicksort");
+    sort.put("Sort Space Type", "Memory");
+    sort.put("Sort Space Used", 100);
+    ScaledProfile p = scale(sort);
+    double sortGrowth = OperatorScaling.nlogn(1_000, 10);
+    assertThat(p.cpuGrowth()).isCloseTo((5 * 10 + 5 * sortGrowth) / 10, within(1e-9));
+    assertThat(p.workingBytes()).isCloseTo(100 * 1024 * 10, within(1e-6));
+  }
+
+  @Test
+  void aParameterizedInnerGrowsOnlyWithItsOuterWhenKeyAlignedAndWithBothWhenIndependent() {
+    ObjectNode aligned = node("Nested Loop", 4_000, 1, 1, scan("Seq Scan", "facts", 1_000, 1, 4),
+        scan("Index Scan", "facts", 4, 1_000, 5));
+    aligned.put("Join Type", "Inner");
+    // outer 4 ms x 10, inner 5 ms x 10 (more loops, the same rows per loop), the join itself 1 ms x 10.
+    assertThat(scale(aligned).cpuGrowth()).isCloseTo(10, within(1e-9));
+    ObjectNode independent = node("Nested Loop", 400, 1, 1, scan("Seq Scan", "facts", 1_000, 1, 4),
+        scan("Index Scan", "other", 0.4, 1_000, 5));
+    independent.put("Join Type", "Inner");
+    // The inner finds 10x the rows per loop in the full data, on 10x the loops.
+    double expected = (4 * 10 + 5 * 100 + 1 * OperatorScaling.weighted(1_000, 10, 400, 10, 400, 100)) / 10;
+    assertThat(scale(independent).cpuGrowth()).isCloseTo(expected, within(1e-9));
+  }
+
+  @Test
+  void aPlanWithoutTimesSaysNothing() {
+    assertThat(PgOperatorScaling.scale(JSON.createArrayNode().add(JSON.createObjectNode()), RULE, 0.1, Map.of()))
+        .isNull();
+  }
+}
