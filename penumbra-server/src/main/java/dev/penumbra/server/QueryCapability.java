@@ -136,8 +136,10 @@ final class QueryCapability implements Capability {
         progress.accept("query model: the saved one is not used (" + e.getMessage() + "); re-fed from the saved runs");
       }
     }
-    gw.errors().restore(Json.convert(saved.path("errors"),
-        new com.fasterxml.jackson.core.type.TypeReference<java.util.List<ErrorTracker.Scores>>() {}, "query errors"));
+    if (saved.has("errors")) {
+      gw.errors().restore(Json.convert(saved.path("errors"),
+          new com.fasterxml.jackson.core.type.TypeReference<java.util.List<ErrorTracker.Scores>>() {}, "query errors"));
+    }
     if (saved.has("history")) {
       gw.predictor().restore(Json.convert(saved.path("history"),
           new com.fasterxml.jackson.core.type.TypeReference<java.util.List<dev.penumbra.query.predict.QueryPredictor.Learned>>() {},

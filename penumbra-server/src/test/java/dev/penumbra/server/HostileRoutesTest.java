@@ -135,6 +135,17 @@ class HostileRoutesTest {
   }
 
   @Test
+  void theClusterRouteOfASingleServerIsAJson404WhateverIsSent() throws Exception {
+    for (String method : List.of("GET", "POST", "DELETE", "PUT")) {
+      TestServers.Reply r = TestServers.send(HttpRequest.newBuilder(URI.create(server.url() + "/v1/cluster?x="
+          + "%00".repeat(100))).header("Content-Type", "application/json")
+          .method(method, HttpRequest.BodyPublishers.ofString(deep(2000))).build());
+      assertThat(r.status()).as("%s: %s", method, r.body()).isIn(404, 405);
+      assertThat(r.json()).as(r.body()).isNotNull();
+    }
+  }
+
+  @Test
   void registeredNodesAreBounded() throws Exception {
     int limit = FailoverCapability.MAX_REGISTERED;
     int before = TestServers.get(server, "/v1/failover/nodes").json().path("nodes").size();
