@@ -60,8 +60,6 @@ final class FailoverCapability implements Capability {
   /** What a simulated standby holds on the ledger: a token, since no server runs beside the node here. */
   static final Resources STANDBY = Resources.of(50, 16L << 20);
   private static final Pattern NODE = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
-  private static final double PROVISION_SHARE = 0.01;
-  private static final double PROMOTE_SHARE = 0.001;
   private static final int RECENT_RISKS = 60;
   private static final Duration HEALTH_PERIOD = Duration.ofMillis(100);
 
@@ -192,7 +190,7 @@ final class FailoverCapability implements Capability {
     FailureDataset trainSet = FailureDataset.of(train, List.of(), horizon);
     FailureModel model = FailureModel.train(trainSet, FailureModel.Options.defaults());
     Thresholds t = cfg.thresholds().equals("alarm-rate")
-        ? Thresholds.atAlarmRates(trainSet, model, PROVISION_SHARE, PROMOTE_SHARE) : calibrated();
+        ? Thresholds.atAlarmRates(trainSet, model) : calibrated();
     FailurePredictionEngine engine = new FailurePredictionEngine(model);
     Map<String, List<SmartRecord>> chosen = chooseDrives(test, cfg.nodes(), new Random(config.demo().seed()));
     Map<String, List<SmartRecord>> prior = new HashMap<>();
