@@ -81,7 +81,7 @@ public final class FailoverReports {
    */
   static String riskPlot(FailoverBench.PolicyResult p, dev.penumbra.failover.Thresholds th) {
     int w = 640;
-    int rowH = 90;
+    int rowH = 100;
     int left = 200;
     int plotW = w - left - 20;
     StringBuilder s = new StringBuilder("<h2>Risk per node over the replayed days (").append(Svg.esc(p.policy()))
@@ -96,13 +96,15 @@ public final class FailoverReports {
         daySet.add(n.failsOn());
       }
     }
-    List<java.time.LocalDate> days = List.copyOf(daySet);
+    // Every day between the first and the last, observed or not (a node is no longer observed once it moved).
+    List<java.time.LocalDate> days = daySet.isEmpty() ? List.of()
+        : daySet.first().datesUntil(daySet.last().plusDays(1)).toList();
     double dx = days.size() <= 1 ? plotW : (double) plotW / (days.size() - 1);
     for (int k = 0; k < p.nodes().size(); k++) {
       FailoverBench.NodeResult n = p.nodes().get(k);
       List<FailoverBench.RiskPoint> pts = n.risks();
       int top = 5 + k * rowH;
-      int h = rowH - 20;
+      int h = rowH - 30;
       s.append(String.format(Locale.ROOT, "<text x=\"4\" y=\"%d\" font-size=\"11\">%s %s</text>"
           + "<text x=\"4\" y=\"%d\" font-size=\"10\" fill=\"#666\">%s</text>", top + 14, Svg.esc(n.node()),
           Svg.esc(n.drive()), top + 28, Svg.esc(n.why())));
@@ -147,11 +149,12 @@ public final class FailoverReports {
             : Math.min(left + plotW, left + (days.indexOf(n.failsOn()) + 0.5) * dx);
         s.append(String.format(Locale.ROOT, "<polygon points=\"%.1f,%d %.1f,%d %.1f,%d\" fill=\"#000\"/>"
             + "<text x=\"%.1f\" y=\"%d\" font-size=\"10\">%s</text>", x - 5, top + h + 12, x + 5, top + h + 12, x,
-            top + h + 3, Math.max(left, x - 120), top + h + 14, Svg.esc(n.moves().get(0).cause().name().toLowerCase(
+            top + h + 3, Math.min(x + 8, left + plotW - 110.0), top + h + 22, Svg.esc(n.moves().get(0).cause().name().toLowerCase(
                 Locale.ROOT) + (n.moves().get(0).withStandby() ? " promotion" : " restore"))));
       }
-      s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" font-size=\"10\">%s</text>", left + 2,
-          top + h + 14, Svg.esc(days.get(0).toString())));
+      s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" font-size=\"10\">%s</text>"
+          + "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">%s</text>", left + 2, top + h + 12,
+          Svg.esc(days.get(0).toString()), left + plotW, top + h + 12, Svg.esc(days.get(days.size() - 1).toString())));
     }
     return s.append("</svg>\n").toString();
   }
