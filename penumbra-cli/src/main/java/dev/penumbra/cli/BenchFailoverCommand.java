@@ -43,22 +43,24 @@ final class BenchFailoverCommand implements Callable<Integer> {
       description = "Commits per second of each node's writer (1-2000). Default: ${DEFAULT-VALUE}.")
   int rate;
 
+  @Option(names = "--thresholds", paramLabel = "alarm-rate|calibrated", defaultValue = "alarm-rate",
+      description = "alarm-rate (the product's default, as serve and demo): provision at the risk exceeded by 1%% of "
+          + "the training drive-days, promote at 0.1%%, decommission at half the provision level. calibrated: the "
+          + "fixed risks of --provision, --promote, --decommission. Default: ${DEFAULT-VALUE}.")
+  String thresholds;
+
   @Option(names = "--provision", paramLabel = "P", defaultValue = "0.7",
-      description = "Risk at which penumbra provisions a standby. Default: ${DEFAULT-VALUE}.")
+      description = "With --thresholds calibrated: risk at which penumbra provisions a standby. "
+          + "Default: ${DEFAULT-VALUE}.")
   double provision;
 
   @Option(names = "--promote", paramLabel = "P", defaultValue = "0.9",
-      description = "Risk at which penumbra moves the work. Default: ${DEFAULT-VALUE}.")
+      description = "With --thresholds calibrated: risk at which penumbra moves the work. Default: ${DEFAULT-VALUE}.")
   double promote;
 
   @Option(names = "--decommission", paramLabel = "P", defaultValue = "0.5",
-      description = "Risk below which a standby is removed. Default: ${DEFAULT-VALUE}.")
+      description = "With --thresholds calibrated: risk below which a standby is removed. Default: ${DEFAULT-VALUE}.")
   double decommission;
-
-  @Option(names = "--tune",
-      description = "Replace the thresholds by ones chosen on the training days: provision at the risk exceeded by 1%%"
-          + " of training drive-days, promote at 0.1%%.")
-  boolean tune;
 
   @Option(names = "--budget", paramLabel = "N", defaultValue = "2",
       description = "Penumbra's standby budget. Default: ${DEFAULT-VALUE}.")
@@ -67,6 +69,11 @@ final class BenchFailoverCommand implements Callable<Integer> {
   @Option(names = "--policy", paramLabel = "NAME", split = ",",
       description = "Policies to run (none, always, penumbra). Default: all three.")
   List<String> policies;
+
+  @Option(names = "--warm-connections", paramLabel = "N", defaultValue = "2",
+      description = "Connections each node's endpoint opens to a ready standby in advance, handed to the first "
+          + "clients after a move (0-16; 0: none). Default: ${DEFAULT-VALUE}.")
+  int warmConnections;
 
   @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
       description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
@@ -80,6 +87,17 @@ final class BenchFailoverCommand implements Callable<Integer> {
     if (!List.of("table", "json").contains(format)) {
       throw invalid("--format", format, "not one of table, json");
     }
+    if (!List.of("alarm-rate", "calibrated").contains(thresholds)) {
+      throw invalid("--thresholds", thresholds, "not one of alarm-rate, calibrated");
+    }
+    boolean alarmRate = thresholds.equals("alarm-rate");
+    CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+    for (String fixed : List.of("--provision", "--promote", "--decommission")) {
+      if (alarmRate && parsed.hasMatchedOption(fixed)) {
+        throw invalid(fixed, parsed.matchedOptionValue(fixed, 0.0).toString(),
+            "fixed risks apply only with --thresholds calibrated");
+      }
+    }
     if (report != null && report.toAbsolutePath().getParent() != null
         && !Files.isDirectory(report.toAbsolutePath().getParent())) {
       throw invalid("--report", report.toString(), "its directory does not exist");
@@ -87,8 +105,8 @@ final class BenchFailoverCommand implements Callable<Integer> {
     FailoverBench.Options o;
     try {
       Thresholds t = new Thresholds(decommission, provision, promote);
-      o = new FailoverBench.Options(data, nodes, secondsPerDay, rate, t, tune, budget,
-          policies == null ? FailoverBench.POLICIES : policies, 0.6, 3, 42);
+      o = new FailoverBench.Options(data, nodes, secondsPerDay, rate, t, alarmRate, budget,
+          policies == null ? FailoverBench.POLICIES : policies, 0.6, 3, 42, warmConnections);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "Invalid option: " + e.getMessage());
     }

@@ -9,10 +9,11 @@ class BenchFailoverCommandTest {
 
   @Test
   void failoverRejectsBadThresholdsAndCounts() {
-    CliRun r = CliRun.run("bench", "failover", "--provision", "0.95", "--promote", "0.9");
+    CliRun r = CliRun.run("bench", "failover", "--thresholds", "calibrated", "--provision", "0.95", "--promote",
+        "0.9");
     assertThat(r.code()).isNotZero();
     assertThat(r.err()).contains("provision threshold (0.95)").contains("promote threshold (0.9)");
-    r = CliRun.run("bench", "failover", "--promote", "1.5");
+    r = CliRun.run("bench", "failover", "--thresholds", "calibrated", "--promote", "1.5");
     assertThat(r.code()).isNotZero();
     assertThat(r.err()).contains("promote threshold must be in [0, 1], was 1.5");
     r = CliRun.run("bench", "failover", "--nodes", "0");
@@ -21,6 +22,16 @@ class BenchFailoverCommandTest {
     r = CliRun.run("bench", "failover", "--policy", "sometimes");
     assertThat(r.code()).isNotZero();
     assertThat(r.err()).contains("unknown policy 'sometimes'");
+    r = CliRun.run("bench", "failover", "--thresholds", "fixed");
+    assertThat(r.code()).isNotZero();
+    assertThat(r.err()).contains("--thresholds").contains("'fixed'");
+    // The default is alarm-rate: a fixed risk given beside it would be silently ignored, so it is refused.
+    r = CliRun.run("bench", "failover", "--promote", "0.8");
+    assertThat(r.code()).isNotZero();
+    assertThat(r.err()).contains("--promote").contains("only with --thresholds calibrated");
+    r = CliRun.run("bench", "failover", "--warm-connections", "17");
+    assertThat(r.code()).isNotZero();
+    assertThat(r.err()).contains("warmConnections must be in 0..16, was 17");
     r = CliRun.run("bench", "failover", "--data", "/no/such/dir");
     assertThat(r.code()).isNotZero();
     assertThat(r.err()).contains("--data").contains("/no/such/dir");

@@ -120,13 +120,15 @@ public final class ShadowNodeManager implements AutoCloseable {
     return new Builder(driver, allocator, ledger);
   }
 
-  /** Options; defaults: {@link Thresholds#defaults()}, budget 2, hold 0, a standby of 250m CPU and 256 MiB. */
+  /**
+   * Options; defaults: {@link Thresholds#fixed()} (the manager has no training days to choose alarm-rate levels on;
+   * the server and the benchmarks pass {@link Thresholds#atAlarmRates(FailureDataset, RiskModel)}), budget 2, hold 0, a standby of 250m CPU and 256 MiB. */
   public static final class Builder {
     private final NodeDriver driver;
     private final Allocator allocator;
     private final Ledger ledger;
     private Clock clock = Clock.systemUTC();
-    private Thresholds thresholds = Thresholds.defaults();
+    private Thresholds thresholds = Thresholds.fixed();
     private int budget = 2;
     private Duration hold = Duration.ZERO;
     private Resources standbyAmount = Resources.of(250, 256L << 20);

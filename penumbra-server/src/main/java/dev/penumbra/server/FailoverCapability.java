@@ -62,9 +62,9 @@ final class FailoverCapability implements Capability {
   private static final Pattern NODE = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
   /** Nodes known at once (simulated and registered): each keeps a risk history, so registration is bounded. */
   static final int MAX_REGISTERED = 256;
-  private static final double PROVISION_SHARE = 0.01;
-  private static final double PROMOTE_SHARE = 0.001;
   private static final int RECENT_RISKS = 60;
+  /** Drives in the simulated mode's pool per node: first drives, replacements and later rounds' drives. */
+  private static final int POOL_PER_NODE = 4;
   private static final Duration HEALTH_PERIOD = Duration.ofMillis(100);
 
   private final Ledger ledger;
@@ -192,12 +192,21 @@ final class FailoverCapability implements Capability {
     FailureDataset trainSet = FailureDataset.of(train, List.of(), horizon);
     FailureModel model = FailureModel.train(trainSet, FailureModel.Options.defaults());
     Thresholds t = cfg.thresholds().equals("alarm-rate")
-        ? Thresholds.atAlarmRates(trainSet, model, PROVISION_SHARE, PROMOTE_SHARE) : calibrated();
+        ? Thresholds.atAlarmRates(trainSet, model) : calibrated();
     FailurePredictionEngine engine = new FailurePredictionEngine(model);
-    Map<String, List<SmartRecord>> chosen = chooseDrives(test, cfg.nodes(), new Random(config.demo().seed()));
+    // A pool of drives: the first ones are the nodes' first drives; the rest replace a node's hardware after a move
+    // and give each later round of the replay other drives.
+    Map<String, List<SmartRecord>> pool = chooseDrives(test, cfg.nodes() * POOL_PER_NODE,
+        new Random(config.demo().seed()));
+    Map<String, List<SmartRecord>> chosen = new LinkedHashMap<>();
+    for (Map.Entry<String, List<SmartRecord>> e : pool.entrySet()) {
+      if (chosen.size() < cfg.nodes()) {
+        chosen.put(e.getKey(), e.getValue());
+      }
+    }
     Map<String, List<SmartRecord>> prior = new HashMap<>();
     for (SmartRecord r : train) {
-      if (chosen.containsKey(r.serial())) {
+      if (pool.containsKey(r.serial())) {
         prior.computeIfAbsent(r.serial(), k -> new ArrayList<>()).add(r);
       }
     }
@@ -219,7 +228,7 @@ final class FailoverCapability implements Capability {
         + cfg.dayEvery().toMillis() + " ms; thresholds " + t + " (" + cfg.thresholds() + ")";
     progress.accept("failover: " + message);
     mode = "simulated";
-    threads.add(Thread.ofPlatform().daemon().name("failover-replay").start(() -> replay(nodeToSerial, chosen, prior,
+    threads.add(Thread.ofPlatform().daemon().name("failover-replay").start(() -> replay(nodeToSerial, pool, prior,
         new ArrayList<>(days), horizon)));
   }
 
@@ -259,22 +268,33 @@ final class FailoverCapability implements Capability {
     return out;
   }
 
-  private void replay(Map<String, String> nodes, Map<String, List<SmartRecord>> histories,
+  /**
+   * Replays the pool's drives as the nodes' telemetry, round after round. A node whose work moved runs on new
+   * hardware: it gets the next healthy drive of the pool from that day on (its risk history starts over), instead of
+   * going on with the failing drive it left. Each later round gives every node the next drives of the pool, so the
+   * same drives do not fail again round after round.
+   */
+  private void replay(Map<String, String> nodes, Map<String, List<SmartRecord>> pool,
       Map<String, List<SmartRecord>> prior, List<LocalDate> days, int horizon) {
     Setup s = setup;
     Map<String, List<double[]>> pending = new HashMap<>();
+    List<String> serials = List.copyOf(pool.keySet());
+    List<String> healthySerials = serials.stream()
+        .filter(x -> !pool.get(x).get(pool.get(x).size() - 1).failed()).toList();
+    int nextSerial = nodes.size();
+    int nextHealthy = 0;
     try {
       while (!closed) {
         round++;
         Map<String, Integer> movesBefore = new HashMap<>();
-        for (String node : nodes.keySet()) {
-          s.engine().forget(node);
-          movesBefore.put(node, s.manager().status(node).moves());
-          List<SmartRecord> p = prior.getOrDefault(nodes.get(node), List.of());
-          // The node ran before the replay: its last days' telemetry is known (the growth features read it).
-          for (SmartRecord r : p.subList(Math.max(0, p.size() - 3), p.size())) {
-            s.engine().observe(node, r);
+        for (String node : List.copyOf(nodes.keySet())) {
+          if (round > 1) {
+            String serial = serials.get(nextSerial++ % serials.size());
+            nodes.put(node, serial);
+            drives.put(node, serial);
           }
+          movesBefore.put(node, s.manager().status(node).moves());
+          startTelemetry(s, node, prior.getOrDefault(nodes.get(node), List.of()));
           pending.put(node, new ArrayList<>());
         }
         for (int d = 0; d < days.size() && !closed; d++) {
@@ -282,13 +302,28 @@ final class FailoverCapability implements Capability {
           day = today;
           double expected = 0;
           int failing = 0;
-          for (Map.Entry<String, String> e : nodes.entrySet()) {
-            String node = e.getKey();
-            // After a move the node runs on other hardware, of which the data has no telemetry.
-            if (s.manager().status(node).moves() > movesBefore.get(node)) {
-              continue;
+          for (String node : List.copyOf(nodes.keySet())) {
+            int moves = s.manager().status(node).moves();
+            if (moves > movesBefore.get(node)) {
+              // Node replacement: the work moved to other hardware; its telemetry is now a healthy drive's (one no
+              // other node replays), whose days before today are its known past.
+              String serial = null;
+              for (int k = 0; k < healthySerials.size() && serial == null; k++) {
+                String candidate = healthySerials.get(nextHealthy++ % healthySerials.size());
+                if (!nodes.containsValue(candidate)) {
+                  serial = candidate;
+                }
+              }
+              if (serial == null) {
+                continue;
+              }
+              nodes.put(node, serial);
+              drives.put(node, serial);
+              movesBefore.put(node, moves);
+              startTelemetry(s, node, pool.get(serial).stream().filter(x -> x.date().isBefore(today)).toList());
+              pending.put(node, new ArrayList<>());
             }
-            SmartRecord r = histories.get(e.getValue()).stream().filter(x -> x.date().equals(today)).findFirst()
+            SmartRecord r = pool.get(nodes.get(node)).stream().filter(x -> x.date().equals(today)).findFirst()
                 .orElse(null);
             if (r == null) {
               continue;
@@ -314,6 +349,14 @@ final class FailoverCapability implements Capability {
       LOG.error("failover replay stopped", e);
       message = "replay stopped: " + e.getMessage();
       mode = "failed";
+    }
+  }
+
+  /** The node's risk history starts over from {@code past}'s last days (the growth features read them). */
+  private static void startTelemetry(Setup s, String node, List<SmartRecord> past) {
+    s.engine().forget(node);
+    for (SmartRecord r : past.subList(Math.max(0, past.size() - 3), past.size())) {
+      s.engine().observe(node, r);
     }
   }
 

@@ -139,6 +139,17 @@ class FailoverApiTest {
         }
         return false;
       });
+      // A node whose work moved runs on new hardware: it replays another, healthy drive from then on.
+      Map<String, String> firstDrives = new java.util.HashMap<>();
+      o.get("nodes").forEach(n -> firstDrives.put(n.get("name").asText(), n.get("drive").asText()));
+      await().atMost(Duration.ofSeconds(30)).until(() -> {
+        for (JsonNode n : get(s, "/v1/failover/nodes").json().get("nodes")) {
+          if (n.get("moves").asInt() > 0 && !n.get("drive").asText().equals(firstDrives.get(n.get("name").asText()))) {
+            return true;
+          }
+        }
+        return false;
+      });
       JsonNode risk = get(s, "/v1/failover/nodes/node1").json().get("riskHistory");
       assertThat(risk.size()).isPositive();
       risk.forEach(p -> assertThat(p.get("risk").asDouble()).isBetween(0.0, 1.0));

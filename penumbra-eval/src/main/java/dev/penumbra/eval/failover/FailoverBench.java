@@ -76,10 +76,15 @@ public final class FailoverBench {
    * @param trainShare share of the days that train the model
    * @param horizonDays the model's horizon
    * @param seed drive choice seed
+   * @param warmConnections connections each endpoint opens to a ready standby in advance (0-16; 0: none)
    */
   public record Options(Path data, int nodes, double secondsPerDay, int commitsPerSecond, Thresholds thresholds,
-      boolean tune, int budget, List<String> policies, double trainShare, int horizonDays, long seed) {
+      boolean tune, int budget, List<String> policies, double trainShare, int horizonDays, long seed,
+      int warmConnections) {
     public Options {
+      if (warmConnections < 0 || warmConnections > 16) {
+        throw new IllegalArgumentException("warmConnections must be in 0..16, was " + warmConnections);
+      }
       if (nodes < 1 || nodes > 8) {
         throw new IllegalArgumentException("nodes must be in 1..8, was " + nodes);
       }
@@ -104,19 +109,41 @@ public final class FailoverBench {
     }
 
     public static Options defaults(Path data) {
-      return new Options(data, 4, 1.0, 100, Thresholds.defaults(), false, 2, POLICIES, 0.6, 3, 42);
+      return new Options(data, 4, 1.0, 100, Thresholds.fixed(), true, 2, POLICIES, 0.6, 3, 42,
+          PgNodeDriver.DEFAULT_WARM_CONNECTIONS);
     }
   }
 
-  /** A node's drive and what happened to it under one policy. */
+  /**
+   * A node's drive and what happened to it under one policy. {@code downtimeSeconds}: the outage its failure or
+   * first move caused, from the writer's last acknowledged commit before the kill or the hold of its clients to its
+   * first acknowledged commit on the new primary. {@code longestStallSeconds}: its longest time without an
+   * acknowledged commit over the whole replay, whatever the cause (a loaded machine stalls synchronous commits of
+   * nodes that never move too).
+   */
   public record NodeResult(String node, String drive, String why, LocalDate failsOn, double maxRisk,
       boolean killed, List<FailoverEvent> moves, long acknowledged, long lost, double downtimeSeconds,
-      double detectionSeconds, double standbySeconds, int standbysProvisioned) {}
+      double detectionSeconds, double standbySeconds, int standbysProvisioned, List<RiskPoint> risks,
+      MoveTimeline firstMove, double longestStallSeconds) {}
 
-  /** One policy's figures. */
+  /** The node's risk on a replayed day, and its standby then (after the manager saw the risk). */
+  public record RiskPoint(LocalDate day, double risk, StandbyState standby) {}
+
+  /**
+   * Where the writer's time without a commit went in the node's first move (milliseconds): from its last
+   * acknowledged commit to the hold of its clients (a commit in flight, lost to the fence), from the hold to the
+   * redirect (fence and promotion or restore), from the redirect to its first acknowledged commit on the new primary
+   * (connection, commit waiting for the synchronous archive receiver on the new timeline); and how many warm
+   * connections the endpoint had for it; and where the node's longest stall of the replay started, relative to the
+   * hold (negative: before the move).
+   */
+  public record MoveTimeline(double lastAckToHoldMillis, double holdToRedirectMillis,
+      double redirectToFirstAckMillis, int warmConnections, double longestGapStartMillis) {}
+
+  /** One policy's figures; the machine's 1-minute load average when the policy started and ended. */
   public record PolicyResult(String policy, List<NodeResult> nodes, int failures, double downtimeP50,
       double downtimeMax, long acknowledged, long lost, double standbyDays, int standbysForHealthyNodes,
-      int movedBeforeKill, double wallSeconds) {}
+      int movedBeforeKill, double wallSeconds, double loadAtStart, double loadAtEnd, double longestStallSeconds) {}
 
   public record Result(String trainPeriod, String testPeriod, int nodes, double secondsPerDay, int commitsPerSecond,
       Thresholds thresholds, boolean tuned, int budget, List<PolicyResult> policies) {}
@@ -145,7 +172,7 @@ public final class FailoverBench {
     Thresholds thresholds = o.thresholds();
     if (o.tune()) {
       thresholds = tune(trainSet, model);
-      progress.printf("thresholds tuned on the training days: %s%n", thresholds);
+      progress.printf("thresholds by alarm rate on the training days (the product's default): %s%n", thresholds);
     }
     for (Drive d : drives) {
       progress.printf("drive %s: %s (max risk %.3f%s)%n", d.serial(), d.why(), d.maxRisk(),
@@ -220,18 +247,9 @@ public final class FailoverBench {
     return List.copyOf(records.subList(Math.max(0, records.size() - FailureFeatures.DELTA_DAYS), records.size()));
   }
 
-  /** The risk exceeded by this share of the training drive-days is where penumbra provisions ({@code --tune}). */
-  static final double TUNED_PROVISION_SHARE = 0.01;
-  /** ... and where it promotes. */
-  static final double TUNED_PROMOTE_SHARE = 0.001;
-
-  /**
-   * Thresholds from the training days alone: provision at the risk exceeded by {@value #TUNED_PROVISION_SHARE} of
-   * the training drive-days (so standbys run beside about that share of nodes), promote at the risk exceeded by
-   * {@value #TUNED_PROMOTE_SHARE}, decommission at half the provision threshold.
-   */
+  /** The product's default thresholds, chosen on the training days alone (as the server chooses them). */
   public static Thresholds tune(FailureDataset train, FailureModel model) {
-    return Thresholds.atAlarmRates(train, model, TUNED_PROVISION_SHARE, TUNED_PROMOTE_SHARE);
+    return Thresholds.atAlarmRates(train, model);
   }
 
   /** One writer: commits at a fixed rate through the node's endpoint, recording each acknowledged id and time. */
@@ -281,20 +299,46 @@ public final class FailoverBench {
       closeQuietly(c);
     }
 
-    /** The longest time without an acknowledged commit, in seconds, from {@code fromNanos} on. */
-    synchronized double longestGap(long fromNanos, long endNanos) {
+    /** The time of the last acknowledged commit before {@code nanos}, or Long.MIN_VALUE. */
+    synchronized long lastAckBefore(long nanos) {
+      long last = Long.MIN_VALUE;
+      for (long t : ackedAt) {
+        if (t >= nanos) {
+          break;
+        }
+        last = t;
+      }
+      return last;
+    }
+
+    /** The time of the first acknowledged commit at or after {@code nanos}, or Long.MAX_VALUE. */
+    synchronized long firstAckAfter(long nanos) {
+      for (long t : ackedAt) {
+        if (t >= nanos) {
+          return t;
+        }
+      }
+      return Long.MAX_VALUE;
+    }
+
+    /** Start and end of the longest time without an acknowledged commit from {@code fromNanos} on. */
+    synchronized long[] gap(long fromNanos, long endNanos) {
       long prev = fromNanos;
-      long max = 0;
+      long[] max = {fromNanos, fromNanos};
       for (long t : ackedAt) {
         if (t < fromNanos) {
           prev = t;
           continue;
         }
-        max = Math.max(max, t - prev);
+        if (t - prev > max[1] - max[0]) {
+          max = new long[] {prev, t};
+        }
         prev = t;
       }
-      max = Math.max(max, endNanos - prev);
-      return max / 1e9;
+      if (endNanos - prev > max[1] - max[0]) {
+        max = new long[] {prev, endNanos};
+      }
+      return max;
     }
   }
 
@@ -311,6 +355,7 @@ public final class FailoverBench {
   static PolicyResult runPolicy(String policy, List<Drive> drives, FailureModel model, FailureDataset test,
       Options o, Thresholds thresholds, PgBinaries bin, PrintStream progress) throws Exception {
     long wallStart = System.nanoTime();
+    double loadAtStart = loadAverage();
     Path root = Files.createTempDirectory("penumbra-failover-bench-");
     new ProcessBuilder("chmod", "755", root.toString()).start().waitFor();
     Ledger ledger = Ledger.inMemory(Clock.systemUTC());
@@ -324,7 +369,8 @@ public final class FailoverBench {
       case "always" -> drives.size();
       default -> o.budget();
     };
-    try (PgNodeDriver driver = new PgNodeDriver(bin, root.resolve("nodes"), root.resolve("archive"));
+    try (PgNodeDriver driver = new PgNodeDriver(bin, root.resolve("nodes"), root.resolve("archive"),
+        o.warmConnections());
         Allocator allocator = Allocator.builder(ledger).lease(Duration.ofDays(1)).build();
         ShadowNodeManager manager = ShadowNodeManager.builder(driver, allocator, ledger).budget(budget)
             .thresholds(thresholds).standbyAmount(standby).build()) {
@@ -371,11 +417,10 @@ public final class FailoverBench {
         }
       }));
       long replayStart = System.nanoTime();
-      // Events carry wall-clock instants, writers nanoTime: one offset converts.
-      long offset = replayStart - (Instant.now().getEpochSecond() * 1_000_000_000L + Instant.now().getNano());
       Map<String, Long> killedAt = new HashMap<>();
       Map<String, Instant> killedInstant = new HashMap<>();
       Map<String, Double> maxRisk = new HashMap<>();
+      Map<String, List<RiskPoint>> risks = new HashMap<>();
       TreeSet<LocalDate> days = new TreeSet<>();
       test.rows().forEach(r -> days.add(r.record().date()));
       long dayNanos = (long) (o.secondsPerDay() * 1e9);
@@ -396,6 +441,8 @@ public final class FailoverBench {
               if (policy.equals("penumbra")) {
                 manager.observe(node, risk);
               }
+              risks.computeIfAbsent(node, k -> new ArrayList<>()).add(new RiskPoint(day, risk,
+                  manager.status(node).standby()));
             }
           }
         }
@@ -443,15 +490,21 @@ public final class FailoverBench {
         List<FailoverEvent> moves = orchestrator.events().stream().filter(e -> e.node().equals(node)).toList();
         double downtime = Double.NaN;
         double detection = Double.NaN;
+        List<Endpoint.Switch> switches = driver.endpoint(node).switches();
         if (killedAt.containsKey(node) || !moves.isEmpty()) {
           long from = killedAt.getOrDefault(node, Long.MAX_VALUE);
-          if (!moves.isEmpty()) {
-            Instant st = moves.get(0).started();
-            from = Math.min(from, st.getEpochSecond() * 1_000_000_000L + st.getNano() + offset);
+          if (!switches.isEmpty()) {
+            from = Math.min(from, switches.get(0).heldAtNanos());
           }
-          // The unavailability window starts at the kill or the move, whichever came first.
-          downtime = w.longestGap(Math.max(replayStart, from - 500_000_000L), end);
+          if (from != Long.MAX_VALUE) {
+            // The outage the failure or the move caused: from the writer's last acknowledged commit before it
+            // (the kill or the hold of the clients, whichever came first) to its first one on the new primary.
+            long lastAck = Math.max(replayStart, w.lastAckBefore(from));
+            long back = switches.isEmpty() ? end : Math.min(end, w.firstAckAfter(switches.get(0).redirectedAtNanos()));
+            downtime = (back - lastAck) / 1e9;
+          }
         }
+        long[] stall = w.gap(replayStart, end);
         if (killedInstant.containsKey(node)) {
           for (FailoverEvent e : moves) {
             if (e.cause() == FailoverEvent.Cause.DETECTED) {
@@ -459,12 +512,23 @@ public final class FailoverBench {
             }
           }
         }
+        MoveTimeline timeline = null;
+        if (!switches.isEmpty()) {
+          Endpoint.Switch sw = switches.get(0);
+          long lastAck = w.lastAckBefore(sw.heldAtNanos());
+          long firstAck = w.firstAckAfter(sw.redirectedAtNanos());
+          timeline = new MoveTimeline(lastAck == Long.MIN_VALUE ? Double.NaN : (sw.heldAtNanos() - lastAck) / 1e6,
+              (sw.redirectedAtNanos() - sw.heldAtNanos()) / 1e6,
+              firstAck == Long.MAX_VALUE ? Double.NaN : (firstAck - sw.redirectedAtNanos()) / 1e6,
+              sw.warmConnections(), (stall[0] - sw.heldAtNanos()) / 1e6);
+        }
         NodeStatus s = manager.status(node);
         nodes.add(new NodeResult(node, d.serial(), d.why(), d.failsOn(), maxRisk.getOrDefault(node, 0.0),
             killedAt.containsKey(node), moves, w.acked.size(), lost, downtime, detection,
-            s.standbyTime().toMillis() / 1000.0, s.standbysProvisioned()));
+            s.standbyTime().toMillis() / 1000.0, s.standbysProvisioned(),
+            List.copyOf(risks.getOrDefault(node, List.of())), timeline, (stall[1] - stall[0]) / 1e9));
       }
-      return summarize(policy, nodes, o, (System.nanoTime() - wallStart) / 1e9);
+      return summarize(policy, nodes, o, (System.nanoTime() - wallStart) / 1e9, loadAtStart, loadAverage());
     } finally {
       stop.set(true);
       for (Thread t : threads) {
@@ -474,7 +538,14 @@ public final class FailoverBench {
     }
   }
 
-  static PolicyResult summarize(String policy, List<NodeResult> nodes, Options o, double wall) {
+  /** The machine's 1-minute load average (NaN where the JVM cannot read it). */
+  static double loadAverage() {
+    double l = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    return l < 0 ? Double.NaN : l;
+  }
+
+  static PolicyResult summarize(String policy, List<NodeResult> nodes, Options o, double wall, double loadAtStart,
+      double loadAtEnd) {
     List<Double> downtimes = new ArrayList<>();
     long acked = 0;
     long lost = 0;
@@ -502,7 +573,8 @@ public final class FailoverBench {
         + d[d.length / 2]) / 2;
     double max = d.length == 0 ? Double.NaN : Arrays.stream(d).max().getAsDouble();
     return new PolicyResult(policy, nodes, failures, p50, max, acked, lost, standbySeconds / o.secondsPerDay(),
-        healthyStandbys, movedBeforeKill, wall);
+        healthyStandbys, movedBeforeKill, wall, loadAtStart, loadAtEnd,
+        nodes.stream().mapToDouble(NodeResult::longestStallSeconds).max().orElse(Double.NaN));
   }
 
   static List<Long> ids(Endpoint e) throws SQLException {

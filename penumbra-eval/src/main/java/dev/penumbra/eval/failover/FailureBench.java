@@ -26,8 +26,9 @@ import java.util.Set;
  * scores it on the later days, beside three baselines — Backblaze's own rule (any of SMART 5/187/188/197/198 raw
  * above zero), a model of the drive's age only (same training and calibration, one feature) and random alarms at
  * Penumbra's alarm rate — at the provision and promote thresholds, with Brier score, ROC/PR areas and the
- * reliability table. Beside the fixed thresholds it scores the two that {@code bench failover --tune} picks on the
- * training days ({@link FailoverBench#tune}).
+ * reliability table. Beside the fixed thresholds it scores the product's defaults, chosen by alarm rate on the
+ * training days ({@link Thresholds#atAlarmRates(FailureDataset, dev.penumbra.failover.RiskModel)}), as serve, demo
+ * and {@code bench failover} choose them.
  */
 public final class FailureBench {
 
@@ -111,10 +112,19 @@ public final class FailureBench {
   public static final String TREES_PLATT = "trees-platt";
   public static final String TREES_ISOTONIC = "trees-isotonic";
 
+  /**
+   * The product's default thresholds (alarm rate, chosen on the training days: {@link Thresholds#atAlarmRates(
+   * FailureDataset, dev.penumbra.failover.RiskModel)}) scored on the held-out days: the share of held-out drive-days at
+   * or above each level (the rule aims at {@code provisionShare} and {@code promoteShare}), and precision, recall and
+   * lead time there.
+   */
+  public record ShippedDefaults(Thresholds thresholds, double provisionShare, double promoteShare,
+      double heldOutProvisionShare, double heldOutPromoteShare, AtThreshold atProvision, AtThreshold atPromote) {}
+
   /** The whole run. */
   public record Result(String trainPeriod, String testPeriod, int horizonDays, long trainRows, long trainPositives,
       int trainFailures, long testRows, long testPositives, int testFailures, long testDays, double baseRate,
-      double climatologyBrier, List<ModelResult> models) {}
+      double climatologyBrier, ShippedDefaults shippedDefaults, List<ModelResult> models) {}
 
   private FailureBench() {}
 
@@ -204,8 +214,9 @@ public final class FailureBench {
       pRule[i] = ruleAlarm[i] ? warnRate : quietRate;
       y[i] = r.positive();
     }
-    // Beside the fixed thresholds, the ones tuned on the training days (as `bench failover --tune` uses).
-    Thresholds tuned = FailoverBench.tune(trainSet, penumbra);
+    // Beside the fixed thresholds, the product's defaults chosen on the training days (as serve, demo and bench
+    // failover choose them).
+    Thresholds tuned = Thresholds.atAlarmRates(trainSet, penumbra);
     List<Double> all = new ArrayList<>(o.thresholds());
     all.add(tuned.provision());
     all.add(tuned.promote());
@@ -245,10 +256,26 @@ public final class FailureBench {
       double d = baseRate - (y[i] ? 1 : 0);
       climatology += d * d;
     }
+    ModelResult pen = models.get(0);
+    ShippedDefaults shipped = new ShippedDefaults(tuned, Thresholds.DEFAULT_PROVISION_SHARE,
+        Thresholds.DEFAULT_PROMOTE_SHARE, share(alarms(pPen, tuned.provision())), share(alarms(pPen,
+        tuned.promote())), at(pen, tuned.provision()), at(pen, tuned.promote()));
     return new Result(trainSet.first() + ".." + trainSet.last(), testSet.first() + ".." + testSet.last(),
         o.horizonDays(), trainKnown.size(), trainKnown.stream().filter(FailureDataset.Row::positive).count(),
         failures(trainSet.rows()), n, testPositives, failures(rows), testSet.days(), baseRate, climatology / n,
-        models);
+        shipped, models);
+  }
+
+  private static double share(boolean[] alarm) {
+    long c = 0;
+    for (boolean b : alarm) {
+      c += b ? 1 : 0;
+    }
+    return alarm.length == 0 ? Double.NaN : c / (double) alarm.length;
+  }
+
+  private static AtThreshold at(ModelResult m, double threshold) {
+    return m.thresholds().stream().filter(a -> a.threshold() == threshold).findFirst().orElseThrow();
   }
 
   private static int failures(List<FailureDataset.Row> rows) {

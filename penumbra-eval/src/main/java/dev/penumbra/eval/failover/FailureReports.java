@@ -24,6 +24,18 @@ public final class FailureReports {
     s.append(String.format(Locale.ROOT,
         "test  %s (%d drive-days, %d positive, %d failures), horizon %d day(s), base rate %.5f%n", r.testPeriod(),
         r.testRows(), r.testPositives(), r.testFailures(), r.horizonDays(), r.baseRate()));
+    FailureBench.ShippedDefaults d = r.shippedDefaults();
+    s.append(String.format(Locale.ROOT, "%nshipped defaults (serve, demo, bench failover): thresholds by alarm rate on"
+        + " the training days: %s%n", d.thresholds()));
+    for (int k = 0; k < 2; k++) {
+      FailureBench.AtThreshold a = k == 0 ? d.atProvision() : d.atPromote();
+      s.append(String.format(Locale.ROOT, "  %-9s >= %.4f: aimed at %.2f%% of drive-days, held-out %.2f%%; precision"
+          + " %s, recall %d/%d, median lead %s days, %.1f false alarms/day%n", k == 0 ? "provision" : "promote",
+          a.threshold(), 100 * (k == 0 ? d.provisionShare() : d.promoteShare()),
+          100 * (k == 0 ? d.heldOutProvisionShare() : d.heldOutPromoteShare()), pct(a.precision()), a.caught(),
+          a.failures(), num(a.medianLeadDays()), a.falseAlarmsPerDay()));
+    }
+    s.append("  (0.7 / 0.9 as fixed calibrated risks are scored below: no model of this data reaches them)\n\n");
     s.append(String.format(Locale.ROOT, "%-18s %8s %8s %8s %8s%n", "model", "brier", "roc-auc", "pr-auc", "max p"));
     for (FailureBench.ModelResult m : r.models()) {
       s.append(String.format(Locale.ROOT, "%-18s %8.5f %8.3f %8.4f %8.3f%n", m.model(), m.brier(), m.rocAuc(),

@@ -35,9 +35,15 @@ class FailureBenchTest {
     assertThat(pen.thresholds()).hasSize(4);
     // The reliability bands are reported (empty where nothing scores that high).
     assertThat(pen.bands()).extracting(FailureBench.Band::low).containsExactly(0.6, 0.85);
-    // At the thresholds tuned on the training days the model alarms, and catches some failures of the test days.
+    // At the product's default thresholds (alarm rate on the training days) the model alarms, and catches some failures of the test days.
     assertThat(pen.thresholds().get(2).alarms()).isPositive();
     assertThat(pen.thresholds().get(2).caught()).isPositive();
+    // The shipped defaults are those levels, scored on the held-out days, and alarm near the rates they aim at.
+    FailureBench.ShippedDefaults d = r.shippedDefaults();
+    assertThat(d.atProvision()).isEqualTo(pen.thresholds().get(2));
+    assertThat(d.atPromote()).isEqualTo(pen.thresholds().get(3));
+    assertThat(d.heldOutProvisionShare()).isBetween(d.provisionShare() / 10, d.provisionShare() * 10);
+    assertThat(d.heldOutPromoteShare()).isLessThan(d.heldOutProvisionShare());
   }
 
   @Test

@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  *       awaited until {@code pg_stat_replication} says {@code sync}, then its buffer cache is filled with the
  *       node's tables and indexes ({@code pg_prewarm}).
  *   <li>Promotion: clients held, old primary fenced ({@link PgServer#fence}), standby promoted
- *       ({@code pg_promote}), clients redirected, old primary's directory deleted.
+ *       ({@code pg_promote}), clients redirected, old primary's directory deleted. Connections are opened to a
+ *       ready standby in advance (the driver's own, for the promotion; the endpoint's, for the first clients), so
+ *       no backend has to start on the move's path.
  *   <li>Replacement without standby: clients held, old primary fenced, a new server restored from the archive's
  *       base backup and WAL (latest timeline), clients redirected when it accepts writes.
  * </ul>
@@ -43,6 +45,7 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
   private final WalArchive archive;
   private final Path work;
   private final Map<String, Node> nodes = new ConcurrentHashMap<>();
+  private final int warmConnections;
 
   private static final class Node {
     final String name;
@@ -54,6 +57,8 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
     WalReceiver standbyReceiver;
     int generation;
     long prewarmedBlocks;
+    /** The driver's connection to the ready standby (promotes it, then watches its archive receiver), or null. */
+    Connection control;
 
     Node(String name, PgServer primary) {
       this.name = name;
@@ -67,6 +72,24 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
    * this process is root, user postgres must be able to traverse their parents).
    */
   public PgNodeDriver(PgBinaries bin, Path work, Path archiveDir) throws IOException, InterruptedException {
+    this(bin, work, archiveDir, DEFAULT_WARM_CONNECTIONS);
+  }
+
+  /** Connections each node's endpoint opens to a ready standby in advance, by default. */
+  public static final int DEFAULT_WARM_CONNECTIONS = 2;
+
+  /**
+   * As above, with {@code warmConnections} client connections opened to every ready standby in advance (0: none,
+   * and the driver opens its own connection to the standby only when it promotes it).
+   *
+   * @throws IllegalArgumentException when warmConnections is outside 0..16
+   */
+  public PgNodeDriver(PgBinaries bin, Path work, Path archiveDir, int warmConnections)
+      throws IOException, InterruptedException {
+    if (warmConnections < 0 || warmConnections > 16) {
+      throw new IllegalArgumentException("warmConnections must be in 0..16, was " + warmConnections);
+    }
+    this.warmConnections = warmConnections;
     this.bin = bin;
     this.work = work;
     Files.createDirectories(work);
@@ -204,6 +227,9 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
         try (Connection c = standby.connect(); Statement st = c.createStatement()) {
           PgServer.clearSynchronousStandby(st);
         }
+        // Named only once it streams, caught up: a named standby that is not streaming yet holds every commit of
+        // the primary (FIRST 2 needs both), which on a loaded machine stopped writes for most of a second.
+        awaitState(primary, name, standby::alive, "streaming", 60);
         setSyncNames(primary, name);
         awaitSync(primary, name, standby::alive);
         n.prewarmedBlocks = prewarm(standby);
@@ -223,6 +249,28 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
         throw e;
       }
       n.standby = standby;
+      if (warmConnections > 0) {
+        try {
+          n.control = standby.connect();
+        } catch (SQLException e) {
+          LOG.warn("node '{}': no control connection to {} ({}); the promotion will open one", node, standby,
+              e.getMessage());
+        }
+        n.endpoint.prepare(standby, warmConnections);
+      }
+    }
+  }
+
+  /** Closes the connections opened to the standby in advance. */
+  private static void closeWarm(Node n) {
+    n.endpoint.unprepare();
+    if (n.control != null) {
+      try {
+        n.control.close();
+      } catch (SQLException e) {
+        // Its server is gone already.
+      }
+      n.control = null;
     }
   }
 
@@ -240,29 +288,65 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
 
   private static void awaitSync(PgServer primary, String name, java.util.function.BooleanSupplier alive,
       int seconds) throws SQLException, InterruptedException {
+    try (Connection c = primary.connect()) {
+      awaitSync(c, primary, name, alive, seconds);
+    }
+  }
+
+  /** Waits until standby {@code name} of {@code primary} is in walsender state {@code state}. */
+  private static void awaitState(PgServer primary, String name, java.util.function.BooleanSupplier alive,
+      String state, int seconds) throws SQLException, InterruptedException {
     long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-    while (true) {
-      if (!alive.getAsBoolean()) {
-        throw new IllegalStateException("standby '" + name + "' of " + primary + " exited");
+    try (Connection c = primary.connect(); PreparedStatement ps = c.prepareStatement(
+        "SELECT 1 FROM pg_stat_replication WHERE application_name = ? AND state = ?")) {
+      ps.setString(1, name);
+      ps.setString(2, state);
+      while (true) {
+        if (!alive.getAsBoolean()) {
+          throw new IllegalStateException("standby '" + name + "' of " + primary + " exited");
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            return;
+          }
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("standby '" + name + "' of " + primary + " not " + state + " after "
+              + seconds + " s");
+        }
+        Thread.sleep(10);
       }
-      if (!primary.alive()) {
-        throw new IllegalStateException(primary + " died while standby '" + name + "' was catching up");
-      }
-      try (Connection c = primary.connect();
-          PreparedStatement ps = c.prepareStatement(
-              "SELECT sync_state FROM pg_stat_replication WHERE application_name = ? AND state = 'streaming'")) {
-        ps.setString(1, name);
+    }
+  }
+
+  /**
+   * Polls {@code pg_stat_replication} on one open connection: a new connection per poll starts a backend each time,
+   * which right after a promotion competes with the clients' first commits for the CPU.
+   */
+  private static void awaitSync(Connection c, PgServer primary, String name,
+      java.util.function.BooleanSupplier alive, int seconds) throws SQLException, InterruptedException {
+    long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT sync_state FROM pg_stat_replication WHERE application_name = ? AND state = 'streaming'")) {
+      ps.setString(1, name);
+      while (true) {
+        if (!alive.getAsBoolean()) {
+          throw new IllegalStateException("standby '" + name + "' of " + primary + " exited");
+        }
+        if (!primary.alive()) {
+          throw new IllegalStateException(primary + " died while standby '" + name + "' was catching up");
+        }
         try (ResultSet rs = ps.executeQuery()) {
           if (rs.next() && "sync".equals(rs.getString(1))) {
             return;
           }
         }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("standby '" + name + "' of " + primary + " not in sync after " + seconds
+              + " s");
+        }
+        Thread.sleep(5);
       }
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("standby '" + name + "' of " + primary + " not in sync after " + seconds
-            + " s");
-      }
-      Thread.sleep(10);
     }
   }
 
@@ -297,6 +381,7 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
       }
       // Un-name it first: a primary whose synchronous standby vanishes stops acknowledging commits.
       restoreSync(n);
+      closeWarm(n);
       stopStandbyReceiver(n);
       n.standby.destroy();
       n.standby = null;
@@ -315,11 +400,27 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
       n.endpoint.hold();
       old.fence();
       long t1 = System.nanoTime();
-      n.standby.promote();
+      Connection control = n.control;
+      n.control = null;
+      if (control == null || !control.isValid(1)) {
+        if (control != null) {
+          control.close();
+        }
+        control = n.standby.connect();
+      }
+      try {
+        n.standby.promote(control);
+      } catch (SQLException e) {
+        control.close();
+        throw e;
+      }
       long t2 = System.nanoTime();
       n.endpoint.redirect(n.standby);
       LOG.info("node '{}': old primary fenced in {} ms, standby promoted in {} ms", node, (t1 - t0) / 1_000_000,
           (t2 - t1) / 1_000_000);
+      if (t2 - t1 > 1_000_000_000L) {
+        LOG.warn("node '{}': slow promotion; the end of {}'s log:\n{}", node, n.standby, n.standby.logTail(30));
+      }
       n.primary = n.standby;
       n.standby = null;
       WalReceiver cascaded = n.standbyReceiver;
@@ -329,13 +430,15 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
       }
       n.receiver = cascaded;
       boolean followed = false;
-      if (cascaded != null && cascaded.alive()) {
-        try {
-          awaitSync(n.primary, WalReceiver.NAME, cascaded::alive, 5);
-          followed = true;
-        } catch (IllegalStateException e) {
-          LOG.warn("node '{}': the standby's archive receiver did not follow the promotion ({}); starting a new one",
-              node, e.getMessage());
+      try (Connection c = control) {
+        if (cascaded != null && cascaded.alive()) {
+          try {
+            awaitSync(c, n.primary, WalReceiver.NAME, cascaded::alive, 5);
+            followed = true;
+          } catch (IllegalStateException | SQLException e) {
+            LOG.warn("node '{}': the standby's archive receiver did not follow the promotion ({}); starting a new"
+                + " one", node, e.getMessage());
+          }
         }
       }
       if (!followed) {
@@ -359,6 +462,7 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
         n.receiver.stop();
         n.receiver = null;
       }
+      closeWarm(n);
       stopStandbyReceiver(n);
       if (n.standby != null) {
         n.standby.destroy();
@@ -390,6 +494,7 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
   public void close() {
     for (Node n : nodes.values()) {
       synchronized (n) {
+        closeWarm(n);
         stopStandbyReceiver(n);
         if (n.standby != null) {
           n.standby.destroy();

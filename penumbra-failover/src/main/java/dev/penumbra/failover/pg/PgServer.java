@@ -127,6 +127,9 @@ public final class PgServer {
         archive_timeout = 1
         wal_sender_timeout = '5s'
         wal_receiver_status_interval = '1s'
+        # A standby whose primary was just fenced retries its WAL sources after this pause; a promotion arriving
+        # in it waited the default 5 s before ending recovery ("waiting for WAL to become available").
+        wal_retrieve_retry_interval = '50ms'
         """, StandardOpenOption.APPEND);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> delete(t)));
     template = t;
@@ -218,18 +221,39 @@ public final class PgServer {
     if (!running(p.get().pid())) {
       return;
     }
-    List<ProcessHandle> children = new ArrayList<>(p.get().children().toList());
+    List<ProcessHandle> children = children(p.get());
     p.get().destroyForcibly();
+    // Its backends notice the postmaster's death and exit on their own within milliseconds; a fence cannot wait
+    // for "milliseconds", so they are killed with it, at once.
+    children.forEach(ProcessHandle::destroyForcibly);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (running(p.get().pid())) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("postmaster of " + this + " survived SIGKILL for 10 s");
       }
-      Thread.sleep(2);
+      Thread.sleep(1);
     }
-    // Its backends notice the postmaster's death and exit on their own within milliseconds; a fence cannot wait
-    // for "milliseconds", so they are killed with it.
-    children.forEach(ProcessHandle::destroyForcibly);
+  }
+
+  /**
+   * The postmaster's child processes, from the kernel's own list ({@code /proc/PID/task/PID/children}; the
+   * postmaster is single-threaded): {@link ProcessHandle#children()} reads every process of the machine, which on a
+   * loaded machine made it a noticeable part of the fence.
+   */
+  private static List<ProcessHandle> children(ProcessHandle p) {
+    try {
+      String list = Files.readString(Path.of("/proc", Long.toString(p.pid()), "task", Long.toString(p.pid()),
+          "children"));
+      List<ProcessHandle> out = new ArrayList<>();
+      for (String pid : list.trim().split("\\s+")) {
+        if (!pid.isEmpty()) {
+          ProcessHandle.of(Long.parseLong(pid)).ifPresent(out::add);
+        }
+      }
+      return out;
+    } catch (IOException | NumberFormatException e) {
+      return new ArrayList<>(p.children().toList());
+    }
   }
 
   /**
@@ -253,7 +277,14 @@ public final class PgServer {
    * node to its clients up to 100 ms sooner.
    */
   void promote() throws SQLException, InterruptedException {
-    try (Connection c = connect(); Statement st = c.createStatement()) {
+    try (Connection c = connect()) {
+      promote(c);
+    }
+  }
+
+  /** As {@link #promote()}, on a connection to this server opened earlier (no backend start on the move's path). */
+  void promote(Connection c) throws SQLException, InterruptedException {
+    try (Statement st = c.createStatement()) {
       try (ResultSet rs = st.executeQuery("SELECT pg_promote(false)")) {
         if (!rs.next() || !rs.getBoolean(1)) {
           throw new SQLException("pg_promote() on " + this + " was refused");
@@ -286,6 +317,16 @@ public final class PgServer {
         ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
       rs.next();
       return rs.getBoolean(1);
+    }
+  }
+
+  /** The last {@code lines} lines of its server log (for error messages). */
+  String logTail(int lines) {
+    try {
+      List<String> all = Files.readAllLines(dir.resolve("server.log"), StandardCharsets.UTF_8);
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
     }
   }
 
