@@ -29,6 +29,9 @@ public final class InProcessBackend implements Backend, AutoCloseable {
   private final Map<Priority, ExecutorService> pools = new EnumMap<>(Priority.class);
   private final Map<Priority, Integer> threads = new EnumMap<>(Priority.class);
   private final Map<Priority, AtomicInteger> busy = new EnumMap<>(Priority.class);
+  private final java.util.concurrent.atomic.AtomicLong cancelled = new java.util.concurrent.atomic.AtomicLong();
+  /** Attempts stopped on a cancel: they answer nothing (the engine gave them up already). */
+  private final java.util.Set<String> stopped = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final Map<String, Future<?>> running = new ConcurrentHashMap<>();
   private final Map<String, long[]> started = new ConcurrentHashMap<>();
   private final ThreadMXBean mx = ManagementFactory.getThreadMXBean();
@@ -125,7 +128,7 @@ public final class InProcessBackend implements Backend, AutoCloseable {
       running.remove(attempt.id());
       started.remove(attempt.id());
     }
-    if (alive) {
+    if (alive && !stopped.remove(attempt.id())) {
       done.accept(result);
     }
   }
@@ -134,8 +137,18 @@ public final class InProcessBackend implements Backend, AutoCloseable {
   public void cancel(String attemptId) {
     Future<?> f = running.remove(attemptId);
     if (f != null) {
-      f.cancel(true);
+      stopped.add(attemptId);
+      if (f.cancel(true)) {
+        cancelled.incrementAndGet();
+      } else {
+        stopped.remove(attemptId);
+      }
     }
+  }
+
+  /** Attempts stopped (interrupted, or dropped before they started) on a cancel. */
+  public long cancelled() {
+    return cancelled.get();
   }
 
   @Override
