@@ -112,28 +112,77 @@ public final class ShardWorker {
     return m;
   }
 
+  /**
+   * The worker's functions: {@code --function} is {@code key-sum}, {@code sql} or both ({@code key-sum,sql}). A
+   * worker with one function runs every shard with it; with both, a shard runs the one its function name says
+   * ({@code key-sum}, or {@code --sql-name}, {@code sql} by default). The SQL database is opened on the first SQL
+   * shard (it may not exist yet when the worker starts).
+   */
   static ShardFunction function(Map<String, String> opts) {
-    String name = opts.get("function");
-    return switch (name) {
-      case ShardFunctions.KEY_SUM -> {
-        long micros;
-        try {
-          micros = Long.parseLong(opts.getOrDefault("key-micros", "0"));
-        } catch (NumberFormatException e) {
-          throw new IllegalArgumentException("--key-micros must be an integer, was '" + opts.get("key-micros") + "'");
+    String names = opts.get("function");
+    Map<String, ShardFunction> fs = new java.util.LinkedHashMap<>();
+    for (String raw : names.split(",")) {
+      String name = raw.strip();
+      switch (name) {
+        case ShardFunctions.KEY_SUM -> {
+          long micros;
+          try {
+            micros = Long.parseLong(opts.getOrDefault("key-micros", "0"));
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--key-micros must be an integer, was '" + opts.get("key-micros")
+                + "'");
+          }
+          if (micros < 0) {
+            throw new IllegalArgumentException("--key-micros must be >= 0, was " + micros);
+          }
+          fs.put(ShardFunctions.KEY_SUM, ShardFunctions.keySum(Duration.ofNanos(Math.multiplyExact(micros, 1000L))));
         }
-        yield ShardFunctions.keySum(Duration.ofNanos(Math.multiplyExact(micros, 1000L)));
-      }
-      case "sql" -> {
-        try {
-          yield new SqlShardFunction(required(opts, "database"), required(opts, "query"),
-              required(opts, "key-column"), 1);
-        } catch (java.sql.SQLException e) {
-          throw new IllegalArgumentException("--database '" + opts.get("database") + "' cannot be opened: " + e);
+        case "sql" -> {
+          String db = required(opts, "database");
+          String query = required(opts, "query");
+          String column = required(opts, "key-column");
+          if (!query.contains("{keys}")) {
+            throw new IllegalArgumentException("--query must contain {keys} (the shard's predicate), was '" + query
+                + "'");
+          }
+          fs.put(opts.getOrDefault("sql-name", "sql"), new LazySql(db, query, column));
         }
+        default -> throw new IllegalArgumentException("--function must be key-sum, sql or key-sum,sql, was '" + names
+            + "'");
       }
-      default -> throw new IllegalArgumentException("--function must be key-sum or sql, was '" + name + "'");
+    }
+    if (fs.size() == 1) {
+      return fs.values().iterator().next();
+    }
+    return shard -> {
+      ShardFunction f = fs.get(shard.function());
+      if (f == null) {
+        throw new IllegalArgumentException("this worker runs " + fs.keySet() + ", not '" + shard.function() + "'");
+      }
+      return f.apply(shard);
     };
+  }
+
+  /** A SQL shard function opened on its first shard. */
+  private static final class LazySql implements ShardFunction {
+    private final String database;
+    private final String query;
+    private final String column;
+    private SqlShardFunction open;
+
+    LazySql(String database, String query, String column) {
+      this.database = database;
+      this.query = query;
+      this.column = column;
+    }
+
+    @Override
+    public synchronized Object apply(dev.penumbra.shard.Shard shard) throws Exception {
+      if (open == null) {
+        open = new SqlShardFunction(database, query, column, 1);
+      }
+      return open.apply(shard);
+    }
   }
 
   private static String required(Map<String, String> opts, String name) {

@@ -11,6 +11,9 @@ final class Wire {
 
   static final ObjectMapper JSON = JsonMapper.builder()
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      // Partial results are merged exactly: decimals stay BigDecimal, integers long.
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+      .enable(DeserializationFeature.USE_LONG_FOR_INTS)
       .build();
 
   private Wire() {}
