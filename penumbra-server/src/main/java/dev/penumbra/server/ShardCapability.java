@@ -115,9 +115,12 @@ final class ShardCapability implements Capability {
     this.ledger = ledger;
     this.config = config;
     try {
-      this.history = ShardHistory.inMemory(MICROS_PER_KEY / 1000.0);
+      String url = config.shard().history();
+      this.history = url.isEmpty() ? ShardHistory.inMemory(MICROS_PER_KEY / 1000.0)
+          : ShardHistory.open(url, 5, MICROS_PER_KEY / 1000.0);
     } catch (SQLException e) {
-      throw new IllegalStateException("the shard history database could not be opened: " + e.getMessage(), e);
+      throw new IllegalStateException("the shard history database (shard.history = "
+          + ShardConfig.shown(config.shard().history()) + ") could not be opened: " + e.getMessage(), e);
     }
     ErrorTracker feedback = new ErrorTracker();
     ShardConfig sc = config.shard();

@@ -23,13 +23,28 @@ import java.util.Set;
  * @param startWorkers true: the server starts each pool's worker processes and stops them with itself; false: it
  *     expects them running ({@code shard.workers = external})
  * @param heartbeatTimeout a pool none of whose workers beat for this long is taken for dead
+ * @param history the JDBC URL of the history of finished shards ({@code jdbc:duckdb:FILE} or
+ *     {@code jdbc:postgresql:...}); blank: an in-memory DuckDB, forgotten at exit
  */
 public record ShardConfig(String transport, String bootstrap, List<Pool> pools, boolean startWorkers,
-    Duration heartbeatTimeout) {
+    Duration heartbeatTimeout, String history) {
 
   public static final String IN_PROCESS = "in-process";
   public static final String KAFKA = "kafka";
-  public static final ShardConfig DEFAULT = new ShardConfig(IN_PROCESS, "", List.of(), true, Duration.ofSeconds(2));
+  public static final ShardConfig DEFAULT = new ShardConfig(IN_PROCESS, "", List.of(), true, Duration.ofSeconds(2),
+      "");
+
+  @Override
+  public String toString() {
+    // The history URL may hold a password.
+    return "ShardConfig[transport=" + transport + ", bootstrap=" + bootstrap + ", pools=" + pools + ", startWorkers="
+        + startWorkers + ", heartbeatTimeout=" + heartbeatTimeout + ", history=" + shown(history) + "]";
+  }
+
+  /** A URL as error messages may show it: not when it holds a password. */
+  static String shown(String url) {
+    return url.toLowerCase(Locale.ROOT).contains("password") ? "(hidden: it holds a password)" : url;
+  }
 
   public ShardConfig {
     pools = List.copyOf(pools);
@@ -58,6 +73,7 @@ public record ShardConfig(String transport, String bootstrap, List<Pool> pools, 
     k.put("pools", "");
     k.put("workers", "start");
     k.put("heartbeatTimeout", "2s");
+    k.put("history", "");
     return k;
   }
 
@@ -84,6 +100,11 @@ public record ShardConfig(String transport, String bootstrap, List<Pool> pools, 
     if (hb.compareTo(Duration.ofMillis(500)) < 0 || hb.compareTo(Duration.ofMinutes(5)) > 0) {
       throw new ConfigException("shard.heartbeatTimeout", hbText, "must be in [500ms, 5m] (workers beat every 200ms)");
     }
+    String history = v.get("shard.history").strip();
+    if (!history.isEmpty() && !history.startsWith("jdbc:duckdb:") && !history.startsWith("jdbc:postgresql:")) {
+      throw new ConfigException("shard.history", shown(history), "must be a jdbc:duckdb: or jdbc:postgresql: URL "
+          + "(blank: in memory)");
+    }
     if (!transport.equals(KAFKA)) {
       if (!bootstrap.isEmpty()) {
         throw new ConfigException("shard.bootstrap", bootstrap, "is for shard.transport = kafka (it is " + transport
@@ -93,7 +114,7 @@ public record ShardConfig(String transport, String bootstrap, List<Pool> pools, 
         throw new ConfigException("shard.pools", poolsText, "are for shard.transport = kafka (it is " + transport
             + ")");
       }
-      return new ShardConfig(transport, "", List.of(), workers.equals("start"), hb);
+      return new ShardConfig(transport, "", List.of(), workers.equals("start"), hb, history);
     }
     if (bootstrap.isEmpty()) {
       throw new ConfigException("shard.bootstrap", bootstrap, "must be set with shard.transport = kafka (host:port,...)");
@@ -153,7 +174,7 @@ public record ShardConfig(String transport, String bootstrap, List<Pool> pools, 
       int cores = integer(poolsText, where, "cores", p[3], 1, 4096);
       pools.add(new Pool(id, priority, w, cores));
     }
-    return new ShardConfig(transport, bootstrap, pools, workers.equals("start"), hb);
+    return new ShardConfig(transport, bootstrap, pools, workers.equals("start"), hb, history);
   }
 
   private static int integer(String all, String where, String what, String text, int min, int max) {

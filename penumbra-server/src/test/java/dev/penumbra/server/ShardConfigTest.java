@@ -11,6 +11,9 @@ import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import dev.penumbra.shard.ShardHistory;
+import java.nio.file.Path;
 
 /** Section {@code shard}: the transport, Kafka's address and the pools, checked at load. */
 class ShardConfigTest {
@@ -66,13 +69,36 @@ class ShardConfigTest {
       "PENUMBRA_SHARD_POOLS|local:batch:1:1|shard.pools|local:batch:1:1|ledger node",
       "PENUMBRA_SHARD_WORKERS|maybe|shard.workers|maybe|start",
       "PENUMBRA_SHARD_HEARTBEAT_TIMEOUT|10ms|shard.heartbeatTimeout|10ms|[500ms, 5m]",
-      "PENUMBRA_SHARD_HEARTBEAT_TIMEOUT|soon|shard.heartbeatTimeout|soon|not a duration"})
+      "PENUMBRA_SHARD_HEARTBEAT_TIMEOUT|soon|shard.heartbeatTimeout|soon|not a duration",
+      "PENUMBRA_SHARD_HISTORY|jdbc:mysql://127.0.0.1/h|shard.history|jdbc:mysql://127.0.0.1/h|jdbc:duckdb: or jdbc:postgresql:",
+      "PENUMBRA_SHARD_HISTORY|mysql://h?password=s3cret|shard.history|(hidden: it holds a password)|jdbc:duckdb:"})
   void badKafkaSettingsNameTheKeyAndValue(String variable, String value, String key, String shown, String why) {
     Map<String, String> env = kafka("gold:critical:2:4");
     env.put(variable, value);
     assertThatThrownBy(() -> load(env)).isInstanceOf(ServerConfig.ConfigException.class)
         .hasMessageContaining(key + " = '" + shown + "'").hasMessageContaining(why)
         .satisfies(e -> assertThat(((ServerConfig.ConfigException) e).key()).isEqualTo(key));
+  }
+
+  @Test
+  void theHistoryOutlivesTheServerInAConfiguredDatabase(@TempDir Path dir) throws Exception {
+    String url = "jdbc:duckdb:" + dir.resolve("history.duckdb");
+    PenumbraServer server = TestServers.started(Map.of("PENUMBRA_QUERY_ENABLED", "false",
+        "PENUMBRA_STREAM_ENABLED", "false", "PENUMBRA_TASK_ENABLED", "false", "PENUMBRA_LEDGER_CORES", "2",
+        "PENUMBRA_SHARD_HISTORY", url));
+    try {
+      TestServers.Reply r = TestServers.post(server, "/v1/requests",
+          "{\"id\": \"h\", \"policy\": \"key-range\", \"shards\": 3, \"units\": [{\"to\": 300}]}");
+      assertThat(r.status()).as(r.body()).isEqualTo(202);
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
+          .until(() -> TestServers.get(server, "/v1/requests/h").json().get("state").asText().equals("done"));
+    } finally {
+      server.close();
+    }
+    // Written at the latest when the server stops; a later server predicts from it.
+    try (ShardHistory h = ShardHistory.open(url, 5, 1.0)) {
+      assertThat(h.size()).isEqualTo(3);
+    }
   }
 
   @Test
