@@ -60,8 +60,9 @@ import java.util.regex.Pattern;
  * merged). Timeline (CPU, millicores, one sample per finished shard): predicted = the shard's predicted CPU,
  * reserved = its reservation, actual = its measured CPU, baseline = the uniform static size (one core).
  *
- * <p>Why it is long (about 540 lines): every field of a request is validated here, each with its own 400 naming it,
- * and the JSON views of requests and their shards are built here; the engine does the sharding itself.
+ * <p>Why it is long (about 680 lines): every field of a request is validated here, each with its own 400 naming it,
+ * the JSON views of requests and their shards are built here, and the Kafka pools (an engine per priority, their
+ * worker processes) are set up here; the engine does the sharding itself.
  */
 final class ShardCapability implements Capability {
   static final String NAME = "shard";
