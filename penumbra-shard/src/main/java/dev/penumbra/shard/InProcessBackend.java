@@ -128,7 +128,13 @@ public final class InProcessBackend implements Backend, AutoCloseable {
       running.remove(attempt.id());
       started.remove(attempt.id());
     }
-    if (alive && !stopped.remove(attempt.id())) {
+    // A cancelled attempt that stopped answers nothing (the engine gave it up); one that ran to its end anyway
+    // answers as usual and the engine drops the repeat.
+    boolean stoppedByCancel = stopped.remove(attempt.id()) && !result.succeeded();
+    if (stoppedByCancel) {
+      cancelled.incrementAndGet();
+    }
+    if (alive && !stoppedByCancel) {
       done.accept(result);
     }
   }
@@ -138,10 +144,12 @@ public final class InProcessBackend implements Backend, AutoCloseable {
     Future<?> f = running.remove(attemptId);
     if (f != null) {
       stopped.add(attemptId);
-      if (f.cancel(true)) {
-        cancelled.incrementAndGet();
-      } else {
+      if (!f.cancel(true)) {
         stopped.remove(attemptId);
+      } else if (!started.containsKey(attemptId)) {
+        // Dropped before it started: it never runs.
+        stopped.remove(attemptId);
+        cancelled.incrementAndGet();
       }
     }
   }

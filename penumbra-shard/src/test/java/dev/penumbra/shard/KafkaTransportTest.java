@@ -127,8 +127,11 @@ class KafkaTransportTest extends ShardTransportContract {
       out.add(transport.backend(id, CAPACITY));
       workers.put(id, worker(id));
     }
+    // Ready once every worker beats and has joined its pool's group (reads its partition): a shard sent before would
+    // wait for the group's first assignment, seconds on a loaded machine.
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
-        .until(() -> out.stream().allMatch(Backend::alive));
+        .until(() -> out.stream().allMatch(Backend::alive) && ids.stream().allMatch(id -> transport.workers().stream()
+            .anyMatch(w -> w.pool().equals(id) && w.alive() && !w.partitions().isEmpty())));
     return out;
   }
 

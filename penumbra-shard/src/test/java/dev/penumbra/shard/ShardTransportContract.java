@@ -241,7 +241,9 @@ abstract class ShardTransportContract {
     RequestResult r = finish(engine.submit(request("hedge",
         List.of(Unit.of("u", ShardFunctions.KEY_SUM, KeyRange.of(0, 1250)))), ShardPolicy.KEY_RANGE, 1));
     assertThat(total(r)).isEqualTo(ShardFunctions.expectedSum(KeyRange.of(0, 1250)));
-    assertThat(engine.stats().timeouts()).isEqualTo(1);
+    // One timeout (the original's); two on a machine so loaded that the original ran past the backup's timeout too,
+    // which gives the backup up: either way the attempt that lost is cancelled on its backend.
+    assertThat(engine.stats().timeouts()).isBetween(1L, 2L);
     assertThat(engine.stats().attempts()).isEqualTo(2);
     assertThat(r.shards().get(0).attempts()).isEqualTo(2);
     await().atMost(Duration.ofSeconds(20)).until(() -> cancelledOnBackends() >= 1);
