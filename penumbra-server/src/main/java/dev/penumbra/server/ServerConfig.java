@@ -35,10 +35,17 @@ import java.util.Optional;
  * @param auth who may call the API (docs/server.md, "Security model"); none configured: open, loopback only
  * @param cluster this node's place in the replicated ledger's group ({@code penumbra serve --cluster}); off by default
  * @param failover the shadow-node capability ({@code /v1/failover/nodes})
+ * @param shard where the shard capability ({@code /v1/requests}) runs shards: in-process or Kafka pools
  */
 public record ServerConfig(
     Http server, Node ledger, Query query, Stream stream, Task task, Demo demo, Auth auth, Cluster cluster,
-    Failover failover) {
+    Failover failover, ShardConfig shard) {
+
+  /** A configuration whose shards run in-process. */
+  public ServerConfig(Http server, Node ledger, Query query, Stream stream, Task task, Demo demo, Auth auth,
+      Cluster cluster, Failover failover) {
+    this(server, ledger, query, stream, task, demo, auth, cluster, failover, ShardConfig.DEFAULT);
+  }
 
   /** A configuration without authentication (loopback binds only), cluster or shadow-node capability. */
   public ServerConfig(Http server, Node ledger, Query query, Stream stream, Task task, Demo demo) {
@@ -359,6 +366,7 @@ public record ServerConfig(
     k.put("failover", ordered("enabled", "true", "data", "../shared/data/backblaze-2013", "nodes", "6",
         "dayEvery", "2s", "thresholds", "alarm-rate", "decommission", "0.5", "provision", "0.7", "promote", "0.9",
         "budget", "2"));
+    k.put("shard", ShardConfig.keys());
     return k;
   }
 
@@ -483,7 +491,8 @@ public record ServerConfig(
     Cluster cluster = Cluster.parse(v.get("cluster.self").strip(), v.get("cluster.peers").strip(),
         v.get("cluster.dataDir").strip(), r.duration("cluster.electionTimeout", Duration.ofMillis(50)),
         r.bool("cluster.fsync"), r.duration("cluster.awaitLeader", Duration.ofSeconds(1)));
-    return new ServerConfig(http, node, query, stream, task, demo, auth, cluster, failover(r, v));
+    return new ServerConfig(http, node, query, stream, task, demo, auth, cluster, failover(r, v),
+        ShardConfig.parse(v));
   }
 
   /**
@@ -575,7 +584,7 @@ public record ServerConfig(
     }
     return new ServerConfig(new Http(server.host(), port, server.maxBodyBytes(), server.shutdownGrace(),
         server.dataDir(), server.headerTimeout(), server.bodyTimeout()), ledger,
-        query, stream, task, demo, auth, cluster, failover);
+        query, stream, task, demo, auth, cluster, failover, shard);
   }
 
   /** An invalid configuration: the key, its value and why. */

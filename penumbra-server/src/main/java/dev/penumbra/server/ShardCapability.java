@@ -21,6 +21,8 @@ import dev.penumbra.shard.ShardReport;
 import dev.penumbra.shard.ShardRequest;
 import dev.penumbra.shard.SqlShardFunction;
 import dev.penumbra.shard.Unit;
+import dev.penumbra.shard.kafka.KafkaShardTransport;
+import dev.penumbra.shard.kafka.ShardWorkerProcess;
 import io.javalin.http.HandlerType;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -34,6 +36,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,20 +44,23 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import java.util.function.ToDoubleFunction;
+import java.util.function.ToLongFunction;
 import java.util.regex.Pattern;
 
 /**
  * Large requests cut into shards ({@code /v1/requests}) on a {@link ShardEngine} that reserves each shard on the
- * server's ledger through the core control loop before dispatch. The machine is one in-process backend (the
- * ledger's node, its cores as the pools' threads). Two kinds of request: {@code synthetic} (units of integer keys,
+ * server's ledger through the core control loop before dispatch. By default the machine is one in-process backend
+ * (the ledger's node, its cores as the pools' threads); with {@code shard.transport = kafka} shards travel over
+ * Kafka to the configured pools ({@link ShardConfig}), each a ledger node of its own serving one priority, with one
+ * engine per priority over that priority's pools (a priority no pool serves is refused). Two kinds of request: {@code synthetic} (units of integer keys,
  * each key summed at {@value #MICROS_PER_KEY} µs, so the answer checks the cover) and {@code tpch} (TPC-H Q1's
  * pricing sums over {@code lineitem} cut by order key on the query capability's DuckDB database, partial results
  * merged). Timeline (CPU, millicores, one sample per finished shard): predicted = the shard's predicted CPU,
  * reserved = its reservation, actual = its measured CPU, baseline = the uniform static size (one core).
  *
- * <p>Why it is long (about 540 lines): every field of a request is validated here, each with its own 400 naming it,
- * and the JSON views of requests and their shards are built here; the engine does the sharding itself.
+ * <p>Why it is long (about 680 lines): every field of a request is validated here, each with its own 400 naming it,
+ * the JSON views of requests and their shards are built here, and the Kafka pools (an engine per priority, their
+ * worker processes) are set up here; the engine does the sharding itself.
  */
 final class ShardCapability implements Capability {
   static final String NAME = "shard";
@@ -70,7 +76,11 @@ final class ShardCapability implements Capability {
   private final ServerConfig config;
   private final ShardHistory history;
   private final InProcessBackend backend;
-  private final ShardEngine engine;
+  private final KafkaShardTransport transport;
+  private final List<ShardWorkerProcess> workers = new ArrayList<>();
+  /** The engine of each priority (in-process: the same one for all). */
+  private final Map<Priority, ShardEngine> engines = new EnumMap<>(Priority.class);
+  private final List<ShardEngine> distinct = new ArrayList<>();
   private final Timeline timeline = new Timeline("cpu", "millicores", 600);
   private final LoopView view;
   private final Map<String, Tracked> requests = new LinkedHashMap<>();
@@ -88,6 +98,7 @@ final class ShardCapability implements Capability {
     volatile RequestResult result;
     volatile String error;
     volatile Object answer;
+    volatile boolean cancelled;
 
     Tracked(ShardRequest request, String kind, String policy) {
       this.request = request;
@@ -96,7 +107,7 @@ final class ShardCapability implements Capability {
     }
 
     String state() {
-      return result != null ? "done" : error != null ? "failed" : "running";
+      return result != null ? "done" : cancelled ? "cancelled" : error != null ? "failed" : "running";
     }
   }
 
@@ -104,21 +115,105 @@ final class ShardCapability implements Capability {
     this.ledger = ledger;
     this.config = config;
     try {
-      this.history = ShardHistory.inMemory(MICROS_PER_KEY / 1000.0);
+      String url = config.shard().history();
+      this.history = url.isEmpty() ? ShardHistory.inMemory(MICROS_PER_KEY / 1000.0)
+          : ShardHistory.open(url, 5, MICROS_PER_KEY / 1000.0);
     } catch (SQLException e) {
-      throw new IllegalStateException("the shard history database could not be opened: " + e.getMessage(), e);
+      throw new IllegalStateException("the shard history database (shard.history = "
+          + ShardConfig.shown(config.shard().history()) + ") could not be opened: " + e.getMessage(), e);
     }
-    Resources node = config.ledger().capacity();
-    int threads = (int) Math.max(1, node.cpuMillis() / 1000);
-    ShardFunction keySum = ShardFunctions.keySum(Duration.ofNanos(MICROS_PER_KEY * 1000));
-    this.backend = InProcessBackend.of(config.ledger().node(), node, threads, shard -> run(shard, keySum));
-    this.engine = ShardEngine.builder(ledger, history).backend(backend).targetShard(Duration.ofMillis(250))
-        .minTimeout(Duration.ofSeconds(30)).maxInFlight(threads * 2).defaultDemand(Resources.of(1000, 16L << 20))
-        .build();
-    // Shards run no shadow of their own: their predictions come from the history of finished shards.
+    ErrorTracker feedback = new ErrorTracker();
+    // Shards run no shadow of their own: their predictions come from the history of finished shards. One
+    // feedback tracker is shared by every engine's allocator.
     this.view = LoopView.of(NAME, timeline).ready(() -> !closed).inFlight(this::running)
-        .queued(() -> engine.loopStats().waiting()).errors(engine.allocator().feedback())
-        .loops(() -> List.of(engine.loopStats())).build();
+        .queued(() -> distinct.stream().mapToInt(e -> e.loopStats().waiting()).sum()).errors(feedback)
+        .loops(() -> distinct.stream().map(ShardEngine::loopStats).toList()).build();
+    ShardConfig sc = config.shard();
+    if (!sc.kafka()) {
+      Resources node = config.ledger().capacity();
+      int threads = (int) Math.max(1, node.cpuMillis() / 1000);
+      ShardFunction keySum = ShardFunctions.keySum(Duration.ofNanos(MICROS_PER_KEY * 1000));
+      this.backend = InProcessBackend.of(config.ledger().node(), node, threads, shard -> run(shard, keySum));
+      this.transport = null;
+      ShardEngine e = engine(feedback, threads).backend(backend).build();
+      distinct.add(e);
+      for (Priority p : Priority.values()) {
+        engines.put(p, e);
+      }
+      return;
+    }
+    this.backend = null;
+    this.transport = KafkaShardTransport.builder(sc.bootstrap()).heartbeatTimeout(sc.heartbeatTimeout()).build();
+    try {
+      Path logs = Files.createTempDirectory("penumbra-shard-workers");
+      for (Priority p : Priority.values()) {
+        List<ShardConfig.Pool> pools = sc.pools().stream().filter(pool -> pool.priority() == p).toList();
+        if (pools.isEmpty()) {
+          continue;
+        }
+        int slots = pools.stream().mapToInt(ShardConfig.Pool::workers).sum();
+        ShardEngine.Builder b = engine(feedback, slots);
+        for (ShardConfig.Pool pool : pools) {
+          b.backend(transport.backend(pool.id(), Resources.of(pool.cores() * 1000L, pool.cores() * (1L << 30)),
+              pool.workers()));
+          if (sc.startWorkers()) {
+            for (int i = 0; i < pool.workers(); i++) {
+              String w = pool.id() + "-w" + i;
+              workers.add(ShardWorkerProcess.start(sc.bootstrap(), pool.id(), workerOptions(w), logs.resolve(w
+                  + ".log")));
+              progress.accept("shard worker " + w + " started (log " + logs.resolve(w + ".log") + ")");
+            }
+          }
+        }
+        ShardEngine e = b.build();
+        distinct.add(e);
+        engines.put(p, e);
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      close();
+      throw new IllegalStateException("the shard pools on Kafka at " + sc.bootstrap() + " could not be started: "
+          + e.getMessage(), e);
+    }
+  }
+
+  private ShardEngine.Builder engine(ErrorTracker feedback, int slots) {
+    return ShardEngine.builder(ledger, history).targetShard(Duration.ofMillis(250))
+        .minTimeout(Duration.ofSeconds(30)).maxInFlight(slots * 2).defaultDemand(Resources.of(1000, 16L << 20))
+        .feedback(feedback);
+  }
+
+  /** A Kafka worker runs both kinds of request: key sums, and TPC-H Q1's sums on the query capability's database. */
+  private Map<String, String> workerOptions(String worker) {
+    ServerConfig.Query q = config.query();
+    Path file = QueryGateway.databaseFile(q.cacheDirPath().orElse(QueryGateway.defaultCacheDir()), q.scale(), 42);
+    Map<String, String> o = new LinkedHashMap<>();
+    o.put("worker", worker);
+    o.put("function", ShardFunctions.KEY_SUM + ",sql");
+    o.put("key-micros", Long.toString(MICROS_PER_KEY));
+    o.put("sql-name", TPCH_FUNCTION);
+    o.put("database", file.toString());
+    o.put("query", TPCH_Q1_SUMS);
+    o.put("key-column", "l_orderkey");
+    return o;
+  }
+
+  /** The engine of a priority; a priority no pool serves is refused. */
+  private ShardEngine engineFor(Priority p) {
+    ShardEngine e = engines.get(p);
+    if (e == null) {
+      throw new ApiException(400, "priority", p.label(), "field 'priority': no shard pool serves " + p.label()
+          + " (shard.pools: " + config.shard().pools().stream().map(x -> x.id() + ":" + x.priority().label())
+          .toList() + ")");
+    }
+    return e;
+  }
+
+  private long sum(ToLongFunction<EngineStats> f) {
+    long n = 0;
+    for (ShardEngine e : distinct) {
+      n += f.applyAsLong(e.stats());
+    }
+    return n;
   }
 
   private Object run(Shard shard, ShardFunction keySum) throws Exception {
@@ -150,7 +245,7 @@ final class ShardCapability implements Capability {
 
   @Override
   public void tick() {
-    engine.tick();
+    distinct.forEach(ShardEngine::tick);
   }
 
   @Override
@@ -163,17 +258,20 @@ final class ShardCapability implements Capability {
         EngineStats::retries);
     counter(registry, "penumbra.shard.duplicates", "Shard results dropped because the shard had one",
         EngineStats::duplicates);
-    Gauge.builder("penumbra.shard.running", engine, ShardEngine::running)
+    Gauge.builder("penumbra.shard.running", this, c -> c.distinct.stream().mapToInt(ShardEngine::running).sum())
         .description("Shard attempts running now").register(registry);
-    Gauge.builder("penumbra.loop.acting.baseline", engine,
-            e -> e.loopStats().guard().acting() == ControlLoop.Rule.BASELINE ? 1 : 0)
-        .description("1 while the loop acts on its baseline rule (uniform static size), 0 while on Penumbra's")
+    Gauge.builder("penumbra.loop.acting.baseline", this, c -> c.distinct.stream()
+            .anyMatch(e -> e.loopStats().guard().acting() == ControlLoop.Rule.BASELINE) ? 1 : 0)
+        .description("1 while a shard loop acts on its baseline rule (uniform static size), 0 while on Penumbra's")
         .tag("capability", NAME).register(registry);
+    if (transport != null) {
+      FunctionCounter.builder("penumbra.shard.cancelled", transport, KafkaShardTransport::cancelled)
+          .description("Shard attempts Kafka workers stopped on a cancel").register(registry);
+    }
   }
 
-  private void counter(MeterRegistry registry, String name, String description, ToDoubleFunction<EngineStats> f) {
-    FunctionCounter.builder(name, engine, e -> f.applyAsDouble(e.stats())).description(description)
-        .register(registry);
+  private void counter(MeterRegistry registry, String name, String description, ToLongFunction<EngineStats> f) {
+    FunctionCounter.builder(name, this, c -> c.sum(f)).description(description).register(registry);
   }
 
   @Override
@@ -203,6 +301,25 @@ final class ShardCapability implements Capability {
       }
       ctx.json(detail(t));
     });
+    api.command(HandlerType.DELETE, "/v1/requests/{id}", ctx -> ctx.json(cancel(ctx.pathParam("id"))));
+  }
+
+  /** Cancels a running request: its attempts are stopped on their backends and everything it holds released. */
+  ObjectNode cancel(String id) {
+    Tracked t;
+    synchronized (this) {
+      t = requests.get(id);
+    }
+    if (t == null) {
+      throw new ApiException(404, "id", id, "no request '" + id + "'");
+    }
+    // Marked first: the failure the cancel completes the request with is then shown as "cancelled".
+    t.cancelled = true;
+    if (!engines.get(t.request.priority()).cancel(id)) {
+      t.cancelled = false;
+      throw new ApiException(409, "id", id, "request '" + id + "' is " + t.state() + ", not running");
+    }
+    return summary(t);
   }
 
   /** Validates, cuts and starts a request; nothing is reserved unless all of it is valid. */
@@ -250,6 +367,7 @@ final class ShardCapability implements Capability {
       if (requests.containsKey(id)) {
         throw new ApiException(409, "id", id, "request '" + id + "' exists already");
       }
+      ShardEngine engine = engineFor(priority);
       try {
         f = ranges != null ? engine.submit(request, ranges) : engine.submit(request, policy, shards);
       } catch (IllegalArgumentException e) {
@@ -360,7 +478,7 @@ final class ShardCapability implements Capability {
   /** TPC-H's lineitem by order key, on the query capability's database (opened read-only on first use). */
   private Unit tpchUnit() throws SQLException {
     openTpch();
-    return Unit.of(TPCH_UNIT, "tpch-q1-sums", KeyRange.of(0, tpchKeys));
+    return Unit.of(TPCH_UNIT, TPCH_FUNCTION, KeyRange.of(0, tpchKeys));
   }
 
   private synchronized void openTpch() throws SQLException {
@@ -385,6 +503,9 @@ final class ShardCapability implements Capability {
     tpch = new SqlShardFunction(file.toString(), TPCH_Q1_SUMS, "l_orderkey", 1);
     tpchKeys = max + 1;
   }
+
+  /** The function name of TPC-H shards. */
+  static final String TPCH_FUNCTION = "tpch-q1-sums";
 
   /** TPC-H Q1's aggregates as mergeable sums and counts over a shard's order keys. */
   static final String TPCH_Q1_SUMS = "SELECT l_returnflag, l_linestatus, sum(l_quantity) AS sum_qty,"
@@ -456,7 +577,7 @@ final class ShardCapability implements Capability {
       Object answer = t.answer;
       n.set("answer", Json.MAPPER.valueToTree(answer));
     } else {
-      engine.status(t.request.id()).ifPresent(list -> list.forEach(s -> {
+      engines.get(t.request.priority()).status(t.request.id()).ifPresent(list -> list.forEach(s -> {
         ObjectNode o = shard(shards, s.shard(), s.state(), s.attempts(), s.predictedP50Millis(),
             s.predictedP99Millis(), s.demand(), s.backend(), s.reserved());
         if (s.reservationId() >= 0) {
@@ -524,8 +645,14 @@ final class ShardCapability implements Capability {
   @Override
   public void close() {
     closed = true;
-    engine.close();
-    backend.close();
+    distinct.forEach(ShardEngine::close);
+    workers.forEach(ShardWorkerProcess::close);
+    if (transport != null) {
+      transport.close();
+    }
+    if (backend != null) {
+      backend.close();
+    }
     history.close();
     SqlShardFunction f = tpch;
     if (f != null) {

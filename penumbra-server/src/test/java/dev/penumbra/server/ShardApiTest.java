@@ -112,6 +112,24 @@ class ShardApiTest {
   }
 
   @Test
+  void aCancelledRequestStopsAndReleasesEverythingItHolds() throws Exception {
+    // 100,000 keys at 200 us in 8 shards on 4 cores: about 5 s if nothing stops it.
+    Reply r = post(server, "/v1/requests",
+        "{\"id\": \"to-cancel\", \"policy\": \"key-range\", \"shards\": 8, \"units\": [{\"to\": 100000}]}");
+    assertThat(r.status()).as(r.body()).isEqualTo(202);
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+        .until(() -> get(server, "/v1/requests/to-cancel").json().get("shardList").findValuesAsText("state")
+            .contains("running"));
+    Reply c = TestServers.delete(server, "/v1/requests/to-cancel");
+    assertThat(c.status()).as(c.body()).isEqualTo(200);
+    assertThat(c.json().get("state").asText()).isEqualTo("cancelled");
+    assertThat(get(server, "/v1/requests/to-cancel").json().get("state").asText()).isEqualTo("cancelled");
+    await().atMost(Duration.ofSeconds(5)).until(() -> liveShardReservations() == 0);
+    assertError(TestServers.delete(server, "/v1/requests/to-cancel"), 409, "id", "to-cancel");
+    assertError(TestServers.delete(server, "/v1/requests/nope"), 404, "id", "nope");
+  }
+
+  @Test
   void explicitRangesThatCoverTheUnitRunAsGiven() throws Exception {
     Reply r = post(server, "/v1/requests",
         "{\"id\": \"ranged\", \"units\": [{\"name\": \"u\", \"to\": 100}], \"ranges\": {\"u\": [[0, 30], [30, 100]]}}");

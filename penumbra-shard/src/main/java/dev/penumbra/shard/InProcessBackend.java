@@ -29,6 +29,9 @@ public final class InProcessBackend implements Backend, AutoCloseable {
   private final Map<Priority, ExecutorService> pools = new EnumMap<>(Priority.class);
   private final Map<Priority, Integer> threads = new EnumMap<>(Priority.class);
   private final Map<Priority, AtomicInteger> busy = new EnumMap<>(Priority.class);
+  private final java.util.concurrent.atomic.AtomicLong cancelled = new java.util.concurrent.atomic.AtomicLong();
+  /** Attempts stopped on a cancel: they answer nothing (the engine gave them up already). */
+  private final java.util.Set<String> stopped = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final Map<String, Future<?>> running = new ConcurrentHashMap<>();
   private final Map<String, long[]> started = new ConcurrentHashMap<>();
   private final ThreadMXBean mx = ManagementFactory.getThreadMXBean();
@@ -125,7 +128,13 @@ public final class InProcessBackend implements Backend, AutoCloseable {
       running.remove(attempt.id());
       started.remove(attempt.id());
     }
-    if (alive) {
+    // A cancelled attempt that stopped answers nothing (the engine gave it up); one that ran to its end anyway
+    // answers as usual and the engine drops the repeat.
+    boolean stoppedByCancel = stopped.remove(attempt.id()) && !result.succeeded();
+    if (stoppedByCancel) {
+      cancelled.incrementAndGet();
+    }
+    if (alive && !stoppedByCancel) {
       done.accept(result);
     }
   }
@@ -134,8 +143,20 @@ public final class InProcessBackend implements Backend, AutoCloseable {
   public void cancel(String attemptId) {
     Future<?> f = running.remove(attemptId);
     if (f != null) {
-      f.cancel(true);
+      stopped.add(attemptId);
+      if (!f.cancel(true)) {
+        stopped.remove(attemptId);
+      } else if (!started.containsKey(attemptId)) {
+        // Dropped before it started: it never runs.
+        stopped.remove(attemptId);
+        cancelled.incrementAndGet();
+      }
     }
+  }
+
+  /** Attempts stopped (interrupted, or dropped before they started) on a cancel. */
+  public long cancelled() {
+    return cancelled.get();
   }
 
   @Override

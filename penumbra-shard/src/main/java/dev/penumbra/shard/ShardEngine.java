@@ -476,6 +476,25 @@ public final class ShardEngine implements AutoCloseable {
     }
   }
 
+  /**
+   * Cancels a request that still runs: its running attempts are cancelled on their backends, everything it holds
+   * (tickets, reservations) is released, and its future completes exceptionally ({@link ShardFailedException},
+   * "cancelled"). Results that still come are dropped.
+   *
+   * @return false when no request of that id runs (unknown, or already ended)
+   */
+  public boolean cancel(String requestId) {
+    synchronized (this) {
+      Req r = requests.get(requestId);
+      if (r == null) {
+        return false;
+      }
+      fail(r, "cancelled");
+    }
+    allocator.tick();
+    return true;
+  }
+
   /** Sweeps: lost and hung attempts, due retries, lease renewals, then lets the allocator admit what fits. */
   public void tick() {
     synchronized (this) {

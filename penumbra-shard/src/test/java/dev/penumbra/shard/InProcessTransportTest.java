@@ -23,6 +23,18 @@ class InProcessTransportTest extends ShardTransportContract {
   }
 
   @Override
+  protected Backend startPool(String id, int workers) {
+    InProcessBackend b = InProcessBackend.of(id, CAPACITY, workers, ShardFunctions.keySum(PER_KEY));
+    started.put(id, b);
+    return b;
+  }
+
+  @Override
+  protected long cancelledOnBackends() {
+    return started.values().stream().mapToLong(InProcessBackend::cancelled).sum();
+  }
+
+  @Override
   protected void crash(String id) {
     started.get(id).kill();
   }

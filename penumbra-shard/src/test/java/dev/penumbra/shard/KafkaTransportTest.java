@@ -27,6 +27,7 @@ class KafkaTransportTest extends ShardTransportContract {
   private static Path logs;
   private KafkaShardTransport transport;
   private final Map<String, ShardWorkerProcess> workers = new HashMap<>();
+  private final Map<String, List<ShardWorkerProcess>> poolWorkers = new HashMap<>();
 
   @BeforeAll
   static void broker() throws Exception {
@@ -54,28 +55,83 @@ class KafkaTransportTest extends ShardTransportContract {
   @AfterEach
   void stopWorkers() {
     workers.values().forEach(ShardWorkerProcess::close);
+    poolWorkers.values().forEach(ws -> ws.forEach(ShardWorkerProcess::close));
     if (transport != null) {
       transport.close();
     }
   }
 
   private ShardWorkerProcess worker(String id) throws Exception {
-    return ShardWorkerProcess.start(cluster.bootstrapServers(), id,
-        Map.of("function", ShardFunctions.KEY_SUM, "key-micros", Long.toString(PER_KEY.toNanos() / 1000)),
-        logs.resolve(id + ".log"));
+    return worker(id, id + "-w0");
+  }
+
+  private ShardWorkerProcess worker(String pool, String worker) throws Exception {
+    return ShardWorkerProcess.start(cluster.bootstrapServers(), pool,
+        Map.of("worker", worker, "function", ShardFunctions.KEY_SUM,
+            "key-micros", Long.toString(PER_KEY.toNanos() / 1000)),
+        logs.resolve(worker + ".log"));
+  }
+
+  private KafkaShardTransport transport() {
+    if (transport == null) {
+      transport = KafkaShardTransport.builder(cluster.bootstrapServers()).heartbeatTimeout(Duration.ofSeconds(3))
+          .valueType(Long.class).build();
+    }
+    return transport;
+  }
+
+  @Override
+  protected Backend startPool(String id, int n) throws Exception {
+    Backend b = transport().backend(id, CAPACITY, n);
+    List<ShardWorkerProcess> ws = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ws.add(worker(id, id + "-w" + i));
+    }
+    poolWorkers.put(id, ws);
+    // Ready once every worker beats and reads a partition of its own.
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+      List<KafkaShardTransport.WorkerView> seen = transport.workers().stream()
+          .filter(w -> w.pool().equals(id) && w.alive() && !w.partitions().isEmpty()).toList();
+      return seen.size() == n && seen.stream().mapToInt(w -> w.partitions().size()).sum() == n;
+    });
+    return b;
+  }
+
+  @Override
+  protected boolean crashBusyWorker(String pool) throws Exception {
+    String[] busy = new String[1];
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20)).until(() -> {
+      for (KafkaShardTransport.WorkerView w : transport.workers()) {
+        if (w.pool().equals(pool) && w.busy() > 0) {
+          busy[0] = w.worker();
+          return true;
+        }
+      }
+      return false;
+    });
+    int index = Integer.parseInt(busy[0].substring(busy[0].lastIndexOf("-w") + 2));
+    poolWorkers.get(pool).get(index).kill9();
+    return true;
+  }
+
+  @Override
+  protected long cancelledOnBackends() {
+    return transport.cancelled();
   }
 
   @Override
   protected List<Backend> start(List<String> ids) throws Exception {
-    transport = KafkaShardTransport.builder(cluster.bootstrapServers()).heartbeatTimeout(Duration.ofSeconds(3))
-        .valueType(Long.class).build();
+    transport();
     List<Backend> out = new ArrayList<>();
     for (String id : ids) {
       out.add(transport.backend(id, CAPACITY));
       workers.put(id, worker(id));
     }
+    // Ready once every worker beats and has joined its pool's group (reads its partition): a shard sent before would
+    // wait for the group's first assignment, seconds on a loaded machine.
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
-        .until(() -> out.stream().allMatch(Backend::alive));
+        .until(() -> out.stream().allMatch(Backend::alive) && ids.stream().allMatch(id -> transport.workers().stream()
+            .anyMatch(w -> w.pool().equals(id) && w.alive() && !w.partitions().isEmpty())));
     return out;
   }
 

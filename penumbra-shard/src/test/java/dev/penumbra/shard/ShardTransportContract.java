@@ -1,6 +1,7 @@
 package dev.penumbra.shard;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.penumbra.core.Priority;
@@ -39,6 +40,23 @@ abstract class ShardTransportContract {
     return false;
   }
 
+  /** Attempts the backends confirmed stopped (or skipped before they started) on a cancel. */
+  protected abstract long cancelledOnBackends();
+
+  /**
+   * Starts one pool {@code id} served by {@code workers} workers (in-process: threads of one backend; Kafka: worker
+   * processes in one consumer group), and waits until every worker is ready.
+   */
+  protected abstract Backend startPool(String id, int workers) throws Exception;
+
+  /**
+   * Crashes one worker of a pool while it runs a shard, leaving the others (Kafka: kill -9 of a busy worker
+   * process); false when the transport has no workers of its own to crash (in-process).
+   */
+  protected boolean crashBusyWorker(String pool) throws Exception {
+    return false;
+  }
+
   /** Results with no one waiting for them, seen by the transport (Kafka's redeliveries); -1 when not counted. */
   protected long staleResults() {
     return -1;
@@ -63,8 +81,11 @@ abstract class ShardTransportContract {
   private ShardEngine engine(List<Backend> backends) throws Exception {
     history = ShardHistory.inMemory(1.0);
     // Timeouts far above any shard here: only a lost backend makes a retry.
-    ShardEngine.Builder b = ShardEngine.builder(ledger, history).minTimeout(Duration.ofMinutes(2))
-        .backoff(Duration.ofMillis(50)).maxAttempts(4).cooldown(Duration.ofMinutes(1));
+    return engine(backends, ShardEngine.builder(ledger, history).minTimeout(Duration.ofMinutes(2))
+        .backoff(Duration.ofMillis(50)).maxAttempts(4).cooldown(Duration.ofMinutes(1)));
+  }
+
+  private ShardEngine engine(List<Backend> backends, ShardEngine.Builder b) {
     for (Backend be : backends) {
       b.backend(new Recording(be));
     }
@@ -180,6 +201,77 @@ abstract class ShardTransportContract {
     });
     assertThat(engine.stats().accepted()).isEqualTo(4);
     assertThat(engine.stats().completed()).isEqualTo(1);
+    assertAllReleased();
+  }
+
+  @Test
+  void aCancelledRequestStopsItsAttemptOnTheBackendAndReleasesAll() throws Exception {
+    engine(start(ids(1)));
+    // One shard of 2,000 keys x 4 ms: 8 s if nothing stops it.
+    CompletableFuture<RequestResult> f = engine.submit(request("cancel",
+        List.of(Unit.of("u", ShardFunctions.KEY_SUM, KeyRange.of(0, 2000)))), ShardPolicy.KEY_RANGE, 1);
+    await().atMost(Duration.ofSeconds(20)).until(() -> {
+      engine.tick();
+      return events.stream().anyMatch(e -> e.startsWith("submit cancel/"));
+    });
+    assertThat(engine.cancel("cancel")).isTrue();
+    assertThat(engine.cancel("cancel")).as("a request that ended is not cancelled twice").isFalse();
+    assertThat(f).isCompletedExceptionally();
+    assertThatThrownBy(f::join).hasCauseInstanceOf(ShardFailedException.class).hasMessageContaining("cancelled");
+    assertAllReleased();
+    // The backend stopped it and answered nothing for it.
+    await().atMost(Duration.ofSeconds(20)).until(() -> cancelledOnBackends() >= 1);
+    assertThat(events).noneMatch(e -> e.startsWith("result cancel/"));
+    // And it is free again: the next request runs on it.
+    RequestResult next = finish(engine.submit(request("after-cancel",
+        List.of(Unit.of("u", ShardFunctions.KEY_SUM, KeyRange.of(0, 50)))), ShardPolicy.KEY_RANGE, 1));
+    assertThat(total(next)).isEqualTo(ShardFunctions.expectedSum(KeyRange.of(0, 50)));
+    assertAllReleased();
+  }
+
+  @Test
+  void aHedgedAttemptThatLostIsCancelledOnItsBackend() throws Exception {
+    // A shard of 1,250 keys runs 5 s and times out after 3 s (the prior's p99 is 1 ms per key, below that floor). Its
+    // backup starts on the other backend then and would end at 8 s; its own timeout is at 6 s, the original's last
+    // deadline at 12 s. The original wins at 5 s and the backup, still running, is cancelled.
+    history = ShardHistory.inMemory(0.1);
+    engine(start(ids(2)), ShardEngine.builder(ledger, history).timeoutFactor(1.0)
+        .minTimeout(Duration.ofSeconds(3)).backoff(Duration.ofMillis(50)).maxAttempts(2)
+        .cooldown(Duration.ofMinutes(1)));
+    RequestResult r = finish(engine.submit(request("hedge",
+        List.of(Unit.of("u", ShardFunctions.KEY_SUM, KeyRange.of(0, 1250)))), ShardPolicy.KEY_RANGE, 1));
+    assertThat(total(r)).isEqualTo(ShardFunctions.expectedSum(KeyRange.of(0, 1250)));
+    // One timeout (the original's); two on a machine so loaded that the original ran past the backup's timeout too,
+    // which gives the backup up: either way the attempt that lost is cancelled on its backend.
+    assertThat(engine.stats().timeouts()).isBetween(1L, 2L);
+    assertThat(engine.stats().attempts()).isEqualTo(2);
+    assertThat(r.shards().get(0).attempts()).isEqualTo(2);
+    await().atMost(Duration.ofSeconds(20)).until(() -> cancelledOnBackends() >= 1);
+    assertThat(engine.stats().accepted()).isEqualTo(1);
+    assertThat(engine.stats().duplicates()).isZero();
+    assertAllReleased();
+  }
+
+  @Test
+  void aPoolWithTwoWorkersLosesNoResultWhenOneCrashesMidShard() throws Exception {
+    String pool = ids(1).get(0);
+    engine(List.of(startPool(pool, 2)));
+    CompletableFuture<RequestResult> f = engine.submit(request("workers",
+        List.of(Unit.of("u", ShardFunctions.KEY_SUM, KeyRange.of(0, 800)))), ShardPolicy.KEY_RANGE, 8);
+    await().atMost(Duration.ofSeconds(20)).until(() -> {
+      engine.tick();
+      return events.stream().anyMatch(e -> e.startsWith("submit workers/"));
+    });
+    boolean crashed = crashBusyWorker(pool);
+    RequestResult r = finish(f);
+    assertThat(total(r)).isEqualTo(ShardFunctions.expectedSum(KeyRange.of(0, 800)));
+    assertThat(r.shards()).hasSize(8).extracting(s -> s.shard().id()).doesNotHaveDuplicates();
+    assertThat(r.shards().stream().mapToLong(s -> s.shard().keys()).sum()).isEqualTo(800);
+    if (crashed) {
+      // The pool lived on (its other worker took the dead one's partition): nothing was lost at the engine's level.
+      assertThat(engine.stats().lost()).isZero();
+    }
+    assertThat(engine.stats().accepted()).isEqualTo(8);
     assertAllReleased();
   }
 

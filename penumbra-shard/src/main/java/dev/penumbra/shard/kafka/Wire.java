@@ -11,6 +11,9 @@ final class Wire {
 
   static final ObjectMapper JSON = JsonMapper.builder()
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      // Partial results are merged exactly: decimals stay BigDecimal, integers long.
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+      .enable(DeserializationFeature.USE_LONG_FOR_INTS)
       .build();
 
   private Wire() {}
@@ -22,6 +25,17 @@ final class Wire {
 
   /** The one topic every worker writes results and heartbeats to. */
   static final String RESULTS = "penumbra.shard-results";
+
+  /** The one topic the engine side writes cancels to; every worker reads it from its start (no group). */
+  static final String CONTROL = "penumbra.shard-control";
+
+  /**
+   * Stop an attempt: the worker holding it interrupts it (or skips it if it has not started) and says so.
+   *
+   * @param backend the pool the attempt was sent to
+   * @param attemptId the attempt
+   */
+  record Cancel(String backend, String attemptId) {}
 
   /**
    * A shard attempt sent to a pool.
@@ -44,9 +58,12 @@ final class Wire {
    * @param ranNanos how long it ran
    * @param busy attempts running on the worker now (heartbeats)
    * @param capacity attempts the worker runs at once (heartbeats)
+   * @param worker the worker's id within its pool
+   * @param partitions the pool topic's partitions the worker reads now (heartbeats)
+   * @param cancelled true when the attempt was stopped (or skipped) on a cancel: no result, nothing to accept
    */
   record Message(String backend, String attemptId, JsonNode value, String error, long usedCpuMillis, long ranNanos,
-      int busy, int capacity) {
+      int busy, int capacity, String worker, java.util.List<Integer> partitions, boolean cancelled) {
 
     boolean heartbeat() {
       return attemptId == null;
