@@ -35,6 +35,8 @@ import java.util.function.Consumer;
  */
 final class QueryCapability implements Capability {
   static final String NAME = "query";
+  /** The seed of the embedded TPC-H data; shadow workers must hold the same. */
+  static final long TPCH_SEED = 42;
   private static final int RECENT = 50;
 
   private final Ledger ledger;
@@ -48,12 +50,21 @@ final class QueryCapability implements Capability {
   private volatile boolean closed;
   private volatile MeterRegistry registry;
   private Workload workload;
+  /** Shadow workers ({@code serve --role shadow}) that run this gateway's sample runs when any is up. */
+  private final ShadowWorkers workers;
 
   QueryCapability(Ledger ledger, ServerConfig config, Consumer<String> progress) {
     this.ledger = ledger;
     this.config = config;
     this.progress = progress;
     this.baselineSlot = config.ledger().memory() / config.query().engineInstances();
+    this.workers = new ShadowWorkers(java.time.Clock.systemUTC(), ShadowWorkers.EXPIRY, config.query().scale(),
+        TPCH_SEED);
+  }
+
+  /** The shadow workers this capability's gateway spreads its sample runs over. */
+  ShadowWorkers workers() {
+    return workers;
   }
 
   /** The request body of {@code POST /v1/queries}. */
@@ -68,7 +79,7 @@ final class QueryCapability implements Capability {
   public void start() throws Exception {
     ServerConfig.Query q = config.query();
     QueryGateway.Builder b = QueryGateway.builder().ledger(ledger).scale(q.scale()).engineInstances(q.engineInstances())
-        .maxRows(q.maxRows()).timeout(q.timeout()).progress(progress)
+        .maxRows(q.maxRows()).timeout(q.timeout()).progress(progress).seed(TPCH_SEED).shadowSite(workers::around)
         // The query predictor's model tier: a gradient-boosted model, built here at the edge (query knows the SPI).
         .model(TreePredictor.builder().name("query-model").build());
     q.cacheDirPath().ifPresent(b::cacheDir);
@@ -200,6 +211,7 @@ final class QueryCapability implements Capability {
 
   @Override
   public void routes(Api api) {
+    workers.routes(api, config.server().maxBodyBytes());
     api.command(HandlerType.POST, "/v1/queries", ctx -> {
       QueryBody b = Json.read(ctx, QueryBody.class, config.server().maxBodyBytes());
       Optional<ServerConfig.Principal> who = Edge.principal(ctx);
@@ -360,6 +372,7 @@ final class QueryCapability implements Capability {
     if (gw != null) {
       gw.close();
     }
+    workers.close();
   }
 
 

@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * slot pool that bounds concurrent shadows share the slots' lifecycle; the parts stand in {@link Plans},
  * {@link SamplingRule}, {@link Replica} and {@link DuckDbProfiler}.
  */
-public final class ShadowEngine implements AutoCloseable {
+public final class ShadowEngine implements ShadowSite, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ShadowEngine.class);
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
@@ -135,6 +135,7 @@ public final class ShadowEngine implements AutoCloseable {
    *
    * @throws IllegalArgumentException when cap is not positive
    */
+  @Override
   public ShadowResult shadow(String sql, Duration cap) {
     if (cap == null || cap.isNegative() || cap.isZero()) {
       throw new IllegalArgumentException("cap must be > 0, was " + cap);
