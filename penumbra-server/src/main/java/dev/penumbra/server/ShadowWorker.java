@@ -205,7 +205,7 @@ public final class ShadowWorker implements AutoCloseable {
    * The shadow engine over this process's own TPC-H data, set up as the gateway sets up its own (QueryDatabase):
    * the same fractions, sandbox (plans on a locked read-only instance, samples on locked replicas) and timeout.
    */
-  static final class Replicas implements AutoCloseable {
+  public static final class Replicas implements AutoCloseable {
     final ShadowEngine engine;
     private final DuckDBConnection root;
 
@@ -214,7 +214,11 @@ public final class ShadowWorker implements AutoCloseable {
       this.root = root;
     }
 
-    static Replicas open(ServerConfig.Query q, int slots, Consumer<String> progress) throws SQLException,
+    /**
+     * Opens (generating it when absent) the TPC-H data of {@code q.scale()} under {@code q.cacheDir()} and loads
+     * the sampled replicas; {@code slots} shadows run at once.
+     */
+    public static Replicas open(ServerConfig.Query q, int slots, Consumer<String> progress) throws SQLException,
         IOException {
       double scale = q.scale();
       Path cache = q.cacheDirPath().orElse(dev.penumbra.query.QueryGateway.defaultCacheDir());
@@ -234,6 +238,11 @@ public final class ShadowWorker implements AutoCloseable {
         root.close();
         throw e;
       }
+    }
+
+    /** The local shadow site over these replicas. */
+    public ShadowEngine engine() {
+      return engine;
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.penumbra.server;
 import dev.penumbra.query.shadow.QueryRejectedException;
 import dev.penumbra.query.shadow.ShadowResult;
 import dev.penumbra.query.shadow.ShadowSite;
+import io.javalin.Javalin;
 import io.javalin.http.HandlerType;
 import java.io.IOException;
 import java.net.URI;
@@ -292,21 +293,66 @@ public final class ShadowWorkers implements AutoCloseable {
 
   /** The registry's routes on the control plane. */
   void routes(Api api, long maxBodyBytes) {
-    api.command(HandlerType.POST, "/v1/shadow-workers", ctx -> {
-      requireAdmin(ctx);
-      ShadowWire.Hello h = Json.read(ctx, ShadowWire.Hello.class, maxBodyBytes);
-      register(h.id(), h.url(), h.scale(), h.seed(), h.slots());
-      ctx.json(new ShadowWire.Welcome(h.id(), HEARTBEAT.toMillis(), expiry.toMillis()));
-    });
+    api.command(HandlerType.POST, "/v1/shadow-workers", ctx -> hello(ctx, maxBodyBytes));
     api.get("/v1/shadow-workers", ctx -> ctx.json(stats()));
-    api.command(HandlerType.DELETE, "/v1/shadow-workers/{id}", ctx -> {
-      requireAdmin(ctx);
-      String id = ctx.pathParam("id");
-      if (!remove(id)) {
-        throw new ApiException(404, "id", id, "no shadow worker with this id is registered");
+    api.command(HandlerType.DELETE, "/v1/shadow-workers/{id}", this::goodbye);
+  }
+
+  private void hello(io.javalin.http.Context ctx, long maxBodyBytes) {
+    requireAdmin(ctx);
+    ShadowWire.Hello h = Json.read(ctx, ShadowWire.Hello.class, maxBodyBytes);
+    register(h.id(), h.url(), h.scale(), h.seed(), h.slots());
+    ctx.json(new ShadowWire.Welcome(h.id(), HEARTBEAT.toMillis(), expiry.toMillis()));
+  }
+
+  private void goodbye(io.javalin.http.Context ctx) {
+    requireAdmin(ctx);
+    String id = ctx.pathParam("id");
+    if (!remove(id)) {
+      throw new ApiException(404, "id", id, "no shadow worker with this id is registered");
+    }
+    ctx.status(204);
+  }
+
+  /** The registry served on a port of its own (see {@link #serve}). */
+  public interface Endpoint extends AutoCloseable {
+    /** The base URL workers are given as their control plane, e.g. {@code http://127.0.0.1:8093}. */
+    String url();
+
+    @Override
+    void close();
+  }
+
+  /**
+   * Serves the registry's routes ({@code /v1/shadow-workers}) on {@code host:port} (0 picks a free port), without
+   * authentication: for a gateway embedded in another process than {@code penumbra serve}, whose workers need
+   * somewhere to register. Bind a loopback or private address.
+   */
+  public Endpoint serve(String host, int port) {
+    Javalin app = Javalin.create(cfg -> {
+      cfg.startup.showJavalinBanner = false;
+      cfg.startup.showOldJavalinVersionWarning = false;
+      cfg.jsonMapper(new io.javalin.json.JavalinJackson(Json.MAPPER, false));
+      cfg.jetty.host = host;
+      cfg.jetty.port = port;
+      cfg.routes.post("/v1/shadow-workers", ctx -> hello(ctx, 64 * 1024));
+      cfg.routes.get("/v1/shadow-workers", ctx -> ctx.json(stats()));
+      cfg.routes.delete("/v1/shadow-workers/{id}", this::goodbye);
+      cfg.routes.exception(ApiException.class, (e, ctx) ->
+          ctx.status(e.status()).json(Json.error(e.status(), e.getMessage(), e.field(), e.value())));
+    }).start();
+    String h = host.contains(":") ? "[" + host + "]" : host;
+    return new Endpoint() {
+      @Override
+      public String url() {
+        return "http://" + h + ":" + app.port();
       }
-      ctx.status(204);
-    });
+
+      @Override
+      public void close() {
+        app.stop();
+      }
+    };
   }
 
   /** Shadows go where a worker says: with authentication on, only an admin may register or remove one. */
