@@ -155,6 +155,8 @@ final class BenchClusterCommand implements Callable<Integer> {
           r.failoverMaxMs());
       out.printf(Locale.ROOT, "acknowledged %d, unknown outcome %d, lost %d, duplicated %d (target 0 and 0)%n",
           r.acknowledged(), r.unknown(), r.lost(), r.duplicated());
+      out.printf(Locale.ROOT, "disk: fsync of a small append p50 %.2f ms, p99 %.2f ms%n", r.diskFsyncP50Ms(),
+          r.diskFsyncP99Ms());
       out.printf(Locale.ROOT, "machine load: before %s, after %s%n", r.loadBefore(), r.loadAfter());
     }
     return r.lost() == 0 && r.duplicated() == 0 ? 0 : 1;
