@@ -49,7 +49,13 @@ public final class ClusterBench {
    * @param electionTimeout the replicas' shortest election timeout (they wait up to twice as long)
    */
   public record Options(List<Integer> clients, Duration perLevel, int kills, int maxBatch, Path workDir,
-      boolean fsync, Duration warmup, int maxInFlight, Duration electionTimeout) {
+      boolean fsync, Duration warmup, int maxInFlight, Duration electionTimeout, boolean directSend) {
+
+    /** Options with the client's direct send on (the default). */
+    public Options(List<Integer> clients, Duration perLevel, int kills, int maxBatch, Path workDir, boolean fsync,
+        Duration warmup, int maxInFlight, Duration electionTimeout) {
+      this(clients, perLevel, kills, maxBatch, workDir, fsync, warmup, maxInFlight, electionTimeout, true);
+    }
 
     public Options {
       clients = List.copyOf(clients);
@@ -133,8 +139,9 @@ public final class ClusterBench {
           + ", election timeout " + o.electionTimeout().toMillis() + " ms");
       awaitLeader(replicas, Duration.ofSeconds(60));
       ClusterLedger.Options batched = ClusterLedger.Options.DEFAULTS.withMaxBatch(o.maxBatch())
-          .withMaxInFlight(o.maxInFlight());
-      ClusterLedger.Options unbatched = ClusterLedger.Options.DEFAULTS.withMaxBatch(1).withMaxInFlight(64);
+          .withMaxInFlight(o.maxInFlight()).withDirectSend(o.directSend());
+      ClusterLedger.Options unbatched = ClusterLedger.Options.DEFAULTS.withMaxBatch(1).withMaxInFlight(64)
+          .withDirectSend(o.directSend());
       try (ClusterLedger admin = ClusterLedger.connect(replicas.peers(), Clock.systemUTC(), batched)) {
         for (int i = 0; i < NODES; i++) {
           admin.addNode("n" + i, Resources.cpu(Long.MAX_VALUE / 4));
