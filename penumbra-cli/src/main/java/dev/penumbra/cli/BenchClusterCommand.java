@@ -74,9 +74,9 @@ final class BenchClusterCommand implements Callable<Integer> {
           + "survives a killed process but not a crashed machine). Default: ${DEFAULT-VALUE}.")
   boolean fsync;
 
-  @Option(names = "--direct-send", negatable = true, defaultValue = "true", fallbackValue = "true",
-      description = "An operation that finds the client idle is sent by its caller's thread (--no-direct-send: "
-          + "always through the client's sender thread). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--direct-send", negatable = true, defaultValue = "false", fallbackValue = "true",
+      description = "An operation that finds the client idle is sent by its caller's thread instead of the "
+          + "client's sender thread (a design measured for commit latency). Default: ${DEFAULT-VALUE}.")
   boolean directSend;
 
   @Option(names = "--report", paramLabel = "FILE", description = "Also write the HTML report here.")

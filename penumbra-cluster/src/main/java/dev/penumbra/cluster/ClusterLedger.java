@@ -73,13 +73,14 @@ public final class ClusterLedger implements Ledger, AutoCloseable {
    * @param pollInterval how often listeners are brought up to date with changes made through other clients
    * @param directSend whether an operation that finds nothing waiting and an entry free is sent by its caller's
    *     thread at once, instead of being handed to the sender thread: one thread hand-off less per commit when the
-   *     client is not busy (see docs/cluster.md, "Commit latency")
+   *     client is not busy. Off by default: with one client on the loaded 2-core machine it gave a higher median
+   *     and no better tail (docs/benchmarks.md, "Commit latency with one client")
    */
   public record Options(int maxBatch, int maxInFlight, Duration timeout, Duration pollInterval,
       boolean directSend) {
 
     public static final Options DEFAULTS =
-        new Options(512, 2, Duration.ofSeconds(30), Duration.ofMillis(200), true);
+        new Options(512, 2, Duration.ofSeconds(30), Duration.ofMillis(200), false);
 
     public Options {
       if (maxBatch < 1) {

@@ -163,7 +163,7 @@ public final class ShadowWorkers implements AutoCloseable {
       throw new ApiException(400, "url", url, "is not a URL (" + e.getReason() + "); must be http://HOST:PORT");
     }
     if (!"http".equalsIgnoreCase(u.getScheme())) {
-      throw new ApiException(400, "url", url, "must be http://HOST:PORT (scheme " + u.getScheme() + ")");
+      throw new ApiException(400, "url", url, "must be http://HOST:PORT, starting with http://");
     }
     if (u.getHost() == null || u.getPort() < 1 || u.getPort() > 65535) {
       throw new ApiException(400, "url", url, "must be http://HOST:PORT with a port in [1, 65535]");

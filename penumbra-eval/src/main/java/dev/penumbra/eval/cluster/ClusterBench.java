@@ -51,10 +51,10 @@ public final class ClusterBench {
   public record Options(List<Integer> clients, Duration perLevel, int kills, int maxBatch, Path workDir,
       boolean fsync, Duration warmup, int maxInFlight, Duration electionTimeout, boolean directSend) {
 
-    /** Options with the client's direct send on (the default). */
+    /** Options with the client's direct send off (the client's default). */
     public Options(List<Integer> clients, Duration perLevel, int kills, int maxBatch, Path workDir, boolean fsync,
         Duration warmup, int maxInFlight, Duration electionTimeout) {
-      this(clients, perLevel, kills, maxBatch, workDir, fsync, warmup, maxInFlight, electionTimeout, true);
+      this(clients, perLevel, kills, maxBatch, workDir, fsync, warmup, maxInFlight, electionTimeout, false);
     }
 
     public Options {
