@@ -17,8 +17,8 @@ final class ShadowWire {
       .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
       .build();
 
-  /** A worker's registration, sent again as its heartbeat. */
-  record Hello(String id, String url, double scale, long seed, int slots) {}
+  /** A worker's registration, sent again as its heartbeat (numbers boxed: a missing one is named, not zeroed). */
+  record Hello(String id, String url, Double scale, Long seed, Integer slots) {}
 
   /** What the control plane answers a hello: how often to say it again. */
   record Welcome(String id, long heartbeatMillis, long expiryMillis) {}

@@ -128,10 +128,13 @@ public final class ShadowWorkers implements AutoCloseable {
     if (slots < 1 || slots > 64) {
       throw new ApiException(400, "slots", Integer.toString(slots), "must be in [1, 64]");
     }
-    if (workerScale != scale || workerSeed != seed) {
-      throw new ApiException(409, "scale", workerScale + " (seed " + workerSeed + ")", "the worker's TPC-H data "
-          + "differs from the control plane's (scale " + scale + ", seed " + seed + "): start it with query.scale = "
-          + scale);
+    if (workerScale != scale) {
+      throw new ApiException(409, "scale", Double.toString(workerScale), "the worker's TPC-H data differs from the "
+          + "control plane's (scale " + scale + "): start it with query.scale = " + scale);
+    }
+    if (workerSeed != seed) {
+      throw new ApiException(409, "seed", Long.toString(workerSeed), "the worker's TPC-H data differs from the "
+          + "control plane's (seed " + seed + ")");
     }
     Instant now = clock.instant();
     workers.compute(id, (k, w) -> {
@@ -301,6 +304,12 @@ public final class ShadowWorkers implements AutoCloseable {
   private void hello(io.javalin.http.Context ctx, long maxBodyBytes) {
     requireAdmin(ctx);
     ShadowWire.Hello h = Json.read(ctx, ShadowWire.Hello.class, maxBodyBytes);
+    for (var f : java.util.Map.of("scale", java.util.Optional.ofNullable(h.scale()), "seed",
+        java.util.Optional.ofNullable(h.seed()), "slots", java.util.Optional.ofNullable(h.slots())).entrySet()) {
+      if (f.getValue().isEmpty()) {
+        throw new ApiException(400, f.getKey(), "", "field '" + f.getKey() + "' is required");
+      }
+    }
     register(h.id(), h.url(), h.scale(), h.seed(), h.slots());
     ctx.json(new ShadowWire.Welcome(h.id(), HEARTBEAT.toMillis(), expiry.toMillis()));
   }
