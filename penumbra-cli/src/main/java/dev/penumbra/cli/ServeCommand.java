@@ -174,6 +174,9 @@ class ServeCommand implements Callable<Integer> {
       throw QueryCommand.invalid(spec, "--control-plane", "(missing)", "--role shadow needs the control plane's "
           + "URL, http://HOST:PORT");
     }
+    if (workerId != null && !workerId.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw QueryCommand.invalid(spec, "--worker-id", workerId, "must be 1-64 letters, digits, '.', '_' or '-'");
+    }
     ShadowWorker w;
     try {
       w = ShadowWorker.start(workerId != null ? workerId : "shadow-" + ProcessHandle.current().pid(), controlPlane,
