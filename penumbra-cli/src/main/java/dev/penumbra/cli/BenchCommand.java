@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
     description = "Runs a fixed benchmark and prints its summary.",
     subcommands = {BenchReplayCommand.class, BenchQueryCommand.class, BenchStreamCommand.class,
         BenchTaskCommand.class, BenchServerCommand.class, BenchClusterCommand.class, BenchShardCommand.class,
-        BenchShardLiveCommand.class, BenchFailureCommand.class, BenchFailoverCommand.class})
+        BenchShardLiveCommand.class, BenchFailureCommand.class, BenchFailoverCommand.class,
+        BenchShadowWorkersCommand.class})
 final class BenchCommand implements Runnable {
 
   @CommandLine.Spec

@@ -3,6 +3,7 @@ package dev.penumbra.cli;
 import dev.penumbra.server.DemoWorkload;
 import dev.penumbra.server.PenumbraServer;
 import dev.penumbra.server.ServerConfig;
+import dev.penumbra.server.ShadowWorker;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,6 +41,24 @@ class ServeCommand implements Callable<Integer> {
       + "every node's API reads and writes the same ledger. docs/cluster.md has the details.")
   boolean cluster;
 
+  @Option(names = "--role", paramLabel = "ROLE", description = "control (default): the control plane; shadow: a "
+      + "shadow worker that runs query shadows for the control plane at --control-plane (its own replicas of the "
+      + "TPC-H data of query.scale, in query.cacheDir). docs/cluster.md has the details.")
+  String role = "control";
+
+  @Option(names = "--control-plane", paramLabel = "URL",
+      description = "With --role shadow: the control plane's base URL, http://HOST:PORT, which the worker registers "
+          + "with and heartbeats to. Its admin token, when it authenticates, in PENUMBRA_SHADOW_TOKEN.")
+  String controlPlane;
+
+  @Option(names = "--worker-id", paramLabel = "ID",
+      description = "With --role shadow: this worker's id (default: shadow-<pid>).")
+  String workerId;
+
+  @Option(names = "--slots", paramLabel = "N",
+      description = "With --role shadow: shadows this worker runs at once (default 2).")
+  Integer slots;
+
   /** The demo adds a workload; serve runs none. */
   boolean demo() {
     return false;
@@ -56,6 +75,17 @@ class ServeCommand implements Callable<Integer> {
     if (duration != null && !(duration > 0)) {
       throw QueryCommand.invalid(spec, "--duration", duration.toString(), "must be > 0");
     }
+    if (!role.equals("control") && !role.equals("shadow")) {
+      throw QueryCommand.invalid(spec, "--role", role, "must be control or shadow");
+    }
+    if (role.equals("control") && (controlPlane != null || workerId != null || slots != null)) {
+      throw QueryCommand.invalid(spec, controlPlane != null ? "--control-plane" : workerId != null ? "--worker-id"
+          : "--slots", controlPlane != null ? controlPlane : workerId != null ? workerId : slots.toString(),
+          "only with --role shadow");
+    }
+    if (role.equals("shadow") && (cluster || demo())) {
+      throw QueryCommand.invalid(spec, "--role", role, "a shadow worker runs no ledger: drop --cluster");
+    }
     ServerConfig cfg;
     try {
       cfg = ServerConfig.load(config, System.getenv());
@@ -65,6 +95,9 @@ class ServeCommand implements Callable<Integer> {
     } catch (ServerConfig.ConfigException e) {
       System.err.println(e.getMessage());
       return CommandLine.ExitCode.USAGE;
+    }
+    if (role.equals("shadow")) {
+      return worker(cfg);
     }
     if (cluster != cfg.cluster().enabled()) {
       System.err.println(cluster
@@ -133,6 +166,42 @@ class ServeCommand implements Callable<Integer> {
       Runtime.getRuntime().removeShutdownHook(hook);
     }
     return workload != null && workload.steps() == 0 && !server.capabilities().isEmpty() ? 1 : 0;
+  }
+
+  /** {@code --role shadow}: a shadow worker until Ctrl-C (or --duration). */
+  private int worker(ServerConfig cfg) throws Exception {
+    if (controlPlane == null) {
+      throw QueryCommand.invalid(spec, "--control-plane", "(missing)", "--role shadow needs the control plane's "
+          + "URL, http://HOST:PORT");
+    }
+    if (workerId != null && !workerId.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw QueryCommand.invalid(spec, "--worker-id", workerId, "must be 1-64 letters, digits, '.', '_' or '-'");
+    }
+    ShadowWorker w;
+    try {
+      w = ShadowWorker.start(workerId != null ? workerId : "shadow-" + ProcessHandle.current().pid(), controlPlane,
+          System.getenv("PENUMBRA_SHADOW_TOKEN"), slots != null ? slots : 2, cfg, System.err::println);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    } catch (PenumbraServer.ListenException e) {
+      System.err.println(e.getMessage());
+      return CommandLine.ExitCode.USAGE;
+    }
+    CountDownLatch done = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      w.close();
+      done.countDown();
+    });
+    Runtime.getRuntime().addShutdownHook(hook);
+    System.out.println("Penumbra shadow worker " + w.id() + " at " + w.url() + " for " + controlPlane);
+    System.out.flush();
+    if (duration == null) {
+      done.await();
+    } else if (!done.await((long) (duration * 1000), TimeUnit.MILLISECONDS)) {
+      Runtime.getRuntime().removeShutdownHook(hook);
+      w.close();
+    }
+    return 0;
   }
 
   private static void summary(DemoWorkload w) {

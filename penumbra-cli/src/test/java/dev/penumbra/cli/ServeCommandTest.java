@@ -21,7 +21,13 @@ class ServeCommandTest {
   @ParameterizedTest
   @CsvSource({"serve, --port, 70000", "serve, --port, x", "demo, --duration, -1", "serve, --config, /no/such.yaml",
       "bench server, --clients, 0", "bench server, --requests, -5", "bench server, --seconds, 0",
-      "bench server, --query-share, 2", "bench server, --format, xml"})
+      "bench server, --query-share, 2", "bench server, --format, xml", "serve, --role, foo",
+      "serve, --control-plane, http://127.0.0.1:9", "serve --role shadow, --control-plane, localhost:8080",
+      "serve --role shadow, --control-plane, http://127.0.0.1:9/x", "serve --role shadow, --control-plane, ftp://h:1",
+      "serve --role shadow --control-plane http://127.0.0.1:9, --slots, 0",
+      "serve --role shadow --control-plane http://127.0.0.1:9, --worker-id, a b",
+      "bench shadow-workers, --clients, 0", "bench shadow-workers, --workers, x",
+      "bench shadow-workers, --workers, 17", "bench shadow-workers, --seconds, 0"})
   void badOptionsExit2NamingTheOptionAndValue(String command, String option, String value) {
     String[] words = command.split(" ");
     String[] args = java.util.Arrays.copyOf(words, words.length + 2);

@@ -63,8 +63,9 @@ class ClusterFaultTest {
       List<Thread> threads = new ArrayList<>();
       for (int w = 0; w < WORKERS; w++) {
         int worker = w;
+        // One client sends from its callers' threads when idle (direct send), so that path meets the faults too.
         ClusterLedger client = g.client(Clock.systemUTC(),
-            ClusterLedger.Options.DEFAULTS.withTimeout(Duration.ofSeconds(15)));
+            ClusterLedger.Options.DEFAULTS.withTimeout(Duration.ofSeconds(15)).withDirectSend(w == 1));
         threads.add(Thread.ofPlatform().name("worker-" + w).start(() -> {
           Random rnd = new Random(17 + worker);
           List<Long> held = new ArrayList<>();

@@ -25,6 +25,7 @@ import dev.penumbra.query.predict.QueryPredictor;
 import dev.penumbra.query.shadow.QueryRejectedException;
 import dev.penumbra.query.shadow.ShadowEngine;
 import dev.penumbra.query.shadow.ShadowResult;
+import dev.penumbra.query.shadow.ShadowSite;
 import dev.penumbra.query.tpch.TpchDatabase;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
@@ -42,6 +43,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * The query gateway: Penumbra's control loop for queries. Every query is shadowed when that pays, predicted,
@@ -85,6 +87,8 @@ public final class QueryGateway implements AutoCloseable {
   private final ControlLoop<ShadowResult> loop;
   private final EngineEnvelope envelope = new EngineEnvelope();
   private final ShadowGate gate;
+  /** Where sample runs are made: the database's own shadow engine unless the builder put another site around it. */
+  private final ShadowSite site;
   private final QueryFeedback feedback;
   private final ErrorTracker errors;
   private final Duration timeout;
@@ -127,6 +131,11 @@ public final class QueryGateway implements AutoCloseable {
     this.timeout = b.timeout;
     this.cpuPerThreadNanos = b.cpuPerThread.toNanos();
     this.feedback = new QueryFeedback(predictor);
+    ShadowSite s = b.site.apply(database.shadow);
+    if (s == null) {
+      throw new IllegalArgumentException("shadowSite returned no site");
+    }
+    this.site = s;
     this.gate = new ShadowGate(predictor, b.shadowBudget, b.shadowCredit, b.shadowTimeout, b.shadowAlways,
         b.skipSettledShadows);
     // The lease outlives the longest run (two attempts) so a running query's reservation never expires.
@@ -185,7 +194,7 @@ public final class QueryGateway implements AutoCloseable {
     ShadowResult reused = earlier.map(e -> shadow.reuse(sql, e)).orElse(null);
     ShadowGate.Decision d = reused == null ? gate.unseen() : gate.seen(reused, room());
     ShadowResult sr = switch (d.kind()) {
-      case SAMPLE -> shadow.shadow(sql, d.cap());
+      case SAMPLE -> site.shadow(sql, d.cap());
       case PLAN -> shadow.plan(sql);
       case REUSE -> reused;
     };
@@ -454,8 +463,22 @@ public final class QueryGateway implements AutoCloseable {
     private Consumer<String> progress = m -> {};
     private Ledger ledger;
     private dev.penumbra.query.shadow.OperatorProfiler operatorProfiler;
+    private UnaryOperator<ShadowSite> site = UnaryOperator.identity();
 
     private Builder() {}
+
+    /**
+     * Where sample runs are made: {@code around} is given the gateway's own shadow engine (the local site) and
+     * returns the site to use, e.g. shadow workers in other processes that hand a shadow back to the local site
+     * when none can run it. Default: the local site. Plans reused and sandbox checks stay local.
+     */
+    public Builder shadowSite(UnaryOperator<ShadowSite> around) {
+      if (around == null) {
+        throw new IllegalArgumentException("shadowSite must not be null");
+      }
+      this.site = around;
+      return this;
+    }
 
     /**
      * Reserves on this ledger (shared with other work) instead of a private one; its nodes are the capacity

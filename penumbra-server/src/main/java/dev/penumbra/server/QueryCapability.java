@@ -35,6 +35,8 @@ import java.util.function.Consumer;
  */
 final class QueryCapability implements Capability {
   static final String NAME = "query";
+  /** The seed of the embedded TPC-H data; shadow workers must hold the same. */
+  static final long TPCH_SEED = 42;
   private static final int RECENT = 50;
 
   private final Ledger ledger;
@@ -51,6 +53,8 @@ final class QueryCapability implements Capability {
   private volatile MeterRegistry registry;
   private Workload workload;
   private final LoopView view;
+  /** Shadow workers ({@code serve --role shadow}) that run this gateway's sample runs when any is up. */
+  private final ShadowWorkers workers;
 
   QueryCapability(Ledger ledger, ServerConfig config, Consumer<String> progress) {
     this.ledger = ledger;
@@ -65,6 +69,13 @@ final class QueryCapability implements Capability {
         // The gateway's measured shadow share (shadow time over primary time), the figure its budget bounds.
         .shadowOverhead(() -> gateway == null ? Double.NaN : gateway.shadowStats().share())
         .loops(() -> gateway == null ? java.util.List.of() : java.util.List.of(gateway.loopStats())).build();
+    this.workers = new ShadowWorkers(java.time.Clock.systemUTC(), ShadowWorkers.EXPIRY, config.query().scale(),
+        TPCH_SEED);
+  }
+
+  /** The shadow workers this capability's gateway spreads its sample runs over. */
+  ShadowWorkers workers() {
+    return workers;
   }
 
   /** The request body of {@code POST /v1/queries}. */
@@ -76,7 +87,7 @@ final class QueryCapability implements Capability {
     TreePredictor trees = TreePredictor.builder().name("query-model").build();
     this.model = trees;
     QueryGateway.Builder b = QueryGateway.builder().ledger(ledger).scale(q.scale()).engineInstances(q.engineInstances())
-        .maxRows(q.maxRows()).timeout(q.timeout()).progress(progress)
+        .maxRows(q.maxRows()).timeout(q.timeout()).progress(progress).seed(TPCH_SEED).shadowSite(workers::around)
         // The query predictor's model tier: a gradient-boosted model, built here at the edge (query knows the SPI).
         .model(trees);
     q.cacheDirPath().ifPresent(b::cacheDir);
@@ -222,6 +233,7 @@ final class QueryCapability implements Capability {
 
   @Override
   public void routes(Api api) {
+    workers.routes(api, config.server().maxBodyBytes());
     api.command(HandlerType.POST, "/v1/queries", ctx -> {
       QueryBody b = Json.read(ctx, QueryBody.class, config.server().maxBodyBytes());
       Optional<ServerConfig.Principal> who = Edge.principal(ctx);
@@ -382,6 +394,7 @@ final class QueryCapability implements Capability {
     if (gw != null) {
       gw.close();
     }
+    workers.close();
   }
 
 

@@ -49,7 +49,13 @@ public final class ClusterBench {
    * @param electionTimeout the replicas' shortest election timeout (they wait up to twice as long)
    */
   public record Options(List<Integer> clients, Duration perLevel, int kills, int maxBatch, Path workDir,
-      boolean fsync, Duration warmup, int maxInFlight, Duration electionTimeout) {
+      boolean fsync, Duration warmup, int maxInFlight, Duration electionTimeout, boolean directSend) {
+
+    /** Options with the client's direct send off (the client's default). */
+    public Options(List<Integer> clients, Duration perLevel, int kills, int maxBatch, Path workDir, boolean fsync,
+        Duration warmup, int maxInFlight, Duration electionTimeout) {
+      this(clients, perLevel, kills, maxBatch, workDir, fsync, warmup, maxInFlight, electionTimeout, false);
+    }
 
     public Options {
       clients = List.copyOf(clients);
@@ -102,11 +108,14 @@ public final class ClusterBench {
    * @param acknowledged acknowledged reservations and releases in the failover phase
    * @param lost acknowledged operations missing from the final state
    * @param duplicated operations applied more than once in the final state
+   * @param diskFsyncP50Ms an fsync of a small append on the replicas' disk, median (measured before the levels): the
+   *     floor under a commit with fsync on, whose tail follows this one's
+   * @param diskFsyncP99Ms the same, 99th percentile
    */
   public record Result(List<Level> levels, List<Double> ratioToInMemory, List<Double> ratioToUnbatched,
       List<Failover> failovers, double failoverP50Ms, double failoverP99Ms, double failoverMaxMs,
       long acknowledged, long unknown, long lost, long duplicated, boolean fsync, String loadBefore,
-      String loadAfter) {}
+      String loadAfter, double diskFsyncP50Ms, double diskFsyncP99Ms) {}
 
   static final String IN_MEMORY = "in-memory (1 process)";
   static final String UNBATCHED = "cluster, unbatched";
@@ -122,13 +131,17 @@ public final class ClusterBench {
     List<Level> levels = new ArrayList<>();
     List<Failover> failovers = new ArrayList<>();
     long[] history;
+    double[] fsyncMs = fsyncProbe(root, 300);
+    progress.accept(String.format(java.util.Locale.ROOT, "disk: fsync of a 200-byte append p50 %.2f ms, p99 %.2f ms "
+        + "(300 in %s)", Quantiles.sorted(fsyncMs, 0.5), Quantiles.sorted(fsyncMs, 0.99), root));
     try (ReplicaProcesses replicas = new ReplicaProcesses(root, 3, o.fsync(), o.electionTimeout())) {
       progress.accept("started 3 replica processes on 127.0.0.1 in " + root + (o.fsync() ? ", fsync on" : ", fsync off")
           + ", election timeout " + o.electionTimeout().toMillis() + " ms");
       awaitLeader(replicas, Duration.ofSeconds(60));
       ClusterLedger.Options batched = ClusterLedger.Options.DEFAULTS.withMaxBatch(o.maxBatch())
-          .withMaxInFlight(o.maxInFlight());
-      ClusterLedger.Options unbatched = ClusterLedger.Options.DEFAULTS.withMaxBatch(1).withMaxInFlight(64);
+          .withMaxInFlight(o.maxInFlight()).withDirectSend(o.directSend());
+      ClusterLedger.Options unbatched = ClusterLedger.Options.DEFAULTS.withMaxBatch(1).withMaxInFlight(64)
+          .withDirectSend(o.directSend());
       try (ClusterLedger admin = ClusterLedger.connect(replicas.peers(), Clock.systemUTC(), batched)) {
         for (int i = 0; i < NODES; i++) {
           admin.addNode("n" + i, Resources.cpu(Long.MAX_VALUE / 4));
@@ -165,7 +178,32 @@ public final class ClusterBench {
     double[] ms = failovers.stream().mapToDouble(Failover::millisToCommit).sorted().toArray();
     return new Result(levels, toMem, toUnbatched, failovers, Quantiles.of(ms, 0.5), Quantiles.of(ms, 0.99),
         ms.length == 0 ? Double.NaN : ms[ms.length - 1], history[0], history[1], history[2], history[3],
-        o.fsync(), loadBefore, loadAverage());
+        o.fsync(), loadBefore, loadAverage(), Quantiles.sorted(fsyncMs, 0.5), Quantiles.sorted(fsyncMs, 0.99));
+  }
+
+  /**
+   * {@code n} appends of 200 bytes to a file in {@code dir}, each forced to disk as the Raft log forces its
+   * segments ({@code FileChannel.force(false)}); the latencies in ms, sorted.
+   */
+  static double[] fsyncProbe(Path dir, int n) throws IOException {
+    Path file = dir.resolve("fsync-probe");
+    double[] ms = new double[n];
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(200);
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE,
+        java.nio.file.StandardOpenOption.APPEND)) {
+      for (int i = 0; i < n; i++) {
+        buf.clear();
+        ch.write(buf);
+        long t0 = System.nanoTime();
+        ch.force(false);
+        ms[i] = (System.nanoTime() - t0) / 1e6;
+      }
+    } finally {
+      Files.deleteIfExists(file);
+    }
+    java.util.Arrays.sort(ms);
+    return ms;
   }
 
   // ---------------------------------------------------------------- throughput and latency

@@ -25,6 +25,8 @@ public final class ClusterReport {
         + "svg{background:#fafafa;border:1px solid #ddd;margin:.3em 0}.legend span{margin-right:1em}</style>"
         + "</head><body>\n<h1>Replicated ledger: 3 replica processes on 127.0.0.1</h1>\n");
     out.write("<p>Replica log fsync " + (r.fsync() ? "on" : "off") + ". Machine load before " + r.loadBefore() + ", after " + r.loadAfter() + ".</p>\n");
+    out.write(String.format(Locale.ROOT, "<p>The disk: an fsync of a small append takes %.2f ms at the median and "
+        + "%.2f ms at p99 (measured before the levels).</p>%n", r.diskFsyncP50Ms(), r.diskFsyncP99Ms()));
     out.write("<p class=\"legend\">");
     String[] systems = ClusterBench.systems();
     for (int i = 0; i < systems.length; i++) {

@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * slot pool that bounds concurrent shadows share the slots' lifecycle; the parts stand in {@link Plans},
  * {@link SamplingRule}, {@link Replica} and {@link DuckDbProfiler}.
  */
-public final class ShadowEngine implements AutoCloseable {
+public final class ShadowEngine implements ShadowSite, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ShadowEngine.class);
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
@@ -147,6 +147,7 @@ public final class ShadowEngine implements AutoCloseable {
    *
    * @throws IllegalArgumentException when cap is not positive
    */
+  @Override
   public ShadowResult shadow(String sql, Duration cap) {
     Checks.positive("cap", cap);
     return shadow(sql, defaultFraction, Math.min(timeoutNanos, cap.toNanos()));

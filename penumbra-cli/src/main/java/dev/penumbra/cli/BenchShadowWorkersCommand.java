@@ -1,0 +1,140 @@
+package dev.penumbra.cli;
+
+import dev.penumbra.eval.cluster.ShadowWorkerBench;
+import dev.penumbra.eval.cluster.ShadowWorkerReport;
+import dev.penumbra.server.Json;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code penumbra bench shadow-workers}: query shadow throughput with 0, 1, 2, 3 shadow worker processes. */
+@Command(
+    name = "shadow-workers",
+    mixinStandardHelpOptions = true,
+    description =
+      "Measures query shadows per second of one control plane with local shadows only and with each number of "
+      + "shadow worker processes (penumbra serve --role shadow) in --workers, on 127.0.0.1, then once more with the "
+      + "most workers and one killed with kill -9 halfway: latency, CPU per shadow in the control plane and the "
+      + "workers, where the shadows ran, shadows lost (target 0), and what that projects to on N machines.")
+final class BenchShadowWorkersCommand implements Callable<Integer> {
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--workers", paramLabel = "N,N,...", defaultValue = "0,1,2,3",
+      description = "Worker counts, one level each (0: local shadows only). Default: ${DEFAULT-VALUE}.")
+  String workers;
+
+  @Option(names = "--clients", paramLabel = "N", defaultValue = "8",
+      description = "Concurrent client threads shadowing queries. Default: ${DEFAULT-VALUE}.")
+  int clients;
+
+  @Option(names = "--seconds", paramLabel = "S", defaultValue = "20",
+      description = "Measured seconds per level. Default: ${DEFAULT-VALUE}.")
+  double seconds;
+
+  @Option(names = "--warmup", paramLabel = "S", defaultValue = "10",
+      description = "Unmeasured seconds before each level. Default: ${DEFAULT-VALUE}.")
+  double warmup;
+
+  @Option(names = "--kill", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Run the last level again with one worker killed (kill -9) halfway. Default: ${DEFAULT-VALUE}.")
+  boolean kill;
+
+  @Option(names = "--scale", paramLabel = "SF", defaultValue = "0.1",
+      description = "TPC-H scale factor. Default: ${DEFAULT-VALUE}.")
+  double scale;
+
+  @Option(names = "--cache-dir", paramLabel = "DIR",
+      description = "Where the TPC-H database file is kept (generated when absent). Default: ~/.cache/penumbra.")
+  Path cacheDir;
+
+  @Option(names = "--seed", paramLabel = "N", defaultValue = "7",
+      description = "The workload's seed. Default: ${DEFAULT-VALUE}.")
+  long seed;
+
+  @Option(names = "--report", paramLabel = "FILE", description = "Also write the HTML report here.")
+  Path report;
+
+  @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
+      description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
+  String format;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!List.of("table", "json").contains(format)) {
+      throw QueryCommand.invalid(spec, "--format", format, "not one of table, json");
+    }
+    List<Integer> levels = new ArrayList<>();
+    for (String part : workers.split(",", -1)) {
+      try {
+        int n = Integer.parseInt(part.strip());
+        if (n < 0 || n > 16) {
+          throw QueryCommand.invalid(spec, "--workers", workers, "each count must be 0..16, was " + n);
+        }
+        levels.add(n);
+      } catch (NumberFormatException e) {
+        throw QueryCommand.invalid(spec, "--workers", workers, "'" + part + "' is not a number");
+      }
+    }
+    if (clients < 1 || clients > 256) {
+      throw QueryCommand.invalid(spec, "--clients", Integer.toString(clients), "must be 1..256");
+    }
+    if (!(seconds > 0) || seconds > 600) {
+      throw QueryCommand.invalid(spec, "--seconds", Double.toString(seconds), "must be in (0, 600]");
+    }
+    if (!(warmup >= 0) || warmup > 600) {
+      throw QueryCommand.invalid(spec, "--warmup", Double.toString(warmup), "must be in [0, 600]");
+    }
+    if (!(scale > 0) || scale > 100) {
+      throw QueryCommand.invalid(spec, "--scale", Double.toString(scale), "must be in (0, 100]");
+    }
+    if (kill && levels.stream().allMatch(n -> n == 0)) {
+      throw QueryCommand.invalid(spec, "--workers", workers, "--kill needs a level with at least one worker "
+          + "(or give --no-kill)");
+    }
+    if (report != null && report.toAbsolutePath().getParent() != null
+        && !Files.isDirectory(report.toAbsolutePath().getParent())) {
+      throw QueryCommand.invalid(spec, "--report", report.toString(), "its directory does not exist");
+    }
+    Path cache = cacheDir != null ? cacheDir : dev.penumbra.query.QueryGateway.defaultCacheDir();
+    PrintStream err = System.err;
+    err.printf(Locale.ROOT, "bench shadow-workers: levels %s workers, %d clients, %.0f s each (+%.0f s warm-up), "
+        + "TPC-H SF %s%s%n", levels, clients, seconds, warmup, scale, kill ? ", then one worker killed" : "");
+    ShadowWorkerBench.Result r = ShadowWorkerBench.run(new ShadowWorkerBench.Options(levels, clients,
+        Duration.ofMillis((long) (seconds * 1000)), Duration.ofMillis((long) (warmup * 1000)), kill, scale, cache,
+        seed), line -> err.println("  " + line));
+    if (report != null) {
+      try (Writer w = Files.newBufferedWriter(report, StandardCharsets.UTF_8)) {
+        ShadowWorkerReport.write(r, w);
+      }
+      err.println("report written to " + report);
+    }
+    PrintStream out = System.out;
+    if (format.equals("json")) {
+      out.println(Json.pretty(r));
+    } else {
+      out.printf(Locale.ROOT, "%-8s %-7s %10s %8s %8s %12s %12s %7s %6s %9s %5s %16s%n", "workers", "kill", "shadows/s",
+          "p50 ms", "p99 ms", "ctl CPU ms", "wrk CPU ms", "remote", "local", "fell back", "lost", "before/after /s");
+      for (ShadowWorkerBench.Level l : r.levels()) {
+        out.printf(Locale.ROOT, "%-8d %-7s %10.1f %8.1f %8.1f %12.2f %12.2f %7d %6d %9d %5d %16s%n", l.workers(),
+            l.killed() ? "yes" : "", l.perSecond(), l.p50Ms(), l.p99Ms(), l.controlCpuMsPerShadow(),
+            l.workerCpuMsPerShadow(), l.remote(), l.local(), l.fellBack(), l.lost(), l.killed()
+                ? String.format(Locale.ROOT, "%.1f/%.1f", l.beforeKillPerSecond(), l.afterKillPerSecond()) : "");
+      }
+      r.projection().forEach(out::println);
+      out.printf(Locale.ROOT, "machine load: before %s, after %s%n", r.loadBefore(), r.loadAfter());
+    }
+    return r.levels().stream().allMatch(l -> l.lost() == 0) ? 0 : 1;
+  }
+}
