@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
+import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.core.ledger.Ledger;
 import dev.penumbra.core.loop.ControlLoop;
 import dev.penumbra.query.QueryGateway;
