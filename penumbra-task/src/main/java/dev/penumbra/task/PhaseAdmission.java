@@ -1,5 +1,6 @@
 package dev.penumbra.task;
 
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.AtomicLong;
@@ -52,7 +53,7 @@ final class PhaseAdmission {
       while (true) {
         pool.checkOpen();
         boolean first = queue.first() == w;
-        if (first && (fits(run) || System.nanoTime() - t0 >= cfg.queueTimeoutNanos())) {
+        if (first && (pool.admissible(run) || System.nanoTime() - t0 >= cfg.queueTimeoutNanos())) {
           break;
         }
         synchronized (pool.capacity) {
@@ -72,6 +73,19 @@ final class PhaseAdmission {
       pool.signalCapacity();
     }
     return System.nanoTime() - t0;
+  }
+
+  /**
+   * Whether the plan acts: always, or (with {@code planWhenContended}) while contention is real — grants on
+   * request of memory are measured to wait at least {@code warmAbove}. Where they do not wait, holding a task back
+   * can only cost: the loop's baseline rule (start at once) is what acts there.
+   */
+  boolean contended() {
+    if (!cfg.planWhenContended()) {
+      return true;
+    }
+    Duration lag = pool.reactiveLag(Units.Kind.MEMORY);
+    return lag != null && lag.compareTo(cfg.warmAbove()) >= 0;
   }
 
   /** True when the run's type's curve fits beside every planned running task's at every coming bucket. */
