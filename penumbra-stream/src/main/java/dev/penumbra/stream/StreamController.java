@@ -247,9 +247,10 @@ public final class StreamController implements AutoCloseable {
     }
 
     /**
-     * Share of a worker a partition's reservation may exceed its running workers by before another worker starts
-     * (in [0, 1); 0: any excess starts one). A worker costs a whole core from its start to its scale-down; the
-     * planner's band is not that precise near a whole worker, and a marginal excess rarely queues records.
+     * Share of a worker a partition's reservation may exceed its running workers by before another worker starts,
+     * while no more records wait than there are workers (in [0, 1); 0, the default: any excess starts one). A worker
+     * costs a whole core from its start to its scale-down; a marginal excess of forecast need with nothing queued
+     * rarely delays a record.
      */
     public Builder scaleUpTolerance(double share) {
       if (!(share >= 0 && share < 1)) {

@@ -81,8 +81,9 @@ final class WorkerActuator implements Actuator {
     }
     int want = workersFor(amount);
     int now = target.workers(p);
-    // Within the tolerance above the running workers, no worker starts: it would cost a whole core for a sliver.
-    if (want > now && amount.cpuMillis() <= now * 1000L * (1 + tolerance)) {
+    // Within the tolerance above the running workers, and while no more records wait than there are workers, no
+    // worker starts: it would cost a whole core for a sliver of forecast need that is not queueing.
+    if (want > now && amount.cpuMillis() <= now * 1000L * (1 + tolerance) && target.backlog(p) <= now) {
       want = now;
     }
     scale(p, want);
