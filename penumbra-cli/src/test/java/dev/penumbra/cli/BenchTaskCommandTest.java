@@ -32,7 +32,8 @@ class BenchTaskCommandTest {
   @Test
   void aSmallJsonRunPrintsOnlyJsonWithEveryModeAndTarget() throws Exception {
     CliRun r = run("bench", "task", "--tasks", "12", "--warmup", "6", "--concurrency", "4", "--overhead-tasks", "20",
-        "--overhead-seconds", "1", "--loads", "0.5,1.5", "--sweep-tasks", "9", "--sweep-seeds", "7,8", "--format", "json");
+        "--overhead-seconds", "1", "--loads", "0.5,1.5", "--sweep-tasks", "9", "--sweep-seeds", "7,8", "--format",
+        "json");
     assertThat(r.code()).isEqualTo(0);
     JsonNode root = new ObjectMapper().readTree(r.out());
     assertThat(root.get("modes").fieldNames()).toIterable().containsExactly("penumbra", "reactive", "static");

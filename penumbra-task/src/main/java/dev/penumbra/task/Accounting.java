@@ -71,7 +71,8 @@ final class Accounting {
     }
     return new TaskStats(submitted.sum(), completed.sum(), failed.sum(), hits.sum(), misses.sum(), warmed.sum(),
         warmUsed.sum(), warmDenied.sum(), helped.sum(), graceReleases.sum(), queued.sum(), degraded.sum(),
-        rejected.sum(), yielded.sum(), hookFailures.sum(), prefetchSkipped.sum(), ticks, taskSteps, fullSamples, samplerCpuNanos, rb, ub, rt,
+        rejected.sum(), yielded.sum(), hookFailures.sum(), prefetchSkipped.sum(), ticks, taskSteps, fullSamples,
+        samplerCpuNanos, rb, ub, rt,
         ut);
   }
 }

@@ -150,7 +150,8 @@ public record TaskReport(Result result, TaskSweep.Result sweep, double wallSecon
     rows.add(new String[] {"seed", "load", "mode", "at once", "p50 ms", "p99 ms", "tasks/s", "stall p99", "stalls",
         "queued", "failed", "mem GiB*s res/used", "threads s res/used", "shadow % core", "acting"});
     for (TaskSweep.Point p : s.points()) {
-      rows.add(new String[] {Long.toString(p.seed()), Double.toString(p.load()), p.mode(), Integer.toString(p.concurrency()), f1(p.p50Ms()),
+      rows.add(new String[] {Long.toString(p.seed()), Double.toString(p.load()), p.mode(),
+          Integer.toString(p.concurrency()), f1(p.p50Ms()),
           f1(p.p99Ms()), String.format(Locale.ROOT, "%.2f", p.throughputPerSecond()), f1(p.stallP99Ms()),
           Long.toString(p.stalls()), Long.toString(p.queued()), Integer.toString(p.failed()),
           String.format(Locale.ROOT, "%.2f / %.2f", p.reservedMemoryGibSeconds(), p.usedMemoryGibSeconds()),

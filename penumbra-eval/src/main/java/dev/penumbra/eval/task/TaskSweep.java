@@ -114,13 +114,14 @@ public final class TaskSweep {
   /**
    * One mode at one load level.
    *
+   * @param seed the workload seed of the repeat
    * @param stalls requests that waited for a grant (misses)
    * @param acting the rule Penumbra's loop acted on at the end ("penumbra" or "baseline"; "-" for the others)
    */
-  public record Point(long seed, double load, String mode, int concurrency, int tasks, int failed, double p50Ms, double p99Ms,
-      double throughputPerSecond, double stallP99Ms, long stalls, long queued, double reservedMemoryGibSeconds,
-      double usedMemoryGibSeconds, double reservedThreadSeconds, double usedThreadSeconds, double shadowShareOfCore,
-      double wallSeconds, String acting) {}
+  public record Point(long seed, double load, String mode, int concurrency, int tasks, int failed, double p50Ms,
+      double p99Ms, double throughputPerSecond, double stallP99Ms, long stalls, long queued,
+      double reservedMemoryGibSeconds, double usedMemoryGibSeconds, double reservedThreadSeconds,
+      double usedThreadSeconds, double shadowShareOfCore, double wallSeconds, String acting) {}
 
   /** A whole sweep. */
   public record Result(Options options, List<Point> points) {
@@ -201,11 +202,12 @@ public final class TaskSweep {
     try {
       // One untimed pass of every mode first, so that no mode pays the JVM's warm-up (class loading, JIT) in its
       // figures: before, Penumbra ran first and carried it at the first level.
-      List<TaskWorkload.Plan> warm = TaskWorkload.plan(WARMUP_TASKS, o.seeds().getFirst() ^ 0x5eed);
+      List<TaskWorkload.Plan> warm =
+          TaskWorkload.plan(Math.min(WARMUP_TASKS, o.tasks()), o.seeds().getFirst() ^ 0x5eed);
       for (String mode : MODES) {
         runLevel(o, 0, o.seeds().getFirst(), concurrency(1.0, warm), mode, warm, workload);
       }
-      progress.accept("sweep: JVM warmed up (" + WARMUP_TASKS + " tasks per mode, not counted)");
+      progress.accept("sweep: JVM warmed up (" + warm.size() + " tasks per mode, not counted)");
       int runs = o.loads().size() * o.seeds().size() * MODES.size();
       int done = 0;
       for (double load : o.loads()) {
@@ -234,7 +236,7 @@ public final class TaskSweep {
     return new Result(o, points);
   }
 
-  /** Tasks per mode of the untimed warm-up pass. */
+  /** Tasks per mode of the untimed warm-up pass (at most the sweep's tasks per level). */
   static final int WARMUP_TASKS = 40;
 
   private static Point runLevel(Options o, double load, long seed, int concurrency, String mode,

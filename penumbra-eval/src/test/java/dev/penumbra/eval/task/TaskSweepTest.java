@@ -53,7 +53,8 @@ class TaskSweepTest {
     // The ratio over seeds is each seed's Penumbra over its grant on request; the median lies within the spread.
     TaskSweep.Ratio p99 = r.ratio(1.5, TaskSweep.Point::p99Ms);
     assertThat(p99.perSeed()).hasSize(2);
-    assertThat(p99.perSeed()[1]).isEqualTo(r.point(8, 1.5, "penumbra").p99Ms() / r.point(8, 1.5, "grant-on-request").p99Ms());
+    assertThat(p99.perSeed()[1])
+        .isEqualTo(r.point(8, 1.5, "penumbra").p99Ms() / r.point(8, 1.5, "grant-on-request").p99Ms());
     assertThat(p99.median()).isBetween(p99.min(), p99.max());
     assertThat(r.targets().get("p99_to_grant_on_request_at_load_1p5").value()).isEqualTo(p99.median());
     assertThat(r.targets()).containsKeys("p99_to_grant_on_request_at_load_0p5",
