@@ -22,6 +22,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * newcomer). A task starts regardless when no other task of the plan runs (it must be able to run alone) or after
  * the queue timeout: the plan only decides when a task starts, never whether, so at worst the executor behaves as
  * grant on request does.
+ *
+ * <p>With {@code planWhenContended} (the default) the plan holds tasks back only while grants on request of memory
+ * are measured to wait at least {@code warmAbove}: where they do not, a held-back task only waits for a collision
+ * grant on request would have absorbed at no wait (measured: the plan for every task lost at load 1, docs/benchmarks.md).
  */
 final class PhaseAdmission {
 

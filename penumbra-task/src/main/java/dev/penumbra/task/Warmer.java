@@ -24,6 +24,18 @@ final class Warmer {
 
   private static final Logger log = LoggerFactory.getLogger(Warmer.class);
 
+  /** Re-measure a type's hook once in this many tasks while it is not worth running. */
+  static final int PREFETCH_REMEASURE_EVERY = 8;
+  private static final double PREFETCH_WEIGHT = 0.2;
+
+  /** A type's prefetch hook time: an exponentially weighted mean of its runs. */
+  private static final class PrefetchTime {
+    double nanos = Double.NaN;
+    long skipped;
+  }
+
+  private final Map<String, PrefetchTime> prefetchTimes = new ConcurrentHashMap<>();
+
   private final ExecutorConfig cfg;
   private final Accounting acct;
   private final GrantPool pool;
@@ -152,24 +164,13 @@ final class Warmer {
     return false;
   }
 
+  /** Records how long a run of {@code type}'s prefetch hook took. */
   void prefetchTook(String type, long nanos) {
     PrefetchTime t = prefetchTimes.computeIfAbsent(type, k -> new PrefetchTime());
     synchronized (t) {
       t.nanos = Double.isNaN(t.nanos) ? nanos : (1 - PREFETCH_WEIGHT) * t.nanos + PREFETCH_WEIGHT * nanos;
     }
   }
-
-  /** Re-measure a type's hook once in this many tasks while it is not worth running. */
-  static final int PREFETCH_REMEASURE_EVERY = 8;
-  private static final double PREFETCH_WEIGHT = 0.2;
-
-  /** A type's prefetch hook time: an exponentially weighted mean of its runs. */
-  private static final class PrefetchTime {
-    double nanos = Double.NaN;
-    long skipped;
-  }
-
-  private final Map<String, PrefetchTime> prefetchTimes = new ConcurrentHashMap<>();
 
   /** Stops warming the run and gives back what was warmed and is idle. */
   private void giveUp(TaskRun run) {
