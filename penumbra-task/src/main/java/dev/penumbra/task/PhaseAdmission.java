@@ -23,9 +23,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * the queue timeout: the plan only decides when a task starts, never whether, so at worst the executor behaves as
  * grant on request does.
  *
- * <p>With {@code planWhenContended} (the default) the plan holds tasks back only while grants on request of memory
- * are measured to wait at least {@code warmAbove}: where they do not, a held-back task only waits for a collision
- * grant on request would have absorbed at no wait (measured: the plan for every task lost at load 1, docs/benchmarks.md).
+ * <p>With {@code planWhenContended} (off by default) the plan holds tasks back only while grants on request of
+ * memory are measured to wait at least {@code warmAbove}: where they do not, a held-back task waits for a
+ * collision grant on request would have absorbed. Measured against the plan for every task it was not better
+ * beyond noise, and when it stepped back at overload tasks started into collisions and timed out
+ * (docs/benchmarks.md).
  */
 final class PhaseAdmission {
 

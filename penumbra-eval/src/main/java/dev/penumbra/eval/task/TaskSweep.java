@@ -57,11 +57,11 @@ public final class TaskSweep {
    */
   static final boolean PHASED = !"demand".equals(System.getProperty("penumbra.bench.task.admission", "phases"));
   /**
-   * With phased admission, whether the plan acts only while grants on request wait for memory (default), or for
-   * every task ({@code -Dpenumbra.bench.task.plan=always}, the design before; kept to compare the two).
+   * With phased admission, whether the plan acts for every task (default), or only while grants on request wait
+   * for memory ({@code -Dpenumbra.bench.task.plan=contended}; kept to compare the two).
    */
-  static final boolean PLAN_WHEN_CONTENDED = !"always".equals(System.getProperty("penumbra.bench.task.plan",
-      "contended"));
+  static final boolean PLAN_WHEN_CONTENDED = "contended".equals(System.getProperty("penumbra.bench.task.plan",
+      "always"));
   public static final List<String> MODES = List.of("penumbra", "grant-on-request", "static");
 
   /**
