@@ -85,6 +85,12 @@ final class BenchTaskCommand implements Callable<Integer> {
       description = "Tasks per load level and mode in the sweep. Default: ${DEFAULT-VALUE}.")
   int sweepTasks;
 
+  @Option(names = "--sweep-seeds", paramLabel = "N,N,...", defaultValue = "7,8,9,10,11",
+      description = "Workload seeds of the sweep, one repeat of every level and mode each (1-50 distinct seeds; the "
+          + "targets take the median over seeds). The defaults are held out: admission was shaped on 42-44. "
+          + "Default: ${DEFAULT-VALUE}.")
+  String sweepSeeds;
+
   @Option(names = "--queue-timeout", paramLabel = "MS", defaultValue = "2000",
       description = "In the sweep, how long a request waits for memory before it fails (0-3600000). Default: ${DEFAULT-VALUE}.")
   int queueTimeout;
@@ -137,6 +143,7 @@ final class BenchTaskCommand implements Callable<Integer> {
     if (sweepTasks < 1 || sweepTasks > 100_000) {
       throw invalid("--sweep-tasks", Integer.toString(sweepTasks), "must be in 1..100000");
     }
+    List<Long> seeds = parseSeeds(sweepSeeds);
     if (queueTimeout < 0 || queueTimeout > 3_600_000) {
       throw invalid("--queue-timeout", Integer.toString(queueTimeout), "must be in 0..3600000");
     }
@@ -151,7 +158,7 @@ final class BenchTaskCommand implements Callable<Integer> {
     Result r = TaskBench.run(o, m -> err.println("bench task: " + m));
     TaskSweep.Result sweep = null;
     if (!levels.isEmpty()) {
-      sweep = TaskSweep.run(new TaskSweep.Options(levels, sweepTasks, interval, grace, horizon, taskPriority, seed,
+      sweep = TaskSweep.run(new TaskSweep.Options(levels, sweepTasks, interval, grace, horizon, taskPriority, seeds,
           queueTimeout), m -> err.println("bench task: " + m));
       if (html != null) {
         try (Writer w = Files.newBufferedWriter(html)) {
@@ -181,6 +188,24 @@ final class BenchTaskCommand implements Callable<Integer> {
         throw invalid("--loads", text, "each level must be in (0, 4], was " + part.trim());
       }
       out.add(v);
+    }
+    return out;
+  }
+
+  private List<Long> parseSeeds(String text) {
+    List<Long> out = new ArrayList<>();
+    for (String part : text.split(",")) {
+      try {
+        out.add(Long.parseLong(part.trim()));
+      } catch (NumberFormatException e) {
+        throw invalid("--sweep-seeds", text, "'" + part.trim() + "' is not a whole number");
+      }
+    }
+    if (out.size() > TaskSweep.MAX_SEEDS) {
+      throw invalid("--sweep-seeds", text, "at most " + TaskSweep.MAX_SEEDS + " seeds, was " + out.size());
+    }
+    if (out.stream().distinct().count() != out.size()) {
+      throw invalid("--sweep-seeds", text, "a seed is given twice");
     }
     return out;
   }

@@ -24,12 +24,16 @@ class BenchTaskCommandTest {
     assertThat(run("bench", "task", "--loads", "0.5,x").err()).contains("--loads").contains("'x' is not a number");
     assertThat(run("bench", "task", "--loads", "5").err()).contains("--loads").contains("(0, 4]");
     assertThat(run("bench", "task", "--sweep-tasks", "0").err()).contains("--sweep-tasks").contains("'0'");
+    assertThat(run("bench", "task", "--sweep-seeds", "7,x").err()).contains("--sweep-seeds")
+        .contains("'x' is not a whole number");
+    assertThat(run("bench", "task", "--sweep-seeds", "7,7").err()).contains("--sweep-seeds").contains("twice");
   }
 
   @Test
   void aSmallJsonRunPrintsOnlyJsonWithEveryModeAndTarget() throws Exception {
     CliRun r = run("bench", "task", "--tasks", "12", "--warmup", "6", "--concurrency", "4", "--overhead-tasks", "20",
-        "--overhead-seconds", "1", "--loads", "0.5,1.5", "--sweep-tasks", "9", "--format", "json");
+        "--overhead-seconds", "1", "--loads", "0.5,1.5", "--sweep-tasks", "9", "--sweep-seeds", "7,8", "--format",
+        "json");
     assertThat(r.code()).isEqualTo(0);
     JsonNode root = new ObjectMapper().readTree(r.out());
     assertThat(root.get("modes").fieldNames()).toIterable().containsExactly("penumbra", "reactive", "static");
@@ -44,7 +48,9 @@ class BenchTaskCommandTest {
         "reservedMemoryToReactive", "shadowOverheadShareOfCore", "modelStepMicros");
     assertThat(r.err()).contains("bench task: penumbra");
     JsonNode sweep = root.get("sweep");
-    assertThat(sweep.get("points")).hasSize(6);
+    // Two levels x two seeds x three modes.
+    assertThat(sweep.get("points")).hasSize(12);
+    assertThat(sweep.get("seeds")).hasSize(2);
     assertThat(sweep.get("targets").fieldNames()).toIterable().contains("p99ToGrantOnRequestAtLoad0p5",
         "contendedP99ToGrantOnRequestAtLoad1p5");
   }

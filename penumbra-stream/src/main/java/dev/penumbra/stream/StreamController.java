@@ -58,6 +58,9 @@ public final class StreamController implements AutoCloseable {
    */
   static final int GRACE_INTERVALS = 2;
 
+  /** Default share of a worker a reservation may exceed the running workers by before another starts. */
+  static final double SCALE_UP_TOLERANCE = 0;
+
   /** The reactive baseline's default scale-down delay, in planner intervals. */
   static final int REACTIVE_SCALE_DOWN_INTERVALS = 30;
 
@@ -124,6 +127,7 @@ public final class StreamController implements AutoCloseable {
     private Duration workerStartup;
     private boolean backlogInNeed;
     private Duration burstWindow = Duration.ZERO;
+    private double scaleUpTolerance = SCALE_UP_TOLERANCE;
     private Duration reactiveScaleDownDelay;
 
     private Builder(StreamPlanner planner, ScalingTarget target, Shadow shadow, Sampling sampling) {
@@ -229,6 +233,20 @@ public final class StreamController implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Share of a worker a partition's reservation may exceed its running workers by before another worker starts,
+     * while no more records wait than there are workers (in [0, 1); 0, the default: any excess starts one). A worker
+     * costs a whole core from its start to its scale-down; a marginal excess of forecast need with nothing queued
+     * rarely delays a record.
+     */
+    public Builder scaleUpTolerance(double share) {
+      if (!(share >= 0 && share < 1)) {
+        throw new IllegalArgumentException("scaleUpTolerance must be in [0, 1), was " + share);
+      }
+      this.scaleUpTolerance = share;
+      return this;
+    }
+
     public StreamController build() {
       return new StreamController(this);
     }
@@ -261,7 +279,7 @@ public final class StreamController implements AutoCloseable {
         .placement((amount, nodes) -> nodes.stream()
             .filter(n -> n.id().equals(pinned) && amount.fits(n.free())).findFirst())
         .build();
-    this.actuator = new WorkerActuator(target, pc, b.workerStartup);
+    this.actuator = new WorkerActuator(target, pc, b.workerStartup, b.scaleUpTolerance);
     Model<PartitionSignal> model = new Model<>() {
       @Override
       public String name() {

@@ -26,7 +26,14 @@ final class WorkerActuator implements Actuator {
   private final AtomicLong scalings = new AtomicLong();
   private volatile double measuredLagNanos;
 
+  private final double tolerance;
+
   WorkerActuator(ScalingTarget target, PlannerConfig config, Duration startup) {
+    this(target, config, startup, 0);
+  }
+
+  WorkerActuator(ScalingTarget target, PlannerConfig config, Duration startup, double tolerance) {
+    this.tolerance = tolerance;
     this.target = target;
     this.config = config;
     this.startup = startup;
@@ -75,7 +82,14 @@ final class WorkerActuator implements Actuator {
       p = partitionOf(reservation.owner());
       partitions.put(reservation.id(), p);
     }
-    scale(p, workersFor(amount));
+    int want = workersFor(amount);
+    int now = target.workers(p);
+    // Within the tolerance above the running workers, and while no more records wait than there are workers, no
+    // worker starts: it would cost a whole core for a sliver of forecast need that is not queueing.
+    if (want > now && amount.cpuMillis() <= now * 1000L * (1 + tolerance) && target.backlog(p) <= now) {
+      want = now;
+    }
+    scale(p, want);
   }
 
   private void scale(int partition, int workers) {

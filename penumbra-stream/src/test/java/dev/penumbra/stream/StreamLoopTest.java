@@ -295,8 +295,33 @@ class StreamLoopTest {
           .hasMessage("reactiveUtilisation must be in (0, 1], was 1.5");
       assertThatThrownBy(() -> b.burstWindow(Duration.ofSeconds(-2)))
           .hasMessage("burstWindow must be >= 0, was PT-2S");
+      assertThatThrownBy(() -> b.scaleUpTolerance(1)).hasMessage("scaleUpTolerance must be in [0, 1), was 1.0");
+      assertThatThrownBy(() -> b.scaleUpTolerance(-0.1)).hasMessage("scaleUpTolerance must be in [0, 1), was -0.1");
       assertThatThrownBy(() -> b.name(" ")).hasMessage("stream name must not be blank, was  ");
       assertThatThrownBy(() -> shadow.admit(0)).hasMessage("admitted share must be in (0, 1], was 0.0");
     }
+  }
+
+  @Test
+  void withAToleranceAMarginalExcessStartsNoWorkerUnlessRecordsQueue() {
+    FakeTarget target = new FakeTarget(1, false);
+    WorkerActuator a = new WorkerActuator(target, config, Duration.ofSeconds(3), 0.1);
+    Reservation r = ledger.reserve("s/p0", "n1", Resources.cpu(1000), dev.penumbra.core.Priority.STANDARD,
+        Duration.ofMinutes(1));
+    a.acquire(r);
+    assertThat(target.workers[0]).isEqualTo(1);
+    a.resize(r, Resources.cpu(1080));
+    assertThat(target.workers[0]).as("8% above one worker, nothing queued").isEqualTo(1);
+    target.backlog[0] = 5;
+    a.resize(r, Resources.cpu(1080));
+    assertThat(target.workers[0]).as("records queue: the excess is real").isEqualTo(2);
+    target.backlog[0] = 0;
+    a.resize(r, Resources.cpu(2500));
+    assertThat(target.workers[0]).as("beyond the tolerance").isEqualTo(3);
+    WorkerActuator none = new WorkerActuator(target, config, Duration.ofSeconds(3), 0);
+    target.workers[0] = 1;
+    none.acquire(r);
+    none.resize(r, Resources.cpu(1010));
+    assertThat(target.workers[0]).as("no tolerance: any excess starts a worker").isEqualTo(2);
   }
 }

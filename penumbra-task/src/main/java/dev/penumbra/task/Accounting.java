@@ -22,6 +22,7 @@ final class Accounting {
   final LongAdder rejected = new LongAdder();
   final LongAdder yielded = new LongAdder();
   final LongAdder hookFailures = new LongAdder();
+  final LongAdder prefetchSkipped = new LongAdder();
   final LongAdder helped = new LongAdder();
   // Sampler-only writes, read through volatile in stats().
   volatile long ticks;
@@ -70,7 +71,8 @@ final class Accounting {
     }
     return new TaskStats(submitted.sum(), completed.sum(), failed.sum(), hits.sum(), misses.sum(), warmed.sum(),
         warmUsed.sum(), warmDenied.sum(), helped.sum(), graceReleases.sum(), queued.sum(), degraded.sum(),
-        rejected.sum(), yielded.sum(), hookFailures.sum(), ticks, taskSteps, fullSamples, samplerCpuNanos, rb, ub, rt,
+        rejected.sum(), yielded.sum(), hookFailures.sum(), prefetchSkipped.sum(), ticks, taskSteps, fullSamples,
+        samplerCpuNanos, rb, ub, rt,
         ut);
   }
 }

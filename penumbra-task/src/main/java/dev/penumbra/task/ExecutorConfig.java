@@ -12,6 +12,8 @@ import java.util.Map;
  * @param node the ledger node the tasks reserve on
  * @param warmAbove a reactive grant faster than this is not worth warming ahead (the task would not notice it)
  * @param phasedAdmission with warming on, tasks start when their type's predicted phases fit ({@link PhaseAdmission})
+ * @param planWhenContended the phase plan holds tasks back only while grants on request of memory are measured to
+ *     wait at least {@code warmAbove}; otherwise tasks start as under grant on request
  */
 record ExecutorConfig(
     String node,
@@ -29,7 +31,8 @@ record ExecutorConfig(
     ErrorTracker tracker,
     ThreadProbe probe,
     Duration warmAbove,
-    boolean phasedAdmission) {
+    boolean phasedAdmission,
+    boolean planWhenContended) {
 
   ExecutorConfig {
     fallbacks = Map.copyOf(fallbacks);

@@ -249,7 +249,7 @@ final class GrantPool implements Actuator {
   }
 
   boolean admissible(TaskRun run) {
-    return phases.fits(run);
+    return !phases.contended() || phases.fits(run);
   }
 
   /** Memory free on the executor's node now. */

@@ -1,5 +1,6 @@
 package dev.penumbra.task;
 
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.AtomicLong;
@@ -21,6 +22,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * newcomer). A task starts regardless when no other task of the plan runs (it must be able to run alone) or after
  * the queue timeout: the plan only decides when a task starts, never whether, so at worst the executor behaves as
  * grant on request does.
+ *
+ * <p>With {@code planWhenContended} (off by default) the plan holds tasks back only while grants on request of
+ * memory are measured to wait at least {@code warmAbove}: where they do not, a held-back task waits for a
+ * collision grant on request would have absorbed. Measured against the plan for every task it was not better
+ * beyond noise, and when it stepped back at overload tasks started into collisions and timed out
+ * (docs/benchmarks.md).
  */
 final class PhaseAdmission {
 
@@ -52,7 +59,7 @@ final class PhaseAdmission {
       while (true) {
         pool.checkOpen();
         boolean first = queue.first() == w;
-        if (first && (fits(run) || System.nanoTime() - t0 >= cfg.queueTimeoutNanos())) {
+        if (first && (pool.admissible(run) || System.nanoTime() - t0 >= cfg.queueTimeoutNanos())) {
           break;
         }
         synchronized (pool.capacity) {
@@ -72,6 +79,19 @@ final class PhaseAdmission {
       pool.signalCapacity();
     }
     return System.nanoTime() - t0;
+  }
+
+  /**
+   * Whether the plan acts: always, or (with {@code planWhenContended}) while contention is real — grants on
+   * request of memory are measured to wait at least {@code warmAbove}. Where they do not wait, holding a task back
+   * can only cost: the loop's baseline rule (start at once) is what acts there.
+   */
+  boolean contended() {
+    if (!cfg.planWhenContended()) {
+      return true;
+    }
+    Duration lag = pool.reactiveLag(Units.Kind.MEMORY);
+    return lag != null && lag.compareTo(cfg.warmAbove()) >= 0;
   }
 
   /** True when the run's type's curve fits beside every planned running task's at every coming bucket. */

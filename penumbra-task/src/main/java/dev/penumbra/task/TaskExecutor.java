@@ -54,7 +54,8 @@ public final class TaskExecutor implements AutoCloseable {
     Clock clock = b.clock != null ? b.clock : b.ledger.clock();
     this.cfg = new ExecutorConfig(b.node, clock, b.interval.toMillis(), b.horizon, b.grace, b.lease, b.bucket,
         b.blockBytes, b.maxStride, b.warming, b.fallbacks, b.queueTimeout.toNanos(), b.tracker,
-        b.probe != null ? b.probe : ThreadProbe.mxBean(), b.warmAbove, b.phasedAdmission);
+        b.probe != null ? b.probe : ThreadProbe.mxBean(), b.warmAbove, b.phasedAdmission,
+        b.planWhenContended);
     Executor warmThreads;
     if (b.warmer != null) {
       warmThreads = b.warmer;
@@ -160,6 +161,16 @@ public final class TaskExecutor implements AutoCloseable {
   /** Places the task's grant for its base (own thread, base threads and memory): part of its latency. */
   void admit(TaskRun run) {
     pool.admit(run);
+  }
+
+  /** The executor's grant pool (tests read and feed its measurements). */
+  GrantPool pool() {
+    return pool;
+  }
+
+  /** The executor's warm-up step (tests feed its measurements). */
+  Warmer warmer() {
+    return warmer;
   }
 
   /** Whether the run's predicted phases fit beside the running tasks' now (the phase plan's test). */
@@ -297,6 +308,7 @@ public final class TaskExecutor implements AutoCloseable {
     private Executor warmer;
     private Duration warmAbove = Duration.ofMillis(2);
     private boolean phasedAdmission = true;
+    private boolean planWhenContended;
 
     private Builder(Ledger ledger, String node) {
       if (ledger == null) {
@@ -400,6 +412,18 @@ public final class TaskExecutor implements AutoCloseable {
      */
     public Builder phasedAdmission(boolean on) {
       this.phasedAdmission = on;
+      return this;
+    }
+
+    /**
+     * With phased admission: true lets the plan hold a task back only while grants on request of memory are
+     * measured to wait at least {@link #warmAbove} (contention is real); until then, and again once they stop
+     * waiting, tasks start as under grant on request. False (default) consults the plan for every task: in two
+     * held-out runs each, the two did not differ beyond noise in p99, and only the gated plan let tasks wait out
+     * the queue timeout (docs/benchmarks.md).
+     */
+    public Builder planWhenContended(boolean on) {
+      this.planWhenContended = on;
       return this;
     }
 

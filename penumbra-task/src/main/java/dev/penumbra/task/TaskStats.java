@@ -20,6 +20,7 @@ package dev.penumbra.task;
  * @param rejected requests failed (fallback REJECT or queue timeout)
  * @param yielded other tasks' idle warm reservations given up to make room for a request
  * @param hookFailures prefetch hooks that threw
+ * @param prefetchSkipped prefetch hooks not run because their type's hooks finish faster than {@code warmAbove}
  * @param ticks sampler ticks
  * @param taskSteps task observations across ticks (each running task counts once per tick)
  * @param fullSamples task observations that read the thread MXBean and updated the model
@@ -45,6 +46,7 @@ public record TaskStats(
     long rejected,
     long yielded,
     long hookFailures,
+    long prefetchSkipped,
     long ticks,
     long taskSteps,
     long fullSamples,

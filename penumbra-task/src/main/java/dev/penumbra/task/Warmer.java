@@ -6,6 +6,8 @@ import dev.penumbra.core.Resources;
 import dev.penumbra.core.loop.ControlLoop;
 import dev.penumbra.core.loop.Grant;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
@@ -21,6 +23,18 @@ import org.slf4j.LoggerFactory;
 final class Warmer {
 
   private static final Logger log = LoggerFactory.getLogger(Warmer.class);
+
+  /** Re-measure a type's hook once in this many tasks while it is not worth running. */
+  static final int PREFETCH_REMEASURE_EVERY = 8;
+  private static final double PREFETCH_WEIGHT = 0.2;
+
+  /** A type's prefetch hook time: an exponentially weighted mean of its runs. */
+  private static final class PrefetchTime {
+    double nanos = Double.NaN;
+    long skipped;
+  }
+
+  private final Map<String, PrefetchTime> prefetchTimes = new ConcurrentHashMap<>();
 
   private final ExecutorConfig cfg;
   private final Accounting acct;
@@ -110,11 +124,13 @@ final class Warmer {
         }
       }
       PrefetchHook hook = run.spec.prefetch();
-      if (hook != null && !run.ended) {
+      if (hook != null && !run.ended && prefetchWorthRunning(run.spec.type())) {
         Priority p = run.spec.priority();
         Resources predicted = run.model.demand().at(p == Priority.BATCH ? 0.5 : p.quantile());
+        long t0 = System.nanoTime();
         try {
           hook.prefetch(run.id, predicted);
+          prefetchTook(run.spec.type(), System.nanoTime() - t0);
         } catch (Throwable e) {
           acct.hookFailures.increment();
           log.warn("prefetch hook of task {} threw; its warm-up is released: {}", run.id, e.toString());
@@ -124,6 +140,35 @@ final class Warmer {
     } catch (RuntimeException | Error e) {
       log.warn("warm-up of task {} failed: {}", run.id, e.toString());
       giveUp(run);
+    }
+  }
+
+  /**
+   * Whether a task of {@code type} should run its prefetch hook: while the type's hooks are measured to take at
+   * least {@code warmAbove} (what they fetch takes time to acquire: a cold file, a remote read), and for one task
+   * in {@value #PREFETCH_REMEASURE_EVERY} otherwise, to notice when that changes. A hook that finishes faster
+   * fetches what the task would get as fast itself (data already cached): running it only takes CPU beside the
+   * task, the same rule as for memory and threads.
+   */
+  boolean prefetchWorthRunning(String type) {
+    PrefetchTime t = prefetchTimes.computeIfAbsent(type, k -> new PrefetchTime());
+    synchronized (t) {
+      if (Double.isNaN(t.nanos) || t.nanos >= cfg.warmAbove().toNanos()) {
+        return true;
+      }
+      if (++t.skipped % PREFETCH_REMEASURE_EVERY == 0) {
+        return true;
+      }
+    }
+    acct.prefetchSkipped.increment();
+    return false;
+  }
+
+  /** Records how long a run of {@code type}'s prefetch hook took. */
+  void prefetchTook(String type, long nanos) {
+    PrefetchTime t = prefetchTimes.computeIfAbsent(type, k -> new PrefetchTime());
+    synchronized (t) {
+      t.nanos = Double.isNaN(t.nanos) ? nanos : (1 - PREFETCH_WEIGHT) * t.nanos + PREFETCH_WEIGHT * nanos;
     }
   }
 

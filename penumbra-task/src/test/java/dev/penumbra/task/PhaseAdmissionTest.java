@@ -9,8 +9,9 @@ import org.junit.jupiter.api.Test;
 
 class PhaseAdmissionTest {
 
+  /** The plan consulted for every task: what most cases here look at. */
   private static TaskExecutor.Builder phased(TaskExecutor.Builder b) {
-    return b.phasedAdmission(true);
+    return b.phasedAdmission(true).planWhenContended(false);
   }
 
   private static final TaskSpec RAMP = TaskSpec.of("ramp", Priority.STANDARD);
@@ -78,6 +79,28 @@ class PhaseAdmissionTest {
     s.executor.complete(typical, null);
     assertThat(s.executor.admissible(next)).isTrue();
     s.executor.complete(next, null);
+  }
+
+  @Test
+  void whenContendedOnlyThePlanActsOnlyWhileGrantsOnRequestWaitForMemory() {
+    Scripted s = new Scripted(Resources.of(32_000, 40 * Scripted.MIB),
+        b -> b.phasedAdmission(true).planWhenContended(true).warmAbove(Duration.ofMillis(2)));
+    for (int i = 0; i < 5; i++) {
+      s.typical(RAMP, 50, 24 * Scripted.MIB, 100);
+    }
+    s.executor.tick();
+    TaskRun first = s.start(RAMP);
+    TaskRun second = s.executor.register(RAMP, 42);
+    // The peaks would collide (see above), but no grant on request has waited: the baseline's rule, start at once.
+    assertThat(s.executor.admissible(second)).isTrue();
+    s.executor.pool().measuredLag(Units.Kind.MEMORY, Duration.ofMillis(1).toNanos());
+    assertThat(s.executor.admissible(second)).as("grants wait less than warmAbove").isTrue();
+    s.executor.pool().measuredLag(Units.Kind.MEMORY, Duration.ofMillis(300).toNanos());
+    assertThat(s.executor.admissible(second)).as("grants wait: the plan acts").isFalse();
+    s.clock.advance(Duration.ofMillis(60));
+    assertThat(s.executor.admissible(second)).isTrue();
+    s.executor.complete(first, null);
+    s.executor.complete(second, null);
   }
 
   @Test

@@ -131,6 +131,29 @@ class TaskExecutorTest {
   }
 
   @Test
+  void aTypesPrefetchHookRunsOnlyWhileItTakesAtLeastWarmAboveAndIsReMeasuredOnceInEight() {
+    Scripted w = new Scripted(Resources.of(16_000, 1L << 30), b -> b.warmAbove(Duration.ofMillis(2)));
+    Warmer warmer = w.executor.warmer();
+    assertThat(warmer.prefetchWorthRunning("io")).as("nothing measured yet").isTrue();
+    // Data already cached: the hook takes half a millisecond, faster than the task would notice.
+    warmer.prefetchTook("io", Duration.ofMillis(1).toNanos() / 2);
+    int ran = 0;
+    for (int i = 0; i < 16; i++) {
+      ran += warmer.prefetchWorthRunning("io") ? 1 : 0;
+    }
+    assertThat(ran).isEqualTo(2);
+    assertThat(w.executor.stats().prefetchSkipped()).isEqualTo(14);
+    assertThat(warmer.prefetchWorthRunning("etl")).as("per type").isTrue();
+    // The data went cold: fetching takes 50 ms, and the hook runs for every task again.
+    for (int i = 0; i < 3; i++) {
+      warmer.prefetchTook("io", Duration.ofMillis(50).toNanos());
+    }
+    for (int i = 0; i < 8; i++) {
+      assertThat(warmer.prefetchWorthRunning("io")).isTrue();
+    }
+  }
+
+  @Test
   void rejectFallbackFailsClearlyAndLeaksNothing() {
     Scripted w = new Scripted(Resources.of(4_000, 4 * MIB), b -> b.fallback(Priority.BATCH, Fallback.REJECT));
     TaskRun run = w.start(TaskSpec.of("scan", Priority.BATCH));

@@ -264,6 +264,7 @@ public final class StreamBenchmark {
         .grace(Duration.ofSeconds(Long.getLong(TUNING + "grace", 2)))
         .backlogInNeed(Boolean.getBoolean(TUNING + "backlogInNeed"))
         .burstWindow(Duration.ofSeconds(Long.getLong(TUNING + "burstWindow", 0)))
+        .scaleUpTolerance(Double.parseDouble(System.getProperty(TUNING + "scaleUpTolerance", "0")))
         .workerStartup(Duration.ofMillis(Math.round(o.startDelaySeconds() * 1000))).build();
     ReactiveScaler[] reactive = new ReactiveScaler[n];
     for (int p = 0; p < n; p++) {

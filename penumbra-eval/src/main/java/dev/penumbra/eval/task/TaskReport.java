@@ -42,7 +42,7 @@ public record TaskReport(Result result, TaskSweep.Result sweep, double wallSecon
       double modelStepNanos, Map<String, Target> targets, Sweep sweep) {}
 
   /** The load sweep in the JSON document (null when none ran): every level and mode, the targets by name. */
-  public record Sweep(String node, List<TaskSweep.Point> points, Map<String, Target> targets) {
+  public record Sweep(String node, List<Long> seeds, List<TaskSweep.Point> points, Map<String, Target> targets) {
 
     static Sweep of(TaskSweep.Result s) {
       if (s == null) {
@@ -50,7 +50,7 @@ public record TaskReport(Result result, TaskSweep.Result sweep, double wallSecon
       }
       Map<String, Target> targets = new LinkedHashMap<>();
       s.targets().forEach((name, t) -> targets.put(Keys.camel(name), t));
-      return new Sweep(TaskSweep.NODE.toString(), s.points(), targets);
+      return new Sweep(TaskSweep.NODE.toString(), s.options().seeds(), s.points(), targets);
     }
   }
 
@@ -144,13 +144,14 @@ public record TaskReport(Result result, TaskSweep.Result sweep, double wallSecon
   /** The load sweep as a table and one line per target. */
   public static void sweepTable(TaskSweep.Result s, PrintStream out) {
     TaskSweep.Options o = s.options();
-    out.printf(Locale.ROOT, "%nLoad sweep: node %s, %d %s tasks per level and mode, queue timeout %d ms, seed %d%n%n",
-        TaskSweep.NODE, o.tasks(), o.priority().label(), o.queueTimeoutMillis(), o.seed());
+    out.printf(Locale.ROOT, "%nLoad sweep: node %s, %d %s tasks per level, seed and mode, queue timeout %d ms, seeds %s"
+        + "%n%n", TaskSweep.NODE, o.tasks(), o.priority().label(), o.queueTimeoutMillis(), o.seeds());
     List<String[]> rows = new ArrayList<>();
-    rows.add(new String[] {"load", "mode", "at once", "p50 ms", "p99 ms", "tasks/s", "stall p99", "stalls",
+    rows.add(new String[] {"seed", "load", "mode", "at once", "p50 ms", "p99 ms", "tasks/s", "stall p99", "stalls",
         "queued", "failed", "mem GiB*s res/used", "threads s res/used", "shadow % core", "acting"});
     for (TaskSweep.Point p : s.points()) {
-      rows.add(new String[] {Double.toString(p.load()), p.mode(), Integer.toString(p.concurrency()), f1(p.p50Ms()),
+      rows.add(new String[] {Long.toString(p.seed()), Double.toString(p.load()), p.mode(),
+          Integer.toString(p.concurrency()), f1(p.p50Ms()),
           f1(p.p99Ms()), String.format(Locale.ROOT, "%.2f", p.throughputPerSecond()), f1(p.stallP99Ms()),
           Long.toString(p.stalls()), Long.toString(p.queued()), Integer.toString(p.failed()),
           String.format(Locale.ROOT, "%.2f / %.2f", p.reservedMemoryGibSeconds(), p.usedMemoryGibSeconds()),
@@ -159,9 +160,24 @@ public record TaskReport(Result result, TaskSweep.Result sweep, double wallSecon
     }
     out.print(Tables.aligned(rows));
     out.println();
+    List<String[]> ratios = new ArrayList<>();
+    ratios.add(new String[] {"load", "p99 ratio", "throughput ratio", "reserved memory ratio"});
+    for (double load : o.loads()) {
+      ratios.add(new String[] {Double.toString(load), spread(s.ratio(load, TaskSweep.Point::p99Ms)),
+          spread(s.ratio(load, TaskSweep.Point::throughputPerSecond)),
+          spread(s.ratio(load, TaskSweep.Point::reservedMemoryGibSeconds))});
+    }
+    out.println("Penumbra / grant on request, median over seeds [min, max]:");
+    out.print(Tables.aligned(ratios));
+    out.println();
     s.targets().forEach((name, v) -> out.printf(Locale.ROOT, "target: %s %s %s: %s (%s)%n", name,
         name.startsWith("throughput") ? ">=" : "<=", g(v.target()), g(v.value()), v.met() ? "met" : "not met"));
     out.flush();
+  }
+
+  /** A ratio over seeds as "median [min, max]". */
+  static String spread(TaskSweep.Ratio r) {
+    return String.format(Locale.ROOT, "%.2f [%.2f, %.2f]", r.median(), r.min(), r.max());
   }
 
   private static String f1(double v) {

@@ -26,6 +26,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The task load sweep of {@code penumbra bench task}: the phased workload on one node of fixed capacity, at load
@@ -55,6 +56,12 @@ public final class TaskSweep {
    * for admission at the demand predicted over the lead (the design before; kept to compare the two).
    */
   static final boolean PHASED = !"demand".equals(System.getProperty("penumbra.bench.task.admission", "phases"));
+  /**
+   * With phased admission, whether the plan acts for every task (default), or only while grants on request wait
+   * for memory ({@code -Dpenumbra.bench.task.plan=contended}; kept to compare the two).
+   */
+  static final boolean PLAN_WHEN_CONTENDED = "contended".equals(System.getProperty("penumbra.bench.task.plan",
+      "always"));
   public static final List<String> MODES = List.of("penumbra", "grant-on-request", "static");
 
   /**
@@ -66,11 +73,12 @@ public final class TaskSweep {
    * @param graceMillis grace period of unused reservations
    * @param horizonMillis forecast horizon
    * @param priority the tasks' priority
-   * @param seed workload seed (the same tasks at every level and mode)
+   * @param seeds workload seeds: each is one repeat of every level and mode on its own tasks (the same tasks for
+   *     every mode); figures are reported per seed and targets on the median over seeds
    * @param queueTimeoutMillis how long a request waits for memory before it fails
    */
   public record Options(List<Double> loads, int tasks, int intervalMillis, int graceMillis, int horizonMillis,
-      Priority priority, long seed, int queueTimeoutMillis) {
+      Priority priority, List<Long> seeds, int queueTimeoutMillis) {
     public Options {
       if (loads == null || loads.isEmpty()) {
         throw new IllegalArgumentException("loads must hold at least one level");
@@ -89,19 +97,31 @@ public final class TaskSweep {
       if (priority == null) {
         throw new IllegalArgumentException("priority must be set");
       }
+      if (seeds == null || seeds.isEmpty() || seeds.size() > MAX_SEEDS) {
+        throw new IllegalArgumentException("seeds must hold 1.." + MAX_SEEDS + " seeds, was "
+            + (seeds == null ? "none" : seeds.size()));
+      }
+      if (seeds.stream().distinct().count() != seeds.size()) {
+        throw new IllegalArgumentException("seeds must differ, was " + seeds);
+      }
+      seeds = List.copyOf(seeds);
     }
   }
+
+  /** At most this many seeds (repeats) in one sweep. */
+  public static final int MAX_SEEDS = 50;
 
   /**
    * One mode at one load level.
    *
+   * @param seed the workload seed of the repeat
    * @param stalls requests that waited for a grant (misses)
    * @param acting the rule Penumbra's loop acted on at the end ("penumbra" or "baseline"; "-" for the others)
    */
-  public record Point(double load, String mode, int concurrency, int tasks, int failed, double p50Ms, double p99Ms,
-      double throughputPerSecond, double stallP99Ms, long stalls, long queued, double reservedMemoryGibSeconds,
-      double usedMemoryGibSeconds, double reservedThreadSeconds, double usedThreadSeconds, double shadowShareOfCore,
-      double wallSeconds, String acting) {}
+  public record Point(long seed, double load, String mode, int concurrency, int tasks, int failed, double p50Ms,
+      double p99Ms, double throughputPerSecond, double stallP99Ms, long stalls, long queued,
+      double reservedMemoryGibSeconds, double usedMemoryGibSeconds, double reservedThreadSeconds,
+      double usedThreadSeconds, double shadowShareOfCore, double wallSeconds, String acting) {}
 
   /** A whole sweep. */
   public record Result(Options options, List<Point> points) {
@@ -109,31 +129,58 @@ public final class TaskSweep {
       points = List.copyOf(points);
     }
 
-    public Point point(double load, String mode) {
-      return points.stream().filter(p -> p.load() == load && p.mode().equals(mode)).findFirst()
-          .orElseThrow(() -> new IllegalArgumentException("no point for load " + load + " and mode " + mode));
+    /** The point of one seed, load and mode. */
+    public Point point(long seed, double load, String mode) {
+      return points.stream().filter(p -> p.seed() == seed && p.load() == load && p.mode().equals(mode)).findFirst()
+          .orElseThrow(() -> new IllegalArgumentException(
+              "no point for seed " + seed + ", load " + load + " and mode " + mode));
     }
 
-    /** Per level, Penumbra against grant on request: the targets by name (load in the name). */
+    /** The median over seeds of {@code f} for one load and mode (what the plots show). */
+    public double median(double load, String mode, ToDoubleFunction<Point> f) {
+      double[] v = options.seeds().stream().mapToDouble(s -> f.applyAsDouble(point(s, load, mode))).toArray();
+      return Quantiles.of(v, 0.5);
+    }
+
+    /**
+     * Penumbra's {@code f} over grant on request's, per seed (same tasks for both), at one load: its median (lower
+     * median for an even count, a value that was measured) and its spread over seeds.
+     */
+    public Ratio ratio(double load, ToDoubleFunction<Point> f) {
+      double[] v = options.seeds().stream().mapToDouble(s -> f.applyAsDouble(point(s, load, "penumbra"))
+          / f.applyAsDouble(point(s, load, "grant-on-request"))).toArray();
+      double[] sorted = v.clone();
+      java.util.Arrays.sort(sorted);
+      return new Ratio(Quantiles.sorted(sorted, 0.5), sorted[0], sorted[sorted.length - 1], v);
+    }
+
+    /**
+     * Per level, Penumbra against grant on request, each ratio the median over seeds of the per-seed ratios: the
+     * targets by name (load in the name).
+     */
     public Map<String, Target> targets() {
       Map<String, Target> t = new LinkedHashMap<>();
       for (double load : options.loads()) {
-        Point p = point(load, "penumbra");
-        Point b = point(load, "grant-on-request");
         String at = String.format(Locale.ROOT, "_at_load_%s", label(load));
-        t.put("p99_to_grant_on_request" + at, Target.atMost(TARGET_P99_TO_BASELINE, p.p99Ms() / b.p99Ms()));
-        t.put("throughput_to_grant_on_request" + at,
-            Target.atLeast(TARGET_THROUGHPUT_TO_BASELINE, p.throughputPerSecond() / b.throughputPerSecond()));
+        double p99 = ratio(load, Point::p99Ms).median();
+        t.put("p99_to_grant_on_request" + at, Target.atMost(TARGET_P99_TO_BASELINE, p99));
+        t.put("throughput_to_grant_on_request" + at, Target.atLeast(TARGET_THROUGHPUT_TO_BASELINE,
+            ratio(load, Point::throughputPerSecond).median()));
         t.put("reserved_memory_to_grant_on_request" + at, Target.atMost(TARGET_RESERVED_TO_BASELINE,
-            p.reservedMemoryGibSeconds() / b.reservedMemoryGibSeconds()));
+            ratio(load, Point::reservedMemoryGibSeconds).median()));
         if (load >= 1) {
-          t.put("contended_p99_to_grant_on_request" + at,
-              Target.atMost(TARGET_CONTENDED_P99, p.p99Ms() / b.p99Ms()));
+          t.put("contended_p99_to_grant_on_request" + at, Target.atMost(TARGET_CONTENDED_P99, p99));
         }
       }
       return t;
     }
   }
+
+  /**
+   * Penumbra's figure over grant on request's at one load: the median over seeds, the smallest and the largest
+   * (the spread a single run can land anywhere in), and each seed's ratio in the order of the seeds.
+   */
+  public record Ratio(double median, double min, double max, double[] perSeed) {}
 
   /** A load level in a target's name: 1.5 -> "1p5" (a point would not survive the JSON key convention). */
   static String label(double load) {
@@ -153,16 +200,33 @@ public final class TaskSweep {
     TaskWorkload workload = new TaskWorkload(dir);
     List<Point> points = new ArrayList<>();
     try {
-      List<TaskWorkload.Plan> plans = TaskWorkload.plan(o.tasks(), o.seed());
+      // One untimed pass of every mode first, so that no mode pays the JVM's warm-up (class loading, JIT) in its
+      // figures: before, Penumbra ran first and carried it at the first level.
+      List<TaskWorkload.Plan> warm =
+          TaskWorkload.plan(Math.min(WARMUP_TASKS, o.tasks()), o.seeds().getFirst() ^ 0x5eed);
+      for (String mode : MODES) {
+        runLevel(o, 0, o.seeds().getFirst(), concurrency(1.0, warm), mode, warm, workload);
+      }
+      progress.accept("sweep: JVM warmed up (" + warm.size() + " tasks per mode, not counted)");
+      int runs = o.loads().size() * o.seeds().size() * MODES.size();
+      int done = 0;
       for (double load : o.loads()) {
-        int concurrency = concurrency(load, plans);
-        for (String mode : MODES) {
-          Point p = runLevel(o, load, concurrency, mode, plans, workload);
-          points.add(p);
-          progress.accept(String.format(Locale.ROOT,
-              "sweep load %s, %s (%d at once): p50 %.1f ms, p99 %.1f ms, %.1f tasks/s, %d failed, memory %.2f GiB*s"
-                  + " reserved / %.2f used", load, mode, concurrency, p.p50Ms(), p.p99Ms(),
-              p.throughputPerSecond(), p.failed(), p.reservedMemoryGibSeconds(), p.usedMemoryGibSeconds()));
+        for (int si = 0; si < o.seeds().size(); si++) {
+          long seed = o.seeds().get(si);
+          List<TaskWorkload.Plan> plans = TaskWorkload.plan(o.tasks(), seed);
+          int concurrency = concurrency(load, plans);
+          // The modes take turns going first from seed to seed: a drift of the machine's load within a level
+          // then falls on every mode alike.
+          for (int m = 0; m < MODES.size(); m++) {
+            String mode = MODES.get((m + si) % MODES.size());
+            Point p = runLevel(o, load, seed, concurrency, mode, plans, workload);
+            points.add(p);
+            progress.accept(String.format(Locale.ROOT,
+                "sweep %d/%d: load %s, seed %d, %s (%d at once): p50 %.1f ms, p99 %.1f ms, %.1f tasks/s, %d failed,"
+                    + " memory %.2f GiB*s reserved / %.2f used", ++done, runs, load, seed, mode, concurrency,
+                p.p50Ms(), p.p99Ms(), p.throughputPerSecond(), p.failed(), p.reservedMemoryGibSeconds(),
+                p.usedMemoryGibSeconds()));
+          }
         }
       }
     } finally {
@@ -172,7 +236,11 @@ public final class TaskSweep {
     return new Result(o, points);
   }
 
-  private static Point runLevel(Options o, double load, int concurrency, String mode, List<TaskWorkload.Plan> plans,
+  /** Tasks per mode of the untimed warm-up pass (at most the sweep's tasks per level). */
+  static final int WARMUP_TASKS = 40;
+
+  private static Point runLevel(Options o, double load, long seed, int concurrency, String mode,
+      List<TaskWorkload.Plan> plans,
       TaskWorkload workload) throws InterruptedException, ExecutionException, TimeoutException {
     Ledger ledger = Ledger.inMemory(Clock.systemUTC());
     ledger.addNode("jvm", NODE);
@@ -189,6 +257,7 @@ public final class TaskSweep {
         .queueTimeout(Duration.ofMillis(o.queueTimeoutMillis()))
         .warming(penumbra)
         .phasedAdmission(PHASED)
+        .planWhenContended(PLAN_WHEN_CONTENDED)
         .build()) {
       Semaphore slots = new Semaphore(concurrency);
       for (TaskWorkload.Plan p : plans) {
@@ -207,7 +276,7 @@ public final class TaskSweep {
     double[] latency = results.stream().mapToDouble(f -> f.join().latency().toNanos() / 1e6).sorted().toArray();
     double[] stall = results.stream().mapToDouble(f -> f.join().stalled().toNanos() / 1e6).sorted().toArray();
     int failed = (int) results.stream().filter(f -> !f.join().succeeded()).count();
-    return new Point(load, mode, concurrency, plans.size(), failed, Quantiles.of(latency, 0.5),
+    return new Point(seed, load, mode, concurrency, plans.size(), failed, Quantiles.of(latency, 0.5),
         Quantiles.of(latency, 0.99), (plans.size() - failed) / wall, Quantiles.of(stall, 0.99),
         stats.misses(), stats.queued(), stats.reservedMemoryByteMillis() / 1000 / (1L << 30),
         stats.usedMemoryByteMillis() / 1000 / (1L << 30), stats.reservedThreadMillis() / 1000,

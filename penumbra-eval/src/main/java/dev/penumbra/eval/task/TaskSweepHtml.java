@@ -30,9 +30,9 @@ public final class TaskSweepHtml {
         + "</style></head><body>\n<h1>Penumbra task load sweep</h1>\n");
     TaskSweep.Options o = r.options();
     out.write(String.format(Locale.ROOT, "<p>Node %s; %d %s tasks per level and mode; sampling every %d ms, "
-        + "horizon %d ms, grace %d ms, queue timeout %d ms, seed %d.</p>\n", esc(TaskSweep.NODE.toString()), o.tasks(),
-        o.priority().label(), o.intervalMillis(), o.horizonMillis(), o.graceMillis(), o.queueTimeoutMillis(),
-        o.seed()));
+        + "horizon %d ms, grace %d ms, queue timeout %d ms, seeds %s (the plots show the median over seeds).</p>\n",
+        esc(TaskSweep.NODE.toString()), o.tasks(), o.priority().label(), o.intervalMillis(), o.horizonMillis(),
+        o.graceMillis(), o.queueTimeoutMillis(), o.seeds()));
     out.write("<p class=\"legend\">");
     for (int i = 0; i < TaskSweep.MODES.size(); i++) {
       out.write("<span style=\"color:" + COLORS[i] + "\">&#9632; " + esc(TaskSweep.MODES.get(i)) + "</span>");
@@ -42,13 +42,21 @@ public final class TaskSweepHtml {
     out.write(chart(r, "p50 latency (ms)", Point::p50Ms));
     out.write(chart(r, "throughput (tasks/s)", Point::throughputPerSecond));
     out.write(chart(r, "reserved memory (GiB*s)", Point::reservedMemoryGibSeconds));
-    out.write("\n<h2>Figures</h2>\n<table><tr><th>load</th><th>mode</th><th>at once</th><th>p50 ms</th>"
+    out.write("\n<h2>Penumbra / grant on request, median over seeds [min, max]</h2>\n<table><tr><th>load</th>"
+        + "<th>p99</th><th>throughput</th><th>reserved memory-time</th></tr>\n");
+    for (double load : o.loads()) {
+      out.write(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n", load,
+          TaskReport.spread(r.ratio(load, Point::p99Ms)), TaskReport.spread(r.ratio(load, Point::throughputPerSecond)),
+          TaskReport.spread(r.ratio(load, Point::reservedMemoryGibSeconds))));
+    }
+    out.write("</table>\n");
+    out.write("\n<h2>Figures</h2>\n<table><tr><th>seed</th><th>load</th><th>mode</th><th>at once</th><th>p50 ms</th>"
         + "<th>p99 ms</th><th>tasks/s</th><th>stall p99 ms</th><th>stalls</th><th>failed</th>"
         + "<th>memory GiB*s res/used</th><th>threads s res/used</th><th>shadow % core</th><th>acting</th></tr>\n");
     for (Point p : r.points()) {
-      out.write(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td>%d</td><td>%.1f</td><td>%.1f</td>"
+      out.write(String.format(Locale.ROOT, "<tr><td>%d</td><td>%s</td><td>%s</td><td>%d</td><td>%.1f</td><td>%.1f</td>"
           + "<td>%.2f</td><td>%.1f</td><td>%d</td><td>%d</td><td>%.2f / %.2f</td><td>%.1f / %.1f</td><td>%.3f</td>"
-          + "<td>%s</td></tr>\n", p.load(), esc(p.mode()), p.concurrency(), p.p50Ms(), p.p99Ms(),
+          + "<td>%s</td></tr>\n", p.seed(), p.load(), esc(p.mode()), p.concurrency(), p.p50Ms(), p.p99Ms(),
           p.throughputPerSecond(), p.stallP99Ms(), p.stalls(), p.failed(), p.reservedMemoryGibSeconds(),
           p.usedMemoryGibSeconds(), p.reservedThreadSeconds(), p.usedThreadSeconds(), 100 * p.shadowShareOfCore(),
           esc(p.acting())));
@@ -67,7 +75,8 @@ public final class TaskSweepHtml {
     List<Double> loads = r.options().loads();
     double minX = loads.stream().mapToDouble(Double::doubleValue).min().orElse(0);
     double maxX = loads.stream().mapToDouble(Double::doubleValue).max().orElse(1);
-    double maxY = r.points().stream().mapToDouble(f).filter(Double::isFinite).max().orElse(1);
+    double maxY = loads.stream().flatMapToDouble(l -> TaskSweep.MODES.stream()
+        .mapToDouble(m -> r.median(l, m, f))).filter(Double::isFinite).max().orElse(1);
     if (!(maxY > 0)) {
       maxY = 1;
     }
@@ -91,7 +100,7 @@ public final class TaskSweepHtml {
     for (int m = 0; m < TaskSweep.MODES.size(); m++) {
       StringBuilder pts = new StringBuilder();
       for (double l : loads) {
-        double v = f.applyAsDouble(r.point(l, TaskSweep.MODES.get(m)));
+        double v = r.median(l, TaskSweep.MODES.get(m), f);
         if (!Double.isFinite(v)) {
           continue;
         }
