@@ -129,11 +129,6 @@ public final class TaskExecutor implements AutoCloseable {
     return run.future;
   }
 
-  /** The loop's actuator: the tasks' memory blocks and worker threads. */
-  GrantPool pool() {
-    return pool;
-  }
-
   /** Registers a task run on thread {@code threadId} (the sampler observes that thread). */
   TaskRun register(TaskSpec spec, long threadId) {
     TaskProfile profile = profile(spec.type());
