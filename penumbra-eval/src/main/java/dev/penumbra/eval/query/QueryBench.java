@@ -255,8 +255,8 @@ public final class QueryBench {
       try (QueryPredictor predictor = QueryPredictor.builder().cores(cores).model(model).errorTracker(errors)
               .operatorScaling(o.operatorScaling()).build();
           PrimaryEngine primary = engines.apply(8);
-          QueryGateway gw = QueryGateway.builder().database(db).primary(primary).predictor(predictor)
-              .node("local", Resources.of(cores * 1000L, o.memoryBudget())).engineInstances(8).maxRows(20)
+          QueryGateway gw = overcommit(QueryGateway.builder().database(db).primary(primary).predictor(predictor)
+              .node("local", Resources.of(cores * 1000L, o.memoryBudget())).engineInstances(8).maxRows(20))
               .build()) {
         gw.learning(false);
         List<String> shapes = o.shapes() ? heldOutShapes() : List.of();
@@ -372,6 +372,22 @@ public final class QueryBench {
         r.prediction().wallNanos().point(), r.actual().wallNanos(), r.shadow().wallNanos(),
         r.shadow().skipped().isPresent(), PrimaryEngine.threadsFor(r.reservation().amount()),
         p.memoryBytes().at(0.9), p.memoryBytes().at(0.99), p.wallNanos().at(0.9), p.wallNanos().at(0.99));
+  }
+
+  /**
+   * {@code -Dpenumbra.bench.query.cpuOvercommit=X} runs Penumbra with another CPU overcommit than the gateway's
+   * default (how many threads the ledger may promise per core), to compare designs.
+   */
+  private static QueryGateway.Builder overcommit(QueryGateway.Builder b) {
+    String x = System.getProperty("penumbra.bench.query.cpuOvercommit");
+    if (x != null) {
+      try {
+        b.cpuOvercommit(Double.parseDouble(x));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("penumbra.bench.query.cpuOvercommit must be a number, was '" + x + "'", e);
+      }
+    }
+    return b;
   }
 
   /** What the shadows cost between two readings of the gateway's totals. */
