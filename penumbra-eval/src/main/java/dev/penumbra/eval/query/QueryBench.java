@@ -280,7 +280,7 @@ public final class QueryBench {
       try (QueryPredictor predictor = QueryPredictor.builder().cores(cores).model(model).errorTracker(errors)
               .operatorScaling(o.operatorScaling()).blendTime(BLEND_TIME).fetchCost(FETCH_COST).build();
           PrimaryEngine primary = engines.apply(8);
-          QueryGateway gw = gb.primary(primary).predictor(predictor).build()) {
+          QueryGateway gw = overcommit(gb.primary(primary).predictor(predictor)).build()) {
         gw.learning(false);
         List<String> shapes = o.shapes() ? heldOutShapes() : List.of();
         for (int i = 0; i < o.extraQueries().size(); i++) {
@@ -398,6 +398,22 @@ public final class QueryBench {
         r.prediction().wallNanos().point(), r.actual().wallNanos(), r.shadow().wallNanos(),
         r.shadow().skipped().isPresent(), PrimaryEngine.threadsFor(r.reservation().amount()),
         p.memoryBytes().at(0.9), p.memoryBytes().at(0.99), p.wallNanos().at(0.9), p.wallNanos().at(0.99));
+  }
+
+  /**
+   * {@code -Dpenumbra.bench.query.cpuOvercommit=X} runs Penumbra with another CPU overcommit than the gateway's
+   * default (how many threads the ledger may promise per core), to compare designs.
+   */
+  private static QueryGateway.Builder overcommit(QueryGateway.Builder b) {
+    String x = System.getProperty("penumbra.bench.query.cpuOvercommit");
+    if (x != null) {
+      try {
+        b.cpuOvercommit(Double.parseDouble(x));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("penumbra.bench.query.cpuOvercommit must be a number, was '" + x + "'", e);
+      }
+    }
+    return b;
   }
 
   /** What the shadows cost between two readings of the gateway's totals. */
