@@ -36,7 +36,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * takes what it cost, and a sample runs only when the bucket holds its expected cost. The bucket holds at most two
  * samples' worth, so budget saved while nothing needed sampling cannot be spent in a burst later (a long burst of
  * concurrent queries, each stretched by the others, would otherwise bank enough to sample a whole quiet period); it
- * starts with the credit, so a cold start can sample its first shapes. A sample run is cut off at its cost cap:
+ * starts with the credit, so a cold start can sample its first shapes, and from the first sample on the bound holds
+ * (the credit is not kept for later). A sample run is cut off at its cost cap:
  * the budget's share of the query's predicted p99 time, at least twice its expected cost, at most the shadow
  * timeout. Expected cost: the shape's last sample run, else the mean of recent ones. Thread-safe.
  */
@@ -217,8 +218,10 @@ final class ShadowGate {
     primaryNanos += Math.max(0, wallNanos);
     windowShadowNanos *= WINDOW_DECAY;
     windowPrimaryNanos = windowPrimaryNanos * WINDOW_DECAY + Math.max(0, wallNanos);
-    // Earning never lifts the bucket past its bound, nor cuts what it holds above it (the starting credit).
-    tokens = Math.min(tokens + share * Math.max(0, wallNanos), Math.max(tokens, BUCKET_SAMPLES * meanSampleNanos));
+    // The bucket holds at most two samples' worth once a sample has run (the starting credit stands until then,
+    // and no more is earned before it), so a gateway that has served a while starts no burst of samples.
+    double bound = sampled > 0 ? BUCKET_SAMPLES * meanSampleNanos : tokens;
+    tokens = Math.min(tokens + share * Math.max(0, wallNanos), bound);
   }
 
   synchronized ShadowStats stats() {
