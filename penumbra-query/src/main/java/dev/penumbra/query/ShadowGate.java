@@ -36,8 +36,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * takes what it cost, and a sample runs only when the bucket holds its expected cost. The bucket holds at most two
  * samples' worth, so budget saved while nothing needed sampling cannot be spent in a burst later (a long burst of
  * concurrent queries, each stretched by the others, would otherwise bank enough to sample a whole quiet period); it
- * starts with the credit, so a cold start can sample its first shapes, and from the first sample on the bound holds
- * (the credit is not kept for later). A sample run is cut off at its cost cap:
+ * is separate from the credit, which a cold start spends first on its first shapes and which fades with the primary
+ * runs (half-life 16), so it is not kept for later. A sample run is cut off at its cost cap:
  * the budget's share of the query's predicted p99 time, at least twice its expected cost, at most the shadow
  * timeout. Expected cost: the shape's last sample run, else the mean of recent ones. Thread-safe.
  */
@@ -82,6 +82,8 @@ final class ShadowGate {
   private double windowShadowNanos;
   private double windowPrimaryNanos;
   private double tokens;
+  /** The cold-start credit left: spent before the bucket, and fading with the primary runs (half-life 16). */
+  private double credit;
   /** A sample's expected cost before any ran: a quarter of the credit, so a cold start holds at most four at once. */
   private final double firstGuessNanos;
   private long sampled;
@@ -98,7 +100,7 @@ final class ShadowGate {
       boolean skipSettled) {
     this.predictor = predictor;
     this.share = share;
-    this.tokens = credit.toNanos();
+    this.credit = credit.toNanos();
     this.firstGuessNanos = credit.toNanos() / 4.0;
     this.timeout = timeout;
     this.always = always;
@@ -178,7 +180,7 @@ final class ShadowGate {
           otherwise == Kind.PLAN ? "new shape, " : "", 100 * share(), 100 * share,
           otherwise == Kind.PLAN ? ": planned only" : ""));
     }
-    tokens -= expected;
+    spend(expected);
     return new Decision(Kind.SAMPLE, cap, null, expected);
   }
 
@@ -193,7 +195,8 @@ final class ShadowGate {
     windowShadowNanos += s.shadowWallNanos();
     if (!always) {
       // Shadows run by choice outside the budget (always) do not draw on it.
-      tokens += d.heldNanos() - s.shadowWallNanos();
+      tokens += d.heldNanos();
+      spend(s.shadowWallNanos());
     }
     switch (d.kind()) {
       case SAMPLE -> {
@@ -218,10 +221,11 @@ final class ShadowGate {
     primaryNanos += Math.max(0, wallNanos);
     windowShadowNanos *= WINDOW_DECAY;
     windowPrimaryNanos = windowPrimaryNanos * WINDOW_DECAY + Math.max(0, wallNanos);
-    // The bucket holds at most two samples' worth once a sample has run (the starting credit stands until then,
-    // and no more is earned before it), so a gateway that has served a while starts no burst of samples.
-    double bound = sampled > 0 ? BUCKET_SAMPLES * meanSampleNanos : tokens;
-    tokens = Math.min(tokens + share * Math.max(0, wallNanos), bound);
+    // The bucket holds at most two samples' worth (of the first guess before any ran), so a gateway that has served
+    // a while starts no burst of samples; the credit fades like the window, so it pays for a cold start only.
+    credit *= WINDOW_DECAY;
+    double bound = BUCKET_SAMPLES * (sampled > 0 ? meanSampleNanos : firstGuessNanos);
+    tokens = Math.min(tokens + share * Math.max(0, wallNanos), Math.max(tokens, bound));
   }
 
   synchronized ShadowStats stats() {
@@ -234,12 +238,19 @@ final class ShadowGate {
   }
 
   private synchronized boolean allows(double expectedNanos) {
-    return expectedNanos <= tokens;
+    return expectedNanos <= tokens + credit;
   }
 
-  /** Shadow time the bucket holds (negative once overspent). */
+  /** Takes shadow time from the credit first, the rest from the bucket (which may go below zero). */
+  private synchronized void spend(double nanos) {
+    double fromCredit = Math.min(credit, nanos);
+    credit -= fromCredit;
+    tokens -= nanos - fromCredit;
+  }
+
+  /** Shadow time the bucket and the credit hold (negative once overspent). */
   private synchronized double tokens() {
-    return tokens;
+    return tokens + credit;
   }
 
   private synchronized double expected(String fingerprint) {
