@@ -47,6 +47,9 @@ public final class ShadowEngine implements ShadowSite, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ShadowEngine.class);
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
+  /** Planner connections kept for the fast path's check (each a DuckDB connection with its parser prepared). */
+  private static final int CHECKERS = 4;
+
   private final ConnectionSource primary;
   private final ConnectionSource planner;
   private final SamplingRule rule;
@@ -54,6 +57,12 @@ public final class ShadowEngine implements ShadowSite, AutoCloseable {
   private final double defaultFraction;
   /** One per concurrent shadow: connections kept open across shadows (opening and configuring them costs ms). */
   private final BlockingQueue<Slot> slots;
+  /**
+   * Planner connections for the fast path's parser check alone: apart from the shadow slots, so a query that needs
+   * no shadow does not wait behind sample runs for one (in a burst, the two slots held by samples made every other
+   * query queue just to be parsed).
+   */
+  private final BlockingQueue<Slot> checkers = new ArrayBlockingQueue<>(CHECKERS, true);
   private final long timeoutNanos;
   private final ScheduledExecutorService timers;
   private final Object refreshLock = new Object();
@@ -67,6 +76,9 @@ public final class ShadowEngine implements ShadowSite, AutoCloseable {
     this.rule = b.rule;
     this.defaultFraction = b.fractions.get(0);
     this.slots = new ArrayBlockingQueue<>(b.maxConcurrent, true);
+    for (int i = 0; i < CHECKERS; i++) {
+      checkers.add(new Slot());
+    }
     for (int i = 0; i < b.maxConcurrent; i++) {
       slots.add(new Slot());
     }
@@ -168,12 +180,12 @@ public final class ShadowEngine implements ShadowSite, AutoCloseable {
     if (closed) {
       throw new IllegalStateException("the shadow engine is closed");
     }
-    Slot slot = acquire();
+    Slot checker = acquire(checkers);
     try {
       // The sandbox's parser check runs on every path: a reused plan never lets unchecked SQL through.
-      check(slot, sql);
+      check(checker, sql);
     } finally {
-      slots.add(slot);
+      checkers.add(checker);
     }
     // No shadow ran: the check is the sandbox's cost, counted in checkNanos() as on every other path.
     return new ShadowResult(sql, earlier.fraction(), earlier.effectiveFraction(), earlier.tables(), earlier.plan(),
@@ -258,8 +270,12 @@ public final class ShadowEngine implements ShadowSite, AutoCloseable {
   }
 
   private Slot acquire() {
+    return acquire(slots);
+  }
+
+  private static Slot acquire(BlockingQueue<Slot> from) {
     try {
-      return slots.take();
+      return from.take();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while waiting for a shadow slot", e);
@@ -423,6 +439,7 @@ public final class ShadowEngine implements ShadowSite, AutoCloseable {
       for (Slot slot : slots) {
         slot.close();
       }
+      checkers.forEach(Slot::close);
       replicas.forEach(Replica::close);
     }
   }
