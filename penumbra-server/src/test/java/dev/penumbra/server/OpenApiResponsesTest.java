@@ -45,6 +45,17 @@ class OpenApiResponsesTest {
     server.close();
   }
 
+  /** Checks that {@code op} answered {@code status} without a body, as the document says it does. */
+  private static void noBody(String op, int status, TestServers.Reply r) {
+    assertThat(r.status()).as(op + ": " + r.body()).isEqualTo(status);
+    int sp = op.indexOf(' ');
+    JsonNode response = doc.get("paths").get(op.substring(sp + 1)).get(op.substring(0, sp)).get("responses")
+        .get(Integer.toString(status));
+    assertThat(response).as(op + " documents " + status).isNotNull();
+    assertThat(response.has("content")).as(op + " documents no body at " + status).isFalse();
+    checked.add(op);
+  }
+
   /** Checks {@code r} (expected {@code status}) against the document's schema of {@code op} at that status. */
   private static JsonNode check(String op, int status, TestServers.Reply r) {
     assertThat(r.status()).as(op + ": " + r.body()).isEqualTo(status);
@@ -175,6 +186,18 @@ class OpenApiResponsesTest {
         .until(() -> !get(server, "/v1/requests/" + rid).json().get("state").asText().equals("running"));
     check("get /v1/requests/{id}", 200, get(server, "/v1/requests/" + rid));
     check("get /v1/requests", 200, get(server, "/v1/requests"));
+    // 99,000 keys at 200 µs each: still running when it is cancelled a moment later.
+    JsonNode slow = check("post /v1/requests", 202, post(server, "/v1/requests",
+        "{\"policy\": \"key-range\", \"shards\": 2, \"units\": [{\"name\": \"scan\", \"from\": 0, \"to\": 99000}]}"));
+    check("delete /v1/requests/{id}", 200, delete(server, "/v1/requests/" + slow.get("id").asText()));
+
+    // A worker registered by hand (nothing listens at its URL; a shadow sent there would fall back locally).
+    var q = server.config().query();
+    check("post /v1/shadow-workers", 200, post(server, "/v1/shadow-workers", "{\"id\": \"schema\", \"url\": "
+        + "\"http://127.0.0.1:9\", \"scale\": " + q.scale() + ", \"seed\": " + QueryCapability.TPCH_SEED
+        + ", \"slots\": 1}"));
+    check("get /v1/shadow-workers", 200, get(server, "/v1/shadow-workers"));
+    noBody("delete /v1/shadow-workers/{id}", 204, delete(server, "/v1/shadow-workers/schema"));
 
     await().atMost(Duration.ofSeconds(20))
         .until(() -> get(server, "/v1/failover/nodes").json().get("mode").asText().equals("manual"));

@@ -41,6 +41,7 @@ class OpenApiSchemaTest {
     REQUESTS.put("post /v1/failover/nodes", FailoverCapability.NodeBody.class);
     REQUESTS.put("post /v1/failover/nodes/{node}/risk", FailoverCapability.RiskBody.class);
     REQUESTS.put("post /v1/failover/nodes/{node}/promote", FailoverCapability.PromoteBody.class);
+    REQUESTS.put("post /v1/shadow-workers", ShadowWire.Hello.class);
   }
 
   /** Responses written as records, by the operation and status that write them. */
