@@ -47,7 +47,8 @@ final class OperatorScaling {
   private record Op(double rows, double growth, Set<String> groups, double units, double sampleTime,
       double fullTime) {}
 
-  private static final class Acc {
+  /** What a walk over a plan's operators sums up (also PostgreSQL's, in {@link PgOperatorScaling}). */
+  static final class Acc {
     double sampleTime;
     double fullTime;
     double heldSample;

@@ -1,6 +1,7 @@
 package dev.penumbra.query.shadow;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.penumbra.query.shadow.OperatorScaling.Acc;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -38,22 +39,6 @@ final class PgOperatorScaling {
 
   private record Op(double rows, double growth, Set<String> groups, double units, double sampleTime,
       double fullTime, boolean blocking, double planRows) {}
-
-  private static final class Acc {
-    double sampleTime;
-    double fullTime;
-    double heldSample;
-    double heldFull;
-    double scanBytes;
-    double sampleRows;
-    double scan;
-    double join;
-    double agg;
-    double sort;
-    double window;
-    double bounded;
-    boolean fallback;
-  }
 
   /**
    * Scales {@code explain} (the array PostgreSQL returns, or its first element) of a run on a sample of
