@@ -176,9 +176,9 @@ final class ShadowGate {
   private synchronized Decision sample(Duration cap, double expected, Kind otherwise) {
     if (!allows(expected)) {
       return new Decision(otherwise, null, String.format(Locale.ROOT,
-          "%sshadow budget spent (%.1f%% of recent primary time, budget %.1f%%)%s",
-          otherwise == Kind.PLAN ? "new shape, " : "", 100 * share(), 100 * share,
-          otherwise == Kind.PLAN ? ": planned only" : ""));
+          "%sshadow budget spent: %.1f ms left, a sample costs ~%.1f ms (budget %.1f%% of primary time, %.1f%% "
+          + "spent recently)%s", otherwise == Kind.PLAN ? "new shape, " : "", Math.max(0, tokens()) / 1e6,
+          expected / 1e6, 100 * share, 100 * share(), otherwise == Kind.PLAN ? ": planned only" : ""));
     }
     spend(expected);
     return new Decision(Kind.SAMPLE, cap, null, expected);

@@ -176,7 +176,8 @@ class ShadowGateTest {
     // 60 ms spent against a 10 ms credit, 50 ms earned: the bucket is empty, a 60 ms sample would overdraw it.
     Decision d = g.seen(reused(dear), new Room(0, 4));
     assertThat(d.kind()).isEqualTo(Kind.REUSE);
-    assertThat(d.reason()).startsWith("shadow budget spent (5.7% of recent primary time, budget 5.0%)");
+    assertThat(d.reason()).isEqualTo("shadow budget spent: 0.0 ms left, a sample costs ~60.0 ms (budget 5.0% of primary"
+        + " time, 5.7% spent recently)");
     g.spent(reused(dear), new Decision(Kind.REUSE, null, null));
     assertThat(g.stats().reused()).isEqualTo(1);
   }
