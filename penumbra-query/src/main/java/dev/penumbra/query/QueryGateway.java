@@ -274,8 +274,8 @@ public final class QueryGateway implements AutoCloseable {
 
   /** The plan-only prediction with the baseline's slot as its memory at every level. */
   private QueryPrediction baseline(QueryPrediction planned) {
-    return new QueryPrediction(planned.fingerprint(), Estimate.exactly(slot.memoryBytes()), planned.cpuNanos(), planned.wallNanos(),
-        planned.bytesRead(), QueryPrediction.Tier.BASELINE, true);
+    return new QueryPrediction(planned.fingerprint(), Estimate.exactly(slot.memoryBytes()), planned.cpuNanos(),
+        planned.wallNanos(), planned.bytesRead(), QueryPrediction.Tier.BASELINE, true);
   }
 
   /** The demand with its CPU as exactly the threads granted, at every level. */

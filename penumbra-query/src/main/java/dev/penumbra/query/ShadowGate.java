@@ -63,7 +63,7 @@ final class ShadowGate {
   record Room(long freeMemoryBytes, int waiting) {}
 
   private static final double NARROW = 1.25;
-  /** The recent share reported when the budget is spent: sums decayed by half every 16 primary runs. */
+  /** Decay per primary run of the recent share's sums and of the cold-start credit: by half every 16 runs. */
   private static final double WINDOW_DECAY = Math.pow(0.5, 1.0 / 16);
   /** The bucket holds this many samples' worth of shadow time (of the mean sample's cost). */
   private static final double BUCKET_SAMPLES = 2;
@@ -232,7 +232,7 @@ final class ShadowGate {
     return new ShadowStats(share, shadowNanos, primaryNanos, sampled, cutOff, planned, reused, 0);
   }
 
-  /** The share over the recent window the budget is enforced on. */
+  /** Shadow time over primary time in the recent window (sums decayed by half every 16 runs), for the report. */
   private synchronized double share() {
     return windowPrimaryNanos == 0 ? 0 : windowShadowNanos / windowPrimaryNanos;
   }
