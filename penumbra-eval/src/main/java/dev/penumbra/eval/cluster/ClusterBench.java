@@ -274,6 +274,7 @@ public final class ClusterBench {
     ConcurrentLinkedQueue<Done> history = new ConcurrentLinkedQueue<>();
     long hardStop = System.nanoTime() + Duration.ofSeconds(60L * o.kills() + 120).toNanos();
     java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicBoolean paused = new java.util.concurrent.atomic.AtomicBoolean();
     List<Thread> load = new ArrayList<>();
     try (ClusterLedger client = ClusterLedger.connect(replicas.peers(), Clock.systemUTC(),
         opts.withTimeout(Duration.ofSeconds(20)))) {
@@ -283,6 +284,10 @@ public final class ClusterBench {
           Random rnd = new Random(worker);
           long i = 0;
           while (!stop.get() && System.nanoTime() < hardStop) {
+            if (paused.get()) {
+              java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
+              continue;
+            }
             String owner = "f" + worker + "-" + i++;
             Reservation r;
             try {
@@ -304,7 +309,12 @@ public final class ClusterBench {
         }));
       }
       for (int k = 1; k <= o.kills(); k++) {
+        // Every replica catches up with the load paused (their status lines trail the log by up to a report
+        // period, which a full write load outruns), then the load runs again for a moment before the kill.
+        paused.set(true);
         awaitAllCaughtUp(replicas, Duration.ofSeconds(60));
+        paused.set(false);
+        Thread.sleep(300);
         String leader = replicas.leader();
         try (ClusterLedger probe = ClusterLedger.connect(replicas.peers(), Clock.systemUTC(),
             ClusterLedger.Options.DEFAULTS.withTimeout(Duration.ofSeconds(30)))) {
@@ -416,7 +426,12 @@ public final class ClusterBench {
       }
       Thread.sleep(50);
     }
-    throw new IllegalStateException("the replicas did not all catch up within " + timeout);
+    java.util.List<String> seen = new java.util.ArrayList<>();
+    for (var p : replicas.peers()) {
+      seen.add(p.id() + ": " + replicas.status(p.id()));
+    }
+    throw new IllegalStateException("the replicas did not all catch up within " + timeout + " (leader "
+        + replicas.leader() + "; " + String.join(", ", seen) + ")");
   }
 
   // ---------------------------------------------------------------- helpers
