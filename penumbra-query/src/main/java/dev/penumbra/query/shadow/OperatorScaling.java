@@ -164,21 +164,9 @@ final class OperatorScaling {
       }
       a.join += time;
     } else if (type.contains("GROUP_BY")) {
-      double fullUnits = first.units() * first.growth();
-      double groupsFull;
-      if (rows == 0 || in == 0) {
-        groupsFull = estimated(n);
-        a.fallback |= a.sampleRows > 0;
-        growth = 1;
-      } else if (first.units() <= 0 || fullUnits <= first.units() || rows >= first.units()) {
-        // No sampling units to estimate over, or a group per unit or finer: the groups grow with the rows.
-        groupsFull = rows * first.growth();
-        growth = first.growth();
-      } else {
-        // Units under the groups: rows of the input per unit stay as in the sample.
-        groupsFull = DistinctEstimator.estimate(rows, first.units(), fullUnits);
-        growth = groupsFull / rows;
-      }
+      Groups g = groups(rows, in, first.units(), first.growth(), estimated(n), a);
+      double groupsFull = g.full();
+      growth = g.growth();
       cost = weighted(in, first.growth(), 0, 1, rows, growth);
       held = Math.max(rows, 1) * width;
       heldGrowth = rows > 0 ? growth : groupsFull;
@@ -239,6 +227,29 @@ final class OperatorScaling {
     Set<String> u = new HashSet<>(x);
     u.addAll(y);
     return u;
+  }
+
+  /** The groups of a grouping on the full data, and their growth over the sample's {@code rows}. */
+  record Groups(double full, double growth) {}
+
+  /**
+   * The growth law of a grouping, shared by DuckDB's and PostgreSQL's plans: {@code rows} groups on the sample
+   * from {@code in} input rows over {@code units} sampling units growing by {@code unitGrowth}; {@code planGroups}
+   * is the optimizer's full-data estimate, used when the sample saw no rows (marked as a fallback in {@code a}).
+   */
+  static Groups groups(double rows, double in, double units, double unitGrowth, double planGroups, Acc a) {
+    if (rows == 0 || in == 0) {
+      a.fallback |= a.sampleRows > 0;
+      return new Groups(planGroups, 1);
+    }
+    double fullUnits = units * unitGrowth;
+    if (units <= 0 || fullUnits <= units || rows >= units) {
+      // No sampling units to estimate over, or a group per unit or finer: the groups grow with the rows.
+      return new Groups(rows * unitGrowth, unitGrowth);
+    }
+    // Units under the groups: rows of the input per unit stay as in the sample.
+    double full = DistinctEstimator.estimate(rows, units, fullUnits);
+    return new Groups(full, full / rows);
   }
 
   /** Work in proportion to the rows each side handles, each grown by its own factor. */

@@ -165,19 +165,10 @@ final class PgOperatorScaling {
         groups = Set.of();
         units = 1;
       } else {
-        double fullUnits = first.units() * first.growth();
-        double groupsFull;
-        if (rows == 0 || in == 0) {
-          groupsFull = Math.max(1, planRows) * first.growth();
-          a.fallback |= a.sampleRows > 0;
-          growth = 1;
-        } else if (first.units() <= 0 || fullUnits <= first.units() || rows >= first.units()) {
-          groupsFull = rows * first.growth();
-          growth = first.growth();
-        } else {
-          groupsFull = DistinctEstimator.estimate(rows, first.units(), fullUnits);
-          growth = groupsFull / rows;
-        }
+        OperatorScaling.Groups g = OperatorScaling.groups(rows, in, first.units(), first.growth(),
+            Math.max(1, planRows) * first.growth(), a);
+        double groupsFull = g.full();
+        growth = g.growth();
         cost = OperatorScaling.weighted(in, first.growth(), 0, 1, rows, growth);
         if (!strategy.equals("Sorted")) {
           held = rows > 0 ? peakBytes : Math.max(1, planRows) * width;
