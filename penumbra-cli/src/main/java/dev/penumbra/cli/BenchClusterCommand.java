@@ -88,44 +88,15 @@ final class BenchClusterCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!List.of("table", "json").contains(format)) {
-      throw QueryCommand.invalid(spec, "--format", format, "not one of table, json");
-    }
-    List<Integer> levels = new ArrayList<>();
-    for (String part : clients.split(",")) {
-      try {
-        int n = Integer.parseInt(part.trim());
-        if (n < 1 || n > 2048) {
-          throw QueryCommand.invalid(spec, "--clients", clients, "each level must be 1..2048, was " + n);
-        }
-        levels.add(n);
-      } catch (NumberFormatException e) {
-        throw QueryCommand.invalid(spec, "--clients", clients, "'" + part + "' is not a number");
-      }
-    }
-    if (!(seconds > 0) || seconds > 600) {
-      throw QueryCommand.invalid(spec, "--seconds", Double.toString(seconds), "must be in (0, 600]");
-    }
-    if (!(warmup >= 0) || warmup > 600) {
-      throw QueryCommand.invalid(spec, "--warmup", Double.toString(warmup), "must be in [0, 600]");
-    }
-    if (kills < 0 || kills > 100) {
-      throw QueryCommand.invalid(spec, "--kills", Integer.toString(kills), "must be 0..100");
-    }
-    if (maxBatch < 1 || maxBatch > 10_000) {
-      throw QueryCommand.invalid(spec, "--max-batch", Integer.toString(maxBatch), "must be 1..10000");
-    }
-    if (maxInFlight < 1 || maxInFlight > 1024) {
-      throw QueryCommand.invalid(spec, "--max-in-flight", Integer.toString(maxInFlight), "must be 1..1024");
-    }
-    if (electionTimeoutMs < 50 || electionTimeoutMs > 60_000) {
-      throw QueryCommand.invalid(spec, "--election-timeout-ms", Long.toString(electionTimeoutMs),
-          "must be 50..60000");
-    }
-    if (report != null && report.toAbsolutePath().getParent() != null
-        && !Files.isDirectory(report.toAbsolutePath().getParent())) {
-      throw QueryCommand.invalid(spec, "--report", report.toString(), "its directory does not exist");
-    }
+    OptionChecks.format(spec, format);
+    List<Integer> levels = OptionChecks.ints(spec, "--clients", clients, "level", 1, 2048);
+    OptionChecks.positiveUpTo(spec, "--seconds", seconds, 600);
+    OptionChecks.notNegativeUpTo(spec, "--warmup", warmup, 600);
+    OptionChecks.between(spec, "--kills", kills, 0, 100);
+    OptionChecks.between(spec, "--max-batch", maxBatch, 1, 10_000);
+    OptionChecks.between(spec, "--max-in-flight", maxInFlight, 1, 1024);
+    OptionChecks.between(spec, "--election-timeout-ms", electionTimeoutMs, 50, 60_000);
+    OptionChecks.writable(spec, "--report", report);
     PrintStream err = System.err;
     ClusterBench.Options o = new ClusterBench.Options(levels, Duration.ofMillis((long) (seconds * 1000)), kills,
         maxBatch, workDir, fsync, Duration.ofMillis((long) (warmup * 1000)), maxInFlight,

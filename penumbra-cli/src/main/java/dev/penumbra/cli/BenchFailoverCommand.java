@@ -84,24 +84,19 @@ final class BenchFailoverCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!List.of("table", "json").contains(format)) {
-      throw invalid("--format", format, "not one of table, json");
-    }
+    OptionChecks.format(spec, format);
     if (!List.of("alarm-rate", "calibrated").contains(thresholds)) {
-      throw invalid("--thresholds", thresholds, "not one of alarm-rate, calibrated");
+      throw OptionChecks.invalid(spec, "--thresholds", thresholds, "not one of alarm-rate, calibrated");
     }
     boolean alarmRate = thresholds.equals("alarm-rate");
     CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
     for (String fixed : List.of("--provision", "--promote", "--decommission")) {
       if (alarmRate && parsed.hasMatchedOption(fixed)) {
-        throw invalid(fixed, parsed.matchedOptionValue(fixed, 0.0).toString(),
+        throw OptionChecks.invalid(spec, fixed, parsed.matchedOptionValue(fixed, 0.0).toString(),
             "fixed risks apply only with --thresholds calibrated");
       }
     }
-    if (report != null && report.toAbsolutePath().getParent() != null
-        && !Files.isDirectory(report.toAbsolutePath().getParent())) {
-      throw invalid("--report", report.toString(), "its directory does not exist");
-    }
+    OptionChecks.writable(spec, "--report", report);
     FailoverBench.Options o;
     try {
       Thresholds t = new Thresholds(decommission, provision, promote);
@@ -111,7 +106,7 @@ final class BenchFailoverCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "Invalid option: " + e.getMessage());
     }
     if (!Files.isDirectory(data)) {
-      throw invalid("--data", data.toString(), "no such directory");
+      throw OptionChecks.invalid(spec, "--data", data.toString(), "no such directory");
     }
     FailoverBench.Result r = FailoverBench.run(o, System.err);
     System.out.print(format.equals("json") ? FailoverReports.json(r) + "\n" : FailoverReports.table(r));
@@ -120,10 +115,5 @@ final class BenchFailoverCommand implements Callable<Integer> {
       System.err.println("report written to " + report);
     }
     return 0;
-  }
-
-  private ParameterException invalid(String option, String value, String why) {
-    return new ParameterException(spec.commandLine(),
-        String.format(Locale.ROOT, "Invalid value for option '%s': '%s' (%s)", option, value, why));
   }
 }

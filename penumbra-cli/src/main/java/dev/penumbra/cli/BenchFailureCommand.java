@@ -50,26 +50,19 @@ final class BenchFailureCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if (!List.of("table", "json").contains(format)) {
-      throw invalid("--format", format, "not one of table, json");
-    }
-    if (horizon < 1 || horizon > 30) {
-      throw invalid("--horizon", Integer.toString(horizon), "must be in 1..30");
-    }
+    OptionChecks.format(spec, format);
+    OptionChecks.between(spec, "--horizon", horizon, 1, 30);
     Path tr = train != null ? train : test != null ? null : DEFAULT_DATA;
     Path te = test != null ? test : train != null ? null : DEFAULT_DATA;
     if (tr == null || te == null) {
-      throw invalid(train == null ? "--train" : "--test", "", "--train and --test go together (or neither)");
+      throw OptionChecks.invalid(spec, train == null ? "--train" : "--test", "", "--train and --test go together (or neither)");
     }
     for (Path p : List.of(tr, te)) {
       if (!Files.isDirectory(p)) {
-        throw invalid(p == tr ? "--train" : "--test", p.toString(), "no such directory");
+        throw OptionChecks.invalid(spec, p == tr ? "--train" : "--test", p.toString(), "no such directory");
       }
     }
-    if (report != null && report.toAbsolutePath().getParent() != null
-        && !Files.isDirectory(report.toAbsolutePath().getParent())) {
-      throw invalid("--report", report.toString(), "its directory does not exist");
-    }
+    OptionChecks.writable(spec, "--report", report);
     FailureBench.Options o = new FailureBench.Options(tr, te, 0.6, horizon, List.of(0.7, 0.9), 42);
     FailureBench.Result r;
     try {
@@ -83,10 +76,5 @@ final class BenchFailureCommand implements Callable<Integer> {
       System.err.println("report written to " + report);
     }
     return 0;
-  }
-
-  private ParameterException invalid(String option, String value, String why) {
-    return new ParameterException(spec.commandLine(),
-        String.format(Locale.ROOT, "Invalid value for option '%s': '%s' (%s)", option, value, why));
   }
 }

@@ -1,5 +1,6 @@
 package dev.penumbra.cli;
 
+import dev.penumbra.query.SqlLexer;
 import dev.penumbra.query.QueryGateway;
 import dev.penumbra.eval.query.QueryBench;
 import dev.penumbra.eval.query.QueryBenchReport;
@@ -84,50 +85,22 @@ final class BenchQueryCommand implements Callable<Integer> {
   Path html;
 
   /** Parses --loads: 'none', or shares of capacity in (0, 10] separated by ','. */
-  static List<Double> parseLoads(CommandLine.Model.CommandSpec spec, String text) {
-    if (text.strip().equals("none")) {
-      return List.of();
-    }
-    List<Double> out = new java.util.ArrayList<>();
-    for (String part : text.split(",", -1)) {
-      double v;
-      try {
-        v = Double.parseDouble(part.strip());
-      } catch (NumberFormatException e) {
-        throw QueryCommand.invalid(spec, "--loads", text, "'" + part.strip() + "' is not a number");
-      }
-      if (!(v > 0 && v <= 10)) {
-        throw QueryCommand.invalid(spec, "--loads", text, "each level must be in (0, 10], was " + part.strip());
-      }
-      out.add(v);
-    }
-    return out;
-  }
-
   @Override
   public Integer call() throws Exception {
-    if (!List.of("table", "json").contains(format)) {
-      throw QueryCommand.invalid(spec, "--format", format, "not one of table, json");
-    }
+    OptionChecks.format(spec, format);
     if (!List.of("duckdb", "postgres").contains(engine)) {
-      throw QueryCommand.invalid(spec, "--engine", engine, "not one of duckdb, postgres");
+      throw OptionChecks.invalid(spec, "--engine", engine, "not one of duckdb, postgres");
     }
     double sf = QueryCommand.parseScale(spec, scale);
     if (train < 30) {
-      throw QueryCommand.invalid(spec, "--train", Integer.toString(train), "must be >= 30 (the model's minimum)");
+      throw OptionChecks.invalid(spec, "--train", Integer.toString(train), "must be >= 30 (the model's minimum)");
     }
-    if (test < 2) {
-      throw QueryCommand.invalid(spec, "--test", Integer.toString(test), "must be >= 2");
-    }
-    if (burst < 4) {
-      throw QueryCommand.invalid(spec, "--burst", Integer.toString(burst), "must be >= 4");
-    }
-    if (sweepQueries < 4) {
-      throw QueryCommand.invalid(spec, "--sweep-queries", Integer.toString(sweepQueries), "must be >= 4");
-    }
-    List<Double> levels = parseLoads(spec, loads);
+    OptionChecks.atLeast(spec, "--test", test, 2);
+    OptionChecks.atLeast(spec, "--burst", burst, 4);
+    OptionChecks.atLeast(spec, "--sweep-queries", sweepQueries, 4);
+    List<Double> levels = OptionChecks.loads(spec, "--loads", loads, 10);
     if (html != null && levels.isEmpty()) {
-      throw QueryCommand.invalid(spec, "--html", html.toString(), "needs a load sweep (--loads is 'none')");
+      throw OptionChecks.invalid(spec, "--html", html.toString(), "needs a load sweep (--loads is 'none')");
     }
     List<String> extra = List.of();
     if (queries != null) {
@@ -135,12 +108,12 @@ final class BenchQueryCommand implements Callable<Integer> {
       try {
         text = Files.readString(queries, StandardCharsets.UTF_8);
       } catch (IOException e) {
-        throw QueryCommand.invalid(spec, "--queries", queries.toString(), "cannot read: " + e.getMessage());
+        throw OptionChecks.invalid(spec, "--queries", queries.toString(), "cannot read: " + e.getMessage());
       }
       try {
-        extra = QueryBench.parseStatements(text);
+        extra = SqlLexer.statements(text);
       } catch (IllegalArgumentException e) {
-        throw QueryCommand.invalid(spec, "--queries", queries.toString(), e.getMessage());
+        throw OptionChecks.invalid(spec, "--queries", queries.toString(), e.getMessage());
       }
     }
     PrintStream err = System.err;
@@ -152,7 +125,7 @@ final class BenchQueryCommand implements Callable<Integer> {
       r = QueryBench.run(o, m -> err.println("bench query: " + m));
     } catch (IllegalArgumentException e) {
       if (e.getMessage() != null && e.getMessage().startsWith("--queries")) {
-        throw QueryCommand.invalid(spec, "--queries", queries.toString(), e.getMessage().substring(10));
+        throw OptionChecks.invalid(spec, "--queries", queries.toString(), e.getMessage().substring(10));
       }
       throw e;
     }

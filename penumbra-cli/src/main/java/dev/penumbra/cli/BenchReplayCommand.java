@@ -56,22 +56,18 @@ final class BenchReplayCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     long start = System.nanoTime();
-    if (!List.of("table", "json").contains(format)) {
-      throw invalid("--format", format, "not one of table, json");
-    }
+    OptionChecks.format(spec, format);
     int workers = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-    if (workers < 1) {
-      throw invalid("--threads", Integer.toString(workers), "must be >= 1");
-    }
+    OptionChecks.atLeast(spec, "--threads", workers, 1);
     if (!Files.isDirectory(data)) {
-      throw invalid("--data", data.toString(), "no such directory; point --data at the shared data directory");
+      throw OptionChecks.invalid(spec, "--data", data.toString(), "no such directory; point --data at the shared data directory");
     }
     Optional<String> missing = ReplayBench.missing(data);
     if (missing.isPresent()) {
-      throw invalid("--data", data.toString(), "has no " + missing.get());
+      throw OptionChecks.invalid(spec, "--data", data.toString(), "has no " + missing.get());
     }
     if (report != null && report.toAbsolutePath().getParent() != null && !Files.isDirectory(report.toAbsolutePath().getParent())) {
-      throw invalid("--report", report.toString(), "its directory does not exist");
+      throw OptionChecks.invalid(spec, "--report", report.toString(), "its directory does not exist");
     }
 
     PrintStream err = System.err;
@@ -79,7 +75,7 @@ final class BenchReplayCommand implements Callable<Integer> {
     try {
       sets = ReplayBench.read(data, m -> err.println("bench: " + m));
     } catch (IllegalArgumentException e) {
-      throw invalid("--data", data.toString(), e.getMessage());
+      throw OptionChecks.invalid(spec, "--data", data.toString(), e.getMessage());
     }
     int traces = sets.values().stream().mapToInt(List::size).sum();
     double readSeconds = (System.nanoTime() - start) / 1e9;
@@ -101,10 +97,5 @@ final class BenchReplayCommand implements Callable<Integer> {
       throw new UncheckedIOException(e);
     }
     return 0;
-  }
-
-  private ParameterException invalid(String option, String value, String why) {
-    return new ParameterException(spec.commandLine(),
-        String.format(Locale.ROOT, "Invalid value for option '%s': '%s' (%s)", option, value, why));
   }
 }

@@ -60,28 +60,22 @@ final class BenchServerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!List.of("table", "json").contains(format)) {
-      throw QueryCommand.invalid(spec, "--format", format, "not one of table, json");
-    }
-    if (clients < 1) {
-      throw QueryCommand.invalid(spec, "--clients", Integer.toString(clients), "must be >= 1");
-    }
-    if (requests < 1) {
-      throw QueryCommand.invalid(spec, "--requests", Integer.toString(requests), "must be >= 1");
-    }
+    OptionChecks.format(spec, format);
+    OptionChecks.atLeast(spec, "--clients", clients, 1);
+    OptionChecks.atLeast(spec, "--requests", requests, 1);
     if (!(seconds > 0) || Double.isInfinite(seconds)) {
-      throw QueryCommand.invalid(spec, "--seconds", Double.toString(seconds), "must be > 0 and finite");
+      throw OptionChecks.invalid(spec, "--seconds", Double.toString(seconds), "must be > 0 and finite");
     }
     if (!(queryShare >= 0 && queryShare <= 1)) {
-      throw QueryCommand.invalid(spec, "--query-share", Double.toString(queryShare), "must be in [0, 1]");
+      throw OptionChecks.invalid(spec, "--query-share", Double.toString(queryShare), "must be in [0, 1]");
     }
     if (!(hostileShare >= 0 && hostileShare <= 1)) {
-      throw QueryCommand.invalid(spec, "--hostile-share", Double.toString(hostileShare), "must be in [0, 1]");
+      throw OptionChecks.invalid(spec, "--hostile-share", Double.toString(hostileShare), "must be in [0, 1]");
     }
     ServerConfig cfg = ServerConfig.defaults();
     if (scale != null) {
       if (!(scale > 0) || scale > 100) {
-        throw QueryCommand.invalid(spec, "--scale", scale.toString(), "must be in (0, 100]");
+        throw OptionChecks.invalid(spec, "--scale", scale.toString(), "must be in (0, 100]");
       }
       ServerConfig.Query q = cfg.query();
       cfg = new ServerConfig(cfg.server(), cfg.ledger(), new ServerConfig.Query(q.enabled(), scale, q.cacheDir(),

@@ -72,41 +72,17 @@ final class BenchShadowWorkersCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!List.of("table", "json").contains(format)) {
-      throw QueryCommand.invalid(spec, "--format", format, "not one of table, json");
-    }
-    List<Integer> levels = new ArrayList<>();
-    for (String part : workers.split(",", -1)) {
-      try {
-        int n = Integer.parseInt(part.strip());
-        if (n < 0 || n > 16) {
-          throw QueryCommand.invalid(spec, "--workers", workers, "each count must be 0..16, was " + n);
-        }
-        levels.add(n);
-      } catch (NumberFormatException e) {
-        throw QueryCommand.invalid(spec, "--workers", workers, "'" + part + "' is not a number");
-      }
-    }
-    if (clients < 1 || clients > 256) {
-      throw QueryCommand.invalid(spec, "--clients", Integer.toString(clients), "must be 1..256");
-    }
-    if (!(seconds > 0) || seconds > 600) {
-      throw QueryCommand.invalid(spec, "--seconds", Double.toString(seconds), "must be in (0, 600]");
-    }
-    if (!(warmup >= 0) || warmup > 600) {
-      throw QueryCommand.invalid(spec, "--warmup", Double.toString(warmup), "must be in [0, 600]");
-    }
-    if (!(scale > 0) || scale > 100) {
-      throw QueryCommand.invalid(spec, "--scale", Double.toString(scale), "must be in (0, 100]");
-    }
+    OptionChecks.format(spec, format);
+    List<Integer> levels = OptionChecks.ints(spec, "--workers", workers, "count", 0, 16);
+    OptionChecks.between(spec, "--clients", clients, 1, 256);
+    OptionChecks.positiveUpTo(spec, "--seconds", seconds, 600);
+    OptionChecks.notNegativeUpTo(spec, "--warmup", warmup, 600);
+    OptionChecks.positiveUpTo(spec, "--scale", scale, 100);
     if (kill && levels.stream().allMatch(n -> n == 0)) {
-      throw QueryCommand.invalid(spec, "--workers", workers, "--kill needs a level with at least one worker "
+      throw OptionChecks.invalid(spec, "--workers", workers, "--kill needs a level with at least one worker "
           + "(or give --no-kill)");
     }
-    if (report != null && report.toAbsolutePath().getParent() != null
-        && !Files.isDirectory(report.toAbsolutePath().getParent())) {
-      throw QueryCommand.invalid(spec, "--report", report.toString(), "its directory does not exist");
-    }
+    OptionChecks.writable(spec, "--report", report);
     Path cache = cacheDir != null ? cacheDir : dev.penumbra.query.QueryGateway.defaultCacheDir();
     PrintStream err = System.err;
     err.printf(Locale.ROOT, "bench shadow-workers: levels %s workers, %d clients, %.0f s each (+%.0f s warm-up), "

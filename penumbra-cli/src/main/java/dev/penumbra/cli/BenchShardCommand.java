@@ -80,20 +80,11 @@ final class BenchShardCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!List.of("table", "json").contains(format)) {
-      throw invalid("--format", format, "not one of table, json");
-    }
+    OptionChecks.format(spec, format);
     if (!Files.isRegularFile(trace)) {
-      throw invalid("--trace", trace.toString(), "no such file");
+      throw OptionChecks.invalid(spec, "--trace", trace.toString(), "no such file");
     }
-    List<Double> parsed = new ArrayList<>();
-    for (String l : loads) {
-      try {
-        parsed.add(Double.parseDouble(l.trim()));
-      } catch (NumberFormatException e) {
-        throw invalid("--loads", l, "not a number");
-      }
-    }
+    List<Double> parsed = OptionChecks.numbers(spec, "--loads", loads);
     boolean tmp = workDir == null;
     Path dir = tmp ? Files.createTempDirectory("penumbra-bench-shard") : workDir;
     ShardBench.Options o;
@@ -126,10 +117,5 @@ final class BenchShardCommand implements Callable<Integer> {
       System.err.printf(Locale.ROOT, "bench shard: report written to %s%n", report);
     }
     return 0;
-  }
-
-  private ParameterException invalid(String option, String value, String why) {
-    return new ParameterException(spec.commandLine(),
-        String.format(Locale.ROOT, "Invalid value for option '%s': '%s' (%s)", option, value, why));
   }
 }

@@ -61,24 +61,15 @@ final class BenchShardLiveCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!List.of("table", "json").contains(format)) {
-      throw invalid("--format", format, "not one of table, json");
-    }
+    OptionChecks.format(spec, format);
     if (bootstrap != null) {
       String host = bootstrap.contains(":") ? bootstrap.substring(0, bootstrap.lastIndexOf(':')) : bootstrap;
       if (!(host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]") || host.equals("::1"))
           || !bootstrap.matches(".*:\\d{1,5}")) {
-        throw invalid("--bootstrap", bootstrap, "must be a loopback host:port");
+        throw OptionChecks.invalid(spec, "--bootstrap", bootstrap, "must be a loopback host:port");
       }
     }
-    List<Double> parsed = new ArrayList<>();
-    for (String l : loads) {
-      try {
-        parsed.add(Double.parseDouble(l.trim()));
-      } catch (NumberFormatException e) {
-        throw invalid("--loads", l, "not a number");
-      }
-    }
+    List<Double> parsed = OptionChecks.numbers(spec, "--loads", loads);
     ShardLiveBench.Options o;
     try {
       o = new ShardLiveBench.Options(bootstrap, parsed, jobs, pools, workers, shards, keyMicros, seed);
@@ -92,10 +83,5 @@ final class BenchShardLiveCommand implements Callable<Integer> {
       ShardLiveBench.table(r, System.out);
     }
     return 0;
-  }
-
-  private ParameterException invalid(String option, String value, String why) {
-    return new ParameterException(spec.commandLine(),
-        String.format(Locale.ROOT, "Invalid value for option '%s': '%s' (%s)", option, value, why));
   }
 }

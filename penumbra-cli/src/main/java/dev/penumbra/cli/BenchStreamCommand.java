@@ -100,33 +100,27 @@ final class BenchStreamCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!List.of("table", "json").contains(format)) {
-      throw invalid("--format", format, "not one of table, json");
-    }
-    positive("--speedup", speedup);
-    positive("--duration", duration);
+    OptionChecks.format(spec, format);
+    OptionChecks.positive(spec, "--speedup", speedup);
+    OptionChecks.positive(spec, "--duration", duration);
     if (!(warmup >= 0 && warmup < duration)) {
-      throw invalid("--warmup", fmt(warmup), "must be >= 0 and below --duration " + fmt(duration));
+      throw OptionChecks.invalid(spec, "--warmup", OptionChecks.shown(warmup), "must be >= 0 and below --duration " + OptionChecks.shown(duration));
     }
-    if (peakWorkers < 1) {
-      throw invalid("--peak-workers", Integer.toString(peakWorkers), "must be >= 1");
-    }
+    OptionChecks.atLeast(spec, "--peak-workers", peakWorkers, 1);
     if (peakRate != null) {
-      positive("--peak-rate", peakRate);
+      OptionChecks.positive(spec, "--peak-rate", peakRate);
     }
-    positive("--cost-us", costMicros);
+    OptionChecks.positive(spec, "--cost-us", costMicros);
     if (!(startDelay >= 0 && Double.isFinite(startDelay))) {
-      throw invalid("--start-delay", fmt(startDelay), "must be >= 0");
+      throw OptionChecks.invalid(spec, "--start-delay", OptionChecks.shown(startDelay), "must be >= 0");
     }
     if (!(sampleRate > 0 && sampleRate <= 1)) {
-      throw invalid("--sample-rate", fmt(sampleRate), "must be in (0, 1]");
+      throw OptionChecks.invalid(spec, "--sample-rate", OptionChecks.shown(sampleRate), "must be in (0, 1]");
     }
-    if (overheadRounds < 0) {
-      throw invalid("--overhead-rounds", Integer.toString(overheadRounds), "must be >= 0");
-    }
+    OptionChecks.atLeast(spec, "--overhead-rounds", overheadRounds, 0);
     for (Double l : loads) {
       if (l == null || !(l > 0 && Double.isFinite(l))) {
-        throw invalid("--loads", String.valueOf(l), "each load level must be > 0");
+        throw OptionChecks.invalid(spec, "--loads", String.valueOf(l), "each load level must be > 0");
       }
     }
     List<Path> files = new ArrayList<>();
@@ -134,14 +128,14 @@ final class BenchStreamCommand implements Callable<Integer> {
       for (String r : DEFAULT_RATES) {
         Path p = data.resolve(r);
         if (!Files.isRegularFile(p)) {
-          throw invalid("--data", data.toString(), "has no " + r + "; point --data at the shared data or give --rates");
+          throw OptionChecks.invalid(spec, "--data", data.toString(), "has no " + r + "; point --data at the shared data or give --rates");
         }
         files.add(p);
       }
     } else {
       for (Path p : rates) {
         if (!Files.isRegularFile(p)) {
-          throw invalid("--rates", p.toString(), "no such file");
+          throw OptionChecks.invalid(spec, "--rates", p.toString(), "no such file");
         }
         files.add(p);
       }
@@ -153,17 +147,17 @@ final class BenchStreamCommand implements Callable<Integer> {
       try {
         traces = TraceReaders.read(f);
       } catch (IOException | IllegalArgumentException e) {
-        throw invalid(rates == null ? "--data" : "--rates", f.toString(), "cannot read: " + e.getMessage());
+        throw OptionChecks.invalid(spec, rates == null ? "--data" : "--rates", f.toString(), "cannot read: " + e.getMessage());
       }
       if (traces.isEmpty()) {
-        throw invalid("--rates", f.toString(), "holds no series");
+        throw OptionChecks.invalid(spec, "--rates", f.toString(), "holds no series");
       }
       Trace t = traces.get(0);
       String name = f.getFileName().toString().replaceFirst("\\.csv$", "");
       try {
         series.add(new RateSeries(name, t.stepMillis(), t.values()));
       } catch (IllegalArgumentException e) {
-        throw invalid("--rates", f.toString(), e.getMessage());
+        throw OptionChecks.invalid(spec, "--rates", f.toString(), e.getMessage());
       }
       err.printf(Locale.ROOT, "bench: read %s: %d values at %d s%n", f, t.length(), t.stepMillis() / 1000);
     }
@@ -174,26 +168,11 @@ final class BenchStreamCommand implements Callable<Integer> {
       try (java.io.Writer w = Files.newBufferedWriter(html)) {
         StreamHtml.write(levels, w);
       } catch (IOException e) {
-        throw invalid("--html", html.toString(), "cannot write: " + e.getMessage());
+        throw OptionChecks.invalid(spec, "--html", html.toString(), "cannot write: " + e.getMessage());
       }
       err.println("bench: wrote " + html);
     }
     new StreamReport(levels).print(format, System.out);
     return 0;
-  }
-
-  private void positive(String option, double v) {
-    if (!(v > 0 && Double.isFinite(v))) {
-      throw invalid(option, fmt(v), "must be > 0");
-    }
-  }
-
-  private static String fmt(double v) {
-    return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
-  }
-
-  private ParameterException invalid(String option, String value, String why) {
-    return new ParameterException(spec.commandLine(),
-        String.format(Locale.ROOT, "Invalid value for option '%s': '%s' (%s)", option, value, why));
   }
 }

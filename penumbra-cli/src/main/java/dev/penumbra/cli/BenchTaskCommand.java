@@ -106,49 +106,27 @@ final class BenchTaskCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     long start = System.nanoTime();
-    if (!List.of("table", "json").contains(format)) {
-      throw invalid("--format", format, "not one of table, json");
-    }
-    if (tasks < 1 || tasks > 100_000) {
-      throw invalid("--tasks", Integer.toString(tasks), "must be in 1..100000");
-    }
+    OptionChecks.format(spec, format);
+    OptionChecks.between(spec, "--tasks", tasks, 1, 100_000);
     Priority taskPriority;
     try {
       taskPriority = Priority.parse(priority);
     } catch (IllegalArgumentException e) {
-      throw invalid("--priority", priority, "not one of critical, standard, batch");
+      throw OptionChecks.invalid(spec, "--priority", priority, "not one of critical, standard, batch");
     }
-    if (warmup < 0 || warmup > 100_000) {
-      throw invalid("--warmup", Integer.toString(warmup), "must be in 0..100000");
-    }
-    if (concurrency < 1 || concurrency > 256) {
-      throw invalid("--concurrency", Integer.toString(concurrency), "must be in 1..256");
-    }
-    if (interval < 1 || interval > 1000) {
-      throw invalid("--interval", Integer.toString(interval), "must be in 1..1000");
-    }
-    if (grace < 0 || grace > 3_600_000) {
-      throw invalid("--grace", Integer.toString(grace), "must be in 0..3600000");
-    }
-    if (horizon < 1 || horizon > 3_600_000) {
-      throw invalid("--horizon", Integer.toString(horizon), "must be in 1..3600000");
-    }
-    if (overheadTasks < 0 || overheadTasks > 10_000) {
-      throw invalid("--overhead-tasks", Integer.toString(overheadTasks), "must be in 0..10000");
-    }
-    if (overheadSeconds < 1 || overheadSeconds > 600) {
-      throw invalid("--overhead-seconds", Integer.toString(overheadSeconds), "must be in 1..600");
-    }
-    List<Double> levels = parseLoads(loads);
-    if (sweepTasks < 1 || sweepTasks > 100_000) {
-      throw invalid("--sweep-tasks", Integer.toString(sweepTasks), "must be in 1..100000");
-    }
+    OptionChecks.between(spec, "--warmup", warmup, 0, 100_000);
+    OptionChecks.between(spec, "--concurrency", concurrency, 1, 256);
+    OptionChecks.between(spec, "--interval", interval, 1, 1000);
+    OptionChecks.between(spec, "--grace", grace, 0, 3_600_000);
+    OptionChecks.between(spec, "--horizon", horizon, 1, 3_600_000);
+    OptionChecks.between(spec, "--overhead-tasks", overheadTasks, 0, 10_000);
+    OptionChecks.between(spec, "--overhead-seconds", overheadSeconds, 1, 600);
+    List<Double> levels = OptionChecks.loads(spec, "--loads", loads, 4);
+    OptionChecks.between(spec, "--sweep-tasks", sweepTasks, 1, 100_000);
     List<Long> seeds = parseSeeds(sweepSeeds);
-    if (queueTimeout < 0 || queueTimeout > 3_600_000) {
-      throw invalid("--queue-timeout", Integer.toString(queueTimeout), "must be in 0..3600000");
-    }
+    OptionChecks.between(spec, "--queue-timeout", queueTimeout, 0, 3_600_000);
     if (html != null && levels.isEmpty()) {
-      throw invalid("--html", html.toString(), "needs a sweep; --loads is 'none'");
+      throw OptionChecks.invalid(spec, "--html", html.toString(), "needs a sweep; --loads is 'none'");
     }
     // Fallbacks and hook failures are counted in the figures; their log lines would only interleave with them.
     ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("dev.penumbra.task")).setLevel(Level.ERROR);
@@ -172,46 +150,21 @@ final class BenchTaskCommand implements Callable<Integer> {
     return 0;
   }
 
-  private List<Double> parseLoads(String text) {
-    if (text.trim().equals("none")) {
-      return List.of();
-    }
-    List<Double> out = new ArrayList<>();
-    for (String part : text.split(",")) {
-      double v;
-      try {
-        v = Double.parseDouble(part.trim());
-      } catch (NumberFormatException e) {
-        throw invalid("--loads", text, "'" + part.trim() + "' is not a number");
-      }
-      if (!(v > 0 && v <= 4)) {
-        throw invalid("--loads", text, "each level must be in (0, 4], was " + part.trim());
-      }
-      out.add(v);
-    }
-    return out;
-  }
-
   private List<Long> parseSeeds(String text) {
     List<Long> out = new ArrayList<>();
     for (String part : text.split(",")) {
       try {
         out.add(Long.parseLong(part.trim()));
       } catch (NumberFormatException e) {
-        throw invalid("--sweep-seeds", text, "'" + part.trim() + "' is not a whole number");
+        throw OptionChecks.invalid(spec, "--sweep-seeds", text, "'" + part.trim() + "' is not a whole number");
       }
     }
     if (out.size() > TaskSweep.MAX_SEEDS) {
-      throw invalid("--sweep-seeds", text, "at most " + TaskSweep.MAX_SEEDS + " seeds, was " + out.size());
+      throw OptionChecks.invalid(spec, "--sweep-seeds", text, "at most " + TaskSweep.MAX_SEEDS + " seeds, was " + out.size());
     }
     if (out.stream().distinct().count() != out.size()) {
-      throw invalid("--sweep-seeds", text, "a seed is given twice");
+      throw OptionChecks.invalid(spec, "--sweep-seeds", text, "a seed is given twice");
     }
     return out;
-  }
-
-  private ParameterException invalid(String option, String value, String why) {
-    return new ParameterException(spec.commandLine(),
-        String.format(Locale.ROOT, "Invalid value for option '%s': '%s' (%s)", option, value, why));
   }
 }

@@ -63,24 +63,22 @@ final class QueryCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!List.of("table", "json").contains(format)) {
-      throw invalid(spec, "--format", format, "not one of table, json");
-    }
+    OptionChecks.format(spec, format);
     Priority p;
     try {
       p = Priority.parse(priority);
     } catch (IllegalArgumentException e) {
-      throw invalid(spec, "--priority", priority, "not one of critical, standard, batch");
+      throw OptionChecks.invalid(spec, "--priority", priority, "not one of critical, standard, batch");
     }
     double sf = parseScale(spec, scale);
     if (rows < 0) {
-      throw invalid(spec, "--rows", Integer.toString(rows), "must be >= 0");
+      throw OptionChecks.invalid(spec, "--rows", Integer.toString(rows), "must be >= 0");
     }
     if (user == null || user.isBlank()) {
-      throw invalid(spec, "--user", String.valueOf(user), "must not be blank");
+      throw OptionChecks.invalid(spec, "--user", String.valueOf(user), "must not be blank");
     }
     if (sql == null || sql.isBlank()) {
-      throw invalid(spec, "SQL", String.valueOf(sql), "must not be blank");
+      throw OptionChecks.invalid(spec, "SQL", String.valueOf(sql), "must not be blank");
     }
     PrintStream err = System.err;
     QueryGateway.Builder b = QueryGateway.builder().scale(sf).maxRows(rows).progress(err::println);
@@ -110,22 +108,13 @@ final class QueryCommand implements Callable<Integer> {
     try {
       sf = Double.parseDouble(text);
     } catch (NumberFormatException e) {
-      throw invalid(spec, "--scale", text, "not a number");
+      throw OptionChecks.invalid(spec, "--scale", text, "not a number");
     }
     if (!(sf > 0) || sf > 100) {
-      throw invalid(spec, "--scale", text, "must be > 0 and <= 100");
+      throw OptionChecks.invalid(spec, "--scale", text, "must be > 0 and <= 100");
     }
     return sf;
   }
-
-  static ParameterException invalid(CommandLine.Model.CommandSpec spec, String option, String value, String why) {
-    return new ParameterException(spec.commandLine(),
-        String.format(Locale.ROOT, "Invalid value for option '%s': '%s' (%s)", option, value, why));
-  }
-
-
-
-
 
   static void printTable(QueryResponse r, PrintStream out) {
     List<List<String>> cells = new ArrayList<>();

@@ -87,7 +87,7 @@ final class ReplayCommand implements Callable<Integer> {
     List<String> chosen = policies.isEmpty() ? Policies.names() : List.copyOf(policies);
     for (String p : chosen) {
       if (!Policies.names().contains(p)) {
-        throw invalid("--policy", p, "not one of " + String.join(", ", Policies.names()));
+        throw OptionChecks.invalid(spec, "--policy", p, "not one of " + String.join(", ", Policies.names()));
       }
     }
     Dimension dimension = null;
@@ -95,31 +95,27 @@ final class ReplayCommand implements Callable<Integer> {
       try {
         dimension = Dimension.parse(resource);
       } catch (IllegalArgumentException e) {
-        throw invalid("--resource", resource, "not one of cpu, memory, io, network");
+        throw OptionChecks.invalid(spec, "--resource", resource, "not one of cpu, memory, io, network");
       }
     }
-    if (lead < 1) {
-      throw invalid("--lead", Integer.toString(lead), "must be >= 1");
-    }
+    OptionChecks.atLeast(spec, "--lead", lead, 1);
     double rate = parseBudget(budget);
     // Every option is checked before any trace is read: reading can take seconds.
     if (!List.of("table", "csv", "json").contains(format)) {
-      throw invalid("--format", format, "not one of table, csv, json");
+      throw OptionChecks.invalid(spec, "--format", format, "not one of table, csv, json");
     }
     if (!TraceReaders.FORMATS.contains(traceFormat.trim().toLowerCase(Locale.ROOT))) {
-      throw invalid("--trace-format", traceFormat, "not one of " + String.join(", ", TraceReaders.FORMATS));
+      throw OptionChecks.invalid(spec, "--trace-format", traceFormat, "not one of " + String.join(", ", TraceReaders.FORMATS));
     }
     int workers = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-    if (workers < 1) {
-      throw invalid("--threads", Integer.toString(workers), "must be >= 1");
-    }
+    OptionChecks.atLeast(spec, "--threads", workers, 1);
     for (Path p : traces) {
       if (!Files.exists(p)) {
-        throw invalid("--trace", p.toString(), "no such file or directory");
+        throw OptionChecks.invalid(spec, "--trace", p.toString(), "no such file or directory");
       }
     }
     if (report != null && report.toAbsolutePath().getParent() != null && !Files.isDirectory(report.toAbsolutePath().getParent())) {
-      throw invalid("--report", report.toString(), "its directory does not exist");
+      throw OptionChecks.invalid(spec, "--report", report.toString(), "its directory does not exist");
     }
 
     List<Trace> loaded = load(dimension);
@@ -152,18 +148,18 @@ final class ReplayCommand implements Callable<Integer> {
       try {
         all.addAll(TraceReaders.read(p, traceFormat.trim().toLowerCase(Locale.ROOT)));
       } catch (IOException | IllegalArgumentException e) {
-        throw invalid("--trace", p.toString(), "cannot be read: " + e.getMessage());
+        throw OptionChecks.invalid(spec, "--trace", p.toString(), "cannot be read: " + e.getMessage());
       }
     }
     if (dimension != null) {
       Dimension d = dimension;
       all.removeIf(t -> t.resource() != d);
       if (all.isEmpty()) {
-        throw invalid("--resource", resource, "none of the given traces measures it");
+        throw OptionChecks.invalid(spec, "--resource", resource, "none of the given traces measures it");
       }
     }
     if (all.isEmpty()) {
-      throw invalid("--trace", traces.toString(), "holds no trace");
+      throw OptionChecks.invalid(spec, "--trace", traces.toString(), "holds no trace");
     }
     return all;
   }
@@ -174,17 +170,12 @@ final class ReplayCommand implements Callable<Integer> {
     try {
       v = t.endsWith("%") ? Double.parseDouble(t.substring(0, t.length() - 1).trim()) / 100 : Double.parseDouble(t);
     } catch (NumberFormatException e) {
-      throw invalid("--budget", text, "not a rate such as 1% or 0.01");
+      throw OptionChecks.invalid(spec, "--budget", text, "not a rate such as 1% or 0.01");
     }
     if (!(v >= 0 && v < 1)) {
-      throw invalid("--budget", text, "must be in [0, 100%)");
+      throw OptionChecks.invalid(spec, "--budget", text, "must be in [0, 100%)");
     }
     return v;
-  }
-
-  private ParameterException invalid(String option, String value, String why) {
-    return new ParameterException(spec.commandLine(),
-        String.format(Locale.ROOT, "Invalid value for option '%s': '%s' (%s)", option, value, why));
   }
 
   /**

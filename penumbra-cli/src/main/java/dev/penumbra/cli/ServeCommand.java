@@ -67,24 +67,24 @@ class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (config != null && !Files.isReadable(config)) {
-      throw QueryCommand.invalid(spec, "--config", config.toString(), "not a readable file");
+      throw OptionChecks.invalid(spec, "--config", config.toString(), "not a readable file");
     }
     if (port != null && (port < 0 || port > 65535)) {
-      throw QueryCommand.invalid(spec, "--port", port.toString(), "must be in [0, 65535]");
+      throw OptionChecks.invalid(spec, "--port", port.toString(), "must be in [0, 65535]");
     }
     if (duration != null && !(duration > 0)) {
-      throw QueryCommand.invalid(spec, "--duration", duration.toString(), "must be > 0");
+      throw OptionChecks.invalid(spec, "--duration", duration.toString(), "must be > 0");
     }
     if (!role.equals("control") && !role.equals("shadow")) {
-      throw QueryCommand.invalid(spec, "--role", role, "must be control or shadow");
+      throw OptionChecks.invalid(spec, "--role", role, "must be control or shadow");
     }
     if (role.equals("control") && (controlPlane != null || workerId != null || slots != null)) {
-      throw QueryCommand.invalid(spec, controlPlane != null ? "--control-plane" : workerId != null ? "--worker-id"
+      throw OptionChecks.invalid(spec, controlPlane != null ? "--control-plane" : workerId != null ? "--worker-id"
           : "--slots", controlPlane != null ? controlPlane : workerId != null ? workerId : slots.toString(),
           "only with --role shadow");
     }
     if (role.equals("shadow") && (cluster || demo())) {
-      throw QueryCommand.invalid(spec, "--role", role, "a shadow worker runs no ledger: drop --cluster");
+      throw OptionChecks.invalid(spec, "--role", role, "a shadow worker runs no ledger: drop --cluster");
     }
     ServerConfig cfg;
     try {
@@ -171,11 +171,11 @@ class ServeCommand implements Callable<Integer> {
   /** {@code --role shadow}: a shadow worker until Ctrl-C (or --duration). */
   private int worker(ServerConfig cfg) throws Exception {
     if (controlPlane == null) {
-      throw QueryCommand.invalid(spec, "--control-plane", "(missing)", "--role shadow needs the control plane's "
+      throw OptionChecks.invalid(spec, "--control-plane", "(missing)", "--role shadow needs the control plane's "
           + "URL, http://HOST:PORT");
     }
     if (workerId != null && !workerId.matches("[A-Za-z0-9._-]{1,64}")) {
-      throw QueryCommand.invalid(spec, "--worker-id", workerId, "must be 1-64 letters, digits, '.', '_' or '-'");
+      throw OptionChecks.invalid(spec, "--worker-id", workerId, "must be 1-64 letters, digits, '.', '_' or '-'");
     }
     ShadowWorker w;
     try {

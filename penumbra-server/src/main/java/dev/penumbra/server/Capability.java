@@ -130,16 +130,12 @@ public interface Capability extends AutoCloseable {
     restoreLearned(saved);
   }
 
-  /** Waits up to {@code grace} for in-flight work to finish; returns true when none is left. */
+  /**
+   * Waits up to {@code grace} for in-flight work to finish; returns true when none is left. The view wakes the
+   * wait when the capability signals that work ended ({@link LoopView#changed()}), so nothing polls.
+   */
   default boolean awaitIdle(Duration grace) throws InterruptedException {
-    long end = System.nanoTime() + grace.toNanos();
-    while (inFlight() > 0) {
-      if (System.nanoTime() >= end) {
-        return false;
-      }
-      Thread.sleep(20);
-    }
-    return true;
+    return view().awaitIdle(grace);
   }
 
   /** Stops and frees everything; what is still running is abandoned and its reservations released. */

@@ -25,12 +25,13 @@ final class ClusterCapability implements Capability {
   private final ClusterReplica replica;
   private final ClusterLedger ledger;
   private final LoopView view;
+  private volatile boolean closed;
 
   private ClusterCapability(ClusterReplica replica, ClusterLedger ledger) {
     this.replica = replica;
     this.ledger = ledger;
     this.view = LoopView.of("cluster", new Timeline("ledger", "entries", 1))
-        .ready(() -> replica.status().leader() != null).build();
+        .ready(() -> !closed && replica.status().leader() != null).build();
   }
 
   /**
@@ -71,11 +72,11 @@ final class ClusterCapability implements Capability {
 
   @Override
   public void metrics(MeterRegistry registry) {
-    Gauge.builder("penumbra_cluster_term", () -> replica.status().term())
+    Gauge.builder("penumbra.cluster.term", () -> replica.status().term())
         .description("Current Raft term of the replicated ledger").register(registry);
-    Gauge.builder("penumbra_cluster_commit_index", () -> replica.status().commitIndex())
+    Gauge.builder("penumbra.cluster.commit.index", () -> replica.status().commitIndex())
         .description("This replica's commit index").register(registry);
-    Gauge.builder("penumbra_cluster_leader", () -> "LEADER".equals(replica.status().role()) ? 1 : 0)
+    Gauge.builder("penumbra.cluster.leader", () -> "LEADER".equals(replica.status().role()) ? 1 : 0)
         .description("1 when this replica is the leader").register(registry);
   }
 
@@ -91,11 +92,13 @@ final class ClusterCapability implements Capability {
   }
 
   /**
-   * Nothing: the other capabilities still release their grants through the ledger while the server stops; the
-   * server calls {@link #leave()} last.
+   * Marks it not ready and nothing more: the other capabilities still release their grants through the ledger
+   * while the server stops; the server calls {@link #leave()} last.
    */
   @Override
-  public void close() {}
+  public void close() {
+    closed = true;
+  }
 
   /** Leaves the group: the ledger client first, then the replica (the others go on without it). */
   void leave() {

@@ -43,6 +43,8 @@ public final class DemoWorkload implements AutoCloseable {
     try {
       while (running) {
         if (!c.ready()) {
+          // Readiness comes and goes (a database being prepared, a cluster between leaders) with no event to wait
+          // on; a demo client may look again a tenth of a second later.
           Thread.sleep(100);
           continue;
         }
@@ -58,7 +60,7 @@ public final class DemoWorkload implements AutoCloseable {
             LOG.warn("demo step of {} failed: {}", c.name(), e.getMessage() != null ? e.getMessage() : e.toString());
           }
         }
-        Thread.sleep(pauseMillis);
+        Thread.sleep(pauseMillis); // the demo's pace between steps (demo.pause)
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -162,6 +162,8 @@ final class FailoverCapability implements Capability {
       while (!closed) {
         try {
           orchestrator.checkHealth();
+          view.changed(); // a round may have ended a move
+          // A period, not a wait for a condition: health is probed on a fixed beat.
           Thread.sleep(HEALTH_PERIOD);
         } catch (InterruptedException e) {
           return;
@@ -340,6 +342,8 @@ final class FailoverCapability implements Capability {
           }
           timeline.add(new Timeline.Sample(System.currentTimeMillis(), today.toString(), expected, standbysHeld(s),
               failing, nodes.size()));
+          view.changed(); // a day may have ended a move
+          // The replay's pace: one day of drives every failover.dayEvery, by design.
           Thread.sleep(cfg.dayEvery());
         }
       }
@@ -635,6 +639,7 @@ final class FailoverCapability implements Capability {
   /** One replayed day: the replay runs on its own thread, the demo client waits a day's time. */
   @Override
   public void demoStep(Random random) throws Exception {
+    // The demo client's pace, not a wait for a condition: the replay runs on its own thread.
     Thread.sleep(cfg.dayEvery());
   }
 

@@ -2,6 +2,7 @@ package dev.penumbra.server;
 
 import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.core.loop.LoopStats;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
@@ -28,6 +29,7 @@ public final class LoopView {
   private final Timeline timeline;
   private final DoubleSupplier shadowOverhead;
   private final Supplier<List<LoopStats>> loops;
+  private final Idle idle;
 
   private LoopView(Builder b) {
     this.name = b.name;
@@ -38,6 +40,7 @@ public final class LoopView {
     this.timeline = Objects.requireNonNull(b.timeline, "timeline");
     this.shadowOverhead = b.shadowOverhead;
     this.loops = b.loops;
+    this.idle = new Idle(this::inFlight);
   }
 
   /**
@@ -78,6 +81,21 @@ public final class LoopView {
 
   public List<LoopStats> loops() {
     return loops.get();
+  }
+
+  /**
+   * Tells {@link #awaitIdle} to read {@link #inFlight()} again: the capability calls it whenever work in flight may
+   * have ended (after lowering its count).
+   */
+  public void changed() {
+    idle.changed();
+  }
+
+  /**
+   * Waits up to {@code grace} for nothing to be in flight, woken by {@link #changed()}; true when nothing is.
+   */
+  public boolean awaitIdle(Duration grace) throws InterruptedException {
+    return idle.await(grace);
   }
 
   /** Options of a {@link LoopView}; each takes what the capability already holds, read when the server asks. */

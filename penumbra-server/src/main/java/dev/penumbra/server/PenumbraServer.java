@@ -53,6 +53,8 @@ public final class PenumbraServer implements AutoCloseable {
   private final Javalin app;
   private final Api api;
   private final AtomicInteger inFlight = new AtomicInteger();
+  /** Wakes a stop waiting for the command routes' requests to end. */
+  private final Idle requestsIdle = new Idle(inFlight::get);
   private final Consumer<String> progress;
   private volatile boolean admitting = true;
   private volatile boolean started;
@@ -312,8 +314,11 @@ public final class PenumbraServer implements AutoCloseable {
     stopAdmitting();
     long end = System.nanoTime() + config.server().shutdownGrace().toNanos();
     try {
-      while (inFlight() > 0 && System.nanoTime() < end) {
-        Thread.sleep(20);
+      // Requests first (they hold most capabilities' work), then what each capability runs on its own; each wait
+      // is woken by the work ending, within what is left of the one grace.
+      requestsIdle.await(config.server().shutdownGrace());
+      for (Capability c : capabilities) {
+        c.awaitIdle(Duration.ofNanos(Math.max(0, end - System.nanoTime())));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -410,6 +415,7 @@ public final class PenumbraServer implements AutoCloseable {
       work.run();
     } finally {
       inFlight.decrementAndGet();
+      requestsIdle.changed();
       done.run();
     }
   }

@@ -328,6 +328,7 @@ final class QueryCapability implements Capability {
           "deadline passed while the query waited for a reservation: " + e.getMessage());
     } finally {
       inFlight.decrementAndGet();
+      view.changed();
     }
   }
 
@@ -396,8 +397,4 @@ final class QueryCapability implements Capability {
     }
     workers.close();
   }
-
-
-
-
 }

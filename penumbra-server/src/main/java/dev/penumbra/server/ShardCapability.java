@@ -43,6 +43,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.ToLongFunction;
@@ -100,6 +103,8 @@ final class ShardCapability implements Capability {
     volatile String error;
     volatile Object answer;
     volatile boolean cancelled;
+    /** Completed once the outcome above is recorded, however the request ended. */
+    final CompletableFuture<Void> ended = new CompletableFuture<>();
 
     Tracked(ShardRequest request, String kind, String policy) {
       this.request = request;
@@ -386,7 +391,14 @@ final class ShardCapability implements Capability {
         requests.remove(oldest.getKey());
       }
     }
-    f.whenComplete((r, ex) -> finished(t, r, ex));
+    f.whenComplete((r, ex) -> {
+      try {
+        finished(t, r, ex);
+      } finally {
+        t.ended.complete(null);
+        view.changed();
+      }
+    });
     return summary(t);
   }
 
@@ -629,17 +641,16 @@ final class ShardCapability implements Capability {
       }
       throw e;
     }
-    String id = s.get("id").asText();
-    long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (System.nanoTime() < until && !closed) {
-      Tracked t;
-      synchronized (this) {
-        t = requests.get(id);
+    Tracked t;
+    synchronized (this) {
+      t = requests.get(s.get("id").asText());
+    }
+    if (t != null) {
+      try {
+        t.ended.get(30, TimeUnit.SECONDS);
+      } catch (TimeoutException | ExecutionException e) {
+        // The demo moves on; the request goes on (or has failed) on its own.
       }
-      if (t == null || !t.state().equals("running")) {
-        return;
-      }
-      Thread.sleep(20);
     }
   }
 

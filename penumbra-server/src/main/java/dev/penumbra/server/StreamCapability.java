@@ -282,6 +282,7 @@ final class StreamCapability implements Capability {
       }
     } finally {
       inFlight.decrementAndGet();
+      view.changed();
     }
     Counter c = produced;
     if (c != null) {

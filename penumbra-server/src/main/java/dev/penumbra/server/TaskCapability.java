@@ -206,6 +206,7 @@ final class TaskCapability implements Capability {
       return record(r, priority, phases.size());
     } finally {
       inFlight.decrementAndGet();
+      view.changed();
     }
   }
 

@@ -2,6 +2,7 @@ package dev.penumbra.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.penumbra.core.ledger.Ledger;
@@ -9,27 +10,44 @@ import io.javalin.Javalin;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * What every {@link Capability} must do, run on each one the server builds from its configuration (query, stream,
- * task, shard, failover; the cluster's, which needs a Raft group, is checked by {@code ClusterServerTest}): a stable
- * lower-case name, routes all under {@code /v1} and all in the OpenAPI file, its readiness before start as it
- * declares it and never after close, a close that may be called twice, and meters that carry its name and clash
- * with no other capability's.
+ * task, shard, failover, and the cluster's on a one-replica Raft group on loopback): a stable lower-case name,
+ * routes all under {@code /v1} and all in the OpenAPI file, its readiness before start as it declares it and never
+ * after close, a close that may be called twice, meters that carry its name and clash with no other capability's,
+ * and an {@code awaitIdle} that returns at once when nothing is in flight.
  */
 class CapabilityContractTest {
+
+  /** Each cluster case's replica: its own data directory and port, left after each test. */
+  @TempDir
+  static Path dir;
+
+  private static final List<ClusterCapability> REPLICAS = new CopyOnWriteArrayList<>();
 
   /**
    * One capability as the server makes it; {@code readyBeforeStart}: it takes work from construction (its
@@ -49,7 +67,36 @@ class CapabilityContractTest {
         new Case("task", TaskCapability::new, true, true),
         new Case("shard", ShardCapability::new, true, true),
         // Ready at once: it answers with its mode while its model trains in the background (start()).
-        new Case("failover", FailoverCapability::new, true, false));
+        new Case("failover", FailoverCapability::new, true, false),
+        // Ready once built: the server builds it by starting this node's replica and waiting for a leader.
+        new Case("cluster", CapabilityContractTest::oneReplica, true, true));
+  }
+
+  /** The cluster's capability as {@code serve --cluster} builds it, on a group of this one replica. */
+  private static Capability oneReplica(Ledger unused, ServerConfig base, Consumer<String> progress) {
+    try {
+      Path data = Files.createTempDirectory(dir, "replica");
+      ServerConfig config = TestServers.config(Map.of("PENUMBRA_CLUSTER_SELF", "a",
+          "PENUMBRA_CLUSTER_PEERS", "a=127.0.0.1:" + freePort(), "PENUMBRA_CLUSTER_DATA_DIR", data.toString(),
+          "PENUMBRA_CLUSTER_AWAIT_LEADER", "30s"));
+      ClusterCapability c = ClusterCapability.start(config.cluster(), Clock.systemUTC(), progress);
+      REPLICAS.add(c);
+      return c;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  @AfterEach
+  void leaveTheGroups() {
+    REPLICAS.forEach(ClusterCapability::leave);
+    REPLICAS.clear();
   }
 
   private static Capability create(Case c) {
@@ -122,6 +169,16 @@ class CapabilityContractTest {
     cap.close();
     assertThatCode(cap::close).doesNotThrowAnyException();
     assertThat(cap.ready()).isFalse();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("capabilities")
+  void awaitIdleReturnsAtOnceWithNothingInFlight(Case c) throws Exception {
+    try (Capability cap = create(c)) {
+      assertThat(cap.inFlight()).isZero();
+      // A grace far longer than the test's timeout: only a wait that reads the count first can pass.
+      assertTimeoutPreemptively(Duration.ofSeconds(30), () -> assertThat(cap.awaitIdle(Duration.ofHours(1))).isTrue());
+    }
   }
 
   @Test

@@ -185,6 +185,7 @@ public final class EmbeddedStream implements AutoCloseable, ScalingTarget {
         if (System.nanoTime() > deadline) {
           return false;
         }
+        // A signal would put a monitor on every record's path; this wait serves tests, benches and shutdown only.
         Thread.sleep(1);
       }
     }
@@ -284,6 +285,7 @@ public final class EmbeddedStream implements AutoCloseable, ScalingTarget {
             if (was != ws.get(target)) {
               // The key moves: wait until its old worker has finished what it was given before the change.
               while (was.completed.get() < fences[old]) {
+                // A rare, sub-millisecond wait on the record path, where a monitor per record would cost more.
                 Thread.sleep(0, 50_000);
               }
             }
@@ -326,6 +328,7 @@ public final class EmbeddedStream implements AutoCloseable, ScalingTarget {
       while (previous != null) {
         clearFencesIfPassed();
         if (previous != null) {
+          // As above: the fences pass within microseconds of a resize.
           Thread.sleep(0, 100_000);
         }
       }

@@ -125,6 +125,7 @@ public final class Shadow implements AutoCloseable {
       if (System.nanoTime() > deadline) {
         return false;
       }
+      // A signal would put a monitor on every sampled record's path; this wait serves tests and benches only.
       Thread.sleep(0, 100_000);
     }
     return true;

@@ -1,47 +1,38 @@
 package dev.penumbra.core.forecast;
 
+import dev.penumbra.core.Checks;
+import java.util.Arrays;
+
 /**
- * A VPA-style exponentially decaying histogram. Bucket 0 holds values below {@value #SMALLEST}; bucket i >= 1
- * holds [SMALLEST * 1.05^(i-1), SMALLEST * 1.05^i), up to about 1e15 (larger values go to the last bucket).
- * Observation n is added with weight 2^(n / halfLife), so older ones count half as much every halfLife
- * observations (weights are rescaled now and then to stay finite). The forecast, at every horizon, is the
- * {@code percentile} of the weighted distribution: the weighted mean of the values in the bucket where the
- * cumulative weight reaches percentile * total (so a constant series is forecast exactly).
+ * An exponentially decaying histogram as the Kubernetes VPA recommender keeps one: a sample added at tick {@code t}
+ * weighs {@code 2^(t / halfLife)}, so older samples count half as much every {@code halfLife} ticks (observations,
+ * or milliseconds of trace time), and a percentile of the weighted distribution is what is asked. How values map to
+ * buckets is the caller's (the bucket boundaries differ between the forecaster and the VPA baseline); this class
+ * holds the weights, each bucket's weighted sum of values, and rescales all of them now and then so weights stay
+ * finite without changing any percentile.
  */
-final class DecayingHistogram extends BaseForecaster {
-  static final double SMALLEST = 1e-6;
-  static final double RATIO = 1.05;
-  static final int BUCKETS = 1024;
-  private static final double LOG_RATIO = Math.log(RATIO);
-  /** Rescale all weights once the newest weight exceeds 2^this. */
+public final class DecayingHistogram {
+  /** Rescale all weights once the newest weight would exceed 2^this. */
   private static final int RESCALE_EXPONENT = 64;
 
-  private final int halfLife;
-  private final double percentile;
-  private final double[] weight = new double[BUCKETS];
-  private final double[] weightedSum = new double[BUCKETS];
+  private final long halfLife;
+  private double[] weight = new double[16];
+  private double[] weightedSum = new double[16];
   private double total;
-  private int lowest = BUCKETS;
+  private int lowest = Integer.MAX_VALUE;
   private int highest = -1;
-  private long sinceRescale;
+  /** Ticks already folded into the weights by rescaling. */
+  private long base;
 
-  DecayingHistogram(int halfLife, double percentile) {
-    super("histogram(" + halfLife + "," + percentile + ")");
+  /** A histogram whose samples' weights halve every {@code halfLife} ticks (>= 1). */
+  public DecayingHistogram(long halfLife) {
+    Checks.atLeast("halfLife", halfLife, 1);
     this.halfLife = halfLife;
-    this.percentile = percentile;
   }
 
-  static int bucket(double value) {
-    if (value < SMALLEST) {
-      return 0;
-    }
-    int i = 1 + (int) Math.floor(Math.log(value / SMALLEST) / LOG_RATIO);
-    return Math.min(BUCKETS - 1, i);
-  }
-
-  @Override
-  void update(long timeMillis, double value) {
-    double exponent = (double) sinceRescale / halfLife;
+  /** The weight a sample added at {@code tick} gets (ticks never go back). */
+  public double weightAt(long tick) {
+    double exponent = (double) (tick - base) / halfLife;
     if (exponent > RESCALE_EXPONENT) {
       double factor = Math.scalb(1.0, -RESCALE_EXPONENT);
       for (int i = lowest; i <= highest; i++) {
@@ -49,29 +40,63 @@ final class DecayingHistogram extends BaseForecaster {
         weightedSum[i] *= factor;
       }
       total *= factor;
-      sinceRescale -= (long) RESCALE_EXPONENT * halfLife;
-      exponent = (double) sinceRescale / halfLife;
+      base += (long) RESCALE_EXPONENT * halfLife;
+      exponent = (double) (tick - base) / halfLife;
     }
-    double w = Math.pow(2, exponent);
-    int b = bucket(value);
-    weight[b] += w;
-    weightedSum[b] += w * value;
-    total += w;
-    lowest = Math.min(lowest, b);
-    highest = Math.max(highest, b);
-    sinceRescale++;
+    return Math.pow(2, exponent);
   }
 
-  @Override
-  double predict(int horizon) {
-    double target = percentile * total;
+  /** Adds {@code value} in {@code bucket} (>= 0) at {@code tick}. */
+  public void add(int bucket, double value, long tick) {
+    double w = weightAt(tick);
+    if (bucket >= weight.length) {
+      int n = Math.max(bucket + 1, weight.length * 2);
+      weight = Arrays.copyOf(weight, n);
+      weightedSum = Arrays.copyOf(weightedSum, n);
+    }
+    weight[bucket] += w;
+    weightedSum[bucket] += w * value;
+    total += w;
+    lowest = Math.min(lowest, bucket);
+    highest = Math.max(highest, bucket);
+  }
+
+  /** True before the first sample. */
+  public boolean isEmpty() {
+    return highest < 0;
+  }
+
+  /**
+   * The first bucket holding weight at which the cumulative weight reaches {@code percentile} of the total, counting
+   * one more transient sample of {@code extraWeight} in {@code extraBucket} (-1: none); -1 when empty.
+   */
+  public int bucketAt(double percentile, int extraBucket, double extraWeight) {
+    boolean extra = extraBucket >= 0;
+    double sum = total + (extra ? extraWeight : 0);
+    if (!(sum > 0)) {
+      return -1;
+    }
+    double target = percentile * sum;
+    int from = extra ? Math.min(lowest, extraBucket) : lowest;
+    int to = extra ? Math.max(highest, extraBucket) : highest;
     double cumulative = 0;
-    for (int i = lowest; i <= highest; i++) {
-      cumulative += weight[i];
-      if (cumulative >= target && weight[i] > 0) {
-        return weightedSum[i] / weight[i];
+    for (int i = from; i <= to; i++) {
+      double w = (i < weight.length ? weight[i] : 0) + (i == extraBucket ? extraWeight : 0);
+      cumulative += w;
+      if (cumulative >= target && w > 0) {
+        return i;
       }
     }
-    return weightedSum[highest] / weight[highest];
+    return to;
+  }
+
+  /** The first bucket at which the cumulative weight reaches {@code percentile} of the total; -1 when empty. */
+  public int bucketAt(double percentile) {
+    return bucketAt(percentile, -1, 0);
+  }
+
+  /** The weighted mean of the values in {@code bucket} (NaN when it holds none). */
+  public double meanIn(int bucket) {
+    return bucket >= 0 && bucket < weight.length && weight[bucket] > 0 ? weightedSum[bucket] / weight[bucket] : Double.NaN;
   }
 }

@@ -90,7 +90,7 @@ public final class Forecasters {
   public static ScoredForecaster decayingHistogram(int halfLife, double percentile) {
     Checks.atLeast("halfLife", halfLife, 1);
     Checks.share("percentile", percentile);
-    return new DecayingHistogram(halfLife, percentile);
+    return new HistogramForecaster(halfLife, percentile);
   }
 
   /**

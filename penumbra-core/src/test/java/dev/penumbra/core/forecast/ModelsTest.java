@@ -81,8 +81,8 @@ class ModelsTest {
       f.observe(t, 10 + 10 * r.nextDouble());
     }
     assertThat(f.forecast(1).point()).isCloseTo(19, within(0.6));
-    assertThat(DecayingHistogram.bucket(0)).isZero();
-    assertThat(DecayingHistogram.bucket(1e14)).isLessThan(DecayingHistogram.BUCKETS - 1);
+    assertThat(HistogramForecaster.bucket(0)).isZero();
+    assertThat(HistogramForecaster.bucket(1e14)).isLessThan(HistogramForecaster.BUCKETS - 1);
   }
 
   @Test

@@ -314,6 +314,7 @@ public final class ClusterBench {
         paused.set(true);
         awaitAllCaughtUp(replicas, Duration.ofSeconds(60));
         paused.set(false);
+        // The load runs for a moment before the kill, by design.
         Thread.sleep(300);
         String leader = replicas.leader();
         try (ClusterLedger probe = ClusterLedger.connect(replicas.peers(), Clock.systemUTC(),
@@ -403,6 +404,7 @@ public final class ClusterBench {
       if (l != null) {
         return l;
       }
+      // The replicas are other processes: their status lines are read again until one names a leader, bounded.
       Thread.sleep(20);
     }
     throw new IllegalStateException("no leader among the replica processes within " + timeout);
@@ -424,6 +426,7 @@ public final class ClusterBench {
           return;
         }
       }
+      // The replicas' status lines arrive on their own period; read again until all caught up, bounded.
       Thread.sleep(50);
     }
     java.util.List<String> seen = new java.util.ArrayList<>();

@@ -112,6 +112,7 @@ public final class ShadowWorkerBench {
           if (System.nanoTime() > deadline) {
             throw new IllegalStateException(want + " workers did not register within 120 s");
           }
+          // Worker processes register over HTTP; the bench reads the registry again until all are in, bounded.
           Thread.sleep(50);
         }
         progress.accept(String.format(Locale.ROOT, "%d worker%s%s: %d clients, warm-up %d s, measuring %d s ...",
@@ -272,6 +273,7 @@ public final class ShadowWorkerBench {
   private static void sleepUntil(long nanos) throws InterruptedException {
     long ms = (nanos - System.nanoTime()) / 1_000_000;
     if (ms > 0) {
+      // Pacing the load to its wall-clock schedule, not a wait for a condition.
       Thread.sleep(ms);
     }
   }

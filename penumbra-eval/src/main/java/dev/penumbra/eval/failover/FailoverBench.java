@@ -397,6 +397,7 @@ public final class FailoverBench {
           if (System.nanoTime() > deadline) {
             throw new IllegalStateException("standbys not ready after 180 s: " + manager.statuses());
           }
+          // PostgreSQL standbys report readiness only when asked: the bench asks ten times a second, bounded.
           Thread.sleep(100);
         }
       }
@@ -472,8 +473,10 @@ public final class FailoverBench {
       long tailDeadline = System.nanoTime() + 120_000_000_000L;
       while (System.nanoTime() < tailDeadline && killedAt.keySet().stream().anyMatch(n ->
           manager.status(n).moves() == 0 || !driver.healthy(n))) {
+        // Detection and replacement run on the orchestrator's own beat; nothing signals the bench, so it looks again.
         Thread.sleep(100);
       }
+      // Lets the last moves' timeline samples land before the run is scored.
       Thread.sleep(1000);
       long end = System.nanoTime();
       stop.set(true);
@@ -599,6 +602,7 @@ public final class FailoverBench {
   private static void sleepUntil(long nanos) throws InterruptedException {
     long wait;
     while ((wait = nanos - System.nanoTime()) > 0) {
+      // Pacing the replay to its wall-clock schedule, not a wait for a condition.
       Thread.sleep(Math.max(1, wait / 1_000_000));
     }
   }

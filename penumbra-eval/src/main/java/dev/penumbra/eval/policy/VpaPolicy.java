@@ -1,6 +1,7 @@
 package dev.penumbra.eval.policy;
 
 import dev.penumbra.core.Resources.Dimension;
+import dev.penumbra.core.forecast.DecayingHistogram;
 
 /**
  * The Kubernetes Vertical Pod Autoscaler recommender's target estimate, applied at every interval (as an
@@ -23,8 +24,7 @@ final class VpaPolicy implements Policy {
   private final long stepMillis;
   private final boolean peakPerWindow;
   private final int windowIntervals;
-  private double[] weights = new double[64];
-  private double total;
+  private final DecayingHistogram histogram = new DecayingHistogram(HALF_LIFE_MILLIS);
   private double b0 = Double.NaN;
   private int seen;
   private double windowPeak;
@@ -46,20 +46,20 @@ final class VpaPolicy implements Policy {
     if (Double.isNaN(b0) && used > 0) {
       b0 = used / 1000;
     }
-    double weight = Math.pow(2, (double) seen * stepMillis / HALF_LIFE_MILLIS);
+    long tick = seen * stepMillis;
     if (peakPerWindow) {
       windowPeak = Math.max(windowPeak, used);
       boolean windowEnds = (seen + 1) % windowIntervals == 0;
       if (windowEnds) {
-        add(windowPeak, weight);
-        allocation = target(Double.NaN, 0);
+        histogram.add(bucket(windowPeak), windowPeak, tick);
+        allocation = target(-1, 0);
         windowPeak = 0;
       } else {
-        allocation = target(windowPeak, weight);
+        allocation = target(bucket(windowPeak), histogram.weightAt(tick));
       }
     } else {
-      add(used, weight);
-      allocation = target(Double.NaN, 0);
+      histogram.add(bucket(used), used, tick);
+      allocation = target(-1, 0);
     }
     seen++;
   }
@@ -80,38 +80,12 @@ final class VpaPolicy implements Policy {
     return b0 * (Math.pow(1 + GROWTH, i) - 1) / GROWTH;
   }
 
-  private void add(double value, double weight) {
-    int i = bucket(value);
-    if (i >= weights.length) {
-      weights = java.util.Arrays.copyOf(weights, Math.max(i + 1, weights.length * 2));
-    }
-    weights[i] += weight;
-    total += weight;
-    if (total > 1e200) {
-      // Weights grow as 2^(t / half-life); rescaling all of them keeps the percentiles unchanged.
-      for (int k = 0; k < weights.length; k++) {
-        weights[k] *= 1e-200;
-      }
-      total *= 1e-200;
-    }
-  }
-
-  /** The target with an optional extra (transient) sample. */
-  private double target(double extraValue, double extraWeight) {
-    int extraBucket = Double.isNaN(extraValue) ? -1 : bucket(extraValue);
-    double sum = total + (extraBucket >= 0 ? extraWeight : 0);
-    if (sum <= 0 || Double.isNaN(b0)) {
+  /** The target with an optional extra (transient) sample in {@code extraBucket} (-1: none). */
+  private double target(int extraBucket, double extraWeight) {
+    int i = histogram.bucketAt(PERCENTILE, extraBucket, extraWeight);
+    if (i < 0 || Double.isNaN(b0)) {
       return 0;
     }
-    double threshold = PERCENTILE * sum;
-    double cumulative = 0;
-    int last = Math.max(weights.length, extraBucket + 1);
-    for (int i = 0; i < last; i++) {
-      cumulative += (i < weights.length ? weights[i] : 0) + (i == extraBucket ? extraWeight : 0);
-      if (cumulative >= threshold) {
-        return bucketStart(i + 1) * (1 + MARGIN);
-      }
-    }
-    return bucketStart(last) * (1 + MARGIN);
+    return bucketStart(i + 1) * (1 + MARGIN);
   }
 }

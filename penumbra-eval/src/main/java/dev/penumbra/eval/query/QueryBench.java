@@ -7,6 +7,7 @@ import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.core.loop.LoopStats;
 import dev.penumbra.eval.report.Quantiles;
 import dev.penumbra.ml.TreePredictor;
+import dev.penumbra.query.SqlLexer;
 import dev.penumbra.query.QueryGateway;
 import dev.penumbra.query.QueryReport;
 import dev.penumbra.query.QueryRequest;
@@ -125,7 +126,7 @@ public final class QueryBench {
       if (in == null) {
         throw new IllegalStateException("resource held-out-shapes.sql is missing from the classpath");
       }
-      return parseStatements(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+      return SqlLexer.statements(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
@@ -182,58 +183,6 @@ public final class QueryBench {
     try (java.io.Writer w = java.nio.file.Files.newBufferedWriter(file, java.nio.charset.StandardCharsets.UTF_8)) {
       QuerySweepHtml.write(r, w);
     }
-  }
-
-  /**
-   * Splits the text of a --queries file into statements on ';' (outside quotes).
-   *
-   * @throws IllegalArgumentException naming the statement number when one is empty (two ';' in a row) or none
-   *     is found
-   */
-  public static List<String> parseStatements(String text) {
-    List<String> out = new ArrayList<>();
-    StringBuilder cur = new StringBuilder();
-    // Quotes ('...' strings, "..." identifiers) and comments (-- to the end of the line, /* ... */) are read as
-    // SQL reads them, so a ';' or an apostrophe inside them neither ends nor opens anything; comments are dropped.
-    char quote = 0;
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      char next = i + 1 < text.length() ? text.charAt(i + 1) : 0;
-      if (quote != 0) {
-        cur.append(c);
-        if (c == quote) {
-          quote = 0;
-        }
-      } else if (c == '-' && next == '-') {
-        int end = text.indexOf('\n', i);
-        i = end < 0 ? text.length() : end - 1;
-      } else if (c == '/' && next == '*') {
-        int end = text.indexOf("*/", i + 2);
-        if (end < 0) {
-          throw new IllegalArgumentException("statement " + (out.size() + 1) + " has a /* comment that is never closed");
-        }
-        i = end + 1;
-        cur.append(' ');
-      } else if (c == '\'' || c == '"') {
-        quote = c;
-        cur.append(c);
-      } else if (c == ';') {
-        if (cur.toString().isBlank()) {
-          throw new IllegalArgumentException("statement " + (out.size() + 1) + " is empty");
-        }
-        out.add(cur.toString().strip());
-        cur.setLength(0);
-      } else {
-        cur.append(c);
-      }
-    }
-    if (!cur.toString().isBlank()) {
-      out.add(cur.toString().strip());
-    }
-    if (out.isEmpty()) {
-      throw new IllegalArgumentException("no SQL statements found");
-    }
-    return out;
   }
 
   public static Result run(Options o, Consumer<String> progress) throws Exception {

@@ -159,6 +159,7 @@ public final class RestartBench {
         again.learn(features.get(i), actuals.get(i));
       }
       while (!again.fitted() || again.isTraining()) {
+        // Training runs on the predictor's own thread with no completion event; the restart's time is the figure.
         Thread.sleep(5);
       }
     }
@@ -197,6 +198,7 @@ public final class RestartBench {
           settled = (changed - t0) / 1e6;
           break;
         }
+        // The restarted server's model version is read over HTTP: there is no event to wait on across processes.
         Thread.sleep(20);
       }
       JsonNode m = query.model().map(n -> (JsonNode) n).orElse(null);

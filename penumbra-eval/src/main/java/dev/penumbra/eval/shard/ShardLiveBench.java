@@ -185,6 +185,7 @@ public final class ShardLiveBench {
         if (submitted == jobs.size() && futures.stream().allMatch(CompletableFuture::isDone)) {
           break;
         }
+        // The engine is time-driven (deadlines, retries, arrivals): this loop is its clock, ticking every 5 ms.
         Thread.sleep(5);
       }
       engine.flush();
@@ -294,6 +295,7 @@ public final class ShardLiveBench {
               && transport.workers().stream().mapToInt(w -> w.partitions().size()).sum() == o.pools() * o.workers()) {
             break;
           }
+          // The worker processes' heartbeats arrive over Kafka; the bench reads the transport's view, bounded.
           Thread.sleep(100);
         }
       } catch (Exception e) {

@@ -100,6 +100,7 @@ public final class TpchShardCheck {
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (!f.isDone() && System.nanoTime() < until) {
           engine.tick();
+          // The engine is time-driven (deadlines, retries): this loop is its clock, ticking every 5 ms.
           Thread.sleep(5);
         }
         RequestResult r = f.get(1, TimeUnit.SECONDS);

@@ -128,6 +128,7 @@ final class TaskWorkload {
           for (int i = 0; i < 4; i++) {
             held.add(ctx.memory(step));
             spin(2);
+            // The workload's phases are timed by design: sleeping is the task's idle time between allocations.
             Thread.sleep(38);
           }
           Thread.sleep(40);

@@ -1,16 +1,17 @@
 package dev.penumbra.query.predict;
 
 import dev.penumbra.core.Checks;
+import dev.penumbra.query.SqlLexer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * The shape of a query with its parameters removed. Normalisation: comments dropped; string literals become
- * {@code '?'}; numeric literals (integers, decimals, exponents, not parts of identifiers) become {@code ?} — so
- * the literal's type stays part of the shape ({@code x = 5} and {@code x = '5'} differ); runs
- * of whitespace become one space; everything outside quoted identifiers is lower-cased; a trailing semicolon
+ * The shape of a query with its parameters removed. Normalisation ({@link SqlLexer} cuts the text): comments
+ * dropped; string literals (dollar-quoted ones too) become {@code '?'}; numeric literals (integers, decimals,
+ * exponents, not parts of identifiers) become {@code ?} — so the literal's type stays part of the shape
+ * ({@code x = 5} and {@code x = '5'} differ); runs of whitespace become one space; everything outside quoted identifiers is lower-cased; a trailing semicolon
  * is dropped. Two queries differing only in literal values, spacing or keyword case share a fingerprint.
  */
 public final class Fingerprint {
@@ -20,35 +21,38 @@ public final class Fingerprint {
   public static String normalize(String sql) {
     Checks.notNull("sql", sql);
     StringBuilder out = new StringBuilder(sql.length());
-    int n = sql.length();
-    int i = 0;
     boolean space = false;
-    while (i < n) {
-      char c = sql.charAt(i);
-      if (c == '-' && i + 1 < n && sql.charAt(i + 1) == '-') {
-        int j = sql.indexOf('\n', i);
-        i = j < 0 ? n : j + 1;
+    for (SqlLexer.Token t : SqlLexer.tokens(sql)) {
+      if (t.kind().comment()) {
         space = true;
-      } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
-        int j = sql.indexOf("*/", i + 2);
-        i = j < 0 ? n : j + 2;
-        space = true;
-      } else if (Character.isWhitespace(c)) {
-        space = true;
-        i++;
-      } else {
+        continue;
+      }
+      if (t.kind() != SqlLexer.Kind.CODE) {
         if (space && !out.isEmpty()) {
           out.append(' ');
         }
         space = false;
-        if (c == '\'') {
-          i = skip(sql, i, '\'');
+        if (t.kind().string()) {
           out.append("'?'");
-        } else if (c == '"') {
-          int j = skip(sql, i, '"');
-          out.append(sql, i, j);
-          i = j;
-        } else if (Character.isDigit(c) || c == '.' && i + 1 < n && Character.isDigit(sql.charAt(i + 1))) {
+        } else {
+          out.append(sql, t.start(), t.end());
+        }
+        continue;
+      }
+      int n = t.end();
+      int i = t.start();
+      while (i < n) {
+        char c = sql.charAt(i);
+        if (Character.isWhitespace(c)) {
+          space = true;
+          i++;
+          continue;
+        }
+        if (space && !out.isEmpty()) {
+          out.append(' ');
+        }
+        space = false;
+        if (Character.isDigit(c) || c == '.' && i + 1 < n && Character.isDigit(sql.charAt(i + 1))) {
           boolean partOfName = !out.isEmpty() && isNameChar(out.charAt(out.length() - 1));
           int j = i;
           while (j < n && (Character.isDigit(sql.charAt(j)) || sql.charAt(j) == '.')) {
@@ -92,20 +96,5 @@ public final class Fingerprint {
 
   private static boolean isNameChar(char c) {
     return Character.isLetterOrDigit(c) || c == '_';
-  }
-
-  private static int skip(String s, int i, char quote) {
-    int j = i + 1;
-    while (j < s.length()) {
-      if (s.charAt(j) == quote) {
-        if (j + 1 < s.length() && s.charAt(j + 1) == quote) {
-          j += 2;
-          continue;
-        }
-        return j + 1;
-      }
-      j++;
-    }
-    return s.length();
   }
 }
