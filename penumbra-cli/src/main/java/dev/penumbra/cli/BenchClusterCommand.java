@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -82,13 +83,11 @@ final class BenchClusterCommand implements Callable<Integer> {
   @Option(names = "--report", paramLabel = "FILE", description = "Also write the HTML report here.")
   Path report;
 
-  @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
-      description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
-  String format;
+  @Mixin
+  OutputFormat output;
 
   @Override
   public Integer call() throws Exception {
-    OptionChecks.format(spec, format);
     List<Integer> levels = OptionChecks.ints(spec, "--clients", clients, "level", 1, 2048);
     OptionChecks.positiveUpTo(spec, "--seconds", seconds, 600);
     OptionChecks.notNegativeUpTo(spec, "--warmup", warmup, 600);
@@ -112,7 +111,7 @@ final class BenchClusterCommand implements Callable<Integer> {
       err.println("report written to " + report);
     }
     PrintStream out = System.out;
-    if (format.equals("json")) {
+    if (output.json()) {
       out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
     } else {
       out.printf(Locale.ROOT, "%-24s %7s %10s %10s %8s %8s %7s %9s %10s %12s%n", "system", "clients", "ops/s",

@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
@@ -75,19 +76,15 @@ final class BenchFailoverCommand implements Callable<Integer> {
           + "clients after a move (0-16; 0: none). Default: ${DEFAULT-VALUE}.")
   int warmConnections;
 
-  @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
-      description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
-  String format;
+  @Mixin
+  OutputFormat output;
 
   @Option(names = "--report", paramLabel = "FILE", description = "Also write the HTML report.")
   Path report;
 
   @Override
   public Integer call() throws Exception {
-    OptionChecks.format(spec, format);
-    if (!List.of("alarm-rate", "calibrated").contains(thresholds)) {
-      throw OptionChecks.invalid(spec, "--thresholds", thresholds, "not one of alarm-rate, calibrated");
-    }
+    OptionChecks.oneOf(spec, "--thresholds", thresholds, "alarm-rate", "calibrated");
     boolean alarmRate = thresholds.equals("alarm-rate");
     CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
     for (String fixed : List.of("--provision", "--promote", "--decommission")) {
@@ -109,7 +106,7 @@ final class BenchFailoverCommand implements Callable<Integer> {
       throw OptionChecks.invalid(spec, "--data", data.toString(), "no such directory");
     }
     FailoverBench.Result r = FailoverBench.run(o, System.err);
-    System.out.print(format.equals("json") ? FailoverReports.json(r) + "\n" : FailoverReports.table(r));
+    System.out.print(output.json() ? FailoverReports.json(r) + "\n" : FailoverReports.table(r));
     if (report != null) {
       Files.writeString(report, FailoverReports.html(r), StandardCharsets.UTF_8);
       System.err.println("report written to " + report);

@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
@@ -41,16 +42,14 @@ final class BenchFailureCommand implements Callable<Integer> {
       description = "Failure horizon in days (1-30). Default: ${DEFAULT-VALUE}.")
   int horizon;
 
-  @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
-      description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
-  String format;
+  @Mixin
+  OutputFormat output;
 
   @Option(names = "--report", paramLabel = "FILE", description = "Also write the HTML report (ROC, PR, reliability).")
   Path report;
 
   @Override
   public Integer call() throws IOException {
-    OptionChecks.format(spec, format);
     OptionChecks.between(spec, "--horizon", horizon, 1, 30);
     Path tr = train != null ? train : test != null ? null : DEFAULT_DATA;
     Path te = test != null ? test : train != null ? null : DEFAULT_DATA;
@@ -70,7 +69,7 @@ final class BenchFailureCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
-    System.out.print(format.equals("json") ? FailureReports.json(r) + "\n" : FailureReports.table(r));
+    System.out.print(output.json() ? FailureReports.json(r) + "\n" : FailureReports.table(r));
     if (report != null) {
       Files.writeString(report, FailureReports.html(r), StandardCharsets.UTF_8);
       System.err.println("report written to " + report);

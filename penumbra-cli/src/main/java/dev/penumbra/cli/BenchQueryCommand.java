@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -50,9 +51,8 @@ final class BenchQueryCommand implements Callable<Integer> {
           + " whole-query model, for comparison). Default: ${DEFAULT-VALUE}.")
   boolean operatorScaling;
 
-  @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
-      description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
-  String format;
+  @Mixin
+  OutputFormat output;
 
   @Option(names = "--engine", paramLabel = "duckdb|postgres", defaultValue = "duckdb",
       description = "Primary engine. Default: ${DEFAULT-VALUE}.")
@@ -87,10 +87,7 @@ final class BenchQueryCommand implements Callable<Integer> {
   /** Parses --loads: 'none', or shares of capacity in (0, 10] separated by ','. */
   @Override
   public Integer call() throws Exception {
-    OptionChecks.format(spec, format);
-    if (!List.of("duckdb", "postgres").contains(engine)) {
-      throw OptionChecks.invalid(spec, "--engine", engine, "not one of duckdb, postgres");
-    }
+    OptionChecks.oneOf(spec, "--engine", engine, "duckdb", "postgres");
     double sf = QueryCommand.parseScale(spec, scale);
     if (train < 30) {
       throw OptionChecks.invalid(spec, "--train", Integer.toString(train), "must be >= 30 (the model's minimum)");
@@ -133,7 +130,7 @@ final class BenchQueryCommand implements Callable<Integer> {
       QueryBench.writeHtml(r, html);
       err.println("bench query: wrote " + html);
     }
-    new QueryBenchReport(r).print(format, System.out);
+    new QueryBenchReport(r).print(output.value(), System.out);
     return 0;
   }
 }

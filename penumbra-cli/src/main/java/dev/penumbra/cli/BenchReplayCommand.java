@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
@@ -43,9 +44,8 @@ final class BenchReplayCommand implements Callable<Integer> {
       description = "Default: ${DEFAULT-VALUE}. The directory holding the data sets.")
   Path data;
 
-  @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
-      description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
-  String format;
+  @Mixin
+  OutputFormat output;
 
   @Option(names = "--report", paramLabel = "FILE", description = "Also write the HTML replay report here.")
   Path report;
@@ -56,7 +56,6 @@ final class BenchReplayCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     long start = System.nanoTime();
-    OptionChecks.format(spec, format);
     int workers = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
     OptionChecks.atLeast(spec, "--threads", workers, 1);
     if (!Files.isDirectory(data)) {
@@ -86,7 +85,7 @@ final class BenchReplayCommand implements Callable<Integer> {
     progress.finish();
     double wall = (System.nanoTime() - start) / 1e9;
     try {
-      new ReplayBenchReport(result, readSeconds, wall).print(format, System.out);
+      new ReplayBenchReport(result, readSeconds, wall).print(output.value(), System.out);
       if (report != null) {
         try (Writer html = Files.newBufferedWriter(report, StandardCharsets.UTF_8)) {
           Reporter.of("html").write(result.replay(), html);

@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -49,8 +50,8 @@ final class BenchServerCommand implements Callable<Integer> {
   @Option(names = "--scale", paramLabel = "SF", description = "TPC-H scale factor of the embedded database. Default: the server's (0.1).")
   Double scale;
 
-  @Option(names = "--format", paramLabel = "table|json", defaultValue = "table", description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
-  String format;
+  @Mixin
+  OutputFormat output;
 
   @Option(names = "--restart",
       description = "Instead of the load: run queries until the query model is fitted (at most --requests, or "
@@ -60,7 +61,6 @@ final class BenchServerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    OptionChecks.format(spec, format);
     OptionChecks.atLeast(spec, "--clients", clients, 1);
     OptionChecks.atLeast(spec, "--requests", requests, 1);
     if (!(seconds > 0) || Double.isInfinite(seconds)) {
@@ -87,7 +87,7 @@ final class BenchServerCommand implements Callable<Integer> {
           + " starts on its data directory%n", requests, seconds);
       dev.penumbra.eval.server.RestartBench.Result r = dev.penumbra.eval.server.RestartBench.run(cfg.query().scale(),
           requests, Duration.ofNanos((long) (seconds * 1e9)), 42, err::println);
-      if (format.equals("json")) {
+      if (output.json()) {
         System.out.println(dev.penumbra.server.Json.pretty(r));
       } else {
         System.out.printf(Locale.ROOT, "%d queries; saved model version %d on %d samples%n", r.queries(), r.version(),
@@ -120,7 +120,7 @@ final class BenchServerCommand implements Callable<Integer> {
       }
     });
     LoadBenchReport report = new LoadBenchReport(r);
-    report.print(format, System.out);
+    report.print(output.value(), System.out);
     return report.clean() ? 0 : 1;
   }
 }

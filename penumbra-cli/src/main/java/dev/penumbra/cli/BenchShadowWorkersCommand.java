@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code penumbra bench shadow-workers}: query shadow throughput with 0, 1, 2, 3 shadow worker processes. */
@@ -66,13 +67,11 @@ final class BenchShadowWorkersCommand implements Callable<Integer> {
   @Option(names = "--report", paramLabel = "FILE", description = "Also write the HTML report here.")
   Path report;
 
-  @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
-      description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
-  String format;
+  @Mixin
+  OutputFormat output;
 
   @Override
   public Integer call() throws Exception {
-    OptionChecks.format(spec, format);
     List<Integer> levels = OptionChecks.ints(spec, "--workers", workers, "count", 0, 16);
     OptionChecks.between(spec, "--clients", clients, 1, 256);
     OptionChecks.positiveUpTo(spec, "--seconds", seconds, 600);
@@ -97,7 +96,7 @@ final class BenchShadowWorkersCommand implements Callable<Integer> {
       err.println("report written to " + report);
     }
     PrintStream out = System.out;
-    if (format.equals("json")) {
+    if (output.json()) {
       out.println(Json.pretty(r));
     } else {
       out.printf(Locale.ROOT, "%-8s %-7s %10s %8s %8s %12s %12s %7s %6s %9s %5s %16s%n", "workers", "kill", "shadows/s",

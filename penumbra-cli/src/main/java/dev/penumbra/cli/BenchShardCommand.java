@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
@@ -71,16 +72,14 @@ final class BenchShardCommand implements Callable<Integer> {
       description = "Where TPC-H is generated. Default: a temporary directory.")
   Path workDir;
 
-  @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
-      description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
-  String format;
+  @Mixin
+  OutputFormat output;
 
   @Option(names = "--report", paramLabel = "FILE", description = "Also write an HTML report with plots.")
   Path report;
 
   @Override
   public Integer call() throws Exception {
-    OptionChecks.format(spec, format);
     if (!Files.isRegularFile(trace)) {
       throw OptionChecks.invalid(spec, "--trace", trace.toString(), "no such file");
     }
@@ -105,7 +104,7 @@ final class BenchShardCommand implements Callable<Integer> {
         }
       }
     }
-    if (format.equals("json")) {
+    if (output.json()) {
       ShardBenchReport.json(r, System.out);
     } else {
       ShardBenchReport.table(r, System.out);

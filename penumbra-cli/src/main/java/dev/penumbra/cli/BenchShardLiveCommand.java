@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
@@ -55,13 +56,11 @@ final class BenchShardLiveCommand implements Callable<Integer> {
   @Option(names = "--seed", paramLabel = "N", defaultValue = "7", description = "Seed of the jobs. Default: ${DEFAULT-VALUE}.")
   long seed;
 
-  @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
-      description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
-  String format;
+  @Mixin
+  OutputFormat output;
 
   @Override
   public Integer call() throws Exception {
-    OptionChecks.format(spec, format);
     if (bootstrap != null) {
       String host = bootstrap.contains(":") ? bootstrap.substring(0, bootstrap.lastIndexOf(':')) : bootstrap;
       if (!(host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]") || host.equals("::1"))
@@ -77,7 +76,7 @@ final class BenchShardLiveCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "Invalid option: " + e.getMessage());
     }
     ShardLiveBench.Report r = ShardLiveBench.run(o, System.err);
-    if (format.equals("json")) {
+    if (output.json()) {
       ShardLiveBench.json(r, System.out);
     } else {
       ShardLiveBench.table(r, System.out);

@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
@@ -94,13 +95,11 @@ final class BenchStreamCommand implements Callable<Integer> {
       description = "Also write the sweep as an HTML page with plots of latency and cost against load.")
   Path html;
 
-  @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
-      description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
-  String format;
+  @Mixin
+  OutputFormat output;
 
   @Override
   public Integer call() throws Exception {
-    OptionChecks.format(spec, format);
     OptionChecks.positive(spec, "--speedup", speedup);
     OptionChecks.positive(spec, "--duration", duration);
     if (!(warmup >= 0 && warmup < duration)) {
@@ -172,7 +171,7 @@ final class BenchStreamCommand implements Callable<Integer> {
       }
       err.println("bench: wrote " + html);
     }
-    new StreamReport(levels).print(format, System.out);
+    new StreamReport(levels).print(output.value(), System.out);
     return 0;
   }
 }

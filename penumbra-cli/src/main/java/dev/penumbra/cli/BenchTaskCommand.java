@@ -18,6 +18,7 @@ import java.util.concurrent.Callable;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
@@ -99,14 +100,12 @@ final class BenchTaskCommand implements Callable<Integer> {
       description = "Also write the sweep's plots (latency, throughput, reserved memory against load) to FILE.")
   Path html;
 
-  @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
-      description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
-  String format;
+  @Mixin
+  OutputFormat output;
 
   @Override
   public Integer call() throws Exception {
     long start = System.nanoTime();
-    OptionChecks.format(spec, format);
     OptionChecks.between(spec, "--tasks", tasks, 1, 100_000);
     Priority taskPriority;
     try {
@@ -146,7 +145,7 @@ final class BenchTaskCommand implements Callable<Integer> {
       }
     }
     double wall = (System.nanoTime() - start) / 1e9;
-    new TaskReport(r, sweep, wall).print(format, System.out);
+    new TaskReport(r, sweep, wall).print(output.value(), System.out);
     return 0;
   }
 

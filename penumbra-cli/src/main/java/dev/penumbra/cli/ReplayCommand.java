@@ -101,9 +101,7 @@ final class ReplayCommand implements Callable<Integer> {
     OptionChecks.atLeast(spec, "--lead", lead, 1);
     double rate = parseBudget(budget);
     // Every option is checked before any trace is read: reading can take seconds.
-    if (!List.of("table", "csv", "json").contains(format)) {
-      throw OptionChecks.invalid(spec, "--format", format, "not one of table, csv, json");
-    }
+    OptionChecks.oneOf(spec, "--format", format, "table", "csv", "json");
     if (!TraceReaders.FORMATS.contains(traceFormat.trim().toLowerCase(Locale.ROOT))) {
       throw OptionChecks.invalid(spec, "--trace-format", traceFormat, "not one of " + String.join(", ", TraceReaders.FORMATS));
     }

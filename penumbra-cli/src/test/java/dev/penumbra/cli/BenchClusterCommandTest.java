@@ -12,7 +12,7 @@ class BenchClusterCommandTest {
   void badOptionsExitWithTwoNamingOptionAndValue() {
     CliRun r = run("bench", "cluster", "--clients", "1,0");
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).contains("--clients").contains("'1,0'").contains("each level must be 1..2048, was 0");
+    assertThat(r.err()).contains("--clients").contains("'1,0'").contains("each level must be in 1..2048, was 0");
     assertThat(r.out()).isEmpty();
     assertThat(run("bench", "cluster", "--clients", "1,x").err()).contains("--clients").contains("'x' is not a number");
     assertThat(run("bench", "cluster", "--kills", "101").err()).contains("--kills").contains("101");

@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -48,6 +49,8 @@ class CapabilityContractTest {
   static Path dir;
 
   private static final List<ClusterCapability> REPLICAS = new CopyOnWriteArrayList<>();
+  /** Each replica its own id: Ratis registers every server by group and id with the JVM's MBean server. */
+  private static final AtomicInteger SERIAL = new AtomicInteger();
 
   /**
    * One capability as the server makes it; {@code readyBeforeStart}: it takes work from construction (its
@@ -76,8 +79,9 @@ class CapabilityContractTest {
   private static Capability oneReplica(Ledger unused, ServerConfig base, Consumer<String> progress) {
     try {
       Path data = Files.createTempDirectory(dir, "replica");
-      ServerConfig config = TestServers.config(Map.of("PENUMBRA_CLUSTER_SELF", "a",
-          "PENUMBRA_CLUSTER_PEERS", "a=127.0.0.1:" + freePort(), "PENUMBRA_CLUSTER_DATA_DIR", data.toString(),
+      String self = "r" + SERIAL.incrementAndGet();
+      ServerConfig config = TestServers.config(Map.of("PENUMBRA_CLUSTER_SELF", self,
+          "PENUMBRA_CLUSTER_PEERS", self + "=127.0.0.1:" + freePort(), "PENUMBRA_CLUSTER_DATA_DIR", data.toString(),
           "PENUMBRA_CLUSTER_AWAIT_LEADER", "30s"));
       ClusterCapability c = ClusterCapability.start(config.cluster(), Clock.systemUTC(), progress);
       REPLICAS.add(c);

@@ -7,14 +7,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.penumbra.core.KafkaBroker;
 import dev.penumbra.core.ledger.Reservation;
 import dev.penumbra.server.TestServers.Reply;
 import dev.penumbra.shard.KeyRange;
 import dev.penumbra.shard.ShardFunctions;
 import java.time.Duration;
 import java.util.Map;
-import org.apache.kafka.common.test.KafkaClusterTestKit;
-import org.apache.kafka.common.test.TestKitNodes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,22 +24,12 @@ import org.junit.jupiter.api.Test;
  * in-process.
  */
 class ShardKafkaApiTest {
-  static KafkaClusterTestKit cluster;
+  static KafkaBroker cluster;
   static PenumbraServer server;
 
   @BeforeAll
   static void start() throws Exception {
-    TestKitNodes nodes = new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1)
-        .setNumControllerNodes(1).build();
-    cluster = new KafkaClusterTestKit.Builder(nodes)
-        .setConfigProp("offsets.topic.replication.factor", "1")
-        .setConfigProp("offsets.topic.num.partitions", "1")
-        .setConfigProp("transaction.state.log.replication.factor", "1")
-        .setConfigProp("group.initial.rebalance.delay.ms", "0")
-        .build();
-    cluster.format();
-    cluster.startup();
-    cluster.waitForReadyBrokers();
+    cluster = KafkaBroker.start();
     server = TestServers.started(Map.of("PENUMBRA_QUERY_ENABLED", "false", "PENUMBRA_STREAM_ENABLED", "false",
         "PENUMBRA_LEDGER_CORES", "2", "PENUMBRA_SHARD_TRANSPORT", "kafka",
         "PENUMBRA_SHARD_BOOTSTRAP", cluster.bootstrapServers(),

@@ -2,6 +2,7 @@ package dev.penumbra.shard;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.penumbra.core.KafkaBroker;
 import dev.penumbra.shard.kafka.KafkaShardTransport;
 import dev.penumbra.shard.kafka.ShardWorkerProcess;
 import java.nio.file.Files;
@@ -11,8 +12,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.common.test.KafkaClusterTestKit;
-import org.apache.kafka.common.test.TestKitNodes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,7 +22,7 @@ import org.junit.jupiter.api.BeforeAll;
  */
 class KafkaTransportTest extends ShardTransportContract {
 
-  private static KafkaClusterTestKit cluster;
+  private static KafkaBroker cluster;
   private static Path logs;
   private KafkaShardTransport transport;
   private final Map<String, ShardWorkerProcess> workers = new HashMap<>();
@@ -31,17 +30,7 @@ class KafkaTransportTest extends ShardTransportContract {
 
   @BeforeAll
   static void broker() throws Exception {
-    TestKitNodes nodes = new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1)
-        .setNumControllerNodes(1).build();
-    cluster = new KafkaClusterTestKit.Builder(nodes)
-        .setConfigProp("offsets.topic.replication.factor", "1")
-        .setConfigProp("offsets.topic.num.partitions", "1")
-        .setConfigProp("transaction.state.log.replication.factor", "1")
-        .setConfigProp("group.initial.rebalance.delay.ms", "0")
-        .build();
-    cluster.format();
-    cluster.startup();
-    cluster.waitForReadyBrokers();
+    cluster = KafkaBroker.start();
     logs = Files.createTempDirectory("shard-workers");
   }
 

@@ -3,6 +3,7 @@ package dev.penumbra.stream.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.penumbra.core.KafkaBroker;
 import dev.penumbra.stream.EmbeddedStream;
 import dev.penumbra.stream.Sampling;
 import dev.penumbra.stream.Shadow;
@@ -24,27 +25,15 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.common.test.KafkaClusterTestKit;
-import org.apache.kafka.common.test.TestKitNodes;
 import org.junit.jupiter.api.Test;
 
 /** The Kafka path end to end against a real in-process KRaft broker. */
 class KafkaPathTest {
 
   @Test
-  @SuppressWarnings("try") // the test kit's close() may throw InterruptedException
+  @SuppressWarnings("try") // the broker's close() may throw InterruptedException
   void producerSideShadowAndManagedWorkersEndToEnd() throws Exception {
-    TestKitNodes nodes = new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1)
-        .setNumControllerNodes(1).build();
-    try (KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(nodes)
-        .setConfigProp("offsets.topic.replication.factor", "1")
-        .setConfigProp("offsets.topic.num.partitions", "1")
-        .setConfigProp("transaction.state.log.replication.factor", "1")
-        .setConfigProp("group.initial.rebalance.delay.ms", "0")
-        .build()) {
-      cluster.format();
-      cluster.startup();
-      cluster.waitForReadyBrokers();
+    try (KafkaBroker cluster = KafkaBroker.start()) {
       String bootstrap = cluster.bootstrapServers();
       try (Admin admin = cluster.admin()) {
         admin.createTopics(List.of(new NewTopic("orders", 2, (short) 1), new NewTopic("orders.shadow", 2, (short) 1)))
