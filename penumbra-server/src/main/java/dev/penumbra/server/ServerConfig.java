@@ -21,9 +21,8 @@ import java.util.Optional;
  * The server's configuration, validated: one YAML file (every key optional) overridden by environment
  * variables {@code PENUMBRA_<SECTION>_<KEY>} (camelCase keys in UPPER_SNAKE, e.g. {@code PENUMBRA_SERVER_PORT},
  * {@code PENUMBRA_QUERY_SCALE}). An unknown key or a bad value throws {@link ConfigException} naming both.
- * About 500 lines: every section's keys, defaults and checks sit in this one reader of the file format.
  *
- * <p>Over 500 lines: one record per section and every key's default and check, kept together so that what a
+ * <p>About 700 lines: one record per section and every key's default and check, kept together so that what a
  * file may say is in one place.
  *
  * @param server where and how the HTTP server listens

@@ -7,6 +7,7 @@ import dev.penumbra.core.ledger.Ledger;
 import dev.penumbra.core.ledger.LedgerSnapshot;
 import dev.penumbra.core.ledger.Reservation;
 import dev.penumbra.eval.report.Quantiles;
+import dev.penumbra.eval.report.MachineLoad;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -126,7 +127,7 @@ public final class ClusterBench {
   private ClusterBench() {}
 
   public static Result run(Options o, Consumer<String> progress) throws Exception {
-    String loadBefore = loadAverage();
+    String loadBefore = MachineLoad.text();
     Path root = Files.createTempDirectory(Files.createDirectories(o.workDir()), "cluster-");
     List<Level> levels = new ArrayList<>();
     List<Failover> failovers = new ArrayList<>();
@@ -178,7 +179,7 @@ public final class ClusterBench {
     double[] ms = failovers.stream().mapToDouble(Failover::millisToCommit).sorted().toArray();
     return new Result(levels, toMem, toUnbatched, failovers, Quantiles.of(ms, 0.5), Quantiles.of(ms, 0.99),
         ms.length == 0 ? Double.NaN : ms[ms.length - 1], history[0], history[1], history[2], history[3],
-        o.fsync(), loadBefore, loadAverage(), Quantiles.sorted(fsyncMs, 0.5), Quantiles.sorted(fsyncMs, 0.99));
+        o.fsync(), loadBefore, MachineLoad.text(), Quantiles.sorted(fsyncMs, 0.5), Quantiles.sorted(fsyncMs, 0.99));
   }
 
   /**
@@ -444,14 +445,6 @@ public final class ClusterBench {
         .orElseThrow();
   }
 
-  private static String loadAverage() {
-    try {
-      return Files.readString(Path.of("/proc/loadavg")).trim() + " (" + Runtime.getRuntime().availableProcessors()
-          + " cores)";
-    } catch (IOException e) {
-      return "unknown";
-    }
-  }
 
   static String[] systems() {
     return new String[] {IN_MEMORY, UNBATCHED, BATCHED};

@@ -7,6 +7,7 @@ import dev.penumbra.query.workload.Workload;
 import dev.penumbra.server.ServerConfig;
 import dev.penumbra.server.ShadowWorker;
 import dev.penumbra.server.ShadowWorkers;
+import dev.penumbra.eval.report.MachineLoad;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -82,7 +83,7 @@ public final class ShadowWorkerBench {
       int cores, List<String> projection) {}
 
   public static Result run(Options o, Consumer<String> progress) throws Exception {
-    String loadBefore = loadAverage();
+    String loadBefore = MachineLoad.text();
     ServerConfig config = ServerConfig.load(null, Map.of("PENUMBRA_QUERY_SCALE", Double.toString(o.scale()),
         "PENUMBRA_QUERY_CACHE_DIR", o.cacheDir().toAbsolutePath().toString(), "PENUMBRA_SERVER_HOST", "127.0.0.1"));
     List<Level> levels = new ArrayList<>();
@@ -137,7 +138,7 @@ public final class ShadowWorkerBench {
       }
     }
     int cores = Runtime.getRuntime().availableProcessors();
-    return new Result(levels, o.clients(), o.scale(), loadBefore, loadAverage(), cores, projection(levels, cores));
+    return new Result(levels, o.clients(), o.scale(), loadBefore, MachineLoad.text(), cores, projection(levels, cores));
   }
 
   private static Level level(ShadowSite site, ShadowWorkers registry, Workload workload, List<Process> workers,
@@ -296,12 +297,4 @@ public final class ShadowWorkerBench {
     return sum;
   }
 
-  private static String loadAverage() {
-    try {
-      return Files.readString(Path.of("/proc/loadavg")).trim() + " (" + Runtime.getRuntime().availableProcessors()
-          + " cores)";
-    } catch (IOException e) {
-      return "unknown";
-    }
-  }
 }

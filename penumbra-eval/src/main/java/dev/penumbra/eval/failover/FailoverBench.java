@@ -18,6 +18,7 @@ import dev.penumbra.failover.WorkloadOrchestrator;
 import dev.penumbra.failover.pg.Endpoint;
 import dev.penumbra.failover.pg.PgBinaries;
 import dev.penumbra.failover.pg.PgNodeDriver;
+import dev.penumbra.eval.report.MachineLoad;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -57,6 +58,10 @@ import java.util.concurrent.locks.LockSupport;
  * drives of the test days, the best-predicted failure first (highest risk before failing), then the least
  * predicted; the other half get healthy drives, the one the model rates riskiest first (its worst false alarm),
  * then seeded random ones.
+ *
+ * <p>About 620 lines: the nodes, the drives' replay, the writers and the per-policy checks run as one timeline
+ * over the same live PostgreSQL processes; split, each part would need the others' state to know what a kill
+ * may have cost.
  */
 public final class FailoverBench {
 
@@ -355,7 +360,7 @@ public final class FailoverBench {
   static PolicyResult runPolicy(String policy, List<Drive> drives, FailureModel model, FailureDataset test,
       Options o, Thresholds thresholds, PgBinaries bin, PrintStream progress) throws Exception {
     long wallStart = System.nanoTime();
-    double loadAtStart = loadAverage();
+    double loadAtStart = MachineLoad.oneMinute();
     Path root = Files.createTempDirectory("penumbra-failover-bench-");
     new ProcessBuilder("chmod", "755", root.toString()).start().waitFor();
     Ledger ledger = Ledger.inMemory(Clock.systemUTC());
@@ -531,7 +536,7 @@ public final class FailoverBench {
             s.standbyTime().toMillis() / 1000.0, s.standbysProvisioned(),
             List.copyOf(risks.getOrDefault(node, List.of())), timeline, (stall[1] - stall[0]) / 1e9));
       }
-      return summarize(policy, nodes, o, (System.nanoTime() - wallStart) / 1e9, loadAtStart, loadAverage());
+      return summarize(policy, nodes, o, (System.nanoTime() - wallStart) / 1e9, loadAtStart, MachineLoad.oneMinute());
     } finally {
       stop.set(true);
       for (Thread t : threads) {
@@ -541,11 +546,6 @@ public final class FailoverBench {
     }
   }
 
-  /** The machine's 1-minute load average (NaN where the JVM cannot read it). */
-  static double loadAverage() {
-    double l = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-    return l < 0 ? Double.NaN : l;
-  }
 
   static PolicyResult summarize(String policy, List<NodeResult> nodes, Options o, double wall, double loadAtStart,
       double loadAtEnd) {

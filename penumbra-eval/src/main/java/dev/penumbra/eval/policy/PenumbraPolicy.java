@@ -9,19 +9,15 @@ import dev.penumbra.core.forecast.Forecaster;
  * makes the forecast at the lead, and the allocation is its upper bound at {@code 1 - budget} — the quantile a
  * capability's reservation is sized at ({@code Allocator.size}), with the budget in the place of the priority.
  */
-final class PenumbraPolicy implements Policy {
+final class PenumbraPolicy extends ForecasterPolicy {
 
   static final double MIN_LEVEL = 0.5;
   static final double MAX_LEVEL = 0.995;
 
-  private final Forecaster forecaster;
-  private final PolicyContext context;
   private final double level;
-  private int seen;
 
   PenumbraPolicy(PolicyContext context, Forecaster forecaster) {
-    this.context = context;
-    this.forecaster = forecaster;
+    super(context, forecaster);
     this.level = Math.min(MAX_LEVEL, Math.max(MIN_LEVEL, 1 - context.budget()));
   }
 
@@ -31,16 +27,8 @@ final class PenumbraPolicy implements Policy {
   }
 
   @Override
-  public void observe(double used) {
-    forecaster.observe(context.trace().timeMillis(seen++), used);
-  }
-
-  @Override
-  public double allocate(int interval) {
-    if (seen == 0) {
-      return 0;
-    }
-    Forecast f = forecaster.forecast(context.lead(), level);
-    return Math.max(0, f.upper());
+  double allocation(Forecaster forecaster, int lead) {
+    Forecast f = forecaster.forecast(lead, level);
+    return f.upper();
   }
 }

@@ -55,6 +55,9 @@ import java.util.Set;
  * <p>Failures: the first attempt covering a Failed task's first instance fails half-way; optionally one backend is
  * killed half-way through the arrivals (it never reports again). Baselines learn of the death at once (as a
  * cluster manager's heartbeat would tell them); Penumbra's sweeper on its next tick, a heartbeat later.
+ *
+ * <p>About 530 lines: the five policies share one event loop, one ledger and one failure schedule, so that each
+ * is judged on the same simulated time; the policies' own rules are the small branches inside it.
  */
 final class ShardSimulation {
 
