@@ -65,7 +65,7 @@ public final class PostgresEngine implements PrimaryEngine {
     PostgresEngine e = new PostgresEngine(sessions, maxRows);
     try {
       Properties reader = readerLogin(jdbcUrl);
-      String url = reader == null ? jdbcUrl : withoutCredentials(jdbcUrl);
+      String url = reader == null ? jdbcUrl : JdbcUrls.withoutCredentials(jdbcUrl);
       for (int i = 0; i < sessions; i++) {
         Connection c = reader == null ? DriverManager.getConnection(jdbcUrl) : DriverManager.getConnection(url, reader);
         e.all.add(c);
@@ -127,20 +127,6 @@ public final class PostgresEngine implements PrimaryEngine {
     }
   }
 
-  private static String withoutCredentials(String url) {
-    int q = url.indexOf('?');
-    if (q < 0) {
-      return url;
-    }
-    StringBuilder kept = new StringBuilder();
-    for (String param : url.substring(q + 1).split("&")) {
-      String key = param.split("=", 2)[0];
-      if (!key.equals("user") && !key.equals("password") && !param.isEmpty()) {
-        kept.append(kept.isEmpty() ? "?" : "&").append(param);
-      }
-    }
-    return url.substring(0, q) + kept;
-  }
 
   /** Refuses a role that could change anything: a superuser, or one with any write privilege on a table. */
   private static void requireReadOnlyRole(Connection c) throws SQLException {

@@ -2,6 +2,7 @@ package dev.penumbra.query.shadow;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.penumbra.query.engine.JdbcUrls;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -13,7 +14,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -121,7 +121,7 @@ public final class PostgresSample implements OperatorProfiler, AutoCloseable {
     Properties p = new Properties();
     p.setProperty("user", ROLE);
     p.setProperty("password", password);
-    String url = withoutCredentials(superuserUrl);
+    String url = JdbcUrls.withoutCredentials(superuserUrl);
     try {
       for (int i = 0; i < sessions; i++) {
         Connection c = DriverManager.getConnection(url, p);
@@ -234,20 +234,6 @@ public final class PostgresSample implements OperatorProfiler, AutoCloseable {
     return PgOperatorScaling.scale(explain(sql, cap), rule, fraction, rowsPerKey);
   }
 
-  private static String withoutCredentials(String url) {
-    int q = url.indexOf('?');
-    if (q < 0) {
-      return url;
-    }
-    StringBuilder kept = new StringBuilder();
-    for (String param : url.substring(q + 1).split("&")) {
-      String key = param.split("=", 2)[0].toLowerCase(Locale.ROOT);
-      if (!key.equals("user") && !key.equals("password") && !param.isEmpty()) {
-        kept.append(kept.isEmpty() ? "?" : "&").append(param);
-      }
-    }
-    return url.substring(0, q) + kept;
-  }
 
   @Override
   public void close() {
