@@ -165,17 +165,19 @@ final class PgOperatorScaling {
         groups = Set.of();
         units = 1;
       } else {
-        OperatorScaling.Groups g = OperatorScaling.groups(rows, in, first.units(), first.growth(),
-            Math.max(1, planRows) * first.growth(), a);
+        // A HAVING clause filters groups the hash table already held: they count as groups, not as output.
+        double formed = rows + n.path("Rows Removed by Filter").asDouble(0) * loops;
+        OperatorScaling.Groups g = OperatorScaling.groups(formed, in, first.units(), first.growth(),
+            Math.max(1, planRows) * first.growth(), keys(n, rule), a);
         double groupsFull = g.full();
         growth = g.growth();
-        cost = OperatorScaling.weighted(in, first.growth(), 0, 1, rows, growth);
+        cost = OperatorScaling.weighted(in, first.growth(), 0, 1, formed, growth);
         if (!strategy.equals("Sorted")) {
-          held = rows > 0 ? peakBytes : Math.max(1, planRows) * width;
-          heldGrowth = rows > 0 ? growth : groupsFull / Math.max(1, planRows);
+          held = formed > 0 ? peakBytes : Math.max(1, planRows) * width;
+          heldGrowth = formed > 0 ? growth : groupsFull / Math.max(1, planRows);
         }
         groups = Set.of();
-        units = rows * growth;
+        units = formed * growth;
       }
       blocking = true;
       a.agg += time;
@@ -233,6 +235,30 @@ final class PgOperatorScaling {
     double sampleBelow = kids.stream().mapToDouble(Op::sampleTime).sum()
         + subplans.stream().mapToDouble(Op::sampleTime).sum();
     return new Op(rows, growth, groups, units, sampleBelow + time, below + time * cost, blocking, planRows);
+  }
+
+  /**
+   * What a grouping's key says about the sampling units: {@link OperatorScaling.Keys#ALIGNED} when it holds a hashed
+   * table's sampling key (the order key for lineitem: the sample keeps or drops each group whole), else
+   * {@link OperatorScaling.Keys#SPREAD}; PostgreSQL names the keys bare or qualified ({@code lineitem.l_orderkey}).
+   */
+  static OperatorScaling.Keys keys(JsonNode n, SamplingRule rule) {
+    Set<String> sampling = new HashSet<>();
+    for (SamplingRule.TableRule t : rule.tables()) {
+      if (t.sampled()) {
+        sampling.add(t.keyColumn().toLowerCase(Locale.ROOT));
+      }
+    }
+    if (!n.path("Group Key").isArray()) {
+      return OperatorScaling.Keys.UNKNOWN;
+    }
+    for (JsonNode k : n.path("Group Key")) {
+      String name = k.asText("").toLowerCase(Locale.ROOT).replace("\"", "");
+      if (sampling.contains(name.substring(name.lastIndexOf('.') + 1).strip())) {
+        return OperatorScaling.Keys.ALIGNED;
+      }
+    }
+    return OperatorScaling.Keys.SPREAD;
   }
 
   /** An inner looked up per outer row (index, bitmap, memoize) rather than rescanned whole. */
