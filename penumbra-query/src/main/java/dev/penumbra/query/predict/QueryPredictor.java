@@ -485,8 +485,10 @@ public final class QueryPredictor implements AutoCloseable {
       return;
     }
     double[] est = physical(s.operators(), threads, minMemoryBytes, fetchNanosPerRow());
+    // Memory below the floor is scored as the floor: the predictor never names less, and PostgreSQL measures 0 for
+    // a run without a sort or hash table, which would otherwise read as a correction of 1 MiB / 1 byte.
     double[] y = {
-        Math.log(Math.max(1, actual.peakMemoryBytes()) / est[ResidualModel.MEMORY]),
+        Math.log(Math.max(minMemoryBytes, actual.peakMemoryBytes()) / est[ResidualModel.MEMORY]),
         Math.log(Math.max(1, actual.cpuNanos()) / est[ResidualModel.CPU]),
         Math.log(Math.max(1, actual.wallNanos()) / est[ResidualModel.WALL])};
     residuals.add(fp, residualFeatures(s, est, threads), y);
