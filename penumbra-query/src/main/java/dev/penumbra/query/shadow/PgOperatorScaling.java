@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Scales PostgreSQL's {@code EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)} of a sample run to the full data per plan
@@ -78,6 +79,12 @@ final class PgOperatorScaling {
       childBlocks += blocks(c);
       String rel = c.path("Parent Relationship").asText("");
       if (rel.equals("SubPlan") || rel.equals("InitPlan")) {
+        if (rel.equals("SubPlan") && !mentionsSamplingKey(c, rule)) {
+          // Correlated on another column than the sampling key (a part key inside lineitem): each run finds
+          // the rows of many units, sampled apart from the outer row's.
+          op = new Op(op.rows(), op.growth(), Set.of("~" + c.path("Subplan Name").asText("subplan")), op.units(),
+              op.sampleTime(), op.fullTime(), op.blocking(), op.planRows());
+        }
         subplans.add(rel.equals("SubPlan") ? op : new Op(op.rows(), 1, Set.of(), 0, op.sampleTime(),
             op.sampleTime(), op.blocking(), op.planRows()));
       } else {
@@ -226,9 +233,10 @@ final class PgOperatorScaling {
       }
     }
     for (Op s : subplans) {
-      // A correlated subplan runs per row of this node's input.
+      // A correlated subplan runs per row of this node's input: each run's work stays as in the sample when it
+      // finds its outer row's own unit, and grows as the subplan's own operators do when sampled apart from it.
       boolean aligned = s.groups().isEmpty() || s.groups().stream().anyMatch(groups::contains);
-      below += s.sampleTime() * cost * (aligned ? 1 : s.growth());
+      below += (aligned ? s.sampleTime() : s.fullTime()) * cost;
     }
     a.heldSample += held;
     a.heldFull += held * heldGrowth;
@@ -259,6 +267,33 @@ final class PgOperatorScaling {
       }
     }
     return OperatorScaling.Keys.SPREAD;
+  }
+
+  /**
+   * Whether a subplan's conditions name a hashed table's sampling key (an EXISTS on {@code l_orderkey =
+   * o_orderkey}): then each run finds its outer row's own unit, which the sample keeps or drops with it.
+   */
+  static boolean mentionsSamplingKey(JsonNode n, SamplingRule rule) {
+    StringBuilder conditions = new StringBuilder();
+    collectConditions(n, conditions);
+    String text = conditions.toString().toLowerCase(Locale.ROOT);
+    for (SamplingRule.TableRule t : rule.tables()) {
+      if (t.sampled() && Pattern.compile("\\b" + Pattern.quote(t.keyColumn().toLowerCase(Locale.ROOT)) + "\\b")
+          .matcher(text).find()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static void collectConditions(JsonNode n, StringBuilder out) {
+    for (String k : List.of("Index Cond", "Filter", "Recheck Cond", "Hash Cond", "Merge Cond", "Join Filter",
+        "Cache Key")) {
+      out.append(' ').append(n.path(k).asText(""));
+    }
+    for (JsonNode c : n.path("Plans")) {
+      collectConditions(c, out);
+    }
   }
 
   /** An inner looked up per outer row (index, bitmap, memoize) rather than rescanned whole. */

@@ -167,6 +167,27 @@ class PgOperatorScalingTest {
     assertThat(scale(independent).cpuGrowth()).isCloseTo(expected, within(1e-9));
   }
 
+  private static ObjectNode correlated(String condition) {
+    ObjectNode lookup = scan("Index Scan", "facts", 3, 1_000, 5);
+    lookup.put("Index Cond", condition);
+    ObjectNode sub = node("Aggregate", 1, 1_000, 1, lookup);
+    sub.put("Strategy", "Plain");
+    sub.put("Parent Relationship", "SubPlan");
+    sub.put("Subplan Name", "SubPlan 1");
+    ObjectNode outer = node("Seq Scan", 1_000, 1, 4, sub);
+    outer.put("Relation Name", "facts");
+    return outer;
+  }
+
+  @Test
+  void aCorrelatedSubplanGrowsPerRunOnlyWhenCorrelatedOnAnotherKeyThanTheSamplingKey() {
+    // Outer scan 4 ms, subplan 6 ms (lookup 5, aggregate 1) over 1,000 runs; the outer rows grow 10x.
+    // On the sampling key each run finds its own unit: 10x the runs of the same work.
+    assertThat(scale(correlated("(k = f1.k)")).cpuGrowth()).isCloseTo(10, within(1e-9));
+    // On another column each run also finds 10x the rows: 100x the subplan.
+    assertThat(scale(correlated("(v = f1.v)")).cpuGrowth()).isCloseTo((4 * 10 + 6 * 100) / 10.0, within(1e-9));
+  }
+
   @Test
   void aPlanWithoutTimesSaysNothing() {
     assertThat(PgOperatorScaling.scale(JSON.createArrayNode().add(JSON.createObjectNode()), RULE, 0.1, Map.of()))
