@@ -104,6 +104,13 @@ public final class QueryBench {
   static final boolean BLEND_TIME = Boolean.parseBoolean(System.getProperty("penumbra.bench.query.blendTime", "true"));
 
   /**
+   * A design variant: {@code -Dpenumbra.bench.query.blendMemory=false} takes a new shape's memory from the
+   * per-operator estimate alone instead of meeting the model halfway.
+   */
+  static final boolean BLEND_MEMORY =
+      Boolean.parseBoolean(System.getProperty("penumbra.bench.query.blendMemory", "true"));
+
+  /**
    * A design variant: {@code -Dpenumbra.bench.query.fetchCost=false} leaves the client's fetch time of the result
    * rows out of the per-operator wall time (the design before it).
    */
@@ -278,7 +285,7 @@ public final class QueryBench {
         gb.operatorProfiler(pgSample);
       }
       try (QueryPredictor predictor = QueryPredictor.builder().cores(cores).model(model).errorTracker(errors)
-              .operatorScaling(o.operatorScaling()).blendTime(BLEND_TIME).fetchCost(FETCH_COST).build();
+              .operatorScaling(o.operatorScaling()).blendTime(BLEND_TIME).blendMemory(BLEND_MEMORY).fetchCost(FETCH_COST).build();
           PrimaryEngine primary = engines.apply(8);
           QueryGateway gw = overcommit(gb.primary(primary).predictor(predictor)).build()) {
         gw.learning(false);

@@ -118,6 +118,7 @@ public final class QueryPredictor implements AutoCloseable {
   private final ResidualModel residuals = new ResidualModel(20, 5, 2000);
   private final boolean operatorScaling;
   private final boolean blendTime;
+  private final boolean blendMemory;
   private final boolean fetchCost;
   /** Fetch time per result row of recent runs (see {@link #fetchNanosPerRow()}). */
   private final Deque<Double> fetchSamples = new ArrayDeque<>();
@@ -144,6 +145,7 @@ public final class QueryPredictor implements AutoCloseable {
     this.tracker = b.tracker;
     this.operatorScaling = b.operatorScaling;
     this.blendTime = b.blendTime;
+    this.blendMemory = b.blendMemory;
     this.fetchCost = b.fetchCost;
   }
 
@@ -178,7 +180,7 @@ public final class QueryPredictor implements AutoCloseable {
       return fromModel(fp, shadow, threads);
     }
     if (newShape && modelFitted()) {
-      return blend(perOperator(fp, shadow, threads), fromModel(fp, shadow, threads), blendTime);
+      return blend(perOperator(fp, shadow, threads), fromModel(fp, shadow, threads), blendTime, blendMemory);
     }
     return scaleUp(fp, shadow, threads);
   }
@@ -189,13 +191,16 @@ public final class QueryPredictor implements AutoCloseable {
    * quantiles keep the per-operator rule's spread, which was measured on shapes held out of its training.
    */
   static QueryPrediction blend(QueryPrediction operators, QueryPrediction model) {
-    return blend(operators, model, true);
+    return blend(operators, model, true, true);
   }
 
-  /** {@link #blend(QueryPrediction, QueryPrediction)}, CPU and wall time from the operators alone unless time. */
-  static QueryPrediction blend(QueryPrediction operators, QueryPrediction model, boolean time) {
+  /**
+   * {@link #blend(QueryPrediction, QueryPrediction)}, CPU and wall time from the operators alone unless time, memory
+   * unless memory.
+   */
+  static QueryPrediction blend(QueryPrediction operators, QueryPrediction model, boolean time, boolean memory) {
     return new QueryPrediction(operators.fingerprint(),
-        meet(operators.memoryBytes(), model.memoryBytes()),
+        memory ? meet(operators.memoryBytes(), model.memoryBytes()) : operators.memoryBytes(),
         time ? meet(operators.cpuNanos(), model.cpuNanos()) : operators.cpuNanos(),
         time ? meet(operators.wallNanos(), model.wallNanos()) : operators.wallNanos(), operators.bytesRead(),
         Tier.SCALE_UP, operators.lowConfidence());
@@ -713,6 +718,7 @@ public final class QueryPredictor implements AutoCloseable {
     private ErrorTracker tracker = new ErrorTracker();
     private boolean operatorScaling = true;
     private boolean blendTime = true;
+    private boolean blendMemory = true;
     private boolean fetchCost = true;
 
     private Builder() {}
@@ -732,6 +738,15 @@ public final class QueryPredictor implements AutoCloseable {
      */
     public Builder blendTime(boolean on) {
       this.blendTime = on;
+      return this;
+    }
+
+    /**
+     * Whether a new shape's memory meets the model's point halfway (default true); false takes it from the
+     * per-operator estimate alone.
+     */
+    public Builder blendMemory(boolean on) {
+      this.blendMemory = on;
       return this;
     }
 
