@@ -485,15 +485,22 @@ public final class QueryPredictor implements AutoCloseable {
         Math.log(threads) / Math.log(2)};
   }
 
+  /**
+   * log(actual / estimate) of memory, the actual scored as at least {@code floor}: the predictor never names less,
+   * and PostgreSQL measures 0 bytes for a run without a sort or hash table, which would otherwise read as a
+   * correction of 1 MiB / 1 byte and drag every estimate down.
+   */
+  static double memoryResidual(long actualBytes, double estimate, long floor) {
+    return Math.log(Math.max(floor, actualBytes) / estimate);
+  }
+
   private void learnResidual(String fp, ShadowResult s, QueryProfile actual, int threads) {
     if (s.operators() == null) {
       return;
     }
     double[] est = physical(s.operators(), threads, minMemoryBytes, fetchNanosPerRow());
-    // Memory below the floor is scored as the floor: the predictor never names less, and PostgreSQL measures 0 for
-    // a run without a sort or hash table, which would otherwise read as a correction of 1 MiB / 1 byte.
     double[] y = {
-        Math.log(Math.max(minMemoryBytes, actual.peakMemoryBytes()) / est[ResidualModel.MEMORY]),
+        memoryResidual(actual.peakMemoryBytes(), est[ResidualModel.MEMORY], minMemoryBytes),
         Math.log(Math.max(1, actual.cpuNanos()) / est[ResidualModel.CPU]),
         Math.log(Math.max(1, actual.wallNanos()) / est[ResidualModel.WALL])};
     residuals.add(fp, residualFeatures(s, est, threads), y);

@@ -2,6 +2,7 @@ package dev.penumbra.query.predict;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.ml.TreePredictor;
@@ -259,5 +260,12 @@ class QueryPredictorTest {
       double[] est = QueryPredictor.physical(o, 2, 1 << 20, p.fetchNanosPerRow());
       assertThat(est[2]).isEqualTo(4e6 / 2 + 2_000 * 50_000);
     }
+  }
+
+  @Test
+  void memoryBelowTheFloorTeachesTheResidualModelNothing() {
+    // PostgreSQL's 0 bytes for a run without sort or hash is no 1,000,000x over-prediction of a 1 MiB estimate.
+    assertThat(QueryPredictor.memoryResidual(0, 1 << 20, 1 << 20)).isZero();
+    assertThat(QueryPredictor.memoryResidual(4 << 20, 1 << 20, 1 << 20)).isCloseTo(Math.log(4), within(1e-12));
   }
 }
