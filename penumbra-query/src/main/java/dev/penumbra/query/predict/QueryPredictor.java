@@ -180,10 +180,25 @@ public final class QueryPredictor implements AutoCloseable {
       return fromModel(fp, shadow, threads);
     }
     if (newShape && modelFitted()) {
-      return blend(perOperator(fp, shadow, threads), fromModel(fp, shadow, threads), blendTime, blendMemory);
+      return blend(perOperator(fp, shadow, threads), fromModel(fp, shadow, threads),
+          blendTime && !bounded(shadow), blendMemory);
     }
     return scaleUp(fp, shadow, threads);
   }
+
+  /**
+   * Whether the sample's operators say the work grows at most a tenth as fast as the data (a top-N, a LIMIT that
+   * stops its scan): the model learned time from shapes whose work grows with the data, so for these its answer is
+   * an extrapolation and the time comes from the operators alone. {@code -Dpenumbra.query.boundedTime=false}
+   * measures the design before it.
+   */
+  static boolean bounded(ShadowResult s) {
+    return BOUNDED_TIME && s.operators() != null && s.scanScale() >= 10
+        && s.operators().cpuGrowth() * BOUNDED_RATIO <= s.scanScale();
+  }
+
+  static final double BOUNDED_RATIO = 10;
+  static final boolean BOUNDED_TIME = Boolean.parseBoolean(System.getProperty("penumbra.query.boundedTime", "true"));
 
   /**
    * A shape the model has not learned: its own profile scaled per operator, and the model's answer from other
