@@ -104,7 +104,9 @@ public final class QueryGateway implements AutoCloseable {
     this.database = database;
     this.errors = b.predictor != null ? b.predictor.errorTracker() : new ErrorTracker();
     this.ownPredictor = b.predictor == null;
-    QueryPredictor.Builder pb = QueryPredictor.builder().cores(b.cores()).errorTracker(errors);
+    // A primary profiled on its own sample: memory from its operators alone (the model's features describe DuckDB's).
+    QueryPredictor.Builder pb = QueryPredictor.builder().cores(b.cores()).errorTracker(errors)
+        .blendMemory(b.operatorProfiler == null);
     if (b.model != null) {
       pb.model(b.model);
     }

@@ -108,6 +108,13 @@ public final class QueryBench {
   static final boolean BLEND_TIME = Boolean.parseBoolean(System.getProperty("penumbra.bench.query.blendTime", "true"));
 
   /**
+   * A design variant: {@code -Dpenumbra.bench.query.blendMemory=true|false} makes a new shape's memory meet the
+   * model halfway or come from the per-operator estimate alone. Unset: as the gateway does, meet it on DuckDB, not on
+   * PostgreSQL (profiled on its own sample, while the model's features describe the DuckDB sample).
+   */
+  static final String BLEND_MEMORY = System.getProperty("penumbra.bench.query.blendMemory", "");
+
+  /**
    * A design variant: {@code -Dpenumbra.bench.query.fetchCost=false} leaves the client's fetch time of the result
    * rows out of the per-operator wall time (the design before it).
    */
@@ -230,7 +237,9 @@ public final class QueryBench {
         gb.operatorProfiler(pgSample);
       }
       try (QueryPredictor predictor = QueryPredictor.builder().cores(cores).model(model).errorTracker(errors)
-              .operatorScaling(o.operatorScaling()).blendTime(BLEND_TIME).fetchCost(FETCH_COST).build();
+              .operatorScaling(o.operatorScaling()).blendTime(BLEND_TIME)
+              .blendMemory(BLEND_MEMORY.isEmpty() ? pgSample == null : Boolean.parseBoolean(BLEND_MEMORY))
+              .fetchCost(FETCH_COST).build();
           PrimaryEngine primary = engines.apply(8);
           QueryGateway gw = overcommit(gb.primary(primary).predictor(predictor)).build()) {
         gw.learning(false);

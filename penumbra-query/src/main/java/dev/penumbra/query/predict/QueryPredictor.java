@@ -118,6 +118,7 @@ public final class QueryPredictor implements AutoCloseable {
   private final ResidualModel residuals = new ResidualModel(20, 5, 2000);
   private final boolean operatorScaling;
   private final boolean blendTime;
+  private final boolean blendMemory;
   private final boolean fetchCost;
   /** Fetch time per result row of recent runs (see {@link #fetchNanosPerRow()}). */
   private final Deque<Double> fetchSamples = new ArrayDeque<>();
@@ -144,6 +145,7 @@ public final class QueryPredictor implements AutoCloseable {
     this.tracker = b.tracker;
     this.operatorScaling = b.operatorScaling;
     this.blendTime = b.blendTime;
+    this.blendMemory = b.blendMemory;
     this.fetchCost = b.fetchCost;
   }
 
@@ -178,10 +180,25 @@ public final class QueryPredictor implements AutoCloseable {
       return fromModel(fp, shadow, threads);
     }
     if (newShape && modelFitted()) {
-      return blend(perOperator(fp, shadow, threads), fromModel(fp, shadow, threads), blendTime);
+      return blend(perOperator(fp, shadow, threads), fromModel(fp, shadow, threads),
+          blendTime && !bounded(shadow), blendMemory);
     }
     return scaleUp(fp, shadow, threads);
   }
+
+  /**
+   * Whether the sample's operators say the work grows at most a tenth as fast as the data (a top-N, a LIMIT that
+   * stops its scan): the model learned time from shapes whose work grows with the data, so for these its answer is
+   * an extrapolation and the time comes from the operators alone. {@code -Dpenumbra.query.boundedTime=false}
+   * measures the design before it.
+   */
+  static boolean bounded(ShadowResult s) {
+    return BOUNDED_TIME && s.operators() != null && s.scanScale() >= 10
+        && s.operators().cpuGrowth() * BOUNDED_RATIO <= s.scanScale();
+  }
+
+  static final double BOUNDED_RATIO = 10;
+  static final boolean BOUNDED_TIME = Boolean.parseBoolean(System.getProperty("penumbra.query.boundedTime", "true"));
 
   /**
    * A shape the model has not learned: its own profile scaled per operator, and the model's answer from other
@@ -189,13 +206,16 @@ public final class QueryPredictor implements AutoCloseable {
    * quantiles keep the per-operator rule's spread, which was measured on shapes held out of its training.
    */
   static QueryPrediction blend(QueryPrediction operators, QueryPrediction model) {
-    return blend(operators, model, true);
+    return blend(operators, model, true, true);
   }
 
-  /** {@link #blend(QueryPrediction, QueryPrediction)}, CPU and wall time from the operators alone unless time. */
-  static QueryPrediction blend(QueryPrediction operators, QueryPrediction model, boolean time) {
+  /**
+   * {@link #blend(QueryPrediction, QueryPrediction)}, CPU and wall time from the operators alone unless time, memory
+   * unless memory.
+   */
+  static QueryPrediction blend(QueryPrediction operators, QueryPrediction model, boolean time, boolean memory) {
     return new QueryPrediction(operators.fingerprint(),
-        meet(operators.memoryBytes(), model.memoryBytes()),
+        memory ? meet(operators.memoryBytes(), model.memoryBytes()) : operators.memoryBytes(),
         time ? meet(operators.cpuNanos(), model.cpuNanos()) : operators.cpuNanos(),
         time ? meet(operators.wallNanos(), model.wallNanos()) : operators.wallNanos(), operators.bytesRead(),
         Tier.SCALE_UP, operators.lowConfidence());
@@ -480,13 +500,22 @@ public final class QueryPredictor implements AutoCloseable {
         Math.log(threads) / Math.log(2)};
   }
 
+  /**
+   * log(actual / estimate) of memory, the actual scored as at least {@code floor}: the predictor never names less,
+   * and PostgreSQL measures 0 bytes for a run without a sort or hash table, which would otherwise read as a
+   * correction of 1 MiB / 1 byte and drag every estimate down.
+   */
+  static double memoryResidual(long actualBytes, double estimate, long floor) {
+    return Math.log(Math.max(floor, actualBytes) / estimate);
+  }
+
   private void learnResidual(String fp, ShadowResult s, QueryProfile actual, int threads) {
     if (s.operators() == null) {
       return;
     }
     double[] est = physical(s.operators(), threads, minMemoryBytes, fetchNanosPerRow());
     double[] y = {
-        Math.log(Math.max(1, actual.peakMemoryBytes()) / est[ResidualModel.MEMORY]),
+        memoryResidual(actual.peakMemoryBytes(), est[ResidualModel.MEMORY], minMemoryBytes),
         Math.log(Math.max(1, actual.cpuNanos()) / est[ResidualModel.CPU]),
         Math.log(Math.max(1, actual.wallNanos()) / est[ResidualModel.WALL])};
     residuals.add(fp, residualFeatures(s, est, threads), y);
@@ -711,6 +740,7 @@ public final class QueryPredictor implements AutoCloseable {
     private ErrorTracker tracker = new ErrorTracker();
     private boolean operatorScaling = true;
     private boolean blendTime = true;
+    private boolean blendMemory = true;
     private boolean fetchCost = true;
 
     private Builder() {}
@@ -730,6 +760,15 @@ public final class QueryPredictor implements AutoCloseable {
      */
     public Builder blendTime(boolean on) {
       this.blendTime = on;
+      return this;
+    }
+
+    /**
+     * Whether a new shape's memory meets the model's point halfway (default true); false takes it from the
+     * per-operator estimate alone.
+     */
+    public Builder blendMemory(boolean on) {
+      this.blendMemory = on;
       return this;
     }
 

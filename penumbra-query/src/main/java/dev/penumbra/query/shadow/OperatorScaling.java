@@ -41,6 +41,13 @@ final class OperatorScaling {
   static final double DEFAULT_ROW_BYTES = 32;
 
   /**
+   * Groups of a key holding no sampling key that outnumber the sampling units are estimated over the input rows
+   * (true) rather than grown with the units; {@code -Dpenumbra.query.groups.rowLevel=false} measures the design
+   * before it.
+   */
+  static final boolean ROW_LEVEL = Boolean.parseBoolean(System.getProperty("penumbra.query.groups.rowLevel", "true"));
+
+  /**
    * One operator after scaling: its sample output rows, their growth to the full data, the hash groups and
    * sampling units under it, and its subtree's operator time on the sample and scaled.
    */
@@ -164,7 +171,7 @@ final class OperatorScaling {
       }
       a.join += time;
     } else if (type.contains("GROUP_BY")) {
-      Groups g = groups(rows, in, first.units(), first.growth(), estimated(n), a);
+      Groups g = groups(rows, in, first.units(), first.growth(), estimated(n), Keys.UNKNOWN, a);
       double groupsFull = g.full();
       growth = g.growth();
       cost = weighted(in, first.growth(), 0, 1, rows, growth);
@@ -232,17 +239,37 @@ final class OperatorScaling {
   /** The groups of a grouping on the full data, and their growth over the sample's {@code rows}. */
   record Groups(double full, double growth) {}
 
+  /** What a grouping's key says about the sampling units (PostgreSQL names the keys; DuckDB's profile does not). */
+  enum Keys {
+    /** The key is not known: groups outnumbering the units grow with them. */
+    UNKNOWN,
+    /** The key holds a hashed table's sampling key: every group lies in one unit, the groups grow with the units. */
+    ALIGNED,
+    /** The key is known and holds no sampling key: a value may recur on the rows of many units. */
+    SPREAD
+  }
+
   /**
    * The growth law of a grouping, shared by DuckDB's and PostgreSQL's plans: {@code rows} groups on the sample
    * from {@code in} input rows over {@code units} sampling units growing by {@code unitGrowth}; {@code planGroups}
    * is the optimizer's full-data estimate, used when the sample saw no rows (marked as a fallback in {@code a}).
    */
-  static Groups groups(double rows, double in, double units, double unitGrowth, double planGroups, Acc a) {
+  static Groups groups(double rows, double in, double units, double unitGrowth, double planGroups, Keys keys,
+      Acc a) {
     if (rows == 0 || in == 0) {
       a.fallback |= a.sampleRows > 0;
       return new Groups(planGroups, 1);
     }
     double fullUnits = units * unitGrowth;
+    if (keys == Keys.ALIGNED) {
+      return new Groups(rows * unitGrowth, unitGrowth);
+    }
+    if (keys == Keys.SPREAD && ROW_LEVEL && units > 0 && fullUnits > units && rows > units && in > rows) {
+      // More groups than units, none of them a unit's own: each value recurs on the rows of many units (a part
+      // and supplier pair on many orders), so they are estimated over the rows. One value per row is linear.
+      double full = DistinctEstimator.estimate(rows, in, in * unitGrowth);
+      return new Groups(full, full / rows);
+    }
     if (units <= 0 || fullUnits <= units || rows >= units) {
       // No sampling units to estimate over, or a group per unit or finer: the groups grow with the rows.
       return new Groups(rows * unitGrowth, unitGrowth);

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Scales PostgreSQL's {@code EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)} of a sample run to the full data per plan
@@ -78,6 +79,12 @@ final class PgOperatorScaling {
       childBlocks += blocks(c);
       String rel = c.path("Parent Relationship").asText("");
       if (rel.equals("SubPlan") || rel.equals("InitPlan")) {
+        if (rel.equals("SubPlan") && !mentionsSamplingKey(c, rule)) {
+          // Correlated on another column than the sampling key (a part key inside lineitem): each run finds
+          // the rows of many units, sampled apart from the outer row's.
+          op = new Op(op.rows(), op.growth(), Set.of("~" + c.path("Subplan Name").asText("subplan")), op.units(),
+              op.sampleTime(), op.fullTime(), op.blocking(), op.planRows());
+        }
         subplans.add(rel.equals("SubPlan") ? op : new Op(op.rows(), 1, Set.of(), 0, op.sampleTime(),
             op.sampleTime(), op.blocking(), op.planRows()));
       } else {
@@ -165,17 +172,19 @@ final class PgOperatorScaling {
         groups = Set.of();
         units = 1;
       } else {
-        OperatorScaling.Groups g = OperatorScaling.groups(rows, in, first.units(), first.growth(),
-            Math.max(1, planRows) * first.growth(), a);
+        // A HAVING clause filters groups the hash table already held: they count as groups, not as output.
+        double formed = rows + n.path("Rows Removed by Filter").asDouble(0) * loops;
+        OperatorScaling.Groups g = OperatorScaling.groups(formed, in, first.units(), first.growth(),
+            Math.max(1, planRows) * first.growth(), keys(n, rule), a);
         double groupsFull = g.full();
         growth = g.growth();
-        cost = OperatorScaling.weighted(in, first.growth(), 0, 1, rows, growth);
+        cost = OperatorScaling.weighted(in, first.growth(), 0, 1, formed, growth);
         if (!strategy.equals("Sorted")) {
-          held = rows > 0 ? peakBytes : Math.max(1, planRows) * width;
-          heldGrowth = rows > 0 ? growth : groupsFull / Math.max(1, planRows);
+          held = formed > 0 ? peakBytes : Math.max(1, planRows) * width;
+          heldGrowth = formed > 0 ? growth : groupsFull / Math.max(1, planRows);
         }
         groups = Set.of();
-        units = rows * growth;
+        units = formed * growth;
       }
       blocking = true;
       a.agg += time;
@@ -224,15 +233,67 @@ final class PgOperatorScaling {
       }
     }
     for (Op s : subplans) {
-      // A correlated subplan runs per row of this node's input.
+      // A correlated subplan runs per row of this node's input: each run's work stays as in the sample when it
+      // finds its outer row's own unit, and grows as the subplan's own operators do when sampled apart from it.
       boolean aligned = s.groups().isEmpty() || s.groups().stream().anyMatch(groups::contains);
-      below += s.sampleTime() * cost * (aligned ? 1 : s.growth());
+      below += (aligned ? s.sampleTime() : s.fullTime()) * cost;
     }
     a.heldSample += held;
     a.heldFull += held * heldGrowth;
     double sampleBelow = kids.stream().mapToDouble(Op::sampleTime).sum()
         + subplans.stream().mapToDouble(Op::sampleTime).sum();
     return new Op(rows, growth, groups, units, sampleBelow + time, below + time * cost, blocking, planRows);
+  }
+
+  /**
+   * What a grouping's key says about the sampling units: {@link OperatorScaling.Keys#ALIGNED} when it holds a hashed
+   * table's sampling key (the order key for lineitem: the sample keeps or drops each group whole), else
+   * {@link OperatorScaling.Keys#SPREAD}; PostgreSQL names the keys bare or qualified ({@code lineitem.l_orderkey}).
+   */
+  static OperatorScaling.Keys keys(JsonNode n, SamplingRule rule) {
+    Set<String> sampling = new HashSet<>();
+    for (SamplingRule.TableRule t : rule.tables()) {
+      if (t.sampled()) {
+        sampling.add(t.keyColumn().toLowerCase(Locale.ROOT));
+      }
+    }
+    if (!n.path("Group Key").isArray()) {
+      return OperatorScaling.Keys.UNKNOWN;
+    }
+    for (JsonNode k : n.path("Group Key")) {
+      String name = k.asText("").toLowerCase(Locale.ROOT).replace("\"", "");
+      if (sampling.contains(name.substring(name.lastIndexOf('.') + 1).strip())) {
+        return OperatorScaling.Keys.ALIGNED;
+      }
+    }
+    return OperatorScaling.Keys.SPREAD;
+  }
+
+  /**
+   * Whether a subplan's conditions name a hashed table's sampling key (an EXISTS on {@code l_orderkey =
+   * o_orderkey}): then each run finds its outer row's own unit, which the sample keeps or drops with it.
+   */
+  static boolean mentionsSamplingKey(JsonNode n, SamplingRule rule) {
+    StringBuilder conditions = new StringBuilder();
+    collectConditions(n, conditions);
+    String text = conditions.toString().toLowerCase(Locale.ROOT);
+    for (SamplingRule.TableRule t : rule.tables()) {
+      if (t.sampled() && Pattern.compile("\\b" + Pattern.quote(t.keyColumn().toLowerCase(Locale.ROOT)) + "\\b")
+          .matcher(text).find()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static void collectConditions(JsonNode n, StringBuilder out) {
+    for (String k : List.of("Index Cond", "Filter", "Recheck Cond", "Hash Cond", "Merge Cond", "Join Filter",
+        "Cache Key")) {
+      out.append(' ').append(n.path(k).asText(""));
+    }
+    for (JsonNode c : n.path("Plans")) {
+      collectConditions(c, out);
+    }
   }
 
   /** An inner looked up per outer row (index, bitmap, memoize) rather than rescanned whole. */

@@ -2,6 +2,7 @@ package dev.penumbra.query.predict;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.ml.TreePredictor;
@@ -259,5 +260,26 @@ class QueryPredictorTest {
       double[] est = QueryPredictor.physical(o, 2, 1 << 20, p.fetchNanosPerRow());
       assertThat(est[2]).isEqualTo(4e6 / 2 + 2_000 * 50_000);
     }
+  }
+
+  @Test
+  void memoryBelowTheFloorTeachesTheResidualModelNothing() {
+    // PostgreSQL's 0 bytes for a run without sort or hash is no 1,000,000x over-prediction of a 1 MiB estimate.
+    assertThat(QueryPredictor.memoryResidual(0, 1 << 20, 1 << 20)).isZero();
+    assertThat(QueryPredictor.memoryResidual(4 << 20, 1 << 20, 1 << 20)).isCloseTo(Math.log(4), within(1e-12));
+  }
+
+  @Test
+  void aShapeWhoseOperatorsBarelyGrowTakesItsTimeFromThemAlone() {
+    var plan = new dev.penumbra.query.shadow.PlanFeatures(10, 1000, 1000, 3, 0, 1, 0, 0, 1, java.util.Set.of("orders"));
+    var sample = new QueryProfile(1_000_000, 1 << 20, 1_000_000, 0, 100, 10, 0);
+    java.util.function.DoubleFunction<ShadowResult> shadow = cpuGrowth -> new ShadowResult("SELECT 1", 0.01, 0.01,
+        java.util.Set.of("orders"), plan, sample, false, 1000, 100, 100, 1_000_000, 1_000_000, false,
+        new dev.penumbra.query.shadow.ScaledProfile(1e6 * cpuGrowth, 1 << 20, 0, cpuGrowth, 1, 1, 0, 0, 0, 0, 0, 100,
+            false, 0.25, 10));
+    // A 1% sample: a LIMIT whose work does not grow, a top-N whose heap sees 5x the rows, a scan growing 100x.
+    assertThat(QueryPredictor.bounded(shadow.apply(1))).isTrue();
+    assertThat(QueryPredictor.bounded(shadow.apply(5))).isTrue();
+    assertThat(QueryPredictor.bounded(shadow.apply(100))).isFalse();
   }
 }

@@ -85,6 +85,46 @@ class PgOperatorScalingTest {
     assertThat(scale(perUnit).memoryGrowth()).isCloseTo(10, within(1e-6));
   }
 
+  private static ObjectNode hashed(double groups, double removed, String key, double in, double perKey) {
+    ObjectNode agg = node("Aggregate", groups, 1, 1, scan("Seq Scan", "facts", in, 1, 9));
+    agg.put("Strategy", "Hashed");
+    agg.put("Peak Memory Usage", 100);
+    agg.put("Rows Removed by Filter", removed);
+    agg.putArray("Group Key").add(key);
+    return agg;
+  }
+
+  private static ScaledProfile scale(JsonNode root, double rowsPerKey) {
+    ObjectNode top = JSON.createObjectNode();
+    top.set("Plan", root);
+    return PgOperatorScaling.scale(JSON.createArrayNode().add(top), RULE, 0.1, Map.of("facts", rowsPerKey));
+  }
+
+  @Test
+  void groupsAHavingClauseFiltersOutStillCountAsHeld() {
+    // 100 groups kept of 1,000 formed, one per row (4 rows per unit): the hash table held 1,000 groups of
+    // distinct values, which grow with the rows.
+    assertThat(scale(hashed(100, 900, "v", 1_000, 4), 4).memoryGrowth()).isCloseTo(10, within(1e-6));
+    // Counted from the kept rows alone, 100 groups over 250 units would look almost saturated.
+    assertThat(scale(hashed(100, 0, "v", 1_000, 4), 4).memoryGrowth()).isLessThan(3);
+  }
+
+  @Test
+  void groupsOfTheSamplingKeyGrowWithTheUnitsOthersByTheirRepeatsOverTheRows() {
+    // 500 groups from 1,000 rows over 250 units (4 rows each).
+    ScaledProfile aligned = scale(hashed(500, 0, "facts.k", 1_000, 4), 4);
+    assertThat(aligned.memoryGrowth()).isCloseTo(10, within(1e-6));
+    ScaledProfile spread = scale(hashed(500, 0, "v", 1_000, 4), 4);
+    // A value seen twice on average in a 10% sample is one of about 17 rows in the full data: some 600 groups,
+    // not the 5,000 growing with the rows would give.
+    double expected = DistinctEstimator.estimate(500, 1_000, 10_000) / 500;
+    assertThat(spread.memoryGrowth()).isCloseTo(expected, within(1e-6));
+    assertThat(expected).isBetween(1.1, 1.4);
+    assertThat(PgOperatorScaling.keys(hashed(1, 0, "\"facts\".\"k\"", 1, 1), RULE))
+        .isEqualTo(OperatorScaling.Keys.ALIGNED);
+    assertThat(PgOperatorScaling.keys(node("Aggregate", 1, 1, 1), RULE)).isEqualTo(OperatorScaling.Keys.UNKNOWN);
+  }
+
   @Test
   void aTopNHeapKeepsItsRowsAndALimitStopsAStreamingScan() {
     ObjectNode sort = node("Sort", 10, 1, 5, scan("Seq Scan", "facts", 1_000, 1, 5));
@@ -125,6 +165,27 @@ class PgOperatorScalingTest {
     // The inner finds 10x the rows per loop in the full data, on 10x the loops.
     double expected = (4 * 10 + 5 * 100 + 1 * OperatorScaling.weighted(1_000, 10, 400, 10, 400, 100)) / 10;
     assertThat(scale(independent).cpuGrowth()).isCloseTo(expected, within(1e-9));
+  }
+
+  private static ObjectNode correlated(String condition) {
+    ObjectNode lookup = scan("Index Scan", "facts", 3, 1_000, 5);
+    lookup.put("Index Cond", condition);
+    ObjectNode sub = node("Aggregate", 1, 1_000, 1, lookup);
+    sub.put("Strategy", "Plain");
+    sub.put("Parent Relationship", "SubPlan");
+    sub.put("Subplan Name", "SubPlan 1");
+    ObjectNode outer = node("Seq Scan", 1_000, 1, 4, sub);
+    outer.put("Relation Name", "facts");
+    return outer;
+  }
+
+  @Test
+  void aCorrelatedSubplanGrowsPerRunOnlyWhenCorrelatedOnAnotherKeyThanTheSamplingKey() {
+    // Outer scan 4 ms, subplan 6 ms (lookup 5, aggregate 1) over 1,000 runs; the outer rows grow 10x.
+    // On the sampling key each run finds its own unit: 10x the runs of the same work.
+    assertThat(scale(correlated("(k = f1.k)")).cpuGrowth()).isCloseTo(10, within(1e-9));
+    // On another column each run also finds 10x the rows: 100x the subplan.
+    assertThat(scale(correlated("(v = f1.v)")).cpuGrowth()).isCloseTo((4 * 10 + 6 * 100) / 10.0, within(1e-9));
   }
 
   @Test
