@@ -265,6 +265,8 @@ public final class StreamBenchmark {
         .backlogInNeed(Boolean.getBoolean(TUNING + "backlogInNeed"))
         .burstWindow(Duration.ofSeconds(Long.getLong(TUNING + "burstWindow", 0)))
         .scaleUpTolerance(Double.parseDouble(System.getProperty(TUNING + "scaleUpTolerance", "0")))
+        .queueGuard(Boolean.parseBoolean(System.getProperty(TUNING + "queueGuard", "true")))
+        .holdQuantile(Double.parseDouble(System.getProperty(TUNING + "holdQuantile", "NaN")))
         .workerStartup(Duration.ofMillis(Math.round(o.startDelaySeconds() * 1000))).build();
     ReactiveScaler[] reactive = new ReactiveScaler[n];
     for (int p = 0; p < n; p++) {
@@ -286,6 +288,8 @@ public final class StreamBenchmark {
     for (int w = 0; w <= 100; w++) {
       weights[w] = new byte[] {(byte) (50 + w)};
     }
+    String traceFile = System.getProperty(TUNING + "trace");
+    java.io.PrintStream trace = traceFile == null ? null : traceTo(traceFile + "-" + o.peakRate() + ".txt");
     for (int t = 1; t <= ticks; t++) {
       double end = t * tick;
       for (int p = 0; p < n; p++) {
@@ -334,6 +338,12 @@ public final class StreamBenchmark {
       clock.set(Instant.ofEpochMilli(Math.round(end * 1000)));
       controller.tick();
       for (int p = 0; p < n; p++) {
+        if (trace != null) {
+          trace.printf(Locale.ROOT, "%.0f %d pen %d back %d | rea %d back %d | ora %d | plan %d miss %.2f%n", end, p,
+              sims[0][p].workers(), sims[0][p].backlog(), sims[1][p].workers(), sims[1][p].backlog(),
+              sims[4][p].workers(), controller.lastPlan().get(p).demand().at(0.9).cpuMillis(),
+              controller.reactiveHolds(p) ? 1.0 : 0.0);
+        }
         sims[1][p].scale(reactive[p].decide(end, sims[1][p]));
         sims[4][p].scale(oracle(rates[p], o.partitions().get(p).stepMillis() / 1000.0 / o.speedup(), end,
             o.startDelaySeconds() + tick, cost, sims[4][p].backlog(), maxWorkers));
@@ -351,6 +361,9 @@ public final class StreamBenchmark {
         progress.accept(String.format(Locale.ROOT, "stream bench: %d/%d s replayed, %.1f s wall", t, ticks,
             (System.nanoTime() - wall0) / 1e9));
       }
+    }
+    if (trace != null) {
+      trace.close();
     }
     List<ScalerResult> results = new ArrayList<>();
     for (int k = 0; k < names.length; k++) {
@@ -388,6 +401,10 @@ public final class StreamBenchmark {
     }
     Overhead overhead = o.overheadRounds() == 0 ? null : measureOverhead(work, o.samplingRate(), o.overheadRounds());
     LoopStats loop = controller.stats();
+    if (Boolean.getBoolean(TUNING + "debug")) {
+      System.err.printf(Locale.ROOT, "stream bench: reactive held %d partition-intervals%n",
+          controller.reactiveHeldIntervals());
+    }
     return new Result(o, infos, results, measuredMicros, sampled, dropped, overhead,
         new Loop(loop.guard().acting().label(), loop.guard().penumbraCost(), loop.guard().baselineCost(),
             loop.guard().switches(), loop.cpuReservedPerUsed(), controller.shadowShare(),
@@ -491,6 +508,14 @@ public final class StreamBenchmark {
     double[] s = v.clone();
     Arrays.sort(s);
     return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  }
+
+  private static java.io.PrintStream traceTo(String file) {
+    try {
+      return new java.io.PrintStream(file, java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("cannot write the tick trace to " + file + ": " + e.getMessage(), e);
+    }
   }
 
   /** Penumbra's simulated partitions as the controller's target. */
