@@ -10,14 +10,19 @@ import java.util.ArrayDeque;
  * its start-up, and what arrives meanwhile waits in a queue that outlasts the interval. So here the forecast's
  * rule holds each size it plans for the grace (as the adjuster does) and serves what it has held without a break
  * for the start-up (a worker given back and asked for again serves late); the reactive rule serves what
- * {@link ReactiveBaseline} says it holds (which models the start-up and its scale-down delay itself); each rule's size counts in
- * the whole workers the actuator runs for it; the work a rule cannot serve queues (a fluid queue per rule, drained by its spare capacity), and each interval costs
+ * {@link ReactiveBaseline} says it holds (which models the start-up and its scale-down delay itself); the work a rule
+ * cannot serve queues (a fluid queue per rule, drained by its spare capacity), and each interval costs
  * the idle capacity at the slack price plus the queued work at the shortfall price of the priority.
  *
  * <p>While the reactive rule has been the cheaper by more than the hysteresis (decayed sums, half-life
  * {@value #HALF_LIFE} intervals), {@link #reactiveCheaper()} is true: the forecast cannot see this partition's
  * bursts early enough to beat a rule that keeps its workers, and the partition holds at least what that rule
- * holds. Not thread-safe: the controller's tick calls it.
+ * holds.
+ *
+ * <p>Sizes count in millicores, not in the whole workers the actuator runs for them: counted in whole workers, the
+ * forecast got credit for the spare part of its last worker, and on the tuning Bitbrains VMs at light load the
+ * guard then never found the reactive rule cheaper (p99 1.27x the reactive scaler's at load 0.25, against 1.00x
+ * in millicores; benchmarks.md, "Stream: the queue guard"). Not thread-safe: the controller's tick calls it.
  */
 final class QueueGuard {
 
@@ -26,7 +31,6 @@ final class QueueGuard {
 
   private final int lagIntervals;
   private final int graceIntervals;
-  private final int minWorkers;
   private final double slackPrice;
   private final double shortfallPrice;
   private final double decay = Math.pow(0.5, 1.0 / HALF_LIFE);
@@ -43,12 +47,10 @@ final class QueueGuard {
   /**
    * @param lagIntervals intervals a worker takes to serve after it is asked for (>= 0)
    * @param graceIntervals intervals the adjuster holds a size after the forecast fell below it (>= 0)
-   * @param minWorkers the fewest workers a partition runs
    * @param costs the loop's prices
    * @param shortfallFactor how many times the slack price a unit of queued work costs per second, for the priority
    */
-  QueueGuard(int lagIntervals, int graceIntervals, int minWorkers, CostModel costs, double shortfallFactor) {
-    this.minWorkers = minWorkers;
+  QueueGuard(int lagIntervals, int graceIntervals, CostModel costs, double shortfallFactor) {
     this.lagIntervals = Math.max(0, lagIntervals);
     this.graceIntervals = Math.max(0, graceIntervals);
     this.slackPrice = costs.cpuPerCoreSecond() / 1000.0;
@@ -76,7 +78,7 @@ final class QueueGuard {
         }
       }
     }
-    planned.addLast(workers(forecastMillis));
+    planned.addLast(forecastMillis);
     while (planned.size() > graceIntervals + 1) {
       planned.pollFirst();
     }
@@ -88,7 +90,7 @@ final class QueueGuard {
     while (forecastSizes.size() > lagIntervals + 1) {
       forecastSizes.pollFirst();
     }
-    reactiveServed = workers(reactiveMillis);
+    reactiveServed = reactiveMillis;
   }
 
   /** True while the reactive rule has been the cheaper on this partition by more than the hysteresis. */
@@ -106,11 +108,6 @@ final class QueueGuard {
 
   private double cost(double need, double served, double queue, double seconds) {
     return slackPrice * Math.max(0, served - need) * seconds + shortfallPrice * queue * seconds;
-  }
-
-  /** A size in whole workers' CPU (a worker is a core): what the actuator runs for it. */
-  private long workers(long millis) {
-    return Math.max(minWorkers, (millis + 999) / 1000) * 1000L;
   }
 
   /** What a rule serves now: the least it held over the start-up (a worker asked for later is not serving yet). */

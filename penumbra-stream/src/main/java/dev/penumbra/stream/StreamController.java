@@ -455,7 +455,7 @@ public final class StreamController implements AutoCloseable {
     double level = sla.priority().quantile();
     Resources upper = demand.at(level);
     QueueGuard qg = queueGuards.computeIfAbsent(p, k -> new QueueGuard(lagIntervals(), graceIntervals,
-        planner.config().minWorkers(), CostModel.DEFAULT, shortfallFactor(sla.priority())));
+        CostModel.DEFAULT, shortfallFactor(sla.priority())));
     qg.score(need, seconds, upper.cpuMillis(), reactive.cpuMillis());
     if (!queueGuard || !qg.reactiveCheaper() || reactive.cpuMillis() <= upper.cpuMillis()) {
       return demand;

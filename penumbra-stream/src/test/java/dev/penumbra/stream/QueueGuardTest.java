@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 class QueueGuardTest {
 
   /** Lag 3 intervals, grace 0, standard priority (shortfall 10x the slack price). */
-  final QueueGuard guard = new QueueGuard(3, 0, 1, CostModel.DEFAULT, 10);
+  final QueueGuard guard = new QueueGuard(3, 0, CostModel.DEFAULT, 10);
 
   @Test
   void aForecastThatGivesWorkersBackInPausesPaysForTheQueueTheirRestartLeaves() {
@@ -41,8 +41,9 @@ class QueueGuardTest {
       guard.score(t % 5 >= 3 ? 100 : 1_800, 1, t % 5 >= 3 ? 200 : 2_000, 2_000);
     }
     assertThat(guard.reactiveCheaper()).isTrue();
-    for (int t = 0; t < 300; t++) {
-      guard.score(1_000, 1, 1_100, 3_000);
+    // The forecast now holds half a core spare (which drains what queued before), the reactive rule two.
+    for (int t = 0; t < 600; t++) {
+      guard.score(1_000, 1, 1_500, 3_000);
     }
     assertThat(guard.reactiveCheaper()).isFalse();
   }

@@ -151,7 +151,11 @@ public final class StreamBenchmark {
    * Prefix of the JVM system properties that vary Penumbra's loop for tuning runs (defaults in brackets):
    * {@code utilisation} (0.9, the planner's target), {@code grace} (2 s), {@code backlogInNeed} (false),
    * {@code burstWindow} (0 s, off), {@code primaryCounts} (true: the simulated workers report their busy time
-   * and processed records, as the embedded runtime does; false: the loop sees only the shadow).
+   * and processed records, as the embedded runtime does; false: the loop sees only the shadow),
+   * {@code scaleUpTolerance} (0), {@code queueGuard} (true), {@code holdQuantile} (NaN, off); and for diagnosis
+   * {@code debug} (true: how many partition-intervals the queue guard held at the reactive rule's size, on stderr)
+   * and {@code trace} (a file prefix: one line per tick and partition with each scaler's workers and backlog,
+   * Penumbra's planned CPU and whether the queue guard holds, written to {@code <prefix>-<peak rate>.txt}).
    */
   static final String TUNING = "penumbra.bench.stream.";
   static final boolean PRIMARY_COUNTS = Boolean.parseBoolean(System.getProperty(TUNING + "primaryCounts", "true"));
