@@ -16,8 +16,8 @@ import java.util.ArrayDeque;
  *
  * <p>While the reactive rule has been the cheaper by more than the hysteresis (decayed sums, half-life
  * {@value #HALF_LIFE} intervals), {@link #reactiveCheaper()} is true: the forecast cannot see this partition's
- * bursts early enough to beat a rule that keeps its workers, and the partition holds at least what that rule
- * holds.
+ * bursts early enough to beat a rule that keeps its workers, and the partition gives back nothing that rule
+ * would keep.
  *
  * <p>Sizes count in millicores, not in the whole workers the actuator runs for them: counted in whole workers, the
  * forecast got credit for the spare part of its last worker, and on the tuning Bitbrains VMs at light load the

@@ -39,13 +39,18 @@ import java.util.TreeMap;
  *       for the grace period — the scale-down hysteresis;
  *   <li><b>guard</b>: the reactive rule ({@link ReactiveBaseline}, DS2 style, on the last measured rate) is scored
  *       beside the forecast on the same measured need; while it is the cheaper it sizes the grants
- *       ({@link #stats()}).
+ *       ({@link #stats()}). Each partition's {@link QueueGuard} also scores both with the worker start-up and the
+ *       queue it leaves, and while the reactive rule is the cheaper there the partition gives back nothing that rule
+ *       would keep.
  * </ol>
  *
  * <p>Measured need of a partition in an interval: the larger of its workers' busy CPU (when the target reports
  * it) and its arrivals x measured cost per record. The shadow is held within a budget of the primary's CPU
  * ({@link Builder#shadowBudget}): the share of sampled records it processes is cut while it costs more and raised
  * again while it costs less; the arrival rate counts every sampled record either way.
+ *
+ * <p>About 600 lines: half of it is the builder's options, each checked where it is set; the tick's steps share the
+ * per-partition state (last counters, grants, plans) that splitting would pass between classes.
  *
  * <p>Not thread-safe: one thread ticks it.
  */
@@ -257,8 +262,8 @@ public final class StreamController implements AutoCloseable {
 
     /**
      * Whether each partition scores the forecast and the reactive rule with the queue a late worker leaves
-     * ({@link QueueGuard}) and holds at least the reactive rule's size while that rule has been the cheaper there
-     * (default true). The loop's guard prices CPU missing within an interval as if workers served at once; on a
+     * ({@link QueueGuard}) and gives back nothing the reactive rule would keep while that rule has been the cheaper
+     * there (default true). The loop's guard prices CPU missing within an interval as if workers served at once; on a
      * partition whose bursts the forecast does not see coming, the reactive rule's held workers are cheaper.
      */
     public Builder queueGuard(boolean on) {
@@ -445,7 +450,9 @@ public final class StreamController implements AutoCloseable {
 
   /**
    * Scores the partition's forecast and reactive rule on the interval that closed ({@link QueueGuard}) and, while
-   * the reactive rule has been the cheaper there, raises {@code demand}'s upper bound to what that rule holds.
+   * the reactive rule has been the cheaper there, raises {@code demand}'s upper bound to the smaller of what the
+   * partition holds and what that rule holds: it gives back nothing that rule would keep, and starts nothing the
+   * forecast does not ask for (raising it to the rule's size started workers for the same p99).
    */
   private Demand withReactiveFloor(int p, double need, double seconds, PartitionSignal signal, Demand demand) {
     Resources reactive = loop.baselineSize(signal, sla);
@@ -457,11 +464,15 @@ public final class StreamController implements AutoCloseable {
     QueueGuard qg = queueGuards.computeIfAbsent(p, k -> new QueueGuard(lagIntervals(), graceIntervals,
         CostModel.DEFAULT, shortfallFactor(sla.priority())));
     qg.score(need, seconds, upper.cpuMillis(), reactive.cpuMillis());
-    if (!queueGuard || !qg.reactiveCheaper() || reactive.cpuMillis() <= upper.cpuMillis()) {
+    Grant<PartitionSignal> g = grants.get(p);
+    long keep = g == null || !g.isPlaced() || g.isEnded() ? 0
+        : Math.min(reactive.cpuMillis(), g.reservation().amount().cpuMillis());
+    if (!queueGuard || !qg.reactiveCheaper() || keep <= upper.cpuMillis()) {
       return demand;
     }
     reactiveHeld++;
-    return Demand.of(demand.point(), level, reactive.max(upper), demand.model(), demand.lowConfidence());
+    return Demand.of(demand.point(), level, amountFor(keep, planner.config()).max(upper), demand.model(),
+        demand.lowConfidence());
   }
 
   private int lagIntervals() {
@@ -478,14 +489,14 @@ public final class StreamController implements AutoCloseable {
   }
 
   /**
-   * Partition-intervals in which the reactive rule's size held a partition's capacity up because the queue guard
+   * Partition-intervals in which the reactive rule's size kept a partition's capacity up because the queue guard
    * found that rule the cheaper there.
    */
   public long reactiveHeldIntervals() {
     return reactiveHeld;
   }
 
-  /** Whether the partition's queue guard holds it at the reactive rule's size now. */
+  /** Whether the partition's queue guard keeps what the reactive rule would keep now. */
   public boolean reactiveHolds(int partition) {
     QueueGuard qg = queueGuards.get(partition);
     return queueGuard && qg != null && qg.reactiveCheaper();
