@@ -9,6 +9,7 @@ import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.core.ledger.Ledger;
 import dev.penumbra.core.ledger.Reservation;
 import dev.penumbra.core.loop.ControlLoop;
+import dev.penumbra.core.loop.CostModel;
 import dev.penumbra.core.loop.Grant;
 import dev.penumbra.core.loop.LoopStats;
 import dev.penumbra.core.loop.Model;
@@ -38,7 +39,9 @@ import java.util.TreeMap;
  *       for the grace period — the scale-down hysteresis;
  *   <li><b>guard</b>: the reactive rule ({@link ReactiveBaseline}, DS2 style, on the last measured rate) is scored
  *       beside the forecast on the same measured need; while it is the cheaper it sizes the grants
- *       ({@link #stats()}).
+ *       ({@link #stats()}). Each partition's {@link QueueGuard} also scores both with the worker start-up and the
+ *       queue it leaves, and while the reactive rule is the cheaper there the partition gives back nothing that rule
+ *       would keep.
  * </ol>
  *
  * <p>Measured need of a partition in an interval: the larger of its workers' busy CPU (when the target reports
@@ -46,8 +49,8 @@ import java.util.TreeMap;
  * ({@link Builder#shadowBudget}): the share of sampled records it processes is cut while it costs more and raised
  * again while it costs less; the arrival rate counts every sampled record either way.
  *
- * <p>About 500 lines: the six steps above share each partition's grant, signal and plan within one tick; its
- * builder validates each option.
+ * <p>About 600 lines: half of it is the builder's options, each checked where it is set; the tick's steps share the
+ * per-partition state (last counters, grants, plans) that splitting would pass between classes.
  *
  * <p>Not thread-safe: one thread ticks it.
  */
@@ -84,6 +87,11 @@ public final class StreamController implements AutoCloseable {
   private final boolean backlogInNeed;
   private final long burstWindowMillis;
   private final Map<Integer, java.util.ArrayDeque<long[]>> recentNeed = new HashMap<>();
+  private final double holdQuantile;
+  private final boolean queueGuard;
+  private final Map<Integer, QueueGuard> queueGuards = new HashMap<>();
+  private final int graceIntervals;
+  private long reactiveHeld;
   private final Map<Integer, ShadowStats> last = new HashMap<>();
   private final Map<Integer, Long> lastBusy = new HashMap<>();
   private final Map<Integer, Long> lastProcessed = new HashMap<>();
@@ -132,6 +140,8 @@ public final class StreamController implements AutoCloseable {
     private Duration burstWindow = Duration.ZERO;
     private double scaleUpTolerance = SCALE_UP_TOLERANCE;
     private Duration reactiveScaleDownDelay;
+    private boolean queueGuard = true;
+    private double holdQuantile = Double.NaN;
 
     private Builder(StreamPlanner planner, ScalingTarget target, Shadow shadow, Sampling sampling) {
       if (planner == null || target == null || shadow == null || sampling == null) {
@@ -250,6 +260,30 @@ public final class StreamController implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Whether each partition scores the forecast and the reactive rule with the queue a late worker leaves
+     * ({@link QueueGuard}) and gives back nothing the reactive rule would keep while that rule has been the cheaper
+     * there (default true). The loop's guard prices CPU missing within an interval as if workers served at once; on a
+     * partition whose bursts the forecast does not see coming, the reactive rule's held workers are cheaper.
+     */
+    public Builder queueGuard(boolean on) {
+      this.queueGuard = on;
+      return this;
+    }
+
+    /**
+     * The quantile a partition's capacity is held at: a reservation is not shrunk below the forecast's upper bound
+     * at this level (while it is above the priority's quantile, it only holds, never grows). NaN (the default):
+     * none beyond the grace.
+     */
+    public Builder holdQuantile(double level) {
+      if (!Double.isNaN(level) && !(level > 0 && level < 1)) {
+        throw new IllegalArgumentException("holdQuantile must be in (0, 1), was " + level);
+      }
+      this.holdQuantile = level;
+      return this;
+    }
+
     public StreamController build() {
       return new StreamController(this);
     }
@@ -264,9 +298,14 @@ public final class StreamController implements AutoCloseable {
     this.clock = b.clock;
     PlannerConfig pc = planner.config();
     this.sla = Sla.of(pc.priority());
+
     this.shadowBudget = b.shadowBudget;
     this.backlogInNeed = b.backlogInNeed;
     this.burstWindowMillis = b.burstWindow.toMillis();
+    this.queueGuard = b.queueGuard;
+    Duration grace = b.grace != null ? b.grace : pc.interval().multipliedBy(GRACE_INTERVALS);
+    this.graceIntervals = (int) (grace.toNanos() / pc.interval().toNanos());
+    this.holdQuantile = b.holdQuantile;
     Ledger ledger = b.ledger;
     String node = b.node;
     if (ledger == null) {
@@ -296,7 +335,7 @@ public final class StreamController implements AutoCloseable {
       }
     };
     this.loop = ControlLoop.builder(name, allocator, model).clock(clock).actuator(actuator)
-        .grace(b.grace != null ? b.grace : pc.interval().multipliedBy(GRACE_INTERVALS)).margin(b.margin).keepAlive(lease)
+        .grace(grace).margin(b.margin).keepAlive(lease)
         .baseline(new ReactiveBaseline(b.reactiveUtilisation, pc.lead().toNanos() / 1e9, pc,
             actuator::acquisitionLag, b.reactiveScaleDownDelay != null ? b.reactiveScaleDownDelay
                 : pc.interval().multipliedBy(REACTIVE_SCALE_DOWN_INTERVALS)))
@@ -367,8 +406,9 @@ public final class StreamController implements AutoCloseable {
       if (backlogInNeed) {
         need += backlogs.get(p) * plan.costSecondsPerRecord() * 1000 / (planner.config().lead().toNanos() / 1e9);
       }
-      Demand demand = withBurstFloor(p, now, need, plan.demand());
       Grant<PartitionSignal> g = grants.get(p);
+      Demand demand = withQuantileHold(p, backlogs.get(p), withBurstFloor(p, now, need, plan.demand()), g);
+      demand = withReactiveFloor(p, need, seconds, signal, demand);
       if (g == null || g.isEnded()) {
         g = loop.reserve(name + "/p" + p, signal, demand, sla);
         grants.put(p, g);
@@ -406,6 +446,79 @@ public final class StreamController implements AutoCloseable {
         ? admitted * shadowBudget / shadowShare
         : Math.min(admitted * 1.1, shadowShare > 0 ? admitted * shadowBudget / shadowShare : 1);
     shadow.admit(Math.max(1e-3, Math.min(1, next)));
+  }
+
+  /**
+   * Scores the partition's forecast and reactive rule on the interval that closed ({@link QueueGuard}) and, while
+   * the reactive rule has been the cheaper there, raises {@code demand}'s upper bound to the smaller of what the
+   * partition holds and what that rule holds: it gives back nothing that rule would keep, and starts nothing the
+   * forecast does not ask for (raising it to the rule's size started workers for the same p99).
+   */
+  private Demand withReactiveFloor(int p, double need, double seconds, PartitionSignal signal, Demand demand) {
+    Resources reactive = loop.baselineSize(signal, sla);
+    if (reactive == null) {
+      return demand;
+    }
+    double level = sla.priority().quantile();
+    Resources upper = demand.at(level);
+    QueueGuard qg = queueGuards.computeIfAbsent(p, k -> new QueueGuard(lagIntervals(), graceIntervals,
+        CostModel.DEFAULT, shortfallFactor(sla.priority())));
+    qg.score(need, seconds, upper.cpuMillis(), reactive.cpuMillis());
+    Grant<PartitionSignal> g = grants.get(p);
+    long keep = g == null || !g.isPlaced() || g.isEnded() ? 0
+        : Math.min(reactive.cpuMillis(), g.reservation().amount().cpuMillis());
+    if (!queueGuard || !qg.reactiveCheaper() || keep <= upper.cpuMillis()) {
+      return demand;
+    }
+    reactiveHeld++;
+    return Demand.of(demand.point(), level, amountFor(keep, planner.config()).max(upper), demand.model(),
+        demand.lowConfidence());
+  }
+
+  private int lagIntervals() {
+    return (int) Math.ceil(actuator.acquisitionLag().toNanos() / (double) planner.config().interval().toNanos() - 1e-9);
+  }
+
+  private static double shortfallFactor(dev.penumbra.core.Priority priority) {
+    CostModel c = CostModel.DEFAULT;
+    return switch (priority) {
+      case CRITICAL -> c.shortfallFactor() * c.criticalWeight();
+      case STANDARD -> c.shortfallFactor();
+      case BATCH -> c.shortfallFactor() / c.criticalWeight();
+    };
+  }
+
+  /**
+   * Partition-intervals in which the reactive rule's size kept a partition's capacity up because the queue guard
+   * found that rule the cheaper there.
+   */
+  public long reactiveHeldIntervals() {
+    return reactiveHeld;
+  }
+
+  /** Whether the partition's queue guard keeps what the reactive rule would keep now. */
+  public boolean reactiveHolds(int partition) {
+    QueueGuard qg = queueGuards.get(partition);
+    return queueGuard && qg != null && qg.reactiveCheaper();
+  }
+
+  /**
+   * {@code demand} with its upper bound raised to what the partition holds now, as far as the forecast's upper bound
+   * at the hold quantile reaches: capacity is given back only where even that bound no longer needs it.
+   */
+  private Demand withQuantileHold(int p, long backlog, Demand demand, Grant<PartitionSignal> g) {
+    if (Double.isNaN(holdQuantile) || g == null || !g.isPlaced() || g.isEnded()) {
+      return demand;
+    }
+    double level = sla.priority().quantile();
+    Resources upper = demand.at(level);
+    long held = g.reservation().amount().cpuMillis();
+    long floor = Math.min(held, planner.upperMillis(p, backlog, holdQuantile));
+    if (floor <= upper.cpuMillis()) {
+      return demand;
+    }
+    return Demand.of(demand.point(), level, amountFor(floor, planner.config()).max(upper), demand.model(),
+        demand.lowConfidence());
   }
 
   /** {@code demand} with its upper bound raised to the highest need of the burst window, if that is more. */

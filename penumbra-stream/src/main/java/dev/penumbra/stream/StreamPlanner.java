@@ -161,6 +161,26 @@ public final class StreamPlanner {
     return new PartitionPlan(partition, s.lastTime, now, horizons, cost, model, low, demand);
   }
 
+  /**
+   * CPU in millicores, at the target utilisation, for the partition's highest rate within the lead at quantile
+   * {@code level} (instead of the priority's) plus draining {@code backlog} within the lead: the plan's upper bound
+   * at another level.
+   */
+  public long upperMillis(int partition, long backlog, double level) {
+    if (!(level > 0 && level < 1)) {
+      throw new IllegalArgumentException("level must be in (0, 1), was " + level);
+    }
+    Checks.atLeast("backlog", backlog, 0);
+    State s = state(partition);
+    State source = s.count < config.minHistory() ? donor(s) : s;
+    double cost = cost(s);
+    double peak = 0;
+    for (int k : new int[] {1, Math.max(1, (leadSteps + 1) / 2), leadSteps}) {
+      peak = Math.max(peak, forecast(s, source, k, level)[1]);
+    }
+    return resourcesFor(peak + backlog / (config.lead().toNanos() / 1e9), cost).cpuMillis();
+  }
+
   /** CPU for {@code rate} at the target utilisation, memory for the workers it runs. */
   private Resources resourcesFor(double rate, double cost) {
     long cpu = (long) Math.ceil(rate * cost * 1000 / config.targetUtilisation() - 1e-6);

@@ -284,6 +284,57 @@ class StreamLoopTest {
     }
   }
 
+  /** Seeded: a rate at 3,000 records/s that pauses now and then for 3-5 intervals, at no fixed period. */
+  static int[] pausingRate(long seed, int intervals) {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+    int[] rate = new int[intervals];
+    for (int t = 0; t < intervals; t++) {
+      rate[t] = 3000;
+    }
+    for (int t = 20; t < intervals - 3; t += 3 + random.nextInt(6)) {
+      int pause = 3 + random.nextInt(3);
+      for (int i = 0; i < pause; i++) {
+        rate[t + i] = 50;
+      }
+      t += pause;
+    }
+    return rate;
+  }
+
+  @Test
+  void whileTheQueueGuardFindsTheReactiveRuleCheaperThePartitionKeepsWhatThatRuleWouldKeep() throws Exception {
+    int[] rate = pausingRate(7, 200);
+    for (boolean on : new boolean[] {true, false}) {
+      FakeTarget target = new FakeTarget(1, false);
+      Ledger own = Ledger.inMemory(clock);
+      own.addNode("n1", Resources.of(32_000, 64L << 30));
+      try (Shadow shadow = failingShadow();
+          StreamController c = StreamController.builder(new StreamPlanner(config), target, shadow, sampling)
+              .clock(clock).ledger(own, "n1").workerStartup(Duration.ofSeconds(3)).queueGuard(on).build()) {
+        int heldTicks = 0;
+        for (int t = 0; t < rate.length; t++) {
+          long before = c.reserved(0).map(r -> r.amount().cpuMillis()).orElse(0L);
+          boolean holds = c.reactiveHolds(0);
+          interval(c, shadow, 0, rate[t]);
+          if (holds && c.reactiveHolds(0)) {
+            heldTicks++;
+            // It keeps what it held as far as the reactive rule would: no worker given back that rule keeps.
+            long reactive = c.baselineSize(0).orElseThrow().cpuMillis();
+            assertThat(c.reserved(0).orElseThrow().amount().cpuMillis()).as("tick %d", t)
+                .isGreaterThanOrEqualTo(Math.min(reactive, before));
+          }
+        }
+        if (on) {
+          assertThat(heldTicks).as("the guard found the reactive rule cheaper on this rate").isPositive();
+          assertThat(c.reactiveHeldIntervals()).isPositive();
+        } else {
+          assertThat(heldTicks).isZero();
+          assertThat(c.reactiveHeldIntervals()).isZero();
+        }
+      }
+    }
+  }
+
   @Test
   void badOptionsNameTheFieldAndTheValue() throws Exception {
     FakeTarget target = new FakeTarget(1, false);
@@ -298,6 +349,8 @@ class StreamLoopTest {
       assertThatThrownBy(() -> b.scaleUpTolerance(1)).hasMessage("scaleUpTolerance must be in [0, 1), was 1.0");
       assertThatThrownBy(() -> b.scaleUpTolerance(-0.1)).hasMessage("scaleUpTolerance must be in [0, 1), was -0.1");
       assertThatThrownBy(() -> b.name(" ")).hasMessage("stream name must not be blank, was  ");
+      assertThatThrownBy(() -> b.holdQuantile(1)).hasMessage("holdQuantile must be in (0, 1), was 1.0");
+      assertThatThrownBy(() -> b.holdQuantile(0)).hasMessage("holdQuantile must be in (0, 1), was 0.0");
       assertThatThrownBy(() -> shadow.admit(0)).hasMessage("admitted share must be in (0, 1], was 0.0");
     }
   }

@@ -144,4 +144,20 @@ class StreamPlannerTest {
         new StreamPlanner.Observation(1, -5, Double.NaN)))).hasMessageContaining("arrivalRate");
     org.assertj.core.api.Assertions.assertThat(late.history(0)).as("a refused history changes nothing").isEqualTo(h);
   }
+
+  @Test
+  void theUpperBoundAtAHigherLevelIsAtLeastThePlansAndABadLevelIsNamed() {
+    StreamPlanner planner = new StreamPlanner(PlannerConfig.defaults().withLead(Duration.ofSeconds(3)));
+    planner.addPartition(0);
+    java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+    for (int t = 0; t < 200; t++) {
+      planner.observe(0, t * 1000L, 500 + 400 * random.nextDouble(), 1e-3);
+    }
+    long atPlan = planner.plan(0, 0).demand().at(Priority.STANDARD.quantile()).cpuMillis();
+    assertThat(planner.upperMillis(0, 0, Priority.STANDARD.quantile())).isEqualTo(atPlan);
+    assertThat(planner.upperMillis(0, 0, 0.99)).isGreaterThan(atPlan);
+    assertThat(planner.upperMillis(0, 3000, 0.99)).isGreaterThan(planner.upperMillis(0, 0, 0.99));
+    assertThatThrownBy(() -> planner.upperMillis(0, 0, 1)).hasMessage("level must be in (0, 1), was 1.0");
+    assertThatThrownBy(() -> planner.upperMillis(5, 0, 0.9)).hasMessageContaining("unknown partition 5");
+  }
 }

@@ -151,7 +151,11 @@ public final class StreamBenchmark {
    * Prefix of the JVM system properties that vary Penumbra's loop for tuning runs (defaults in brackets):
    * {@code utilisation} (0.9, the planner's target), {@code grace} (2 s), {@code backlogInNeed} (false),
    * {@code burstWindow} (0 s, off), {@code primaryCounts} (true: the simulated workers report their busy time
-   * and processed records, as the embedded runtime does; false: the loop sees only the shadow).
+   * and processed records, as the embedded runtime does; false: the loop sees only the shadow),
+   * {@code scaleUpTolerance} (0), {@code queueGuard} (true), {@code holdQuantile} (NaN, off); and for diagnosis
+   * {@code debug} (true: how many partition-intervals the queue guard held at the reactive rule's size, on stderr)
+   * and {@code trace} (a file prefix: one line per tick and partition with each scaler's workers and backlog,
+   * Penumbra's planned CPU and whether the queue guard holds, written to {@code <prefix>-<peak rate>.txt}).
    */
   static final String TUNING = "penumbra.bench.stream.";
   static final boolean PRIMARY_COUNTS = Boolean.parseBoolean(System.getProperty(TUNING + "primaryCounts", "true"));
@@ -265,6 +269,8 @@ public final class StreamBenchmark {
         .backlogInNeed(Boolean.getBoolean(TUNING + "backlogInNeed"))
         .burstWindow(Duration.ofSeconds(Long.getLong(TUNING + "burstWindow", 0)))
         .scaleUpTolerance(Double.parseDouble(System.getProperty(TUNING + "scaleUpTolerance", "0")))
+        .queueGuard(Boolean.parseBoolean(System.getProperty(TUNING + "queueGuard", "true")))
+        .holdQuantile(Double.parseDouble(System.getProperty(TUNING + "holdQuantile", "NaN")))
         .workerStartup(Duration.ofMillis(Math.round(o.startDelaySeconds() * 1000))).build();
     ReactiveScaler[] reactive = new ReactiveScaler[n];
     for (int p = 0; p < n; p++) {
@@ -286,6 +292,8 @@ public final class StreamBenchmark {
     for (int w = 0; w <= 100; w++) {
       weights[w] = new byte[] {(byte) (50 + w)};
     }
+    String traceFile = System.getProperty(TUNING + "trace");
+    java.io.PrintStream trace = traceFile == null ? null : traceTo(traceFile + "-" + o.peakRate() + ".txt");
     for (int t = 1; t <= ticks; t++) {
       double end = t * tick;
       for (int p = 0; p < n; p++) {
@@ -334,6 +342,12 @@ public final class StreamBenchmark {
       clock.set(Instant.ofEpochMilli(Math.round(end * 1000)));
       controller.tick();
       for (int p = 0; p < n; p++) {
+        if (trace != null) {
+          trace.printf(Locale.ROOT, "%.0f %d pen %d back %d | rea %d back %d | ora %d | plan %d miss %.2f%n", end, p,
+              sims[0][p].workers(), sims[0][p].backlog(), sims[1][p].workers(), sims[1][p].backlog(),
+              sims[4][p].workers(), controller.lastPlan().get(p).demand().at(0.9).cpuMillis(),
+              controller.reactiveHolds(p) ? 1.0 : 0.0);
+        }
         sims[1][p].scale(reactive[p].decide(end, sims[1][p]));
         sims[4][p].scale(oracle(rates[p], o.partitions().get(p).stepMillis() / 1000.0 / o.speedup(), end,
             o.startDelaySeconds() + tick, cost, sims[4][p].backlog(), maxWorkers));
@@ -351,6 +365,9 @@ public final class StreamBenchmark {
         progress.accept(String.format(Locale.ROOT, "stream bench: %d/%d s replayed, %.1f s wall", t, ticks,
             (System.nanoTime() - wall0) / 1e9));
       }
+    }
+    if (trace != null) {
+      trace.close();
     }
     List<ScalerResult> results = new ArrayList<>();
     for (int k = 0; k < names.length; k++) {
@@ -388,6 +405,10 @@ public final class StreamBenchmark {
     }
     Overhead overhead = o.overheadRounds() == 0 ? null : measureOverhead(work, o.samplingRate(), o.overheadRounds());
     LoopStats loop = controller.stats();
+    if (Boolean.getBoolean(TUNING + "debug")) {
+      System.err.printf(Locale.ROOT, "stream bench: reactive held %d partition-intervals%n",
+          controller.reactiveHeldIntervals());
+    }
     return new Result(o, infos, results, measuredMicros, sampled, dropped, overhead,
         new Loop(loop.guard().acting().label(), loop.guard().penumbraCost(), loop.guard().baselineCost(),
             loop.guard().switches(), loop.cpuReservedPerUsed(), controller.shadowShare(),
@@ -491,6 +512,14 @@ public final class StreamBenchmark {
     double[] s = v.clone();
     Arrays.sort(s);
     return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  }
+
+  private static java.io.PrintStream traceTo(String file) {
+    try {
+      return new java.io.PrintStream(file, java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("cannot write the tick trace to " + file + ": " + e.getMessage(), e);
+    }
   }
 
   /** Penumbra's simulated partitions as the controller's target. */
