@@ -227,4 +227,34 @@ class FailoverPostgresApiTest {
     // Closing the server stops its PostgreSQL servers.
     assertThat(Files.exists(data.resolve("failover-postgres").resolve("nodes"))).isFalse();
   }
+
+  @Test
+  void aNodeWithoutAFreePortIsRefusedNamingTheRangeAndNothingIsLeft() throws Exception {
+    assumeTrue(PgBinaries.find().isPresent(), "PostgreSQL server binaries not found under /usr/lib/postgresql/N/bin:"
+        + " skipping the real-node server test (apt-get install postgresql)");
+    Path data = Files.createDirectories(dir.resolve("data"));
+    new ProcessBuilder("chmod", "755", dir.toString(), data.toString()).start().waitFor();
+    int port;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = probe.getLocalPort();
+    }
+    try (PenumbraServer s = TestServers.started(Map.of("PENUMBRA_FAILOVER_DATA", dir.resolve("none").toString(),
+        "PENUMBRA_FAILOVER_DRIVER", "postgres", "PENUMBRA_SERVER_DATA_DIR", data.toString(),
+        "PENUMBRA_FAILOVER_POSTGRES_PORTS", Integer.toString(port),
+        "PENUMBRA_QUERY_ENABLED", "false", "PENUMBRA_STREAM_ENABLED", "false", "PENUMBRA_TASK_ENABLED", "false"))) {
+      await().atMost(Duration.ofSeconds(60))
+          .until(() -> get(s, "/v1/failover/nodes").json().get("mode").asText().equals("manual"));
+      // Another process takes the range's only port after the configuration was checked.
+      try (java.net.ServerSocket taken = new java.net.ServerSocket(port, 1,
+          java.net.InetAddress.getLoopbackAddress())) {
+        assertError(post(s, "/v1/failover/nodes", "{\"name\":\"db1\"}"), 503, "failover.postgresPorts",
+            port + "-" + port);
+        assertThat(get(s, "/v1/failover/nodes").json().get("nodes")).isEmpty();
+      }
+      // Free again: the same name registers, on that port.
+      TestServers.Reply r = post(s, "/v1/failover/nodes", "{\"name\":\"db1\"}");
+      assertThat(r.status()).as(r.body()).isEqualTo(201);
+      assertThat(r.json().at("/primary/port").asInt()).isEqualTo(port);
+    }
+  }
 }

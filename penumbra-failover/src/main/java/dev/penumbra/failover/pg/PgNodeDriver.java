@@ -125,8 +125,19 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
     if (nodes.containsKey(name)) {
       throw new IllegalArgumentException("node '" + name + "' exists already");
     }
-    PgServer primary = PgServer.newPrimary(bin, work.resolve(name + "_g0"), name + "_g0", archive, name,
-        ports);
+    Path dir = work.resolve(name + "_g0");
+    if (Files.exists(dir)) {
+      throw new IllegalArgumentException("server directory '" + dir + "' of node '" + name + "' exists already");
+    }
+    PgServer primary;
+    try {
+      primary = PgServer.newPrimary(bin, dir, name + "_g0", archive, name, ports);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      // A server that did not start leaves nothing behind: a later attempt of the same name starts clean.
+      PgServer.delete(dir);
+      archive.delete(name);
+      throw e;
+    }
     try {
       archive.baseBackup(primary, name, bin);
     } catch (IOException | InterruptedException | RuntimeException e) {

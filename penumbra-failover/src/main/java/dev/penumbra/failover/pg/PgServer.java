@@ -100,10 +100,12 @@ public final class PgServer {
     if (Files.exists(dir)) {
       throw new IllegalArgumentException("server directory '" + dir + "' already exists");
     }
+    // The port first: without one, nothing is created.
+    int port = ports.take();
     Files.createDirectories(dir.resolve("socket"));
     PgBinaries.run(List.of("chmod", "755", dir.toString()), 30);
     bin.own(dir);
-    return new PgServer(bin, name, dir, ports.take());
+    return new PgServer(bin, name, dir, port);
   }
 
   /** One initdb per JVM; every server copies it (initdb costs seconds on a loaded machine). */
