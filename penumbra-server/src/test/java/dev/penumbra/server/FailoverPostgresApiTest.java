@@ -108,6 +108,11 @@ class FailoverPostgresApiTest {
     return last[0];
   }
 
+  private static void awaitMoves(PenumbraServer s, String node, int moves) {
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100))
+        .until(() -> get(s, "/v1/failover/nodes/" + node).json().get("moves").asInt() >= moves);
+  }
+
   private static Set<Long> idsOn(String jdbcUrl) throws SQLException {
     Set<Long> out = new HashSet<>();
     try (Connection c = DriverManager.getConnection(jdbcUrl); Statement st = c.createStatement();
@@ -183,7 +188,11 @@ class FailoverPostgresApiTest {
       // At the promote threshold the work moves: old primary fenced, standby promoted, the node's endpoint redirected.
       int before = w.count();
       post(s, "/v1/failover/nodes/db1/risk", "{\"risk\":0.95}");
-      JsonNode promoted = awaitNode(s, "db1", "promoted");
+      awaitMoves(s, "db1", 1);
+      // Still at risk after the move: a new synchronous standby of the new primary right away.
+      JsonNode promoted = awaitNode(s, "db1", "warm");
+      assertThat(promoted.get("standbysProvisioned").asInt()).isEqualTo(2);
+      assertThat(promoted.get("failovers")).hasSize(1);
       JsonNode ev = promoted.get("failovers").get(0);
       assertThat(ev.get("cause").asText()).isEqualTo("planned");
       assertThat(ev.get("withStandby").asBoolean()).isTrue();
@@ -192,7 +201,15 @@ class FailoverPostgresApiTest {
       JsonNode now = promoted.get("primary");
       assertThat(now.get("name").asText()).isEqualTo(standbyName);
       assertThat(now.get("port").asInt()).isNotEqualTo(first.get("port").asInt());
-      assertThat(promoted.at("/grant/state").asText()).isEqualTo("active");
+      assertThat(promoted.at("/standbyServer/port").asInt()).isNotIn(first.get("port").asInt(),
+          now.get("port").asInt());
+      try (Connection c = DriverManager.getConnection(now.get("jdbcUrl").asText());
+          Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT sync_state FROM pg_stat_replication WHERE application_name = '"
+              + promoted.at("/standbyServer/name").asText() + "'")) {
+        assertThat(rs.next()).as("the new standby streams from the new primary").isTrue();
+        assertThat(rs.getString(1)).isEqualTo("sync");
+      }
       // The old primary is refused: its postmaster is gone and nothing answers on its address.
       assertThat(running(first.get("pid").asLong())).as("old postmaster running").isFalse();
       assertThatThrownBy(() -> DriverManager.getConnection(first.get("jdbcUrl").asText()).close())
@@ -213,7 +230,8 @@ class FailoverPostgresApiTest {
       JsonNode db2 = awaitNode(s, "db2", "warm");
       long pid = db2.at("/primary/pid").asLong();
       kill9(pid);
-      JsonNode moved = awaitNode(s, "db2", "promoted");
+      awaitMoves(s, "db2", 1);
+      JsonNode moved = get(s, "/v1/failover/nodes/db2").json();
       JsonNode detected = moved.get("failovers").get(0);
       assertThat(detected.get("cause").asText()).isEqualTo("detected");
       assertThat(detected.get("withStandby").asBoolean()).isTrue();
