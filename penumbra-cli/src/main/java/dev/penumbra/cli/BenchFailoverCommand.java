@@ -67,7 +67,9 @@ final class BenchFailoverCommand implements Callable<Integer> {
   int budget;
 
   @Option(names = "--policy", paramLabel = "NAME", split = ",",
-      description = "Policies to run (none, always, penumbra). Default: all three.")
+      description = "Policies to run (none, always, penumbra; penumbra-wait: penumbra without a new standby right "
+          + "after a move, the node waiting for its risk to reach the provision threshold again). Default: none, "
+          + "always, penumbra.")
   List<String> policies;
 
   @Option(names = "--warm-connections", paramLabel = "N", defaultValue = "2",
@@ -106,7 +108,7 @@ final class BenchFailoverCommand implements Callable<Integer> {
     try {
       Thresholds t = new Thresholds(decommission, provision, promote);
       o = new FailoverBench.Options(data, nodes, secondsPerDay, rate, t, alarmRate, budget,
-          policies == null ? FailoverBench.POLICIES : policies, 0.6, 3, 42, warmConnections);
+          policies == null ? FailoverBench.DEFAULT_POLICIES : policies, 0.6, 3, 42, warmConnections);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "Invalid option: " + e.getMessage());
     }

@@ -368,6 +368,9 @@ public final class ShadowNodeManager implements AutoCloseable {
       if (observed) {
         riskListener.accept(e.node, risk);
       }
+      // The node may have stopped being a candidate while its standby was being built (a new observation, a riskier
+      // node): decided now, not at the next observation, which may be a telemetry interval away.
+      reconcile();
     } catch (Exception ex) {
       if (ex instanceof InterruptedException) {
         Thread.currentThread().interrupt();

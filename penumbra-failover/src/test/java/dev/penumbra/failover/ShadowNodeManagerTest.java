@@ -183,6 +183,22 @@ class ShadowNodeManagerTest {
   }
 
   @Test
+  void aStandbyWhoseNodeStoppedBeingACandidateWhileItWasBuiltGoesWhenReady() {
+    List<Runnable> queued = new ArrayList<>();
+    ShadowNodeManager deferred = ShadowNodeManager.builder(driver, Allocator.builder(ledger).build(), ledger)
+        .clock(clock).budget(1).executor(queued::add).build();
+    deferred.register("a");
+    deferred.observe("a", 0.8);
+    deferred.observe("a", 0.1);
+    // Still provisioning: nothing to decommission yet. Once ready it goes, without waiting for another observation.
+    queued.remove(0).run();
+    assertThat(deferred.status("a").standby()).isEqualTo(StandbyState.DECOMMISSIONING);
+    queued.remove(0).run();
+    assertThat(deferred.status("a").standby()).isEqualTo(StandbyState.NONE);
+    assertThat(driver.calls).containsExactly("provision a", "decommission a");
+  }
+
+  @Test
   void twoTriggersForOneRiskMoveTheWorkOnce() {
     // The observation and the standby becoming ready both queue a move; the second finds the work moved already
     // and must not replace the node (it has no standby any more).

@@ -12,16 +12,12 @@ import dev.penumbra.failover.FailoverEvent;
 import dev.penumbra.failover.FailureDataset;
 import dev.penumbra.failover.FailureModel;
 import dev.penumbra.failover.FailurePredictionEngine;
-import dev.penumbra.failover.NodeDriver;
 import dev.penumbra.failover.NodeStatus;
 import dev.penumbra.failover.ShadowNodeManager;
 import dev.penumbra.failover.SmartRecord;
 import dev.penumbra.failover.StandbyState;
 import dev.penumbra.failover.Thresholds;
 import dev.penumbra.failover.WorkloadOrchestrator;
-import dev.penumbra.failover.pg.PgBinaries;
-import dev.penumbra.failover.pg.PgNodeDriver;
-import dev.penumbra.failover.pg.PgServer;
 import io.javalin.http.HandlerType;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -50,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * the core control loop on the server's ledger) and the workload orchestrator. A node is, by {@code failover.driver},
  * either known by its telemetry only ({@code bookkeeping}: provisioning and promotion take no time, no server runs)
  * or a real PostgreSQL primary the server starts on 127.0.0.1 ({@code postgres}: the penumbra-failover
- * {@link PgNodeDriver}, as {@code penumbra bench failover} runs it: synchronous standby, fence, promotion, redirect
+ * {@code PgNodeDriver}, as {@code penumbra bench failover} runs it: synchronous standby, fence, promotion, redirect
  * of the node's endpoint, replacement from the archive). In the server's simulated mode the nodes are drives of the
  * Backblaze test days, their SMART history replayed one day per {@code failover.dayEvery}; a drive's failure day
  * fails its node (its health checks fail; under the postgres driver its postmaster is killed with SIGKILL), and the
@@ -58,16 +54,12 @@ import org.slf4j.LoggerFactory;
  * Timeline (nodes, one sample per replayed day): predicted = the sum of the nodes' risks (expected failures within
  * the horizon), reserved = standbys held, actual = nodes that failed that day, baseline = one standby per node.
  *
- * <p>About 700 lines: the routes, their JSON and the replay share one state (the setup, each node's drive and
+ * <p>About 650 lines: the routes, their JSON and the replay share one state (the setup, each node's drive and
  * failure time); the replay could move to its own class.
  */
 final class FailoverCapability implements Capability {
   static final String NAME = "failover";
   private static final Logger LOG = LoggerFactory.getLogger(FailoverCapability.class);
-  /** What a simulated standby holds on the ledger: a token, since no server runs beside the node here. */
-  static final Resources STANDBY = Resources.of(50, 16L << 20);
-  /** What a real PostgreSQL standby holds: a quarter core and its server's memory (32 MiB buffers, backends). */
-  static final Resources PG_STANDBY = Resources.of(250, 128L << 20);
   /** Node names the postgres driver accepts (they name data directories and replication slots). */
   private static final Pattern PG_NODE = Pattern.compile("[a-z][a-z0-9_]{0,30}");
   private static final Pattern NODE = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
@@ -84,9 +76,7 @@ final class FailoverCapability implements Capability {
   private final Consumer<String> progress;
   private final ErrorTracker errors = new ErrorTracker();
   private final Timeline timeline = new Timeline("standbys", "nodes", 600);
-  private final TelemetryNodes telemetry = new TelemetryNodes();
-  /** The real nodes under {@code failover.driver: postgres}, once started; null otherwise. */
-  private volatile PgNodeDriver pg;
+  private final FailoverNodes fleet;
   private final Map<String, String> drives = new ConcurrentHashMap<>();
   private final Map<String, Instant> failedAt = new ConcurrentHashMap<>();
   private final Map<String, Instant> registeredAt = new ConcurrentHashMap<>();
@@ -108,6 +98,7 @@ final class FailoverCapability implements Capability {
     this.config = config;
     this.cfg = config.failover();
     this.progress = progress;
+    this.fleet = new FailoverNodes(config, progress);
     this.view = LoopView.of(NAME, timeline).ready(() -> !closed).inFlight(this::moving).errors(errors)
         .shadowOverhead(this::standbyShare).build();
   }
@@ -135,9 +126,7 @@ final class FailoverCapability implements Capability {
 
   private void setUp() {
     try {
-      if (cfg.postgres()) {
-        startPostgres();
-      }
+      fleet.start();
       Path data = cfg.dataPath().orElse(null);
       if (data == null || !Files.isDirectory(data) || cfg.nodes() == 0) {
         String why = data == null ? "failover.data is not set"
@@ -164,54 +153,14 @@ final class FailoverCapability implements Capability {
     }
   }
 
-  /**
-   * The postgres driver, its servers and archive under {@code server.dataDir}/failover-postgres. What a killed
-   * server left there (running postmasters, data directories) is cleared first: nodes live as long as the server.
-   */
-  private void startPostgres() throws Exception {
-    Path root = config.server().dataDirPath().orElseThrow().resolve("failover-postgres").toAbsolutePath();
-    PgBinaries bin = cfg.postgresBin().isEmpty() ? PgBinaries.find().orElseThrow(() -> new IllegalStateException(
-        "failover.postgresBin: no PostgreSQL binaries under /usr/lib/postgresql/N/bin"))
-        : PgBinaries.at(Path.of(cfg.postgresBin()));
-    PgNodeDriver.clearLeftovers(root.resolve("nodes"));
-    PgNodeDriver.clearLeftovers(root);
-    Files.createDirectories(root);
-    pg = new PgNodeDriver(bin, root.resolve("nodes"), root.resolve("archive"), PgNodeDriver.DEFAULT_WARM_CONNECTIONS,
-        cfg.postgresPorts());
-    progress.accept("failover: PostgreSQL nodes (" + bin.dir() + ", ports " + cfg.postgresPorts() + ") under " + root);
-  }
-
-  /** The driver the manager and the orchestrator act through. */
-  private NodeDriver driver() {
-    return cfg.postgres() ? pg : telemetry;
-  }
-
-  /** Adds node {@code name} to the driver: a new PostgreSQL primary under the postgres driver (seconds). */
-  private void addNode(String name) throws Exception {
-    if (cfg.postgres()) {
-      pg.createNode(name);
-    } else {
-      telemetry.add(name);
-    }
-  }
-
-  /** The node's hardware fails now: under the postgres driver its postmaster is killed (SIGKILL). */
-  private void failNode(String node) throws InterruptedException {
-    if (cfg.postgres()) {
-      pg.crashPrimary(node);
-    } else {
-      telemetry.fail(node);
-    }
-  }
-
   private Thresholds calibrated() {
     return new Thresholds(cfg.decommission(), cfg.provision(), cfg.promote());
   }
 
   private void build(Thresholds t, String source, String model, int horizon, FailurePredictionEngine engine) {
     Allocator allocator = Allocator.builder(ledger).lease(Duration.ofDays(1)).build();
-    ShadowNodeManager manager = ShadowNodeManager.builder(driver(), allocator, ledger).thresholds(t)
-        .budget(cfg.budget()).hold(cfg.dayEvery()).standbyAmount(cfg.postgres() ? PG_STANDBY : STANDBY).build();
+    ShadowNodeManager manager = ShadowNodeManager.builder(fleet.driver(), allocator, ledger).thresholds(t)
+        .budget(cfg.budget()).hold(cfg.dayEvery()).standbyAmount(fleet.standbyAmount()).build();
     WorkloadOrchestrator orchestrator = new WorkloadOrchestrator(manager, 2);
     setup = new Setup(engine, manager, orchestrator, source, model, horizon);
     threads.add(Thread.ofPlatform().daemon().name("failover-health").start(() -> {
@@ -272,7 +221,7 @@ final class FailoverCapability implements Capability {
     int i = 0;
     for (String serial : chosen.keySet()) {
       String node = "node" + (++i);
-      addNode(node);
+      fleet.add(node);
       setup.manager().register(node);
       registeredAt.put(node, Instant.now());
       drives.put(node, serial);
@@ -390,7 +339,7 @@ final class FailoverCapability implements Capability {
             score(s, pending.get(node), d, p, r.failed(), horizon);
             if (r.failed()) {
               failedAt.put(node, Instant.now());
-              failNode(node);
+              fleet.fail(node);
               failing++;
             }
           }
@@ -504,7 +453,7 @@ final class FailoverCapability implements Capability {
         throw new ApiException(409, "name", name, "at most " + MAX_REGISTERED + " nodes may be known at once");
       }
       try {
-        addNode(name);
+        fleet.add(name);
       } catch (IllegalStateException e) {
         // No free port of the configured range: the configuration's limit, not the request's fault.
         throw new ApiException(503, "failover.postgresPorts", cfg.postgresPorts().toString(),
@@ -518,9 +467,7 @@ final class FailoverCapability implements Capability {
         s.manager().register(name);
       } catch (IllegalArgumentException e) {
         // Down at registration: the node goes again (servers and archive), so nothing is left of the request.
-        if (cfg.postgres()) {
-          pg.removeNode(name);
-        }
+        fleet.remove(name);
         throw new ApiException(409, "name", name, e.getMessage());
       }
       registeredAt.put(name, Instant.now());
@@ -595,14 +542,8 @@ final class FailoverCapability implements Capability {
     n.put("riskAt", st.riskAt().toEpochMilli());
     n.put("standby", standbyLabel(s, st));
     n.put("pinned", st.pinned());
-    n.put("healthy", driver().healthy(node));
-    if (cfg.postgres()) {
-      // Where the node's clients connect now (the redirect, for clients outside this process) and its standby.
-      PgNodeDriver p = pg;
-      boolean known = p.nodes().contains(node);
-      n.set("primary", server(known ? p.primary(node) : null));
-      n.set("standbyServer", server(known ? p.standby(node) : null));
-    }
+    n.put("healthy", fleet.driver().healthy(node));
+    fleet.describe(n, node);
     n.put("standbyMillis", st.standbyTime().toMillis());
     n.put("standbysProvisioned", st.standbysProvisioned());
     n.put("moves", st.moves());
@@ -621,19 +562,6 @@ final class FailoverCapability implements Capability {
       n.set("grant", Json.reservation(grant));
     }
     return n;
-  }
-
-  private static com.fasterxml.jackson.databind.JsonNode server(PgServer p) {
-    if (p == null) {
-      return Json.MAPPER.nullNode();
-    }
-    ObjectNode o = Json.MAPPER.createObjectNode();
-    o.put("name", p.name());
-    o.put("host", "127.0.0.1");
-    o.put("port", p.port());
-    p.pid().ifPresentOrElse(pid -> o.put("pid", pid), () -> o.putNull("pid"));
-    o.put("jdbcUrl", p.jdbcUrl());
-    return o;
   }
 
   /** none, provisioning, warm (ready to be promoted), decommissioning, moving, or promoted (runs on its standby). */
@@ -727,7 +655,7 @@ final class FailoverCapability implements Capability {
     }
     lastSample = now;
     List<NodeStatus> st = s.manager().statuses();
-    long failed = st.stream().filter(n -> !driver().healthy(n.node())).count();
+    long failed = st.stream().filter(n -> !fleet.driver().healthy(n.node())).count();
     timeline.add(new Timeline.Sample(now, "nodes", st.stream().mapToDouble(NodeStatus::risk).sum(), standbysHeld(s),
         failed, st.size()));
   }
@@ -746,10 +674,7 @@ final class FailoverCapability implements Capability {
     if (s != null) {
       s.manager().close();
     }
-    PgNodeDriver p = pg;
-    if (p != null) {
-      // The servers live as long as the server: stopped, their directories deleted.
-      p.close();
-    }
+    // The nodes live as long as the server: their servers stopped, their directories deleted.
+    fleet.close();
   }
 }
