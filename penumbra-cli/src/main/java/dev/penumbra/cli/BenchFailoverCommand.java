@@ -67,9 +67,9 @@ final class BenchFailoverCommand implements Callable<Integer> {
   int budget;
 
   @Option(names = "--policy", paramLabel = "NAME", split = ",",
-      description = "Policies to run (none, always, penumbra; penumbra-wait: penumbra without a new standby right "
-          + "after a move, the node waiting for its risk to reach the provision threshold again). Default: none, "
-          + "always, penumbra.")
+      description = "Policies to run (none, always, penumbra; penumbra-reprovision: penumbra with a new standby "
+          + "right after a move while the node's last risk is at the provision threshold). Default: none, always, "
+          + "penumbra.")
   List<String> policies;
 
   @Option(names = "--warm-connections", paramLabel = "N", defaultValue = "2",

@@ -189,7 +189,8 @@ class FailoverPostgresApiTest {
       int before = w.count();
       post(s, "/v1/failover/nodes/db1/risk", "{\"risk\":0.95}");
       awaitMoves(s, "db1", 1);
-      // Still at risk after the move: a new synchronous standby of the new primary right away.
+      // At risk again on its new hardware: a new synchronous standby of the new primary.
+      post(s, "/v1/failover/nodes/db1/risk", "{\"risk\":0.8}");
       JsonNode promoted = awaitNode(s, "db1", "warm");
       assertThat(promoted.get("standbysProvisioned").asInt()).isEqualTo(2);
       assertThat(promoted.get("failovers")).hasSize(1);

@@ -61,10 +61,11 @@ import java.util.concurrent.locks.LockSupport;
 public final class FailoverBench {
 
   /**
-   * Every policy: {@code penumbra-wait} is penumbra without a new standby right after a move (the node waits for an
-   * observation at the provision threshold), the design it replaced; run it with {@code --policy} to compare.
+   * Every policy: {@code penumbra-reprovision} is penumbra with a new standby right after a move while the node's
+   * last risk is at the provision threshold (the manager's {@code reprovisionAfterMove}); without it a moved node
+   * waits for its new hardware's first observation. Run it with {@code --policy} to compare.
    */
-  public static final List<String> POLICIES = List.of("none", "always", "penumbra", "penumbra-wait");
+  public static final List<String> POLICIES = List.of("none", "always", "penumbra", "penumbra-reprovision");
 
   /** The policies a run has by default. */
   public static final List<String> DEFAULT_POLICIES = List.of("none", "always", "penumbra");
@@ -422,7 +423,7 @@ public final class FailoverBench {
         Allocator allocator = Allocator.builder(ledger).lease(Duration.ofDays(1)).build();
         ShadowNodeManager manager = ShadowNodeManager.builder(timed, allocator, ledger).budget(budget)
             .thresholds(thresholds).standbyAmount(standby)
-            .reprovisionAfterMove(!policy.equals("penumbra-wait")).build()) {
+            .reprovisionAfterMove(policy.equals("penumbra-reprovision")).build()) {
       WorkloadOrchestrator orchestrator = new WorkloadOrchestrator(manager, 2);
       FailurePredictionEngine fpe = new FailurePredictionEngine(model);
       List<String> names = new ArrayList<>();
