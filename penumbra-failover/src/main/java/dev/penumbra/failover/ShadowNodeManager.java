@@ -189,8 +189,8 @@ public final class ShadowNodeManager implements AutoCloseable {
      * restarts at 0, the new hardware's first observation decides). On, a node still at or above the provision
      * threshold gets a new standby beside its new primary at once. A kept risk never moves the work again by itself:
      * only a risk observed after the move does. Off by default: measured by {@code bench failover} (policy
-     * {@code penumbra-reprovision}), it doubled penumbra's standby-days and shortened no time at risk without a
-     * standby, since the kept risk is the old hardware's (docs/failover.md).
+     * {@code penumbra-reprovision}), it raised penumbra's standby-days above 15% of a standby per node and shortened
+     * no time at risk without a standby, since the kept risk is the old hardware's (docs/failover.md).
      */
     public Builder reprovisionAfterMove(boolean on) {
       this.reprovisionAfterMove = on;
