@@ -461,7 +461,7 @@ final class FailoverCapability implements Capability {
       } catch (Exception e) {
         LOG.warn("starting PostgreSQL for node '{}' failed", name, e);
         throw new ApiException(503, "name", name, "node '" + name + "' not started: PostgreSQL failed to start: "
-            + e.getMessage().lines().findFirst().orElse(""));
+            + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
       }
       try {
         s.manager().register(name);
