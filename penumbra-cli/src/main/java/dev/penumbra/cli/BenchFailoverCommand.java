@@ -68,7 +68,9 @@ final class BenchFailoverCommand implements Callable<Integer> {
   int budget;
 
   @Option(names = "--policy", paramLabel = "NAME", split = ",",
-      description = "Policies to run (none, always, penumbra). Default: all three.")
+      description = "Policies to run (none, always, penumbra; penumbra-reprovision: penumbra with a new standby "
+          + "right after a move while the node's last risk is at the provision threshold). Default: none, always, "
+          + "penumbra.")
   List<String> policies;
 
   @Option(names = "--warm-connections", paramLabel = "N", defaultValue = "2",
@@ -98,7 +100,7 @@ final class BenchFailoverCommand implements Callable<Integer> {
     try {
       Thresholds t = new Thresholds(decommission, provision, promote);
       o = new FailoverBench.Options(data, nodes, secondsPerDay, rate, t, alarmRate, budget,
-          policies == null ? FailoverBench.POLICIES : policies, 0.6, 3, 42, warmConnections);
+          policies == null ? FailoverBench.DEFAULT_POLICIES : policies, 0.6, 3, 42, warmConnections);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "Invalid option: " + e.getMessage());
     }

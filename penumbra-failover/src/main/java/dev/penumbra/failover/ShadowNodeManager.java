@@ -57,6 +57,7 @@ public final class ShadowNodeManager implements AutoCloseable {
   private final int budget;
   private final Duration hold;
   private final Resources standbyAmount;
+  private final boolean reprovisionAfterMove;
   private final Executor executor;
   private final ExecutorService ownExecutor;
   private final Map<String, Entry> nodes = new LinkedHashMap<>();
@@ -69,6 +70,8 @@ public final class ShadowNodeManager implements AutoCloseable {
     Instant riskAt;
     Instant lowSince;
     boolean pinned;
+    /** Whether {@link #risk} was observed since the node's last move (not carried over from its old primary). */
+    boolean observedSinceMove = true;
     StandbyState state = StandbyState.NONE;
     Instant standbySince;
     Duration standbyTime = Duration.ZERO;
@@ -107,6 +110,7 @@ public final class ShadowNodeManager implements AutoCloseable {
     this.budget = b.budget;
     this.hold = b.hold;
     this.standbyAmount = b.standbyAmount;
+    this.reprovisionAfterMove = b.reprovisionAfterMove;
     if (b.executor != null) {
       this.executor = b.executor;
       this.ownExecutor = null;
@@ -132,6 +136,7 @@ public final class ShadowNodeManager implements AutoCloseable {
     private int budget = 2;
     private Duration hold = Duration.ZERO;
     private Resources standbyAmount = Resources.of(250, 256L << 20);
+    private boolean reprovisionAfterMove = false;
     private Executor executor;
 
     private Builder(NodeDriver driver, Allocator allocator, Ledger ledger) {
@@ -176,6 +181,19 @@ public final class ShadowNodeManager implements AutoCloseable {
     public Builder standbyAmount(Resources r) {
       Checks.notNull("standby amount", r);
       this.standbyAmount = r;
+      return this;
+    }
+
+    /**
+     * After a move, whether the node keeps its last risk until its next observation (default false: its risk
+     * restarts at 0, the new hardware's first observation decides). On, a node still at or above the provision
+     * threshold gets a new standby beside its new primary at once. A kept risk never moves the work again by itself:
+     * only a risk observed after the move does. Off by default: measured by {@code bench failover} (policy
+     * {@code penumbra-reprovision}), it raised penumbra's standby-days above 15% of a standby per node and shortened
+     * no time at risk without a standby, since the kept risk is the old hardware's (docs/failover.md).
+     */
+    public Builder reprovisionAfterMove(boolean on) {
+      this.reprovisionAfterMove = on;
       return this;
     }
 
@@ -261,6 +279,7 @@ public final class ShadowNodeManager implements AutoCloseable {
       Instant now = clock.instant();
       e.risk = risk;
       e.riskAt = now;
+      e.observedSinceMove = true;
       if (risk < thresholds.decommission()) {
         if (e.lowSince == null) {
           e.lowSince = now;
@@ -335,6 +354,7 @@ public final class ShadowNodeManager implements AutoCloseable {
       }
       driver.provisionStandby(e.node);
       double risk;
+      boolean observed;
       synchronized (this) {
         if (e.state != StandbyState.PROVISIONING) {
           return;
@@ -342,10 +362,17 @@ public final class ShadowNodeManager implements AutoCloseable {
         e.state = StandbyState.READY;
         e.lastError = null;
         risk = e.risk;
+        observed = e.observedSinceMove;
       }
       LOG.info("standby of node '{}' ready", e.node);
-      // The risk may have reached the promote threshold while the standby was being built.
-      riskListener.accept(e.node, risk);
+      // The risk may have reached the promote threshold while the standby was being built; a risk kept from before
+      // the last move does not move the work again.
+      if (observed) {
+        riskListener.accept(e.node, risk);
+      }
+      // The node may have stopped being a candidate while its standby was being built (a new observation, a riskier
+      // node): decided now, not at the next observation, which may be a telemetry interval away.
+      reconcile();
     } catch (Exception ex) {
       if (ex instanceof InterruptedException) {
         Thread.currentThread().interrupt();
@@ -417,8 +444,10 @@ public final class ShadowNodeManager implements AutoCloseable {
   }
 
   /**
-   * The move is over: the node runs on new hardware with no standby and no risk history of its own yet. A promoted
-   * standby's reservation becomes ACTIVE (it is the node's primary now).
+   * The move is over: the node runs on new hardware with no standby and no risk history of its own yet; its risk
+   * restarts at 0, or with {@link Builder#reprovisionAfterMove} it keeps its last risk until its next observation,
+   * so the reconciliation that follows gives it a new standby at once when that risk is at the provision threshold.
+   * A promoted standby's reservation becomes ACTIVE (it is the node's primary now).
    */
   void endMove(String node, boolean promoted) {
     synchronized (this) {
@@ -447,8 +476,11 @@ public final class ShadowNodeManager implements AutoCloseable {
         }
       }
       e.state = StandbyState.NONE;
-      e.risk = 0;
-      e.lowSince = null;
+      if (!reprovisionAfterMove) {
+        e.risk = 0;
+        e.lowSince = null;
+      }
+      e.observedSinceMove = false;
       e.moves++;
     }
     reconcile();

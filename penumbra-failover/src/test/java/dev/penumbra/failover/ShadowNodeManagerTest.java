@@ -129,10 +129,11 @@ class ShadowNodeManagerTest {
     FailoverEvent e = orchestrator.events().get(0);
     assertThat(e.cause()).isEqualTo(FailoverEvent.Cause.PLANNED);
     assertThat(e.withStandby()).isTrue();
-    // The promoted standby's reservation is the node's primary now.
+    // The promoted standby's reservation is the node's primary now; the node's risk restarts with its new hardware.
     assertThat(live()).singleElement().extracting(Reservation::state).isEqualTo(Reservation.State.ACTIVE);
     assertThat(manager.status("a").moves()).isEqualTo(1);
     assertThat(manager.status("a").risk()).isZero();
+    assertThat(manager.status("a").standby()).isEqualTo(StandbyState.NONE);
     // A second move fences the promoted primary: its reservation goes, the newly promoted one's stays.
     manager.observe("a", 0.8);
     manager.observe("a", 0.95);
@@ -141,18 +142,43 @@ class ShadowNodeManagerTest {
   }
 
   @Test
-  void promotesAsSoonAsTheStandbyIsReadyWhenRiskPassedThePromoteThresholdMeanwhile() {
+  void withReprovisioningAMovedNodeStillAtRiskGetsANewStandbyAtOnce() {
+    ShadowNodeManager m = ShadowNodeManager.builder(driver, Allocator.builder(ledger).lease(Duration.ofDays(1)).build(),
+        ledger).clock(clock).budget(2).executor(Runnable::run).reprovisionAfterMove(true).build();
+    WorkloadOrchestrator wo = new WorkloadOrchestrator(m, 2, Runnable::run);
+    m.register("a");
+    m.observe("a", 0.8);
+    m.observe("a", 0.95);
+    // A new standby beside the new primary at once; the kept risk does not move the work again when it is ready.
+    assertThat(driver.calls).containsExactly("provision a", "promote a", "provision a");
+    assertThat(wo.events()).hasSize(1);
+    assertThat(m.status("a").standby()).isEqualTo(StandbyState.READY);
+    assertThat(m.status("a").risk()).isEqualTo(0.95);
+    assertThat(live()).extracting(Reservation::state)
+        .containsExactlyInAnyOrder(Reservation.State.ACTIVE, Reservation.State.WARM);
+    // A risk observed after the move does move it again.
+    m.observe("a", 0.95);
+    assertThat(m.status("a").moves()).isEqualTo(2);
+    // The new hardware's telemetry says it is healthy: the standby goes (hold 0).
+    m.observe("a", 0.1);
+    assertThat(m.status("a").standby()).isEqualTo(StandbyState.NONE);
+    assertThat(live()).singleElement().extracting(Reservation::state).isEqualTo(Reservation.State.ACTIVE);
+  }
+
+  @Test
+  void aStandbyWhoseNodeStoppedBeingACandidateWhileItWasBuiltGoesWhenReady() {
     List<Runnable> queued = new ArrayList<>();
     ShadowNodeManager deferred = ShadowNodeManager.builder(driver, Allocator.builder(ledger).build(), ledger)
         .clock(clock).budget(1).executor(queued::add).build();
-    WorkloadOrchestrator wo = new WorkloadOrchestrator(deferred, 2, Runnable::run);
     deferred.register("a");
     deferred.observe("a", 0.8);
-    deferred.observe("a", 0.95);
-    assertThat(wo.events()).isEmpty();
+    deferred.observe("a", 0.1);
+    // Still provisioning: nothing to decommission yet. Once ready it goes, without waiting for another observation.
     queued.remove(0).run();
-    assertThat(driver.calls).containsExactly("provision a", "promote a");
-    assertThat(wo.events()).singleElement().extracting(FailoverEvent::cause).isEqualTo(FailoverEvent.Cause.PLANNED);
+    assertThat(deferred.status("a").standby()).isEqualTo(StandbyState.DECOMMISSIONING);
+    queued.remove(0).run();
+    assertThat(deferred.status("a").standby()).isEqualTo(StandbyState.NONE);
+    assertThat(driver.calls).containsExactly("provision a", "decommission a");
   }
 
   @Test

@@ -43,22 +43,25 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Shadow nodes ({@code /v1/failover/nodes}): the failure prediction engine, the shadow-node manager (standbys reserved through
- * the core control loop on the server's ledger) and the workload orchestrator, over nodes known by their telemetry.
- * In the server's simulated mode the nodes are drives of the Backblaze test days, their SMART history replayed one
- * day per {@code failover.dayEvery}; a drive's failure day fails its node's health checks, and the orchestrator
- * detects it and moves the work (promotion is bookkeeping here: no PostgreSQL runs; {@code penumbra bench failover}
- * runs the real servers). Without the data the capability serves nodes registered over HTTP only. Timeline (nodes,
- * one sample per replayed day): predicted = the sum of the nodes' risks (expected failures within the horizon),
- * reserved = standbys held, actual = nodes that failed that day, baseline = one standby per node.
+ * the core control loop on the server's ledger) and the workload orchestrator. A node is, by {@code failover.driver},
+ * either known by its telemetry only ({@code bookkeeping}: provisioning and promotion take no time, no server runs)
+ * or a real PostgreSQL primary the server starts on 127.0.0.1 ({@code postgres}: the penumbra-failover
+ * {@code PgNodeDriver}, as {@code penumbra bench failover} runs it: synchronous standby, fence, promotion, redirect
+ * of the node's endpoint, replacement from the archive). In the server's simulated mode the nodes are drives of the
+ * Backblaze test days, their SMART history replayed one day per {@code failover.dayEvery}; a drive's failure day
+ * fails its node (its health checks fail; under the postgres driver its postmaster is killed with SIGKILL), and the
+ * orchestrator detects it and moves the work. Without the data the capability serves nodes registered over HTTP only.
+ * Timeline (nodes, one sample per replayed day): predicted = the sum of the nodes' risks (expected failures within
+ * the horizon), reserved = standbys held, actual = nodes that failed that day, baseline = one standby per node.
  *
- * <p>About 600 lines: the routes, their JSON and the replay share one state (the setup, each node's drive and
- * failure time); the replay could move to its own class once the server drives real PostgreSQL nodes too.
+ * <p>About 650 lines: the routes, their JSON and the replay share one state (the setup, each node's drive and
+ * failure time); the replay could move to its own class.
  */
 final class FailoverCapability implements Capability {
   static final String NAME = "failover";
   private static final Logger LOG = LoggerFactory.getLogger(FailoverCapability.class);
-  /** What a simulated standby holds on the ledger: a token, since no server runs beside the node here. */
-  static final Resources STANDBY = Resources.of(50, 16L << 20);
+  /** Node names the postgres driver accepts (they name data directories and replication slots). */
+  private static final Pattern PG_NODE = Pattern.compile("[a-z][a-z0-9_]{0,30}");
   private static final Pattern NODE = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
   /** Nodes known at once (simulated and registered): each keeps a risk history, so registration is bounded. */
   static final int MAX_REGISTERED = 256;
@@ -73,7 +76,7 @@ final class FailoverCapability implements Capability {
   private final Consumer<String> progress;
   private final ErrorTracker errors = new ErrorTracker();
   private final Timeline timeline = new Timeline("standbys", "nodes", 600);
-  private final TelemetryNodes driver = new TelemetryNodes();
+  private final FailoverNodes fleet;
   private final Map<String, String> drives = new ConcurrentHashMap<>();
   private final Map<String, Instant> failedAt = new ConcurrentHashMap<>();
   private final Map<String, Instant> registeredAt = new ConcurrentHashMap<>();
@@ -95,6 +98,7 @@ final class FailoverCapability implements Capability {
     this.config = config;
     this.cfg = config.failover();
     this.progress = progress;
+    this.fleet = new FailoverNodes(config, progress);
     this.view = LoopView.of(NAME, timeline).ready(() -> !closed).inFlight(this::moving).errors(errors)
         .shadowOverhead(this::standbyShare).build();
   }
@@ -122,6 +126,7 @@ final class FailoverCapability implements Capability {
 
   private void setUp() {
     try {
+      fleet.start();
       Path data = cfg.dataPath().orElse(null);
       if (data == null || !Files.isDirectory(data) || cfg.nodes() == 0) {
         String why = data == null ? "failover.data is not set"
@@ -154,8 +159,8 @@ final class FailoverCapability implements Capability {
 
   private void build(Thresholds t, String source, String model, int horizon, FailurePredictionEngine engine) {
     Allocator allocator = Allocator.builder(ledger).lease(Duration.ofDays(1)).build();
-    ShadowNodeManager manager = ShadowNodeManager.builder(driver, allocator, ledger).thresholds(t)
-        .budget(cfg.budget()).hold(cfg.dayEvery()).standbyAmount(STANDBY).build();
+    ShadowNodeManager manager = ShadowNodeManager.builder(fleet.driver(), allocator, ledger).thresholds(t)
+        .budget(cfg.budget()).hold(cfg.dayEvery()).standbyAmount(fleet.standbyAmount()).build();
     WorkloadOrchestrator orchestrator = new WorkloadOrchestrator(manager, 2);
     setup = new Setup(engine, manager, orchestrator, source, model, horizon);
     threads.add(Thread.ofPlatform().daemon().name("failover-health").start(() -> {
@@ -218,7 +223,7 @@ final class FailoverCapability implements Capability {
     int i = 0;
     for (String serial : chosen.keySet()) {
       String node = "node" + (++i);
-      driver.add(node);
+      fleet.add(node);
       setup.manager().register(node);
       registeredAt.put(node, Instant.now());
       drives.put(node, serial);
@@ -336,7 +341,7 @@ final class FailoverCapability implements Capability {
             score(s, pending.get(node), d, p, r.failed(), horizon);
             if (r.failed()) {
               failedAt.put(node, Instant.now());
-              driver.fail(node);
+              fleet.fail(node);
               failing++;
             }
           }
@@ -435,6 +440,11 @@ final class FailoverCapability implements Capability {
   private ObjectNode register(NodeBody b) {
     Setup s = ready("nodes can be registered");
     String name = b.name();
+    if (cfg.postgres() && (name == null || !PG_NODE.matcher(name).matches())) {
+      throw new ApiException(400, "name", String.valueOf(name),
+          "field 'name' must be 1-31 of [a-z0-9_] (it names PostgreSQL servers), starting with a letter, was '"
+              + name + "'");
+    }
     if (name == null || !NODE.matcher(name).matches()) {
       throw new ApiException(400, "name", String.valueOf(name),
           "field 'name' must be 1-32 of [a-z0-9_-], starting with a letter, was '" + name + "'");
@@ -446,8 +456,24 @@ final class FailoverCapability implements Capability {
       if (s.manager().nodes().size() >= MAX_REGISTERED) {
         throw new ApiException(409, "name", name, "at most " + MAX_REGISTERED + " nodes may be known at once");
       }
-      driver.add(name);
-      s.manager().register(name);
+      try {
+        fleet.add(name);
+      } catch (IllegalStateException e) {
+        // No free port of the configured range: the configuration's limit, not the request's fault.
+        throw new ApiException(503, "failover.postgresPorts", cfg.postgresPorts().toString(),
+            "node '" + name + "' not started: " + e.getMessage());
+      } catch (Exception e) {
+        LOG.warn("starting PostgreSQL for node '{}' failed", name, e);
+        throw new ApiException(503, "name", name, "node '" + name + "' not started: PostgreSQL failed to start: "
+            + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
+      }
+      try {
+        s.manager().register(name);
+      } catch (IllegalArgumentException e) {
+        // Down at registration: the node goes again (servers and archive), so nothing is left of the request.
+        fleet.remove(name);
+        throw new ApiException(409, "name", name, e.getMessage());
+      }
       registeredAt.put(name, Instant.now());
     }
     return nodeJson(s, name, s.manager().status(name));
@@ -456,6 +482,7 @@ final class FailoverCapability implements Capability {
   private ObjectNode overview() {
     ObjectNode o = Json.MAPPER.createObjectNode();
     o.put("mode", mode);
+    o.put("driver", cfg.driver());
     o.put("message", message);
     Setup s = setup;
     if (day != null) {
@@ -519,7 +546,8 @@ final class FailoverCapability implements Capability {
     n.put("riskAt", st.riskAt().toEpochMilli());
     n.put("standby", standbyLabel(s, st));
     n.put("pinned", st.pinned());
-    n.put("healthy", driver.healthy(node));
+    n.put("healthy", fleet.driver().healthy(node));
+    fleet.describe(n, node);
     n.put("standbyMillis", st.standbyTime().toMillis());
     n.put("standbysProvisioned", st.standbysProvisioned());
     n.put("moves", st.moves());
@@ -571,7 +599,7 @@ final class FailoverCapability implements Capability {
       e.putNull("detectionMillis");
     }
     e.put("moveMillis", ev.millis());
-    e.put("simulated", true);
+    e.put("simulated", !cfg.postgres());
     if (ev.error() != null) {
       e.put("error", ev.error());
     }
@@ -631,7 +659,7 @@ final class FailoverCapability implements Capability {
     }
     lastSample = now;
     List<NodeStatus> st = s.manager().statuses();
-    long failed = st.stream().filter(n -> !driver.healthy(n.node())).count();
+    long failed = st.stream().filter(n -> !fleet.driver().healthy(n.node())).count();
     timeline.add(new Timeline.Sample(now, "nodes", st.stream().mapToDouble(NodeStatus::risk).sum(), standbysHeld(s),
         failed, st.size()));
   }
@@ -651,5 +679,7 @@ final class FailoverCapability implements Capability {
     if (s != null) {
       s.manager().close();
     }
+    // The nodes live as long as the server: their servers stopped, their directories deleted.
+    fleet.close();
   }
 }

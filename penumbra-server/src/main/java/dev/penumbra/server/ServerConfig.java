@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.penumbra.core.Resources;
+import dev.penumbra.failover.pg.PgBinaries;
+import dev.penumbra.failover.pg.PortRange;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -303,10 +305,23 @@ public record ServerConfig(
    * @param provision calibrated risk at which a standby is provisioned (default 0.7)
    * @param promote calibrated risk at which the work moves to the standby (default 0.9)
    * @param budget standbys at once (default 2)
+   * @param driver what a node is: {@code bookkeeping} (telemetry only, no server runs; the default, and the demo's)
+   *     or {@code postgres} (a real PostgreSQL primary the server starts on 127.0.0.1, with a synchronous standby,
+   *     promotion, fencing and an archive; its directories under {@code server.dataDir}/failover-postgres)
+   * @param postgresBin PostgreSQL's server binaries for the postgres driver (blank: the newest of
+   *     /usr/lib/postgresql/N/bin)
+   * @param postgresPorts the ports the postgres driver's servers listen on ({@link PortRange#ANY}: any free port)
    */
   public record Failover(boolean enabled, String data, int nodes, Duration dayEvery, String thresholds,
-      double decommission, double provision, double promote, int budget) {
-    static final Failover OFF = new Failover(false, "", 0, Duration.ofSeconds(2), "calibrated", 0.5, 0.7, 0.9, 0);
+      double decommission, double provision, double promote, int budget, String driver, String postgresBin,
+      PortRange postgresPorts) {
+    static final Failover OFF = new Failover(false, "", 0, Duration.ofSeconds(2), "calibrated", 0.5, 0.7, 0.9, 0,
+        "bookkeeping", "", PortRange.ANY);
+
+    /** Whether the nodes are real PostgreSQL servers. */
+    public boolean postgres() {
+      return driver.equals("postgres");
+    }
 
     /** The data folder, when one is configured. */
     public Optional<Path> dataPath() {
@@ -364,7 +379,7 @@ public record ServerConfig(
         "awaitLeader", "60s"));
     k.put("failover", ordered("enabled", "true", "data", "../shared/data/backblaze-2013", "nodes", "6",
         "dayEvery", "2s", "thresholds", "alarm-rate", "decommission", "0.5", "provision", "0.7", "promote", "0.9",
-        "budget", "2"));
+        "budget", "2", "driver", "bookkeeping", "postgresBin", "", "postgresPorts", ""));
     k.put("shard", ShardConfig.keys());
     return k;
   }
@@ -571,9 +586,71 @@ public record ServerConfig(
     if (every.compareTo(Duration.ofHours(1)) > 0) {
       throw new ConfigException("failover.dayEvery", v.get("failover.dayEvery"), "must be at most 1h");
     }
-    return new Failover(r.bool("failover.enabled"), r.text("failover.data", true),
+    String driver = r.text("failover.driver", false);
+    if (!List.of("bookkeeping", "postgres").contains(driver)) {
+      throw new ConfigException("failover.driver", driver, "must be bookkeeping or postgres");
+    }
+    String bin = r.text("failover.postgresBin", true).strip();
+    PortRange ports = ports(r.text("failover.postgresPorts", true).strip());
+    boolean enabled = r.bool("failover.enabled");
+    if (enabled && driver.equals("postgres")) {
+      checkPostgres(bin, ports, v.get("server.dataDir").strip());
+    }
+    return new Failover(enabled, r.text("failover.data", true),
         (int) r.integer("failover.nodes", 0, 32), every, mode, t[0], t[1], t[2],
-        (int) r.integer("failover.budget", 0, 32));
+        (int) r.integer("failover.budget", 0, 32), driver, bin, ports);
+  }
+
+  /** {@code FIRST-LAST}, one port, or blank for any free port. */
+  private static PortRange ports(String text) {
+    if (text.isEmpty()) {
+      return PortRange.ANY;
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,5})(?:-(\\d{1,5}))?").matcher(text);
+    if (!m.matches()) {
+      throw new ConfigException("failover.postgresPorts", text, "must be FIRST-LAST (e.g. 55400-55431), one port, or"
+          + " blank for any free port");
+    }
+    int first = Integer.parseInt(m.group(1));
+    int last = m.group(2) == null ? first : Integer.parseInt(m.group(2));
+    try {
+      return new PortRange(first, last);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("failover.postgresPorts", text, e.getMessage());
+    }
+  }
+
+  /**
+   * The postgres driver's needs, checked at load: a data directory to keep the servers under, the binaries, and a
+   * free port (the nodes listen on 127.0.0.1 only: there is no address to configure).
+   */
+  private static void checkPostgres(String bin, PortRange ports, String dataDir) {
+    if (dataDir.isEmpty()) {
+      throw new ConfigException("failover.driver", "postgres", "needs server.dataDir: the nodes' PostgreSQL data"
+          + " directories live under it");
+    }
+    if (bin.isEmpty()) {
+      if (PgBinaries.find().isEmpty()) {
+        throw new ConfigException("failover.postgresBin", "", "no PostgreSQL server binaries under"
+            + " /usr/lib/postgresql/N/bin: install PostgreSQL or name the directory");
+      }
+    } else {
+      try {
+        PgBinaries.at(Path.of(bin));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("failover.postgresBin", bin, e.getMessage());
+      }
+    }
+    if (!ports.any()) {
+      boolean free = false;
+      for (int p = ports.first(); p <= ports.last() && !free; p++) {
+        free = PortRange.free(p);
+      }
+      if (!free) {
+        throw new ConfigException("failover.postgresPorts", ports.toString(), "every port of it is in use on"
+            + " 127.0.0.1");
+      }
+    }
   }
 
   /** This configuration with another port (the command line's {@code --port}). */

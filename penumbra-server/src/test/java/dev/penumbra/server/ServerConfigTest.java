@@ -61,6 +61,10 @@ class ServerConfigTest {
     assertInvalid("failover:\n  thresholds: tuned\n", "failover.thresholds", "tuned");
     assertInvalid("failover:\n  nodes: 99\n", "failover.nodes", "99");
     assertInvalid("failover:\n  dayEvery: 1ms\n", "failover.dayEvery", "1ms");
+    assertInvalid("failover:\n  driver: mysql\n", "failover.driver", "mysql");
+    assertInvalid("failover:\n  postgresPorts: 5432-\n", "failover.postgresPorts", "5432-");
+    assertInvalid("failover:\n  postgresPorts: 900-1000\n", "failover.postgresPorts", "900-1000");
+    assertInvalid("failover:\n  postgresPorts: 60000-50000\n", "failover.postgresPorts", "60000-50000");
   }
 
   @Test
@@ -81,6 +85,29 @@ class ServerConfigTest {
         .hasMessageContaining("PENUMBRA_LEDGER_MEMRY").hasMessageContaining("PENUMBRA_LEDGER_MEMORY");
     // Variables of other tools that merely start with PENUMBRA_ stay allowed.
     assertThat(ServerConfig.load(null, Map.of("PENUMBRA_JAVA_OPTS", "-Xmx1g")).server().port()).isEqualTo(8080);
+  }
+
+  @Test
+  void thePostgresDriverNeedsADataDirectoryBinariesAndAFreePort() throws Exception {
+    // Checked at load, before anything starts: no data directory for the servers, binaries missing, every port taken.
+    assertInvalid("failover:\n  driver: postgres\n", "failover.driver", "postgres");
+    String withDir = "server:\n  dataDir: " + dir.resolve("data") + "\nfailover:\n  driver: postgres\n";
+    Path empty = Files.createDirectories(dir.resolve("bin"));
+    assertInvalid(withDir + "  postgresBin: " + empty + "\n", "failover.postgresBin", empty.toString());
+    assertInvalid(withDir + "  postgresBin: " + dir.resolve("nope") + "\n", "failover.postgresBin",
+        dir.resolve("nope").toString());
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      int port = taken.getLocalPort();
+      if (dev.penumbra.failover.pg.PgBinaries.find().isPresent()) {
+        assertInvalid(withDir + "  postgresPorts: " + port + "\n", "failover.postgresPorts", port + "-" + port);
+        ServerConfig ok = ServerConfig.load(write(withDir + "  postgresPorts: " + port + "-" + (port + 1) + "\n"),
+            Map.of());
+        assertThat(ok.failover().postgres()).isTrue();
+        assertThat(ok.failover().postgresPorts().first()).isEqualTo(port);
+      }
+    }
+    // The demo's default stays bookkeeping: nothing is checked for a driver not in use.
+    assertThat(ServerConfig.defaults().failover().driver()).isEqualTo("bookkeeping");
   }
 
   private void assertInvalid(String yaml, String key, String value) throws Exception {

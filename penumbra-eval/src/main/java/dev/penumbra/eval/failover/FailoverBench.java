@@ -65,7 +65,15 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class FailoverBench {
 
-  public static final List<String> POLICIES = List.of("none", "always", "penumbra");
+  /**
+   * Every policy: {@code penumbra-reprovision} is penumbra with a new standby right after a move while the node's
+   * last risk is at the provision threshold (the manager's {@code reprovisionAfterMove}); without it a moved node
+   * waits for its new hardware's first observation. Run it with {@code --policy} to compare.
+   */
+  public static final List<String> POLICIES = List.of("none", "always", "penumbra", "penumbra-reprovision");
+
+  /** The policies a run has by default. */
+  public static final List<String> DEFAULT_POLICIES = List.of("none", "always", "penumbra");
 
   /**
    * What to run.
@@ -114,7 +122,7 @@ public final class FailoverBench {
     }
 
     public static Options defaults(Path data) {
-      return new Options(data, 4, 1.0, 100, Thresholds.fixed(), true, 2, POLICIES, 0.6, 3, 42,
+      return new Options(data, 4, 1.0, 100, Thresholds.fixed(), true, 2, DEFAULT_POLICIES, 0.6, 3, 42,
           PgNodeDriver.DEFAULT_WARM_CONNECTIONS);
     }
   }
@@ -129,7 +137,8 @@ public final class FailoverBench {
   public record NodeResult(String node, String drive, String why, LocalDate failsOn, double maxRisk,
       boolean killed, List<FailoverEvent> moves, long acknowledged, long lost, double downtimeSeconds,
       double detectionSeconds, double standbySeconds, int standbysProvisioned, List<RiskPoint> risks,
-      MoveTimeline firstMove, double longestStallSeconds) {}
+      MoveTimeline firstMove, double longestStallSeconds, double standbySecondsAfterMove,
+      double exposedSecondsAfterMove) {}
 
   /** The node's risk on a replayed day, and its standby then (after the manager saw the risk). */
   public record RiskPoint(LocalDate day, double risk, StandbyState standby) {}
@@ -148,7 +157,8 @@ public final class FailoverBench {
   /** One policy's figures; the machine's 1-minute load average when the policy started and ended. */
   public record PolicyResult(String policy, List<NodeResult> nodes, int failures, double downtimeP50,
       double downtimeMax, long acknowledged, long lost, double standbyDays, int standbysForHealthyNodes,
-      int movedBeforeKill, double wallSeconds, double loadAtStart, double loadAtEnd, double longestStallSeconds) {}
+      int movedBeforeKill, double wallSeconds, double loadAtStart, double loadAtEnd, double longestStallSeconds,
+      double standbyDaysAfterMoves, double exposedSecondsAfterMoves) {}
 
   public record Result(String trainPeriod, String testPeriod, int nodes, double secondsPerDay, int commitsPerSecond,
       Thresholds thresholds, boolean tuned, int budget, List<PolicyResult> policies) {}
@@ -174,6 +184,7 @@ public final class FailoverBench {
     FailureModel model = FailureModel.train(trainSet, FailureModel.Options.defaults().withSeed(o.seed()));
     FailureDataset testSet = FailureDataset.of(test, train, o.horizonDays());
     List<Drive> drives = chooseDrives(testSet, train, model, o.nodes(), o.seed());
+    List<Drive> replacements = chooseReplacements(testSet, train, drives, o.nodes(), o.seed());
     Thresholds thresholds = o.thresholds();
     if (o.tune()) {
       thresholds = tune(trainSet, model);
@@ -186,7 +197,7 @@ public final class FailoverBench {
     List<PolicyResult> results = new ArrayList<>();
     for (String policy : o.policies()) {
       progress.printf("policy %s: starting %d nodes%n", policy, drives.size());
-      results.add(runPolicy(policy, drives, model, testSet, o, thresholds, bin, progress));
+      results.add(runPolicy(policy, drives, replacements, model, testSet, o, thresholds, bin, progress));
     }
     return new Result(trainSet.first() + ".." + trainSet.last(), testSet.first() + ".." + testSet.last(),
         drives.size(), o.secondsPerDay(), o.commitsPerSecond(), thresholds, o.tune(), o.budget(), results);
@@ -240,6 +251,43 @@ public final class FailoverBench {
       }
       out.add(new Drive(s.serial(), i == 0 ? "healthy, riskiest" : "healthy, random",
           lastDays(prior.get(s.serial())), s.rows().stream().map(FailureDataset.Row::record).toList(), null, s.maxRisk()));
+    }
+    return out;
+  }
+
+  /**
+   * One replacement drive per node: the hardware a node runs on after its work moved (its new primary), whose
+   * telemetry the node replays from the move on. Seeded random healthy drives of the test days that no node
+   * replays at first (a replacement is a machine of the fleet, most of which do not fail within the period).
+   */
+  static List<Drive> chooseReplacements(FailureDataset test, List<SmartRecord> before, List<Drive> chosen, int n,
+      long seed) {
+    Set<String> used = new HashSet<>();
+    chosen.forEach(d -> used.add(d.serial()));
+    Map<String, List<SmartRecord>> bySerial = new java.util.TreeMap<>();
+    for (FailureDataset.Row r : test.rows()) {
+      bySerial.computeIfAbsent(r.record().serial(), k -> new ArrayList<>()).add(r.record());
+    }
+    List<String> healthy = new ArrayList<>();
+    for (Map.Entry<String, List<SmartRecord>> e : bySerial.entrySet()) {
+      List<SmartRecord> h = e.getValue();
+      h.sort(Comparator.comparing(SmartRecord::date));
+      if (!used.contains(e.getKey()) && h.get(0).date().equals(test.first()) && !h.get(h.size() - 1).failed()) {
+        healthy.add(e.getKey());
+      }
+    }
+    java.util.Collections.shuffle(healthy, new Random(seed + 1));
+    Map<String, List<SmartRecord>> prior = new HashMap<>();
+    for (SmartRecord r : before) {
+      if (healthy.subList(0, Math.min(n, healthy.size())).contains(r.serial())) {
+        prior.computeIfAbsent(r.serial(), k -> new ArrayList<>()).add(r);
+      }
+    }
+    List<Drive> out = new ArrayList<>();
+    for (String serial : healthy.subList(0, Math.min(n, healthy.size()))) {
+      List<SmartRecord> p = prior.getOrDefault(serial, new ArrayList<>());
+      p.sort(Comparator.comparing(SmartRecord::date));
+      out.add(new Drive(serial, "replacement", lastDays(p), bySerial.get(serial), null, Double.NaN));
     }
     return out;
   }
@@ -357,8 +405,8 @@ public final class FailoverBench {
     }
   }
 
-  static PolicyResult runPolicy(String policy, List<Drive> drives, FailureModel model, FailureDataset test,
-      Options o, Thresholds thresholds, PgBinaries bin, PrintStream progress) throws Exception {
+  static PolicyResult runPolicy(String policy, List<Drive> drives, List<Drive> replacements, FailureModel model,
+      FailureDataset test, Options o, Thresholds thresholds, PgBinaries bin, PrintStream progress) throws Exception {
     long wallStart = System.nanoTime();
     double loadAtStart = MachineLoad.oneMinute();
     Path root = Files.createTempDirectory("penumbra-failover-bench-");
@@ -376,9 +424,11 @@ public final class FailoverBench {
     };
     try (PgNodeDriver driver = new PgNodeDriver(bin, root.resolve("nodes"), root.resolve("archive"),
         o.warmConnections());
+        TimedDriver timed = new TimedDriver(driver);
         Allocator allocator = Allocator.builder(ledger).lease(Duration.ofDays(1)).build();
-        ShadowNodeManager manager = ShadowNodeManager.builder(driver, allocator, ledger).budget(budget)
-            .thresholds(thresholds).standbyAmount(standby).build()) {
+        ShadowNodeManager manager = ShadowNodeManager.builder(timed, allocator, ledger).budget(budget)
+            .thresholds(thresholds).standbyAmount(standby)
+            .reprovisionAfterMove(policy.equals("penumbra-reprovision")).build()) {
       WorkloadOrchestrator orchestrator = new WorkloadOrchestrator(manager, 2);
       FailurePredictionEngine fpe = new FailurePredictionEngine(model);
       List<String> names = new ArrayList<>();
@@ -431,21 +481,43 @@ public final class FailoverBench {
       test.rows().forEach(r -> days.add(r.record().date()));
       long dayNanos = (long) (o.secondsPerDay() * 1e9);
       int dayIndex = 0;
+      // After its first move a node runs on other hardware: from then on it replays its replacement drive.
+      Set<String> replaced = new HashSet<>();
+      Map<String, Long> firstObservationAfterMove = new HashMap<>();
+      boolean actsOnRisk = policy.startsWith("penumbra");
       for (LocalDate day : days) {
         long dayStart = replayStart + dayIndex * dayNanos;
         sleepUntil(dayStart);
         for (int i = 0; i < drives.size(); i++) {
           String node = names.get(i);
-          if (killedAt.containsKey(node) || manager.status(node).moves() > 0) {
+          boolean moved = manager.status(node).moves() > 0;
+          if (killedAt.containsKey(node) && !moved) {
             continue;
           }
-          for (SmartRecord r : drives.get(i).history()) {
+          List<SmartRecord> history = drives.get(i).history();
+          if (moved && i < replacements.size()) {
+            Drive r = replacements.get(i);
+            if (replaced.add(node)) {
+              fpe.forget(node);
+              List<SmartRecord> past = new ArrayList<>(r.prior());
+              r.history().stream().filter(x -> x.date().isBefore(day)).forEach(past::add);
+              past.subList(Math.max(0, past.size() - FailureFeatures.DELTA_DAYS), past.size())
+                  .forEach(x -> fpe.observe(node, x));
+            }
+            history = r.history();
+          } else if (moved) {
+            continue;
+          }
+          for (SmartRecord r : history) {
             if (r.date().equals(day)) {
               double risk = fpe.observe(node, r);
               maxRisk.merge(node, risk, Math::max);
               // Only penumbra acts on risk; none and always (Patroni-style) act on detected failures only.
-              if (policy.equals("penumbra")) {
+              if (actsOnRisk) {
                 manager.observe(node, risk);
+              }
+              if (moved) {
+                firstObservationAfterMove.putIfAbsent(node, System.nanoTime());
               }
               risks.computeIfAbsent(node, k -> new ArrayList<>()).add(new RiskPoint(day, risk,
                   manager.status(node).standby()));
@@ -531,10 +603,23 @@ public final class FailoverBench {
               sw.warmConnections(), (stall[0] - sw.heldAtNanos()) / 1e6);
         }
         NodeStatus s = manager.status(node);
+        // After the first move: the standby time it cost, and how long the node ran at risk (its risk at the move
+        // at or above the provision threshold) with no standby, until one was ready or a new observation came.
+        long moveEnd = timed.firstMoveEnd(node);
+        double after = Double.NaN;
+        double exposed = Double.NaN;
+        if (moveEnd != Long.MAX_VALUE && !moves.isEmpty()) {
+          after = timed.standbySecondsAfter(node, moveEnd, end);
+          boolean atRisk = moves.get(0).risk() >= thresholds.provision() && actsOnRisk;
+          long covered = Math.min(Math.min(timed.firstReadyAfter(node, moveEnd),
+              firstObservationAfterMove.getOrDefault(node, Long.MAX_VALUE)), end);
+          exposed = atRisk ? Math.max(0, covered - moveEnd) / 1e9 : 0;
+        }
         nodes.add(new NodeResult(node, d.serial(), d.why(), d.failsOn(), maxRisk.getOrDefault(node, 0.0),
             killedAt.containsKey(node), moves, w.acked.size(), lost, downtime, detection,
             s.standbyTime().toMillis() / 1000.0, s.standbysProvisioned(),
-            List.copyOf(risks.getOrDefault(node, List.of())), timeline, (stall[1] - stall[0]) / 1e9));
+            List.copyOf(risks.getOrDefault(node, List.of())), timeline, (stall[1] - stall[0]) / 1e9, after,
+            exposed));
       }
       return summarize(policy, nodes, o, (System.nanoTime() - wallStart) / 1e9, loadAtStart, MachineLoad.oneMinute());
     } finally {
@@ -575,9 +660,14 @@ public final class FailoverBench {
     double p50 = d.length == 0 ? Double.NaN : d.length % 2 == 1 ? d[d.length / 2] : (d[d.length / 2 - 1]
         + d[d.length / 2]) / 2;
     double max = d.length == 0 ? Double.NaN : Arrays.stream(d).max().getAsDouble();
+    double after = nodes.stream().mapToDouble(NodeResult::standbySecondsAfterMove).filter(x -> !Double.isNaN(x))
+        .sum();
+    double exposed = nodes.stream().mapToDouble(NodeResult::exposedSecondsAfterMove).filter(x -> !Double.isNaN(x))
+        .sum();
     return new PolicyResult(policy, nodes, failures, p50, max, acked, lost, standbySeconds / o.secondsPerDay(),
         healthyStandbys, movedBeforeKill, wall, loadAtStart, loadAtEnd,
-        nodes.stream().mapToDouble(NodeResult::longestStallSeconds).max().orElse(Double.NaN));
+        nodes.stream().mapToDouble(NodeResult::longestStallSeconds).max().orElse(Double.NaN),
+        after / o.secondsPerDay(), exposed);
   }
 
   static List<Long> ids(Endpoint e) throws SQLException {

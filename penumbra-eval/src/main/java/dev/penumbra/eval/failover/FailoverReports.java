@@ -48,6 +48,14 @@ public final class FailoverReports {
             100 * p.standbyDays() / alwaysDays));
       }
     }
+    s.append("\n");
+    for (FailoverBench.PolicyResult p : r.policies()) {
+      if (p.policy().startsWith("penumbra")) {
+        // What a new standby right after a move costs (its standby time) and buys (time at risk without a standby).
+        s.append(String.format(Locale.ROOT, "%s after moves: standby-days %.2f, at risk without a standby %.1f s%n",
+            p.policy(), p.standbyDaysAfterMoves(), p.exposedSecondsAfterMoves()));
+      }
+    }
     s.append(String.format(Locale.ROOT, "%n%-9s %-5s %-18s %-26s %-10s %6s %6s %9s %7s %7s %7s %-26s %s%n",
         "policy", "node", "drive", "why", "fails on", "max p", "killed", "down s", "detect", "stall s", "lost",
         "ack>hold>redir>ack ms", "moves"));

@@ -23,7 +23,8 @@ class FailoverReportsTest {
         new FailoverBench.RiskPoint(D0.plusDays(1), 0.005, StandbyState.PROVISIONING),
         new FailoverBench.RiskPoint(D0.plusDays(2), 0.02, StandbyState.READY));
     return new FailoverBench.NodeResult(name, "SERIAL-" + name, "failing, best predicted", failsOn, 0.02,
-        failsOn != null, moves, 1000, 0, 0.25, Double.NaN, 3.0, 1, risks, t, 1.1);
+        failsOn != null, moves, 1000, 0, 0.25, Double.NaN, 3.0, 1, risks, t, 1.1, moves.isEmpty() ? Double.NaN : 1.5,
+        moves.isEmpty() ? Double.NaN : 0.4);
   }
 
   @Test
@@ -37,10 +38,14 @@ class FailoverReportsTest {
     assertThat(p.failures()).isEqualTo(1);
     assertThat(p.movedBeforeKill()).isEqualTo(1);
     assertThat(p.longestStallSeconds()).isEqualTo(1.1);
+    // After the move: 1.5 s of standby (1.5 days at one day per second), 0.4 s at risk without one.
+    assertThat(p.standbyDaysAfterMoves()).isEqualTo(1.5);
+    assertThat(p.exposedSecondsAfterMoves()).isEqualTo(0.4);
     FailoverBench.Result r = new FailoverBench.Result("a..b", "c..d", 2, 3, 100,
         new Thresholds(0.001, 0.0025, 0.0164), true, 2, List.of(p));
     String table = FailoverReports.table(r);
-    assertThat(table).contains("7/38/58 w2 g-5000").contains("30.5-33.0").contains("by alarm rate");
+    assertThat(table).contains("after moves: standby-days 1.50, at risk without a standby 0.4 s")
+        .contains("7/38/58 w2 g-5000").contains("30.5-33.0").contains("by alarm rate");
     String html = FailoverReports.html(r);
     assertThat(html).contains("Risk per node over the replayed days (penumbra)").contains("SERIAL-n0")
         .contains("planned promotion").contains("<polyline");

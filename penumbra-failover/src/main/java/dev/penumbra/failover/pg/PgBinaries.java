@@ -41,6 +41,30 @@ public final class PgBinaries {
     }
   }
 
+  /** The tools the driver runs. */
+  static final List<String> TOOLS = List.of("initdb", "pg_ctl", "pg_basebackup", "pg_receivewal", "postgres");
+
+  /**
+   * The binaries in {@code bin} (e.g. {@code /usr/lib/postgresql/15/bin}).
+   *
+   * @throws IllegalArgumentException naming the directory and the tools missing there
+   */
+  public static PgBinaries at(Path bin) {
+    if (!Files.isDirectory(bin)) {
+      throw new IllegalArgumentException("PostgreSQL binaries directory '" + bin + "' does not exist");
+    }
+    List<String> missing = TOOLS.stream().filter(t -> !Files.isExecutable(bin.resolve(t))).toList();
+    if (!missing.isEmpty()) {
+      throw new IllegalArgumentException("PostgreSQL binaries directory '" + bin + "' lacks " + missing);
+    }
+    return new PgBinaries(bin, "root".equals(System.getProperty("user.name")));
+  }
+
+  /** The directory the binaries are in. */
+  public Path dir() {
+    return bin;
+  }
+
   boolean asPostgres() {
     return asPostgres;
   }

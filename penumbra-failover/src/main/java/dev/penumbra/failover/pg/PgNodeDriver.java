@@ -46,6 +46,7 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
   private final Path work;
   private final Map<String, Node> nodes = new ConcurrentHashMap<>();
   private final int warmConnections;
+  private final PortRange ports;
 
   private static final class Node {
     final String name;
@@ -86,6 +87,16 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
    */
   public PgNodeDriver(PgBinaries bin, Path work, Path archiveDir, int warmConnections)
       throws IOException, InterruptedException {
+    this(bin, work, archiveDir, warmConnections, PortRange.ANY);
+  }
+
+  /** As above, every server listening on a port of {@code ports}. */
+  public PgNodeDriver(PgBinaries bin, Path work, Path archiveDir, int warmConnections, PortRange ports)
+      throws IOException, InterruptedException {
+    if (ports == null) {
+      throw new IllegalArgumentException("ports must not be null");
+    }
+    this.ports = ports;
     if (warmConnections < 0 || warmConnections > 16) {
       throw new IllegalArgumentException("warmConnections must be in 0..16, was " + warmConnections);
     }
@@ -114,7 +125,19 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
     if (nodes.containsKey(name)) {
       throw new IllegalArgumentException("node '" + name + "' exists already");
     }
-    PgServer primary = PgServer.newPrimary(bin, work.resolve(name + "_g0"), name + "_g0", archive, name);
+    Path dir = work.resolve(name + "_g0");
+    if (Files.exists(dir)) {
+      throw new IllegalArgumentException("server directory '" + dir + "' of node '" + name + "' exists already");
+    }
+    PgServer primary;
+    try {
+      primary = PgServer.newPrimary(bin, dir, name + "_g0", archive, name, ports);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      // A server that did not start leaves nothing behind: a later attempt of the same name starts clean.
+      PgServer.delete(dir);
+      archive.delete(name);
+      throw e;
+    }
     try {
       archive.baseBackup(primary, name, bin);
     } catch (IOException | InterruptedException | RuntimeException e) {
@@ -220,7 +243,7 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
       PgServer primary = n.primary;
       n.generation++;
       String name = node + "_s" + n.generation;
-      PgServer standby = PgServer.newStandby(bin, primary, work.resolve(name), name);
+      PgServer standby = PgServer.newStandby(bin, primary, work.resolve(name), name, ports);
       try {
         // The standby inherited the primary's synchronous_standby_names; cleared now (ALTER SYSTEM works on a
         // standby), a promotion does not wait for a reload before it accepts writes.
@@ -470,7 +493,7 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
       }
       n.generation++;
       String name = node + "_g" + n.generation;
-      PgServer fresh = PgServer.restore(bin, archive, node, work.resolve(name), name);
+      PgServer fresh = PgServer.restore(bin, archive, node, work.resolve(name), name, ports);
       long deadline = System.nanoTime() + 300_000_000_000L;
       while (fresh.inRecovery()) {
         if (System.nanoTime() > deadline) {
@@ -489,20 +512,74 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
     }
   }
 
+  /** The nodes, in no particular order. */
+  public java.util.Set<String> nodes() {
+    return java.util.Set.copyOf(nodes.keySet());
+  }
+
+  /**
+   * Stops and deletes node {@code name}: its servers, its archive receiver, its directories and its lineage in the
+   * archive (segment names repeat across clusters: a later node of the same name must start a clean lineage).
+   */
+  public void removeNode(String name) {
+    Node n = node(name);
+    synchronized (n) {
+      stopAll(n);
+      nodes.remove(name);
+      archive.delete(name);
+    }
+  }
+
+  private static void stopAll(Node n) {
+    closeWarm(n);
+    stopStandbyReceiver(n);
+    if (n.standby != null) {
+      n.standby.destroy();
+    }
+    n.primary.destroy();
+    if (n.receiver != null) {
+      n.receiver.stop();
+    }
+  }
+
+  /**
+   * Clears what a driver killed with its process left in {@code work}: kills (SIGKILL) the postmasters whose
+   * {@code postmaster.pid} is in a server directory directly under it, then deletes it. For a directory only this
+   * process's drivers use (the server's locked data directory).
+   */
+  public static void clearLeftovers(Path work) throws IOException, InterruptedException {
+    if (!Files.isDirectory(work)) {
+      return;
+    }
+    try (var dirs = Files.list(work)) {
+      for (Path d : dirs.toList()) {
+        Path pidFile = d.resolve("data").resolve("postmaster.pid");
+        if (!Files.isRegularFile(pidFile)) {
+          continue;
+        }
+        try {
+          long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
+          if (PgServer.running(pid)) {
+            LOG.warn("killing postmaster {} left running in {} by an earlier run", pid, d);
+            ProcessHandle.of(pid).ifPresent(p -> {
+              p.children().forEach(ProcessHandle::destroyForcibly);
+              p.destroyForcibly();
+            });
+          }
+        } catch (IOException | RuntimeException e) {
+          LOG.warn("could not read {}: {}", pidFile, e.toString());
+        }
+      }
+    }
+    PgServer.delete(work);
+  }
+
   /** Stops every server and deletes the work directory (the archive is left to its owner). */
   @Override
   public void close() {
     for (Node n : nodes.values()) {
       synchronized (n) {
-        closeWarm(n);
-        stopStandbyReceiver(n);
-        if (n.standby != null) {
-          n.standby.destroy();
-        }
-        n.primary.destroy();
-        if (n.receiver != null) {
-          n.receiver.stop();
-        }
+        stopAll(n);
       }
     }
     nodes.clear();

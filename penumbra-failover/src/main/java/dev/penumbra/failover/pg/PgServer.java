@@ -46,7 +46,13 @@ public final class PgServer {
   /** A fresh cluster under {@code dir} (which must not exist), archiving to {@code archive}'s {@code lineage}. */
   static PgServer newPrimary(PgBinaries bin, Path dir, String name, WalArchive archive, String lineage)
       throws IOException, InterruptedException {
-    PgServer s = prepare(bin, dir, name);
+    return newPrimary(bin, dir, name, archive, lineage, PortRange.ANY);
+  }
+
+  /** As above, listening on a port of {@code ports}. */
+  static PgServer newPrimary(PgBinaries bin, Path dir, String name, WalArchive archive, String lineage,
+      PortRange ports) throws IOException, InterruptedException {
+    PgServer s = prepare(bin, dir, name, ports);
     PgBinaries.run(List.of("cp", "-a", template(bin).resolve("data").toString(), s.data().toString()), 120);
     archive.open(lineage, bin);
     s.appendConf("postgresql.conf", "archive_command = '" + archive.archiveCommand(lineage) + "'\n");
@@ -60,9 +66,9 @@ public final class PgServer {
   }
 
   /** A streaming standby of {@code primary} under {@code dir}: base backup with {@code -R}, then started. */
-  static PgServer newStandby(PgBinaries bin, PgServer primary, Path dir, String name)
+  static PgServer newStandby(PgBinaries bin, PgServer primary, Path dir, String name, PortRange ports)
       throws IOException, InterruptedException {
-    PgServer s = prepare(bin, dir, name);
+    PgServer s = prepare(bin, dir, name, ports);
     bin.runPg(List.of(bin.bin("pg_basebackup").toString(), "-h", "127.0.0.1", "-p", Integer.toString(primary.port),
         "-U", "postgres", "-D", s.data().toString(), "-R", "-X", "stream", "-c", "fast", "--no-sync"), 120);
     s.start();
@@ -73,9 +79,9 @@ public final class PgServer {
    * A server restored from {@code archive}: {@code lineage}'s base backup, then archive recovery of every archived
    * segment (latest timeline); it ends recovery and opens for writes when the archive runs out.
    */
-  static PgServer restore(PgBinaries bin, WalArchive archive, String lineage, Path dir, String name)
-      throws IOException, InterruptedException {
-    PgServer s = prepare(bin, dir, name);
+  static PgServer restore(PgBinaries bin, WalArchive archive, String lineage, Path dir, String name,
+      PortRange ports) throws IOException, InterruptedException {
+    PgServer s = prepare(bin, dir, name, ports);
     if (!Files.isDirectory(archive.base(lineage))) {
       throw new IllegalStateException("no base backup of '" + lineage + "' in " + archive.dir());
     }
@@ -89,14 +95,17 @@ public final class PgServer {
     return s;
   }
 
-  private static PgServer prepare(PgBinaries bin, Path dir, String name) throws IOException, InterruptedException {
+  private static PgServer prepare(PgBinaries bin, Path dir, String name, PortRange ports)
+      throws IOException, InterruptedException {
     if (Files.exists(dir)) {
       throw new IllegalArgumentException("server directory '" + dir + "' already exists");
     }
+    // The port first: without one, nothing is created.
+    int port = ports.take();
     Files.createDirectories(dir.resolve("socket"));
     PgBinaries.run(List.of("chmod", "755", dir.toString()), 30);
     bin.own(dir);
-    return new PgServer(bin, name, dir, freePort());
+    return new PgServer(bin, name, dir, port);
   }
 
   /** One initdb per JVM; every server copies it (initdb costs seconds on a loaded machine). */
@@ -134,12 +143,6 @@ public final class PgServer {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> delete(t)));
     template = t;
     return t;
-  }
-
-  private static int freePort() throws IOException {
-    try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 
   private void appendConf(String file, String text) throws IOException {

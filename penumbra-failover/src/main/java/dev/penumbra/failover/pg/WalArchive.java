@@ -69,6 +69,13 @@ public final class WalArchive {
     bin.own(dir);
   }
 
+  /** Deletes everything of {@code lineage}: its base backup, archived and streamed WAL. */
+  void delete(String lineage) {
+    PgServer.delete(base(lineage));
+    PgServer.delete(wal(lineage));
+    PgServer.delete(stream(lineage));
+  }
+
   /** Takes a base backup of {@code server} for {@code lineage} (replacing an older one). */
   void baseBackup(PgServer server, String lineage, PgBinaries bin) throws IOException, InterruptedException {
     Path target = base(lineage);

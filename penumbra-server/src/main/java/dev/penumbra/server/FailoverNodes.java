@@ -1,0 +1,133 @@
+package dev.penumbra.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.penumbra.core.Resources;
+import dev.penumbra.failover.NodeDriver;
+import dev.penumbra.failover.pg.PgBinaries;
+import dev.penumbra.failover.pg.PgNodeDriver;
+import dev.penumbra.failover.pg.PgServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+
+/**
+ * The shadow-node capability's nodes, by {@code failover.driver}: known by their telemetry only ({@code bookkeeping},
+ * {@link TelemetryNodes}) or real PostgreSQL primaries this server starts on 127.0.0.1 ({@code postgres}: the
+ * penumbra-failover {@link PgNodeDriver}, as {@code penumbra bench failover} runs it), their servers and archive
+ * under {@code server.dataDir}/failover-postgres. The nodes live as long as the server.
+ */
+final class FailoverNodes implements AutoCloseable {
+
+  /** What a bookkeeping standby holds on the ledger: a token, since no server runs beside the node. */
+  static final Resources TOKEN_STANDBY = Resources.of(50, 16L << 20);
+  /** What a real PostgreSQL standby holds: a quarter core and its server's memory (32 MiB buffers, backends). */
+  static final Resources PG_STANDBY = Resources.of(250, 128L << 20);
+
+  private final ServerConfig config;
+  private final Consumer<String> progress;
+  private final TelemetryNodes telemetry = new TelemetryNodes();
+  /** The real nodes, once {@link #start()} ran under the postgres driver; null otherwise. */
+  private volatile PgNodeDriver pg;
+
+  FailoverNodes(ServerConfig config, Consumer<String> progress) {
+    this.config = config;
+    this.progress = progress;
+  }
+
+  boolean postgres() {
+    return config.failover().postgres();
+  }
+
+  /**
+   * Under the postgres driver: clears what a killed server left in its directory (running postmasters, data
+   * directories), then opens the driver. The configuration was checked at load (binaries, data directory, port).
+   */
+  void start() throws Exception {
+    if (!postgres()) {
+      return;
+    }
+    ServerConfig.Failover cfg = config.failover();
+    Path root = config.server().dataDirPath().orElseThrow().resolve("failover-postgres").toAbsolutePath();
+    PgBinaries bin = cfg.postgresBin().isEmpty() ? PgBinaries.find().orElseThrow(() -> new IllegalStateException(
+        "failover.postgresBin: no PostgreSQL binaries under /usr/lib/postgresql/N/bin"))
+        : PgBinaries.at(Path.of(cfg.postgresBin()));
+    PgNodeDriver.clearLeftovers(root.resolve("nodes"));
+    PgNodeDriver.clearLeftovers(root);
+    Files.createDirectories(root);
+    pg = new PgNodeDriver(bin, root.resolve("nodes"), root.resolve("archive"), PgNodeDriver.DEFAULT_WARM_CONNECTIONS,
+        cfg.postgresPorts());
+    progress.accept("failover: PostgreSQL nodes (" + bin.dir() + ", ports " + cfg.postgresPorts() + ") under " + root);
+  }
+
+  /** The driver the manager and the orchestrator act through. */
+  NodeDriver driver() {
+    return postgres() ? pg : telemetry;
+  }
+
+  /** What one standby reserves on the ledger. */
+  Resources standbyAmount() {
+    return postgres() ? PG_STANDBY : TOKEN_STANDBY;
+  }
+
+  /** Adds node {@code name}: under the postgres driver a new PostgreSQL primary (seconds). */
+  void add(String name) throws Exception {
+    if (postgres()) {
+      pg.createNode(name);
+    } else {
+      telemetry.add(name);
+    }
+  }
+
+  /** Takes back a node just added whose registration failed: its servers, directories and archive lineage go. */
+  void remove(String name) {
+    if (postgres()) {
+      pg.removeNode(name);
+    }
+  }
+
+  /** The node's hardware fails now: under the postgres driver its postmaster is killed (SIGKILL). */
+  void fail(String node) throws InterruptedException {
+    if (postgres()) {
+      pg.crashPrimary(node);
+    } else {
+      telemetry.fail(node);
+    }
+  }
+
+  /**
+   * Under the postgres driver: where the node's clients connect now ({@code primary}, the redirect for clients
+   * outside this process) and its standby ({@code standbyServer}).
+   */
+  void describe(ObjectNode n, String node) {
+    PgNodeDriver p = pg;
+    if (!postgres() || p == null) {
+      return;
+    }
+    boolean known = p.nodes().contains(node);
+    n.set("primary", server(known ? p.primary(node) : null));
+    n.set("standbyServer", server(known ? p.standby(node) : null));
+  }
+
+  private static JsonNode server(PgServer p) {
+    if (p == null) {
+      return Json.MAPPER.nullNode();
+    }
+    ObjectNode o = Json.MAPPER.createObjectNode();
+    o.put("name", p.name());
+    o.put("host", "127.0.0.1");
+    o.put("port", p.port());
+    p.pid().ifPresentOrElse(pid -> o.put("pid", pid), () -> o.putNull("pid"));
+    o.put("jdbcUrl", p.jdbcUrl());
+    return o;
+  }
+
+  /** Stops the servers and deletes their directories. */
+  @Override
+  public void close() {
+    PgNodeDriver p = pg;
+    if (p != null) {
+      p.close();
+    }
+  }
+}
