@@ -396,7 +396,7 @@ public final class ClusterBench {
     return self + (replicas == null ? 0 : replicas.cpuNanos());
   }
 
-  private static String awaitLeader(ReplicaProcesses replicas, Duration timeout) throws InterruptedException {
+  static String awaitLeader(ReplicaProcesses replicas, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       String l = replicas.leader();
@@ -441,7 +441,7 @@ public final class ClusterBench {
         .orElseThrow();
   }
 
-  private static String loadAverage() {
+  static String loadAverage() {
     try {
       return Files.readString(Path.of("/proc/loadavg")).trim() + " (" + Runtime.getRuntime().availableProcessors()
           + " cores)";
