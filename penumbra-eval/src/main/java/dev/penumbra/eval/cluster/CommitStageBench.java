@@ -113,9 +113,9 @@ public final class CommitStageBench {
       if (o.colocated()) {
         local = ClusterReplica.start(new ClusterConfig("r0", replicas.peers(), o.electionTimeout(),
             ClusterConfig.DEFAULT_SNAPSHOT_EVERY, o.fsync()));
-        local.awaitLeader(Duration.ofSeconds(60));
-        local.transferLeadershipHere(Duration.ofSeconds(10));
         local.recordCommitStages();
+        local.awaitLeader(Duration.ofSeconds(60));
+        local.transferLeadershipHere(Duration.ofSeconds(30));
         leader = "r0";
         progress.accept("leader r0 in this JVM beside the client, 2 follower processes"
             + (o.fsync() ? ", fsync on" : ", fsync off"));
