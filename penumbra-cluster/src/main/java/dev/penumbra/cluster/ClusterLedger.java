@@ -56,8 +56,8 @@ import org.slf4j.LoggerFactory;
  * returns, as the in-memory ledger does), gaps are filled by a read of the state machine's recent events, and
  * a poll picks up changes made elsewhere.
  *
- * <p>About 500 lines: every {@code Ledger} operation, the batching of calls into log entries, resends under a
- * deadline and ordered event delivery meet here, on one client session.
+ * <p>About 600 lines: every {@code Ledger} operation, the batching of calls into log entries, resends under a
+ * deadline, ordered event delivery and the colocated path to a local leader meet here, on one client session.
  */
 public final class ClusterLedger implements Ledger, AutoCloseable {
 

@@ -87,9 +87,11 @@ public final class CommitStageBench {
   public record Result(long commits, double p50Ms, double p99Ms, double maxMs, List<Double> quarterP50Ms,
       long resends, List<Stage> stages, String leader, List<String> timers, String loadBefore, String loadAfter) {}
 
-  private record Call(long start, long end) {}
+  /** One call as its caller timed it. */
+  record Call(long start, long end) {}
 
-  private record Trace(long index, int ops, long queued, long sent, long replied) {}
+  /** One committed entry as the client traced it. */
+  record Trace(long index, int ops, long queued, long sent, long replied) {}
 
   private static final Duration LEASE = Duration.ofHours(1);
 
