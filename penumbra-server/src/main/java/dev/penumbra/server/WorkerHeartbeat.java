@@ -143,9 +143,12 @@ final class WorkerHeartbeat implements AutoCloseable {
     }
   }
 
-  /** Logs a node's failure once, not every heartbeat, and its recovery. */
+  /**
+   * Logs a node's failure once, not every heartbeat, and its recovery. Failures of one kind ("unreachable",
+   * "answered 503") count as one, whatever their detail (a refused connection, then a time-out).
+   */
   private void report(URI plane, State s, String error) {
-    if (error != null && !error.equals(s.lastError)) {
+    if (error != null && !kind(error).equals(s.lastError == null ? null : kind(s.lastError))) {
       LOG.warn("shadow worker {}: control plane {} {}", id, plane, error);
       log.accept("shadow worker " + id + ": control plane " + plane + " " + error);
     } else if (error == null && s.lastError != null) {
@@ -154,6 +157,11 @@ final class WorkerHeartbeat implements AutoCloseable {
     }
     s.lastError = error;
     s.registered = error == null;
+  }
+
+  private static String kind(String error) {
+    int colon = error.indexOf(':');
+    return colon < 0 ? error : error.substring(0, colon);
   }
 
   private static String rootMessage(Throwable e) {

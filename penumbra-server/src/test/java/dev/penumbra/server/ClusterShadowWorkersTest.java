@@ -97,7 +97,8 @@ class ClusterShadowWorkersTest {
       });
       assertThat(get(next, "/v1/shadow-workers").json().get("dropped").asLong()).isZero();
 
-      // The worker knows which node stopped answering, says so once, and stays registered with the others.
+      // The worker knows which node stopped answering, says so once per kind of failure, and stays registered with
+      // the others.
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
           assertThat(said).anyMatch(m -> m.contains(stoppedUrl) && m.contains("unreachable")));
       WorkerHeartbeat hb = heartbeat;
@@ -108,7 +109,8 @@ class ClusterShadowWorkersTest {
       });
       assertThat(hb.planes().stream().filter(p -> p.url().equals(stoppedUrl)).findFirst().orElseThrow().lastError())
           .contains("unreachable");
-      assertThat(said.stream().filter(m -> m.contains(stoppedUrl)).count()).isEqualTo(1);
+      // Said once per kind of failure (the stopping node may answer 503 before it stops listening), not per heartbeat.
+      assertThat(said.stream().filter(m -> m.contains(stoppedUrl)).count()).as(said.toString()).isBetween(1L, 2L);
 
       // Its goodbye reaches the nodes still up.
       heartbeat.close();
