@@ -72,7 +72,10 @@ class ClusterShadowWorkersTest {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
             assertThat(get(s, "/v1/shadow-workers").json().get("workers").findValuesAsText("id")).containsExactly("w1"));
       }
-      String leader = get(servers.get(0), "/v1/cluster").json().get("leader").asText();
+      // A leader elected (on a loaded machine the group may be between two at any moment).
+      String leader = await().atMost(Duration.ofSeconds(60)).until(
+          () -> get(servers.get(0), "/v1/cluster").json().path("leader").asText(""), id -> !id.isEmpty()
+              && !id.equals("null"));
       int l = List.of("a", "b", "c").indexOf(leader);
       String stoppedUrl = servers.get(l).url();
 
@@ -82,12 +85,9 @@ class ClusterShadowWorkersTest {
       Instant stopped = Instant.now();
       List<PenumbraServer> rest = new ArrayList<>(servers);
       rest.remove(l);
-      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-        JsonNode s = get(rest.get(0), "/v1/cluster").json();
-        assertThat(s.get("leader").isNull()).isFalse();
-        assertThat(s.get("leader").asText()).isNotEqualTo(leader);
-      });
-      String newLeader = get(rest.get(0), "/v1/cluster").json().get("leader").asText();
+      String newLeader = await().atMost(Duration.ofSeconds(60)).until(
+          () -> get(rest.get(0), "/v1/cluster").json().path("leader").asText(""), id -> !id.isEmpty()
+              && !id.equals("null") && !id.equals(leader));
       PenumbraServer next = rest.stream().filter(s -> s.url().equals(url(servers, newLeader))).findFirst()
           .orElseThrow();
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
