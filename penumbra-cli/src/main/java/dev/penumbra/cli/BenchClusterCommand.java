@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.penumbra.eval.cluster.ClusterBench;
 import dev.penumbra.eval.cluster.ClusterReport;
+import dev.penumbra.eval.cluster.CommitStageBench;
 import java.io.PrintStream;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -80,6 +83,22 @@ final class BenchClusterCommand implements Callable<Integer> {
           + "client's sender thread (a design measured for commit latency). Default: ${DEFAULT-VALUE}.")
   boolean directSend;
 
+  @Option(names = "--stages", negatable = true, defaultValue = "false", fallbackValue = "true",
+      description = "Instead of the levels and kills: one client for --seconds after --warmup, each commit cut "
+          + "into its stages (client, request, leader, log and replication, apply, reply) by the client's and "
+          + "the leader's clocks, with Ratis' own timers. Default: ${DEFAULT-VALUE}.")
+  boolean stages;
+
+  @Option(names = "--colocated", negatable = true, defaultValue = "false", fallbackValue = "true",
+      description = "With --stages: the leader runs in the client's JVM and takes its writes without the network "
+          + "(as on the leader node of serve --cluster); the followers are processes. Default: ${DEFAULT-VALUE}.")
+  boolean colocated;
+
+  @Option(names = "--raft", paramLabel = "raft.KEY=VALUE",
+      description = "A Ratis property set otherwise on every replica (repeatable; with --stages): a design of "
+          + "the write path to measure.")
+  List<String> raft = new ArrayList<>();
+
   @Option(names = "--report", paramLabel = "FILE", description = "Also write the HTML report here.")
   Path report;
 
@@ -96,7 +115,37 @@ final class BenchClusterCommand implements Callable<Integer> {
     OptionChecks.between(spec, "--max-in-flight", maxInFlight, 1, 1024);
     OptionChecks.between(spec, "--election-timeout-ms", electionTimeoutMs, 50, 60_000);
     OptionChecks.writable(spec, "--report", report);
+    Map<String, String> raftProps = new LinkedHashMap<>();
+    for (String kv : raft) {
+      int eq = kv.indexOf('=');
+      if (eq < 1 || !kv.startsWith("raft.")) {
+        throw OptionChecks.invalid(spec, "--raft", kv, "not raft.KEY=VALUE");
+      }
+      raftProps.put(kv.substring(0, eq), kv.substring(eq + 1));
+    }
+    if (!raftProps.isEmpty() && !stages) {
+      throw OptionChecks.invalid(spec, "--raft", raft.get(0), "only with --stages");
+    }
+    if (colocated && !stages) {
+      throw OptionChecks.invalid(spec, "--colocated", "true", "only with --stages");
+    }
+    if (colocated && !raftProps.isEmpty()) {
+      throw OptionChecks.invalid(spec, "--raft", raft.get(0), "not with --colocated (the leader runs in this JVM)");
+    }
     PrintStream err = System.err;
+    if (stages) {
+      err.printf(Locale.ROOT, "bench cluster --stages: one client, %.1f s after %.1f s of warm-up, fsync %s%s%n",
+          seconds, warmup, fsync ? "on" : "off", colocated ? ", leader in this JVM" : "");
+      CommitStageBench.Result r = CommitStageBench.run(new CommitStageBench.Options(
+          Duration.ofMillis((long) (seconds * 1000)), Duration.ofMillis((long) (warmup * 1000)), workDir, fsync,
+          Duration.ofMillis(electionTimeoutMs), directSend, raftProps, colocated), line -> err.println("  " + line));
+      if (output.json()) {
+        System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
+      } else {
+        CommitStageBench.lines(r).forEach(System.out::println);
+      }
+      return 0;
+    }
     ClusterBench.Options o = new ClusterBench.Options(levels, Duration.ofMillis((long) (seconds * 1000)), kills,
         maxBatch, workDir, fsync, Duration.ofMillis((long) (warmup * 1000)), maxInFlight,
         Duration.ofMillis(electionTimeoutMs), directSend);

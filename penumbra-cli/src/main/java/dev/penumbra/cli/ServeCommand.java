@@ -46,9 +46,11 @@ class ServeCommand implements Callable<Integer> {
       + "TPC-H data of query.scale, in query.cacheDir). docs/cluster.md has the details.")
   String role = "control";
 
-  @Option(names = "--control-plane", paramLabel = "URL",
+  @Option(names = "--control-plane", paramLabel = "URL[,URL...]",
       description = "With --role shadow: the control plane's base URL, http://HOST:PORT, which the worker registers "
-          + "with and heartbeats to. Its admin token, when it authenticates, in PENUMBRA_SHADOW_TOKEN.")
+          + "with and heartbeats to; for a replicated control plane (serve --cluster) every node's URL, separated by "
+          + "commas, so that a failover of the control plane does not lose the worker. Its admin token, when it "
+          + "authenticates, in PENUMBRA_SHADOW_TOKEN.")
   String controlPlane;
 
   @Option(names = "--worker-id", paramLabel = "ID",

@@ -19,5 +19,11 @@ class BenchClusterCommandTest {
     assertThat(run("bench", "cluster", "--seconds", "0").err()).contains("--seconds").contains("0.0");
     assertThat(run("bench", "cluster", "--max-batch", "0").err()).contains("--max-batch").contains("0");
     assertThat(run("bench", "cluster", "--format", "csv").err()).contains("--format").contains("csv");
+    assertThat(run("bench", "cluster", "--stages", "--raft", "server.x=1").err()).contains("--raft")
+        .contains("server.x=1").contains("not raft.KEY=VALUE");
+    assertThat(run("bench", "cluster", "--raft", "raft.a=1").err()).contains("--raft").contains("only with --stages");
+    assertThat(run("bench", "cluster", "--colocated").err()).contains("--colocated").contains("only with --stages");
+    assertThat(run("bench", "cluster", "--stages", "--colocated", "--raft", "raft.a=1").err()).contains("--raft")
+        .contains("not with --colocated");
   }
 }

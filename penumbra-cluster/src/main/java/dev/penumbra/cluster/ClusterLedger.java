@@ -56,8 +56,8 @@ import org.slf4j.LoggerFactory;
  * returns, as the in-memory ledger does), gaps are filled by a read of the state machine's recent events, and
  * a poll picks up changes made elsewhere.
  *
- * <p>About 500 lines: every {@code Ledger} operation, the batching of calls into log entries, resends under a
- * deadline and ordered event delivery meet here, on one client session.
+ * <p>About 600 lines: every {@code Ledger} operation, the batching of calls into log entries, resends under a
+ * deadline, ordered event delivery and the colocated path to a local leader meet here, on one client session.
  */
 public final class ClusterLedger implements Ledger, AutoCloseable {
 
@@ -107,9 +107,30 @@ public final class ClusterLedger implements Ledger, AutoCloseable {
     }
   }
 
-  private record Pending(Codec.Op op, CompletableFuture<Outcome> result) {}
+  /**
+   * Told the timing of each committed log entry, for diagnosis ({@code bench cluster --stages}). Times are
+   * {@link System#nanoTime()}, which on one Linux machine every process shares.
+   */
+  @FunctionalInterface
+  public interface CommitTrace {
+    /**
+     * @param logIndex the entry's index in the Raft log
+     * @param operations operations in the entry
+     * @param queued when the entry's first operation was submitted by its caller
+     * @param sent when the entry was handed to the Raft client
+     * @param replied when the Raft client completed the reply
+     */
+    void committed(long logIndex, int operations, long queued, long sent, long replied);
+  }
+
+  private record Pending(Codec.Op op, CompletableFuture<Outcome> result, long queued) {}
 
   private final RaftClient raft;
+  /** This process's replica, when it has one: writes go to it directly while it leads. */
+  private final ClusterReplica local;
+  private final org.apache.ratis.protocol.ClientId localClientId = org.apache.ratis.protocol.ClientId.randomId();
+  private final AtomicLong localCallId = new AtomicLong();
+  private final AtomicLong localWrites = new AtomicLong();
   private final Clock clock;
   private final Options options;
   private final String session = UUID.randomUUID().toString();
@@ -128,10 +149,16 @@ public final class ClusterLedger implements Ledger, AutoCloseable {
   private final ConcurrentSkipListMap<Long, LedgerEvent> buffered = new ConcurrentSkipListMap<>();
   private final ReentrantLock delivery = new ReentrantLock();
   private volatile long delivered = -1;
+  private volatile CommitTrace trace;
 
   /** A client of the group {@code raft} talks to; closing the ledger closes {@code raft}. */
   public ClusterLedger(RaftClient raft, Clock clock, Options options) {
+    this(raft, null, clock, options);
+  }
+
+  private ClusterLedger(RaftClient raft, ClusterReplica local, Clock clock, Options options) {
     this.raft = Objects.requireNonNull(raft, "raft");
+    this.local = local;
     this.clock = Objects.requireNonNull(clock, "clock");
     this.options = Objects.requireNonNull(options, "options");
     this.inFlight = new Semaphore(options.maxInFlight());
@@ -150,6 +177,28 @@ public final class ClusterLedger implements Ledger, AutoCloseable {
   /** A client of the group of {@code peers}. */
   public static ClusterLedger connect(List<ClusterPeer> peers, Clock clock, Options options) {
     return new ClusterLedger(Raft.client(peers, ClusterConfig.DEFAULT_ELECTION_TIMEOUT), clock, options);
+  }
+
+  /** Tells {@code t} the timing of every entry committed from now on (null: stop). */
+  public void traceCommits(CommitTrace t) {
+    trace = t;
+  }
+
+  /**
+   * A client of the group of {@code local}, in the process that runs {@code local}: while {@code local} leads,
+   * writes are submitted to it directly, which spares each commit the two network hops between client and leader
+   * and their thread hand-offs (docs/cluster.md, "Commit latency"); otherwise they go through the group's Raft
+   * client like any other's. Closing the ledger leaves {@code local} running.
+   */
+  public static ClusterLedger colocated(ClusterReplica local, Clock clock, Options options) {
+    Checks.notNull("local", local);
+    ClusterConfig c = local.config();
+    return new ClusterLedger(Raft.client(c.peers(), c.electionTimeoutMin()), local, clock, options);
+  }
+
+  /** How many batches were submitted to this process's own replica while it led (see {@link #colocated}). */
+  public long localWrites() {
+    return localWrites.get();
   }
 
   /** How many batches (log entries) this client sent, retries not counted. */
@@ -312,7 +361,8 @@ public final class ClusterLedger implements Ledger, AutoCloseable {
   CompletableFuture<Outcome> submit(Command c) {
     long seq = nextSeq.getAndIncrement();
     outstanding.add(seq);
-    Pending p = new Pending(new Codec.Op(seq, clock.instant(), c), new CompletableFuture<>());
+    Pending p = new Pending(new Codec.Op(seq, clock.instant(), c), new CompletableFuture<>(),
+        System.nanoTime());
     if (options.directSend() && queue.isEmpty() && inFlight.tryAcquire()) {
       // Nothing to batch with and an entry free: send from this thread (the sender thread would only wake up to
       // do the same). Operations of one session may reach the log out of sequence order; the state machine
@@ -371,9 +421,16 @@ public final class ClusterLedger implements Ledger, AutoCloseable {
     long acked = outstanding.isEmpty() ? nextSeq.get() : outstanding.first();
     byte[] bytes = Codec.encodeBatch(new Codec.Batch(session, acked, ops));
     CompletableFuture<RaftClientReply> f;
+    long sent = System.nanoTime();
     try {
       // A copy, so that the deadline ends our wait without touching Ratis' own request.
-      f = raft.async().send(Message.valueOf(ByteString.copyFrom(bytes))).copy()
+      Message m = Message.valueOf(ByteString.copyFrom(bytes));
+      CompletableFuture<RaftClientReply> direct = local == null ? null
+          : local.submitIfLeader(localClientId, localCallId.incrementAndGet(), m);
+      if (direct != null) {
+        localWrites.incrementAndGet();
+      }
+      f = (direct != null ? direct : raft.async().send(m)).copy()
           .orTimeout(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     } catch (RuntimeException e) {
       f = CompletableFuture.failedFuture(e);
@@ -384,6 +441,10 @@ public final class ClusterLedger implements Ledger, AutoCloseable {
         failure = reply.getException();
       }
       if (failure == null) {
+        CommitTrace t = trace;
+        if (t != null) {
+          t.committed(reply.getLogIndex(), batch.size(), batch.get(0).queued(), sent, System.nanoTime());
+        }
         try {
           Codec.Reply r = Codec.decodeReply(new DataInputStream(reply.getMessage().getContent().newInput()));
           for (int i = 0; i < batch.size(); i++) {

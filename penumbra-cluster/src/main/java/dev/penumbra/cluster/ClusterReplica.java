@@ -42,6 +42,14 @@ public final class ClusterReplica implements AutoCloseable {
 
   /** Checks the config on this machine, then starts the replica (it joins the others as they come up). */
   public static ClusterReplica start(ClusterConfig config) throws IOException {
+    return start(config, Map.of());
+  }
+
+  /**
+   * Starts the replica with some of Ratis' properties set otherwise ({@code raft.*} keys; for measuring other
+   * designs of the write path, see {@code ClusterReplicaMain --raft}).
+   */
+  static ClusterReplica start(ClusterConfig config, Map<String, String> raftOverrides) throws IOException {
     config.checkReachable();
     ClusterPeer me = config.me();
     Files.createDirectories(me.dataDir());
@@ -58,6 +66,7 @@ public final class ClusterReplica implements AutoCloseable {
     // (Ratis refuses unsafe and asynchronous flush together: without fsync there is nothing to wait for anyway.)
     RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, !config.fsync());
     RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, config.fsync());
+    raftOverrides.forEach(p::set);
     LedgerStateMachine machine = new LedgerStateMachine();
     boolean fresh;
     try (var files = Files.list(me.dataDir())) {
@@ -117,6 +126,63 @@ public final class ClusterReplica implements AutoCloseable {
     }
     throw new IllegalStateException("no leader elected within " + timeout + "; a majority of "
         + config.peers().size() + " peers is needed, unreachable: " + (down.isEmpty() ? "none" : down));
+  }
+
+  /**
+   * Submits a write to this replica's Raft server directly, without the network, when this replica leads the
+   * group; null when it does not (the caller goes through the group's client). The reply completes once the
+   * entry is committed and applied here, as a client's would.
+   */
+  java.util.concurrent.CompletableFuture<org.apache.ratis.protocol.RaftClientReply> submitIfLeader(
+      org.apache.ratis.protocol.ClientId clientId, long callId, org.apache.ratis.protocol.Message message) {
+    RaftServer.Division d;
+    try {
+      d = server.getDivision(Raft.GROUP_ID);
+    } catch (IOException e) {
+      return null;
+    }
+    if (!d.getInfo().isLeaderReady()) {
+      return null;
+    }
+    try {
+      return server.submitClientRequestAsync(org.apache.ratis.protocol.RaftClientRequest.newBuilder()
+          .setClientId(clientId).setServerId(server.getId()).setGroupId(Raft.GROUP_ID).setCallId(callId)
+          .setMessage(message).setType(org.apache.ratis.protocol.RaftClientRequest.writeRequestType()).build());
+    } catch (IOException e) {
+      return java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * Asks the group to make this replica its leader (Ratis' leadership transfer), for a node that should take the
+   * writes of its own process without the network ({@link ClusterLedger#colocated}); fails when the transfer
+   * does not complete within {@code timeout}.
+   */
+  public void transferLeadershipHere(Duration timeout) throws IOException {
+    try (org.apache.ratis.client.RaftClient c = Raft.client(config.peers(), config.electionTimeoutMin())) {
+      org.apache.ratis.protocol.RaftClientReply r = c.admin().transferLeadership(
+          RaftPeerId.valueOf(config.self()), timeout.toMillis());
+      if (!r.isSuccess()) {
+        throw new IOException("leadership not transferred to " + config.self() + ": " + r.getException());
+      }
+    }
+  }
+
+  /** Starts timing the stages of each commit this replica leads (diagnosis; see {@link #writeCommitStages}). */
+  public void recordCommitStages() {
+    machine.recordStages(new CommitStages(200_000));
+  }
+
+  /**
+   * Writes the commit stages recorded since {@link #recordCommitStages} and Ratis' timers of this JVM to {@code
+   * file}, in the format of {@code ClusterReplicaMain --stages}.
+   */
+  public void writeCommitStages(java.nio.file.Path file) throws IOException {
+    CommitStages s = machine.stages();
+    if (s == null) {
+      throw new IllegalStateException("commit stages are not recorded on replica " + config.self());
+    }
+    s.write(file);
   }
 
   /** What this replica knows of the group now. */

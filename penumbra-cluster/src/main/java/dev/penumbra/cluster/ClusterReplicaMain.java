@@ -12,9 +12,11 @@ import java.util.Locale;
 
 /**
  * Runs one ledger replica as its own process, for the process-level failover benchmark and test:
- * {@code --self ID --peers ID=HOST:PORT,... --data-root DIR [--no-fsync] [--election-timeout-ms MS]}. It prints a status line every 100 ms on stdout
+ * {@code --self ID --peers ID=HOST:PORT,... --data-root DIR [--no-fsync] [--election-timeout-ms MS]
+ * [--stages FILE] [--raft KEY=VALUE]...}. It prints a status line every 100 ms on stdout
  * ({@code status ROLE LEADER TERM COMMIT APPLIED SEQUENCE}) and exits when its stdin closes, so it never
- * outlives the process that started it.
+ * outlives the process that started it. With {@code --stages} it times the stages of each commit it leads and
+ * writes them, with Ratis' own timers, to FILE when its stdin closes.
  */
 public final class ClusterReplicaMain {
 
@@ -26,6 +28,8 @@ public final class ClusterReplicaMain {
     Path root = null;
     boolean fsync = true;
     Duration electionTimeout = ClusterConfig.DEFAULT_ELECTION_TIMEOUT;
+    Path stagesFile = null;
+    java.util.Map<String, String> raft = new java.util.LinkedHashMap<>();
     for (int i = 0; i < args.length; i += 2) {
       if (args[i].equals("--no-fsync")) {
         fsync = false;
@@ -39,6 +43,15 @@ public final class ClusterReplicaMain {
         case "--self" -> self = args[i + 1];
         case "--peers" -> peers = args[i + 1];
         case "--data-root" -> root = Path.of(args[i + 1]);
+        case "--stages" -> stagesFile = Path.of(args[i + 1]);
+        case "--raft" -> {
+          String kv = args[i + 1];
+          int eq = kv.indexOf('=');
+          if (eq < 1 || !kv.startsWith("raft.")) {
+            throw new IllegalArgumentException("--raft must be raft.KEY=VALUE, was '" + kv + "'");
+          }
+          raft.put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
         case "--election-timeout-ms" -> {
           try {
             electionTimeout = Duration.ofMillis(Long.parseLong(args[i + 1]));
@@ -55,7 +68,9 @@ public final class ClusterReplicaMain {
     ClusterConfig config = new ClusterConfig(self, parsePeers(peers, root), electionTimeout,
         ClusterConfig.DEFAULT_SNAPSHOT_EVERY, fsync);
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-    try (ClusterReplica replica = ClusterReplica.start(config)) {
+    try (ClusterReplica replica = ClusterReplica.start(config, raft)) {
+      CommitStages stages = stagesFile == null ? null : new CommitStages(200_000);
+      replica.machine().recordStages(stages);
       out.println("ready " + self);
       Thread status = Thread.ofPlatform().daemon().start(() -> {
         while (true) {
@@ -74,6 +89,9 @@ public final class ClusterReplicaMain {
         // wait for the parent to close stdin (or die)
       }
       status.interrupt();
+      if (stages != null) {
+        stages.write(stagesFile);
+      }
     } catch (IOException e) {
       System.err.println("replica " + self + " failed: " + e);
       System.exit(2);

@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
@@ -71,6 +72,8 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private final AtomicLong invariantChecks = new AtomicLong();
   private final AtomicLong duplicatesAnswered = new AtomicLong();
   private volatile String invariantBreach;
+  /** Null unless stage timing is on ({@link #recordStages}). */
+  private volatile CommitStages stages;
 
   /** A state machine without the per-entry audit (production). */
   public LedgerStateMachine() {
@@ -99,8 +102,46 @@ public final class LedgerStateMachine extends BaseStateMachine {
     return storage;
   }
 
+  /** Records where the time of each commit goes while this replica leads (diagnosis; off by default). */
+  void recordStages(CommitStages s) {
+    stages = s;
+  }
+
+  CommitStages stages() {
+    return stages;
+  }
+
+  @Override
+  public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+    TransactionContext trx = super.startTransaction(request);
+    if (stages != null) {
+      trx.setStateMachineContext(new long[] {System.nanoTime(), 0});
+    }
+    return trx;
+  }
+
+  @Override
+  public TransactionContext preAppendTransaction(TransactionContext trx) throws IOException {
+    if (trx.getStateMachineContext() instanceof long[] t) {
+      t[1] = System.nanoTime();
+    }
+    return trx;
+  }
+
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    long applyStart = System.nanoTime();
+    try {
+      return apply(trx);
+    } finally {
+      CommitStages s = stages;
+      if (s != null && trx.getStateMachineContext() instanceof long[] t) {
+        s.record(trx.getLogEntry().getIndex(), t[0], t[1], applyStart, System.nanoTime());
+      }
+    }
+  }
+
+  private CompletableFuture<Message> apply(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
     Codec.Batch batch;
     try {

@@ -16,7 +16,8 @@ import java.util.function.Consumer;
  * The replicated ledger of {@code penumbra serve --cluster}: this process runs one replica of the ledger's Raft
  * group (the {@code cluster} section of the configuration) and the server's ledger is a client of that group, so
  * the API of every node reads and writes the same ledger: a write arriving at a follower is forwarded to the
- * leader by the Raft client, and reads go through the log. {@code GET /v1/cluster} shows what this replica knows
+ * leader by the Raft client, one arriving at the leader goes to its replica in this process, and reads go through
+ * the log. {@code GET /v1/cluster} shows what this replica knows
  * of the group: members, leader, term, commit and applied index, and each member's lag behind this replica.
  * It runs no work of its own (no predictions, no timeline).
  */
@@ -52,8 +53,8 @@ final class ClusterCapability implements Capability {
           + " s for a leader among " + cluster.replica().peers().size() + " peers");
       ClusterStatus s = replica.awaitLeader(cluster.awaitLeader());
       progress.accept("cluster: leader " + s.leader() + " (term " + s.term() + ")");
-      return new ClusterCapability(replica,
-          ClusterLedger.connect(cluster.replica().peers(), clock, ClusterLedger.Options.DEFAULTS));
+      // While this node leads, its own writes go to its replica without the network (docs/cluster.md).
+      return new ClusterCapability(replica, ClusterLedger.colocated(replica, clock, ClusterLedger.Options.DEFAULTS));
     } catch (RuntimeException e) {
       closeQuietly(replica);
       throw e;

@@ -29,8 +29,9 @@ final class ShadowWire {
   /** A worker's refusal of a query (its sandbox or engine rejected it), with the kind the gateway reports. */
   record Refusal(String kind, String message) {}
 
-  /** A worker's own status ({@code GET /v1/shadow/status}). */
-  record Status(String id, int slots, int running, long shadows, long rejected) {}
+  /** A worker's own status ({@code GET /v1/shadow/status}), with each control-plane node it says hello to. */
+  record Status(String id, int slots, int running, long shadows, long rejected,
+      java.util.List<WorkerHeartbeat.Plane> controlPlanes) {}
 
   private ShadowWire() {}
 }

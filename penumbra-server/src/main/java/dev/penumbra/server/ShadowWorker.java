@@ -9,9 +9,6 @@ import io.javalin.Javalin;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -19,15 +16,10 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.duckdb.DuckDBConnection;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A shadow worker ({@code penumbra serve --role shadow}): a process that runs query shadows for a control plane.
@@ -38,35 +30,27 @@ import org.slf4j.LoggerFactory;
  * one is dropped by the control plane when its heartbeats stop or its next call fails.
  */
 public final class ShadowWorker implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(ShadowWorker.class);
   /** The TPC-H seed of the query capability's database (the control plane checks the worker holds the same). */
   static final long SEED = QueryCapability.TPCH_SEED;
 
   private final String id;
   private final String host;
-  private final URI controlPlane;
+  private final List<URI> controlPlanes;
   private final String token;
   private final int slots;
   private final double scale;
   private final Replicas replicas;
   private final ShadowEngine engine;
   private final Javalin app;
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(1)).build();
-  private final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "penumbra-shadow-heartbeat");
-    t.setDaemon(true);
-    return t;
-  });
+  private WorkerHeartbeat heartbeat;
   private final AtomicInteger running = new AtomicInteger();
   private final AtomicLong shadows = new AtomicLong();
   private final AtomicLong rejected = new AtomicLong();
-  private volatile String lastHelloError;
 
-  private ShadowWorker(String id, URI controlPlane, String token, int slots, ServerConfig config,
+  private ShadowWorker(String id, List<URI> controlPlanes, String token, int slots, ServerConfig config,
       Consumer<String> progress) throws SQLException, IOException {
     this.id = id;
-    this.controlPlane = controlPlane;
+    this.controlPlanes = controlPlanes;
     this.token = token;
     this.slots = slots;
     String h = config.server().host();
@@ -106,18 +90,15 @@ public final class ShadowWorker implements AutoCloseable {
    * Starts a worker: opens (or generates) its data, loads its replicas, listens, and says hello to {@code
    * controlPlane} until stopped.
    *
-   * @param controlPlane the control plane's base URL, {@code http://HOST:PORT}
+   * @param controlPlane the control plane's base URL, {@code http://HOST:PORT}, or the URLs of every node of a
+   *     replicated control plane separated by commas (the worker says hello to each, so a failover of the control
+   *     plane does not lose it)
    * @param token the bearer token when the control plane authenticates (an admin's), else null
    * @throws IllegalArgumentException naming the value when the URL, id or slots are bad
    */
   public static ShadowWorker start(String id, String controlPlane, String token, int slots, ServerConfig config,
       Consumer<String> progress) throws SQLException, IOException {
-    URI cp;
-    try {
-      cp = URI.create(ShadowWorkers.checkUrl(controlPlane));
-    } catch (ApiException e) {
-      throw new IllegalArgumentException("--control-plane = '" + controlPlane + "': " + e.getMessage(), e);
-    }
+    List<URI> cp = WorkerHeartbeat.parse(controlPlane);
     if (id == null || !id.matches("[A-Za-z0-9._-]{1,64}")) {
       throw new IllegalArgumentException("--id = '" + id + "': must be 1-64 letters, digits, '.', '_' or '-'");
     }
@@ -131,8 +112,9 @@ public final class ShadowWorker implements AutoCloseable {
       w.close();
       throw new PenumbraServer.ListenException(config.server().host(), config.server().port(), e);
     }
-    long ms = ShadowWorkers.HEARTBEAT.toMillis();
-    w.heartbeat.scheduleWithFixedDelay(w::hello, 0, ms, TimeUnit.MILLISECONDS);
+    byte[] hello = ShadowWire.MAPPER.writeValueAsBytes(new ShadowWire.Hello(id, w.url(), w.scale, SEED, slots));
+    w.heartbeat = new WorkerHeartbeat(id, cp, token, hello, java.time.Clock.systemUTC(), System.err::println);
+    w.heartbeat.start(ShadowWorkers.HEARTBEAT);
     return w;
   }
 
@@ -147,58 +129,18 @@ public final class ShadowWorker implements AutoCloseable {
 
   /** What this worker has done so far. */
   ShadowWire.Status status() {
-    return new ShadowWire.Status(id, slots, running.get(), shadows.get(), rejected.get());
-  }
-
-  private void hello() {
-    try {
-      byte[] body = ShadowWire.MAPPER.writeValueAsBytes(new ShadowWire.Hello(id, url(), scale, SEED, slots));
-      HttpResponse<String> r = http.send(request("/v1/shadow-workers").timeout(Duration.ofSeconds(2))
-          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
-          HttpResponse.BodyHandlers.ofString());
-      String err = r.statusCode() == 200 ? null : "control plane answered " + r.statusCode() + ": " + r.body();
-      report(err);
-    } catch (IOException e) {
-      report("control plane " + controlPlane + " unreachable: " + e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  /** Logs a failed hello once, not every heartbeat, and its recovery. */
-  private void report(String error) {
-    if (error != null && !error.equals(lastHelloError)) {
-      LOG.warn("shadow worker {}: {}", id, error);
-      System.err.println("shadow worker " + id + ": " + error);
-    } else if (error == null && lastHelloError != null) {
-      LOG.info("shadow worker {}: registered again", id);
-    }
-    lastHelloError = error;
-  }
-
-  private HttpRequest.Builder request(String path) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(controlPlane.resolve(path));
-    if (token != null && !token.isBlank()) {
-      b.header("Authorization", "Bearer " + token);
-    }
-    return b;
+    return new ShadowWire.Status(id, slots, running.get(), shadows.get(), rejected.get(),
+        heartbeat == null ? List.of() : heartbeat.planes());
   }
 
   /** Stops saying hello, says goodbye to the control plane, stops listening and drops the replicas. */
   @Override
   public void close() {
-    heartbeat.shutdownNow();
-    try {
-      http.send(request("/v1/shadow-workers/" + id).timeout(Duration.ofSeconds(2)).DELETE().build(),
-          HttpResponse.BodyHandlers.discarding());
-    } catch (IOException e) {
-      // The control plane drops a silent worker anyway.
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    if (heartbeat != null) {
+      heartbeat.close();
     }
     app.stop();
     replicas.close();
-    http.close();
   }
 
   /**

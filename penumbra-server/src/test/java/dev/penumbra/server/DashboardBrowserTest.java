@@ -106,6 +106,18 @@ class DashboardBrowserTest {
       String report = script(base, "return document.getElementById('report').textContent").asText();
       assertThat(report).contains("5 rows").contains("outcome completed").contains("reservation #")
           .contains("\"priority\": \"critical\"").contains("AFRICA");
+      // A shadow worker heartbeating to this node shows in the cluster and workers card with its load.
+      byte[] hello = ShadowWire.MAPPER.writeValueAsBytes(
+          new ShadowWire.Hello("dash-w", "http://127.0.0.1:9", 0.01, ShadowWorker.SEED, 2));
+      try (WorkerHeartbeat hb = new WorkerHeartbeat("dash-w", List.of(java.net.URI.create(server.url())), null,
+          hello, java.time.Clock.systemUTC(), m -> { })) {
+        hb.start(ShadowWorkers.HEARTBEAT);
+        waitFor(() -> script(base, "return document.querySelectorAll('#cluster-workers tr').length").asInt() > 1,
+            15_000);
+        assertThat(script(base, "return document.getElementById('cluster-card').hidden").asBoolean()).isFalse();
+        assertThat(script(base, "return document.getElementById('cluster-workers').textContent").asText())
+            .contains("dash-w").contains("0 / 2").contains("s ago");
+      }
     } finally {
       if (session != null) {
         try {

@@ -398,7 +398,7 @@ public final class ClusterBench {
     return self + (replicas == null ? 0 : replicas.cpuNanos());
   }
 
-  private static String awaitLeader(ReplicaProcesses replicas, Duration timeout) throws InterruptedException {
+  static String awaitLeader(ReplicaProcesses replicas, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       String l = replicas.leader();

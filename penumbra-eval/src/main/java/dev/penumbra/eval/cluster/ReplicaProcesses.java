@@ -33,8 +33,29 @@ final class ReplicaProcesses implements AutoCloseable {
 
   private final java.time.Duration electionTimeout;
 
+  /** Further options for every replica's {@code ClusterReplicaMain}. */
+  private final List<String> extraArgs;
+
   ReplicaProcesses(Path root, int n, boolean fsync, java.time.Duration electionTimeout) throws IOException {
+    this(root, n, fsync, electionTimeout, List.of());
+  }
+
+  /**
+   * @param extraArgs further options for every replica's {@code ClusterReplicaMain} ({@code --stages} is given
+   *     per replica by {@link #stagesFile})
+   */
+  ReplicaProcesses(Path root, int n, boolean fsync, java.time.Duration electionTimeout, List<String> extraArgs)
+      throws IOException {
+    this(root, n, fsync, electionTimeout, extraArgs, 0);
+  }
+
+  /**
+   * @param inThisJvm how many of the first peers are not started as processes (the caller runs them itself)
+   */
+  ReplicaProcesses(Path root, int n, boolean fsync, java.time.Duration electionTimeout, List<String> extraArgs,
+      int inThisJvm) throws IOException {
     this.root = root;
+    this.extraArgs = List.copyOf(extraArgs);
     this.fsync = fsync;
     this.electionTimeout = electionTimeout;
     List<ClusterPeer> ps = new ArrayList<>();
@@ -42,7 +63,7 @@ final class ReplicaProcesses implements AutoCloseable {
       ps.add(new ClusterPeer("r" + i, "127.0.0.1", freePort(), root.resolve("r" + i)));
     }
     this.peers = List.copyOf(ps);
-    for (ClusterPeer p : peers) {
+    for (ClusterPeer p : peers.subList(inThisJvm, n)) {
       start(p.id());
     }
   }
@@ -61,6 +82,12 @@ final class ReplicaProcesses implements AutoCloseable {
         "--election-timeout-ms", Long.toString(electionTimeout.toMillis())));
     if (!fsync) {
       cmd.add("--no-fsync");
+    }
+    for (String a : extraArgs) {
+      cmd.add(a);
+      if (a.equals("--stages")) {
+        cmd.add(stagesFile(id).toString());
+      }
     }
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.redirectError(ProcessBuilder.Redirect.appendTo(root.resolve(id + ".log").toFile()));
@@ -81,6 +108,11 @@ final class ReplicaProcesses implements AutoCloseable {
         // the process is gone
       }
     });
+  }
+
+  /** Where replica {@code id} writes its commit stages when started with {@code --stages} among the extra args. */
+  Path stagesFile(String id) {
+    return root.resolve(id + "-stages.txt");
   }
 
   /** {@code kill -9} of the replica's process; waits until it is gone. */
