@@ -98,6 +98,7 @@ public final class QueryGateway implements AutoCloseable {
   private final int cores;
   private final long cpuPerThreadNanos;
   private final AtomicInteger running = new AtomicInteger();
+  private final PathStage path;
   private final AtomicLong sequence = new AtomicLong();
 
   private QueryGateway(Builder b, QueryDatabase database) {
@@ -130,6 +131,7 @@ public final class QueryGateway implements AutoCloseable {
     }
     this.largest = big;
     this.cores = (int) Math.max(1, big.cpuMillis() / 1000);
+    this.path = new PathStage(b.pathConcurrency > 0 ? b.pathConcurrency : cores);
     this.timeout = b.timeout;
     this.cpuPerThreadNanos = b.cpuPerThread.toNanos();
     this.feedback = new QueryFeedback(predictor);
@@ -191,30 +193,22 @@ public final class QueryGateway implements AutoCloseable {
   public QueryResponse submit(QueryRequest request) {
     Checks.notNull("request", request);
     String sql = request.sql();
-    ShadowEngine shadow = database.shadow;
-    Optional<ShadowResult> earlier = predictor.lastShadow(sql);
-    ShadowResult reused = earlier.map(e -> shadow.reuse(sql, e)).orElse(null);
-    ShadowGate.Decision d = reused == null ? gate.unseen() : gate.seen(reused, room());
-    ShadowResult sr = switch (d.kind()) {
-      case SAMPLE -> site.shadow(sql, d.cap());
-      case PLAN -> shadow.plan(sql);
-      case REUSE -> reused;
-    };
-    gate.spent(sr, d);
-    int now = running.get();
-    QueryPrediction prediction;
-    int threads;
-    if (d.kind() == ShadowGate.Kind.PLAN) {
-      // A new shape with neither a sample nor a history: any prediction would be blind, so it gets what the
-      // baseline would give it, and its run starts the shape's history.
-      threads = (int) Math.max(1, Math.min(cores, slot.cpuMillis() / 1000));
-      prediction = baseline(predictor.predict(sr, new QueryPredictor.Load(cores, now, threads)));
-    } else {
-      // CPU first (it hardly depends on the threads), then wall time for the threads that CPU earns.
-      QueryPrediction single = predictor.predict(sr, new QueryPredictor.Load(cores, now, 1));
-      threads = threadsFor(single.cpuNanos().point());
-      prediction = threads == 1 ? single : predictor.predict(sr, new QueryPredictor.Load(cores, now, threads));
+    try {
+      path.enter(request.sla().priority());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting to plan the query of " + request.user(), e);
     }
+    Planned planned;
+    try {
+      planned = plan(request);
+    } finally {
+      path.leave();
+    }
+    ShadowResult sr = planned.signal();
+    ShadowGate.Decision d = planned.decision();
+    QueryPrediction prediction = planned.prediction();
+    int threads = planned.threads();
     String owner = request.user() + "/q" + sequence.incrementAndGet();
     List<Adjustment> adjustments = new ArrayList<>();
     long[] waited = {0};
@@ -261,6 +255,44 @@ public final class QueryGateway implements AutoCloseable {
         prediction, new QueryReport.Allocation(r.id(), r.node(), requested, amount, waited[0]),
         result.outcome(), result.error(), result.profile(), attempts, adjustments);
     return new QueryResponse(result.columns(), result.rows(), result.rowCount(), report);
+  }
+
+  /** What the path before the reservation decided: the shadow's signal, the gate's decision, the prediction. */
+  private record Planned(ShadowResult signal, ShadowGate.Decision decision, QueryPrediction prediction, int threads) {}
+
+  /** The path before the reservation: the sandbox check and the shadow (as the gate decides), then the prediction. */
+  private Planned plan(QueryRequest request) {
+    String sql = request.sql();
+    ShadowEngine shadow = database.shadow;
+    Optional<ShadowResult> earlier = predictor.lastShadow(sql);
+    ShadowResult reused = earlier.map(e -> shadow.reuse(sql, e)).orElse(null);
+    ShadowGate.Decision d = reused == null ? gate.unseen() : gate.seen(reused, room());
+    ShadowResult sr = switch (d.kind()) {
+      case SAMPLE -> site.shadow(sql, d.cap());
+      case PLAN -> shadow.plan(sql);
+      case REUSE -> reused;
+    };
+    gate.spent(sr, d);
+    int now = running.get();
+    QueryPrediction prediction;
+    int threads;
+    if (d.kind() == ShadowGate.Kind.PLAN) {
+      // A new shape with neither a sample nor a history: any prediction would be blind, so it gets what the
+      // baseline would give it, and its run starts the shape's history.
+      threads = (int) Math.max(1, Math.min(cores, slot.cpuMillis() / 1000));
+      prediction = baseline(predictor.predict(sr, new QueryPredictor.Load(cores, now, threads)));
+    } else {
+      // CPU first (it hardly depends on the threads), then wall time for the threads that CPU earns and the node
+      // has free: a second thread only pays on a core nobody else is waiting for. Under contention (queries wait,
+      // or placed queries hold every core) each query gets one, as FIFO's slots do: a parallel plan costs more CPU
+      // in all (its threads exchange and merge), which a saturated node takes from the queries behind it.
+      QueryPrediction single = predictor.predict(sr, new QueryPredictor.Load(cores, now, 1));
+      boolean queued = allocator.waiting() > 0 || path.waiting() > 0;
+      int freeCores = cores - envelope.threads();
+      threads = queued ? 1 : Math.max(1, Math.min(freeCores, threadsFor(single.cpuNanos().point())));
+      prediction = threads == 1 ? single : predictor.predict(sr, new QueryPredictor.Load(cores, now, threads));
+    }
+    return new Planned(sr, d, prediction, threads);
   }
 
   /**
@@ -460,6 +492,7 @@ public final class QueryGateway implements AutoCloseable {
     private Duration shadowTimeout = Duration.ofSeconds(2);
     private double cpuOvercommit = 2.0;
     private Duration cpuPerThread = Duration.ofMillis(250);
+    private int pathConcurrency;
     private boolean skipSettledShadows = true;
     private Clock clock = Clock.systemUTC();
     private Consumer<String> progress = m -> {};
@@ -666,6 +699,16 @@ public final class QueryGateway implements AutoCloseable {
     public Builder cpuOvercommit(double factor) {
       Checks.atLeast("cpuOvercommit", factor, 1.0);
       this.cpuOvercommit = factor;
+      return this;
+    }
+
+    /**
+     * How many queries run the path before their reservation (sandbox check, shadow, prediction) at once; the rest
+     * wait their turn by priority, then arrival (>= 1; default: the largest node's cores). See {@code PathStage}.
+     */
+    public Builder pathConcurrency(int n) {
+      Checks.atLeast("pathConcurrency", n, 1);
+      this.pathConcurrency = n;
       return this;
     }
 

@@ -166,7 +166,28 @@ public final class QueryBench {
 
   /** One admission mode of the end-to-end run. */
   public record Mode(String name, Map<Priority, Latency> latency, double throughputPerSecond, double makespanSeconds,
-      int completed, int spilled, int failedMemory, int otherFailures) {}
+      int completed, int spilled, int failedMemory, int otherFailures, Use use) {}
+
+  /**
+   * Where a mode's time and CPU went. A burst's throughput is set by how many queries execute at once and by what
+   * else takes the cores meanwhile, so these show why one mode outruns another.
+   *
+   * @param meanRunning queries executing at once, on average (their execution time over the makespan)
+   * @param meanThreads threads per query
+   * @param meanWaitMillis time a query waited for its reservation, mean
+   * @param meanPathMillis time a query spent before its reservation (sandbox check, shadow, prediction, and the
+   *     wait for a turn at them), mean; 0 for the modes without that path
+   * @param processCpuMillis the whole process's CPU time during the mode per query (every thread, the engine's
+   *     native ones, the garbage collector): what the mode costs the node, not just the queries
+   */
+  public record Use(double meanRunning, double meanThreads, double meanWaitMillis, double meanPathMillis,
+      double processCpuMillis) {}
+
+  /** CPU time of this process so far (every thread, DuckDB's native ones included), ns; 0 where unavailable. */
+  static long processCpuNanos() {
+    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean s ? Math.max(0, s.getProcessCpuTime()) : 0;
+  }
 
   /**
    * Shadow time / primary time per test query, median: over all test queries (a skipped sample run counts as
@@ -362,8 +383,10 @@ public final class QueryBench {
   }
 
   /**
-   * {@code -Dpenumbra.bench.query.cpuOvercommit=X} runs Penumbra with another CPU overcommit than the gateway's
-   * default (how many threads the ledger may promise per core), to compare designs.
+   * Design variants, to compare: {@code -Dpenumbra.bench.query.cpuOvercommit=X} runs Penumbra with another CPU
+   * overcommit than the gateway's default (how many threads the ledger may promise per core);
+   * {@code -Dpenumbra.bench.query.pathConcurrency=N} lets N queries run their shadow-and-predict path at once
+   * (default: one per core; a number as large as the burst is the design without the bound).
    */
   private static QueryGateway.Builder overcommit(QueryGateway.Builder b) {
     String x = System.getProperty("penumbra.bench.query.cpuOvercommit");
@@ -372,6 +395,15 @@ public final class QueryBench {
         b.cpuOvercommit(Double.parseDouble(x));
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("penumbra.bench.query.cpuOvercommit must be a number, was '" + x + "'", e);
+      }
+    }
+    String n = System.getProperty("penumbra.bench.query.pathConcurrency");
+    if (n != null) {
+      try {
+        b.pathConcurrency(Integer.parseInt(n.strip()));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("penumbra.bench.query.pathConcurrency must be a whole number, was '" + n
+            + "'", e);
       }
     }
     return b;
@@ -424,22 +456,31 @@ public final class QueryBench {
     return rows.isEmpty() ? Double.NaN : (double) rows.stream().filter(covered).count() / rows.size();
   }
 
-  private record Done(Priority priority, long latencyNanos, Outcome outcome) {}
+  private record Done(Priority priority, long latencyNanos, Outcome outcome, long execNanos, int threads,
+      long waitNanos, long pathNanos) {}
 
   private static Mode penumbra(QueryGateway gw, List<QuerySpec> burst, List<Priority> prio) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(burst.size());
     try {
       long start = System.nanoTime();
+      long cpu = processCpuNanos();
       List<Future<Done>> fs = new ArrayList<>();
       for (int i = 0; i < burst.size(); i++) {
         String sql = burst.get(i).sql();
         Priority p = prio.get(i);
         fs.add(pool.submit(() -> {
+          long t0 = System.nanoTime();
           QueryReport r = gw.submit(new QueryRequest(sql, "e2e", Sla.of(p))).report();
-          return new Done(p, System.nanoTime() - start, r.outcome());
+          long t1 = System.nanoTime();
+          long exec = r.actual().wallNanos();
+          long wait = r.reservation().queueWaitNanos();
+          // The path is what is left of the query's time past its wait and its run: everything before the
+          // reservation, and the engine's own per-query set-up on both sides of the run.
+          return new Done(p, t1 - start, r.outcome(), exec, PrimaryEngine.threadsFor(r.reservation().amount()), wait,
+              Math.max(0, t1 - t0 - exec - wait));
         }));
       }
-      return mode("penumbra", fs, start);
+      return mode("penumbra", fs, start, cpu);
     } finally {
       pool.shutdownNow();
     }
@@ -451,26 +492,29 @@ public final class QueryBench {
     ExecutorService pool = Executors.newFixedThreadPool(workers);
     try {
       long start = System.nanoTime();
+      long cpu = processCpuNanos();
       List<Future<Done>> fs = new ArrayList<>();
       for (int i = 0; i < burst.size(); i++) {
         String sql = burst.get(i).sql();
         Priority p = prio.get(i);
         fs.add(pool.submit(() -> {
           QueryResult r = engine.execute(sql, each, Duration.ofMinutes(5));
-          return new Done(p, System.nanoTime() - start, r.outcome());
+          return new Done(p, System.nanoTime() - start, r.outcome(), r.profile().wallNanos(),
+              PrimaryEngine.threadsFor(each), 0, 0);
         }));
       }
-      return mode(name, fs, start);
+      return mode(name, fs, start, cpu);
     } finally {
       pool.shutdownNow();
     }
   }
 
-  private static Mode mode(String name, List<Future<Done>> fs, long start) throws Exception {
+  private static Mode mode(String name, List<Future<Done>> fs, long start, long cpuStart) throws Exception {
     List<Done> done = new ArrayList<>();
     for (Future<Done> f : fs) {
       done.add(f.get());
     }
+    long cpu = processCpuNanos() - cpuStart;
     double makespan = (System.nanoTime() - start) / 1e9;
     Map<Priority, Latency> lat = new EnumMap<>(Priority.class);
     for (Priority p : Priority.values()) {
@@ -484,7 +528,11 @@ public final class QueryBench {
     int failedMemory = (int) done.stream().filter(d -> d.outcome() == Outcome.FAILED_MEMORY).count();
     int other = done.size() - completed - spilled - failedMemory;
     double ok = completed + spilled;
-    return new Mode(name, lat, ok / makespan, makespan, completed, spilled, failedMemory, other);
+    double n = done.size();
+    Use use = new Use(done.stream().mapToLong(Done::execNanos).sum() / 1e9 / makespan,
+        done.stream().mapToInt(Done::threads).sum() / n, done.stream().mapToLong(Done::waitNanos).sum() / n / 1e6,
+        done.stream().mapToLong(Done::pathNanos).sum() / n / 1e6, cpu / n / 1e6);
+    return new Mode(name, lat, ok / makespan, makespan, completed, spilled, failedMemory, other, use);
   }
 
   static double median(double[] v) {

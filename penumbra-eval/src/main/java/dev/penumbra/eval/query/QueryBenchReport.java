@@ -74,7 +74,7 @@ public record QueryBenchReport(QueryBench.Result result) implements BenchReport 
   }
 
   public record Mode(String mode, double throughputPerSecond, double makespanSeconds, int completed, int spilled,
-      int failedMemory, int otherFailures, Map<String, Latency> latencyMillis) {}
+      int failedMemory, int otherFailures, Map<String, Latency> latencyMillis, QueryBench.Use use) {}
 
   public record Latency(int queries, double p50, double p95) {}
 
@@ -85,7 +85,7 @@ public record QueryBenchReport(QueryBench.Result result) implements BenchReport 
       Map<String, Latency> lat = new LinkedHashMap<>();
       m.latency().forEach((p, l) -> lat.put(p.label(), new Latency(l.queries(), l.p50Millis(), l.p95Millis())));
       return new Mode(m.name(), m.throughputPerSecond(), m.makespanSeconds(), m.completed(), m.spilled(),
-          m.failedMemory(), m.otherFailures(), lat);
+          m.failedMemory(), m.otherFailures(), lat, m.use());
     }).toList();
     var sh = r.shadow();
     var g = r.loop().guard();
@@ -204,7 +204,8 @@ public record QueryBenchReport(QueryBench.Result result) implements BenchReport 
     out.printf(Locale.ROOT, "shadow overhead (median shadow/primary time): %.1f%% of all %d (target <= 5%% at SF 1),"
         + " %.1f%% of the %d sampled (%d skipped: settled)%n%n", o.allMedian() * 100, o.all(),
         o.shadowedMedian() * 100, o.shadowed(), o.all() - o.shadowed());
-    out.println("end to end       crit p50/p95 ms    std p50/p95 ms  batch p50/p95 ms    q/s  spilled  failed-mem  other");
+    out.println("end to end       crit p50/p95 ms    std p50/p95 ms  batch p50/p95 ms    q/s  spilled  failed-mem  other"
+        + "  running  threads  wait ms  path ms  cpu ms/q");
     for (QueryBench.Mode m : r.endToEnd()) {
       StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  %-10s", m.name()));
       for (Priority p : Priority.values()) {
@@ -212,8 +213,10 @@ public record QueryBenchReport(QueryBench.Result result) implements BenchReport 
         sb.append(l == null ? String.format(Locale.ROOT, "%18s", "-")
             : String.format(Locale.ROOT, "  %7.0f / %7.0f", l.p50Millis(), l.p95Millis()));
       }
-      sb.append(String.format(Locale.ROOT, "  %5.2f  %7d  %10d  %5d", m.throughputPerSecond(), m.spilled(),
-          m.failedMemory(), m.otherFailures()));
+      sb.append(String.format(Locale.ROOT, "  %5.2f  %7d  %10d  %5d  %7.2f  %7.2f  %7.0f  %7.1f", m.throughputPerSecond(),
+          m.spilled(), m.failedMemory(), m.otherFailures(), m.use().meanRunning(), m.use().meanThreads(),
+          m.use().meanWaitMillis(), m.use().meanPathMillis()));
+      sb.append(String.format(Locale.ROOT, "  %7.0f", m.use().processCpuMillis()));
       out.println(sb);
     }
     ShadowStatsLine.print(r, out);
