@@ -120,6 +120,11 @@ class ShardApiTest {
     await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
         .until(() -> get(server, "/v1/requests/to-cancel").json().get("shardList").findValuesAsText("state")
             .contains("running"));
+    // The pools panel's view counts its shards running on the standard pool.
+    JsonNode standard = get(server, "/v1/shard/pools").json().get("priorities").get(1);
+    assertThat(standard.get("priority").asText()).isEqualTo("standard");
+    assertThat(standard.get("runningShards").asInt() + standard.get("queuedShards").asInt()).as(standard.toString())
+        .isPositive();
     Reply c = TestServers.delete(server, "/v1/requests/to-cancel");
     assertThat(c.status()).as(c.body()).isEqualTo(200);
     assertThat(c.json().get("state").asText()).isEqualTo("cancelled");
@@ -127,6 +132,39 @@ class ShardApiTest {
     await().atMost(Duration.ofSeconds(5)).until(() -> liveShardReservations() == 0);
     assertError(TestServers.delete(server, "/v1/requests/to-cancel"), 409, "id", "to-cancel");
     assertError(TestServers.delete(server, "/v1/requests/nope"), 404, "id", "nope");
+  }
+
+  @Test
+  void thePoolsViewShowsEveryPriorityPoolAndTheRecentShardsPredictedAgainstActual() throws Exception {
+    assertThat(post(server, "/v1/requests", "{\"id\": \"pooled\", \"priority\": \"batch\", \"policy\": \"key-range\","
+        + " \"shards\": 4, \"units\": [{\"to\": 2000}]}").status()).isEqualTo(202);
+    assertThat(finished("pooled").get("state").asText()).isEqualTo("done");
+    JsonNode p = get(server, "/v1/shard/pools").json();
+    assertThat(p.get("transport").asText()).isEqualTo("in-process");
+    assertThat(p.get("priorities").findValuesAsText("priority")).containsExactly("critical", "standard", "batch");
+    for (JsonNode pr : p.get("priorities")) {
+      // In-process, the ledger's node serves every priority with a pool of its 4 cores' threads.
+      assertThat(pr.get("pools")).hasSize(1);
+      JsonNode pool = pr.get("pools").get(0);
+      assertThat(pool.get("workers").asInt()).isEqualTo(4);
+      assertThat(pool.get("workersAlive").asInt()).isEqualTo(4);
+      assertThat(pool.get("alive").asBoolean()).isTrue();
+      assertThat(pool.get("utilization").asDouble()).isBetween(0.0, 1.0);
+    }
+    JsonNode pooled = null;
+    for (JsonNode r : p.get("recent")) {
+      if (r.get("id").asText().equals("pooled")) {
+        pooled = r;
+      }
+    }
+    assertThat(pooled).as(p.toString()).isNotNull();
+    assertThat(pooled.get("priority").asText()).isEqualTo("batch");
+    assertThat(pooled.get("shards")).hasSize(4);
+    for (JsonNode s : pooled.get("shards")) {
+      assertThat(s.get("predictedP50Millis").asDouble()).isPositive();
+      assertThat(s.get("ranMillis").asDouble()).isPositive();
+      assertThat(s.get("reservedCpuMillis").asLong()).isPositive();
+    }
   }
 
   @Test

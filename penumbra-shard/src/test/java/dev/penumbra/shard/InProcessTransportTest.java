@@ -1,5 +1,8 @@
 package dev.penumbra.shard;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -10,6 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 class InProcessTransportTest extends ShardTransportContract {
 
   private final Map<String, InProcessBackend> started = new HashMap<>();
+  private SqlShardFunction sql;
 
   @Override
   protected List<Backend> start(List<String> ids) {
@@ -30,6 +34,19 @@ class InProcessTransportTest extends ShardTransportContract {
   }
 
   @Override
+  protected Backend startSql(String id, Path database) throws Exception {
+    sql = new SqlShardFunction(database.toString(), SLOW_SQL, "k", 1);
+    InProcessBackend b = InProcessBackend.of(id, CAPACITY, 1, sql);
+    started.put(id, b);
+    return b;
+  }
+
+  @Override
+  protected boolean busy(String id) {
+    return started.get(id).utilization().values().stream().anyMatch(u -> u > 0);
+  }
+
+  @Override
   protected long cancelledOnBackends() {
     return started.values().stream().mapToLong(InProcessBackend::cancelled).sum();
   }
@@ -40,7 +57,12 @@ class InProcessTransportTest extends ShardTransportContract {
   }
 
   @AfterEach
-  void stop() {
+  void stop() throws Exception {
     started.values().forEach(InProcessBackend::close);
+    if (sql != null) {
+      // Interrupted in DuckDB, not only on the Java side.
+      assertThat(sql.interrupted()).isEqualTo(1);
+      sql.close();
+    }
   }
 }

@@ -75,7 +75,7 @@ class KafkaTransportTest extends ShardTransportContract {
   private KafkaShardTransport transport() {
     if (transport == null) {
       transport = KafkaShardTransport.builder(cluster.bootstrapServers()).heartbeatTimeout(Duration.ofSeconds(3))
-          .valueType(Long.class).build();
+          .build();
     }
     return transport;
   }
@@ -112,6 +112,22 @@ class KafkaTransportTest extends ShardTransportContract {
     int index = Integer.parseInt(busy[0].substring(busy[0].lastIndexOf("-w") + 2));
     poolWorkers.get(pool).get(index).kill9();
     return true;
+  }
+
+  @Override
+  protected Backend startSql(String id, Path database) throws Exception {
+    transport();
+    Backend b = transport.backend(id, CAPACITY);
+    workers.put(id, ShardWorkerProcess.start(cluster.bootstrapServers(), id, Map.of("worker", id + "-w0", "function",
+        "sql", "database", database.toString(), "query", SLOW_SQL, "key-column", "k"), logs.resolve(id + "-w0.log")));
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> b.alive() && transport
+        .workers().stream().anyMatch(w -> w.pool().equals(id) && w.alive() && !w.partitions().isEmpty()));
+    return b;
+  }
+
+  @Override
+  protected boolean busy(String id) {
+    return transport.workers().stream().anyMatch(w -> w.pool().equals(id) && w.busy() > 0);
   }
 
   @Override

@@ -8,6 +8,10 @@ import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.ledger.Ledger;
 import dev.penumbra.core.ledger.Reservation;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What every shard transport must do, run against each: the in-process backends and Kafka with worker processes.
@@ -39,6 +44,15 @@ abstract class ShardTransportContract {
   protected boolean restart(String id) throws Exception {
     return false;
   }
+
+  /**
+   * Starts one backend {@code id} running {@link #SLOW_SQL} on the DuckDB file {@code database} (in-process: a
+   * {@link SqlShardFunction}; Kafka: a worker process with {@code --function sql}), and waits until it is alive.
+   */
+  protected abstract Backend startSql(String id, Path database) throws Exception;
+
+  /** True while backend {@code id} runs a shard. */
+  protected abstract boolean busy(String id);
 
   /** Attempts the backends confirmed stopped (or skipped before they started) on a cancel. */
   protected abstract long cancelledOnBackends();
@@ -61,6 +75,25 @@ abstract class ShardTransportContract {
   protected long staleResults() {
     return -1;
   }
+
+  /**
+   * Per key of table {@code t}, {@code w} rows of a generated range: keys below 1,000 weigh 3 rows, the others
+   * 10^12, so a shard holding one of those runs for hours unless the engine's interrupt stops it.
+   */
+  static final String SLOW_SQL = "SELECT count(*) AS n, sum(k) AS s FROM t, range(t.w) r WHERE {keys}";
+
+  /** A DuckDB file with the table {@link #SLOW_SQL} reads, keys 0..1,999. */
+  static Path slowSqlDatabase(Path dir) throws Exception {
+    Path file = dir.resolve("slow.duckdb");
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + file); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE t AS SELECT range AS k, CASE WHEN range >= 1000 THEN 1000000000000 ELSE 3 END AS w"
+          + " FROM range(0, 2000)");
+    }
+    return file;
+  }
+
+  @TempDir
+  Path temp;
 
   private final Ledger ledger = Ledger.inMemory(Clock.systemUTC());
   private final List<String> events = Collections.synchronizedList(new ArrayList<>());
@@ -226,6 +259,40 @@ abstract class ShardTransportContract {
     RequestResult next = finish(engine.submit(request("after-cancel",
         List.of(Unit.of("u", ShardFunctions.KEY_SUM, KeyRange.of(0, 50)))), ShardPolicy.KEY_RANGE, 1));
     assertThat(total(next)).isEqualTo(ShardFunctions.expectedSum(KeyRange.of(0, 50)));
+    assertAllReleased();
+  }
+
+  @Test
+  void aCancelledSqlShardStopsMidQueryAndItsConnectionRunsTheNextShard() throws Exception {
+    String id = ids(1).get(0);
+    engine(List.of(startSql(id, slowSqlDatabase(temp))));
+    CompletableFuture<RequestResult> f = engine.submit(new ShardRequest("sql-cancel", "sql", Priority.STANDARD,
+        List.of(Unit.of("t", "sql", KeyRange.of(990, 1010)))), ShardPolicy.KEY_RANGE, 1);
+    // Cancelled once its query runs on the backend.
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> {
+      engine.tick();
+      return busy(id);
+    });
+    assertThat(engine.cancel("sql-cancel")).isTrue();
+    assertThat(f).isCompletedExceptionally();
+    assertAllReleased();
+    assertThat(engine.stats().cancelled()).isEqualTo(1);
+    // The backend stopped the query (its answer to the cancel comes once the query ended) and answered no result.
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> cancelledOnBackends() >= 1);
+    assertThat(events).noneMatch(e -> e.startsWith("result sql-cancel/"));
+    // The same connection runs the next shards at once (it would still be busy for hours had the query gone on).
+    RequestResult next = finish(engine.submit(new ShardRequest("sql-after", "sql", Priority.STANDARD,
+        List.of(Unit.of("t", "sql", KeyRange.of(0, 1000)))), ShardPolicy.KEY_RANGE, 2));
+    long rows = 0;
+    long sum = 0;
+    for (ShardReport s : next.shards()) {
+      @SuppressWarnings("unchecked")
+      List<List<Object>> part = (List<List<Object>>) s.value();
+      rows += ((Number) part.get(0).get(0)).longValue();
+      sum += ((Number) part.get(0).get(1)).longValue();
+    }
+    assertThat(rows).isEqualTo(3 * 1000);
+    assertThat(sum).isEqualTo(3 * ShardFunctions.expectedSum(KeyRange.of(0, 1000)));
     assertAllReleased();
   }
 
