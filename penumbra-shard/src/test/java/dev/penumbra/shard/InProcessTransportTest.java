@@ -8,12 +8,16 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The transport contract on the embedded backends. */
 class InProcessTransportTest extends ShardTransportContract {
 
   private final Map<String, InProcessBackend> started = new HashMap<>();
   private SqlShardFunction sql;
+
+  @TempDir
+  Path temp;
 
   @Override
   protected List<Backend> start(List<String> ids) {
@@ -27,15 +31,17 @@ class InProcessTransportTest extends ShardTransportContract {
   }
 
   @Override
-  protected Backend startPool(String id, int workers) {
-    InProcessBackend b = InProcessBackend.of(id, CAPACITY, workers, ShardFunctions.keySum(PER_KEY));
+  protected Backend startPairPool() {
+    String id = ids(1).get(0);
+    InProcessBackend b = InProcessBackend.of(id, CAPACITY, 2, ShardFunctions.keySum(PER_KEY));
     started.put(id, b);
     return b;
   }
 
   @Override
-  protected Backend startSql(String id, Path database) throws Exception {
-    sql = new SqlShardFunction(database.toString(), SLOW_SQL, "k", 1);
+  protected Backend startSql() throws Exception {
+    String id = ids(1).get(0);
+    sql = new SqlShardFunction(slowSqlDatabase(temp).toString(), SLOW_SQL, "k", 1);
     InProcessBackend b = InProcessBackend.of(id, CAPACITY, 1, sql);
     started.put(id, b);
     return b;
