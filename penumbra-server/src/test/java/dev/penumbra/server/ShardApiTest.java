@@ -108,6 +108,17 @@ class ShardApiTest {
     assertThat(shortOfEnd.json().get("error").asText()).contains("do not cover");
     assertError(post(server, "/v1/requests", "{\"units\": [{\"to\": 10}], \"ranges\": {\"u0\": []}}"), 400,
         "ranges.u0", "[]");
+    // Units that depend on each other in a cycle, and ranges for a unit the request does not have.
+    Reply cycle = post(server, "/v1/requests", "{\"units\": [{\"name\": \"a\", \"to\": 10, \"dependsOn\": [\"b\"]},"
+        + " {\"name\": \"b\", \"from\": 10, \"to\": 20, \"dependsOn\": [\"a\"]}]}");
+    assertThat(cycle.status()).isEqualTo(400);
+    assertThat(cycle.json().get("field").asText()).isEqualTo("units");
+    assertThat(cycle.json().get("error").asText()).contains("cycle");
+    Reply stranger = post(server, "/v1/requests",
+        "{\"units\": [{\"name\": \"u\", \"to\": 100}], \"ranges\": {\"u\": [[0, 100]], \"zz\": [[0, 5]]}}");
+    assertThat(stranger.status()).as(stranger.body()).isEqualTo(400);
+    assertThat(stranger.json().get("field").asText()).isEqualTo("ranges");
+    assertThat(stranger.json().get("error").asText()).contains("zz");
     assertError(post(server, "/v1/requests", "{\"kind\": \"tpch\"}"), 503, "kind", "tpch");
     assertError(post(server, "/v1/requests", "{\"units\": [{\"to\": 10}], \"surprise\": 1}"), 400, "surprise", "surprise");
     assertThat(server.ledger().snapshot().reservations()).hasSize((int) reservationsBefore);
