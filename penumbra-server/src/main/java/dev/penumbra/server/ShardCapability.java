@@ -59,9 +59,9 @@ import java.util.regex.Pattern;
  * merged). Timeline (CPU, millicores, one sample per finished shard): predicted = the shard's predicted CPU,
  * reserved = its reservation, actual = its measured CPU, baseline = the uniform static size (one core).
  *
- * <p>Why it is long (about 680 lines): every field of a request is validated here, each with its own 400 naming it,
- * the JSON views of requests and their shards are built here, and the Kafka pools (an engine per priority, their
- * worker processes) are set up here; the engine does the sharding itself.
+ * <p>Why it is long (about 790 lines): every field of a request is validated here, each with its own 400 naming it,
+ * the JSON views of requests, their shards and the pools ({@code /v1/shard/pools}) are built here, and the Kafka
+ * pools (an engine per priority, their worker processes) are set up here; the engine does the sharding itself.
  */
 final class ShardCapability implements Capability {
   static final String NAME = "shard";
@@ -259,6 +259,9 @@ final class ShardCapability implements Capability {
         EngineStats::retries);
     counter(registry, "penumbra.shard.duplicates", "Shard results dropped because the shard had one",
         EngineStats::duplicates);
+    counter(registry, "penumbra.shard.attempts.cancelled", "Shard attempts given up while running (a hedge lost, past "
+        + "the last deadline, the request cancelled or failed): reservation released, stopped on their backend",
+        EngineStats::cancelled);
     Gauge.builder("penumbra.shard.running", this, c -> c.distinct.stream().mapToInt(ShardEngine::running).sum())
         .description("Shard attempts running now").register(registry);
     Gauge.builder("penumbra.loop.acting.baseline", this, c -> c.distinct.stream()

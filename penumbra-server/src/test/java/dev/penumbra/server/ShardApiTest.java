@@ -146,6 +146,9 @@ class ShardApiTest {
     assertThat(get(server, "/v1/requests/to-cancel").json().get("state").asText()).isEqualTo("cancelled");
     await().atMost(Duration.ofSeconds(5)).until(() -> liveShardReservations() == 0);
     assertError(TestServers.delete(server, "/v1/requests/to-cancel"), 409, "id", "to-cancel");
+    // Its running attempts were given up and counted.
+    assertThat(get(server, "/metrics").body())
+        .containsPattern("penumbra_shard_attempts_cancelled_total(\\{[^}]*\\})? [1-9]");
     assertError(TestServers.delete(server, "/v1/requests/nope"), 404, "id", "nope");
   }
 
