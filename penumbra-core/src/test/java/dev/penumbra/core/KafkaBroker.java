@@ -7,7 +7,7 @@ import org.apache.kafka.common.test.TestKitNodes;
 /**
  * One real KRaft broker in this JVM (a combined controller and broker) for the tests of every module that speaks
  * Kafka (stream, shard, server), set up one way: single replicas for the internal topics (or consumers get nothing)
- * and no delay before a group's first rebalance. It starts in about 4 s; a test class shares one.
+ * no delay before a group's first rebalance, and sessions down to 1 s. It starts in about 4 s; a test class shares one.
  */
 public final class KafkaBroker implements AutoCloseable {
   private final KafkaClusterTestKit cluster;
@@ -25,6 +25,8 @@ public final class KafkaBroker implements AutoCloseable {
         .setConfigProp("offsets.topic.num.partitions", "1")
         .setConfigProp("transaction.state.log.replication.factor", "1")
         .setConfigProp("group.initial.rebalance.delay.ms", "0")
+        // Lets a test's consumers use a short session, so a worker killed mid-test is noticed in seconds.
+        .setConfigProp("group.min.session.timeout.ms", "1000")
         .build();
     try {
       cluster.format();

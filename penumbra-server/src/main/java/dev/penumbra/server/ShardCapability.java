@@ -62,9 +62,9 @@ import java.util.regex.Pattern;
  * merged). Timeline (CPU, millicores, one sample per finished shard): predicted = the shard's predicted CPU,
  * reserved = its reservation, actual = its measured CPU, baseline = the uniform static size (one core).
  *
- * <p>Why it is long (about 680 lines): every field of a request is validated here, each with its own 400 naming it,
- * the JSON views of requests and their shards are built here, and the Kafka pools (an engine per priority, their
- * worker processes) are set up here; the engine does the sharding itself.
+ * <p>Why it is long (about 790 lines): every field of a request is validated here, each with its own 400 naming it,
+ * the JSON views of requests, their shards and the pools ({@code /v1/shard/pools}) are built here, and the Kafka
+ * pools (an engine per priority, their worker processes) are set up here; the engine does the sharding itself.
  */
 final class ShardCapability implements Capability {
   static final String NAME = "shard";
@@ -264,6 +264,9 @@ final class ShardCapability implements Capability {
         EngineStats::retries);
     counter(registry, "penumbra.shard.duplicates", "Shard results dropped because the shard had one",
         EngineStats::duplicates);
+    counter(registry, "penumbra.shard.attempts.cancelled", "Shard attempts given up while running (a hedge lost, past "
+        + "the last deadline, the request cancelled or failed): reservation released, stopped on their backend",
+        EngineStats::cancelled);
     Gauge.builder("penumbra.shard.running", this, c -> c.distinct.stream().mapToInt(ShardEngine::running).sum())
         .description("Shard attempts running now").register(registry);
     Gauge.builder("penumbra.loop.acting.baseline", this, c -> c.distinct.stream()
@@ -308,6 +311,125 @@ final class ShardCapability implements Capability {
       ctx.json(detail(t));
     });
     api.command(HandlerType.DELETE, "/v1/requests/{id}", ctx -> ctx.json(cancel(ctx.pathParam("id"))));
+    api.get("/v1/shard/pools", ctx -> ctx.json(pools()));
+  }
+
+  /**
+   * A backend pool as the dashboard shows it.
+   *
+   * @param id the pool (its ledger node)
+   * @param priority the priority whose shards it runs
+   * @param workers workers (in-process: threads of the priority's pool; Kafka: worker processes configured)
+   * @param workersAlive workers alive now (Kafka: beating; in-process: all while the backend lives)
+   * @param utilization share of its workers busy now, in [0, 1]
+   * @param alive whether it runs shards now
+   */
+  record PoolView(String id, String priority, int workers, int workersAlive, double utilization, boolean alive) {}
+
+  /**
+   * The shards of one priority.
+   *
+   * @param priority the priority
+   * @param pools the pools that run them
+   * @param runningShards shards of its requests running now
+   * @param queuedShards shards of its requests not running yet (waiting for their dependencies or a reservation,
+   *     or backing off before a retry)
+   */
+  record PriorityView(String priority, List<PoolView> pools, int runningShards, int queuedShards) {}
+
+  /**
+   * A finished shard, predicted against actual.
+   *
+   * @param id the shard
+   * @param predictedP50Millis predicted duration, median
+   * @param ranMillis how long its accepted attempt ran
+   * @param predictedCpuMillis predicted CPU (millicores)
+   * @param reservedCpuMillis what its reservation held
+   * @param usedCpuMillis what it was measured to use
+   */
+  record RecentShard(String id, double predictedP50Millis, double ranMillis, long predictedCpuMillis,
+      long reservedCpuMillis, long usedCpuMillis) {}
+
+  /**
+   * A recently finished request with its shards.
+   *
+   * @param id the request
+   * @param priority its priority
+   * @param policy how it was cut
+   * @param latencyMillis from submission to the last shard's result
+   * @param shards its shards, predicted against actual
+   */
+  record RecentRequest(String id, String priority, String policy, double latencyMillis, List<RecentShard> shards) {}
+
+  /**
+   * What {@code GET /v1/shard/pools} answers: the pools per priority and the recent requests' shards.
+   *
+   * @param transport {@code in-process} or {@code kafka}
+   * @param priorities every priority, with the pools serving it (none: refused)
+   * @param recent up to {@value #RECENT_SHOWN} requests finished last, newest first
+   */
+  record PoolsView(String transport, List<PriorityView> priorities, List<RecentRequest> recent) {}
+
+  static final int RECENT_SHOWN = 8;
+
+  /** The pools per priority with their workers and load, and the shards of the requests finished last. */
+  PoolsView pools() {
+    List<Tracked> all;
+    synchronized (this) {
+      all = new ArrayList<>(requests.values());
+    }
+    Map<Priority, int[]> counts = new EnumMap<>(Priority.class);
+    for (Priority p : Priority.values()) {
+      counts.put(p, new int[2]);
+    }
+    List<RecentRequest> recent = new ArrayList<>();
+    for (int i = all.size() - 1; i >= 0; i--) {
+      Tracked t = all.get(i);
+      RequestResult r = t.result;
+      if (r != null) {
+        if (recent.size() < RECENT_SHOWN) {
+          List<RecentShard> shards = r.shards().stream().map(s -> new RecentShard(s.shard().id(),
+              s.predictedP50Millis(), s.ranMillis(), s.predicted().cpuMillis(), s.reserved().cpuMillis(),
+              s.used().cpuMillis())).toList();
+          recent.add(new RecentRequest(t.request.id(), t.request.priority().label(), t.policy,
+              r.latency().toNanos() / 1e6, shards));
+        }
+      } else if (t.state().equals("running")) {
+        int[] c = counts.get(t.request.priority());
+        engines.get(t.request.priority()).status(t.request.id()).ifPresent(list -> list.forEach(s -> {
+          if (s.state().equals("running")) {
+            c[0]++;
+          } else if (!s.state().equals("done") && !s.state().equals("failed")) {
+            c[1]++;
+          }
+        }));
+      }
+    }
+    List<PriorityView> priorities = new ArrayList<>();
+    for (Priority p : Priority.values()) {
+      List<PoolView> pools = new ArrayList<>();
+      if (backend != null) {
+        int threads = (int) Math.max(1, config.ledger().capacity().cpuMillis() / 1000);
+        pools.add(new PoolView(backend.id(), p.label(), threads, backend.alive() ? threads : 0,
+            backend.utilization().getOrDefault(p, 0.0), backend.alive()));
+      } else {
+        List<KafkaShardTransport.WorkerView> seen = transport.workers();
+        ShardEngine e = engines.get(p);
+        for (ShardConfig.Pool pool : config.shard().pools()) {
+          if (pool.priority() != p || e == null) {
+            continue;
+          }
+          int alive = (int) seen.stream().filter(w -> w.pool().equals(pool.id()) && w.alive()).count();
+          dev.penumbra.shard.Backend b = e.backends().stream().filter(x -> x.id().equals(pool.id())).findFirst()
+              .orElseThrow();
+          pools.add(new PoolView(pool.id(), p.label(), pool.workers(), alive, b.utilization().getOrDefault(p, 0.0),
+              b.alive()));
+        }
+      }
+      int[] c = counts.get(p);
+      priorities.add(new PriorityView(p.label(), pools, c[0], c[1]));
+    }
+    return new PoolsView(backend != null ? "in-process" : "kafka", priorities, recent);
   }
 
   /** Cancels a running request: its attempts are stopped on their backends and everything it holds released. */

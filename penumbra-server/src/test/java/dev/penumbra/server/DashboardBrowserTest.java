@@ -94,6 +94,11 @@ class DashboardBrowserTest {
       }
       waitFor(() -> script(base, "return document.querySelectorAll('#shard-requests tbody tr').length").asInt() > 0,
           10_000);
+      // The pools panel: a row per priority's pool, and the finished request's shards as bars, predicted and actual.
+      waitFor(() -> script(base, "return document.querySelectorAll('#shard-pools tbody tr').length").asInt() == 3,
+          10_000);
+      waitFor(() -> script(base, "return document.querySelectorAll('#shard-recent svg.shard-request rect').length")
+          .asInt() >= 2, 10_000);
       // Submit a query through the form and wait for its report.
       script(base, """
           document.getElementById('sql').value = 'SELECT r_name FROM region ORDER BY r_name';

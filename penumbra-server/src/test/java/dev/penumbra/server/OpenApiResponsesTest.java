@@ -186,6 +186,8 @@ class OpenApiResponsesTest {
         .until(() -> !get(server, "/v1/requests/" + rid).json().get("state").asText().equals("running"));
     check("get /v1/requests/{id}", 200, get(server, "/v1/requests/" + rid));
     check("get /v1/requests", 200, get(server, "/v1/requests"));
+    JsonNode pools = check("get /v1/shard/pools", 200, get(server, "/v1/shard/pools"));
+    assertThat(pools.get("recent")).isNotEmpty();
     // 99,000 keys at 200 µs each: still running when it is cancelled a moment later.
     JsonNode slow = check("post /v1/requests", 202, post(server, "/v1/requests",
         "{\"policy\": \"key-range\", \"shards\": 2, \"units\": [{\"name\": \"scan\", \"from\": 0, \"to\": 99000}]}"));

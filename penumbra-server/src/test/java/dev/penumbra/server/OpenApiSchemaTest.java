@@ -45,7 +45,8 @@ class OpenApiSchemaTest {
   }
 
   /** Responses written as records, by the operation and status that write them. */
-  private static final Map<String, Class<?>> RESPONSES = Map.of("get /v1/cluster 200", ClusterStatus.class);
+  private static final Map<String, Class<?>> RESPONSES = Map.of("get /v1/cluster 200", ClusterStatus.class,
+      "get /v1/shard/pools 200", ShardCapability.PoolsView.class);
 
   private static JsonNode doc;
 

@@ -27,6 +27,9 @@ class ShardApiTest {
   static void start() throws Exception {
     server = TestServers.started(Map.of("PENUMBRA_QUERY_ENABLED", "false", "PENUMBRA_STREAM_ENABLED", "false",
         "PENUMBRA_LEDGER_CORES", "4"));
+    // The routes' first answers (class loading, JSON writers) before any test times a running request.
+    get(server, "/v1/requests");
+    get(server, "/v1/shard/pools");
   }
 
   @AfterAll
@@ -105,6 +108,17 @@ class ShardApiTest {
     assertThat(shortOfEnd.json().get("error").asText()).contains("do not cover");
     assertError(post(server, "/v1/requests", "{\"units\": [{\"to\": 10}], \"ranges\": {\"u0\": []}}"), 400,
         "ranges.u0", "[]");
+    // Units that depend on each other in a cycle, and ranges for a unit the request does not have.
+    Reply cycle = post(server, "/v1/requests", "{\"units\": [{\"name\": \"a\", \"to\": 10, \"dependsOn\": [\"b\"]},"
+        + " {\"name\": \"b\", \"from\": 10, \"to\": 20, \"dependsOn\": [\"a\"]}]}");
+    assertThat(cycle.status()).isEqualTo(400);
+    assertThat(cycle.json().get("field").asText()).isEqualTo("units");
+    assertThat(cycle.json().get("error").asText()).contains("cycle");
+    Reply stranger = post(server, "/v1/requests",
+        "{\"units\": [{\"name\": \"u\", \"to\": 100}], \"ranges\": {\"u\": [[0, 100]], \"zz\": [[0, 5]]}}");
+    assertThat(stranger.status()).as(stranger.body()).isEqualTo(400);
+    assertThat(stranger.json().get("field").asText()).isEqualTo("ranges");
+    assertThat(stranger.json().get("error").asText()).contains("zz");
     assertError(post(server, "/v1/requests", "{\"kind\": \"tpch\"}"), 503, "kind", "tpch");
     assertError(post(server, "/v1/requests", "{\"units\": [{\"to\": 10}], \"surprise\": 1}"), 400, "surprise", "surprise");
     assertThat(server.ledger().snapshot().reservations()).hasSize((int) reservationsBefore);
@@ -113,20 +127,63 @@ class ShardApiTest {
 
   @Test
   void aCancelledRequestStopsAndReleasesEverythingItHolds() throws Exception {
-    // 100,000 keys at 200 us in 8 shards on 4 cores: about 5 s if nothing stops it.
+    // 100,000 keys at 200 us in 2 shards on 4 cores: about 10 s if nothing stops it (a first answer of a server on a
+    // loaded machine can take seconds).
     Reply r = post(server, "/v1/requests",
-        "{\"id\": \"to-cancel\", \"policy\": \"key-range\", \"shards\": 8, \"units\": [{\"to\": 100000}]}");
+        "{\"id\": \"to-cancel\", \"policy\": \"key-range\", \"shards\": 2, \"units\": [{\"to\": 100000}]}");
     assertThat(r.status()).as(r.body()).isEqualTo(202);
     await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
         .until(() -> get(server, "/v1/requests/to-cancel").json().get("shardList").findValuesAsText("state")
             .contains("running"));
+    // The pools panel's view counts its shards running on the standard pool.
+    JsonNode standard = get(server, "/v1/shard/pools").json().get("priorities").get(1);
+    assertThat(standard.get("priority").asText()).isEqualTo("standard");
+    assertThat(standard.get("runningShards").asInt() + standard.get("queuedShards").asInt()).as(standard.toString())
+        .isPositive();
     Reply c = TestServers.delete(server, "/v1/requests/to-cancel");
     assertThat(c.status()).as(c.body()).isEqualTo(200);
     assertThat(c.json().get("state").asText()).isEqualTo("cancelled");
     assertThat(get(server, "/v1/requests/to-cancel").json().get("state").asText()).isEqualTo("cancelled");
     await().atMost(Duration.ofSeconds(5)).until(() -> liveShardReservations() == 0);
     assertError(TestServers.delete(server, "/v1/requests/to-cancel"), 409, "id", "to-cancel");
+    // Its running attempts were given up and counted.
+    assertThat(get(server, "/metrics").body())
+        .containsPattern("penumbra_shard_attempts_cancelled_total(\\{[^}]*\\})? [1-9]");
     assertError(TestServers.delete(server, "/v1/requests/nope"), 404, "id", "nope");
+  }
+
+  @Test
+  void thePoolsViewShowsEveryPriorityPoolAndTheRecentShardsPredictedAgainstActual() throws Exception {
+    assertThat(post(server, "/v1/requests", "{\"id\": \"pooled\", \"priority\": \"batch\", \"policy\": \"key-range\","
+        + " \"shards\": 4, \"units\": [{\"to\": 2000}]}").status()).isEqualTo(202);
+    assertThat(finished("pooled").get("state").asText()).isEqualTo("done");
+    JsonNode p = get(server, "/v1/shard/pools").json();
+    assertThat(p.get("transport").asText()).isEqualTo("in-process");
+    assertThat(p.get("priorities")).extracting(pr -> pr.get("priority").asText())
+        .containsExactly("critical", "standard", "batch");
+    for (JsonNode pr : p.get("priorities")) {
+      // In-process, the ledger's node serves every priority with a pool of its 4 cores' threads.
+      assertThat(pr.get("pools")).hasSize(1);
+      JsonNode pool = pr.get("pools").get(0);
+      assertThat(pool.get("workers").asInt()).isEqualTo(4);
+      assertThat(pool.get("workersAlive").asInt()).isEqualTo(4);
+      assertThat(pool.get("alive").asBoolean()).isTrue();
+      assertThat(pool.get("utilization").asDouble()).isBetween(0.0, 1.0);
+    }
+    JsonNode pooled = null;
+    for (JsonNode r : p.get("recent")) {
+      if (r.get("id").asText().equals("pooled")) {
+        pooled = r;
+      }
+    }
+    assertThat(pooled).as(p.toString()).isNotNull();
+    assertThat(pooled.get("priority").asText()).isEqualTo("batch");
+    assertThat(pooled.get("shards")).hasSize(4);
+    for (JsonNode s : pooled.get("shards")) {
+      assertThat(s.get("predictedP50Millis").asDouble()).isPositive();
+      assertThat(s.get("ranMillis").asDouble()).isPositive();
+      assertThat(s.get("reservedCpuMillis").asLong()).isPositive();
+    }
   }
 
   @Test

@@ -17,7 +17,9 @@ package dev.penumbra.shard;
  * @param reservedCpuMilliSeconds millicores x seconds held by reservations
  * @param usedCpuMilliSeconds millicores x seconds measured as used by accepted and failed attempts
  * @param queuedMillis milliseconds attempts waited between asking for their reservation and getting it, summed
+ * @param cancelled attempts given up while they ran (the losing one of a hedged pair, one past its last deadline,
+ *     those of a cancelled or failed request): reservation released and a cancel sent to their backend
  */
 public record EngineStats(long requests, long completed, long failed, long shards, long attempts, long retries,
     long failures, long timeouts, long lost, long accepted, long duplicates, double reservedCpuMilliSeconds,
-    double usedCpuMilliSeconds, double queuedMillis) {}
+    double usedCpuMilliSeconds, double queuedMillis, long cancelled) {}

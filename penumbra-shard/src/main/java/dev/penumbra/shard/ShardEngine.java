@@ -101,7 +101,7 @@ public final class ShardEngine implements AutoCloseable {
   private final List<ShardProfile> unrecorded = new ArrayList<>();
 
   private long nRequests, nCompleted, nFailed, nShards, nAttempts, nRetries, nFailures, nTimeouts, nLost, nAccepted,
-      nDuplicates;
+      nDuplicates, nCancelled;
   private double reservedCpuMs, usedCpuMs, queuedMs;
 
   private ShardEngine(Builder b) {
@@ -521,7 +521,7 @@ public final class ShardEngine implements AutoCloseable {
           nTimeouts++;
           endAttempt(l, now);
           zombies.put(l.attempt.id(), l);
-          l.backend.cancel(l.attempt.id());
+          cancelAttempt(l);
           lastFailure.put(l.backend.id(), now);
           retryOrFail(l.state, now, "attempt " + l.attempt.id() + " ran past its timeout " + l.attempt.timeout());
         } else {
@@ -569,7 +569,7 @@ public final class ShardEngine implements AutoCloseable {
 
   public synchronized EngineStats stats() {
     return new EngineStats(nRequests, nCompleted, nFailed, nShards, nAttempts, nRetries, nFailures, nTimeouts, nLost,
-        nAccepted, nDuplicates, reservedCpuMs, usedCpuMs, queuedMs);
+        nAccepted, nDuplicates, reservedCpuMs, usedCpuMs, queuedMs, nCancelled);
   }
 
   /**
@@ -848,7 +848,7 @@ public final class ShardEngine implements AutoCloseable {
       if (other.state == st) {
         endAttempt(other, now);
         zombies.put(other.attempt.id(), other);
-        other.backend.cancel(other.attempt.id());
+        cancelAttempt(other);
       }
     }
     Unit unit = st.req.request.units().stream().filter(u -> u.name().equals(st.shard.unit())).findFirst().orElseThrow();
@@ -943,13 +943,19 @@ public final class ShardEngine implements AutoCloseable {
     for (Live l : new ArrayList<>(live.values())) {
       if (l.state.req == r) {
         endAttempt(l, now);
-        l.backend.cancel(l.attempt.id());
+        cancelAttempt(l);
       }
     }
     zombies.values().removeIf(l -> l.state.req == r);
     requests.remove(r.request.id());
     nFailed++;
     r.future.completeExceptionally(new ShardFailedException("request '" + r.request.id() + "' failed: " + why));
+  }
+
+  /** Stops an attempt the engine gave up on its backend; its grant was released already. */
+  private void cancelAttempt(Live l) {
+    nCancelled++;
+    l.backend.cancel(l.attempt.id());
   }
 
   /** Writes the profiles not yet written to the history now. */

@@ -8,6 +8,10 @@ import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.ledger.Ledger;
 import dev.penumbra.core.ledger.Reservation;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,14 +44,23 @@ abstract class ShardTransportContract {
     return false;
   }
 
+  /**
+   * Starts one backend running {@link #SLOW_SQL} on a DuckDB file made by {@link #slowSqlDatabase} (in-process: a
+   * {@link SqlShardFunction}; Kafka: a worker process with {@code --function sql}), and waits until it is alive.
+   */
+  protected abstract Backend startSql() throws Exception;
+
+  /** True while backend {@code id} runs a shard. */
+  protected abstract boolean busy(String id);
+
   /** Attempts the backends confirmed stopped (or skipped before they started) on a cancel. */
   protected abstract long cancelledOnBackends();
 
   /**
-   * Starts one pool {@code id} served by {@code workers} workers (in-process: threads of one backend; Kafka: worker
-   * processes in one consumer group), and waits until every worker is ready.
+   * Starts one pool served by two workers (in-process: two threads of one backend; Kafka: two worker processes in
+   * one consumer group), and waits until every worker is ready.
    */
-  protected abstract Backend startPool(String id, int workers) throws Exception;
+  protected abstract Backend startPairPool() throws Exception;
 
   /**
    * Crashes one worker of a pool while it runs a shard, leaving the others (Kafka: kill -9 of a busy worker
@@ -62,11 +75,35 @@ abstract class ShardTransportContract {
     return -1;
   }
 
+  /**
+   * Per key of table {@code t}, {@code w} rows of a generated range: keys below 1,000 weigh 3 rows, the others
+   * 10^12, so a shard holding one of those runs for hours unless the engine's interrupt stops it.
+   */
+  static final String SLOW_SQL = "SELECT count(*) AS n, sum(k) AS s FROM t, range(t.w) r WHERE {keys}";
+
+  /** A DuckDB file with the table {@link #SLOW_SQL} reads, keys 0..1,999. */
+  static Path slowSqlDatabase(Path dir) throws Exception {
+    Path file = dir.resolve("slow.duckdb");
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + file); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE t AS SELECT range AS k, CASE WHEN range >= 1000 THEN 1000000000000 ELSE 3 END AS w"
+          + " FROM range(0, 2000)");
+    }
+    return file;
+  }
+
   private final Ledger ledger = Ledger.inMemory(Clock.systemUTC());
   private final List<String> events = Collections.synchronizedList(new ArrayList<>());
   private ShardHistory history;
   private ShardEngine engine;
   private static int serial;
+
+  /**
+   * The ids of the {@code n} backends {@link #start} starts: unique per test by default; a transport whose
+   * backends outlive a test (Kafka's worker processes, started once per class) names the same ones every time.
+   */
+  protected List<String> backendIds(int n) {
+    return ids(n);
+  }
 
   /** Unique pool ids per test (Kafka topics outlive a test). */
   protected static synchronized List<String> ids(int n) {
@@ -127,7 +164,7 @@ abstract class ShardTransportContract {
 
   @Test
   void everyPolicyCoversEveryKeyOnceAndReleasesAll() throws Exception {
-    engine(start(ids(2)));
+    engine(start(backendIds(2)));
     for (ShardPolicy p : List.of(ShardPolicy.KEY_RANGE, ShardPolicy.HASH, ShardPolicy.PREDICTED)) {
       RequestResult r = finish(engine.submit(request("cover-" + p.label(),
           List.of(Unit.of("u", ShardFunctions.KEY_SUM, KeyRange.of(10, 130)))), p, 4));
@@ -148,7 +185,7 @@ abstract class ShardTransportContract {
 
   @Test
   void dependentShardsStartOnlyAfterEveryShardTheyDependOn() throws Exception {
-    engine(start(ids(2)));
+    engine(start(backendIds(2)));
     Unit extract = Unit.of("extract", ShardFunctions.KEY_SUM, KeyRange.of(0, 60));
     Unit load = Unit.of("load", ShardFunctions.KEY_SUM, KeyRange.of(60, 100)).after("extract");
     RequestResult r = finish(engine.submit(request("dag", List.of(extract, load)), ShardPolicy.KEY_RANGE, 3));
@@ -171,7 +208,7 @@ abstract class ShardTransportContract {
 
   @Test
   void aShardOnACrashedBackendIsRetriedOnAnotherAndCountedOnce() throws Exception {
-    List<String> ids = ids(2);
+    List<String> ids = backendIds(2);
     engine(start(ids));
     CompletableFuture<RequestResult> f = engine.submit(request("crash",
         List.of(Unit.of("u", ShardFunctions.KEY_SUM, KeyRange.of(0, 400)))), ShardPolicy.KEY_RANGE, 4);
@@ -206,7 +243,8 @@ abstract class ShardTransportContract {
 
   @Test
   void aCancelledRequestStopsItsAttemptOnTheBackendAndReleasesAll() throws Exception {
-    engine(start(ids(1)));
+    engine(start(backendIds(1)));
+    long cancelledBefore = cancelledOnBackends();
     // One shard of 2,000 keys x 4 ms: 8 s if nothing stops it.
     CompletableFuture<RequestResult> f = engine.submit(request("cancel",
         List.of(Unit.of("u", ShardFunctions.KEY_SUM, KeyRange.of(0, 2000)))), ShardPolicy.KEY_RANGE, 1);
@@ -220,7 +258,8 @@ abstract class ShardTransportContract {
     assertThatThrownBy(f::join).hasCauseInstanceOf(ShardFailedException.class).hasMessageContaining("cancelled");
     assertAllReleased();
     // The backend stopped it and answered nothing for it.
-    await().atMost(Duration.ofSeconds(20)).until(() -> cancelledOnBackends() >= 1);
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
+        .until(() -> cancelledOnBackends() > cancelledBefore);
     assertThat(events).noneMatch(e -> e.startsWith("result cancel/"));
     // And it is free again: the next request runs on it.
     RequestResult next = finish(engine.submit(request("after-cancel",
@@ -230,23 +269,63 @@ abstract class ShardTransportContract {
   }
 
   @Test
+  void aCancelledSqlShardStopsMidQueryAndItsConnectionRunsTheNextShard() throws Exception {
+    long cancelledBefore = cancelledOnBackends();
+    Backend sql = startSql();
+    String id = sql.id();
+    engine(List.of(sql));
+    CompletableFuture<RequestResult> f = engine.submit(new ShardRequest("sql-cancel", "sql", Priority.STANDARD,
+        List.of(Unit.of("t", "sql", KeyRange.of(990, 1010)))), ShardPolicy.KEY_RANGE, 1);
+    // Cancelled once its query runs on the backend.
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> {
+      engine.tick();
+      return busy(id);
+    });
+    assertThat(engine.cancel("sql-cancel")).isTrue();
+    assertThat(f).isCompletedExceptionally();
+    assertAllReleased();
+    assertThat(engine.stats().cancelled()).isEqualTo(1);
+    // The backend stopped the query (its answer to the cancel comes once the query ended) and answered no result.
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+        .until(() -> cancelledOnBackends() > cancelledBefore);
+    assertThat(events).noneMatch(e -> e.startsWith("result sql-cancel/"));
+    // The same connection runs the next shards at once (it would still be busy for hours had the query gone on).
+    RequestResult next = finish(engine.submit(new ShardRequest("sql-after", "sql", Priority.STANDARD,
+        List.of(Unit.of("t", "sql", KeyRange.of(0, 1000)))), ShardPolicy.KEY_RANGE, 2));
+    long rows = 0;
+    long sum = 0;
+    for (ShardReport s : next.shards()) {
+      @SuppressWarnings("unchecked")
+      List<List<Object>> part = (List<List<Object>>) s.value();
+      rows += ((Number) part.get(0).get(0)).longValue();
+      sum += ((Number) part.get(0).get(1)).longValue();
+    }
+    assertThat(rows).isEqualTo(3 * 1000);
+    assertThat(sum).isEqualTo(3 * ShardFunctions.expectedSum(KeyRange.of(0, 1000)));
+    assertAllReleased();
+  }
+
+  @Test
   void aHedgedAttemptThatLostIsCancelledOnItsBackend() throws Exception {
-    // A shard of 1,250 keys runs 5 s and times out after 3 s (the prior's p99 is 1 ms per key, below that floor). Its
-    // backup starts on the other backend then and would end at 8 s; its own timeout is at 6 s, the original's last
-    // deadline at 12 s. The original wins at 5 s and the backup, still running, is cancelled.
+    // A shard of 875 keys runs 3.5 s and times out after 3 s (the prior's p99 is 1 ms per key, below that floor). Its
+    // backup starts on the other backend then and would end at 6.5 s; its own timeout is at 6 s, the original's last
+    // deadline at 12 s (slack for a slow transport on a loaded machine). The original wins at 3.5 s and the backup,
+    // still running, is cancelled.
+    long cancelledBefore = cancelledOnBackends();
     history = ShardHistory.inMemory(0.1);
-    engine(start(ids(2)), ShardEngine.builder(ledger, history).timeoutFactor(1.0)
+    engine(start(backendIds(2)), ShardEngine.builder(ledger, history).timeoutFactor(1.0)
         .minTimeout(Duration.ofSeconds(3)).backoff(Duration.ofMillis(50)).maxAttempts(2)
         .cooldown(Duration.ofMinutes(1)));
     RequestResult r = finish(engine.submit(request("hedge",
-        List.of(Unit.of("u", ShardFunctions.KEY_SUM, KeyRange.of(0, 1250)))), ShardPolicy.KEY_RANGE, 1));
-    assertThat(total(r)).isEqualTo(ShardFunctions.expectedSum(KeyRange.of(0, 1250)));
+        List.of(Unit.of("u", ShardFunctions.KEY_SUM, KeyRange.of(0, 875)))), ShardPolicy.KEY_RANGE, 1));
+    assertThat(total(r)).isEqualTo(ShardFunctions.expectedSum(KeyRange.of(0, 875)));
     // One timeout (the original's); two on a machine so loaded that the original ran past the backup's timeout too,
     // which gives the backup up: either way the attempt that lost is cancelled on its backend.
     assertThat(engine.stats().timeouts()).isBetween(1L, 2L);
     assertThat(engine.stats().attempts()).isEqualTo(2);
     assertThat(r.shards().get(0).attempts()).isEqualTo(2);
-    await().atMost(Duration.ofSeconds(20)).until(() -> cancelledOnBackends() >= 1);
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
+        .until(() -> cancelledOnBackends() > cancelledBefore);
     assertThat(engine.stats().accepted()).isEqualTo(1);
     assertThat(engine.stats().duplicates()).isZero();
     assertAllReleased();
@@ -254,8 +333,9 @@ abstract class ShardTransportContract {
 
   @Test
   void aPoolWithTwoWorkersLosesNoResultWhenOneCrashesMidShard() throws Exception {
-    String pool = ids(1).get(0);
-    engine(List.of(startPool(pool, 2)));
+    Backend pair = startPairPool();
+    String pool = pair.id();
+    engine(List.of(pair));
     CompletableFuture<RequestResult> f = engine.submit(request("workers",
         List.of(Unit.of("u", ShardFunctions.KEY_SUM, KeyRange.of(0, 800)))), ShardPolicy.KEY_RANGE, 8);
     await().atMost(Duration.ofSeconds(20)).until(() -> {

@@ -45,8 +45,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * one attempt at a time, writes its result to the results topic and only then commits the attempt's offset, so an
  * attempt whose worker was killed mid-shard runs again on the partition's next owner (at least once, deduplicated
  * by the engine). It beats every 200 ms with the partitions it reads. It reads the control topic for cancels: a
- * running attempt is interrupted (checked every 20 ms; {@code key-sum} stops at once, a SQL shard at its end) and a
- * queued one skipped, each answered "cancelled" instead of a result.
+ * running attempt is interrupted (checked every 20 ms; {@code key-sum} stops at once, a SQL shard's query inside
+ * DuckDB) and a queued one skipped, each answered "cancelled" instead of a result.
  *
  * <pre>
  * java -cp &lt;penumbra-shard's classpath&gt; dev.penumbra.shard.kafka.ShardWorker \
