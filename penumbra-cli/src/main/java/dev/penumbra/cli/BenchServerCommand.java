@@ -112,6 +112,11 @@ final class BenchServerCommand implements Callable<Integer> {
           System.out.printf(Locale.ROOT, "%43s %8d %12.0f %12.0f %10.0f%n", "", m.samples(), m.refeedMillis(),
               m.restoreMillis(), m.bytes() / 1024.0);
         }
+        var j = r.journal();
+        System.out.printf(Locale.ROOT, "sample journal: %d appends, mean %.0f us, max %.0f us (query mean %.1f ms);"
+            + " same-size appends on this disk: fsync p50 %.0f / p99 %.0f us, no fsync p50 %.1f / p99 %.1f us%n",
+            j.appends(), j.appendMeanMicros(), j.appendMaxMicros(), j.queryMeanMillis(), j.syncedP50Micros(),
+            j.syncedP99Micros(), j.unsyncedP50Micros(), j.unsyncedP99Micros());
       }
       return 0;
     }

@@ -24,6 +24,8 @@ final class JournaledPredictor implements Predictor {
 
   private final TreePredictor trees;
   private volatile SampleJournal journal;
+  /** Time of each journal append (write and fsync), once the server's metrics are registered. */
+  private volatile io.micrometer.core.instrument.Timer appends;
 
   JournaledPredictor(TreePredictor trees) {
     this.trees = trees;
@@ -36,6 +38,11 @@ final class JournaledPredictor implements Predictor {
 
   SampleJournal journal() {
     return journal;
+  }
+
+  /** Times each append from now on ({@code penumbra_query_journal_append_seconds}). */
+  void timer(io.micrometer.core.instrument.Timer t) {
+    this.appends = t;
   }
 
   @Override
@@ -53,8 +60,13 @@ final class JournaledPredictor implements Predictor {
     trees.learn(features, actual);
     SampleJournal j = journal;
     if (j != null) {
+      long t0 = System.nanoTime();
       try {
         j.append(features, actual);
+        io.micrometer.core.instrument.Timer t = appends;
+        if (t != null) {
+          t.record(System.nanoTime() - t0, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
       } catch (RuntimeException e) {
         // The model has the sample; it reaches the disk with the next saved model. The query's answer stands.
         LOG.warn("{}: the sample was learned but not journaled: {}", trees.name(), e.getMessage());

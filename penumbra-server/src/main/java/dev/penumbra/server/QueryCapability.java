@@ -51,6 +51,7 @@ final class QueryCapability implements Capability {
   private volatile TreePredictor model;
   /** The same model as the gateway sees it: every sample it learns is journaled (with server.dataDir). */
   private volatile JournaledPredictor journaled;
+  private volatile io.micrometer.core.instrument.Timer journalTimer;
   private volatile boolean closed;
   private volatile MeterRegistry registry;
   private Workload workload;
@@ -94,6 +95,9 @@ final class QueryCapability implements Capability {
     TreePredictor trees = TreePredictor.builder().name("query-model").build();
     this.model = trees;
     this.journaled = new JournaledPredictor(trees);
+    if (journalTimer != null) {
+      journaled.timer(journalTimer);
+    }
     QueryGateway.Builder b = QueryGateway.builder().ledger(ledger).scale(q.scale()).engineInstances(q.engineInstances())
         .maxRows(q.maxRows()).timeout(q.timeout()).progress(progress).seed(TPCH_SEED).shadowSite(workers::around)
         // The query predictor's model tier: a gradient-boosted model, built here at the edge (query knows the SPI).
@@ -300,6 +304,15 @@ final class QueryCapability implements Capability {
   @Override
   public void metrics(MeterRegistry registry) {
     this.registry = registry;
+    io.micrometer.core.instrument.Timer appends = io.micrometer.core.instrument.Timer
+        .builder("penumbra.query.journal.append")
+        .description("Appending one learned sample to the query model's journal: write and fsync (server.dataDir)")
+        .register(registry);
+    JournaledPredictor jp = journaled;
+    if (jp != null) {
+      jp.timer(appends);
+    }
+    this.journalTimer = appends;
     // The query loop's baseline guard: the running cost of each rule on the same measured use, and which acts.
     for (String rule : new String[] {"penumbra", "baseline"}) {
       io.micrometer.core.instrument.Gauge.builder("penumbra.loop.cost", this, c -> c.guardCost(rule))
