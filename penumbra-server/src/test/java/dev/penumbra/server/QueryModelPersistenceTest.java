@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 class QueryModelPersistenceTest {
 
   @Test
-  void aModelOfAnotherSchemaIsNotUsedAndNotOverwritten(@TempDir Path data) throws Exception {
+  void aModelOfAnotherSchemaIsNotUsedAndIsSetAside(@TempDir Path data) throws Exception {
     String backend;
     try (TreePredictor p = TreePredictor.builder().build()) {
       backend = p.backend().name();
