@@ -99,6 +99,18 @@ class DataDirRecoveryTest {
     }
   }
 
+  /** An id file that reads but names no usable id is refused too: ids restarting at 1 is what it guards against. */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"{\"formatVersion\": 1}",
+      "{\"formatVersion\": 1, \"nextReservationId\": \"5000\"}", "{\"formatVersion\": 1, \"nextReservationId\": 0}",
+      "{\"formatVersion\": 1, \"nextReservationId\": 1.5}"})
+  void anIdFileWithoutAUsableIdStopsTheStart(String text, @TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("state.json"), text);
+    assertThatThrownBy(() -> DataDir.open(dir)).hasMessageContaining("state.json")
+        .hasMessageContaining("nextReservationId must be a whole number >= 1");
+    assertThat(Files.readString(dir.resolve("state.json"))).isEqualTo(text);
+  }
+
   private static Path emptied(Path dir, String file) throws Exception {
     Files.delete(dir.resolve(file));
     return dir;
