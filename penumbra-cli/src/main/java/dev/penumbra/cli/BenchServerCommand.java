@@ -100,8 +100,13 @@ final class BenchServerCommand implements Callable<Integer> {
             r.samples());
         System.out.printf(Locale.ROOT, "%-22s %10s %12s %12s %8s %10s%n", "start", "ready ms", "model ms", "settled ms",
             "version", "trainedOn");
-        for (var e : java.util.Map.of("with saved model", r.with(), "without (re-fed)", r.without()).entrySet()
-            .stream().sorted(java.util.Map.Entry.comparingByKey(java.util.Comparator.reverseOrder())).toList()) {
+        java.util.Map<String, dev.penumbra.eval.server.RestartBench.Start> starts = new java.util.TreeMap<>(
+            java.util.Comparator.reverseOrder());
+        if (r.with() != null) {
+          starts.put("with saved model", r.with());
+          starts.put("without (re-fed)", r.without());
+        }
+        for (var e : starts.entrySet()) {
           var st = e.getValue();
           System.out.printf(Locale.ROOT, "%-22s %10.0f %12.0f %12.0f %8d %10d%n", e.getKey(), st.readyMillis(),
               st.modelMillis(), st.settledMillis(), st.version(), st.trainedOn());
