@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * {@link #learn} returns. Learning and {@link #save} take one lock, so a saved model's window holds exactly the
  * samples up to the journal number it is saved with, and a start replays exactly the later ones.
  */
-final class JournaledPredictor implements Predictor {
+final class JournaledPredictor implements Predictor, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(JournaledPredictor.class);
 
   /** A model's saved state and the number of the last journaled sample its window holds. */
@@ -93,5 +93,11 @@ final class JournaledPredictor implements Predictor {
   @Override
   public ErrorStats errors(Resources.Dimension dimension) {
     return trees.errors(dimension);
+  }
+
+  /** Stops the model's training thread (the query predictor closes its model when the gateway closes). */
+  @Override
+  public void close() {
+    trees.close();
   }
 }
