@@ -94,8 +94,13 @@ final class BenchServerCommand implements Callable<Integer> {
             r.samples());
         System.out.printf(Locale.ROOT, "%-22s %10s %12s %12s %8s %10s%n", "start", "ready ms", "model ms", "settled ms",
             "version", "trainedOn");
-        for (var e : java.util.Map.of("with saved model", r.with(), "without (re-fed)", r.without()).entrySet()
-            .stream().sorted(java.util.Map.Entry.comparingByKey(java.util.Comparator.reverseOrder())).toList()) {
+        java.util.Map<String, dev.penumbra.eval.server.RestartBench.Start> starts = new java.util.TreeMap<>(
+            java.util.Comparator.reverseOrder());
+        if (r.with() != null) {
+          starts.put("with saved model", r.with());
+          starts.put("without (re-fed)", r.without());
+        }
+        for (var e : starts.entrySet()) {
           var st = e.getValue();
           System.out.printf(Locale.ROOT, "%-22s %10.0f %12.0f %12.0f %8d %10d%n", e.getKey(), st.readyMillis(),
               st.modelMillis(), st.settledMillis(), st.version(), st.trainedOn());
@@ -106,6 +111,11 @@ final class BenchServerCommand implements Callable<Integer> {
           System.out.printf(Locale.ROOT, "%43s %8d %12.0f %12.0f %10.0f%n", "", m.samples(), m.refeedMillis(),
               m.restoreMillis(), m.bytes() / 1024.0);
         }
+        var j = r.journal();
+        System.out.printf(Locale.ROOT, "sample journal: %d appends, mean %.0f us, max %.0f us (query mean %.1f ms);"
+            + " same-size appends on this disk: fsync p50 %.0f / p99 %.0f us, no fsync p50 %.1f / p99 %.1f us%n",
+            j.appends(), j.appendMeanMicros(), j.appendMaxMicros(), j.queryMeanMillis(), j.syncedP50Micros(),
+            j.syncedP99Micros(), j.unsyncedP50Micros(), j.unsyncedP99Micros());
       }
       return 0;
     }

@@ -52,13 +52,14 @@ class ServeCommandTest {
   @Test
   void aDataDirectoryOfANewerFormatStopsTheStartNamingTheFile() throws Exception {
     Path data = Files.createDirectories(dir.resolve("newer"));
-    Files.writeString(data.resolve("learned-query.json"), "{\"formatVersion\": 7, \"state\": {}}");
+    // The id file: one that cannot be read stops the start (a learned file would be set aside instead).
+    Files.writeString(data.resolve("state.json"), "{\"formatVersion\": 7, \"nextReservationId\": 9}");
     Path f = dir.resolve("newer.yaml");
     Files.writeString(f, "server:\n  port: 0\n  dataDir: " + data + "\nquery:\n  enabled: false\n");
     CliRun r = run("serve", "--config", f.toString());
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).contains("learned-query.json").contains("format version 7").doesNotContain("\tat ");
-    assertThat(Files.readString(data.resolve("learned-query.json"))).contains("\"formatVersion\": 7");
+    assertThat(r.err()).contains("state.json").contains("format version 7").doesNotContain("\tat ");
+    assertThat(Files.readString(data.resolve("state.json"))).contains("\"formatVersion\": 7");
   }
 
   @Test

@@ -105,7 +105,8 @@ public interface Capability extends AutoCloseable {
   /**
    * Puts back what {@link #learned()} gave in an earlier run; called once, after {@link #start()} returned.
    *
-   * @throws IllegalArgumentException when the saved state cannot be read (the server then keeps the file)
+   * @throws IllegalArgumentException when the saved state cannot be read (the server then sets its file aside and
+   *     the capability goes on with what it has)
    */
   default void restoreLearned(JsonNode saved) {}
 
@@ -125,10 +126,22 @@ public interface Capability extends AutoCloseable {
   /**
    * {@link #restoreLearned(JsonNode)} with the saved {@link #model()} when there is one: a capability that keeps a
    * model puts it back first, and re-feeds its learned runs to the model instead when the saved one does not fit.
+   * Called at every start with a data directory, with an empty object when nothing was saved.
+   *
+   * @return false when {@code model} was given and not used: the server then sets its file aside
    */
-  default void restoreLearned(JsonNode saved, Optional<JsonNode> model) {
-    restoreLearned(saved);
+  default boolean restoreLearned(JsonNode saved, Optional<JsonNode> model) {
+    if (!saved.isEmpty()) {
+      restoreLearned(saved);
+    }
+    return model.isEmpty();
   }
+
+  /**
+   * Called once {@link #model()}'s state {@code saved} is durably in its file (a capability that journals what the
+   * model learns between saves drops what the file now holds).
+   */
+  default void modelSaved(JsonNode saved) {}
 
   /**
    * Waits up to {@code grace} for in-flight work to finish; returns true when none is left. The view wakes the

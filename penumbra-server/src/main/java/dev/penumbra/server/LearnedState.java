@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
  * statistics) is put back from the data directory once the capability has started, and saved every
  * {@link #PERIOD} (when it changed) and at stop. A SIGKILL loses at most the last period's learning.
  *
- * <p>When a capability cannot take its saved state back, its file is left as it is and never overwritten in this
- * run, so a bug or a changed model cannot destroy what an earlier run learned.
+ * <p>When a capability cannot take its saved state back, its file is set aside under a new name (never deleted) and
+ * the capability goes on cold or re-fed from its other files, so a bug or a changed model cannot destroy what an
+ * earlier run learned, and what this run learns is saved.
  */
 final class LearnedState implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LearnedState.class);
@@ -27,7 +28,7 @@ final class LearnedState implements AutoCloseable {
 
   private final DataDir dir;
   private final List<Capability> capabilities;
-  /** Capabilities whose saved state was put back (or that had none): only these are saved. */
+  /** Capabilities whose restore ran (only these are saved: an earlier save must not be overwritten before). */
   private final Set<String> restored = ConcurrentHashMap.newKeySet();
   private final Map<String, String> lastSaved = new ConcurrentHashMap<>();
   /** Per capability, the model version on disk (a model is rewritten only when it changed). */
@@ -45,22 +46,31 @@ final class LearnedState implements AutoCloseable {
     timer.scheduleWithFixedDelay(this::saveAll, PERIOD.toMillis(), PERIOD.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** Puts back what {@code c} learned in an earlier run; called once its start returned. */
+  /**
+   * Puts back what {@code c} learned in an earlier run; called once its start returned. A saved file the capability
+   * cannot take back is set aside (renamed, not deleted) with a WARN naming it and the reason, and the capability goes
+   * on with what it has: what it learns from now on is saved as usual.
+   */
   void restore(Capability c, java.util.function.Consumer<String> progress) {
     Optional<JsonNode> saved = dir.learned(c.name());
     Optional<JsonNode> model = dir.model(c.name());
     try {
-      if (saved.isPresent() || model.isPresent()) {
-        c.restoreLearned(saved.orElseGet(Json.MAPPER::createObjectNode), model);
+      if (!c.restoreLearned(saved.orElseGet(Json.MAPPER::createObjectNode), model)) {
+        String aside = dir.setAsideModel(c.name());
+        LOG.warn("the saved model of {} was not used; its file is kept as {}", c.name(), aside);
+        progress.accept("the saved model of " + c.name() + " was not used; kept as " + aside);
+      } else if (saved.isPresent() || model.isPresent()) {
         progress.accept("restored what " + c.name() + " learned before");
       }
-      savedModelVersion.put(c.name(), c.modelVersion());
-      restored.add(c.name());
     } catch (RuntimeException e) {
-      LOG.error("cannot restore what {} learned from the data directory; its file is kept and not overwritten",
-          c.name(), e);
-      progress.accept("could not restore " + c.name() + "'s learned state: " + e.getMessage());
+      String aside = saved.isPresent() ? dir.setAsideLearned(c.name()) : null;
+      LOG.warn("cannot restore what {} learned from the data directory ({}); {}; it goes on with what it has",
+          c.name(), e.getMessage(), aside == null ? "nothing set aside" : "the file is kept as " + aside);
+      progress.accept("could not restore " + c.name() + "'s learned state: " + e.getMessage()
+          + (aside == null ? "" : "; kept as " + aside));
     }
+    savedModelVersion.put(c.name(), c.modelVersion());
+    restored.add(c.name());
   }
 
   /** Saves what changed since the last save. */
@@ -81,6 +91,7 @@ final class LearnedState implements AutoCloseable {
           if (m.isPresent()) {
             dir.saveModel(c.name(), m.get());
             savedModelVersion.put(c.name(), version);
+            c.modelSaved(m.get());
           }
         }
       } catch (RuntimeException e) {
@@ -105,7 +116,13 @@ final class LearnedState implements AutoCloseable {
   /** Stops the periodic save and saves one last time (before the capabilities close). */
   @Override
   public void close() {
-    timer.shutdownNow();
+    // Not shutdownNow: interrupting a save mid-write closes its file channel and fails it; the last one is waited for.
+    timer.shutdown();
+    try {
+      timer.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     synchronized (this) {
       saveAll(true);
     }

@@ -32,6 +32,9 @@ import java.util.function.Consumer;
  * Queries on the embedded TPC-H database through a {@link QueryGateway} that reserves on the server's
  * ledger. Baseline for the dashboard: a fixed equal slot per engine (node memory / engine instances), the
  * reservation a static pool of workers would hold whatever the query.
+ *
+ * <p>About 520 lines: its routes, meters and what it keeps across restarts (the model, its sample journal, the
+ * histories) share the gateway and the model; the journal's file format is {@link SampleJournal}'s own.
  */
 final class QueryCapability implements Capability {
   static final String NAME = "query";
@@ -49,6 +52,9 @@ final class QueryCapability implements Capability {
   private volatile QueryGateway gateway;
   /** The gateway's model tier, kept to save and restore its fitted state. */
   private volatile TreePredictor model;
+  /** The same model as the gateway sees it: every sample it learns is journaled (with server.dataDir). */
+  private volatile JournaledPredictor journaled;
+  private volatile io.micrometer.core.instrument.Timer journalTimer;
   private volatile boolean closed;
   private volatile MeterRegistry registry;
   private Workload workload;
@@ -73,6 +79,11 @@ final class QueryCapability implements Capability {
         TPCH_SEED);
   }
 
+  /** The gateway, once {@link #start()} built it (null before). */
+  QueryGateway gateway() {
+    return gateway;
+  }
+
   /** The shadow workers this capability's gateway spreads its sample runs over. */
   ShadowWorkers workers() {
     return workers;
@@ -86,10 +97,14 @@ final class QueryCapability implements Capability {
     ServerConfig.Query q = config.query();
     TreePredictor trees = TreePredictor.builder().name("query-model").build();
     this.model = trees;
+    this.journaled = new JournaledPredictor(trees);
+    if (journalTimer != null) {
+      journaled.timer(journalTimer);
+    }
     QueryGateway.Builder b = QueryGateway.builder().ledger(ledger).scale(q.scale()).engineInstances(q.engineInstances())
         .maxRows(q.maxRows()).timeout(q.timeout()).progress(progress).seed(TPCH_SEED).shadowSite(workers::around)
         // The query predictor's model tier: a gradient-boosted model, built here at the edge (query knows the SPI).
-        .model(trees);
+        .model(journaled);
     q.cacheDirPath().ifPresent(b::cacheDir);
     QueryGateway gw = b.build();
     synchronized (this) {
@@ -119,49 +134,141 @@ final class QueryCapability implements Capability {
     restoreLearned(saved, Optional.empty());
   }
 
+  /** The model's sample journal, in feature-name order. */
+  static final java.util.List<String> JOURNAL_FEATURES =
+      java.util.List.copyOf(new java.util.TreeSet<>(dev.penumbra.query.predict.QueryPredictor.FEATURES));
+
   /**
    * Puts back the error statistics and the fingerprint histories, and the gradient-boosted model: its saved state
-   * when there is one of this feature schema (it answers at once, as before), else the sampled runs are fed to it
-   * again and it retrains in the background.
+   * when there is one of this feature schema (it answers at once, as before) followed by the journaled samples it
+   * learned after that state was saved; else the journal when it holds every sample the model ever learned, else the
+   * sampled runs of the histories are fed to it again (and journaled) and it retrains in the background.
+   *
+   * @return false when a saved model was given and not used (the caller sets its file aside)
    */
   @Override
-  public void restoreLearned(com.fasterxml.jackson.databind.JsonNode saved,
+  public boolean restoreLearned(com.fasterxml.jackson.databind.JsonNode saved,
       Optional<com.fasterxml.jackson.databind.JsonNode> savedModel) {
     QueryGateway gw = gateway;
     if (gw == null) {
-      return;
+      return true;
+    }
+    org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(QueryCapability.class);
+    java.nio.file.Path journalFile = config.server().dataDirPath()
+        .map(d -> SampleJournal.fileOf(d, NAME)).orElse(null);
+    SampleJournal.Content journal = null;
+    if (journalFile != null) {
+      try {
+        journal = SampleJournal.read(journalFile, NAME, JOURNAL_FEATURES);
+      } catch (SampleJournal.Unreadable e) {
+        String aside = DataDir.setAside(journalFile);
+        log.warn("query model journal not used: {}; kept as {}; the model is fed from the saved runs instead",
+            e.getMessage(), aside);
+        progress.accept("query model: the journal is not used (" + e.getMessage() + "); kept as " + aside);
+      }
     }
     boolean loaded = false;
+    long journalSeq = 0;
     TreePredictor trees = model;
     if (savedModel.isPresent() && trees != null) {
       try {
-        trees.restore(Json.convert(savedModel.get(),
+        com.fasterxml.jackson.databind.node.ObjectNode m = savedModel.get().isObject()
+            ? ((com.fasterxml.jackson.databind.node.ObjectNode) savedModel.get()).deepCopy()
+            : Json.MAPPER.createObjectNode();
+        com.fasterxml.jackson.databind.JsonNode seq = m.remove("journalSeq");
+        if (seq != null && (!seq.canConvertToExactIntegral() || seq.asLong() < 0)) {
+          throw new IllegalArgumentException("journalSeq must be a whole number >= 0, was " + seq);
+        }
+        trees.restore(Json.convert(m,
             new com.fasterxml.jackson.core.type.TypeReference<dev.penumbra.ml.SavedModel>() {}, "query model"),
             dev.penumbra.query.predict.QueryPredictor.FEATURES);
         loaded = true;
+        journalSeq = seq == null ? 0 : seq.asLong();
         progress.accept("query model: version " + trees.modelVersion() + " put back (" + trees.historySize()
             + " samples)");
       } catch (IllegalArgumentException e) {
-        org.slf4j.LoggerFactory.getLogger(QueryCapability.class).warn("saved query model not used: {}",
-            e.getMessage());
+        log.warn("saved query model not used: {}", e.getMessage());
         progress.accept("query model: the saved one is not used (" + e.getMessage() + "); re-fed from the saved runs");
       }
+    }
+    boolean feedFromHistory = false;
+    if (journalFile != null) {
+      java.util.List<SampleJournal.Entry> keep = java.util.List.of();
+      long from = 0;
+      if (loaded && journal != null && journal.from() <= journalSeq) {
+        keep = journal.entries();
+        from = journalSeq;
+      } else if (!loaded && savedModel.isEmpty() && journal != null && journal.from() == 0) {
+        keep = journal.entries(); // never trained yet: the journal holds every sample
+      } else {
+        if (loaded && journal != null) {
+          log.warn("query model journal starts after sample {}, the saved model ends at {}: not replayed",
+              journal.from(), journalSeq);
+        }
+        from = loaded ? journalSeq : 0;
+        feedFromHistory = !loaded;
+      }
+      int replayed = 0;
+      for (SampleJournal.Entry e : keep) {
+        if (e.seq() > from) {
+          try {
+            journaled.replay(e.features(), e.actual());
+            replayed++;
+          } catch (IllegalArgumentException ex) {
+            log.warn("journaled query sample {} not replayed: {}", e.seq(), ex.getMessage());
+          }
+        }
+      }
+      if (replayed > 0) {
+        progress.accept("query model: " + replayed + " journaled samples learned again");
+      }
+      journaled.journal(SampleJournal.start(journalFile, NAME, JOURNAL_FEATURES, from, keep));
+    } else {
+      feedFromHistory = !loaded;
     }
     if (saved.has("errors")) {
       gw.errors().restore(Json.convert(saved.path("errors"),
           new com.fasterxml.jackson.core.type.TypeReference<java.util.List<ErrorTracker.Scores>>() {}, "query errors"));
     }
     if (saved.has("history")) {
-      gw.predictor().restore(Json.convert(saved.path("history"),
-          new com.fasterxml.jackson.core.type.TypeReference<java.util.List<dev.penumbra.query.predict.QueryPredictor.Learned>>() {},
-          "query history"), !loaded);
+      SampleJournal j = journaled.journal();
+      if (j != null && feedFromHistory) {
+        j.bulk(true);
+      }
+      try {
+        gw.predictor().restore(Json.convert(saved.path("history"),
+            new com.fasterxml.jackson.core.type.TypeReference<java.util.List<dev.penumbra.query.predict.QueryPredictor.Learned>>() {},
+            "query history"), feedFromHistory);
+      } finally {
+        if (j != null) {
+          j.bulk(false);
+        }
+      }
     }
+    return loaded || savedModel.isEmpty();
   }
 
   @Override
   public Optional<com.fasterxml.jackson.databind.JsonNode> model() {
-    TreePredictor trees = model;
-    return trees == null ? Optional.empty() : trees.save().map(Json.MAPPER::valueToTree);
+    JournaledPredictor j = journaled;
+    if (j == null) {
+      return Optional.empty();
+    }
+    return j.save().map(s -> {
+      com.fasterxml.jackson.databind.node.ObjectNode n = Json.MAPPER.valueToTree(s.model());
+      n.put("journalSeq", s.journalSeq());
+      return n;
+    });
+  }
+
+  /** The model file now holds every sample up to its journal number: the journal keeps only the later ones. */
+  @Override
+  public void modelSaved(com.fasterxml.jackson.databind.JsonNode saved) {
+    JournaledPredictor jp = journaled;
+    SampleJournal j = jp == null ? null : jp.journal();
+    if (j != null) {
+      j.compact(saved.path("journalSeq").asLong(0));
+    }
   }
 
   @Override
@@ -200,6 +307,15 @@ final class QueryCapability implements Capability {
   @Override
   public void metrics(MeterRegistry registry) {
     this.registry = registry;
+    io.micrometer.core.instrument.Timer appends = io.micrometer.core.instrument.Timer
+        .builder("penumbra.query.journal.append")
+        .description("Appending one learned sample to the query model's journal: write and fsync (server.dataDir)")
+        .register(registry);
+    JournaledPredictor jp = journaled;
+    if (jp != null) {
+      jp.timer(appends);
+    }
+    this.journalTimer = appends;
     // The query loop's baseline guard: the running cost of each rule on the same measured use, and which acts.
     for (String rule : new String[] {"penumbra", "baseline"}) {
       io.micrometer.core.instrument.Gauge.builder("penumbra.loop.cost", this, c -> c.guardCost(rule))
@@ -394,6 +510,10 @@ final class QueryCapability implements Capability {
     }
     if (gw != null) {
       gw.close();
+    }
+    JournaledPredictor jp = journaled;
+    if (jp != null && jp.journal() != null) {
+      jp.journal().close();
     }
     workers.close();
   }

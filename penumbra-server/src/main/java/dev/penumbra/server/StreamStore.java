@@ -48,7 +48,8 @@ final class StreamStore {
   List<Definition> load(int maxStreams) {
     JsonNode root;
     try {
-      root = DataDir.read(dir, dir.resolve(FILE));
+      root = DataDir.read(dir, dir.resolve(FILE), ". It holds the streams clients created: starting without it "
+          + "would drop them. Restore it from a backup, or move it away to start without the saved streams");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + dir.resolve(FILE) + ": " + e.getMessage(), e);
     }

@@ -83,14 +83,30 @@ class DashboardBrowserTest {
             const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
             let ink = 0;
             for (let i = 3; i < px.length; i += 4) if (px[i] !== 0) ink++;
-            out[c.id] = {points: pts, ink: ink, width: c.width};
+            const x = chart && chart.scales.x;
+            out[c.id] = {points: pts, ink: ink, width: c.width, rotation: x ? x.labelRotation : 0,
+              labels: x ? x.ticks.map(t => Array.isArray(t.label) ? t.label.join(' ') : String(t.label ?? '')) : []};
           }
           return out;""");
       assertThat(drawn.has("utilisation")).as(drawn.toString()).isTrue();
       assertThat(drawn.has("cap-query")).as(drawn.toString()).isTrue();
-      for (JsonNode c : drawn) {
+      for (var e : iterable(drawn.fields())) {
+        JsonNode c = e.getValue();
         assertThat(c.get("points").asInt()).as(drawn.toString()).isPositive();
         assertThat(c.get("ink").asInt()).as(drawn.toString()).isGreaterThan(1000);
+        if (!e.getKey().equals("utilisation") && !e.getKey().startsWith("cap-")) {
+          continue; // not a time axis
+        }
+        // Time axes: level labels, at most 4, none repeating the one before it (they once slanted and repeated).
+        assertThat(c.get("rotation").asDouble()).as(drawn.toString()).isZero();
+        List<String> labels = new java.util.ArrayList<>();
+        c.get("labels").forEach(l -> labels.add(l.asText()));
+        assertThat(labels.size()).as(drawn.toString()).isLessThanOrEqualTo(4);
+        for (int i = 1; i < labels.size(); i++) {
+          if (!labels.get(i).isEmpty()) {
+            assertThat(labels.get(i)).as(drawn.toString()).isNotEqualTo(labels.get(i - 1));
+          }
+        }
       }
       waitFor(() -> script(base, "return document.querySelectorAll('#shard-requests tbody tr').length").asInt() > 0,
           10_000);
@@ -134,6 +150,12 @@ class DashboardBrowserTest {
       cd.destroy();
       server.close();
     }
+  }
+
+  private static <T> List<T> iterable(java.util.Iterator<T> it) {
+    List<T> out = new java.util.ArrayList<>();
+    it.forEachRemaining(out::add);
+    return out;
   }
 
   private static JsonNode script(String base, String js) throws Exception {

@@ -157,7 +157,32 @@ class EdgeSweepTest {
       streams.add(st.get("name").asText() + ":" + st.get("partitions").asInt() + ":" + submitted);
     }
     s.put("streams", streams);
+    // What the newer routes hold: shard requests, shadow workers, shadow nodes (a refused POST must add none).
+    for (String list : List.of("/v1/requests", "/v1/shadow-workers", "/v1/failover/nodes")) {
+      s.put(list, entries(TestServers.get(server, list).json()));
+    }
     return s;
+  }
+
+  /** The ids or names a listing holds (an array, or an object of arrays), sorted. */
+  static List<String> entries(JsonNode listing) {
+    List<String> out = new ArrayList<>();
+    List<JsonNode> items = new ArrayList<>();
+    if (listing.isArray()) {
+      listing.forEach(items::add);
+    } else {
+      listing.forEach(v -> {
+        if (v.isArray()) {
+          v.forEach(items::add);
+        }
+      });
+    }
+    for (JsonNode i : items) {
+      JsonNode key = i.has("id") ? i.get("id") : i.has("name") ? i.get("name") : i.get("node");
+      out.add(String.valueOf(key));
+    }
+    out.sort(null);
+    return out;
   }
 
   // ------------------------------------------------------------------ probes

@@ -42,6 +42,23 @@ class ServerApiTest {
     assertThat(nodes.get(0).get("capacity").get("cpuMillis").asLong()).isEqualTo(2000);
   }
 
+  /** A query that did not complete is not a 200: the engine's failure is 422, running out of time 504. */
+  @Test
+  void aQueryThatFailsIsNotAnswered200() throws Exception {
+    for (var o : dev.penumbra.query.engine.Outcome.values()) {
+      int expected = switch (o) {
+        case COMPLETED, SPILLED -> 200;
+        case TIMED_OUT -> 504;
+        case SQL_ERROR, FAILED_MEMORY -> 422;
+      };
+      assertThat(QueryCapability.status(o)).as(o.name()).isEqualTo(expected);
+    }
+    // A statement that binds but fails while it runs (a cast no row survives).
+    Reply r = post(server, "/v1/queries", "{\"sql\": \"SELECT CAST(n_name AS INTEGER) AS x FROM nation\"}");
+    assertThat(r.status()).as(r.body()).isIn(400, 422);
+    assertThat(r.json().get("error").asText()).as(r.body()).isNotBlank();
+  }
+
   @Test
   void queryReturnsRowsAndReportAndIsRecorded() throws Exception {
     Reply r = post(server, "/v1/queries",
@@ -60,6 +77,11 @@ class ServerApiTest {
     assertThat(res.get("state").asText()).isEqualTo("released");
     assertThat(res.get("history").findValuesAsText("type")).contains("reserved", "released");
     assertThat(get(server, "/v1/queries").json().findValuesAsText("outcome")).contains("completed");
+    // The list shows the statement and the user in their own fields (it once put "anonymous: completed" in sql).
+    assertThat(get(server, "/v1/queries").json()).anySatisfy(q -> {
+      assertThat(q.get("sql").asText()).isEqualTo("SELECT n_name FROM nation ORDER BY n_name LIMIT 3");
+      assertThat(q.get("user").asText()).isEqualTo("ana");
+    });
     JsonNode dash = get(server, "/v1/dashboard").json();
     assertThat(dash.get("capabilities").get("query").get("samples").size()).isPositive();
     assertThat(get(server, "/v1/forecasts").json().get("query").get("samples").size()).isPositive();

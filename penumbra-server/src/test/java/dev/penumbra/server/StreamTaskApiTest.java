@@ -47,6 +47,9 @@ class StreamTaskApiTest {
     java.util.Set<Long> held = liveIds();
     held.removeAll(before);
     assertThat(held).as("the idle stream's reservations").isNotEmpty();
+    // Sized to its demand: an idle stream once held 2 x 1000m, the whole node, renewed every tick.
+    long cpu = held.stream().mapToLong(id -> server.ledger().get(id).orElseThrow().amount().cpuMillis()).sum();
+    assertThat(cpu).as("the idle stream's CPU, millicores").isLessThan(1000);
     Reply deleted = TestServers.delete(server, "/v1/streams/idle");
     assertThat(deleted.status()).as(deleted.body()).isEqualTo(200);
     assertThat(deleted.json().get("released").asInt()).isEqualTo(held.size());

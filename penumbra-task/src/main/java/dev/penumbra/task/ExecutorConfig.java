@@ -14,6 +14,7 @@ import java.util.Map;
  * @param phasedAdmission with warming on, tasks start when their type's predicted phases fit ({@link PhaseAdmission})
  * @param planWhenContended the phase plan holds tasks back only while grants on request of memory are measured to
  *     wait at least {@code warmAbove}; otherwise tasks start as under grant on request
+ * @param maxTypes task types whose profiles are kept; beyond it the least recently run type is forgotten
  */
 record ExecutorConfig(
     String node,
@@ -32,7 +33,8 @@ record ExecutorConfig(
     ThreadProbe probe,
     Duration warmAbove,
     boolean phasedAdmission,
-    boolean planWhenContended) {
+    boolean planWhenContended,
+    int maxTypes) {
 
   ExecutorConfig {
     fallbacks = Map.copyOf(fallbacks);

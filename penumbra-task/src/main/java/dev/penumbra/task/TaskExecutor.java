@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -46,7 +45,17 @@ public final class TaskExecutor implements AutoCloseable {
   private final TaskContexts contexts;
   private final ExecutorService ownedWarmer;
   private final ScheduledExecutorService samplerThread;
-  private final ConcurrentHashMap<String, TaskProfile> profiles = new ConcurrentHashMap<>();
+  /**
+   * Per task type, least recently run first; at most {@code maxTypes} (a client naming a new type per task must not
+   * grow it without bound). Guarded by itself.
+   */
+  private final java.util.LinkedHashMap<String, TaskProfile> profiles = new java.util.LinkedHashMap<>(16, 0.75f,
+      true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, TaskProfile> eldest) {
+      return size() > cfg.maxTypes();
+    }
+  };
   private final AtomicLong sequence = new AtomicLong();
   private volatile boolean closed;
 
@@ -55,7 +64,7 @@ public final class TaskExecutor implements AutoCloseable {
     this.cfg = new ExecutorConfig(b.node, clock, b.interval.toMillis(), b.horizon, b.grace, b.lease, b.bucket,
         b.blockBytes, b.maxStride, b.warming, b.fallbacks, b.queueTimeout.toNanos(), b.tracker,
         b.probe != null ? b.probe : ThreadProbe.mxBean(), b.warmAbove, b.phasedAdmission,
-        b.planWhenContended);
+        b.planWhenContended, b.maxTypes);
     Executor warmThreads;
     if (b.warmer != null) {
       warmThreads = b.warmer;
@@ -208,24 +217,37 @@ public final class TaskExecutor implements AutoCloseable {
   }
 
   TaskProfile profile(String type) {
-    return profiles.computeIfAbsent(type, t -> new TaskProfile(t, cfg.bucket()));
+    synchronized (profiles) {
+      return profiles.computeIfAbsent(type, t -> new TaskProfile(t, cfg.bucket()));
+    }
   }
 
-  /** What every type's profile has learned, for saving across restarts. */
+  /** What every type's profile has learned, least recently run type first, for saving across restarts. */
   public List<TaskProfile.State> exportProfiles() {
-    return profiles.values().stream().map(TaskProfile::state).toList();
+    List<TaskProfile> now;
+    synchronized (profiles) {
+      now = List.copyOf(profiles.values());
+    }
+    return now.stream().map(TaskProfile::state).toList();
   }
 
-  /** Puts back profiles an earlier process learned; a type learned since in this process keeps its own. */
+  /**
+   * Puts back profiles an earlier process learned (in {@link #exportProfiles()} order, so the most recently run are
+   * kept when there are more than {@code maxTypes}); a type learned since in this process keeps its own.
+   */
   public void restoreProfiles(List<TaskProfile.State> saved) {
-    for (TaskProfile.State s : saved) {
-      profiles.putIfAbsent(s.type(), TaskProfile.restore(s));
+    synchronized (profiles) {
+      for (TaskProfile.State s : saved) {
+        profiles.putIfAbsent(s.type(), TaskProfile.restore(s));
+      }
     }
   }
 
   /** The profiles learned so far, by task type. */
   public Map<String, TaskProfile> profiles() {
-    return Map.copyOf(profiles);
+    synchronized (profiles) {
+      return Map.copyOf(profiles);
+    }
   }
 
   /**
@@ -304,6 +326,7 @@ public final class TaskExecutor implements AutoCloseable {
     private Duration warmAbove = Duration.ofMillis(2);
     private boolean phasedAdmission = true;
     private boolean planWhenContended;
+    private int maxTypes = 1000;
 
     private Builder(Ledger ledger, String node) {
       if (ledger == null) {
@@ -347,6 +370,18 @@ public final class TaskExecutor implements AutoCloseable {
     /** Lease of every reservation, 1 s .. 7 days (a backstop; tasks release what they hold). Default 10 min. */
     public Builder lease(Duration d) {
       this.lease = range("lease", d, Duration.ofSeconds(1), Duration.ofDays(7));
+      return this;
+    }
+
+    /**
+     * Task types whose profiles are kept, 1 .. 1,000,000; beyond it the least recently run type is forgotten (and
+     * learned again if it comes back). Default 1,000.
+     */
+    public Builder maxTypes(int n) {
+      if (n < 1 || n > 1_000_000) {
+        throw new IllegalArgumentException("maxTypes must be in [1, 1000000], was " + n);
+      }
+      this.maxTypes = n;
       return this;
     }
 

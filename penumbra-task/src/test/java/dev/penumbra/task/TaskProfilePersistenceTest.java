@@ -36,6 +36,31 @@ class TaskProfilePersistenceTest {
     }
   }
 
+  /**
+   * A client naming a new type per task does not grow the profiles without bound: beyond {@code maxTypes} the least
+   * recently run type is forgotten, in the process and in what is saved, and a restore keeps the most recent ones.
+   */
+  @Test
+  void theProfilesKeepABoundedNumberOfTypesTheMostRecentlyRun() {
+    Scripted w = new Scripted(dev.penumbra.core.Resources.of(16_000, 1L << 30), b -> b.maxTypes(3));
+    for (String t : java.util.List.of("a", "b", "c")) {
+      w.executor.profile(t);
+    }
+    w.executor.profile("a"); // run again: now the most recent
+    w.executor.profile("d");
+    assertThat(w.executor.profiles().keySet()).containsExactlyInAnyOrder("a", "c", "d");
+    assertThat(w.executor.exportProfiles()).extracting(TaskProfile.State::type).containsExactly("c", "a", "d");
+    for (int i = 0; i < 10_000; i++) {
+      w.executor.profile("t" + i);
+    }
+    assertThat(w.executor.profiles()).hasSize(3).containsKeys("t9997", "t9998", "t9999");
+    Scripted again = new Scripted(dev.penumbra.core.Resources.of(16_000, 1L << 30), b -> b.maxTypes(2));
+    again.executor.restoreProfiles(w.executor.exportProfiles());
+    assertThat(again.executor.profiles().keySet()).containsExactlyInAnyOrder("t9998", "t9999");
+    assertThatThrownBy(() -> TaskExecutor.builder(w.ledger, "jvm").maxTypes(0))
+        .hasMessage("maxTypes must be in [1, 1000000], was 0");
+  }
+
   @Test
   void anInconsistentStateIsRefused() {
     TaskProfile.State s = new TaskProfile("etl", Duration.ofMillis(10)).state();

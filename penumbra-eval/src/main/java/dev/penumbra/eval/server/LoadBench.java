@@ -39,8 +39,9 @@ import java.util.function.IntConsumer;
  * once the load has drained, nothing may be left reserved.
  *
  * <p>With a hostile share, that share of requests is what a hostile client sends instead (bad bodies, wrong
- * types and methods, a foreign origin, a body over the size limit, and the SQL sandbox probes: host files, catalog functions,
- * stacked statements), every one of which must be refused with a 4xx; and before the load a "hog" takes the
+ * types and methods, a foreign origin, a body over the size limit, bad bodies for the shard request, shadow worker,
+ * shadow node and stream routes, and the SQL sandbox probes: host files, catalog functions, stacked statements),
+ * every one of which must be refused with a 4xx; and before the load a "hog" takes the
  * whole node for a day at batch priority, which critical queries must get through.
  *
  * <p>Only 127.0.0.1 is ever addressed: the server is started here, on a free port.
@@ -399,7 +400,7 @@ public final class LoadBench {
   }
 
   /** Kinds of hostile request besides the SQL probes (see {@link #hostileRequest}). */
-  static final int HOSTILE_KINDS = 10;
+  static final int HOSTILE_KINDS = 14;
 
   /** A hostile request: {@code kind} below {@link #HOSTILE_KINDS} is a bad request, above it a SQL probe. */
   static HttpRequest hostileRequest(String base, int kind, Random rnd) throws JsonProcessingException {
@@ -422,9 +423,19 @@ public final class LoadBench {
       case 7 -> b.POST(HttpRequest.BodyPublishers.ofString("{\"sql\": \"" + "x".repeat(128 << 10) + "\"}")).build();
       case 8 -> b.POST(HttpRequest.BodyPublishers.ofString("{\"sql\": \"SELECT 1\", \"deadlineSeconds\": NaN}")).build();
       case 9 -> b.POST(HttpRequest.BodyPublishers.ofString("{\"sql\": \"SELECT 1\", \"deadlineSeconds\": 1e400}")).build();
+      // The newer routes: shard requests, shadow workers, shadow nodes, streams.
+      case 10 -> post(base, "/v1/requests", "{\"priority\": \"critical \", \"shards\": -1}");
+      case 11 -> post(base, "/v1/shadow-workers", "{\"url\": \"http://169.254.169.254/\", \"slots\": 1e9}");
+      case 12 -> post(base, "/v1/failover/nodes", "{\"name\": \"n\\u0000x\"}");
+      case 13 -> post(base, "/v1/streams", "{\"name\": \"s\", \"partitions\": \"2\"}");
       default -> b.POST(HttpRequest.BodyPublishers.ofString(Json.MAPPER.writeValueAsString(
           Map.of("sql", PROBES.get(kind - HOSTILE_KINDS), "priority", "critical")))).build();
     };
+  }
+
+  private static HttpRequest post(String base, String path, String body) {
+    return HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
   }
 
   private static HttpRequest request(String base, boolean query, Random rnd, Workload workload, String[] reads,

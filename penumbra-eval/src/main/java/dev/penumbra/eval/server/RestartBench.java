@@ -36,10 +36,28 @@ public final class RestartBench {
    * @param queries queries run before the restarts
    * @param samples samples the saved model's window held
    * @param version the saved model's version
-   * @param with the start with the saved model
-   * @param without the start without it (the runs re-fed)
+   * @param with the start with the saved model (null when no model was fitted within the limits)
+   * @param without the start without it (the runs re-fed; null likewise)
    */
-  public record Result(int queries, int samples, long version, Start with, Start without, List<ModelStart> scaling) {}
+  public record Result(int queries, int samples, long version, Start with, Start without, List<ModelStart> scaling,
+      Journal journal) {}
+
+  /**
+   * What journaling each learned sample costs (docs/server.md, "Persistence"): the server's own timer of its appends
+   * (write and fsync) while the queries ran, against the queries' mean time; and on the same disk, appending a line
+   * of the journal's size with and without fsync (the policy against not syncing).
+   *
+   * @param appends samples journaled while the queries ran
+   * @param appendMeanMicros their mean append time (write + fsync)
+   * @param appendMaxMicros the slowest (over the timer's last window)
+   * @param queryMeanMillis the queries' mean time as the client saw it
+   * @param syncedP50Micros same-size appends with fsync on the data directory's disk, median
+   * @param syncedP99Micros ... 99th percentile
+   * @param unsyncedP50Micros without fsync, median
+   * @param unsyncedP99Micros ... 99th percentile
+   */
+  public record Journal(long appends, double appendMeanMicros, double appendMaxMicros, double queryMeanMillis,
+      double syncedP50Micros, double syncedP99Micros, double unsyncedP50Micros, double unsyncedP99Micros) {}
 
   /**
    * The model alone at a larger window: the saved samples resampled (with 5% seeded noise) to {@code samples}, fed to
@@ -79,6 +97,8 @@ public final class RestartBench {
       ServerConfig cfg = ServerConfig.load(null, env);
       int queries = 0;
       JsonNode saved;
+      Journal journal;
+      boolean fitted;
       try (PenumbraServer s = PenumbraServer.builder(cfg).build().start()) {
         if (!s.awaitReady(Duration.ofMinutes(5))) {
           throw new IllegalStateException("server did not become ready within 5 minutes");
@@ -88,20 +108,38 @@ public final class RestartBench {
         Workload workload = Workload.tpch(scale);
         Random rnd = new Random(seed);
         long end = System.nanoTime() + limit.toNanos();
+        long queryNanos = 0;
         // Past the first training and into the next, so the saved window holds more than one training's samples.
         while (queries < maxQueries && System.nanoTime() < end && query.modelVersion() < 3) {
           String body = Json.MAPPER.writeValueAsString(Map.of("sql", workload.sample(rnd).sql()));
+          long q0 = System.nanoTime();
           http.send(HttpRequest.newBuilder(URI.create(s.url() + "/v1/queries"))
               .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
               HttpResponse.BodyHandlers.discarding());
+          queryNanos += System.nanoTime() - q0;
           queries++;
           if (queries % 25 == 0) {
             progress.accept("  " + queries + " queries, model version " + query.modelVersion());
           }
         }
-        if (query.modelVersion() < 1) {
-          throw new IllegalStateException("no model was fitted after " + queries + " queries");
-        }
+        fitted = query.modelVersion() >= 1;
+        String metrics = http.send(HttpRequest.newBuilder(URI.create(s.url() + "/metrics")).GET().build(),
+            HttpResponse.BodyHandlers.ofString()).body();
+        double[] sync = appendMicros(dir, true, 500);
+        double[] nosync = appendMicros(dir, false, 500);
+        double count = metric(metrics, "penumbra_query_journal_append_seconds_count");
+        journal = new Journal((long) count, count > 0 ? metric(metrics, "penumbra_query_journal_append_seconds_sum")
+            / count * 1e6 : Double.NaN, metric(metrics, "penumbra_query_journal_append_seconds_max") * 1e6,
+            queryNanos / 1e6 / Math.max(1, queries), sync[0], sync[1], nosync[0], nosync[1]);
+        progress.accept(String.format(java.util.Locale.ROOT, "journal: %d appends, mean %.0f us (query mean %.1f ms); "
+            + "same-size appends with fsync p50 %.0f / p99 %.0f us, without %.1f / %.1f us", journal.appends(),
+            journal.appendMeanMicros(), journal.queryMeanMillis(), sync[0], sync[1], nosync[0], nosync[1]));
+      }
+      if (!fitted) {
+        // The shadow gate samples few runs on a quiet server: the journal's cost is measured all the same.
+        progress.accept("no model was fitted after " + queries + " queries (" + journal.appends()
+            + " sampled runs); the restarts are not measured");
+        return new Result(queries, (int) journal.appends(), 0, null, null, List.of(), journal);
       }
       saved = Json.MAPPER.readTree(Files.readString(dir.resolve("model-query.json"))).get("model");
       progress.accept("saved model version " + saved.get("version") + " on " + saved.get("sampleFeatures").size()
@@ -116,7 +154,7 @@ public final class RestartBench {
         scaling.add(scaling(saved, n, seed));
       }
       return new Result(queries, saved.get("sampleFeatures").size(), saved.get("version").asLong(), with, without,
-          scaling);
+          scaling, journal);
     } finally {
       try (var files = Files.walk(dir)) {
         files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -124,8 +162,43 @@ public final class RestartBench {
     }
   }
 
+  /** A Prometheus sample's value by its full name (no labels), NaN when absent. */
+  static double metric(String text, String name) {
+    for (String line : text.split("\n")) {
+      if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return Double.NaN;
+  }
+
+  /** Median and p99 of {@code n} appends of a journal-sized line (400 bytes) to a file in {@code dir}. */
+  static double[] appendMicros(Path dir, boolean fsync, int n) throws java.io.IOException {
+    Path f = dir.resolve("append-probe-" + fsync);
+    byte[] line = ("{\"seq\": 1, \"f\": [" + "0.123456789, ".repeat(28) + "1], \"a\": [1, 2, 3, 4]}\n")
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    double[] t = new double[n];
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
+        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE,
+        java.nio.file.StandardOpenOption.APPEND)) {
+      for (int i = 0; i < n; i++) {
+        long t0 = System.nanoTime();
+        ch.write(java.nio.ByteBuffer.wrap(line));
+        if (fsync) {
+          ch.force(false);
+        }
+        t[i] = (System.nanoTime() - t0) / 1e3;
+      }
+    } finally {
+      Files.deleteIfExists(f);
+    }
+    return new double[] {dev.penumbra.eval.report.Quantiles.of(t, 0.5), dev.penumbra.eval.report.Quantiles.of(t, 0.99)};
+  }
+
   static ModelStart scaling(JsonNode savedJson, int n, long seed) throws Exception {
-    SavedModel base = Json.MAPPER.treeToValue(savedJson, SavedModel.class);
+    JsonNode plain = savedJson.deepCopy();
+    ((com.fasterxml.jackson.databind.node.ObjectNode) plain).remove("journalSeq");
+    SavedModel base = Json.MAPPER.treeToValue(plain, SavedModel.class);
     String[] names = base.features().toArray(String[]::new);
     Random rnd = new Random(seed + n);
     List<Features> features = new java.util.ArrayList<>();
