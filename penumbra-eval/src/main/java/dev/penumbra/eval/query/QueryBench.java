@@ -336,16 +336,32 @@ public final class QueryBench {
         List<Mode> modes = new ArrayList<>();
         progress.accept("end to end: " + o.e2eQueries() + " queries at once, " + cores + " cores, "
             + Resources.formatBytes(o.memoryBudget()) + "; Penumbra ...");
-        modes.add(penumbra(gw, burst, prio));
-        progress.accept("end to end: FIFO with " + o.fifoSlots() + " equal slots ...");
-        try (PrimaryEngine e = engines.apply(o.fifoSlots())) {
+        // Each mode runs the burst BURST_ROUNDS times, the order rotated every round, and its rounds are pooled: the
+        // first burst after training runs slower whichever mode it is (the collector and the compiler are still
+        // busy with what training left), which a fixed order charged to Penumbra alone.
+        try (PrimaryEngine fifoEngine = engines.apply(o.fifoSlots());
+            PrimaryEngine noneEngine = engines.apply(o.e2eQueries())) {
           Resources slot = Resources.of(Math.max(1000, cores * 1000L / o.fifoSlots()), o.memoryBudget() / o.fifoSlots());
-          modes.add(fixed("fifo", e, burst, prio, o.fifoSlots(), slot));
-        }
-        progress.accept("end to end: no admission control (all at once, even shares) ...");
-        try (PrimaryEngine e = engines.apply(o.e2eQueries())) {
           Resources share = Resources.of(1000, o.memoryBudget() / o.e2eQueries());
-          modes.add(fixed("none", e, burst, prio, o.e2eQueries(), share));
+          List<String> order = List.of("penumbra", "fifo", "none");
+          Map<String, List<Round>> rounds = new java.util.LinkedHashMap<>();
+          order.forEach(m -> rounds.put(m, new ArrayList<>()));
+          for (int round = 0; round < BURST_ROUNDS; round++) {
+            for (int k = 0; k < order.size(); k++) {
+              String m = order.get((k + round) % order.size());
+              progress.accept("end to end, round " + (round + 1) + "/" + BURST_ROUNDS + ": " + switch (m) {
+                case "penumbra" -> "Penumbra";
+                case "fifo" -> "FIFO with " + o.fifoSlots() + " equal slots";
+                default -> "no admission control (all at once, even shares)";
+              } + " ...");
+              rounds.get(m).add(switch (m) {
+                case "penumbra" -> penumbra(gw, burst, prio);
+                case "fifo" -> fixed(fifoEngine, burst, prio, o.fifoSlots(), slot);
+                default -> fixed(noneEngine, burst, prio, o.e2eQueries(), share);
+              });
+            }
+          }
+          rounds.forEach((m, r) -> modes.add(mode(m, r)));
         }
         double capacity = cores / Math.max(1e-3, trainWall / o.trainRuns());
         List<QuerySweep.Level> sweep = List.of();
@@ -459,7 +475,13 @@ public final class QueryBench {
   private record Done(Priority priority, long latencyNanos, Outcome outcome, long execNanos, int threads,
       long waitNanos, long pathNanos) {}
 
-  private static Mode penumbra(QueryGateway gw, List<QuerySpec> burst, List<Priority> prio) throws Exception {
+  /** Rounds of the burst per mode (see where the modes run). */
+  static final int BURST_ROUNDS = 2;
+
+  /** One mode's run of the burst: every query's record, the makespan and the process's CPU time over it. */
+  private record Round(List<Done> done, double makespanSeconds, long cpuNanos) {}
+
+  private static Round penumbra(QueryGateway gw, List<QuerySpec> burst, List<Priority> prio) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(burst.size());
     try {
       long start = System.nanoTime();
@@ -480,14 +502,14 @@ public final class QueryBench {
               Math.max(0, t1 - t0 - exec - wait));
         }));
       }
-      return mode("penumbra", fs, start, cpu);
+      return round(fs, start, cpu);
     } finally {
       pool.shutdownNow();
     }
   }
 
   /** Runs the burst on {@code workers} workers taking queries in arrival order, each with a fixed amount. */
-  private static Mode fixed(String name, PrimaryEngine engine, List<QuerySpec> burst, List<Priority> prio,
+  private static Round fixed(PrimaryEngine engine, List<QuerySpec> burst, List<Priority> prio,
       int workers, Resources each) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(workers);
     try {
@@ -503,19 +525,25 @@ public final class QueryBench {
               PrimaryEngine.threadsFor(each), 0, 0);
         }));
       }
-      return mode(name, fs, start, cpu);
+      return round(fs, start, cpu);
     } finally {
       pool.shutdownNow();
     }
   }
 
-  private static Mode mode(String name, List<Future<Done>> fs, long start, long cpuStart) throws Exception {
+  private static Round round(List<Future<Done>> fs, long start, long cpuStart) throws Exception {
     List<Done> done = new ArrayList<>();
     for (Future<Done> f : fs) {
       done.add(f.get());
     }
-    long cpu = processCpuNanos() - cpuStart;
-    double makespan = (System.nanoTime() - start) / 1e9;
+    return new Round(done, (System.nanoTime() - start) / 1e9, processCpuNanos() - cpuStart);
+  }
+
+  /** A mode's rounds pooled: latencies over all of them, throughput as every query over the summed makespans. */
+  private static Mode mode(String name, List<Round> rounds) {
+    List<Done> done = rounds.stream().flatMap(r -> r.done().stream()).toList();
+    long cpu = rounds.stream().mapToLong(Round::cpuNanos).sum();
+    double makespan = rounds.stream().mapToDouble(Round::makespanSeconds).sum();
     Map<Priority, Latency> lat = new EnumMap<>(Priority.class);
     for (Priority p : Priority.values()) {
       double[] ms = done.stream().filter(d -> d.priority() == p).mapToDouble(d -> d.latencyNanos() / 1e6).toArray();
