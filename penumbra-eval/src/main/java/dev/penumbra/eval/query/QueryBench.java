@@ -336,9 +336,11 @@ public final class QueryBench {
         List<Mode> modes = new ArrayList<>();
         progress.accept("end to end: " + o.e2eQueries() + " queries at once, " + cores + " cores, "
             + Resources.formatBytes(o.memoryBudget()) + "; Penumbra ...");
-        // Each mode runs the burst BURST_ROUNDS times, the order rotated every round, and its rounds are pooled: the
-        // first burst after training runs slower whichever mode it is (the collector and the compiler are still
-        // busy with what training left), which a fixed order charged to Penumbra alone.
+        // Each mode runs the burst BURST_ROUNDS times, the order rotated every round; the first round warms up and the
+        // others are pooled. The first burst after training ran slower whichever mode it was (FIFO first: 25-28
+        // queries/s, second: 31-33), and the JIT compiler was still busy with Penumbra's path in its second round
+        // (150 methods, 0.6 s of CPU in a 3 s round): a fixed order and no warm-up charged both to Penumbra, where a
+        // gateway in service has long compiled its path.
         try (PrimaryEngine fifoEngine = engines.apply(o.fifoSlots());
             PrimaryEngine noneEngine = engines.apply(o.e2eQueries())) {
           Resources slot = Resources.of(Math.max(1000, cores * 1000L / o.fifoSlots()), o.memoryBudget() / o.fifoSlots());
@@ -361,7 +363,7 @@ public final class QueryBench {
               });
             }
           }
-          rounds.forEach((m, r) -> modes.add(mode(m, r)));
+          rounds.forEach((m, r) -> modes.add(mode(m, r.subList(1, r.size()))));
         }
         double capacity = cores / Math.max(1e-3, trainWall / o.trainRuns());
         List<QuerySweep.Level> sweep = List.of();
@@ -475,8 +477,8 @@ public final class QueryBench {
   private record Done(Priority priority, long latencyNanos, Outcome outcome, long execNanos, int threads,
       long waitNanos, long pathNanos) {}
 
-  /** Rounds of the burst per mode (see where the modes run). */
-  static final int BURST_ROUNDS = 2;
+  /** Rounds of the burst per mode, the first a warm-up (see where the modes run). */
+  static final int BURST_ROUNDS = 3;
 
   /** One mode's run of the burst: every query's record, the makespan and the process's CPU time over it. */
   private record Round(List<Done> done, double makespanSeconds, long cpuNanos) {}
