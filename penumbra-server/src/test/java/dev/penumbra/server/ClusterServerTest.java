@@ -13,7 +13,6 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -33,12 +32,7 @@ class ClusterServerTest {
   Path dir;
 
   private static Map<String, String> env(String self, String peers, Path dataDir) {
-    Map<String, String> env = new HashMap<>(Map.of("PENUMBRA_QUERY_ENABLED", "false",
-        "PENUMBRA_STREAM_ENABLED", "false", "PENUMBRA_TASK_ENABLED", "false", "PENUMBRA_LEDGER_NODE", "node-" + self,
-        "PENUMBRA_CLUSTER_SELF", self, "PENUMBRA_CLUSTER_PEERS", peers,
-        "PENUMBRA_CLUSTER_DATA_DIR", dataDir.toString(), "PENUMBRA_CLUSTER_AWAIT_LEADER", "60s"));
-    env.put("PENUMBRA_SERVER_SHUTDOWN_GRACE", "1s");
-    return env;
+    return TestServers.clusterNode(self, peers, dataDir, Map.of("PENUMBRA_QUERY_ENABLED", "false"));
   }
 
   @Test

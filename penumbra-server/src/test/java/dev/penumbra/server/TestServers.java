@@ -37,6 +37,20 @@ final class TestServers {
 
   record Reply(int status, String body, JsonNode json) {}
 
+  /**
+   * The environment of node {@code self} of a three-node cluster on loopback (streams and tasks off), plus
+   * {@code extra}: each node waits up to a minute for a leader while it builds, so the three start side by side.
+   */
+  static Map<String, String> clusterNode(String self, String peers, Path dataDir, Map<String, String> extra) {
+    Map<String, String> env = new java.util.HashMap<>(Map.of("PENUMBRA_STREAM_ENABLED", "false",
+        "PENUMBRA_TASK_ENABLED", "false", "PENUMBRA_LEDGER_NODE", "node-" + self,
+        "PENUMBRA_CLUSTER_SELF", self, "PENUMBRA_CLUSTER_PEERS", peers,
+        "PENUMBRA_CLUSTER_DATA_DIR", dataDir.toString(), "PENUMBRA_CLUSTER_AWAIT_LEADER", "60s",
+        "PENUMBRA_SERVER_SHUTDOWN_GRACE", "1s"));
+    env.putAll(extra);
+    return env;
+  }
+
   static Reply get(PenumbraServer s, String path) throws IOException, InterruptedException {
     return send(HttpRequest.newBuilder(URI.create(s.url() + path)).GET().build());
   }
