@@ -68,7 +68,8 @@ final class BenchQueryCommand implements Callable<Integer> {
   int test;
 
   @Option(names = "--burst", paramLabel = "N", defaultValue = "60",
-      description = "Queries of the end-to-end burst. Default: ${DEFAULT-VALUE}.")
+      description = "Queries of the end-to-end burst, which each mode runs three times (a warm-up round, then two "
+          + "measured). Default: ${DEFAULT-VALUE}.")
   int burst;
 
   @Option(names = "--loads", paramLabel = "LIST", defaultValue = "0.25,0.5,0.75,1,1.5",
