@@ -64,7 +64,7 @@ final class BenchClusterCommand implements Callable<Integer> {
       description = "Log entries the batched client keeps sent and unanswered. Default: ${DEFAULT-VALUE}.")
   int maxInFlight;
 
-  @Option(names = "--election-timeout-ms", paramLabel = "MS", defaultValue = "150",
+  @Option(names = "--election-timeout-ms", paramLabel = "MS", defaultValue = "100",
       description = "The replicas' shortest election timeout (they wait up to twice as long for a leader's "
           + "heartbeat). Default: ${DEFAULT-VALUE}.")
   long electionTimeoutMs;
@@ -95,8 +95,8 @@ final class BenchClusterCommand implements Callable<Integer> {
   boolean colocated;
 
   @Option(names = "--raft", paramLabel = "raft.KEY=VALUE",
-      description = "A Ratis property set otherwise on every replica (repeatable; with --stages): a design of "
-          + "the write path to measure.")
+      description = "A Ratis property set otherwise on every replica (repeatable): a design of the write path "
+          + "or of the failure detector to measure.")
   List<String> raft = new ArrayList<>();
 
   @Option(names = "--report", paramLabel = "FILE", description = "Also write the HTML report here.")
@@ -123,9 +123,6 @@ final class BenchClusterCommand implements Callable<Integer> {
       }
       raftProps.put(kv.substring(0, eq), kv.substring(eq + 1));
     }
-    if (!raftProps.isEmpty() && !stages) {
-      throw OptionChecks.invalid(spec, "--raft", raft.get(0), "only with --stages");
-    }
     if (colocated && !stages) {
       throw OptionChecks.invalid(spec, "--colocated", "true", "only with --stages");
     }
@@ -148,7 +145,7 @@ final class BenchClusterCommand implements Callable<Integer> {
     }
     ClusterBench.Options o = new ClusterBench.Options(levels, Duration.ofMillis((long) (seconds * 1000)), kills,
         maxBatch, workDir, fsync, Duration.ofMillis((long) (warmup * 1000)), maxInFlight,
-        Duration.ofMillis(electionTimeoutMs), directSend);
+        Duration.ofMillis(electionTimeoutMs), directSend, raftProps);
     err.printf(Locale.ROOT, "bench cluster: levels %s clients, %.1f s each, %d leader kills, fsync %s, "
         + "%d entries in flight, election timeout %d ms, direct send %s%n", levels, seconds, kills,
         fsync ? "on" : "off", maxInFlight, electionTimeoutMs, directSend ? "on" : "off");
@@ -177,6 +174,12 @@ final class BenchClusterCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "failover over %d kill -9 of the leader: p50 %.0f ms, p99 %.0f ms, max %.0f ms "
           + "(target p99 < 1000 ms)%n", r.failovers().size(), r.failoverP50Ms(), r.failoverP99Ms(),
           r.failoverMaxMs());
+      List<Double> fp = r.failoverParts();
+      out.printf(Locale.ROOT, "failover parts p50 / p99 ms: detect %.0f / %.0f, election %.0f / %.0f, leader ready "
+          + "%.0f / %.0f, client %.0f / %.0f%n", fp.get(0), fp.get(1), fp.get(2), fp.get(3), fp.get(4), fp.get(5),
+          fp.get(6), fp.get(7));
+      out.printf(Locale.ROOT, "without a kill (warm-up and levels): %d follower stand(s) for election, %d new "
+          + "leader(s) (target 0)%n", r.standsWithoutKill(), r.leaderChangesWithoutKill());
       out.printf(Locale.ROOT, "acknowledged %d, unknown outcome %d, lost %d, duplicated %d (target 0 and 0)%n",
           r.acknowledged(), r.unknown(), r.lost(), r.duplicated());
       out.printf(Locale.ROOT, "disk: fsync of a small append p50 %.2f ms, p99 %.2f ms%n", r.diskFsyncP50Ms(),

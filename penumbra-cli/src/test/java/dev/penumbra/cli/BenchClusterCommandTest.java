@@ -21,7 +21,8 @@ class BenchClusterCommandTest {
     assertThat(run("bench", "cluster", "--format", "csv").err()).contains("--format").contains("csv");
     assertThat(run("bench", "cluster", "--stages", "--raft", "server.x=1").err()).contains("--raft")
         .contains("server.x=1").contains("not raft.KEY=VALUE");
-    assertThat(run("bench", "cluster", "--raft", "raft.a=1").err()).contains("--raft").contains("only with --stages");
+    assertThat(run("bench", "cluster", "--raft", "rpc.timeout=1s").err()).contains("--raft").contains("rpc.timeout=1s")
+        .contains("not raft.KEY=VALUE");
     assertThat(run("bench", "cluster", "--colocated").err()).contains("--colocated").contains("only with --stages");
     assertThat(run("bench", "cluster", "--stages", "--colocated", "--raft", "raft.a=1").err()).contains("--raft")
         .contains("not with --colocated");

@@ -28,7 +28,7 @@ import java.util.Set;
 public record ClusterConfig(
     String self, List<ClusterPeer> peers, Duration electionTimeoutMin, long snapshotEvery, boolean fsync) {
 
-  public static final Duration DEFAULT_ELECTION_TIMEOUT = Duration.ofMillis(150);
+  public static final Duration DEFAULT_ELECTION_TIMEOUT = Duration.ofMillis(100);
   public static final long DEFAULT_SNAPSHOT_EVERY = 20_000;
 
   public ClusterConfig {

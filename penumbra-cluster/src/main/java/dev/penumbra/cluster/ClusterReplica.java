@@ -34,10 +34,47 @@ public final class ClusterReplica implements AutoCloseable {
   private final RaftServer server;
   private final LedgerStateMachine machine;
 
+  /** Resets this replica's channels to its peers off Ratis' threads (closing a channel may wait for it). */
+  private final java.util.concurrent.ExecutorService channelReset =
+      java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "ledger-channel-reset");
+        t.setDaemon(true);
+        return t;
+      });
+
   private ClusterReplica(ClusterConfig config, RaftServer server, LedgerStateMachine machine) {
     this.config = config;
     this.server = server;
     this.machine = machine;
+    machine.onLeaderEvents(e -> {
+      if (e.startsWith("leader ") && !e.equals("leader " + config.self())) {
+        String leader = e.substring("leader ".length());
+        channelReset.execute(() -> resetVoteChannels(leader));
+      }
+    });
+  }
+
+  /**
+   * Gives this follower fresh channels to every peer but the leader. A follower sends to its peers only to ask
+   * for votes, and a gRPC channel that failed to connect (its peer was down, say killed and restarting) refuses
+   * every call at once until its reconnect back-off (1 s, growing to minutes) runs out, even once the peer is back.
+   * Measured: after the leader's kill, the two survivors, one just restarted, could not reach each other for
+   * seconds, and no election could succeed (docs/cluster.md, "Failover"). A fresh channel connects on its first
+   * call. The leader's channels carry replication and reset their own back-off on failure; this replica's channel
+   * to its leader is left alone too.
+   */
+  private void resetVoteChannels(String leader) {
+    for (ClusterPeer p : config.peers()) {
+      if (p.id().equals(config.self()) || p.id().equals(leader)) {
+        continue;
+      }
+      try {
+        server.getServerRpc().handleException(RaftPeerId.valueOf(p.id()),
+            new IOException("fresh channel after a leader change"), true);
+      } catch (RuntimeException e) {
+        LOG.debug("resetting the channel to {} failed: {}", p.id(), e.toString());
+      }
+    }
   }
 
   /** Checks the config on this machine, then starts the replica (it joins the others as they come up). */
@@ -185,6 +222,17 @@ public final class ClusterReplica implements AutoCloseable {
     s.write(file);
   }
 
+  /** {@code ROLE TERM READY}: this replica's role, term and (as a leader) whether it serves yet; cheap. */
+  String roleLine() {
+    try {
+      RaftServer.Division d = server.getDivision(Raft.GROUP_ID);
+      var info = d.getInfo();
+      return info.getCurrentRole().name() + " " + info.getCurrentTerm() + " " + (info.isLeader() && info.isLeaderReady());
+    } catch (IOException e) {
+      return "UNKNOWN -1 false";
+    }
+  }
+
   /** What this replica knows of the group now. */
   public ClusterStatus status() {
     try {
@@ -210,6 +258,7 @@ public final class ClusterReplica implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    channelReset.shutdownNow();
     server.close();
   }
 }

@@ -15,8 +15,12 @@ import java.util.Locale;
  * {@code --self ID --peers ID=HOST:PORT,... --data-root DIR [--no-fsync] [--election-timeout-ms MS]
  * [--stages FILE] [--raft KEY=VALUE]...}. It prints a status line every 100 ms on stdout
  * ({@code status ROLE LEADER TERM COMMIT APPLIED SEQUENCE}) and exits when its stdin closes, so it never
- * outlives the process that started it. With {@code --stages} it times the stages of each commit it leads and
- * writes them, with Ratis' own timers, to FILE when its stdin closes.
+ * outlives the process that started it. Each change of its role or term, and the moment it leads and is ready to
+ * serve, is printed too ({@code role ROLE TERM READY NANOS}; a leader's at once, a candidate's within 5 ms), stamped
+ * with {@link System#nanoTime()}, which every process on one Linux machine shares: a harness cuts the time to a new
+ * leader into the failure detector, the election, the new leader's first commit and the client. With
+ * {@code --stages} it times the stages of each commit it leads and writes them, with Ratis' own timers, to FILE
+ * when its stdin closes.
  */
 public final class ClusterReplicaMain {
 
@@ -84,11 +88,25 @@ public final class ClusterReplicaMain {
           }
         }
       });
+      // The moments Ratis tells the state machine of are stamped as they happen; a follower turning candidate
+      // has no such hook and is seen by the watcher within 5 ms (when the machine gives it a core).
+      String me = self;
+      replica.machine().onLeaderEvents(e -> {
+        long now = System.nanoTime();
+        String[] r = replica.roleLine().split(" ");
+        if (e.equals("ready")) {
+          out.println("role LEADER " + r[1] + " true " + now);
+        } else if (e.equals("leader " + me)) {
+          out.println("role LEADER " + r[1] + " false " + now);
+        }
+      });
+      Thread roles = Thread.ofPlatform().daemon().name("role-watch").start(() -> watchRole(replica, out));
       InputStream in = System.in;
       while (in.read() >= 0) {
         // wait for the parent to close stdin (or die)
       }
       status.interrupt();
+      roles.interrupt();
       if (stages != null) {
         stages.write(stagesFile);
       }
@@ -97,6 +115,28 @@ public final class ClusterReplicaMain {
       System.exit(2);
     }
     System.exit(0);
+  }
+
+  /**
+   * Prints a {@code role} line at each change of this replica's role, term or leader readiness, checked every
+   * 5 ms: the parts of a failover are hundreds of milliseconds, the 100 ms status period is too coarse for them,
+   * and Ratis has no hook for a follower turning candidate (a finer poll would wake three JVMs a thousand times a
+   * second on the cores their commits need).
+   */
+  private static void watchRole(ClusterReplica replica, PrintStream out) {
+    String last = "";
+    while (!Thread.currentThread().isInterrupted()) {
+      String now = replica.roleLine();
+      if (!now.equals(last)) {
+        out.println("role " + now + " " + System.nanoTime());
+        last = now;
+      }
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
   }
 
   /** Parses {@code id=host:port,...}; each peer's data directory is {@code root/id}. */

@@ -103,6 +103,28 @@ public final class LedgerStateMachine extends BaseStateMachine {
   }
 
   /** Records where the time of each commit goes while this replica leads (diagnosis; off by default). */
+  /**
+   * Adds a listener told, on Ratis' thread and at once, when this replica learns of a new leader ({@code "leader
+   * ID"}) and when it leads and its first entry of the term is applied ({@code "ready"}). It must not block.
+   */
+  void onLeaderEvents(java.util.function.Consumer<String> listener) {
+    leaderEvents.add(listener);
+  }
+
+  private final java.util.List<java.util.function.Consumer<String>> leaderEvents =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  @Override
+  public void notifyLeaderChanged(org.apache.ratis.protocol.RaftGroupMemberId member,
+      org.apache.ratis.protocol.RaftPeerId newLeader) {
+    leaderEvents.forEach(l -> l.accept("leader " + newLeader));
+  }
+
+  @Override
+  public void notifyLeaderReady() {
+    leaderEvents.forEach(l -> l.accept("ready"));
+  }
+
   void recordStages(CommitStages s) {
     stages = s;
   }

@@ -375,7 +375,7 @@ public record ServerConfig(
     k.put("task", ordered("enabled", "true", "maxRunning", "16"));
     k.put("demo", ordered("clients", "2", "pause", "200ms", "seed", "7"));
     k.put("auth", ordered("tokens", "", "quotas", ""));
-    k.put("cluster", ordered("self", "", "peers", "", "dataDir", "", "electionTimeout", "150ms", "fsync", "true",
+    k.put("cluster", ordered("self", "", "peers", "", "dataDir", "", "electionTimeout", "100ms", "fsync", "true",
         "awaitLeader", "60s"));
     k.put("failover", ordered("enabled", "true", "data", "../shared/data/backblaze-2013", "nodes", "6",
         "dayEvery", "2s", "thresholds", "alarm-rate", "decommission", "0.5", "provision", "0.7", "promote", "0.9",

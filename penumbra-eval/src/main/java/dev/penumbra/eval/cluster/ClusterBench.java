@@ -35,6 +35,9 @@ import org.HdrHistogram.Recorder;
  * Then failover: under load, the leader's process is killed with {@code kill -9} {@code kills} times (and
  * restarted); each time the time until a write commits again is measured, and the history of acknowledged
  * operations is checked against the final state (lost, duplicated). Bounded in time and count throughout.
+ *
+ * <p>About 550 lines: the levels, the kills with their history check, and the cutting of each failover into its
+ * parts from the replicas' role changes share the replica processes and one result, so they stay in one harness.
  */
 public final class ClusterBench {
 
@@ -48,18 +51,25 @@ public final class ClusterBench {
    * @param warmup batched load before measuring, so that the replicas' JIT has compiled the hot paths
    * @param maxInFlight log entries the batched client has sent and not yet had answered
    * @param electionTimeout the replicas' shortest election timeout (they wait up to twice as long)
+   * @param raft Ratis properties set otherwise on every replica ({@code raft.*} keys): a design to measure
    */
   public record Options(List<Integer> clients, Duration perLevel, int kills, int maxBatch, Path workDir,
-      boolean fsync, Duration warmup, int maxInFlight, Duration electionTimeout, boolean directSend) {
+      boolean fsync, Duration warmup, int maxInFlight, Duration electionTimeout, boolean directSend,
+      Map<String, String> raft) {
 
-    /** Options with the client's direct send off (the client's default). */
+    /** Options with the client's direct send off (the client's default) and Ratis as the product sets it. */
     public Options(List<Integer> clients, Duration perLevel, int kills, int maxBatch, Path workDir, boolean fsync,
         Duration warmup, int maxInFlight, Duration electionTimeout) {
-      this(clients, perLevel, kills, maxBatch, workDir, fsync, warmup, maxInFlight, electionTimeout, false);
+      this(clients, perLevel, kills, maxBatch, workDir, fsync, warmup, maxInFlight, electionTimeout, false,
+          Map.of());
     }
 
     public Options {
       clients = List.copyOf(clients);
+      raft = Map.copyOf(raft);
+      raft.keySet().stream().filter(k -> !k.startsWith("raft.")).findFirst().ifPresent(k -> {
+        throw new IllegalArgumentException("raft keys must start with 'raft.', was '" + k + "'");
+      });
       if (clients.isEmpty() || clients.stream().anyMatch(c -> c < 1 || c > 2048)) {
         throw new IllegalArgumentException("clients must be a non-empty list of 1..2048, was " + clients);
       }
@@ -100,8 +110,21 @@ public final class ClusterBench {
       double pairsPerSec, double p50Ms, double p99Ms, double maxMs, long errors, double opsPerBatch,
       double cpuMicrosPerOp, double idleMachineOpsPerSec) {}
 
-  /** One leader kill: who died, who took over, how long until a write committed again. */
-  public record Failover(int round, String killed, String newLeader, double millisToCommit) {}
+  /**
+   * One leader kill: who died, who took over, how long until a write committed again, and the parts of that time
+   * from the replicas' role changes (NaN when a part was not seen).
+   *
+   * @param detectMs from the kill until a surviving follower stood (its election timeout ran out: the failure
+   *     detector)
+   * @param electionMs from that until the replica that won became leader (pre-votes and votes, stands that failed
+   *     included)
+   * @param readyMs from that until the new leader was ready to serve (its first entry of the term committed)
+   * @param clientMs from that until the client's write was committed (the client finding the new leader, its retry
+   *     waits, the commit itself)
+   * @param stands how many times a surviving follower stood before the new leader was elected (1: the first won)
+   */
+  public record Failover(int round, String killed, String newLeader, double millisToCommit, double detectMs,
+      double electionMs, double readyMs, double clientMs, int stands) {}
 
   /**
    * @param ratioToInMemory batched cluster ops/s over in-memory ops/s, per level (same order as clients)
@@ -112,11 +135,17 @@ public final class ClusterBench {
    * @param diskFsyncP50Ms an fsync of a small append on the replicas' disk, median (measured before the levels): the
    *     floor under a commit with fsync on, whose tail follows this one's
    * @param diskFsyncP99Ms the same, 99th percentile
+   * @param standsWithoutKill how often a follower stood for election during the warm-up and the load levels, when
+   *     no replica was killed: each is a spurious election (the failure detector took a slow leader for a dead one)
+   * @param leaderChangesWithoutKill new leaders elected in that window
+   * @param failoverParts median and 99th percentile of each part of the failovers: detect, election, ready,
+   *     client (ms), in that order, p50 then p99
    */
   public record Result(List<Level> levels, List<Double> ratioToInMemory, List<Double> ratioToUnbatched,
       List<Failover> failovers, double failoverP50Ms, double failoverP99Ms, double failoverMaxMs,
       long acknowledged, long unknown, long lost, long duplicated, boolean fsync, String loadBefore,
-      String loadAfter, double diskFsyncP50Ms, double diskFsyncP99Ms) {}
+      String loadAfter, double diskFsyncP50Ms, double diskFsyncP99Ms, int standsWithoutKill,
+      int leaderChangesWithoutKill, List<Double> failoverParts) {}
 
   static final String IN_MEMORY = "in-memory (1 process)";
   static final String UNBATCHED = "cluster, unbatched";
@@ -132,13 +161,18 @@ public final class ClusterBench {
     List<Level> levels = new ArrayList<>();
     List<Failover> failovers = new ArrayList<>();
     long[] history;
+    int stands;
+    int leaderChanges;
     double[] fsyncMs = fsyncProbe(root, 300);
     progress.accept(String.format(java.util.Locale.ROOT, "disk: fsync of a 200-byte append p50 %.2f ms, p99 %.2f ms "
         + "(300 in %s)", Quantiles.sorted(fsyncMs, 0.5), Quantiles.sorted(fsyncMs, 0.99), root));
-    try (ReplicaProcesses replicas = new ReplicaProcesses(root, 3, o.fsync(), o.electionTimeout())) {
+    List<String> extra = new ArrayList<>();
+    o.raft().forEach((k, v) -> extra.addAll(List.of("--raft", k + "=" + v)));
+    try (ReplicaProcesses replicas = new ReplicaProcesses(root, 3, o.fsync(), o.electionTimeout(), extra)) {
       progress.accept("started 3 replica processes on 127.0.0.1 in " + root + (o.fsync() ? ", fsync on" : ", fsync off")
-          + ", election timeout " + o.electionTimeout().toMillis() + " ms");
+          + ", election timeout " + o.electionTimeout().toMillis() + " ms" + (o.raft().isEmpty() ? "" : ", " + o.raft()));
       awaitLeader(replicas, Duration.ofSeconds(60));
+      long quietFrom = System.nanoTime();
       ClusterLedger.Options batched = ClusterLedger.Options.DEFAULTS.withMaxBatch(o.maxBatch())
           .withMaxInFlight(o.maxInFlight()).withDirectSend(o.directSend());
       ClusterLedger.Options unbatched = ClusterLedger.Options.DEFAULTS.withMaxBatch(1).withMaxInFlight(64)
@@ -167,6 +201,17 @@ public final class ClusterBench {
           levels.add(measure(BATCHED, clients, o.perLevel(), l, replicas, progress));
         }
       }
+      long quietTo = System.nanoTime();
+      List<ReplicaProcesses.RoleEvent> quiet = replicas.roleEventsSince(quietFrom).stream()
+          .filter(e -> e.nanos() <= quietTo).toList();
+      stands = (int) quiet.stream().filter(e -> e.role().equals("CANDIDATE")).count();
+      // The leader in office when the window opened may report its readiness inside it: its term does not count.
+      long termBefore = replicas.roleEventsSince(0).stream().filter(e -> e.nanos() < quietFrom)
+          .mapToLong(ReplicaProcesses.RoleEvent::term).max().orElse(-1);
+      leaderChanges = (int) quiet.stream().filter(e -> e.role().equals("LEADER") && e.term() > termBefore)
+          .map(ReplicaProcesses.RoleEvent::term).distinct().count();
+      progress.accept("without a kill (warm-up and levels, " + Math.round((quietTo - quietFrom) / 1e9) + " s): "
+          + stands + " follower(s) stood for election, " + leaderChanges + " new leader(s)");
       history = failover(replicas, o, batched, failovers, progress);
     }
     List<Double> toMem = new ArrayList<>();
@@ -179,7 +224,8 @@ public final class ClusterBench {
     double[] ms = failovers.stream().mapToDouble(Failover::millisToCommit).sorted().toArray();
     return new Result(levels, toMem, toUnbatched, failovers, Quantiles.of(ms, 0.5), Quantiles.of(ms, 0.99),
         ms.length == 0 ? Double.NaN : ms[ms.length - 1], history[0], history[1], history[2], history[3],
-        o.fsync(), loadBefore, MachineLoad.text(), Quantiles.sorted(fsyncMs, 0.5), Quantiles.sorted(fsyncMs, 0.99));
+        o.fsync(), loadBefore, MachineLoad.text(), Quantiles.sorted(fsyncMs, 0.5), Quantiles.sorted(fsyncMs, 0.99),
+        stands, leaderChanges, parts(failovers));
   }
 
   /**
@@ -331,11 +377,15 @@ public final class ClusterBench {
             ms = (System.nanoTime() - t0) / 1e6; // no commit within the probe's timeout: counted as is
             progress.accept("no write committed within " + Math.round(ms) + " ms of the kill: " + e.getMessage());
           }
+          long t1 = t0 + (long) (ms * 1e6);
           String next = awaitLeader(replicas, Duration.ofSeconds(30));
-          failovers.add(new Failover(k, leader, next, ms));
+          Failover f = parts(k, leader, next, ms, t0, t1, replicas.roleEventsSince(t0));
+          failovers.add(f);
           progress.accept(String.format(java.util.Locale.ROOT,
-              "kill -9 %d/%d of leader %s: a write committed again after %.0f ms (new leader %s)",
-              k, o.kills(), leader, ms, next));
+              "kill -9 %d/%d of leader %s: a write committed again after %.0f ms (new leader %s): detect %.0f, "
+                  + "election %.0f (%d stand(s)), leader ready %.0f, client %.0f ms",
+              k, o.kills(), leader, ms, next, f.detectMs(), f.electionMs(), f.stands(), f.readyMs(), f.clientMs()));
+          progress.accept("    timeline (ms after the kill): " + timeline(leader, t0, t1, replicas.roleEventsSince(t0)));
         }
         replicas.start(leader);
       }
@@ -350,6 +400,55 @@ public final class ClusterBench {
       LedgerSnapshot fin = client.snapshot();
       return check(new ArrayList<>(history), fin);
     }
+  }
+
+  /**
+   * Cuts one failover into its parts from the survivors' role changes between the kill ({@code t0}) and a little
+   * after the commit ({@code t1}; the replicas see a candidate within 5 ms, a leader at once).
+   */
+  static Failover parts(int round, String killed, String next, double ms, long t0, long t1,
+      List<ReplicaProcesses.RoleEvent> events) {
+    long slack = 5_000_000;
+    List<ReplicaProcesses.RoleEvent> ev = events.stream()
+        .filter(e -> !e.id().equals(killed) && e.nanos() >= t0 && e.nanos() <= t1 + slack).toList();
+    ReplicaProcesses.RoleEvent won = ev.stream().filter(e -> e.id().equals(next) && e.role().equals("LEADER"))
+        .min(java.util.Comparator.comparingLong((ReplicaProcesses.RoleEvent e) -> -e.term())
+            .thenComparingLong(ReplicaProcesses.RoleEvent::nanos)).orElse(null);
+    long firstStand = ev.stream().filter(e -> e.role().equals("CANDIDATE")).mapToLong(ReplicaProcesses.RoleEvent::nanos)
+        .min().orElse(-1);
+    if (won == null || firstStand < 0) {
+      return new Failover(round, killed, next, ms, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0);
+    }
+    long ready = ev.stream().filter(e -> e.id().equals(next) && e.term() == won.term() && e.ready())
+        .mapToLong(ReplicaProcesses.RoleEvent::nanos).min().orElse(won.nanos());
+    int stands = (int) ev.stream().filter(e -> e.role().equals("CANDIDATE") && e.nanos() <= won.nanos()).count();
+    return new Failover(round, killed, next, ms, (firstStand - t0) / 1e6, (won.nanos() - firstStand) / 1e6,
+        (ready - won.nanos()) / 1e6, Math.max(0, t1 - ready) / 1e6, stands);
+  }
+
+  /** The survivors' role changes from the kill to the commit, as {@code id:ROLE@ms}. */
+  static String timeline(String killed, long t0, long t1, List<ReplicaProcesses.RoleEvent> events) {
+    StringBuilder b = new StringBuilder();
+    for (ReplicaProcesses.RoleEvent e : events) {
+      if (!e.id().equals(killed) && e.nanos() <= t1 + 5_000_000) {
+        b.append(String.format(java.util.Locale.ROOT, "%s:%s%s/t%d@%.0f ", e.id(), e.role(), e.ready() ? "+ready" : "",
+            e.term(), (e.nanos() - t0) / 1e6));
+      }
+    }
+    return b.append(String.format(java.util.Locale.ROOT, "commit@%.0f", (t1 - t0) / 1e6)).toString();
+  }
+
+  /** p50 and p99 of detect, election, ready and client over the failovers (NaN parts left out). */
+  static List<Double> parts(List<Failover> fs) {
+    List<java.util.function.ToDoubleFunction<Failover>> getters = List.of(Failover::detectMs,
+        Failover::electionMs, Failover::readyMs, Failover::clientMs);
+    List<Double> out = new ArrayList<>();
+    for (var g : getters) {
+      double[] v = fs.stream().mapToDouble(g).filter(d -> !Double.isNaN(d)).sorted().toArray();
+      out.add(Quantiles.of(v, 0.5));
+      out.add(Quantiles.of(v, 0.99));
+    }
+    return out;
   }
 
   /** {acknowledged, unknown, lost, duplicated} from the history and the final state. */

@@ -7,11 +7,15 @@ import java.util.Locale;
 
 /**
  * The cluster benchmark as a self-contained HTML page (inline SVG, no script): throughput and p99 commit
- * latency against the number of clients for each system, the failover time of every leader kill, and tables.
+ * latency against the number of clients for each system, the failover time of every leader kill cut into
+ * its parts (detect, election, leader ready, client), and tables.
  */
 public final class ClusterReport {
 
   private static final String[] COLORS = {"#7f7f7f", "#ff7f0e", "#1f77b4"};
+  /** The parts of a failover, bottom to top in each bar. */
+  private static final String[] PARTS = {"detect", "election", "leader ready", "client"};
+  private static final String[] PART_COLORS = {"#9467bd", "#ff7f0e", "#2ca02c", "#1f77b4"};
   private static final int W = 760;
   private static final int H = 260;
   private static final int PAD = 55;
@@ -51,6 +55,16 @@ public final class ClusterReport {
         + "Acknowledged operations %d, outcome unknown %d, lost %d, duplicated %d.</p>%n",
         r.failoverP50Ms(), r.failoverP99Ms(), r.failoverMaxMs(), r.failovers().size(), r.acknowledged(),
         r.unknown(), r.lost(), r.duplicated()));
+    out.write(String.format(Locale.ROOT, "<p>Without a kill (the warm-up and the load levels): %d follower(s) stood "
+        + "for election, %d new leader(s).</p>%n", r.standsWithoutKill(), r.leaderChangesWithoutKill()));
+    out.write("<table><tr><th>kill</th><th>killed</th><th>new leader</th><th>total ms</th><th>detect ms</th>"
+        + "<th>election ms</th><th>stands</th><th>leader ready ms</th><th>client ms</th></tr>\n");
+    for (ClusterBench.Failover f : r.failovers()) {
+      out.write(String.format(Locale.ROOT, "<tr><td>%d</td><td>%s</td><td>%s</td><td>%.0f</td><td>%.0f</td>"
+          + "<td>%.0f</td><td>%d</td><td>%.0f</td><td>%.0f</td></tr>%n", f.round(), f.killed(), f.newLeader(),
+          f.millisToCommit(), f.detectMs(), f.electionMs(), f.stands(), f.readyMs(), f.clientMs()));
+    }
+    out.write("</table>\n");
     out.write("</body></html>\n");
     out.flush();
   }
@@ -113,16 +127,32 @@ public final class ClusterReport {
     max = Math.max(max, 1000);
     StringBuilder b = new StringBuilder("<svg width=\"" + W + "\" height=\"" + H + "\">");
     double bw = (W - PAD - 10.0) / fs.size();
+    b.append("<text x=\"60\" y=\"12\" font-size=\"11\">");
+    for (int p = 0; p < PARTS.length; p++) {
+      b.append("<tspan fill=\"").append(PART_COLORS[p]).append("\">&#9632; ").append(PARTS[p]).append(" </tspan>");
+    }
+    b.append("</text>");
     double y1s = H - 20 - (H - 40) * 1000 / max;
     b.append(String.format(Locale.ROOT, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#d62728\" "
         + "stroke-dasharray=\"4\"/><text x=\"4\" y=\"%.1f\" font-size=\"11\" fill=\"#d62728\">1 s</text>", PAD,
         W - 10, y1s, y1s, y1s + 4));
     for (int i = 0; i < fs.size(); i++) {
-      double v = fs.get(i).millisToCommit();
+      ClusterBench.Failover f = fs.get(i);
+      double v = f.millisToCommit();
       double h = (H - 40) * v / max;
-      b.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-          + "fill=\"#1f77b4\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"10\">%.0f</text>", PAD + i * bw + 2,
-          H - 20 - h, bw - 4, h, PAD + i * bw + 4, H - 24 - h, v));
+      double[] parts = {f.detectMs(), f.electionMs(), f.readyMs(), f.clientMs()};
+      if (Double.isNaN(parts[0])) {
+        parts = new double[] {v, 0, 0, 0};
+      }
+      double base = H - 20;
+      for (int p = 0; p < parts.length; p++) {
+        double ph = (H - 40) * Math.max(0, parts[p]) / max;
+        base -= ph;
+        b.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+            + "fill=\"%s\"/>", PAD + i * bw + 2, base, bw - 4, ph, PART_COLORS[p]));
+      }
+      b.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\">%.0f</text>",
+          PAD + i * bw + 4, H - 24 - h, v));
     }
     return b.append("</svg>\n").toString();
   }

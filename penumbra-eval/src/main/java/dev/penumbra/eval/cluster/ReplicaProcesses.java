@@ -24,6 +24,15 @@ final class ReplicaProcesses implements AutoCloseable {
   /** The last status line of one replica. */
   record Status(String role, String leader, long term, long commit, long applied, long sequence) {}
 
+  /** The replicas' JVM options unless -Dpenumbra.replica.jvmArgs says otherwise. */
+  static final String DEFAULT_JVM_ARGS = "-Xmx256m -XX:+UseSerialGC";
+
+  /** A change of one replica's role, term or readiness as a leader, stamped with its {@link System#nanoTime()}. */
+  record RoleEvent(String id, String role, long term, boolean ready, long nanos) {}
+
+  private final java.util.concurrent.ConcurrentLinkedQueue<RoleEvent> roleEvents =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+
   private final Path root;
   private final List<ClusterPeer> peers;
   private final Map<String, Process> processes = new LinkedHashMap<>();
@@ -76,8 +85,11 @@ final class ReplicaProcesses implements AutoCloseable {
   void start(String id) throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
     String peerList = peers.stream().map(p -> p.id() + "=" + p.address()).collect(Collectors.joining(","));
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC",
-        "-cp", System.getProperty("java.class.path"), ClusterReplicaMain.class.getName(),
+    List<String> cmd = new ArrayList<>(List.of(java));
+    // The replicas' JVM options (heap, collector, Ratis' logs at INFO) can be replaced for measuring designs by
+    // giving this JVM -Dpenumbra.replica.jvmArgs="..."; never needed to run the bench.
+    cmd.addAll(List.of(System.getProperty("penumbra.replica.jvmArgs", DEFAULT_JVM_ARGS).trim().split("\\s+")));
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ClusterReplicaMain.class.getName(),
         "--self", id, "--peers", peerList, "--data-root", root.toString(),
         "--election-timeout-ms", Long.toString(electionTimeout.toMillis())));
     if (!fsync) {
@@ -99,7 +111,10 @@ final class ReplicaProcesses implements AutoCloseable {
         String line;
         while ((line = r.readLine()) != null) {
           String[] f = line.split(" ");
-          if (f.length == 7 && f[0].equals("status") && processes.get(id) == p) {
+          if (f.length == 5 && f[0].equals("role")) {
+            roleEvents.add(new RoleEvent(id, f[1], Long.parseLong(f[2]), Boolean.parseBoolean(f[3]),
+                Long.parseLong(f[4])));
+          } else if (f.length == 7 && f[0].equals("status") && processes.get(id) == p) {
             status.put(id, new Status(f[1], f[2].equals("-") ? null : f[2], Long.parseLong(f[3]),
                 Long.parseLong(f[4]), Long.parseLong(f[5]), Long.parseLong(f[6])));
           }
@@ -108,6 +123,11 @@ final class ReplicaProcesses implements AutoCloseable {
         // the process is gone
       }
     });
+  }
+
+  /** The role changes seen since {@code fromNanos}, in the order they arrived. */
+  List<RoleEvent> roleEventsSince(long fromNanos) {
+    return roleEvents.stream().filter(e -> e.nanos() >= fromNanos).toList();
   }
 
   /** Where replica {@code id} writes its commit stages when started with {@code --stages} among the extra args. */
