@@ -195,6 +195,10 @@ public final class PostgresSample implements OperatorProfiler, AutoCloseable {
 
   /** {@code EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)} of {@code sql} on the sample: the run's plan with actuals. */
   public JsonNode explain(String sql, Duration cap) throws SQLException {
+    return explain(sql, cap, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ");
+  }
+
+  private JsonNode explain(String sql, Duration cap, String explain) throws SQLException {
     if (sql == null || sql.isBlank()) {
       throw new IllegalArgumentException("sql must not be blank, was '" + sql + "'");
     }
@@ -211,7 +215,7 @@ public final class PostgresSample implements OperatorProfiler, AutoCloseable {
     try (Statement st = c.createStatement()) {
       st.execute("SET TRANSACTION READ ONLY");
       st.execute("SET LOCAL statement_timeout = " + Math.max(1, cap.toMillis()));
-      try (ResultSet r = st.executeQuery("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql)) {
+      try (ResultSet r = st.executeQuery(explain + sql)) {
         StringBuilder out = new StringBuilder();
         while (r.next()) {
           out.append(r.getString(1));
@@ -229,11 +233,37 @@ public final class PostgresSample implements OperatorProfiler, AutoCloseable {
     }
   }
 
+  /** How long the plan alone (EXPLAIN without ANALYZE) of a cut-off sample run may take. */
+  private static final Duration PLAN_CAP = Duration.ofSeconds(1);
+
+  /**
+   * The sample run scaled per operator. A run that outlasts {@code cap} is cancelled; the time it ran is then a lower
+   * bound of the sample's, and the plan (EXPLAIN without ANALYZE, which runs nothing) says how it grows: a {@link
+   * ScaledProfile#cutOff() cut-off} profile (see {@link PgOperatorScaling#lowerBound}). Without it a correlated
+   * subquery that takes minutes on the full data would be predicted from the whole-query model alone, at seconds.
+   */
   @Override
   public ScaledProfile profile(String sql, Duration cap) throws SQLException {
-    return PgOperatorScaling.scale(explain(sql, cap), rule, fraction, rowsPerKey);
+    long t0 = System.nanoTime();
+    try {
+      return PgOperatorScaling.scale(explain(sql, cap), rule, fraction, rowsPerKey);
+    } catch (SQLException e) {
+      if (!CANCELLED.equals(e.getSQLState()) || !LOWER_BOUND) {
+        throw e;
+      }
+      long ran = System.nanoTime() - t0;
+      return PgOperatorScaling.lowerBound(explain(sql, PLAN_CAP, "EXPLAIN (FORMAT JSON) "), rule, fraction, ran);
+    }
   }
 
+  /** PostgreSQL's SQLSTATE for a statement cancelled by its statement_timeout. */
+  private static final String CANCELLED = "57014";
+
+  /**
+   * A design variant for comparison: {@code -Dpenumbra.query.pg.lowerBound=false} gives no profile for a sample run
+   * that ran out of its cap (the whole-query model answers), as before.
+   */
+  static final boolean LOWER_BOUND = Boolean.parseBoolean(System.getProperty("penumbra.query.pg.lowerBound", "true"));
 
   @Override
   public void close() {
