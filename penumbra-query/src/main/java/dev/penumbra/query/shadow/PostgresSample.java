@@ -246,13 +246,58 @@ public final class PostgresSample implements OperatorProfiler, AutoCloseable {
   public ScaledProfile profile(String sql, Duration cap) throws SQLException {
     long t0 = System.nanoTime();
     try {
-      return PgOperatorScaling.scale(explain(sql, cap), rule, fraction, rowsPerKey);
+      JsonNode run = explain(sql, cap);
+      learnCost(run);
+      return PgOperatorScaling.scale(run, rule, fraction, rowsPerKey);
     } catch (SQLException e) {
       if (!CANCELLED.equals(e.getSQLState()) || !LOWER_BOUND) {
         throw e;
       }
       long ran = System.nanoTime() - t0;
-      return PgOperatorScaling.lowerBound(explain(sql, PLAN_CAP, "EXPLAIN (FORMAT JSON) "), rule, fraction, ran);
+      JsonNode plan = explain(sql, PLAN_CAP, "EXPLAIN (FORMAT JSON) ");
+      // The run took longer than it was given; the optimizer's cost, priced as the runs that finished were, may say
+      // how much longer.
+      double cost = (plan.isArray() ? plan.path(0) : plan).path("Plan").path("Total Cost").asDouble(0);
+      long priced = (long) (cost * nanosPerCost());
+      return PgOperatorScaling.lowerBound(plan, rule, fraction, Math.max(ran, priced));
+    }
+  }
+
+  /** Sample runs that finished, as execution time per unit of the optimizer's cost (the last 200). */
+  private final java.util.ArrayDeque<Double> costPrices = new java.util.ArrayDeque<>();
+
+  /**
+   * A design variant for comparison: {@code -Dpenumbra.query.pg.costPrice=false} takes a cut-off run's time as only
+   * what it ran, not what its plan's cost priced at the finished runs' rate says.
+   */
+  static final boolean COST_PRICE = Boolean.parseBoolean(System.getProperty("penumbra.query.pg.costPrice", "true"));
+
+  private void learnCost(JsonNode explain) {
+    JsonNode top = explain.isArray() ? explain.path(0) : explain;
+    double cost = top.path("Plan").path("Total Cost").asDouble(0);
+    double ms = top.path("Execution Time").asDouble(0);
+    // Runs under a millisecond are mostly fixed cost, not work the optimizer priced.
+    if (cost > 0 && ms >= 1) {
+      synchronized (costPrices) {
+        costPrices.addLast(ms * 1e6 / cost);
+        while (costPrices.size() > 200) {
+          costPrices.removeFirst();
+        }
+      }
+    }
+  }
+
+  /**
+   * The median execution time per unit of the optimizer's cost over the sample runs that finished (at least 5 of
+   * them), 0 before: what the optimizer's cost of a run that did not finish is worth in time.
+   */
+  double nanosPerCost() {
+    synchronized (costPrices) {
+      if (!COST_PRICE || costPrices.size() < 5) {
+        return 0;
+      }
+      double[] v = costPrices.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      return v[v.length / 2];
     }
   }
 
