@@ -500,8 +500,13 @@ public final class QueryPredictor implements AutoCloseable {
   static final double FIXED_MAX_ESTIMATE_NANOS = 10e6;
   /** Runs of that size needed before the fixed cost counts. */
   static final int FIXED_MIN_RUNS = 5;
-  /** A design variant: {@code -Dpenumbra.query.fixedCost=false} adds no fixed cost per query (the design before). */
-  static final boolean FIXED_COST = Boolean.parseBoolean(System.getProperty("penumbra.query.fixedCost", "true"));
+  /**
+   * A design variant, off by default: {@code -Dpenumbra.query.fixedCost=true} adds a learned fixed cost per query to
+   * the per-operator wall time. Measured on PostgreSQL (docs/benchmarks.md) it learned how much the machine's load
+   * stretched small queries (8 ms at load 20-30), and over-predicted the sub-millisecond ones 5-30x; small queries
+   * were over-predicted without it as well, not under.
+   */
+  static final boolean FIXED_COST = Boolean.parseBoolean(System.getProperty("penumbra.query.fixedCost", "false"));
   /** What small runs took beyond their per-operator wall time (see {@link #fixedNanos()}). */
   private final Deque<Double> fixedSamples = new ArrayDeque<>();
 
