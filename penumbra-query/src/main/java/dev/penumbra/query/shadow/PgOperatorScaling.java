@@ -68,8 +68,9 @@ final class PgOperatorScaling {
   }
 
   /**
-   * What a sample run that was cancelled after {@code ranNanos} still says, from its plan without actuals
-   * ({@code explain}): the full query takes at least that long times the data's growth, the largest 1/fraction over
+   * What a sample run that was cancelled still says, from its plan without actuals ({@code explain}) and the sample's
+   * time {@code ranNanos} (at least what it ran): the full query takes that long times the data's growth, the largest
+   * 1/fraction over
    * the tables it scans, and times the growth of a correlated subplan's own tables when the subplan is correlated on
    * another column than the sampling key (each of the outer rows, grown, finds the rows of many units, grown too:
    * a lookup of lineitem by part key does 10x the work on 10x the calls). Memory and the operator mix are unknown.

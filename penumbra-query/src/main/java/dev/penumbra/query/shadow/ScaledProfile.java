@@ -27,8 +27,9 @@ package dev.penumbra.query.shadow;
  *     memory is its sort and hash memory only (0)
  * @param resultRows rows the full query returns: the sample's result rows x the growth of the root operator; each
  *     is fetched by the client, which the operators' times do not include
- * @param cutOff true when the sample run ran out of its cap: {@code cpuNanos} is then a lower bound (the time it ran
- *     until it was cancelled x the growth its plan implies), the operator mix and memory are unknown
+ * @param cutOff true when the sample run ran out of its cap: {@code cpuNanos} is then the sample's time (at least what
+ *     it ran until it was cancelled) x the growth its plan implies, a floor for the prediction; the operator mix and
+ *     memory are unknown
  */
 public record ScaledProfile(
     double cpuNanos,
