@@ -176,9 +176,13 @@ public final class QueryPredictor implements AutoCloseable {
       return fromHistory(fp, shadow, runs, threads);
     }
     if (operatorScaling && cutOff(shadow)) {
-      // The sample ran out of its cap: its operators give only a lower bound of the time.
-      return atLeast(modelFitted() ? fromModel(fp, shadow, threads) : wholeQuery(fp, shadow, threads),
+      // The sample ran out of its cap: its operators give a floor of the time. A primary profiled on its own sample
+      // (blendMemory off) takes memory from its plan's estimate, as the model's memory describes the DuckDB sample.
+      QueryPrediction p = atLeast(modelFitted() ? fromModel(fp, shadow, threads) : wholeQuery(fp, shadow, threads),
           shadow.operators().cpuNanos(), threads);
+      return blendMemory || !CUT_OFF_PLAN_MEMORY ? p : new QueryPrediction(fp,
+          band(Math.max(minMemoryBytes, shadow.operators().workingBytes())), p.cpuNanos(), p.wallNanos(),
+          p.bytesRead(), p.tier(), true);
     }
     boolean newShape = operatorScaling && runs.isEmpty() && shadow.operators() != null;
     if (modelFitted() && !newShape) {
@@ -190,6 +194,13 @@ public final class QueryPredictor implements AutoCloseable {
     }
     return scaleUp(fp, shadow, threads);
   }
+
+  /**
+   * A design variant: {@code -Dpenumbra.query.cutOffPlanMemory=false} takes a cut-off PostgreSQL shape's memory from
+   * the whole-query model as for DuckDB (the design before).
+   */
+  static final boolean CUT_OFF_PLAN_MEMORY =
+      Boolean.parseBoolean(System.getProperty("penumbra.query.cutOffPlanMemory", "true"));
 
   private static boolean cutOff(ShadowResult s) {
     return s.operators() != null && s.operators().cutOff();

@@ -326,5 +326,15 @@ class QueryPredictorTest {
       p.learn(s, new QueryProfile(300_000_000_000L, 0, 300_000_000_000L, 0, 1, 1, 0), 1);
       assertThat(p.historySize(Fingerprint.of(s.sql()))).isEqualTo(1);
     }
+    // A primary profiled on its own sample: memory from the cut-off plan's estimate (here nothing held: the floor).
+    var sampleHolding = new QueryProfile(1_000_000, 64L << 20, 1_000_000, 0, 100, 10, 0);
+    ShadowResult pg = new ShadowResult(s.sql(), 0.1, 0.1, java.util.Set.of("orders"), plan, sampleHolding, false, 1000,
+        10, 10, 1_000_000, 1_000_000, false, cut);
+    try (QueryPredictor p = QueryPredictor.builder().cores(2).blendMemory(false).build()) {
+      assertThat(p.predict(pg).memoryBytes().point()).isEqualTo(1L << 20);
+    }
+    try (QueryPredictor p = QueryPredictor.builder().cores(2).build()) {
+      assertThat(p.predict(pg).memoryBytes().point()).isEqualTo(640L << 20);
+    }
   }
 }

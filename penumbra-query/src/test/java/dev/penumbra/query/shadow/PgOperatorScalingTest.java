@@ -206,7 +206,13 @@ class PgOperatorScalingTest {
     ScaledProfile off = PgOperatorScaling.lowerBound(JSON.createArrayNode().add(top), RULE, 0.1, 2_000_000_000L);
     assertThat(off.cutOff()).isTrue();
     assertThat(off.cpuNanos()).isCloseTo(200e9, within(1.0));
-    assertThat(off.workingBytes()).isZero();
+    assertThat(off.workingBytes()).as("no sort or hash in the plan").isZero();
+    ObjectNode sort = node("Sort", 100, 1, 1, scan("Seq Scan", "facts", 100, 1, 1));
+    ObjectNode sorted = JSON.createObjectNode();
+    sorted.set("Plan", sort);
+    // 100 estimated rows x 16 bytes, grown 10x with the sampled table under it.
+    assertThat(PgOperatorScaling.lowerBound(sorted, RULE, 0.1, 1_000_000L).workingBytes())
+        .isCloseTo(100 * 16 * 10, within(1e-6));
     ((ObjectNode) sub.get("Plans").get(0)).put("Filter", "(facts.k = outer.k)");
     assertThat(PgOperatorScaling.lowerBound(top, RULE, 0.1, 2_000_000_000L).cpuNanos()).isCloseTo(20e9, within(1.0));
     assertThat(scale(node("Aggregate", 1, 1, 1, scan("Seq Scan", "facts", 1_000, 1, 9))).cutOff()).isFalse();
