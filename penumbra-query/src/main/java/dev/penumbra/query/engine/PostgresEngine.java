@@ -190,7 +190,7 @@ public final class PostgresEngine implements PrimaryEngine {
         rows = Rows.read(rs, maxRows);
       }
       long wall = System.nanoTime() - start;
-      QueryProfile profile = profile(plan(st.getWarnings()), wall, rows.count());
+      QueryProfile profile = profile(plan(st.getWarnings()), wall, rows.count(), workMemKb);
       Outcome outcome = profile.spilledBytes() > 0 ? Outcome.SPILLED : Outcome.COMPLETED;
       return new QueryResult(outcome, rows.columns(), rows.rows(), rows.count(), profile, Optional.empty());
     } catch (SQLException e) {
@@ -247,15 +247,17 @@ public final class PostgresEngine implements PrimaryEngine {
   }
 
   /**
-   * Reads the plan: the root's temp written blocks (spill) and shared+local read and hit blocks (bytes read); summed over the tree: actual rows
-   * of scan nodes (rows scanned), sort and hash memory (peak memory, per node summed), workers launched.
-   * PostgreSQL has no per-query CPU counter: CPU is approximated as wall time x (1 + workers launched), an
-   * upper bound that assumes every process was busy for the whole run.
+   * Reads the plan: the root's temp written blocks (spill) and shared+local read and hit blocks (bytes read); summed
+   * over the tree: actual rows of scan nodes (rows scanned), the memory the sort and hash nodes needed
+   * ({@link #memoryNeedKb}), workers launched. PostgreSQL has no per-query CPU counter: CPU is approximated as wall
+   * time x (1 + workers launched), an upper bound that assumes every process was busy for the whole run.
+   *
+   * @param workMemKb the work_mem the run had, per process: what a node that spilled held in memory before it did
    */
-  static QueryProfile profile(JsonNode plan, long wallNanos, long rowsReturned) {
+  static QueryProfile profile(JsonNode plan, long wallNanos, long rowsReturned, long workMemKb) {
     long[] acc = new long[5]; // temp blocks, read blocks, rows scanned, memory kB, workers
     if (plan != null) {
-      walk(plan, acc);
+      walk(plan, acc, workMemKb, 1);
       // Buffer and temp counters of a node include its children's: the root holds the query's totals.
       acc[0] = plan.path("Temp Written Blocks").asLong(0);
       acc[1] = plan.path("Shared Read Blocks").asLong(0) + plan.path("Shared Hit Blocks").asLong(0)
@@ -265,17 +267,65 @@ public final class PostgresEngine implements PrimaryEngine {
         rowsReturned, acc[0] * BLOCK);
   }
 
-  private static void walk(JsonNode n, long[] acc) {
+  /**
+   * A design variant for comparison ({@code -Dpenumbra.query.pg.memory=inMemory}): count only the sort and hash
+   * memory PostgreSQL reports in memory, so a sort that went to disk counts 0 bytes (the definition before).
+   */
+  static final boolean IN_MEMORY_ONLY = "inMemory".equals(System.getProperty("penumbra.query.pg.memory", "need"));
+
+  /**
+   * The memory one sort or hash node of one process needed, kB: what it would have held to run in memory. In memory:
+   * its sort space or its hash table's peak. Spilled: what it held (work_mem: a sort fills it before writing a run)
+   * plus what it wrote to disk ({@code Sort Method: external merge  Disk: N kB}, a hash aggregate's {@code Disk
+   * Usage}); a hash join's build side split into batches held one batch at a time, so its peak times the batches.
+   * Both the actual and the prediction (a sample run that never spills, scaled) then speak of the same amount; the
+   * disk form of a sorted run is more compact than the in-memory one, so a spilled node's need is a little low.
+   */
+  static long memoryNeedKb(JsonNode n, long workMemKb) {
+    String type = n.path("Node Type").asText("");
+    long need = 0;
+    String sortSpace = n.path("Sort Space Type").asText("");
+    if (sortSpace.equals("Memory")) {
+      need += n.path("Sort Space Used").asLong(0);
+    } else if (sortSpace.equals("Disk") && !IN_MEMORY_ONLY) {
+      need += workMemKb + n.path("Sort Space Used").asLong(0);
+    }
+    long peak = n.path("Peak Memory Usage").asLong(0);
+    if (type.equals("Hash") && !IN_MEMORY_ONLY) {
+      peak *= Math.max(1, n.path("Hash Batches").asLong(1));
+    }
+    need += peak;
+    if (!IN_MEMORY_ONLY) {
+      need += n.path("Disk Usage").asLong(0);
+    }
+    return need;
+  }
+
+  /**
+   * @param copies processes that each build this node's state: a hash table under a Gather that is not parallel
+   *     aware is built by the leader and every worker
+   */
+  private static void walk(JsonNode n, long[] acc, long workMemKb, long copies) {
     if (n.path("Node Type").asText("").contains("Scan") && !n.has("Plans")) {
       acc[2] += n.path("Actual Rows").asLong(0) * Math.max(1, n.path("Actual Loops").asLong(1));
     }
-    if ("Memory".equals(n.path("Sort Space Type").asText(""))) {
-      acc[3] += n.path("Sort Space Used").asLong(0);
+    long own = memoryNeedKb(n, workMemKb);
+    boolean perWorker = n.path("Workers").isArray() && n.path("Workers").size() > 0;
+    if (perWorker && !IN_MEMORY_ONLY) {
+      // Sorts and hash aggregates in a parallel plan report the leader's figures on the node and each worker's
+      // apart: every process held its own.
+      for (JsonNode w : n.path("Workers")) {
+        own += memoryNeedKb(w, workMemKb);
+      }
+    } else if (n.path("Node Type").asText("").equals("Hash") && !n.path("Parallel Aware").asBoolean(false)
+        && !IN_MEMORY_ONLY) {
+      own *= copies;
     }
-    acc[3] += n.path("Peak Memory Usage").asLong(0);
-    acc[4] += n.path("Workers Launched").asLong(0);
+    acc[3] += own;
+    long launched = n.path("Workers Launched").asLong(0);
+    acc[4] += launched;
     for (JsonNode child : n.path("Plans")) {
-      walk(child, acc);
+      walk(child, acc, workMemKb, launched > 0 ? launched + 1 : copies);
     }
   }
 

@@ -175,30 +175,77 @@ public final class QueryPredictor implements AutoCloseable {
     if (runs.size() >= minHistory || shadow.sample() == null && !runs.isEmpty()) {
       return fromHistory(fp, shadow, runs, threads);
     }
+    if (operatorScaling && cutOff(shadow)) {
+      // The sample ran out of its cap: its operators give a floor of the time. A primary profiled on its own sample
+      // (blendMemory off) takes memory from its plan's estimate, as the model's memory describes the DuckDB sample.
+      QueryPrediction p = atLeast(modelFitted() ? fromModel(fp, shadow, threads) : wholeQuery(fp, shadow, threads),
+          shadow.operators().cpuNanos(), threads);
+      return blendMemory || !CUT_OFF_PLAN_MEMORY ? p : new QueryPrediction(fp,
+          band(Math.max(minMemoryBytes, shadow.operators().workingBytes())), p.cpuNanos(), p.wallNanos(),
+          p.bytesRead(), p.tier(), true);
+    }
     boolean newShape = operatorScaling && runs.isEmpty() && shadow.operators() != null;
     if (modelFitted() && !newShape) {
       return fromModel(fp, shadow, threads);
     }
     if (newShape && modelFitted()) {
       return blend(perOperator(fp, shadow, threads), fromModel(fp, shadow, threads),
-          blendTime && !bounded(shadow), blendMemory);
+          blendTime && !ownTime(shadow), blendMemory);
     }
     return scaleUp(fp, shadow, threads);
   }
 
   /**
-   * Whether the sample's operators say the work grows at most a tenth as fast as the data (a top-N, a LIMIT that
-   * stops its scan): the model learned time from shapes whose work grows with the data, so for these its answer is
-   * an extrapolation and the time comes from the operators alone. {@code -Dpenumbra.query.boundedTime=false}
-   * measures the design before it.
+   * A design variant: {@code -Dpenumbra.query.cutOffPlanMemory=false} takes a cut-off PostgreSQL shape's memory from
+   * the whole-query model as for DuckDB (the design before).
    */
-  static boolean bounded(ShadowResult s) {
-    return BOUNDED_TIME && s.operators() != null && s.scanScale() >= 10
-        && s.operators().cpuGrowth() * BOUNDED_RATIO <= s.scanScale();
+  static final boolean CUT_OFF_PLAN_MEMORY =
+      Boolean.parseBoolean(System.getProperty("penumbra.query.cutOffPlanMemory", "true"));
+
+  private static boolean cutOff(ShadowResult s) {
+    return s.operators() != null && s.operators().cutOff();
+  }
+
+  /**
+   * {@code p} with CPU and wall time raised to at least {@code cpuNanos} (wall: over the threads), the upper quantiles
+   * to at least 2x and 4x it (as the whole-query rule's bands), and low confidence.
+   */
+  static QueryPrediction atLeast(QueryPrediction p, double cpuNanos, int threads) {
+    return new QueryPrediction(p.fingerprint(), p.memoryBytes(), atLeast(p.cpuNanos(), cpuNanos),
+        atLeast(p.wallNanos(), cpuNanos / threads), p.bytesRead(), p.tier(), true);
+  }
+
+  private static Estimate atLeast(Estimate e, double bound) {
+    return Estimate.of(Math.max(e.point(), bound), Math.max(e.at(0.9), 2 * bound), Math.max(e.at(0.99), 4 * bound));
+  }
+
+  /**
+   * Whether a new shape's time comes from its operators alone rather than meeting the model halfway: where the model,
+   * which learned time from shapes whose work grows about as the data does, would extrapolate. So when the sample's
+   * operators say the work grows at most a tenth as fast as the data (a top-N, a LIMIT that stops its scan), far
+   * faster than it ({@value #SUPERLINEAR_RATIO}x the data's growth or more: a subplan correlated on another column than
+   * the sampling key), or not at all (the sample ran the whole work: tables copied whole).
+   * {@code -Dpenumbra.query.operatorTime=bounded} measures the design before it (only the first case),
+   * {@code -Dpenumbra.query.boundedTime=false} the one before that (none).
+   */
+  static boolean ownTime(ShadowResult s) {
+    if (!BOUNDED_TIME || s.operators() == null) {
+      return false;
+    }
+    double g = s.operators().cpuGrowth();
+    boolean bounded = s.scanScale() >= 10 && g * BOUNDED_RATIO <= s.scanScale();
+    if (OPERATOR_TIME.equals("bounded")) {
+      return bounded;
+    }
+    return bounded || g <= FLAT_GROWTH || g >= SUPERLINEAR_RATIO * Math.max(1, s.scanScale());
   }
 
   static final double BOUNDED_RATIO = 10;
+  /** Operator growth at or below this: the sample's run was (nearly) the whole query's work. */
+  static final double FLAT_GROWTH = 1.5;
+  static final double SUPERLINEAR_RATIO = 3;
   static final boolean BOUNDED_TIME = Boolean.parseBoolean(System.getProperty("penumbra.query.boundedTime", "true"));
+  static final String OPERATOR_TIME = System.getProperty("penumbra.query.operatorTime", "extrapolated");
 
   /**
    * A shape the model has not learned: its own profile scaled per operator, and the model's answer from other
@@ -396,9 +443,15 @@ public final class QueryPredictor implements AutoCloseable {
    * having used its whole shadow time in CPU.
    */
   private QueryPrediction scaleUp(String fp, ShadowResult s, int threads) {
-    if (operatorScaling && s.operators() != null) {
+    if (operatorScaling && s.operators() != null && !cutOff(s)) {
       return perOperator(fp, s, threads);
     }
+    QueryPrediction whole = wholeQuery(fp, s, threads);
+    return operatorScaling && cutOff(s) ? atLeast(whole, s.operators().cpuNanos(), threads) : whole;
+  }
+
+  /** The whole-query rule: the sample's measurements grown by the scan and memory scale factors. */
+  private QueryPrediction wholeQuery(String fp, ShadowResult s, int threads) {
     QueryProfile p = s.sample();
     double cpu = (p == null ? s.shadowWallNanos() : p.cpuNanos()) * s.scanScale();
     double wall = (p == null ? s.shadowWallNanos() : p.wallNanos()) * s.scanScale() / threads;
@@ -418,7 +471,7 @@ public final class QueryPredictor implements AutoCloseable {
    * wide (in log space).
    */
   private QueryPrediction perOperator(String fp, ShadowResult s, int threads) {
-    double[] est = physical(s.operators(), threads, minMemoryBytes, fetchNanosPerRow());
+    double[] est = physical(s.operators(), threads, minMemoryBytes, fetchNanosPerRow(), fixedNanos());
     double[] x = residualFeatures(s, est, threads);
     ResidualModel.Fit fit = residuals.fit();
     double widen = s.operators().fallback() ? 2 : 1;
@@ -444,9 +497,61 @@ public final class QueryPredictor implements AutoCloseable {
    * the threads.
    */
   static double[] physical(ScaledProfile o, int threads, long minMemory, double fetchNanosPerRow) {
+    return physical(o, threads, minMemory, fetchNanosPerRow, 0);
+  }
+
+  /** {@link #physical(ScaledProfile, int, long, double)} plus a fixed cost per query in the wall time. */
+  static double[] physical(ScaledProfile o, int threads, long minMemory, double fetchNanosPerRow, double fixedNanos) {
     double memory = Math.max(minMemory, o.workingBytes() + o.pageShare() * o.scanBytes());
     double cpu = Math.max(1, o.cpuNanos());
-    return new double[] {memory, cpu, cpu / threads + fetchNanosPerRow * o.resultRows()};
+    return new double[] {memory, cpu, fixedNanos + cpu / threads + fetchNanosPerRow * o.resultRows()};
+  }
+
+  /** Runs whose per-operator wall time (before the fixed cost) is at most this teach the fixed cost. */
+  static final double FIXED_MAX_ESTIMATE_NANOS = 10e6;
+  /** Runs of that size needed before the fixed cost counts. */
+  static final int FIXED_MIN_RUNS = 5;
+  /**
+   * A design variant, off by default: {@code -Dpenumbra.query.fixedCost=true} adds a learned fixed cost per query to
+   * the per-operator wall time. Measured on PostgreSQL (docs/benchmarks.md) it learned how much the machine's load
+   * stretched small queries (8 ms at load 20-30), and over-predicted the sub-millisecond ones 5-30x; small queries
+   * were over-predicted without it as well, not under.
+   */
+  static final boolean FIXED_COST = Boolean.parseBoolean(System.getProperty("penumbra.query.fixedCost", "false"));
+  /** What small runs took beyond their per-operator wall time (see {@link #fixedNanos()}). */
+  private final Deque<Double> fixedSamples = new ArrayDeque<>();
+
+  /**
+   * The wall time a query costs whatever its operators do (the client's round trip, parsing and planning, starting
+   * and ending the run, the engine's report of its plan): the median of actual wall - per-operator wall over the
+   * last 200 runs whose per-operator wall was at most {@code FIXED_MAX_ESTIMATE_NANOS} (10 ms, where it dominates and
+   * the operators' own error is small in absolute terms), at least 0; 0 before {@value #FIXED_MIN_RUNS} such runs.
+   * The residual correction is multiplicative, so it cannot add a constant: a query of 0.1 ms of operator time that
+   * takes 3 ms would read as 30x low while a 300 ms one carrying the same 3 ms reads as 1.01x.
+   */
+  double fixedNanos() {
+    if (!FIXED_COST) {
+      return 0;
+    }
+    synchronized (fixedSamples) {
+      if (fixedSamples.size() < FIXED_MIN_RUNS) {
+        return 0;
+      }
+      double[] v = fixedSamples.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      return Math.max(0, v[v.length / 2]);
+    }
+  }
+
+  void learnFixed(double perOperatorWallNanos, long actualWallNanos) {
+    if (perOperatorWallNanos > FIXED_MAX_ESTIMATE_NANOS) {
+      return;
+    }
+    synchronized (fixedSamples) {
+      fixedSamples.addLast(actualWallNanos - perOperatorWallNanos);
+      while (fixedSamples.size() > 200) {
+        fixedSamples.removeFirst();
+      }
+    }
   }
 
   /** Runs returning fewer rows than this say nothing about the cost of fetching one. */
@@ -510,15 +615,17 @@ public final class QueryPredictor implements AutoCloseable {
   }
 
   private void learnResidual(String fp, ShadowResult s, QueryProfile actual, int threads) {
-    if (s.operators() == null) {
+    if (s.operators() == null || s.operators().cutOff()) {
       return;
     }
-    double[] est = physical(s.operators(), threads, minMemoryBytes, fetchNanosPerRow());
+    double fixed = fixedNanos();
+    double[] est = physical(s.operators(), threads, minMemoryBytes, fetchNanosPerRow(), fixed);
     double[] y = {
         memoryResidual(actual.peakMemoryBytes(), est[ResidualModel.MEMORY], minMemoryBytes),
         Math.log(Math.max(1, actual.cpuNanos()) / est[ResidualModel.CPU]),
         Math.log(Math.max(1, actual.wallNanos()) / est[ResidualModel.WALL])};
     residuals.add(fp, residualFeatures(s, est, threads), y);
+    learnFixed(est[ResidualModel.WALL] - fixed, actual.wallNanos());
   }
 
   // ------------------------------------------------------------------ feedback

@@ -67,6 +67,65 @@ final class PgOperatorScaling {
         root.rows() * root.growth());
   }
 
+  /**
+   * What a sample run that was cancelled still says, from its plan without actuals ({@code explain}) and the sample's
+   * time {@code ranNanos} (at least what it ran): the full query takes that long times the data's growth, the largest
+   * 1/fraction over
+   * the tables it scans, and times the growth of a correlated subplan's own tables when the subplan is correlated on
+   * another column than the sampling key (each of the outer rows, grown, finds the rows of many units, grown too:
+   * a lookup of lineitem by part key does 10x the work on 10x the calls). Memory is the optimizer's: each sort, hash
+   * table, hashed aggregate and memoize node holds its estimated rows x width, grown with the tables under it (a
+   * plan without them holds nothing); the operator mix is unknown.
+   */
+  static ScaledProfile lowerBound(JsonNode explain, SamplingRule rule, double fraction, long ranNanos) {
+    JsonNode top = explain.isArray() ? explain.path(0) : explain;
+    double growth = Math.max(1, tableGrowth(top.path("Plan"), rule, fraction) * subplanGrowth(top.path("Plan"), rule,
+        fraction));
+    double held = estimatedHeld(top.path("Plan"), rule, fraction);
+    return new ScaledProfile(ranNanos * growth, held, 0, growth, 1, 0, 0, 0, 0, 0, 0, 0, true, 0, 0, true);
+  }
+
+  /** What the plan's memory-holding nodes hold by the optimizer's estimate, grown with their tables. */
+  private static double estimatedHeld(JsonNode n, SamplingRule rule, double fraction) {
+    String type = n.path("Node Type").asText("");
+    double held = 0;
+    if (type.equals("Sort") || type.equals("Incremental Sort") || type.equals("Hash") || type.equals("Memoize")
+        || type.equals("Aggregate") && !n.path("Strategy").asText("Plain").equals("Plain")
+        && !n.path("Strategy").asText("").equals("Sorted")) {
+      held = n.path("Plan Rows").asDouble(0) * n.path("Plan Width").asDouble(OperatorScaling.DEFAULT_ROW_BYTES)
+          * tableGrowth(n, rule, fraction);
+    }
+    for (JsonNode c : n.path("Plans")) {
+      held += estimatedHeld(c, rule, fraction);
+    }
+    return held;
+  }
+
+  /** The largest 1/fraction over the tables scanned under {@code n} (1 when none is sampled). */
+  private static double tableGrowth(JsonNode n, SamplingRule rule, double fraction) {
+    double g = 1;
+    String table = n.path("Relation Name").asText("").toLowerCase(Locale.ROOT);
+    if (!table.isEmpty()) {
+      g = 1 / rule.fraction(table, fraction);
+    }
+    for (JsonNode c : n.path("Plans")) {
+      g = Math.max(g, tableGrowth(c, rule, fraction));
+    }
+    return g;
+  }
+
+  /** The largest table growth of a subplan under {@code n} correlated on another column than the sampling key. */
+  private static double subplanGrowth(JsonNode n, SamplingRule rule, double fraction) {
+    double g = 1;
+    for (JsonNode c : n.path("Plans")) {
+      if (c.path("Parent Relationship").asText("").equals("SubPlan") && !mentionsSamplingKey(c, rule)) {
+        g = Math.max(g, tableGrowth(c, rule, fraction));
+      }
+      g = Math.max(g, subplanGrowth(c, rule, fraction));
+    }
+    return g;
+  }
+
   private static Op walk(JsonNode n, SamplingRule rule, double fraction, Map<String, Double> rowsPerKey, Acc a) {
     List<Op> kids = new ArrayList<>();
     List<JsonNode> kidNodes = new ArrayList<>();

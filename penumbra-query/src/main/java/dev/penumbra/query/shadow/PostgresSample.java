@@ -195,6 +195,10 @@ public final class PostgresSample implements OperatorProfiler, AutoCloseable {
 
   /** {@code EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)} of {@code sql} on the sample: the run's plan with actuals. */
   public JsonNode explain(String sql, Duration cap) throws SQLException {
+    return explain(sql, cap, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ");
+  }
+
+  private JsonNode explain(String sql, Duration cap, String explain) throws SQLException {
     if (sql == null || sql.isBlank()) {
       throw new IllegalArgumentException("sql must not be blank, was '" + sql + "'");
     }
@@ -211,7 +215,7 @@ public final class PostgresSample implements OperatorProfiler, AutoCloseable {
     try (Statement st = c.createStatement()) {
       st.execute("SET TRANSACTION READ ONLY");
       st.execute("SET LOCAL statement_timeout = " + Math.max(1, cap.toMillis()));
-      try (ResultSet r = st.executeQuery("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql)) {
+      try (ResultSet r = st.executeQuery(explain + sql)) {
         StringBuilder out = new StringBuilder();
         while (r.next()) {
           out.append(r.getString(1));
@@ -229,11 +233,82 @@ public final class PostgresSample implements OperatorProfiler, AutoCloseable {
     }
   }
 
+  /** How long the plan alone (EXPLAIN without ANALYZE) of a cut-off sample run may take. */
+  private static final Duration PLAN_CAP = Duration.ofSeconds(1);
+
+  /**
+   * The sample run scaled per operator. A run that outlasts {@code cap} is cancelled; the time it ran is then a lower
+   * bound of the sample's, and the plan (EXPLAIN without ANALYZE, which runs nothing) says how it grows: a {@link
+   * ScaledProfile#cutOff() cut-off} profile (see {@link PgOperatorScaling#lowerBound}). Without it a correlated
+   * subquery that takes minutes on the full data would be predicted from the whole-query model alone, at seconds.
+   */
   @Override
   public ScaledProfile profile(String sql, Duration cap) throws SQLException {
-    return PgOperatorScaling.scale(explain(sql, cap), rule, fraction, rowsPerKey);
+    long t0 = System.nanoTime();
+    try {
+      JsonNode run = explain(sql, cap);
+      learnCost(run);
+      return PgOperatorScaling.scale(run, rule, fraction, rowsPerKey);
+    } catch (SQLException e) {
+      if (!CANCELLED.equals(e.getSQLState()) || !LOWER_BOUND) {
+        throw e;
+      }
+      long ran = System.nanoTime() - t0;
+      JsonNode plan = explain(sql, PLAN_CAP, "EXPLAIN (FORMAT JSON) ");
+      // The run took longer than it was given; the optimizer's cost, priced as the runs that finished were, may say
+      // how much longer.
+      double cost = (plan.isArray() ? plan.path(0) : plan).path("Plan").path("Total Cost").asDouble(0);
+      long priced = (long) (cost * nanosPerCost());
+      return PgOperatorScaling.lowerBound(plan, rule, fraction, Math.max(ran, priced));
+    }
   }
 
+  /** Sample runs that finished, as execution time per unit of the optimizer's cost (the last 200). */
+  private final java.util.ArrayDeque<Double> costPrices = new java.util.ArrayDeque<>();
+
+  /**
+   * A design variant for comparison: {@code -Dpenumbra.query.pg.costPrice=false} takes a cut-off run's time as only
+   * what it ran, not what its plan's cost priced at the finished runs' rate says.
+   */
+  static final boolean COST_PRICE = Boolean.parseBoolean(System.getProperty("penumbra.query.pg.costPrice", "true"));
+
+  private void learnCost(JsonNode explain) {
+    JsonNode top = explain.isArray() ? explain.path(0) : explain;
+    double cost = top.path("Plan").path("Total Cost").asDouble(0);
+    double ms = top.path("Execution Time").asDouble(0);
+    // Runs under a millisecond are mostly fixed cost, not work the optimizer priced.
+    if (cost > 0 && ms >= 1) {
+      synchronized (costPrices) {
+        costPrices.addLast(ms * 1e6 / cost);
+        while (costPrices.size() > 200) {
+          costPrices.removeFirst();
+        }
+      }
+    }
+  }
+
+  /**
+   * The median execution time per unit of the optimizer's cost over the sample runs that finished (at least 5 of
+   * them), 0 before: what the optimizer's cost of a run that did not finish is worth in time.
+   */
+  double nanosPerCost() {
+    synchronized (costPrices) {
+      if (!COST_PRICE || costPrices.size() < 5) {
+        return 0;
+      }
+      double[] v = costPrices.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      return v[v.length / 2];
+    }
+  }
+
+  /** PostgreSQL's SQLSTATE for a statement cancelled by its statement_timeout. */
+  private static final String CANCELLED = "57014";
+
+  /**
+   * A design variant for comparison: {@code -Dpenumbra.query.pg.lowerBound=false} gives no profile for a sample run
+   * that ran out of its cap (the whole-query model answers), as before.
+   */
+  static final boolean LOWER_BOUND = Boolean.parseBoolean(System.getProperty("penumbra.query.pg.lowerBound", "true"));
 
   @Override
   public void close() {

@@ -27,6 +27,9 @@ package dev.penumbra.query.shadow;
  *     memory is its sort and hash memory only (0)
  * @param resultRows rows the full query returns: the sample's result rows x the growth of the root operator; each
  *     is fetched by the client, which the operators' times do not include
+ * @param cutOff true when the sample run ran out of its cap: {@code cpuNanos} is then the sample's time (at least what
+ *     it ran until it was cancelled) x the growth its plan implies, a floor for the prediction; the operator mix and
+ *     memory are unknown
  */
 public record ScaledProfile(
     double cpuNanos,
@@ -43,4 +46,14 @@ public record ScaledProfile(
     double sampleRows,
     boolean fallback,
     double pageShare,
-    double resultRows) {}
+    double resultRows,
+    boolean cutOff) {
+
+  /** A profile of a run that completed. */
+  public ScaledProfile(double cpuNanos, double workingBytes, double scanBytes, double cpuGrowth, double memoryGrowth,
+      double scanShare, double joinShare, double aggregateShare, double sortShare, double windowShare,
+      double boundedShare, double sampleRows, boolean fallback, double pageShare, double resultRows) {
+    this(cpuNanos, workingBytes, scanBytes, cpuGrowth, memoryGrowth, scanShare, joinShare, aggregateShare, sortShare,
+        windowShare, boundedShare, sampleRows, fallback, pageShare, resultRows, false);
+  }
+}

@@ -263,6 +263,25 @@ class QueryPredictorTest {
   }
 
   @Test
+  void theFixedCostIsTheMedianExcessOfSmallRunsOverTheirOperators() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(QueryPredictor.FIXED_COST,
+        "the fixed cost is a design variant, on with -Dpenumbra.query.fixedCost=true");
+    try (QueryPredictor p = QueryPredictor.builder().build()) {
+      for (int i = 0; i < 4; i++) {
+        p.learnFixed(1e6, 4_000_000 + i * 1_000_000L);
+      }
+      assertThat(p.fixedNanos()).as("fewer than 5 runs").isZero();
+      p.learnFixed(2e6, 9_000_000);
+      // Excess 3, 4, 5, 6, 7 ms: the median; a large run's excess (the operators' own error) is not a fixed cost.
+      p.learnFixed(500e6, 900_000_000);
+      assertThat(p.fixedNanos()).isEqualTo(5e6);
+      var o = new dev.penumbra.query.shadow.ScaledProfile(4e6, 1 << 20, 0, 10, 1, 1, 0, 0, 0, 0, 0, 100, false, 0.25,
+          0);
+      assertThat(QueryPredictor.physical(o, 2, 1 << 20, 0, p.fixedNanos())[2]).isEqualTo(5e6 + 2e6);
+    }
+  }
+
+  @Test
   void memoryBelowTheFloorTeachesTheResidualModelNothing() {
     // PostgreSQL's 0 bytes for a run without sort or hash is no 1,000,000x over-prediction of a 1 MiB estimate.
     assertThat(QueryPredictor.memoryResidual(0, 1 << 20, 1 << 20)).isZero();
@@ -277,9 +296,45 @@ class QueryPredictorTest {
         java.util.Set.of("orders"), plan, sample, false, 1000, 100, 100, 1_000_000, 1_000_000, false,
         new dev.penumbra.query.shadow.ScaledProfile(1e6 * cpuGrowth, 1 << 20, 0, cpuGrowth, 1, 1, 0, 0, 0, 0, 0, 100,
             false, 0.25, 10));
-    // A 1% sample: a LIMIT whose work does not grow, a top-N whose heap sees 5x the rows, a scan growing 100x.
-    assertThat(QueryPredictor.bounded(shadow.apply(1))).isTrue();
-    assertThat(QueryPredictor.bounded(shadow.apply(5))).isTrue();
-    assertThat(QueryPredictor.bounded(shadow.apply(100))).isFalse();
+    // A 1% sample: a LIMIT whose work does not grow, a top-N whose heap sees 5x the rows, a scan growing 100x, a sort
+    // growing n log n (just past the data), a subplan correlated off the sampling key (10,000x: the model would
+    // extrapolate).
+    assertThat(QueryPredictor.ownTime(shadow.apply(1))).isTrue();
+    assertThat(QueryPredictor.ownTime(shadow.apply(5))).isTrue();
+    assertThat(QueryPredictor.ownTime(shadow.apply(100))).isFalse();
+    assertThat(QueryPredictor.ownTime(shadow.apply(140))).isFalse();
+    assertThat(QueryPredictor.ownTime(shadow.apply(10_000))).isTrue();
+  }
+
+  @Test
+  void aSampleRunThatRanOutOfItsCapRaisesTheTimeToItsLowerBound() {
+    var plan = new dev.penumbra.query.shadow.PlanFeatures(10, 1000, 1000, 3, 0, 1, 0, 0, 1, java.util.Set.of("orders"));
+    var sample = new QueryProfile(1_000_000, 1 << 20, 1_000_000, 0, 100, 10, 0);
+    // Cancelled after 2 s; its plan says 100x: at least 200 s.
+    var cut = new dev.penumbra.query.shadow.ScaledProfile(200e9, 0, 0, 100, 1, 0, 0, 0, 0, 0, 0, 0, true, 0, 0, true);
+    ShadowResult s = new ShadowResult("SELECT count(*) FROM orders WHERE o_totalprice > 1", 0.1, 0.1,
+        java.util.Set.of("orders"), plan, sample, false, 1000, 10, 10, 1_000_000, 1_000_000, false, cut);
+    try (QueryPredictor p = QueryPredictor.builder().cores(2).build()) {
+      QueryPrediction q = p.predict(s, new QueryPredictor.Load(2, 0, 2));
+      assertThat(q.cpuNanos().point()).isEqualTo(200_000_000_000L);
+      assertThat(q.wallNanos().point()).isEqualTo(100_000_000_000L);
+      assertThat(q.cpuNanos().at(0.99)).isGreaterThanOrEqualTo(800_000_000_000L);
+      assertThat(q.lowConfidence()).isTrue();
+      // The whole-query rule from the sample's memory, not the cut-off profile's unknown 0 bytes.
+      assertThat(q.memoryBytes().point()).isGreaterThanOrEqualTo(1 << 20);
+      // It teaches the residual model nothing and the history its actual.
+      p.learn(s, new QueryProfile(300_000_000_000L, 0, 300_000_000_000L, 0, 1, 1, 0), 1);
+      assertThat(p.historySize(Fingerprint.of(s.sql()))).isEqualTo(1);
+    }
+    // A primary profiled on its own sample: memory from the cut-off plan's estimate (here nothing held: the floor).
+    var sampleHolding = new QueryProfile(1_000_000, 64L << 20, 1_000_000, 0, 100, 10, 0);
+    ShadowResult pg = new ShadowResult(s.sql(), 0.1, 0.1, java.util.Set.of("orders"), plan, sampleHolding, false, 1000,
+        10, 10, 1_000_000, 1_000_000, false, cut);
+    try (QueryPredictor p = QueryPredictor.builder().cores(2).blendMemory(false).build()) {
+      assertThat(p.predict(pg).memoryBytes().point()).isEqualTo(1L << 20);
+    }
+    try (QueryPredictor p = QueryPredictor.builder().cores(2).build()) {
+      assertThat(p.predict(pg).memoryBytes().point()).isEqualTo(640L << 20);
+    }
   }
 }

@@ -193,4 +193,28 @@ class PgOperatorScalingTest {
     assertThat(PgOperatorScaling.scale(JSON.createArrayNode().add(JSON.createObjectNode()), RULE, 0.1, Map.of()))
         .isNull();
   }
+
+  @Test
+  void aCutOffRunIsALowerBoundGrownByTheDataAndByASubplanCorrelatedOffTheSamplingKey() {
+    // Cancelled after 2 s. A scan of the sampled table grows 10x; with a subplan looking the same table up by another
+    // column each of the 10x outer rows finds 10x the rows: 100x. On the sampling key it finds its own unit: 10x.
+    ObjectNode sub = node("Aggregate", 1, 1, 1, scan("Seq Scan", "facts", 10, 1, 1));
+    sub.put("Parent Relationship", "SubPlan");
+    ((ObjectNode) sub.get("Plans").get(0)).put("Filter", "(facts.x = outer.x)");
+    ObjectNode top = JSON.createObjectNode();
+    top.set("Plan", node("Seq Scan", 100, 1, 1, sub).put("Relation Name", "facts"));
+    ScaledProfile off = PgOperatorScaling.lowerBound(JSON.createArrayNode().add(top), RULE, 0.1, 2_000_000_000L);
+    assertThat(off.cutOff()).isTrue();
+    assertThat(off.cpuNanos()).isCloseTo(200e9, within(1.0));
+    assertThat(off.workingBytes()).as("no sort or hash in the plan").isZero();
+    ObjectNode sort = node("Sort", 100, 1, 1, scan("Seq Scan", "facts", 100, 1, 1));
+    ObjectNode sorted = JSON.createObjectNode();
+    sorted.set("Plan", sort);
+    // 100 estimated rows x 16 bytes, grown 10x with the sampled table under it.
+    assertThat(PgOperatorScaling.lowerBound(sorted, RULE, 0.1, 1_000_000L).workingBytes())
+        .isCloseTo(100 * 16 * 10, within(1e-6));
+    ((ObjectNode) sub.get("Plans").get(0)).put("Filter", "(facts.k = outer.k)");
+    assertThat(PgOperatorScaling.lowerBound(top, RULE, 0.1, 2_000_000_000L).cpuNanos()).isCloseTo(20e9, within(1.0));
+    assertThat(scale(node("Aggregate", 1, 1, 1, scan("Seq Scan", "facts", 1_000, 1, 9))).cutOff()).isFalse();
+  }
 }
