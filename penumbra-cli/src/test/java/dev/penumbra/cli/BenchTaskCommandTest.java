@@ -49,7 +49,7 @@ class BenchTaskCommandTest {
     assertThat(r.err()).contains("bench task: penumbra");
     JsonNode sweep = root.get("sweep");
     // Two levels x two seeds x three modes.
-    assertThat(sweep.get("points")).hasSize(12);
+    assertThat(sweep.get("points")).hasSize(16);
     assertThat(sweep.get("seeds")).hasSize(2);
     assertThat(sweep.get("targets").fieldNames()).toIterable().contains("p99ToGrantOnRequestAtLoad0p5",
         "contendedP99ToGrantOnRequestAtLoad1p5");

@@ -85,9 +85,11 @@ public final class TaskSweep {
    * @param seeds workload seeds: each is one repeat of every level and mode on its own tasks (the same tasks for
    *     every mode); figures are reported per seed and targets on the median over seeds
    * @param queueTimeoutMillis how long a request waits for memory before it fails
+   * @param rounds slices a seed's tasks are run in, the modes taking turns slice by slice (1: each mode runs all its
+   *     tasks in one go)
    */
   public record Options(List<Double> loads, int tasks, int intervalMillis, int graceMillis, int horizonMillis,
-      Priority priority, List<Long> seeds, int queueTimeoutMillis) {
+      Priority priority, List<Long> seeds, int queueTimeoutMillis, int rounds) {
     public Options {
       if (loads == null || loads.isEmpty()) {
         throw new IllegalArgumentException("loads must hold at least one level");
@@ -103,6 +105,7 @@ public final class TaskSweep {
       TaskBench.Options.check("grace", graceMillis, 0, 3_600_000);
       TaskBench.Options.check("horizon", horizonMillis, 1, 3_600_000);
       TaskBench.Options.check("queue timeout", queueTimeoutMillis, 0, 3_600_000);
+      TaskBench.Options.check("rounds", rounds, 1, 1000);
       if (priority == null) {
         throw new IllegalArgumentException("priority must be set");
       }
@@ -246,9 +249,7 @@ public final class TaskSweep {
       // figures: before, Penumbra ran first and carried it at the first level.
       List<TaskWorkload.Plan> warm =
           TaskWorkload.plan(Math.min(WARMUP_TASKS, o.tasks()), o.seeds().getFirst() ^ 0x5eed);
-      for (String mode : MODES) {
-        runLevel(o, 0, o.seeds().getFirst(), concurrency(1.0, warm), mode, warm, workload, new HashMap<>());
-      }
+      runSeed(o, 0, o.seeds().getFirst(), 0, concurrency(1.0, warm), warm, workload, new HashMap<>());
       progress.accept("sweep: JVM warmed up (" + warm.size() + " tasks per mode, not counted)");
       int runs = o.loads().size() * o.seeds().size() * MODES.size();
       int done = 0;
@@ -257,15 +258,11 @@ public final class TaskSweep {
           long seed = o.seeds().get(si);
           List<TaskWorkload.Plan> plans = TaskWorkload.plan(o.tasks(), seed);
           int concurrency = concurrency(load, plans);
-          // The modes take turns going first from seed to seed: a drift of the machine's load within a level
-          // then falls on every mode alike.
-          for (int m = 0; m < MODES.size(); m++) {
-            String mode = MODES.get((m + si) % MODES.size());
-            Point p = runLevel(o, load, seed, concurrency, mode, plans, workload, latencies);
+          for (Point p : runSeed(o, load, seed, si, concurrency, plans, workload, latencies)) {
             points.add(p);
             progress.accept(String.format(Locale.ROOT,
                 "sweep %d/%d: load %s, seed %d, %s (%d at once): p50 %.1f ms, p99 %.1f ms, %.1f tasks/s, %d failed,"
-                    + " memory %.2f GiB*s reserved / %.2f used", ++done, runs, load, seed, mode, concurrency,
+                    + " memory %.2f GiB*s reserved / %.2f used", ++done, runs, load, seed, p.mode(), concurrency,
                 p.p50Ms(), p.p99Ms(), p.throughputPerSecond(), p.failed(), p.reservedMemoryGibSeconds(),
                 p.usedMemoryGibSeconds()));
           }
@@ -281,43 +278,99 @@ public final class TaskSweep {
   /** Tasks per mode of the untimed warm-up pass (at most the sweep's tasks per level). */
   static final int WARMUP_TASKS = 40;
 
-  private static Point runLevel(Options o, double load, long seed, int concurrency, String mode,
+  /** One mode's executor over a seed's rounds: what it ran and how long its rounds took. */
+  private static final class ModeRun {
+    final String mode;
+    final TaskExecutor executor;
+    final List<CompletableFuture<TaskResult>> results = new ArrayList<>();
+    final List<TimedContext.Times> times = new ArrayList<>();
+    long wallNanos;
+    long samplerNanos;
+
+    ModeRun(String mode, TaskExecutor executor) {
+      this.mode = mode;
+      this.executor = executor;
+    }
+  }
+
+  /**
+   * Runs one seed's tasks at one load in every mode. The tasks go in {@code rounds} slices and the modes take
+   * turns slice by slice (the order rotated by seed and round), each mode on its own executor and node kept for
+   * the whole seed (Penumbra keeps what it learned): a slowdown of the machine, which lasts seconds to minutes
+   * while other jobs run, then falls on every mode alike, where one mode's whole run after another's met
+   * different loads (two runs of one design at load 1 differed by 2-3x that way, docs/benchmarks.md).
+   */
+  private static List<Point> runSeed(Options o, double load, long seed, int si, int concurrency,
       List<TaskWorkload.Plan> plans, TaskWorkload workload, Map<String, double[]> latencies)
       throws InterruptedException, ExecutionException, TimeoutException {
+    List<ModeRun> runs = new ArrayList<>();
+    try {
+      for (String mode : MODES) {
+        runs.add(new ModeRun(mode, executor(o, mode)));
+      }
+      int rounds = Math.min(o.rounds(), plans.size());
+      for (int r = 0; r < rounds; r++) {
+        List<TaskWorkload.Plan> slice =
+            plans.subList(r * plans.size() / rounds, (r + 1) * plans.size() / rounds);
+        for (int m = 0; m < runs.size(); m++) {
+          runSlice(o, runs.get((m + si + r) % runs.size()), concurrency, slice, workload);
+        }
+      }
+      List<Point> points = new ArrayList<>();
+      for (ModeRun run : runs) {
+        points.add(point(run, load, seed, concurrency, plans.size(), latencies));
+      }
+      return points;
+    } finally {
+      for (ModeRun run : runs) {
+        run.executor.close();
+      }
+    }
+  }
+
+  private static TaskExecutor executor(Options o, String mode) {
     Ledger ledger = Ledger.inMemory(Clock.systemUTC());
     ledger.addNode("jvm", mode.equals("unconstrained") ? UNCONSTRAINED_NODE : NODE);
-    boolean penumbra = mode.equals("penumbra");
-    List<CompletableFuture<TaskResult>> results = new ArrayList<>(plans.size());
-    List<TimedContext.Times> times = new ArrayList<>(plans.size());
-    long t0 = System.nanoTime();
-    TaskStats stats;
-    String acting = "-";
-    try (TaskExecutor ex = TaskExecutor.builder(ledger, "jvm")
+    return TaskExecutor.builder(ledger, "jvm")
         .interval(Duration.ofMillis(o.intervalMillis()))
         .grace(Duration.ofMillis(o.graceMillis()))
         .horizon(Duration.ofMillis(o.horizonMillis()))
         .bucket(Duration.ofMillis(Math.max(10, o.intervalMillis())))
         .queueTimeout(Duration.ofMillis(o.queueTimeoutMillis()))
-        .warming(penumbra)
+        .warming(mode.equals("penumbra"))
         .phasedAdmission(PHASED)
         .planWhenContended(PLAN_WHEN_CONTENDED)
-        .build()) {
-      Semaphore slots = new Semaphore(concurrency);
-      for (TaskWorkload.Plan p : plans) {
-        slots.acquire();
-        TaskSpec s = workload.spec(p, o.priority(), mode.equals("static"), penumbra);
-        TimedContext.Times t = new TimedContext.Times();
-        times.add(t);
-        results.add(ex.submit(s, TimedContext.timed(workload.body(p), t)).whenComplete((r, e) -> slots.release()));
-      }
-      CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).get(30, TimeUnit.MINUTES);
-      stats = ex.stats();
-      if (penumbra) {
-        LoopStats.Guard g = ex.loopStats().guard();
-        acting = g.acting().label();
-      }
+        .build();
+  }
+
+  /** Runs a slice of the tasks on one mode's executor, {@code concurrency} at once, and waits for them all. */
+  private static void runSlice(Options o, ModeRun run, int concurrency, List<TaskWorkload.Plan> slice,
+      TaskWorkload workload) throws InterruptedException, ExecutionException, TimeoutException {
+    long t0 = System.nanoTime();
+    long sampler0 = run.executor.stats().samplerCpuNanos();
+    Semaphore slots = new Semaphore(concurrency);
+    List<CompletableFuture<TaskResult>> now = new ArrayList<>(slice.size());
+    for (TaskWorkload.Plan p : slice) {
+      slots.acquire();
+      TaskSpec s = workload.spec(p, o.priority(), run.mode.equals("static"), run.mode.equals("penumbra"));
+      TimedContext.Times t = new TimedContext.Times();
+      run.times.add(t);
+      now.add(run.executor.submit(s, TimedContext.timed(workload.body(p), t)).whenComplete((r, e) -> slots.release()));
     }
-    double wall = (System.nanoTime() - t0) / 1e9;
+    CompletableFuture.allOf(now.toArray(CompletableFuture[]::new)).get(30, TimeUnit.MINUTES);
+    run.results.addAll(now);
+    run.wallNanos += System.nanoTime() - t0;
+    run.samplerNanos += run.executor.stats().samplerCpuNanos() - sampler0;
+  }
+
+  private static Point point(ModeRun run, double load, long seed, int concurrency, int tasks,
+      Map<String, double[]> latencies) {
+    String mode = run.mode;
+    TaskStats stats = run.executor.stats();
+    String acting = mode.equals("penumbra") ? run.executor.loopStats().guard().acting().label() : "-";
+    List<CompletableFuture<TaskResult>> results = run.results;
+    List<TimedContext.Times> times = run.times;
+    double wall = run.wallNanos / 1e9;
     double[] byTask = results.stream().mapToDouble(f -> f.join().latency().toNanos() / 1e6).toArray();
     latencies.put(Result.key(seed, load, mode), byTask);
     double[] latency = byTask.clone();
@@ -344,11 +397,11 @@ public final class TaskSweep {
     }
     double[] stall = results.stream().mapToDouble(f -> f.join().stalled().toNanos() / 1e6).sorted().toArray();
     int failed = (int) results.stream().filter(f -> !f.join().succeeded()).count();
-    return new Point(seed, load, mode, concurrency, plans.size(), failed, Quantiles.of(latency, 0.5),
-        Quantiles.of(latency, 0.99), (plans.size() - failed) / wall, Quantiles.of(stall, 0.99),
+    return new Point(seed, load, mode, concurrency, tasks, failed, Quantiles.of(latency, 0.5),
+        Quantiles.of(latency, 0.99), (tasks - failed) / wall, Quantiles.of(stall, 0.99),
         stats.misses(), stats.queued(), stats.reservedMemoryByteMillis() / 1000 / (1L << 30),
         stats.usedMemoryByteMillis() / 1000 / (1L << 30), stats.reservedThreadMillis() / 1000,
-        stats.usedThreadMillis() / 1000, stats.samplerCpuNanos() / 1e9 / wall, wall, acting,
+        stats.usedThreadMillis() / 1000, run.samplerNanos / 1e9 / wall, wall, acting,
         Quantiles.of(admission, 0.99), Quantiles.of(memory, 0.99), tailAdmission / tail, tailMemory / tail,
         tailRest / tail);
   }
