@@ -164,18 +164,18 @@ public record TaskReport(Result result, TaskSweep.Result sweep, double wallSecon
     out.print(Tables.aligned(rows));
     out.println();
     List<String[]> ratios = new ArrayList<>();
-    ratios.add(new String[] {"load", "pooled p99 ratio", "bound's pooled p99 ratio", "p99 ratio per seed",
+    ratios.add(new String[] {"load", "p99 ratio", "bound's p99 ratio", "pooled p99 ratio", "bound's pooled",
         "throughput ratio", "reserved memory ratio"});
     for (double load : o.loads()) {
-      ratios.add(new String[] {Double.toString(load),
+      ratios.add(new String[] {Double.toString(load), spread(s.ratio(load, TaskSweep.Point::p99Ms)),
+          spread(s.ratio(load, "unconstrained", TaskSweep.Point::p99Ms)),
           String.format(Locale.ROOT, "%.2f", s.pooledRatio(load, "penumbra")),
           String.format(Locale.ROOT, "%.2f", s.pooledRatio(load, "unconstrained")),
-          spread(s.ratio(load, TaskSweep.Point::p99Ms)),
           spread(s.ratio(load, TaskSweep.Point::throughputPerSecond)),
           spread(s.ratio(load, TaskSweep.Point::reservedMemoryGibSeconds))});
     }
-    out.println("Penumbra / grant on request: p99 of every seed's tasks pooled; the bound (unconstrained) / grant on"
-        + " request the same way; per-seed ratios as median over seeds [min, max]:");
+    out.println("Penumbra / grant on request and the bound (unconstrained: no task waits for memory) / grant on"
+        + " request: per-seed ratios as median over seeds [min, max]; pooled: the p99 of every seed's tasks together:");
     out.print(Tables.aligned(ratios));
     out.println();
     s.targets().forEach((name, v) -> out.printf(Locale.ROOT, "target: %s %s %s: %s (%s)%n", name,

@@ -42,14 +42,16 @@ public final class TaskSweepHtml {
     out.write(chart(r, "p50 latency (ms)", Point::p50Ms));
     out.write(chart(r, "throughput (tasks/s)", Point::throughputPerSecond));
     out.write(chart(r, "reserved memory (GiB*s)", Point::reservedMemoryGibSeconds));
-    out.write("\n<h2>Penumbra / grant on request</h2>\n<p>p99: every seed's tasks pooled; the bound: the unconstrained"
-        + " node's pooled p99 over grant on request's (no policy on the contended node gets below it); per seed: median"
-        + " over seeds [min, max].</p>\n<table><tr><th>load</th><th>pooled p99</th><th>bound</th><th>p99 per seed</th>"
-        + "<th>throughput</th><th>reserved memory-time</th></tr>\n");
+    out.write("\n<h2>Penumbra / grant on request</h2>\n<p>Median over seeds of the per-seed ratios [min, max]; the"
+        + " bound: the unconstrained node (no task waits for memory) over grant on request, which no admission on the"
+        + " contended node gets below; pooled: the p99 of every seed's tasks together.</p>\n<table><tr><th>load</th>"
+        + "<th>p99</th><th>bound's p99</th><th>pooled p99</th><th>bound's pooled</th><th>throughput</th>"
+        + "<th>reserved memory-time</th></tr>\n");
     for (double load : o.loads()) {
-      out.write(String.format(Locale.ROOT, "<tr><td>%s</td><td>%.2f</td><td>%.2f</td><td>%s</td><td>%s</td><td>%s</td>"
-          + "</tr>\n", load, r.pooledRatio(load, "penumbra"), r.pooledRatio(load, "unconstrained"),
-          TaskReport.spread(r.ratio(load, Point::p99Ms)), TaskReport.spread(r.ratio(load, Point::throughputPerSecond)),
+      out.write(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%.2f</td><td>%.2f</td><td>%s</td>"
+          + "<td>%s</td></tr>\n", load, TaskReport.spread(r.ratio(load, Point::p99Ms)),
+          TaskReport.spread(r.ratio(load, "unconstrained", Point::p99Ms)), r.pooledRatio(load, "penumbra"),
+          r.pooledRatio(load, "unconstrained"), TaskReport.spread(r.ratio(load, Point::throughputPerSecond)),
           TaskReport.spread(r.ratio(load, Point::reservedMemoryGibSeconds))));
     }
     out.write("</table>\n");
