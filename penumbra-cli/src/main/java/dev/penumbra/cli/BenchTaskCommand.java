@@ -92,6 +92,12 @@ final class BenchTaskCommand implements Callable<Integer> {
           + "Default: ${DEFAULT-VALUE}.")
   String sweepSeeds;
 
+  @Option(names = "--sweep-rounds", paramLabel = "N", defaultValue = "3",
+      description = "In the sweep, slices each seed's tasks run in, the modes taking turns slice by slice so that a "
+          + "slowdown of the machine falls on every mode alike (1-1000; 1 runs each mode's tasks in one go). "
+          + "Default: ${DEFAULT-VALUE}.")
+  int sweepRounds;
+
   @Option(names = "--queue-timeout", paramLabel = "MS", defaultValue = "2000",
       description = "In the sweep, how long a request waits for memory before it fails (0-3600000). Default: ${DEFAULT-VALUE}.")
   int queueTimeout;
@@ -124,6 +130,7 @@ final class BenchTaskCommand implements Callable<Integer> {
     OptionChecks.between(spec, "--sweep-tasks", sweepTasks, 1, 100_000);
     List<Long> seeds = parseSeeds(sweepSeeds);
     OptionChecks.between(spec, "--queue-timeout", queueTimeout, 0, 3_600_000);
+    OptionChecks.between(spec, "--sweep-rounds", sweepRounds, 1, 1000);
     if (html != null && levels.isEmpty()) {
       throw OptionChecks.invalid(spec, "--html", html.toString(), "needs a sweep; --loads is 'none'");
     }
@@ -136,7 +143,7 @@ final class BenchTaskCommand implements Callable<Integer> {
     TaskSweep.Result sweep = null;
     if (!levels.isEmpty()) {
       sweep = TaskSweep.run(new TaskSweep.Options(levels, sweepTasks, interval, grace, horizon, taskPriority, seeds,
-          queueTimeout), m -> err.println("bench task: " + m));
+          queueTimeout, sweepRounds), m -> err.println("bench task: " + m));
       if (html != null) {
         try (Writer w = Files.newBufferedWriter(html)) {
           TaskSweepHtml.write(sweep, w);

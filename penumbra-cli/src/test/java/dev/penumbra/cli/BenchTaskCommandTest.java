@@ -27,6 +27,8 @@ class BenchTaskCommandTest {
     assertThat(run("bench", "task", "--sweep-seeds", "7,x").err()).contains("--sweep-seeds")
         .contains("'x' is not a whole number");
     assertThat(run("bench", "task", "--sweep-seeds", "7,7").err()).contains("--sweep-seeds").contains("twice");
+    assertThat(run("bench", "task", "--sweep-rounds", "0").err()).contains("--sweep-rounds").contains("'0'")
+        .contains("must be in 1..1000");
   }
 
   @Test
@@ -49,7 +51,13 @@ class BenchTaskCommandTest {
     assertThat(r.err()).contains("bench task: penumbra");
     JsonNode sweep = root.get("sweep");
     // Two levels x two seeds x three modes.
-    assertThat(sweep.get("points")).hasSize(12);
+    assertThat(sweep.get("points")).hasSize(16);
+    // Every point says where its tail's time went, the unconstrained bound's too.
+    for (JsonNode p : sweep.get("points")) {
+      assertThat(p.has("memoryWaitP99Ms")).isTrue();
+      assertThat(p.has("tailAdmissionMs")).isTrue();
+    }
+    assertThat(sweep.get("points").findValuesAsText("mode")).contains("unconstrained");
     assertThat(sweep.get("seeds")).hasSize(2);
     assertThat(sweep.get("targets").fieldNames()).toIterable().contains("p99ToGrantOnRequestAtLoad0p5",
         "contendedP99ToGrantOnRequestAtLoad1p5");

@@ -148,7 +148,8 @@ public record TaskReport(Result result, TaskSweep.Result sweep, double wallSecon
         + "%n%n", TaskSweep.NODE, o.tasks(), o.priority().label(), o.queueTimeoutMillis(), o.seeds());
     List<String[]> rows = new ArrayList<>();
     rows.add(new String[] {"seed", "load", "mode", "at once", "p50 ms", "p99 ms", "tasks/s", "stall p99", "stalls",
-        "queued", "failed", "mem GiB*s res/used", "threads s res/used", "shadow % core", "acting"});
+        "queued", "failed", "mem GiB*s res/used", "threads s res/used", "shadow % core", "acting", "admit p99",
+        "mem wait p99", "tail admit/mem/rest ms"});
     for (TaskSweep.Point p : s.points()) {
       rows.add(new String[] {Long.toString(p.seed()), Double.toString(p.load()), p.mode(),
           Integer.toString(p.concurrency()), f1(p.p50Ms()),
@@ -156,18 +157,25 @@ public record TaskReport(Result result, TaskSweep.Result sweep, double wallSecon
           Long.toString(p.stalls()), Long.toString(p.queued()), Integer.toString(p.failed()),
           String.format(Locale.ROOT, "%.2f / %.2f", p.reservedMemoryGibSeconds(), p.usedMemoryGibSeconds()),
           String.format(Locale.ROOT, "%.1f / %.1f", p.reservedThreadSeconds(), p.usedThreadSeconds()),
-          String.format(Locale.ROOT, "%.3f", 100 * p.shadowShareOfCore()), p.acting()});
+          String.format(Locale.ROOT, "%.3f", 100 * p.shadowShareOfCore()), p.acting(), f1(p.admissionP99Ms()),
+          f1(p.memoryWaitP99Ms()), String.format(Locale.ROOT, "%.0f / %.0f / %.0f", p.tailAdmissionMs(),
+              p.tailMemoryWaitMs(), p.tailRestMs())});
     }
     out.print(Tables.aligned(rows));
     out.println();
     List<String[]> ratios = new ArrayList<>();
-    ratios.add(new String[] {"load", "p99 ratio", "throughput ratio", "reserved memory ratio"});
+    ratios.add(new String[] {"load", "p99 ratio", "bound's p99 ratio", "pooled p99 ratio", "bound's pooled",
+        "throughput ratio", "reserved memory ratio"});
     for (double load : o.loads()) {
       ratios.add(new String[] {Double.toString(load), spread(s.ratio(load, TaskSweep.Point::p99Ms)),
+          spread(s.ratio(load, "unconstrained", TaskSweep.Point::p99Ms)),
+          String.format(Locale.ROOT, "%.2f", s.pooledRatio(load, "penumbra")),
+          String.format(Locale.ROOT, "%.2f", s.pooledRatio(load, "unconstrained")),
           spread(s.ratio(load, TaskSweep.Point::throughputPerSecond)),
           spread(s.ratio(load, TaskSweep.Point::reservedMemoryGibSeconds))});
     }
-    out.println("Penumbra / grant on request, median over seeds [min, max]:");
+    out.println("Penumbra / grant on request and the bound (unconstrained: no task waits for memory) / grant on"
+        + " request: per-seed ratios as median over seeds [min, max]; pooled: the p99 of every seed's tasks together:");
     out.print(Tables.aligned(ratios));
     out.println();
     s.targets().forEach((name, v) -> out.printf(Locale.ROOT, "target: %s %s %s: %s (%s)%n", name,

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -62,7 +63,15 @@ public final class TaskSweep {
    */
   static final boolean PLAN_WHEN_CONTENDED = "contended".equals(System.getProperty("penumbra.bench.task.plan",
       "always"));
-  public static final List<String> MODES = List.of("penumbra", "grant-on-request", "static");
+  /**
+   * The modes: Penumbra, its two baselines, and the bound {@code unconstrained}: grant on request on a node with
+   * memory for every task's peak, the same tasks at the same concurrency. No task there waits for memory, so its p99
+   * is what no admission or warm-up on the contended node can beat (short of warming the allocation itself): the
+   * limit of the contended target is visible beside it.
+   */
+  public static final List<String> MODES = List.of("penumbra", "grant-on-request", "static", "unconstrained");
+  /** The bound's node: the same cores, memory for every task's peak at any load of the sweep. */
+  static final Resources UNCONSTRAINED_NODE = Resources.of(32_000, 64L << 30);
 
   /**
    * What to sweep.
@@ -76,9 +85,11 @@ public final class TaskSweep {
    * @param seeds workload seeds: each is one repeat of every level and mode on its own tasks (the same tasks for
    *     every mode); figures are reported per seed and targets on the median over seeds
    * @param queueTimeoutMillis how long a request waits for memory before it fails
+   * @param rounds slices a seed's tasks are run in, the modes taking turns slice by slice (1: each mode runs all its
+   *     tasks in one go)
    */
   public record Options(List<Double> loads, int tasks, int intervalMillis, int graceMillis, int horizonMillis,
-      Priority priority, List<Long> seeds, int queueTimeoutMillis) {
+      Priority priority, List<Long> seeds, int queueTimeoutMillis, int rounds) {
     public Options {
       if (loads == null || loads.isEmpty()) {
         throw new IllegalArgumentException("loads must hold at least one level");
@@ -94,6 +105,7 @@ public final class TaskSweep {
       TaskBench.Options.check("grace", graceMillis, 0, 3_600_000);
       TaskBench.Options.check("horizon", horizonMillis, 1, 3_600_000);
       TaskBench.Options.check("queue timeout", queueTimeoutMillis, 0, 3_600_000);
+      TaskBench.Options.check("rounds", rounds, 1, 1000);
       if (priority == null) {
         throw new IllegalArgumentException("priority must be set");
       }
@@ -117,16 +129,46 @@ public final class TaskSweep {
    * @param seed the workload seed of the repeat
    * @param stalls requests that waited for a grant (misses)
    * @param acting the rule Penumbra's loop acted on at the end ("penumbra" or "baseline"; "-" for the others)
+   * @param admissionP99Ms p99 of the wait from submission to the start of the body (admission)
+   * @param memoryWaitP99Ms p99 over tasks of the time their memory requests took, summed per task
+   * @param tailAdmissionMs mean admission wait of the tail: the tasks at or above the p95 latency
+   * @param tailMemoryWaitMs mean time in memory requests of the tail
+   * @param tailRestMs mean of the rest of the tail's latency (its phases, CPU, worker threads)
    */
   public record Point(long seed, double load, String mode, int concurrency, int tasks, int failed, double p50Ms,
       double p99Ms, double throughputPerSecond, double stallP99Ms, long stalls, long queued,
       double reservedMemoryGibSeconds, double usedMemoryGibSeconds, double reservedThreadSeconds,
-      double usedThreadSeconds, double shadowShareOfCore, double wallSeconds, String acting) {}
+      double usedThreadSeconds, double shadowShareOfCore, double wallSeconds, String acting, double admissionP99Ms,
+      double memoryWaitP99Ms, double tailAdmissionMs, double tailMemoryWaitMs, double tailRestMs) {}
 
-  /** A whole sweep. */
-  public record Result(Options options, List<Point> points) {
+  /**
+   * A whole sweep.
+   *
+   * @param latencies every task's latency (ms) per point, keyed by {@link #key(long, double, String)}
+   */
+  public record Result(Options options, List<Point> points, Map<String, double[]> latencies) {
     public Result {
       points = List.copyOf(points);
+      latencies = Map.copyOf(latencies);
+    }
+
+    static String key(long seed, double load, String mode) {
+      return seed + "/" + load + "/" + mode;
+    }
+
+    /**
+     * The p99 of one mode's tasks of every seed pooled at one load (750 tasks at 5 seeds of 150: the 8th-worst
+     * task, where a seed's own p99 is its 2nd-worst).
+     */
+    public double pooledP99(double load, String mode) {
+      double[] all = options.seeds().stream().flatMapToDouble(s -> java.util.Arrays.stream(
+          latencies.getOrDefault(key(s, load, mode), new double[0]))).sorted().toArray();
+      return Quantiles.sorted(all, 0.99);
+    }
+
+    /** {@code mode}'s pooled p99 over grant on request's at one load. */
+    public double pooledRatio(double load, String mode) {
+      return pooledP99(load, mode) / pooledP99(load, "grant-on-request");
     }
 
     /** The point of one seed, load and mode. */
@@ -147,7 +189,12 @@ public final class TaskSweep {
      * median for an even count, a value that was measured) and its spread over seeds.
      */
     public Ratio ratio(double load, ToDoubleFunction<Point> f) {
-      double[] v = options.seeds().stream().mapToDouble(s -> f.applyAsDouble(point(s, load, "penumbra"))
+      return ratio(load, "penumbra", f);
+    }
+
+    /** {@code mode}'s {@code f} over grant on request's, per seed, at one load (see {@link #ratio(double, ToDoubleFunction)}). */
+    public Ratio ratio(double load, String mode, ToDoubleFunction<Point> f) {
+      double[] v = options.seeds().stream().mapToDouble(s -> f.applyAsDouble(point(s, load, mode))
           / f.applyAsDouble(point(s, load, "grant-on-request"))).toArray();
       double[] sorted = v.clone();
       java.util.Arrays.sort(sorted);
@@ -155,8 +202,9 @@ public final class TaskSweep {
     }
 
     /**
-     * Per level, Penumbra against grant on request, each ratio the median over seeds of the per-seed ratios: the
-     * targets by name (load in the name).
+     * Per level, Penumbra against grant on request, each ratio the median over seeds of the per-seed ratios (two
+     * runs of one design differed less by it than by the ratio of the pooled p99s, docs/benchmarks.md): the targets
+     * by name (load in the name).
      */
     public Map<String, Target> targets() {
       Map<String, Target> t = new LinkedHashMap<>();
@@ -199,14 +247,13 @@ public final class TaskSweep {
     Path dir = Files.createTempDirectory("penumbra-bench-task-sweep");
     TaskWorkload workload = new TaskWorkload(dir);
     List<Point> points = new ArrayList<>();
+    Map<String, double[]> latencies = new LinkedHashMap<>();
     try {
       // One untimed pass of every mode first, so that no mode pays the JVM's warm-up (class loading, JIT) in its
       // figures: before, Penumbra ran first and carried it at the first level.
       List<TaskWorkload.Plan> warm =
           TaskWorkload.plan(Math.min(WARMUP_TASKS, o.tasks()), o.seeds().getFirst() ^ 0x5eed);
-      for (String mode : MODES) {
-        runLevel(o, 0, o.seeds().getFirst(), concurrency(1.0, warm), mode, warm, workload);
-      }
+      runSeed(o, 0, o.seeds().getFirst(), 0, concurrency(1.0, warm), warm, workload, new HashMap<>());
       progress.accept("sweep: JVM warmed up (" + warm.size() + " tasks per mode, not counted)");
       int runs = o.loads().size() * o.seeds().size() * MODES.size();
       int done = 0;
@@ -215,15 +262,11 @@ public final class TaskSweep {
           long seed = o.seeds().get(si);
           List<TaskWorkload.Plan> plans = TaskWorkload.plan(o.tasks(), seed);
           int concurrency = concurrency(load, plans);
-          // The modes take turns going first from seed to seed: a drift of the machine's load within a level
-          // then falls on every mode alike.
-          for (int m = 0; m < MODES.size(); m++) {
-            String mode = MODES.get((m + si) % MODES.size());
-            Point p = runLevel(o, load, seed, concurrency, mode, plans, workload);
+          for (Point p : runSeed(o, load, seed, si, concurrency, plans, workload, latencies)) {
             points.add(p);
             progress.accept(String.format(Locale.ROOT,
                 "sweep %d/%d: load %s, seed %d, %s (%d at once): p50 %.1f ms, p99 %.1f ms, %.1f tasks/s, %d failed,"
-                    + " memory %.2f GiB*s reserved / %.2f used", ++done, runs, load, seed, mode, concurrency,
+                    + " memory %.2f GiB*s reserved / %.2f used", ++done, runs, load, seed, p.mode(), concurrency,
                 p.p50Ms(), p.p99Ms(), p.throughputPerSecond(), p.failed(), p.reservedMemoryGibSeconds(),
                 p.usedMemoryGibSeconds()));
           }
@@ -233,53 +276,137 @@ public final class TaskSweep {
       workload.delete();
       Files.deleteIfExists(dir);
     }
-    return new Result(o, points);
+    return new Result(o, points, latencies);
   }
 
   /** Tasks per mode of the untimed warm-up pass (at most the sweep's tasks per level). */
   static final int WARMUP_TASKS = 40;
 
-  private static Point runLevel(Options o, double load, long seed, int concurrency, String mode,
-      List<TaskWorkload.Plan> plans,
-      TaskWorkload workload) throws InterruptedException, ExecutionException, TimeoutException {
+  /** One mode's executor over a seed's rounds: what it ran and how long its rounds took. */
+  private static final class ModeRun {
+    final String mode;
+    final TaskExecutor executor;
+    final List<CompletableFuture<TaskResult>> results = new ArrayList<>();
+    final List<TimedContext.Times> times = new ArrayList<>();
+    long wallNanos;
+    long samplerNanos;
+
+    ModeRun(String mode, TaskExecutor executor) {
+      this.mode = mode;
+      this.executor = executor;
+    }
+  }
+
+  /**
+   * Runs one seed's tasks at one load in every mode. The tasks go in {@code rounds} slices and the modes take
+   * turns slice by slice (the order rotated by seed and round), each mode on its own executor and node kept for
+   * the whole seed (Penumbra keeps what it learned): a slowdown of the machine, which lasts seconds to minutes
+   * while other jobs run, then falls on every mode alike, where one mode's whole run after another's met
+   * different loads (two runs of one design at load 1 differed by 2-3x that way, docs/benchmarks.md).
+   */
+  private static List<Point> runSeed(Options o, double load, long seed, int si, int concurrency,
+      List<TaskWorkload.Plan> plans, TaskWorkload workload, Map<String, double[]> latencies)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    List<ModeRun> runs = new ArrayList<>();
+    try {
+      for (String mode : MODES) {
+        runs.add(new ModeRun(mode, executor(o, mode)));
+      }
+      int rounds = Math.min(o.rounds(), plans.size());
+      for (int r = 0; r < rounds; r++) {
+        List<TaskWorkload.Plan> slice =
+            plans.subList(r * plans.size() / rounds, (r + 1) * plans.size() / rounds);
+        for (int m = 0; m < runs.size(); m++) {
+          runSlice(o, runs.get((m + si + r) % runs.size()), concurrency, slice, workload);
+        }
+      }
+      List<Point> points = new ArrayList<>();
+      for (ModeRun run : runs) {
+        points.add(point(run, load, seed, concurrency, plans.size(), latencies));
+      }
+      return points;
+    } finally {
+      for (ModeRun run : runs) {
+        run.executor.close();
+      }
+    }
+  }
+
+  private static TaskExecutor executor(Options o, String mode) {
     Ledger ledger = Ledger.inMemory(Clock.systemUTC());
-    ledger.addNode("jvm", NODE);
-    boolean penumbra = mode.equals("penumbra");
-    List<CompletableFuture<TaskResult>> results = new ArrayList<>(plans.size());
-    long t0 = System.nanoTime();
-    TaskStats stats;
-    String acting = "-";
-    try (TaskExecutor ex = TaskExecutor.builder(ledger, "jvm")
+    ledger.addNode("jvm", mode.equals("unconstrained") ? UNCONSTRAINED_NODE : NODE);
+    return TaskExecutor.builder(ledger, "jvm")
         .interval(Duration.ofMillis(o.intervalMillis()))
         .grace(Duration.ofMillis(o.graceMillis()))
         .horizon(Duration.ofMillis(o.horizonMillis()))
         .bucket(Duration.ofMillis(Math.max(10, o.intervalMillis())))
         .queueTimeout(Duration.ofMillis(o.queueTimeoutMillis()))
-        .warming(penumbra)
+        .warming(mode.equals("penumbra"))
         .phasedAdmission(PHASED)
         .planWhenContended(PLAN_WHEN_CONTENDED)
-        .build()) {
-      Semaphore slots = new Semaphore(concurrency);
-      for (TaskWorkload.Plan p : plans) {
-        slots.acquire();
-        TaskSpec s = workload.spec(p, o.priority(), mode.equals("static"), penumbra);
-        results.add(ex.submit(s, workload.body(p)).whenComplete((r, e) -> slots.release()));
-      }
-      CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).get(30, TimeUnit.MINUTES);
-      stats = ex.stats();
-      if (penumbra) {
-        LoopStats.Guard g = ex.loopStats().guard();
-        acting = g.acting().label();
+        .build();
+  }
+
+  /** Runs a slice of the tasks on one mode's executor, {@code concurrency} at once, and waits for them all. */
+  private static void runSlice(Options o, ModeRun run, int concurrency, List<TaskWorkload.Plan> slice,
+      TaskWorkload workload) throws InterruptedException, ExecutionException, TimeoutException {
+    long t0 = System.nanoTime();
+    long sampler0 = run.executor.stats().samplerCpuNanos();
+    Semaphore slots = new Semaphore(concurrency);
+    List<CompletableFuture<TaskResult>> now = new ArrayList<>(slice.size());
+    for (TaskWorkload.Plan p : slice) {
+      slots.acquire();
+      TaskSpec s = workload.spec(p, o.priority(), run.mode.equals("static"), run.mode.equals("penumbra"));
+      TimedContext.Times t = new TimedContext.Times();
+      run.times.add(t);
+      now.add(run.executor.submit(s, TimedContext.timed(workload.body(p), t)).whenComplete((r, e) -> slots.release()));
+    }
+    CompletableFuture.allOf(now.toArray(CompletableFuture[]::new)).get(30, TimeUnit.MINUTES);
+    run.results.addAll(now);
+    run.wallNanos += System.nanoTime() - t0;
+    run.samplerNanos += run.executor.stats().samplerCpuNanos() - sampler0;
+  }
+
+  private static Point point(ModeRun run, double load, long seed, int concurrency, int tasks,
+      Map<String, double[]> latencies) {
+    String mode = run.mode;
+    TaskStats stats = run.executor.stats();
+    String acting = mode.equals("penumbra") ? run.executor.loopStats().guard().acting().label() : "-";
+    List<CompletableFuture<TaskResult>> results = run.results;
+    List<TimedContext.Times> times = run.times;
+    double wall = run.wallNanos / 1e9;
+    double[] byTask = results.stream().mapToDouble(f -> f.join().latency().toNanos() / 1e6).toArray();
+    latencies.put(Result.key(seed, load, mode), byTask);
+    double[] latency = byTask.clone();
+    java.util.Arrays.sort(latency);
+    double[] admission = new double[byTask.length];
+    double[] memory = new double[byTask.length];
+    for (int i = 0; i < byTask.length; i++) {
+      admission[i] = times.get(i).admissionMs(byTask[i]);
+      memory[i] = times.get(i).memoryMs();
+    }
+    // The tail: what the tasks at or above the p95 latency spent their time on.
+    double p95 = Quantiles.sorted(latency, 0.95);
+    double tailAdmission = 0;
+    double tailMemory = 0;
+    double tailRest = 0;
+    int tail = 0;
+    for (int i = 0; i < byTask.length; i++) {
+      if (byTask[i] >= p95) {
+        tail++;
+        tailAdmission += admission[i];
+        tailMemory += memory[i];
+        tailRest += byTask[i] - admission[i] - memory[i];
       }
     }
-    double wall = (System.nanoTime() - t0) / 1e9;
-    double[] latency = results.stream().mapToDouble(f -> f.join().latency().toNanos() / 1e6).sorted().toArray();
     double[] stall = results.stream().mapToDouble(f -> f.join().stalled().toNanos() / 1e6).sorted().toArray();
     int failed = (int) results.stream().filter(f -> !f.join().succeeded()).count();
-    return new Point(seed, load, mode, concurrency, plans.size(), failed, Quantiles.of(latency, 0.5),
-        Quantiles.of(latency, 0.99), (plans.size() - failed) / wall, Quantiles.of(stall, 0.99),
+    return new Point(seed, load, mode, concurrency, tasks, failed, Quantiles.of(latency, 0.5),
+        Quantiles.of(latency, 0.99), (tasks - failed) / wall, Quantiles.of(stall, 0.99),
         stats.misses(), stats.queued(), stats.reservedMemoryByteMillis() / 1000 / (1L << 30),
         stats.usedMemoryByteMillis() / 1000 / (1L << 30), stats.reservedThreadMillis() / 1000,
-        stats.usedThreadMillis() / 1000, stats.samplerCpuNanos() / 1e9 / wall, wall, acting);
+        stats.usedThreadMillis() / 1000, run.samplerNanos / 1e9 / wall, wall, acting,
+        Quantiles.of(admission, 0.99), Quantiles.of(memory, 0.99), tailAdmission / tail, tailMemory / tail,
+        tailRest / tail);
   }
 }

@@ -17,7 +17,7 @@ import java.util.function.ToDoubleFunction;
 public final class TaskSweepHtml {
   private TaskSweepHtml() {}
 
-  private static final String[] COLORS = {"#1f77b4", "#ff7f0e", "#2ca02c"};
+  private static final String[] COLORS = {"#1f77b4", "#ff7f0e", "#2ca02c", "#7f7f7f"};
   private static final int W = 640;
   private static final int H = 260;
   private static final int PAD = 50;
@@ -42,24 +42,31 @@ public final class TaskSweepHtml {
     out.write(chart(r, "p50 latency (ms)", Point::p50Ms));
     out.write(chart(r, "throughput (tasks/s)", Point::throughputPerSecond));
     out.write(chart(r, "reserved memory (GiB*s)", Point::reservedMemoryGibSeconds));
-    out.write("\n<h2>Penumbra / grant on request, median over seeds [min, max]</h2>\n<table><tr><th>load</th>"
-        + "<th>p99</th><th>throughput</th><th>reserved memory-time</th></tr>\n");
+    out.write("\n<h2>Penumbra / grant on request</h2>\n<p>Median over seeds of the per-seed ratios [min, max]; the"
+        + " bound: the unconstrained node (no task waits for memory) over grant on request, which no admission on the"
+        + " contended node gets below; pooled: the p99 of every seed's tasks together.</p>\n<table><tr><th>load</th>"
+        + "<th>p99</th><th>bound's p99</th><th>pooled p99</th><th>bound's pooled</th><th>throughput</th>"
+        + "<th>reserved memory-time</th></tr>\n");
     for (double load : o.loads()) {
-      out.write(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n", load,
-          TaskReport.spread(r.ratio(load, Point::p99Ms)), TaskReport.spread(r.ratio(load, Point::throughputPerSecond)),
+      out.write(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%.2f</td><td>%.2f</td><td>%s</td>"
+          + "<td>%s</td></tr>\n", load, TaskReport.spread(r.ratio(load, Point::p99Ms)),
+          TaskReport.spread(r.ratio(load, "unconstrained", Point::p99Ms)), r.pooledRatio(load, "penumbra"),
+          r.pooledRatio(load, "unconstrained"), TaskReport.spread(r.ratio(load, Point::throughputPerSecond)),
           TaskReport.spread(r.ratio(load, Point::reservedMemoryGibSeconds))));
     }
     out.write("</table>\n");
     out.write("\n<h2>Figures</h2>\n<table><tr><th>seed</th><th>load</th><th>mode</th><th>at once</th><th>p50 ms</th>"
         + "<th>p99 ms</th><th>tasks/s</th><th>stall p99 ms</th><th>stalls</th><th>failed</th>"
-        + "<th>memory GiB*s res/used</th><th>threads s res/used</th><th>shadow % core</th><th>acting</th></tr>\n");
+        + "<th>memory GiB*s res/used</th><th>threads s res/used</th><th>shadow % core</th><th>acting</th>"
+        + "<th>admission p99 ms</th><th>memory wait p99 ms</th><th>tail admission / memory / rest ms</th></tr>\n");
     for (Point p : r.points()) {
       out.write(String.format(Locale.ROOT, "<tr><td>%d</td><td>%s</td><td>%s</td><td>%d</td><td>%.1f</td><td>%.1f</td>"
           + "<td>%.2f</td><td>%.1f</td><td>%d</td><td>%d</td><td>%.2f / %.2f</td><td>%.1f / %.1f</td><td>%.3f</td>"
-          + "<td>%s</td></tr>\n", p.seed(), p.load(), esc(p.mode()), p.concurrency(), p.p50Ms(), p.p99Ms(),
-          p.throughputPerSecond(), p.stallP99Ms(), p.stalls(), p.failed(), p.reservedMemoryGibSeconds(),
-          p.usedMemoryGibSeconds(), p.reservedThreadSeconds(), p.usedThreadSeconds(), 100 * p.shadowShareOfCore(),
-          esc(p.acting())));
+          + "<td>%s</td><td>%.1f</td><td>%.1f</td><td>%.0f / %.0f / %.0f</td></tr>\n", p.seed(), p.load(),
+          esc(p.mode()), p.concurrency(), p.p50Ms(), p.p99Ms(), p.throughputPerSecond(), p.stallP99Ms(), p.stalls(),
+          p.failed(), p.reservedMemoryGibSeconds(), p.usedMemoryGibSeconds(), p.reservedThreadSeconds(),
+          p.usedThreadSeconds(), 100 * p.shadowShareOfCore(), esc(p.acting()), p.admissionP99Ms(),
+          p.memoryWaitP99Ms(), p.tailAdmissionMs(), p.tailMemoryWaitMs(), p.tailRestMs()));
     }
     out.write("</table>\n<h2>Targets</h2>\n<table><tr><th>target</th><th>bound</th><th>value</th><th>met</th></tr>\n");
     for (Map.Entry<String, Target> e : r.targets().entrySet()) {
