@@ -179,9 +179,47 @@ public final class QueryBench {
    *     wait for a turn at them), mean; 0 for the modes without that path
    * @param processCpuMillis the whole process's CPU time during the mode per query (every thread, the engine's
    *     native ones, the garbage collector): what the mode costs the node, not just the queries
+   * @param engineCpuMillis the engine's own CPU time per query (DuckDB's {@code query.cpu_time}: its operators, on
+   *     every thread it ran)
+   * @param queryThreadCpuMillis CPU time per query of the thread that submitted it (its path, the engine's per-query
+   *     set-up and check, its operators when it runs on one thread, the learn step)
+   * @param gcMillis the collectors' time during the mode per query
+   * @param jitMillis the JIT compilers' time during the mode per query
+   * @param stages the submitting thread's CPU per query and stage of the gateway (Penumbra only: {@code
+   *     QueryGateway.cpu()}; null for the other modes)
    */
   public record Use(double meanRunning, double meanThreads, double meanWaitMillis, double meanPathMillis,
-      double processCpuMillis) {}
+      double processCpuMillis, double engineCpuMillis, double queryThreadCpuMillis, double gcMillis,
+      double jitMillis, Stages stages) {}
+
+  /** CPU time of the submitting thread per query, ms, in each stage of the gateway (see {@code GatewayCpu}). */
+  public record Stages(double path, double reserve, double execute, double learn) {
+    static Stages of(dev.penumbra.query.GatewayCpu c) {
+      double n = Math.max(1, c.queries());
+      return new Stages(c.pathNanos() / n / 1e6, c.reserveNanos() / n / 1e6, c.executeNanos() / n / 1e6,
+          c.learnNanos() / n / 1e6);
+    }
+  }
+
+  private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory
+      .getThreadMXBean();
+
+  /** CPU time of the calling thread so far, ns. */
+  static long threadCpuNanos() {
+    return Math.max(0, THREADS.getCurrentThreadCpuTime());
+  }
+
+  /** The collectors' accumulated time, ms. */
+  static long gcMillis() {
+    return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+        .mapToLong(b -> Math.max(0, b.getCollectionTime())).sum();
+  }
+
+  /** The JIT compilers' accumulated time, ms (0 where unavailable). */
+  static long jitMillis() {
+    var c = java.lang.management.ManagementFactory.getCompilationMXBean();
+    return c != null && c.isCompilationTimeMonitoringSupported() ? c.getTotalCompilationTime() : 0;
+  }
 
   /** CPU time of this process so far (every thread, DuckDB's native ones included), ns; 0 where unavailable. */
   static long processCpuNanos() {
@@ -475,36 +513,52 @@ public final class QueryBench {
   }
 
   private record Done(Priority priority, long latencyNanos, Outcome outcome, long execNanos, int threads,
-      long waitNanos, long pathNanos) {}
+      long waitNanos, long pathNanos, long engineCpuNanos, long threadCpuNanos) {}
 
   /** Rounds of the burst per mode, the first a warm-up (see where the modes run). */
   static final int BURST_ROUNDS = 3;
 
-  /** One mode's run of the burst: every query's record, the makespan and the process's CPU time over it. */
-  private record Round(List<Done> done, double makespanSeconds, long cpuNanos) {}
+  /**
+   * One mode's run of the burst: every query's record, the makespan, and the process's CPU time, the collectors' and
+   * the compilers' time over it.
+   */
+  private record Round(List<Done> done, double makespanSeconds, long cpuNanos, long gcMillis, long jitMillis,
+      dev.penumbra.query.GatewayCpu stages) {}
+
+  /** The process's counters when a round starts. */
+  private record Start(long nanos, long cpuNanos, long gcMillis, long jitMillis) {
+    static Start now() {
+      return new Start(System.nanoTime(), processCpuNanos(), QueryBench.gcMillis(), QueryBench.jitMillis());
+    }
+  }
 
   private static Round penumbra(QueryGateway gw, List<QuerySpec> burst, List<Priority> prio) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(burst.size());
     try {
-      long start = System.nanoTime();
-      long cpu = processCpuNanos();
+      Start s = Start.now();
+      dev.penumbra.query.GatewayCpu before = gw.cpu();
+      long start = s.nanos();
       List<Future<Done>> fs = new ArrayList<>();
       for (int i = 0; i < burst.size(); i++) {
         String sql = burst.get(i).sql();
         Priority p = prio.get(i);
         fs.add(pool.submit(() -> {
           long t0 = System.nanoTime();
+          long c0 = threadCpuNanos();
           QueryReport r = gw.submit(new QueryRequest(sql, "e2e", Sla.of(p))).report();
+          long c1 = threadCpuNanos();
           long t1 = System.nanoTime();
           long exec = r.actual().wallNanos();
           long wait = r.reservation().queueWaitNanos();
           // The path is what is left of the query's time past its wait and its run: everything before the
           // reservation, and the engine's own per-query set-up on both sides of the run.
           return new Done(p, t1 - start, r.outcome(), exec, PrimaryEngine.threadsFor(r.reservation().amount()), wait,
-              Math.max(0, t1 - t0 - exec - wait));
+              Math.max(0, t1 - t0 - exec - wait), r.actual().cpuNanos(), c1 - c0);
         }));
       }
-      return round(fs, start, cpu);
+      Round r = round(fs, s);
+      return new Round(r.done(), r.makespanSeconds(), r.cpuNanos(), r.gcMillis(), r.jitMillis(),
+          gw.cpu().since(before));
     } finally {
       pool.shutdownNow();
     }
@@ -515,30 +569,33 @@ public final class QueryBench {
       int workers, Resources each) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(workers);
     try {
-      long start = System.nanoTime();
-      long cpu = processCpuNanos();
+      Start s = Start.now();
+      long start = s.nanos();
       List<Future<Done>> fs = new ArrayList<>();
       for (int i = 0; i < burst.size(); i++) {
         String sql = burst.get(i).sql();
         Priority p = prio.get(i);
         fs.add(pool.submit(() -> {
+          long c0 = threadCpuNanos();
           QueryResult r = engine.execute(sql, each, Duration.ofMinutes(5));
+          long c1 = threadCpuNanos();
           return new Done(p, System.nanoTime() - start, r.outcome(), r.profile().wallNanos(),
-              PrimaryEngine.threadsFor(each), 0, 0);
+              PrimaryEngine.threadsFor(each), 0, 0, r.profile().cpuNanos(), c1 - c0);
         }));
       }
-      return round(fs, start, cpu);
+      return round(fs, s);
     } finally {
       pool.shutdownNow();
     }
   }
 
-  private static Round round(List<Future<Done>> fs, long start, long cpuStart) throws Exception {
+  private static Round round(List<Future<Done>> fs, Start s) throws Exception {
     List<Done> done = new ArrayList<>();
     for (Future<Done> f : fs) {
       done.add(f.get());
     }
-    return new Round(done, (System.nanoTime() - start) / 1e9, processCpuNanos() - cpuStart);
+    return new Round(done, (System.nanoTime() - s.nanos()) / 1e9, processCpuNanos() - s.cpuNanos(),
+        gcMillis() - s.gcMillis(), jitMillis() - s.jitMillis(), null);
   }
 
   /** A mode's rounds pooled: latencies over all of them, throughput as every query over the summed makespans. */
@@ -561,8 +618,19 @@ public final class QueryBench {
     double n = done.size();
     Use use = new Use(done.stream().mapToLong(Done::execNanos).sum() / 1e9 / makespan,
         done.stream().mapToInt(Done::threads).sum() / n, done.stream().mapToLong(Done::waitNanos).sum() / n / 1e6,
-        done.stream().mapToLong(Done::pathNanos).sum() / n / 1e6, cpu / n / 1e6);
+        done.stream().mapToLong(Done::pathNanos).sum() / n / 1e6, cpu / n / 1e6,
+        done.stream().mapToLong(Done::engineCpuNanos).sum() / n / 1e6,
+        done.stream().mapToLong(Done::threadCpuNanos).sum() / n / 1e6,
+        rounds.stream().mapToLong(Round::gcMillis).sum() / n, rounds.stream().mapToLong(Round::jitMillis).sum() / n,
+        rounds.get(0).stages() == null ? null : Stages.of(rounds.stream().map(Round::stages)
+            .reduce(new dev.penumbra.query.GatewayCpu(0, 0, 0, 0, 0), QueryBench::plus)));
     return new Mode(name, lat, ok / makespan, makespan, completed, spilled, failedMemory, other, use);
+  }
+
+  private static dev.penumbra.query.GatewayCpu plus(dev.penumbra.query.GatewayCpu a,
+      dev.penumbra.query.GatewayCpu b) {
+    return new dev.penumbra.query.GatewayCpu(a.queries() + b.queries(), a.pathNanos() + b.pathNanos(),
+        a.reserveNanos() + b.reserveNanos(), a.executeNanos() + b.executeNanos(), a.learnNanos() + b.learnNanos());
   }
 
   static double median(double[] v) {
