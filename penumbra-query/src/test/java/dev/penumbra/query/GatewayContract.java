@@ -153,6 +153,10 @@ abstract class GatewayContract {
     assertThat(l.reserved().memoryByteSeconds()).isPositive();
     assertThat(l.used().memoryByteSeconds()).isPositive();
     assertThat(gateway().threadsHeld()).isZero();
+    GatewayCpu cpu = gateway().cpu();
+    assertThat(cpu.queries()).isGreaterThanOrEqualTo(10);
+    assertThat(cpu.pathNanos()).as("the sandbox check ran on every query's path").isPositive();
+    assertThat(cpu.since(cpu)).isEqualTo(new GatewayCpu(0, 0, 0, 0, 0));
   }
 
   static boolean notOverloaded() {

@@ -183,8 +183,8 @@ public final class QueryBench {
    *     every thread it ran)
    * @param queryThreadCpuMillis CPU time per query of the thread that submitted it (its path, the engine's per-query
    *     set-up and check, its operators when it runs on one thread, the learn step)
-   * @param gcMillis the collectors' time during the mode per query
-   * @param jitMillis the JIT compilers' time during the mode per query
+   * @param gcMillis the collectors' CPU time during the mode per query
+   * @param jitMillis the JIT compilers' CPU time during the mode per query
    * @param stages the submitting thread's CPU per query and stage of the gateway (Penumbra only: {@code
    *     QueryGateway.cpu()}; null for the other modes)
    */
@@ -209,14 +209,53 @@ public final class QueryBench {
     return Math.max(0, THREADS.getCurrentThreadCpuTime());
   }
 
-  /** The collectors' accumulated time, ms. */
+  /**
+   * CPU time of the JVM's own threads whose name starts with one of {@code prefixes}, ms, read from {@code
+   * /proc/self/task} (the collectors' and compilers' threads live as long as the JVM, so none is lost by exiting);
+   * -1 where there is no /proc.
+   */
+  static long jvmThreadsCpuMillis(String... prefixes) {
+    java.nio.file.Path tasks = java.nio.file.Path.of("/proc/self/task");
+    if (!java.nio.file.Files.isDirectory(tasks)) {
+      return -1;
+    }
+    long ticks = 0;
+    try (var dirs = java.nio.file.Files.list(tasks)) {
+      for (java.nio.file.Path d : (Iterable<java.nio.file.Path>) dirs::iterator) {
+        String stat;
+        try {
+          stat = java.nio.file.Files.readString(d.resolve("stat"));
+        } catch (java.io.IOException e) {
+          continue; // the thread ended meanwhile
+        }
+        int open = stat.indexOf('(');
+        int close = stat.lastIndexOf(')');
+        String name = stat.substring(open + 1, close);
+        if (Arrays.stream(prefixes).noneMatch(name::startsWith)) {
+          continue;
+        }
+        String[] f = stat.substring(close + 2).split(" ");
+        ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      return -1;
+    }
+    return ticks * 10; // USER_HZ is 100 on Linux
+  }
+
+  /** The collectors' CPU time so far, ms (their accumulated pause time where there is no /proc). */
   static long gcMillis() {
-    return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+    long cpu = jvmThreadsCpuMillis("GC Thread", "G1 ");
+    return cpu >= 0 ? cpu : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
         .mapToLong(b -> Math.max(0, b.getCollectionTime())).sum();
   }
 
-  /** The JIT compilers' accumulated time, ms (0 where unavailable). */
+  /** The JIT compilers' CPU time so far, ms (their accumulated compilation time where there is no /proc). */
   static long jitMillis() {
+    long cpu = jvmThreadsCpuMillis("C1 CompilerThre", "C2 CompilerThre");
+    if (cpu >= 0) {
+      return cpu;
+    }
     var c = java.lang.management.ManagementFactory.getCompilationMXBean();
     return c != null && c.isCompilationTimeMonitoringSupported() ? c.getTotalCompilationTime() : 0;
   }
