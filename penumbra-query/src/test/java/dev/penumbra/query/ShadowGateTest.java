@@ -151,6 +151,7 @@ class ShadowGateTest {
     String sql = "SELECT count(*) FROM orders WHERE o_orderkey < 10";
     ShadowResult c = sampled(sql, 8 * MS);
     g.spent(c, new Decision(Kind.SAMPLE, null, null));
+    g.primary(10_000 * MS);
     p.learn(c, run(100 * MS, 4L << 20), 1);
     Decision idle = g.seen(reused(sql), new Room(1L << 30, 0, true));
     assertThat(idle.kind()).isEqualTo(Kind.REUSE);

@@ -185,12 +185,14 @@ public final class QueryBench {
    *     set-up and check, its operators when it runs on one thread, the learn step)
    * @param gcMillis the collectors' CPU time during the mode per query
    * @param jitMillis the JIT compilers' CPU time during the mode per query
+   * @param engineThreadsCpuMillis CPU time of the DuckDB engine's own query threads during the mode per query (where
+   *     the primary runs its queries; -1 without /proc)
    * @param stages the submitting thread's CPU per query and stage of the gateway (Penumbra only: {@code
    *     QueryGateway.cpu()}; null for the other modes)
    */
   public record Use(double meanRunning, double meanThreads, double meanWaitMillis, double meanPathMillis,
       double processCpuMillis, double engineCpuMillis, double queryThreadCpuMillis, double gcMillis,
-      double jitMillis, Stages stages) {}
+      double jitMillis, double engineThreadsCpuMillis, Stages stages) {}
 
   /** CPU time of the submitting thread per query, ms, in each stage of the gateway (see {@code GatewayCpu}). */
   public record Stages(double path, double reserve, double execute, double learn) {
@@ -440,7 +442,7 @@ public final class QueryBench {
               });
             }
           }
-          rounds.forEach((m, r) -> modes.add(mode(m, r.subList(1, r.size()))));
+          rounds.forEach((m, r) -> modes.add(mode(m, r.subList(WARMUP_ROUNDS, r.size()))));
         }
         double capacity = cores / Math.max(1e-3, trainWall / o.trainRuns());
         List<QuerySweep.Level> sweep = List.of();
@@ -555,19 +557,41 @@ public final class QueryBench {
       long waitNanos, long pathNanos, long engineCpuNanos, long threadCpuNanos) {}
 
   /** Rounds of the burst per mode, the first a warm-up (see where the modes run). */
-  static final int BURST_ROUNDS = 3;
+  static final int BURST_ROUNDS = 2 + warmupRounds();
+
+  /** Rounds per mode that warm up before the two pooled ones. */
+  static final int WARMUP_ROUNDS = BURST_ROUNDS - 2;
+
+  /**
+   * A design variant of the bench: {@code -Dpenumbra.bench.query.warmupRounds=N} (default 1) warms up N rounds per
+   * mode before the two that are pooled, e.g. to see what the JIT compiler still costs in the measured rounds.
+   */
+  private static int warmupRounds() {
+    String n = System.getProperty("penumbra.bench.query.warmupRounds", "1");
+    try {
+      int v = Integer.parseInt(n.strip());
+      if (v < 0) {
+        throw new NumberFormatException();
+      }
+      return v;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("penumbra.bench.query.warmupRounds must be a whole number >= 0, was '" + n
+          + "'", e);
+    }
+  }
 
   /**
    * One mode's run of the burst: every query's record, the makespan, and the process's CPU time, the collectors' and
    * the compilers' time over it.
    */
   private record Round(List<Done> done, double makespanSeconds, long cpuNanos, long gcMillis, long jitMillis,
-      dev.penumbra.query.GatewayCpu stages) {}
+      long engineMillis, dev.penumbra.query.GatewayCpu stages) {}
 
   /** The process's counters when a round starts. */
-  private record Start(long nanos, long cpuNanos, long gcMillis, long jitMillis) {
+  private record Start(long nanos, long cpuNanos, long gcMillis, long jitMillis, long engineMillis) {
     static Start now() {
-      return new Start(System.nanoTime(), processCpuNanos(), QueryBench.gcMillis(), QueryBench.jitMillis());
+      return new Start(System.nanoTime(), processCpuNanos(), QueryBench.gcMillis(), QueryBench.jitMillis(),
+          jvmThreadsCpuMillis("duckdb-query-"));
     }
   }
 
@@ -596,7 +620,7 @@ public final class QueryBench {
         }));
       }
       Round r = round(fs, s);
-      return new Round(r.done(), r.makespanSeconds(), r.cpuNanos(), r.gcMillis(), r.jitMillis(),
+      return new Round(r.done(), r.makespanSeconds(), r.cpuNanos(), r.gcMillis(), r.jitMillis(), r.engineMillis(),
           gw.cpu().since(before));
     } finally {
       pool.shutdownNow();
@@ -634,7 +658,8 @@ public final class QueryBench {
       done.add(f.get());
     }
     return new Round(done, (System.nanoTime() - s.nanos()) / 1e9, processCpuNanos() - s.cpuNanos(),
-        gcMillis() - s.gcMillis(), jitMillis() - s.jitMillis(), null);
+        gcMillis() - s.gcMillis(), jitMillis() - s.jitMillis(),
+        s.engineMillis() < 0 ? -1 : jvmThreadsCpuMillis("duckdb-query-") - s.engineMillis(), null);
   }
 
   /** A mode's rounds pooled: latencies over all of them, throughput as every query over the summed makespans. */
@@ -661,6 +686,7 @@ public final class QueryBench {
         done.stream().mapToLong(Done::engineCpuNanos).sum() / n / 1e6,
         done.stream().mapToLong(Done::threadCpuNanos).sum() / n / 1e6,
         rounds.stream().mapToLong(Round::gcMillis).sum() / n, rounds.stream().mapToLong(Round::jitMillis).sum() / n,
+        rounds.stream().mapToLong(Round::engineMillis).sum() / n,
         rounds.get(0).stages() == null ? null : Stages.of(rounds.stream().map(Round::stages)
             .reduce(new dev.penumbra.query.GatewayCpu(0, 0, 0, 0, 0), QueryBench::plus)));
     return new Mode(name, lat, ok / makespan, makespan, completed, spilled, failedMemory, other, use);
