@@ -109,7 +109,8 @@ public final class QueryGateway implements AutoCloseable {
   /**
    * Design variants, for comparison in {@code bench query} (docs/benchmarks.md): {@code
    * -Dpenumbra.query.checkHandoff=false} makes the DuckDB primary parse a text the path's check approved again;
-   * {@code -Dpenumbra.query.idleAsBaseline=false} samples a young shape even when nothing is contended.
+   * {@code -Dpenumbra.query.idleAsBaseline=false} samples a critical query's young shape even when nothing is
+   * contended.
    */
   static final boolean CHECK_HANDOFF = Boolean.parseBoolean(System.getProperty("penumbra.query.checkHandoff", "true"));
   static final boolean IDLE_AS_BASELINE = Boolean.parseBoolean(
@@ -293,7 +294,8 @@ public final class QueryGateway implements AutoCloseable {
     ShadowEngine shadow = database.shadow;
     Optional<ShadowResult> earlier = predictor.lastShadow(sql);
     ShadowResult reused = earlier.map(e -> shadow.reuse(sql, e)).orElse(null);
-    ShadowGate.Decision d = reused == null ? gate.unseen() : gate.seen(reused, room());
+    ShadowGate.Decision d = reused == null ? gate.unseen()
+        : gate.seen(reused, room(request.sla().priority() == dev.penumbra.core.Priority.CRITICAL));
     ShadowResult sr = switch (d.kind()) {
       case SAMPLE -> site.shadow(sql, d.cap());
       case PLAN -> shadow.plan(sql);
@@ -372,14 +374,17 @@ public final class QueryGateway implements AutoCloseable {
     return Resources.of(cpu, mem);
   }
 
-  /** The room the shadow gate weighs: the best node's free memory and how many requests wait. */
-  private ShadowGate.Room room() {
+  /**
+   * The room the shadow gate weighs: the best node's free memory, how many requests wait, and, for a critical query,
+   * whether nothing is contended.
+   */
+  private ShadowGate.Room room(boolean critical) {
     long free = 0;
     for (NodeView n : ledger.nodes()) {
       free = Math.max(free, n.free().memoryBytes());
     }
     int waiting = allocator.waiting();
-    return new ShadowGate.Room(free, waiting, IDLE_AS_BASELINE && waiting == 0 && path.waiting() == 0
+    return new ShadowGate.Room(free, waiting, IDLE_AS_BASELINE && critical && waiting == 0 && path.waiting() == 0
         && envelope.threads() < cores);
   }
 

@@ -144,7 +144,7 @@ class ShadowGateTest {
   }
 
   @Test
-  void anIdleNodeSizesAYoungShapeAsTheBaselineInsteadOfSamplingIt() {
+  void anIdleNodeSizesACriticalQuerysYoungShapeAsTheBaselineInsteadOfSamplingIt() {
     QueryPredictor p = QueryPredictor.builder().cores(2).build();
     ShadowGate g = new ShadowGate(p, 0.05, Duration.ofMillis(10), Duration.ofSeconds(2), false, true);
     g.primary(10_000 * MS);
