@@ -47,8 +47,9 @@ import java.util.function.IntFunction;
  * comparison of Penumbra's admission with FIFO fixed slots and no admission control, in one run on the same
  * data. See docs/benchmarks.md, "Query".
  *
- * <p>About 500 lines: the three parts run on one generated database and one trained predictor, whose set-up and
- * figures they share; the sweep's plots are in {@code QuerySweepHtml}.
+ * <p>Over 500 lines: the three parts run on one generated database and one trained predictor, whose set-up and
+ * figures they share, and the burst says where each mode's CPU went (per thread group and per gateway stage); the
+ * sweep is in {@code QuerySweep}, its plots in {@code QuerySweepHtml}.
  */
 public final class QueryBench {
   private QueryBench() {}
