@@ -100,6 +100,21 @@ public final class QueryGateway implements AutoCloseable {
   private final AtomicInteger running = new AtomicInteger();
   private final PathStage path;
   private final AtomicLong sequence = new AtomicLong();
+  private final java.util.concurrent.atomic.LongAdder cpuQueries = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder cpuPath = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder cpuReserve = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder cpuExecute = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder cpuLearn = new java.util.concurrent.atomic.LongAdder();
+  private static final java.lang.management.ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+  /**
+   * Design variants, for comparison in {@code bench query} (docs/benchmarks.md): {@code
+   * -Dpenumbra.query.checkHandoff=false} makes the DuckDB primary parse a text the path's check approved again;
+   * {@code -Dpenumbra.query.idleAsBaseline=false} samples a critical query's young shape even when nothing is
+   * contended.
+   */
+  static final boolean CHECK_HANDOFF = Boolean.parseBoolean(System.getProperty("penumbra.query.checkHandoff", "true"));
+  static final boolean IDLE_AS_BASELINE = Boolean.parseBoolean(
+      System.getProperty("penumbra.query.idleAsBaseline", "true"));
 
   private QueryGateway(Builder b, QueryDatabase database) {
     this.database = database;
@@ -200,11 +215,18 @@ public final class QueryGateway implements AutoCloseable {
       throw new IllegalStateException("interrupted while waiting to plan the query of " + request.user(), e);
     }
     Planned planned;
+    long c0 = threadCpu();
     try {
       planned = plan(request);
     } finally {
       path.leave();
     }
+    if (CHECK_HANDOFF && database.engine instanceof dev.penumbra.query.engine.DuckDbEngine duck) {
+      // The path's sandbox check (on every path) approved this text: the engine need not parse it again.
+      duck.checked(sql);
+    }
+    long c1 = threadCpu();
+    cpuPath.add(c1 - c0);
     ShadowResult sr = planned.signal();
     ShadowGate.Decision d = planned.decision();
     QueryPrediction prediction = planned.prediction();
@@ -217,6 +239,8 @@ public final class QueryGateway implements AutoCloseable {
     Resources requested = g.requested();
     QueryResult result;
     int attempts = 1;
+    long c2 = threadCpu();
+    cpuReserve.add(c2 - c1);
     running.incrementAndGet();
     try {
       result = database.engine.execute(sql, envelope.of(g.reservation()), timeout);
@@ -236,6 +260,8 @@ public final class QueryGateway implements AutoCloseable {
     } finally {
       running.decrementAndGet();
     }
+    long c3 = threadCpu();
+    cpuExecute.add(c3 - c2);
     Resources amount = g.reservation().amount();
     Resources need = QueryFeedback.need(result, amount);
     if (need != null) {
@@ -247,6 +273,8 @@ public final class QueryGateway implements AutoCloseable {
     feedback.learn(sr, result, amount);
     gate.primary(result.profile().wallNanos());
     loop.adjust();
+    cpuLearn.add(threadCpu() - c3);
+    cpuQueries.increment();
     Optional<String> skipped = Optional.ofNullable(d.reason());
     QueryReport.Shadow shadowReport = new QueryReport.Shadow(sr.fraction(), sr.effectiveFraction(), sr.cutOff(),
         sr.sample(), sr.shadowWallNanos(), sr.shadowCpuNanos(), skipped);
@@ -266,7 +294,8 @@ public final class QueryGateway implements AutoCloseable {
     ShadowEngine shadow = database.shadow;
     Optional<ShadowResult> earlier = predictor.lastShadow(sql);
     ShadowResult reused = earlier.map(e -> shadow.reuse(sql, e)).orElse(null);
-    ShadowGate.Decision d = reused == null ? gate.unseen() : gate.seen(reused, room());
+    ShadowGate.Decision d = reused == null ? gate.unseen()
+        : gate.seen(reused, room(request.sla().priority() == dev.penumbra.core.Priority.CRITICAL));
     ShadowResult sr = switch (d.kind()) {
       case SAMPLE -> site.shadow(sql, d.cap());
       case PLAN -> shadow.plan(sql);
@@ -291,6 +320,9 @@ public final class QueryGateway implements AutoCloseable {
       int freeCores = cores - envelope.threads();
       threads = queued ? 1 : Math.max(1, Math.min(freeCores, threadsFor(single.cpuNanos().point())));
       prediction = threads == 1 ? single : predictor.predict(sr, new QueryPredictor.Load(cores, now, threads));
+      if (d.asBaseline()) {
+        prediction = atLeastSlot(prediction);
+      }
     }
     return new Planned(sr, d, prediction, threads);
   }
@@ -304,6 +336,18 @@ public final class QueryGateway implements AutoCloseable {
   int threadsFor(long cpuNanos) {
     long t = (cpuNanos + cpuPerThreadNanos - 1) / cpuPerThreadNanos;
     return (int) Math.max(1, Math.min(cores, t));
+  }
+
+  /** The prediction with its memory at least the baseline's slot at every level: what FIFO would have given it. */
+  private QueryPrediction atLeastSlot(QueryPrediction p) {
+    long m = slot.memoryBytes();
+    Estimate e = p.memoryBytes();
+    if (e.point() >= m) {
+      return p;
+    }
+    // The record lifts every quantile to at least the point.
+    return new QueryPrediction(p.fingerprint(), new Estimate(m, e.quantiles()), p.cpuNanos(), p.wallNanos(),
+        p.bytesRead(), p.tier(), p.lowConfidence());
   }
 
   /** The plan-only prediction with the baseline's slot as its memory at every level. */
@@ -330,13 +374,18 @@ public final class QueryGateway implements AutoCloseable {
     return Resources.of(cpu, mem);
   }
 
-  /** The room the shadow gate weighs: the best node's free memory and how many requests wait. */
-  private ShadowGate.Room room() {
+  /**
+   * The room the shadow gate weighs: the best node's free memory, how many requests wait, and, for a critical query,
+   * whether nothing is contended.
+   */
+  private ShadowGate.Room room(boolean critical) {
     long free = 0;
     for (NodeView n : ledger.nodes()) {
       free = Math.max(free, n.free().memoryBytes());
     }
-    return new ShadowGate.Room(free, allocator.waiting());
+    int waiting = allocator.waiting();
+    return new ShadowGate.Room(free, waiting, IDLE_AS_BASELINE && critical && waiting == 0 && path.waiting() == 0
+        && envelope.threads() < cores);
   }
 
   /** Waits until the grant is placed, then activates it (WARM -> ACTIVE). */
@@ -430,6 +479,15 @@ public final class QueryGateway implements AutoCloseable {
    */
   public LoopStats loopStats() {
     return loop.stats();
+  }
+
+  private static long threadCpu() {
+    return THREADS.getCurrentThreadCpuTime();
+  }
+
+  /** CPU time of the submitting threads per stage of the gateway, summed over every query so far. */
+  public GatewayCpu cpu() {
+    return new GatewayCpu(cpuQueries.sum(), cpuPath.sum(), cpuReserve.sum(), cpuExecute.sum(), cpuLearn.sum());
   }
 
   /** What the shadows cost so far against their budget. */

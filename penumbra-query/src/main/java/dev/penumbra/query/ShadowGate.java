@@ -52,15 +52,34 @@ final class ShadowGate {
    * @param heldNanos shadow time taken from the budget when the sample was decided (its expected cost), so that
    *     queries arriving together cannot all spend the same budget; settled when the shadow's cost is known
    */
-  record Decision(Kind kind, Duration cap, String reason, double heldNanos) {
+  record Decision(Kind kind, Duration cap, String reason, double heldNanos, boolean asBaseline) {
 
     Decision(Kind kind, Duration cap, String reason) {
-      this(kind, cap, reason, 0);
+      this(kind, cap, reason, 0, false);
+    }
+
+    Decision(Kind kind, Duration cap, String reason, double heldNanos) {
+      this(kind, cap, reason, heldNanos, false);
     }
   }
 
-  /** Free room on the ledger as the query arrives. */
-  record Room(long freeMemoryBytes, int waiting) {}
+  /**
+   * Free room as the query arrives.
+   *
+   * @param waiting queries waiting for a reservation
+   * @param idle a critical query arrives and nothing is contended: no query waits for a reservation or for a turn at
+   *     the path, and the engine has a core no placed query holds
+   */
+  record Room(long freeMemoryBytes, int waiting, boolean idle) {
+
+    Room(long freeMemoryBytes, int waiting) {
+      this(freeMemoryBytes, waiting, false);
+    }
+  }
+
+  /** Why an idle node's young shape is not sampled (a constant: no formatting on the hot path). */
+  static final String IDLE = "uncontended: nothing waits and a core is free, so a sample would only delay this"
+      + " critical query; sized as the baseline would";
 
   private static final double NARROW = 1.25;
   /** Decay per primary run of the recent share's sums and of the cold-start credit: by half every 16 runs. */
@@ -134,6 +153,12 @@ final class ShadowGate {
       return new Decision(Kind.SAMPLE, timeout, null);
     }
     String fp = Fingerprint.of(reused.sql());
+    if (room.idle() && predictor.historySize(fp) < predictor.minHistory()) {
+      // A critical query of a young shape on an idle node: nothing is scarce, so a sharper reservation wins nothing,
+      // and the sample would run ahead of the query on its latency path. The loop behaves as the baseline would (its
+      // slot, no sample); the run still grows the history, and the shape's other queries still teach the model.
+      return new Decision(Kind.REUSE, null, IDLE, 0, true);
+    }
     double expected = expected(fp);
     QueryPrediction p = predictor.predict(reused);
     double wall = p.wallNanos().point();
@@ -146,7 +171,8 @@ final class ShadowGate {
       // A cold start: the model learns only from sampled runs, so they come first while the budget allows.
       return sample(cap, expected, Kind.REUSE);
     }
-    if (predictor.historySize(fp) < predictor.minHistory()) {
+    boolean young = predictor.historySize(fp) < predictor.minHistory();
+    if (young) {
       // A young shape (its history does not answer yet): what a sample teaches is worth most here, so the budget
       // goes here first.
       return sample(cap, expected, Kind.REUSE);

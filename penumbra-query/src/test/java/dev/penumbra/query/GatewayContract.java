@@ -131,6 +131,17 @@ abstract class GatewayContract {
   }
 
   @Test
+  void aCriticalQueryOfAYoungShapeIsNotSampledWhileNothingIsContended() {
+    String sql = "SELECT n_regionkey, count(*) FROM nation WHERE n_nationkey < %d GROUP BY 1";
+    gateway().submit(new QueryRequest(String.format(sql, 20), "ana", Sla.of(Priority.STANDARD)));
+    QueryReport critical = gateway().submit(new QueryRequest(String.format(sql, 21), "ana",
+        Sla.of(Priority.CRITICAL))).report();
+    assertThat(critical.shadow().skipped()).contains(ShadowGate.IDLE);
+    assertThat(critical.shadow().sample()).isNull();
+    assertThat(critical.succeeded()).isTrue();
+  }
+
+  @Test
   void theLoopReportsItsCostsAndTheShadowsStayWithinBudget() {
     String sql = "SELECT c_mktsegment, count(*) FROM customer WHERE c_acctbal > %d GROUP BY 1";
     for (int i = 0; i < 10; i++) {
@@ -153,6 +164,10 @@ abstract class GatewayContract {
     assertThat(l.reserved().memoryByteSeconds()).isPositive();
     assertThat(l.used().memoryByteSeconds()).isPositive();
     assertThat(gateway().threadsHeld()).isZero();
+    GatewayCpu cpu = gateway().cpu();
+    assertThat(cpu.queries()).isGreaterThanOrEqualTo(10);
+    assertThat(cpu.pathNanos()).as("the sandbox check ran on every query's path").isPositive();
+    assertThat(cpu.since(cpu)).isEqualTo(new GatewayCpu(0, 0, 0, 0, 0));
   }
 
   static boolean notOverloaded() {

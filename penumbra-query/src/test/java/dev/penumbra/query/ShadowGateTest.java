@@ -144,6 +144,27 @@ class ShadowGateTest {
   }
 
   @Test
+  void anIdleNodeSizesACriticalQuerysYoungShapeAsTheBaselineInsteadOfSamplingIt() {
+    QueryPredictor p = QueryPredictor.builder().cores(2).build();
+    ShadowGate g = new ShadowGate(p, 0.05, Duration.ofMillis(10), Duration.ofSeconds(2), false, true);
+    g.primary(10_000 * MS);
+    String sql = "SELECT count(*) FROM orders WHERE o_orderkey < 10";
+    ShadowResult c = sampled(sql, 8 * MS);
+    g.spent(c, new Decision(Kind.SAMPLE, null, null));
+    g.primary(10_000 * MS);
+    p.learn(c, run(100 * MS, 4L << 20), 1);
+    Decision idle = g.seen(reused(sql), new Room(1L << 30, 0, true));
+    assertThat(idle.kind()).isEqualTo(Kind.REUSE);
+    assertThat(idle.asBaseline()).isTrue();
+    assertThat(idle.reason()).isEqualTo(ShadowGate.IDLE);
+    assertThat(idle.heldNanos()).as("nothing taken from the budget").isZero();
+    // The same shape with a query waiting (not idle): the sample pays again.
+    Decision busy = g.seen(reused(sql), new Room(1L << 30, 1, false));
+    assertThat(busy.kind()).isEqualTo(Kind.SAMPLE);
+    assertThat(busy.asBaseline()).isFalse();
+  }
+
+  @Test
   void queriesArrivingTogetherCannotSpendTheSameBudget() {
     ShadowGate g = gate(false);
     // No sample ran yet: each is expected to cost a quarter of the 10 ms credit, held as it is decided.

@@ -47,8 +47,9 @@ import java.util.function.IntFunction;
  * comparison of Penumbra's admission with FIFO fixed slots and no admission control, in one run on the same
  * data. See docs/benchmarks.md, "Query".
  *
- * <p>About 500 lines: the three parts run on one generated database and one trained predictor, whose set-up and
- * figures they share; the sweep's plots are in {@code QuerySweepHtml}.
+ * <p>Over 500 lines: the three parts run on one generated database and one trained predictor, whose set-up and
+ * figures they share, and the burst says where each mode's CPU went (per thread group and per gateway stage); the
+ * sweep is in {@code QuerySweep}, its plots in {@code QuerySweepHtml}.
  */
 public final class QueryBench {
   private QueryBench() {}
@@ -179,9 +180,88 @@ public final class QueryBench {
    *     wait for a turn at them), mean; 0 for the modes without that path
    * @param processCpuMillis the whole process's CPU time during the mode per query (every thread, the engine's
    *     native ones, the garbage collector): what the mode costs the node, not just the queries
+   * @param engineCpuMillis the engine's own CPU time per query (DuckDB's {@code query.cpu_time}: its operators, on
+   *     every thread it ran)
+   * @param queryThreadCpuMillis CPU time per query of the thread that submitted it (its path, the engine's per-query
+   *     set-up and check, its operators when it runs on one thread, the learn step)
+   * @param gcMillis the collectors' CPU time during the mode per query
+   * @param jitMillis the JIT compilers' CPU time during the mode per query
+   * @param engineThreadsCpuMillis CPU time of the DuckDB engine's own query threads during the mode per query (where
+   *     the primary runs its queries; -1 without /proc)
+   * @param stages the submitting thread's CPU per query and stage of the gateway (Penumbra only: {@code
+   *     QueryGateway.cpu()}; null for the other modes)
    */
   public record Use(double meanRunning, double meanThreads, double meanWaitMillis, double meanPathMillis,
-      double processCpuMillis) {}
+      double processCpuMillis, double engineCpuMillis, double queryThreadCpuMillis, double gcMillis,
+      double jitMillis, double engineThreadsCpuMillis, Stages stages) {}
+
+  /** CPU time of the submitting thread per query, ms, in each stage of the gateway (see {@code GatewayCpu}). */
+  public record Stages(double path, double reserve, double execute, double learn) {
+    static Stages of(dev.penumbra.query.GatewayCpu c) {
+      double n = Math.max(1, c.queries());
+      return new Stages(c.pathNanos() / n / 1e6, c.reserveNanos() / n / 1e6, c.executeNanos() / n / 1e6,
+          c.learnNanos() / n / 1e6);
+    }
+  }
+
+  private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory
+      .getThreadMXBean();
+
+  /** CPU time of the calling thread so far, ns. */
+  static long threadCpuNanos() {
+    return Math.max(0, THREADS.getCurrentThreadCpuTime());
+  }
+
+  /**
+   * CPU time of the JVM's own threads whose name starts with one of {@code prefixes}, ms, read from {@code
+   * /proc/self/task} (the collectors' and compilers' threads live as long as the JVM, so none is lost by exiting);
+   * -1 where there is no /proc.
+   */
+  static long jvmThreadsCpuMillis(String... prefixes) {
+    java.nio.file.Path tasks = java.nio.file.Path.of("/proc/self/task");
+    if (!java.nio.file.Files.isDirectory(tasks)) {
+      return -1;
+    }
+    long ticks = 0;
+    try (var dirs = java.nio.file.Files.list(tasks)) {
+      for (java.nio.file.Path d : (Iterable<java.nio.file.Path>) dirs::iterator) {
+        String stat;
+        try {
+          stat = java.nio.file.Files.readString(d.resolve("stat"));
+        } catch (java.io.IOException e) {
+          continue; // the thread ended meanwhile
+        }
+        int open = stat.indexOf('(');
+        int close = stat.lastIndexOf(')');
+        String name = stat.substring(open + 1, close);
+        if (Arrays.stream(prefixes).noneMatch(name::startsWith)) {
+          continue;
+        }
+        String[] f = stat.substring(close + 2).split(" ");
+        ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      return -1;
+    }
+    return ticks * 10; // USER_HZ is 100 on Linux
+  }
+
+  /** The collectors' CPU time so far, ms (their accumulated pause time where there is no /proc). */
+  static long gcMillis() {
+    long cpu = jvmThreadsCpuMillis("GC Thread", "G1 ");
+    return cpu >= 0 ? cpu : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+        .mapToLong(b -> Math.max(0, b.getCollectionTime())).sum();
+  }
+
+  /** The JIT compilers' CPU time so far, ms (their accumulated compilation time where there is no /proc). */
+  static long jitMillis() {
+    long cpu = jvmThreadsCpuMillis("C1 CompilerThre", "C2 CompilerThre");
+    if (cpu >= 0) {
+      return cpu;
+    }
+    var c = java.lang.management.ManagementFactory.getCompilationMXBean();
+    return c != null && c.isCompilationTimeMonitoringSupported() ? c.getTotalCompilationTime() : 0;
+  }
 
   /** CPU time of this process so far (every thread, DuckDB's native ones included), ns; 0 where unavailable. */
   static long processCpuNanos() {
@@ -363,7 +443,7 @@ public final class QueryBench {
               });
             }
           }
-          rounds.forEach((m, r) -> modes.add(mode(m, r.subList(1, r.size()))));
+          rounds.forEach((m, r) -> modes.add(mode(m, r.subList(WARMUP_ROUNDS, r.size()))));
         }
         double capacity = cores / Math.max(1e-3, trainWall / o.trainRuns());
         List<QuerySweep.Level> sweep = List.of();
@@ -475,36 +555,74 @@ public final class QueryBench {
   }
 
   private record Done(Priority priority, long latencyNanos, Outcome outcome, long execNanos, int threads,
-      long waitNanos, long pathNanos) {}
+      long waitNanos, long pathNanos, long engineCpuNanos, long threadCpuNanos) {}
 
   /** Rounds of the burst per mode, the first a warm-up (see where the modes run). */
-  static final int BURST_ROUNDS = 3;
+  static final int BURST_ROUNDS = 2 + warmupRounds();
 
-  /** One mode's run of the burst: every query's record, the makespan and the process's CPU time over it. */
-  private record Round(List<Done> done, double makespanSeconds, long cpuNanos) {}
+  /** Rounds per mode that warm up before the two pooled ones. */
+  static final int WARMUP_ROUNDS = BURST_ROUNDS - 2;
+
+  /**
+   * A design variant of the bench: {@code -Dpenumbra.bench.query.warmupRounds=N} (default 1) warms up N rounds per
+   * mode before the two that are pooled, e.g. to see what the JIT compiler still costs in the measured rounds.
+   */
+  private static int warmupRounds() {
+    String n = System.getProperty("penumbra.bench.query.warmupRounds", "1");
+    try {
+      int v = Integer.parseInt(n.strip());
+      if (v < 0) {
+        throw new NumberFormatException();
+      }
+      return v;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("penumbra.bench.query.warmupRounds must be a whole number >= 0, was '" + n
+          + "'", e);
+    }
+  }
+
+  /**
+   * One mode's run of the burst: every query's record, the makespan, and the process's CPU time, the collectors' and
+   * the compilers' time over it.
+   */
+  private record Round(List<Done> done, double makespanSeconds, long cpuNanos, long gcMillis, long jitMillis,
+      long engineMillis, dev.penumbra.query.GatewayCpu stages) {}
+
+  /** The process's counters when a round starts. */
+  private record Start(long nanos, long cpuNanos, long gcMillis, long jitMillis, long engineMillis) {
+    static Start now() {
+      return new Start(System.nanoTime(), processCpuNanos(), QueryBench.gcMillis(), QueryBench.jitMillis(),
+          jvmThreadsCpuMillis("duckdb-query-"));
+    }
+  }
 
   private static Round penumbra(QueryGateway gw, List<QuerySpec> burst, List<Priority> prio) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(burst.size());
     try {
-      long start = System.nanoTime();
-      long cpu = processCpuNanos();
+      Start s = Start.now();
+      dev.penumbra.query.GatewayCpu before = gw.cpu();
+      long start = s.nanos();
       List<Future<Done>> fs = new ArrayList<>();
       for (int i = 0; i < burst.size(); i++) {
         String sql = burst.get(i).sql();
         Priority p = prio.get(i);
         fs.add(pool.submit(() -> {
           long t0 = System.nanoTime();
+          long c0 = threadCpuNanos();
           QueryReport r = gw.submit(new QueryRequest(sql, "e2e", Sla.of(p))).report();
+          long c1 = threadCpuNanos();
           long t1 = System.nanoTime();
           long exec = r.actual().wallNanos();
           long wait = r.reservation().queueWaitNanos();
           // The path is what is left of the query's time past its wait and its run: everything before the
           // reservation, and the engine's own per-query set-up on both sides of the run.
           return new Done(p, t1 - start, r.outcome(), exec, PrimaryEngine.threadsFor(r.reservation().amount()), wait,
-              Math.max(0, t1 - t0 - exec - wait));
+              Math.max(0, t1 - t0 - exec - wait), r.actual().cpuNanos(), c1 - c0);
         }));
       }
-      return round(fs, start, cpu);
+      Round r = round(fs, s);
+      return new Round(r.done(), r.makespanSeconds(), r.cpuNanos(), r.gcMillis(), r.jitMillis(), r.engineMillis(),
+          gw.cpu().since(before));
     } finally {
       pool.shutdownNow();
     }
@@ -515,30 +633,34 @@ public final class QueryBench {
       int workers, Resources each) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(workers);
     try {
-      long start = System.nanoTime();
-      long cpu = processCpuNanos();
+      Start s = Start.now();
+      long start = s.nanos();
       List<Future<Done>> fs = new ArrayList<>();
       for (int i = 0; i < burst.size(); i++) {
         String sql = burst.get(i).sql();
         Priority p = prio.get(i);
         fs.add(pool.submit(() -> {
+          long c0 = threadCpuNanos();
           QueryResult r = engine.execute(sql, each, Duration.ofMinutes(5));
+          long c1 = threadCpuNanos();
           return new Done(p, System.nanoTime() - start, r.outcome(), r.profile().wallNanos(),
-              PrimaryEngine.threadsFor(each), 0, 0);
+              PrimaryEngine.threadsFor(each), 0, 0, r.profile().cpuNanos(), c1 - c0);
         }));
       }
-      return round(fs, start, cpu);
+      return round(fs, s);
     } finally {
       pool.shutdownNow();
     }
   }
 
-  private static Round round(List<Future<Done>> fs, long start, long cpuStart) throws Exception {
+  private static Round round(List<Future<Done>> fs, Start s) throws Exception {
     List<Done> done = new ArrayList<>();
     for (Future<Done> f : fs) {
       done.add(f.get());
     }
-    return new Round(done, (System.nanoTime() - start) / 1e9, processCpuNanos() - cpuStart);
+    return new Round(done, (System.nanoTime() - s.nanos()) / 1e9, processCpuNanos() - s.cpuNanos(),
+        gcMillis() - s.gcMillis(), jitMillis() - s.jitMillis(),
+        s.engineMillis() < 0 ? -1 : jvmThreadsCpuMillis("duckdb-query-") - s.engineMillis(), null);
   }
 
   /** A mode's rounds pooled: latencies over all of them, throughput as every query over the summed makespans. */
@@ -561,8 +683,20 @@ public final class QueryBench {
     double n = done.size();
     Use use = new Use(done.stream().mapToLong(Done::execNanos).sum() / 1e9 / makespan,
         done.stream().mapToInt(Done::threads).sum() / n, done.stream().mapToLong(Done::waitNanos).sum() / n / 1e6,
-        done.stream().mapToLong(Done::pathNanos).sum() / n / 1e6, cpu / n / 1e6);
+        done.stream().mapToLong(Done::pathNanos).sum() / n / 1e6, cpu / n / 1e6,
+        done.stream().mapToLong(Done::engineCpuNanos).sum() / n / 1e6,
+        done.stream().mapToLong(Done::threadCpuNanos).sum() / n / 1e6,
+        rounds.stream().mapToLong(Round::gcMillis).sum() / n, rounds.stream().mapToLong(Round::jitMillis).sum() / n,
+        rounds.stream().mapToLong(Round::engineMillis).sum() / n,
+        rounds.get(0).stages() == null ? null : Stages.of(rounds.stream().map(Round::stages)
+            .reduce(new dev.penumbra.query.GatewayCpu(0, 0, 0, 0, 0), QueryBench::plus)));
     return new Mode(name, lat, ok / makespan, makespan, completed, spilled, failedMemory, other, use);
+  }
+
+  private static dev.penumbra.query.GatewayCpu plus(dev.penumbra.query.GatewayCpu a,
+      dev.penumbra.query.GatewayCpu b) {
+    return new dev.penumbra.query.GatewayCpu(a.queries() + b.queries(), a.pathNanos() + b.pathNanos(),
+        a.reserveNanos() + b.reserveNanos(), a.executeNanos() + b.executeNanos(), a.learnNanos() + b.learnNanos());
   }
 
   static double median(double[] v) {

@@ -205,7 +205,7 @@ public record QueryBenchReport(QueryBench.Result result) implements BenchReport 
         + " %.1f%% of the %d sampled (%d skipped: settled)%n%n", o.allMedian() * 100, o.all(),
         o.shadowedMedian() * 100, o.shadowed(), o.all() - o.shadowed());
     out.println("end to end       crit p50/p95 ms    std p50/p95 ms  batch p50/p95 ms    q/s  spilled  failed-mem  other"
-        + "  running  threads  wait ms  path ms  cpu ms/q");
+        + "  running  threads  wait ms  path ms  cpu ms/q  engine  workers  q-thread  gc  jit");
     for (QueryBench.Mode m : r.endToEnd()) {
       StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  %-10s", m.name()));
       for (Priority p : Priority.values()) {
@@ -216,8 +216,17 @@ public record QueryBenchReport(QueryBench.Result result) implements BenchReport 
       sb.append(String.format(Locale.ROOT, "  %5.2f  %7d  %10d  %5d  %7.2f  %7.2f  %7.0f  %7.1f", m.throughputPerSecond(),
           m.spilled(), m.failedMemory(), m.otherFailures(), m.use().meanRunning(), m.use().meanThreads(),
           m.use().meanWaitMillis(), m.use().meanPathMillis()));
-      sb.append(String.format(Locale.ROOT, "  %7.0f", m.use().processCpuMillis()));
+      sb.append(String.format(Locale.ROOT, "  %7.0f  %6.1f  %7.1f  %8.1f  %3.1f  %3.1f", m.use().processCpuMillis(),
+          m.use().engineCpuMillis(), m.use().engineThreadsCpuMillis(), m.use().queryThreadCpuMillis(),
+          m.use().gcMillis(), m.use().jitMillis()));
       out.println(sb);
+    }
+    for (QueryBench.Mode m : r.endToEnd()) {
+      QueryBench.Stages st = m.use().stages();
+      if (st != null) {
+        out.printf(Locale.ROOT, "  %s's submitting thread, CPU ms per query: path %.2f, reserve %.2f, execute %.2f,"
+            + " learn %.2f%n", m.name(), st.path(), st.reserve(), st.execute(), st.learn());
+      }
     }
     ShadowStatsLine.print(r, out);
     if (!r.sweep().isEmpty()) {

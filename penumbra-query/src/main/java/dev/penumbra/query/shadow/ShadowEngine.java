@@ -66,6 +66,8 @@ public final class ShadowEngine implements ShadowSite, AutoCloseable {
   private final long timeoutNanos;
   private final ScheduledExecutorService timers;
   private final Object refreshLock = new Object();
+  /** The replicator's base poll interval (see {@link #poll}). */
+  private final long pollMillis;
   private final java.util.concurrent.atomic.LongAdder checkNanos = new java.util.concurrent.atomic.LongAdder();
   private final OperatorProfiler profiler;
   private volatile boolean closed;
@@ -102,9 +104,9 @@ public final class ShadowEngine implements ShadowSite, AutoCloseable {
       close();
       throw e;
     }
+    this.pollMillis = Math.max(1, b.pollInterval.toMillis());
     if (!b.pollInterval.isZero()) {
-      long ms = b.pollInterval.toMillis();
-      timers.scheduleWithFixedDelay(this::refreshQuietly, ms, ms, TimeUnit.MILLISECONDS);
+      poll(pollMillis);
     }
   }
 
@@ -423,11 +425,36 @@ public final class ShadowEngine implements ShadowSite, AutoCloseable {
     }
   }
 
-  private void refreshQuietly() {
+  /** The poll interval's longest stretch while nothing new arrives: this many base intervals. */
+  static final int POLL_BACKOFF = 8;
+
+  /**
+   * Polls the primary after {@code delayMillis}, then again: at the base interval after a poll that copied rows, and
+   * twice as late (at most {@value #POLL_BACKOFF} base intervals) after one that found nothing. Each poll scans
+   * every sampled table's key for its maximum (at SF 0.1 about 8 ms of CPU a second at a 500 ms interval), which a
+   * database without writes pays for nothing.
+   */
+  private void poll(long delayMillis) {
+    if (closed) {
+      return;
+    }
     try {
-      refresh();
+      timers.schedule(() -> {
+        long copied = refreshQuietly();
+        poll(copied != 0 ? pollMillis : Math.min(POLL_BACKOFF * pollMillis, 2 * delayMillis));
+      }, delayMillis, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // Closed meanwhile.
+    }
+  }
+
+  /** Rows copied, or -1 when the poll failed (the next one comes at the base interval). */
+  private long refreshQuietly() {
+    try {
+      return refresh();
     } catch (Exception e) {
       LOG.warn("shadow replication failed, retrying next interval: {}", e.getMessage());
+      return -1;
     }
   }
 
@@ -578,7 +605,10 @@ public final class ShadowEngine implements ShadowSite, AutoCloseable {
       return this;
     }
 
-    /** How often the replicator polls the primary for new rows (>= 0; 0 = only {@link #refresh()}). */
+    /**
+     * How often the replicator polls the primary for new rows (>= 0, default 500 ms; 0 = only {@link #refresh()});
+     * while polls find nothing the interval doubles, up to {@value ShadowEngine#POLL_BACKOFF} times this.
+     */
     public Builder pollInterval(Duration interval) {
       Checks.notNegative("pollInterval", interval);
       this.pollInterval = interval;

@@ -49,4 +49,26 @@ class DuckDbEngineTest extends EngineContract {
       assertThat(r.profile().spilledBytes()).isPositive();
     }
   }
+
+  @Test
+  void aTextMarkedCheckedSkipsTheParserOnceAndTheLockedInstanceStillRefusesTheHost() {
+    String probe = "SELECT * FROM read_text('/etc/hostname')";
+    engine.checked(probe);
+    QueryResult unparsed = engine.execute(probe, ROOMY, TIMEOUT);
+    assertThat(unparsed.outcome()).isEqualTo(Outcome.SQL_ERROR);
+    // Not the parser's refusal: the instance's own lock (external access off) stopped it.
+    assertThat(unparsed.error()).get().asString().doesNotContain("not allowed in a query");
+    QueryResult parsed = engine.execute(probe, ROOMY, TIMEOUT);
+    assertThat(parsed.outcome()).isEqualTo(Outcome.SQL_ERROR);
+    assertThat(parsed.error()).as("the mark covered one run").get().asString()
+        .contains("not allowed in a query: table function read_text()");
+  }
+
+  @Test
+  void queriesRunOnTheEnginesOwnThreadsNotTheCallers() {
+    QueryResult r = engine.execute("SELECT 1 AS one", ROOMY, TIMEOUT);
+    assertThat(r.outcome()).isEqualTo(Outcome.COMPLETED);
+    assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+        .anyMatch(n -> n.startsWith("duckdb-query-"));
+  }
 }
