@@ -52,9 +52,9 @@ class CapabilityLifecycleTest {
       assertThat(demo.failures()).isZero();
       assertThat(demo.stepsByCapability()).containsOnlyKeys("query", "stream", "task", "shard", "failover");
       assertThat(demo.stepsByCapability().values()).allMatch(n -> n >= 3);
-      assertThat(server.capability("stream").orElseThrow().timeline().samples()).isNotEmpty();
-      assertThat(server.capability("task").orElseThrow().timeline().samples()).isNotEmpty();
-      assertThat(server.capability("shard").orElseThrow().timeline().samples()).isNotEmpty();
+      assertThat(server.capability("stream").orElseThrow().view().timeline().samples()).isNotEmpty();
+      assertThat(server.capability("task").orElseThrow().view().timeline().samples()).isNotEmpty();
+      assertThat(server.capability("shard").orElseThrow().view().timeline().samples()).isNotEmpty();
     } finally {
       server.stop();
     }
