@@ -2,6 +2,7 @@ package dev.penumbra.failover;
 
 import dev.penumbra.core.Checks;
 import dev.penumbra.core.predict.Features;
+import dev.penumbra.ml.NativeTraining;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
@@ -221,9 +222,9 @@ public final class FailureModel implements RiskModel {
         data.add(new ArrayExample<>(new Regressor(FAIL, r.positive() ? 1 : 0), unfitted.names,
             unfitted.vector(r.features())));
       }
-      // One thread: deterministic given the seed.
-      trees = new XGBoostRegressionTrainer(XGBoostRegressionTrainer.RegressionType.LINEAR, 100, 0.1, 0.0, 4, 1.0,
-          1.0, 1.0, 1.0, 0.0, 1, true, options.seed()).train(data);
+      // One thread: deterministic given the seed. Trained on a thread of its own: see NativeTraining.
+      trees = NativeTraining.train(new XGBoostRegressionTrainer(XGBoostRegressionTrainer.RegressionType.LINEAR, 100,
+          0.1, 0.0, 4, 1.0, 1.0, 1.0, 1.0, 0.0, 1, true, options.seed()), data);
     }
     FailureModel raw = new FailureModel(options, train.horizonDays(), model, trees, mean, scale, s -> s);
     double[] scores = raw.rawScores(cal.stream().map(FailureDataset.Row::features).toList());

@@ -46,7 +46,7 @@ final class ModelTrainer {
           data.add(new ArrayExample<>(
               new Regressor("y", i), new String[] {"x"}, new double[] {i}));
         }
-        xgboostTrainer(1, 2, 0.3, 1).train(data);
+        NativeTraining.train(xgboostTrainer(1, 2, 0.3, 1), data);
         xgboostProblem = null;
       } catch (LinkageError | RuntimeException e) {
         xgboostProblem = e.toString();
@@ -129,7 +129,7 @@ final class ModelTrainer {
       }
       data.add(TrainedModel.example(new Regressor(dimNames, targets), featureNames, s.features()));
     }
-    Model<Regressor> model = trainer(c).train(data);
+    Model<Regressor> model = NativeTraining.train(trainer(c), data);
     String label = c.backend().name().toLowerCase(Locale.ROOT);
 
     double[][] quantiles = new double[dims.size()][c.levels().length];

@@ -1,6 +1,7 @@
 package dev.penumbra.ml;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
@@ -114,10 +115,7 @@ class TreePredictorRetrainTest {
       assertThat(p.isTraining()).isTrue();
       assertThat(p.modelVersion()).isZero();
       release.countDown();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (p.modelVersion() < 2 && System.nanoTime() < deadline) {
-        Thread.sleep(10);
-      }
+      await().atMost(Duration.ofSeconds(20)).until(() -> p.modelVersion() >= 2);
       // The first training, then the one its 30 newer samples made due.
       assertThat(p.modelVersion()).isEqualTo(2);
       assertThat(p.predict(ROWS.get(100).features()).model()).isEqualTo("trees/cart");

@@ -23,14 +23,14 @@ final class DashboardRoutes {
       ObjectNode n = Json.MAPPER.createObjectNode();
       for (Capability c : server.capabilities()) {
         ArrayNode arr = n.putArray(c.name());
-        c.errors().all().forEach(s -> arr.add(Json.errorStats(s)));
+        c.view().errors().all().forEach(s -> arr.add(Json.errorStats(s)));
       }
       ctx.json(n);
     });
     a.get("/v1/forecasts", ctx -> {
       ObjectNode n = Json.MAPPER.createObjectNode();
       for (Capability c : server.capabilities()) {
-        n.set(c.name(), timeline(c.timeline(), 200));
+        n.set(c.name(), timeline(c.view().timeline(), 200));
       }
       ctx.json(n);
     });
@@ -46,13 +46,13 @@ final class DashboardRoutes {
     n.put("liveReservations", server.ledger().snapshot().reservations().size());
     ObjectNode caps = n.putObject("capabilities");
     for (Capability c : server.capabilities()) {
-      ObjectNode o = timeline(c.timeline(), 120);
-      o.put("ready", c.ready());
-      o.put("queued", c.queued());
-      o.put("inFlight", c.inFlight());
-      Json.num(o, "shadowOverhead", c.shadowOverhead());
+      ObjectNode o = timeline(c.view().timeline(), 120);
+      o.put("ready", c.view().ready());
+      o.put("queued", c.view().queued());
+      o.put("inFlight", c.view().inFlight());
+      Json.num(o, "shadowOverhead", c.view().shadowOverhead());
       ArrayNode loops = o.putArray("loops");
-      for (LoopStats ls : c.loops()) {
+      for (LoopStats ls : c.view().loops()) {
         ObjectNode l = loops.addObject();
         l.put("loop", ls.loop());
         l.put("baseline", ls.guard().baseline());

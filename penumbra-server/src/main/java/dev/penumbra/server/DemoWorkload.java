@@ -42,7 +42,7 @@ public final class DemoWorkload implements AutoCloseable {
   private void loop(Capability c, Random random, long pauseMillis) {
     try {
       while (running) {
-        if (!c.ready()) {
+        if (!c.view().ready()) {
           // Readiness comes and goes (a database being prepared, a cluster between leaders) with no event to wait
           // on; a demo client may look again a tenth of a second later.
           Thread.sleep(100);

@@ -57,7 +57,7 @@ import org.slf4j.LoggerFactory;
  * <p>About 650 lines: the routes, their JSON and the replay share one state (the setup, each node's drive and
  * failure time); the replay could move to its own class.
  */
-final class FailoverCapability implements Capability {
+final class FailoverCapability implements Capability, Capability.Timed {
   static final String NAME = "failover";
   private static final Logger LOG = LoggerFactory.getLogger(FailoverCapability.class);
   /** Node names the postgres driver accepts (they name data directories and replication slots). */

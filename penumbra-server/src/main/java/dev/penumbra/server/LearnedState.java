@@ -14,7 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Nothing learned is lost: what each capability learned ({@link Capability#learned()}: models, profiles, error
+ * Nothing learned is lost: what each capability learned ({@link Capability.Learning#learned()}: models, profiles, error
  * statistics) is put back from the data directory once the capability has started, and saved every
  * {@link #PERIOD} (when it changed) and at stop. A SIGKILL loses at most the last period's learning.
  *
@@ -55,7 +55,7 @@ final class LearnedState implements AutoCloseable {
     Optional<JsonNode> saved = dir.learned(c.name());
     Optional<JsonNode> model = dir.model(c.name());
     try {
-      if (!c.restoreLearned(saved.orElseGet(Json.MAPPER::createObjectNode), model)) {
+      if (!c.learning().restoreLearned(saved.orElseGet(Json.MAPPER::createObjectNode), model)) {
         String aside = dir.setAsideModel(c.name());
         LOG.warn("the saved model of {} was not used; its file is kept as {}", c.name(), aside);
         progress.accept("the saved model of " + c.name() + " was not used; kept as " + aside);
@@ -69,7 +69,7 @@ final class LearnedState implements AutoCloseable {
       progress.accept("could not restore " + c.name() + "'s learned state: " + e.getMessage()
           + (aside == null ? "" : "; kept as " + aside));
     }
-    savedModelVersion.put(c.name(), c.modelVersion());
+    savedModelVersion.put(c.name(), c.learning().modelVersion());
     restored.add(c.name());
   }
 
@@ -81,24 +81,24 @@ final class LearnedState implements AutoCloseable {
   /** ... and, when {@code final}, each model once more (its sample window grows between trainings). */
   private void saveAll(boolean last) {
     for (Capability c : capabilities) {
-      if (!restored.contains(c.name()) || !c.ready()) {
+      if (!restored.contains(c.name()) || !c.view().ready()) {
         continue;
       }
       try {
-        long version = c.modelVersion();
+        long version = c.learning().modelVersion();
         if (version >= 0 && (last || version != savedModelVersion.getOrDefault(c.name(), -1L))) {
-          Optional<JsonNode> m = c.model();
+          Optional<JsonNode> m = c.learning().model();
           if (m.isPresent()) {
             dir.saveModel(c.name(), m.get());
             savedModelVersion.put(c.name(), version);
-            c.modelSaved(m.get());
+            c.learning().modelSaved(m.get());
           }
         }
       } catch (RuntimeException e) {
         LOG.warn("saving {}'s model failed", c.name(), e);
       }
       try {
-        Optional<JsonNode> state = c.learned();
+        Optional<JsonNode> state = c.learning().learned();
         if (state.isEmpty()) {
           continue;
         }

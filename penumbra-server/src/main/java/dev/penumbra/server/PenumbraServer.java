@@ -195,7 +195,7 @@ public final class PenumbraServer implements AutoCloseable {
       throw new ListenException(config.server().host(), config.server().port(), e);
     }
     timer = LedgerTimer.start(ledger, TIMER_PERIOD);
-    timer.add(() -> capabilities.forEach(Capability::tick));
+    timer.add(() -> capabilities.forEach(c -> c.timed().tick()));
     timer.add(this::makeRoomForWaiting);
     starting = CompletableFuture.runAsync(() -> {
       for (Capability c : capabilities) {
@@ -258,7 +258,7 @@ public final class PenumbraServer implements AutoCloseable {
 
   /** True when every capability can take work and the server admits it. */
   public boolean ready() {
-    return admitting && capabilities.stream().allMatch(Capability::ready);
+    return admitting && capabilities.stream().allMatch(c -> c.view().ready());
   }
 
   /** The port it listens on (the one picked when configured 0). */
@@ -298,7 +298,7 @@ public final class PenumbraServer implements AutoCloseable {
 
   /** Requests admitted by command routes and not finished. */
   public int inFlight() {
-    return inFlight.get() + capabilities.stream().mapToInt(Capability::inFlight).sum();
+    return inFlight.get() + capabilities.stream().mapToInt(c -> c.view().inFlight()).sum();
   }
 
   /**
@@ -318,7 +318,7 @@ public final class PenumbraServer implements AutoCloseable {
       // is woken by the work ending, within what is left of the one grace.
       requestsIdle.await(config.server().shutdownGrace());
       for (Capability c : capabilities) {
-        c.awaitIdle(Duration.ofNanos(Math.max(0, end - System.nanoTime())));
+        c.view().awaitIdle(Duration.ofNanos(Math.max(0, end - System.nanoTime())));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

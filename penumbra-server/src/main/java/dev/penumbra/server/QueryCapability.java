@@ -36,7 +36,7 @@ import java.util.function.Consumer;
  * <p>About 520 lines: its routes, meters and what it keeps across restarts (the model, its sample journal, the
  * histories) share the gateway and the model; the journal's file format is {@link SampleJournal}'s own.
  */
-final class QueryCapability implements Capability {
+final class QueryCapability implements Capability, Capability.Learning, Capability.Timed, Capability.Admission {
   static final String NAME = "query";
   /** The seed of the embedded TPC-H data; shadow workers must hold the same. */
   static final long TPCH_SEED = 42;

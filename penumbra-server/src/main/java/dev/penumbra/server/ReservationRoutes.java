@@ -223,7 +223,7 @@ final class ReservationRoutes {
    * reservations are not taken: a running query cannot give its memory back. Returns the id preempted.
    */
   Optional<Long> makeRoomForWaiting() {
-    Optional<Priority> waiting = server.capabilities().stream().map(Capability::mostUrgentWaiting)
+    Optional<Priority> waiting = server.capabilities().stream().map(c -> c.admission().mostUrgentWaiting())
         .flatMap(Optional::stream).min(Comparator.naturalOrder());
     if (waiting.isEmpty()) {
       return Optional.empty();

@@ -50,11 +50,11 @@ final class ServerMetrics {
           .register(registry);
     }
     for (Capability c : capabilities) {
-      Gauge.builder("penumbra.queue.length", c, Capability::queued)
+      Gauge.builder("penumbra.queue.length", c.view(), LoopView::queued)
           .description("Work waiting for a reservation").tags("capability", c.name()).register(registry);
-      Gauge.builder("penumbra.inflight", c, Capability::inFlight)
+      Gauge.builder("penumbra.inflight", c.view(), LoopView::inFlight)
           .description("Work admitted and not finished").tags("capability", c.name()).register(registry);
-      Gauge.builder("penumbra.shadow.overhead.ratio", c, Capability::shadowOverhead)
+      Gauge.builder("penumbra.shadow.overhead.ratio", c.view(), LoopView::shadowOverhead)
           .description("Shadow time / primary time").tags("capability", c.name()).register(registry);
       MultiGauge mape = MultiGauge.builder("penumbra.prediction.error.mape")
           .description("Mean absolute percentage error of the point prediction, per model").register(registry);
@@ -65,7 +65,7 @@ final class ServerMetrics {
       // The models appear as predictions are scored, so the rows are refreshed before every scrape.
       Capability cap = c;
       refreshers.add(() -> {
-        List<ErrorStats> all = cap.errors().all();
+        List<ErrorStats> all = cap.view().errors().all();
         List<MultiGauge.Row<?>> m = new ArrayList<>();
         List<MultiGauge.Row<?>> x = new ArrayList<>();
         List<MultiGauge.Row<?>> q = new ArrayList<>();

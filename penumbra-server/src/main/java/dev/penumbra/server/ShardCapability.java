@@ -66,7 +66,7 @@ import java.util.regex.Pattern;
  * the JSON views of requests, their shards and the pools ({@code /v1/shard/pools}) are built here, and the Kafka
  * pools (an engine per priority, their worker processes) are set up here; the engine does the sharding itself.
  */
-final class ShardCapability implements Capability {
+final class ShardCapability implements Capability, Capability.Timed {
   static final String NAME = "shard";
   static final long MICROS_PER_KEY = 200;
   static final long MAX_KEYS = 100_000;

@@ -19,7 +19,7 @@ final class StatusRoutes {
       boolean ready = server.ready();
       n.put("ready", ready);
       ObjectNode caps = n.putObject("capabilities");
-      server.capabilities().forEach(c -> caps.put(c.name(), c.ready()));
+      server.capabilities().forEach(c -> caps.put(c.name(), c.view().ready()));
       ctx.status(ready ? 200 : 503).json(n);
     });
     a.get("/metrics", ctx -> {

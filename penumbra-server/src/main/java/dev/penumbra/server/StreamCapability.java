@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * measured cost, reserved = what the partitions hold in the ledger, actual = the workers' busy time / the
  * interval, baseline = what the stream loop's reactive rule (DS2 style, the rule its guard weighs) would hold.
  */
-final class StreamCapability implements Capability {
+final class StreamCapability implements Capability, Capability.Learning {
   static final String NAME = "stream";
   private static final Logger LOG = LoggerFactory.getLogger(StreamCapability.class);
 

@@ -42,7 +42,7 @@ import java.util.regex.Pattern;
  * ledger holds for the task, actual = what the phase holds, baseline = the task's peak phase (a static
  * allocation sized for the task's largest need).
  */
-final class TaskCapability implements Capability {
+final class TaskCapability implements Capability, Capability.Learning {
   static final String NAME = "task";
   private static final int RECENT = 50;
   static final int MAX_PHASES = 16;

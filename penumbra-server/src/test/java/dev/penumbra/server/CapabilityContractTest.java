@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,7 +41,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * task, shard, failover, and the cluster's on a one-replica Raft group on loopback): a stable lower-case name,
  * routes all under {@code /v1} and all in the OpenAPI file, its readiness before start as it declares it and never
  * after close, a close that may be called twice, meters that carry its name and clash with no other capability's,
- * and an {@code awaitIdle} that returns at once when nothing is in flight.
+ * an {@code awaitIdle} that returns at once when nothing is in flight, and optional parts ({@link Capability.Learning},
+ * {@link Capability.Timed}, {@link Capability.Admission}) that are its own when it has them and no-ops otherwise: its
+ * timer work harmless before start and after close, nothing waiting when nothing was asked, and what it learned taken
+ * back by a fresh instance as it was given.
  */
 class CapabilityContractTest {
 
@@ -153,17 +157,17 @@ class CapabilityContractTest {
   void readyAsDeclaredBeforeStartAndNeverAfterClose(Case c) throws Exception {
     Capability cap = create(c);
     try {
-      assertThat(cap.ready()).as("ready before start").isEqualTo(c.readyBeforeStart());
-      assertThat(cap.inFlight()).isZero();
-      assertThat(cap.queued()).isZero();
+      assertThat(cap.view().ready()).as("ready before start").isEqualTo(c.readyBeforeStart());
+      assertThat(cap.view().inFlight()).isZero();
+      assertThat(cap.view().queued()).isZero();
       if (c.startHere()) {
         cap.start();
-        assertThat(cap.ready()).as("ready after start").isTrue();
+        assertThat(cap.view().ready()).as("ready after start").isTrue();
       }
     } finally {
       cap.close();
     }
-    assertThat(cap.ready()).as("ready after close").isFalse();
+    assertThat(cap.view().ready()).as("ready after close").isFalse();
   }
 
   @ParameterizedTest(name = "{0}")
@@ -172,16 +176,60 @@ class CapabilityContractTest {
     Capability cap = create(c);
     cap.close();
     assertThatCode(cap::close).doesNotThrowAnyException();
-    assertThat(cap.ready()).isFalse();
+    assertThat(cap.view().ready()).isFalse();
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("capabilities")
   void awaitIdleReturnsAtOnceWithNothingInFlight(Case c) throws Exception {
     try (Capability cap = create(c)) {
-      assertThat(cap.inFlight()).isZero();
+      assertThat(cap.view().inFlight()).isZero();
       // A grace far longer than the test's timeout: only a wait that reads the count first can pass.
-      assertTimeoutPreemptively(Duration.ofSeconds(30), () -> assertThat(cap.awaitIdle(Duration.ofHours(1))).isTrue());
+      assertTimeoutPreemptively(Duration.ofSeconds(30), () -> assertThat(cap.view().awaitIdle(Duration.ofHours(1))).isTrue());
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("capabilities")
+  void optionalPartsAreItsOwnOrTheNoOps(Case c) {
+    try (Capability cap = create(c)) {
+      assertThat(cap.learning()).isSameAs(cap instanceof Capability.Learning ? cap : Capability.Learning.NONE);
+      assertThat(cap.timed()).isSameAs(cap instanceof Capability.Timed ? cap : Capability.Timed.NONE);
+      assertThat(cap.admission()).isSameAs(cap instanceof Capability.Admission ? cap : Capability.Admission.NONE);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("capabilities")
+  void timerWorkIsHarmlessBeforeStartAndAfterCloseAndNothingWaitsUnasked(Case c) {
+    Capability cap = create(c);
+    try {
+      assertThatCode(() -> cap.timed().tick()).as("tick before start").doesNotThrowAnyException();
+      assertThat(cap.admission().mostUrgentWaiting()).isEmpty();
+    } finally {
+      cap.close();
+    }
+    assertThatCode(() -> cap.timed().tick()).as("tick after close").doesNotThrowAnyException();
+    assertThat(cap.admission().mostUrgentWaiting()).isEmpty();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("capabilities")
+  void whatItLearnedIsTakenBackByAFreshInstance(Case c) throws Exception {
+    try (Capability first = create(c); Capability second = create(c)) {
+      if (c.startHere()) {
+        first.start();
+        second.start();
+      }
+      Optional<JsonNode> saved = first.learning().learned();
+      if (!(first instanceof Capability.Learning)) {
+        assertThat(saved).as("a capability without Learning keeps nothing").isEmpty();
+        return;
+      }
+      assertThat(saved).as("a Learning capability that started says what it learned").isPresent();
+      assertThat(second.learning().restoreLearned(saved.get(), Optional.empty())).as("no model given, none refused")
+          .isTrue();
+      assertThat(second.learning().learned()).contains(saved.get());
     }
   }
 

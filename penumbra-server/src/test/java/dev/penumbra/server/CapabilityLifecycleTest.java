@@ -2,10 +2,12 @@ package dev.penumbra.server;
 
 import static dev.penumbra.server.TestServers.post;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.penumbra.core.ledger.Reservation;
 import java.time.Duration;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /** Stream and task capabilities at stop and under the demo workload. */
@@ -43,18 +45,19 @@ class CapabilityLifecycleTest {
     DemoWorkload demo;
     try {
       demo = DemoWorkload.start(server, server.config().demo());
-      long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (System.nanoTime() < end && demo.stepsByCapability().values().stream().anyMatch(n -> n < 3)) {
-        Thread.sleep(100);
-      }
-      Thread.sleep(1000); // a few stream ticks with records flowing
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+          .until(() -> demo.stepsByCapability().size() == 5
+              && demo.stepsByCapability().values().stream().allMatch(n -> n >= 3));
+      // The stream, task and shard timelines have samples once their work ran a tick or two.
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> Stream.of("stream", "task",
+          "shard").allMatch(n -> !server.capability(n).orElseThrow().view().timeline().samples().isEmpty()));
       demo.close();
       assertThat(demo.failures()).isZero();
       assertThat(demo.stepsByCapability()).containsOnlyKeys("query", "stream", "task", "shard", "failover");
       assertThat(demo.stepsByCapability().values()).allMatch(n -> n >= 3);
-      assertThat(server.capability("stream").orElseThrow().timeline().samples()).isNotEmpty();
-      assertThat(server.capability("task").orElseThrow().timeline().samples()).isNotEmpty();
-      assertThat(server.capability("shard").orElseThrow().timeline().samples()).isNotEmpty();
+      assertThat(server.capability("stream").orElseThrow().view().timeline().samples()).isNotEmpty();
+      assertThat(server.capability("task").orElseThrow().view().timeline().samples()).isNotEmpty();
+      assertThat(server.capability("shard").orElseThrow().view().timeline().samples()).isNotEmpty();
     } finally {
       server.stop();
     }

@@ -1,6 +1,7 @@
 package dev.penumbra.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -10,6 +11,7 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -180,20 +182,9 @@ class DashboardBrowserTest {
     boolean ok() throws Exception;
   }
 
-  private static void waitFor(Check check, long millis) throws Exception {
-    long end = System.currentTimeMillis() + millis;
-    Exception last = null;
-    while (System.currentTimeMillis() < end) {
-      try {
-        if (check.ok()) {
-          return;
-        }
-      } catch (IOException e) {
-        last = e;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("condition not met within " + millis + " ms", last);
+  private static void waitFor(Check check, long millis) {
+    await().atMost(Duration.ofMillis(millis)).pollInterval(Duration.ofMillis(100)).ignoreException(IOException.class)
+        .until(check::ok);
   }
 
   private static Optional<Path> find(String... names) {

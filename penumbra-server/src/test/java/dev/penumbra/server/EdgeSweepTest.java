@@ -143,8 +143,8 @@ class EdgeSweepTest {
     s.put("reservations made or ended", server.events().stream().filter(e -> e.type() == LedgerEvent.Type.RESERVED
         || e.type() == LedgerEvent.Type.RELEASED || e.type() == LedgerEvent.Type.PREEMPTED).count());
     for (Capability c : server.capabilities()) {
-      s.put(c.name() + " in flight", c.inFlight());
-      s.put(c.name() + " queued", c.queued());
+      s.put(c.name() + " in flight", c.view().inFlight());
+      s.put(c.name() + " queued", c.view().queued());
     }
     s.put("queries", TestServers.get(server, "/v1/queries").json().size());
     s.put("tasks", TestServers.get(server, "/v1/tasks").json().size());

@@ -76,7 +76,7 @@ class JournalAfterKillTest {
       assertThat(again.awaitReady(Duration.ofMinutes(2))).isTrue();
       assertThat(progress).anySatisfy(m -> assertThat(m).contains("journaled samples learned again"));
       Capability query = again.capability("query").orElseThrow();
-      JsonNode now = query.model().orElseThrow();
+      JsonNode now = query.learning().model().orElseThrow();
       assertThat(now.get("version").asLong()).as("the saved model, not a re-fed one").isEqualTo(savedModel.get("version").asLong());
       JsonNode window = now.get("sampleActuals");
       assertThat(window.size()).as("the saved window and the samples after it")

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 class LearnedStateTest {
 
   /** A capability that learns one JSON value, and refuses a saved one that is not a number. */
-  static final class Counter implements Capability {
+  static final class Counter implements Capability, Capability.Learning {
     final AtomicReference<JsonNode> state = new AtomicReference<>();
     final LoopView view = LoopView.of("counter", new Timeline("n", "", 10)).ready(() -> true).build();
 

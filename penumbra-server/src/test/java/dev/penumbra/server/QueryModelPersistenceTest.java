@@ -37,7 +37,7 @@ class QueryModelPersistenceTest {
       assertThat(s.awaitReady(Duration.ofMinutes(2))).isTrue();
       assertThat(progress).anySatisfy(m -> assertThat(m).contains("the saved one is not used")
           .contains("feature schema").contains("no longer computed [x]").contains("re-fed"));
-      assertThat(s.capability("query").orElseThrow().modelVersion()).isEqualTo(-1);
+      assertThat(s.capability("query").orElseThrow().learning().modelVersion()).isEqualTo(-1);
       TestServers.Reply q = TestServers.post(s, "/v1/queries", "{\"sql\": \"SELECT count(*) FROM nation\"}");
       assertThat(q.status()).as(q.body()).isEqualTo(200);
     }

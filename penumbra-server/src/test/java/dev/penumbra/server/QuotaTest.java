@@ -82,7 +82,7 @@ class QuotaTest {
         throw new IllegalStateException(e);
       }
     });
-    await().atMost(Duration.ofSeconds(30)).until(() -> server.capability("task").orElseThrow().inFlight() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> server.capability("task").orElseThrow().view().inFlight() == 1);
     Reply second = send("/v1/tasks", ANA, "{\"type\": \"slow\", \"phases\": [{\"millis\": 1}]}");
     assertThat(second.status()).as(second.body()).isEqualTo(429);
     assertThat(second.json().get("field").asText()).isEqualTo("inFlight");

@@ -184,7 +184,7 @@ class RestartAfterKillTest {
       assertThat(q.status()).as(q.body()).isEqualTo(200);
       assertThat(q.json().get("report").get("prediction").get("tier").asText()).isEqualTo("history");
       // The task profile came back: 3 tasks of type etl learned.
-      com.fasterxml.jackson.databind.JsonNode task = again.capability("task").orElseThrow().learned().orElseThrow();
+      com.fasterxml.jackson.databind.JsonNode task = again.capability("task").orElseThrow().learning().learned().orElseThrow();
       assertThat(task.get("profiles").get(0).get("type").asText()).isEqualTo("etl");
       assertThat(task.get("profiles").get(0).get("tasks").asInt()).isEqualTo(3);
       Reply r = postTo(again.port(), "/v1/reservations", "{\"owner\": \"new\", \"memory\": \"16MiB\"}");

@@ -1,14 +1,17 @@
 package dev.penumbra.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.penumbra.server.TestServers.Reply;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class ShutdownTest {
@@ -26,22 +29,25 @@ class ShutdownTest {
       running.add(pool.submit(() -> TestServers.post(server, "/v1/queries",
           "{\"sql\": \"SELECT l_returnflag, sum(l_quantity) FROM lineitem GROUP BY 1\", \"priority\": \"batch\"}")));
     }
-    long deadline = System.nanoTime() + 5_000_000_000L;
-    while (server.inFlight() == 0 && System.nanoTime() < deadline) {
-      Thread.sleep(2);
-    }
+    // The stop begins while they run (or, on a fast machine, once they ended: nothing may be left reserved either way).
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(2))
+        .until(() -> server.inFlight() > 0 || running.stream().allMatch(Future::isDone));
     Thread stopper = new Thread(server::stop);
     stopper.start();
     // While stopping: commands get 503 with a JSON error, reads still answer.
-    Reply refused = null;
-    while (stopper.isAlive()) {
+    AtomicReference<Reply> probe = new AtomicReference<>();
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1)).until(() -> {
+      if (!stopper.isAlive()) {
+        return true;
+      }
       Reply r = TestServers.post(server, "/v1/queries", "{\"sql\": \"SELECT 1\"}");
       if (r.status() == 503) {
-        refused = r;
-        break;
+        probe.set(r);
+        return true;
       }
-      Thread.sleep(1);
-    }
+      return false;
+    });
+    Reply refused = probe.get();
     stopper.join();
     pool.shutdown();
     for (Future<Reply> f : running) {

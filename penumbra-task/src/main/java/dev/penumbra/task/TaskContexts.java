@@ -1,13 +1,10 @@
 package dev.penumbra.task;
 
 import dev.penumbra.core.Checks;
-import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.time.Clock;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -43,52 +40,12 @@ final class TaskContexts {
 
       @Override
       public ReadableByteChannel reading(ReadableByteChannel channel) {
-        Objects.requireNonNull(channel, "channel");
-        return new ReadableByteChannel() {
-          @Override
-          public int read(ByteBuffer dst) throws IOException {
-            int n = channel.read(dst);
-            if (n > 0) {
-              run.ioBytes.addAndGet(n);
-            }
-            return n;
-          }
-
-          @Override
-          public boolean isOpen() {
-            return channel.isOpen();
-          }
-
-          @Override
-          public void close() throws IOException {
-            channel.close();
-          }
-        };
+        return CountingChannels.reading(channel, run.ioBytes);
       }
 
       @Override
       public WritableByteChannel writing(WritableByteChannel channel) {
-        Objects.requireNonNull(channel, "channel");
-        return new WritableByteChannel() {
-          @Override
-          public int write(ByteBuffer src) throws IOException {
-            int n = channel.write(src);
-            if (n > 0) {
-              run.ioBytes.addAndGet(n);
-            }
-            return n;
-          }
-
-          @Override
-          public boolean isOpen() {
-            return channel.isOpen();
-          }
-
-          @Override
-          public void close() throws IOException {
-            channel.close();
-          }
-        };
+        return CountingChannels.writing(channel, run.ioBytes);
       }
 
       @Override

@@ -1,6 +1,7 @@
 package dev.penumbra.core.feedback;
 
 import dev.penumbra.core.Checks;
+import dev.penumbra.core.Quantiles;
 import dev.penumbra.core.Resources;
 import java.util.Arrays;
 import java.util.List;
@@ -198,13 +199,8 @@ public final class ErrorTracker {
           (double) under / size,
           (double) exceed / size,
           actualSum == 0 ? (signed == 0 ? 0 : Double.POSITIVE_INFINITY) : signed / actualSum,
-          percentile(q, 0.5),
-          percentile(q, 0.9));
-    }
-
-    private static double percentile(double[] sorted, double p) {
-      int idx = (int) Math.ceil(p * sorted.length) - 1;
-      return sorted[Math.max(0, Math.min(sorted.length - 1, idx))];
+          Quantiles.ofSorted(q, 0.5),
+          Quantiles.ofSorted(q, 0.9));
     }
   }
 }

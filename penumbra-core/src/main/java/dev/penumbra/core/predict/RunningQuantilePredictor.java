@@ -2,8 +2,9 @@ package dev.penumbra.core.predict;
 
 import dev.penumbra.core.Checks;
 import dev.penumbra.core.Demand;
-import dev.penumbra.core.Resources;
+import dev.penumbra.core.Quantiles;
 import dev.penumbra.core.Resources.Dimension;
+import dev.penumbra.core.Resources;
 import dev.penumbra.core.feedback.ErrorStats;
 import dev.penumbra.core.feedback.ErrorTracker;
 import java.util.Arrays;
@@ -117,9 +118,9 @@ public final class RunningQuantilePredictor implements Predictor {
     for (Dimension d : Dimension.values()) {
       long[] sorted = Arrays.copyOf(ring[d.ordinal()], size);
       Arrays.sort(sorted);
-      point = point.with(d, quantile(sorted, 0.5));
+      point = point.with(d, Quantiles.ofSorted(sorted, 0.5));
       for (int i = 0; i < LEVELS.length; i++) {
-        atLevel[i] = atLevel[i].with(d, quantile(sorted, LEVELS[i]));
+        atLevel[i] = atLevel[i].with(d, Quantiles.ofSorted(sorted, LEVELS[i]));
       }
     }
     TreeMap<Double, Resources> q = new TreeMap<>();
@@ -127,10 +128,5 @@ public final class RunningQuantilePredictor implements Predictor {
       q.put(LEVELS[i], atLevel[i]);
     }
     return new Demand(point, q, name, low);
-  }
-
-  private static long quantile(long[] sorted, double q) {
-    int idx = (int) Math.ceil(q * sorted.length) - 1;
-    return sorted[Math.max(0, Math.min(sorted.length - 1, idx))];
   }
 }

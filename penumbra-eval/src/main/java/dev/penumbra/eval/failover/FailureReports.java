@@ -1,7 +1,6 @@
 package dev.penumbra.eval.failover;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.penumbra.server.Json;
 import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
@@ -9,12 +8,10 @@ import java.util.Locale;
 /** Table, JSON and HTML forms of a {@link FailureBench.Result}. */
 public final class FailureReports {
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
   private FailureReports() {}
 
   public static String json(FailureBench.Result r) throws IOException {
-    return JSON.writeValueAsString(r);
+    return Json.pretty(r);
   }
 
   public static String table(FailureBench.Result r) {

@@ -6,7 +6,7 @@ import org.apache.commons.math3.stat.descriptive.rank.Percentile.EstimationType;
 /**
  * The one quantile every benchmark reports: the nearest rank (the smallest value with at least {@code q} of the
  * values at or below it, commons-math3's estimation type R-1), so a reported p99 is a latency that was observed,
- * never an interpolation between two.
+ * never an interpolation between two. The same rule as the product's {@link dev.penumbra.core.Quantiles}.
  */
 public final class Quantiles {
   private Quantiles() {}
@@ -27,10 +27,6 @@ public final class Quantiles {
     if (!(q > 0 && q <= 1)) {
       throw new IllegalArgumentException("quantile must be in (0, 1], was " + q);
     }
-    if (sorted.length == 0) {
-      return Double.NaN;
-    }
-    int i = (int) Math.ceil(q * sorted.length) - 1;
-    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+    return dev.penumbra.core.Quantiles.ofSorted(sorted, q);
   }
 }

@@ -103,7 +103,7 @@ public final class RestartBench {
         if (!s.awaitReady(Duration.ofMinutes(5))) {
           throw new IllegalStateException("server did not become ready within 5 minutes");
         }
-        Capability query = s.capability("query").orElseThrow();
+        Capability.Learning query = s.capability("query").orElseThrow().learning();
         HttpClient http = HttpClient.newHttpClient();
         Workload workload = Workload.tpch(scale);
         Random rnd = new Random(seed);
@@ -252,7 +252,7 @@ public final class RestartBench {
         throw new IllegalStateException("server did not become ready within 5 minutes");
       }
       double ready = (System.nanoTime() - t0) / 1e6;
-      Capability query = s.capability("query").orElseThrow();
+      Capability.Learning query = s.capability("query").orElseThrow().learning();
       long end = t0 + limit.toNanos();
       double model = -1;
       double settled = -1;

@@ -1,7 +1,5 @@
 package dev.penumbra.eval.shard;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.penumbra.core.Demand;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
@@ -24,6 +22,7 @@ import dev.penumbra.shard.ShardRequest;
 import dev.penumbra.shard.Unit;
 import dev.penumbra.shard.kafka.KafkaShardTransport;
 import dev.penumbra.shard.kafka.ShardWorkerProcess;
+import dev.penumbra.server.Json;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -336,6 +335,6 @@ public final class ShardLiveBench {
   }
 
   public static void json(Report r, PrintStream out) throws java.io.IOException {
-    out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
+    out.println(Json.pretty(r));
   }
 }

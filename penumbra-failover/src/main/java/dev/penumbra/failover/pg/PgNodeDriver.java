@@ -5,8 +5,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -164,21 +162,11 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
       n.receiver.stop();
     }
     n.receiver = WalReceiver.start(bin, n.primary, archive.stream(n.name));
-    setSyncNames(n.primary, null);
+    Replication.setSyncNames(n.primary, null);
     try {
-      awaitSync(n.primary, WalReceiver.NAME, n.receiver::alive);
+      Replication.awaitSync(n.primary, WalReceiver.NAME, n.receiver::alive);
     } catch (IllegalStateException e) {
       throw new IllegalStateException(e.getMessage() + "; pg_receivewal says: " + n.receiver.log(), e);
-    }
-  }
-
-  /** The primary's synchronous standbys: the archive receiver, and the standby when there is one. */
-  private static void setSyncNames(PgServer primary, String standby) throws SQLException {
-    String names = standby == null ? "\"" + WalReceiver.NAME + "\""
-        : "FIRST 2 (\"" + standby + "\", \"" + WalReceiver.NAME + "\")";
-    try (Connection c = primary.connect(); Statement st = c.createStatement()) {
-      st.execute("ALTER SYSTEM SET synchronous_standby_names = '" + names + "'");
-      st.execute("SELECT pg_reload_conf()");
     }
   }
 
@@ -252,10 +240,10 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
         }
         // Named only once it streams, caught up: a named standby that is not streaming yet holds every commit of
         // the primary (FIRST 2 needs both), which on a loaded machine stopped writes for most of a second.
-        awaitState(primary, name, standby::alive, "streaming", 60);
-        setSyncNames(primary, name);
-        awaitSync(primary, name, standby::alive);
-        n.prewarmedBlocks = prewarm(standby);
+        Replication.awaitState(primary, name, standby::alive, "streaming", 60);
+        Replication.setSyncNames(primary, name);
+        Replication.awaitSync(primary, name, standby::alive);
+        n.prewarmedBlocks = Replication.prewarm(standby);
         // The promoted standby's archive receiver starts now, streaming from the standby (cascading); on promotion
         // it follows the new timeline. So the first commits after a move wait for an archiver already connected,
         // not for one being spawned, connected and caught up (the largest part of a move on a loaded machine).
@@ -304,92 +292,13 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
     }
   }
 
-  private static void awaitSync(PgServer primary, String name, java.util.function.BooleanSupplier alive)
-      throws SQLException, InterruptedException {
-    awaitSync(primary, name, alive, 60);
-  }
-
-  private static void awaitSync(PgServer primary, String name, java.util.function.BooleanSupplier alive,
-      int seconds) throws SQLException, InterruptedException {
-    try (Connection c = primary.connect()) {
-      awaitSync(c, primary, name, alive, seconds);
-    }
-  }
-
-  /** Waits until standby {@code name} of {@code primary} is in walsender state {@code state}. */
-  private static void awaitState(PgServer primary, String name, java.util.function.BooleanSupplier alive,
-      String state, int seconds) throws SQLException, InterruptedException {
-    long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-    try (Connection c = primary.connect(); PreparedStatement ps = c.prepareStatement(
-        "SELECT 1 FROM pg_stat_replication WHERE application_name = ? AND state = ?")) {
-      ps.setString(1, name);
-      ps.setString(2, state);
-      while (true) {
-        if (!alive.getAsBoolean()) {
-          throw new IllegalStateException("standby '" + name + "' of " + primary + " exited");
-        }
-        try (ResultSet rs = ps.executeQuery()) {
-          if (rs.next()) {
-            return;
-          }
-        }
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("standby '" + name + "' of " + primary + " not " + state + " after "
-              + seconds + " s");
-        }
-        Thread.sleep(10);
-      }
-    }
-  }
-
-  /**
-   * Polls {@code pg_stat_replication} on one open connection: a new connection per poll starts a backend each time,
-   * which right after a promotion competes with the clients' first commits for the CPU.
-   */
-  private static void awaitSync(Connection c, PgServer primary, String name,
-      java.util.function.BooleanSupplier alive, int seconds) throws SQLException, InterruptedException {
-    long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT sync_state FROM pg_stat_replication WHERE application_name = ? AND state = 'streaming'")) {
-      ps.setString(1, name);
-      while (true) {
-        if (!alive.getAsBoolean()) {
-          throw new IllegalStateException("standby '" + name + "' of " + primary + " exited");
-        }
-        if (!primary.alive()) {
-          throw new IllegalStateException(primary + " died while standby '" + name + "' was catching up");
-        }
-        try (ResultSet rs = ps.executeQuery()) {
-          if (rs.next() && "sync".equals(rs.getString(1))) {
-            return;
-          }
-        }
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("standby '" + name + "' of " + primary + " not in sync after " + seconds
-              + " s");
-        }
-        Thread.sleep(5);
-      }
-    }
-  }
-
-  private static long prewarm(PgServer standby) throws SQLException {
-    try (Connection c = standby.connect(); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT coalesce(sum(pg_prewarm(c.oid)), 0) FROM pg_class c"
-            + " JOIN pg_namespace n ON n.oid = c.relnamespace"
-            + " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')")) {
-      rs.next();
-      return rs.getLong(1);
-    }
-  }
-
   /** Back to the archive receiver alone as synchronous standby. */
   private static void restoreSync(Node n) {
     if (!n.primary.alive()) {
       return;
     }
     try {
-      setSyncNames(n.primary, null);
+      Replication.setSyncNames(n.primary, null);
     } catch (SQLException e) {
       // The primary is going away; nothing waits on it then.
     }
@@ -456,7 +365,7 @@ public final class PgNodeDriver implements NodeDriver, AutoCloseable {
       try (Connection c = control) {
         if (cascaded != null && cascaded.alive()) {
           try {
-            awaitSync(c, n.primary, WalReceiver.NAME, cascaded::alive, 5);
+            Replication.awaitSync(c, n.primary, WalReceiver.NAME, cascaded::alive, 5);
             followed = true;
           } catch (IllegalStateException | SQLException e) {
             LOG.warn("node '{}': the standby's archive receiver did not follow the promotion ({}); starting a new"

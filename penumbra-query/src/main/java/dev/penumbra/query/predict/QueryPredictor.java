@@ -2,6 +2,7 @@ package dev.penumbra.query.predict;
 
 import dev.penumbra.core.Checks;
 import dev.penumbra.core.Demand;
+import dev.penumbra.core.Quantiles;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.feedback.ErrorStats;
 import dev.penumbra.core.feedback.ErrorTracker;
@@ -333,7 +334,7 @@ public final class QueryPredictor implements AutoCloseable {
         v[i] = m.of(r.actual()) * ratio(shadow, r.shadow(), m == Metric.MEMORY);
       }
       Arrays.sort(v);
-      e.put(m, Estimate.of(quantile(v, 0.5), quantile(v, 0.9), quantile(v, 0.99)));
+      e.put(m, Estimate.of(Quantiles.ofSorted(v, 0.5), Quantiles.ofSorted(v, 0.9), Quantiles.ofSorted(v, 0.99)));
     }
     return new QueryPrediction(fp, e.get(Metric.MEMORY), e.get(Metric.CPU), e.get(Metric.WALL),
         e.get(Metric.BYTES_READ), Tier.HISTORY, runs.size() < 10);
@@ -357,11 +358,6 @@ public final class QueryPredictor implements AutoCloseable {
       return 1.0;
     }
     return Math.max(0.25, Math.min(4.0, r));
-  }
-
-  private static double quantile(double[] sorted, double q) {
-    int idx = (int) Math.ceil(q * sorted.length) - 1;
-    return sorted[Math.max(0, Math.min(sorted.length - 1, idx))];
   }
 
   // ------------------------------------------------------------------ tier 2: the model
@@ -691,7 +687,7 @@ public final class QueryPredictor implements AutoCloseable {
 
   private static double median(List<Run> runs, Metric m) {
     double[] v = runs.stream().mapToDouble(r -> m.of(r.actual())).sorted().toArray();
-    return quantile(v, 0.5);
+    return Quantiles.ofSorted(v, 0.5);
   }
 
   private void score(String prefix, QueryPrediction p, QueryProfile actual) {

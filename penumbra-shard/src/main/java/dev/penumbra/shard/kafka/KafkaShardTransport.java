@@ -26,17 +26,12 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Shards and their results over Kafka: the engine side. Each backend pool has a shard topic
@@ -60,42 +55,27 @@ public final class KafkaShardTransport implements AutoCloseable {
   private final Duration heartbeatTimeout;
   private final Class<?> valueType;
   private final KafkaProducer<String, String> producer;
-  private final KafkaConsumer<String, String> results;
-  private final Thread reader;
+  private final TopicReader reader;
   private final Map<String, Pool> pools = new ConcurrentHashMap<>();
   private final Map<String, Consumer<AttemptResult>> waiting = new ConcurrentHashMap<>();
   private final AtomicLong stale = new AtomicLong();
   private final AtomicLong cancelled = new AtomicLong();
-  private volatile boolean closed;
-
   private KafkaShardTransport(Builder b) {
     this.bootstrap = b.bootstrap;
     this.clock = b.clock;
     this.heartbeatTimeout = b.heartbeatTimeout;
     this.valueType = b.valueType;
     ensureTopics(bootstrap, Map.of(Wire.RESULTS, 1, Wire.CONTROL, 1));
-    Properties pp = new Properties();
-    pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    pp.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-    pp.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-    pp.put(ProducerConfig.ACKS_CONFIG, "all");
-    pp.put(ProducerConfig.LINGER_MS_CONFIG, "0");
-    this.producer = new KafkaProducer<>(pp);
-    Properties cp = new Properties();
-    cp.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    cp.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-    cp.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-    cp.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    this.results = new KafkaConsumer<>(cp);
+    this.producer = new KafkaProducer<>(TopicReader.producerConfig(bootstrap));
+    KafkaConsumer<String, String> results = new KafkaConsumer<>(TopicReader.consumerConfig(bootstrap));
     // No group: the engine reads every result written from now on (its position is fixed before anything is sent).
     List<TopicPartition> parts = new ArrayList<>();
     results.partitionsFor(Wire.RESULTS).forEach(p -> parts.add(new TopicPartition(p.topic(), p.partition())));
     results.assign(parts);
     results.seekToEnd(parts);
     parts.forEach(results::position);
-    this.reader = new Thread(this::read, "shard-results");
-    reader.setDaemon(true);
-    reader.start();
+    this.reader = new TopicReader(results, "shard-results", Duration.ofMillis(100), Duration.ofSeconds(5),
+        this::read);
   }
 
   public static Builder builder(String bootstrapServers) {
@@ -258,44 +238,37 @@ public final class KafkaShardTransport implements AutoCloseable {
     }
   }
 
-  private void read() {
+  /** One record of the results topic: a heartbeat, a cancelled attempt's note, or an attempt's result. */
+  private void read(ConsumerRecord<String, String> rec) {
+    Wire.Message m;
     try {
-      while (!closed) {
-        for (ConsumerRecord<String, String> rec : results.poll(Duration.ofMillis(100))) {
-          Wire.Message m;
-          try {
-            m = Wire.JSON.readValue(rec.value(), Wire.Message.class);
-          } catch (JsonProcessingException bad) {
-            stale.incrementAndGet();
-            continue;
-          }
-          Pool p = pools.get(m.backend());
-          if (p == null) {
-            continue;
-          }
-          if (m.heartbeat()) {
-            p.beat(m);
-            continue;
-          }
-          p.touch(m.worker());
-          p.outstanding.remove(m.attemptId());
-          if (m.cancelled()) {
-            // Stopped on our cancel: the engine gave it up already, there is nothing to hand over.
-            waiting.remove(m.attemptId());
-            cancelled.incrementAndGet();
-            continue;
-          }
-          Consumer<AttemptResult> done = waiting.remove(m.attemptId());
-          if (done == null) {
-            stale.incrementAndGet();
-            continue;
-          }
-          done.accept(decode(m));
-        }
-      }
-    } catch (WakeupException stop) {
-      // Closing.
+      m = Wire.JSON.readValue(rec.value(), Wire.Message.class);
+    } catch (JsonProcessingException bad) {
+      stale.incrementAndGet();
+      return;
     }
+    Pool p = pools.get(m.backend());
+    if (p == null) {
+      return;
+    }
+    if (m.heartbeat()) {
+      p.beat(m);
+      return;
+    }
+    p.touch(m.worker());
+    p.outstanding.remove(m.attemptId());
+    if (m.cancelled()) {
+      // Stopped on our cancel: the engine gave it up already, there is nothing to hand over.
+      waiting.remove(m.attemptId());
+      cancelled.incrementAndGet();
+      return;
+    }
+    Consumer<AttemptResult> done = waiting.remove(m.attemptId());
+    if (done == null) {
+      stale.incrementAndGet();
+      return;
+    }
+    done.accept(decode(m));
   }
 
   private AttemptResult decode(Wire.Message m) {
@@ -315,14 +288,7 @@ public final class KafkaShardTransport implements AutoCloseable {
 
   @Override
   public void close() {
-    closed = true;
-    results.wakeup();
-    try {
-      reader.join(5_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    results.close();
+    reader.close();
     producer.close(Duration.ofSeconds(5));
   }
 

@@ -28,16 +28,12 @@ import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * A backend pool's worker process. The pool's workers read its topic as one consumer group (one partition per
@@ -197,14 +193,8 @@ public final class ShardWorker {
       throws InterruptedException {
     String topic = Wire.shardTopic(pool);
     KafkaShardTransport.ensureTopics(bootstrap, Map.of(Wire.RESULTS, 1, Wire.CONTROL, 1, topic, 1));
-    Properties pp = new Properties();
-    pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    pp.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-    pp.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-    pp.put(ProducerConfig.ACKS_CONFIG, "all");
-    pp.put(ProducerConfig.LINGER_MS_CONFIG, "0");
-    Properties cp = new Properties();
-    cp.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    Properties pp = TopicReader.producerConfig(bootstrap);
+    Properties cp = TopicReader.consumerConfig(bootstrap);
     // The pool's workers are one group: partitions = workers; a dead worker's partitions move to the others after
     // its session times out, and the next owner resumes from the last committed (= answered) attempt.
     cp.put(ConsumerConfig.GROUP_ID_CONFIG, "penumbra.shard-worker." + pool);
@@ -212,9 +202,6 @@ public final class ShardWorker {
     cp.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
     cp.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, Long.toString(session.toMillis()));
     cp.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Long.toString(Math.max(100, session.toMillis() / 3)));
-    cp.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-    cp.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-    cp.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     cp.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     cp.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1");
     AtomicInteger busy = new AtomicInteger();
@@ -354,17 +341,10 @@ public final class ShardWorker {
         return size() > KEEP;
       }
     });
-    private final KafkaConsumer<String, String> consumer;
-    private final Thread thread;
-    private volatile boolean closed;
+    private final TopicReader reader;
 
     Cancels(String bootstrap, String pool) {
-      Properties cp = new Properties();
-      cp.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-      cp.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-      cp.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-      cp.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-      consumer = new KafkaConsumer<>(cp);
+      KafkaConsumer<String, String> consumer = new KafkaConsumer<>(TopicReader.consumerConfig(bootstrap));
       TopicPartition tp = new TopicPartition(Wire.CONTROL, 0);
       consumer.assign(List.of(tp));
       // From a little before the start: a cancel of an attempt this worker takes over may predate it.
@@ -376,28 +356,19 @@ public final class ShardWorker {
         consumer.seekToEnd(List.of(tp));
       }
       consumer.position(tp);
-      thread = new Thread(() -> {
-        try {
-          while (!closed) {
-            for (ConsumerRecord<String, String> rec : consumer.poll(Duration.ofMillis(50))) {
-              try {
-                Wire.Cancel c = Wire.JSON.readValue(rec.value(), Wire.Cancel.class);
-                if (pool.equals(c.backend()) && c.attemptId() != null) {
-                  synchronized (ids) {
-                    ids.add(c.attemptId());
-                  }
+      reader = new TopicReader(consumer, "shard-worker-cancels", Duration.ofMillis(50), Duration.ofSeconds(2),
+          rec -> {
+            try {
+              Wire.Cancel c = Wire.JSON.readValue(rec.value(), Wire.Cancel.class);
+              if (pool.equals(c.backend()) && c.attemptId() != null) {
+                synchronized (ids) {
+                  ids.add(c.attemptId());
                 }
-              } catch (JsonProcessingException bad) {
-                System.err.println("shard worker: skipped an unreadable cancel at offset " + rec.offset());
               }
+            } catch (JsonProcessingException bad) {
+              System.err.println("shard worker: skipped an unreadable cancel at offset " + rec.offset());
             }
-          }
-        } catch (WakeupException stop) {
-          // Closing.
-        }
-      }, "shard-worker-cancels");
-      thread.setDaemon(true);
-      thread.start();
+          });
     }
 
     boolean contains(String attemptId) {
@@ -408,14 +379,7 @@ public final class ShardWorker {
 
     @Override
     public void close() {
-      closed = true;
-      consumer.wakeup();
-      try {
-        thread.join(2_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      consumer.close(Duration.ofSeconds(2));
+      reader.close();
     }
   }
 
