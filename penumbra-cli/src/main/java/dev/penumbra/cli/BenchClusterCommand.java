@@ -1,10 +1,9 @@
 package dev.penumbra.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.penumbra.eval.cluster.ClusterBench;
 import dev.penumbra.eval.cluster.ClusterReport;
 import dev.penumbra.eval.cluster.CommitStageBench;
+import dev.penumbra.server.Json;
 import java.io.PrintStream;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -137,7 +136,7 @@ final class BenchClusterCommand implements Callable<Integer> {
           Duration.ofMillis((long) (seconds * 1000)), Duration.ofMillis((long) (warmup * 1000)), workDir, fsync,
           Duration.ofMillis(electionTimeoutMs), directSend, raftProps, colocated), line -> err.println("  " + line));
       if (output.json()) {
-        System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
+        System.out.println(Json.pretty(r));
       } else {
         CommitStageBench.lines(r).forEach(System.out::println);
       }
@@ -158,7 +157,7 @@ final class BenchClusterCommand implements Callable<Integer> {
     }
     PrintStream out = System.out;
     if (output.json()) {
-      out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
+      out.println(Json.pretty(r));
     } else {
       out.printf(Locale.ROOT, "%-24s %7s %10s %10s %8s %8s %7s %9s %10s %12s%n", "system", "clients", "ops/s",
           "pairs/s", "p50 ms", "p99 ms", "errors", "ops/entry", "CPU us/op", "idle ops/s");

@@ -56,6 +56,10 @@ class BenchShardCommandTest {
     assertThat(r.code()).as(r.err()).isEqualTo(0);
     JsonNode root = new ObjectMapper().readTree(r.out());
     assertThat(root.get("results")).hasSize(5);
+    // One naming convention for every JSON the product writes: camelCase, as the records name their fields.
+    assertThat(root.get("coresPerBackend").asInt()).isEqualTo(8);
+    assertThat(root.get("maxShards").asInt()).isEqualTo(16);
+    assertThat(root.has("wallSeconds")).isTrue();
     for (JsonNode p : root.get("results")) {
       assertThat(p.get("completed").asInt()).as(p.get("policy").asText()).isEqualTo(p.get("requests").asInt());
       assertThat(p.get("keysLost").asLong() + p.get("keysDuplicated").asLong()).isZero();

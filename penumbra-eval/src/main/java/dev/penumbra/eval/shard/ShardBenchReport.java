@@ -1,9 +1,6 @@
 package dev.penumbra.eval.shard;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.penumbra.server.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Writer;
@@ -63,48 +60,20 @@ public final class ShardBenchReport {
     out.flush();
   }
 
+  /** The report as JSON: the product's one mapper (camelCase keys, NaN as null, like every other bench). */
   public static void json(ShardBench.Report r, PrintStream out) throws IOException {
-    ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    ObjectNode root = m.createObjectNode();
     ShardBench.Options o = r.options();
-    root.put("trace", o.trace().toString());
-    root.put("backends", o.backends());
-    root.put("cores_per_backend", o.coresPerBackend());
-    root.put("shards", o.shards());
-    root.put("max_shards", o.maxShards());
-    root.put("backend_killed", o.killBackend());
-    root.put("history_jobs", r.historyJobs());
-    root.put("tuning_jobs", r.tuningJobs());
-    root.put("scored_jobs", r.scoredJobs());
-    root.put("skipped_tasks", r.skippedTasks());
-    root.put("target_shard_seconds", r.targetShardSeconds());
-    root.put("window", r.window());
-    root.set("tuning", m.valueToTree(r.tuning()));
-    ArrayNode results = root.putArray("results");
-    for (ShardSimulation.Result x : r.results()) {
-      results.add(clean(m.valueToTree(x)));
-    }
-    root.set("tpch", m.valueToTree(r.sql()));
-    ArrayNode targets = root.putArray("targets");
-    for (ShardBench.Target t : r.targets()) {
-      targets.add(clean(m.valueToTree(t)));
-    }
-    root.put("wall_seconds", r.wallSeconds());
-    out.println(m.writeValueAsString(root));
+    out.println(Json.pretty(new JsonReport(o.trace().toString(), o.backends(), o.coresPerBackend(), o.shards(),
+        o.maxShards(), o.killBackend(), r.historyJobs(), r.tuningJobs(), r.scoredJobs(), r.skippedTasks(),
+        r.targetShardSeconds(), r.window(), r.tuning(), r.results(), r.sql(), r.targets(), r.wallSeconds())));
     out.flush();
   }
 
-  /** Non-finite numbers become null (JSON has no NaN). */
-  private static ObjectNode clean(ObjectNode n) {
-    List<String> names = new ArrayList<>();
-    n.fieldNames().forEachRemaining(names::add);
-    for (String f : names) {
-      if (n.get(f).isNumber() && !Double.isFinite(n.get(f).asDouble())) {
-        n.putNull(f);
-      }
-    }
-    return n;
-  }
+  /** What {@link #json} writes, in this order. */
+  record JsonReport(String trace, int backends, int coresPerBackend, int shards, int maxShards, boolean backendKilled,
+      int historyJobs, int tuningJobs, int scoredJobs, int skippedTasks, double targetShardSeconds, int window,
+      List<ShardBench.Tuning> tuning, List<ShardSimulation.Result> results, List<TpchShardCheck.Outcome> tpch, List<ShardBench.Target> targets,
+      double wallSeconds) {}
 
   private static final String[] COLORS = {"#7f7f7f", "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd"};
 
