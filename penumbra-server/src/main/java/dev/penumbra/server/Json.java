@@ -132,8 +132,13 @@ public final class Json {
       throw new ApiException(400, path(e), e.getPropertyName(), "unknown field '" + path(e) + "' ("
           + (known.isEmpty() ? "the body takes no fields: send {}" : "known: " + known) + ")");
     } catch (InvalidFormatException e) {
-      throw new ApiException(400, path(e), String.valueOf(e.getValue()), "field '" + path(e) + "' has an invalid value '"
-          + e.getValue() + "' (expected " + jsonType(e.getTargetType()) + ")");
+      // The value as the body's JSON tree reads it (an overflowing 1e400 is the body's Infinity, not Jackson's).
+      String sent = valueAt(body, e);
+      if (sent.isEmpty()) {
+        sent = String.valueOf(e.getValue());
+      }
+      throw new ApiException(400, path(e), sent, "field '" + path(e) + "' has an invalid value '" + sent
+          + "' (expected " + jsonType(e.getTargetType()) + ")");
     } catch (MismatchedInputException e) {
       String f = path(e);
       // Jackson's own text names Java types; the client wrote JSON, so the message speaks JSON.
@@ -262,8 +267,11 @@ public final class Json {
     if (t == null) {
       return "another type";
     }
-    if (Number.class.isAssignableFrom(t) || t == int.class || t == long.class || t == double.class
-        || t == float.class || t == short.class) {
+    if (t == int.class || t == long.class || t == short.class || t == Integer.class || t == Long.class
+        || t == Short.class) {
+      return "an integer";
+    }
+    if (Number.class.isAssignableFrom(t) || t == double.class || t == float.class) {
       return "a number";
     }
     if (t == Boolean.class || t == boolean.class) {

@@ -180,6 +180,10 @@ class StreamTaskApiTest {
   void badTaskRequestsNameTheField() throws Exception {
     assertError(post(server, "/v1/tasks", "{\"type\": \"t\", \"phases\": [{\"millis\": 5}, {\"millis\": 0}]}"), 400,
         "phases[1].millis", "0");
+    // A number where an integer belongs: the message asks for "an integer", not "a number".
+    Reply big = post(server, "/v1/tasks", "{\"type\": \"t\", \"phases\": [{\"millis\": 1e308}]}");
+    assertError(big, 400, "phases[0].millis", "1.0E308");
+    assertThat(big.json().get("error").asText()).contains("expected an integer");
     assertError(post(server, "/v1/tasks", "{\"type\": \"t\", \"phases\": [{\"millis\": 5, \"memory\": \"lots\"}]}"),
         400, "phases[0].memory", "lots");
     assertError(post(server, "/v1/tasks", "{\"type\": \"t\", \"phases\": [{\"millis\": 5, \"threads\": 99}]}"), 400,
