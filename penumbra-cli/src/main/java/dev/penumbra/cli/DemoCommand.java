@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
       "Starts the control plane and a built-in workload (TPC-H queries of mixed priority, a stream, phased tasks, "
       + "sharded requests and shadow nodes replayed from drive telemetry) and prints the dashboard URL; runs until "
       + "Ctrl-C or --duration. The TPC-H database (SF 0.1) is generated on first use.")
-final class DemoCommand extends ServeCommand {
+final class DemoCommand extends ControlPlaneCommand {
   @Override
   boolean demo() {
     return true;

@@ -1,216 +1,53 @@
 package dev.penumbra.cli;
 
-import dev.penumbra.server.DemoWorkload;
-import dev.penumbra.server.PenumbraServer;
-import dev.penumbra.server.ServerConfig;
-import dev.penumbra.server.ShadowWorker;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code penumbra serve}: the control plane (HTTP API, dashboard, metrics) until Ctrl-C. */
+/** {@code penumbra serve}: the control plane (HTTP API, dashboard, metrics) until Ctrl-C; a replica or a shadow worker. */
 @Command(
     name = "serve",
     mixinStandardHelpOptions = true,
     description =
       "Runs the control plane: HTTP API under /v1, dashboard at /, Prometheus metrics at /metrics, until Ctrl-C. "
       + "Configuration: --config FILE (YAML; docs/server.md lists every key) and PENUMBRA_<SECTION>_<KEY> environment variables.")
-class ServeCommand implements Callable<Integer> {
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
-
-  @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file. Default: embedded defaults.")
-  Path config;
-
-  @Option(names = "--port", paramLabel = "N", description = "TCP port (0 picks a free one). Default: 8080 or the file's.")
-  Integer port;
-
-  @Option(names = "--duration", paramLabel = "SECONDS",
-      description = "Stop by itself after this many seconds (default: run until Ctrl-C).")
-  Double duration;
-
+final class ServeCommand extends ControlPlaneCommand {
   @Option(names = "--cluster", description = "Run this node as a replica of the Raft-replicated ledger: the "
       + "configuration's cluster section names this node and its peers (its keys self, peers and dataDir); "
       + "every node's API reads and writes the same ledger. docs/cluster.md has the details.")
-  boolean cluster;
+  void cluster(boolean v) {
+    cluster = v;
+  }
 
   @Option(names = "--role", paramLabel = "ROLE", description = "control (default): the control plane; shadow: a "
       + "shadow worker that runs query shadows for the control plane at --control-plane (its own replicas of the "
       + "TPC-H data of query.scale, in query.cacheDir). docs/cluster.md has the details.")
-  String role = "control";
+  void role(String v) {
+    role = v;
+  }
 
   @Option(names = "--control-plane", paramLabel = "URL[,URL...]",
       description = "With --role shadow: the control plane's base URL, http://HOST:PORT, which the worker registers "
           + "with and heartbeats to; for a replicated control plane (serve --cluster) every node's URL, separated by "
           + "commas, so that a failover of the control plane does not lose the worker. Its admin token, when it "
           + "authenticates, in PENUMBRA_SHADOW_TOKEN.")
-  String controlPlane;
+  void controlPlane(String v) {
+    controlPlane = v;
+  }
 
   @Option(names = "--worker-id", paramLabel = "ID",
       description = "With --role shadow: this worker's id (default: shadow-<pid>).")
-  String workerId;
+  void workerId(String v) {
+    workerId = v;
+  }
 
   @Option(names = "--slots", paramLabel = "N",
       description = "With --role shadow: shadows this worker runs at once (default 2).")
-  Integer slots;
-
-  /** The demo adds a workload; serve runs none. */
-  boolean demo() {
-    return false;
+  void slots(Integer v) {
+    slots = v;
   }
 
   @Override
-  public Integer call() throws Exception {
-    if (config != null && !Files.isReadable(config)) {
-      throw OptionChecks.invalid(spec, "--config", config.toString(), "not a readable file");
-    }
-    if (port != null && (port < 0 || port > 65535)) {
-      throw OptionChecks.invalid(spec, "--port", port.toString(), "must be in [0, 65535]");
-    }
-    if (duration != null && !(duration > 0)) {
-      throw OptionChecks.invalid(spec, "--duration", duration.toString(), "must be > 0");
-    }
-    if (!role.equals("control") && !role.equals("shadow")) {
-      throw OptionChecks.invalid(spec, "--role", role, "must be control or shadow");
-    }
-    if (role.equals("control") && (controlPlane != null || workerId != null || slots != null)) {
-      throw OptionChecks.invalid(spec, controlPlane != null ? "--control-plane" : workerId != null ? "--worker-id"
-          : "--slots", controlPlane != null ? controlPlane : workerId != null ? workerId : slots.toString(),
-          "only with --role shadow");
-    }
-    if (role.equals("shadow") && (cluster || demo())) {
-      throw OptionChecks.invalid(spec, "--role", role, "a shadow worker runs no ledger: drop --cluster");
-    }
-    ServerConfig cfg;
-    try {
-      cfg = ServerConfig.load(config, System.getenv());
-      if (port != null) {
-        cfg = cfg.withPort(port);
-      }
-    } catch (ServerConfig.ConfigException e) {
-      System.err.println(e.getMessage());
-      return CommandLine.ExitCode.USAGE;
-    }
-    if (role.equals("shadow")) {
-      return worker(cfg);
-    }
-    if (cluster != cfg.cluster().enabled()) {
-      System.err.println(cluster
-          ? "--cluster needs the configuration's cluster section: cluster.self, cluster.peers (id=host:port,...) "
-              + "and cluster.dataDir (or PENUMBRA_CLUSTER_SELF, _PEERS, _DATA_DIR); cluster.peers is blank"
-          : "invalid configuration: cluster.peers = '" + cfg.cluster().replica().peers().stream()
-              .map(p -> p.id() + "=" + p.address()).collect(java.util.stream.Collectors.joining(","))
-              + "': set, but --cluster was not given (add --cluster to run this node as a replica)");
-      return CommandLine.ExitCode.USAGE;
-    }
-    PenumbraServer server;
-    try {
-      server = PenumbraServer.builder(cfg).progress(System.err::println).build();
-    } catch (IllegalStateException | java.io.UncheckedIOException e) {
-      // The data directory is in use, unreadable, or of another format version: one line, nothing overwritten.
-      System.err.println("cannot start: " + e.getMessage());
-      return CommandLine.ExitCode.USAGE;
-    } catch (IllegalArgumentException e) {
-      // The cluster could not start: this node's address is taken, or no leader among the peers.
-      System.err.println(e.getMessage());
-      return 1;
-    }
-    CountDownLatch done = new CountDownLatch(1);
-    AtomicReference<DemoWorkload> running = new AtomicReference<>();
-    Thread hook = new Thread(() -> {
-      System.err.println("stopping: finishing running work, releasing reservations ...");
-      DemoWorkload w = running.getAndSet(null);
-      if (w != null) {
-        w.close();
-        summary(w);
-      }
-      server.stop();
-      done.countDown();
-    });
-    Runtime.getRuntime().addShutdownHook(hook);
-    try {
-      server.start();
-    } catch (PenumbraServer.ListenException e) {
-      Runtime.getRuntime().removeShutdownHook(hook);
-      server.stop();
-      System.err.println(e.getMessage());
-      return CommandLine.ExitCode.USAGE;
-    }
-    System.out.println((demo() ? "Penumbra demo" : "Penumbra") + " at " + server.url() + "/  (dashboard; API "
-        + server.url() + "/v1/openapi.json, metrics " + server.url() + "/metrics)");
-    System.out.flush();
-    DemoWorkload workload = null;
-    if (demo()) {
-      workload = DemoWorkload.start(server, cfg.demo());
-      running.set(workload);
-      System.err.println("demo workload: " + cfg.demo().clients() + " clients per capability ("
-          + String.join(", ", server.capabilities().stream().map(c -> c.name()).toList()) + "); Ctrl-C to stop");
-    }
-    boolean timedOut = duration != null
-        && !done.await((long) (duration * 1000), TimeUnit.MILLISECONDS);
-    if (duration == null) {
-      done.await();
-      return 0;
-    }
-    if (timedOut) {
-      if (running.getAndSet(null) != null) {
-        workload.close();
-        summary(workload);
-      }
-      server.stop();
-      Runtime.getRuntime().removeShutdownHook(hook);
-    }
-    return workload != null && workload.steps() == 0 && !server.capabilities().isEmpty() ? 1 : 0;
-  }
-
-  /** {@code --role shadow}: a shadow worker until Ctrl-C (or --duration). */
-  private int worker(ServerConfig cfg) throws Exception {
-    if (controlPlane == null) {
-      throw OptionChecks.invalid(spec, "--control-plane", "(missing)", "--role shadow needs the control plane's "
-          + "URL, http://HOST:PORT");
-    }
-    if (workerId != null && !workerId.matches("[A-Za-z0-9._-]{1,64}")) {
-      throw OptionChecks.invalid(spec, "--worker-id", workerId, "must be 1-64 letters, digits, '.', '_' or '-'");
-    }
-    ShadowWorker w;
-    try {
-      w = ShadowWorker.start(workerId != null ? workerId : "shadow-" + ProcessHandle.current().pid(), controlPlane,
-          System.getenv("PENUMBRA_SHADOW_TOKEN"), slots != null ? slots : 2, cfg, System.err::println);
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-    } catch (PenumbraServer.ListenException e) {
-      System.err.println(e.getMessage());
-      return CommandLine.ExitCode.USAGE;
-    }
-    CountDownLatch done = new CountDownLatch(1);
-    Thread hook = new Thread(() -> {
-      w.close();
-      done.countDown();
-    });
-    Runtime.getRuntime().addShutdownHook(hook);
-    System.out.println("Penumbra shadow worker " + w.id() + " at " + w.url() + " for " + controlPlane);
-    System.out.flush();
-    if (duration == null) {
-      done.await();
-    } else if (!done.await((long) (duration * 1000), TimeUnit.MILLISECONDS)) {
-      Runtime.getRuntime().removeShutdownHook(hook);
-      w.close();
-    }
-    return 0;
-  }
-
-  private static void summary(DemoWorkload w) {
-    System.err.println("demo: " + w.steps() + " steps, " + w.failures() + " failed " + w.stepsByCapability());
-  }
-
-  static Duration seconds(double s) {
-    return Duration.ofMillis((long) (s * 1000));
+  boolean demo() {
+    return false;
   }
 }

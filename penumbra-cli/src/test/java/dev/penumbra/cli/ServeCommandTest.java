@@ -39,6 +39,17 @@ class ServeCommandTest {
     assertThat(r.out()).isEmpty();
   }
 
+  @ParameterizedTest
+  @CsvSource({"--cluster", "--role", "--slots", "--control-plane"})
+  void demoTakesNoneOfServesReplicaOrWorkerOptions(String option) {
+    CliRun help = run("demo", "--help");
+    assertThat(help.code()).isZero();
+    assertThat(help.out()).contains("--duration").doesNotContain(option);
+    CliRun r = run("demo", option);
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains(option);
+  }
+
   @Test
   void invalidConfigFileStopsTheStartNamingKeyAndValue() throws Exception {
     Path f = dir.resolve("bad.yaml");

@@ -42,10 +42,16 @@ final class HttpEdge {
       Api a = new Api(cfg.routes, server);
       holder[0] = a;
       errors(a, cfg.routes);
-      checks(cfg.routes, config);
+      checks(a, cfg.routes, config);
       routes.accept(a);
     });
     return new App(app, holder[0]);
+  }
+
+  /** False when the path is a route but not for this method (405 follows); true for unknown paths (404 follows). */
+  private static boolean methodAllowed(Api a, io.javalin.http.Context ctx) {
+    String allow = a.allowed(ctx.path());
+    return allow.isEmpty() || java.util.Arrays.asList(allow.split(", ")).contains(ctx.method().name());
   }
 
   private static void errors(Api a, io.javalin.config.RoutesConfig r) {
@@ -79,10 +85,14 @@ final class HttpEdge {
     });
   }
 
-  private static void checks(io.javalin.config.RoutesConfig r, ServerConfig config) {
+  private static void checks(Api a, io.javalin.config.RoutesConfig r, ServerConfig config) {
     r.before(ctx -> {
       Edge.checkHostAndOrigin(ctx, config.server().host());
       Edge.authenticate(ctx, config.auth());
+      if (!methodAllowed(a, ctx)) {
+        // A method the path does not take is 405, whatever its body: routing answers it.
+        return;
+      }
       Edge.checkContentType(ctx);
       String len = ctx.header("Content-Length");
       if (len != null) {

@@ -132,7 +132,7 @@ public final class Json {
       throw new ApiException(400, path(e), e.getPropertyName(), "unknown field '" + path(e) + "' ("
           + (known.isEmpty() ? "the body takes no fields: send {}" : "known: " + known) + ")");
     } catch (InvalidFormatException e) {
-      // The value as the body's JSON tree reads it (an overflowing 1e400 is the body's Infinity, not Jackson's).
+      // The value as the client wrote it (an overflowing 1e400 comes back as 1e400, not as a double's Infinity).
       String sent = valueAt(body, e);
       if (sent.isEmpty()) {
         sent = String.valueOf(e.getValue());
@@ -236,6 +236,10 @@ public final class Json {
   /** What the client sent at the exception's path, as JSON text ({@code "2"} for a string); empty when unknown. */
   static String valueAt(byte[] body, JsonMappingException e) {
     try {
+      String number = numberAt(body, path(e));
+      if (number != null) {
+        return number;
+      }
       JsonNode n = MAPPER.readTree(body);
       for (JsonMappingException.Reference r : e.getPath()) {
         if (n == null) {
@@ -247,6 +251,24 @@ public final class Json {
     } catch (IOException | RuntimeException unreadable) {
       return "";
     }
+  }
+
+  /**
+   * The number at {@code path} as the client wrote it ({@code 1e400}, not the Infinity a double would hold, nor
+   * a reformatted {@code 1.0E308}); null when the value there is not a number.
+   */
+  private static String numberAt(byte[] body, String path) throws IOException {
+    if (path.isEmpty()) {
+      return null;
+    }
+    try (JsonParser p = MAPPER.getFactory().createParser(body)) {
+      for (var t = p.nextToken(); t != null; t = p.nextToken()) {
+        if (t.isNumeric() && contextPath(p.getParsingContext()).equals(path)) {
+          return p.getText();
+        }
+      }
+    }
+    return null;
   }
 
   /** The field path in one style everywhere: {@code records[0].value}. */

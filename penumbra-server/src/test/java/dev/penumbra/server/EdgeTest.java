@@ -110,6 +110,11 @@ class EdgeTest {
         .build());
     assertThat(plain.status()).as(plain.body()).isEqualTo(415);
     assertThat(plain.json().get("field").asText()).isEqualTo("Content-Type");
+    // A method the path does not take is 405 whatever the body's type: the method is the first mistake.
+    Reply put = TestServers.send(HttpRequest.newBuilder(URI.create(server.url() + "/v1/queries"))
+        .header("Content-Type", "text/plain").PUT(HttpRequest.BodyPublishers.ofString("x")).build());
+    assertThat(put.status()).as(put.body()).isEqualTo(405);
+    assertThat(put.json().get("error").asText()).contains("allowed: GET, POST");
     Reply foreign = TestServers.send(HttpRequest.newBuilder(URI.create(server.url() + "/v1/queries"))
         .header("Content-Type", "application/json").header("Origin", "http://evil.example")
         .POST(HttpRequest.BodyPublishers.ofString("{\"sql\":\"SELECT 1\"}")).build());

@@ -12,7 +12,19 @@ final class Errors {
 
   static QueryRejectedException reject(SQLException e) {
     String m = e.getMessage() == null ? e.toString() : e.getMessage().strip();
-    return new QueryRejectedException(classify(m), withoutExplain(m), e);
+    return new QueryRejectedException(classify(m), withoutSystemHints(withoutExplain(m)), e);
+  }
+
+  /** DuckDB's "Did you mean" hint naming one of its own catalog views, which a client's query cannot use. */
+  private static final java.util.regex.Pattern SYSTEM_HINT = java.util.regex.Pattern.compile(
+      "(?m)^Did you mean \"(?:[^\".]*\\.)?(?:pg_|duckdb_|sqlite_|information_schema|pragma_)[^\"]*\"\\?\\n?");
+
+  /**
+   * Drops a suggestion of a system view ("Did you mean "pg_sequences"?"): the engine's own catalog is not part of
+   * what a client may query, so naming it only leaks the engine's internals and misleads.
+   */
+  static String withoutSystemHints(String message) {
+    return SYSTEM_HINT.matcher(message).replaceAll("");
   }
 
   /** Drops the planning prefix from a "LINE n: ..." excerpt and moves its caret line back by as much. */
@@ -26,9 +38,10 @@ final class Errors {
       if (l.startsWith("LINE ") && at > 0) {
         l = l.substring(0, at) + l.substring(at + EXPLAIN.length());
         shift = EXPLAIN.length();
-      } else if (shift > 0 && l.isBlank() == false && l.strip().equals("^")) {
+      } else if (shift > 0 && !l.isBlank() && l.strip().matches("\\^+")) {
+        // The caret line under the excerpt: one '^' or one per character of the name it points at.
         int spaces = l.indexOf('^');
-        l = " ".repeat(Math.max(0, spaces - shift)) + "^";
+        l = " ".repeat(Math.max(0, spaces - shift)) + l.strip();
         shift = 0;
       }
       if (out.length() > 0) {
