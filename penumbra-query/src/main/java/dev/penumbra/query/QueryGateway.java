@@ -174,7 +174,7 @@ public final class QueryGateway implements AutoCloseable {
         .margin(0)
         .clock(b.clock)
         .baseline(Baseline.fixed("fifo", slot))
-        .shape(r -> fit(r, minMemory, cap))
+        .shape(r -> fit(r, minMemory, cap.with(Resources.Dimension.CPU, 1000L * coresLeft())))
         .build();
   }
 
@@ -308,7 +308,7 @@ public final class QueryGateway implements AutoCloseable {
     if (d.kind() == ShadowGate.Kind.PLAN) {
       // A new shape with neither a sample nor a history: any prediction would be blind, so it gets what the
       // baseline would give it, and its run starts the shape's history.
-      threads = (int) Math.max(1, Math.min(cores, slot.cpuMillis() / 1000));
+      threads = (int) Math.max(1, Math.min(coresLeft(), slot.cpuMillis() / 1000));
       prediction = baseline(predictor.predict(sr, new QueryPredictor.Load(cores, now, threads)));
     } else {
       // CPU first (it hardly depends on the threads), then wall time for the threads that CPU earns and the node
@@ -317,7 +317,7 @@ public final class QueryGateway implements AutoCloseable {
       // in all (its threads exchange and merge), which a saturated node takes from the queries behind it.
       QueryPrediction single = predictor.predict(sr, new QueryPredictor.Load(cores, now, 1));
       boolean queued = allocator.waiting() > 0 || path.waiting() > 0;
-      int freeCores = cores - envelope.threads();
+      int freeCores = coresLeft() - envelope.threads();
       threads = queued ? 1 : Math.max(1, Math.min(freeCores, threadsFor(single.cpuNanos().point())));
       prediction = threads == 1 ? single : predictor.predict(sr, new QueryPredictor.Load(cores, now, threads));
       if (d.asBaseline()) {
@@ -372,6 +372,20 @@ public final class QueryGateway implements AutoCloseable {
     long mem = Math.min(largest.memoryBytes(), Math.max(minMemory, sized.memoryBytes()));
     long cpu = Math.min(largest.cpuMillis(), Math.max(1000, sized.cpuMillis() / 1000 * 1000));
     return Resources.of(cpu, mem);
+  }
+
+  /**
+   * The cores of the largest node that queries can hold once their own runs end: other work on the same ledger
+   * (a stream's workers, a standby, a task) holds the rest, and a query asking for cores it would have to wait
+   * for them to give back would wait for ever (at least 1).
+   */
+  private int coresLeft() {
+    long used = 0;
+    for (NodeView n : ledger.nodes()) {
+      used += n.used().cpuMillis();
+    }
+    long others = Math.max(0, used - 1000L * envelope.threads());
+    return (int) Math.max(1, Math.min(cores, (largest.cpuMillis() - others) / 1000));
   }
 
   /**

@@ -56,6 +56,24 @@ class DuckDbGatewayTest extends GatewayContract {
   }
 
   @Test
+  @org.junit.jupiter.api.Timeout(120) // before the fix it waited for ever: fail instead of hanging the build
+  void onALedgerSharedWithOtherWorkAQueryNeverAsksForTheCoresThatWorkHolds() throws Exception {
+    dev.penumbra.core.ledger.Ledger shared = dev.penumbra.core.ledger.Ledger.inMemory(java.time.Clock.systemUTC());
+    shared.addNode("n1", Resources.parse("cpu=2 cores, memory=1GiB"));
+    // A stream's worker holds a sliver of one core for as long as it runs: a two-core query could never place.
+    shared.reserve("stream/p0", "n1", Resources.cpu(116), Priority.STANDARD, java.time.Duration.ofHours(1),
+        dev.penumbra.core.ledger.Reservation.State.ACTIVE);
+    try (QueryGateway gw = QueryGateway.builder().scale(SCALE).cacheDir(cache).ledger(shared).build()) {
+      for (String sql : List.of("SELECT count(*) FROM lineitem", "SELECT l_returnflag, sum(l_quantity) FROM "
+          + "lineitem GROUP BY l_returnflag ORDER BY 1")) {
+        QueryReport r = gw.submit(new QueryRequest(sql, "u", Sla.of(Priority.BATCH))).report();
+        assertThat(r.succeeded()).as(r.error().orElse("")).isTrue();
+        assertThat(r.reservation().amount().cpuMillis()).isEqualTo(1000);
+      }
+    }
+  }
+
+  @Test
   void predictionsImproveWithFeedbackThroughTheGateway() throws Exception {
     try (QueryGateway gw = QueryGateway.builder().scale(SCALE).cacheDir(cache).node("n1", NODE).build()) {
       Workload w = Workload.tpch(SCALE);

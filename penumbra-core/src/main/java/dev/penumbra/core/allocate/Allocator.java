@@ -39,7 +39,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *       first request that cannot be placed (even by preemption, when on) blocks every request behind it, so
  *       a big waiting request is never starved by smaller ones of the same or lower priority. A new request
  *       joins the queue and a pass runs at once, so it never jumps ahead of a waiting one that comes before
- *       it in that order.
+ *       it in that order. The order holds across every allocator on the same ledger (one per capability in
+ *       a server): a waiting request of another allocator blocks ours as our own would (see Admission).
  *   <li>Passes run on every request, on every ledger event that may free capacity (release, expiry,
  *       preemption, resize, node added), on {@link #tick()} and on cancellation. Deadlines are checked in every
  *       pass, for every waiting request: a request whose deadline is at or before the clock fails with
@@ -53,10 +54,11 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class Allocator implements AutoCloseable {
 
-  private static final Comparator<Ticket> ORDER = Comparator
+  /** Admission order: priority, then deadline (none last), then arrival; across allocators too (Admission). */
+  static final Comparator<Ticket> ORDER = Comparator
       .<Ticket>comparingInt(t -> t.sla().priority().ordinal())
       .thenComparing(t -> t.sla().deadline(), Comparator.nullsLast(Comparator.naturalOrder()))
-      .thenComparingLong(Ticket::id);
+      .thenComparingLong(Ticket::sequence);
 
   private final Ledger ledger;
   private final Clock clock;
@@ -66,6 +68,7 @@ public final class Allocator implements AutoCloseable {
   private final State initial;
   private final Ledger.Subscription subscription;
   private final ErrorTracker feedback;
+  private final Admission admission;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final AtomicBoolean dirty = new AtomicBoolean();
@@ -81,6 +84,7 @@ public final class Allocator implements AutoCloseable {
     this.lease = b.lease;
     this.initial = b.initial;
     this.feedback = b.feedback;
+    this.admission = Admission.of(ledger);
     this.subscription = ledger.subscribe(this::onLedgerEvent);
   }
 
@@ -248,6 +252,7 @@ public final class Allocator implements AutoCloseable {
       }
       t = new Ticket(nextId++, owner, amount, sla, clock.instant(), this);
       queue.add(t);
+      admission.add(t);
     } finally {
       lock.unlock();
     }
@@ -299,10 +304,12 @@ public final class Allocator implements AutoCloseable {
       closed = true;
       left = new ArrayList<>(queue);
       queue.clear();
+      left.forEach(admission::remove);
     } finally {
       lock.unlock();
     }
     subscription.close();
+    admission.othersWaiting(this).forEach(Allocator::pump);
     for (Ticket t : left) {
       t.future().completeExceptionally(new IllegalStateException("allocator closed while " + t + " was waiting"));
     }
@@ -312,10 +319,12 @@ public final class Allocator implements AutoCloseable {
     lock.lock();
     try {
       queue.remove(t);
+      admission.remove(t);
     } finally {
       lock.unlock();
     }
     pump();
+    admission.othersWaiting(this).forEach(Allocator::pump);
   }
 
   private void onLedgerEvent(LedgerEvent e) {
@@ -348,11 +357,17 @@ public final class Allocator implements AutoCloseable {
     }
   }
 
-  /** One walk over the queue, under the lock; completions are collected to run after it is let go. */
+  /**
+   * One walk over the queue, under the lock; completions are collected to run after it is let go. A request of
+   * another allocator on the same ledger that waits ahead of one of ours blocks ours as our own would; that
+   * allocator is asked for a pass, and when ours moves, the others waiting are.
+   */
   private void pass(List<Runnable> after) {
     if (queue.isEmpty()) {
       return;
     }
+    int before = queue.size();
+    Allocator blocker = null;
     Instant now = clock.instant();
     List<NodeView> nodes = ledger.nodes();
     boolean blocked = false;
@@ -360,11 +375,13 @@ public final class Allocator implements AutoCloseable {
       Ticket t = it.next();
       if (t.isDone()) {
         it.remove();
+        admission.remove(t);
         continue;
       }
       Instant deadline = t.sla().deadline();
       if (deadline != null && !now.isBefore(deadline)) {
         it.remove();
+        admission.remove(t);
         DeadlineExceededException ex = new DeadlineExceededException(t + " missed its deadline " + deadline
             + " while waiting for capacity (now " + now + ", waited " + Duration.between(t.arrival(), now) + ")");
         after.add(() -> t.future().completeExceptionally(ex));
@@ -375,9 +392,16 @@ public final class Allocator implements AutoCloseable {
       }
       if (!fitsSomeCapacity(t.amount(), nodes)) {
         it.remove();
+        admission.remove(t);
         InsufficientCapacityException ex = new InsufficientCapacityException(
             t + " can never be placed: no node has capacity for amount " + t.amount());
         after.add(() -> t.future().completeExceptionally(ex));
+        continue;
+      }
+      Ticket ahead = admission.aheadOf(t, this);
+      if (ahead != null) {
+        blocked = true;
+        blocker = ahead.allocator();
         continue;
       }
       Reservation r = place(t, nodes);
@@ -386,12 +410,19 @@ public final class Allocator implements AutoCloseable {
         continue;
       }
       it.remove();
+      admission.remove(t);
       nodes = ledger.nodes();
       after.add(() -> {
         if (!t.future().complete(r)) {
           releaseQuietly(r);
         }
       });
+    }
+    if (blocker != null) {
+      after.add(blocker::pump);
+    }
+    if (queue.size() < before) {
+      after.add(() -> admission.othersWaiting(this).forEach(Allocator::pump));
     }
   }
 

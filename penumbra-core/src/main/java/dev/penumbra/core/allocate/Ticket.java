@@ -15,6 +15,8 @@ import java.util.concurrent.CompletableFuture;
 public final class Ticket {
 
   private final long id;
+  private final long sequence;
+  private final Allocator allocator;
   private final String owner;
   private final Resources amount;
   private final Sla sla;
@@ -23,6 +25,8 @@ public final class Ticket {
 
   Ticket(long id, String owner, Resources amount, Sla sla, Instant arrival, Allocator allocator) {
     this.id = id;
+    this.sequence = Admission.nextSequence();
+    this.allocator = allocator;
     this.owner = owner;
     this.amount = amount;
     this.sla = sla;
@@ -38,6 +42,15 @@ public final class Ticket {
   /** The allocator's number for it, increasing with arrival. */
   public long id() {
     return id;
+  }
+
+  /** Arrival order across every allocator of the process. */
+  long sequence() {
+    return sequence;
+  }
+
+  Allocator allocator() {
+    return allocator;
   }
 
   public String owner() {
