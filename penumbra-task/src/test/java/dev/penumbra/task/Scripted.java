@@ -92,6 +92,21 @@ final class Scripted {
     executor.complete(run, null);
   }
 
+  /** Runs {@code tasks} typical tasks of {@code spec} (8 MiB taken at 100 ms, given back at the end, 200 ms). */
+  void learned(TaskSpec spec, int tasks) {
+    for (int i = 0; i < tasks; i++) {
+      typical(spec, 100, 8 * MIB, 200);
+    }
+  }
+
+  /** Ticks the executor every 10 ms of the clock for {@code millis}. */
+  void tickFor(long millis) {
+    for (long e = 0; e < millis; e += 10) {
+      executor.tick();
+      clock.advance(Duration.ofMillis(10));
+    }
+  }
+
   List<Reservation> live(String owner) {
     return ledger.snapshot().reservations().stream().filter(r -> r.owner().equals(owner)).toList();
   }
