@@ -107,6 +107,19 @@ final class Scripted {
     }
   }
 
+  /** What {@link #nextStep} saw: the memory warmed just before the step, and the finished task. */
+  record Step(long warmBytes, TaskRun run) {}
+
+  /** Starts a task of {@code spec}, ticks up to its step at 100 ms, takes the step's 8 MiB, gives it back, ends. */
+  Step nextStep(TaskSpec spec) {
+    TaskRun run = start(spec);
+    tickFor(100);
+    long warm = warmBytes(run);
+    executor.context(run).memory(8 * MIB).close();
+    executor.complete(run, null);
+    return new Step(warm, run);
+  }
+
   List<Reservation> live(String owner) {
     return ledger.snapshot().reservations().stream().filter(r -> r.owner().equals(owner)).toList();
   }

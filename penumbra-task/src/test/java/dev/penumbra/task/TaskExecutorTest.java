@@ -46,12 +46,9 @@ class TaskExecutorTest {
   void withoutWarmingTheSameStepIsAMiss() {
     Scripted w = new Scripted(Resources.of(16_000, 1L << 30), b -> b.warming(false));
     w.learned(ETL, 3);
-    TaskRun run = w.start(ETL);
-    w.tickFor(100);
-    assertThat(w.warmBytes(run)).isZero();
-    w.executor.context(run).memory(8 * MIB).close();
-    assertThat(run.misses).isEqualTo(1);
-    w.executor.complete(run, null);
+    Scripted.Step step = w.nextStep(ETL);
+    assertThat(step.warmBytes()).isZero();
+    assertThat(step.run().misses).isEqualTo(1);
     assertThat(w.ledger.snapshot().reservations()).isEmpty();
   }
 

@@ -58,12 +58,9 @@ class TaskLoopTest {
     assertThat(guard.penumbraCost()).isGreaterThan(guard.baselineCost());
     assertThat(guard.acting()).isEqualTo(ControlLoop.Rule.BASELINE);
     // Acting on grant on request: the next task is not warmed, its step is granted when asked.
-    TaskRun run = w.start(ETL);
-    w.tickFor(100);
-    assertThat(w.warmBytes(run)).isZero();
-    w.executor.context(run).memory(8 * MIB).close();
-    assertThat(run.misses).isEqualTo(1);
-    w.executor.complete(run, null);
+    Scripted.Step step = w.nextStep(ETL);
+    assertThat(step.warmBytes()).isZero();
+    assertThat(step.run().misses).isEqualTo(1);
     assertThat(w.ledger.snapshot().reservations()).isEmpty();
   }
 
