@@ -29,6 +29,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Run: {@code ./mvnw -B -q -DskipTests package -pl penumbra-bench -am && java -jar
  * penumbra-bench/target/benchmarks.jar TaskModelBenchmark}
+ *
+ * <p>Run settings as ForecasterBenchmark's on purpose (ns per step, the same warm-up and measurement), so that the
+ * two steps' figures compare; JMH reads them per class.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)

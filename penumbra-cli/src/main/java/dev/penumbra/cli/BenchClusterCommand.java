@@ -5,9 +5,6 @@ import dev.penumbra.eval.cluster.ClusterReport;
 import dev.penumbra.eval.cluster.CommitStageBench;
 import dev.penumbra.server.Json;
 import java.io.PrintStream;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -98,8 +95,8 @@ final class BenchClusterCommand implements Callable<Integer> {
           + "or of the failure detector to measure.")
   List<String> raft = new ArrayList<>();
 
-  @Option(names = "--report", paramLabel = "FILE", description = "Also write the HTML report here.")
-  Path report;
+  @Mixin
+  ReportFile report;
 
   @Mixin
   OutputFormat output;
@@ -113,7 +110,6 @@ final class BenchClusterCommand implements Callable<Integer> {
     OptionChecks.between(spec, "--max-batch", maxBatch, 1, 10_000);
     OptionChecks.between(spec, "--max-in-flight", maxInFlight, 1, 1024);
     OptionChecks.between(spec, "--election-timeout-ms", electionTimeoutMs, 50, 60_000);
-    OptionChecks.writable(spec, "--report", report);
     Map<String, String> raftProps = new LinkedHashMap<>();
     for (String kv : raft) {
       int eq = kv.indexOf('=');
@@ -149,12 +145,7 @@ final class BenchClusterCommand implements Callable<Integer> {
         + "%d entries in flight, election timeout %d ms, direct send %s%n", levels, seconds, kills,
         fsync ? "on" : "off", maxInFlight, electionTimeoutMs, directSend ? "on" : "off");
     ClusterBench.Result r = ClusterBench.run(o, line -> err.println("  " + line));
-    if (report != null) {
-      try (Writer w = Files.newBufferedWriter(report, StandardCharsets.UTF_8)) {
-        ClusterReport.write(r, levels, w);
-      }
-      err.println("report written to " + report);
-    }
+    report.write(w -> ClusterReport.write(r, levels, w));
     PrintStream out = System.out;
     if (output.json()) {
       out.println(Json.pretty(r));

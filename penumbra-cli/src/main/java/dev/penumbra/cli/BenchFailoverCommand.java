@@ -3,7 +3,6 @@ package dev.penumbra.cli;
 import dev.penumbra.eval.failover.FailoverBench;
 import dev.penumbra.eval.failover.FailoverReports;
 import dev.penumbra.failover.Thresholds;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -81,8 +80,8 @@ final class BenchFailoverCommand implements Callable<Integer> {
   @Mixin
   OutputFormat output;
 
-  @Option(names = "--report", paramLabel = "FILE", description = "Also write the HTML report.")
-  Path report;
+  @Mixin
+  ReportFile report;
 
   @Override
   public Integer call() throws Exception {
@@ -95,7 +94,6 @@ final class BenchFailoverCommand implements Callable<Integer> {
             "fixed risks apply only with --thresholds calibrated");
       }
     }
-    OptionChecks.writable(spec, "--report", report);
     FailoverBench.Options o;
     try {
       Thresholds t = new Thresholds(decommission, provision, promote);
@@ -109,10 +107,7 @@ final class BenchFailoverCommand implements Callable<Integer> {
     }
     FailoverBench.Result r = FailoverBench.run(o, System.err);
     System.out.print(output.json() ? FailoverReports.json(r) + "\n" : FailoverReports.table(r));
-    if (report != null) {
-      Files.writeString(report, FailoverReports.html(r), StandardCharsets.UTF_8);
-      System.err.println("report written to " + report);
-    }
+    report.write(w -> w.write(FailoverReports.html(r)));
     return 0;
   }
 }

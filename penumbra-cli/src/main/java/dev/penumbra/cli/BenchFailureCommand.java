@@ -3,7 +3,6 @@ package dev.penumbra.cli;
 import dev.penumbra.eval.failover.FailureBench;
 import dev.penumbra.eval.failover.FailureReports;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -45,8 +44,8 @@ final class BenchFailureCommand implements Callable<Integer> {
   @Mixin
   OutputFormat output;
 
-  @Option(names = "--report", paramLabel = "FILE", description = "Also write the HTML report (ROC, PR, reliability).")
-  Path report;
+  @Mixin
+  ReportFile report;
 
   @Override
   public Integer call() throws IOException {
@@ -61,7 +60,6 @@ final class BenchFailureCommand implements Callable<Integer> {
         throw OptionChecks.invalid(spec, p == tr ? "--train" : "--test", p.toString(), "no such directory");
       }
     }
-    OptionChecks.writable(spec, "--report", report);
     FailureBench.Options o = new FailureBench.Options(tr, te, 0.6, horizon, List.of(0.7, 0.9), 42);
     FailureBench.Result r;
     try {
@@ -70,10 +68,7 @@ final class BenchFailureCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
     System.out.print(output.json() ? FailureReports.json(r) + "\n" : FailureReports.table(r));
-    if (report != null) {
-      Files.writeString(report, FailureReports.html(r), StandardCharsets.UTF_8);
-      System.err.println("report written to " + report);
-    }
+    report.write(w -> w.write(FailureReports.html(r)));
     return 0;
   }
 }

@@ -8,8 +8,6 @@ import dev.penumbra.eval.trace.Trace;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -47,8 +45,8 @@ final class BenchReplayCommand implements Callable<Integer> {
   @Mixin
   OutputFormat output;
 
-  @Option(names = "--report", paramLabel = "FILE", description = "Also write the HTML replay report here.")
-  Path report;
+  @Mixin
+  ReportFile report;
 
   @Option(names = "--threads", paramLabel = "N", description = "Worker threads. Default: one per core.")
   Integer threads;
@@ -64,9 +62,6 @@ final class BenchReplayCommand implements Callable<Integer> {
     Optional<String> missing = ReplayBench.missing(data);
     if (missing.isPresent()) {
       throw OptionChecks.invalid(spec, "--data", data.toString(), "has no " + missing.get());
-    }
-    if (report != null && report.toAbsolutePath().getParent() != null && !Files.isDirectory(report.toAbsolutePath().getParent())) {
-      throw OptionChecks.invalid(spec, "--report", report.toString(), "its directory does not exist");
     }
 
     PrintStream err = System.err;
@@ -86,12 +81,7 @@ final class BenchReplayCommand implements Callable<Integer> {
     double wall = (System.nanoTime() - start) / 1e9;
     try {
       new ReplayBenchReport(result, readSeconds, wall).print(output.value(), System.out);
-      if (report != null) {
-        try (Writer html = Files.newBufferedWriter(report, StandardCharsets.UTF_8)) {
-          Reporter.of("html").write(result.replay(), html);
-        }
-        err.println("report written to " + report);
-      }
+      report.write(html -> Reporter.of("html").write(result.replay(), html));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -4,9 +4,6 @@ import dev.penumbra.eval.cluster.ShadowWorkerBench;
 import dev.penumbra.eval.cluster.ShadowWorkerReport;
 import dev.penumbra.server.Json;
 import java.io.PrintStream;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,8 +61,8 @@ final class BenchShadowWorkersCommand implements Callable<Integer> {
       description = "The workload's seed. Default: ${DEFAULT-VALUE}.")
   long seed;
 
-  @Option(names = "--report", paramLabel = "FILE", description = "Also write the HTML report here.")
-  Path report;
+  @Mixin
+  ReportFile report;
 
   @Mixin
   OutputFormat output;
@@ -81,7 +78,6 @@ final class BenchShadowWorkersCommand implements Callable<Integer> {
       throw OptionChecks.invalid(spec, "--workers", workers, "--kill needs a level with at least one worker "
           + "(or give --no-kill)");
     }
-    OptionChecks.writable(spec, "--report", report);
     Path cache = cacheDir != null ? cacheDir : dev.penumbra.query.QueryGateway.defaultCacheDir();
     PrintStream err = System.err;
     err.printf(Locale.ROOT, "bench shadow-workers: levels %s workers, %d clients, %.0f s each (+%.0f s warm-up), "
@@ -89,12 +85,7 @@ final class BenchShadowWorkersCommand implements Callable<Integer> {
     ShadowWorkerBench.Result r = ShadowWorkerBench.run(new ShadowWorkerBench.Options(levels, clients,
         Duration.ofMillis((long) (seconds * 1000)), Duration.ofMillis((long) (warmup * 1000)), kill, scale, cache,
         seed), line -> err.println("  " + line));
-    if (report != null) {
-      try (Writer w = Files.newBufferedWriter(report, StandardCharsets.UTF_8)) {
-        ShadowWorkerReport.write(r, w);
-      }
-      err.println("report written to " + report);
-    }
+    report.write(w -> ShadowWorkerReport.write(r, w));
     PrintStream out = System.out;
     if (output.json()) {
       out.println(Json.pretty(r));

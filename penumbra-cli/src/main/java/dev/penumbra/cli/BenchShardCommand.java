@@ -2,13 +2,10 @@ package dev.penumbra.cli;
 
 import dev.penumbra.eval.shard.ShardBench;
 import dev.penumbra.eval.shard.ShardBenchReport;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -75,8 +72,8 @@ final class BenchShardCommand implements Callable<Integer> {
   @Mixin
   OutputFormat output;
 
-  @Option(names = "--report", paramLabel = "FILE", description = "Also write an HTML report with plots.")
-  Path report;
+  @Mixin
+  ReportFile report;
 
   @Override
   public Integer call() throws Exception {
@@ -109,12 +106,7 @@ final class BenchShardCommand implements Callable<Integer> {
     } else {
       ShardBenchReport.table(r, System.out);
     }
-    if (report != null) {
-      try (Writer w = Files.newBufferedWriter(report, StandardCharsets.UTF_8)) {
-        ShardBenchReport.html(r, w);
-      }
-      System.err.printf(Locale.ROOT, "bench shard: report written to %s%n", report);
-    }
+    report.write(w -> ShardBenchReport.html(r, w));
     return 0;
   }
 }

@@ -8,8 +8,6 @@ import dev.penumbra.eval.task.TaskReport;
 import dev.penumbra.eval.task.TaskSweep;
 import dev.penumbra.eval.task.TaskSweepHtml;
 import java.io.PrintStream;
-import java.io.Writer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -144,12 +142,8 @@ final class BenchTaskCommand implements Callable<Integer> {
     if (!levels.isEmpty()) {
       sweep = TaskSweep.run(new TaskSweep.Options(levels, sweepTasks, interval, grace, horizon, taskPriority, seeds,
           queueTimeout, sweepRounds), m -> err.println("bench task: " + m));
-      if (html != null) {
-        try (Writer w = Files.newBufferedWriter(html)) {
-          TaskSweepHtml.write(sweep, w);
-        }
-        err.println("bench task: plots written to " + html);
-      }
+      TaskSweep.Result plotted = sweep;
+      ReportFile.write(html, w -> TaskSweepHtml.write(plotted, w));
     }
     double wall = (System.nanoTime() - start) / 1e9;
     new TaskReport(r, sweep, wall).print(output.value(), System.out);

@@ -24,6 +24,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
@@ -69,8 +70,8 @@ final class ReplayCommand implements Callable<Integer> {
       description = "Output on stdout. Default: ${DEFAULT-VALUE}.")
   String format;
 
-  @Option(names = "--report", paramLabel = "FILE", description = "Also write a self-contained HTML report here.")
-  Path report;
+  @Mixin
+  ReportFile report;
 
   @Option(names = "--threads", paramLabel = "N", description = "Worker threads. Default: one per core.")
   Integer threads;
@@ -112,9 +113,6 @@ final class ReplayCommand implements Callable<Integer> {
         throw OptionChecks.invalid(spec, "--trace", p.toString(), "no such file or directory");
       }
     }
-    if (report != null && report.toAbsolutePath().getParent() != null && !Files.isDirectory(report.toAbsolutePath().getParent())) {
-      throw OptionChecks.invalid(spec, "--report", report.toString(), "its directory does not exist");
-    }
 
     List<Trace> loaded = load(dimension);
     PrintStream err = System.err;
@@ -125,12 +123,7 @@ final class ReplayCommand implements Callable<Integer> {
       Writer out = new OutputStreamWriter(System.out, StandardCharsets.UTF_8);
       Reporter.of(format).write(result, out);
       out.flush();
-      if (report != null) {
-        try (Writer html = Files.newBufferedWriter(report, StandardCharsets.UTF_8)) {
-          Reporter.of("html").write(result, html);
-        }
-        err.println("report written to " + report);
-      }
+      report.write(html -> Reporter.of("html").write(result, html));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -28,8 +28,8 @@ public final class Quantiles {
     return sorted[rank(sorted.length, q)];
   }
 
-  /** The 0-based index of the nearest-rank {@code q}-quantile among {@code n} sorted values. */
-  private static int rank(int n, double q) {
+  /** The 0-based index of the nearest-rank {@code q}-quantile among {@code n >= 1} sorted values. */
+  public static int rank(int n, double q) {
     if (!(q >= 0 && q <= 1)) {
       throw new IllegalArgumentException("quantile level must be in [0, 1], was " + q);
     }

@@ -42,16 +42,10 @@ public record Resources(long cpuMillis, long memoryBytes, long ioBytesPerSec, lo
   }
 
   public Resources {
-    requireNonNegative("cpuMillis", cpuMillis);
-    requireNonNegative("memoryBytes", memoryBytes);
-    requireNonNegative("ioBytesPerSec", ioBytesPerSec);
-    requireNonNegative("networkBytesPerSec", networkBytesPerSec);
-  }
-
-  private static void requireNonNegative(String field, long value) {
-    if (value < 0) {
-      throw new IllegalArgumentException(field + " must be >= 0, was " + value);
-    }
+    Checks.atLeast("cpuMillis", cpuMillis, 0L);
+    Checks.atLeast("memoryBytes", memoryBytes, 0L);
+    Checks.atLeast("ioBytesPerSec", ioBytesPerSec, 0L);
+    Checks.atLeast("networkBytesPerSec", networkBytesPerSec, 0L);
   }
 
   public static Resources of(long cpuMillis, long memoryBytes) {

@@ -1,7 +1,7 @@
 package dev.penumbra.ml;
 
+import dev.penumbra.core.Futures;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import org.tribuo.Dataset;
 import org.tribuo.Model;
 import org.tribuo.Output;
@@ -38,28 +38,6 @@ public final class NativeTraining {
     }, "penumbra-fit");
     t.setDaemon(true);
     t.start();
-    boolean interrupted = false;
-    try {
-      while (true) {
-        try {
-          return result.get();
-        } catch (InterruptedException e) {
-          interrupted = true;
-        } catch (ExecutionException e) {
-          Throwable cause = e.getCause();
-          if (cause instanceof RuntimeException r) {
-            throw r;
-          }
-          if (cause instanceof Error err) {
-            throw err;
-          }
-          throw new IllegalStateException(cause);
-        }
-      }
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    return Futures.getUninterruptibly(result);
   }
 }

@@ -1,5 +1,7 @@
 package dev.penumbra.query;
 
+import dev.penumbra.core.Checks;
+
 /**
  * What one run of a query used — measured by an engine (DuckDB profiling, PostgreSQL EXPLAIN ANALYZE) for the
  * primary and the shadow, or predicted for the full query. All amounts are >= 0; {@code 0} means "not
@@ -23,18 +25,12 @@ public record QueryProfile(
     long spilledBytes) {
 
   public QueryProfile {
-    check("cpuNanos", cpuNanos);
-    check("peakMemoryBytes", peakMemoryBytes);
-    check("wallNanos", wallNanos);
-    check("bytesRead", bytesRead);
-    check("rowsScanned", rowsScanned);
-    check("rowsReturned", rowsReturned);
-    check("spilledBytes", spilledBytes);
-  }
-
-  private static void check(String field, long v) {
-    if (v < 0) {
-      throw new IllegalArgumentException(field + " must be >= 0, was " + v);
-    }
+    Checks.atLeast("cpuNanos", cpuNanos, 0L);
+    Checks.atLeast("peakMemoryBytes", peakMemoryBytes, 0L);
+    Checks.atLeast("wallNanos", wallNanos, 0L);
+    Checks.atLeast("bytesRead", bytesRead, 0L);
+    Checks.atLeast("rowsScanned", rowsScanned, 0L);
+    Checks.atLeast("rowsReturned", rowsReturned, 0L);
+    Checks.atLeast("spilledBytes", spilledBytes, 0L);
   }
 }

@@ -230,7 +230,7 @@ public final class ShardEngine implements AutoCloseable {
 
     /** The longest a PREDICTED shard is cut to last while the shard budget allows (> 0); 1 s by default. */
     public Builder targetShard(Duration d) {
-      this.targetShard = positive("target shard duration", d);
+      this.targetShard = Checks.positive("target shard duration", d);
       return this;
     }
 
@@ -243,7 +243,7 @@ public final class ShardEngine implements AutoCloseable {
 
     /** The shortest timeout (> 0); 1 s by default. */
     public Builder minTimeout(Duration d) {
-      this.minTimeout = positive("min timeout", d);
+      this.minTimeout = Checks.positive("min timeout", d);
       return this;
     }
 
@@ -263,7 +263,7 @@ public final class ShardEngine implements AutoCloseable {
 
     /** Lease of shard reservations, renewed while they run (> 0); 1 h by default. */
     public Builder lease(Duration d) {
-      this.lease = positive("lease", d);
+      this.lease = Checks.positive("lease", d);
       return this;
     }
 
@@ -306,13 +306,6 @@ public final class ShardEngine implements AutoCloseable {
 
     public ShardEngine build() {
       return new ShardEngine(this);
-    }
-
-    private static Duration positive(String what, Duration d) {
-      if (d == null || d.isZero() || d.isNegative()) {
-        throw new IllegalArgumentException(what + " must be > 0, was " + d);
-      }
-      return d;
     }
   }
 

@@ -180,7 +180,10 @@ public final class StreamController implements AutoCloseable {
       return this;
     }
 
-    /** How long a partition's headroom must stay unused before it is scaled down (>= 0). */
+    /**
+     * How long a partition's headroom must stay unused before it is scaled down (>= 0). With {@link #margin}, set
+     * and checked here as the core Adjuster's builder does, then handed to the loop's adjuster and the queue guard.
+     */
     public Builder grace(Duration grace) {
       Checks.notNegative("grace", grace);
       this.grace = grace;

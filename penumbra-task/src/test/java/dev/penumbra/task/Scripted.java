@@ -92,6 +92,34 @@ final class Scripted {
     executor.complete(run, null);
   }
 
+  /** Runs {@code tasks} typical tasks of {@code spec} (8 MiB taken at 100 ms, given back at the end, 200 ms). */
+  void learned(TaskSpec spec, int tasks) {
+    for (int i = 0; i < tasks; i++) {
+      typical(spec, 100, 8 * MIB, 200);
+    }
+  }
+
+  /** Ticks the executor every 10 ms of the clock for {@code millis}. */
+  void tickFor(long millis) {
+    for (long e = 0; e < millis; e += 10) {
+      executor.tick();
+      clock.advance(Duration.ofMillis(10));
+    }
+  }
+
+  /** What {@link #nextStep} saw: the memory warmed just before the step, and the finished task. */
+  record Step(long warmBytes, TaskRun run) {}
+
+  /** Starts a task of {@code spec}, ticks up to its step at 100 ms, takes the step's 8 MiB, gives it back, ends. */
+  Step nextStep(TaskSpec spec) {
+    TaskRun run = start(spec);
+    tickFor(100);
+    long warm = warmBytes(run);
+    executor.context(run).memory(8 * MIB).close();
+    executor.complete(run, null);
+    return new Step(warm, run);
+  }
+
   List<Reservation> live(String owner) {
     return ledger.snapshot().reservations().stream().filter(r -> r.owner().equals(owner)).toList();
   }

@@ -19,15 +19,10 @@ class TaskExecutorTest {
   @Test
   void warmMemoryIsReadyBeforeTheScriptedStep() {
     Scripted w = new Scripted(Resources.of(16_000, 1L << 30));
-    for (int i = 0; i < 3; i++) {
-      w.typical(ETL, 100, 8 * MIB, 200);
-    }
+    w.learned(ETL, 3);
     TaskRun run = w.start(ETL);
     TaskContext ctx = w.executor.context(run);
-    for (long e = 0; e < 100; e += 10) {
-      w.executor.tick();
-      w.clock.advance(Duration.ofMillis(10));
-    }
+    w.tickFor(100);
     // Elapsed 100 ms, the step is due now: the memory is already reserved ahead and allocated.
     assertThat(w.warmBytes(run)).isGreaterThanOrEqualTo(8 * MIB);
     synchronized (run) {
@@ -50,27 +45,17 @@ class TaskExecutorTest {
   @Test
   void withoutWarmingTheSameStepIsAMiss() {
     Scripted w = new Scripted(Resources.of(16_000, 1L << 30), b -> b.warming(false));
-    for (int i = 0; i < 3; i++) {
-      w.typical(ETL, 100, 8 * MIB, 200);
-    }
-    TaskRun run = w.start(ETL);
-    for (long e = 0; e < 100; e += 10) {
-      w.executor.tick();
-      w.clock.advance(Duration.ofMillis(10));
-    }
-    assertThat(w.warmBytes(run)).isZero();
-    w.executor.context(run).memory(8 * MIB).close();
-    assertThat(run.misses).isEqualTo(1);
-    w.executor.complete(run, null);
+    w.learned(ETL, 3);
+    Scripted.Step step = w.nextStep(ETL);
+    assertThat(step.warmBytes()).isZero();
+    assertThat(step.run().misses).isEqualTo(1);
     assertThat(w.ledger.snapshot().reservations()).isEmpty();
   }
 
   @Test
   void unusedHeadroomIsReclaimedByTheLoopsAdjusterAfterTheGracePeriod() {
     Scripted w = new Scripted(Resources.of(16_000, 1L << 30));
-    for (int i = 0; i < 3; i++) {
-      w.typical(ETL, 100, 8 * MIB, 200);
-    }
+    w.learned(ETL, 3);
     TaskRun run = w.start(ETL);
     long warmedAt = -1;
     long reclaimedAt = -1;
@@ -100,18 +85,13 @@ class TaskExecutorTest {
   @Test
   void prefetchHookIsCalledWithTheWarmUpAndAThrowingHookLeaksNothing() {
     Scripted w = new Scripted(Resources.of(16_000, 1L << 30));
-    for (int i = 0; i < 3; i++) {
-      w.typical(ETL, 100, 8 * MIB, 200);
-    }
+    w.learned(ETL, 3);
     AtomicInteger calls = new AtomicInteger();
     TaskRun good = w.start(ETL.withPrefetch((id, predicted) -> {
       assertThat(predicted.memoryBytes()).isGreaterThanOrEqualTo(8 * MIB);
       calls.incrementAndGet();
     }));
-    for (long e = 0; e < 100; e += 10) {
-      w.executor.tick();
-      w.clock.advance(Duration.ofMillis(10));
-    }
+    w.tickFor(100);
     assertThat(calls.get()).isGreaterThanOrEqualTo(1);
     w.executor.complete(good, null);
 
@@ -198,14 +178,9 @@ class TaskExecutorTest {
   @Test
   void requestsYieldOtherTasksIdleWarmReservations() {
     Scripted w = new Scripted(Resources.of(16_000, 24 * MIB));
-    for (int i = 0; i < 3; i++) {
-      w.typical(ETL, 100, 8 * MIB, 200);
-    }
+    w.learned(ETL, 3);
     TaskRun warmOne = w.start(ETL);
-    for (long e = 0; e < 90; e += 10) {
-      w.executor.tick();
-      w.clock.advance(Duration.ofMillis(10));
-    }
+    w.tickFor(90);
     long warm = w.warmBytes(warmOne);
     assertThat(warm).isGreaterThanOrEqualTo(8 * MIB);
     TaskRun other = w.start(TaskSpec.of("big", Priority.STANDARD));
@@ -251,10 +226,7 @@ class TaskExecutorTest {
   void stableTasksAreSampledLessOften() {
     Scripted w = new Scripted(Resources.of(16_000, 1L << 30));
     TaskRun run = w.start(ETL);
-    for (int i = 0; i < 100; i++) {
-      w.executor.tick();
-      w.clock.advance(Duration.ofMillis(10));
-    }
+    w.tickFor(1000);
     TaskStats s = w.executor.stats();
     assertThat(s.taskSteps()).isEqualTo(100);
     // A flat task doubles its stride up to 32: far fewer full samples than ticks.

@@ -19,9 +19,7 @@ class TaskLoopTest {
   @Test
   void everyTaskIsAGrantOfTheLoopAndItsResourceTimeIsAccounted() {
     Scripted w = new Scripted(Resources.of(16_000, 1L << 30));
-    for (int i = 0; i < 3; i++) {
-      w.typical(ETL, 100, 8 * MIB, 200);
-    }
+    w.learned(ETL, 3);
     LoopStats s = w.executor.loopStats();
     assertThat(s.loop()).isEqualTo("task");
     assertThat(s.placed()).isEqualTo(3);
@@ -38,9 +36,7 @@ class TaskLoopTest {
   void whatAReactiveGrantDeliversBeforeTheTaskWouldNoticeIsNotWarmed() {
     // Reactive grants here take far less than a second: nothing is worth warming ahead.
     Scripted w = new Scripted(Resources.of(16_000, 1L << 30), b -> b.warmAbove(Duration.ofSeconds(1)));
-    for (int i = 0; i < 3; i++) {
-      w.typical(ETL, 100, 8 * MIB, 200);
-    }
+    w.learned(ETL, 3);
     TaskRun run = w.start(ETL);
     for (long e = 0; e < 100; e += 10) {
       w.executor.tick();
@@ -56,23 +52,15 @@ class TaskLoopTest {
     // Nothing is contended, so a grant never waits for capacity: the memory Penumbra holds ahead costs more than
     // grant on request, which is short of nothing.
     Scripted w = new Scripted(Resources.of(16_000, 1L << 30));
-    for (int i = 0; i < 14; i++) {
-      w.typical(ETL, 100, 8 * MIB, 200);
-    }
+    w.learned(ETL, 14);
     LoopStats.Guard guard = w.executor.loopStats().guard();
     assertThat(guard.scored()).isGreaterThanOrEqualTo(20);
     assertThat(guard.penumbraCost()).isGreaterThan(guard.baselineCost());
     assertThat(guard.acting()).isEqualTo(ControlLoop.Rule.BASELINE);
     // Acting on grant on request: the next task is not warmed, its step is granted when asked.
-    TaskRun run = w.start(ETL);
-    for (long e = 0; e < 100; e += 10) {
-      w.executor.tick();
-      w.clock.advance(Duration.ofMillis(10));
-    }
-    assertThat(w.warmBytes(run)).isZero();
-    w.executor.context(run).memory(8 * MIB).close();
-    assertThat(run.misses).isEqualTo(1);
-    w.executor.complete(run, null);
+    Scripted.Step step = w.nextStep(ETL);
+    assertThat(step.warmBytes()).isZero();
+    assertThat(step.run().misses).isEqualTo(1);
     assertThat(w.ledger.snapshot().reservations()).isEmpty();
   }
 
@@ -81,9 +69,7 @@ class TaskLoopTest {
     // A lead of 150 ms covers the step tasks of the type take at 100 ms: a task is admitted with it held.
     Scripted w = new Scripted(Resources.of(16_000, 12 * MIB),
         b -> b.horizon(Duration.ofMillis(150)).fallback(Priority.STANDARD, Fallback.REJECT));
-    for (int i = 0; i < 3; i++) {
-      w.typical(ETL, 100, 8 * MIB, 200);
-    }
+    w.learned(ETL, 3);
     TaskRun first = w.start(ETL);
     assertThat(w.live(first.id)).singleElement()
         .satisfies(r -> assertThat(r.amount().memoryBytes()).isGreaterThanOrEqualTo(8 * MIB));

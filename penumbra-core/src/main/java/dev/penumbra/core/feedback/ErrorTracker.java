@@ -40,16 +40,10 @@ public final class ErrorTracker {
    * @throws IllegalArgumentException naming the value when any is NaN, infinite or negative
    */
   public void record(String model, double point, double upper, double actual) {
-    check("point", point);
-    check("upper", upper);
-    check("actual", actual);
+    Checks.atLeast("point", point, 0.0);
+    Checks.atLeast("upper", upper, 0.0);
+    Checks.atLeast("actual", actual, 0.0);
     models.computeIfAbsent(model, m -> new Window(window)).add(point, upper, actual);
-  }
-
-  private static void check(String field, double v) {
-    if (!Double.isFinite(v) || v < 0) {
-      throw new IllegalArgumentException(field + " must be finite and >= 0, was " + v);
-    }
   }
 
   /** The statistics of one model (empty when nothing was scored for it). */
@@ -89,9 +83,9 @@ public final class ErrorTracker {
   public void restore(List<Scores> saved) {
     for (Scores s : saved) {
       for (int i = 0; i < s.point().length; i++) {
-        check("point", s.point()[i]);
-        check("upper", s.upper()[i]);
-        check("actual", s.actual()[i]);
+        Checks.atLeast("point", s.point()[i], 0.0);
+        Checks.atLeast("upper", s.upper()[i], 0.0);
+        Checks.atLeast("actual", s.actual()[i], 0.0);
       }
       Window w = new Window(window);
       for (int i = 0; i < s.point().length; i++) {

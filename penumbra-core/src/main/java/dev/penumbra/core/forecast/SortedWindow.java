@@ -1,6 +1,7 @@
 package dev.penumbra.core.forecast;
 
 import dev.penumbra.core.Checks;
+import dev.penumbra.core.Quantiles;
 import java.util.Arrays;
 
 /**
@@ -57,6 +58,11 @@ public final class SortedWindow {
   /** Values held (at most the capacity). */
   public int size() {
     return size;
+  }
+
+  /** The nearest-rank {@code q}-quantile of the values held ({@link Quantiles}' rule; 1: the largest), 0 when empty. */
+  public double nearestRank(double q) {
+    return size == 0 ? 0 : sorted[Quantiles.rank(size, q)];
   }
 
   /**

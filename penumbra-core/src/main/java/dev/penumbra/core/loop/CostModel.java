@@ -29,11 +29,11 @@ public record CostModel(double cpuPerCoreSecond, double memoryPerGibSecond, doub
   public static final CostModel DEFAULT = new CostModel(1.0, 0.25, 0.01, 10, 10, 0.05);
 
   public CostModel {
-    check("cpuPerCoreSecond", cpuPerCoreSecond);
-    check("memoryPerGibSecond", memoryPerGibSecond);
-    check("ioPerMbSecond", ioPerMbSecond);
-    check("shortfallFactor", shortfallFactor);
-    check("perActuation", perActuation);
+    Checks.atLeast("cpuPerCoreSecond", cpuPerCoreSecond, 0.0);
+    Checks.atLeast("memoryPerGibSecond", memoryPerGibSecond, 0.0);
+    Checks.atLeast("ioPerMbSecond", ioPerMbSecond, 0.0);
+    Checks.atLeast("shortfallFactor", shortfallFactor, 0.0);
+    Checks.atLeast("perActuation", perActuation, 0.0);
     Checks.atLeast("criticalWeight", criticalWeight, 1.0);
   }
 
@@ -60,11 +60,5 @@ public record CostModel(double cpuPerCoreSecond, double memoryPerGibSecond, doub
       case MEMORY -> memoryPerGibSecond / (1024.0 * 1024 * 1024);
       case IO, NETWORK -> ioPerMbSecond / 1_000_000.0;
     };
-  }
-
-  private static void check(String field, double v) {
-    if (!(v >= 0) || Double.isInfinite(v)) {
-      throw new IllegalArgumentException(field + " must be finite and >= 0, was " + v);
-    }
   }
 }

@@ -22,6 +22,20 @@ class SortedWindowTest {
   }
 
   @Test
+  void nearestRankIsTheQuantilesRuleOverTheLastValues() {
+    SortedWindow w = new SortedWindow(100);
+    assertThat(w.nearestRank(0.95)).isZero();
+    for (int i = 1; i <= 150; i++) {
+      w.add(i);
+    }
+    // Only 51..150 are kept: the 95th of 100 values is the 95th smallest, 145; level 1 is the largest.
+    assertThat(w.nearestRank(0.95)).isEqualTo(145);
+    assertThat(w.nearestRank(1.0)).isEqualTo(150);
+    assertThat(w.nearestRank(0.0)).isEqualTo(51);
+    assertThatThrownBy(() -> w.nearestRank(1.5)).hasMessage("quantile level must be in [0, 1], was 1.5");
+  }
+
+  @Test
   void capacityMustBePositive() {
     assertThatThrownBy(() -> new SortedWindow(0)).hasMessage("capacity must be >= 1, was 0");
   }

@@ -14,6 +14,9 @@ import java.util.function.Consumer;
 /**
  * A backend of fixed capacity in simulated time: an attempt lasts what the trace says its keys take on its
  * reservation, then reports; a killed backend reports nothing more.
+ *
+ * <p>Kept apart from the product's {@code InProcessBackend}, whose accessors it shares: that one runs real threads,
+ * this one the bench's event loop in simulated time, so that a run of hours of trace takes seconds.
  */
 final class SimBackend implements Backend {
 

@@ -5,6 +5,8 @@ import dev.penumbra.task.TaskBody;
 import dev.penumbra.task.TaskContext;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 
 /**
  * Where one task's time went, measured by the bench around the executor's calls (the product's own counters lump
@@ -15,9 +17,21 @@ final class TimedContext implements TaskContext {
 
   /** One task's times in nanoseconds; {@code startNanos} is 0 until its body starts. */
   static final class Times {
-    final long submitNanos = System.nanoTime();
+    private final LongSupplier nanoTime;
+    final long submitNanos;
     volatile long startNanos;
-    volatile long memoryNanos;
+    /** Summed over the task's memory requests, which may come from several of its threads at once. */
+    final LongAdder memoryNanos = new LongAdder();
+
+    Times() {
+      this(System::nanoTime);
+    }
+
+    /** Times read from {@code nanoTime} (a test's ticker). */
+    Times(LongSupplier nanoTime) {
+      this.nanoTime = nanoTime;
+      this.submitNanos = nanoTime.getAsLong();
+    }
 
     /** Milliseconds from the submission to the start of the body (the whole latency if it never started). */
     double admissionMs(double latencyMs) {
@@ -25,7 +39,7 @@ final class TimedContext implements TaskContext {
     }
 
     double memoryMs() {
-      return memoryNanos / 1e6;
+      return memoryNanos.sum() / 1e6;
     }
   }
 
@@ -40,7 +54,7 @@ final class TimedContext implements TaskContext {
   /** {@code body} with its admission wait and its memory requests timed into {@code times}. */
   static TaskBody timed(TaskBody body, Times times) {
     return ctx -> {
-      times.startNanos = System.nanoTime();
+      times.startNanos = times.nanoTime.getAsLong();
       body.run(new TimedContext(ctx, times));
     };
   }
@@ -52,11 +66,11 @@ final class TimedContext implements TaskContext {
 
   @Override
   public MemoryLease memory(long bytes) {
-    long t0 = System.nanoTime();
+    long t0 = times.nanoTime.getAsLong();
     try {
       return ctx.memory(bytes);
     } finally {
-      times.memoryNanos += System.nanoTime() - t0;
+      times.memoryNanos.add(times.nanoTime.getAsLong() - t0);
     }
   }
 

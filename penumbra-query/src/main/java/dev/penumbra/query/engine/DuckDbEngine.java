@@ -1,6 +1,7 @@
 package dev.penumbra.query.engine;
 
 import dev.penumbra.core.Checks;
+import dev.penumbra.core.Futures;
 import dev.penumbra.core.Resources;
 import dev.penumbra.query.QueryProfile;
 import java.io.IOException;
@@ -164,31 +165,8 @@ public final class DuckDbEngine implements PrimaryEngine {
     }
     try {
       java.util.concurrent.Future<QueryResult> f = workers.submit(() -> run(slot, sql, reservation, timeout));
-      // A running query is not interrupted (DuckDB does not listen); its own timeout cancels it. The caller waits,
-      // and its interrupt is kept for it.
-      boolean interrupted = false;
-      try {
-        while (true) {
-          try {
-            return f.get();
-          } catch (InterruptedException e) {
-            interrupted = true;
-          }
-        }
-      } finally {
-        if (interrupted) {
-          Thread.currentThread().interrupt();
-        }
-      }
-    } catch (java.util.concurrent.ExecutionException e) {
-      Throwable c = e.getCause();
-      if (c instanceof RuntimeException re) {
-        throw re;
-      }
-      if (c instanceof Error err) {
-        throw err;
-      }
-      throw new IllegalStateException(c);
+      // A running query is not interrupted (DuckDB does not listen); its own timeout cancels it.
+      return Futures.getUninterruptibly(f);
     } catch (java.util.concurrent.RejectedExecutionException e) {
       return QueryResult.failed(Outcome.SQL_ERROR, 0, "the engine is closed");
     } finally {

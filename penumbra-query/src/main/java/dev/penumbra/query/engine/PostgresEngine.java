@@ -331,12 +331,6 @@ public final class PostgresEngine implements PrimaryEngine {
 
   @Override
   public void close() {
-    for (Connection c : all) {
-      try {
-        c.close();
-      } catch (SQLException ignored) {
-        // Best effort.
-      }
-    }
+    Sessions.closeAll(all);
   }
 }

@@ -3,6 +3,7 @@ package dev.penumbra.query.shadow;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.penumbra.query.engine.JdbcUrls;
+import dev.penumbra.query.engine.Sessions;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -312,12 +313,6 @@ public final class PostgresSample implements OperatorProfiler, AutoCloseable {
 
   @Override
   public void close() {
-    for (Connection c : all) {
-      try {
-        c.close();
-      } catch (SQLException ignored) {
-        // Best effort.
-      }
-    }
+    Sessions.closeAll(all);
   }
 }

@@ -178,10 +178,7 @@ public final class ShadowEngine implements ShadowSite, AutoCloseable {
     if (earlier == null) {
       throw new IllegalArgumentException("earlier shadow must not be null for " + sql);
     }
-    requireText(sql);
-    if (closed) {
-      throw new IllegalStateException("the shadow engine is closed");
-    }
+    requireOpen(sql);
     Slot checker = acquire(checkers);
     try {
       // The sandbox's parser check runs on every path: a reused plan never lets unchecked SQL through.
@@ -198,10 +195,7 @@ public final class ShadowEngine implements ShadowSite, AutoCloseable {
     Replica replica = replicas.stream().filter(r -> r.fraction() == fraction).findFirst()
         .orElseThrow(() -> new IllegalArgumentException(
             "fraction " + fraction + " is not one of the replicas' fractions " + fractions()));
-    requireText(sql);
-    if (closed) {
-      throw new IllegalStateException("the shadow engine is closed");
-    }
+    requireOpen(sql);
     Slot slot = acquire();
     try {
       check(slot, sql);
@@ -219,10 +213,7 @@ public final class ShadowEngine implements ShadowSite, AutoCloseable {
    * @throws QueryRejectedException when the query is not a single read statement or the engine rejects it
    */
   public ShadowResult plan(String sql) {
-    requireText(sql);
-    if (closed) {
-      throw new IllegalStateException("the shadow engine is closed");
-    }
+    requireOpen(sql);
     Slot slot = acquire();
     try {
       check(slot, sql);
@@ -245,9 +236,13 @@ public final class ShadowEngine implements ShadowSite, AutoCloseable {
     }
   }
 
-  private static void requireText(String sql) {
+  /** Refuses blank text, then a closed engine: what every entry point checks before it takes a slot. */
+  private void requireOpen(String sql) {
     if (sql == null || sql.isBlank()) {
       throw new IllegalArgumentException("sql must not be blank, was '" + sql + "'");
+    }
+    if (closed) {
+      throw new IllegalStateException("the shadow engine is closed");
     }
   }
 

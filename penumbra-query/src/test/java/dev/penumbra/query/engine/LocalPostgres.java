@@ -20,6 +20,8 @@ import java.util.stream.Stream;
  * into a temporary directory, {@code pg_ctl start} on a free loopback port with its own socket directory, trust
  * authentication for user {@code postgres}, fsync off. When running as root the binaries run as the
  * {@code postgres} user (PostgreSQL refuses root). {@link #close} stops the server and deletes the directory.
+ * Not penumbra-failover's {@code PgServer}: that one runs the product's replicated, fenced, archived nodes, and a
+ * scenario module does not import another; this one is a bare server for tests and benches.
  *
  * <pre>{@code
  * Optional<Path> bin = LocalPostgres.findBinaries();   // empty: apt-get install postgresql

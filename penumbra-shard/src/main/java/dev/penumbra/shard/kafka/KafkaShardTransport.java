@@ -295,7 +295,10 @@ public final class KafkaShardTransport implements AutoCloseable {
   /** A worker's last heartbeat. */
   private record Beat(Instant at, int busy, int capacity, List<Integer> partitions) {}
 
-  /** One pool: its topic, its workers' last heartbeats, the attempts outstanding per partition. */
+  /**
+   * One pool: its topic, its workers' last heartbeats, the attempts outstanding per partition. A Backend as
+   * InProcessBackend is (the same accessors), but its shards travel to worker processes instead of local threads.
+   */
   private final class Pool implements Backend {
     private final String id;
     private final Resources capacity;
