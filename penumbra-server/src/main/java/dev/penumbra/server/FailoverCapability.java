@@ -483,27 +483,30 @@ final class FailoverCapability implements Capability, Capability.Timed {
   record ModelJson(String name, int horizonDays) {}
 
   /** The risk thresholds in force, and where they came from. */
-  record ThresholdsJson(String source, double decommission, double provision, double promote, double budget) {}
+  record ThresholdsJson(String source, double decommission, double provision, double promote, int budget) {}
 
   /** One point of a node's risk history. */
   record RiskPoint(long time, double risk) {}
 
   /**
    * A shadow node: its risk, its standby and the standby's grant on the ledger ({@code drive} and {@code grant}
-   * null when there is none). The list adds {@code recentRisk}, the node's own route {@code riskHistory} and
-   * {@code failovers}; the PostgreSQL servers only under the postgres driver.
+   * null when there is none); the list adds {@code recentRisk}. {@code primary} and {@code standbyServer} are its
+   * PostgreSQL servers under the postgres driver, null under the simulated one (which has none; they were left
+   * out then, unlike every other field without a value).
    */
   record NodeJson(String name, String drive, double risk, long riskAt, String standby, boolean pinned,
-      boolean healthy, @JsonUnwrapped FailoverNodes.Servers servers, long standbyMillis, int standbysProvisioned,
-      int moves, @JsonInclude(JsonInclude.Include.NON_NULL) String lastError, LedgerJson.Res grant,
-      @JsonInclude(JsonInclude.Include.NON_NULL) List<Double> recentRisk,
-      @JsonInclude(JsonInclude.Include.NON_NULL) List<RiskPoint> riskHistory,
-      @JsonInclude(JsonInclude.Include.NON_NULL) List<FailoverJson> failovers) {
-    NodeJson with(List<Double> recent, List<RiskPoint> history, List<FailoverJson> moves) {
-      return new NodeJson(name, drive, risk, riskAt, standby, pinned, healthy, servers, standbyMillis,
-          standbysProvisioned, this.moves, lastError, grant, recent, history, moves);
+      boolean healthy, FailoverNodes.PgServerJson primary, FailoverNodes.PgServerJson standbyServer,
+      long standbyMillis, int standbysProvisioned, int moves,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String lastError, LedgerJson.Res grant,
+      @JsonInclude(JsonInclude.Include.NON_NULL) List<Double> recentRisk) {
+    NodeJson withRecent(List<Double> recent) {
+      return new NodeJson(name, drive, risk, riskAt, standby, pinned, healthy, primary, standbyServer, standbyMillis,
+          standbysProvisioned, moves, lastError, grant, recent);
     }
   }
+
+  /** {@code GET /v1/failover/nodes/{node}}: the node, its whole risk history and its moves. */
+  record NodeDetail(@JsonUnwrapped NodeJson node, List<RiskPoint> riskHistory, List<FailoverJson> failovers) {}
 
   /** One move of a node's work; {@code detectionMillis} null unless a detected failure started it. */
   record FailoverJson(String node, String cause, boolean withStandby, double risk, long started,
@@ -534,18 +537,18 @@ final class FailoverCapability implements Capability, Capability.Timed {
       List<ShadowNodeManager.RiskPoint> h = s.manager().riskHistory(st.node());
       List<Double> recent = h.subList(Math.max(0, h.size() - RECENT_RISKS), h.size()).stream()
           .map(ShadowNodeManager.RiskPoint::risk).toList();
-      nodes.add(nodeJson(s, st.node(), st).with(recent, null, null));
+      nodes.add(nodeJson(s, st.node(), st).withRecent(recent));
     }
     return new Overview(mode, cfg.driver(), message, d, r, new ModelJson(s.modelName(), s.horizonDays()),
         new ThresholdsJson(s.thresholdsSource(), t.decommission(), t.provision(), t.promote(), cfg.budget()), nodes,
         s.orchestrator().events().stream().map(this::eventJson).toList());
   }
 
-  private NodeJson detail(String node) {
+  private NodeDetail detail(String node) {
     Setup s = setup;
     List<RiskPoint> history = s.manager().riskHistory(node).stream()
         .map(p -> new RiskPoint(p.at().toEpochMilli(), p.risk())).toList();
-    return nodeJson(s, node, s.manager().status(node)).with(null, history,
+    return new NodeDetail(nodeJson(s, node, s.manager().status(node)), history,
         s.orchestrator().events().stream().filter(ev -> ev.node().equals(node)).map(this::eventJson).toList());
   }
 
@@ -556,10 +559,11 @@ final class FailoverCapability implements Capability, Capability.Timed {
     Reservation grant = ledger.snapshot().reservations().stream()
         .filter(r -> r.owner().equals("standby:" + node))
         .min(Comparator.comparing((Reservation r) -> r.state() != wanted)).orElse(null);
+    FailoverNodes.Servers servers = fleet.servers(node);
     return new NodeJson(node, drives.get(node), st.risk(), st.riskAt().toEpochMilli(), standbyLabel(s, st),
-        st.pinned(), fleet.driver().healthy(node), fleet.servers(node), st.standbyTime().toMillis(),
-        st.standbysProvisioned(), st.moves(), st.lastError(), grant == null ? null : LedgerJson.Res.of(grant), null,
-        null, null);
+        st.pinned(), fleet.driver().healthy(node), servers == null ? null : servers.primary(),
+        servers == null ? null : servers.standbyServer(), st.standbyTime().toMillis(),
+        st.standbysProvisioned(), st.moves(), st.lastError(), grant == null ? null : LedgerJson.Res.of(grant), null);
   }
 
   /** none, provisioning, warm (ready to be promoted), decommissioning, moving, or promoted (runs on its standby). */

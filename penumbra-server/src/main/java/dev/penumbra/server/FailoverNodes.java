@@ -102,7 +102,7 @@ final class FailoverNodes implements AutoCloseable {
    */
   record Servers(PgServerJson primary, PgServerJson standbyServer) {}
 
-  /** The node's servers under the postgres driver; null under the simulated driver (the fields are then absent). */
+  /** The node's servers under the postgres driver; null under the simulated driver, which has none. */
   Servers servers(String node) {
     PgNodeDriver p = pg;
     if (!postgres() || p == null) {

@@ -27,7 +27,7 @@ import java.util.stream.Collectors;
  * The product's one JSON mapper, and the HTTP edge's helpers around it. Everything Penumbra writes as JSON (HTTP
  * API, CLI and benchmark output) goes through {@link #MAPPER}: keys are camelCase (record component names as they
  * are, no naming strategy), NaN and infinities are written as {@code null} (JSON has neither), field order is the
- * declaration order. Reading is strict: unknown fields, trailing tokens, nulls for numbers and numbers for text
+ * declaration order, days and instants are ISO-8601 text. Reading is strict: unknown fields, trailing tokens, nulls for numbers and numbers for text
  * are refused. See docs/architecture.md, "JSON".
  */
 public final class Json {
@@ -40,6 +40,10 @@ public final class Json {
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
       .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+      // Days and instants as ISO-8601 text (2024-01-31, 2024-01-31T12:00:00Z), as the routes write them.
+      .addModule(new com.fasterxml.jackson.databind.module.SimpleModule("iso-time")
+          .addSerializer(java.time.LocalDate.class, com.fasterxml.jackson.databind.ser.std.ToStringSerializer.instance)
+          .addSerializer(java.time.Instant.class, com.fasterxml.jackson.databind.ser.std.ToStringSerializer.instance))
       .build();
 
   private static final ObjectWriter PRETTY = MAPPER.writerWithDefaultPrettyPrinter();
