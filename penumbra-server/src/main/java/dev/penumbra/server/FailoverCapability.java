@@ -2,7 +2,6 @@ package dev.penumbra.server;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
-import dev.penumbra.core.Resources;
 import dev.penumbra.core.allocate.Allocator;
 import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.core.ledger.Ledger;
