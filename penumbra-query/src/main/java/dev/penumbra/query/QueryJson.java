@@ -1,10 +1,9 @@
 package dev.penumbra.query;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.penumbra.core.Resources;
 import dev.penumbra.query.predict.Estimate;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -12,100 +11,78 @@ import java.util.Locale;
  * The one JSON form of a query's answer and report, shared by {@code penumbra query --format json}, the query
  * benchmark and the server's {@code POST /v1/queries}: {@code columns}, {@code rows}, {@code rowCount} and
  * {@code report} (shadow, prediction with point/p90/p99 per metric, reservation with requested and granted
- * amounts, outcome, actual, adjustments).
+ * amounts, outcome, actual, adjustments). Records, written by the product's one mapper.
  */
 public final class QueryJson {
 
-  private static final JsonNodeFactory F = JsonNodeFactory.instance;
-
   private QueryJson() {}
 
-  /** The rows and the report. */
-  public static ObjectNode response(QueryResponse r) {
-    ObjectNode root = F.objectNode();
-    ArrayNode cols = root.putArray("columns");
-    r.columns().forEach(cols::add);
-    ArrayNode rows = root.putArray("rows");
-    for (List<Object> row : r.rows()) {
-      ArrayNode a = rows.addArray();
-      for (Object v : row) {
-        a.addPOJO(v == null ? null : v instanceof Number || v instanceof Boolean ? v : v.toString());
-      }
+  /** The rows and the report; a cell is a number, a boolean, null or text. */
+  public record Answer(List<String> columns, List<List<Object>> rows, long rowCount, Report report) {}
+
+  /** A query's report; {@code error} only when the engine gave one. */
+  public record Report(String user, String priority, String engine, Shadow shadow, Prediction prediction,
+      Reservation reservation, String outcome, @JsonInclude(JsonInclude.Include.NON_NULL) String error,
+      int attempts, QueryProfile actual, List<Adjustment> adjustments) {}
+
+  /** What the shadow ran; {@code skipped} says why it did not run, {@code sample} what it measured. */
+  public record Shadow(double fraction, double effectiveFraction, boolean cutOff, long wallNanos, long cpuNanos,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String skipped,
+      @JsonInclude(JsonInclude.Include.NON_NULL) QueryProfile sample) {}
+
+  /** The prediction per metric. */
+  public record Prediction(String tier, boolean lowConfidence, Quantiles memoryBytes, Quantiles cpuNanos,
+      Quantiles wallNanos, Quantiles bytesRead) {}
+
+  /** A point and two upper quantiles. */
+  public record Quantiles(long point, long p90, long p99) {
+    static Quantiles of(Estimate e) {
+      return new Quantiles(e.point(), e.at(0.9), e.at(0.99));
     }
-    root.put("rowCount", r.rowCount());
-    root.set("report", report(r.report()));
-    return root;
+  }
+
+  /** What was asked of the ledger and what it granted. */
+  public record Reservation(long id, String node, Amount requested, Amount amount, long queueWaitNanos) {}
+
+  /** The dimensions a query reserves. */
+  public record Amount(long cpuMillis, long memoryBytes) {
+    /** The CPU and memory of {@code r}. */
+    public static Amount of(Resources r) {
+      return new Amount(r.cpuMillis(), r.memoryBytes());
+    }
+  }
+
+  /** One change to the reservation while the query ran. */
+  public record Adjustment(String kind, Amount before, Amount after, String reason) {}
+
+  /** The rows and the report. */
+  public static Answer response(QueryResponse r) {
+    List<List<Object>> rows = new ArrayList<>(r.rows().size());
+    for (List<Object> row : r.rows()) {
+      List<Object> a = new ArrayList<>(row.size());
+      for (Object v : row) {
+        a.add(v == null ? null : v instanceof Number || v instanceof Boolean ? v : v.toString());
+      }
+      rows.add(a);
+    }
+    return new Answer(r.columns(), rows, r.rowCount(), report(r.report()));
   }
 
   /** The report alone. */
-  public static ObjectNode report(QueryReport rep) {
-    ObjectNode n = F.objectNode();
-    n.put("user", rep.user());
-    n.put("priority", rep.sla().priority().label());
-    n.put("engine", rep.engine());
-    ObjectNode s = n.putObject("shadow");
-    s.put("fraction", rep.shadow().fraction());
-    s.put("effectiveFraction", rep.shadow().effectiveFraction());
-    s.put("cutOff", rep.shadow().cutOff());
-    s.put("wallNanos", rep.shadow().wallNanos());
-    s.put("cpuNanos", rep.shadow().cpuNanos());
-    rep.shadow().skipped().ifPresent(why -> s.put("skipped", why));
-    if (rep.shadow().sample() != null) {
-      s.set("sample", profile(rep.shadow().sample()));
-    }
-    ObjectNode p = n.putObject("prediction");
-    p.put("tier", rep.prediction().tier().name().toLowerCase(Locale.ROOT));
-    p.put("lowConfidence", rep.prediction().lowConfidence());
-    p.set("memoryBytes", estimate(rep.prediction().memoryBytes()));
-    p.set("cpuNanos", estimate(rep.prediction().cpuNanos()));
-    p.set("wallNanos", estimate(rep.prediction().wallNanos()));
-    p.set("bytesRead", estimate(rep.prediction().bytesRead()));
-    ObjectNode res = n.putObject("reservation");
-    res.put("id", rep.reservation().id());
-    res.put("node", rep.reservation().node());
-    res.set("requested", resources(rep.reservation().requested()));
-    res.set("amount", resources(rep.reservation().amount()));
-    res.put("queueWaitNanos", rep.reservation().queueWaitNanos());
-    n.put("outcome", rep.outcome().name().toLowerCase(Locale.ROOT));
-    rep.error().ifPresent(e -> n.put("error", e));
-    n.put("attempts", rep.attempts());
-    n.set("actual", profile(rep.actual()));
-    ArrayNode adj = n.putArray("adjustments");
-    for (QueryReport.Adjustment a : rep.adjustments()) {
-      ObjectNode o = adj.addObject();
-      o.put("kind", a.kind().name().toLowerCase(Locale.ROOT));
-      o.set("before", resources(a.before()));
-      o.set("after", resources(a.after()));
-      o.put("reason", a.reason());
-    }
-    return n;
-  }
-
-  /** {@code {"cpuMillis", "memoryBytes"}}: the dimensions a query reserves. */
-  public static ObjectNode resources(Resources r) {
-    ObjectNode n = F.objectNode();
-    n.put("cpuMillis", r.cpuMillis());
-    n.put("memoryBytes", r.memoryBytes());
-    return n;
-  }
-
-  static ObjectNode estimate(Estimate e) {
-    ObjectNode o = F.objectNode();
-    o.put("point", e.point());
-    o.put("p90", e.at(0.9));
-    o.put("p99", e.at(0.99));
-    return o;
-  }
-
-  static ObjectNode profile(QueryProfile p) {
-    ObjectNode o = F.objectNode();
-    o.put("cpuNanos", p.cpuNanos());
-    o.put("peakMemoryBytes", p.peakMemoryBytes());
-    o.put("wallNanos", p.wallNanos());
-    o.put("bytesRead", p.bytesRead());
-    o.put("rowsScanned", p.rowsScanned());
-    o.put("rowsReturned", p.rowsReturned());
-    o.put("spilledBytes", p.spilledBytes());
-    return o;
+  public static Report report(QueryReport rep) {
+    QueryReport.Shadow s = rep.shadow();
+    Shadow shadow = new Shadow(s.fraction(), s.effectiveFraction(), s.cutOff(), s.wallNanos(), s.cpuNanos(),
+        s.skipped().orElse(null), s.sample());
+    Prediction p = new Prediction(rep.prediction().tier().name().toLowerCase(Locale.ROOT),
+        rep.prediction().lowConfidence(), Quantiles.of(rep.prediction().memoryBytes()),
+        Quantiles.of(rep.prediction().cpuNanos()), Quantiles.of(rep.prediction().wallNanos()),
+        Quantiles.of(rep.prediction().bytesRead()));
+    QueryReport.Allocation a = rep.reservation();
+    Reservation res = new Reservation(a.id(), a.node(), Amount.of(a.requested()), Amount.of(a.amount()),
+        a.queueWaitNanos());
+    List<Adjustment> adj = rep.adjustments().stream().map(x -> new Adjustment(
+        x.kind().name().toLowerCase(Locale.ROOT), Amount.of(x.before()), Amount.of(x.after()), x.reason())).toList();
+    return new Report(rep.user(), rep.sla().priority().label(), rep.engine(), shadow, p, res,
+        rep.outcome().name().toLowerCase(Locale.ROOT), rep.error().orElse(null), rep.attempts(), rep.actual(), adj);
   }
 }

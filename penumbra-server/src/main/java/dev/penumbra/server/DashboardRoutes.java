@@ -1,9 +1,10 @@
 package dev.penumbra.server;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.penumbra.core.feedback.ErrorStats;
 import dev.penumbra.core.loop.LoopStats;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The dashboard page at {@code /} and what it and other readers poll: {@code /v1/dashboard}, {@code /v1/forecasts}
@@ -16,79 +17,68 @@ final class DashboardRoutes {
     this.server = server;
   }
 
+  /** One sample of a timeline as the API writes it. */
+  record Point(long time, String label, double predicted, double reserved, double actual, double baseline) {}
+
+  /** A capability's timeline: its last samples and the summary over all of them. */
+  record TimelineJson(String dimension, String unit, Timeline.Summary summary, List<Point> samples) {}
+
+  /** One control loop's baseline guard: which rule acts and the running cost of each. */
+  record LoopJson(String loop, String baseline, String acting, double penumbraCost, double baselineCost,
+      long switches, long scored) {}
+
+  /** A capability on the dashboard: its timeline, its state and its loops. */
+  record CapabilityJson(String dimension, String unit, Timeline.Summary summary, List<Point> samples, boolean ready,
+      int queued, int inFlight, double shadowOverhead, List<LoopJson> loops) {}
+
+  /** {@code GET /v1/dashboard}. */
+  record Dashboard(long time, boolean ready, List<LedgerJson.Node> nodes, int liveReservations,
+      Map<String, CapabilityJson> capabilities) {}
+
   static void register(Api a, PenumbraServer server) {
     DashboardRoutes d = new DashboardRoutes(server);
     a.get("/", ctx -> ctx.contentType("text/html; charset=utf-8").result(StatusRoutes.resource("web/index.html")));
     a.get("/v1/errors", ctx -> {
-      ObjectNode n = Json.MAPPER.createObjectNode();
+      Map<String, List<ErrorStats>> n = new LinkedHashMap<>();
       for (Capability c : server.capabilities()) {
-        ArrayNode arr = n.putArray(c.name());
-        c.view().errors().all().forEach(s -> arr.add(Json.errorStats(s)));
+        n.put(c.name(), c.view().errors().all());
       }
       ctx.json(n);
     });
     a.get("/v1/forecasts", ctx -> {
-      ObjectNode n = Json.MAPPER.createObjectNode();
+      Map<String, TimelineJson> n = new LinkedHashMap<>();
       for (Capability c : server.capabilities()) {
-        n.set(c.name(), timeline(c.view().timeline(), 200));
+        n.put(c.name(), timeline(c.view().timeline(), 200));
       }
       ctx.json(n);
     });
     a.get("/v1/dashboard", ctx -> ctx.json(d.dashboard()));
   }
 
-  private ObjectNode dashboard() {
-    ObjectNode n = Json.MAPPER.createObjectNode();
-    n.put("time", System.currentTimeMillis());
-    n.put("ready", server.ready());
-    ArrayNode nodes = n.putArray("nodes");
-    server.ledger().nodes().forEach(v -> nodes.add(Json.node(v)));
-    n.put("liveReservations", server.ledger().snapshot().reservations().size());
-    ObjectNode caps = n.putObject("capabilities");
+  private Dashboard dashboard() {
+    Map<String, CapabilityJson> caps = new LinkedHashMap<>();
     for (Capability c : server.capabilities()) {
-      ObjectNode o = timeline(c.view().timeline(), 120);
-      o.put("ready", c.view().ready());
-      o.put("queued", c.view().queued());
-      o.put("inFlight", c.view().inFlight());
-      Json.num(o, "shadowOverhead", c.view().shadowOverhead());
-      ArrayNode loops = o.putArray("loops");
-      for (LoopStats ls : c.view().loops()) {
-        ObjectNode l = loops.addObject();
-        l.put("loop", ls.loop());
-        l.put("baseline", ls.guard().baseline());
-        l.put("acting", ls.guard().acting().label());
-        Json.num(l, "penumbraCost", ls.guard().penumbraCost());
-        Json.num(l, "baselineCost", ls.guard().baselineCost());
-        l.put("switches", ls.guard().switches());
-        l.put("scored", ls.guard().scored());
-      }
-      caps.set(c.name(), o);
+      LoopView v = c.view();
+      TimelineJson t = timeline(v.timeline(), 120);
+      List<LoopJson> loops = v.loops().stream().map(DashboardRoutes::loop).toList();
+      caps.put(c.name(), new CapabilityJson(t.dimension(), t.unit(), t.summary(), t.samples(), v.ready(), v.queued(),
+          v.inFlight(), v.shadowOverhead(), loops));
     }
-    return n;
+    return new Dashboard(System.currentTimeMillis(), server.ready(),
+        server.ledger().nodes().stream().map(LedgerJson.Node::of).toList(),
+        server.ledger().snapshot().reservations().size(), caps);
   }
 
-  static ObjectNode timeline(Timeline t, int last) {
-    ObjectNode o = Json.MAPPER.createObjectNode();
-    o.put("dimension", t.dimension());
-    o.put("unit", t.unit());
-    Timeline.Summary s = t.summary();
-    ObjectNode sum = o.putObject("summary");
-    sum.put("samples", s.samples());
-    Json.num(sum, "reservedPerActual", s.reservedPerActual());
-    Json.num(sum, "baselinePerActual", s.baselinePerActual());
-    Json.num(sum, "underReservedShare", s.underReservedShare());
-    Json.num(sum, "baselineUnderShare", s.baselineUnderShare());
-    ArrayNode arr = o.putArray("samples");
+  static LoopJson loop(LoopStats ls) {
+    return new LoopJson(ls.loop(), ls.guard().baseline(), ls.guard().acting().label(), ls.guard().penumbraCost(),
+        ls.guard().baselineCost(), ls.guard().switches(), ls.guard().scored());
+  }
+
+  static TimelineJson timeline(Timeline t, int last) {
     List<Timeline.Sample> all = t.samples();
-    for (Timeline.Sample x : all.subList(Math.max(0, all.size() - last), all.size())) {
-      ObjectNode p = arr.addObject();
-      p.put("time", x.timeMillis());
-      p.put("label", x.label());
-      p.put("predicted", x.predicted());
-      p.put("reserved", x.reserved());
-      p.put("actual", x.actual());
-      p.put("baseline", x.baseline());
-    }
-    return o;
+    List<Point> points = all.subList(Math.max(0, all.size() - last), all.size()).stream()
+        .map(x -> new Point(x.timeMillis(), x.label(), x.predicted(), x.reserved(), x.actual(), x.baseline()))
+        .toList();
+    return new TimelineJson(t.dimension(), t.unit(), t.summary(), points);
   }
 }

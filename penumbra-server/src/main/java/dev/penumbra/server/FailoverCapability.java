@@ -1,8 +1,7 @@
 package dev.penumbra.server;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.penumbra.core.Resources;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import dev.penumbra.core.allocate.Allocator;
 import dev.penumbra.core.feedback.ErrorTracker;
 import dev.penumbra.core.ledger.Ledger;
@@ -437,7 +436,7 @@ final class FailoverCapability implements Capability, Capability.Timed {
     return node;
   }
 
-  private ObjectNode register(NodeBody b) {
+  private NodeJson register(NodeBody b) {
     Setup s = ready("nodes can be registered");
     String name = b.name();
     if (cfg.postgres() && (name == null || !PG_NODE.matcher(name).matches())) {
@@ -479,93 +478,91 @@ final class FailoverCapability implements Capability, Capability.Timed {
     return nodeJson(s, name, s.manager().status(name));
   }
 
-  private ObjectNode overview() {
-    ObjectNode o = Json.MAPPER.createObjectNode();
-    o.put("mode", mode);
-    o.put("driver", cfg.driver());
-    o.put("message", message);
-    Setup s = setup;
-    if (day != null) {
-      o.put("day", day.toString());
-      o.put("round", round);
+  /** The model that scores the nodes' risk. */
+  record ModelJson(String name, int horizonDays) {}
+
+  /** The risk thresholds in force, and where they came from. */
+  record ThresholdsJson(String source, double decommission, double provision, double promote, int budget) {}
+
+  /** One point of a node's risk history. */
+  record RiskPoint(long time, double risk) {}
+
+  /**
+   * A shadow node: its risk, its standby and the standby's grant on the ledger ({@code drive} and {@code grant}
+   * null when there is none); the list adds {@code recentRisk}. {@code primary} and {@code standbyServer} are its
+   * PostgreSQL servers under the postgres driver, null under the simulated one (which has none; they were left
+   * out then, unlike every other field without a value).
+   */
+  record NodeJson(String name, String drive, double risk, long riskAt, String standby, boolean pinned,
+      boolean healthy, FailoverNodes.PgServerJson primary, FailoverNodes.PgServerJson standbyServer,
+      long standbyMillis, int standbysProvisioned, int moves,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String lastError, LedgerJson.Res grant,
+      @JsonInclude(JsonInclude.Include.NON_NULL) List<Double> recentRisk) {
+    NodeJson withRecent(List<Double> recent) {
+      return new NodeJson(name, drive, risk, riskAt, standby, pinned, healthy, primary, standbyServer, standbyMillis,
+          standbysProvisioned, moves, lastError, grant, recent);
     }
+  }
+
+  /** {@code GET /v1/failover/nodes/{node}}: the node, its whole risk history and its moves. */
+  record NodeDetail(@JsonUnwrapped NodeJson node, List<RiskPoint> riskHistory, List<FailoverJson> failovers) {}
+
+  /** One move of a node's work; {@code detectionMillis} null unless a detected failure started it. */
+  record FailoverJson(String node, String cause, boolean withStandby, double risk, long started,
+      Long detectionMillis, long moveMillis, boolean simulated,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String error) {}
+
+  /**
+   * {@code GET /v1/failover/nodes}: the capability's state, and once set up its model, thresholds, nodes and
+   * moves; {@code day} and {@code round} while a replay runs.
+   */
+  record Overview(String mode, String driver, String message, @JsonInclude(JsonInclude.Include.NON_NULL) String day,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Integer round,
+      @JsonInclude(JsonInclude.Include.NON_NULL) ModelJson model,
+      @JsonInclude(JsonInclude.Include.NON_NULL) ThresholdsJson thresholds, List<NodeJson> nodes,
+      List<FailoverJson> failovers) {}
+
+  private Overview overview() {
+    Setup s = setup;
+    var today = day;
+    String d = today == null ? null : today.toString();
+    Integer r = today == null ? null : round;
     if (s == null) {
-      o.putArray("nodes");
-      o.putArray("failovers");
-      return o;
+      return new Overview(mode, cfg.driver(), message, d, r, null, null, List.of(), List.of());
     }
-    ObjectNode model = o.putObject("model");
-    model.put("name", s.modelName());
-    model.put("horizonDays", s.horizonDays());
     Thresholds t = s.manager().thresholds();
-    ObjectNode th = o.putObject("thresholds");
-    th.put("source", s.thresholdsSource());
-    th.put("decommission", t.decommission());
-    th.put("provision", t.provision());
-    th.put("promote", t.promote());
-    th.put("budget", cfg.budget());
-    ArrayNode nodes = o.putArray("nodes");
+    List<NodeJson> nodes = new ArrayList<>();
     for (NodeStatus st : s.manager().statuses()) {
-      ObjectNode n = nodeJson(s, st.node(), st);
-      ArrayNode recent = n.putArray("recentRisk");
       List<ShadowNodeManager.RiskPoint> h = s.manager().riskHistory(st.node());
-      for (ShadowNodeManager.RiskPoint p : h.subList(Math.max(0, h.size() - RECENT_RISKS), h.size())) {
-        recent.add(p.risk());
-      }
-      nodes.add(n);
+      List<Double> recent = h.subList(Math.max(0, h.size() - RECENT_RISKS), h.size()).stream()
+          .map(ShadowNodeManager.RiskPoint::risk).toList();
+      nodes.add(nodeJson(s, st.node(), st).withRecent(recent));
     }
-    ArrayNode fo = o.putArray("failovers");
-    s.orchestrator().events().forEach(ev -> fo.add(eventJson(ev)));
-    return o;
+    return new Overview(mode, cfg.driver(), message, d, r, new ModelJson(s.modelName(), s.horizonDays()),
+        new ThresholdsJson(s.thresholdsSource(), t.decommission(), t.provision(), t.promote(), cfg.budget()), nodes,
+        s.orchestrator().events().stream().map(this::eventJson).toList());
   }
 
-  private ObjectNode detail(String node) {
+  private NodeDetail detail(String node) {
     Setup s = setup;
-    ObjectNode n = nodeJson(s, node, s.manager().status(node));
-    ArrayNode h = n.putArray("riskHistory");
-    for (ShadowNodeManager.RiskPoint p : s.manager().riskHistory(node)) {
-      ObjectNode x = h.addObject();
-      x.put("time", p.at().toEpochMilli());
-      x.put("risk", p.risk());
-    }
-    ArrayNode fo = n.putArray("failovers");
-    s.orchestrator().events().stream().filter(ev -> ev.node().equals(node)).forEach(ev -> fo.add(eventJson(ev)));
-    return n;
+    List<RiskPoint> history = s.manager().riskHistory(node).stream()
+        .map(p -> new RiskPoint(p.at().toEpochMilli(), p.risk())).toList();
+    return new NodeDetail(nodeJson(s, node, s.manager().status(node)), history,
+        s.orchestrator().events().stream().filter(ev -> ev.node().equals(node)).map(this::eventJson).toList());
   }
 
-  private ObjectNode nodeJson(Setup s, String node, NodeStatus st) {
-    ObjectNode n = Json.MAPPER.createObjectNode();
-    n.put("name", node);
-    String serial = drives.get(node);
-    if (serial != null) {
-      n.put("drive", serial);
-    } else {
-      n.putNull("drive");
-    }
-    Json.num(n, "risk", st.risk());
-    n.put("riskAt", st.riskAt().toEpochMilli());
-    n.put("standby", standbyLabel(s, st));
-    n.put("pinned", st.pinned());
-    n.put("healthy", fleet.driver().healthy(node));
-    fleet.describe(n, node);
-    n.put("standbyMillis", st.standbyTime().toMillis());
-    n.put("standbysProvisioned", st.standbysProvisioned());
-    n.put("moves", st.moves());
-    if (st.lastError() != null) {
-      n.put("lastError", st.lastError());
-    }
+  private NodeJson nodeJson(Setup s, String node, NodeStatus st) {
     // A node may hold two: its standby's (WARM) and that of the standby it was promoted to (ACTIVE, its primary).
     Reservation.State wanted = st.standby() == StandbyState.PROVISIONING || st.standby() == StandbyState.READY
         ? Reservation.State.WARM : Reservation.State.ACTIVE;
     Reservation grant = ledger.snapshot().reservations().stream()
         .filter(r -> r.owner().equals("standby:" + node))
         .min(Comparator.comparing((Reservation r) -> r.state() != wanted)).orElse(null);
-    if (grant == null) {
-      n.putNull("grant");
-    } else {
-      n.set("grant", Json.reservation(grant));
-    }
-    return n;
+    FailoverNodes.Servers servers = fleet.servers(node);
+    return new NodeJson(node, drives.get(node), st.risk(), st.riskAt().toEpochMilli(), standbyLabel(s, st),
+        st.pinned(), fleet.driver().healthy(node), servers == null ? null : servers.primary(),
+        servers == null ? null : servers.standbyServer(), st.standbyTime().toMillis(),
+        st.standbysProvisioned(), st.moves(), st.lastError(), grant == null ? null : LedgerJson.Res.of(grant), null);
   }
 
   /** none, provisioning, warm (ready to be promoted), decommissioning, moving, or promoted (runs on its standby). */
@@ -585,25 +582,12 @@ final class FailoverCapability implements Capability, Capability.Timed {
     };
   }
 
-  private ObjectNode eventJson(FailoverEvent ev) {
-    ObjectNode e = Json.MAPPER.createObjectNode();
-    e.put("node", ev.node());
-    e.put("cause", ev.cause().name().toLowerCase(java.util.Locale.ROOT));
-    e.put("withStandby", ev.withStandby());
-    Json.num(e, "risk", ev.risk());
-    e.put("started", ev.started().toEpochMilli());
+  private FailoverJson eventJson(FailoverEvent ev) {
     Instant failed = failedAt.get(ev.node());
-    if (ev.cause() == FailoverEvent.Cause.DETECTED && failed != null && !failed.isAfter(ev.started())) {
-      e.put("detectionMillis", Duration.between(failed, ev.started()).toMillis());
-    } else {
-      e.putNull("detectionMillis");
-    }
-    e.put("moveMillis", ev.millis());
-    e.put("simulated", !cfg.postgres());
-    if (ev.error() != null) {
-      e.put("error", ev.error());
-    }
-    return e;
+    Long detection = ev.cause() == FailoverEvent.Cause.DETECTED && failed != null && !failed.isAfter(ev.started())
+        ? Duration.between(failed, ev.started()).toMillis() : null;
+    return new FailoverJson(ev.node(), ev.cause().name().toLowerCase(java.util.Locale.ROOT), ev.withStandby(),
+        ev.risk(), ev.started().toEpochMilli(), detection, ev.millis(), !cfg.postgres(), ev.error());
   }
 
   @Override

@@ -1,7 +1,5 @@
 package dev.penumbra.server;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.penumbra.core.Resources;
 import dev.penumbra.failover.NodeDriver;
 import dev.penumbra.failover.pg.PgBinaries;
@@ -95,31 +93,29 @@ final class FailoverNodes implements AutoCloseable {
     }
   }
 
+  /** One PostgreSQL server of a node; {@code pid} is null when the postmaster's is unknown. */
+  record PgServerJson(String name, String host, int port, Long pid, String jdbcUrl) {}
+
   /**
    * Under the postgres driver: where the node's clients connect now ({@code primary}, the redirect for clients
-   * outside this process) and its standby ({@code standbyServer}).
+   * outside this process) and its standby ({@code standbyServer}), either null when there is none.
    */
-  void describe(ObjectNode n, String node) {
+  record Servers(PgServerJson primary, PgServerJson standbyServer) {}
+
+  /** The node's servers under the postgres driver; null under the simulated driver, which has none. */
+  Servers servers(String node) {
     PgNodeDriver p = pg;
     if (!postgres() || p == null) {
-      return;
+      return null;
     }
     boolean known = p.nodes().contains(node);
-    n.set("primary", server(known ? p.primary(node) : null));
-    n.set("standbyServer", server(known ? p.standby(node) : null));
+    return new Servers(server(known ? p.primary(node) : null), server(known ? p.standby(node) : null));
   }
 
-  private static JsonNode server(PgServer p) {
-    if (p == null) {
-      return Json.MAPPER.nullNode();
-    }
-    ObjectNode o = Json.MAPPER.createObjectNode();
-    o.put("name", p.name());
-    o.put("host", "127.0.0.1");
-    o.put("port", p.port());
-    p.pid().ifPresentOrElse(pid -> o.put("pid", pid), () -> o.putNull("pid"));
-    o.put("jdbcUrl", p.jdbcUrl());
-    return o;
+  private static PgServerJson server(PgServer p) {
+    return p == null ? null
+        : new PgServerJson(p.name(), "127.0.0.1", p.port(), p.pid().orElse(null),
+            p.jdbcUrl());
   }
 
   /** Stops the servers and deletes their directories. */

@@ -16,24 +16,18 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.penumbra.core.Resources;
-import dev.penumbra.core.feedback.ErrorStats;
-import dev.penumbra.core.ledger.LedgerEvent;
-import dev.penumbra.core.ledger.NodeView;
-import dev.penumbra.core.ledger.Reservation;
 import io.javalin.http.Context;
 import java.io.IOException;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import java.util.List;
-import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
  * The product's one JSON mapper, and the HTTP edge's helpers around it. Everything Penumbra writes as JSON (HTTP
  * API, CLI and benchmark output) goes through {@link #MAPPER}: keys are camelCase (record component names as they
  * are, no naming strategy), NaN and infinities are written as {@code null} (JSON has neither), field order is the
- * declaration order. Reading is strict: unknown fields, trailing tokens, nulls for numbers and numbers for text
+ * declaration order, days and instants are ISO-8601 text. Reading is strict: unknown fields, trailing tokens, nulls for numbers and numbers for text
  * are refused. See docs/architecture.md, "JSON".
  */
 public final class Json {
@@ -46,6 +40,10 @@ public final class Json {
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
       .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+      // Days and instants as ISO-8601 text (2024-01-31, 2024-01-31T12:00:00Z), as the routes write them.
+      .addModule(new com.fasterxml.jackson.databind.module.SimpleModule("iso-time")
+          .addSerializer(java.time.LocalDate.class, com.fasterxml.jackson.databind.ser.std.ToStringSerializer.instance)
+          .addSerializer(java.time.Instant.class, com.fasterxml.jackson.databind.ser.std.ToStringSerializer.instance))
       .build();
 
   private static final ObjectWriter PRETTY = MAPPER.writerWithDefaultPrettyPrinter();
@@ -338,79 +336,5 @@ public final class Json {
 
   private static String cut(String s, int max) {
     return s == null || s.length() <= max ? s : s.substring(0, max) + "... (" + s.length() + " characters)";
-  }
-
-  static ObjectNode resources(Resources r) {
-    ObjectNode n = MAPPER.createObjectNode();
-    n.put("cpuMillis", r.cpuMillis());
-    n.put("memoryBytes", r.memoryBytes());
-    return n;
-  }
-
-  static ObjectNode node(NodeView v) {
-    ObjectNode n = MAPPER.createObjectNode();
-    n.put("id", v.id());
-    n.set("capacity", resources(v.capacity()));
-    n.set("used", resources(v.used()));
-    n.set("free", resources(v.free()));
-    n.put("reservations", v.reservations());
-    ObjectNode u = n.putObject("utilisation");
-    u.put("cpu", share(v.used().cpuMillis(), v.capacity().cpuMillis()));
-    u.put("memory", share(v.used().memoryBytes(), v.capacity().memoryBytes()));
-    return n;
-  }
-
-  static double share(long used, long capacity) {
-    return capacity == 0 ? 0 : (double) used / capacity;
-  }
-
-  static ObjectNode reservation(Reservation r) {
-    ObjectNode n = MAPPER.createObjectNode();
-    n.put("id", r.id());
-    n.put("owner", r.owner());
-    n.put("node", r.node());
-    n.set("amount", resources(r.amount()));
-    n.put("priority", r.priority().label());
-    n.put("state", r.state().name().toLowerCase(Locale.ROOT));
-    n.put("created", r.created().toString());
-    n.put("leaseExpiry", r.leaseExpiry().toString());
-    return n;
-  }
-
-  static ObjectNode event(LedgerEvent e) {
-    ObjectNode n = MAPPER.createObjectNode();
-    n.put("sequence", e.sequence());
-    n.put("time", e.time().toString());
-    n.put("type", e.type().name().toLowerCase(Locale.ROOT));
-    n.put("node", e.node());
-    if (e.after() != null) {
-      n.set("reservation", reservation(e.after()));
-    } else if (e.before() != null) {
-      n.set("reservation", reservation(e.before()));
-    }
-    return n;
-  }
-
-  static ObjectNode errorStats(ErrorStats s) {
-    ObjectNode n = MAPPER.createObjectNode();
-    n.put("model", s.model());
-    n.put("count", s.count());
-    n.put("total", s.total());
-    num(n, "mape", s.mape());
-    num(n, "underPredictionRate", s.underPredictionRate());
-    num(n, "exceedanceRate", s.exceedanceRate());
-    num(n, "bias", s.bias());
-    num(n, "qErrorMedian", s.qErrorMedian());
-    num(n, "qErrorP90", s.qErrorP90());
-    return n;
-  }
-
-  /** Puts a number, or null for NaN and infinities (JSON has neither). */
-  static void num(ObjectNode n, String key, double v) {
-    if (Double.isFinite(v)) {
-      n.put(key, v);
-    } else {
-      n.putNull(key);
-    }
   }
 }

@@ -1,7 +1,6 @@
 package dev.penumbra.server;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.allocate.DeadlineExceededException;
 import dev.penumbra.core.allocate.Sla;
@@ -22,6 +21,7 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Random;
@@ -46,7 +46,7 @@ final class QueryCapability implements Capability, Capability.Learning, Capabili
   private final ServerConfig config;
   private final Consumer<String> progress;
   private final Timeline timeline = new Timeline("memory", "MiB", 600);
-  private final ArrayDeque<ObjectNode> recent = new ArrayDeque<>();
+  private final ArrayDeque<QueryRecord> recent = new ArrayDeque<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final long baselineSlot;
   private volatile QueryGateway gateway;
@@ -123,10 +123,7 @@ final class QueryCapability implements Capability, Capability.Learning, Capabili
     if (gw == null) {
       return Optional.empty();
     }
-    ObjectNode n = Json.MAPPER.createObjectNode();
-    n.set("errors", Json.MAPPER.valueToTree(gw.errors().export()));
-    n.set("history", Json.MAPPER.valueToTree(gw.predictor().export()));
-    return Optional.of(n);
+    return Optional.of(Json.MAPPER.valueToTree(new Learned(gw.errors().export(), gw.predictor().export())));
   }
 
   @Override
@@ -367,23 +364,39 @@ final class QueryCapability implements Capability, Capability.Learning, Capabili
         }
       }
       QueryResponse r = submit(b);
-      ObjectNode body = (ObjectNode) QueryJson.response(r);
-      int status = status(r.report().outcome());
-      if (status != 200) {
-        // A query that did not complete is not a success: the status says so, the body still has the report.
-        body.put("status", status);
-        body.put("error", r.report().outcome().name().toLowerCase(Locale.ROOT) + ": "
-            + r.report().error().orElse("the query did not complete"));
-      }
-      ctx.status(status).json(body);
+      ctx.status(status(r.report().outcome())).json(answer(r));
     });
     api.get("/v1/queries", ctx -> {
-      ArrayNode arr = Json.MAPPER.createArrayNode();
+      List<QueryRecord> list;
       synchronized (recent) {
-        recent.forEach(arr::add);
+        list = List.copyOf(recent);
       }
-      ctx.json(arr);
+      ctx.json(list);
     });
+  }
+
+  /**
+   * {@code POST /v1/queries}: the rows and the report; {@code status} and {@code error} only when the query did not
+   * complete (a failure is not a success, and its body still has the report).
+   */
+  record QueryAnswer(List<String> columns, List<List<Object>> rows, long rowCount, QueryJson.Report report,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Integer status,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String error) {}
+
+  /** One entry of {@code GET /v1/queries}. */
+  record QueryRecord(long time, String sql, String user, String outcome, QueryJson.Report report) {}
+
+  /** What the query capability saves between runs: its error scores and the predictor's history. */
+  record Learned(List<dev.penumbra.core.feedback.ErrorTracker.Scores> errors,
+      List<dev.penumbra.query.predict.QueryPredictor.Learned> history) {}
+
+  static QueryAnswer answer(QueryResponse r) {
+    QueryJson.Answer a = QueryJson.response(r);
+    int status = status(r.report().outcome());
+    return status == 200 ? new QueryAnswer(a.columns(), a.rows(), a.rowCount(), a.report(), null, null)
+        : new QueryAnswer(a.columns(), a.rows(), a.rowCount(), a.report(), status,
+            r.report().outcome().name().toLowerCase(Locale.ROOT) + ": "
+                + r.report().error().orElse("the query did not complete"));
   }
 
   /**
@@ -454,12 +467,8 @@ final class QueryCapability implements Capability, Capability.Learning, Capabili
     timeline.add(new Timeline.Sample(System.currentTimeMillis(), "#" + rep.reservation().id(),
         rep.prediction().memoryBytes().point() / mib, rep.reservation().amount().memoryBytes() / mib,
         rep.actual().peakMemoryBytes() / mib, baselineSlot / mib));
-    ObjectNode summary = Json.MAPPER.createObjectNode();
-    summary.put("time", System.currentTimeMillis());
-    summary.put("sql", sql.length() > 500 ? sql.substring(0, 500) + "..." : sql);
-    summary.put("user", rep.user());
-    summary.put("outcome", abbreviate(rep));
-    summary.set("report", QueryJson.report(rep));
+    QueryRecord summary = new QueryRecord(System.currentTimeMillis(),
+        sql.length() > 500 ? sql.substring(0, 500) + "..." : sql, rep.user(), abbreviate(rep), QueryJson.report(rep));
     synchronized (recent) {
       if (recent.size() == RECENT) {
         recent.removeFirst();

@@ -1,7 +1,5 @@
 package dev.penumbra.server;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.ledger.InsufficientCapacityException;
@@ -128,33 +126,29 @@ final class ReservationRoutes {
 
   void register(Api a) {
     a.get("/v1/nodes", ctx -> {
-      ArrayNode arr = Json.MAPPER.createArrayNode();
-      ledger.nodes().forEach(v -> arr.add(Json.node(v)));
-      ctx.json(arr);
+      ctx.json(ledger.nodes().stream().map(LedgerJson.Node::of).toList());
     });
     a.get("/v1/reservations", ctx -> {
       String state = Optional.ofNullable(ctx.queryParam("state")).orElse("live");
-      ArrayNode arr = Json.MAPPER.createArrayNode();
-      switch (state) {
-        case "live" -> ledger.snapshot().reservations().forEach(x -> arr.add(Json.reservation(x)));
-        case "ended" -> ended().forEach(x -> arr.add(Json.reservation(x)));
+      List<Reservation> chosen = switch (state) {
+        case "live" -> ledger.snapshot().reservations();
+        case "ended" -> ended();
         default -> throw new ApiException(400, "state", state, "query parameter 'state' must be live or ended");
-      }
-      ctx.json(arr);
+      };
+      ctx.json(chosen.stream().map(LedgerJson.Res::of).toList());
     });
     a.get("/v1/reservations/{id}", ctx -> {
       long id = longParam("id", ctx.pathParam("id"));
       Reservation res = ledger.get(id).orElseThrow(() -> new ApiException(404, "id", Long.toString(id),
           "no reservation " + id));
-      ObjectNode n = Json.reservation(res);
-      ArrayNode h = n.putArray("history");
+      List<LedgerJson.Event> history = new ArrayList<>();
       for (LedgerEvent e : events.all()) {
         Reservation x = e.after() != null ? e.after() : e.before();
         if (x != null && x.id() == id) {
-          h.add(Json.event(e));
+          history.add(LedgerJson.Event.of(e));
         }
       }
-      ctx.json(n);
+      ctx.json(LedgerJson.ResWithHistory.of(res, history));
     });
     a.command(HandlerType.POST, "/v1/reservations", ctx -> {
       ReservationBody b = Json.read(ctx, ReservationBody.class, config.server().maxBodyBytes());
@@ -172,7 +166,7 @@ final class ReservationRoutes {
       Reservation res = reserve(b, who);
       manual.put(res.id(), who.map(ServerConfig.Principal::name).orElse(""));
       saveHolds();
-      ctx.status(201).json(Json.reservation(res));
+      ctx.status(201).json(LedgerJson.Res.of(res));
     });
     a.command(HandlerType.DELETE, "/v1/reservations/{id}", ctx -> {
       long id = longParam("id", ctx.pathParam("id"));
@@ -197,7 +191,7 @@ final class ReservationRoutes {
         manual.remove(id);
         Reservation ended = ledger.release(id);
         saveHolds();
-        ctx.json(Json.reservation(ended));
+        ctx.json(LedgerJson.Res.of(ended));
       } catch (IllegalStateException e) {
         throw new ApiException(409, "id", Long.toString(id), e.getMessage());
       }
@@ -209,9 +203,8 @@ final class ReservationRoutes {
         throw new ApiException(400, "limit", Long.toString(limit), "limit must be in [1, " + events.capacity() + "]");
       }
       List<LedgerEvent> all = events.all().stream().filter(e -> e.sequence() > since).toList();
-      ArrayNode arr = Json.MAPPER.createArrayNode();
-      all.subList((int) Math.max(0, all.size() - limit), all.size()).forEach(e -> arr.add(Json.event(e)));
-      ctx.json(arr);
+      ctx.json(all.subList((int) Math.max(0, all.size() - limit), all.size()).stream().map(LedgerJson.Event::of)
+          .toList());
     });
   }
 

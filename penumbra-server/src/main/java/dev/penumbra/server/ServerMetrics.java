@@ -86,8 +86,8 @@ final class ServerMetrics {
   private static double share(Ledger l, String node, boolean cpu) {
     for (NodeView v : l.nodes()) {
       if (v.id().equals(node)) {
-        return cpu ? Json.share(v.used().cpuMillis(), v.capacity().cpuMillis())
-            : Json.share(v.used().memoryBytes(), v.capacity().memoryBytes());
+        return cpu ? LedgerJson.share(v.used().cpuMillis(), v.capacity().cpuMillis())
+            : LedgerJson.share(v.used().memoryBytes(), v.capacity().memoryBytes());
       }
     }
     return Double.NaN;

@@ -1,7 +1,8 @@
 package dev.penumbra.server;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.feedback.ErrorTracker;
@@ -290,15 +291,11 @@ final class ShardCapability implements Capability, Capability.Timed {
       ctx.status(202).json(submit(b));
     });
     api.get("/v1/requests", ctx -> {
-      ArrayNode arr = Json.MAPPER.createArrayNode();
       List<Tracked> all;
       synchronized (this) {
         all = new ArrayList<>(requests.values());
       }
-      for (int i = all.size() - 1; i >= 0; i--) {
-        arr.add(summary(all.get(i)));
-      }
-      ctx.json(arr);
+      ctx.json(all.reversed().stream().map(this::summary).toList());
     });
     api.get("/v1/requests/{id}", ctx -> {
       Tracked t;
@@ -433,7 +430,7 @@ final class ShardCapability implements Capability, Capability.Timed {
   }
 
   /** Cancels a running request: its attempts are stopped on their backends and everything it holds released. */
-  ObjectNode cancel(String id) {
+  RequestSummary cancel(String id) {
     Tracked t;
     synchronized (this) {
       t = requests.get(id);
@@ -451,7 +448,7 @@ final class ShardCapability implements Capability, Capability.Timed {
   }
 
   /** Validates, cuts and starts a request; nothing is reserved unless all of it is valid. */
-  ObjectNode submit(RequestBody b) throws SQLException {
+  RequestSummary submit(RequestBody b) throws SQLException {
     if (closed) {
       throw new ApiException(503, null, null, "the shard capability is closed");
     }
@@ -677,75 +674,78 @@ final class ShardCapability implements Capability, Capability.Timed {
     t.result = r;
   }
 
-  private ObjectNode summary(Tracked t) {
-    ObjectNode n = Json.MAPPER.createObjectNode();
-    n.put("id", t.request.id());
-    n.put("kind", t.kind);
-    n.put("policy", t.policy);
-    n.put("priority", t.request.priority().label());
-    n.put("keys", t.request.keys());
-    n.put("state", t.state());
-    n.put("submittedMillis", t.submittedMillis);
+  /**
+   * A request as {@code POST}/{@code DELETE /v1/requests} answer and {@code GET /v1/requests} lists it: its
+   * result's figures once it finished, its error if it failed.
+   */
+  record RequestSummary(String id, String kind, String policy, String priority, long keys, String state,
+      long submittedMillis, @JsonInclude(JsonInclude.Include.NON_NULL) Integer shards,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Double latencyMillis,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Double stragglerRatio,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String error) {}
+
+  /**
+   * {@code GET /v1/requests/{id}}: the summary, its shards, and once it finished the merged answer (JSON null
+   * when there is none).
+   */
+  record RequestDetail(String id, String kind, String policy, String priority, long keys, String state,
+      long submittedMillis, @JsonInclude(JsonInclude.Include.NON_NULL) Integer shards,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Double latencyMillis,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Double stragglerRatio,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String error, List<ShardJson> shardList,
+      @JsonInclude(JsonInclude.Include.NON_NULL) JsonNode answer) {}
+
+  /**
+   * One shard of a request: the demand predicted and the amount reserved once known, the backend once placed;
+   * a finished shard adds its run time and CPU used, a running one its reservation.
+   */
+  record ShardJson(String id, String unit, String subset, long keys, String state, int attempts,
+      double predictedP50Millis, double predictedP99Millis,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Long predictedCpuMillis,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Long predictedMemoryBytes,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String backend,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Long reservedCpuMillis,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Long reservedMemoryBytes,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Double ranMillis,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Long usedCpuMillis,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Long reservationId) {}
+
+  private RequestSummary summary(Tracked t) {
     RequestResult r = t.result;
-    if (r != null) {
-      n.put("shards", r.shards().size());
-      n.put("latencyMillis", r.latency().toNanos() / 1e6);
-      n.put("stragglerRatio", r.stragglerRatio());
-    }
-    if (t.error != null) {
-      n.put("error", t.error);
-    }
-    return n;
+    return new RequestSummary(t.request.id(), t.kind, t.policy, t.request.priority().label(), t.request.keys(),
+        t.state(), t.submittedMillis, r == null ? null : r.shards().size(),
+        r == null ? null : r.latency().toNanos() / 1e6, r == null ? null : r.stragglerRatio(), t.error);
   }
 
-  private ObjectNode detail(Tracked t) {
-    ObjectNode n = summary(t);
-    ArrayNode shards = n.putArray("shardList");
+  private RequestDetail detail(Tracked t) {
+    RequestSummary n = summary(t);
+    List<ShardJson> shards = new ArrayList<>();
     RequestResult r = t.result;
+    JsonNode answer = null;
     if (r != null) {
       for (ShardReport s : r.shards()) {
-        ObjectNode o = shard(shards, s.shard(), "done", s.attempts(), s.predictedP50Millis(), s.predictedP99Millis(),
-            s.predicted(), s.backend(), s.reserved());
-        o.put("ranMillis", s.ranMillis());
-        o.put("usedCpuMillis", s.used().cpuMillis());
+        shards.add(shard(s.shard(), "done", s.attempts(), s.predictedP50Millis(), s.predictedP99Millis(),
+            s.predicted(), s.backend(), s.reserved(), s.ranMillis(), s.used().cpuMillis(), null));
       }
-      Object answer = t.answer;
-      n.set("answer", Json.MAPPER.valueToTree(answer));
+      answer = Json.MAPPER.valueToTree(t.answer);
+      if (answer == null) {
+        answer = NullNode.getInstance();
+      }
     } else {
-      engines.get(t.request.priority()).status(t.request.id()).ifPresent(list -> list.forEach(s -> {
-        ObjectNode o = shard(shards, s.shard(), s.state(), s.attempts(), s.predictedP50Millis(),
-            s.predictedP99Millis(), s.demand(), s.backend(), s.reserved());
-        if (s.reservationId() >= 0) {
-          o.put("reservationId", s.reservationId());
-        }
-      }));
+      engines.get(t.request.priority()).status(t.request.id()).ifPresent(list -> list.forEach(s ->
+          shards.add(shard(s.shard(), s.state(), s.attempts(), s.predictedP50Millis(), s.predictedP99Millis(),
+              s.demand(), s.backend(), s.reserved(), null, null, s.reservationId() >= 0 ? s.reservationId() : null))));
     }
-    return n;
+    return new RequestDetail(n.id(), n.kind(), n.policy(), n.priority(), n.keys(), n.state(), n.submittedMillis(),
+        n.shards(), n.latencyMillis(), n.stragglerRatio(), n.error(), shards, answer);
   }
 
-  private static ObjectNode shard(ArrayNode into, Shard s, String state, int attempts, double p50, double p99,
-      Resources predicted, String backend, Resources reserved) {
-    ObjectNode o = into.addObject();
-    o.put("id", s.id());
-    o.put("unit", s.unit());
-    o.put("subset", s.subset().toString());
-    o.put("keys", s.keys());
-    o.put("state", state);
-    o.put("attempts", attempts);
-    o.put("predictedP50Millis", p50);
-    o.put("predictedP99Millis", p99);
-    if (predicted != null) {
-      o.put("predictedCpuMillis", predicted.cpuMillis());
-      o.put("predictedMemoryBytes", predicted.memoryBytes());
-    }
-    if (backend != null) {
-      o.put("backend", backend);
-    }
-    if (reserved != null) {
-      o.put("reservedCpuMillis", reserved.cpuMillis());
-      o.put("reservedMemoryBytes", reserved.memoryBytes());
-    }
-    return o;
+  private static ShardJson shard(Shard s, String state, int attempts, double p50, double p99, Resources predicted,
+      String backend, Resources reserved, Double ranMillis, Long usedCpuMillis, Long reservationId) {
+    return new ShardJson(s.id(), s.unit(), s.subset().toString(), s.keys(), state, attempts, p50, p99,
+        predicted == null ? null : predicted.cpuMillis(), predicted == null ? null : predicted.memoryBytes(), backend,
+        reserved == null ? null : reserved.cpuMillis(), reserved == null ? null : reserved.memoryBytes(), ranMillis,
+        usedCpuMillis, reservationId);
   }
 
   /** Submits one synthetic request of two dependent stages and waits for it. */
@@ -754,7 +754,7 @@ final class ShardCapability implements Capability, Capability.Timed {
     long keys = 200 + random.nextInt(800);
     List<UnitBody> units = List.of(new UnitBody("scan", 0L, keys, null),
         new UnitBody("merge", keys, keys + keys / 4, List.of("scan")));
-    ObjectNode s;
+    RequestSummary s;
     try {
       s = submit(new RequestBody(null, "synthetic", "predicted", 4, "batch", units, null));
     } catch (ApiException e) {
@@ -765,7 +765,7 @@ final class ShardCapability implements Capability, Capability.Timed {
     }
     Tracked t;
     synchronized (this) {
-      t = requests.get(s.get("id").asText());
+      t = requests.get(s.id());
     }
     if (t != null) {
       try {

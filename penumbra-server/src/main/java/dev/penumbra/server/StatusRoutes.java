@@ -1,6 +1,5 @@
 package dev.penumbra.server;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,15 +11,16 @@ import java.util.Map;
 final class StatusRoutes {
   private StatusRoutes() {}
 
+  /** {@code GET /ready}: the server's readiness and each capability's. */
+  record Ready(boolean ready, Map<String, Boolean> capabilities) {}
+
   static void register(Api a, PenumbraServer server, PrometheusMeterRegistry registry, Runnable refreshMetrics) {
     a.get("/health", ctx -> ctx.json(Map.of("status", "up")));
     a.get("/ready", ctx -> {
-      ObjectNode n = Json.MAPPER.createObjectNode();
       boolean ready = server.ready();
-      n.put("ready", ready);
-      ObjectNode caps = n.putObject("capabilities");
+      Map<String, Boolean> caps = new java.util.LinkedHashMap<>();
       server.capabilities().forEach(c -> caps.put(c.name(), c.view().ready()));
-      ctx.status(ready ? 200 : 503).json(n);
+      ctx.status(ready ? 200 : 503).json(new Ready(ready, caps));
     });
     a.get("/metrics", ctx -> {
       refreshMetrics.run();

@@ -316,7 +316,7 @@ final class StreamCapability implements Capability, Capability.Learning {
     }
   }
 
-  ObjectNode plan(StreamHandle h) {
+  StreamHandle.PlanJson plan(StreamHandle h) {
     Map<Integer, dev.penumbra.stream.PartitionPlan> plans;
     synchronized (this) {
       plans = h.controller.lastPlan();

@@ -1,7 +1,6 @@
 package dev.penumbra.server;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.ledger.Reservation;
 import dev.penumbra.core.loop.LoopStats;
@@ -14,6 +13,8 @@ import dev.penumbra.stream.ShadowStats;
 import dev.penumbra.stream.StreamController;
 import dev.penumbra.stream.StreamRecord;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -139,71 +140,65 @@ final class StreamHandle {
     controller.close();
   }
 
+  /** One partition's counters in {@code GET /v1/streams}. */
+  record PartitionJson(int partition, int workers, long submitted, long processed, long backlog, long sampled) {}
+
   /** The stream as {@code GET /v1/streams} lists it. */
-  ObjectNode describe() {
-    ObjectNode o = Json.MAPPER.createObjectNode();
-    o.put("name", name);
-    o.put("partitions", stream.partitions());
-    o.put("sampleRate", sampleRate);
-    o.put("created", created);
-    ArrayNode parts = o.putArray("partitionStats");
+  record Description(String name, int partitions, double sampleRate, long created,
+      List<PartitionJson> partitionStats) {}
+
+  /** The stream loop's baseline guard. */
+  record Guard(String acting, String baseline, double penumbraCost, double baselineCost, long switches) {}
+
+  /** One horizon of a partition's plan. */
+  record HorizonJson(String horizon, double ratePoint, double rateUpper, int workers, LedgerJson.Amount resources) {}
+
+  /**
+   * One partition of {@code GET /v1/streams/{name}/plan}: {@code plannedWorkers} is null before the first plan,
+   * and the plan's own fields are absent then; the baseline and the reservation only when there is one.
+   */
+  record PartitionPlanJson(int partition, int workers, long backlog, Integer plannedWorkers,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String model,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Boolean lowConfidence,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Double costSecondsPerRecord,
+      @JsonInclude(JsonInclude.Include.NON_NULL) List<HorizonJson> horizons,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Long baselineCpuMillis,
+      @JsonInclude(JsonInclude.Include.NON_NULL) LedgerJson.Res reservation) {}
+
+  /** {@code GET /v1/streams/{name}/plan}. */
+  record PlanJson(String stream, String interval, long scalings, long shortfalls, Guard guard, double reservedPerUsed,
+      double shadowShare, double shadowBudget, List<PartitionPlanJson> partitions) {}
+
+  Description describe() {
+    List<PartitionJson> parts = new ArrayList<>();
     for (int p = 0; p < stream.partitions(); p++) {
       PartitionStats st = stream.stats(p);
-      ObjectNode n = parts.addObject();
-      n.put("partition", p);
-      n.put("workers", st.workers());
-      n.put("submitted", st.submitted());
-      n.put("processed", st.processed());
-      n.put("backlog", st.backlog());
-      n.put("sampled", st.sampled());
+      parts.add(new PartitionJson(p, st.workers(), st.submitted(), st.processed(), st.backlog(), st.sampled()));
     }
-    return o;
+    return new Description(name, stream.partitions(), sampleRate, created, parts);
   }
 
   /** The stream's last plan, its loop's guard and reservations, as {@code GET /v1/streams/{name}/plan} shows it. */
-  ObjectNode plan(Map<Integer, PartitionPlan> plans, Duration interval) {
-    ObjectNode o = Json.MAPPER.createObjectNode();
-    o.put("stream", name);
-    o.put("interval", interval.toString());
-    o.put("scalings", controller.scalings());
-    o.put("shortfalls", controller.shortfalls());
+  PlanJson plan(Map<Integer, PartitionPlan> plans, Duration interval) {
     LoopStats ls = controller.stats();
-    ObjectNode guard = o.putObject("guard");
-    guard.put("acting", ls.guard().acting().label());
-    guard.put("baseline", ls.guard().baseline());
-    Json.num(guard, "penumbraCost", ls.guard().penumbraCost());
-    Json.num(guard, "baselineCost", ls.guard().baselineCost());
-    guard.put("switches", ls.guard().switches());
-    Json.num(o, "reservedPerUsed", ls.cpuReservedPerUsed());
-    Json.num(o, "shadowShare", controller.shadowShare());
-    Json.num(o, "shadowBudget", controller.shadowBudget());
-    ArrayNode arr = o.putArray("partitions");
+    Guard guard = new Guard(ls.guard().acting().label(), ls.guard().baseline(), ls.guard().penumbraCost(),
+        ls.guard().baselineCost(), ls.guard().switches());
+    List<PartitionPlanJson> parts = new ArrayList<>();
     for (int p = 0; p < stream.partitions(); p++) {
-      ObjectNode n = arr.addObject();
-      n.put("partition", p);
-      n.put("workers", stream.workers(p));
-      n.put("backlog", stream.backlog(p));
       PartitionPlan plan = plans.get(p);
-      if (plan != null) {
-        n.put("plannedWorkers", plan.workers());
-        n.put("model", plan.model());
-        n.put("lowConfidence", plan.lowConfidence());
-        Json.num(n, "costSecondsPerRecord", plan.costSecondsPerRecord());
-        ArrayNode hs = n.putArray("horizons");
-        for (HorizonPlan hp : plan.horizons()) {
-          ObjectNode x = hs.addObject();
-          x.put("horizon", hp.horizon().toString());
-          Json.num(x, "ratePoint", hp.ratePoint());
-          Json.num(x, "rateUpper", hp.rateUpper());
-          x.put("workers", hp.workers());
-          x.set("resources", Json.resources(hp.resources()));
-        }
-      } else {
-        n.putNull("plannedWorkers");
+      Long baselineCpu = controller.baselineSize(p).map(Resources::cpuMillis).orElse(null);
+      LedgerJson.Res reservation = controller.reserved(p).map(LedgerJson.Res::of).orElse(null);
+      if (plan == null) {
+        parts.add(new PartitionPlanJson(p, stream.workers(p), stream.backlog(p), null, null, null, null, null,
+            baselineCpu, reservation));
+        continue;
       }
-      controller.baselineSize(p).ifPresent(b -> n.put("baselineCpuMillis", b.cpuMillis()));
-      controller.reserved(p).ifPresent(r -> n.set("reservation", Json.reservation(r)));
+      List<HorizonJson> hs = plan.horizons().stream().map(hp -> new HorizonJson(hp.horizon().toString(),
+          hp.ratePoint(), hp.rateUpper(), hp.workers(), LedgerJson.Amount.of(hp.resources()))).toList();
+      parts.add(new PartitionPlanJson(p, stream.workers(p), stream.backlog(p), plan.workers(), plan.model(),
+          plan.lowConfidence(), plan.costSecondsPerRecord(), hs, baselineCpu, reservation));
     }
-    return o;
+    return new PlanJson(name, interval.toString(), controller.scalings(), controller.shortfalls(), guard,
+        ls.cpuReservedPerUsed(), controller.shadowShare(), controller.shadowBudget(), parts);
   }
 }

@@ -1,7 +1,5 @@
 package dev.penumbra.server;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.penumbra.stream.StreamRecord;
 import io.javalin.http.HandlerType;
 import java.nio.charset.StandardCharsets;
@@ -35,36 +33,31 @@ final class StreamRoutes {
 
   private StreamRoutes() {}
 
+  /** {@code POST /v1/streams/{name}/records}: how many records the stream took. */
+  record Accepted(String stream, int accepted) {}
+
+  /** {@code DELETE /v1/streams/{name}}: the reservations the stream gave back. */
+  record Deleted(String stream, boolean deleted, int released) {}
+
   static void register(Api api, StreamCapability streams, ServerConfig config) {
     api.command(HandlerType.POST, "/v1/streams", ctx -> {
       CreateBody b = Json.read(ctx, CreateBody.class, config.server().maxBodyBytes());
       ctx.status(201).json(streams.create(check(b)).describe());
     });
     api.get("/v1/streams", ctx -> {
-      ArrayNode arr = Json.MAPPER.createArrayNode();
-      for (StreamHandle h : streams.handles()) {
-        arr.add(h.describe());
-      }
-      ctx.json(arr);
+      ctx.json(streams.handles().stream().map(StreamHandle::describe).toList());
     });
     api.command(HandlerType.POST, "/v1/streams/{name}/records", ctx -> {
       // The body is checked first: a malformed request is 400 whichever stream it names.
       ProduceBody b = Json.read(ctx, ProduceBody.class, config.server().maxBodyBytes());
       StreamHandle h = streams.handle(ctx.pathParam("name"));
       int n = streams.produce(h, records(h, b));
-      ObjectNode o = Json.MAPPER.createObjectNode();
-      o.put("stream", h.name);
-      o.put("accepted", n);
-      ctx.status(202).json(o);
+      ctx.status(202).json(new Accepted(h.name, n));
     });
     api.get("/v1/streams/{name}/plan", ctx -> ctx.json(streams.plan(streams.handle(ctx.pathParam("name")))));
     api.command(HandlerType.DELETE, "/v1/streams/{name}", ctx -> {
       int released = streams.delete(ctx.pathParam("name"));
-      ObjectNode o = Json.MAPPER.createObjectNode();
-      o.put("stream", ctx.pathParam("name"));
-      o.put("deleted", true);
-      o.put("released", released);
-      ctx.json(o);
+      ctx.json(new Deleted(ctx.pathParam("name"), true, released));
     });
   }
 

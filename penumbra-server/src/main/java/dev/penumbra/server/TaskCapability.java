@@ -1,7 +1,6 @@
 package dev.penumbra.server;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.penumbra.core.Priority;
 import dev.penumbra.core.Resources;
 import dev.penumbra.core.feedback.ErrorTracker;
@@ -55,7 +54,7 @@ final class TaskCapability implements Capability, Capability.Learning {
   private final ServerConfig config;
   private final ErrorTracker errors = new ErrorTracker();
   private final Timeline timeline = new Timeline("memory", "MiB", 600);
-  private final ArrayDeque<ObjectNode> recent = new ArrayDeque<>();
+  private final ArrayDeque<TaskRecord> recent = new ArrayDeque<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final TaskExecutor executor;
   private volatile boolean closed;
@@ -81,6 +80,11 @@ final class TaskCapability implements Capability, Capability.Learning {
   /** A validated phase. */
   record Phase(long millis, long memoryBytes, int threads) {}
 
+  /** A finished task, as {@code POST /v1/tasks} answers and {@code GET /v1/tasks} lists; no failure when it succeeded. */
+  record TaskRecord(long time, String taskId, String type, String priority, int phases, boolean succeeded,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String failure, double latencyMillis, double stalledMillis,
+      long hits, long misses) {}
+
   @Override
   public LoopView view() {
     return view;
@@ -92,11 +96,11 @@ final class TaskCapability implements Capability, Capability.Learning {
 
   @Override
   public Optional<com.fasterxml.jackson.databind.JsonNode> learned() {
-    ObjectNode n = Json.MAPPER.createObjectNode();
-    n.set("errors", Json.MAPPER.valueToTree(errors.export()));
-    n.set("profiles", Json.MAPPER.valueToTree(executor.exportProfiles()));
-    return Optional.of(n);
+    return Optional.of(Json.MAPPER.valueToTree(new Learned(errors.export(), executor.exportProfiles())));
   }
+
+  /** What the task capability saves between runs: its error scores and the executor's profiles. */
+  record Learned(List<ErrorTracker.Scores> errors, List<dev.penumbra.task.TaskProfile.State> profiles) {}
 
   @Override
   public void restoreLearned(com.fasterxml.jackson.databind.JsonNode saved) {
@@ -161,16 +165,16 @@ final class TaskCapability implements Capability, Capability.Learning {
       ctx.json(run(b));
     });
     api.get("/v1/tasks", ctx -> {
-      ArrayNode arr = Json.MAPPER.createArrayNode();
+      List<TaskRecord> list;
       synchronized (recent) {
-        recent.forEach(arr::add);
+        list = List.copyOf(recent);
       }
-      ctx.json(arr);
+      ctx.json(list);
     });
   }
 
   /** Validates the spec, runs the task to its end and returns its result. */
-  ObjectNode run(TaskBodySpec b) throws InterruptedException {
+  TaskRecord run(TaskBodySpec b) throws InterruptedException {
     if (b.type() == null || !TYPE.matcher(b.type()).matches()) {
       throw new ApiException(400, "type", String.valueOf(b.type()),
           "field 'type' must be 1-64 of [A-Za-z0-9._-], was '" + b.type() + "'");
@@ -302,21 +306,11 @@ final class TaskCapability implements Capability, Capability.Learning {
         Double.isFinite(predicted) ? predicted / MIB : 0, reserved / MIB, ph.memoryBytes() / MIB, peak / MIB));
   }
 
-  private ObjectNode record(TaskResult r, Priority priority, int phases) {
-    ObjectNode n = Json.MAPPER.createObjectNode();
-    n.put("time", System.currentTimeMillis());
-    n.put("taskId", r.taskId());
-    n.put("type", r.type());
-    n.put("priority", priority.label());
-    n.put("phases", phases);
-    n.put("succeeded", r.succeeded());
-    if (r.failure() != null) {
-      n.put("failure", r.failure().getClass().getSimpleName() + ": " + r.failure().getMessage());
-    }
-    n.put("latencyMillis", r.latency().toNanos() / 1e6);
-    n.put("stalledMillis", r.stalled().toNanos() / 1e6);
-    n.put("hits", r.hits());
-    n.put("misses", r.misses());
+  private TaskRecord record(TaskResult r, Priority priority, int phases) {
+    TaskRecord n = new TaskRecord(System.currentTimeMillis(), r.taskId(), r.type(), priority.label(), phases,
+        r.succeeded(), r.failure() == null ? null : r.failure().getClass().getSimpleName() + ": "
+            + r.failure().getMessage(), r.latency().toNanos() / 1e6, r.stalled().toNanos() / 1e6, r.hits(),
+        r.misses());
     synchronized (recent) {
       if (recent.size() == RECENT) {
         recent.removeFirst();
@@ -348,7 +342,7 @@ final class TaskCapability implements Capability, Capability.Learning {
         new PhaseBody(10L + random.nextInt(10), "2MiB", 0));
     double u = random.nextDouble();
     String priority = u < 0.2 ? "critical" : u < 0.6 ? "standard" : "batch";
-    ObjectNode r;
+    TaskRecord r;
     try {
       r = run(new TaskBodySpec(type, priority, phases));
     } catch (ApiException e) {
@@ -357,10 +351,10 @@ final class TaskCapability implements Capability, Capability.Learning {
       }
       throw e;
     }
-    if (!r.get("succeeded").asBoolean() && !closed) {
+    if (!r.succeeded() && !closed) {
       // A rejection for capacity is the fallback working as configured, not a broken task.
-      if (!r.path("failure").asText().startsWith(ResourceUnavailableException.class.getSimpleName())) {
-        throw new IllegalStateException("demo task failed: " + r.path("failure").asText());
+      if (!r.failure().startsWith(ResourceUnavailableException.class.getSimpleName())) {
+        throw new IllegalStateException("demo task failed: " + r.failure());
       }
     }
   }

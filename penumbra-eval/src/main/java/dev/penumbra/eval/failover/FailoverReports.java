@@ -1,10 +1,7 @@
 package dev.penumbra.eval.failover;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.module.SimpleModule;
-import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import dev.penumbra.failover.FailoverEvent;
+import dev.penumbra.server.Json;
 import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
@@ -14,13 +11,9 @@ public final class FailoverReports {
 
   private FailoverReports() {}
 
+  /** The result as indented JSON, through the product's one mapper (NaN as null, days and instants as ISO text). */
   public static String json(FailoverBench.Result r) throws IOException {
-    // Dates and instants as ISO text.
-    SimpleModule time = new SimpleModule();
-    time.addSerializer(java.time.LocalDate.class, ToStringSerializer.instance);
-    time.addSerializer(java.time.Instant.class, ToStringSerializer.instance);
-    ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).registerModule(time);
-    return m.writeValueAsString(r);
+    return Json.pretty(r);
   }
 
   public static String table(FailoverBench.Result r) {

@@ -28,7 +28,7 @@ class FailoverReportsTest {
   }
 
   @Test
-  void tableAndHtmlShowTheMoveTimelineTheStallsAndEachNodesRisk() {
+  void tableJsonAndHtmlShowTheMoveTimelineTheStallsAndEachNodesRisk() throws Exception {
     FailoverEvent planned = new FailoverEvent("n0", FailoverEvent.Cause.PLANNED, true, 0.02, Instant.EPOCH, 224, null);
     FailoverBench.NodeResult n0 = node("n0", D0.plusDays(3), List.of(planned),
         new FailoverBench.MoveTimeline(7, 38, 58, 2, -5000));
@@ -46,6 +46,13 @@ class FailoverReportsTest {
     String table = FailoverReports.table(r);
     assertThat(table).contains("after moves: standby-days 1.50, at risk without a standby 0.4 s")
         .contains("7/38/58 w2 g-5000").contains("30.5-33.0").contains("by alarm rate");
+    // JSON through the one mapper: days and instants as ISO text, NaN (a node without moves) as null.
+    com.fasterxml.jackson.databind.JsonNode json = dev.penumbra.server.Json.MAPPER.readTree(FailoverReports.json(r));
+    com.fasterxml.jackson.databind.JsonNode first = json.at("/policies/0/nodes/0");
+    assertThat(first.get("failsOn").asText()).isEqualTo("2013-04-28");
+    assertThat(first.at("/moves/0/started").asText()).isEqualTo("1970-01-01T00:00:00Z");
+    assertThat(first.at("/risks/0/day").asText()).isEqualTo("2013-04-25");
+    assertThat(json.at("/policies/0/nodes/1/standbySecondsAfterMove").isNull()).isTrue();
     String html = FailoverReports.html(r);
     assertThat(html).contains("Risk per node over the replayed days (penumbra)").contains("SERIAL-n0")
         .contains("planned promotion").contains("<polyline");
