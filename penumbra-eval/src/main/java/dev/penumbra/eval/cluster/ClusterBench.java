@@ -511,7 +511,7 @@ public final class ClusterBench {
   }
 
   /** Every replica up, on the leader's term, and applied at least up to what the leader had committed. */
-  private static void awaitAllCaughtUp(ReplicaProcesses replicas, Duration timeout) throws InterruptedException {
+  static void awaitAllCaughtUp(ReplicaProcesses replicas, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       String leader = replicas.leader();
