@@ -101,6 +101,12 @@ final class BenchClusterCommand implements Callable<Integer> {
           + "Default: ${DEFAULT-VALUE}.")
   boolean bare;
 
+  @Option(names = "--staggered-election", negatable = true, defaultValue = "false", fallbackValue = "true",
+      description = "A design of the failure detector to measure: the replicas' election timeouts staggered by rank "
+          + "(100-200, 150-250, 200-300 ms at 100), so that two survivors rarely stand together. Default: "
+          + "${DEFAULT-VALUE}.")
+  boolean staggeredElection;
+
   @Option(names = "--raft", paramLabel = "raft.KEY=VALUE",
       description = "A Ratis property set otherwise on every replica (repeatable): a design of the write path "
           + "or of the failure detector to measure.")
@@ -135,6 +141,12 @@ final class BenchClusterCommand implements Callable<Integer> {
     }
     if (colocated && !raftProps.isEmpty()) {
       throw OptionChecks.invalid(spec, "--raft", raft.get(0), "not with --colocated (the leader runs in this JVM)");
+    }
+    if (staggeredElection && (stages || colocated)) {
+      throw OptionChecks.invalid(spec, "--staggered-election", "true", "not with --stages or --colocated");
+    }
+    if (staggeredElection) {
+      raftProps.put(ClusterBench.STAGGER, "true");
     }
     if (bare && (stages || colocated)) {
       throw OptionChecks.invalid(spec, "--bare", "true", "not with --stages or --colocated");

@@ -54,7 +54,7 @@ public final class ClusterReplicaMain {
         case "--raft" -> {
           String kv = args[i + 1];
           int eq = kv.indexOf('=');
-          if (eq < 1 || !kv.startsWith("raft.")) {
+          if (eq < 1 || !(kv.startsWith("raft.") || kv.startsWith(ClusterReplica.STAGGER + "="))) {
             throw new IllegalArgumentException("--raft must be raft.KEY=VALUE, was '" + kv + "'");
           }
           raft.put(kv.substring(0, eq), kv.substring(eq + 1));

@@ -59,7 +59,7 @@ public final class BareBench {
         throw new IllegalArgumentException("workDir must not be null");
       }
       raft = Map.copyOf(raft);
-      raft.keySet().stream().filter(k -> !k.startsWith("raft.")).findFirst().ifPresent(k -> {
+      raft.keySet().stream().filter(k -> !k.startsWith("raft.") && !k.equals(ClusterBench.STAGGER)).findFirst().ifPresent(k -> {
         throw new IllegalArgumentException("raft keys must start with 'raft.', was '" + k + "'");
       });
     }
