@@ -82,7 +82,7 @@ final class Raft {
    * cluster.md). With windows shifted by half a timeout, one survivor usually stands first. A new leader also
    * has its own longest timeout as the grace before it must have heard from a majority.
    *
-   * <p>Measured against the same window on every replica at a load of 20-33 (docs/benchmarks.md): no consistent gain,
+   * <p>Measured against the same window on every replica in three pairs at a load of 14-33 (docs/benchmarks.md): no consistent gain,
    * as there the new leaders' step-downs, not split votes, make most of the election part; not the default.
    *
    * <p>Safe at any timeout; the leader lease (status reads) stays within 0.9 of the shortest timeout of any
