@@ -1,5 +1,6 @@
 package dev.penumbra.cli;
 
+import dev.penumbra.eval.cluster.BareBench;
 import dev.penumbra.eval.cluster.ClusterBench;
 import dev.penumbra.eval.cluster.ClusterReport;
 import dev.penumbra.eval.cluster.CommitStageBench;
@@ -90,6 +91,19 @@ final class BenchClusterCommand implements Callable<Integer> {
           + "(as on the leader node of serve --cluster); the followers are processes. Default: ${DEFAULT-VALUE}.")
   boolean colocated;
 
+  @Option(names = "--bare", negatable = true, defaultValue = "false", fallbackValue = "true",
+      description = "Instead of the levels: the engine's bound. Three Ratis replicas with a state machine that "
+          + "applies nothing beside three ledger replicas, in this JVM and then as processes: one client's commit "
+          + "latency for --seconds after --warmup, then --kills leader kills of each process group under load. "
+          + "Default: ${DEFAULT-VALUE}.")
+  boolean bare;
+
+  @Option(names = "--staggered-election", negatable = true, defaultValue = "false", fallbackValue = "true",
+      description = "A design of the failure detector to measure: the replicas' election timeouts staggered by rank "
+          + "(100-200, 150-250, 200-300 ms at 100), so that two survivors rarely stand together. Default: "
+          + "${DEFAULT-VALUE}.")
+  boolean staggeredElection;
+
   @Option(names = "--raft", paramLabel = "raft.KEY=VALUE",
       description = "A Ratis property set otherwise on every replica (repeatable): a design of the write path "
           + "or of the failure detector to measure.")
@@ -124,7 +138,29 @@ final class BenchClusterCommand implements Callable<Integer> {
     if (colocated && !raftProps.isEmpty()) {
       throw OptionChecks.invalid(spec, "--raft", raft.get(0), "not with --colocated (the leader runs in this JVM)");
     }
+    if (staggeredElection && (stages || colocated)) {
+      throw OptionChecks.invalid(spec, "--staggered-election", "true", "not with --stages or --colocated");
+    }
+    if (staggeredElection) {
+      raftProps.put(ClusterBench.STAGGER, "true");
+    }
+    if (bare && (stages || colocated)) {
+      throw OptionChecks.invalid(spec, "--bare", "true", "not with --stages or --colocated");
+    }
     PrintStream err = System.err;
+    if (bare) {
+      err.printf(Locale.ROOT, "bench cluster --bare: one client, %.1f s after %.1f s of warm-up, %d kills, fsync %s%n",
+          seconds, warmup, kills, fsync ? "on" : "off");
+      BareBench.Result r = BareBench.run(new BareBench.Options(Duration.ofMillis((long) (seconds * 1000)),
+          Duration.ofMillis((long) (warmup * 1000)), kills, workDir, fsync, Duration.ofMillis(electionTimeoutMs),
+          raftProps), line -> err.println("  " + line));
+      if (output.json()) {
+        System.out.println(Json.pretty(r));
+      } else {
+        BareBench.lines(r).forEach(System.out::println);
+      }
+      return 0;
+    }
     if (stages) {
       err.printf(Locale.ROOT, "bench cluster --stages: one client, %.1f s after %.1f s of warm-up, fsync %s%s%n",
           seconds, warmup, fsync ? "on" : "off", colocated ? ", leader in this JVM" : "");

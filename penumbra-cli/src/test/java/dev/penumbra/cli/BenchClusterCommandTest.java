@@ -26,5 +26,7 @@ class BenchClusterCommandTest {
     assertThat(run("bench", "cluster", "--colocated").err()).contains("--colocated").contains("only with --stages");
     assertThat(run("bench", "cluster", "--stages", "--colocated", "--raft", "raft.a=1").err()).contains("--raft")
         .contains("not with --colocated");
+    assertThat(run("bench", "cluster", "--bare", "--stages").err()).contains("--bare")
+        .contains("not with --stages or --colocated");
   }
 }

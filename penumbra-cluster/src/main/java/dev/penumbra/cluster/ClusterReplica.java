@@ -32,7 +32,9 @@ public final class ClusterReplica implements AutoCloseable {
 
   private final ClusterConfig config;
   private final RaftServer server;
+  /** The ledger's state machine; null on a bare replica ({@link #startBare}). */
   private final LedgerStateMachine machine;
+  private final LeaderEvents events;
 
   /** Resets this replica's channels to its peers off Ratis' threads (closing a channel may wait for it). */
   private final java.util.concurrent.ExecutorService channelReset =
@@ -42,11 +44,12 @@ public final class ClusterReplica implements AutoCloseable {
         return t;
       });
 
-  private ClusterReplica(ClusterConfig config, RaftServer server, LedgerStateMachine machine) {
+  private ClusterReplica(ClusterConfig config, RaftServer server, LedgerStateMachine machine, LeaderEvents events) {
     this.config = config;
     this.server = server;
     this.machine = machine;
-    machine.onLeaderEvents(e -> {
+    this.events = events;
+    events.onLeaderEvents(e -> {
       if (e.startsWith("leader ") && !e.equals("leader " + config.self())) {
         String leader = e.substring("leader ".length());
         channelReset.execute(() -> resetVoteChannels(leader));
@@ -77,6 +80,13 @@ public final class ClusterReplica implements AutoCloseable {
     }
   }
 
+  /**
+   * Not a Ratis property: with {@code --raft penumbra.stagger-election=true} ({@code ClusterReplicaMain}, {@code
+   * bench cluster}) the replicas' election timeouts are staggered by rank ({@link Raft#stagger}), a design measured
+   * and not adopted.
+   */
+  static final String STAGGER = "penumbra.stagger-election";
+
   /** Checks the config on this machine, then starts the replica (it joins the others as they come up). */
   public static ClusterReplica start(ClusterConfig config) throws IOException {
     return start(config, Map.of());
@@ -87,11 +97,36 @@ public final class ClusterReplica implements AutoCloseable {
    * designs of the write path, see {@code ClusterReplicaMain --raft}).
    */
   static ClusterReplica start(ClusterConfig config, Map<String, String> raftOverrides) throws IOException {
+    LedgerStateMachine machine = new LedgerStateMachine();
+    return start(config, raftOverrides, machine, machine);
+  }
+
+  /**
+   * Starts a replica of Ratis alone: the same transport, storage and timeouts as a ledger replica's, and a state
+   * machine that applies nothing ({@code penumbra bench cluster --bare} measures the engine's bound with it). Its
+   * {@link #machine()} fails; its status shows ledger sequence 0.
+   */
+  public static ClusterReplica startBare(ClusterConfig config) throws IOException {
+    return startBare(config, Map.of());
+  }
+
+  static ClusterReplica startBare(ClusterConfig config, Map<String, String> raftOverrides) throws IOException {
+    BareStateMachine bare = new BareStateMachine();
+    return start(config, raftOverrides, null, bare);
+  }
+
+  private static <M extends org.apache.ratis.statemachine.StateMachine & LeaderEvents> ClusterReplica start(
+      ClusterConfig config, Map<String, String> raftOverrides, LedgerStateMachine ledger, M stateMachine)
+      throws IOException {
     config.checkReachable();
     ClusterPeer me = config.me();
     Files.createDirectories(me.dataDir());
     RaftProperties p = new RaftProperties();
     Raft.tune(p, config.electionTimeoutMin());
+    if (Boolean.parseBoolean(raftOverrides.getOrDefault(STAGGER, "false"))) {
+      Raft.stagger(p, config.electionTimeoutMin(), config.peers().stream().map(ClusterPeer::id).sorted().toList()
+          .indexOf(me.id()));
+    }
     RaftServerConfigKeys.setStorageDir(p, List.of(me.dataDir().toFile()));
     GrpcConfigKeys.Server.setHost(p, me.host());
     GrpcConfigKeys.Server.setPort(p, me.port());
@@ -103,8 +138,11 @@ public final class ClusterReplica implements AutoCloseable {
     // (Ratis refuses unsafe and asynchronous flush together: without fsync there is nothing to wait for anyway.)
     RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, !config.fsync());
     RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, config.fsync());
-    raftOverrides.forEach(p::set);
-    LedgerStateMachine machine = new LedgerStateMachine();
+    raftOverrides.forEach((k, v) -> {
+      if (!k.equals(STAGGER)) {
+        p.set(k, v);
+      }
+    });
     boolean fresh;
     try (var files = Files.list(me.dataDir())) {
       fresh = files.findAny().isEmpty();
@@ -114,13 +152,13 @@ public final class ClusterReplica implements AutoCloseable {
         .setGroup(Raft.group(config.peers()))
         .setProperties(p)
         .setParameters(new Parameters())
-        .setStateMachine(machine)
+        .setStateMachine(stateMachine)
         .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER)
         .build();
     server.start();
     LOG.info("ledger replica {} listening on {} ({} state in {})", me.id(), me.address(),
         fresh ? "fresh" : "recovered", me.dataDir());
-    return new ClusterReplica(config, server, machine);
+    return new ClusterReplica(config, server, ledger, stateMachine);
   }
 
   public ClusterConfig config() {
@@ -129,6 +167,9 @@ public final class ClusterReplica implements AutoCloseable {
 
   /** The replica's state machine (for status and checks). */
   public LedgerStateMachine machine() {
+    if (machine == null) {
+      throw new IllegalStateException("replica " + config.self() + " is bare: it holds no ledger");
+    }
     return machine;
   }
 
@@ -207,7 +248,7 @@ public final class ClusterReplica implements AutoCloseable {
 
   /** Starts timing the stages of each commit this replica leads (diagnosis; see {@link #writeCommitStages}). */
   public void recordCommitStages() {
-    machine.recordStages(new CommitStages(200_000));
+    machine().recordStages(new CommitStages(200_000));
   }
 
   /**
@@ -215,11 +256,16 @@ public final class ClusterReplica implements AutoCloseable {
    * file}, in the format of {@code ClusterReplicaMain --stages}.
    */
   public void writeCommitStages(java.nio.file.Path file) throws IOException {
-    CommitStages s = machine.stages();
+    CommitStages s = machine().stages();
     if (s == null) {
       throw new IllegalStateException("commit stages are not recorded on replica " + config.self());
     }
     s.write(file);
+  }
+
+  /** See {@link LeaderEvents#onLeaderEvents}. */
+  void onLeaderEvents(java.util.function.Consumer<String> listener) {
+    events.onLeaderEvents(listener);
   }
 
   /** {@code ROLE TERM READY}: this replica's role, term and (as a leader) whether it serves yet; cheap. */
@@ -250,7 +296,7 @@ public final class ClusterReplica implements AutoCloseable {
       RaftPeerId leader = d.getInfo().getLeaderId();
       return new ClusterStatus(config.self(), d.getInfo().getCurrentRole().name(),
           leader == null ? null : leader.toString(), d.getInfo().getCurrentTerm(), commit,
-          d.getInfo().getLastAppliedIndex(), machine.ledgerSequence(), members);
+          d.getInfo().getLastAppliedIndex(), machine == null ? 0 : machine.ledgerSequence(), members);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -13,7 +13,8 @@ import java.util.Locale;
 /**
  * Runs one ledger replica as its own process, for the process-level failover benchmark and test:
  * {@code --self ID --peers ID=HOST:PORT,... --data-root DIR [--no-fsync] [--election-timeout-ms MS]
- * [--stages FILE] [--raft KEY=VALUE]...}. It prints a status line every 100 ms on stdout
+ * [--stages FILE] [--raft KEY=VALUE]... [--bare]}; with {@code --bare} it is Ratis alone with a state machine that
+ * applies nothing ({@link ClusterReplica#startBare}). It prints a status line every 100 ms on stdout
  * ({@code status ROLE LEADER TERM COMMIT APPLIED SEQUENCE}) and exits when its stdin closes, so it never
  * outlives the process that started it. Each change of its role or term, and the moment it leads and is ready to
  * serve, is printed too ({@code role ROLE TERM READY NANOS}; a leader's at once, a candidate's within 5 ms), stamped
@@ -31,12 +32,14 @@ public final class ClusterReplicaMain {
     String peers = null;
     Path root = null;
     boolean fsync = true;
+    boolean bare = false;
     Duration electionTimeout = ClusterConfig.DEFAULT_ELECTION_TIMEOUT;
     Path stagesFile = null;
     java.util.Map<String, String> raft = new java.util.LinkedHashMap<>();
     for (int i = 0; i < args.length; i += 2) {
-      if (args[i].equals("--no-fsync")) {
-        fsync = false;
+      if (args[i].equals("--no-fsync") || args[i].equals("--bare")) {
+        fsync &= !args[i].equals("--no-fsync");
+        bare |= args[i].equals("--bare");
         i--;
         continue;
       }
@@ -51,7 +54,7 @@ public final class ClusterReplicaMain {
         case "--raft" -> {
           String kv = args[i + 1];
           int eq = kv.indexOf('=');
-          if (eq < 1 || !kv.startsWith("raft.")) {
+          if (eq < 1 || !(kv.startsWith("raft.") || kv.startsWith(ClusterReplica.STAGGER + "="))) {
             throw new IllegalArgumentException("--raft must be raft.KEY=VALUE, was '" + kv + "'");
           }
           raft.put(kv.substring(0, eq), kv.substring(eq + 1));
@@ -72,9 +75,14 @@ public final class ClusterReplicaMain {
     ClusterConfig config = new ClusterConfig(self, parsePeers(peers, root), electionTimeout,
         ClusterConfig.DEFAULT_SNAPSHOT_EVERY, fsync);
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-    try (ClusterReplica replica = ClusterReplica.start(config, raft)) {
+    if (bare && stagesFile != null) {
+      throw new IllegalArgumentException("--stages needs the ledger: not with --bare");
+    }
+    try (ClusterReplica replica = bare ? ClusterReplica.startBare(config, raft) : ClusterReplica.start(config, raft)) {
       CommitStages stages = stagesFile == null ? null : new CommitStages(200_000);
-      replica.machine().recordStages(stages);
+      if (!bare) {
+        replica.machine().recordStages(stages);
+      }
       out.println("ready " + self);
       Thread status = Thread.ofPlatform().daemon().start(() -> {
         while (true) {
@@ -91,7 +99,7 @@ public final class ClusterReplicaMain {
       // The moments Ratis tells the state machine of are stamped as they happen; a follower turning candidate
       // has no such hook and is seen by the watcher within 5 ms (when the machine gives it a core).
       String me = self;
-      replica.machine().onLeaderEvents(e -> {
+      replica.onLeaderEvents(e -> {
         long now = System.nanoTime();
         String[] r = replica.roleLine().split(" ");
         if (e.equals("ready")) {

@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * ledger and the sessions. With {@code audit} on, the per-node invariant is recomputed from the reservations
  * after every applied entry and any breach is recorded (tests read it).
  */
-public final class LedgerStateMachine extends BaseStateMachine {
+public final class LedgerStateMachine extends BaseStateMachine implements LeaderEvents {
 
   private static final Logger LOG = LoggerFactory.getLogger(LedgerStateMachine.class);
   static final byte QUERY_EVENTS = 1;
@@ -102,12 +102,8 @@ public final class LedgerStateMachine extends BaseStateMachine {
     return storage;
   }
 
-  /** Records where the time of each commit goes while this replica leads (diagnosis; off by default). */
-  /**
-   * Adds a listener told, on Ratis' thread and at once, when this replica learns of a new leader ({@code "leader
-   * ID"}) and when it leads and its first entry of the term is applied ({@code "ready"}). It must not block.
-   */
-  void onLeaderEvents(java.util.function.Consumer<String> listener) {
+  @Override
+  public void onLeaderEvents(java.util.function.Consumer<String> listener) {
     leaderEvents.add(listener);
   }
 
@@ -125,6 +121,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
     leaderEvents.forEach(l -> l.accept("ready"));
   }
 
+  /** Records where the time of each commit goes while this replica leads (diagnosis; off by default). */
   void recordStages(CommitStages s) {
     stages = s;
   }

@@ -67,7 +67,7 @@ public final class ClusterBench {
     public Options {
       clients = List.copyOf(clients);
       raft = Map.copyOf(raft);
-      raft.keySet().stream().filter(k -> !k.startsWith("raft.")).findFirst().ifPresent(k -> {
+      raft.keySet().stream().filter(k -> !k.startsWith("raft.") && !k.equals(STAGGER)).findFirst().ifPresent(k -> {
         throw new IllegalArgumentException("raft keys must start with 'raft.', was '" + k + "'");
       });
       if (clients.isEmpty() || clients.stream().anyMatch(c -> c < 1 || c > 2048)) {
@@ -152,6 +152,9 @@ public final class ClusterBench {
   static final String BATCHED = "cluster, batched";
   private static final int NODES = 16;
   private static final Duration LEASE = Duration.ofHours(1);
+
+  /** The replicas' election timeouts staggered by rank (a design, see {@code ClusterReplica}): not a Ratis key. */
+  public static final String STAGGER = "penumbra.stagger-election";
 
   private ClusterBench() {}
 
@@ -511,7 +514,7 @@ public final class ClusterBench {
   }
 
   /** Every replica up, on the leader's term, and applied at least up to what the leader had committed. */
-  private static void awaitAllCaughtUp(ReplicaProcesses replicas, Duration timeout) throws InterruptedException {
+  static void awaitAllCaughtUp(ReplicaProcesses replicas, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       String leader = replicas.leader();

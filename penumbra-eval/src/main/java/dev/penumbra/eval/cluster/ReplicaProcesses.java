@@ -68,8 +68,13 @@ final class ReplicaProcesses implements AutoCloseable {
     this.fsync = fsync;
     this.electionTimeout = electionTimeout;
     List<ClusterPeer> ps = new ArrayList<>();
+    java.util.Set<Integer> ports = new java.util.HashSet<>();
     for (int i = 0; i < n; i++) {
-      ps.add(new ClusterPeer("r" + i, "127.0.0.1", freePort(), root.resolve("r" + i)));
+      int port = freePort();
+      for (int tries = 0; !ports.add(port) && tries < 100; tries++) {
+        port = freePort(); // the system may hand out a port just released again
+      }
+      ps.add(new ClusterPeer("r" + i, "127.0.0.1", port, root.resolve("r" + i)));
     }
     this.peers = List.copyOf(ps);
     for (ClusterPeer p : peers.subList(inThisJvm, n)) {
