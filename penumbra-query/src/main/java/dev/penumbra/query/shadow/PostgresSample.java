@@ -54,7 +54,7 @@ public final class PostgresSample implements OperatorProfiler, AutoCloseable {
    * {@code meet} (the geometric mean of the two). The full plan knows what the sample's cannot: that the full run
    * takes another access path, sorts on disk at its work_mem, or hashes in batches.
    */
-  static final String TIME = System.getProperty("penumbra.query.pg.time", "operators");
+  static final String TIME = System.getProperty("penumbra.query.pg.time", "plan");
 
   /**
    * The work_mem the full plan is costed with: the gateway's smallest reservation (16 MiB), which the primary's run
