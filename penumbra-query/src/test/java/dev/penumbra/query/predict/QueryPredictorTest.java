@@ -326,6 +326,11 @@ class QueryPredictorTest {
       QueryPrediction flat = p.predict(shadow.apply("SELECT b FROM orders", 1.0), new QueryPredictor.Load(2, 0, 1));
       assertThat(flat.memoryBytes().point()).isEqualTo(4L << 20);
       assertThat(flat.cpuNanos().point()).isEqualTo(1_000_000L);
+      // One growing far faster than the data takes its time from its operators (corrected: 3x their 10 s, not met
+      // with the model's 0.3 s), its memory still meets the model's.
+      QueryPrediction fast = p.predict(shadow.apply("SELECT d FROM orders", 10_000.0), new QueryPredictor.Load(2, 0, 1));
+      assertThat(fast.cpuNanos().point()).isBetween(20_000_000_000L, 40_000_000_000L);
+      assertThat(fast.memoryBytes().point()).isGreaterThan(8L << 20);
     }
   }
 
