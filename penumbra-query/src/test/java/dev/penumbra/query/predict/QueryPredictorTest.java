@@ -307,7 +307,7 @@ class QueryPredictorTest {
   }
 
   @Test
-  void aNewShapeWhoseOperatorsGrowUnlikeTheDataIsAnsweredByThemAloneUncorrected() {
+  void aNewShapeWhoseOperatorsGrowUnlikeTheDataHoldsWhatTheyHold() {
     var plan = new dev.penumbra.query.shadow.PlanFeatures(10, 1000, 1000, 3, 0, 1, 0, 0, 1, java.util.Set.of("orders"));
     var sample = new QueryProfile(1_000_000, 1 << 20, 1_000_000, 0, 100, 10, 0);
     java.util.function.BiFunction<String, Double, ShadowResult> shadow = (sql, g) -> new ShadowResult(sql, 0.01, 0.01,
@@ -322,10 +322,11 @@ class QueryPredictorTest {
       // A new shape growing the same way is corrected toward what the others needed ...
       QueryPrediction grows = p.predict(shadow.apply("SELECT a FROM orders", 100.0), new QueryPredictor.Load(2, 0, 1));
       assertThat(grows.memoryBytes().point()).isGreaterThan(8L << 20);
-      // ... one whose work does not grow (the sample ran all of it) is its operators' own figures.
+      // ... one whose work does not grow (the sample ran all of it) holds what its operators hold; its time is theirs,
+      // corrected as any.
       QueryPrediction flat = p.predict(shadow.apply("SELECT b FROM orders", 1.0), new QueryPredictor.Load(2, 0, 1));
       assertThat(flat.memoryBytes().point()).isEqualTo(4L << 20);
-      assertThat(flat.cpuNanos().point()).isEqualTo(1_000_000L);
+      assertThat(flat.cpuNanos().point()).isBetween(2_000_000L, 4_000_000L);
       // One growing far faster than the data takes its time from its operators (corrected: 3x their 10 s, not met
       // with the model's 0.3 s), its memory still meets the model's.
       QueryPrediction fast = p.predict(shadow.apply("SELECT d FROM orders", 10_000.0), new QueryPredictor.Load(2, 0, 1));
