@@ -247,7 +247,7 @@ public final class QueryPredictor implements AutoCloseable {
     if (OPERATOR_TIME.equals("bounded")) {
       return bounded;
     }
-    return bounded || g <= FLAT_GROWTH || g >= SUPERLINEAR_RATIO * Math.max(1, s.scanScale());
+    return bounded || g <= FLAT_GROWTH || superlinear(s);
   }
 
   /**
