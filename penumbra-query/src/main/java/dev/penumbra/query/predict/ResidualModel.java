@@ -28,6 +28,13 @@ final class ResidualModel {
   static final int FOLDS = 5;
   static final double RIDGE = 1.0;
 
+  /**
+   * A design variant: {@code -Dpenumbra.query.residual=intercept} corrects every estimate by one learned factor per
+   * metric (the mean log residual) instead of a regression on the shadow's features, whose 14 coefficients fitted on a
+   * few dozen templates can multiply a new shape's estimate by up to 30x on a feature no training shape had.
+   */
+  static final boolean INTERCEPT_ONLY = System.getProperty("penumbra.query.residual", "features").equals("intercept");
+
   private record Run(String fingerprint, double[] x, double[] y) {}
 
   /**
@@ -123,6 +130,11 @@ final class ResidualModel {
   /** Ridge least squares (the intercept, feature 0, unpenalised) of metric m's residual on the features. */
   static double[] solve(List<Run> rows, int m) {
     int p = rows.get(0).x().length;
+    if (INTERCEPT_ONLY) {
+      double[] beta = new double[p];
+      beta[0] = rows.stream().mapToDouble(r -> r.y()[m]).average().orElse(0);
+      return beta;
+    }
     double[][] a = new double[p][p];
     double[] b = new double[p];
     for (Run r : rows) {

@@ -45,6 +45,23 @@ import java.util.concurrent.BlockingQueue;
  */
 public final class PostgresSample implements OperatorProfiler, AutoCloseable {
   static final String ROLE = "penumbra_sampler";
+  /** The role that plans (EXPLAIN without ANALYZE, which runs nothing) a query on the full tables. */
+  static final String PLANNER_ROLE = "penumbra_planner";
+
+  /**
+   * Where a profile's time comes from (a design variant, {@code -Dpenumbra.query.pg.time}): {@code operators} (the
+   * sample's nodes scaled one by one, {@link PgOperatorScaling}), {@code plan} (the optimizer's cost of the query on
+   * the full tables, priced at this query's own sample run: its execution time per unit of its sample plan's cost) or
+   * {@code meet} (the geometric mean of the two). The full plan knows what the sample's cannot: that the full run
+   * takes another access path, sorts on disk at its work_mem, or hashes in batches.
+   */
+  static final String TIME = System.getProperty("penumbra.query.pg.time", "plan");
+
+  /**
+   * The work_mem the full plan is costed with: the gateway's smallest reservation (16 MiB), which the primary's run
+   * has at least.
+   */
+  static final String PLAN_WORK_MEM = "16MB";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final double fraction;
@@ -53,6 +70,8 @@ public final class PostgresSample implements OperatorProfiler, AutoCloseable {
   private final Map<String, Double> rowsPerKey;
   private final BlockingQueue<Connection> sessions;
   private final List<Connection> all = new ArrayList<>();
+  /** A session as {@link #PLANNER_ROLE} on the full tables, or null when the time comes from the operators only. */
+  private Connection planner;
 
   private PostgresSample(double fraction, SamplingRule rule, String schema, Map<String, Double> rowsPerKey,
       int sessions) {
@@ -117,6 +136,16 @@ public final class PostgresSample implements OperatorProfiler, AutoCloseable {
       st.execute("GRANT USAGE ON SCHEMA " + schema + " TO " + ROLE);
       st.execute("GRANT SELECT ON ALL TABLES IN SCHEMA " + schema + " TO " + ROLE);
       st.execute("ALTER ROLE " + ROLE + " SET default_transaction_read_only = on");
+      if (!TIME.equals("operators")) {
+        try (ResultSet r = st.executeQuery("SELECT 1 FROM pg_roles WHERE rolname = '" + PLANNER_ROLE + "'")) {
+          role = r.next();
+        }
+        st.execute((role ? "ALTER ROLE " : "CREATE ROLE ") + PLANNER_ROLE
+            + " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '" + password + "'");
+        st.execute("GRANT USAGE ON SCHEMA public TO " + PLANNER_ROLE);
+        st.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + PLANNER_ROLE);
+        st.execute("ALTER ROLE " + PLANNER_ROLE + " SET default_transaction_read_only = on");
+      }
     }
     PostgresSample s = new PostgresSample(fraction, rule, schema, perKey, sessions);
     Properties p = new Properties();
@@ -136,6 +165,20 @@ public final class PostgresSample implements OperatorProfiler, AutoCloseable {
         // session (set_config of the search path, say) is undone before the next one.
         c.setAutoCommit(false);
         s.sessions.add(c);
+      }
+      if (!TIME.equals("operators")) {
+        Properties pp = new Properties();
+        pp.setProperty("user", PLANNER_ROLE);
+        pp.setProperty("password", password);
+        Connection c = DriverManager.getConnection(url, pp);
+        s.all.add(c);
+        try (Statement st = c.createStatement()) {
+          st.execute("SET search_path = public");
+          st.execute("SET max_parallel_workers_per_gather = 0");
+          st.execute("SET work_mem = '" + PLAN_WORK_MEM + "'");
+        }
+        c.setAutoCommit(false);
+        s.planner = c;
       }
     } catch (SQLException e) {
       s.close();
@@ -249,7 +292,8 @@ public final class PostgresSample implements OperatorProfiler, AutoCloseable {
     try {
       JsonNode run = explain(sql, cap);
       learnCost(run);
-      return PgOperatorScaling.scale(run, rule, fraction, rowsPerKey);
+      ScaledProfile ops = PgOperatorScaling.scale(run, rule, fraction, rowsPerKey);
+      return ops == null || planner == null ? ops : priced(ops, run, fullPlanCost(sql), TIME);
     } catch (SQLException e) {
       if (!CANCELLED.equals(e.getSQLState()) || !LOWER_BOUND) {
         throw e;
@@ -261,6 +305,51 @@ public final class PostgresSample implements OperatorProfiler, AutoCloseable {
       double cost = (plan.isArray() ? plan.path(0) : plan).path("Plan").path("Total Cost").asDouble(0);
       long priced = (long) (cost * nanosPerCost());
       return PgOperatorScaling.lowerBound(plan, rule, fraction, Math.max(ran, priced));
+    }
+  }
+
+  /**
+   * {@code ops} with its time from the full plan's cost ({@code fullCost}) priced at this sample run's execution time
+   * per unit of its own plan's cost ({@code run}), alone ({@code mode} "plan") or met with the operators' ("meet", see
+   * {@link #TIME}); {@code ops} as it is when either cost is unknown.
+   */
+  static ScaledProfile priced(ScaledProfile ops, JsonNode run, double fullCost, String mode) {
+    JsonNode top = run.isArray() ? run.path(0) : run;
+    double sampleCost = top.path("Plan").path("Total Cost").asDouble(0);
+    double executionNanos = top.path("Execution Time").asDouble(0) * 1e6;
+    if (!(sampleCost > 0) || !(fullCost > 0) || !(executionNanos > 0)) {
+      return ops;
+    }
+    double plan = fullCost * executionNanos / sampleCost;
+    double cpu = mode.equals("plan") ? plan : Math.sqrt(plan * Math.max(1, ops.cpuNanos()));
+    return new ScaledProfile(cpu, ops.workingBytes(), ops.scanBytes(), cpu / executionNanos, ops.memoryGrowth(),
+        ops.scanShare(), ops.joinShare(), ops.aggregateShare(), ops.sortShare(), ops.windowShare(),
+        ops.boundedShare(), ops.sampleRows(), ops.fallback(), ops.pageShare(), ops.resultRows(), ops.cutOff());
+  }
+
+  /** The optimizer's total cost of {@code sql} on the full tables (EXPLAIN, which runs nothing); 0 when unknown. */
+  private double fullPlanCost(String sql) {
+    synchronized (planner) {
+      try (Statement st = planner.createStatement()) {
+        st.execute("SET TRANSACTION READ ONLY");
+        st.execute("SET LOCAL statement_timeout = " + PLAN_CAP.toMillis());
+        StringBuilder out = new StringBuilder();
+        try (ResultSet r = st.executeQuery("EXPLAIN (FORMAT JSON) " + sql)) {
+          while (r.next()) {
+            out.append(r.getString(1));
+          }
+        }
+        JsonNode plan = JSON.readTree(out.toString());
+        return (plan.isArray() ? plan.path(0) : plan).path("Plan").path("Total Cost").asDouble(0);
+      } catch (SQLException | IOException e) {
+        return 0;
+      } finally {
+        try {
+          planner.rollback();
+        } catch (SQLException ignored) {
+          // The next plan starts its own transaction.
+        }
+      }
     }
   }
 

@@ -307,6 +307,35 @@ class QueryPredictorTest {
   }
 
   @Test
+  void aNewShapeWhoseOperatorsGrowUnlikeTheDataHoldsWhatTheyHold() {
+    var plan = new dev.penumbra.query.shadow.PlanFeatures(10, 1000, 1000, 3, 0, 1, 0, 0, 1, java.util.Set.of("orders"));
+    var sample = new QueryProfile(1_000_000, 1 << 20, 1_000_000, 0, 100, 10, 0);
+    java.util.function.BiFunction<String, Double, ShadowResult> shadow = (sql, g) -> new ShadowResult(sql, 0.01, 0.01,
+        java.util.Set.of("orders"), plan, sample, false, 1000, 100, 100, 1_000_000, 1_000_000, false,
+        new dev.penumbra.query.shadow.ScaledProfile(1e6 * g, 4 << 20, 0, g, 1, 1, 0, 0, 0, 0, 0, 100, false, 0.25, 10));
+    try (QueryPredictor p = predictor()) {
+      // Shapes growing as the data does, each run needing 3x the memory and time its operators say.
+      for (int i = 0; i < 40; i++) {
+        p.learn(shadow.apply("SELECT c" + (i % 8) + " FROM orders", 100.0),
+            new QueryProfile(300_000_000L, 12L << 20, 300_000_000L, 0, 100, 10, 0), 1);
+      }
+      // A new shape growing the same way is corrected toward what the others needed ...
+      QueryPrediction grows = p.predict(shadow.apply("SELECT a FROM orders", 100.0), new QueryPredictor.Load(2, 0, 1));
+      assertThat(grows.memoryBytes().point()).isGreaterThan(8L << 20);
+      // ... one whose work does not grow (the sample ran all of it) holds what its operators hold; its time is theirs,
+      // corrected as any.
+      QueryPrediction flat = p.predict(shadow.apply("SELECT b FROM orders", 1.0), new QueryPredictor.Load(2, 0, 1));
+      assertThat(flat.memoryBytes().point()).isEqualTo(4L << 20);
+      assertThat(flat.cpuNanos().point()).isBetween(2_000_000L, 4_000_000L);
+      // One growing far faster than the data takes its time from its operators (corrected: 3x their 10 s, not met
+      // with the model's 0.3 s), its memory still meets the model's.
+      QueryPrediction fast = p.predict(shadow.apply("SELECT d FROM orders", 10_000.0), new QueryPredictor.Load(2, 0, 1));
+      assertThat(fast.cpuNanos().point()).isBetween(20_000_000_000L, 40_000_000_000L);
+      assertThat(fast.memoryBytes().point()).isGreaterThan(8L << 20);
+    }
+  }
+
+  @Test
   void aSampleRunThatRanOutOfItsCapRaisesTheTimeToItsLowerBound() {
     var plan = new dev.penumbra.query.shadow.PlanFeatures(10, 1000, 1000, 3, 0, 1, 0, 0, 1, java.util.Set.of("orders"));
     var sample = new QueryProfile(1_000_000, 1 << 20, 1_000_000, 0, 100, 10, 0);

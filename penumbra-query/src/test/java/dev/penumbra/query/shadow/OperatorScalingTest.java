@@ -98,6 +98,22 @@ class OperatorScalingTest {
   }
 
   @Test
+  void aTopNsDynamicFilterBoundsTheScanUnderItToTheMiddleOfOneRowGroupAndTheTable() {
+    ObjectNode scan = scan("facts", 200_000, 200_000);
+    ((ObjectNode) scan.get("extra_info")).put("Filters", "optional: Dynamic Filter (v)");
+    ObjectNode top = op("TOP_N", 10, 160, 0.004, op("PROJECTION", 200_000, 1_600_000, 0.0, scan));
+    ((ObjectNode) top.get("extra_info")).put("Top", "10");
+    ScaledProfile t = scale(top);
+    // 2,000,000 rows on the full data: sqrt(2e6 x 122,880) of them read, the scan's pages and time grow by that.
+    double read = Math.sqrt(2e6 * OperatorScaling.ROW_GROUP_ROWS);
+    assertThat(t.scanBytes()).isCloseTo(read * 16, within(1e-3));
+    assertThat(t.cpuGrowth()).isCloseTo(read / 200_000, within(1e-9));
+    // Without a top-N above it the same filter does not bound the scan; nor does a table within one row group.
+    assertThat(scale(scan.deepCopy()).cpuGrowth()).isCloseTo(10, within(1e-9));
+    assertThat(OperatorScaling.prunedRows(100_000)).isEqualTo(100_000);
+  }
+
+  @Test
   void aLimitStopsThePipelineUnderIt() {
     ObjectNode limit = op("STREAMING_LIMIT", 100, 1_600, 0.001, scan("facts", 2_048, 2_048));
     ((ObjectNode) limit.get("extra_info")).put("Limit", "100");

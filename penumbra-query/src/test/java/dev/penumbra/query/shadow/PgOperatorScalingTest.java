@@ -217,4 +217,20 @@ class PgOperatorScalingTest {
     assertThat(PgOperatorScaling.lowerBound(top, RULE, 0.1, 2_000_000_000L).cpuNanos()).isCloseTo(20e9, within(1.0));
     assertThat(scale(node("Aggregate", 1, 1, 1, scan("Seq Scan", "facts", 1_000, 1, 9))).cutOff()).isFalse();
   }
+
+  @Test
+  void theFullPlansCostPricedAtTheSampleRunsOwnRateGivesTheTimeOrMeetsTheOperators() throws Exception {
+    JsonNode run = new ObjectMapper().readTree(
+        "[{\"Plan\": {\"Total Cost\": 1000.0}, \"Execution Time\": 10.0}]");
+    ScaledProfile ops = new ScaledProfile(40e6, 1e6, 0, 4, 1, 1, 0, 0, 0, 0, 0, 100, false, 0, 10);
+    // 10 ms for 1,000 cost units: a full plan of 50,000 units is priced at 500 ms.
+    ScaledProfile plan = PostgresSample.priced(ops, run, 50_000, "plan");
+    assertThat(plan.cpuNanos()).isCloseTo(500e6, within(1.0));
+    assertThat(plan.cpuGrowth()).isCloseTo(50, within(1e-9));
+    assertThat(plan.workingBytes()).isEqualTo(1e6);
+    ScaledProfile meet = PostgresSample.priced(ops, run, 50_000, "meet");
+    assertThat(meet.cpuNanos()).isCloseTo(Math.sqrt(500e6 * 40e6), within(1.0));
+    // An unknown full cost leaves the operators' time.
+    assertThat(PostgresSample.priced(ops, run, 0, "plan")).isSameAs(ops);
+  }
 }
