@@ -144,7 +144,7 @@ class ShadowGateTest {
   }
 
   @Test
-  void anIdleNodeSizesACriticalQuerysYoungShapeAsTheBaselineInsteadOfSamplingIt() {
+  void anIdleNodeSamplesAYoungShapeAfterItsQueryAndSizesTheQueryAsTheBaseline() {
     QueryPredictor p = QueryPredictor.builder().cores(2).build();
     ShadowGate g = new ShadowGate(p, 0.05, Duration.ofMillis(10), Duration.ofSeconds(2), false, true);
     g.primary(10_000 * MS);
@@ -154,14 +154,59 @@ class ShadowGateTest {
     g.primary(10_000 * MS);
     p.learn(c, run(100 * MS, 4L << 20), 1);
     Decision idle = g.seen(reused(sql), new Room(1L << 30, 0, true));
+    assertThat(idle.kind()).as("no sample before the query").isEqualTo(Kind.REUSE);
+    assertThat(idle.after()).as("the sample runs after it").isTrue();
+    assertThat(idle.asBaseline()).isTrue();
+    assertThat(idle.reason()).isEqualTo(ShadowGate.AFTER);
+    assertThat(idle.heldNanos()).as("its expected cost held from the budget").isEqualTo(8.0 * MS);
+    assertThat(idle.cap()).isNotNull();
+    g.spent(reused(sql), idle);
+    // The sample made after the query settles the hold with what it cost.
+    g.sampledAfter(dev.penumbra.query.predict.Fingerprint.of(sql), sampled(sql, 6 * MS), idle.heldNanos());
+    assertThat(g.stats().sampled()).isEqualTo(2);
+    assertThat(g.stats().shadowNanos()).as("8 ms before, 1 us reusing, 6 ms after").isEqualTo(14 * MS + 1000);
+    assertThat(g.afterCounts()).containsExactly(1, 0);
+    // One that found no idle moment gives its hold back.
+    Decision again = g.seen(reused(sql), new Room(1L << 30, 0, true));
+    assertThat(again.after()).isTrue();
+    g.spent(reused(sql), again);
+    g.droppedAfter(again.heldNanos());
+    assertThat(g.afterCounts()).containsExactly(1, 1);
+    // The same shape with a query waiting (not idle): the sample runs before the query again.
+    Decision busy = g.seen(reused(sql), new Room(1L << 30, 1, false));
+    assertThat(busy.kind()).isEqualTo(Kind.SAMPLE);
+    assertThat(busy.after()).isFalse();
+    assertThat(busy.asBaseline()).isFalse();
+    g.spent(sampled(sql, 6 * MS), busy);
+    g.primary(10_000 * MS);
+    // No room above the prediction's p99: the node is not idle for this query, its sample runs before it.
+    assertThat(g.seen(reused(sql), new Room(1L << 20, 0, true)).kind()).isEqualTo(Kind.SAMPLE);
+  }
+
+  @Test
+  void anIdleNodeWhoseBudgetIsSpentSizesAYoungShapeAsTheBaselineWithoutASample() {
+    QueryPredictor p = QueryPredictor.builder().cores(2).build();
+    ShadowGate g = new ShadowGate(p, 0.05, Duration.ofMillis(10), Duration.ofSeconds(2), false, true);
+    String sql = "SELECT count(*) FROM orders WHERE o_orderkey < 10";
+    ShadowResult c = sampled(sql, 40 * MS);
+    g.spent(c, new Decision(Kind.SAMPLE, null, null));
+    p.learn(c, run(100 * MS, 4L << 20), 1);
+    Decision idle = g.seen(reused(sql), new Room(1L << 30, 0, true));
     assertThat(idle.kind()).isEqualTo(Kind.REUSE);
+    assertThat(idle.after()).isFalse();
     assertThat(idle.asBaseline()).isTrue();
     assertThat(idle.reason()).isEqualTo(ShadowGate.IDLE);
     assertThat(idle.heldNanos()).as("nothing taken from the budget").isZero();
-    // The same shape with a query waiting (not idle): the sample pays again.
-    Decision busy = g.seen(reused(sql), new Room(1L << 30, 1, false));
-    assertThat(busy.kind()).isEqualTo(Kind.SAMPLE);
-    assertThat(busy.asBaseline()).isFalse();
+  }
+
+  @Test
+  void reasonsAreWrittenWithOneDecimalWithoutAFormatter() {
+    assertThat(ShadowGate.tenths(0)).isEqualTo("0.0");
+    assertThat(ShadowGate.tenths(59.96)).isEqualTo("60.0");
+    assertThat(ShadowGate.tenths(1.25)).isEqualTo("1.3");
+    assertThat(ShadowGate.tenths(-0.5)).isEqualTo("-0.5");
+    assertThat(ShadowGate.tenths(-0.04)).isEqualTo("0.0");
+    assertThat(ShadowGate.tenths(1234.5)).isEqualTo("1234.5");
   }
 
   @Test
