@@ -159,7 +159,7 @@ public final class QueryGateway implements AutoCloseable {
     this.site = s;
     this.gate = new ShadowGate(predictor, b.shadowBudget, b.shadowCredit, b.shadowTimeout, b.shadowAlways,
         b.skipSettledShadows);
-    this.samplesAfter = new SamplesAfter(this::sampleAfter, p -> gate.droppedAfter(p.heldNanos()));
+    this.samplesAfter = new SamplesAfter(this::sampleAfter, p -> gate.droppedAfter(p.fingerprint(), p.heldNanos()));
     // The lease outlives the longest run (two attempts) so a running query's reservation never expires.
     // The allocator learns from what its reservations turned out to need (Grant.complete after each query),
     // per model and priority; the predictor's own scores (against its p90) stay apart.
@@ -271,7 +271,7 @@ public final class QueryGateway implements AutoCloseable {
     } catch (RuntimeException e) {
       g.release();
       if (d.after()) {
-        gate.droppedAfter(d.heldNanos());
+        gate.droppedAfter(fp, d.heldNanos());
       }
       throw e;
     } finally {
@@ -295,7 +295,7 @@ public final class QueryGateway implements AutoCloseable {
       if (need != null && feedback.learning()) {
         samplesAfter.offer(new SamplesAfter.Pending(fp, sql, d.cap(), d.heldNanos(), result, amount));
       } else {
-        gate.droppedAfter(d.heldNanos());
+        gate.droppedAfter(fp, d.heldNanos());
       }
     }
     loop.adjust();
@@ -372,11 +372,21 @@ public final class QueryGateway implements AutoCloseable {
     try {
       s = database.shadow.shadow(p.sql(), p.cap(), samplesAfter::busy);
     } catch (RuntimeException e) {
-      gate.droppedAfter(p.heldNanos());
+      gate.droppedAfter(p.fingerprint(), p.heldNanos());
       return;
     }
     gate.sampledAfter(p.fingerprint(), s, p.heldNanos());
     feedback.learnSample(p.fingerprint(), s, p.result(), p.reserved());
+  }
+
+  /**
+   * Waits until the samples held for after their queries have run (they run only while no query is in the gateway),
+   * at most {@code timeout}; true when none is left. For benchmarks: a run that compares the gateway with other
+   * engines on the same machine lets its samples finish before the others start, so none overlaps their queries.
+   */
+  public boolean awaitSamplesAfter(Duration timeout) throws InterruptedException {
+    Checks.notNull("timeout", timeout);
+    return samplesAfter.awaitDone(timeout);
   }
 
   /** Samples made after their query so far, and those dropped for want of an idle moment. */

@@ -33,6 +33,7 @@ final class SamplesAfter implements AutoCloseable {
   private final ArrayDeque<Pending> pending = new ArrayDeque<>();
   private Thread worker;
   private boolean closed;
+  private boolean running;
 
   /**
    * @param run makes one sample and learns from it (on the background thread)
@@ -104,12 +105,43 @@ final class SamplesAfter implements AutoCloseable {
           return;
         }
         p = pending.pollFirst();
+        running = true;
       } catch (InterruptedException e) {
         return;
       } finally {
         lock.unlock();
       }
-      run.accept(p);
+      try {
+        run.accept(p);
+      } finally {
+        lock.lock();
+        try {
+          running = false;
+          changed.signalAll();
+        } finally {
+          lock.unlock();
+        }
+      }
+    }
+  }
+
+  /**
+   * Waits until no sample waits or runs, at most {@code timeout}; true when none does. The samples still need an
+   * idle moment: a caller with queries in the gateway waits the whole timeout.
+   */
+  boolean awaitDone(Duration timeout) throws InterruptedException {
+    long left = timeout.toNanos();
+    lock.lock();
+    try {
+      while (!closed && (running || !pending.isEmpty())) {
+        if (left <= 0) {
+          return false;
+        }
+        left = changed.awaitNanos(left);
+      }
+      return true;
+    } finally {
+      lock.unlock();
     }
   }
 

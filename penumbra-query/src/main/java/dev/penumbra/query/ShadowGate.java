@@ -112,6 +112,8 @@ final class ShadowGate {
   private volatile boolean always;
   private final boolean skipSettled;
   private final Map<String, Long> lastSampleNanos = new ConcurrentHashMap<>();
+  /** Shapes whose last sample after the query was cut off or dropped: the next one is sampled before its query. */
+  private final java.util.Set<String> owed = ConcurrentHashMap.newKeySet();
   // Guarded by this.
   private double meanSampleNanos;
   private long shadowNanos;
@@ -182,9 +184,11 @@ final class ShadowGate {
     QueryPrediction p = predicted.get();
     Decision d = seen(fp, room, p, young, expected);
     if (SAMPLE_AFTER && room.idle() && d.kind() == Kind.SAMPLE
-        && room.freeMemoryBytes() >= p.memoryBytes().at(0.99)) {
+        && room.freeMemoryBytes() >= p.memoryBytes().at(0.99) && !owed.remove(fp)) {
       // Nothing waits and the node has room above the prediction's upper quantile: the query goes first, and its
-      // budget stays held for the sample made after it.
+      // budget stays held for the sample made after it. A shape whose last sample after its query never finished
+      // (a client sending its queries back to back leaves no idle moment) is sampled before this once, so that it
+      // still teaches the model.
       return new Decision(Kind.REUSE, d.cap(), AFTER, d.heldNanos(), young, true);
     }
     return d;
@@ -302,14 +306,25 @@ final class ShadowGate {
         lastSampleNanos.clear();
       }
       lastSampleNanos.put(fp, cost);
+      owed.remove(fp);
+    } else {
+      owe(fp);
     }
     afterSampled++;
   }
 
   /** A sample held for after its query that never ran (no idle moment came): its hold goes back to the budget. */
-  synchronized void droppedAfter(double heldNanos) {
+  synchronized void droppedAfter(String fp, double heldNanos) {
     tokens += heldNanos;
     afterDropped++;
+    owe(fp);
+  }
+
+  private void owe(String fp) {
+    if (owed.size() >= MAX_SHAPES) {
+      owed.clear();
+    }
+    owed.add(fp);
   }
 
   /** Samples made after their query, and those dropped for want of an idle moment. */

@@ -170,8 +170,14 @@ class ShadowGateTest {
     Decision again = g.seen(reused(sql), new Room(1L << 30, 0, true));
     assertThat(again.after()).isTrue();
     g.spent(reused(sql), again);
-    g.droppedAfter(again.heldNanos());
+    g.droppedAfter(dev.penumbra.query.predict.Fingerprint.of(sql), again.heldNanos());
     assertThat(g.afterCounts()).containsExactly(1, 1);
+    // Its sample never ran: the shape's next query on an idle node is sampled before it, so the shape still teaches.
+    Decision owed = g.seen(reused(sql), new Room(1L << 30, 0, true));
+    assertThat(owed.kind()).isEqualTo(Kind.SAMPLE);
+    g.spent(sampled(sql, 6 * MS), owed);
+    g.primary(10_000 * MS);
+    assertThat(g.seen(reused(sql), new Room(1L << 30, 0, true)).after()).as("then after again").isTrue();
     // The same shape with a query waiting (not idle): the sample runs before the query again.
     Decision busy = g.seen(reused(sql), new Room(1L << 30, 1, false));
     assertThat(busy.kind()).isEqualTo(Kind.SAMPLE);

@@ -620,6 +620,12 @@ public final class QueryBench {
               Math.max(0, t1 - t0 - exec - wait), r.actual().cpuNanos(), c1 - c0);
         }));
       }
+      for (Future<Done> f : fs) {
+        f.get();
+      }
+      // Samples made after their queries (at the round's tail, once the gateway is idle) finish within the round:
+      // their CPU is Penumbra's, and they must not run beside the next mode's queries.
+      gw.awaitSamplesAfter(java.time.Duration.ofSeconds(10));
       Round r = round(fs, s);
       return new Round(r.done(), r.makespanSeconds(), r.cpuNanos(), r.gcMillis(), r.jitMillis(), r.engineMillis(),
           gw.cpu().since(before));
