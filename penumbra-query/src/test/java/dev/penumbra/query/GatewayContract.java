@@ -95,12 +95,14 @@ abstract class GatewayContract {
           .report());
     }
     // The shape's first 5 runs are sampled (its history does not answer before): the first before it runs (a new
-    // shape), the next ones after (one query at a time leaves the node idle, so the query goes first); then a sample
-    // costs more than 5% of a query of a few ms, so the shape's last plan is reused.
+    // shape), the next ones after it (one query at a time leaves the node idle, so the query goes first), or before
+    // it when the sample after the previous one was cut off by this query's arrival (back to back, as here); then a
+    // sample costs more than 5% of a query of a few ms, so the shape's last plan is reused.
     // (A sample may be cut off at its cost cap on a busy machine: it was still run, not skipped.)
     assertThat(reports.get(0).shadow().skipped()).isEmpty();
-    assertThat(reports.subList(1, 5)).allSatisfy(r -> assertThat(r.shadow().skipped())
-        .hasValueSatisfying(why -> assertThat(why).isIn(ShadowGate.AFTER, ShadowGate.IDLE)));
+    assertThat(reports.subList(1, 5)).allSatisfy(r -> assertThat(r.shadow().skipped().isEmpty()
+        || r.shadow().skipped().get().equals(ShadowGate.AFTER) || r.shadow().skipped().get().equals(ShadowGate.IDLE))
+        .as("sampled before, or after, the query: %s", r.shadow().skipped()).isTrue());
     assertThat(reports.subList(5, 14)).allSatisfy(r -> assertThat(r.shadow().skipped()).isPresent());
     List<QueryReport> skipped = reports.stream().filter(r -> r.shadow().skipped().isPresent()
         && r.shadow().skipped().get().startsWith("fingerprint settled")).toList();
