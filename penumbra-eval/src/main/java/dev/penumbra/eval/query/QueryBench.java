@@ -484,7 +484,9 @@ public final class QueryBench {
    * Design variants, to compare: {@code -Dpenumbra.bench.query.cpuOvercommit=X} runs Penumbra with another CPU
    * overcommit than the gateway's default (how many threads the ledger may promise per core);
    * {@code -Dpenumbra.bench.query.pathConcurrency=N} lets N queries run their shadow-and-predict path at once
-   * (default: one per core; a number as large as the burst is the design without the bound).
+   * (default: one per core; a number as large as the burst is the design without the bound);
+   * {@code -Dpenumbra.bench.query.cpuPerThreadMs=N} gives a query one more thread per N ms of predicted CPU (default
+   * 250; a large N runs every query on one thread, as FIFO's slots do).
    */
   private static QueryGateway.Builder overcommit(QueryGateway.Builder b) {
     String x = System.getProperty("penumbra.bench.query.cpuOvercommit");
@@ -501,6 +503,15 @@ public final class QueryBench {
         b.pathConcurrency(Integer.parseInt(n.strip()));
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("penumbra.bench.query.pathConcurrency must be a whole number, was '" + n
+            + "'", e);
+      }
+    }
+    String t = System.getProperty("penumbra.bench.query.cpuPerThreadMs");
+    if (t != null) {
+      try {
+        b.cpuPerThread(java.time.Duration.ofMillis(Long.parseLong(t.strip())));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("penumbra.bench.query.cpuPerThreadMs must be a whole number, was '" + t
             + "'", e);
       }
     }
