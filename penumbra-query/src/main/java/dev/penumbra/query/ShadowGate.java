@@ -183,12 +183,14 @@ final class ShadowGate {
     }
     QueryPrediction p = predicted.get();
     Decision d = seen(fp, room, p, young, expected);
-    if (SAMPLE_AFTER && room.idle() && d.kind() == Kind.SAMPLE
+    boolean coldStart = predictor.hasModel() && !predictor.modelFitted();
+    if (SAMPLE_AFTER && room.idle() && d.kind() == Kind.SAMPLE && !coldStart
         && room.freeMemoryBytes() >= p.memoryBytes().at(0.99) && !owed.remove(fp)) {
       // Nothing waits and the node has room above the prediction's upper quantile: the query goes first, and its
       // budget stays held for the sample made after it. A shape whose last sample after its query never finished
       // (a client sending its queries back to back leaves no idle moment) is sampled before this once, so that it
-      // still teaches the model.
+      // still teaches the model. So is every query while the model has not been fitted: it needs the samples to
+      // answer at all, and one cut off by an arrival would put the fit off.
       return new Decision(Kind.REUSE, d.cap(), AFTER, d.heldNanos(), young, true);
     }
     return d;

@@ -744,8 +744,8 @@ public final class QueryPredictor implements AutoCloseable {
   /**
    * What a sample made after its query ran teaches: the model and the sampled tiers' scores learn the run's
    * {@code actual} from {@code sampled}'s features, as if the sample had run before it. The run itself is already in
-   * the shape's history ({@link #learn} with the shadow the query ran on), so the history is left as it is. A
-   * sample cut off or skipped teaches nothing.
+   * the shape's history ({@link #learn} with the shadow the query ran on); that entry now carries the sample (so
+   * {@link #export} holds it), and no run is added. A sample cut off or skipped teaches nothing.
    */
   public void learnSample(String fingerprint, ShadowResult sampled, QueryProfile actual, int threads) {
     if (fingerprint == null || sampled == null || actual == null) {
@@ -758,6 +758,22 @@ public final class QueryPredictor implements AutoCloseable {
     if (modelFitted()) {
       QueryPrediction m = fromModel(fingerprint, sampled, threads);
       score(statsName(m.tier(), null), m, actual);
+    }
+    synchronized (history) {
+      // The run in the history now carries its sample, so what is exported (and restored) feeds the model it again.
+      Deque<Run> d = history.get(fingerprint);
+      if (d != null) {
+        List<Run> runs = new ArrayList<>(d);
+        for (int i = runs.size() - 1; i >= 0; i--) {
+          Run r = runs.get(i);
+          if (r.actual().equals(actual) && r.threads() == threads && r.shadow().skipped()) {
+            runs.set(i, new Run(sampled, r.actual(), r.threads(), r.historyMemoryQError(), r.historyCpuQError()));
+            d.clear();
+            d.addAll(runs);
+            break;
+          }
+        }
+      }
     }
     QueryPrediction up = scaleUp(fingerprint, sampled, threads);
     score(statsName(up.tier(), null), up, actual);
