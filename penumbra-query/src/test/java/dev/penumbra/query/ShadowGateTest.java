@@ -206,6 +206,28 @@ class ShadowGateTest {
   }
 
   @Test
+  void aSampleMadeAfterItsRunScoresTheSampledTiersAndIsKeptWithTheRun() {
+    QueryPredictor p = QueryPredictor.builder().cores(2).build();
+    String sql = "SELECT count(*) FROM orders WHERE o_orderkey < 10";
+    String fp = dev.penumbra.query.predict.Fingerprint.of(sql);
+    p.learn(sampled(sql, 8 * MS), run(100 * MS, 4L << 20), 1);
+    QueryProfile second = run(120 * MS, 5L << 20);
+    p.learn(fp, reused(sql), second, 1, null);
+    assertThat(p.export().get(1).shadow().skipped()).as("learned with the plan it ran on").isTrue();
+    var scaleUp = dev.penumbra.query.predict.QueryPrediction.Tier.SCALE_UP;
+    var memory = QueryPredictor.Metric.MEMORY;
+    int scored = p.errors(scaleUp, memory).count();
+    p.learnSample(fp, sampled(sql, 6 * MS), second, 1);
+    assertThat(p.historySize(fp)).as("no run added").isEqualTo(2);
+    assertThat(p.export().get(1).shadow().sample()).as("the run now carries its sample").isNotNull();
+    assertThat(p.errors(scaleUp, memory).count()).isEqualTo(scored + 1);
+    // A sample cut off by an arriving query teaches nothing.
+    ShadowResult cut = new ShadowResult(sql, 0.1, 0.1, Set.of("orders"), PLAN, null, true, 0, 10, 10, 3 * MS, 0);
+    p.learnSample(fp, cut, second, 1);
+    assertThat(p.errors(scaleUp, memory).count()).isEqualTo(scored + 1);
+  }
+
+  @Test
   void reasonsAreWrittenWithOneDecimalWithoutAFormatter() {
     assertThat(ShadowGate.tenths(0)).isEqualTo("0.0");
     assertThat(ShadowGate.tenths(59.96)).isEqualTo("60.0");
