@@ -248,8 +248,16 @@ public final class QueryGateway implements AutoCloseable {
     String owner = request.user() + "/q" + sequence.incrementAndGet();
     List<Adjustment> adjustments = new ArrayList<>();
     long[] waited = {0};
-    Grant<ShadowResult> g = placed(loop.reserve(owner, sr, granted(prediction.demand(), threads), request.sla()),
-        waited);
+    Grant<ShadowResult> g;
+    try {
+      g = placed(loop.reserve(owner, sr, granted(prediction.demand(), threads), request.sla()), waited);
+    } catch (RuntimeException e) {
+      if (d.after()) {
+        // No run, no sample after it: what was held for the sample goes back to the budget.
+        gate.droppedAfter(fp, d.heldNanos());
+      }
+      throw e;
+    }
     Resources requested = g.requested();
     QueryResult result;
     int attempts = 1;
