@@ -3,6 +3,7 @@ package dev.penumbra.query;
 import dev.penumbra.core.Resources;
 import dev.penumbra.query.engine.PrimaryEngine;
 import dev.penumbra.query.engine.QueryResult;
+import dev.penumbra.query.predict.QueryPrediction;
 import dev.penumbra.query.predict.QueryPredictor;
 import dev.penumbra.query.shadow.ShadowResult;
 
@@ -24,6 +25,10 @@ final class QueryFeedback {
     this.learning = on;
   }
 
+  boolean learning() {
+    return learning;
+  }
+
   /**
    * What the run needed, for the loop: average cores over the run and its memory. A spilled run's peak is bounded
    * by its limit, so its need is the reserved memory plus what it spilled; a run that failed for memory needed
@@ -40,17 +45,38 @@ final class QueryFeedback {
     return Resources.of(cores, memory);
   }
 
-  /** Feeds the run's profile (with its memory need, see {@link #need}) to the predictor, unless frozen. */
-  void learn(ShadowResult shadow, QueryResult result, Resources reserved) {
-    long memory = memoryNeed(result, reserved);
-    if (memory < 0 || !learning) {
+  /**
+   * Feeds the run's profile (with its memory need, see {@link #need}) to the predictor, unless frozen; {@code
+   * predicted} is the prediction made for it before load (null: the predictor predicts again to score it).
+   */
+  void learn(String fingerprint, ShadowResult shadow, QueryResult result, Resources reserved,
+      QueryPrediction predicted) {
+    QueryProfile learned = learned(result, reserved);
+    if (learned == null || !learning) {
       return;
     }
+    predictor.learn(fingerprint, shadow, learned, PrimaryEngine.threadsFor(reserved), predicted);
+  }
+
+  /** Feeds a sample made after the run to the model (see {@link QueryPredictor#learnSample}), unless frozen. */
+  void learnSample(String fingerprint, ShadowResult sampled, QueryResult result, Resources reserved) {
+    QueryProfile learned = learned(result, reserved);
+    if (learned == null || !learning) {
+      return;
+    }
+    predictor.learnSample(fingerprint, sampled, learned, PrimaryEngine.threadsFor(reserved));
+  }
+
+  /** The run's profile with its memory need; null for a run that teaches nothing. */
+  private static QueryProfile learned(QueryResult result, Resources reserved) {
+    long memory = memoryNeed(result, reserved);
+    if (memory < 0) {
+      return null;
+    }
     QueryProfile a = result.profile();
-    QueryProfile learned = memory == a.peakMemoryBytes() ? a
+    return memory == a.peakMemoryBytes() ? a
         : new QueryProfile(a.cpuNanos(), memory, a.wallNanos(), a.bytesRead(), a.rowsScanned(), a.rowsReturned(),
             a.spilledBytes());
-    predictor.learn(shadow, learned, PrimaryEngine.threadsFor(reserved));
   }
 
   private static long memoryNeed(QueryResult result, Resources reserved) {

@@ -20,6 +20,7 @@ import dev.penumbra.query.engine.Outcome;
 import dev.penumbra.query.engine.PrimaryEngine;
 import dev.penumbra.query.engine.QueryResult;
 import dev.penumbra.query.predict.Estimate;
+import dev.penumbra.query.predict.Fingerprint;
 import dev.penumbra.query.predict.QueryPrediction;
 import dev.penumbra.query.predict.QueryPredictor;
 import dev.penumbra.query.shadow.QueryRejectedException;
@@ -99,6 +100,7 @@ public final class QueryGateway implements AutoCloseable {
   private final long cpuPerThreadNanos;
   private final AtomicInteger running = new AtomicInteger();
   private final PathStage path;
+  private final SamplesAfter samplesAfter;
   private final AtomicLong sequence = new AtomicLong();
   private final java.util.concurrent.atomic.LongAdder cpuQueries = new java.util.concurrent.atomic.LongAdder();
   private final java.util.concurrent.atomic.LongAdder cpuPath = new java.util.concurrent.atomic.LongAdder();
@@ -157,6 +159,7 @@ public final class QueryGateway implements AutoCloseable {
     this.site = s;
     this.gate = new ShadowGate(predictor, b.shadowBudget, b.shadowCredit, b.shadowTimeout, b.shadowAlways,
         b.skipSettledShadows);
+    this.samplesAfter = new SamplesAfter(this::sampleAfter, p -> gate.droppedAfter(p.fingerprint(), p.heldNanos()));
     // The lease outlives the longest run (two attempts) so a running query's reservation never expires.
     // The allocator learns from what its reservations turned out to need (Grant.complete after each query),
     // per model and priority; the predictor's own scores (against its p90) stay apart.
@@ -207,7 +210,18 @@ public final class QueryGateway implements AutoCloseable {
    */
   public QueryResponse submit(QueryRequest request) {
     Checks.notNull("request", request);
+    samplesAfter.enter();
+    try {
+      return run(request);
+    } finally {
+      samplesAfter.leave();
+    }
+  }
+
+  private QueryResponse run(QueryRequest request) {
     String sql = request.sql();
+    // Once per query: the gate, the predictor and the learn step all key on it.
+    String fp = Fingerprint.of(sql);
     try {
       path.enter(request.sla().priority());
     } catch (InterruptedException e) {
@@ -217,7 +231,7 @@ public final class QueryGateway implements AutoCloseable {
     Planned planned;
     long c0 = threadCpu();
     try {
-      planned = plan(request);
+      planned = plan(request, fp);
     } finally {
       path.leave();
     }
@@ -234,8 +248,16 @@ public final class QueryGateway implements AutoCloseable {
     String owner = request.user() + "/q" + sequence.incrementAndGet();
     List<Adjustment> adjustments = new ArrayList<>();
     long[] waited = {0};
-    Grant<ShadowResult> g = placed(loop.reserve(owner, sr, granted(prediction.demand(), threads), request.sla()),
-        waited);
+    Grant<ShadowResult> g;
+    try {
+      g = placed(loop.reserve(owner, sr, granted(prediction.demand(), threads), request.sla()), waited);
+    } catch (RuntimeException e) {
+      if (d.after()) {
+        // No run, no sample after it: what was held for the sample goes back to the budget.
+        gate.droppedAfter(fp, d.heldNanos());
+      }
+      throw e;
+    }
     Resources requested = g.requested();
     QueryResult result;
     int attempts = 1;
@@ -256,6 +278,9 @@ public final class QueryGateway implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       g.release();
+      if (d.after()) {
+        gate.droppedAfter(fp, d.heldNanos());
+      }
       throw e;
     } finally {
       running.decrementAndGet();
@@ -270,8 +295,17 @@ public final class QueryGateway implements AutoCloseable {
       g.release();
     }
     adjustments.add(new Adjustment(Adjustment.Kind.RELEASED, amount, Resources.ZERO, "query ended"));
-    feedback.learn(sr, result, amount);
+    // The prediction made on the path is the one scored, unless the run had other threads than it was made for.
+    feedback.learn(fp, sr, result, amount,
+        dev.penumbra.query.engine.PrimaryEngine.threadsFor(amount) == threads ? planned.raw() : null);
     gate.primary(result.profile().wallNanos());
+    if (d.after()) {
+      if (need != null && feedback.learning()) {
+        samplesAfter.offer(new SamplesAfter.Pending(fp, sql, d.cap(), d.heldNanos(), result, amount));
+      } else {
+        gate.droppedAfter(fp, d.heldNanos());
+      }
+    }
     loop.adjust();
     cpuLearn.add(threadCpu() - c3);
     cpuQueries.increment();
@@ -285,46 +319,87 @@ public final class QueryGateway implements AutoCloseable {
     return new QueryResponse(result.columns(), result.rows(), result.rowCount(), report);
   }
 
-  /** What the path before the reservation decided: the shadow's signal, the gate's decision, the prediction. */
-  private record Planned(ShadowResult signal, ShadowGate.Decision decision, QueryPrediction prediction, int threads) {}
+  /**
+   * What the path before the reservation decided: the shadow's signal, the gate's decision, the prediction the
+   * reservation is sized by, and the predictor's own for those threads before load (what the learn step scores).
+   */
+  private record Planned(ShadowResult signal, ShadowGate.Decision decision, QueryPrediction prediction, int threads,
+      QueryPrediction raw) {}
 
   /** The path before the reservation: the sandbox check and the shadow (as the gate decides), then the prediction. */
-  private Planned plan(QueryRequest request) {
+  private Planned plan(QueryRequest request, String fp) {
     String sql = request.sql();
     ShadowEngine shadow = database.shadow;
-    Optional<ShadowResult> earlier = predictor.lastShadow(sql);
+    Optional<ShadowResult> earlier = predictor.lastShadowOf(fp);
     ShadowResult reused = earlier.map(e -> shadow.reuse(sql, e)).orElse(null);
+    // One prediction per signal: what the gate asks on the reused plan is the single-thread prediction below.
+    QueryPrediction[] onReused = {null};
     ShadowGate.Decision d = reused == null ? gate.unseen()
-        : gate.seen(reused, room(request.sla().priority() == dev.penumbra.core.Priority.CRITICAL));
+        : gate.seen(fp, reused, room(request.sla().priority() == dev.penumbra.core.Priority.CRITICAL),
+            () -> onReused[0] = predictor.predict(fp, reused, 1));
     ShadowResult sr = switch (d.kind()) {
       case SAMPLE -> site.shadow(sql, d.cap());
       case PLAN -> shadow.plan(sql);
       case REUSE -> reused;
     };
-    gate.spent(sr, d);
+    gate.spent(fp, sr, d);
     int now = running.get();
+    QueryPrediction raw;
     QueryPrediction prediction;
     int threads;
     if (d.kind() == ShadowGate.Kind.PLAN) {
       // A new shape with neither a sample nor a history: any prediction would be blind, so it gets what the
       // baseline would give it, and its run starts the shape's history.
       threads = (int) Math.max(1, Math.min(coresLeft(), slot.cpuMillis() / 1000));
-      prediction = baseline(predictor.predict(sr, new QueryPredictor.Load(cores, now, threads)));
+      raw = predictor.predict(fp, sr, threads);
+      prediction = baseline(predictor.underLoad(raw, new QueryPredictor.Load(cores, now, threads)));
     } else {
       // CPU first (it hardly depends on the threads), then wall time for the threads that CPU earns and the node
       // has free: a second thread only pays on a core nobody else is waiting for. Under contention (queries wait,
       // or placed queries hold every core) each query gets one, as FIFO's slots do: a parallel plan costs more CPU
       // in all (its threads exchange and merge), which a saturated node takes from the queries behind it.
-      QueryPrediction single = predictor.predict(sr, new QueryPredictor.Load(cores, now, 1));
+      QueryPrediction single = sr == reused && onReused[0] != null ? onReused[0] : predictor.predict(fp, sr, 1);
       boolean queued = allocator.waiting() > 0 || path.waiting() > 0;
       int freeCores = coresLeft() - envelope.threads();
       threads = queued ? 1 : Math.max(1, Math.min(freeCores, threadsFor(single.cpuNanos().point())));
-      prediction = threads == 1 ? single : predictor.predict(sr, new QueryPredictor.Load(cores, now, threads));
+      raw = threads == 1 ? single : predictor.predict(fp, sr, threads);
+      prediction = predictor.underLoad(raw, new QueryPredictor.Load(cores, now, threads));
       if (d.asBaseline()) {
         prediction = atLeastSlot(prediction);
       }
     }
-    return new Planned(sr, d, prediction, threads);
+    return new Planned(sr, d, prediction, threads, raw);
+  }
+
+  /**
+   * Makes a sample after its query (on the background thread of {@link SamplesAfter}), cut off when a query arrives,
+   * and learns from it. It runs on the local shadow engine: only that one can be stopped mid-run.
+   */
+  private void sampleAfter(SamplesAfter.Pending p) {
+    ShadowResult s;
+    try {
+      s = database.shadow.shadow(p.sql(), p.cap(), samplesAfter::busy);
+    } catch (RuntimeException e) {
+      gate.droppedAfter(p.fingerprint(), p.heldNanos());
+      return;
+    }
+    gate.sampledAfter(p.fingerprint(), s, p.heldNanos());
+    feedback.learnSample(p.fingerprint(), s, p.result(), p.reserved());
+  }
+
+  /**
+   * Waits until the samples held for after their queries have run (they run only while no query is in the gateway),
+   * at most {@code timeout}; true when none is left. For benchmarks: a run that compares the gateway with other
+   * engines on the same machine lets its samples finish before the others start, so none overlaps their queries.
+   */
+  public boolean awaitSamplesAfter(Duration timeout) throws InterruptedException {
+    Checks.notNull("timeout", timeout);
+    return samplesAfter.awaitDone(timeout);
+  }
+
+  /** Samples made after their query so far, and those dropped for want of an idle moment. */
+  long[] samplesAfterCounts() {
+    return gate.afterCounts();
   }
 
   /**
@@ -398,8 +473,8 @@ public final class QueryGateway implements AutoCloseable {
       free = Math.max(free, n.free().memoryBytes());
     }
     int waiting = allocator.waiting();
-    return new ShadowGate.Room(free, waiting, IDLE_AS_BASELINE && critical && waiting == 0 && path.waiting() == 0
-        && envelope.threads() < cores);
+    return new ShadowGate.Room(free, waiting, IDLE_AS_BASELINE && (ShadowGate.SAMPLE_AFTER || critical)
+        && waiting == 0 && path.waiting() == 0 && envelope.threads() < cores);
   }
 
   /** Waits until the grant is placed, then activates it (WARM -> ACTIVE). */
@@ -524,6 +599,7 @@ public final class QueryGateway implements AutoCloseable {
 
   @Override
   public void close() {
+    samplesAfter.close();
     loop.close();
     allocator.close();
     database.close();

@@ -5,10 +5,9 @@ import dev.penumbra.query.predict.QueryPrediction;
 import dev.penumbra.query.predict.QueryPredictor;
 import dev.penumbra.query.shadow.ShadowResult;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * Shadows that pay for themselves: decides, per query, whether its sample run is worth its cost, and holds all
@@ -52,14 +51,18 @@ final class ShadowGate {
    * @param heldNanos shadow time taken from the budget when the sample was decided (its expected cost), so that
    *     queries arriving together cannot all spend the same budget; settled when the shadow's cost is known
    */
-  record Decision(Kind kind, Duration cap, String reason, double heldNanos, boolean asBaseline) {
+  record Decision(Kind kind, Duration cap, String reason, double heldNanos, boolean asBaseline, boolean after) {
 
     Decision(Kind kind, Duration cap, String reason) {
-      this(kind, cap, reason, 0, false);
+      this(kind, cap, reason, 0, false, false);
     }
 
     Decision(Kind kind, Duration cap, String reason, double heldNanos) {
-      this(kind, cap, reason, heldNanos, false);
+      this(kind, cap, reason, heldNanos, false, false);
+    }
+
+    Decision(Kind kind, Duration cap, String reason, double heldNanos, boolean asBaseline) {
+      this(kind, cap, reason, heldNanos, asBaseline, false);
     }
   }
 
@@ -67,8 +70,9 @@ final class ShadowGate {
    * Free room as the query arrives.
    *
    * @param waiting queries waiting for a reservation
-   * @param idle a critical query arrives and nothing is contended: no query waits for a reservation or for a turn at
-   *     the path, and the engine has a core no placed query holds
+   * @param idle nothing is contended as the query arrives: no query waits for a reservation or for a turn at the
+   *     path, and the engine has a core no placed query holds (with {@link #SAMPLE_AFTER} off: and the query is
+   *     critical)
    */
   record Room(long freeMemoryBytes, int waiting, boolean idle) {
 
@@ -80,6 +84,20 @@ final class ShadowGate {
   /** Why an idle node's young shape is not sampled (a constant: no formatting on the hot path). */
   static final String IDLE = "uncontended: nothing waits and a core is free, so a sample would only delay this"
       + " critical query; sized as the baseline would";
+  /** Why an idle node's sample runs after the query instead of before it. */
+  static final String AFTER = "uncontended: nothing waits and a core is free, so the sample runs after the query, in"
+      + " the node's next idle moment, and is cancelled when a query arrives";
+  /** Why a settled shape takes the fast path (a constant: no formatting on the fast path). */
+  static final String SETTLED = "fingerprint settled: its history was within 1.5x of the actual memory and 2x of the"
+      + " actual CPU time on each of its last 5 runs";
+
+  /**
+   * On an idle node a sample the rules below would make runs after the query instead of before it (off its latency
+   * path, in the node's next idle moment, cancelled when a query arrives), and a young shape's query is sized at
+   * least at the baseline's slot. {@code -Dpenumbra.query.sampleAfter=false} measures the design before: on an idle
+   * node only a critical query of a young shape skips its sample, and nothing is sampled afterwards.
+   */
+  static final boolean SAMPLE_AFTER = Boolean.parseBoolean(System.getProperty("penumbra.query.sampleAfter", "true"));
 
   private static final double NARROW = 1.25;
   /** Decay per primary run of the recent share's sums and of the cold-start credit: by half every 16 runs. */
@@ -94,6 +112,8 @@ final class ShadowGate {
   private volatile boolean always;
   private final boolean skipSettled;
   private final Map<String, Long> lastSampleNanos = new ConcurrentHashMap<>();
+  /** Shapes whose last sample after the query was cut off or dropped: the next one is sampled before its query. */
+  private final java.util.Set<String> owed = ConcurrentHashMap.newKeySet();
   // Guarded by this.
   private double meanSampleNanos;
   private long shadowNanos;
@@ -109,6 +129,8 @@ final class ShadowGate {
   private long cutOff;
   private long planned;
   private long reused;
+  private long afterSampled;
+  private long afterDropped;
 
   /**
    * @param share the budget: shadow time as a share of primary time
@@ -144,23 +166,48 @@ final class ShadowGate {
    * For a query of a known shape; {@code reused} is its fast-path shadow (no sample), {@code room} the ledger's
    * room now.
    */
-  Decision seen(ShadowResult reused, Room room) {
-    Optional<String> settled = skipSettled ? predictor.settled(reused.sql()) : Optional.empty();
-    if (settled.isPresent()) {
-      return new Decision(Kind.REUSE, null, settled.get());
+  Decision seen(String fp, ShadowResult reused, Room room, Supplier<QueryPrediction> predicted) {
+    if (skipSettled && predictor.isSettled(fp)) {
+      return new Decision(Kind.REUSE, null, SETTLED);
     }
     if (always) {
       return new Decision(Kind.SAMPLE, timeout, null);
     }
-    String fp = Fingerprint.of(reused.sql());
-    if (room.idle() && predictor.historySize(fp) < predictor.minHistory()) {
-      // A critical query of a young shape on an idle node: nothing is scarce, so a sharper reservation wins nothing,
-      // and the sample would run ahead of the query on its latency path. The loop behaves as the baseline would (its
-      // slot, no sample); the run still grows the history, and the shape's other queries still teach the model.
+    boolean young = predictor.historySize(fp) < predictor.minHistory();
+    double expected = expected(fp);
+    if (room.idle() && young && (!SAMPLE_AFTER || !allows(expected))) {
+      // A young shape on an idle node: nothing is scarce, so a sharper reservation wins nothing, and the sample
+      // would run ahead of the query on its latency path. The loop behaves as the baseline would (its slot, no
+      // sample); the run still grows the history.
       return new Decision(Kind.REUSE, null, IDLE, 0, true);
     }
-    double expected = expected(fp);
-    QueryPrediction p = predictor.predict(reused);
+    QueryPrediction p = predicted.get();
+    Decision d = seen(fp, room, p, young, expected);
+    boolean coldStart = predictor.hasModel() && !predictor.modelFitted();
+    if (SAMPLE_AFTER && room.idle() && d.kind() == Kind.SAMPLE && !coldStart
+        && room.freeMemoryBytes() >= p.memoryBytes().at(0.99) && !owed.remove(fp)) {
+      // Nothing waits and the node has room above the prediction's upper quantile: the query goes first, and its
+      // budget stays held for the sample made after it. A shape whose last sample after its query never finished
+      // (a client sending its queries back to back leaves no idle moment) is sampled before this once, so that it
+      // still teaches the model. So is every query while the model has not been fitted: it needs the samples to
+      // answer at all, and one cut off by an arrival would put the fit off.
+      return new Decision(Kind.REUSE, d.cap(), AFTER, d.heldNanos(), young, true);
+    }
+    return d;
+  }
+
+  /** {@link #seen(String, ShadowResult, Room, Supplier)} computing the fingerprint and the prediction itself. */
+  Decision seen(ShadowResult reused, Room room) {
+    String fp = Fingerprint.of(reused.sql());
+    return seen(fp, reused, room, () -> predictor.predict(fp, reused, 1));
+  }
+
+  /** {@link #spent(String, ShadowResult, Decision)} computing the fingerprint itself. */
+  void spent(ShadowResult s, Decision d) {
+    spent(Fingerprint.of(s.sql()), s, d);
+  }
+
+  private Decision seen(String fp, Room room, QueryPrediction p, boolean young, double expected) {
     double wall = p.wallNanos().point();
     Duration cap = Duration.ofNanos((long) Math.min(timeout.toNanos(),
         Math.max(2 * expected, share * p.wallNanos().at(0.99))));
@@ -171,16 +218,14 @@ final class ShadowGate {
       // A cold start: the model learns only from sampled runs, so they come first while the budget allows.
       return sample(cap, expected, Kind.REUSE);
     }
-    boolean young = predictor.historySize(fp) < predictor.minHistory();
     if (young) {
       // A young shape (its history does not answer yet): what a sample teaches is worth most here, so the budget
       // goes here first.
       return sample(cap, expected, Kind.REUSE);
     }
     if (expected > share * wall) {
-      return new Decision(Kind.REUSE, null, String.format(Locale.ROOT,
-          "cheap: a sample costs ~%.1f ms, more than %.0f%% of the query's ~%.1f ms", expected / 1e6, 100 * share,
-          wall / 1e6));
+      return new Decision(Kind.REUSE, null, "cheap: a sample costs ~" + tenths(expected / 1e6) + " ms, more than "
+          + Math.round(100 * share) + "% of the query's ~" + tenths(wall / 1e6) + " ms");
     }
     long p99 = p.memoryBytes().at(0.99);
     if (room.waiting() == 0 && room.freeMemoryBytes() >= p99) {
@@ -201,10 +246,10 @@ final class ShadowGate {
    */
   private synchronized Decision sample(Duration cap, double expected, Kind otherwise) {
     if (!allows(expected)) {
-      return new Decision(otherwise, null, String.format(Locale.ROOT,
-          "%sshadow budget spent: %.1f ms left, a sample costs ~%.1f ms (budget %.1f%% of primary time, %.1f%% "
-          + "spent recently)%s", otherwise == Kind.PLAN ? "new shape, " : "", Math.max(0, tokens()) / 1e6,
-          expected / 1e6, 100 * share, 100 * share(), otherwise == Kind.PLAN ? ": planned only" : ""));
+      return new Decision(otherwise, null, (otherwise == Kind.PLAN ? "new shape, " : "") + "shadow budget spent: "
+          + tenths(Math.max(0, tokens()) / 1e6) + " ms left, a sample costs ~" + tenths(expected / 1e6)
+          + " ms (budget " + tenths(100 * share) + "% of primary time, " + tenths(100 * share()) + "% spent recently)"
+          + (otherwise == Kind.PLAN ? ": planned only" : ""));
     }
     spend(expected);
     return new Decision(Kind.SAMPLE, cap, null, expected);
@@ -216,12 +261,15 @@ final class ShadowGate {
   }
 
   /** Records what one shadow cost; {@code d} is the decision it ran on. */
-  synchronized void spent(ShadowResult s, Decision d) {
+  synchronized void spent(String fp, ShadowResult s, Decision d) {
     shadowNanos += s.shadowWallNanos();
     windowShadowNanos += s.shadowWallNanos();
     if (!always) {
-      // Shadows run by choice outside the budget (always) do not draw on it.
-      tokens += d.heldNanos();
+      // Shadows run by choice outside the budget (always) do not draw on it. A sample made after the query keeps
+      // its hold until it ran (sampledAfter) or was dropped (droppedAfter).
+      if (!d.after()) {
+        tokens += d.heldNanos();
+      }
       spend(s.shadowWallNanos());
     }
     switch (d.kind()) {
@@ -235,11 +283,55 @@ final class ShadowGate {
         if (lastSampleNanos.size() >= MAX_SHAPES) {
           lastSampleNanos.clear();
         }
-        lastSampleNanos.put(Fingerprint.of(s.sql()), cost);
+        lastSampleNanos.put(fp, cost);
       }
       case PLAN -> planned++;
       case REUSE -> reused++;
     }
+  }
+
+  /** Records a sample made after its query ({@link Decision#after}): what it cost settles what was held for it. */
+  synchronized void sampledAfter(String fp, ShadowResult s, double heldNanos) {
+    long cost = s.shadowWallNanos();
+    shadowNanos += cost;
+    windowShadowNanos += cost;
+    tokens += heldNanos;
+    spend(cost);
+    sampled++;
+    if (s.cutOff()) {
+      cutOff++;
+    }
+    meanSampleNanos = sampled == 1 ? cost : 0.8 * meanSampleNanos + 0.2 * cost;
+    if (!s.cutOff()) {
+      // A run cancelled by an arriving query says nothing of what the shape's sample costs.
+      if (lastSampleNanos.size() >= MAX_SHAPES) {
+        lastSampleNanos.clear();
+      }
+      lastSampleNanos.put(fp, cost);
+      owed.remove(fp);
+    } else {
+      owe(fp);
+    }
+    afterSampled++;
+  }
+
+  /** A sample held for after its query that never ran (no idle moment came): its hold goes back to the budget. */
+  synchronized void droppedAfter(String fp, double heldNanos) {
+    tokens += heldNanos;
+    afterDropped++;
+    owe(fp);
+  }
+
+  private void owe(String fp) {
+    if (owed.size() >= MAX_SHAPES) {
+      owed.clear();
+    }
+    owed.add(fp);
+  }
+
+  /** Samples made after their query, and those dropped for want of an idle moment. */
+  synchronized long[] afterCounts() {
+    return new long[] {afterSampled, afterDropped};
   }
 
   /** Records one primary run's elapsed time (what the budget is a share of). */
@@ -285,6 +377,12 @@ final class ShadowGate {
   }
 
   private static String mib(long bytes) {
-    return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
+    return tenths(bytes / (1024.0 * 1024)) + " MiB";
+  }
+
+  /** {@code v} with one decimal, by integer arithmetic: the reasons are written for every query. */
+  static String tenths(double v) {
+    long t = Math.round(Math.abs(v) * 10);
+    return (v < 0 && t != 0 ? "-" : "") + t / 10 + "." + t % 10;
   }
 }

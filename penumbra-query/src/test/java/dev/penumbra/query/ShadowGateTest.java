@@ -144,7 +144,7 @@ class ShadowGateTest {
   }
 
   @Test
-  void anIdleNodeSizesACriticalQuerysYoungShapeAsTheBaselineInsteadOfSamplingIt() {
+  void anIdleNodeSamplesAYoungShapeAfterItsQueryAndSizesTheQueryAsTheBaseline() {
     QueryPredictor p = QueryPredictor.builder().cores(2).build();
     ShadowGate g = new ShadowGate(p, 0.05, Duration.ofMillis(10), Duration.ofSeconds(2), false, true);
     g.primary(10_000 * MS);
@@ -154,14 +154,87 @@ class ShadowGateTest {
     g.primary(10_000 * MS);
     p.learn(c, run(100 * MS, 4L << 20), 1);
     Decision idle = g.seen(reused(sql), new Room(1L << 30, 0, true));
+    assertThat(idle.kind()).as("no sample before the query").isEqualTo(Kind.REUSE);
+    assertThat(idle.after()).as("the sample runs after it").isTrue();
+    assertThat(idle.asBaseline()).isTrue();
+    assertThat(idle.reason()).isEqualTo(ShadowGate.AFTER);
+    assertThat(idle.heldNanos()).as("its expected cost held from the budget").isEqualTo(8.0 * MS);
+    assertThat(idle.cap()).isNotNull();
+    g.spent(reused(sql), idle);
+    // The sample made after the query settles the hold with what it cost.
+    g.sampledAfter(dev.penumbra.query.predict.Fingerprint.of(sql), sampled(sql, 6 * MS), idle.heldNanos());
+    assertThat(g.stats().sampled()).isEqualTo(2);
+    assertThat(g.stats().shadowNanos()).as("8 ms before, 1 us reusing, 6 ms after").isEqualTo(14 * MS + 1000);
+    assertThat(g.afterCounts()).containsExactly(1, 0);
+    // One that found no idle moment gives its hold back.
+    Decision again = g.seen(reused(sql), new Room(1L << 30, 0, true));
+    assertThat(again.after()).isTrue();
+    g.spent(reused(sql), again);
+    g.droppedAfter(dev.penumbra.query.predict.Fingerprint.of(sql), again.heldNanos());
+    assertThat(g.afterCounts()).containsExactly(1, 1);
+    // Its sample never ran: the shape's next query on an idle node is sampled before it, so the shape still teaches.
+    Decision owed = g.seen(reused(sql), new Room(1L << 30, 0, true));
+    assertThat(owed.kind()).isEqualTo(Kind.SAMPLE);
+    g.spent(sampled(sql, 6 * MS), owed);
+    g.primary(10_000 * MS);
+    assertThat(g.seen(reused(sql), new Room(1L << 30, 0, true)).after()).as("then after again").isTrue();
+    // The same shape with a query waiting (not idle): the sample runs before the query again.
+    Decision busy = g.seen(reused(sql), new Room(1L << 30, 1, false));
+    assertThat(busy.kind()).isEqualTo(Kind.SAMPLE);
+    assertThat(busy.after()).isFalse();
+    assertThat(busy.asBaseline()).isFalse();
+    g.spent(sampled(sql, 6 * MS), busy);
+    g.primary(10_000 * MS);
+    // No room above the prediction's p99: the node is not idle for this query, its sample runs before it.
+    assertThat(g.seen(reused(sql), new Room(1L << 20, 0, true)).kind()).isEqualTo(Kind.SAMPLE);
+  }
+
+  @Test
+  void anIdleNodeWhoseBudgetIsSpentSizesAYoungShapeAsTheBaselineWithoutASample() {
+    QueryPredictor p = QueryPredictor.builder().cores(2).build();
+    ShadowGate g = new ShadowGate(p, 0.05, Duration.ofMillis(10), Duration.ofSeconds(2), false, true);
+    String sql = "SELECT count(*) FROM orders WHERE o_orderkey < 10";
+    ShadowResult c = sampled(sql, 40 * MS);
+    g.spent(c, new Decision(Kind.SAMPLE, null, null));
+    p.learn(c, run(100 * MS, 4L << 20), 1);
+    Decision idle = g.seen(reused(sql), new Room(1L << 30, 0, true));
     assertThat(idle.kind()).isEqualTo(Kind.REUSE);
+    assertThat(idle.after()).isFalse();
     assertThat(idle.asBaseline()).isTrue();
     assertThat(idle.reason()).isEqualTo(ShadowGate.IDLE);
     assertThat(idle.heldNanos()).as("nothing taken from the budget").isZero();
-    // The same shape with a query waiting (not idle): the sample pays again.
-    Decision busy = g.seen(reused(sql), new Room(1L << 30, 1, false));
-    assertThat(busy.kind()).isEqualTo(Kind.SAMPLE);
-    assertThat(busy.asBaseline()).isFalse();
+  }
+
+  @Test
+  void aSampleMadeAfterItsRunScoresTheSampledTiersAndIsKeptWithTheRun() {
+    QueryPredictor p = QueryPredictor.builder().cores(2).build();
+    String sql = "SELECT count(*) FROM orders WHERE o_orderkey < 10";
+    String fp = dev.penumbra.query.predict.Fingerprint.of(sql);
+    p.learn(sampled(sql, 8 * MS), run(100 * MS, 4L << 20), 1);
+    QueryProfile second = run(120 * MS, 5L << 20);
+    p.learn(fp, reused(sql), second, 1, null);
+    assertThat(p.export().get(1).shadow().skipped()).as("learned with the plan it ran on").isTrue();
+    var scaleUp = dev.penumbra.query.predict.QueryPrediction.Tier.SCALE_UP;
+    var memory = QueryPredictor.Metric.MEMORY;
+    int scored = p.errors(scaleUp, memory).count();
+    p.learnSample(fp, sampled(sql, 6 * MS), second, 1);
+    assertThat(p.historySize(fp)).as("no run added").isEqualTo(2);
+    assertThat(p.export().get(1).shadow().sample()).as("the run now carries its sample").isNotNull();
+    assertThat(p.errors(scaleUp, memory).count()).isEqualTo(scored + 1);
+    // A sample cut off by an arriving query teaches nothing.
+    ShadowResult cut = new ShadowResult(sql, 0.1, 0.1, Set.of("orders"), PLAN, null, true, 0, 10, 10, 3 * MS, 0);
+    p.learnSample(fp, cut, second, 1);
+    assertThat(p.errors(scaleUp, memory).count()).isEqualTo(scored + 1);
+  }
+
+  @Test
+  void reasonsAreWrittenWithOneDecimalWithoutAFormatter() {
+    assertThat(ShadowGate.tenths(0)).isEqualTo("0.0");
+    assertThat(ShadowGate.tenths(59.96)).isEqualTo("60.0");
+    assertThat(ShadowGate.tenths(1.25)).isEqualTo("1.3");
+    assertThat(ShadowGate.tenths(-0.5)).isEqualTo("-0.5");
+    assertThat(ShadowGate.tenths(-0.04)).isEqualTo("0.0");
+    assertThat(ShadowGate.tenths(1234.5)).isEqualTo("1234.5");
   }
 
   @Test

@@ -484,7 +484,9 @@ public final class QueryBench {
    * Design variants, to compare: {@code -Dpenumbra.bench.query.cpuOvercommit=X} runs Penumbra with another CPU
    * overcommit than the gateway's default (how many threads the ledger may promise per core);
    * {@code -Dpenumbra.bench.query.pathConcurrency=N} lets N queries run their shadow-and-predict path at once
-   * (default: one per core; a number as large as the burst is the design without the bound).
+   * (default: one per core; a number as large as the burst is the design without the bound);
+   * {@code -Dpenumbra.bench.query.cpuPerThreadMs=N} gives a query one more thread per N ms of predicted CPU (default
+   * 250; a large N runs every query on one thread, as FIFO's slots do).
    */
   private static QueryGateway.Builder overcommit(QueryGateway.Builder b) {
     String x = System.getProperty("penumbra.bench.query.cpuOvercommit");
@@ -501,6 +503,15 @@ public final class QueryBench {
         b.pathConcurrency(Integer.parseInt(n.strip()));
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("penumbra.bench.query.pathConcurrency must be a whole number, was '" + n
+            + "'", e);
+      }
+    }
+    String t = System.getProperty("penumbra.bench.query.cpuPerThreadMs");
+    if (t != null) {
+      try {
+        b.cpuPerThread(java.time.Duration.ofMillis(Long.parseLong(t.strip())));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("penumbra.bench.query.cpuPerThreadMs must be a whole number, was '" + t
             + "'", e);
       }
     }
@@ -620,6 +631,12 @@ public final class QueryBench {
               Math.max(0, t1 - t0 - exec - wait), r.actual().cpuNanos(), c1 - c0);
         }));
       }
+      for (Future<Done> f : fs) {
+        f.get();
+      }
+      // Samples made after their queries (at the round's tail, once the gateway is idle) finish within the round:
+      // their CPU is Penumbra's, and they must not run beside the next mode's queries.
+      gw.awaitSamplesAfter(java.time.Duration.ofSeconds(10));
       Round r = round(fs, s);
       return new Round(r.done(), r.makespanSeconds(), r.cpuNanos(), r.gcMillis(), r.jitMillis(), r.engineMillis(),
           gw.cpu().since(before));

@@ -253,6 +253,15 @@ public record QueryBenchReport(QueryBench.Result result) implements BenchReport 
         }
         out.println(sb);
       }
+      out.println("\n  where the time went (means per query, ms; throughput = completed / makespan)");
+      out.println("  load  mode       makespan s  last arrival s  last latency  run (wall)  before run  of it: "
+          + "reservation wait  shadow");
+      for (QuerySweep.Level l : r.sweep()) {
+        QuerySweep.Time t = l.time();
+        out.printf(Locale.ROOT, "  %4.2f  %-9s  %10.2f  %14.2f  %12.0f  %10.1f  %10.1f  %24.1f  %6.1f%n", l.load(),
+            l.mode(), t.makespanSeconds(), t.lastArrivalSeconds(), t.lastLatencyMs(), t.wallMs(), t.beforeRunMs(),
+            t.reservationWaitMs(), t.shadowMs());
+      }
     }
     out.println();
     targets(r).forEach((k, v) -> out.printf(Locale.ROOT, "  %-34s %s%n", k, v ? "met" : "NOT met"));

@@ -53,11 +53,26 @@ public final class QuerySweep {
    * @param shadowShare shadow time over primary time during the level (Penumbra only; 0 for the others)
    * @param shadows what the shadow gate chose during the level (Penumbra only; zeros for the others)
    * @param checkShare the sandbox's parser check time over primary time during the level (Penumbra only)
+   * @param time where the level's time went (throughput is completed queries / makespan)
    */
   public record Level(double load, String mode, Map<Priority, Pct> latency, double throughputPerSecond, int completed,
       int failedMemory, int otherFailures, double reservedGibSeconds, double usedGibSeconds,
       double reservedCoreSeconds, double usedCoreSeconds, double shadowShare, Shadows shadows,
-      double checkShare) {}
+      double checkShare, Time time) {}
+
+  /**
+   * Where one mode's time went at one level, means per query in milliseconds.
+   *
+   * @param makespanSeconds first arrival to last completion (what throughput divides by)
+   * @param lastArrivalSeconds the last query's arrival (the same for every mode of a level)
+   * @param wallMs the primary's run
+   * @param beforeRunMs arrival to the primary's start: latency minus the run (FIFO: waiting for a worker)
+   * @param reservationWaitMs of it, waiting for a reservation (Penumbra only)
+   * @param shadowMs of it, the shadow before the run: plan, sample (Penumbra only)
+   * @param lastLatencyMs the latency of the query that finished last
+   */
+  public record Time(double makespanSeconds, double lastArrivalSeconds, double wallMs, double beforeRunMs,
+      double reservationWaitMs, double shadowMs, double lastLatencyMs) {}
 
   /** Queries sampled, new shapes only planned, and queries on the fast path. */
   public record Shadows(long sampled, long planned, long fastPath) {
@@ -78,35 +93,59 @@ public final class QuerySweep {
 
   /** One finished query; {@code endNanos} counts from the level's start. */
   private record Done(Priority priority, long latencyNanos, long endNanos, Outcome outcome, Resources held,
-      long wallNanos, long peakMemory, long cpuNanos) {}
+      long wallNanos, long peakMemory, long cpuNanos, long reservationWaitNanos, long shadowNanos) {}
 
   static List<Level> run(Setup s, Workload w, List<Double> loads, Consumer<String> progress) throws Exception {
     List<Level> out = new ArrayList<>();
     Resources slot = Resources.of(Math.max(1000, s.cores() * 1000L / s.fifoSlots()), s.memoryBudget() / s.fifoSlots());
     Resources share = Resources.of(1000, s.memoryBudget() / s.queriesPerLevel());
+    int index = 0;
     for (double load : loads) {
       List<Arrival> arrivals = arrivals(w, load * s.capacityPerSecond(), s.queriesPerLevel(),
           new Random(s.seed() + Math.round(load * 1000)));
-      progress.accept(String.format(Locale.ROOT, "sweep: load %.2f (%.2f queries/s, %d queries): penumbra ...", load,
-          load * s.capacityPerSecond(), arrivals.size()));
-      ShadowStats before = s.gateway().shadowStats();
-      List<Done> pen = replay(arrivals, arrivals.size(), a -> {
-        QueryReport r = s.gateway().submit(new QueryRequest(a.query().sql(), "sweep", Sla.of(a.priority())))
-            .report();
-        return done(a, r.outcome(), r.reservation().amount(), r.actual().wallNanos(), r.actual().peakMemoryBytes(),
-            r.actual().cpuNanos());
-      });
-      ShadowStats after = s.gateway().shadowStats();
-      long primary = after.primaryNanos() - before.primaryNanos();
-      double shadowShare = primary == 0 ? Double.NaN : (double) (after.shadowNanos() - before.shadowNanos()) / primary;
-      double checkShare = primary == 0 ? Double.NaN : (double) (after.checkNanos() - before.checkNanos()) / primary;
-      out.add(level(load, "penumbra", pen, shadowShare, Shadows.between(before, after), checkShare));
-      progress.accept(String.format(Locale.ROOT, "sweep: load %.2f: fifo ...", load));
-      out.add(level(load, "fifo", replay(arrivals, s.fifoSlots(), a -> fixed(s.fifoEngine(), a, slot)), 0,
-          Shadows.NONE, 0));
-      progress.accept(String.format(Locale.ROOT, "sweep: load %.2f: none ...", load));
-      out.add(level(load, "none", replay(arrivals, arrivals.size(), a -> fixed(s.noneEngine(), a, share)), 0,
-          Shadows.NONE, 0));
+      double lastArrival = arrivals.get(arrivals.size() - 1).atNanos() / 1e9;
+      Level[] levels = new Level[3];
+      // The mode that runs first at a level runs after the previous level's last mode (its collector, its engine's
+      // leftovers): the order rotates from level to level, as the burst's rounds do, so no mode always goes first.
+      for (int k = 0; k < 3; k++) {
+        int mode = (index + k) % 3;
+        switch (mode) {
+          case 0 -> {
+            progress.accept(String.format(Locale.ROOT, "sweep: load %.2f (%.2f queries/s, %d queries): penumbra ...",
+                load, load * s.capacityPerSecond(), arrivals.size()));
+            ShadowStats before = s.gateway().shadowStats();
+            List<Done> pen = replay(arrivals, arrivals.size(), a -> {
+              QueryReport r = s.gateway().submit(new QueryRequest(a.query().sql(), "sweep", Sla.of(a.priority())))
+                  .report();
+              return new Done(a.priority(), 0, 0, r.outcome(), r.reservation().amount(), r.actual().wallNanos(),
+                  r.actual().peakMemoryBytes(), r.actual().cpuNanos(), r.reservation().queueWaitNanos(),
+                  r.shadow().wallNanos());
+            });
+            // Its samples made after the queries finish now, counted in its share, not during another mode's run.
+            s.gateway().awaitSamplesAfter(Duration.ofSeconds(10));
+            ShadowStats after = s.gateway().shadowStats();
+            long primary = after.primaryNanos() - before.primaryNanos();
+            double shadowShare = primary == 0 ? Double.NaN
+                : (double) (after.shadowNanos() - before.shadowNanos()) / primary;
+            double checkShare = primary == 0 ? Double.NaN
+                : (double) (after.checkNanos() - before.checkNanos()) / primary;
+            levels[0] = level(load, "penumbra", pen, shadowShare, Shadows.between(before, after), checkShare,
+                lastArrival);
+          }
+          case 1 -> {
+            progress.accept(String.format(Locale.ROOT, "sweep: load %.2f: fifo ...", load));
+            levels[1] = level(load, "fifo", replay(arrivals, s.fifoSlots(), a -> fixed(s.fifoEngine(), a, slot)), 0,
+                Shadows.NONE, 0, lastArrival);
+          }
+          default -> {
+            progress.accept(String.format(Locale.ROOT, "sweep: load %.2f: none ...", load));
+            levels[2] = level(load, "none", replay(arrivals, arrivals.size(), a -> fixed(s.noneEngine(), a, share)),
+                0, Shadows.NONE, 0, lastArrival);
+          }
+        }
+      }
+      out.addAll(List.of(levels));
+      index++;
     }
     return out;
   }
@@ -134,7 +173,7 @@ public final class QuerySweep {
   }
 
   private static Done done(Arrival a, Outcome outcome, Resources held, long wall, long peak, long cpu) {
-    return new Done(a.priority(), 0, 0, outcome, held, wall, peak, cpu);
+    return new Done(a.priority(), 0, 0, outcome, held, wall, peak, cpu, 0, 0);
   }
 
   /**
@@ -155,7 +194,7 @@ public final class QuerySweep {
           Done d = run.apply(a);
           long end = System.nanoTime() - start;
           return new Done(d.priority(), end - a.atNanos(), end, d.outcome(), d.held(), d.wallNanos(), d.peakMemory(),
-              d.cpuNanos());
+              d.cpuNanos(), d.reservationWaitNanos(), d.shadowNanos());
         }));
       }
       long deadline = start + LEVEL_CAP.toNanos();
@@ -166,7 +205,7 @@ public final class QuerySweep {
         } catch (TimeoutException e) {
           Arrival a = arrivals.get(i);
           out.add(new Done(a.priority(), LEVEL_CAP.toNanos() - a.atNanos(), LEVEL_CAP.toNanos(), Outcome.TIMED_OUT,
-              Resources.ZERO, 0, 0, 0));
+              Resources.ZERO, 0, 0, 0, 0, 0));
         }
       }
       return out;
@@ -176,7 +215,7 @@ public final class QuerySweep {
   }
 
   private static Level level(double load, String mode, List<Done> done, double shadowShare, Shadows shadows,
-      double checkShare) {
+      double checkShare, double lastArrivalSeconds) {
     Map<Priority, Pct> lat = new EnumMap<>(Priority.class);
     for (Priority p : Priority.values()) {
       double[] ms = done.stream().filter(d -> d.priority() == p).mapToDouble(d -> d.latencyNanos() / 1e6).toArray();
@@ -201,7 +240,15 @@ public final class QuerySweep {
       resCpu += PrimaryEngine.threadsFor(d.held()) * s;
       useCpu += d.cpuNanos() / 1e9;
     }
+    int n = Math.max(1, done.size());
+    Done last = done.stream().max(java.util.Comparator.comparingLong(Done::endNanos)).orElse(null);
+    Time time = new Time(makespan, lastArrivalSeconds,
+        done.stream().mapToLong(Done::wallNanos).sum() / 1e6 / n,
+        done.stream().mapToLong(d -> Math.max(0, d.latencyNanos() - d.wallNanos())).sum() / 1e6 / n,
+        done.stream().mapToLong(Done::reservationWaitNanos).sum() / 1e6 / n,
+        done.stream().mapToLong(Done::shadowNanos).sum() / 1e6 / n,
+        last == null ? Double.NaN : last.latencyNanos() / 1e6);
     return new Level(load, mode, lat, ok / makespan, ok, mem, done.size() - ok - mem, resMem, useMem, resCpu, useCpu,
-        shadowShare, shadows, checkShare);
+        shadowShare, shadows, checkShare, time);
   }
 }

@@ -85,21 +85,11 @@ public final class Fingerprint {
   }
 
   /**
-   * The last text fingerprinted on this thread and its fingerprint: one query's text passes the gate, the
-   * predictions and the learn step, each asking for it (five to six times per query).
+   * A 16-hex-digit digest (SHA-256 prefix) of the normalised SQL. The gateway computes it once per query and hands
+   * it to the gate, the predictor and the learn step.
    */
-  private static final ThreadLocal<String[]> LAST = ThreadLocal.withInitial(() -> new String[2]);
-
-  /** A 16-hex-digit digest (SHA-256 prefix) of the normalised SQL. */
   public static String of(String sql) {
-    String[] last = LAST.get();
-    if (last[0] != null && last[0].equals(sql)) {
-      return last[1];
-    }
-    String fp = digest(sql);
-    last[0] = sql;
-    last[1] = fp;
-    return fp;
+    return digest(sql);
   }
 
   private static String digest(String sql) {

@@ -167,11 +167,31 @@ public final class QueryPredictor implements AutoCloseable {
     if (shadow == null || load == null) {
       throw new IllegalArgumentException("shadow and load must not be null");
     }
-    return adjust(unloaded(shadow, load.threads()), load);
+    return adjust(unloaded(Fingerprint.of(shadow.sql()), shadow, load.threads()), load);
   }
 
-  private QueryPrediction unloaded(ShadowResult shadow, int threads) {
-    String fp = Fingerprint.of(shadow.sql());
+  /**
+   * The prediction for {@code threads} threads on an otherwise idle primary, {@code fingerprint} being {@code
+   * shadow}'s ({@link Fingerprint#of}, computed once per query by the caller). {@link #underLoad} stretches it for
+   * the queries running beside it; {@link #learn(String, ShadowResult, QueryProfile, int, QueryPrediction)} scores it.
+   */
+  public QueryPrediction predict(String fingerprint, ShadowResult shadow, int threads) {
+    if (fingerprint == null || shadow == null) {
+      throw new IllegalArgumentException("fingerprint and shadow must not be null");
+    }
+    Checks.atLeast("threads", threads, 1);
+    return unloaded(fingerprint, shadow, threads);
+  }
+
+  /** {@code unloaded} with its wall time stretched for the queries running now (see {@link #adjust}). */
+  public QueryPrediction underLoad(QueryPrediction unloaded, Load load) {
+    if (unloaded == null || load == null) {
+      throw new IllegalArgumentException("prediction and load must not be null");
+    }
+    return adjust(unloaded, load);
+  }
+
+  private QueryPrediction unloaded(String fp, ShadowResult shadow, int threads) {
     List<Run> runs = runs(fp);
     if (runs.size() >= minHistory || shadow.sample() == null && !runs.isEmpty()) {
       return fromHistory(fp, shadow, runs, threads);
@@ -303,6 +323,9 @@ public final class QueryPredictor implements AutoCloseable {
    */
   public java.util.Optional<String> settled(String sql) {
     Checks.notNull("sql", sql);
+    if (!isSettled(Fingerprint.of(sql))) {
+      return java.util.Optional.empty();
+    }
     List<Run> runs = runs(Fingerprint.of(sql));
     if (runs.size() < Math.max(minHistory, SETTLE_RUNS + 1)) {
       return java.util.Optional.empty();
@@ -319,6 +342,23 @@ public final class QueryPredictor implements AutoCloseable {
     return java.util.Optional.of(String.format(Locale.ROOT,
         "fingerprint settled: %d runs, history within %.2fx memory and %.2fx CPU on the last %d",
         runs.size(), mem, cpu, SETTLE_RUNS));
+  }
+
+  /**
+   * Whether the shape of {@code fingerprint} is settled (see {@link #settled}), without formatting a reason: the
+   * fast path asks it for every query.
+   */
+  public boolean isSettled(String fingerprint) {
+    List<Run> runs = runs(fingerprint);
+    if (runs.size() < Math.max(minHistory, SETTLE_RUNS + 1)) {
+      return false;
+    }
+    for (Run r : runs.subList(runs.size() - SETTLE_RUNS, runs.size())) {
+      if (!(r.historyMemoryQError() <= SETTLE_MEMORY_QERROR) || !(r.historyCpuQError() <= SETTLE_CPU_QERROR)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -675,21 +715,37 @@ public final class QueryPredictor implements AutoCloseable {
    * @param threads the threads the primary ran the query with (>= 1)
    */
   public void learn(ShadowResult shadow, QueryProfile actual, int threads) {
-    if (shadow == null || actual == null) {
+    if (shadow == null) {
       throw new IllegalArgumentException("shadow and actual must not be null");
     }
+    learn(Fingerprint.of(shadow.sql()), shadow, actual, threads, null);
+  }
+
+  /**
+   * {@link #learn(ShadowResult, QueryProfile, int)} with the fingerprint computed once by the caller and, when not
+   * null, the prediction it made for these threads ({@link #predict(String, ShadowResult, int)}, before load): that
+   * one is scored as the chosen tier's instead of predicting again.
+   */
+  public void learn(String fingerprint, ShadowResult shadow, QueryProfile actual, int threads,
+      QueryPrediction predicted) {
+    if (fingerprint == null || shadow == null || actual == null) {
+      throw new IllegalArgumentException("fingerprint, shadow and actual must not be null");
+    }
     Checks.atLeast("threads", threads, 1);
-    String fp = Fingerprint.of(shadow.sql());
+    String fp = fingerprint;
     List<Run> runs = runs(fp);
-    QueryPrediction chosen = unloaded(shadow, threads);
+    QueryPrediction chosen = predicted != null ? predicted : unloaded(fp, shadow, threads);
     List<QueryPrediction> tiers = new ArrayList<>();
-    QueryPrediction hist = runs.isEmpty() ? null : fromHistory(fp, shadow, runs, threads);
+    QueryPrediction hist = runs.isEmpty() ? null
+        : chosen.tier() == Tier.HISTORY ? chosen : fromHistory(fp, shadow, runs, threads);
     if (hist != null) {
       tiers.add(hist);
     }
     if (!shadow.skipped()) {
       if (modelFitted()) {
-        tiers.add(fromModel(fp, shadow, threads));
+        // The chosen prediction is the model's own when a known shape's uncut sample answered through it.
+        boolean modelAnswered = predicted != null && chosen.tier() == Tier.MODEL && !runs.isEmpty() && !cutOff(shadow);
+        tiers.add(modelAnswered ? chosen : fromModel(fp, shadow, threads));
       }
       tiers.add(scaleUp(fp, shadow, threads));
     }
@@ -717,6 +773,48 @@ public final class QueryPredictor implements AutoCloseable {
     if (!shadow.skipped()) {
       learnResidual(fp, shadow, actual, threads);
     }
+  }
+
+  /**
+   * What a sample made after its query ran teaches: the model and the sampled tiers' scores learn the run's
+   * {@code actual} from {@code sampled}'s features, as if the sample had run before it. The run itself is already in
+   * the shape's history ({@link #learn} with the shadow the query ran on); that entry now carries the sample (so
+   * {@link #export} holds it), and no run is added. A sample cut off or skipped teaches nothing.
+   */
+  public void learnSample(String fingerprint, ShadowResult sampled, QueryProfile actual, int threads) {
+    if (fingerprint == null || sampled == null || actual == null) {
+      throw new IllegalArgumentException("fingerprint, sampled and actual must not be null");
+    }
+    Checks.atLeast("threads", threads, 1);
+    if (sampled.skipped() || sampled.sample() == null) {
+      return;
+    }
+    if (modelFitted()) {
+      QueryPrediction m = fromModel(fingerprint, sampled, threads);
+      score(statsName(m.tier(), null), m, actual);
+    }
+    synchronized (history) {
+      // The run in the history now carries its sample, so what is exported (and restored) feeds the model it again.
+      Deque<Run> d = history.get(fingerprint);
+      if (d != null) {
+        List<Run> runs = new ArrayList<>(d);
+        for (int i = runs.size() - 1; i >= 0; i--) {
+          Run r = runs.get(i);
+          if (r.actual().equals(actual) && r.threads() == threads && r.shadow().skipped()) {
+            runs.set(i, new Run(sampled, r.actual(), r.threads(), r.historyMemoryQError(), r.historyCpuQError()));
+            d.clear();
+            d.addAll(runs);
+            break;
+          }
+        }
+      }
+    }
+    QueryPrediction up = scaleUp(fingerprint, sampled, threads);
+    score(statsName(up.tier(), null), up, actual);
+    if (model != null) {
+      model.learn(features(sampled, threads), pack(actual));
+    }
+    learnResidual(fingerprint, sampled, actual, threads);
   }
 
   private static double median(List<Run> runs, Metric m) {
@@ -844,7 +942,12 @@ public final class QueryPredictor implements AutoCloseable {
    * has not run yet: a query of a known shape can reuse it instead of planning again.
    */
   public java.util.Optional<ShadowResult> lastShadow(String sql) {
-    List<Run> runs = runs(Fingerprint.of(sql));
+    return lastShadowOf(Fingerprint.of(sql));
+  }
+
+  /** {@link #lastShadow} by the query's fingerprint, computed once by the caller. */
+  public java.util.Optional<ShadowResult> lastShadowOf(String fingerprint) {
+    List<Run> runs = runs(fingerprint);
     return runs.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(runs.get(runs.size() - 1).shadow());
   }
 

@@ -168,6 +168,17 @@ public final class ShadowEngine implements ShadowSite, AutoCloseable {
   }
 
   /**
+   * {@link #shadow(String, Duration)}, the sample run also cut off as soon as {@code stop} says so (asked about every
+   * millisecond while it runs): a sample made in an idle moment gives way to the work that arrives. A run stopped so
+   * is reported as cut off, like one that reached its cap.
+   */
+  public ShadowResult shadow(String sql, Duration cap, java.util.function.BooleanSupplier stop) {
+    Checks.positive("cap", cap);
+    Checks.notNull("stop", stop);
+    return shadow(sql, defaultFraction, Math.min(timeoutNanos, cap.toNanos()), stop);
+  }
+
+  /**
    * Neither plans nor samples: a query of the same fingerprint as {@code earlier} (which was planned) reuses its
    * plan, tables and scale factors — the fast path for cheap or settled shapes. Only the sandbox's check runs, so
    * a bad literal reaches the primary (which fails it without harm). The result has {@code skipped = true}.
@@ -192,6 +203,10 @@ public final class ShadowEngine implements ShadowSite, AutoCloseable {
   }
 
   private ShadowResult shadow(String sql, double fraction, long capNanos) {
+    return shadow(sql, fraction, capNanos, null);
+  }
+
+  private ShadowResult shadow(String sql, double fraction, long capNanos, java.util.function.BooleanSupplier stop) {
     Replica replica = replicas.stream().filter(r -> r.fraction() == fraction).findFirst()
         .orElseThrow(() -> new IllegalArgumentException(
             "fraction " + fraction + " is not one of the replicas' fractions " + fractions()));
@@ -199,7 +214,7 @@ public final class ShadowEngine implements ShadowSite, AutoCloseable {
     Slot slot = acquire();
     try {
       check(slot, sql);
-      return run(sql, replica, slot, capNanos);
+      return run(sql, replica, slot, capNanos, stop);
     } finally {
       slots.add(slot);
     }
@@ -283,7 +298,8 @@ public final class ShadowEngine implements ShadowSite, AutoCloseable {
     return plan.joins() + plan.aggregates() + plan.sorts() + plan.windows() > 0 ? 1.0 / eff : 1.0;
   }
 
-  private ShadowResult run(String sql, Replica replica, Slot slot, long capNanos) {
+  private ShadowResult run(String sql, Replica replica, Slot slot, long capNanos,
+      java.util.function.BooleanSupplier stop) {
     long t0 = System.nanoTime();
     long cpu0 = THREADS.getCurrentThreadCpuTime();
     Connection primaryConnection;
@@ -310,20 +326,34 @@ public final class ShadowEngine implements ShadowSite, AutoCloseable {
     JsonNode json = null;
     SQLException sampleError = null;
     AtomicBoolean fired = new AtomicBoolean();
+    boolean notStarted = false;
     try {
       try (Statement s = c.createStatement()) {
-        ScheduledFuture<?> cancel = timers.schedule(() -> {
-          fired.set(true);
-          try {
-            s.cancel();
-          } catch (SQLException e) {
-            LOG.warn("could not cancel a shadow run: {}", e.getMessage());
+        Runnable cut = () -> {
+          if (fired.compareAndSet(false, true)) {
+            try {
+              s.cancel();
+            } catch (SQLException e) {
+              LOG.warn("could not cancel a shadow run: {}", e.getMessage());
+            }
           }
-        }, capNanos, TimeUnit.NANOSECONDS);
+        };
+        long start = System.nanoTime();
+        ScheduledFuture<?> cancel = stop == null ? timers.schedule(cut, capNanos, TimeUnit.NANOSECONDS)
+            : timers.scheduleWithFixedDelay(() -> {
+              if (stop.getAsBoolean() || System.nanoTime() - start >= capNanos) {
+                cut.run();
+              }
+            }, 1, 1, TimeUnit.MILLISECONDS);
         try {
-          DuckDbProfiler.Run run = DuckDbProfiler.run(c, s, sql, replica.residentBytes());
-          sample = run.profile();
-          json = run.json();
+          if (stop != null && stop.getAsBoolean()) {
+            fired.set(true);
+            notStarted = true;
+          } else {
+            DuckDbProfiler.Run run = DuckDbProfiler.run(c, s, sql, replica.residentBytes());
+            sample = run.profile();
+            json = run.json();
+          }
         } finally {
           cancel.cancel(false);
         }
@@ -335,7 +365,9 @@ public final class ShadowEngine implements ShadowSite, AutoCloseable {
       // Cut off: the sample measurements are unknown, the plan still stands. A fresh connection next time.
       sample = null;
       json = null;
-      slot.dropReplica(replica);
+      if (!notStarted) {
+        slot.dropReplica(replica);
+      }
     }
     PlanFeatures plan;
     try {

@@ -118,6 +118,28 @@ class ShadowEngineTest {
   }
 
   @Test
+  void aSampleGivesWayAsSoonAsItsStopSignalSaysSo() {
+    String slow = "SELECT count(*) FROM lineitem a, lineitem b WHERE a.l_quantity + b.l_quantity > 97";
+    java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+    // Work arrives while the sample runs (the third time the signal is asked): cut off long before its 2 s cap.
+    long t0 = System.nanoTime();
+    ShadowResult stopped = sqe.shadow(slow, Duration.ofSeconds(2), () -> asked.incrementAndGet() > 2);
+    assertThat(stopped.cutOff()).isTrue();
+    assertThat(stopped.sample()).isNull();
+    assertThat(stopped.plan().joins()).as("the plan still stands").isEqualTo(1);
+    assertThat(asked.get()).isGreaterThan(2);
+    assertThat(System.nanoTime() - t0).isLessThan(Duration.ofMillis(1500).toNanos());
+    // Never stopped: the sample is measured as without a signal.
+    ShadowResult whole = sqe.shadow("SELECT count(*) FROM orders WHERE o_totalprice > 1000", Duration.ofSeconds(2), () -> false);
+    assertThat(whole.cutOff()).isFalse();
+    assertThat(whole.sample().rowsScanned()).isPositive();
+    // Work already waiting: the sample does not start.
+    ShadowResult none = sqe.shadow("SELECT count(*) FROM orders", Duration.ofSeconds(2), () -> true);
+    assertThat(none.cutOff()).isTrue();
+    assertThat(none.sample()).isNull();
+  }
+
+  @Test
   void aSlowShadowIsCutOff() {
     long t0 = System.nanoTime();
     ShadowResult r = sqe.shadow("SELECT count(*) FROM lineitem a, lineitem b WHERE a.l_quantity + b.l_quantity > 97");
