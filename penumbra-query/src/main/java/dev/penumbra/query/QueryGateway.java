@@ -459,7 +459,13 @@ public final class QueryGateway implements AutoCloseable {
     for (NodeView n : ledger.nodes()) {
       used += n.used().cpuMillis();
     }
-    long others = Math.max(0, used - 1000L * envelope.threads());
+    long own = 0;
+    for (Grant<ShadowResult> g : loop.grants()) {
+      if (g.isPlaced() && !g.isEnded()) {
+        own += g.reservation().amount().cpuMillis();
+      }
+    }
+    long others = Math.max(0, used - own);
     return (int) Math.max(1, Math.min(cores, (largest.cpuMillis() - others) / 1000));
   }
 
