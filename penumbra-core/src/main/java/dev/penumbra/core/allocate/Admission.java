@@ -45,9 +45,12 @@ final class Admission {
     waiting.remove(t);
   }
 
-  /** The first request of another allocator that still waits ahead of {@code t}; null when there is none. */
-  Ticket aheadOf(Ticket t, Allocator self) {
-    for (Ticket u : waiting.headSet(t)) {
+  /**
+   * The first request of another allocator that still waits, in admission order; null when there is none. One
+   * walk per pass (not one per ticket): a pass compares each of its tickets with it.
+   */
+  Ticket firstOfOthers(Allocator self) {
+    for (Ticket u : waiting) {
       if (u.allocator() != self && !u.isDone()) {
         return u;
       }

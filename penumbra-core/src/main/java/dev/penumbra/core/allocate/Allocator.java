@@ -368,6 +368,7 @@ public final class Allocator implements AutoCloseable {
     }
     int before = queue.size();
     Allocator blocker = null;
+    Ticket other = admission.firstOfOthers(this);
     Instant now = clock.instant();
     List<NodeView> nodes = ledger.nodes();
     boolean blocked = false;
@@ -398,10 +399,9 @@ public final class Allocator implements AutoCloseable {
         after.add(() -> t.future().completeExceptionally(ex));
         continue;
       }
-      Ticket ahead = admission.aheadOf(t, this);
-      if (ahead != null) {
+      if (other != null && ORDER.compare(other, t) < 0) {
         blocked = true;
-        blocker = ahead.allocator();
+        blocker = other.allocator();
         continue;
       }
       Reservation r = place(t, nodes);
