@@ -89,11 +89,11 @@ final class HttpEdge {
     r.before(ctx -> {
       Edge.checkHostAndOrigin(ctx, config.server().host());
       Edge.authenticate(ctx, config.auth());
-      if (!methodAllowed(a, ctx)) {
-        // A method the path does not take is 405, whatever its body: routing answers it.
-        return;
+      if (methodAllowed(a, ctx)) {
+        // A method the path does not take is 405 whatever its body's type (routing answers it); an oversized body
+        // is still refused (and drained) below first.
+        Edge.checkContentType(ctx);
       }
-      Edge.checkContentType(ctx);
       String len = ctx.header("Content-Length");
       if (len != null) {
         try {
