@@ -100,7 +100,8 @@ class ServerConfigTest {
       int port = taken.getLocalPort();
       if (dev.penumbra.failover.pg.PgBinaries.find().isPresent()) {
         assertInvalid(withDir + "  postgresPorts: " + port + "\n", "failover.postgresPorts", port + "-" + port);
-        ServerConfig ok = ServerConfig.load(write(withDir + "  postgresPorts: " + port + "-" + (port + 1) + "\n"),
+        // A range with room: the port after the taken one may be another process's on a busy machine.
+        ServerConfig ok = ServerConfig.load(write(withDir + "  postgresPorts: " + port + "-" + (port + 20) + "\n"),
             Map.of());
         assertThat(ok.failover().postgres()).isTrue();
         assertThat(ok.failover().postgresPorts().first()).isEqualTo(port);
