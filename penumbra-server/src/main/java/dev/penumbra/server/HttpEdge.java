@@ -48,10 +48,10 @@ final class HttpEdge {
     return new App(app, holder[0]);
   }
 
-  /** False when the path is a route but not for this method (405 follows); true for unknown paths (404 follows). */
-  private static boolean methodAllowed(Api a, io.javalin.http.Context ctx) {
+  /** True when a route takes this path and method; false for 405 (another method) and 404 (no such path). */
+  private static boolean routed(Api a, io.javalin.http.Context ctx) {
     String allow = a.allowed(ctx.path());
-    return allow.isEmpty() || java.util.Arrays.asList(allow.split(", ")).contains(ctx.method().name());
+    return java.util.Arrays.asList(allow.split(", ")).contains(ctx.method().name());
   }
 
   private static void errors(Api a, io.javalin.config.RoutesConfig r) {
@@ -89,9 +89,9 @@ final class HttpEdge {
     r.before(ctx -> {
       Edge.checkHostAndOrigin(ctx, config.server().host());
       Edge.authenticate(ctx, config.auth());
-      if (methodAllowed(a, ctx)) {
-        // A method the path does not take is 405 whatever its body's type (routing answers it); an oversized body
-        // is still refused (and drained) below first.
+      if (routed(a, ctx)) {
+        // A method the path does not take is 405, a path no route takes 404, whatever the body's type (routing
+        // answers both); an oversized body is still refused (and drained) below first.
         Edge.checkContentType(ctx);
       }
       String len = ctx.header("Content-Length");

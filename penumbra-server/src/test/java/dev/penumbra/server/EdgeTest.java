@@ -115,6 +115,9 @@ class EdgeTest {
         .header("Content-Type", "text/plain").PUT(HttpRequest.BodyPublishers.ofString("x")).build());
     assertThat(put.status()).as(put.body()).isEqualTo(405);
     assertThat(put.json().get("error").asText()).contains("allowed: GET, POST");
+    Reply nowhere = TestServers.send(HttpRequest.newBuilder(URI.create(server.url() + "/v1/nosuch"))
+        .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("x")).build());
+    assertThat(nowhere.status()).as(nowhere.body()).isEqualTo(404);
     Reply foreign = TestServers.send(HttpRequest.newBuilder(URI.create(server.url() + "/v1/queries"))
         .header("Content-Type", "application/json").header("Origin", "http://evil.example")
         .POST(HttpRequest.BodyPublishers.ofString("{\"sql\":\"SELECT 1\"}")).build());
