@@ -8,6 +8,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Samples made after their query, in the node's idle moments: on an idle node the gateway answers the query first
@@ -23,6 +25,8 @@ final class SamplesAfter implements AutoCloseable {
       Resources reserved) {}
 
   static final int MAX_PENDING = 4;
+
+  private static final Logger LOG = LoggerFactory.getLogger(SamplesAfter.class);
 
   private final AtomicInteger inflight = new AtomicInteger();
   private final ReentrantLock lock = new ReentrantLock();
@@ -113,6 +117,10 @@ final class SamplesAfter implements AutoCloseable {
       }
       try {
         run.accept(p);
+      } catch (RuntimeException e) {
+        // One sample that fails to run or to be learned from must not end the thread: every later sample would
+        // wait for good, and the budget held for them with it.
+        LOG.warn("a sample after its query failed; it is skipped", e);
       } finally {
         lock.lock();
         try {

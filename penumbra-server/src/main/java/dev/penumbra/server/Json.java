@@ -288,7 +288,7 @@ public final class Json {
       return "another type";
     }
     if (t == int.class || t == long.class || t == short.class || t == Integer.class || t == Long.class
-        || t == Short.class) {
+        || t == Short.class || t == java.math.BigInteger.class) {
       return "an integer";
     }
     if (Number.class.isAssignableFrom(t) || t == double.class || t == float.class) {

@@ -20,7 +20,7 @@ final class StreamRoutes {
   static final double MIN_SAMPLE_RATE = 0.001;
 
   /** The body of {@code POST /v1/streams}. */
-  record CreateBody(String name, Integer partitions, Double sampleRate) {}
+  record CreateBody(String name, java.math.BigInteger partitions, Double sampleRate) {}
 
   /** One record of {@code POST /v1/streams/{name}/records}; no partition: by the key's hash. */
   record RecordBody(Integer partition, String key, String value) {}
@@ -67,11 +67,13 @@ final class StreamRoutes {
       throw new ApiException(400, "name", String.valueOf(b.name()),
           "field 'name' must be 1-64 of [A-Za-z0-9._-], was '" + b.name() + "'");
     }
-    int partitions = b.partitions() == null ? 1 : b.partitions();
-    if (partitions < 1 || partitions > MAX_PARTITIONS) {
-      throw new ApiException(400, "partitions", String.valueOf(partitions),
-          "field 'partitions' must be in [1, " + MAX_PARTITIONS + "], was " + partitions);
+    // Any integer is read as sent, so a huge one is told the bound that matters, [1, 16], not Java's int range.
+    java.math.BigInteger sent = b.partitions() == null ? java.math.BigInteger.ONE : b.partitions();
+    if (sent.signum() < 1 || sent.compareTo(java.math.BigInteger.valueOf(MAX_PARTITIONS)) > 0) {
+      throw new ApiException(400, "partitions", sent.toString(),
+          "field 'partitions' must be in [1, " + MAX_PARTITIONS + "], was " + sent);
     }
+    int partitions = sent.intValueExact();
     double rate = b.sampleRate() == null ? 0.1 : b.sampleRate();
     // Below a thousandth the shadow would see almost nothing, and one sampled record would stand for an infinite rate.
     if (!(rate >= MIN_SAMPLE_RATE) || rate > 1) {

@@ -86,7 +86,7 @@ final class StreamStore {
       }
       StreamRoutes.NewStream checked;
       try {
-        checked = StreamRoutes.check(new StreamRoutes.CreateBody(s.name(), s.partitions(), s.sampleRate()));
+        checked = StreamRoutes.check(new StreamRoutes.CreateBody(s.name(), java.math.BigInteger.valueOf(s.partitions()), s.sampleRate()));
       } catch (ApiException e) {
         throw refused(at + "." + e.field(), e.value(), e.getMessage());
       }

@@ -229,7 +229,7 @@ class OpenApiSchemaTest {
     if (c == String.class || c.isEnum() || c == java.time.Instant.class) {
       return "string";
     }
-    if (c == Integer.class || c == int.class || c == Long.class || c == long.class) {
+    if (c == Integer.class || c == int.class || c == Long.class || c == long.class || c == java.math.BigInteger.class) {
       return "integer";
     }
     if (c == Double.class || c == double.class || c == Float.class || c == float.class) {

@@ -124,6 +124,10 @@ class StreamTaskApiTest {
   @Test
   void badStreamRequestsNameTheField() throws Exception {
     assertError(post(server, "/v1/streams", "{\"name\": \"s1\", \"partitions\": 0}"), 400, "partitions", "0");
+    Reply huge = post(server, "/v1/streams", "{\"name\": \"s1\", \"partitions\": 99999999999999999999}");
+    assertError(huge, 400, "partitions", "99999999999999999999");
+    assertThat(huge.json().get("error").asText()).contains("[1, 16]");
+    assertError(post(server, "/v1/streams", "{\"name\": \"s1\", \"partitions\": 2.5}"), 400, "partitions", "2.5");
     assertError(post(server, "/v1/streams", "{\"name\": \"s1\", \"sampleRate\": 1.5}"), 400, "sampleRate", "1.5");
     assertError(post(server, "/v1/streams", "{\"name\": \"no spaces\"}"), 400, "name", "no spaces");
     assertError(post(server, "/v1/streams", "{\"name\": \"s1\", \"shards\": 3}"), 400, "shards", "shards");
