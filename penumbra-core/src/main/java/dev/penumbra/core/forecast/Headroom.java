@@ -29,6 +29,12 @@ import org.apache.commons.math3.special.Erf;
  * reservation is judged by, not the point error that weighs the ensemble's members: on series with rare spikes
  * or near-constant ones, the member with the smallest error is not the one that reserves least.
  *
+ * <p><b>Yesterday.</b> With an ensemble, one more candidate is the ensemble's band floored at the highest of the
+ * three values around the same time of day one day before (the period from the observations' spacing; none when a
+ * day is fewer than 4 or more than {@value #MAX_DAY} observations): a job that runs at the same hour every day
+ * (a backup, a batch load) comes back where no smoothed point and no volatility expects it. It competes in the
+ * selection like the others, so series without such a day keep their cheaper band.
+ *
  * <p>The constants were chosen on the tuning part of the replay benchmark (docs/replay.md). Forecasts at other
  * horizons than the lead are the inner model's. Single-threaded, like every forecaster.
  */
@@ -40,6 +46,11 @@ final class Headroom implements ScoredForecaster {
   static final int SELECTION_START = 288;
   static final int SELECTION_EVERY = 12;
   static final int SELECTION_HYSTERESIS_PERCENT = 10;
+  /** The most observations a day may hold for the yesterday candidate (a day of 1-minute steps fits). */
+  static final int MAX_DAY = 4096;
+  /** The yesterday floor looks this many observations either side of the same time one day before. */
+  static final int DAY_SPREAD = 1;
+  private static final long DAY_MILLIS = 86_400_000L;
 
   private static final double SHORT_RATE = 1 - Math.pow(0.5, 1.0 / VOLATILITY_HALF_LIFE);
   private static final double LONG_RATE = 1 - Math.pow(0.5, 1.0 / LONG_VOLATILITY_HALF_LIFE);
@@ -56,6 +67,10 @@ final class Headroom implements ScoredForecaster {
   private double last;
   private double budget = Double.NaN;
   private int acting;
+  private long firstTime;
+  // Observations per day, 0 until known or when the yesterday candidate is off; recent values in a ring.
+  private int day;
+  private double[] recent;
 
   Headroom(Forecaster inner, int lead) {
     Checks.notNull("inner forecaster", inner);
@@ -63,7 +78,8 @@ final class Headroom implements ScoredForecaster {
     this.inner = inner;
     this.lead = lead;
     this.ensemble = inner instanceof Ensemble e ? e : null;
-    int k = 1 + (ensemble == null ? 0 : ensemble.members().size());
+    // The ensemble's point, each member's, and the ensemble's point again with the yesterday floor (last).
+    int k = ensemble == null ? 1 : 2 + ensemble.members().size();
     this.candidates = new Candidate[k];
     for (int i = 0; i < k; i++) {
       candidates[i] = new Candidate(lead);
@@ -78,6 +94,7 @@ final class Headroom implements ScoredForecaster {
   @Override
   public void observe(long timeMillis, double value) {
     inner.observe(timeMillis, value);
+    remember(timeMillis, value);
     int slot = (int) (seen % (lead + 1));
     for (Candidate c : candidates) {
       c.score(slot, value);
@@ -88,6 +105,42 @@ final class Headroom implements ScoredForecaster {
     if (candidates.length > 1 && seen > SELECTION_START && seen % SELECTION_EVERY == 0 && !Double.isNaN(budget)) {
       select();
     }
+  }
+
+  /** Keeps the last day of values once the spacing of the first two observations says how many a day holds. */
+  private void remember(long timeMillis, double value) {
+    if (ensemble == null) {
+      return;
+    }
+    if (seen == 0) {
+      firstTime = timeMillis;
+    } else if (seen == 1 && timeMillis > firstTime) {
+      long perDay = Math.round((double) DAY_MILLIS / (timeMillis - firstTime));
+      if (perDay >= 4 && perDay <= MAX_DAY) {
+        day = (int) perDay;
+        recent = new double[day + DAY_SPREAD + 1];
+        recent[0] = last;
+      }
+    }
+    if (recent != null) {
+      recent[(int) (seen % recent.length)] = value;
+    }
+  }
+
+  /** The highest value within {@link #DAY_SPREAD} of observation {@code target} one day before; NaN if none seen. */
+  private double yesterday(long target) {
+    if (recent == null) {
+      return Double.NaN;
+    }
+    double high = Double.NaN;
+    long centre = target - day;
+    for (long i = centre - DAY_SPREAD; i <= centre + DAY_SPREAD; i++) {
+      if (i >= 0 && i < seen && i > seen - 1 - recent.length) {
+        double v = recent[(int) (i % recent.length)];
+        high = Double.isNaN(high) ? v : Math.max(high, v);
+      }
+    }
+    return high;
   }
 
   /** Moves the acting band to the candidate that reserved least at the budget over the window. */
@@ -118,13 +171,16 @@ final class Headroom implements ScoredForecaster {
     double z = z(level);
     // The points aim at observation seen - 1 + lead.
     int slot = (int) ((seen - 1 + lead) % (lead + 1));
+    int members = candidates.length - 2;
     for (int i = 0; i < candidates.length; i++) {
-      double point = i == 0 ? f.point() : ensemble.memberPoint(i - 1, lead);
-      candidates[i].issue(slot, point, f.lowConfidence(), f.upper(), peak, last, z);
+      boolean own = i == 0 || i > members;
+      double point = own ? f.point() : ensemble.memberPoint(i - 1, lead);
+      double floor = i > members ? yesterday(seen - 1 + lead) : Double.NaN;
+      candidates[i].issue(slot, point, f.lowConfidence(), f.upper(), peak, last, z, floor);
     }
     Candidate c = candidates[acting];
     double point = Math.max(0, c.point[slot]);
-    String model = acting == 0 ? f.model() : ensemble.members().get(acting - 1);
+    String model = acting == 0 || acting > members ? f.model() : ensemble.members().get(acting - 1);
     boolean cold = f.lowConfidence() || Double.isNaN(c.shortVolatility);
     return new Forecast(point, Math.max(point, c.band[slot]), level, horizon, model, cold);
   }
@@ -162,13 +218,17 @@ final class Headroom implements ScoredForecaster {
       Arrays.fill(band, Double.NaN);
     }
 
-    void issue(int slot, double p, boolean cold, double upper, double peak, double last, double z) {
+    /** Issues the band for {@code slot}; {@code floor}, when a number, is one more value it never goes below. */
+    void issue(int slot, double p, boolean cold, double upper, double peak, double last, double z, double floor) {
       point[slot] = p;
       double b;
       if (cold || Double.isNaN(shortVolatility)) {
         b = Math.max(p, Math.max(upper, peak));
       } else {
         b = Math.max(p, Math.max(p + z * Math.sqrt(shortVolatility * longVolatility), last));
+        if (!Double.isNaN(floor)) {
+          b = Math.max(b, floor);
+        }
       }
       band[slot] = Math.max(0, b);
     }
