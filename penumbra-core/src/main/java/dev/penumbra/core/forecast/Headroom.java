@@ -29,6 +29,10 @@ import org.apache.commons.math3.special.Erf;
  * reservation is judged by, not the point error that weighs the ensemble's members: on series with rare spikes
  * or near-constant ones, the member with the smallest error is not the one that reserves least.
  *
+ * <p><b>Runner-up.</b> What is reserved is the mean of the acting candidate's band and the band of the candidate
+ * priced cheapest after it at the last selection: two cheap bands miss on different intervals more often than on
+ * the same ones, so their mean needs a smaller factor to keep within the budget than either alone.
+ *
  * <p><b>Yesterday.</b> With an ensemble, one more candidate is the ensemble's band floored at the highest of the
  * three values around the same time of day one day before (the period from the observations' spacing; none when a
  * day is fewer than 4 or more than {@value #MAX_DAY} observations): a job that runs at the same hour every day
@@ -67,6 +71,8 @@ final class Headroom implements ScoredForecaster {
   private double last;
   private double budget = Double.NaN;
   private int acting;
+  // The cheapest candidate other than the acting one at the last selection; -1 before the first.
+  private int runnerUp = -1;
   private long firstTime;
   // Observations per day, 0 until known or when the yesterday candidate is off; recent values in a ring.
   private int day;
@@ -159,6 +165,12 @@ final class Headroom implements ScoredForecaster {
     if (cost[best] < cost[acting] * (1 - HYSTERESIS)) {
       acting = best;
     }
+    runnerUp = -1;
+    for (int i = 0; i < candidates.length; i++) {
+      if (i != acting && Double.isFinite(cost[i]) && (runnerUp < 0 || cost[i] < cost[runnerUp])) {
+        runnerUp = i;
+      }
+    }
   }
 
   @Override
@@ -182,7 +194,8 @@ final class Headroom implements ScoredForecaster {
     double point = Math.max(0, c.point[slot]);
     String model = acting == 0 || acting > members ? f.model() : ensemble.members().get(acting - 1);
     boolean cold = f.lowConfidence() || Double.isNaN(c.shortVolatility);
-    return new Forecast(point, Math.max(point, c.band[slot]), level, horizon, model, cold);
+    double band = runnerUp < 0 ? c.band[slot] : (c.band[slot] + candidates[runnerUp].band[slot]) / 2;
+    return new Forecast(point, Math.max(point, band), level, horizon, model, cold);
   }
 
   @Override

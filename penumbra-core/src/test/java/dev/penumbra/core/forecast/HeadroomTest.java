@@ -58,20 +58,21 @@ class HeadroomTest {
       boolean burst = java.util.Arrays.stream(burstMinutes).anyMatch(m -> m == minute);
       f.observe(i * 60_000L, burst ? 60 : 10 + rnd.nextDouble());
     }
-    // The fifth day: every burst was reserved for before it came, and calm minutes keep a narrow band.
+    // The fifth day: before every burst the band holds at least half of it (the yesterday band at 60 or more,
+    // averaged with the runner-up's), and calm minutes keep a narrow band.
     double[] calm = new double[day];
     int k = 0;
     for (int i = 4 * day; i < 5 * day; i++) {
       int minute = i % day;
       if (java.util.Arrays.stream(burstMinutes).anyMatch(m -> m == minute)) {
-        assertThat(band[i]).as("band before the burst at minute %d", minute).isGreaterThanOrEqualTo(60);
+        assertThat(band[i]).as("band before the burst at minute %d", minute).isGreaterThanOrEqualTo(30);
       } else if (java.util.Arrays.stream(burstMinutes).allMatch(m -> Math.abs(m - minute) > 2)) {
         calm[k++] = band[i];
       }
     }
     double[] held = java.util.Arrays.copyOf(calm, k);
     java.util.Arrays.sort(held);
-    assertThat(held[k / 2]).isLessThan(15);
+    assertThat(held[k / 2]).isLessThan(20);
   }
 
   /** sum(m * alloc) with m the smallest factor leaving at most 1% of the intervals from {@code from} unmet. */
