@@ -128,7 +128,8 @@ public final class Forecasters {
    * ahead, the band of {@link Headroom}: a point plus z(level) times the volatility of its own errors at that
    * lead (the geometric mean of a short and a long average), never below the last value, where the point is
    * the ensemble's or one of its members', whichever has reserved least at the budget on this series so far; one
-   * more candidate floors the ensemble's band at the highest values around the same time one day before.
+   * more candidate floors the ensemble's band at the highest values around the same time one day before, and the
+   * band reserved is the mean of the acting candidate's and the runner-up's.
    * The replay's {@code penumbra} policy uses it.
    */
   public static ScoredForecaster production(int lead) {
