@@ -37,6 +37,13 @@ final class OperatorScaling {
    */
   static final double PAGE_SHARE = 0.25;
 
+  /**
+   * A sort or window holds the larger of its input's and its own output's bytes (true), or its input's;
+   * {@code -Dpenumbra.query.sortedOwnBytes=false} measures the design before it.
+   */
+  static final boolean SORTED_OWN_BYTES =
+      Boolean.parseBoolean(System.getProperty("penumbra.query.sortedOwnBytes", "true"));
+
   /** Bytes per row assumed when an operator saw no rows to measure a width from. */
   static final double DEFAULT_ROW_BYTES = 32;
 
@@ -52,7 +59,28 @@ final class OperatorScaling {
    * sampling units under it, and its subtree's operator time on the sample and scaled.
    */
   private record Op(double rows, double growth, Set<String> groups, double units, double sampleTime,
-      double fullTime) {}
+      double fullTime, double width) {
+
+    double bytes() {
+      return rows * width;
+    }
+  }
+
+  /**
+   * Widest row an operator's output is taken to have beyond the rows under it: DuckDB counts a dictionary vector's
+   * whole dictionary in every chunk that carries it (a compressed string column's scan with a selective filter, and
+   * the streaming operators above it, report 900 KB for 27 rows), so a width past both its inputs' and this is the
+   * dictionary's, not the rows'.
+   */
+  static final double SHARED_ROW_BYTES = 64;
+
+  /**
+   * An operator's output width per row: its measured bytes over its rows, at most the wider of its inputs' widths
+   * ({@code below}) and {@link #SHARED_ROW_BYTES}.
+   */
+  static double width(double rows, double bytes, double below) {
+    return rows > 0 ? Math.min(bytes / rows, Math.max(below, SHARED_ROW_BYTES)) : DEFAULT_ROW_BYTES;
+  }
 
   /** What a walk over a plan's operators sums up (also PostgreSQL's, in {@link PgOperatorScaling}). */
   static final class Acc {
@@ -139,18 +167,25 @@ final class OperatorScaling {
     JsonNode info = n.path("extra_info");
     double rows = n.path("intermediate_rows").asDouble(0);
     double bytes = n.path("intermediate_size_bytes").asDouble(0);
-    double width = rows > 0 ? bytes / rows : DEFAULT_ROW_BYTES;
+    String table = info.path("Table").asText("");
+    // A scan's rows come from the rows it read: per read row its bytes are the dictionary's share at most.
+    double below = !table.isEmpty() ? bytes / Math.max(1, n.path("rows_scanned").asDouble(rows))
+        : kids.stream().mapToDouble(Op::width).sum();
+    // An operator that materializes its rows (a sort, a top-N's heap, a hash table, a window) holds them: its bytes
+    // are its rows'.
+    boolean materializes = type.equals("ORDER_BY") || type.equals("TOP_N") || type.contains("GROUP_BY")
+        || type.equals("WINDOW");
+    double width = materializes ? (rows > 0 ? bytes / rows : DEFAULT_ROW_BYTES) : width(rows, bytes, below);
     double time = Math.max(0, n.path("timing").asDouble(0));
     double in = kids.stream().mapToDouble(Op::rows).sum();
-    Op first = kids.isEmpty() ? new Op(0, 1, Set.of(), 0, 0, 0) : kids.get(0);
-    String table = info.path("Table").asText("");
+    Op first = kids.isEmpty() ? new Op(0, 1, Set.of(), 0, 0, 0, DEFAULT_ROW_BYTES) : kids.get(0);
 
     double growth;
     double cost;
     Set<String> groups = first.groups();
     double units = first.units();
     double held = 0;
-    double below = kids.stream().mapToDouble(Op::fullTime).sum();
+    double belowTime = kids.stream().mapToDouble(Op::fullTime).sum();
     double heldGrowth = 1;
 
     if (!table.isEmpty()) {
@@ -194,7 +229,7 @@ final class OperatorScaling {
       boolean quadratic = type.equals("CROSS_PRODUCT") || type.contains("NESTED_LOOP");
       cost = quadratic ? probe.growth() * build.growth()
           : weighted(probe.rows(), probe.growth(), build.rows(), build.growth(), rows, growth);
-      double buildBytes = kidNodes.get(1).path("intermediate_size_bytes").asDouble(build.rows() * DEFAULT_ROW_BYTES);
+      double buildBytes = build.bytes();
       held = buildBytes;
       heldGrowth = build.growth();
       if (build.rows() == 0) {
@@ -227,7 +262,7 @@ final class OperatorScaling {
       cost = type.equals("TOP_N") ? first.growth() : 1;
       if (cut && !type.equals("TOP_N")) {
         // A LIMIT over a streaming pipeline stops it early: the work under it does not grow either.
-        below = kids.stream().mapToDouble(Op::sampleTime).sum();
+        belowTime = kids.stream().mapToDouble(Op::sampleTime).sum();
       }
       held = type.equals("TOP_N") ? Math.max(rows, 1) * width : 0;
       heldGrowth = growth;
@@ -235,8 +270,10 @@ final class OperatorScaling {
     } else if (type.equals("ORDER_BY") || type.equals("WINDOW")) {
       growth = first.growth();
       cost = nlogn(in, growth);
-      double inBytes = kidNodes.isEmpty() ? bytes : kidNodes.get(0).path("intermediate_size_bytes").asDouble(bytes);
-      held = inBytes;
+      // What it holds is its rows as it materializes them: the strings' bytes with them, which its input, a scan of
+      // an uncompressed table passing 16-byte string headers, may not count (SORTED_OWN_BYTES=false: the input's).
+      double inBytes = kidNodes.isEmpty() ? rows * width : first.bytes();
+      held = SORTED_OWN_BYTES ? Math.max(inBytes, rows * width) : inBytes;
       heldGrowth = growth;
       if (in == 0) {
         held = estimated(n) * DEFAULT_ROW_BYTES;
@@ -259,7 +296,7 @@ final class OperatorScaling {
     a.heldSample += held;
     a.heldFull += held * heldGrowth;
     double sampleBelow = kids.stream().mapToDouble(Op::sampleTime).sum();
-    return new Op(rows, growth, groups, units, sampleBelow + time, below + time * cost);
+    return new Op(rows, growth, groups, units, sampleBelow + time, belowTime + time * cost, width);
   }
 
   private static Set<String> union(Set<String> x, Set<String> y) {

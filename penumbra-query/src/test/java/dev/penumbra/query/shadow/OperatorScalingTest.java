@@ -92,6 +92,9 @@ class OperatorScalingTest {
     assertThat(t.memoryGrowth()).isEqualTo(1);
     assertThat(t.boundedShare()).isCloseTo(0.5, within(1e-9));
     assertThat(t.cpuGrowth()).isCloseTo(10, within(1e-9)); // the heap still sees every row
+    // A sort of strings holds them: its own output (200 bytes a row) counts what its input's 16-byte headers did not.
+    ScaledProfile strings = scale(op("ORDER_BY", 10_000, 2_000_000, 0.004, scan("facts", 10_000, 10_000)));
+    assertThat(strings.workingBytes()).isCloseTo(20_000_000, within(1e-3));
     ScaledProfile window = scale(op("WINDOW", 10_000, 160_000, 0.004, scan("facts", 10_000, 10_000)));
     assertThat(window.windowShare()).isCloseTo(0.5, within(1e-9));
     assertThat(window.sortShare()).isZero();
@@ -111,6 +114,19 @@ class OperatorScalingTest {
     // Without a top-N above it the same filter does not bound the scan; nor does a table within one row group.
     assertThat(scale(scan.deepCopy()).cpuGrowth()).isCloseTo(10, within(1e-9));
     assertThat(OperatorScaling.prunedRows(100_000)).isEqualTo(100_000);
+  }
+
+  @Test
+  void aDictionaryCountedInEveryChunkIsNotTakenForTheRowsWidth() {
+    // A compressed string column's selective scan: 27 rows out of 15,000 report the dictionary, 900 KB.
+    ObjectNode scan = scan("facts", 15_000, 27);
+    scan.put("intermediate_size_bytes", 900_000);
+    // Pages read: every row read at the dictionary's share (60 bytes a row, at most 64), grown with the table,
+    // not 33 KB for each of the 15,000 rows.
+    assertThat(scale(scan).scanBytes()).isCloseTo(15_000 * OperatorScaling.SHARED_ROW_BYTES * 10, within(1e-3));
+    // A plain scan's own width stays as measured.
+    assertThat(OperatorScaling.width(100, 1_600, 0.1)).isEqualTo(16);
+    assertThat(OperatorScaling.width(27, 900_000, 60)).isEqualTo(OperatorScaling.SHARED_ROW_BYTES);
   }
 
   @Test
