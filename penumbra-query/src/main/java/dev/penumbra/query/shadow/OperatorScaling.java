@@ -38,11 +38,13 @@ final class OperatorScaling {
   static final double PAGE_SHARE = 0.25;
 
   /**
-   * A sort or window holds the larger of its input's and its own output's bytes (true), or its input's;
-   * {@code -Dpenumbra.query.sortedOwnBytes=false} measures the design before it.
+   * A design variant, off by default: {@code -Dpenumbra.query.sortedOwnBytes=true} has a sort or window hold the
+   * larger of its input's and its own output's bytes (which count the strings; an uncompressed sample's scan passes
+   * 16-byte string headers) instead of its input's. Measured (docs/benchmarks.md) it did not raise the blended,
+   * corrected memory of the wide-string sorts that spill, and widened the held-out memory p90.
    */
   static final boolean SORTED_OWN_BYTES =
-      Boolean.parseBoolean(System.getProperty("penumbra.query.sortedOwnBytes", "true"));
+      Boolean.parseBoolean(System.getProperty("penumbra.query.sortedOwnBytes", "false"));
 
   /** Bytes per row assumed when an operator saw no rows to measure a width from. */
   static final double DEFAULT_ROW_BYTES = 32;
@@ -270,8 +272,6 @@ final class OperatorScaling {
     } else if (type.equals("ORDER_BY") || type.equals("WINDOW")) {
       growth = first.growth();
       cost = nlogn(in, growth);
-      // What it holds is its rows as it materializes them: the strings' bytes with them, which its input, a scan of
-      // an uncompressed table passing 16-byte string headers, may not count (SORTED_OWN_BYTES=false: the input's).
       double inBytes = kidNodes.isEmpty() ? rows * width : first.bytes();
       held = SORTED_OWN_BYTES ? Math.max(inBytes, rows * width) : inBytes;
       heldGrowth = growth;
