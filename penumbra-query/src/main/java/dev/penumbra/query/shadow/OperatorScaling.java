@@ -76,6 +76,17 @@ final class OperatorScaling {
    */
   static final double SHARED_ROW_BYTES = 64;
 
+  /** Bytes of one column's entry in a vector: a string's header (length, prefix, pointer), the widest fixed type. */
+  static final double ENTRY_BYTES = 16;
+
+  /** Columns a scan's {@code Projections} name (a list, or one name as text). */
+  static int columns(JsonNode projections) {
+    if (projections.isArray()) {
+      return projections.size();
+    }
+    return projections.asText("").isBlank() ? 0 : projections.asText().split("\n").length;
+  }
+
   /**
    * An operator's output width per row: its measured bytes over its rows, at most the wider of its inputs' widths
    * ({@code below}) and {@link #SHARED_ROW_BYTES}.
@@ -178,6 +189,11 @@ final class OperatorScaling {
     boolean materializes = type.equals("ORDER_BY") || type.equals("TOP_N") || type.contains("GROUP_BY")
         || type.equals("WINDOW");
     double width = materializes ? (rows > 0 ? bytes / rows : DEFAULT_ROW_BYTES) : width(rows, bytes, below);
+    if (!table.isEmpty()) {
+      // A scan's vector entry is at most 16 bytes a column (a string's header), what an uncompressed table reports;
+      // beyond that its bytes are a compressed column's dictionary.
+      width = Math.min(width, ENTRY_BYTES * Math.max(1, columns(info.path("Projections"))));
+    }
     double time = Math.max(0, n.path("timing").asDouble(0));
     double in = kids.stream().mapToDouble(Op::rows).sum();
     Op first = kids.isEmpty() ? new Op(0, 1, Set.of(), 0, 0, 0, DEFAULT_ROW_BYTES) : kids.get(0);

@@ -122,9 +122,14 @@ class OperatorScalingTest {
     // A compressed string column's selective scan: 27 rows out of 15,000 report the dictionary, 900 KB.
     ObjectNode scan = scan("facts", 15_000, 27);
     scan.put("intermediate_size_bytes", 900_000);
-    // Pages read: every row read at the dictionary's share (60 bytes a row, at most 64), grown with the table,
-    // not 33 KB for each of the 15,000 rows.
-    assertThat(scale(scan).scanBytes()).isCloseTo(15_000 * OperatorScaling.SHARED_ROW_BYTES * 10, within(1e-3));
+    // Pages read: every row read at one column's entry (16 bytes), grown with the table, not 33 KB for each row.
+    assertThat(scale(scan).scanBytes()).isCloseTo(15_000 * OperatorScaling.ENTRY_BYTES * 10, within(1e-3));
+    // A scan of two columns whose 15,000 rows report a dictionary in every chunk (1.2 MB): 16 bytes a column at most.
+    ObjectNode wide = scan("facts", 15_000, 15_000);
+    wide.put("intermediate_size_bytes", 1_200_000);
+    ((ObjectNode) wide.get("extra_info")).putArray("Projections").add("k").add("comment");
+    assertThat(scale(wide).scanBytes()).isCloseTo(15_000 * 32 * 10, within(1e-3));
+    assertThat(OperatorScaling.columns(JSON.getNodeFactory().textNode("l_comment"))).isEqualTo(1);
     // A plain scan's own width stays as measured.
     assertThat(OperatorScaling.width(100, 1_600, 0.1)).isEqualTo(16);
     assertThat(OperatorScaling.width(27, 900_000, 60)).isEqualTo(OperatorScaling.SHARED_ROW_BYTES);
