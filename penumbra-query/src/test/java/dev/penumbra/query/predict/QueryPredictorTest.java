@@ -261,6 +261,8 @@ class QueryPredictorTest {
 
   @Test
   void aShapeWhoseWallTimeIsMostlyTheFetchOfItsRowsTakesItsTimeFromItsOperators() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(QueryPredictor.FETCH_BOUND,
+        "a design variant, on with -Dpenumbra.query.fetchBound=true");
     var plan = new dev.penumbra.query.shadow.PlanFeatures(10, 1000, 1000, 3, 0, 1, 0, 0, 1, java.util.Set.of("orders"));
     var sample = new QueryProfile(1_000_000, 1 << 20, 1_000_000, 0, 100, 10, 0);
     java.util.function.DoubleFunction<ShadowResult> shadow = resultRows -> new ShadowResult("SELECT 1", 0.01, 0.01,
