@@ -220,7 +220,8 @@ public final class QueryPredictor implements AutoCloseable {
         ops = new QueryPrediction(ops.fingerprint(), raw.memoryBytes(), ops.cpuNanos(), ops.wallNanos(),
             ops.bytesRead(), ops.tier(), ops.lowConfidence());
       }
-      return blend(ops, fromModel(fp, shadow, threads), blendTime && !own, blendMemory && !shape);
+      boolean ownTime = own || fetchBound(shadow, threads);
+      return blend(ops, fromModel(fp, shadow, threads), blendTime && !ownTime, blendMemory && !shape);
     }
     return scaleUp(fp, shadow, threads);
   }
@@ -279,6 +280,27 @@ public final class QueryPredictor implements AutoCloseable {
   static boolean superlinear(ShadowResult s) {
     return s.operators() != null && s.operators().cpuGrowth() >= SUPERLINEAR_RATIO * Math.max(1, s.scanScale());
   }
+
+  /**
+   * A design variant, off by default ({@code -Dpenumbra.query.fetchBound=true}): whether a new shape's wall time is
+   * mostly the client's fetch of its result rows (at least {@value #FETCH_BOUND_SHARE} of the per-operator wall time),
+   * to take it from its operators and that fetch alone instead of meeting the model halfway. The fetch is linear in
+   * the rows, which the sample's root operator counts, while the model learned wall time from shapes returning few
+   * rows (a wide-string sort of 1.1M result rows: operators and fetch 14.3 s, the model 0.48 s, the run 15.1 s). Not
+   * kept: on a loaded machine the learned time per fetched row swings with the load, and a 1.5M-row grouping was then
+   * predicted 48 s for 2.5 s, where the model's half had damped it (docs/benchmarks.md).
+   */
+  boolean fetchBound(ShadowResult s, int threads) {
+    if (!FETCH_BOUND || s.operators() == null) {
+      return false;
+    }
+    double fetch = fetchNanosPerRow() * s.operators().resultRows();
+    double[] est = physical(s.operators(), threads, minMemoryBytes, fetchNanosPerRow(), fixedNanos());
+    return fetch >= FETCH_BOUND_SHARE * est[ResidualModel.WALL];
+  }
+
+  static final double FETCH_BOUND_SHARE = 0.5;
+  static final boolean FETCH_BOUND = Boolean.parseBoolean(System.getProperty("penumbra.query.fetchBound", "false"));
 
   static final double BOUNDED_RATIO = 10;
   /** Operator growth at or below this: the sample's run was (nearly) the whole query's work. */

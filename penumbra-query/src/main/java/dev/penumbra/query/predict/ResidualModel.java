@@ -35,6 +35,14 @@ final class ResidualModel {
    */
   static final boolean INTERCEPT_ONLY = System.getProperty("penumbra.query.residual", "features").equals("intercept");
 
+  /**
+   * Whether a feature is held to the range the training runs spanned before the regression weighs it (true): the fit
+   * only knows the correction inside that range, and a linear term carried past it multiplies a new shape's estimate
+   * by whatever the slope says (a top-N's 10 ms estimate, its bounded share and small size beyond every training
+   * shape's, was corrected to 440-890 ms). {@code -Dpenumbra.query.residual.clamp=false} measures the design before.
+   */
+  static final boolean CLAMP = Boolean.parseBoolean(System.getProperty("penumbra.query.residual.clamp", "true"));
+
   private record Run(String fingerprint, double[] x, double[] y) {}
 
   /**
@@ -42,17 +50,40 @@ final class ResidualModel {
    *
    * @param folds folds the cross-validation used (the shapes it held out, in groups)
    */
-  record Fit(double[][] beta, double[][] upper, int runs, int shapes, int folds) {
+  record Fit(double[][] beta, double[][] upper, int runs, int shapes, int folds, double[] lo, double[] hi) {
 
     /** log(correction) for features {@code x} in metric {@code m}. */
     double logCorrection(double[] x, int m) {
-      double v = 0;
-      for (int i = 0; i < x.length; i++) {
-        v += beta[m][i] * x[i];
-      }
-      // A correction beyond 30x either way is extrapolation: keep the physics in charge.
-      return Math.max(-Math.log(30), Math.min(Math.log(30), v));
+      return predict(beta[m], x, lo, hi);
     }
+  }
+
+  /**
+   * log(correction) of coefficients {@code b} at features {@code x}, each held to [lo, hi] (the training runs' range)
+   * when clamping; beyond 30x either way it is extrapolation: the physics stays in charge.
+   */
+  static double predict(double[] b, double[] x, double[] lo, double[] hi) {
+    double v = 0;
+    for (int i = 0; i < b.length; i++) {
+      double xi = CLAMP ? Math.max(lo[i], Math.min(hi[i], x[i])) : x[i];
+      v += b[i] * xi;
+    }
+    return Math.max(-Math.log(30), Math.min(Math.log(30), v));
+  }
+
+  /** Each feature's smallest (row 0) and largest (row 1) value over {@code rows}. */
+  static double[][] range(List<Run> rows) {
+    int p = rows.get(0).x().length;
+    double[][] r = new double[2][p];
+    Arrays.fill(r[0], Double.POSITIVE_INFINITY);
+    Arrays.fill(r[1], Double.NEGATIVE_INFINITY);
+    for (Run run : rows) {
+      for (int i = 0; i < p; i++) {
+        r[0][i] = Math.min(r[0][i], run.x()[i]);
+        r[1][i] = Math.max(r[1][i], run.x()[i]);
+      }
+    }
+    return r;
   }
 
   private final int minRuns;
@@ -105,19 +136,17 @@ final class ResidualModel {
         List<Run> train = all.stream().filter(r -> shapes.indexOf(r.fingerprint()) % folds != fold).toList();
         List<Run> test = all.stream().filter(r -> shapes.indexOf(r.fingerprint()) % folds == fold).toList();
         double[] b = solve(train, m);
+        double[][] trainRange = range(train);
         for (Run r : test) {
-          double p = 0;
-          for (int i = 0; i < b.length; i++) {
-            p += b[i] * r.x()[i];
-          }
-          oof[k++] = r.y()[m] - Math.max(-Math.log(30), Math.min(Math.log(30), p));
+          oof[k++] = r.y()[m] - predict(b, r.x(), trainRange[0], trainRange[1]);
         }
       }
       Arrays.sort(oof);
       upper[m][0] = Math.max(0, conformal(oof, 0.9));
       upper[m][1] = Math.max(upper[m][0], conformal(oof, 0.99));
     }
-    return new Fit(beta, upper, all.size(), shapes.size(), folds);
+    double[][] allRange = range(all);
+    return new Fit(beta, upper, all.size(), shapes.size(), folds, allRange[0], allRange[1]);
   }
 
   /** The conformal upper quantile of sorted residuals: rank ceil((n + 1) q), beyond the largest one doubling more. */

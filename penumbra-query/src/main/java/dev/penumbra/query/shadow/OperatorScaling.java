@@ -37,6 +37,15 @@ final class OperatorScaling {
    */
   static final double PAGE_SHARE = 0.25;
 
+  /**
+   * A design variant, off by default: {@code -Dpenumbra.query.sortedOwnBytes=true} has a sort or window hold the
+   * larger of its input's and its own output's bytes (which count the strings; an uncompressed sample's scan passes
+   * 16-byte string headers) instead of its input's. Measured (docs/benchmarks.md) it did not raise the blended,
+   * corrected memory of the wide-string sorts that spill, and widened the held-out memory p90.
+   */
+  static final boolean SORTED_OWN_BYTES =
+      Boolean.parseBoolean(System.getProperty("penumbra.query.sortedOwnBytes", "false"));
+
   /** Bytes per row assumed when an operator saw no rows to measure a width from. */
   static final double DEFAULT_ROW_BYTES = 32;
 
@@ -52,7 +61,39 @@ final class OperatorScaling {
    * sampling units under it, and its subtree's operator time on the sample and scaled.
    */
   private record Op(double rows, double growth, Set<String> groups, double units, double sampleTime,
-      double fullTime) {}
+      double fullTime, double width) {
+
+    double bytes() {
+      return rows * width;
+    }
+  }
+
+  /**
+   * Widest row an operator's output is taken to have beyond the rows under it: DuckDB counts a dictionary vector's
+   * whole dictionary in every chunk that carries it (a compressed string column's scan with a selective filter, and
+   * the streaming operators above it, report 900 KB for 27 rows), so a width past both its inputs' and this is the
+   * dictionary's, not the rows'.
+   */
+  static final double SHARED_ROW_BYTES = 64;
+
+  /** Bytes of one column's entry in a vector: a string's header (length, prefix, pointer), the widest fixed type. */
+  static final double ENTRY_BYTES = 16;
+
+  /** Columns a scan's {@code Projections} name (a list, or one name as text). */
+  static int columns(JsonNode projections) {
+    if (projections.isArray()) {
+      return projections.size();
+    }
+    return projections.asText("").isBlank() ? 0 : projections.asText().split("\n").length;
+  }
+
+  /**
+   * An operator's output width per row: its measured bytes over its rows, at most the wider of its inputs' widths
+   * ({@code below}) and {@link #SHARED_ROW_BYTES}.
+   */
+  static double width(double rows, double bytes, double below) {
+    return rows > 0 ? Math.min(bytes / rows, Math.max(below, SHARED_ROW_BYTES)) : DEFAULT_ROW_BYTES;
+  }
 
   /** What a walk over a plan's operators sums up (also PostgreSQL's, in {@link PgOperatorScaling}). */
   static final class Acc {
@@ -139,18 +180,30 @@ final class OperatorScaling {
     JsonNode info = n.path("extra_info");
     double rows = n.path("intermediate_rows").asDouble(0);
     double bytes = n.path("intermediate_size_bytes").asDouble(0);
-    double width = rows > 0 ? bytes / rows : DEFAULT_ROW_BYTES;
+    String table = info.path("Table").asText("");
+    // A scan's rows come from the rows it read: per read row its bytes are the dictionary's share at most.
+    double below = !table.isEmpty() ? bytes / Math.max(1, n.path("rows_scanned").asDouble(rows))
+        : kids.stream().mapToDouble(Op::width).sum();
+    // An operator that materializes its rows (a sort, a top-N's heap, a hash table, a window) holds them: its bytes
+    // are its rows'.
+    boolean materializes = type.equals("ORDER_BY") || type.equals("TOP_N") || type.contains("GROUP_BY")
+        || type.equals("WINDOW");
+    double width = materializes ? (rows > 0 ? bytes / rows : DEFAULT_ROW_BYTES) : width(rows, bytes, below);
+    if (!table.isEmpty()) {
+      // A scan's vector entry is at most 16 bytes a column (a string's header), what an uncompressed table reports;
+      // beyond that its bytes are a compressed column's dictionary.
+      width = Math.min(width, ENTRY_BYTES * Math.max(1, columns(info.path("Projections"))));
+    }
     double time = Math.max(0, n.path("timing").asDouble(0));
     double in = kids.stream().mapToDouble(Op::rows).sum();
-    Op first = kids.isEmpty() ? new Op(0, 1, Set.of(), 0, 0, 0) : kids.get(0);
-    String table = info.path("Table").asText("");
+    Op first = kids.isEmpty() ? new Op(0, 1, Set.of(), 0, 0, 0, DEFAULT_ROW_BYTES) : kids.get(0);
 
     double growth;
     double cost;
     Set<String> groups = first.groups();
     double units = first.units();
     double held = 0;
-    double below = kids.stream().mapToDouble(Op::fullTime).sum();
+    double belowTime = kids.stream().mapToDouble(Op::fullTime).sum();
     double heldGrowth = 1;
 
     if (!table.isEmpty()) {
@@ -194,7 +247,7 @@ final class OperatorScaling {
       boolean quadratic = type.equals("CROSS_PRODUCT") || type.contains("NESTED_LOOP");
       cost = quadratic ? probe.growth() * build.growth()
           : weighted(probe.rows(), probe.growth(), build.rows(), build.growth(), rows, growth);
-      double buildBytes = kidNodes.get(1).path("intermediate_size_bytes").asDouble(build.rows() * DEFAULT_ROW_BYTES);
+      double buildBytes = build.bytes();
       held = buildBytes;
       heldGrowth = build.growth();
       if (build.rows() == 0) {
@@ -227,7 +280,7 @@ final class OperatorScaling {
       cost = type.equals("TOP_N") ? first.growth() : 1;
       if (cut && !type.equals("TOP_N")) {
         // A LIMIT over a streaming pipeline stops it early: the work under it does not grow either.
-        below = kids.stream().mapToDouble(Op::sampleTime).sum();
+        belowTime = kids.stream().mapToDouble(Op::sampleTime).sum();
       }
       held = type.equals("TOP_N") ? Math.max(rows, 1) * width : 0;
       heldGrowth = growth;
@@ -235,8 +288,8 @@ final class OperatorScaling {
     } else if (type.equals("ORDER_BY") || type.equals("WINDOW")) {
       growth = first.growth();
       cost = nlogn(in, growth);
-      double inBytes = kidNodes.isEmpty() ? bytes : kidNodes.get(0).path("intermediate_size_bytes").asDouble(bytes);
-      held = inBytes;
+      double inBytes = kidNodes.isEmpty() ? rows * width : first.bytes();
+      held = SORTED_OWN_BYTES ? Math.max(inBytes, rows * width) : inBytes;
       heldGrowth = growth;
       if (in == 0) {
         held = estimated(n) * DEFAULT_ROW_BYTES;
@@ -259,7 +312,7 @@ final class OperatorScaling {
     a.heldSample += held;
     a.heldFull += held * heldGrowth;
     double sampleBelow = kids.stream().mapToDouble(Op::sampleTime).sum();
-    return new Op(rows, growth, groups, units, sampleBelow + time, below + time * cost);
+    return new Op(rows, growth, groups, units, sampleBelow + time, belowTime + time * cost, width);
   }
 
   private static Set<String> union(Set<String> x, Set<String> y) {

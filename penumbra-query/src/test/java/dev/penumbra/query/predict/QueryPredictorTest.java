@@ -260,6 +260,25 @@ class QueryPredictorTest {
   }
 
   @Test
+  void aShapeWhoseWallTimeIsMostlyTheFetchOfItsRowsTakesItsTimeFromItsOperators() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(QueryPredictor.FETCH_BOUND,
+        "a design variant, on with -Dpenumbra.query.fetchBound=true");
+    var plan = new dev.penumbra.query.shadow.PlanFeatures(10, 1000, 1000, 3, 0, 1, 0, 0, 1, java.util.Set.of("orders"));
+    var sample = new QueryProfile(1_000_000, 1 << 20, 1_000_000, 0, 100, 10, 0);
+    java.util.function.DoubleFunction<ShadowResult> shadow = resultRows -> new ShadowResult("SELECT 1", 0.01, 0.01,
+        java.util.Set.of("orders"), plan, sample, false, 1000, 100, 100, 1_000_000, 1_000_000, false,
+        new dev.penumbra.query.shadow.ScaledProfile(100e6, 1 << 20, 0, 100, 1, 1, 0, 0, 0, 0, 0, 100, false, 0.25,
+            resultRows));
+    try (QueryPredictor p = QueryPredictor.builder().cores(2).build()) {
+      assertThat(p.fetchBound(shadow.apply(1_000_000), 1)).as("no fetch cost learned yet").isFalse();
+      p.learnFetch(new QueryProfile(10_000_000, 1 << 20, 30_000_000, 0, 0, 10_000, 0), 1); // 2,000 ns a row
+      // 100 ms of operators: 1M rows fetch in 2 s (most of the time), 10,000 rows in 20 ms (not).
+      assertThat(p.fetchBound(shadow.apply(1_000_000), 1)).isTrue();
+      assertThat(p.fetchBound(shadow.apply(10_000), 1)).isFalse();
+    }
+  }
+
+  @Test
   void theFixedCostIsTheMedianExcessOfSmallRunsOverTheirOperators() {
     org.junit.jupiter.api.Assumptions.assumeTrue(QueryPredictor.FIXED_COST,
         "the fixed cost is a design variant, on with -Dpenumbra.query.fixedCost=true");

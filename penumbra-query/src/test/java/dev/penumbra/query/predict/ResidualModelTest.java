@@ -35,6 +35,25 @@ class ResidualModelTest {
   }
 
   @Test
+  void aFeatureBeyondEveryTrainingRunsRangeIsHeldAtItsEdge() {
+    ResidualModel m = new ResidualModel(20, 5, 1000);
+    Random rnd = new Random(11);
+    for (int shape = 0; shape < 10; shape++) {
+      for (int run = 0; run < 6; run++) {
+        double x1 = rnd.nextDouble();
+        double y = Math.log(3) * x1 + 0.02 * rnd.nextGaussian();
+        m.add("shape" + shape, new double[] {1, x1}, new double[] {y, y, y});
+      }
+    }
+    ResidualModel.Fit fit = m.fit();
+    double atEdge = Math.exp(fit.logCorrection(new double[] {1, 1}, ResidualModel.WALL));
+    double beyond = Math.exp(fit.logCorrection(new double[] {1, 5}, ResidualModel.WALL));
+    assertThat(atEdge).isCloseTo(3, within(0.6));
+    assertThat(beyond).as("x1 = 5 lies past every training run (0-1): the slope is not carried there")
+        .isCloseTo(atEdge, within(1e-9));
+  }
+
+  @Test
   void doesNotFitOnTooFewShapes() {
     ResidualModel m = new ResidualModel(20, 5, 1000);
     for (int i = 0; i < 40; i++) {

@@ -92,6 +92,10 @@ class OperatorScalingTest {
     assertThat(t.memoryGrowth()).isEqualTo(1);
     assertThat(t.boundedShare()).isCloseTo(0.5, within(1e-9));
     assertThat(t.cpuGrowth()).isCloseTo(10, within(1e-9)); // the heap still sees every row
+    // A sort of strings (200 bytes a row out, 16-byte headers in): the variant counts its own output's bytes.
+    ScaledProfile strings = scale(op("ORDER_BY", 10_000, 2_000_000, 0.004, scan("facts", 10_000, 10_000)));
+    assertThat(strings.workingBytes()).isCloseTo(OperatorScaling.SORTED_OWN_BYTES ? 20_000_000 : 10 * (1 << 20),
+        within(1e-3));
     ScaledProfile window = scale(op("WINDOW", 10_000, 160_000, 0.004, scan("facts", 10_000, 10_000)));
     assertThat(window.windowShare()).isCloseTo(0.5, within(1e-9));
     assertThat(window.sortShare()).isZero();
@@ -111,6 +115,24 @@ class OperatorScalingTest {
     // Without a top-N above it the same filter does not bound the scan; nor does a table within one row group.
     assertThat(scale(scan.deepCopy()).cpuGrowth()).isCloseTo(10, within(1e-9));
     assertThat(OperatorScaling.prunedRows(100_000)).isEqualTo(100_000);
+  }
+
+  @Test
+  void aDictionaryCountedInEveryChunkIsNotTakenForTheRowsWidth() {
+    // A compressed string column's selective scan: 27 rows out of 15,000 report the dictionary, 900 KB.
+    ObjectNode scan = scan("facts", 15_000, 27);
+    scan.put("intermediate_size_bytes", 900_000);
+    // Pages read: every row read at one column's entry (16 bytes), grown with the table, not 33 KB for each row.
+    assertThat(scale(scan).scanBytes()).isCloseTo(15_000 * OperatorScaling.ENTRY_BYTES * 10, within(1e-3));
+    // A scan of two columns whose 15,000 rows report a dictionary in every chunk (1.2 MB): 16 bytes a column at most.
+    ObjectNode wide = scan("facts", 15_000, 15_000);
+    wide.put("intermediate_size_bytes", 1_200_000);
+    ((ObjectNode) wide.get("extra_info")).putArray("Projections").add("k").add("comment");
+    assertThat(scale(wide).scanBytes()).isCloseTo(15_000 * 32 * 10, within(1e-3));
+    assertThat(OperatorScaling.columns(JSON.getNodeFactory().textNode("l_comment"))).isEqualTo(1);
+    // A plain scan's own width stays as measured.
+    assertThat(OperatorScaling.width(100, 1_600, 0.1)).isEqualTo(16);
+    assertThat(OperatorScaling.width(27, 900_000, 60)).isEqualTo(OperatorScaling.SHARED_ROW_BYTES);
   }
 
   @Test
