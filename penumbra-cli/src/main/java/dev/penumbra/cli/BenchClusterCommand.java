@@ -4,6 +4,7 @@ import dev.penumbra.eval.cluster.BareBench;
 import dev.penumbra.eval.cluster.ClusterBench;
 import dev.penumbra.eval.cluster.ClusterReport;
 import dev.penumbra.eval.cluster.CommitStageBench;
+import dev.penumbra.eval.cluster.ReachBench;
 import dev.penumbra.server.Json;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -104,6 +105,22 @@ final class BenchClusterCommand implements Callable<Integer> {
           + "${DEFAULT-VALUE}.")
   boolean staggeredElection;
 
+  @Option(names = "--reach", negatable = true, defaultValue = "false", fallbackValue = "true",
+      description = "Instead of the levels: how long the leader takes to reach a replica that was away. Under a light "
+          + "load, --trials times each: a follower's data wiped (as a replica started after the election), a "
+          + "follower killed with kill -9 and restarted, the leader killed and restarted as a follower; each away "
+          + "for --down-seconds. Measured from its restart until it has applied the leader's commit index. Default: "
+          + "${DEFAULT-VALUE}.")
+  boolean reach;
+
+  @Option(names = "--trials", paramLabel = "N", defaultValue = "5",
+      description = "With --reach: trials of each case. Default: ${DEFAULT-VALUE}.")
+  int trials;
+
+  @Option(names = "--down-seconds", paramLabel = "S", defaultValue = "25",
+      description = "With --reach: how long the replica stays away in each trial. Default: ${DEFAULT-VALUE}.")
+  double downSeconds;
+
   @Option(names = "--raft", paramLabel = "raft.KEY=VALUE",
       description = "A Ratis property set otherwise on every replica (repeatable): a design of the write path "
           + "or of the failure detector to measure.")
@@ -148,6 +165,24 @@ final class BenchClusterCommand implements Callable<Integer> {
       throw OptionChecks.invalid(spec, "--bare", "true", "not with --stages or --colocated");
     }
     PrintStream err = System.err;
+    if (reach) {
+      if (bare || stages || colocated) {
+        throw OptionChecks.invalid(spec, "--reach", "true", "not with --bare, --stages or --colocated");
+      }
+      OptionChecks.between(spec, "--trials", trials, 1, 100);
+      OptionChecks.notNegativeUpTo(spec, "--down-seconds", downSeconds, 300);
+      err.printf(Locale.ROOT, "bench cluster --reach: %d trials of each case, away %.1f s, fsync %s%n", trials,
+          downSeconds, fsync ? "on" : "off");
+      ReachBench.Result r = ReachBench.run(new ReachBench.Options(trials,
+          Duration.ofMillis((long) (downSeconds * 1000)), workDir, fsync, Duration.ofMillis(electionTimeoutMs),
+          raftProps, Duration.ofSeconds(60)), line -> err.println("  " + line));
+      if (output.json()) {
+        System.out.println(Json.pretty(r));
+      } else {
+        ReachBench.lines(r).forEach(System.out::println);
+      }
+      return r.summaries().stream().allMatch(s -> s.notReached() == 0) ? 0 : 1;
+    }
     if (bare) {
       err.printf(Locale.ROOT, "bench cluster --bare: one client, %.1f s after %.1f s of warm-up, %d kills, fsync %s%n",
           seconds, warmup, kills, fsync ? "on" : "off");
