@@ -239,6 +239,10 @@ final class BenchClusterCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "failover parts p50 / p99 ms: detect %.0f / %.0f, election %.0f / %.0f, leader ready "
           + "%.0f / %.0f, client %.0f / %.0f%n", fp.get(0), fp.get(1), fp.get(2), fp.get(3), fp.get(4), fp.get(5),
           fp.get(6), fp.get(7));
+      double[] back = r.rejoinMs().stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      out.printf(Locale.ROOT, "restarted old leader caught up after: median %.0f ms, max %.0f ms (NaN: not within "
+          + "60 s)%n", back.length == 0 ? Double.NaN : back[back.length / 2],
+          back.length == 0 ? Double.NaN : back[back.length - 1]);
       out.printf(Locale.ROOT, "without a kill (warm-up and levels): %d follower stand(s) for election, %d new "
           + "leader(s) (target 0)%n", r.standsWithoutKill(), r.leaderChangesWithoutKill());
       out.printf(Locale.ROOT, "acknowledged %d, unknown outcome %d, lost %d, duplicated %d (target 0 and 0)%n",

@@ -253,29 +253,40 @@ public final class ReachBench {
     // The leader's CPU while the replica was away; not when the leader itself was the one away.
     double cpu = c == Case.LEADER_RESTART ? Double.NaN : (replicas.cpuNanos(leader) - cpu0) / 1e6 / (downMs / 1e3);
     replicas.start(away);
-    long deadline = System.nanoTime() + o.trialTimeout().toNanos();
+    double ms = awaitCaughtUp(replicas, away, o.trialTimeout());
+    return Double.isNaN(ms)
+        ? new Trial(c, round, away, downMs, o.trialTimeout().toMillis(), false, cpu, MachineLoad.text())
+        : new Trial(c, round, away, downMs, ms, true, cpu, MachineLoad.text());
+  }
+
+  /**
+   * Waits until the replica {@code id}, just started, has applied what the leader had committed when it began to
+   * listen; returns the milliseconds from then, or NaN when that did not happen within {@code timeout}.
+   */
+  static double awaitCaughtUp(ReplicaProcesses replicas, String id, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
     Long ready = null;
     long target = -1;
     // The returning replica's status lines and the leader's arrive every 100 ms; read again until the replica has
-    // applied what the leader had committed when it came back, bounded by the trial's timeout.
+    // applied what the leader had committed when it came back, bounded by the timeout.
     while (System.nanoTime() < deadline) {
       if (ready == null) {
-        ready = replicas.readyNanos(away);
+        ready = replicas.readyNanos(id);
         String l = replicas.leader();
-        ReplicaProcesses.Status ls = l == null || ready == null ? null : replicas.status(l);
+        ReplicaProcesses.Status ls = l == null || l.equals(id) || ready == null ? null : replicas.status(l);
         if (ls == null) {
           ready = null;
         } else {
           target = ls.commit();
         }
       } else {
-        ReplicaProcesses.Status s = replicas.status(away);
+        ReplicaProcesses.Status s = replicas.status(id);
         if (s != null && s.applied() >= target) {
-          return new Trial(c, round, away, downMs, (System.nanoTime() - ready) / 1e6, true, cpu, MachineLoad.text());
+          return (System.nanoTime() - ready) / 1e6;
         }
       }
       Thread.sleep(20);
     }
-    return new Trial(c, round, away, downMs, o.trialTimeout().toMillis(), false, cpu, MachineLoad.text());
+    return Double.NaN;
   }
 }
