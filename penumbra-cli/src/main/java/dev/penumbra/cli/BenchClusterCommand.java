@@ -117,6 +117,10 @@ final class BenchClusterCommand implements Callable<Integer> {
       description = "With --reach: trials of each case. Default: ${DEFAULT-VALUE}.")
   int trials;
 
+  @Option(names = "--cases", paramLabel = "CASE,...", split = ",",
+      description = "With --reach: the cases to run, of ${COMPLETION-CANDIDATES}. Default: all.")
+  List<ReachBench.Case> cases = new ArrayList<>();
+
   @Option(names = "--down-seconds", paramLabel = "S", defaultValue = "25",
       description = "With --reach: how long the replica stays away in each trial. Default: ${DEFAULT-VALUE}.")
   double downSeconds;
@@ -175,7 +179,7 @@ final class BenchClusterCommand implements Callable<Integer> {
           downSeconds, fsync ? "on" : "off");
       ReachBench.Result r = ReachBench.run(new ReachBench.Options(trials,
           Duration.ofMillis((long) (downSeconds * 1000)), workDir, fsync, Duration.ofMillis(electionTimeoutMs),
-          raftProps, Duration.ofSeconds(60)), line -> err.println("  " + line));
+          raftProps, Duration.ofSeconds(60), java.util.Set.copyOf(cases)), line -> err.println("  " + line));
       if (output.json()) {
         System.out.println(Json.pretty(r));
       } else {

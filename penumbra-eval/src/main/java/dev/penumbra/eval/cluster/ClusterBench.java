@@ -396,7 +396,7 @@ public final class ClusterBench {
         replicas.start(leader);
         // The old leader comes back as a follower whose log may end in entries the new leader never had: how long
         // until it has applied what the leader had committed when it listened (NaN: not within a minute).
-        double back = ReachBench.awaitCaughtUp(replicas, leader, Duration.ofSeconds(60));
+        double back = ReachBench.awaitCaughtUp(replicas, leader, Duration.ofSeconds(60))[1];
         rejoin.add(back);
         progress.accept(String.format(java.util.Locale.ROOT, "    %s restarted: caught up %s", leader,
             Double.isNaN(back) ? "NOT within 60 s" : String.format(java.util.Locale.ROOT, "after %.0f ms", back)));
