@@ -90,8 +90,8 @@ public final class ReachBench {
       boolean reached, double leaderCpuMsPerSecAway, String load) {}
 
   /**
-   * Per case: trials, p50 / p99 of the time to the leader's first append, p50 / p99 / max of the time to catch up, how many were not reached in time, and the leader's
-   * median CPU (ms per second) while the replica was away.
+   * Per case: trials, p50 / p99 of the time to the leader's first append, p50 / p99 / max of the time to catch
+   * up, how many were not caught up in time, and the leader's median CPU (ms per second) while the replica was away.
    */
   public record Summary(Case kind, int trials, double firstAppendP50Ms, double firstAppendP99Ms, double p50Ms,
       double p99Ms, double maxMs, int notReached, double leaderCpuMsPerSecAway) {}
@@ -114,19 +114,19 @@ public final class ReachBench {
     for (int round = 1; o.cases().contains(Case.LATE) && round <= o.trials(); round++) {
       int k = round;
       // A replica that starts after the election needs a group that has never seen it: a fresh one per trial.
-      try (ReplicaProcesses replicas = new ReplicaProcesses(Files.createDirectories(root.resolve("late-" + k)), 3, o.fsync(),
-          o.electionTimeout(), extra, 3)) {
+      Path dir = Files.createDirectories(root.resolve("late-" + k));
+      try (ReplicaProcesses replicas = new ReplicaProcesses(dir, 3, o.fsync(), o.electionTimeout(), extra, 3)) {
         replicas.start("r0");
         replicas.start("r1");
         ClusterBench.awaitLeader(replicas, Duration.ofSeconds(60));
-        trials.addAll(underLoad(replicas, o, progress, () -> List.of(trial(replicas, Case.LATE, k, o))));
+        trials.addAll(underLoad(replicas, () -> List.of(trial(replicas, Case.LATE, k, o))));
         report(trials.get(trials.size() - 1), o, progress);
       }
     }
-    try (ReplicaProcesses replicas = new ReplicaProcesses(Files.createDirectories(root.resolve("group")), 3, o.fsync(), o.electionTimeout(),
-        extra)) {
+    Path groupDir = Files.createDirectories(root.resolve("group"));
+    try (ReplicaProcesses replicas = new ReplicaProcesses(groupDir, 3, o.fsync(), o.electionTimeout(), extra)) {
       ClusterBench.awaitLeader(replicas, Duration.ofSeconds(60));
-      trials.addAll(underLoad(replicas, o, progress, () -> {
+      trials.addAll(underLoad(replicas, () -> {
         List<Trial> out = new ArrayList<>();
         // The wiped follower last: a follower left unreached leaves the group one failure from unavailable.
         for (Case c : List.of(Case.FOLLOWER_RESTART, Case.LEADER_RESTART, Case.WIPED)) {
@@ -174,15 +174,14 @@ public final class ReachBench {
   }
 
   /** Runs {@code body} with the light write load on the group, stopped afterwards. */
-  private static List<Trial> underLoad(ReplicaProcesses replicas, Options o, Consumer<String> progress,
-      Trials body) throws Exception {
+  private static List<Trial> underLoad(ReplicaProcesses replicas, Trials body) throws Exception {
     try (ClusterLedger client = ClusterLedger.connect(replicas.peers(), Clock.systemUTC(),
         ClusterLedger.Options.DEFAULTS.withTimeout(Duration.ofSeconds(30)))) {
       for (int i = 0; i < NODES; i++) {
         client.addNode("n" + i, Resources.cpu(Long.MAX_VALUE / 4));
       }
       AtomicBoolean stop = new AtomicBoolean();
-      List<Thread> load = startLoad(client, stop, o);
+      List<Thread> load = startLoad(client, stop);
       try {
         return body.run();
       } finally {
@@ -212,7 +211,7 @@ public final class ReachBench {
    * A light write load (4 threads, a reserve and a release every ~10 ms each), so that the leader has entries to
    * send to a returning replica and, when the leader is killed, may leave entries only it had.
    */
-  private static List<Thread> startLoad(ClusterLedger client, AtomicBoolean stop, Options o) {
+  private static List<Thread> startLoad(ClusterLedger client, AtomicBoolean stop) {
     long hardStop = System.nanoTime() + Duration.ofMinutes(60).toNanos();
     List<Thread> threads = new ArrayList<>();
     for (int w = 0; w < 4; w++) {
