@@ -4,6 +4,7 @@ import dev.penumbra.eval.cluster.BareBench;
 import dev.penumbra.eval.cluster.ClusterBench;
 import dev.penumbra.eval.cluster.ClusterReport;
 import dev.penumbra.eval.cluster.CommitStageBench;
+import dev.penumbra.eval.cluster.ReachBench;
 import dev.penumbra.server.Json;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -104,6 +105,26 @@ final class BenchClusterCommand implements Callable<Integer> {
           + "${DEFAULT-VALUE}.")
   boolean staggeredElection;
 
+  @Option(names = "--reach", negatable = true, defaultValue = "false", fallbackValue = "true",
+      description = "Instead of the levels: how long the leader takes to reach a replica that was away. Under a light "
+          + "load, --trials times each: a follower's data wiped (as a replica started after the election), a "
+          + "follower killed with kill -9 and restarted, the leader killed and restarted as a follower; each away "
+          + "for --down-seconds. Measured from its restart until it has applied the leader's commit index. Default: "
+          + "${DEFAULT-VALUE}.")
+  boolean reach;
+
+  @Option(names = "--trials", paramLabel = "N", defaultValue = "5",
+      description = "With --reach: trials of each case. Default: ${DEFAULT-VALUE}.")
+  int trials;
+
+  @Option(names = "--cases", paramLabel = "CASE,...", split = ",",
+      description = "With --reach: the cases to run, of ${COMPLETION-CANDIDATES}. Default: all.")
+  List<ReachBench.Case> cases = new ArrayList<>();
+
+  @Option(names = "--down-seconds", paramLabel = "S", defaultValue = "25",
+      description = "With --reach: how long the replica stays away in each trial. Default: ${DEFAULT-VALUE}.")
+  double downSeconds;
+
   @Option(names = "--raft", paramLabel = "raft.KEY=VALUE",
       description = "A Ratis property set otherwise on every replica (repeatable): a design of the write path "
           + "or of the failure detector to measure.")
@@ -148,6 +169,24 @@ final class BenchClusterCommand implements Callable<Integer> {
       throw OptionChecks.invalid(spec, "--bare", "true", "not with --stages or --colocated");
     }
     PrintStream err = System.err;
+    if (reach) {
+      if (bare || stages || colocated) {
+        throw OptionChecks.invalid(spec, "--reach", "true", "not with --bare, --stages or --colocated");
+      }
+      OptionChecks.between(spec, "--trials", trials, 1, 100);
+      OptionChecks.notNegativeUpTo(spec, "--down-seconds", downSeconds, 300);
+      err.printf(Locale.ROOT, "bench cluster --reach: %d trials of each case, away %.1f s, fsync %s%n", trials,
+          downSeconds, fsync ? "on" : "off");
+      ReachBench.Result r = ReachBench.run(new ReachBench.Options(trials,
+          Duration.ofMillis((long) (downSeconds * 1000)), workDir, fsync, Duration.ofMillis(electionTimeoutMs),
+          raftProps, Duration.ofSeconds(60), java.util.Set.copyOf(cases)), line -> err.println("  " + line));
+      if (output.json()) {
+        System.out.println(Json.pretty(r));
+      } else {
+        ReachBench.lines(r).forEach(System.out::println);
+      }
+      return r.summaries().stream().allMatch(s -> s.notReached() == 0) ? 0 : 1;
+    }
     if (bare) {
       err.printf(Locale.ROOT, "bench cluster --bare: one client, %.1f s after %.1f s of warm-up, %d kills, fsync %s%n",
           seconds, warmup, kills, fsync ? "on" : "off");
@@ -204,6 +243,10 @@ final class BenchClusterCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "failover parts p50 / p99 ms: detect %.0f / %.0f, election %.0f / %.0f, leader ready "
           + "%.0f / %.0f, client %.0f / %.0f%n", fp.get(0), fp.get(1), fp.get(2), fp.get(3), fp.get(4), fp.get(5),
           fp.get(6), fp.get(7));
+      double[] back = r.rejoinMs().stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      out.printf(Locale.ROOT, "restarted old leader caught up after: median %.0f ms, max %.0f ms (NaN: not within "
+          + "60 s)%n", back.length == 0 ? Double.NaN : back[back.length / 2],
+          back.length == 0 ? Double.NaN : back[back.length - 1]);
       out.printf(Locale.ROOT, "without a kill (warm-up and levels): %d follower stand(s) for election, %d new "
           + "leader(s) (target 0)%n", r.standsWithoutKill(), r.leaderChangesWithoutKill());
       out.printf(Locale.ROOT, "acknowledged %d, unknown outcome %d, lost %d, duplicated %d (target 0 and 0)%n",

@@ -28,5 +28,12 @@ class BenchClusterCommandTest {
         .contains("not with --colocated");
     assertThat(run("bench", "cluster", "--bare", "--stages").err()).contains("--bare")
         .contains("not with --stages or --colocated");
+    assertThat(run("bench", "cluster", "--reach", "--trials", "0").err()).contains("--trials").contains("0");
+    assertThat(run("bench", "cluster", "--reach", "--down-seconds", "-1").err()).contains("--down-seconds")
+        .contains("-1");
+    assertThat(run("bench", "cluster", "--reach", "--cases", "LATE,SOON").err()).contains("--cases")
+        .contains("SOON");
+    assertThat(run("bench", "cluster", "--reach", "--bare").err()).contains("--reach")
+        .contains("not with --bare, --stages or --colocated");
   }
 }

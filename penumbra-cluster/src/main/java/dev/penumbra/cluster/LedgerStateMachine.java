@@ -32,6 +32,7 @@ import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.util.MD5FileUtil;
 import org.slf4j.Logger;
@@ -87,14 +88,39 @@ public final class LedgerStateMachine extends BaseStateMachine implements Leader
 
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
-    super.initialize(server, groupId, raftStorage);
-    storage.init(raftStorage);
-    load(storage.loadLatestSnapshot());
+    getLifeCycle().startAndTransition(() -> {
+      super.initialize(server, groupId, raftStorage);
+      storage.init(raftStorage);
+      load(storage.loadLatestSnapshot());
+    }, IOException.class);
   }
 
+  /**
+   * Ratis pauses the state machine before it puts a snapshot received from the leader in place (a follower that
+   * fell behind the leader's purged log, or came back without its data), and reloads it only from the paused
+   * state: without this, the follower's Ratis server closed itself on the snapshot and the leader could never
+   * reach it again (docs/cluster.md, "A follower the leader stops reaching").
+   */
+  @Override
+  public void pause() {
+    synchronized (lock) {
+      if (getLifeCycleState() == LifeCycle.State.RUNNING) {
+        getLifeCycle().transition(LifeCycle.State.PAUSING);
+        getLifeCycle().transition(LifeCycle.State.PAUSED);
+      }
+    }
+  }
+
+  /** Loads the snapshot Ratis has just put in place (see {@link #pause}) and runs again. */
   @Override
   public void reinitialize() throws IOException {
-    load(storage.loadLatestSnapshot());
+    synchronized (lock) {
+      load(storage.loadLatestSnapshot());
+      if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+        getLifeCycle().transition(LifeCycle.State.STARTING);
+        getLifeCycle().transition(LifeCycle.State.RUNNING);
+      }
+    }
   }
 
   @Override

@@ -22,6 +22,11 @@ final class TestGroup implements AutoCloseable {
   private final List<ClusterLedger> clients = new ArrayList<>();
 
   TestGroup(int peers, long snapshotEvery) throws Exception {
+    this(peers, snapshotEvery, p -> { });
+  }
+
+  /** @param more further properties, set after the group's own (timeouts 150-300 ms, snapshots) */
+  TestGroup(int peers, long snapshotEvery, java.util.function.Consumer<RaftProperties> more) throws Exception {
     RaftProperties p = new RaftProperties();
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(150, java.util.concurrent.TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(300, java.util.concurrent.TimeUnit.MILLISECONDS));
@@ -30,6 +35,7 @@ final class TestGroup implements AutoCloseable {
       RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
       RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, snapshotEvery);
     }
+    more.accept(p);
     cluster = MiniRaftClusterWithGrpc.FACTORY.newCluster(peers, p);
     cluster.setStateMachineRegistry(group -> {
       LedgerStateMachine m = new LedgerStateMachine(true);

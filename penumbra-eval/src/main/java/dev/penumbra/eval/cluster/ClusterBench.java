@@ -140,12 +140,14 @@ public final class ClusterBench {
    * @param leaderChangesWithoutKill new leaders elected in that window
    * @param failoverParts median and 99th percentile of each part of the failovers: detect, election, ready,
    *     client (ms), in that order, p50 then p99
+   * @param rejoinMs per kill, from the restarted old leader listening until it had applied what the new leader had
+   *     committed then (NaN: not within a minute)
    */
   public record Result(List<Level> levels, List<Double> ratioToInMemory, List<Double> ratioToUnbatched,
       List<Failover> failovers, double failoverP50Ms, double failoverP99Ms, double failoverMaxMs,
       long acknowledged, long unknown, long lost, long duplicated, boolean fsync, String loadBefore,
       String loadAfter, double diskFsyncP50Ms, double diskFsyncP99Ms, int standsWithoutKill,
-      int leaderChangesWithoutKill, List<Double> failoverParts) {}
+      int leaderChangesWithoutKill, List<Double> failoverParts, List<Double> rejoinMs) {}
 
   static final String IN_MEMORY = "in-memory (1 process)";
   static final String UNBATCHED = "cluster, unbatched";
@@ -163,6 +165,7 @@ public final class ClusterBench {
     Path root = Files.createTempDirectory(Files.createDirectories(o.workDir()), "cluster-");
     List<Level> levels = new ArrayList<>();
     List<Failover> failovers = new ArrayList<>();
+    List<Double> rejoin = new ArrayList<>();
     long[] history;
     int stands;
     int leaderChanges;
@@ -215,7 +218,7 @@ public final class ClusterBench {
           .map(ReplicaProcesses.RoleEvent::term).distinct().count();
       progress.accept("without a kill (warm-up and levels, " + Math.round((quietTo - quietFrom) / 1e9) + " s): "
           + stands + " follower(s) stood for election, " + leaderChanges + " new leader(s)");
-      history = failover(replicas, o, batched, failovers, progress);
+      history = failover(replicas, o, batched, failovers, rejoin, progress);
     }
     List<Double> toMem = new ArrayList<>();
     List<Double> toUnbatched = new ArrayList<>();
@@ -228,7 +231,7 @@ public final class ClusterBench {
     return new Result(levels, toMem, toUnbatched, failovers, Quantiles.of(ms, 0.5), Quantiles.of(ms, 0.99),
         ms.length == 0 ? Double.NaN : ms[ms.length - 1], history[0], history[1], history[2], history[3],
         o.fsync(), loadBefore, MachineLoad.text(), Quantiles.sorted(fsyncMs, 0.5), Quantiles.sorted(fsyncMs, 0.99),
-        stands, leaderChanges, parts(failovers));
+        stands, leaderChanges, parts(failovers), List.copyOf(rejoin));
   }
 
   /**
@@ -317,7 +320,7 @@ public final class ClusterBench {
 
   /** Returns {acknowledged, unknown, lost, duplicated}. */
   private static long[] failover(ReplicaProcesses replicas, Options o, ClusterLedger.Options opts,
-      List<Failover> failovers, Consumer<String> progress) throws Exception {
+      List<Failover> failovers, List<Double> rejoin, Consumer<String> progress) throws Exception {
     if (o.kills() == 0) {
       return new long[4];
     }
@@ -391,6 +394,12 @@ public final class ClusterBench {
           progress.accept("    timeline (ms after the kill): " + timeline(leader, t0, t1, replicas.roleEventsSince(t0)));
         }
         replicas.start(leader);
+        // The old leader comes back as a follower whose log may end in entries the new leader never had: how long
+        // until it has applied what the leader had committed when it listened (NaN: not within a minute).
+        double back = ReachBench.awaitCaughtUp(replicas, leader, Duration.ofSeconds(60))[1];
+        rejoin.add(back);
+        progress.accept(String.format(java.util.Locale.ROOT, "    %s restarted: caught up %s", leader,
+            Double.isNaN(back) ? "NOT within 60 s" : String.format(java.util.Locale.ROOT, "after %.0f ms", back)));
       }
       // The load stops first: a restarted replica then catches up to a log that no longer grows (under a full
       // write load it could trail the leader by more than the tolerance for a whole minute), and the final state

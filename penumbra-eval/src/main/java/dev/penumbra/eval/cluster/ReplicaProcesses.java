@@ -37,6 +37,8 @@ final class ReplicaProcesses implements AutoCloseable {
   private final List<ClusterPeer> peers;
   private final Map<String, Process> processes = new LinkedHashMap<>();
   private final Map<String, Status> status = new java.util.concurrent.ConcurrentHashMap<>();
+  /** When each replica's current process said it was listening ({@link System#nanoTime()}). */
+  private final Map<String, Long> ready = new java.util.concurrent.ConcurrentHashMap<>();
 
   private final boolean fsync;
 
@@ -111,12 +113,15 @@ final class ReplicaProcesses implements AutoCloseable {
     Process p = pb.start();
     processes.put(id, p);
     status.remove(id);
+    ready.remove(id);
     Thread.ofPlatform().daemon().name("status-" + id).start(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
         String line;
         while ((line = r.readLine()) != null) {
           String[] f = line.split(" ");
-          if (f.length == 5 && f[0].equals("role")) {
+          if (f.length == 2 && f[0].equals("ready") && processes.get(id) == p) {
+            ready.put(id, System.nanoTime());
+          } else if (f.length == 5 && f[0].equals("role")) {
             roleEvents.add(new RoleEvent(id, f[1], Long.parseLong(f[2]), Boolean.parseBoolean(f[3]),
                 Long.parseLong(f[4])));
           } else if (f.length == 7 && f[0].equals("status") && processes.get(id) == p) {
@@ -160,6 +165,12 @@ final class ReplicaProcesses implements AutoCloseable {
     return sum;
   }
 
+  /** CPU time used so far by the replica's current process, in nanoseconds (0 when it was never started). */
+  long cpuNanos(String id) {
+    Process p = processes.get(id);
+    return p == null ? 0 : p.toHandle().info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
+  }
+
   boolean alive(String id) {
     return processes.get(id).isAlive();
   }
@@ -175,6 +186,11 @@ final class ReplicaProcesses implements AutoCloseable {
       }
     }
     return best;
+  }
+
+  /** When the replica's current process said it was listening ({@link System#nanoTime()}); null before. */
+  Long readyNanos(String id) {
+    return ready.get(id);
   }
 
   Status status(String id) {
