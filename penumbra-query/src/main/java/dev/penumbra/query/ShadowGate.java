@@ -138,6 +138,8 @@ final class ShadowGate {
   private final java.util.Set<String> owed = ConcurrentHashMap.newKeySet();
   // Guarded by this.
   private double meanSampleNanos;
+  /** How far a sample's whole cost runs past its run's cap: left out of the cap (see {@link #overran}). */
+  private double overheadNanos;
   /** The dearest recent sample run (fading by a tenth a sample): the bucket holds two of these (see primary). */
   private double largestSampleNanos;
   private long shadowNanos;
@@ -282,10 +284,26 @@ final class ShadowGate {
       spend(expected);
       return new Decision(Kind.SAMPLE, cap, null, expected);
     }
-    // Cut off at what the bucket holds, and hold all of it: queries deciding meanwhile see only what is left.
+    // Cut off at what the bucket holds, and hold all of it: queries deciding meanwhile see only what is left. The
+    // cap bounds the sample run alone; the plan before it and the scaling after it are left room for.
     double held = Math.min(cap.toNanos(), tokens());
     spend(held);
-    return new Decision(Kind.SAMPLE, Duration.ofNanos((long) held), null, held);
+    return new Decision(Kind.SAMPLE, Duration.ofNanos((long) (held - Math.min(overheadNanos, held / 2))), null, held);
+  }
+
+  /**
+   * Learns how far a sample's whole cost runs past its run's cap (the plan before the run, the scaling after it):
+   * up by any cost beyond what was held, down by a quarter after a cut-off run that stayed within it.
+   */
+  private void overran(double cost, double held, boolean cutOff) {
+    if (!CAP_AT_BUCKET || held <= 0) {
+      return;
+    }
+    if (cost > held) {
+      overheadNanos += cost - held;
+    } else if (cutOff) {
+      overheadNanos *= 0.75;
+    }
   }
 
   /** Turns sampling every unsettled query on or off (see the constructor's {@code always}). */
@@ -312,6 +330,7 @@ final class ShadowGate {
           cutOff++;
         }
         long cost = s.shadowWallNanos();
+        overran(cost, d.heldNanos(), s.cutOff());
         meanSampleNanos = sampled == 1 ? cost : 0.8 * meanSampleNanos + 0.2 * cost;
         largestSampleNanos = Math.max(cost, 0.9 * largestSampleNanos);
         if (lastSampleNanos.size() >= MAX_SHAPES) {
@@ -337,6 +356,7 @@ final class ShadowGate {
     if (s.cutOff()) {
       cutOff++;
     }
+    overran(cost, heldNanos, s.cutOff());
     meanSampleNanos = sampled == 1 ? cost : 0.8 * meanSampleNanos + 0.2 * cost;
     largestSampleNanos = Math.max(cost, 0.9 * largestSampleNanos);
     if (!s.cutOff()) {
