@@ -32,13 +32,15 @@ import java.util.function.Supplier;
  * </ol>
  *
  * The budget is a bucket of shadow time: each primary run adds the budget's share of its elapsed time, each shadow
- * takes what it cost, and a sample runs only when the bucket holds its expected cost. The bucket holds at most two
- * samples' worth, so budget saved while nothing needed sampling cannot be spent in a burst later (a long burst of
- * concurrent queries, each stretched by the others, would otherwise bank enough to sample a whole quiet period); it
- * is separate from the credit, which a cold start spends first on its first shapes and which fades with the primary
- * runs (half-life 16), so it is not kept for later. A sample run is cut off at its cost cap:
- * the budget's share of the query's predicted p99 time, at least twice its expected cost, at most the shadow
- * timeout. Expected cost: the shape's last sample run, else the mean of recent ones. Thread-safe.
+ * takes what it cost, and a sample runs only when the bucket holds its expected cost. It starts empty (see
+ * {@link #CAP_AT_BUCKET} and {@link #DEFAULT_CREDIT}): a cold start's first samples wait for the primary time that
+ * pays for them. The bucket holds at most two samples' worth (of the dearest recent one), so budget saved while
+ * nothing needed sampling cannot be spent in a burst later (a long burst of concurrent queries, each stretched by the
+ * others, would otherwise bank enough to sample a whole quiet period); it is separate from the credit, when one is
+ * given, which a cold start spends first on its first shapes and which fades with the primary runs (half-life 16),
+ * so it is not kept for later. A sample run is cut off at its cost cap: the budget's share of the query's predicted
+ * p99 time, at least twice its expected cost, at most the shadow timeout and at most what the bucket holds.
+ * Expected cost: the shape's last sample run, else the mean of recent ones. Thread-safe.
  */
 final class ShadowGate {
 
@@ -101,10 +103,9 @@ final class ShadowGate {
 
   /**
    * A sample runs only on shadow time the bucket holds: it is cut off at what the bucket held when it was decided, and
-   * all of that is held for it until its cost is known (then what it did not use goes back). So the shadows never
-   * run ahead of the budget, and the measured share stays within it from the first queries on: only the plans of new
-   * shapes (which must run, to check the query before anything is reserved) may take the bucket below zero, and no
-   * sample runs until primary time has paid them back. {@code -Dpenumbra.query.capAtBucket=false} measures the
+   * all of that is held for it until its cost is known (then what it did not use goes back). So the samples never
+   * run ahead of the budget: only the plans of new shapes (which must run, to check the query before anything is
+   * reserved) may take the bucket below zero, and no sample runs until primary time has paid them back. {@code -Dpenumbra.query.capAtBucket=false} measures the
    * design before: a sample holds only its expected cost and is cut off at its own cap, so one that runs long, and
    * the samples decided while it runs, overdraw the bucket and are paid back afterwards.
    */
