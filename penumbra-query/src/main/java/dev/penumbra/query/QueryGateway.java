@@ -634,7 +634,7 @@ public final class QueryGateway implements AutoCloseable {
     private QueryPredictor predictor;
     private Predictor model;
     private double shadowBudget = 0.05;
-    private Duration shadowCredit = Duration.ofMillis(250);
+    private Duration shadowCredit = ShadowGate.DEFAULT_CREDIT;
     private boolean shadowAlways;
     private int baselineSlots;
     private final Map<String, Resources> nodes = new LinkedHashMap<>();
@@ -760,7 +760,10 @@ public final class QueryGateway implements AutoCloseable {
       return this;
     }
 
-    /** Shadow time allowed before any primary time is earned, so a cold start samples its first shapes (>= 0). */
+    /**
+     * Shadow time allowed before any primary time is earned, spent on a cold start's first samples (>= 0; default
+     * none: the budget starts empty, so the shadows never take more than their share).
+     */
     public Builder shadowCredit(Duration credit) {
       Checks.notNegative("shadowCredit", credit);
       this.shadowCredit = credit;

@@ -32,13 +32,15 @@ import java.util.function.Supplier;
  * </ol>
  *
  * The budget is a bucket of shadow time: each primary run adds the budget's share of its elapsed time, each shadow
- * takes what it cost, and a sample runs only when the bucket holds its expected cost. The bucket holds at most two
- * samples' worth, so budget saved while nothing needed sampling cannot be spent in a burst later (a long burst of
- * concurrent queries, each stretched by the others, would otherwise bank enough to sample a whole quiet period); it
- * is separate from the credit, which a cold start spends first on its first shapes and which fades with the primary
- * runs (half-life 16), so it is not kept for later. A sample run is cut off at its cost cap:
- * the budget's share of the query's predicted p99 time, at least twice its expected cost, at most the shadow
- * timeout. Expected cost: the shape's last sample run, else the mean of recent ones. Thread-safe.
+ * takes what it cost, and a sample runs only when the bucket holds its expected cost. It starts empty (see
+ * {@link #CAP_AT_BUCKET} and {@link #DEFAULT_CREDIT}): a cold start's first samples wait for the primary time that
+ * pays for them. The bucket holds at most two samples' worth (of the dearest recent one), so budget saved while
+ * nothing needed sampling cannot be spent in a burst later (a long burst of concurrent queries, each stretched by the
+ * others, would otherwise bank enough to sample a whole quiet period); it is separate from the credit, when one is
+ * given, which a cold start spends first on its first shapes and which fades with the primary runs (half-life 16),
+ * so it is not kept for later. A sample run is cut off at its cost cap: the budget's share of the query's predicted
+ * p99 time, at least twice its expected cost, at most the shadow timeout and at most what the bucket holds.
+ * Expected cost: the shape's last sample run, else the mean of recent ones. Thread-safe.
  */
 final class ShadowGate {
 
@@ -99,6 +101,27 @@ final class ShadowGate {
    */
   static final boolean SAMPLE_AFTER = Boolean.parseBoolean(System.getProperty("penumbra.query.sampleAfter", "true"));
 
+  /**
+   * A sample runs only on shadow time the bucket holds: it is cut off at what the bucket held when it was decided, and
+   * all of that is held for it until its cost is known (then what it did not use goes back). So the samples never
+   * run ahead of the budget: only the plans of new shapes (which must run, to check the query before anything is
+   * reserved) may take the bucket below zero, and no sample runs until primary time has paid them back. {@code -Dpenumbra.query.capAtBucket=false} measures the
+   * design before: a sample holds only its expected cost and is cut off at its own cap, so one that runs long, and
+   * the samples decided while it runs, overdraw the bucket and are paid back afterwards.
+   */
+  static final boolean CAP_AT_BUCKET = Boolean.parseBoolean(System.getProperty("penumbra.query.capAtBucket", "true"));
+
+  /**
+   * The default cold-start credit: none, so the bucket starts empty and the first sample waits for the primary time
+   * that pays for it. {@code -Dpenumbra.query.shadowCreditMs=250} measures the design before (a 250 ms credit spent
+   * on the first shapes before any primary time was earned: a cold start's share read 20-60% for its first queries
+   * and above the budget for minutes).
+   */
+  static final Duration DEFAULT_CREDIT = Duration.ofMillis(Long.getLong("penumbra.query.shadowCreditMs", 0));
+
+  /** A sample's expected cost before any ran, when no credit is given (a sample at SF 0.1 costs 20-100 ms). */
+  private static final double FIRST_GUESS_NANOS = 50e6;
+
   private static final double NARROW = 1.25;
   /** Decay per primary run of the recent share's sums and of the cold-start credit: by half every 16 runs. */
   private static final double WINDOW_DECAY = Math.pow(0.5, 1.0 / 16);
@@ -116,6 +139,10 @@ final class ShadowGate {
   private final java.util.Set<String> owed = ConcurrentHashMap.newKeySet();
   // Guarded by this.
   private double meanSampleNanos;
+  /** How far a sample's whole cost runs past its run's cap: left out of the cap (see {@link #overran}). */
+  private double overheadNanos;
+  /** The dearest recent sample run (fading by a tenth a sample): the bucket holds two of these (see primary). */
+  private double largestSampleNanos;
   private long shadowNanos;
   private long primaryNanos;
   private double windowShadowNanos;
@@ -123,7 +150,10 @@ final class ShadowGate {
   private double tokens;
   /** The cold-start credit left: spent before the bucket, and fading with the primary runs (half-life 16). */
   private double credit;
-  /** A sample's expected cost before any ran: a quarter of the credit, so a cold start holds at most four at once. */
+  /**
+   * A sample's expected cost before any ran: a quarter of the credit when one is given (a cold start holds at most
+   * four at once), else {@link #FIRST_GUESS_NANOS}.
+   */
   private final double firstGuessNanos;
   private long sampled;
   private long cutOff;
@@ -142,7 +172,7 @@ final class ShadowGate {
     this.predictor = predictor;
     this.share = share;
     this.credit = credit.toNanos();
-    this.firstGuessNanos = credit.toNanos() / 4.0;
+    this.firstGuessNanos = credit.isZero() ? FIRST_GUESS_NANOS : credit.toNanos() / 4.0;
     this.timeout = timeout;
     this.always = always;
     this.skipSettled = skipSettled;
@@ -251,8 +281,30 @@ final class ShadowGate {
           + " ms (budget " + tenths(100 * share) + "% of primary time, " + tenths(100 * share()) + "% spent recently)"
           + (otherwise == Kind.PLAN ? ": planned only" : ""));
     }
-    spend(expected);
-    return new Decision(Kind.SAMPLE, cap, null, expected);
+    if (!CAP_AT_BUCKET) {
+      spend(expected);
+      return new Decision(Kind.SAMPLE, cap, null, expected);
+    }
+    // Cut off at what the bucket holds, and hold all of it: queries deciding meanwhile see only what is left. The
+    // cap bounds the sample run alone; the plan before it and the scaling after it are left room for.
+    double held = Math.min(cap.toNanos(), tokens());
+    spend(held);
+    return new Decision(Kind.SAMPLE, Duration.ofNanos((long) (held - Math.min(overheadNanos, held / 2))), null, held);
+  }
+
+  /**
+   * Learns how far a sample's whole cost runs past its run's cap (the plan before the run, the scaling after it):
+   * up by any cost beyond what was held, down by a quarter after a cut-off run that stayed within it.
+   */
+  private void overran(double cost, double held, boolean cutOff) {
+    if (!CAP_AT_BUCKET || held <= 0) {
+      return;
+    }
+    if (cost > held) {
+      overheadNanos += cost - held;
+    } else if (cutOff) {
+      overheadNanos *= 0.75;
+    }
   }
 
   /** Turns sampling every unsettled query on or off (see the constructor's {@code always}). */
@@ -279,11 +331,15 @@ final class ShadowGate {
           cutOff++;
         }
         long cost = s.shadowWallNanos();
+        overran(cost, d.heldNanos(), s.cutOff());
         meanSampleNanos = sampled == 1 ? cost : 0.8 * meanSampleNanos + 0.2 * cost;
+        largestSampleNanos = Math.max(cost, 0.9 * largestSampleNanos);
         if (lastSampleNanos.size() >= MAX_SHAPES) {
           lastSampleNanos.clear();
         }
-        lastSampleNanos.put(fp, cost);
+        // A run cut off at its cap cost at least that: it lowers no longer run's figure (a cap set by what the
+        // bucket held says nothing of what the shape's sample costs).
+        lastSampleNanos.merge(fp, cost, (was, now) -> s.cutOff() ? Math.max(was, now) : now);
       }
       case PLAN -> planned++;
       case REUSE -> reused++;
@@ -301,7 +357,9 @@ final class ShadowGate {
     if (s.cutOff()) {
       cutOff++;
     }
+    overran(cost, heldNanos, s.cutOff());
     meanSampleNanos = sampled == 1 ? cost : 0.8 * meanSampleNanos + 0.2 * cost;
+    largestSampleNanos = Math.max(cost, 0.9 * largestSampleNanos);
     if (!s.cutOff()) {
       // A run cancelled by an arriving query says nothing of what the shape's sample costs.
       if (lastSampleNanos.size() >= MAX_SHAPES) {
@@ -342,7 +400,10 @@ final class ShadowGate {
     // The bucket holds at most two samples' worth (of the first guess before any ran), so a gateway that has served
     // a while starts no burst of samples; the credit fades like the window, so it pays for a cold start only.
     credit *= WINDOW_DECAY;
-    double bound = BUCKET_SAMPLES * (sampled > 0 ? meanSampleNanos : firstGuessNanos);
+    // With samples cut off at what the bucket holds (CAP_AT_BUCKET), it must hold a dear shape's sample too: two of
+    // the dearest recent one.
+    double bound = BUCKET_SAMPLES * (sampled == 0 ? firstGuessNanos
+        : CAP_AT_BUCKET ? Math.max(meanSampleNanos, largestSampleNanos) : meanSampleNanos);
     tokens = Math.min(tokens + share * Math.max(0, wallNanos), Math.max(tokens, bound));
   }
 

@@ -103,8 +103,12 @@ class ShadowGateTest {
     assertThat(roomy.reason()).startsWith("uncontended");
     Decision tight = g.seen(reused(dear), new Room(32L << 20, 0));
     assertThat(tight.kind()).isEqualTo(Kind.SAMPLE);
-    // The cap: 5% of the predicted p99 time (2 s -> 100 ms), at least twice the expected 8 ms, at most 2 s.
-    assertThat(tight.cap()).isEqualTo(Duration.ofMillis(100));
+    // The cap: 5% of the predicted p99 time (2 s -> 100 ms), at least twice the expected 8 ms, at most 2 s, and at
+    // most what the bucket holds: two 8 ms samples' worth (all of it held for this one).
+    assertThat(tight.cap()).isEqualTo(Duration.ofMillis(16));
+    assertThat(tight.heldNanos()).isEqualTo(16.0 * MS);
+    g.spent(sampled(dear, 8 * MS), tight);
+    g.primary(10_000 * MS);
     assertThat(g.seen(reused(dear), new Room(1L << 30, 2)).kind()).as("queries waiting").isEqualTo(Kind.SAMPLE);
   }
 
@@ -137,6 +141,8 @@ class ShadowGateTest {
     Decision d = g.seen(reused(cheap), ROOMY);
     assertThat(d.kind()).isEqualTo(Kind.SAMPLE);
     assertThat(d.cap()).isEqualTo(Duration.ofMillis(16));
+    g.spent(sampled(cheap, 8 * MS), d);
+    g.primary(10_000 * MS);
     for (int i = 0; i < 4; i++) {
       p.learn(c, run(100 * MS, 4L << 20), 1);
     }
@@ -158,7 +164,8 @@ class ShadowGateTest {
     assertThat(idle.after()).as("the sample runs after it").isTrue();
     assertThat(idle.asBaseline()).isTrue();
     assertThat(idle.reason()).isEqualTo(ShadowGate.AFTER);
-    assertThat(idle.heldNanos()).as("its expected cost held from the budget").isEqualTo(8.0 * MS);
+    assertThat(idle.heldNanos()).as("its cap held from the budget: twice its expected cost").isEqualTo(16.0 * MS);
+    assertThat(idle.cap().toNanos()).isEqualTo(16 * MS);
     assertThat(idle.cap()).isNotNull();
     g.spent(reused(sql), idle);
     // The sample made after the query settles the hold with what it cost.
@@ -177,7 +184,11 @@ class ShadowGateTest {
     assertThat(owed.kind()).isEqualTo(Kind.SAMPLE);
     g.spent(sampled(sql, 6 * MS), owed);
     g.primary(10_000 * MS);
-    assertThat(g.seen(reused(sql), new Room(1L << 30, 0, true)).after()).as("then after again").isTrue();
+    Decision later = g.seen(reused(sql), new Room(1L << 30, 0, true));
+    assertThat(later.after()).as("then after again").isTrue();
+    g.spent(reused(sql), later);
+    g.sampledAfter(dev.penumbra.query.predict.Fingerprint.of(sql), sampled(sql, 6 * MS), later.heldNanos());
+    g.primary(10_000 * MS);
     // The same shape with a query waiting (not idle): the sample runs before the query again.
     Decision busy = g.seen(reused(sql), new Room(1L << 30, 1, false));
     assertThat(busy.kind()).isEqualTo(Kind.SAMPLE);
@@ -240,10 +251,10 @@ class ShadowGateTest {
   @Test
   void queriesArrivingTogetherCannotSpendTheSameBudget() {
     ShadowGate g = gate(false);
-    // No sample ran yet: each is expected to cost a quarter of the 10 ms credit, held as it is decided.
-    long samples = java.util.stream.IntStream.range(0, 6).mapToObj(i -> g.unseen())
-        .filter(d -> d.kind() == Kind.SAMPLE).count();
-    assertThat(samples).isEqualTo(4);
+    // No sample ran yet: the first is cut off at all the 10 ms credit holds, and holds it as it is decided.
+    java.util.List<Decision> ds = java.util.stream.IntStream.range(0, 6).mapToObj(i -> g.unseen()).toList();
+    assertThat(ds.stream().filter(d -> d.kind() == Kind.SAMPLE).count()).isEqualTo(1);
+    assertThat(ds.stream().mapToDouble(Decision::heldNanos).sum()).isEqualTo(10.0 * MS);
   }
 
   @Test
@@ -274,5 +285,93 @@ class ShadowGateTest {
         + " time, 5.7% spent recently)");
     g.spent(reused(dear), new Decision(Kind.REUSE, null, null));
     assertThat(g.stats().reused()).isEqualTo(1);
+  }
+  /** A gate as the gateway builds it by default: no cold-start credit. */
+  ShadowGate coldGate(QueryPredictor p) {
+    return new ShadowGate(p, 0.05, Duration.ZERO, Duration.ofSeconds(2), false, true);
+  }
+
+  @Test
+  void aColdStartPlansNewShapesUntilPrimaryTimePaysForTheirSample() {
+    ShadowGate g = coldGate(predictor);
+    Decision first = g.unseen();
+    assertThat(first.kind()).as("nothing earned yet: planned only").isEqualTo(Kind.PLAN);
+    assertThat(first.reason()).startsWith("new shape, shadow budget spent: 0.0 ms left, a sample costs ~50.0 ms");
+    g.spent(planned("SELECT 1 FROM orders", 2 * MS), first);
+    g.primary(1000 * MS);
+    // 50 ms earned, 2 ms of it paid for the plan: short of a first sample's expected 50 ms.
+    assertThat(g.unseen().kind()).isEqualTo(Kind.PLAN);
+    g.primary(100 * MS);
+    Decision sample = g.unseen();
+    assertThat(sample.kind()).isEqualTo(Kind.SAMPLE);
+    // Cut off at what the bucket holds (50 + 5 - 2 ms), all of it held for the sample.
+    assertThat(sample.cap().toNanos()).isEqualTo(53 * MS);
+    assertThat(sample.heldNanos()).isEqualTo(sample.cap().toNanos());
+    assertThat(g.unseen().kind()).as("a query deciding meanwhile finds the bucket held").isEqualTo(Kind.PLAN);
+    // The run was cut off at its cap, but its plan and scaling took 10 ms more: the next caps leave room for them.
+    g.spent(cutOff("SELECT 3 FROM orders", 63 * MS), sample);
+    g.primary(4000 * MS);
+    Decision next = g.unseen();
+    assertThat(next.kind()).isEqualTo(Kind.SAMPLE);
+    // The bucket holds two of the dearest recent sample (63 ms): all of it held, the run cut off 10 ms before.
+    assertThat(next.heldNanos()).isEqualTo(126.0 * MS);
+    assertThat(next.cap().toNanos()).isEqualTo(116 * MS);
+  }
+
+  @Test
+  void fromAColdStartTheSharePaysForThePlansFirstThenStaysWithinTheBudgetWhileSamplesGoOn() {
+    QueryPredictor p = QueryPredictor.builder().cores(2).build();
+    ShadowGate g = coldGate(p);
+    java.util.Random random = new java.util.Random(11);
+    long plansNanos = 0;
+    java.util.Set<Integer> lateSampled = new java.util.TreeSet<>();
+    int shapes = 30;
+    for (int i = 0; i < 600; i++) {
+      // 30 shapes at first; from query 400 on, five more come in.
+      int shape = i < shapes ? i : i < 400 ? random.nextInt(shapes) : random.nextInt(shapes + 5);
+      String sql = "SELECT count(*) AS c" + shape + " FROM orders WHERE o_orderkey < " + random.nextInt(1000);
+      long primary = (20 + random.nextInt(200)) * MS;
+      Decision d = p.historySize(dev.penumbra.query.predict.Fingerprint.of(sql)) == 0 ? g.unseen()
+          : g.seen(reused(sql), new Room(0, 1));
+      ShadowResult s;
+      if (d.kind() == Kind.SAMPLE) {
+        if (shape >= shapes) {
+          lateSampled.add(shape);
+        }
+        // A sample that would run 80-160 ms: it runs to its cap when that is shorter.
+        long wants = (80 + random.nextInt(80)) * MS;
+        // ... plus 5 ms for its plan and scaling, which no cap cuts.
+        s = wants > d.cap().toNanos() ? cutOff(sql, d.cap().toNanos() + 5 * MS) : sampled(sql, wants + 5 * MS);
+      } else if (d.kind() == Kind.PLAN) {
+        s = planned(sql, 5 * MS);
+        plansNanos += 5 * MS;
+      } else {
+        s = reused(sql);
+      }
+      g.spent(s, d);
+      p.learn(s, run(primary, 4L << 20), 1);
+      g.primary(primary);
+      ShadowStats st = g.stats();
+      // Within the budget at every query, but for the plans of new shapes (which must run) not yet paid back.
+      assertThat((double) st.shadowNanos()).as("query %d", i)
+          .isLessThanOrEqualTo(0.05 * st.primaryNanos() + Math.max(0, plansNanos - 0.05 * st.primaryNanos()) + 6e6);
+      if (i >= 100) {
+        assertThat(st.share()).as("query %d", i).isLessThanOrEqualTo(0.05);
+      }
+    }
+    ShadowStats st = g.stats();
+    assertThat(st.planned()).as("the first 30 only planned, a late one sampled when the bucket held it")
+        .isBetween((long) shapes, shapes + 5L);
+    assertThat(st.sampled()).as("samples go on within the budget").isGreaterThan(10);
+    assertThat(lateSampled).as("the shapes that came late are sampled too").containsExactly(30, 31, 32, 33, 34);
+    assertThat(st.share()).isBetween(0.02, 0.05);
+  }
+
+  static ShadowResult planned(String sql, long nanos) {
+    return new ShadowResult(sql, 0.1, 0.1, Set.of("orders"), PLAN, null, false, 0, 10, 10, nanos, nanos, true);
+  }
+
+  static ShadowResult cutOff(String sql, long nanos) {
+    return new ShadowResult(sql, 0.1, 0.1, Set.of("orders"), PLAN, null, true, 1000, 10, 10, nanos, nanos);
   }
 }

@@ -29,7 +29,7 @@ final class DashboardRoutes {
 
   /** A capability on the dashboard: its timeline, its state and its loops. */
   record CapabilityJson(String dimension, String unit, Timeline.Summary summary, List<Point> samples, boolean ready,
-      int queued, int inFlight, double shadowOverhead, List<LoopJson> loops) {}
+      int queued, int inFlight, double shadowOverhead, double shadowOverheadRecent, List<LoopJson> loops) {}
 
   /** {@code GET /v1/dashboard}. */
   record Dashboard(long time, boolean ready, List<LedgerJson.Node> nodes, int liveReservations,
@@ -62,7 +62,7 @@ final class DashboardRoutes {
       TimelineJson t = timeline(v.timeline(), 120);
       List<LoopJson> loops = v.loops().stream().map(DashboardRoutes::loop).toList();
       caps.put(c.name(), new CapabilityJson(t.dimension(), t.unit(), t.summary(), t.samples(), v.ready(), v.queued(),
-          v.inFlight(), v.shadowOverhead(), loops));
+          v.inFlight(), v.shadowOverhead(), v.shadowOverheadRecent(), loops));
     }
     return new Dashboard(System.currentTimeMillis(), server.ready(),
         server.ledger().nodes().stream().map(LedgerJson.Node::of).toList(),

@@ -28,6 +28,7 @@ public final class LoopView {
   private final Supplier<ErrorTracker> errors;
   private final Timeline timeline;
   private final DoubleSupplier shadowOverhead;
+  private final DoubleSupplier shadowOverheadRecent;
   private final Supplier<List<LoopStats>> loops;
   private final Idle idle;
 
@@ -39,6 +40,7 @@ public final class LoopView {
     this.errors = b.errors;
     this.timeline = Objects.requireNonNull(b.timeline, "timeline");
     this.shadowOverhead = b.shadowOverhead;
+    this.shadowOverheadRecent = b.shadowOverheadRecent;
     this.loops = b.loops;
     this.idle = new Idle(this::inFlight);
   }
@@ -79,6 +81,11 @@ public final class LoopView {
     return shadowOverhead.getAsDouble();
   }
 
+  /** The shadow overhead over about the last minute (NaN where the capability keeps none). */
+  public double shadowOverheadRecent() {
+    return shadowOverheadRecent.getAsDouble();
+  }
+
   public List<LoopStats> loops() {
     return loops.get();
   }
@@ -107,6 +114,7 @@ public final class LoopView {
     private IntSupplier queued = () -> 0;
     private Supplier<ErrorTracker> errors;
     private DoubleSupplier shadowOverhead = () -> Double.NaN;
+    private DoubleSupplier shadowOverheadRecent = () -> Double.NaN;
     private Supplier<List<LoopStats>> loops = List::of;
 
     private Builder(String name, Timeline timeline) {
@@ -152,6 +160,12 @@ public final class LoopView {
     /** Shadow cost relative to the primary work: shadow time / primary time, NaN before any. */
     public Builder shadowOverhead(DoubleSupplier shadowOverhead) {
       this.shadowOverhead = Objects.requireNonNull(shadowOverhead, "shadowOverhead");
+      return this;
+    }
+
+    /** The same share over about the last minute, beside the one since start (optional). */
+    public Builder shadowOverheadRecent(DoubleSupplier shadowOverheadRecent) {
+      this.shadowOverheadRecent = Objects.requireNonNull(shadowOverheadRecent, "shadowOverheadRecent");
       return this;
     }
 

@@ -59,6 +59,9 @@ final class QueryCapability implements Capability, Capability.Learning, Capabili
   private volatile MeterRegistry registry;
   private Workload workload;
   private final LoopView view;
+  /** The shadow share over the last minute, beside the one since start (a cold start's plans weigh on that one). */
+  private final ShareWindow recentShare = new ShareWindow(RECENT_MILLIS);
+  static final long RECENT_MILLIS = 60_000;
   /** Shadow workers ({@code serve --role shadow}) that run this gateway's sample runs when any is up. */
   private final ShadowWorkers workers;
 
@@ -74,6 +77,7 @@ final class QueryCapability implements Capability, Capability.Learning, Capabili
         .errors(() -> gateway == null ? none : gateway.errors())
         // The gateway's measured shadow share (shadow time over primary time), the figure its budget bounds.
         .shadowOverhead(() -> gateway == null ? Double.NaN : gateway.shadowStats().share())
+        .shadowOverheadRecent(this::recentShadowShare)
         .loops(() -> gateway == null ? java.util.List.of() : java.util.List.of(gateway.loopStats())).build();
     this.workers = new ShadowWorkers(java.time.Clock.systemUTC(), ShadowWorkers.EXPIRY, config.query().scale(),
         TPCH_SEED);
@@ -279,7 +283,19 @@ final class QueryCapability implements Capability, Capability.Learning, Capabili
     QueryGateway gw = gateway;
     if (gw != null) {
       gw.tick();
+      dev.penumbra.query.ShadowStats s = gw.shadowStats();
+      recentShare.add(System.currentTimeMillis(), s.shadowNanos(), s.primaryNanos());
     }
+  }
+
+  /** Shadow time over primary time in about the last minute (NaN before any primary time in it). */
+  private double recentShadowShare() {
+    QueryGateway gw = gateway;
+    if (gw == null) {
+      return Double.NaN;
+    }
+    dev.penumbra.query.ShadowStats s = gw.shadowStats();
+    return recentShare.share(s.shadowNanos(), s.primaryNanos());
   }
 
   @Override

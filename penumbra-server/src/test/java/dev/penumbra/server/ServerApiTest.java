@@ -84,6 +84,13 @@ class ServerApiTest {
     });
     JsonNode dash = get(server, "/v1/dashboard").json();
     assertThat(dash.get("capabilities").get("query").get("samples").size()).isPositive();
+    // Beside the share since start, the share over the last minute (read from the totals on the ledger timer).
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() -> {
+      JsonNode q = get(server, "/v1/dashboard").json().get("capabilities").get("query");
+      assertThat(q.get("shadowOverhead").isNumber()).as(q.toString()).isTrue();
+      assertThat(q.get("shadowOverheadRecent").isNumber()).as(q.toString()).isTrue();
+      assertThat(q.get("shadowOverheadRecent").asDouble()).isBetween(0.0, 1e3);
+    });
     assertThat(get(server, "/v1/forecasts").json().get("query").get("samples").size()).isPositive();
     assertThat(get(server, "/v1/errors").json().get("query").size()).isPositive();
     String metrics = get(server, "/metrics").body();

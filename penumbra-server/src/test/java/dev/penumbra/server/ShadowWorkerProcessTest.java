@@ -53,8 +53,12 @@ class ShadowWorkerProcessTest {
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
             "{\"sql\": \"SELECT count(*) FROM nation\", \"capNanos\": 10000000000}")).build());
     assertThat(warm.status()).as(warm.body()).isEqualTo(200);
-    // A new shape is sampled (while the shadow gate's cold-start credit lasts): on the worker now. A few new
-    // shapes at most, so that a sample the gate skips or a heartbeat late on a loaded machine does not decide.
+    // A new shape is sampled: on the worker now. The gate's budget starts empty (a cold start samples only once
+    // primary time has paid for it), so every unsettled query is sampled here, whatever the budget. A few new shapes
+    // at most, so that a heartbeat late on a loaded machine does not decide.
+    QueryCapability query = (QueryCapability) server.capability("query").orElseThrow();
+    await().atMost(Duration.ofSeconds(60)).until(() -> query.gateway() != null);
+    query.gateway().shadowAlways(true);
     JsonNode stats = null;
     for (String col : List.of("o_orderpriority", "o_orderstatus", "o_shippriority")) {
       var ok = TestServers.post(server, "/v1/queries",
@@ -94,7 +98,6 @@ class ShadowWorkerProcessTest {
     assertThat(badUrl.body()).contains("ftp://127.0.0.1:1");
 
     // kill -9 of the worker in the middle of a long sample run: the shadow comes back, run locally.
-    QueryCapability query = (QueryCapability) server.capability("query").orElseThrow();
     AtomicInteger localRuns = new AtomicInteger();
     try (ShadowWorker.Replicas local = ShadowWorker.Replicas.open(server.config().query(), 1, m -> {})) {
       ShadowSite site = query.workers().around((sql, cap) -> {
