@@ -85,6 +85,7 @@ public final class QueryGateway implements AutoCloseable {
   private final boolean ownPredictor;
   private final Ledger ledger;
   private final Allocator allocator;
+  private final QueryAdmission admission;
   private final ControlLoop<ShadowResult> loop;
   private final EngineEnvelope envelope = new EngineEnvelope();
   private final ShadowGate gate;
@@ -163,8 +164,15 @@ public final class QueryGateway implements AutoCloseable {
     // The lease outlives the longest run (two attempts) so a running query's reservation never expires.
     // The allocator learns from what its reservations turned out to need (Grant.complete after each query),
     // per model and priority; the predictor's own scores (against its p90) stay apart.
-    this.allocator = Allocator.builder(ledger).preemption(false).feedback(new ErrorTracker())
-        .lease(b.timeout.multipliedBy(2).plusMinutes(1)).clock(b.clock).build();
+    // Waiting queries are admitted by virtual deadline (QueryAdmission): a lower priority waits about what FIFO
+    // would make it wait, not behind every later higher one.
+    this.admission = QueryAdmission.fromProperties(cores);
+    Allocator.Builder ab = Allocator.builder(ledger).preemption(false).feedback(new ErrorTracker())
+        .lease(b.timeout.multipliedBy(2).plusMinutes(1)).clock(b.clock);
+    if (admission.slack() != null) {
+      ab.virtualDeadlines(admission.slack());
+    }
+    this.allocator = ab.build();
     long minMemory = b.minMemory;
     Resources cap = largest;
     int slots = b.baselineSlots > 0 ? b.baselineSlots : b.engineInstances;
@@ -246,77 +254,83 @@ public final class QueryGateway implements AutoCloseable {
     QueryPrediction prediction = planned.prediction();
     int threads = planned.threads();
     String owner = request.user() + "/q" + sequence.incrementAndGet();
-    List<Adjustment> adjustments = new ArrayList<>();
-    long[] waited = {0};
-    Grant<ShadowResult> g;
+    // Counted in the work ahead of later queries (their slack) from its request until its end.
+    admission.arrive(owner, prediction.wallNanos().point());
     try {
-      g = placed(loop.reserve(owner, sr, granted(prediction.demand(), threads), request.sla()), waited);
-    } catch (RuntimeException e) {
-      if (d.after()) {
-        // No run, no sample after it: what was held for the sample goes back to the budget.
-        gate.droppedAfter(fp, d.heldNanos());
+      List<Adjustment> adjustments = new ArrayList<>();
+      long[] waited = {0};
+      Grant<ShadowResult> g;
+      try {
+        g = placed(loop.reserve(owner, sr, granted(prediction.demand(), threads), request.sla()), waited);
+      } catch (RuntimeException e) {
+        if (d.after()) {
+          // No run, no sample after it: what was held for the sample goes back to the budget.
+          gate.droppedAfter(fp, d.heldNanos());
+        }
+        throw e;
       }
-      throw e;
-    }
-    Resources requested = g.requested();
-    QueryResult result;
-    int attempts = 1;
-    long c2 = threadCpu();
-    cpuReserve.add(c2 - c1);
-    running.incrementAndGet();
-    try {
-      result = database.engine.execute(sql, envelope.of(g.reservation()), timeout);
-      Resources before = g.reservation().amount();
-      if (result.outcome() == Outcome.FAILED_MEMORY && before.memoryBytes() < largest.memoryBytes()) {
-        Resources bigger = before.with(Resources.Dimension.MEMORY,
-            Math.min(largest.memoryBytes(), Math.multiplyExact(before.memoryBytes(), 2)));
-        g = extend(g, bigger, owner, request.sla(), waited);
-        adjustments.add(new Adjustment(Adjustment.Kind.EXTENDED, before, g.reservation().amount(),
-            "FAILED_MEMORY: memory doubled, retrying once"));
+      Resources requested = g.requested();
+      QueryResult result;
+      int attempts = 1;
+      long c2 = threadCpu();
+      cpuReserve.add(c2 - c1);
+      running.incrementAndGet();
+      try {
         result = database.engine.execute(sql, envelope.of(g.reservation()), timeout);
-        attempts = 2;
+        Resources before = g.reservation().amount();
+        if (result.outcome() == Outcome.FAILED_MEMORY && before.memoryBytes() < largest.memoryBytes()) {
+          Resources bigger = before.with(Resources.Dimension.MEMORY,
+              Math.min(largest.memoryBytes(), Math.multiplyExact(before.memoryBytes(), 2)));
+          g = extend(g, bigger, owner, request.sla(), waited);
+          adjustments.add(new Adjustment(Adjustment.Kind.EXTENDED, before, g.reservation().amount(),
+              "FAILED_MEMORY: memory doubled, retrying once"));
+          result = database.engine.execute(sql, envelope.of(g.reservation()), timeout);
+          attempts = 2;
+        }
+      } catch (RuntimeException e) {
+        g.release();
+        if (d.after()) {
+          gate.droppedAfter(fp, d.heldNanos());
+        }
+        throw e;
+      } finally {
+        running.decrementAndGet();
       }
-    } catch (RuntimeException e) {
-      g.release();
-      if (d.after()) {
-        gate.droppedAfter(fp, d.heldNanos());
-      }
-      throw e;
-    } finally {
-      running.decrementAndGet();
-    }
-    long c3 = threadCpu();
-    cpuExecute.add(c3 - c2);
-    Resources amount = g.reservation().amount();
-    Resources need = QueryFeedback.need(result, amount);
-    if (need != null) {
-      g.complete(need);
-    } else {
-      g.release();
-    }
-    adjustments.add(new Adjustment(Adjustment.Kind.RELEASED, amount, Resources.ZERO, "query ended"));
-    // The prediction made on the path is the one scored, unless the run had other threads than it was made for.
-    feedback.learn(fp, sr, result, amount,
-        dev.penumbra.query.engine.PrimaryEngine.threadsFor(amount) == threads ? planned.raw() : null);
-    gate.primary(result.profile().wallNanos());
-    if (d.after()) {
-      if (need != null && feedback.learning()) {
-        samplesAfter.offer(new SamplesAfter.Pending(fp, sql, d.cap(), d.heldNanos(), result, amount));
+      long c3 = threadCpu();
+      cpuExecute.add(c3 - c2);
+      Resources amount = g.reservation().amount();
+      Resources need = QueryFeedback.need(result, amount);
+      if (need != null) {
+        g.complete(need);
       } else {
-        gate.droppedAfter(fp, d.heldNanos());
+        g.release();
       }
+      adjustments.add(new Adjustment(Adjustment.Kind.RELEASED, amount, Resources.ZERO, "query ended"));
+      // The prediction made on the path is the one scored, unless the run had other threads than it was made for.
+      feedback.learn(fp, sr, result, amount,
+          dev.penumbra.query.engine.PrimaryEngine.threadsFor(amount) == threads ? planned.raw() : null);
+      gate.primary(result.profile().wallNanos());
+      if (d.after()) {
+        if (need != null && feedback.learning()) {
+          samplesAfter.offer(new SamplesAfter.Pending(fp, sql, d.cap(), d.heldNanos(), result, amount));
+        } else {
+          gate.droppedAfter(fp, d.heldNanos());
+        }
+      }
+      loop.adjust();
+      cpuLearn.add(threadCpu() - c3);
+      cpuQueries.increment();
+      Optional<String> skipped = Optional.ofNullable(d.reason());
+      QueryReport.Shadow shadowReport = new QueryReport.Shadow(sr.fraction(), sr.effectiveFraction(), sr.cutOff(),
+          sr.sample(), sr.shadowWallNanos(), sr.shadowCpuNanos(), skipped);
+      var r = g.reservation();
+      QueryReport report = new QueryReport(request.user(), request.sla(), database.engine.name(), shadowReport,
+          prediction, new QueryReport.Allocation(r.id(), r.node(), requested, amount, waited[0]),
+          result.outcome(), result.error(), result.profile(), attempts, adjustments);
+      return new QueryResponse(result.columns(), result.rows(), result.rowCount(), report);
+    } finally {
+      admission.leave(owner);
     }
-    loop.adjust();
-    cpuLearn.add(threadCpu() - c3);
-    cpuQueries.increment();
-    Optional<String> skipped = Optional.ofNullable(d.reason());
-    QueryReport.Shadow shadowReport = new QueryReport.Shadow(sr.fraction(), sr.effectiveFraction(), sr.cutOff(),
-        sr.sample(), sr.shadowWallNanos(), sr.shadowCpuNanos(), skipped);
-    var r = g.reservation();
-    QueryReport report = new QueryReport(request.user(), request.sla(), database.engine.name(), shadowReport,
-        prediction, new QueryReport.Allocation(r.id(), r.node(), requested, amount, waited[0]),
-        result.outcome(), result.error(), result.profile(), attempts, adjustments);
-    return new QueryResponse(result.columns(), result.rows(), result.rowCount(), report);
   }
 
   /**
