@@ -45,6 +45,8 @@ final class QueryAdmission {
   static final double[] FACTORS = factors(System.getProperty("penumbra.query.slack", "0.5,1"));
 
   private final Design design;
+  // While on, the slack emulates strict priority (see strictPriority); for benchmarks that compare the two.
+  private volatile boolean strict;
   private final double standard;
   private final double batch;
   private final int cores;
@@ -74,6 +76,15 @@ final class QueryAdmission {
     return design == Design.PRIORITY ? null : this::slackOf;
   }
 
+  /**
+   * While on, waiting queries are admitted strictly by priority, then arrival (each priority's slack a day per rank
+   * below critical), the order the allocator keeps without virtual deadlines. For benchmarks that compare the two
+   * orders on one trained gateway; has no effect under {@link Design#PRIORITY}.
+   */
+  void strictPriority(boolean on) {
+    this.strict = on;
+  }
+
   /** A query is about to ask for its reservation: its own predicted primary time, in nanoseconds. */
   void arrive(String owner, long predictedWallNanos) {
     inGateway.put(owner, Math.max(0, predictedWallNanos));
@@ -85,6 +96,9 @@ final class QueryAdmission {
   }
 
   Duration slackOf(Ticket t) {
+    if (strict) {
+      return Duration.ofDays(t.sla().priority().ordinal());
+    }
     double factor = switch (t.sla().priority()) {
       case CRITICAL -> 0;
       case STANDARD -> standard;

@@ -565,6 +565,15 @@ public final class QueryGateway implements AutoCloseable {
   }
 
   /**
+   * Admits waiting queries strictly by priority, then arrival, while on (the order before virtual deadlines,
+   * docs/query.md), instead of by virtual deadline. For benchmarks that compare both orders on one trained gateway;
+   * no effect when the gateway was started with {@code -Dpenumbra.query.admission=priority}.
+   */
+  public void strictPriority(boolean on) {
+    admission.strictPriority(on);
+  }
+
+  /**
    * Fails waiting queries whose deadline has come and admits what now fits: call it periodically (a server's
    * ledger timer does) so a deadline is kept on time, not when the next query arrives.
    */
