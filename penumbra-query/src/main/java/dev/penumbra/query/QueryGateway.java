@@ -63,7 +63,7 @@ import java.util.function.UnaryOperator;
  * — the query predictor turns the shadow into a {@link Demand} for the queries running now, its CPU as the
  * threads the predicted CPU earns; <b>reserve</b> — the loop's allocator sizes it at the priority's quantile
  * (widened while the model overran), the loop's shape floors memory at {@link Builder#minMemory} and caps it at the
- * largest node, and queues it by priority; the baseline guard holds the FIFO rule (equal fixed slots) beside it
+ * largest node, and queues it by virtual deadline ({@link QueryAdmission}); the baseline guard holds the FIFO rule (equal fixed slots) beside it
  * and sizes with whichever has cost less on the measured use; <b>execute</b> — the grant is activated and the
  * primary runs the query in its {@link EngineEnvelope} (threads and memory limit); when it fails for memory the
  * grant is extended to twice its memory (in place when the node has room, otherwise through the queue again) and
@@ -71,8 +71,8 @@ import java.util.function.UnaryOperator;
  * the predictor learns the run's profile, and {@link ControlLoop#adjust()} runs over the loop's grants.
  *
  * <p>Preemption is off: the ledger's preemption may take ACTIVE reservations, and a running query cannot give
- * its memory back; waiting queries are ordered by priority instead, so a critical query waits only for running
- * ones. Thread-safe: submit from any number of threads.
+ * its memory back; waiting queries are ordered by virtual deadline instead, so a critical query passes every waiting
+ * one that has not yet waited about what FIFO would have made it wait. Thread-safe: submit from any number of threads.
  *
  * <p>Over 500 lines because of its {@link Builder}: one validated method per option. The pipeline is the first
  * part; the database it runs on is {@link QueryDatabase}, the learn step {@link QueryFeedback}, the shadow's
