@@ -57,22 +57,24 @@ import java.util.function.UnaryOperator;
  * }
  * }</pre>
  *
- * <p>Flow of {@link #submit}, as one core {@link ControlLoop}: <b>observe</b> — the {@link ShadowGate} decides
- * whether the query's sample run is worth its cost (a new shape is always planned, which rejects bad SQL with
- * {@link QueryRejectedException} before anything is reserved; a known shape may reuse its last plan); <b>predict</b>
- * — the query predictor turns the shadow into a {@link Demand} for the queries running now, its CPU as the
- * threads the predicted CPU earns; <b>reserve</b> — the loop's allocator sizes it at the priority's quantile
+ * <p>Flow of {@link #submit}, as one core {@link ControlLoop}: <b>observe</b> — the {@link ShadowGate} decides whether
+ * the query's sample run is worth its cost (a new shape is always planned, which rejects bad SQL with
+ * {@link QueryRejectedException} before anything is reserved; a known shape may reuse its last plan);
+ * <b>predict</b> — the query predictor turns the shadow into a {@link Demand} for the queries running now, its CPU
+ * as the threads the predicted CPU earns; <b>reserve</b> — the loop's allocator sizes it at the priority's quantile
  * (widened while the model overran), the loop's shape floors memory at {@link Builder#minMemory} and caps it at the
- * largest node, and queues it by virtual deadline ({@link QueryAdmission}); the baseline guard holds the FIFO rule (equal fixed slots) beside it
- * and sizes with whichever has cost less on the measured use; <b>execute</b> — the grant is activated and the
- * primary runs the query in its {@link EngineEnvelope} (threads and memory limit); when it fails for memory the
- * grant is extended to twice its memory (in place when the node has room, otherwise through the queue again) and
- * the query retried once; <b>learn</b> — {@link Grant#complete} releases the reservation and feeds the allocator,
- * the predictor learns the run's profile, and {@link ControlLoop#adjust()} runs over the loop's grants.
+ * largest node, and queues it by virtual deadline ({@link QueryAdmission}); the baseline guard holds the FIFO rule
+ * (equal fixed slots) beside it and sizes with whichever has cost less on the measured use; <b>execute</b> — the
+ * grant is activated and the primary runs the query in its {@link EngineEnvelope} (threads and memory limit); when
+ * it fails for memory the grant is extended to twice its memory (in place when the node has room, otherwise through
+ * the queue again) and the query retried once; <b>learn</b> — {@link Grant#complete} releases the reservation and
+ * feeds the allocator, the predictor learns the run's profile, and {@link ControlLoop#adjust()} runs over the
+ * loop's grants.
  *
  * <p>Preemption is off: the ledger's preemption may take ACTIVE reservations, and a running query cannot give
  * its memory back; waiting queries are ordered by virtual deadline instead, so a critical query passes every waiting
- * one that has not yet waited about what FIFO would have made it wait. Thread-safe: submit from any number of threads.
+ * one that has not yet waited half of what FIFO would have made it wait. Thread-safe: submit from any number of
+ * threads.
  *
  * <p>Over 500 lines because of its {@link Builder}: one validated method per option. The pipeline is the first
  * part; the database it runs on is {@link QueryDatabase}, the learn step {@link QueryFeedback}, the shadow's
@@ -164,8 +166,8 @@ public final class QueryGateway implements AutoCloseable {
     // The lease outlives the longest run (two attempts) so a running query's reservation never expires.
     // The allocator learns from what its reservations turned out to need (Grant.complete after each query),
     // per model and priority; the predictor's own scores (against its p90) stay apart.
-    // Waiting queries are admitted by virtual deadline (QueryAdmission): a lower priority waits about what FIFO
-    // would make it wait, not behind every later higher one.
+    // Waiting queries are admitted by virtual deadline (QueryAdmission): a lower priority is passed only until it has
+    // waited a share of what FIFO would make it wait, not by every later higher one.
     this.admission = QueryAdmission.fromProperties(cores);
     Allocator.Builder ab = Allocator.builder(ledger).preemption(false).feedback(new ErrorTracker())
         .lease(b.timeout.multipliedBy(2).plusMinutes(1)).clock(b.clock);

@@ -119,9 +119,9 @@ class QueryAdmissionTest {
   }
 
   /**
-   * Replays {@code n} seeded queries (Poisson arrivals at {@code load} x the capacity of 4 one-thread slots, exponential
-   * primary times of mean 100 ms, 20% critical, 40% standard, 40% batch) through a real allocator on a manual clock:
-   * each query holds its slot for its primary time from placement. The same stream for every order.
+   * Replays {@code n} seeded queries (Poisson arrivals at {@code load} x the capacity of 4 one-thread slots,
+   * exponential primary times of mean 100 ms, 20% critical, 40% standard, 40% batch) through a real allocator on a
+   * manual clock: each query holds its slot for its primary time from placement. The same stream for every order.
    */
   private static Waits replay(QueryAdmission admission, boolean strict, double load, int n, long seed) {
     ManualClock clock = new ManualClock(T0);
@@ -181,10 +181,10 @@ class QueryAdmissionTest {
   }
 
   /**
-   * The factors (standard 0.5, batch 0.5) were chosen on seed 7 (FIFO, strict priority and five settings of both designs
-   * at loads 0.9 and 1.2); this checks them on seed 11. Kleinrock's conservation law holds here (same primary times,
-   * same slots, no preemption): what the critical queries gain the others pay, so the check is that they pay a bounded
-   * share of it, where strict priority makes a batch query wait twice FIFO's p99 and more.
+   * The factors (standard 0.5, batch 0.5) were chosen on seed 7 (FIFO, strict priority and five settings of both
+   * designs at loads 0.9 and 1.2); this checks them on seed 11. Kleinrock's conservation law holds here (same
+   * primary times, same slots, no preemption): what the critical queries gain the others pay, so the check is that
+   * they pay a bounded share of it, where strict priority makes a batch query wait twice FIFO's p99 and more.
    */
   @Test
   void underLoadALowerPriorityWaitsAboutWhatFifoWouldAndACriticalOneStillGoesAhead() {

@@ -35,14 +35,14 @@ import java.util.concurrent.locks.ReentrantLock;
  *       {@link Builder#feedback feedback}, the headroom above the point is widened for a model whose
  *       reservations have been overrun more often than the priority tolerates (see {@link #sizeFor}).
  *   <li>Placement: pluggable, best fit by default.
- *   <li>Admission: requests wait in one queue ordered by priority (critical first), then deadline (earliest
- *       first, none last), then arrival; or, with {@link Builder#virtualDeadlines}, by virtual deadline (arrival
- *       plus a slack per request), which bounds what a lower priority loses to later higher ones. Each pass walks the queue in that order and places what it can; the
- *       first request that cannot be placed (even by preemption, when on) blocks every request behind it, so
- *       a big waiting request is never starved by smaller ones of the same or lower priority. A new request
- *       joins the queue and a pass runs at once, so it never jumps ahead of a waiting one that comes before
- *       it in that order. The order holds across every allocator on the same ledger (one per capability in
- *       a server): a waiting request of another allocator blocks ours as our own would (see Admission).
+ *   <li>Admission: requests wait in one queue ordered by priority (critical first), then deadline (earliest first,
+ *       none last), then arrival; or, with {@link Builder#virtualDeadlines}, by virtual deadline (arrival plus a
+ *       slack per request), which bounds what a lower priority loses to later higher ones. Each pass walks the queue
+ *       in that order and places what it can; the first request that cannot be placed (even by preemption, when on)
+ *       blocks every request behind it, so a big waiting request is never starved by smaller ones of the same or
+ *       lower priority. A new request joins the queue and a pass runs at once, so it never jumps ahead of a waiting
+ *       one that comes before it in that order. The order holds across every allocator on the same ledger (one per
+ *       capability in a server): a waiting request of another allocator blocks ours as our own would (see Admission).
  *   <li>Passes run on every request, on every ledger event that may free capacity (release, expiry,
  *       preemption, resize, node added), on {@link #tick()} and on cancellation. Deadlines are checked in every
  *       pass, for every waiting request: a request whose deadline is at or before the clock fails with

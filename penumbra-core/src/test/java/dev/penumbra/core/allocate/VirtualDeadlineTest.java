@@ -71,7 +71,8 @@ class VirtualDeadlineTest {
 
   @Test
   void zeroSlackEverywhereIsArrivalOrder() {
-    Allocator fifo = Allocator.builder(Ledger.inMemory(clock)).preemption(false).virtualDeadlines(t -> Duration.ZERO).build();
+    Allocator fifo = Allocator.builder(Ledger.inMemory(clock)).preemption(false)
+        .virtualDeadlines(t -> Duration.ZERO).build();
     fifo.ledger().addNode("n", Resources.cpu(1000));
     fifo.request("first", Resources.cpu(1000), Sla.of(Priority.BATCH)).future().join();
     fifo.request("b", Resources.cpu(1000), Sla.of(Priority.BATCH));
