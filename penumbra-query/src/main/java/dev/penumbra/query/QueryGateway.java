@@ -57,22 +57,24 @@ import java.util.function.UnaryOperator;
  * }
  * }</pre>
  *
- * <p>Flow of {@link #submit}, as one core {@link ControlLoop}: <b>observe</b> — the {@link ShadowGate} decides
- * whether the query's sample run is worth its cost (a new shape is always planned, which rejects bad SQL with
- * {@link QueryRejectedException} before anything is reserved; a known shape may reuse its last plan); <b>predict</b>
- * — the query predictor turns the shadow into a {@link Demand} for the queries running now, its CPU as the
- * threads the predicted CPU earns; <b>reserve</b> — the loop's allocator sizes it at the priority's quantile
+ * <p>Flow of {@link #submit}, as one core {@link ControlLoop}: <b>observe</b> — the {@link ShadowGate} decides whether
+ * the query's sample run is worth its cost (a new shape is always planned, which rejects bad SQL with
+ * {@link QueryRejectedException} before anything is reserved; a known shape may reuse its last plan);
+ * <b>predict</b> — the query predictor turns the shadow into a {@link Demand} for the queries running now, its CPU
+ * as the threads the predicted CPU earns; <b>reserve</b> — the loop's allocator sizes it at the priority's quantile
  * (widened while the model overran), the loop's shape floors memory at {@link Builder#minMemory} and caps it at the
- * largest node, and queues it by priority; the baseline guard holds the FIFO rule (equal fixed slots) beside it
- * and sizes with whichever has cost less on the measured use; <b>execute</b> — the grant is activated and the
- * primary runs the query in its {@link EngineEnvelope} (threads and memory limit); when it fails for memory the
- * grant is extended to twice its memory (in place when the node has room, otherwise through the queue again) and
- * the query retried once; <b>learn</b> — {@link Grant#complete} releases the reservation and feeds the allocator,
- * the predictor learns the run's profile, and {@link ControlLoop#adjust()} runs over the loop's grants.
+ * largest node, and queues it by virtual deadline ({@link QueryAdmission}); the baseline guard holds the FIFO rule
+ * (equal fixed slots) beside it and sizes with whichever has cost less on the measured use; <b>execute</b> — the
+ * grant is activated and the primary runs the query in its {@link EngineEnvelope} (threads and memory limit); when
+ * it fails for memory the grant is extended to twice its memory (in place when the node has room, otherwise through
+ * the queue again) and the query retried once; <b>learn</b> — {@link Grant#complete} releases the reservation and
+ * feeds the allocator, the predictor learns the run's profile, and {@link ControlLoop#adjust()} runs over the
+ * loop's grants.
  *
  * <p>Preemption is off: the ledger's preemption may take ACTIVE reservations, and a running query cannot give
- * its memory back; waiting queries are ordered by priority instead, so a critical query waits only for running
- * ones. Thread-safe: submit from any number of threads.
+ * its memory back; waiting queries are ordered by virtual deadline instead, so a critical query passes every waiting
+ * one that has not yet waited half of what FIFO would have made it wait. Thread-safe: submit from any number of
+ * threads.
  *
  * <p>Over 500 lines because of its {@link Builder}: one validated method per option. The pipeline is the first
  * part; the database it runs on is {@link QueryDatabase}, the learn step {@link QueryFeedback}, the shadow's
@@ -85,6 +87,7 @@ public final class QueryGateway implements AutoCloseable {
   private final boolean ownPredictor;
   private final Ledger ledger;
   private final Allocator allocator;
+  private final QueryAdmission admission;
   private final ControlLoop<ShadowResult> loop;
   private final EngineEnvelope envelope = new EngineEnvelope();
   private final ShadowGate gate;
@@ -163,8 +166,15 @@ public final class QueryGateway implements AutoCloseable {
     // The lease outlives the longest run (two attempts) so a running query's reservation never expires.
     // The allocator learns from what its reservations turned out to need (Grant.complete after each query),
     // per model and priority; the predictor's own scores (against its p90) stay apart.
-    this.allocator = Allocator.builder(ledger).preemption(false).feedback(new ErrorTracker())
-        .lease(b.timeout.multipliedBy(2).plusMinutes(1)).clock(b.clock).build();
+    // Waiting queries are admitted by virtual deadline (QueryAdmission): a lower priority is passed only until it has
+    // waited a share of what FIFO would make it wait, not by every later higher one.
+    this.admission = QueryAdmission.fromProperties(cores);
+    Allocator.Builder ab = Allocator.builder(ledger).preemption(false).feedback(new ErrorTracker())
+        .lease(b.timeout.multipliedBy(2).plusMinutes(1)).clock(b.clock);
+    if (admission.slack() != null) {
+      ab.virtualDeadlines(admission.slack());
+    }
+    this.allocator = ab.build();
     long minMemory = b.minMemory;
     Resources cap = largest;
     int slots = b.baselineSlots > 0 ? b.baselineSlots : b.engineInstances;
@@ -246,77 +256,83 @@ public final class QueryGateway implements AutoCloseable {
     QueryPrediction prediction = planned.prediction();
     int threads = planned.threads();
     String owner = request.user() + "/q" + sequence.incrementAndGet();
-    List<Adjustment> adjustments = new ArrayList<>();
-    long[] waited = {0};
-    Grant<ShadowResult> g;
+    // Counted in the work ahead of later queries (their slack) from its request until its end.
+    admission.arrive(owner, prediction.wallNanos().point());
     try {
-      g = placed(loop.reserve(owner, sr, granted(prediction.demand(), threads), request.sla()), waited);
-    } catch (RuntimeException e) {
-      if (d.after()) {
-        // No run, no sample after it: what was held for the sample goes back to the budget.
-        gate.droppedAfter(fp, d.heldNanos());
+      List<Adjustment> adjustments = new ArrayList<>();
+      long[] waited = {0};
+      Grant<ShadowResult> g;
+      try {
+        g = placed(loop.reserve(owner, sr, granted(prediction.demand(), threads), request.sla()), waited);
+      } catch (RuntimeException e) {
+        if (d.after()) {
+          // No run, no sample after it: what was held for the sample goes back to the budget.
+          gate.droppedAfter(fp, d.heldNanos());
+        }
+        throw e;
       }
-      throw e;
-    }
-    Resources requested = g.requested();
-    QueryResult result;
-    int attempts = 1;
-    long c2 = threadCpu();
-    cpuReserve.add(c2 - c1);
-    running.incrementAndGet();
-    try {
-      result = database.engine.execute(sql, envelope.of(g.reservation()), timeout);
-      Resources before = g.reservation().amount();
-      if (result.outcome() == Outcome.FAILED_MEMORY && before.memoryBytes() < largest.memoryBytes()) {
-        Resources bigger = before.with(Resources.Dimension.MEMORY,
-            Math.min(largest.memoryBytes(), Math.multiplyExact(before.memoryBytes(), 2)));
-        g = extend(g, bigger, owner, request.sla(), waited);
-        adjustments.add(new Adjustment(Adjustment.Kind.EXTENDED, before, g.reservation().amount(),
-            "FAILED_MEMORY: memory doubled, retrying once"));
+      Resources requested = g.requested();
+      QueryResult result;
+      int attempts = 1;
+      long c2 = threadCpu();
+      cpuReserve.add(c2 - c1);
+      running.incrementAndGet();
+      try {
         result = database.engine.execute(sql, envelope.of(g.reservation()), timeout);
-        attempts = 2;
+        Resources before = g.reservation().amount();
+        if (result.outcome() == Outcome.FAILED_MEMORY && before.memoryBytes() < largest.memoryBytes()) {
+          Resources bigger = before.with(Resources.Dimension.MEMORY,
+              Math.min(largest.memoryBytes(), Math.multiplyExact(before.memoryBytes(), 2)));
+          g = extend(g, bigger, owner, request.sla(), waited);
+          adjustments.add(new Adjustment(Adjustment.Kind.EXTENDED, before, g.reservation().amount(),
+              "FAILED_MEMORY: memory doubled, retrying once"));
+          result = database.engine.execute(sql, envelope.of(g.reservation()), timeout);
+          attempts = 2;
+        }
+      } catch (RuntimeException e) {
+        g.release();
+        if (d.after()) {
+          gate.droppedAfter(fp, d.heldNanos());
+        }
+        throw e;
+      } finally {
+        running.decrementAndGet();
       }
-    } catch (RuntimeException e) {
-      g.release();
-      if (d.after()) {
-        gate.droppedAfter(fp, d.heldNanos());
-      }
-      throw e;
-    } finally {
-      running.decrementAndGet();
-    }
-    long c3 = threadCpu();
-    cpuExecute.add(c3 - c2);
-    Resources amount = g.reservation().amount();
-    Resources need = QueryFeedback.need(result, amount);
-    if (need != null) {
-      g.complete(need);
-    } else {
-      g.release();
-    }
-    adjustments.add(new Adjustment(Adjustment.Kind.RELEASED, amount, Resources.ZERO, "query ended"));
-    // The prediction made on the path is the one scored, unless the run had other threads than it was made for.
-    feedback.learn(fp, sr, result, amount,
-        dev.penumbra.query.engine.PrimaryEngine.threadsFor(amount) == threads ? planned.raw() : null);
-    gate.primary(result.profile().wallNanos());
-    if (d.after()) {
-      if (need != null && feedback.learning()) {
-        samplesAfter.offer(new SamplesAfter.Pending(fp, sql, d.cap(), d.heldNanos(), result, amount));
+      long c3 = threadCpu();
+      cpuExecute.add(c3 - c2);
+      Resources amount = g.reservation().amount();
+      Resources need = QueryFeedback.need(result, amount);
+      if (need != null) {
+        g.complete(need);
       } else {
-        gate.droppedAfter(fp, d.heldNanos());
+        g.release();
       }
+      adjustments.add(new Adjustment(Adjustment.Kind.RELEASED, amount, Resources.ZERO, "query ended"));
+      // The prediction made on the path is the one scored, unless the run had other threads than it was made for.
+      feedback.learn(fp, sr, result, amount,
+          dev.penumbra.query.engine.PrimaryEngine.threadsFor(amount) == threads ? planned.raw() : null);
+      gate.primary(result.profile().wallNanos());
+      if (d.after()) {
+        if (need != null && feedback.learning()) {
+          samplesAfter.offer(new SamplesAfter.Pending(fp, sql, d.cap(), d.heldNanos(), result, amount));
+        } else {
+          gate.droppedAfter(fp, d.heldNanos());
+        }
+      }
+      loop.adjust();
+      cpuLearn.add(threadCpu() - c3);
+      cpuQueries.increment();
+      Optional<String> skipped = Optional.ofNullable(d.reason());
+      QueryReport.Shadow shadowReport = new QueryReport.Shadow(sr.fraction(), sr.effectiveFraction(), sr.cutOff(),
+          sr.sample(), sr.shadowWallNanos(), sr.shadowCpuNanos(), skipped);
+      var r = g.reservation();
+      QueryReport report = new QueryReport(request.user(), request.sla(), database.engine.name(), shadowReport,
+          prediction, new QueryReport.Allocation(r.id(), r.node(), requested, amount, waited[0]),
+          result.outcome(), result.error(), result.profile(), attempts, adjustments);
+      return new QueryResponse(result.columns(), result.rows(), result.rowCount(), report);
+    } finally {
+      admission.leave(owner);
     }
-    loop.adjust();
-    cpuLearn.add(threadCpu() - c3);
-    cpuQueries.increment();
-    Optional<String> skipped = Optional.ofNullable(d.reason());
-    QueryReport.Shadow shadowReport = new QueryReport.Shadow(sr.fraction(), sr.effectiveFraction(), sr.cutOff(),
-        sr.sample(), sr.shadowWallNanos(), sr.shadowCpuNanos(), skipped);
-    var r = g.reservation();
-    QueryReport report = new QueryReport(request.user(), request.sla(), database.engine.name(), shadowReport,
-        prediction, new QueryReport.Allocation(r.id(), r.node(), requested, amount, waited[0]),
-        result.outcome(), result.error(), result.profile(), attempts, adjustments);
-    return new QueryResponse(result.columns(), result.rows(), result.rowCount(), report);
   }
 
   /**
@@ -548,6 +564,15 @@ public final class QueryGateway implements AutoCloseable {
   /** The TPC-H database the shadow samples (and the embedded primary runs on). */
   public TpchDatabase database() {
     return database.tpch;
+  }
+
+  /**
+   * Admits waiting queries strictly by priority, then arrival, while on (the order before virtual deadlines,
+   * docs/query.md), instead of by virtual deadline. For benchmarks that compare both orders on one trained gateway;
+   * no effect when the gateway was started with {@code -Dpenumbra.query.admission=priority}.
+   */
+  public void strictPriority(boolean on) {
+    admission.strictPriority(on);
   }
 
   /**

@@ -22,6 +22,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -34,13 +35,14 @@ import java.util.concurrent.locks.ReentrantLock;
  *       {@link Builder#feedback feedback}, the headroom above the point is widened for a model whose
  *       reservations have been overrun more often than the priority tolerates (see {@link #sizeFor}).
  *   <li>Placement: pluggable, best fit by default.
- *   <li>Admission: requests wait in one queue ordered by priority (critical first), then deadline (earliest
- *       first, none last), then arrival. Each pass walks the queue in that order and places what it can; the
- *       first request that cannot be placed (even by preemption, when on) blocks every request behind it, so
- *       a big waiting request is never starved by smaller ones of the same or lower priority. A new request
- *       joins the queue and a pass runs at once, so it never jumps ahead of a waiting one that comes before
- *       it in that order. The order holds across every allocator on the same ledger (one per capability in
- *       a server): a waiting request of another allocator blocks ours as our own would (see Admission).
+ *   <li>Admission: requests wait in one queue ordered by priority (critical first), then deadline (earliest first,
+ *       none last), then arrival; or, with {@link Builder#virtualDeadlines}, by virtual deadline (arrival plus a
+ *       slack per request), which bounds what a lower priority loses to later higher ones. Each pass walks the queue
+ *       in that order and places what it can; the first request that cannot be placed (even by preemption, when on)
+ *       blocks every request behind it, so a big waiting request is never starved by smaller ones of the same or
+ *       lower priority. A new request joins the queue and a pass runs at once, so it never jumps ahead of a waiting
+ *       one that comes before it in that order. The order holds across every allocator on the same ledger (one per
+ *       capability in a server): a waiting request of another allocator blocks ours as our own would (see Admission).
  *   <li>Passes run on every request, on every ledger event that may free capacity (release, expiry,
  *       preemption, resize, node added), on {@link #tick()} and on cancellation. Deadlines are checked in every
  *       pass, for every waiting request: a request whose deadline is at or before the clock fails with
@@ -50,13 +52,23 @@ import java.util.concurrent.locks.ReentrantLock;
  *       node); the ledger picks the victims on that node.
  * </ul>
  *
- * <p>Thread-safe. Tickets complete outside the allocator's lock.
+ * <p>Thread-safe. Tickets complete outside the allocator's lock. (Over 500 lines: sizing, the queue and placement
+ * share one lock and one pass; split apart they would each need the others' state.)
  */
 public final class Allocator implements AutoCloseable {
 
   /** Admission order: priority, then deadline (none last), then arrival; across allocators too (Admission). */
   static final Comparator<Ticket> ORDER = Comparator
       .<Ticket>comparingInt(t -> t.sla().priority().ordinal())
+      .thenComparing(t -> t.sla().deadline(), Comparator.nullsLast(Comparator.naturalOrder()))
+      .thenComparingLong(Ticket::sequence);
+
+  /**
+   * Admission order with {@link Builder#virtualDeadlines}: earliest virtual deadline (arrival + slack) first, then
+   * deadline (none last), then arrival. Within one allocator only; across allocators {@link #ORDER} holds.
+   */
+  static final Comparator<Ticket> EARLIEST_VIRTUAL_DEADLINE = Comparator
+      .<Ticket, Instant>comparing(Ticket::virtualDeadline)
       .thenComparing(t -> t.sla().deadline(), Comparator.nullsLast(Comparator.naturalOrder()))
       .thenComparingLong(Ticket::sequence);
 
@@ -69,10 +81,11 @@ public final class Allocator implements AutoCloseable {
   private final Ledger.Subscription subscription;
   private final ErrorTracker feedback;
   private final Admission admission;
+  private final Function<Ticket, Duration> slack;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final AtomicBoolean dirty = new AtomicBoolean();
-  private final TreeSet<Ticket> queue = new TreeSet<>(ORDER);
+  private final TreeSet<Ticket> queue;
   private long nextId = 1;
   private boolean closed;
 
@@ -85,6 +98,8 @@ public final class Allocator implements AutoCloseable {
     this.initial = b.initial;
     this.feedback = b.feedback;
     this.admission = Admission.of(ledger);
+    this.slack = b.slack;
+    this.queue = new TreeSet<>(slack == null ? ORDER : EARLIEST_VIRTUAL_DEADLINE);
     this.subscription = ledger.subscribe(this::onLedgerEvent);
   }
 
@@ -101,6 +116,7 @@ public final class Allocator implements AutoCloseable {
     private Duration lease = Duration.ofMinutes(5);
     private State initial = State.WARM;
     private ErrorTracker feedback;
+    private Function<Ticket, Duration> slack;
 
     private Builder(Ledger ledger) {
       Checks.notNull("ledger", ledger);
@@ -149,6 +165,21 @@ public final class Allocator implements AutoCloseable {
     public Builder feedback(ErrorTracker tracker) {
       Checks.notNull("feedback tracker", tracker);
       this.feedback = tracker;
+      return this;
+    }
+
+    /**
+     * Admits earliest virtual deadline first instead of strictly by priority: a request's virtual deadline is its
+     * arrival plus {@code slack} of it (asked once, when it arrives, under the allocator's lock: quick, and no
+     * waiting), so a request overtakes an earlier one only while its own virtual deadline comes first. With a
+     * slack of zero for the highest priority and at most {@code S} for a request, the request waits at most what
+     * it would in arrival order plus the work of the requests that arrive within {@code S} after it and have an
+     * earlier virtual deadline; with every slack zero it is arrival order (FIFO). Ties: deadline, then arrival.
+     * Across allocators on the same ledger the order stays priority first (see Admission). Off by default.
+     */
+    public Builder virtualDeadlines(Function<Ticket, Duration> slack) {
+      Checks.notNull("slack", slack);
+      this.slack = slack;
       return this;
     }
 
@@ -251,6 +282,13 @@ public final class Allocator implements AutoCloseable {
         throw new IllegalStateException("allocator is closed");
       }
       t = new Ticket(nextId++, owner, amount, sla, clock.instant(), this);
+      if (slack != null) {
+        Duration s = slack.apply(t);
+        if (s == null || s.isNegative()) {
+          throw new IllegalArgumentException("slack for " + t + " must be >= 0, was " + s);
+        }
+        t.virtualDeadline(t.arrival().plus(s));
+      }
       queue.add(t);
       admission.add(t);
     } finally {

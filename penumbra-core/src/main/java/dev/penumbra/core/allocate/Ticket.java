@@ -22,6 +22,8 @@ public final class Ticket {
   private final Sla sla;
   private final Instant arrival;
   private final CompletableFuture<Reservation> future = new CompletableFuture<>();
+  // Set once, before it joins the queue, by an allocator with virtual deadlines; the arrival otherwise.
+  private volatile Instant virtualDeadline;
 
   Ticket(long id, String owner, Resources amount, Sla sla, Instant arrival, Allocator allocator) {
     this.id = id;
@@ -31,6 +33,7 @@ public final class Ticket {
     this.amount = amount;
     this.sla = sla;
     this.arrival = arrival;
+    this.virtualDeadline = arrival;
     // Cancelling the future directly is the same as cancel(): the allocator forgets it and re-admits.
     future.whenComplete((r, ex) -> {
       if (future.isCancelled()) {
@@ -69,6 +72,18 @@ public final class Ticket {
   /** When it was requested (allocator clock). */
   public Instant arrival() {
     return arrival;
+  }
+
+  /**
+   * Arrival plus the slack its allocator gave it ({@link Allocator.Builder#virtualDeadlines}); the arrival when
+   * the allocator admits by priority.
+   */
+  public Instant virtualDeadline() {
+    return virtualDeadline;
+  }
+
+  void virtualDeadline(Instant at) {
+    this.virtualDeadline = at;
   }
 
   public CompletableFuture<Reservation> future() {

@@ -14,8 +14,8 @@ import java.util.function.ToDoubleFunction;
 final class QuerySweepHtml {
   private QuerySweepHtml() {}
 
-  private static final String[] MODES = {"penumbra", "fifo", "none"};
-  private static final String[] COLORS = {"#1f77b4", "#ff7f0e", "#2ca02c"};
+  private static final String[] MODES = {"penumbra", "fifo", "none", "priority"};
+  private static final String[] COLORS = {"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd"};
   private static final int W = 420;
   private static final int H = 240;
   private static final int PAD = 48;
@@ -31,6 +31,10 @@ final class QuerySweepHtml {
         r.options().engine(), r.options().sweepQueries(), r.capacityPerSecond()));
     StringBuilder legend = new StringBuilder("<p class=\"legend\">");
     for (int i = 0; i < MODES.length; i++) {
+      String mode = MODES[i];
+      if (levels.stream().noneMatch(l -> l.mode().equals(mode))) {
+        continue;
+      }
       legend.append("<span style=\"color:").append(COLORS[i]).append("\">&#9632; ").append(MODES[i]).append("</span>");
     }
     out.write(legend.append("</p>\n").toString());
