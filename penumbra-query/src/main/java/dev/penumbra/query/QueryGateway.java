@@ -115,11 +115,19 @@ public final class QueryGateway implements AutoCloseable {
    * Design variants, for comparison in {@code bench query} (docs/benchmarks.md): {@code
    * -Dpenumbra.query.checkHandoff=false} makes the DuckDB primary parse a text the path's check approved again;
    * {@code -Dpenumbra.query.idleAsBaseline=false} samples a critical query's young shape even when nothing is
-   * contended.
+   * contended; {@code -Dpenumbra.query.slotWhenPlentiful=false} reserves a query's predicted memory even when memory
+   * is not scarce; {@code -Dpenumbra.query.secondThreadBelow=1e9} gives a second thread on any free core whatever
+   * the recent load.
    */
   static final boolean CHECK_HANDOFF = Boolean.parseBoolean(System.getProperty("penumbra.query.checkHandoff", "true"));
   static final boolean IDLE_AS_BASELINE = Boolean.parseBoolean(
       System.getProperty("penumbra.query.idleAsBaseline", "true"));
+  static final boolean SLOT_WHEN_PLENTIFUL = Boolean.parseBoolean(
+      System.getProperty("penumbra.query.slotWhenPlentiful", "true"));
+  /** Above this busy share of the cores (recent arrivals' CPU), a query gets one thread even on a free core. */
+  static final double SECOND_THREAD_BELOW = Double.parseDouble(
+      System.getProperty("penumbra.query.secondThreadBelow", "0.5"));
+  private final Utilization utilization;
 
   private QueryGateway(Builder b, QueryDatabase database) {
     this.database = database;
@@ -151,6 +159,7 @@ public final class QueryGateway implements AutoCloseable {
     }
     this.largest = big;
     this.cores = (int) Math.max(1, big.cpuMillis() / 1000);
+    this.utilization = new Utilization(cores);
     this.path = new PathStage(b.pathConcurrency > 0 ? b.pathConcurrency : cores);
     this.timeout = b.timeout;
     this.cpuPerThreadNanos = b.cpuPerThread.toNanos();
@@ -232,6 +241,7 @@ public final class QueryGateway implements AutoCloseable {
     String sql = request.sql();
     // Once per query: the gate, the predictor and the learn step all key on it.
     String fp = Fingerprint.of(sql);
+    utilization.arrived(System.nanoTime());
     try {
       path.enter(request.sla().priority());
     } catch (InterruptedException e) {
@@ -312,6 +322,7 @@ public final class QueryGateway implements AutoCloseable {
       feedback.learn(fp, sr, result, amount,
           dev.penumbra.query.engine.PrimaryEngine.threadsFor(amount) == threads ? planned.raw() : null);
       gate.primary(result.profile().wallNanos());
+      utilization.ran(result.profile().cpuNanos());
       if (d.after()) {
         if (need != null && feedback.learning()) {
           samplesAfter.offer(new SamplesAfter.Pending(fp, sql, d.cap(), d.heldNanos(), result, amount));
@@ -375,12 +386,13 @@ public final class QueryGateway implements AutoCloseable {
       // or placed queries hold every core) each query gets one, as FIFO's slots do: a parallel plan costs more CPU
       // in all (its threads exchange and merge), which a saturated node takes from the queries behind it.
       QueryPrediction single = sr == reused && onReused[0] != null ? onReused[0] : predictor.predict(fp, sr, 1);
-      boolean queued = allocator.waiting() > 0 || path.waiting() > 0;
+      boolean queued = allocator.waiting() > 0 || path.waiting() > 0
+          || utilization.share() >= SECOND_THREAD_BELOW;
       int freeCores = coresLeft() - envelope.threads();
       threads = queued ? 1 : Math.max(1, Math.min(freeCores, threadsFor(single.cpuNanos().point())));
       raw = threads == 1 ? single : predictor.predict(fp, sr, threads);
       prediction = predictor.underLoad(raw, new QueryPredictor.Load(cores, now, threads));
-      if (d.asBaseline()) {
+      if (d.asBaseline() || (SLOT_WHEN_PLENTIFUL && memoryPlentiful())) {
         prediction = atLeastSlot(prediction);
       }
     }
@@ -439,6 +451,22 @@ public final class QueryGateway implements AutoCloseable {
     // The record lifts every quantile to at least the point.
     return new QueryPrediction(p.fingerprint(), new Estimate(m, e.quantiles()), p.cpuNanos(), p.wallNanos(),
         p.bytesRead(), p.tier(), p.lowConfidence());
+  }
+
+  /**
+   * Whether memory is not the scarce resource now: the best node's free memory holds a baseline slot for this query
+   * and for every other query that could run beside it (those waiting, at most one per other core: each query
+   * holds at least one core). Then a reservation below the slot saves nothing anyone could use, and a query held to
+   * its predicted median spills (batch and standard reserve below their peak by design), which costs CPU the
+   * queries behind it wait for: measured, a sixth of the sweep's throughput at load 1.
+   */
+  private boolean memoryPlentiful() {
+    long free = 0;
+    for (NodeView n : ledger.nodes()) {
+      free = Math.max(free, n.free().memoryBytes());
+    }
+    long beside = Math.min(allocator.waiting() + path.waiting(), cores - 1L);
+    return free / Math.max(1, slot.memoryBytes()) > beside;
   }
 
   /** The plan-only prediction with the baseline's slot as its memory at every level. */

@@ -32,7 +32,8 @@ import java.util.function.Consumer;
  * overload) the same open-loop stream of queries — Poisson arrivals, training-template queries, 20% critical, 40%
  * standard, 40% batch — runs three ways side by side: Penumbra (the trained gateway), FIFO (equal fixed slots,
  * arrival order) and no admission control (every query at once with an even share). Capacity is the query rate
- * the node's cores sustain with one thread per query: cores / mean primary time of the training queries.
+ * the node sustains: FIFO's throughput in the benchmark's burst (without a burst, cores / mean primary time of the
+ * training queries, which overstates it: those ran one at a time with every free core).
  */
 public final class QuerySweep {
   private QuerySweep() {}
