@@ -273,7 +273,9 @@ public final class QueryGateway implements AutoCloseable {
       long[] waited = {0};
       Grant<ShadowResult> g;
       try {
-        g = placed(loop.reserve(owner, sr, granted(prediction.demand(), threads), request.sla()), waited);
+        // While memory is plentiful the reservation is at least FIFO's slot; the prediction reported stays the model's.
+        Demand sized = planned.plentiful() ? atLeastSlot(prediction).demand() : prediction.demand();
+        g = placed(loop.reserve(owner, sr, granted(sized, threads), request.sla()), waited);
       } catch (RuntimeException e) {
         if (d.after()) {
           // No run, no sample after it: what was held for the sample goes back to the budget.
@@ -351,7 +353,7 @@ public final class QueryGateway implements AutoCloseable {
    * reservation is sized by, and the predictor's own for those threads before load (what the learn step scores).
    */
   private record Planned(ShadowResult signal, ShadowGate.Decision decision, QueryPrediction prediction, int threads,
-      QueryPrediction raw) {}
+      QueryPrediction raw, boolean plentiful) {}
 
   /** The path before the reservation: the sandbox check and the shadow (as the gate decides), then the prediction. */
   private Planned plan(QueryRequest request, String fp) {
@@ -392,11 +394,11 @@ public final class QueryGateway implements AutoCloseable {
       threads = queued ? 1 : Math.max(1, Math.min(freeCores, threadsFor(single.cpuNanos().point())));
       raw = threads == 1 ? single : predictor.predict(fp, sr, threads);
       prediction = predictor.underLoad(raw, new QueryPredictor.Load(cores, now, threads));
-      if (d.asBaseline() || (SLOT_WHEN_PLENTIFUL && memoryPlentiful())) {
+      if (d.asBaseline()) {
         prediction = atLeastSlot(prediction);
       }
     }
-    return new Planned(sr, d, prediction, threads, raw);
+    return new Planned(sr, d, prediction, threads, raw, SLOT_WHEN_PLENTIFUL && memoryPlentiful());
   }
 
   /**
