@@ -407,6 +407,11 @@ public final class Allocator implements AutoCloseable {
     int before = queue.size();
     Allocator blocker = null;
     Ticket other = admission.firstOfOthers(this);
+    // With virtual deadlines our queue is not in the ledger-wide order: comparing another allocator's first request
+    // with each of ours could block both (each sees a request of the other ahead of one of its own) and the two
+    // would ask each other for passes without end. Such an allocator yields to another only when that one's first
+    // request comes before every one of ours, so exactly one of them, the holder of the first request, goes on.
+    Ticket ownFirst = slack == null ? null : queue.stream().filter(x -> !x.isDone()).min(ORDER).orElse(null);
     Instant now = clock.instant();
     List<NodeView> nodes = ledger.nodes();
     boolean blocked = false;
@@ -437,7 +442,7 @@ public final class Allocator implements AutoCloseable {
         after.add(() -> t.future().completeExceptionally(ex));
         continue;
       }
-      if (other != null && ORDER.compare(other, t) < 0) {
+      if (other != null && ORDER.compare(other, ownFirst != null ? ownFirst : t) < 0) {
         blocked = true;
         blocker = other.allocator();
         continue;

@@ -120,4 +120,25 @@ class VirtualDeadlineTest {
         .hasMessageContaining("slack must not be null");
     assertThat(bad.waiting()).isZero();
   }
+
+  @Test
+  void anotherAllocatorOnTheLedgerAndThisOneDoNotBlockEachOtherForEver() {
+    // Ours: a batch request first by virtual deadline, a critical one behind it. Theirs (priority order): a standard
+    // one, after our critical one and before our batch one in the ledger-wide order. Each would see the other's
+    // request ahead of its own head and ask the other for a pass, for ever (a stack overflow in a server).
+    Allocator theirs = Allocator.builder(ledger).preemption(false).build();
+    Ticket batch = at(0, "batch", Priority.BATCH);
+    Ticket critical = at(6, "critical", Priority.CRITICAL);
+    clock.set(T0.plusSeconds(7));
+    Ticket standard = theirs.request("standard", Resources.cpu(1000), Sla.of(Priority.STANDARD));
+    ledger.release(running.id());
+    // Our first request in the ledger-wide order (the critical one) comes first, so we go on in our own order.
+    assertThat(batch.future()).isCompleted();
+    assertThat(critical.isDone()).isFalse();
+    assertThat(standard.isDone()).isFalse();
+    ledger.release(batch.future().join().id());
+    assertThat(critical.future()).isCompleted();
+    ledger.release(critical.future().join().id());
+    assertThat(standard.future()).isCompleted();
+  }
 }
