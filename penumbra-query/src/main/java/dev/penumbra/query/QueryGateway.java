@@ -124,6 +124,8 @@ public final class QueryGateway implements AutoCloseable {
       System.getProperty("penumbra.query.idleAsBaseline", "true"));
   static final boolean SLOT_WHEN_PLENTIFUL = Boolean.parseBoolean(
       System.getProperty("penumbra.query.slotWhenPlentiful", "true"));
+  /** While memory is plentiful: FIFO's slot ({@code slot}) or the query's own p99 ({@code p99}). */
+  static final boolean PLENTIFUL_AT_SLOT = "slot".equals(System.getProperty("penumbra.query.plentifulAt", "slot"));
   /** Above this busy share of the cores (recent arrivals' CPU), a query gets one thread even on a free core. */
   static final double SECOND_THREAD_BELOW = Double.parseDouble(
       System.getProperty("penumbra.query.secondThreadBelow", "0.5"));
@@ -274,7 +276,8 @@ public final class QueryGateway implements AutoCloseable {
       Grant<ShadowResult> g;
       try {
         // While memory is plentiful the reservation is at least FIFO's slot; the prediction reported stays the model's.
-        Demand sized = planned.plentiful() ? atLeastSlot(prediction).demand() : prediction.demand();
+        Demand sized = !planned.plentiful() ? prediction.demand()
+            : PLENTIFUL_AT_SLOT ? atLeastSlot(prediction).demand() : atLeastP99(prediction).demand();
         g = placed(loop.reserve(owner, sr, granted(sized, threads), request.sla()), waited);
       } catch (RuntimeException e) {
         if (d.after()) {
@@ -469,6 +472,14 @@ public final class QueryGateway implements AutoCloseable {
     }
     long beside = Math.min(allocator.waiting() + path.waiting(), cores - 1L);
     return free / Math.max(1, slot.memoryBytes()) > beside;
+  }
+
+  /** The prediction with its memory at least its own p99 at every level: what a critical query would reserve. */
+  private static QueryPrediction atLeastP99(QueryPrediction p) {
+    Estimate e = p.memoryBytes();
+    long m = Math.max(e.point(), e.at(0.99));
+    return new QueryPrediction(p.fingerprint(), new Estimate(m, e.quantiles()), p.cpuNanos(), p.wallNanos(),
+        p.bytesRead(), p.tier(), p.lowConfidence());
   }
 
   /** The plan-only prediction with the baseline's slot as its memory at every level. */
