@@ -466,10 +466,7 @@ public final class QueryGateway implements AutoCloseable {
    * queries behind it wait for: measured, a sixth of the sweep's throughput at load 1.
    */
   private boolean memoryPlentiful() {
-    long free = 0;
-    for (NodeView n : ledger.nodes()) {
-      free = Math.max(free, n.free().memoryBytes());
-    }
+    long free = bestFreeMemory();
     long beside = Math.min(allocator.waiting() + path.waiting(), cores - 1L);
     return free / Math.max(1, slot.memoryBytes()) > beside;
   }
@@ -526,15 +523,21 @@ public final class QueryGateway implements AutoCloseable {
     return (int) Math.max(1, Math.min(cores, (largest.cpuMillis() - others) / 1000));
   }
 
+  /** The free memory of the node with the most. */
+  private long bestFreeMemory() {
+    long free = 0;
+    for (NodeView n : ledger.nodes()) {
+      free = Math.max(free, n.free().memoryBytes());
+    }
+    return free;
+  }
+
   /**
    * The room the shadow gate weighs: the best node's free memory, how many requests wait, and, for a critical query,
    * whether nothing is contended.
    */
   private ShadowGate.Room room(boolean critical) {
-    long free = 0;
-    for (NodeView n : ledger.nodes()) {
-      free = Math.max(free, n.free().memoryBytes());
-    }
+    long free = bestFreeMemory();
     int waiting = allocator.waiting();
     return new ShadowGate.Room(free, waiting, IDLE_AS_BASELINE && (ShadowGate.SAMPLE_AFTER || critical)
         && waiting == 0 && path.waiting() == 0 && envelope.threads() < cores);
